@@ -1,0 +1,99 @@
+# fd — forensic fraud-detection toolkit.  See README.md.
+#
+#   make            build every tool into bin/
+#   make test       build and run the whole suite (ends with "N passed, N failed")
+#   make demo       generate data and run the pipeline on it
+#   make bench      benchmarks (1M generated transactions)
+#   make check-sanitize   the suite under ASan + UBSan
+#   make install PREFIX=/usr/local
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+CC        ?= cc
+OPT       ?= -O2
+CFLAGS    ?= $(OPT) -g
+WARN      := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wformat=2
+CPPFLAGS  += -std=c11 -D_GNU_SOURCE -DFD_VERSION='"$(VERSION)"' -Ilib -Icmd
+LDLIBS    += -lcsv -lsqlite3 -lzstd -lopenblas -ljansson -lsodium -lm -lpthread
+BUILD     ?= build
+BIN       ?= bin
+
+LIB_SRC   := $(sort $(wildcard lib/*.c))
+LIB_OBJ   := $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
+CLI_SRC   := $(filter-out cmd/fd-%.c,$(sort $(wildcard cmd/*.c)))
+CLI_OBJ   := $(CLI_SRC:cmd/%.c=$(BUILD)/cmd/%.o)
+TOOLS     := $(patsubst cmd/%.c,%,$(sort $(wildcard cmd/fd-*.c)))
+TOOL_BIN  := $(TOOLS:%=$(BIN)/%)
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+MANPAGES  := $(sort $(wildcard man/*.[1-9]))
+
+.PHONY: all setup test unit bats demo bench models check-sanitize install uninstall clean lint-man
+
+all: setup $(TOOL_BIN)
+
+# Installs the Debian packages the build and the tests need; a no-op when all are present.
+setup:
+	@scripts/setup.sh
+
+$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+
+$(BUILD)/cmd/%.o: cmd/%.c $(wildcard lib/*.h cmd/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+
+$(BUILD)/libfd.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN)/%: $(BUILD)/cmd/%.o $(CLI_OBJ) $(BUILD)/libfd.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CLI_OBJ) $(BUILD)/libfd.a $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libfd.a $(wildcard lib/*.h lib/*.c)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< $(BUILD)/libfd.a -lcmocka $(LDLIBS)
+
+unit: setup $(UNIT_BIN)
+test: all unit
+	@tests/run.sh $(UNIT_BIN)
+
+demo: all
+	@scripts/demo.sh
+
+bench: all
+	@scripts/bench.sh
+
+models: all
+	@scripts/models.sh
+
+# The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer, in its own tree.
+check-sanitize: setup
+	$(MAKE) BUILD=build-san BIN=build-san/bin OPT=-O1 \
+	  CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined' \
+	  LDFLAGS='-fsanitize=address,undefined' build-san/bin/.stamp
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  FD_BIN=$(CURDIR)/build-san/bin tests/run.sh $(UNIT_SRC:tests/unit/%.c=build-san/tests/%)
+
+$(BIN)/.stamp: $(TOOL_BIN) $(UNIT_BIN)
+	@touch $@
+
+lint-man:
+	mandoc -Tlint -Wwarning $(MANPAGES)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 $(DESTDIR)$(PREFIX)/share/fd
+	install -m 755 $(TOOL_BIN) $(DESTDIR)$(PREFIX)/bin/
+	for m in $(MANPAGES); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+	if [ -d models ] && ls models/*.fdm >/dev/null 2>&1; then install -m 644 models/*.fdm $(DESTDIR)$(PREFIX)/share/fd/; fi
+	if ls rules/* >/dev/null 2>&1; then install -m 644 rules/* $(DESTDIR)$(PREFIX)/share/fd/; fi
+
+uninstall:
+	for t in $(TOOLS); do rm -f $(DESTDIR)$(PREFIX)/bin/$$t; done
+	for m in $(MANPAGES); do s=$${m##*.}; rm -f $(DESTDIR)$(PREFIX)/share/man/man$$s/$${m##*/}; done
+
+clean:
+	rm -rf $(BUILD) build-san $(BIN)

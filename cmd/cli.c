@@ -1,0 +1,240 @@
+/* cli.c — see cli.h. */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fd_reader.h"
+
+void fd_cli_init(struct fd_cli *cli, const char *tool, const char *usage)
+{
+	memset(cli, 0, sizeof(*cli));
+	cli->tool = tool;
+	cli->usage = usage;
+	cli->format = FD_FMT_AUTO;
+	cli->progress = isatty(STDERR_FILENO);
+	cli->t_start = fd_now();
+}
+
+void fd_cli_msg(const struct fd_cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: ", cli->tool);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+_Noreturn void fd_cli_usage_error(const struct fd_cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: ", cli->tool);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n%s", cli->usage);
+	exit(FD_EUSAGE);
+}
+
+int fd_cli_report(const struct fd_cli *cli, const struct fd_err *err)
+{
+	int code = err && err->code ? err->code : FD_EIO;
+
+	fd_cli_msg(cli, "%s", err && err->msg[0] ? err->msg : "unknown error");
+	return code;
+}
+
+int fd_cli_option(struct fd_cli *cli, int c, const char *arg)
+{
+	switch (c) {
+	case 'h':
+		fputs(cli->usage, stdout);
+		exit(fd_cli_close_stdout(cli));
+	case FD_OPT_VERSION:
+		printf("%s %s\n", cli->tool, FD_VERSION);
+		exit(fd_cli_close_stdout(cli));
+	case 'q':
+		cli->quiet = 1;
+		cli->progress = 0;
+		return 1;
+	case FD_OPT_STORE:
+		if (!*arg)
+			fd_cli_usage_error(cli, "--store needs a file name");
+		cli->store = arg;
+		cli->store_given = 1;
+		return 1;
+	case FD_OPT_FORMAT:
+		cli->format = fd_format_parse(arg);
+		if (cli->format < 0)
+			fd_cli_usage_error(cli, "--format must be csv or ndjson, not '%s'", arg);
+		return 1;
+	case FD_OPT_ACTOR:
+		if (!*arg || strlen(arg) > 200)
+			fd_cli_usage_error(cli, "--actor needs a name of 1 to 200 bytes");
+		cli->actor = arg;
+		return 1;
+	case FD_OPT_METRICS:
+		if (!*arg)
+			fd_cli_usage_error(cli, "--metrics needs a file name");
+		cli->metrics = arg;
+		return 1;
+	case FD_OPT_PROGRESS:
+		cli->progress = 1;
+		return 1;
+	case FD_OPT_NO_PROGRESS:
+		cli->progress = 0;
+		return 1;
+	case '?':
+	case ':':
+		/* getopt_long already said which option; add the usage */
+		fprintf(stderr, "%s", cli->usage);
+		exit(FD_EUSAGE);
+	default:
+		return 0;
+	}
+}
+
+void fd_cli_finish(struct fd_cli *cli)
+{
+	const char *e;
+
+	if (!cli->store) {
+		e = getenv("FD_STORE");
+		if (e && *e) {
+			cli->store = e;
+			cli->store_given = 1;
+		} else
+			cli->store = "fd.db";
+	}
+	if (!cli->actor) {
+		e = getenv("FD_ACTOR");
+		if (e && *e)
+			cli->actor = e;
+	}
+	if (!cli->actor) {
+		struct passwd pw, *res = NULL;
+		char buf[1024];
+
+		e = getlogin();
+		if (!e || !*e) {
+			if (getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &res) == 0 && res)
+				e = res->pw_name;
+		}
+		if (!e || !*e)
+			e = getenv("USER");
+		snprintf(cli->actor_buf, sizeof(cli->actor_buf), "%s", e && *e ? e : "unknown");
+		cli->actor = cli->actor_buf;
+	}
+	if (cli->quiet)
+		cli->progress = 0;
+}
+
+static int parse_ll(const char *s, long long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoll(s, &end, 10);
+	return !(*s == '\0' || *end != '\0' || errno);
+}
+
+long long fd_cli_int(const struct fd_cli *cli, const char *opt, const char *arg, long long min, long long max)
+{
+	long long v;
+
+	if (!parse_ll(arg, &v) || v < min || v > max)
+		fd_cli_usage_error(cli, "%s needs a whole number from %lld to %lld, not '%s'", opt, min, max, arg);
+	return v;
+}
+
+double fd_cli_double(const struct fd_cli *cli, const char *opt, const char *arg, double min, double max)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (*arg == '\0' || *end != '\0' || errno || !isfinite(v) || v < min || v > max)
+		fd_cli_usage_error(cli, "%s needs a number from %g to %g, not '%s'", opt, min, max, arg);
+	return v;
+}
+
+int fd_cli_close_stdout(const struct fd_cli *cli)
+{
+	int bad = fflush(stdout) != 0 || ferror(stdout);
+
+	if (fclose(stdout) != 0)
+		bad = 1;
+	if (bad) {
+		fprintf(stderr, "%s: write error on standard output: %s\n", cli->tool, strerror(errno));
+		return FD_EIO;
+	}
+	return 0;
+}
+
+double fd_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int64_t fd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void human_bytes(char *buf, size_t n, double b)
+{
+	const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	int i = 0;
+
+	while (b >= 1024 && i < 4) {
+		b /= 1024;
+		i++;
+	}
+	snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", b, u[i]);
+}
+
+void fd_cli_progress(struct fd_cli *cli, int64_t records, uint64_t bytes, int64_t total)
+{
+	double now, el;
+	char rb[32], tb[32];
+
+	if (!cli->progress)
+		return;
+	now = fd_now();
+	if (now - cli->t_last < 0.25)
+		return;
+	cli->t_last = now;
+	el = now - cli->t_start;
+	human_bytes(rb, sizeof(rb), (double)bytes);
+	fprintf(stderr, "\r%s: %lld records, %.0f records/s, %s", cli->tool, (long long)records,
+		el > 0 ? (double)records / el : 0.0, rb);
+	if (total > 0) {
+		human_bytes(tb, sizeof(tb), (double)total);
+		fprintf(stderr, " of %s (%.0f%%)", tb, 100.0 * (double)bytes / (double)total);
+	}
+	fputs("\033[K", stderr);
+}
+
+void fd_cli_progress_end(struct fd_cli *cli)
+{
+	if (cli->progress && cli->t_last > 0)
+		fputs("\r\033[K", stderr);
+}

@@ -1,0 +1,96 @@
+/*
+ * cli.h — what every fd tool's main() shares: the common options, messages, exit codes,
+ * the progress meter.  Lives in cmd/ because it prints and exits; lib/ never does.
+ *
+ * Use:
+ *	struct fd_cli cli;
+ *	static const struct option opts[] = { FD_CLI_LONGOPTS, {"strict", no_argument, 0, 's'}, {0} };
+ *	fd_cli_init(&cli, "fd-ingest", usage, FD_CLI_STORE | FD_CLI_FORMAT);
+ *	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS "s", opts, NULL)) != -1)
+ *		switch (c) { case 's': ...; default: fd_cli_option(&cli, c, optarg); }
+ *
+ * fd_cli_option() handles -h/--help (usage on stdout, exit 0), --version (exit 0), the common
+ * options, and anything else getopt reported ('?': one line plus usage on stderr, exit 2).
+ */
+#ifndef FD_CLI_H
+#define FD_CLI_H
+
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "fd_err.h"
+
+enum {
+	FD_OPT_STORE = 1000,
+	FD_OPT_FORMAT,
+	FD_OPT_ACTOR,
+	FD_OPT_METRICS,
+	FD_OPT_VERSION,
+	FD_OPT_QUIET,
+	FD_OPT_PROGRESS,
+	FD_OPT_NO_PROGRESS,
+	FD_OPT_TOOL_BASE = 1100, /* tools number their own long-only options from here */
+};
+
+#define FD_CLI_SHORTOPTS "hq"
+#define FD_CLI_LONGOPTS \
+	{"help", no_argument, NULL, 'h'}, \
+	{"version", no_argument, NULL, FD_OPT_VERSION}, \
+	{"quiet", no_argument, NULL, 'q'}, \
+	{"store", required_argument, NULL, FD_OPT_STORE}, \
+	{"format", required_argument, NULL, FD_OPT_FORMAT}, \
+	{"actor", required_argument, NULL, FD_OPT_ACTOR}, \
+	{"metrics", required_argument, NULL, FD_OPT_METRICS}, \
+	{"progress", no_argument, NULL, FD_OPT_PROGRESS}, \
+	{"no-progress", no_argument, NULL, FD_OPT_NO_PROGRESS}
+
+struct fd_cli {
+	const char *tool;     /* "fd-ingest" */
+	const char *usage;    /* the synopsis and options, as in the man page */
+	const char *store;    /* --store, else $FD_STORE, else "fd.db" (fd_cli_finish) */
+	int store_given;      /* --store or $FD_STORE was given */
+	const char *actor;    /* --actor, else $FD_ACTOR, else the login name */
+	int format;           /* --format: FD_FMT_AUTO when not given */
+	const char *metrics;  /* --metrics FILE or NULL */
+	int quiet;            /* -q: no summary, no progress */
+	int progress;         /* 1 show the meter: stderr is a terminal and not quiet */
+	char actor_buf[256];
+	/* progress meter state */
+	double t_start, t_last;
+};
+
+void fd_cli_init(struct fd_cli *cli, const char *tool, const char *usage);
+/* Handle a common option or a getopt error; returns 1 when handled. */
+int fd_cli_option(struct fd_cli *cli, int c, const char *arg);
+/* After option parsing: resolve store path and actor defaults. */
+void fd_cli_finish(struct fd_cli *cli);
+
+/* "tool: message" on stderr (stdout flushed first). */
+void fd_cli_msg(const struct fd_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Usage error: "tool: message", then the usage, on stderr; exit 2. */
+_Noreturn void fd_cli_usage_error(const struct fd_cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Report err ("tool: msg") and return its code (FD_EIO if none was set). */
+int fd_cli_report(const struct fd_cli *cli, const struct fd_err *err);
+
+/* Checked number parsing for option arguments: exit 2 with a message naming the option. */
+long long fd_cli_int(const struct fd_cli *cli, const char *opt, const char *arg, long long min, long long max);
+double fd_cli_double(const struct fd_cli *cli, const char *opt, const char *arg, double min, double max);
+
+/* Close stdout and check for write errors (disk full, closed pipe); returns 0 or FD_EIO after
+ * reporting. */
+int fd_cli_close_stdout(const struct fd_cli *cli);
+
+/* Progress meter on stderr, only when cli->progress: "records, records/s, bytes of total".
+ * Call fd_cli_progress() as often as you like (it redraws at most 4 times a second);
+ * fd_cli_progress_end() clears the line. */
+void fd_cli_progress(struct fd_cli *cli, int64_t records, uint64_t bytes, int64_t total);
+void fd_cli_progress_end(struct fd_cli *cli);
+
+/* Monotonic seconds. */
+double fd_now(void);
+/* Wall-clock ms since the epoch (for timestamps written to the store). */
+int64_t fd_now_ms(void);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * fd_io.h — byte streams in and out.
+ *
+ * Input: a path, or NULL / "-" for standard input.  Compression is detected by the zstd frame
+ * magic (28 b5 2f fd), never by the name, and decompressed as it streams: memory stays constant
+ * whatever the size.  Optionally the raw bytes (as stored on disk, compressed or not) are hashed
+ * with SHA-256 as they are read, giving the hex `sha256sum` prints, for chain of custody.
+ *
+ * Output: a path is written to a temporary file beside it and renamed into place only by
+ * fd_out_commit(), after flush and fsync; fd_out_abort() (or free without commit) removes the
+ * temporary, so a killed or failed run never leaves a half-written file.  NULL or "-" writes to
+ * standard output, where commit means flush and check.
+ */
+#ifndef FD_IO_H
+#define FD_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "fd_err.h"
+
+struct fd_in;
+
+enum {
+	FD_IN_HASH = 1,  /* compute the SHA-256 of the raw bytes */
+};
+
+/* Open path (NULL or "-" = stdin).  FD_EIO with "cannot open 'x': reason" on failure. */
+int fd_in_open(struct fd_in **in, const char *path, int flags, struct fd_err *err);
+/* Accepts NULL.  Does not close standard input. */
+void fd_in_free(struct fd_in *in);
+
+/* Read up to n decompressed bytes.  Returns the count, 0 at the end, -1 on error (err set:
+ * FD_EIO for a read error, FD_EINPUT for a corrupt or truncated zstd stream). */
+ssize_t fd_in_read(struct fd_in *in, void *buf, size_t n, struct fd_err *err);
+
+/* Read the rest and discard it (so that the hash covers the whole input). */
+int fd_in_drain(struct fd_in *in, struct fd_err *err);
+
+/* The name to show in messages: the path, or "<stdin>". */
+const char *fd_in_name(const struct fd_in *in);
+/* 1 when the input is standard input. */
+int fd_in_is_stdin(const struct fd_in *in);
+/* Raw (on-disk) bytes consumed so far, and the total raw size (-1 when not a regular file). */
+uint64_t fd_in_raw_bytes(const struct fd_in *in);
+int64_t fd_in_size(const struct fd_in *in);
+/* 1 when the input is zstd-compressed. */
+int fd_in_compressed(const struct fd_in *in);
+/* Lowercase hex SHA-256 of the raw bytes read so far (65 bytes with the NUL).  Only with
+ * FD_IN_HASH; after the end of input this is the hash of the whole file. */
+void fd_in_sha256(const struct fd_in *in, char hex[65]);
+
+/* SHA-256 of a whole file's bytes, as sha256sum prints it; size too when not NULL. */
+int fd_sha256_file(const char *path, char hex[65], int64_t *size, struct fd_err *err);
+/* SHA-256 of a memory block, lowercase hex. */
+void fd_sha256_hex(const void *p, size_t n, char hex[65]);
+
+struct fd_out;
+
+/* Open path for writing (NULL or "-" = stdout).  Refuses (FD_EUSAGE) to write over one of
+ * the paths in avoid[] (NULL-terminated, may be NULL): outputs never replace their inputs. */
+int fd_out_open(struct fd_out **out, const char *path, const char *const *avoid,
+		struct fd_err *err);
+/* Buffered writes; errors are sticky and reported by fd_out_commit(). */
+void fd_out_write(struct fd_out *out, const void *p, size_t n);
+void fd_out_puts(struct fd_out *out, const char *s);
+void fd_out_printf(struct fd_out *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Flush what is buffered (for line-at-a-time pipelines).  0 or -1 (error kept for commit). */
+int fd_out_flush(struct fd_out *out);
+/* Flush, fsync and rename into place (or flush stdout); frees out.  FD_EIO on any error
+ * ("write error on 'x': No space left on device"), in which case the target is untouched. */
+int fd_out_commit(struct fd_out *out, struct fd_err *err);
+/* Discard: remove the temporary file; frees out.  Accepts NULL. */
+void fd_out_abort(struct fd_out *out);
+/* The name to show in messages. */
+const char *fd_out_name(const struct fd_out *out);
+
+#endif

@@ -1,0 +1,100 @@
+/*
+ * fd_reader.h — records from CSV (through libcsv) or NDJSON (through jansson), one interface.
+ *
+ * A reader pulls bytes from an fd_in and yields one record at a time, with the line it starts
+ * on.  The caller binds the column names it wants once (fd_reader_bind) and then reads values
+ * by slot, so the same code serves CSV (columns by position, from the header row) and NDJSON
+ * (members by name, per object).  Values are returned as text: a JSON number as its text, true
+ * and false as "true"/"false", null or a missing member as absent.
+ *
+ * CSV is RFC 4180: a header row; quoted fields with doubled quotes, embedded delimiters and
+ * newlines; CRLF or LF; a UTF-8 byte-order mark ignored; blank lines skipped.  A row whose
+ * field count differs from the header's is a bad record (FD_EINPUT from fd_reader_next with
+ * the record still available through fd_reader_raw), not a fatal error.
+ * NDJSON: one JSON object per line, blank lines ignored; a line that is not a JSON object is a
+ * bad record with jansson's message and column.
+ *
+ * Memory is bounded by the longest record, never by the input size.
+ */
+#ifndef FD_READER_H
+#define FD_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fd_buf.h"
+#include "fd_err.h"
+#include "fd_io.h"
+
+enum fd_format {
+	FD_FMT_AUTO = 0,
+	FD_FMT_CSV,
+	FD_FMT_NDJSON,
+};
+
+/* "csv" / "ndjson" -> format, or -1. */
+int fd_format_parse(const char *s);
+const char *fd_format_name(int fmt);
+
+struct fd_reader_opts {
+	int format;        /* FD_FMT_AUTO: NDJSON when the first non-blank byte is '{', else CSV */
+	char delimiter;    /* CSV field delimiter; 0 = ',' */
+};
+
+struct fd_reader;
+
+/*
+ * Create a reader over in (borrowed: it must outlive the reader).  For CSV this reads the
+ * header row; FD_EINPUT when the input has no header or a duplicated column name.
+ * An empty input is not an error: the reader simply yields no record.
+ */
+int fd_reader_open(struct fd_reader **r, struct fd_in *in, const struct fd_reader_opts *o,
+		   struct fd_err *err);
+void fd_reader_free(struct fd_reader *r);
+
+/* The detected format (FD_FMT_CSV or FD_FMT_NDJSON). */
+int fd_reader_format(const struct fd_reader *r);
+
+/* CSV: the header's column names (borrowed, valid for the reader's life).  NDJSON: 0 / NULL. */
+size_t fd_reader_columns(const struct fd_reader *r, const char *const **names);
+
+/*
+ * Ask for a column / member by name; returns its slot (0, 1, ...).  For CSV, a name that is not
+ * in the header still gets a slot, whose value is always absent; fd_reader_has_column() tells.
+ * Bind before the first fd_reader_next().
+ */
+int fd_reader_bind(struct fd_reader *r, const char *name);
+/* CSV: 1 when the header has this column.  NDJSON: always 1 (members vary per record). */
+int fd_reader_has_column(const struct fd_reader *r, const char *name);
+
+/*
+ * Advance to the next record.  Returns 1 when a record is available, 0 at the end of input,
+ * FD_EINPUT (negated: -FD_EINPUT) for a bad record that the caller may reject and go past
+ * (err names the problem; fd_reader_line and fd_reader_raw describe the record), and
+ * -FD_EIO for a read error, after which the reader is finished.
+ */
+int fd_reader_next(struct fd_reader *r, struct fd_err *err);
+
+/* The line on which the current record starts (1-based; the CSV header is line 1). */
+int64_t fd_reader_line(const struct fd_reader *r);
+
+/* The current record's bytes as they were in the input, without the final newline. */
+void fd_reader_raw(const struct fd_reader *r, const char **s, size_t *n);
+
+/* The value in a slot: 1 and (s, n) when present, 0 when absent (missing member, JSON null,
+ * or a CSV column not in the header).  An empty CSV field is present with n = 0.
+ * (s, n) stays valid until the next fd_reader_next(). */
+int fd_reader_get(const struct fd_reader *r, int slot, const char **s, size_t *n);
+
+/*
+ * Append to out a JSON object holding every column / member of the current record that was
+ * not bound, unchanged: CSV values as JSON strings (empty fields included), NDJSON members as
+ * their original JSON values.  Appends "{}" when there are none; returns 0 or -1 (memory).
+ * Returns the number of members appended through *count when count is not NULL.
+ */
+int fd_reader_unbound_json(const struct fd_reader *r, struct fd_buf *out, size_t *count);
+
+/* Records yielded so far (good and bad), not counting the CSV header. */
+int64_t fd_reader_count(const struct fd_reader *r);
+
+#endif

@@ -1,0 +1,143 @@
+/*
+ * fd_txn.h — the canonical transaction (DESIGN.md) and the parsers of its fields.
+ *
+ * A struct fd_txn is a view: its strings are borrowed from whoever filled it (a reader's
+ * record buffer, an SQLite row) and stay valid only until that source moves on.  Code that
+ * keeps a value beyond the current record copies it (usually by interning it, fd_intern.h).
+ * Absent optional text fields are NULL, never "".
+ *
+ * Field parsers take (s, n) — n bytes, not necessarily NUL-terminated — and return NULL on
+ * success or a short static description of what is wrong ("month out of range"), which the
+ * caller places after the field name and the quoted value.
+ */
+#ifndef FD_TXN_H
+#define FD_TXN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FD_TXN_ID_MAX 128      /* bytes */
+#define FD_TEXT_MAX 1024       /* bytes, for other text fields */
+
+/* The canonical fields, in their canonical (output) order. */
+enum fd_field {
+	FD_F_TXN_ID,
+	FD_F_TS,
+	FD_F_AMOUNT,
+	FD_F_CURRENCY,
+	FD_F_SENDER_ID,
+	FD_F_RECIPIENT_ID,
+	FD_F_MERCHANT_ID,
+	FD_F_MERCHANT_CATEGORY,
+	FD_F_CHANNEL,
+	FD_F_DEVICE_ID,
+	FD_F_IP,
+	FD_F_LAT,
+	FD_F_LON,
+	FD_F_COUNTRY,
+	FD_F_CITY,
+	FD_F_LABEL,
+	FD_NFIELDS
+};
+
+/* "txn_id", "ts", ... in enum order. */
+extern const char *const fd_field_name[FD_NFIELDS];
+/* The field whose canonical name is s (exact, lowercase), or -1. */
+int fd_field_lookup(const char *s, size_t n);
+
+struct fd_txn {
+	const char *txn_id;            /* required, 1..128 bytes */
+	int64_t ts;                    /* ms since 1970-01-01T00:00:00Z */
+	int64_t amount;                /* minor units of currency; negative = reversal */
+	char currency[4];              /* ISO 4217 alpha-3, NUL-terminated, upper case */
+	int exponent;                  /* minor-unit digits of currency (USD 2, JPY 0, BHD 3) */
+	const char *sender_id;         /* required */
+	const char *recipient_id;      /* optional fields: NULL when absent */
+	const char *merchant_id;
+	const char *merchant_category;
+	const char *channel;           /* lower case */
+	const char *device_id;
+	const char *ip;
+	int has_geo;                   /* lat and lon present (both or neither) */
+	double lat, lon;               /* degrees, [-90,90] and [-180,180] */
+	char country[3];               /* ISO 3166-1 alpha-2 upper case, or "" when absent */
+	const char *city;
+	int label;                     /* 1 fraud, 0 legitimate, -1 unknown */
+	const char *metadata;          /* JSON object text of the other columns, or NULL */
+	size_t metadata_len;
+	/* provenance (0 when not from the store) */
+	int64_t source_id;             /* sources.id */
+	int64_t line;                  /* line of the record in its source */
+};
+
+/* Set every field to its absent value (label -1, strings NULL, ...). */
+void fd_txn_clear(struct fd_txn *t);
+
+/* ---- timestamps ---------------------------------------------------------------------- */
+
+/*
+ * Parse a timestamp into ms since the epoch, UTC.  Accepted:
+ *   RFC 3339 / ISO 8601: 2026-11-24T13:05:00Z, 2026-11-24T13:05:00.123+02:00, a space for the T,
+ *     seconds optional (2026-11-24 13:05), fraction up to 9 digits (truncated to ms), offset
+ *     Z / +HH:MM / +HHMM / +HH, a date alone (midnight);
+ *   2026/11/24 13:05[:00] (slashes, as some bank exports write it);
+ *   epoch seconds (up to 11 digits, optional fraction) or epoch milliseconds (12 or 13 digits).
+ * A naive time (no zone) is taken at tz_offset_min minutes east of UTC.
+ * Validates ranges (month 1-12, day within the month with leap years, hour 0-23, minute 0-59,
+ * second 0-60 where 60 is folded onto the next minute's 0, offsets up to ±18:00), and years
+ * 1900-9999.
+ */
+const char *fd_parse_ts(const char *s, size_t n, int tz_offset_min, int64_t *ms);
+
+/*
+ * Parse a --tz argument: "UTC", "Z", "+HH:MM", "-HHMM", "+HH".  Returns NULL or a reason.
+ */
+const char *fd_parse_tz(const char *s, int *offset_min);
+
+/* Format ms as RFC 3339 UTC with milliseconds: "2026-11-24T13:05:00.000Z" (24 bytes + NUL).
+ * buf must hold FD_TS_BUFSZ bytes.  Returns buf. */
+#define FD_TS_BUFSZ 32
+char *fd_format_ts(int64_t ms, char *buf);
+
+/* Days since 1970-01-01 of a civil date, and back (proleptic Gregorian). */
+int64_t fd_days_from_civil(int64_t y, unsigned m, unsigned d);
+void fd_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
+
+/* ---- amounts ------------------------------------------------------------------------- */
+
+/*
+ * Parse a decimal amount into integer minor units with the currency's exponent.
+ * Accepted: optional sign, digits, optional '.' and fraction ("12", "-0.5", "+12.30", ".5").
+ * A fraction longer than exponent digits is accepted only when the extra digits are zeros
+ * ("12.300" for USD); anything else ("12.345" USD) is refused, never rounded.  No thousands
+ * separators, exponents, NaN or infinities.  Overflow of int64 is refused.
+ */
+const char *fd_parse_amount(const char *s, size_t n, int exponent, int64_t *minor);
+
+/* Format minor units with exponent decimals: (123456, 2) -> "1234.56", (-5, 2) -> "-0.05".
+ * buf must hold FD_AMOUNT_BUFSZ bytes.  Returns buf. */
+#define FD_AMOUNT_BUFSZ 32
+char *fd_format_amount(int64_t minor, int exponent, char *buf);
+
+/* Minor-unit exponent of an ISO 4217 alpha-3 code (exactly 3 upper-case letters), or -1
+ * when the code is not an active ISO 4217 currency. */
+int fd_currency_exponent(const char *code3);
+
+/* ---- other fields -------------------------------------------------------------------- */
+
+/* 1 when cc (2 upper-case letters) is an officially assigned ISO 3166-1 alpha-2 code. */
+int fd_country_valid(const char *cc2);
+
+/* NULL when s is a valid IPv4 dotted quad or IPv6 address (RFC 4291 text forms). */
+const char *fd_parse_ip(const char *s, size_t n);
+
+/* Parse a coordinate in decimal degrees with |value| <= limit (90 or 180). */
+const char *fd_parse_coord(const char *s, size_t n, double limit, double *deg);
+
+/* Parse a label: 1/0, true/false, yes/no, fraud/legit (case-insensitive); empty = unknown (-1). */
+const char *fd_parse_label(const char *s, size_t n, int *label);
+
+/* Great-circle distance in km between two points (haversine, mean Earth radius 6371.0088 km). */
+double fd_haversine_km(double lat1, double lon1, double lat2, double lon2);
+
+#endif
