@@ -29,7 +29,21 @@ void fd_err_prefix(struct fd_err *err, const char *fmt, ...)
 	vsnprintf(pre, sizeof(pre), fmt, ap);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s: %s", pre, old);
+	{
+		size_t np = strnlen(pre, sizeof(pre)), no = strnlen(old, sizeof(old) - 1), cap = sizeof(err->msg) - 1;
+		size_t o = 0;
+
+		memcpy(err->msg, pre, np < cap ? np : cap);
+		o = np < cap ? np : cap;
+		if (o + 2 <= cap) {
+			memcpy(err->msg + o, ": ", 2);
+			o += 2;
+		}
+		if (no > cap - o)
+			no = cap - o;
+		memcpy(err->msg + o, old, no);
+		err->msg[o + no] = '\0';
+	}
 }
 
 void fd_err_clear(struct fd_err *err)
