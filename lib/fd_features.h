@@ -1,0 +1,112 @@
+/*
+ * fd_features.h — point-in-time behavioural features of transactions.
+ *
+ * One engine serves fd-features, fd-rules, fd-train and fd-score, so that training and scoring
+ * cannot drift apart.  Transactions are pushed in time order; for each one the engine computes
+ * the selected features from the state built by the transactions pushed BEFORE it (earlier in
+ * time, or at the same ms but earlier in input order), then adds it to the state.  Nothing later
+ * and never the transaction's own label can influence its features.
+ *
+ * Conventions (the man page fd-features.1 gives every formula):
+ *  - Windows are exact (every transaction in the window is kept, no approximation) and
+ *    half-open: the window W of a transaction at time t holds the sender's earlier transactions
+ *    with ts > t - W, plus the transaction itself for counts and sums ("7 transactions in 10
+ *    minutes" includes the current one).  A transaction exactly W earlier is outside.
+ *  - A feature that has no defined value (the sender's first transaction has no
+ *    secs_since_last) is NaN; writers print it as an empty CSV field / JSON null.
+ *  - Amounts are in major units (amount / 10^exponent) as doubles: features are statistics;
+ *    exact amounts stay in the store.
+ *  - Labels become known to the engine label_delay_ms after the transaction's time (the
+ *    merchant fraud-rate feature), modelling that chargebacks arrive late.
+ *
+ * Memory grows with the number of entities and with the contents of the windows (at most the
+ * longest window, 30 days, of each sender's transactions), never with the number of
+ * transactions pushed.
+ *
+ * Per-entity state lives behind this one handle, so a sender-keyed shard of the input gives
+ * the same sender-keyed features as the full run (DESIGN.md "Scale beyond one machine").
+ */
+#ifndef FD_FEATURES_H
+#define FD_FEATURES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fd_err.h"
+#include "fd_txn.h"
+
+/* One entry of the catalog. */
+struct fd_feat_def {
+	const char *name;        /* "sender_txn_count_10m" */
+	const char *group;       /* "temporal", "amount", "velocity", "novelty", "geography",
+				    "network", "encoding" */
+	const char *definition;  /* one line, for --list */
+};
+
+/* The whole catalog, in its fixed order (the order of "all features"). */
+size_t fd_feat_catalog(const struct fd_feat_def **defs);
+/* Catalog index of a feature name, or -1. */
+int fd_feat_lookup(const char *name);
+
+struct fd_feat_opts {
+	int64_t label_delay_ms;  /* default (when opts is NULL) 7 days */
+	const char *home_country; /* for the foreign-share feature; NULL = each sender's most
+				     frequent country so far */
+};
+
+struct fd_features;
+
+/* NULL opts = defaults.  All features selected.  FD_EIO on out of memory. */
+int fd_features_create(struct fd_features **f, const struct fd_feat_opts *opts, struct fd_err *err);
+void fd_features_free(struct fd_features *f);
+
+/*
+ * Select the features to compute and output, by a comma-separated list of names (NULL or
+ * "all" = the whole catalog, in catalog order).  An unknown name is FD_EUSAGE naming it.
+ * Selecting fewer features makes push faster.  Call before the first push.
+ */
+int fd_features_select(struct fd_features *f, const char *list, struct fd_err *err);
+/* Select by catalog indices (for rules, which know what they need).  Adds to the selection
+ * when add is 1, replaces it when 0. */
+int fd_features_select_idx(struct fd_features *f, const int *idx, size_t n, int add, struct fd_err *err);
+
+/* The selected features: count, and the catalog index of the i-th. */
+size_t fd_features_count(const struct fd_features *f);
+int fd_features_catalog_index(const struct fd_features *f, size_t i);
+
+/*
+ * Compute the selected features of t into out[0 .. count-1] (selection order), then add t to
+ * the state.  When all_out is not NULL it receives the full catalog-indexed vector
+ * (catalog size), with NaN for features not selected.
+ * t->ts must not be earlier than the previous push's: FD_EINPUT "out of time order" otherwise
+ * (the caller names the file and line).  FD_EIO when out of memory.
+ */
+int fd_features_push(struct fd_features *f, const struct fd_txn *t, double *out, double *all_out,
+		     struct fd_err *err);
+
+/*
+ * Add t to the state without computing its features (warming from history before --since).
+ * The same time-order rule applies.
+ */
+int fd_features_warm(struct fd_features *f, const struct fd_txn *t, struct fd_err *err);
+
+/* The longest window (ms) any feature looks back: how far before --since to warm. */
+int64_t fd_features_lookback_ms(const struct fd_features *f);
+
+/* Memory held by the state, bytes (for benchmarks and --verbose). */
+size_t fd_features_bytes(const struct fd_features *f);
+
+/*
+ * Baselines for reasons in words: the sender's mean amount over 30 days before t's push and
+ * the previous located transaction, as they were when the last push computed its features.
+ * Valid after fd_features_push() until the next push.
+ */
+struct fd_feat_context {
+	double sender_mean_30d;      /* NaN when no history */
+	int64_t prev_ts;             /* the sender's previous transaction, -1 when none */
+	double prev_lat, prev_lon;   /* previous located transaction, NaN when none */
+	int64_t prev_geo_ts;
+};
+void fd_features_context(const struct fd_features *f, struct fd_feat_context *ctx);
+
+#endif
