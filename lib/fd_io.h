@@ -28,14 +28,23 @@ enum {
 
 /* Open path (NULL or "-" = stdin).  FD_EIO with "cannot open 'x': reason" on failure. */
 int fd_in_open(struct fd_in **in, const char *path, int flags, struct fd_err *err);
+/* Open n bytes of memory at p (borrowed: they must outlive in) as an input named name (copied;
+ * NULL = "<memory>"), with the same detection, decompression and hashing as a file.  For tests
+ * and fuzzing.  FD_EIO only when out of memory. */
+int fd_in_open_mem(struct fd_in **in, const void *p, size_t n, const char *name, int flags,
+		   struct fd_err *err);
 /* Accepts NULL.  Does not close standard input. */
 void fd_in_free(struct fd_in *in);
 
 /* Read up to n decompressed bytes.  Returns the count, 0 at the end, -1 on error (err set:
- * FD_EIO for a read error, FD_EINPUT for a corrupt or truncated zstd stream). */
+ * FD_EIO for a read error, FD_EINPUT for a corrupt or truncated zstd stream; the message names
+ * the input).  Errors are sticky: every later call fails the same way.  A compressed input may
+ * hold several concatenated zstd frames and skippable frames; it ends cleanly only at the end
+ * of a complete frame. */
 ssize_t fd_in_read(struct fd_in *in, void *buf, size_t n, struct fd_err *err);
 
-/* Read the rest and discard it (so that the hash covers the whole input). */
+/* Read the rest of the raw bytes and discard them, without decompressing (so that the hash
+ * and fd_in_raw_bytes() cover the whole input); later reads return 0.  0 or an fd_status. */
 int fd_in_drain(struct fd_in *in, struct fd_err *err);
 
 /* The name to show in messages: the path, or "<stdin>". */
@@ -48,7 +57,8 @@ int64_t fd_in_size(const struct fd_in *in);
 /* 1 when the input is zstd-compressed. */
 int fd_in_compressed(const struct fd_in *in);
 /* Lowercase hex SHA-256 of the raw bytes read so far (65 bytes with the NUL).  Only with
- * FD_IN_HASH; after the end of input this is the hash of the whole file. */
+ * FD_IN_HASH (else hex is ""); after the end of input (or fd_in_drain) this is the hash of
+ * the whole file. */
 void fd_in_sha256(const struct fd_in *in, char hex[65]);
 
 /* SHA-256 of a whole file's bytes, as sha256sum prints it; size too when not NULL. */
@@ -59,7 +69,11 @@ void fd_sha256_hex(const void *p, size_t n, char hex[65]);
 struct fd_out;
 
 /* Open path for writing (NULL or "-" = stdout).  Refuses (FD_EUSAGE) to write over one of
- * the paths in avoid[] (NULL-terminated, may be NULL): outputs never replace their inputs. */
+ * the paths in avoid[] (NULL-terminated, may be NULL; "-" entries are ignored): outputs never
+ * replace their inputs, whatever the spelling (same device and inode, so links count too).
+ * The temporary is ".NAME.XXXXXX" in the target's directory, mode 0666 less the umask.
+ * On standard output the bytes go out with write(2) on descriptor 1, bypassing stdio: do not
+ * mix with printf to stdout without fflush(stdout) first. */
 int fd_out_open(struct fd_out **out, const char *path, const char *const *avoid,
 		struct fd_err *err);
 /* Buffered writes; errors are sticky and reported by fd_out_commit(). */
@@ -71,7 +85,12 @@ int fd_out_flush(struct fd_out *out);
 /* Flush, fsync and rename into place (or flush stdout); frees out.  FD_EIO on any error
  * ("write error on 'x': No space left on device"), in which case the target is untouched. */
 int fd_out_commit(struct fd_out *out, struct fd_err *err);
-/* Discard: remove the temporary file; frees out.  Accepts NULL. */
+/* Record an error (an errno value) that fd_out_commit() will report if none came first; later
+ * writes are dropped.  For layers above fd_out that cannot return one themselves (fd_writer
+ * when out of memory). */
+void fd_out_set_error(struct fd_out *out, int errnum);
+/* Discard: remove the temporary file (on stdout: drop what is still buffered); frees out.
+ * Accepts NULL. */
 void fd_out_abort(struct fd_out *out);
 /* The name to show in messages. */
 const char *fd_out_name(const struct fd_out *out);
