@@ -1,0 +1,274 @@
+/* fd_audit.c — see fd_audit.h. */
+#include "fd_audit.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "fd_buf.h"
+
+const char fd_audit_genesis[65] =
+	"0000000000000000000000000000000000000000000000000000000000000000";
+
+static void to_hex(const unsigned char *h, size_t n, char *hex)
+{
+	static const char xd[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		hex[2 * i] = xd[h[i] >> 4];
+		hex[2 * i + 1] = xd[h[i] & 15];
+	}
+	hex[2 * n] = '\0';
+}
+
+static void net_str(crypto_hash_sha256_state *s, const char *v)
+{
+	char len[24];
+	size_t n = v ? strlen(v) : 0;
+
+	snprintf(len, sizeof(len), "%zu:", n);
+	crypto_hash_sha256_update(s, (const unsigned char *)len, strlen(len));
+	if (n)
+		crypto_hash_sha256_update(s, (const unsigned char *)v, n);
+	crypto_hash_sha256_update(s, (const unsigned char *)",", 1);
+}
+
+static void net_int(crypto_hash_sha256_state *s, int64_t v)
+{
+	char num[24];
+
+	snprintf(num, sizeof(num), "%lld", (long long)v);
+	net_str(s, num);
+}
+
+void fd_audit_hash(const struct fd_audit_row *r, char hex[65])
+{
+	crypto_hash_sha256_state s;
+	unsigned char h[crypto_hash_sha256_BYTES];
+
+	crypto_hash_sha256_init(&s);
+	net_int(&s, r->seq);
+	net_int(&s, r->ts);
+	net_str(&s, r->actor);
+	net_str(&s, r->host);
+	net_str(&s, r->tool);
+	net_str(&s, r->version);
+	net_str(&s, r->action);
+	net_str(&s, r->object_type);
+	net_str(&s, r->object_id);
+	net_str(&s, r->details);
+	net_str(&s, r->data_digest);
+	net_str(&s, r->prev_hash);
+	crypto_hash_sha256_final(&s, h);
+	to_hex(h, sizeof(h), hex);
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int fd_audit_append(struct fd_store *st, const struct fd_audit_entry *e, int64_t *seq_out,
+		    struct fd_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	const struct fd_who *who = fd_store_who(st);
+	struct fd_audit_row r;
+	char prev[65], hash[65];
+	int rc;
+
+	if (!fd_store_in_txn(st))
+		return fd_err_set(err, FD_EIO, "internal: audit entry outside a store transaction");
+	if (sodium_init() < 0)
+		return fd_err_set(err, FD_EIO, "libsodium failed to initialise");
+	memcpy(prev, fd_audit_genesis, sizeof(prev));
+	r.seq = 1;
+	if ((rc = fd_store_prepare(st, &s, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", err)))
+		return rc;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *h = (const char *)sqlite3_column_text(s, 1);
+
+		r.seq = sqlite3_column_int64(s, 0) + 1;
+		snprintf(prev, sizeof(prev), "%s", h ? h : "");
+	} else if (rc != SQLITE_DONE) {
+		rc = fd_store_error(st, "reading the audit log", err);
+		sqlite3_finalize(s);
+		return rc;
+	}
+	sqlite3_finalize(s);
+
+	r.ts = wall_ms();
+	r.actor = who->actor;
+	r.host = fd_store_host(st);
+	r.tool = who->tool;
+	r.version = who->version;
+	r.action = e->action;
+	r.object_type = e->object_type;
+	r.object_id = e->object_id;
+	r.details = e->details ? e->details : "{}";
+	r.data_digest = e->data_digest;
+	r.prev_hash = prev;
+	fd_audit_hash(&r, hash);
+
+	if ((rc = fd_store_prepare(st, &s,
+				   "INSERT INTO audit_log (seq, ts, actor, host, tool, version, action, object_type,"
+				   " object_id, details, data_digest, prev_hash, hash)"
+				   " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", err)))
+		return rc;
+	sqlite3_bind_int64(s, 1, r.seq);
+	sqlite3_bind_int64(s, 2, r.ts);
+	sqlite3_bind_text(s, 3, r.actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, r.host, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, r.tool, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, r.version, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 7, r.action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 8, r.object_type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 9, r.object_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 10, r.details, -1, SQLITE_STATIC);
+	if (r.data_digest)
+		sqlite3_bind_text(s, 11, r.data_digest, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 11);
+	sqlite3_bind_text(s, 12, r.prev_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 13, hash, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s) == SQLITE_DONE ? FD_OK : fd_store_error(st, "writing the audit log", err);
+	sqlite3_finalize(s);
+	if (rc == FD_OK && seq_out)
+		*seq_out = r.seq;
+	return rc;
+}
+
+/* ---- row digests --------------------------------------------------------------------- */
+
+void fd_digest_init(struct fd_digest *d)
+{
+	crypto_hash_sha256_init(&d->st);
+	d->rows = 0;
+}
+
+/* Each value: a type letter, the decimal length of its text, ':', the text.  Integers in
+ * decimal, reals as the 16 hex digits of their IEEE-754 bits (exact), NULL as "n". */
+static void dig(struct fd_digest *d, char type, const char *s, size_t n)
+{
+	char pre[32];
+	int k = snprintf(pre, sizeof(pre), "%c%zu:", type, n);
+
+	crypto_hash_sha256_update(&d->st, (const unsigned char *)pre, (unsigned long long)k);
+	if (n)
+		crypto_hash_sha256_update(&d->st, (const unsigned char *)s, n);
+}
+
+void fd_digest_int(struct fd_digest *d, int64_t v)
+{
+	char num[24];
+	int k = snprintf(num, sizeof(num), "%lld", (long long)v);
+
+	dig(d, 'i', num, (size_t)k);
+}
+
+void fd_digest_real(struct fd_digest *d, double v)
+{
+	char num[24];
+	uint64_t bits;
+	int k;
+
+	if (v == 0)
+		v = 0; /* fold -0.0 */
+	memcpy(&bits, &v, sizeof(bits));
+	k = snprintf(num, sizeof(num), "%016llx", (unsigned long long)bits);
+	dig(d, 'r', num, (size_t)k);
+}
+
+void fd_digest_text(struct fd_digest *d, const char *s, size_t n)
+{
+	if (!s)
+		fd_digest_null(d);
+	else
+		dig(d, 't', s, n);
+}
+
+void fd_digest_null(struct fd_digest *d)
+{
+	crypto_hash_sha256_update(&d->st, (const unsigned char *)"n", 1);
+}
+
+void fd_digest_row_end(struct fd_digest *d)
+{
+	crypto_hash_sha256_update(&d->st, (const unsigned char *)"\n", 1);
+	d->rows++;
+}
+
+void fd_digest_final(struct fd_digest *d, char hex[65])
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+
+	crypto_hash_sha256_final(&d->st, h);
+	to_hex(h, sizeof(h), hex);
+}
+
+static int plain_ident(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+int fd_audit_digest_rows(struct fd_store *st, const char *table, const char *key_col, int64_t key,
+			 char hex[65], int64_t *rows, struct fd_err *err)
+{
+	struct fd_buf sql = FD_BUF_INIT;
+	struct fd_digest d;
+	sqlite3_stmt *s;
+	int rc, i, n;
+
+	if (!plain_ident(table) || !plain_ident(key_col))
+		return fd_err_set(err, FD_EUSAGE, "internal: bad table or column name");
+	/* identifiers cannot be bound; they are checked above and come from code, not data */
+	if (fd_buf_addf(&sql, "SELECT * FROM \"%s\" WHERE \"%s\" = ?1 ORDER BY rowid", table, key_col))
+		return fd_err_set(err, FD_EIO, "out of memory");
+	rc = fd_store_prepare(st, &s, sql.s, err);
+	fd_buf_release(&sql);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, key);
+	fd_digest_init(&d);
+	n = sqlite3_column_count(s);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		for (i = 0; i < n; i++) {
+			switch (sqlite3_column_type(s, i)) {
+			case SQLITE_INTEGER:
+				fd_digest_int(&d, sqlite3_column_int64(s, i));
+				break;
+			case SQLITE_FLOAT:
+				fd_digest_real(&d, sqlite3_column_double(s, i));
+				break;
+			case SQLITE_NULL:
+				fd_digest_null(&d);
+				break;
+			default: /* text and blobs by their bytes */
+				fd_digest_text(&d, (const char *)sqlite3_column_blob(s, i),
+					       (size_t)sqlite3_column_bytes(s, i));
+			}
+		}
+		fd_digest_row_end(&d);
+	}
+	if (rc != SQLITE_DONE) {
+		rc = fd_store_error(st, "digesting rows", err);
+		sqlite3_finalize(s);
+		return rc;
+	}
+	sqlite3_finalize(s);
+	fd_digest_final(&d, hex);
+	if (rows)
+		*rows = d.rows;
+	return FD_OK;
+}

@@ -1,0 +1,111 @@
+/*
+ * fd_ingest.h — validate an export and load it into the store with chain of custody.
+ *
+ * One input is one SQLite transaction: its sources row, every accepted transaction, the
+ * entities and links it touched, and the audit entry recording it (with a digest of the rows
+ * written) commit together or not at all.  A run killed at any instant leaves the store with
+ * all of that input or none of it; running again completes it.
+ *
+ * The input's SHA-256 (of the raw bytes, compressed or not: what sha256sum prints) is computed
+ * before any row is read, so an input whose exact bytes were ingested before is recognised at
+ * once and not loaded again (res->already).  Standard input is first spooled to a temporary
+ * file, hashing as it goes.
+ *
+ * Nothing is dropped silently: every record that fails validation is passed to on_reject with
+ * its line, the field and the reason, and counted; under strict the first one stops the input
+ * with FD_EINPUT and nothing of that input is written.
+ */
+#ifndef FD_INGEST_H
+#define FD_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fd_buf.h"
+#include "fd_err.h"
+#include "fd_store.h"
+#include "fd_txn.h"
+
+/* ---- column mapping ------------------------------------------------------------------ */
+
+/*
+ * A column mapping says, for each canonical field, which column of the export holds it.
+ * A mapping file has one "canonical = source column" a line; '#' starts a comment; blank lines
+ * are ignored; the source column name is taken verbatim after trimming surrounding blanks
+ * (quote it with "..." to keep blanks).  Unmapped canonical fields are looked up under their own
+ * name.  A spec that names no file but a preset ("fd", "sparkov") uses that built-in mapping.
+ */
+struct fd_colmap;
+
+/* spec: a file path or a preset name; NULL = identity.  FD_EINPUT "FILE:LINE: ..." for a bad
+ * line (unknown canonical field, missing '=', a field mapped twice), FD_EIO when unreadable. */
+int fd_colmap_load(struct fd_colmap **m, const char *spec, struct fd_err *err);
+void fd_colmap_free(struct fd_colmap *m);
+/* The source column for a canonical field (never NULL). */
+const char *fd_colmap_source(const struct fd_colmap *m, int field);
+/* NULL-terminated list of preset names. */
+const char *const *fd_colmap_presets(void);
+/* The mapping as a JSON object of the fields that differ from identity (for the sources row). */
+int fd_colmap_json(const struct fd_colmap *m, struct fd_buf *out);
+
+/* ---- ingest -------------------------------------------------------------------------- */
+
+struct fd_reject {
+	const char *source;      /* input name as shown in messages */
+	int64_t line;            /* where the record starts */
+	const char *field;       /* canonical field, or "record" for a malformed record */
+	const char *reason;      /* the full message: "bad amount '12.345' (...)" */
+	const char *reason_class;/* the reason without the value, for grouping */
+	const char *raw;         /* the record's bytes as in the input */
+	size_t rawlen;
+};
+
+struct fd_ingest_opts {
+	int format;              /* FD_FMT_AUTO / FD_FMT_CSV / FD_FMT_NDJSON */
+	char delimiter;          /* CSV; 0 = ',' */
+	int tz_offset_min;       /* for naive timestamps */
+	const char *currency;    /* default currency (ISO 4217); NULL = "USD" */
+	const struct fd_colmap *map; /* NULL = identity */
+	int strict;              /* stop at the first bad record, write nothing of the input */
+	const char *options_json;/* recorded in sources.options; NULL = "{}" */
+	/* Called for each rejected record (may be NULL). */
+	void (*on_reject)(void *ctx, const struct fd_reject *r);
+	/* Called for each accepted record, in input order (for --emit); also for the stored
+	 * records of an input that was ingested before.  Non-zero return stops with FD_EIO. */
+	int (*on_accept)(void *ctx, const struct fd_txn *t);
+	/* Called now and then with records read and raw bytes consumed of total (-1 unknown). */
+	void (*on_progress)(void *ctx, int64_t records, uint64_t bytes, int64_t total);
+	void *ctx;
+};
+
+#define FD_INGEST_MAX_REASONS 48
+
+struct fd_ingest_result {
+	char name[512];          /* the input's display name */
+	int64_t source_id;
+	int already;             /* 1: these bytes were ingested before, as source_id; nothing done */
+	int64_t already_at;      /* when (ms) */
+	char sha256[65];
+	int64_t size;
+	int format;
+	int compressed;
+	int64_t accepted, rejected;
+	int64_t entities, links; /* touched */
+	struct {
+		char reason[160];
+		int64_t count;
+	} reasons[FD_INGEST_MAX_REASONS];
+	size_t nreasons;         /* distinct reasons; past the maximum, counted under "other" */
+	int64_t audit_seq;
+};
+
+/*
+ * Ingest one input (path, or "-" for stdin) into st.  Returns FD_OK when the input was
+ * processed (even with rejects), FD_EINPUT for an input that cannot be read as transactions
+ * (no header, a required column missing, corrupt compression) or a bad record under strict,
+ * FD_EIO for I/O and store errors.  On any error nothing of the input is in the store.
+ */
+int fd_ingest(struct fd_store *st, const char *path, const struct fd_ingest_opts *o,
+	      struct fd_ingest_result *res, struct fd_err *err);
+
+#endif

@@ -1,0 +1,104 @@
+/*
+ * fd_schema.c — the store's schema, as forward-only migrations.
+ *
+ * Each capability owns its tables and adds a migration at the end of the list; a migration is
+ * never edited once released (a store in the field has already run it).  Conventions:
+ * snake_case, integer ms UTC timestamps, exact integer amounts (minor units), JSON text for
+ * open-ended attributes.
+ */
+#include "fd_schema.h"
+
+#include <stddef.h>
+
+static const char v1_foundation[] =
+	/* chain of custody: one row per ingested input */
+	"CREATE TABLE sources ("
+	"  id INTEGER PRIMARY KEY,"
+	"  path TEXT NOT NULL,"                 /* as given on the command line; '-' for stdin */
+	"  sha256 TEXT NOT NULL UNIQUE,"        /* of the raw bytes, as sha256sum prints it */
+	"  size INTEGER NOT NULL,"              /* raw bytes */
+	"  format TEXT NOT NULL,"               /* csv | ndjson */
+	"  compression TEXT,"                   /* zstd or NULL */
+	"  rows_accepted INTEGER NOT NULL,"
+	"  rows_rejected INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  ingested_at INTEGER NOT NULL,"       /* ms UTC */
+	"  tool_version TEXT NOT NULL,"
+	"  options TEXT NOT NULL DEFAULT '{}'"  /* JSON: mapping, tz, currency, delimiter */
+	");"
+	"CREATE TABLE transactions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  txn_id TEXT NOT NULL UNIQUE,"
+	"  ts INTEGER NOT NULL,"                /* ms UTC */
+	"  amount INTEGER NOT NULL,"            /* minor units of currency */
+	"  currency TEXT NOT NULL,"
+	"  sender_id TEXT NOT NULL,"
+	"  recipient_id TEXT,"
+	"  merchant_id TEXT,"
+	"  merchant_category TEXT,"
+	"  channel TEXT,"
+	"  device_id TEXT,"
+	"  ip TEXT,"
+	"  lat REAL,"
+	"  lon REAL,"
+	"  country TEXT,"
+	"  city TEXT,"
+	"  label INTEGER CHECK (label IN (0, 1)),"  /* as exported; case outcomes live elsewhere */
+	"  metadata TEXT,"                      /* JSON object of the other columns */
+	"  source_id INTEGER NOT NULL REFERENCES sources(id),"
+	"  source_line INTEGER NOT NULL"
+	");"
+	"CREATE INDEX transactions_ts ON transactions(ts);"
+	"CREATE INDEX transactions_sender ON transactions(sender_id, ts);"
+	"CREATE INDEX transactions_recipient ON transactions(recipient_id) WHERE recipient_id IS NOT NULL;"
+	"CREATE INDEX transactions_source ON transactions(source_id, source_line);"
+	/* entities: accounts (senders and recipients), merchants, devices, IPs */
+	"CREATE TABLE entities ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('account', 'merchant', 'device', 'ip')),"
+	"  key TEXT NOT NULL,"
+	"  first_seen INTEGER NOT NULL,"
+	"  last_seen INTEGER NOT NULL,"
+	"  txn_count INTEGER NOT NULL DEFAULT 0,"
+	"  attrs TEXT NOT NULL DEFAULT '{}',"   /* JSON: category, graph statistics, ... */
+	"  UNIQUE (kind, key)"
+	");"
+	/* links between entities: an account uses a device or an IP; explicit links */
+	"CREATE TABLE entity_links ("
+	"  id INTEGER PRIMARY KEY,"
+	"  src INTEGER NOT NULL REFERENCES entities(id),"
+	"  dst INTEGER NOT NULL REFERENCES entities(id),"
+	"  kind TEXT NOT NULL,"                 /* uses_device, uses_ip, or an explicit kind */
+	"  first_seen INTEGER NOT NULL,"
+	"  last_seen INTEGER NOT NULL,"
+	"  txn_count INTEGER NOT NULL DEFAULT 0,"
+	"  UNIQUE (src, dst, kind)"
+	");"
+	"CREATE INDEX entity_links_dst ON entity_links(dst, kind);"
+	/* the audit log: append-only, hash-chained (fd_audit.h) */
+	"CREATE TABLE audit_log ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  ts INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  tool TEXT NOT NULL,"
+	"  version TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  object_type TEXT NOT NULL,"
+	"  object_id TEXT NOT NULL,"
+	"  details TEXT NOT NULL,"
+	"  data_digest TEXT,"
+	"  prev_hash TEXT NOT NULL,"
+	"  hash TEXT NOT NULL UNIQUE"
+	");"
+	"CREATE INDEX audit_log_object ON audit_log(object_type, object_id);"
+	"CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
+	"  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
+	"CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
+	"  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;";
+
+const struct fd_migration fd_migrations[] = {
+	{1, "foundation: sources, transactions, entities, entity_links, audit_log", v1_foundation},
+};
+
+const size_t fd_nmigrations = sizeof(fd_migrations) / sizeof(fd_migrations[0]);
