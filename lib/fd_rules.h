@@ -1,0 +1,146 @@
+/*
+ * fd_rules.h — rules: named boolean expressions over the feature catalog and the transaction.
+ *
+ * A rules file (format and grammar in fd-rules.5) holds rules such as
+ *
+ *	rule velocity_10m
+ *	  description "More than 5 transactions in 10 minutes"
+ *	  when sender_txn_count_10m > 5
+ *	  points 30
+ *	  action review
+ *	  reason "{sender_txn_count_10m} transactions in 10 minutes (limit 5)"
+ *
+ * Loading compiles every rule once into a flat array of typed nodes; evaluating a transaction
+ * walks those arrays without allocating, so a rule set can be evaluated from several threads at
+ * once (the handle is read-only after loading).
+ *
+ * Names in expressions and in reason templates are either
+ *  - a transaction field: the text fields txn_id, currency, sender_id, recipient_id,
+ *    merchant_id, merchant_category, channel, device_id, ip, country, city, and the numbers
+ *    amount (major units: amount / 10^exponent), lat and lon (undefined without geo); these
+ *    are read from the struct fd_txn and take precedence over a catalog feature of the same
+ *    name; or
+ *  - a feature of the catalog (fd_features.h), resolved with fd_feat_lookup() and read from
+ *    the caller's catalog-indexed vector.
+ * The label is deliberately not visible to rules.
+ *
+ * Undefined values: a feature is undefined when it is NaN, a text field when it is absent
+ * (NULL, or "" for country).  An undefined value equals nothing, so ==, <, <=, >, >=, in and
+ * between are false when an operand is undefined, while != and "not in", their negations, are
+ * true; arithmetic on an undefined value is undefined, and so is a division by zero.
+ * defined(x) tests for it.  A rule hits when its expression is true.
+ */
+#ifndef FD_RULES_H
+#define FD_RULES_H
+
+#include <stddef.h>
+
+#include "fd_buf.h"
+#include "fd_err.h"
+#include "fd_txn.h"
+
+enum fd_rule_action {
+	FD_RULE_REVIEW = 1,
+	FD_RULE_BLOCK = 2,
+};
+
+/* "review" / "block"; NULL for anything else. */
+const char *fd_rule_action_name(int action);
+
+/* One hit of one transaction. */
+struct fd_rule_hit {
+	size_t rule;     /* index of the rule, 0 .. fd_rules_count() - 1 */
+	int points;      /* the rule's points, 0-100 */
+	int action;      /* enum fd_rule_action */
+};
+
+struct fd_rules;
+
+/*
+ * Load and compile the rules file at path.  List files (`in @name`) are resolved relative to
+ * the directory of path and read once each.
+ *
+ * Errors (nothing is allocated then, *r is NULL):
+ *  - FD_EINPUT, message "PATH:LINE:COL: what is wrong", for every syntax error, unknown name
+ *    ("unknown feature 'sender_txn_cnt_10m' (did you mean 'sender_txn_count_10m'?)"), type
+ *    error, duplicate rule id, missing or repeated attribute, points outside 0-100, unknown
+ *    action; and "LIST:LINE: ..." for a value of a list file that is not a number where a
+ *    number is needed.  LINE and COL count from 1; COL counts bytes.
+ *  - FD_EIO when path or a list file cannot be read ("PATH:LINE:COL: cannot read list
+ *    'rules/x.txt': No such file or directory" for a list), or out of memory.
+ */
+int fd_rules_load(struct fd_rules **r, const char *path, struct fd_err *err);
+
+/*
+ * The same from memory: text (n bytes, may contain anything; need not be NUL-terminated) is
+ * named name in messages.  List files are resolved relative to dir ("" or "." = the current
+ * directory); when dir is NULL, a rule that names a list file is an FD_EINPUT error (for
+ * fuzzing and for rules that must not touch the file system).
+ */
+int fd_rules_parse(struct fd_rules **r, const char *text, size_t n, const char *name,
+		   const char *dir, struct fd_err *err);
+
+/* Accepts NULL. */
+void fd_rules_free(struct fd_rules *r);
+
+/* ---- the rules --------------------------------------------------------------------------- */
+
+/* Number of rules, in file order (which is the order of indices and of hits). */
+size_t fd_rules_count(const struct fd_rules *r);
+/* Index of the rule with this id, or -1. */
+long fd_rules_find(const struct fd_rules *r, const char *id);
+
+/* Accessors of rule i (i < fd_rules_count()).  Strings are owned by r, valid until
+ * fd_rules_free(). */
+const char *fd_rules_id(const struct fd_rules *r, size_t i);
+const char *fd_rules_description(const struct fd_rules *r, size_t i);  /* "" when none */
+int fd_rules_points(const struct fd_rules *r, size_t i);
+int fd_rules_action(const struct fd_rules *r, size_t i);               /* fd_rule_action */
+/* The `when` expression as written, continuation lines joined with single spaces and
+ * comments removed: "sender_txn_count_10m > 5". */
+const char *fd_rules_expr(const struct fd_rules *r, size_t i);
+/* The reason template as written, unescaped ("" when none: the reason is then the
+ * description). */
+const char *fd_rules_reason_template(const struct fd_rules *r, size_t i);
+/* Line of the rule's `rule` keyword in its file. */
+long fd_rules_line(const struct fd_rules *r, size_t i);
+
+/*
+ * The catalog indices of the features the rules read (expressions and reason templates
+ * together), ascending and without repeats, for fd_features_select_idx().  *idx is owned by
+ * r (NULL when the count is 0).
+ */
+size_t fd_rules_features(const struct fd_rules *r, const int **idx);
+
+/* ---- evaluation -------------------------------------------------------------------------- */
+
+/*
+ * Evaluate every rule for t, with feat the catalog-indexed feature vector (fd_features_push's
+ * all_out; only the indices of fd_rules_features() are read; NULL = every feature undefined).
+ * Writes the hits in rule order into hits, which must hold fd_rules_count() entries, and
+ * returns their number.  Never fails, never allocates.
+ */
+size_t fd_rules_eval(const struct fd_rules *r, const struct fd_txn *t, const double *feat,
+		     struct fd_rule_hit *hits);
+
+/* Evaluate rule i alone: 1 when it hits, else 0. */
+int fd_rules_eval_one(const struct fd_rules *r, size_t i, const struct fd_txn *t,
+		      const double *feat);
+
+/*
+ * Append the reason of rule i for t to out (nothing is cleared first): the reason template
+ * with each {expr} or {expr:.Nf} replaced by the value of the expression, "{{" and "}}" by
+ * braces; the description when the rule has no reason.  Values are written in the C locale:
+ *  - amount alone, without a format, as the transaction writes it (its currency's decimals:
+ *    "12000.00");
+ *  - other numbers: an integer value without decimals ("7"), else rounded to at most 2
+ *    decimals with trailing zeros dropped ("3.5", "41.23"); with .Nf exactly N decimals
+ *    (N 0-9);
+ *  - text as it is; an undefined value as "n/a"; true/false for a condition.
+ * Meant for hits only (it is much slower than fd_rules_eval).  FD_EIO when out of memory,
+ * in which case out holds a prefix of the reason.
+ */
+int fd_rules_reason(const struct fd_rules *r, size_t i, const struct fd_txn *t,
+		    const double *feat, struct fd_buf *out, struct fd_err *err);
+
+#endif
