@@ -70,7 +70,8 @@ struct fd_txn {
 	int64_t line;                  /* line of the record in its source */
 };
 
-/* Set every field to its absent value (label -1, strings NULL, ...). */
+/* Set every field to its absent value: strings NULL, currency and country "", label -1,
+ * numbers (ts, amount, exponent, has_geo, lat, lon, metadata_len, source_id, line) 0. */
 void fd_txn_clear(struct fd_txn *t);
 
 /* ---- timestamps ---------------------------------------------------------------------- */
@@ -86,20 +87,39 @@ void fd_txn_clear(struct fd_txn *t);
  * Validates ranges (month 1-12, day within the month with leap years, hour 0-23, minute 0-59,
  * second 0-60 where 60 is folded onto the next minute's 0, offsets up to ±18:00), and years
  * 1900-9999.
+ *
+ * Details: 'T', 't' or one space separates date and time; 'Z' or 'z'; the slash form takes
+ * the same time, fraction and zone grammar as the dash form; month, day, hour, minute and
+ * second are always two digits; a fraction needs seconds; no leading or trailing white
+ * space.  Epoch values are unsigned digits (no sign, so only from 1970 on) and UTC whatever
+ * tz_offset_min says; a fraction on epoch milliseconds is dropped; more than 13 digits
+ * (microseconds) is refused.  Beware that the digit-count rule reads any 1-11 digit string
+ * as seconds: "2026" or "20261124" are 1970 instants, not dates.
+ * On error *ms is left alone and the reason is one of: "empty timestamp", "not a timestamp",
+ * "malformed date", "year out of range", "month out of range", "day out of range for the
+ * month", "malformed time", "hour out of range", "minute out of range", "second out of
+ * range", "missing fraction digits", "fraction longer than 9 digits", "bad time zone
+ * offset", "trailing characters", "epoch value has too many digits".
  */
 const char *fd_parse_ts(const char *s, size_t n, int tz_offset_min, int64_t *ms);
 
 /*
- * Parse a --tz argument: "UTC", "Z", "+HH:MM", "-HHMM", "+HH".  Returns NULL or a reason.
+ * Parse a --tz argument (NUL-terminated): "UTC", "Z" (either case), "+HH:MM", "-HHMM", "+HH",
+ * up to ±18:00.  Returns NULL or a reason ("empty time zone", "bad time zone offset");
+ * *offset_min is left alone on error.
  */
 const char *fd_parse_tz(const char *s, int *offset_min);
 
 /* Format ms as RFC 3339 UTC with milliseconds: "2026-11-24T13:05:00.000Z" (24 bytes + NUL).
- * buf must hold FD_TS_BUFSZ bytes.  Returns buf. */
+ * buf must hold FD_TS_BUFSZ bytes.  Returns buf.  Any int64 is safe: a year outside
+ * 0000-9999 (never produced by fd_parse_ts) is written with the digits it needs and a '-'
+ * when negative, as GNU date does. */
 #define FD_TS_BUFSZ 32
 char *fd_format_ts(int64_t ms, char *buf);
 
-/* Days since 1970-01-01 of a civil date, and back (proleptic Gregorian). */
+/* Days since 1970-01-01 of a civil date, and back (proleptic Gregorian, year 0 = 1 BC).
+ * m must be 1-12 and d 1-31 (not validated: 2026-02-31 is 2026-03-03); |y| and |z| up to
+ * 10^12 are safe from overflow. */
 int64_t fd_days_from_civil(int64_t y, unsigned m, unsigned d);
 void fd_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
 
@@ -111,30 +131,56 @@ void fd_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
  * A fraction longer than exponent digits is accepted only when the extra digits are zeros
  * ("12.300" for USD); anything else ("12.345" USD) is refused, never rounded.  No thousands
  * separators, exponents, NaN or infinities.  Overflow of int64 is refused.
+ *
+ * Details: the range is symmetric, ±INT64_MAX minor units (INT64_MIN is refused, so that
+ * negating an amount is always safe); "12." is 12; no white space; exponent must be 0-18.
+ * On error *minor is left alone and the reason is one of: "empty amount", "not a number",
+ * "comma not accepted (no thousands separators or decimal commas)", "exponent notation not
+ * accepted", "trailing characters", "too many decimals for the currency", "amount out of
+ * range", "bad currency exponent".
  */
 const char *fd_parse_amount(const char *s, size_t n, int exponent, int64_t *minor);
 
-/* Format minor units with exponent decimals: (123456, 2) -> "1234.56", (-5, 2) -> "-0.05".
+/* Format minor units with exponent decimals: (123456, 2) -> "1234.56", (-5, 2) -> "-0.05",
+ * (7, 0) -> "7".  Any int64 is safe; exponent is clamped to 0-18.  The output parses back
+ * with fd_parse_amount to the same value (INT64_MIN aside).
  * buf must hold FD_AMOUNT_BUFSZ bytes.  Returns buf. */
 #define FD_AMOUNT_BUFSZ 32
 char *fd_format_amount(int64_t minor, int exponent, char *buf);
 
 /* Minor-unit exponent of an ISO 4217 alpha-3 code (exactly 3 upper-case letters), or -1
- * when the code is not an active ISO 4217 currency. */
+ * when the code is not an active ISO 4217 currency.
+ * code3 is NUL-terminated ("USDX", "usd" and NULL give -1).  The table is ISO 4217 list one
+ * as published on 2026-01-01: withdrawn codes (HRK, BGN, ANG, ZWL, SLL, CUC, ...) give -1,
+ * even though older exports contain them.  Codes whose minor unit ISO gives as "N.A."
+ * (XAU XAG XPD XPT, XBA-XBD, XDR, XSU, XUA, XTS, XXX) give 0: whole units. */
 int fd_currency_exponent(const char *code3);
 
 /* ---- other fields -------------------------------------------------------------------- */
 
-/* 1 when cc (2 upper-case letters) is an officially assigned ISO 3166-1 alpha-2 code. */
+/* 1 when cc (2 upper-case letters) is an officially assigned ISO 3166-1 alpha-2 code.
+ * cc2 is NUL-terminated.  User-assigned (XK, ZZ, ...), exceptionally reserved (UK, EU) and
+ * transitionally reserved (AN, CS, ...) codes give 0. */
 int fd_country_valid(const char *cc2);
 
-/* NULL when s is a valid IPv4 dotted quad or IPv6 address (RFC 4291 text forms). */
+/* NULL when s is a valid IPv4 dotted quad or IPv6 address (RFC 4291 text forms).
+ * The judge is inet_pton: IPv4 is exactly four decimal octets, leading zeros refused
+ * ("01.2.3.4", which some parsers read as octal) as are inet_aton's short forms ("10.1");
+ * IPv6 may end in a dotted quad.  No brackets, ports or white space; a zone id (fe80::1%eth0)
+ * is refused; more than 45 bytes is refused.  Reasons: "empty IP address", "too long for an
+ * IP address", "IPv6 zone id not accepted", "not an IP address". */
 const char *fd_parse_ip(const char *s, size_t n);
 
-/* Parse a coordinate in decimal degrees with |value| <= limit (90 or 180). */
+/* Parse a coordinate in decimal degrees with |value| <= limit (90 or 180).
+ * Optional sign, digits with an optional '.', optional exponent ("1.5e1"); no white space,
+ * hex, NaN or infinities; under 64 bytes.  Converted by strtod, so the process must keep
+ * LC_NUMERIC in the C locale (a decimal-comma locale makes values fail, never misread).
+ * *deg is left alone on error.  Reasons: "empty coordinate", "too long for a coordinate",
+ * "not a number", "trailing characters", "out of range". */
 const char *fd_parse_coord(const char *s, size_t n, double limit, double *deg);
 
-/* Parse a label: 1/0, true/false, yes/no, fraud/legit (case-insensitive); empty = unknown (-1). */
+/* Parse a label: 1/0, true/false, yes/no, fraud/legit (case-insensitive); empty = unknown (-1).
+ * Nothing else (no white space, "t", "y", "legitimate"); *label is left alone on error. */
 const char *fd_parse_label(const char *s, size_t n, int *label);
 
 /* Great-circle distance in km between two points (haversine, mean Earth radius 6371.0088 km). */
