@@ -82,7 +82,8 @@ void fd_txn_clear(struct fd_txn *t);
  *     seconds optional (2026-11-24 13:05), fraction up to 9 digits (truncated to ms), offset
  *     Z / +HH:MM / +HHMM / +HH, a date alone (midnight);
  *   2026/11/24 13:05[:00] (slashes, as some bank exports write it);
- *   epoch seconds (up to 11 digits, optional fraction) or epoch milliseconds (12 or 13 digits).
+ *   epoch seconds (9 to 11 digits, optional fraction) or epoch milliseconds (12 or 13 digits);
+ *   fewer digits are refused (a YYYYMMDD date or a year is not a 1970 instant).
  * A naive time (no zone) is taken at tz_offset_min minutes east of UTC.
  * Validates ranges (month 1-12, day within the month with leap years, hour 0-23, minute 0-59,
  * second 0-60 where 60 is folded onto the next minute's 0, offsets up to ±18:00), and years
@@ -149,10 +150,11 @@ const char *fd_parse_amount(const char *s, size_t n, int exponent, int64_t *mino
 char *fd_format_amount(int64_t minor, int exponent, char *buf);
 
 /* Minor-unit exponent of an ISO 4217 alpha-3 code (exactly 3 upper-case letters), or -1
- * when the code is not an active ISO 4217 currency.
+ * when the code is not an ISO 4217 currency.
  * code3 is NUL-terminated ("USDX", "usd" and NULL give -1).  The table is ISO 4217 list one
- * as published on 2026-01-01: withdrawn codes (HRK, BGN, ANG, ZWL, SLL, CUC, ...) give -1,
- * even though older exports contain them.  Codes whose minor unit ISO gives as "N.A."
+ * as published on 2026-01-01, plus the codes withdrawn since 2000 that historical exports
+ * still carry (ANG BGN BYR CUC CYP EEK HRK LTL LVL MRO MTL SIT SKK SLL STD VEF ZMK ZWL),
+ * with their last minor units.  Codes whose minor unit ISO gives as "N.A."
  * (XAU XAG XPD XPT, XBA-XBD, XDR, XSU, XUA, XTS, XXX) give 0: whole units. */
 int fd_currency_exponent(const char *code3);
 

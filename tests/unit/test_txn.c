@@ -246,7 +246,8 @@ static void test_ts_leap_second(void **state)
 static void test_ts_epoch(void **state)
 {
 	(void)state;
-	TS_OK("0", 0, 0);
+	TS_BAD("0", "too few digits for epoch seconds (9 to 11) or milliseconds (12 or 13)");
+	TS_OK("100000000", 0, 100000000000);           /* 9 digits: 1973-03-03T09:46:40Z */
 	TS_OK("1795525500", 0, 1795525500000);
 	TS_OK("1795525500", 120, 1795525500000);       /* epoch is UTC: tz ignored */
 	TS_OK("1795525500.5", 0, 1795525500500);
@@ -255,8 +256,8 @@ static void test_ts_epoch(void **state)
 	TS_OK("179552550012", 0, 179552550012);        /* 12 digits: milliseconds */
 	TS_OK("1795525500123", 0, 1795525500123);      /* 13 digits: milliseconds */
 	TS_OK("1795525500123.9", 0, 1795525500123);    /* sub-ms fraction dropped */
-	/* 8 digits are epoch seconds, as documented, even when they look like YYYYMMDD */
-	TS_OK("20261124", 0, 20261124000);
+	/* 8 digits look like YYYYMMDD far more often than a 1970 instant: refused */
+	TS_BAD("20261124", "too few digits for epoch seconds (9 to 11) or milliseconds (12 or 13)");
 	TS_BAD("17955255001234", "epoch value has too many digits");
 	TS_BAD("1795525500123456", "epoch value has too many digits");   /* microseconds */
 	TS_BAD("1795525500.", "missing fraction digits");
@@ -283,9 +284,9 @@ static void test_ts_bounded(void **state)
 	assert_int_equal(ms, 1795525500000);
 	assert_string_equal(fd_parse_ts(s, 21, 0, &ms), "trailing characters");
 	assert_string_equal(fd_parse_ts(s, 0, 0, &ms), "empty timestamp");
-	/* a year alone is, by the documented digit-count rule, epoch seconds */
-	assert_null(fd_parse_ts(s, 4, 0, &ms));
-	assert_int_equal(ms, 2026000);
+	/* a year alone is not a timestamp */
+	assert_string_equal(fd_parse_ts(s, 4, 0, &ms),
+			    "too few digits for epoch seconds (9 to 11) or milliseconds (12 or 13)");
 }
 
 /* ---- timestamps: every rejection ------------------------------------------------------- */
@@ -695,8 +696,8 @@ static void test_currency(void **state)
 static void test_currency_absent(void **state)
 {
 	static const char *const bad[] = {
-		/* withdrawn */
-		"HRK", "BGN", "ANG", "ZWL", "SLL", "CUC", "DEM", "FRF", "VEF", "MRO", "LTL",
+		/* withdrawn before 2000 (the recent ones are accepted: see test_currency_historical) */
+		"DEM", "FRF", "ITL", "ESP", "NLG",
 		/* not codes */
 		"ABC", "XYZ", "AAA", "ZZZ", "BTC",
 		/* not exactly three upper-case letters */
@@ -709,18 +710,30 @@ static void test_currency_absent(void **state)
 	assert_int_equal(fd_currency_exponent(NULL), -1);
 }
 
+static void test_currency_historical(void **state)
+{
+	(void)state;
+	/* last minor units of withdrawn currencies (ISO 4217 list three) */
+	assert_int_equal(fd_currency_exponent("HRK"), 2);
+	assert_int_equal(fd_currency_exponent("BGN"), 2);
+	assert_int_equal(fd_currency_exponent("ZWL"), 2);
+	assert_int_equal(fd_currency_exponent("BYR"), 0);
+	assert_int_equal(fd_currency_exponent("LTL"), 2);
+}
+
 static void test_currency_count(void **state)
 {
 	char c[4] = "AAA";
 	int n = 0;
 
 	(void)state;
-	/* ISO 4217 list one, 2026-01-01: 178 distinct alphabetic codes */
+	/* ISO 4217 list one, 2026-01-01: 178 distinct alphabetic codes, plus the 18 recently
+	 * withdrawn ones that historical exports carry */
 	for (c[0] = 'A'; c[0] <= 'Z'; c[0]++)
 		for (c[1] = 'A'; c[1] <= 'Z'; c[1]++)
 			for (c[2] = 'A'; c[2] <= 'Z'; c[2]++)
 				n += fd_currency_exponent(c) >= 0;
-	assert_int_equal(n, 178);
+	assert_int_equal(n, 178 + 18);
 }
 
 static void test_country(void **state)
@@ -937,6 +950,7 @@ int main(void)
 		cmocka_unit_test(test_amount_round_trip),
 		cmocka_unit_test(test_currency),
 		cmocka_unit_test(test_currency_absent),
+		cmocka_unit_test(test_currency_historical),
 		cmocka_unit_test(test_currency_count),
 		cmocka_unit_test(test_country),
 		cmocka_unit_test(test_ip_valid),
