@@ -18,6 +18,12 @@ LDLIBS    += -lcsv -lsqlite3 -lzstd -lopenblas -ljansson -lsodium -lm -lpthread
 BUILD     ?= build
 BIN       ?= bin
 
+# SAN=1: AddressSanitizer and UndefinedBehaviorSanitizer (make check-sanitize sets it)
+ifeq ($(SAN),1)
+CFLAGS    := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS   += -fsanitize=address,undefined
+endif
+
 LIB_SRC   := $(sort $(wildcard lib/*.c))
 LIB_OBJ   := $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
 CLI_SRC   := $(filter-out cmd/fd-%.c,$(sort $(wildcard cmd/*.c)))
@@ -54,11 +60,11 @@ $(BIN)/%: $(BUILD)/cmd/%.o $(CLI_OBJ) $(BUILD)/libfd.a
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libfd.a $(wildcard lib/*.h lib/*.c)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< $(BUILD)/libfd.a -lcmocka $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(BUILD)/libfd.a -lcmocka $(LDLIBS)
 
 unit: setup $(UNIT_BIN)
-test: all unit
-	@tests/run.sh $(UNIT_BIN)
+test: setup $(TOOL_BIN) $(UNIT_BIN)
+	@FD_BIN=$(abspath $(BIN)) tests/run.sh $(UNIT_BIN)
 
 demo: all
 	@scripts/demo.sh
@@ -71,14 +77,8 @@ models: all
 
 # The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer, in its own tree.
 check-sanitize: setup
-	$(MAKE) BUILD=build-san BIN=build-san/bin OPT=-O1 \
-	  CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined' \
-	  LDFLAGS='-fsanitize=address,undefined' build-san/bin/.stamp
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  FD_BIN=$(CURDIR)/build-san/bin tests/run.sh $(UNIT_SRC:tests/unit/%.c=build-san/tests/%)
-
-$(BIN)/.stamp: $(TOOL_BIN) $(UNIT_BIN)
-	@touch $@
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  $(MAKE) --no-print-directory BUILD=build-san BIN=build-san/bin SAN=1 test
 
 lint-man:
 	mandoc -Tlint -Wwarning $(MANPAGES)

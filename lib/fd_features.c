@@ -393,10 +393,14 @@ struct sender {
 	uint32_t n_cty, mode_count, n_foreign_home;
 	uint32_t n_devices;
 	uint32_t n_geo;            /* earlier located transactions */
+	uint32_t memo_id[4];       /* the previous merchant, device, IP, recipient (see resolve) */
+	const char *memo_str[4];
 	int64_t geo_ts;            /* previous located transaction */
 	double geo_lat, geo_lon;
 	double cx, cy, cz;         /* sum of unit vectors of located transactions */
 };
+
+enum { K_MER, K_DEV, K_IP, K_RCP };
 
 struct recip {
 	int64_t *ring;             /* timestamps within 30 days */
@@ -819,6 +823,48 @@ static int64_t intern_grow(struct fd_intern *tab, const char *s, int *is_new, vo
 	return id;
 }
 
+/*
+ * The id of an entity of kind k used by sender s (NULL when no sender state is kept).  The
+ * sender's previous entity of that kind is remembered (a pointer to the interned string, so
+ * the check is exact): a sender that uses the same device, IP, merchant or recipient again,
+ * the common case, costs one string comparison instead of a hash probe and a pair probe.
+ * *known is 1 when the memo answered: the (sender, entity) pair is then not new.
+ */
+static int64_t resolve(struct sender *s, int k, struct fd_intern *tab, const char *str, void **arr,
+		       size_t *cap, size_t elsize, size_t *bytes, int *known)
+{
+	int64_t id;
+
+	if (s && s->memo_str[k] && strcmp(s->memo_str[k], str) == 0) {
+		*known = 1;
+		return s->memo_id[k];
+	}
+	*known = 0;
+	id = intern_grow(tab, str, NULL, arr, cap, elsize, bytes);
+	if (id >= 0 && s) {
+		s->memo_str[k] = fd_intern_str(tab, (uint32_t)id, NULL);
+		s->memo_id[k] = (uint32_t)id;
+	}
+	return id;
+}
+
+static inline void pairset_prefetch(const struct pairset *s, uint64_t key)
+{
+	if (s->keys)
+		__builtin_prefetch(&s->keys[mix64(key) & s->mask]);
+}
+
+/* Pair insertion, skipped when the memo already knows the pair. */
+static inline int pair_put(struct pairset *ps, int known, uint32_t sid, int64_t id, size_t *slot,
+			   int *is_new, size_t *bytes)
+{
+	if (known) {
+		*is_new = 0;
+		return 0;
+	}
+	return pairset_put(ps, (uint64_t)sid << 32 | (uint64_t)id, slot, is_new, bytes);
+}
+
 /* Make labels with visible <= ts count. */
 static void labels_release(struct fd_features *f, int64_t ts)
 {
@@ -878,6 +924,8 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 	const double amt = amount_major(t);
 	struct sender *s = NULL;
 	uint32_t sid = 0;
+	int64_t mid = -1, did = -1, iid = -1, rid = -1;
+	int mer_known = 0, dev_known = 0, ip_known = 0, rcp_known = 0;
 	int is_new, i;
 	size_t slot;
 
@@ -957,15 +1005,69 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 	if (comp & C_FRAUD)
 		labels_release(f, ts);
 
-	/* the sender */
+	/*
+	 * Resolve every entity first, then prefetch what the computation will touch (window
+	 * heads, pair slots, entity records) so that the cache misses overlap instead of
+	 * following one another.
+	 */
 	if (comp & C_SENDER) {
-		int64_t id = intern_grow(f->senders, t->sender_id, &is_new, (void **)&f->snd, &f->snd_cap,
+		int64_t id = intern_grow(f->senders, t->sender_id, NULL, (void **)&f->snd, &f->snd_cap,
 					 sizeof(*f->snd), &f->bytes);
 
 		if (id < 0)
 			return oom(err);
 		sid = (uint32_t)id;
 		s = &f->snd[sid];
+		for (i = 0; i < (int)sizeof(*s); i += 64)
+			__builtin_prefetch((const char *)s + i, 1);
+	}
+	if ((comp & (C_MERPAIR | C_MERTOT | C_FRAUD)) && present(t->merchant_id)) {
+		mid = resolve(s, K_MER, f->merchants, t->merchant_id, (void **)&f->mer, &f->mer_cap,
+			      sizeof(*f->mer), &f->bytes, &mer_known);
+		if (mid < 0)
+			return oom(err);
+		__builtin_prefetch(&f->mer[mid]);
+		if ((comp & C_MERPAIR) && !mer_known)
+			pairset_prefetch(&f->ps_mer, (uint64_t)sid << 32 | (uint64_t)mid);
+	}
+	if ((comp & C_DEVPAIR) && present(t->device_id)) {
+		did = resolve(s, K_DEV, f->devices, t->device_id, (void **)&f->dev_senders, &f->dev_cap,
+			      sizeof(*f->dev_senders), &f->bytes, &dev_known);
+		if (did < 0)
+			return oom(err);
+		__builtin_prefetch(&f->dev_senders[did]);
+		if (!dev_known)
+			pairset_prefetch(&f->ps_dev, (uint64_t)sid << 32 | (uint64_t)did);
+	}
+	if ((comp & C_IPPAIR) && present(t->ip)) {
+		iid = resolve(s, K_IP, f->ips, t->ip, (void **)&f->ip_senders, &f->ip_cap,
+			      sizeof(*f->ip_senders), &f->bytes, &ip_known);
+		if (iid < 0)
+			return oom(err);
+		__builtin_prefetch(&f->ip_senders[iid]);
+		if (!ip_known)
+			pairset_prefetch(&f->ps_ip, (uint64_t)sid << 32 | (uint64_t)iid);
+	}
+	if ((comp & (C_RCPPAIR | C_RCPWIN | C_RCPTOT)) && present(t->recipient_id)) {
+		rid = resolve(s, K_RCP, f->recips, t->recipient_id, (void **)&f->rcp, &f->rcp_cap,
+			      sizeof(*f->rcp), &f->bytes, &rcp_known);
+		if (rid < 0)
+			return oom(err);
+		__builtin_prefetch(&f->rcp[rid]);
+		if ((comp & C_RCPPAIR) && !rcp_known)
+			pairset_prefetch(&f->ps_rcp, (uint64_t)sid << 32 | (uint64_t)rid);
+	}
+
+	if ((comp & C_WIN) && s->cap) {
+		int w;
+
+		for (w = W24H; w <= f->wmax; w++)
+			__builtin_prefetch(&s->ring[s->head[w] & (s->cap - 1)]);
+		__builtin_prefetch(&s->ring[s->end & (s->cap - 1)], 1);
+	}
+
+	/* the sender's last transaction and all-history statistics */
+	if (comp & C_SENDER) {
 		if (v) {
 			if (s->n) {
 				v[F_SECS_LAST] = (double)(ts - s->last_ts) / 1000.0;
@@ -1050,16 +1152,11 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 	}
 
 	/* novelty and distinct senders: one pair insertion per kind */
-	if ((comp & (C_MERPAIR | C_MERTOT | C_FRAUD)) && present(t->merchant_id)) {
-		int64_t mid = intern_grow(f->merchants, t->merchant_id, &is_new, (void **)&f->mer,
-					  &f->mer_cap, sizeof(*f->mer), &f->bytes);
-		struct merch *m;
+	if (mid >= 0) {
+		struct merch *m = &f->mer[mid];
 
-		if (mid < 0)
-			return oom(err);
-		m = &f->mer[mid];
 		if (comp & C_MERPAIR) {
-			if (pairset_put(&f->ps_mer, (uint64_t)sid << 32 | (uint64_t)mid, &slot, &is_new, &f->bytes) < 0)
+			if (pair_put(&f->ps_mer, mer_known, sid, mid, &slot, &is_new, &f->bytes) < 0)
 				return oom(err);
 			if (v)
 				v[F_NEW_MERCHANT] = is_new;
@@ -1073,12 +1170,8 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 		    && labels_push(f, ts > INT64_MAX - f->delay ? INT64_MAX : ts + f->delay, (uint32_t)mid, t->label) < 0)
 			return oom(err);
 	}
-	if ((comp & C_DEVPAIR) && present(t->device_id)) {
-		int64_t did = intern_grow(f->devices, t->device_id, &is_new, (void **)&f->dev_senders,
-					  &f->dev_cap, sizeof(*f->dev_senders), &f->bytes);
-
-		if (did < 0
-		    || pairset_put(&f->ps_dev, (uint64_t)sid << 32 | (uint64_t)did, &slot, &is_new, &f->bytes) < 0)
+	if (did >= 0) {
+		if (pair_put(&f->ps_dev, dev_known, sid, did, &slot, &is_new, &f->bytes) < 0)
 			return oom(err);
 		if (is_new) {
 			f->dev_senders[did]++;
@@ -1091,12 +1184,8 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 	}
 	if (v && (comp & C_DEVPAIR))
 		v[F_SND_DEVICES] = s->n_devices;
-	if ((comp & C_IPPAIR) && present(t->ip)) {
-		int64_t iid = intern_grow(f->ips, t->ip, &is_new, (void **)&f->ip_senders, &f->ip_cap,
-					  sizeof(*f->ip_senders), &f->bytes);
-
-		if (iid < 0
-		    || pairset_put(&f->ps_ip, (uint64_t)sid << 32 | (uint64_t)iid, &slot, &is_new, &f->bytes) < 0)
+	if (iid >= 0) {
+		if (pair_put(&f->ps_ip, ip_known, sid, iid, &slot, &is_new, &f->bytes) < 0)
 			return oom(err);
 		if (is_new)
 			f->ip_senders[iid]++;
@@ -1105,16 +1194,11 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 			v[F_IP_SENDERS] = f->ip_senders[iid];
 		}
 	}
-	if ((comp & (C_RCPPAIR | C_RCPWIN | C_RCPTOT)) && present(t->recipient_id)) {
-		int64_t rid = intern_grow(f->recips, t->recipient_id, &is_new, (void **)&f->rcp,
-					  &f->rcp_cap, sizeof(*f->rcp), &f->bytes);
-		struct recip *r;
+	if (rid >= 0) {
+		struct recip *r = &f->rcp[rid];
 
-		if (rid < 0)
-			return oom(err);
-		r = &f->rcp[rid];
 		if (comp & C_RCPPAIR) {
-			if (pairset_put(&f->ps_rcp, (uint64_t)sid << 32 | (uint64_t)rid, &slot, &is_new, &f->bytes) < 0)
+			if (pair_put(&f->ps_rcp, rcp_known, sid, rid, &slot, &is_new, &f->bytes) < 0)
 				return oom(err);
 			if (is_new)
 				r->n_senders++;
