@@ -1,0 +1,1032 @@
+/* fd_reader.c — see fd_reader.h.
+ *
+ * Input is cut into pieces, each ending at a line feed (or, for CSV, at a carriage return
+ * that is not part of a CRLF, so that one piece never holds more than one record end).  A
+ * piece stays contiguous in the reader's buffer, which grows only for a longer line.
+ *
+ * CSV.  A record that starts at the beginning of a piece and ends within it — nearly every
+ * record — is split here directly: by memchr on the delimiter, or, when the line has quotes,
+ * field by field as long as each quoted field is simple ("..." closed on the same line, no
+ * doubled quote).  The fields then point into the input buffer: no copy, no allocation.
+ * Anything else (a doubled quote, a quoted newline, a stray quote) is given to libcsv, one
+ * piece at a time, in strict mode; its fields are copied into fbuf, and its raw text into
+ * rawbuf.  Both paths give the same fields for the same line: libcsv's space function is
+ * replaced so that it keeps spaces (RFC 4180: spaces are part of a field), which leaves
+ * nothing for the quick path to imitate but quotes and delimiters.  fd_reader_csv_quick = 0
+ * turns the quick path off, so that tests and the fuzzer can compare the two.
+ *
+ * NDJSON.  jansson validates each line and decodes strings that have escapes.  Beside it, a
+ * small scanner walks the (already valid) text of the object to find each member's key and
+ * value as written, so that numbers come out as their original token ("12.50" stays "12.50",
+ * never a binary double printed back) and unbound members are copied out verbatim.
+ */
+#include "fd_reader.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <csv.h>
+#include <jansson.h>
+
+#define READ_CHUNK (256 * 1024)
+
+/* Tests and fuzz targets may clear this to send every CSV line through libcsv. */
+int fd_reader_csv_quick = 1;
+
+struct slice {
+	const char *s;
+	size_t n;
+};
+
+struct span {
+	size_t off, len;
+};
+
+/* One member of an NDJSON object, as offsets into the record's raw text. */
+struct member {
+	struct span key;    /* with its quotes */
+	struct span val;
+	int key_esc;        /* the key has a backslash escape */
+	int val_esc;        /* the value is a string with a backslash escape */
+	int slot;           /* bound slot, or -1 */
+};
+
+struct fd_reader {
+	struct fd_in *in;
+	int format;
+	unsigned char delim;
+
+	/* Input: bytes [pos, end) of buf are not consumed yet. */
+	char *buf;
+	size_t cap, pos, end;
+	size_t scanned;       /* bytes from pos known to hold no piece end */
+	int eof;
+	int started;          /* fd_reader_next() was called */
+	int finished;
+	struct fd_err fail;   /* sticky FD_EIO */
+	int64_t line;         /* line number of buf[pos] */
+
+	/* The current record. */
+	int64_t rec_line, count;
+	const char *raw;
+	size_t raw_n;
+	struct fd_buf rawbuf;
+
+	/* CSV */
+	struct csv_parser csv;
+	int csv_ready;
+	int discard;          /* callbacks ignore what libcsv hands them */
+	int row_done;
+	int oom;
+	struct slice *f;      /* fields of the current record */
+	size_t nf, fcap;
+	struct span *fo;      /* libcsv fields as offsets into fbuf */
+	size_t nfo, focap;
+	struct fd_buf fbuf;
+	char **cols;          /* header */
+	size_t ncols;
+	unsigned char *col_bound;
+
+	/* Slots */
+	char **slot_name;
+	size_t *slot_len;
+	int *slot_col;        /* CSV column, or -1 */
+	size_t nslots;
+
+	/* NDJSON */
+	json_t *obj;
+	struct member *mem;
+	size_t nmem, memcap;
+	struct slice *val;    /* per slot */
+	unsigned char *present;
+	struct fd_buf keybuf;
+};
+
+int fd_format_parse(const char *s)
+{
+	if (!s)
+		return -1;
+	if (!strcmp(s, "csv"))
+		return FD_FMT_CSV;
+	if (!strcmp(s, "ndjson"))
+		return FD_FMT_NDJSON;
+	return -1;
+}
+
+const char *fd_format_name(int fmt)
+{
+	switch (fmt) {
+	case FD_FMT_AUTO: return "auto";
+	case FD_FMT_CSV: return "csv";
+	case FD_FMT_NDJSON: return "ndjson";
+	default: return "unknown";
+	}
+}
+
+/* ---- input buffer -------------------------------------------------------------------- */
+
+/* Read more input behind what is buffered.  0, or -1 after a read error (r->fail set). */
+static int fill(struct fd_reader *r)
+{
+	ssize_t got;
+
+	if (r->pos > 0) {
+		memmove(r->buf, r->buf + r->pos, r->end - r->pos);
+		r->end -= r->pos;
+		r->pos = 0;
+	}
+	if (r->end == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : READ_CHUNK;
+		char *b = cap > r->cap ? realloc(r->buf, cap) : NULL;
+
+		if (!b) {
+			fd_err_set(&r->fail, FD_EIO, "%s: out of memory", fd_in_name(r->in));
+			return -1;
+		}
+		r->buf = b;
+		r->cap = cap;
+	}
+	got = fd_in_read(r->in, r->buf + r->end, r->cap - r->end, &r->fail);
+	if (got < 0) {
+		/* A corrupt zstd stream is bad input, but the reader cannot go on either way. */
+		if (r->fail.code == FD_OK)
+			r->fail.code = FD_EIO;
+		return -1;
+	}
+	if (got == 0)
+		r->eof = 1;
+	r->end += (size_t)got;
+	return 0;
+}
+
+/*
+ * The next piece of input: *n bytes at *p, ending with its '\n' (or, when split_cr, with a
+ * '\r' not followed by '\n'), or the last bytes of the input without one.  1, 0 at the end,
+ * -1 on a read error.  The piece stays in the buffer until consume().
+ */
+static int next_piece(struct fd_reader *r, int split_cr, const char **p, size_t *n)
+{
+	for (;;) {
+		char *s = r->buf + r->pos, *lf, *cr;
+		size_t avail = r->end - r->pos, from = r->scanned;
+
+		lf = from < avail ? memchr(s + from, '\n', avail - from) : NULL;
+		if (lf) {
+			*p = s;
+			*n = (size_t)(lf - s) + 1;
+			if (split_cr && (cr = memchr(s + from, '\r', (size_t)(lf - s) - from)) &&
+			    cr + 1 != lf)
+				*n = (size_t)(cr - s) + 1;
+			return 1;
+		}
+		if (split_cr && from < avail && (cr = memchr(s + from, '\r', avail - from)) &&
+		    (cr + 1 < s + avail || r->eof)) {
+			*p = s;
+			*n = (size_t)(cr - s) + 1;
+			return 1;
+		}
+		if (r->eof) {
+			if (avail == 0)
+				return 0;
+			*p = s;
+			*n = avail;
+			return 1;
+		}
+		/* Nothing ends here yet; a '\r' in the last byte may still start a CRLF. */
+		r->scanned = avail && s[avail - 1] == '\r' ? avail - 1 : avail;
+		if (fill(r))
+			return -1;
+	}
+}
+
+static void consume(struct fd_reader *r, const char *p, size_t n)
+{
+	r->pos += n;
+	r->scanned = 0;
+	if (n && p[n - 1] == '\n')
+		r->line++;
+}
+
+/* Length of a piece without its line end (LF, CRLF or CR). */
+static size_t content_len(const char *p, size_t n)
+{
+	if (n && p[n - 1] == '\n')
+		n--;
+	if (n && p[n - 1] == '\r')
+		n--;
+	return n;
+}
+
+static int eio(struct fd_reader *r, struct fd_err *err)
+{
+	if (err)
+		*err = r->fail;
+	return -FD_EIO;
+}
+
+static int oom(struct fd_reader *r, struct fd_err *err)
+{
+	fd_err_set(&r->fail, FD_EIO, "%s: out of memory", fd_in_name(r->in));
+	return eio(r, err);
+}
+
+/* ---- CSV ----------------------------------------------------------------------------- */
+
+static int push_field(struct fd_reader *r, const char *s, size_t n)
+{
+	if (r->nf == r->fcap) {
+		size_t cap = r->fcap ? 2 * r->fcap : 32;
+		struct slice *f = realloc(r->f, cap * sizeof(*f));
+
+		if (!f)
+			return -1;
+		r->f = f;
+		r->fcap = cap;
+	}
+	r->f[r->nf].s = s;
+	r->f[r->nf].n = n;
+	r->nf++;
+	return 0;
+}
+
+/*
+ * Split a line that holds one whole record (content without its line end) into fields, as
+ * libcsv would.  1 when done, 0 when the line needs libcsv, -1 when out of memory.
+ */
+static int quick_split(struct fd_reader *r, const char *p, size_t n)
+{
+	const char *e = p + n, *s = p, *d;
+	unsigned char delim = r->delim;
+
+	r->nf = 0;
+	if (!memchr(p, '"', n)) {
+		for (;;) {
+			d = memchr(s, delim, (size_t)(e - s));
+			if (!d)
+				return push_field(r, s, (size_t)(e - s)) ? -1 : 1;
+			if (push_field(r, s, (size_t)(d - s)))
+				return -1;
+			s = d + 1;
+		}
+	}
+	for (;;) {
+		if (s < e && *s == '"') {
+			const char *q = memchr(s + 1, '"', (size_t)(e - s - 1));
+
+			if (!q || (q + 1 < e && (unsigned char)q[1] != delim))
+				return 0;  /* continues on the next line, doubled quote, or junk */
+			if (push_field(r, s + 1, (size_t)(q - s - 1)))
+				return -1;
+			if (q + 1 == e)
+				return 1;
+			s = q + 2;
+			continue;
+		}
+		d = memchr(s, delim, (size_t)(e - s));
+		if (!d)
+			d = e;
+		if (memchr(s, '"', (size_t)(d - s)))
+			return 0;  /* a quote inside an unquoted field: libcsv reports it */
+		if (push_field(r, s, (size_t)(d - s)))
+			return -1;
+		if (d == e)
+			return 1;
+		s = d + 1;
+	}
+}
+
+static void cb_field(void *s, size_t n, void *data)
+{
+	struct fd_reader *r = data;
+
+	if (r->discard || r->oom)
+		return;
+	if (r->nfo == r->focap) {
+		size_t cap = r->focap ? 2 * r->focap : 32;
+		struct span *fo = realloc(r->fo, cap * sizeof(*fo));
+
+		if (!fo) {
+			r->oom = 1;
+			return;
+		}
+		r->fo = fo;
+		r->focap = cap;
+	}
+	r->fo[r->nfo].off = r->fbuf.len;
+	r->fo[r->nfo].len = n;
+	if (fd_buf_add(&r->fbuf, s, n)) {
+		r->oom = 1;
+		return;
+	}
+	r->nfo++;
+}
+
+static void cb_row(int c, void *data)
+{
+	struct fd_reader *r = data;
+
+	(void)c;
+	if (!r->discard)
+		r->row_done = 1;
+}
+
+/* RFC 4180: spaces are part of a field.  (libcsv's default trims them.) */
+static int no_space(unsigned char c)
+{
+	(void)c;
+	return 0;
+}
+
+/* Put libcsv back at the start of a row, dropping whatever it holds. */
+static void csv_restart(struct fd_reader *r)
+{
+	r->discard = 1;
+	csv_set_opts(&r->csv, CSV_STRICT);
+	csv_fini(&r->csv, cb_field, cb_row, r);
+	csv_set_opts(&r->csv, CSV_STRICT | CSV_STRICT_FINI);
+	r->discard = 0;
+}
+
+/* The slow path's result: raw text and fields from the buffers. */
+static int csv_slow_done(struct fd_reader *r)
+{
+	size_t i;
+
+	r->raw = r->rawbuf.s;
+	r->raw_n = content_len(r->rawbuf.s, r->rawbuf.len);
+	r->nf = 0;
+	for (i = 0; i < r->nfo; i++)
+		if (push_field(r, r->fbuf.s + r->fo[i].off, r->fo[i].len))
+			return -1;
+	return 0;
+}
+
+static int bad(struct fd_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int bad(struct fd_err *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err) {
+		err->code = FD_EINPUT;
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return -FD_EINPUT;
+}
+
+/* Whitespace-only (spaces and tabs other than the delimiter), the line end removed. */
+static int csv_blank(const struct fd_reader *r, const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((p[i] != ' ' && p[i] != '\t') || (unsigned char)p[i] == r->delim)
+			return 0;
+	return 1;
+}
+
+/* Read one CSV record (header or data): 1, 0 at the end, -FD_EINPUT, -FD_EIO. */
+static int csv_record(struct fd_reader *r, struct fd_err *err)
+{
+	int in_rec = 0;
+
+	r->nf = r->nfo = 0;
+	r->raw = NULL;
+	r->raw_n = 0;
+	fd_buf_reset(&r->fbuf);
+	fd_buf_reset(&r->rawbuf);
+	r->row_done = 0;
+	for (;;) {
+		const char *p;
+		size_t n, c, done;
+		int rc = next_piece(r, 1, &p, &n);
+
+		if (rc < 0)
+			return eio(r, err);
+		if (rc == 0) {
+			if (!in_rec)
+				return 0;
+			/* The last record has no line end. */
+			if (csv_fini(&r->csv, cb_field, cb_row, r) != 0) {
+				csv_restart(r);
+				r->raw = r->rawbuf.s;
+				r->raw_n = content_len(r->rawbuf.s, r->rawbuf.len);
+				r->nf = 0;
+				return bad(err, "a quoted field is not closed before the end of the input");
+			}
+			if (r->oom || csv_slow_done(r))
+				return oom(r, err);
+			return 1;
+		}
+		if (!in_rec) {
+			c = content_len(p, n);
+			if (c == 0 || ((*p == ' ' || *p == '\t') && csv_blank(r, p, c))) {
+				consume(r, p, n);
+				continue;
+			}
+			r->rec_line = r->line;
+			if (fd_reader_csv_quick) {
+				rc = quick_split(r, p, c);
+				if (rc < 0)
+					return oom(r, err);
+				if (rc > 0) {
+					r->raw = p;
+					r->raw_n = c;
+					consume(r, p, n);
+					return 1;
+				}
+			}
+			in_rec = 1;
+		}
+		if (fd_buf_add(&r->rawbuf, p, n))
+			return oom(r, err);
+		done = csv_parse(&r->csv, p, n, cb_field, cb_row, r);
+		consume(r, p, n);
+		if (done < n) {
+			if (csv_error(&r->csv) != CSV_EPARSE)
+				return oom(r, err);
+			csv_restart(r);
+			r->raw = r->rawbuf.s;
+			r->raw_n = content_len(r->rawbuf.s, r->rawbuf.len);
+			r->nf = 0;
+			return bad(err, "malformed quoting: a quote inside an unquoted field, "
+				   "or text after a closing quote");
+		}
+		if (r->oom)
+			return oom(r, err);
+		if (r->row_done)
+			return csv_slow_done(r) ? oom(r, err) : 1;
+	}
+}
+
+static int csv_open(struct fd_reader *r, struct fd_err *err)
+{
+	const char *name = fd_in_name(r->in);
+	size_t i, j;
+	int rc;
+
+	if (csv_init(&r->csv, CSV_STRICT | CSV_STRICT_FINI) != 0)
+		return fd_err_set(err, FD_EIO, "out of memory");
+	r->csv_ready = 1;
+	csv_set_delim(&r->csv, r->delim);
+	csv_set_space_func(&r->csv, no_space);
+
+	rc = csv_record(r, err);
+	if (rc == 0) {
+		r->finished = 1;  /* empty input: no header, no record */
+		return FD_OK;
+	}
+	if (rc == -FD_EIO)
+		return r->fail.code;
+	if (rc < 0) {
+		fd_err_prefix(err, "%s:%lld: bad header", name, (long long)r->rec_line);
+		return FD_EINPUT;
+	}
+	r->cols = calloc(r->nf, sizeof(*r->cols));
+	r->col_bound = calloc(r->nf, 1);
+	if (!r->cols || !r->col_bound)
+		return fd_err_set(err, FD_EIO, "out of memory");
+	r->ncols = r->nf;
+	for (i = 0; i < r->nf; i++) {
+		r->cols[i] = malloc(r->f[i].n + 1);
+		if (!r->cols[i])
+			return fd_err_set(err, FD_EIO, "out of memory");
+		memcpy(r->cols[i], r->f[i].s, r->f[i].n);
+		r->cols[i][r->f[i].n] = '\0';
+	}
+	for (i = 0; i < r->nf; i++)
+		for (j = 0; j < i; j++)
+			if (r->f[i].n == r->f[j].n && !memcmp(r->f[i].s, r->f[j].s, r->f[i].n)) {
+				char vis[256];
+
+				fd_visible(vis, sizeof(vis), r->f[i].s, r->f[i].n);
+				return fd_err_set(err, FD_EINPUT,
+						  "%s:%lld: duplicate column '%s' in the header "
+						  "(columns %zu and %zu)", name,
+						  (long long)r->rec_line, vis, j + 1, i + 1);
+			}
+	r->nf = 0;
+	r->raw = NULL;
+	r->raw_n = 0;
+	return FD_OK;
+}
+
+static int csv_next(struct fd_reader *r, struct fd_err *err)
+{
+	int rc = csv_record(r, err);
+
+	if (rc == 0) {
+		r->finished = 1;
+		return 0;
+	}
+	if (rc == -FD_EIO)
+		return rc;
+	r->count++;
+	if (rc == 1 && r->nf != r->ncols)
+		return bad(err, "expected %zu field%s, found %zu", r->ncols,
+			   r->ncols == 1 ? "" : "s", r->nf);
+	return rc;
+}
+
+/* ---- NDJSON -------------------------------------------------------------------------- */
+
+static size_t skip_ws(const char *s, size_t i, size_t n)
+{
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+		i++;
+	return i;
+}
+
+/* s[i] is '"': the index after the closing quote, or 0.  *esc = 1 when it has a '\'. */
+static size_t scan_string(const char *s, size_t i, size_t n, int *esc)
+{
+	for (i++; i < n; i++) {
+		if (s[i] == '\\') {
+			*esc = 1;
+			i++;
+		} else if (s[i] == '"') {
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+/* The index after the JSON value that starts at s[i], or 0. */
+static size_t scan_value(const char *s, size_t i, size_t n, int *esc)
+{
+	size_t depth = 0;
+	int dummy = 0;
+
+	if (i >= n)
+		return 0;
+	if (s[i] == '"')
+		return scan_string(s, i, n, esc);
+	if (s[i] != '{' && s[i] != '[') {
+		size_t j = i;
+
+		while (j < n && !memchr(",}] \t\r\n", s[j], 7))
+			j++;
+		return j > i ? j : 0;
+	}
+	while (i < n) {
+		char c = s[i];
+
+		if (c == '"') {
+			i = scan_string(s, i, n, &dummy);
+			if (!i)
+				return 0;
+			continue;
+		}
+		if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			if (--depth == 0)
+				return i + 1;
+		}
+		i++;
+	}
+	return 0;
+}
+
+static int add_member(struct fd_reader *r, const struct member *m)
+{
+	if (r->nmem == r->memcap) {
+		size_t cap = r->memcap ? 2 * r->memcap : 32;
+		struct member *a = realloc(r->mem, cap * sizeof(*a));
+
+		if (!a)
+			return -1;
+		r->mem = a;
+		r->memcap = cap;
+	}
+	r->mem[r->nmem++] = *m;
+	return 0;
+}
+
+/* Find the members of the object in s (already validated by jansson).  0, -1 (memory),
+ * -2 (the scanner does not follow: should not happen). */
+static int scan_object(struct fd_reader *r, const char *s, size_t n)
+{
+	size_t i = skip_ws(s, 0, n), j;
+
+	r->nmem = 0;
+	if (i >= n || s[i] != '{')
+		return -2;
+	i = skip_ws(s, i + 1, n);
+	if (i < n && s[i] == '}')
+		return 0;
+	for (;;) {
+		struct member m;
+
+		memset(&m, 0, sizeof(m));
+		m.slot = -1;
+		if (i >= n || s[i] != '"')
+			return -2;
+		j = scan_string(s, i, n, &m.key_esc);
+		if (!j)
+			return -2;
+		m.key.off = i;
+		m.key.len = j - i;
+		i = skip_ws(s, j, n);
+		if (i >= n || s[i] != ':')
+			return -2;
+		i = skip_ws(s, i + 1, n);
+		j = scan_value(s, i, n, &m.val_esc);
+		if (!j)
+			return -2;
+		m.val.off = i;
+		m.val.len = j - i;
+		if (add_member(r, &m))
+			return -1;
+		i = skip_ws(s, j, n);
+		if (i < n && s[i] == ',') {
+			i = skip_ws(s, i + 1, n);
+			continue;
+		}
+		return i < n && s[i] == '}' ? 0 : -2;
+	}
+}
+
+static int find_slot(const struct fd_reader *r, const char *k, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < r->nslots; i++)
+		if (r->slot_len[i] == n && !memcmp(r->slot_name[i], k, n))
+			return (int)i;
+	return -1;
+}
+
+/* Give each member its slot and each slot its value. */
+static int ndjson_values(struct fd_reader *r)
+{
+	size_t i;
+
+	if (r->nslots)
+		memset(r->present, 0, r->nslots);
+	for (i = 0; i < r->nmem; i++) {
+		struct member *m = &r->mem[i];
+		const char *k = r->raw + m->key.off + 1, *v = r->raw + m->val.off;
+		size_t kn = m->key.len - 2;
+		int slot;
+
+		if (m->key_esc) {
+			/* Rare: let jansson decode the key. */
+			json_t *js = json_loadb(k - 1, kn + 2, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+
+			if (!json_is_string(js)) {
+				json_decref(js);
+				return -1;
+			}
+			fd_buf_reset(&r->keybuf);
+			if (fd_buf_add(&r->keybuf, json_string_value(js), json_string_length(js))) {
+				json_decref(js);
+				return -1;
+			}
+			json_decref(js);
+			k = r->keybuf.s;
+			kn = r->keybuf.len;
+		}
+		slot = find_slot(r, k, kn);
+		m->slot = slot;
+		if (slot < 0)
+			continue;
+		switch (*v) {
+		case 'n':  /* null: absent */
+			break;
+		case '"':
+			if (m->val_esc) {
+				json_t *js = json_object_getn(r->obj, k, kn);
+
+				r->val[slot].s = json_string_value(js);
+				r->val[slot].n = json_string_length(js);
+			} else {
+				r->val[slot].s = v + 1;
+				r->val[slot].n = m->val.len - 2;
+			}
+			r->present[slot] = 1;
+			break;
+		default:   /* number, true, false, object, array: the text as written */
+			r->val[slot].s = v;
+			r->val[slot].n = m->val.len;
+			r->present[slot] = 1;
+		}
+	}
+	return 0;
+}
+
+static int ndjson_next(struct fd_reader *r, struct fd_err *err)
+{
+	json_error_t je;
+	const char *p;
+	size_t n, c, i;
+	int rc;
+
+	json_decref(r->obj);
+	r->obj = NULL;
+	r->nmem = 0;
+	if (r->nslots)
+		memset(r->present, 0, r->nslots);
+	for (;;) {
+		rc = next_piece(r, 0, &p, &n);
+		if (rc < 0)
+			return eio(r, err);
+		if (rc == 0) {
+			r->finished = 1;
+			r->raw = NULL;
+			r->raw_n = 0;
+			return 0;
+		}
+		c = content_len(p, n);
+		for (i = 0; i < c && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r'); i++)
+			;
+		if (i < c)
+			break;
+		consume(r, p, n);
+	}
+	r->rec_line = r->line;
+	r->raw = p;
+	r->raw_n = c;
+	r->count++;
+	consume(r, p, n);  /* the bytes stay in the buffer until the next call */
+
+	r->obj = json_loadb(p, c, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL,
+			    &je);
+	if (!r->obj)
+		return bad(err, "invalid JSON at column %d: %s", je.column, je.text);
+	if (!json_is_object(r->obj))
+		return bad(err, "expected a JSON object, found an array");
+	rc = scan_object(r, p, c);
+	if (rc == -1 || (rc == 0 && ndjson_values(r)))
+		return oom(r, err);
+	if (rc < 0) {
+		r->nmem = 0;
+		return bad(err, "cannot follow the JSON object (a bug in fd_reader)");
+	}
+	return 1;
+}
+
+/* ---- the interface ------------------------------------------------------------------- */
+
+int fd_reader_open(struct fd_reader **rp, struct fd_in *in, const struct fd_reader_opts *o,
+		   struct fd_err *err)
+{
+	struct fd_reader *r;
+	int format = o ? o->format : FD_FMT_AUTO;
+	char delim = o && o->delimiter ? o->delimiter : ',';
+	size_t i;
+	int rc;
+
+	*rp = NULL;
+	if (format != FD_FMT_AUTO && format != FD_FMT_CSV && format != FD_FMT_NDJSON)
+		return fd_err_set(err, FD_EUSAGE, "unknown input format %d", format);
+	if (delim == '"' || delim == '\n' || delim == '\r')
+		return fd_err_set(err, FD_EUSAGE, "the CSV delimiter cannot be a quote or a line end");
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return fd_err_set(err, FD_EIO, "out of memory");
+	r->in = in;
+	r->delim = (unsigned char)delim;
+	r->line = 1;
+	fd_buf_init(&r->rawbuf);
+	fd_buf_init(&r->fbuf);
+	fd_buf_init(&r->keybuf);
+
+	/* A byte-order mark at the very start is not data. */
+	while (r->end < 3 && !r->eof)
+		if (fill(r))
+			goto io;
+	if (r->end >= 3 && !memcmp(r->buf, "\xef\xbb\xbf", 3))
+		r->pos = 3;
+	if (format == FD_FMT_AUTO) {
+		i = r->pos;
+		for (;;) {
+			size_t off;
+
+			while (i < r->end && (r->buf[i] == ' ' || r->buf[i] == '\t' ||
+					      r->buf[i] == '\r' || r->buf[i] == '\n'))
+				i++;
+			if (i < r->end || r->eof)
+				break;
+			off = i - r->pos;
+			if (fill(r))
+				goto io;
+			i = r->pos + off;
+		}
+		format = i < r->end && r->buf[i] == '{' ? FD_FMT_NDJSON : FD_FMT_CSV;
+	}
+	r->format = format;
+	if (format == FD_FMT_CSV) {
+		rc = csv_open(r, err);
+		if (rc) {
+			fd_reader_free(r);
+			return rc;
+		}
+	}
+	*rp = r;
+	return FD_OK;
+io:
+	if (err)
+		*err = r->fail;
+	rc = r->fail.code;
+	fd_reader_free(r);
+	return rc;
+}
+
+void fd_reader_free(struct fd_reader *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	if (r->csv_ready)
+		csv_free(&r->csv);
+	json_decref(r->obj);
+	for (i = 0; i < r->ncols; i++)
+		free(r->cols[i]);
+	free(r->cols);
+	free(r->col_bound);
+	for (i = 0; i < r->nslots; i++)
+		free(r->slot_name[i]);
+	free(r->slot_name);
+	free(r->slot_len);
+	free(r->slot_col);
+	free(r->val);
+	free(r->present);
+	free(r->mem);
+	free(r->f);
+	free(r->fo);
+	fd_buf_release(&r->fbuf);
+	fd_buf_release(&r->rawbuf);
+	fd_buf_release(&r->keybuf);
+	free(r->buf);
+	free(r);
+}
+
+int fd_reader_format(const struct fd_reader *r)
+{
+	return r->format;
+}
+
+size_t fd_reader_columns(const struct fd_reader *r, const char *const **names)
+{
+	if (r->format != FD_FMT_CSV) {
+		if (names)
+			*names = NULL;
+		return 0;
+	}
+	if (names)
+		*names = (const char *const *)r->cols;
+	return r->ncols;
+}
+
+static int column_index(const struct fd_reader *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->ncols; i++)
+		if (!strcmp(r->cols[i], name))
+			return (int)i;
+	return -1;
+}
+
+int fd_reader_bind(struct fd_reader *r, const char *name)
+{
+	size_t n = strlen(name), k = r->nslots + 1;
+	char **names;
+	size_t *lens;
+	int *cols, slot;
+	struct slice *val;
+	unsigned char *present;
+
+	if (r->started)
+		return -1;
+	slot = find_slot(r, name, n);
+	if (slot >= 0)
+		return slot;
+	names = realloc(r->slot_name, k * sizeof(*names));
+	if (names)
+		r->slot_name = names;
+	lens = realloc(r->slot_len, k * sizeof(*lens));
+	if (lens)
+		r->slot_len = lens;
+	cols = realloc(r->slot_col, k * sizeof(*cols));
+	if (cols)
+		r->slot_col = cols;
+	val = realloc(r->val, k * sizeof(*val));
+	if (val)
+		r->val = val;
+	present = realloc(r->present, k);
+	if (present)
+		r->present = present;
+	if (!names || !lens || !cols || !val || !present)
+		return -1;
+	names[r->nslots] = malloc(n + 1);
+	if (!names[r->nslots])
+		return -1;
+	memcpy(names[r->nslots], name, n + 1);
+	lens[r->nslots] = n;
+	cols[r->nslots] = column_index(r, name);
+	if (cols[r->nslots] >= 0)
+		r->col_bound[cols[r->nslots]] = 1;
+	present[r->nslots] = 0;
+	return (int)r->nslots++;
+}
+
+int fd_reader_has_column(const struct fd_reader *r, const char *name)
+{
+	if (r->format != FD_FMT_CSV)
+		return 1;
+	return column_index(r, name) >= 0;
+}
+
+int fd_reader_next(struct fd_reader *r, struct fd_err *err)
+{
+	if (r->fail.code != FD_OK)
+		return eio(r, err);
+	r->started = 1;
+	if (r->finished) {
+		r->nf = 0;
+		r->raw = NULL;
+		r->raw_n = 0;
+		return 0;
+	}
+	return r->format == FD_FMT_CSV ? csv_next(r, err) : ndjson_next(r, err);
+}
+
+int64_t fd_reader_line(const struct fd_reader *r)
+{
+	return r->rec_line;
+}
+
+void fd_reader_raw(const struct fd_reader *r, const char **s, size_t *n)
+{
+	*s = r->raw ? r->raw : "";
+	*n = r->raw_n;
+}
+
+int fd_reader_get(const struct fd_reader *r, int slot, const char **s, size_t *n)
+{
+	int col;
+
+	if (slot < 0 || (size_t)slot >= r->nslots)
+		return 0;
+	if (r->format == FD_FMT_CSV) {
+		col = r->slot_col[slot];
+		if (col < 0 || (size_t)col >= r->nf)
+			return 0;
+		*s = r->f[col].s;
+		*n = r->f[col].n;
+		return 1;
+	}
+	if (!r->present[slot])
+		return 0;
+	*s = r->val[slot].s;
+	*n = r->val[slot].n;
+	return 1;
+}
+
+int fd_reader_unbound_json(const struct fd_reader *r, struct fd_buf *out, size_t *count)
+{
+	size_t i, k = 0;
+
+	if (fd_buf_addc(out, '{'))
+		return -1;
+	if (r->format == FD_FMT_CSV) {
+		for (i = 0; i < r->ncols && i < r->nf; i++) {
+			if (r->col_bound[i])
+				continue;
+			if ((k++ && fd_buf_addc(out, ',')) ||
+			    fd_buf_add_json_str(out, r->cols[i], strlen(r->cols[i])) ||
+			    fd_buf_addc(out, ':') ||
+			    fd_buf_add_json_str(out, r->f[i].s, r->f[i].n))
+				return -1;
+		}
+	} else if (r->obj) {
+		for (i = 0; i < r->nmem; i++) {
+			const struct member *m = &r->mem[i];
+
+			if (m->slot >= 0)
+				continue;
+			if ((k++ && fd_buf_addc(out, ',')) ||
+			    fd_buf_add(out, r->raw + m->key.off, m->key.len) ||
+			    fd_buf_addc(out, ':') ||
+			    fd_buf_add(out, r->raw + m->val.off, m->val.len))
+				return -1;
+		}
+	}
+	if (fd_buf_addc(out, '}'))
+		return -1;
+	if (count)
+		*count = k;
+	return 0;
+}
+
+int64_t fd_reader_count(const struct fd_reader *r)
+{
+	return r->count;
+}
