@@ -1,8 +1,9 @@
 /*
  * fd_schema.c — the store's schema, as forward-only migrations.
  *
- * Each capability owns its tables and adds a migration at the end of the list; a migration is
- * never edited once released (a store in the field has already run it).  Conventions:
+ * Each capability owns its tables and keeps its migration's SQL in a file of its own
+ * (fd_schema_<capability>.c); new migrations go at the end of the list.  A migration is never
+ * edited once released (a store in the field has already run it): changes are new migrations.  Conventions:
  * snake_case, integer ms UTC timestamps, exact integer amounts (minor units), JSON text for
  * open-ended attributes.
  */
@@ -99,6 +100,11 @@ static const char v1_foundation[] =
 
 const struct fd_migration fd_migrations[] = {
 	{1, "foundation: sources, transactions, entities, entity_links, audit_log", v1_foundation},
+	{2, "rules: rule_hits", fd_schema_v2_rules},
+	{3, "scoring: models, scores", fd_schema_v3_score},
+	{4, "cases: users, cases, case_events, case_transactions, case_entities, case_attachments, labels",
+	 fd_schema_v4_case},
+	{5, "audit: audit_seals", fd_schema_v5_audit},
 };
 
 const size_t fd_nmigrations = sizeof(fd_migrations) / sizeof(fd_migrations[0]);

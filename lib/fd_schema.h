@@ -16,4 +16,10 @@ struct fd_migration {
 extern const struct fd_migration fd_migrations[];
 extern const size_t fd_nmigrations;
 
+/* The SQL of each capability's migration, in that capability's own file. */
+extern const char fd_schema_v2_rules[];
+extern const char fd_schema_v3_score[];
+extern const char fd_schema_v4_case[];
+extern const char fd_schema_v5_audit[];
+
 #endif

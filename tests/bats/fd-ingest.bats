@@ -291,7 +291,7 @@ OUT
 	run q "PRAGMA application_id; PRAGMA user_version; PRAGMA journal_mode;"
 	assert_output - <<'OUT'
 1178882900
-1
+5
 wal
 OUT
 	run q "UPDATE audit_log SET actor = 'mallory' WHERE seq = 1"
@@ -318,18 +318,22 @@ OUT
 	run q "SELECT seq, actor, tool, action, object_type, object_id, data_digest IS NOT NULL FROM audit_log ORDER BY seq"
 	assert_output - <<'OUT'
 1|alice|fd-ingest|store.migrate|store|1|0
-2|alice|fd-ingest|ingest.source|source|1|1
+2|alice|fd-ingest|store.migrate|store|2|0
+3|alice|fd-ingest|store.migrate|store|3|0
+4|alice|fd-ingest|store.migrate|store|4|0
+5|alice|fd-ingest|store.migrate|store|5|0
+6|alice|fd-ingest|ingest.source|source|1|1
 OUT
-	# recompute entry 2's hash with printf and sha256sum: netstrings of its fields in order
+	# recompute entry 6's hash with printf and sha256sum: netstrings of its fields in order
 	ns() { printf '%d:%s,' "${#1}" "$1"; }
 	fields=()
 	for col in seq ts actor host tool version action object_type object_id details data_digest prev_hash; do
-		fields+=("$(q "SELECT $col FROM audit_log WHERE seq = 2")")
+		fields+=("$(q "SELECT $col FROM audit_log WHERE seq = 6")")
 	done
 	want=$(for f in "${fields[@]}"; do ns "$f"; done | sha256sum | cut -d' ' -f1)
-	run q "SELECT hash FROM audit_log WHERE seq = 2"
+	run q "SELECT hash FROM audit_log WHERE seq = 6"
 	assert_output "$want"
-	run q "SELECT prev_hash = (SELECT hash FROM audit_log WHERE seq = 1) FROM audit_log WHERE seq = 2"
+	run q "SELECT prev_hash = (SELECT hash FROM audit_log WHERE seq = 5) FROM audit_log WHERE seq = 6"
 	assert_output "1"
 }
 

@@ -1,0 +1,16 @@
+/* fd_schema_rules.c — migration 2, owned by fd-rules: the rule hits.  See fd_schema.c. */
+#include "fd_schema.h"
+
+const char fd_schema_v2_rules[] =
+	"CREATE TABLE rule_hits ("
+	"  id INTEGER PRIMARY KEY,"
+	"  txn_id TEXT NOT NULL,"            /* the transaction (it may come from a stream) */
+	"  rule_id TEXT NOT NULL,"
+	"  ruleset TEXT NOT NULL,"           /* SHA-256 of the rules file that fired */
+	"  points INTEGER NOT NULL,"
+	"  action TEXT NOT NULL CHECK (action IN ('review', 'block')),"
+	"  reason TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  UNIQUE (txn_id, rule_id, ruleset)"
+	");"
+	"CREATE INDEX rule_hits_rule ON rule_hits(rule_id);";
