@@ -29,7 +29,9 @@
 #include "fd_features.h"
 #include "fd_intern.h"
 
-#define MAX_DEPTH 64      /* nesting of expressions: bounds the C stack of parser and evaluator */
+#define MAX_DEPTH 64      /* nesting of parentheses, not, unary minus: bounds the parser's stack */
+#define MAX_HEIGHT 256    /* height of an expression tree: bounds the evaluator's stack (a long
+			     chain "a or b or c ..." is as tall as it is long) */
 #define MAX_NAME 128      /* bytes of an identifier */
 
 /* ---- the compiled form ------------------------------------------------------------------- */
@@ -49,6 +51,7 @@ enum op {
 
 struct node {
 	uint8_t op, type;
+	uint16_t height;          /* 1 + the tallest operand's */
 	int32_t a, b, c;          /* operands (node indices), -1 when unused */
 	union {
 		double num;           /* N_CONST, B_CONST (0/1) */
@@ -619,6 +622,18 @@ static int32_t add_node(struct parser *p, int op, int type, int32_t a, int32_t b
 	}
 	n = &r->nodes[r->nnodes];
 	memset(n, 0, sizeof(*n));
+	n->height = 1;
+	if (a >= 0 && r->nodes[a].height >= n->height)
+		n->height = r->nodes[a].height + 1;
+	if (b >= 0 && r->nodes[b].height >= n->height)
+		n->height = r->nodes[b].height + 1;
+	if (c >= 0 && r->nodes[c].height >= n->height)
+		n->height = r->nodes[c].height + 1;
+	if (n->height > MAX_HEIGHT) {
+		perr_here(p, "expression too long (more than %d operations deep; use a list for long "
+			  "'or' chains)", MAX_HEIGHT);
+		return -1;
+	}
 	n->op = (uint8_t)op;
 	n->type = (uint8_t)type;
 	n->a = a;

@@ -260,6 +260,19 @@ static void test_errors_syntax(void **state)
 		assert_int_equal(fd_rules_parse(&r, nul, sizeof(nul) - 1, "t.rules", NULL, &err), FD_EINPUT);
 		assert_string_equal(err.msg, "t.rules:2:8: unexpected character '\\x00'");
 	}
+	/* a chain of 300 additions is 300 levels deep: refused at the 256th '+' node, built when
+	   the parser stands on the 257th '+', at column 10 + 4 * 256 = 1034 */
+	{
+		char text[2048];
+		size_t o = (size_t)snprintf(text, sizeof(text), RULE_HEAD "  when 1");
+		int k;
+
+		for (k = 1; k < 300; k++)
+			o += (size_t)snprintf(text + o, sizeof(text) - o, " + 1");
+		snprintf(text + o, sizeof(text) - o, " > 0\n" TAIL);
+		ERR(text, "t.rules:2:1034: expression too long (more than 256 operations deep; use a "
+			  "list for long 'or' chains)");
+	}
 	/* attributes before any rule */
 	ERR("  when amount > 1\n", "t.rules:1:3: 'when' outside a rule (start one with 'rule ID')");
 	ERR("rule\n", "t.rules:1:5: missing rule id after 'rule'");
