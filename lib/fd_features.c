@@ -395,6 +395,9 @@ struct sender {
 	uint32_t n_geo;            /* earlier located transactions */
 	uint32_t memo_id[4];       /* the previous merchant, device, IP, recipient (see resolve) */
 	const char *memo_str[4];
+	uint32_t recent_mer[16];   /* ids + 1 of entities paired with the sender (see pair_seen) */
+	uint32_t recent[3][8];     /* device, IP, recipient */
+	uint8_t recent_pos[4];
 	int64_t geo_ts;            /* previous located transaction */
 	double geo_lat, geo_lon;
 	double cx, cy, cz;         /* sum of unit vectors of located transactions */
@@ -410,6 +413,8 @@ struct recip {
 };
 
 struct merch {
+	const char *cat_str;       /* the category seen last with this merchant (interned) */
+	uint32_t cat_id;
 	uint64_t total;
 	uint64_t labelled, frauds; /* visible labels */
 };
@@ -854,15 +859,31 @@ static inline void pairset_prefetch(const struct pairset *s, uint64_t key)
 		__builtin_prefetch(&s->keys[mix64(key) & s->mask]);
 }
 
-/* Pair insertion, skipped when the memo already knows the pair. */
-static inline int pair_put(struct pairset *ps, int known, uint32_t sid, int64_t id, size_t *slot,
-			   int *is_new, size_t *bytes)
+/*
+ * Whether sender sid has been seen with entity id of kind k before (*is_new = 0) or not (1,
+ * and now it has).  The answer comes from the memo (known), else from the sender's few most
+ * recently paired ids (in the sender's own record, so no cache miss), else from the global
+ * set.  All three are exact: an id is in the memo or the recent list only once its pair is
+ * in the set.
+ */
+static int pair_seen(struct pairset *ps, struct sender *s, int k, int known, uint32_t sid, int64_t id,
+		     int *is_new, size_t *bytes)
 {
-	if (known) {
-		*is_new = 0;
+	uint32_t *rec = k == K_MER ? s->recent_mer : s->recent[k - 1], want = (uint32_t)id + 1;
+	unsigned n = k == K_MER ? 16 : 8, i;
+	size_t slot;
+
+	*is_new = 0;
+	if (known)
 		return 0;
-	}
-	return pairset_put(ps, (uint64_t)sid << 32 | (uint64_t)id, slot, is_new, bytes);
+	for (i = 0; i < n; i++)
+		if (rec[i] == want)
+			return 0;
+	if (pairset_put(ps, (uint64_t)sid << 32 | (uint64_t)id, &slot, is_new, bytes) < 0)
+		return -1;
+	rec[s->recent_pos[k]] = want;
+	s->recent_pos[k] = (uint8_t)((s->recent_pos[k] + 1) % n);
+	return 0;
 }
 
 /* Make labels with visible <= ts count. */
@@ -925,6 +946,7 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 	struct sender *s = NULL;
 	uint32_t sid = 0;
 	int64_t mid = -1, did = -1, iid = -1, rid = -1;
+	int cid = -1;
 	int mer_known = 0, dev_known = 0, ip_known = 0, rcp_known = 0;
 	int is_new, i;
 	size_t slot;
@@ -983,28 +1005,6 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 				v[F_CH_OTHER] = 1;
 		}
 	}
-	if (comp & C_CATEGORY) {
-		int risk = 0;
-
-		if (present(t->merchant_category)) {
-			int64_t id = intern_grow(f->cats, t->merchant_category, &is_new, (void **)&f->cat_risk,
-						 &f->cat_cap, 1, &f->bytes);
-
-			if (id < 0)
-				return oom(err);
-			if (is_new)
-				f->cat_risk[id] = (unsigned char)category_high_risk(
-					t->merchant_category, strlen(t->merchant_category));
-			risk = f->cat_risk[id];
-		}
-		if (v)
-			v[F_HIGH_RISK_CAT] = risk;
-	}
-
-	/* labels that have become visible by now (before anything reads the merchants) */
-	if (comp & C_FRAUD)
-		labels_release(f, ts);
-
 	/*
 	 * Resolve every entity first, then prefetch what the computation will touch (window
 	 * heads, pair slots, entity records) so that the cache misses overlap instead of
@@ -1020,8 +1020,12 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 		s = &f->snd[sid];
 		for (i = 0; i < (int)sizeof(*s); i += 64)
 			__builtin_prefetch((const char *)s + i, 1);
+		if ((comp & C_COUNTRY) && (cid = country_id(t->country)) >= 0)
+			pairset_prefetch(&f->ps_cty, (uint64_t)sid << 32 | (uint64_t)cid);
 	}
-	if ((comp & (C_MERPAIR | C_MERTOT | C_FRAUD)) && present(t->merchant_id)) {
+	if ((comp & C_FRAUD) && f->lq_len)
+		__builtin_prefetch(&f->mer[f->lq[f->lq_head].merchant], 1);
+	if ((comp & (C_MERPAIR | C_MERTOT | C_FRAUD | C_CATEGORY)) && present(t->merchant_id)) {
 		mid = resolve(s, K_MER, f->merchants, t->merchant_id, (void **)&f->mer, &f->mer_cap,
 			      sizeof(*f->mer), &f->bytes, &mer_known);
 		if (mid < 0)
@@ -1029,6 +1033,34 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 		__builtin_prefetch(&f->mer[mid]);
 		if ((comp & C_MERPAIR) && !mer_known)
 			pairset_prefetch(&f->ps_mer, (uint64_t)sid << 32 | (uint64_t)mid);
+	}
+	if (comp & C_CATEGORY) {
+		int risk = 0;
+
+		if (present(t->merchant_category)) {
+			const char *c = t->merchant_category;
+			struct merch *m = mid >= 0 ? &f->mer[mid] : NULL;
+			int64_t id;
+
+			/* a merchant's category rarely changes: remember it per merchant */
+			if (m && m->cat_str && strcmp(m->cat_str, c) == 0) {
+				id = m->cat_id;
+			} else {
+				id = intern_grow(f->cats, c, &is_new, (void **)&f->cat_risk, &f->cat_cap, 1,
+						 &f->bytes);
+				if (id < 0)
+					return oom(err);
+				if (is_new)
+					f->cat_risk[id] = (unsigned char)category_high_risk(c, strlen(c));
+				if (m) {
+					m->cat_str = fd_intern_str(f->cats, (uint32_t)id, NULL);
+					m->cat_id = (uint32_t)id;
+				}
+			}
+			risk = f->cat_risk[id];
+		}
+		if (v)
+			v[F_HIGH_RISK_CAT] = risk;
 	}
 	if ((comp & C_DEVPAIR) && present(t->device_id)) {
 		did = resolve(s, K_DEV, f->devices, t->device_id, (void **)&f->dev_senders, &f->dev_cap,
@@ -1058,6 +1090,8 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 			pairset_prefetch(&f->ps_rcp, (uint64_t)sid << 32 | (uint64_t)rid);
 	}
 
+	if (rid >= 0 && f->rcp[rid].cap)
+		__builtin_prefetch(&f->rcp[rid].ring[f->rcp[rid].head & (f->rcp[rid].cap - 1)]);
 	if ((comp & C_WIN) && s->cap) {
 		int w;
 
@@ -1065,6 +1099,10 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 			__builtin_prefetch(&s->ring[s->head[w] & (s->cap - 1)]);
 		__builtin_prefetch(&s->ring[s->end & (s->cap - 1)], 1);
 	}
+
+	/* labels that have become visible by now (before anything reads the merchants) */
+	if (comp & C_FRAUD)
+		labels_release(f, ts);
 
 	/* the sender's last transaction and all-history statistics */
 	if (comp & C_SENDER) {
@@ -1156,7 +1194,7 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 		struct merch *m = &f->mer[mid];
 
 		if (comp & C_MERPAIR) {
-			if (pair_put(&f->ps_mer, mer_known, sid, mid, &slot, &is_new, &f->bytes) < 0)
+			if (pair_seen(&f->ps_mer, s, K_MER, mer_known, sid, mid, &is_new, &f->bytes) < 0)
 				return oom(err);
 			if (v)
 				v[F_NEW_MERCHANT] = is_new;
@@ -1171,7 +1209,7 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 			return oom(err);
 	}
 	if (did >= 0) {
-		if (pair_put(&f->ps_dev, dev_known, sid, did, &slot, &is_new, &f->bytes) < 0)
+		if (pair_seen(&f->ps_dev, s, K_DEV, dev_known, sid, did, &is_new, &f->bytes) < 0)
 			return oom(err);
 		if (is_new) {
 			f->dev_senders[did]++;
@@ -1185,7 +1223,7 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 	if (v && (comp & C_DEVPAIR))
 		v[F_SND_DEVICES] = s->n_devices;
 	if (iid >= 0) {
-		if (pair_put(&f->ps_ip, ip_known, sid, iid, &slot, &is_new, &f->bytes) < 0)
+		if (pair_seen(&f->ps_ip, s, K_IP, ip_known, sid, iid, &is_new, &f->bytes) < 0)
 			return oom(err);
 		if (is_new)
 			f->ip_senders[iid]++;
@@ -1198,7 +1236,7 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 		struct recip *r = &f->rcp[rid];
 
 		if (comp & C_RCPPAIR) {
-			if (pair_put(&f->ps_rcp, rcp_known, sid, rid, &slot, &is_new, &f->bytes) < 0)
+			if (pair_seen(&f->ps_rcp, s, K_RCP, rcp_known, sid, rid, &is_new, &f->bytes) < 0)
 				return oom(err);
 			if (is_new)
 				r->n_senders++;
@@ -1226,7 +1264,6 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 
 	/* countries */
 	if (comp & C_COUNTRY) {
-		int cid = country_id(t->country);
 
 		if (v && s->n_cty)
 			v[F_FOREIGN_SHARE] = f->home_cid >= 0
