@@ -25,28 +25,7 @@
 #include "fd_err.h"
 #include "fd_store.h"
 #include "fd_txn.h"
-
-/* ---- column mapping ------------------------------------------------------------------ */
-
-/*
- * A column mapping says, for each canonical field, which column of the export holds it.
- * A mapping file has one "canonical = source column" a line; '#' starts a comment; blank lines
- * are ignored; the source column name is taken verbatim after trimming surrounding blanks
- * (quote it with "..." to keep blanks).  Unmapped canonical fields are looked up under their own
- * name.  A spec that names no file but a preset ("fd", "sparkov") uses that built-in mapping.
- */
-struct fd_colmap;
-
-/* spec: a file path or a preset name; NULL = identity.  FD_EINPUT "FILE:LINE: ..." for a bad
- * line (unknown canonical field, missing '=', a field mapped twice), FD_EIO when unreadable. */
-int fd_colmap_load(struct fd_colmap **m, const char *spec, struct fd_err *err);
-void fd_colmap_free(struct fd_colmap *m);
-/* The source column for a canonical field (never NULL). */
-const char *fd_colmap_source(const struct fd_colmap *m, int field);
-/* NULL-terminated list of preset names. */
-const char *const *fd_colmap_presets(void);
-/* The mapping as a JSON object of the fields that differ from identity (for the sources row). */
-int fd_colmap_json(const struct fd_colmap *m, struct fd_buf *out);
+#include "fd_txnstream.h"
 
 /* ---- ingest -------------------------------------------------------------------------- */
 
