@@ -3,10 +3,18 @@
  *
  * The column names are fixed at creation; CSV writes them as the header row.  A record is
  * built value by value in column order between fd_writer_begin() and fd_writer_end():
- * every column gets exactly one value call.  Numbers are written in the C locale; doubles with
- * the shortest form that reads back to the same value ("%.17g" trimmed), or a fixed number of
- * decimals when asked.  Absent values are an empty CSV field and a JSON null.
- * Timestamps go out with fd_writer_ts() as RFC 3339 UTC with milliseconds.
+ * every column gets exactly one value call (a value beyond the last column is dropped; columns
+ * left without one at fd_writer_end() are written absent).  Numbers are written in the C
+ * locale (the tools never change LC_NUMERIC); doubles with the shortest of "%.15g", "%.16g",
+ * "%.17g" that reads back to the same value (0.1 -> "0.1", 1e21 -> "1e+21"), or a fixed
+ * number of decimals when asked (never "-0.00").  Absent values are an empty CSV field and a
+ * JSON null.  Timestamps go out with fd_writer_ts() as RFC 3339 UTC with milliseconds.
+ *
+ * CSV fields are quoted only when they hold a comma, a quote, CR or LF, or begin or end with a
+ * space or tab; quotes inside are doubled; lines end with LF.  An empty value in a one-column
+ * file is written "" so that the line is not blank.  NDJSON keys come in column order.
+ * Output errors (and running out of memory) are kept by the fd_out and reported by
+ * fd_out_commit().
  */
 #ifndef FD_WRITER_H
 #define FD_WRITER_H
@@ -26,7 +34,7 @@ void fd_writer_free(struct fd_writer *w);
 
 void fd_writer_begin(struct fd_writer *w);
 void fd_writer_str(struct fd_writer *w, const char *s, size_t n);
-void fd_writer_cstr(struct fd_writer *w, const char *s);  /* NULL = absent */
+void fd_writer_cstr(struct fd_writer *w, const char *s);  /* NULL = absent (also for _str) */
 void fd_writer_i64(struct fd_writer *w, int64_t v);
 void fd_writer_f64(struct fd_writer *w, double v);            /* NaN/inf = absent */
 void fd_writer_fixed(struct fd_writer *w, double v, int decimals);
@@ -35,7 +43,8 @@ void fd_writer_null(struct fd_writer *w);
 void fd_writer_ts(struct fd_writer *w, int64_t ms);
 void fd_writer_amount(struct fd_writer *w, int64_t minor, int exponent); /* exact decimal;
 	JSON: a number token, e.g. 12.50 */
-/* A JSON value written as it is in NDJSON, and as its text in CSV (e.g. metadata). */
+/* A JSON value written as it is in NDJSON, and as its text in CSV (e.g. metadata).  NULL
+ * (or n = 0 in NDJSON) is absent. */
 void fd_writer_json(struct fd_writer *w, const char *json, size_t n);
 void fd_writer_end(struct fd_writer *w);
 

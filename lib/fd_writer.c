@@ -1,0 +1,308 @@
+/* fd_writer.c — see fd_writer.h.
+ *
+ * Values go straight into the fd_out buffer; the only memory of our own is a scratch buffer
+ * for JSON string escaping.  When that cannot grow, the error is handed to the fd_out, whose
+ * commit reports it: a record is never silently cut short.
+ */
+#include "fd_writer.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fd_buf.h"
+#include "fd_reader.h"
+#include "fd_txn.h"
+
+struct fd_writer {
+	struct fd_out *out;
+	int ndjson;
+	size_t ncols;
+	size_t col;           /* columns written in the current record */
+	struct fd_buf keys;   /* NDJSON: "name": for every column, one after the other */
+	size_t *key_off;      /* ncols + 1 offsets into keys */
+	struct fd_buf tmp;
+};
+
+/* CSV needs quotes for a delimiter, quote or line end anywhere, or a space at either end
+ * (which some readers trim). */
+static int csv_needs_quotes(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+		return 1;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == ',' || c == '"' || c == '\n' || c == '\r')
+			return 1;
+	}
+	return 0;
+}
+
+static void csv_field(struct fd_writer *w, const char *s, size_t n)
+{
+	const char *q;
+
+	/* A lone empty field would make a blank line, which readers skip. */
+	if (!csv_needs_quotes(s, n) && !(n == 0 && w->ncols == 1)) {
+		fd_out_write(w->out, s, n);
+		return;
+	}
+	fd_out_write(w->out, "\"", 1);
+	while ((q = memchr(s, '"', n))) {
+		size_t k = (size_t)(q - s) + 1;
+
+		fd_out_write(w->out, s, k);  /* up to and including the quote ... */
+		fd_out_write(w->out, "\"", 1);  /* ... which is doubled */
+		s += k;
+		n -= k;
+	}
+	fd_out_write(w->out, s, n);
+	fd_out_write(w->out, "\"", 1);
+}
+
+static void json_str(struct fd_writer *w, const char *s, size_t n)
+{
+	fd_buf_reset(&w->tmp);
+	if (fd_buf_add_json_str(&w->tmp, s, n)) {
+		fd_out_set_error(w->out, ENOMEM);
+		return;
+	}
+	fd_out_write(w->out, w->tmp.s, w->tmp.len);
+}
+
+struct fd_writer *fd_writer_create(struct fd_out *out, int format, const char *const *names,
+				   size_t ncols)
+{
+	struct fd_writer *w = calloc(1, sizeof(*w));
+	size_t i;
+
+	if (!w)
+		return NULL;
+	w->out = out;
+	w->ndjson = format == FD_FMT_NDJSON;
+	w->ncols = ncols;
+	w->col = ncols;
+	fd_buf_init(&w->keys);
+	fd_buf_init(&w->tmp);
+	w->key_off = malloc((ncols + 1) * sizeof(*w->key_off));
+	if (!w->key_off)
+		goto fail;
+	for (i = 0; i < ncols; i++) {
+		w->key_off[i] = w->keys.len;
+		if (fd_buf_add_json_str(&w->keys, names[i], strlen(names[i])) ||
+		    fd_buf_addc(&w->keys, ':'))
+			goto fail;
+	}
+	w->key_off[ncols] = w->keys.len;
+	if (!w->ndjson) {
+		for (i = 0; i < ncols; i++) {
+			if (i)
+				fd_out_write(out, ",", 1);
+			csv_field(w, names[i], strlen(names[i]));
+		}
+		fd_out_write(out, "\n", 1);
+	}
+	return w;
+fail:
+	fd_writer_free(w);
+	return NULL;
+}
+
+void fd_writer_free(struct fd_writer *w)
+{
+	if (!w)
+		return;
+	fd_buf_release(&w->keys);
+	fd_buf_release(&w->tmp);
+	free(w->key_off);
+	free(w);
+}
+
+void fd_writer_begin(struct fd_writer *w)
+{
+	w->col = 0;
+	if (w->ndjson)
+		fd_out_write(w->out, "{", 1);
+}
+
+/* Start the next column: its separator and, in NDJSON, its key.  0 when every column has had
+ * its value already (the extra value is dropped). */
+static int next_col(struct fd_writer *w)
+{
+	size_t c = w->col;
+
+	if (c >= w->ncols)
+		return 0;
+	w->col++;
+	if (w->ndjson) {
+		if (c)
+			fd_out_write(w->out, ",", 1);
+		fd_out_write(w->out, w->keys.s + w->key_off[c], w->key_off[c + 1] - w->key_off[c]);
+	} else if (c) {
+		fd_out_write(w->out, ",", 1);
+	}
+	return 1;
+}
+
+void fd_writer_null(struct fd_writer *w)
+{
+	if (next_col(w) && w->ndjson)
+		fd_out_write(w->out, "null", 4);
+}
+
+void fd_writer_str(struct fd_writer *w, const char *s, size_t n)
+{
+	if (!s) {
+		fd_writer_null(w);
+		return;
+	}
+	if (!next_col(w))
+		return;
+	if (w->ndjson)
+		json_str(w, s, n);
+	else
+		csv_field(w, s, n);
+}
+
+void fd_writer_cstr(struct fd_writer *w, const char *s)
+{
+	fd_writer_str(w, s, s ? strlen(s) : 0);
+}
+
+void fd_writer_i64(struct fd_writer *w, int64_t v)
+{
+	char tmp[24];
+	int i = (int)sizeof(tmp);
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	if (!next_col(w))
+		return;
+	do {
+		tmp[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		tmp[--i] = '-';
+	fd_out_write(w->out, tmp + i, sizeof(tmp) - (size_t)i);
+}
+
+/* The shortest "%.Ng" that reads back as v (N = 15, 16 or 17: 17 always does). */
+static int shortest_g(double v, char *buf, size_t sz)
+{
+	int p, n = 0;
+
+	for (p = 15; p <= 17; p++) {
+		n = snprintf(buf, sz, "%.*g", p, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	return n;
+}
+
+void fd_writer_f64(struct fd_writer *w, double v)
+{
+	char buf[40];
+	int n;
+
+	if (!isfinite(v)) {
+		fd_writer_null(w);
+		return;
+	}
+	if (!next_col(w))
+		return;
+	n = shortest_g(v, buf, sizeof(buf));
+	fd_out_write(w->out, buf, (size_t)n);
+}
+
+void fd_writer_fixed(struct fd_writer *w, double v, int decimals)
+{
+	char buf[400];
+	int n, i;
+
+	if (!isfinite(v)) {
+		fd_writer_null(w);
+		return;
+	}
+	if (!next_col(w))
+		return;
+	if (decimals < 0)
+		decimals = 0;
+	if (decimals > 40)
+		decimals = 40;
+	n = snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+	if (n < 0 || (size_t)n >= sizeof(buf)) {  /* beyond 1e358: cannot happen for a double */
+		n = shortest_g(v, buf, sizeof(buf));
+	} else if (buf[0] == '-') {
+		/* -0.004 to 2 decimals is "-0.00": write "0.00" */
+		for (i = 1; i < n && (buf[i] == '0' || buf[i] == '.'); i++)
+			;
+		if (i == n) {
+			memmove(buf, buf + 1, (size_t)n);
+			n--;
+		}
+	}
+	fd_out_write(w->out, buf, (size_t)n);
+}
+
+void fd_writer_bool(struct fd_writer *w, int v)
+{
+	if (!next_col(w))
+		return;
+	if (w->ndjson)
+		fd_out_puts(w->out, v ? "true" : "false");
+	else
+		fd_out_write(w->out, v ? "1" : "0", 1);
+}
+
+void fd_writer_ts(struct fd_writer *w, int64_t ms)
+{
+	char buf[FD_TS_BUFSZ];
+
+	if (!next_col(w))
+		return;
+	fd_format_ts(ms, buf);
+	if (w->ndjson)
+		fd_out_write(w->out, "\"", 1);
+	fd_out_puts(w->out, buf);
+	if (w->ndjson)
+		fd_out_write(w->out, "\"", 1);
+}
+
+void fd_writer_amount(struct fd_writer *w, int64_t minor, int exponent)
+{
+	char buf[FD_AMOUNT_BUFSZ];
+
+	if (!next_col(w))
+		return;
+	fd_out_puts(w->out, fd_format_amount(minor, exponent, buf));
+}
+
+void fd_writer_json(struct fd_writer *w, const char *json, size_t n)
+{
+	if (!json || (n == 0 && w->ndjson)) {
+		fd_writer_null(w);
+		return;
+	}
+	if (!next_col(w))
+		return;
+	if (w->ndjson)
+		fd_out_write(w->out, json, n);
+	else
+		csv_field(w, json, n);
+}
+
+void fd_writer_end(struct fd_writer *w)
+{
+	while (w->col < w->ncols)
+		fd_writer_null(w);
+	if (w->ndjson)
+		fd_out_write(w->out, "}\n", 2);
+	else
+		fd_out_write(w->out, "\n", 1);
+	w->col = w->ncols;
+}
