@@ -295,8 +295,8 @@ int main(int argc, char **argv)
 			if (!rc)
 				rc = r;
 			fd_err_clear(&err);
-			if (strict || r == FD_EIO)
-				break;  /* --strict stops the run; so does a store or disk failure */
+			if (strict)
+				break;  /* --strict stops the run; otherwise each input stands alone */
 			continue;
 		}
 		summary(&run, &res);

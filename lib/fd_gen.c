@@ -1286,7 +1286,7 @@ static int64_t fr_velocity(struct fd_gen *g, struct rng *r, int64_t t, int n, in
 {
 	int32_t v = (int32_t)rng_below(r, (uint64_t)g->ncust);
 	int city, i;
-	int64_t t0 = t, step = rng_range(r, 10 * 60000, 40 * 60000) / n;
+	int64_t off[32], span = rng_range(r, 10 * 60000, 40 * 60000);
 
 	(void)day;
 	/* a cloned card, used near the victim's home or somewhere else entirely */
@@ -1297,8 +1297,11 @@ static int64_t fr_velocity(struct fd_gen *g, struct rng *r, int64_t t, int n, in
 
 		city = m != NONE ? g->merch[m].city : g->cust[v].shop;
 	}
+	for (i = 0; i < n; i++)
+		off[i] = i ? (int64_t)rng_below(r, (uint64_t)span + 1) : 0;
+	sort_i64(off, n);
 	for (i = 0; i < n; i++) {
-		struct ev *e = pat_add(g, t, FD_GEN_VELOCITY_BURST);
+		struct ev *e = pat_add(g, t + off[i], FD_GEN_VELOCITY_BURST);
 		int32_t m = random_phys_in(g, r, city);
 
 		if (m == NONE)
@@ -1308,9 +1311,8 @@ static int64_t fr_velocity(struct fd_gen *g, struct rng *r, int64_t t, int n, in
 		e->merchant = m;
 		geo_merchant(g, e, m);
 		e->amount = merchant_amount(g, r, m, rng_uniform(r, 1.0, 2.0));
-		t += step / 2 + rng_below(r, (uint64_t)step + 1);
 	}
-	return pat_commit(g, t0, day_end);
+	return pat_commit(g, t, day_end);
 }
 
 static int64_t fr_spike(struct fd_gen *g, struct rng *r, int64_t t, int n, int day, int64_t day_end)

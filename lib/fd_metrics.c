@@ -48,7 +48,7 @@ static void header(struct fd_metrics *m, const char *name, const char *type, con
 		return;
 	}
 	if (!m->seen.s || !strstr(m->seen.s, key.s)) {
-		m->oom |= fd_buf_add(&m->seen, key.s, key.len - 1) != 0;
+		m->oom |= fd_buf_add(&m->seen, key.s, key.len) != 0;
 		m->oom |= fd_buf_addf(&m->text, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type) != 0;
 	}
 	fd_buf_release(&key);

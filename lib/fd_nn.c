@@ -331,6 +331,28 @@ size_t fd_nn_hidden(const struct fd_nn *nn, size_t *sizes, size_t max)
 	return nn->n_layers - 1;
 }
 
+int fd_nn_param_count(size_t n_in, const size_t *hidden, size_t n_hidden, size_t *n_params,
+		      size_t *n_bn, struct fd_err *err)
+{
+	size_t l, prev = n_in, np = 0, nb = 0;
+
+	*n_params = *n_bn = 0;
+	if (n_in == 0 || n_in > FD_NN_MAX_WIDTH || n_hidden > FD_NN_MAX_HIDDEN)
+		return fd_err_set(err, FD_EINPUT, "bad autoencoder shape");
+	for (l = 0; l <= n_hidden; l++) {
+		size_t o = l < n_hidden ? hidden[l] : n_in;
+
+		if (o == 0 || o > FD_NN_MAX_WIDTH)
+			return fd_err_set(err, FD_EINPUT, "bad autoencoder layer size %zu", o);
+		np += prev * o + o + (l < n_hidden ? o : 0);
+		nb += l < n_hidden ? 2 * o : 0;
+		prev = o;
+	}
+	*n_params = np;
+	*n_bn = nb;
+	return FD_OK;
+}
+
 const float *fd_nn_params(const struct fd_nn *nn, size_t *n)
 {
 	*n = nn->n_params;

@@ -89,6 +89,14 @@ const float *fd_nn_params(const struct fd_nn *nn, size_t *n);
 const float *fd_nn_bn_state(const struct fd_nn *nn, size_t *n);
 
 /*
+ * The counts fd_nn_params() and fd_nn_bn_state() would give for this architecture, without
+ * creating a network (a model file's counts are checked with it before anything is
+ * allocated).  FD_EINPUT when the architecture is outside the limits above.
+ */
+int fd_nn_param_count(size_t n_in, const size_t *hidden, size_t n_hidden, size_t *n_params,
+		      size_t *n_bn, struct fd_err *err);
+
+/*
  * Replace the parameters and running statistics (copies them; layouts as above).  FD_EINPUT
  * when a count does not match the architecture, a value is not finite or a running variance
  * is negative; the network is unchanged then.
