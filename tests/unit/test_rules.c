@@ -942,6 +942,57 @@ static void test_default_rules_with_features(void **state)
 	free(all);
 }
 
+/* The rules examples of man/fd-rules.5 (the .EX blocks after a 'rules example' comment),
+ * with the roff escapes they use undone, load without error. */
+static void test_man_examples(void **state)
+{
+	static const char mark[] = ".\\\" rules example";
+	char path[512], line[1024];
+	const char *root = getenv("FD_ROOT");
+	struct fd_buf text = FD_BUF_INIT;
+	int state_ = 0, blocks = 0;   /* 0 outside, 1 after the marker, 2 inside .EX */
+	FILE *fp;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/man/fd-rules.5", root ? root : ".");
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	while (fgets(line, sizeof(line), fp)) {
+		if (strncmp(line, mark, sizeof(mark) - 1) == 0) {
+			state_ = 1;
+		} else if (state_ == 1 && strncmp(line, ".EX", 3) == 0) {
+			state_ = 2;
+			fd_buf_reset(&text);
+		} else if (state_ == 2 && strncmp(line, ".EE", 3) == 0) {
+			struct fd_rules *r = load_ok(text.s ? text.s : "");
+
+			assert_true(fd_rules_count(r) > 0);
+			fd_rules_free(r);
+			blocks++;
+			state_ = 0;
+		} else if (state_ == 2) {
+			const char *c;
+
+			for (c = line; *c; c++) {
+				if (c[0] == '\\' && c[1] == '-') {
+					fd_buf_addc(&text, '-');
+					c++;
+				} else if (c[0] == '\\' && c[1] == 'e') {
+					fd_buf_addc(&text, '\\');
+					c++;
+				} else if (strncmp(c, "\\(dq", 4) == 0) {
+					fd_buf_addc(&text, '"');
+					c += 3;
+				} else
+					fd_buf_addc(&text, *c);
+			}
+		}
+	}
+	fclose(fp);
+	fd_buf_release(&text);
+	assert_int_equal(blocks, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -959,6 +1010,7 @@ int main(void)
 		cmocka_unit_test(test_empty_file),
 		cmocka_unit_test(test_default_rules),
 		cmocka_unit_test(test_default_rules_with_features),
+		cmocka_unit_test(test_man_examples),
 	};
 
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
