@@ -130,7 +130,8 @@ int fd_rules_eval_one(const struct fd_rules *r, size_t i, const struct fd_txn *t
 /*
  * Append the reason of rule i for t to out (nothing is cleared first): the reason template
  * with each {expr} or {expr:.Nf} replaced by the value of the expression, "{{" and "}}" by
- * braces; the description when the rule has no reason.  Values are written in the C locale:
+ * braces; when the rule has no reason (or an empty one), its description, else its id.
+ * Values are written in the C locale:
  *  - amount alone, without a format, as the transaction writes it (its currency's decimals:
  *    "12000.00");
  *  - other numbers: an integer value without decimals ("7"), else rounded to at most 2

@@ -76,7 +76,8 @@ static int feat(const char *name)
 
 int main(int argc, char **argv)
 {
-	long rows = argc > 1 ? strtol(argv[1], NULL, 10) : 1000000;
+	char *end;
+	long rows = argc > 1 ? strtol(argv[1], &end, 10) : 1000000;
 	const char *path = argc > 2 ? argv[2] : "rules/default.rules";
 	const struct fd_feat_def *defs;
 	size_t nfeat = fd_feat_catalog(&defs), nrules, k, nidx;
@@ -90,8 +91,10 @@ int main(int argc, char **argv)
 	const int *idx;
 	long i, nhits = 0, hit_txns = 0;
 
-	if (rows <= 0)
-		rows = 1000000;
+	if (argc > 1 && (*end || end == argv[1] || rows <= 0)) {
+		fprintf(stderr, "bench_rules: bad row count '%s'\n", argv[1]);
+		return 2;
+	}
 	if (fd_rules_load(&r, path, &err))
 		return die(&err);
 	nrules = fd_rules_count(r);
