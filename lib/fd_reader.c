@@ -498,12 +498,13 @@ static int csv_open(struct fd_reader *r, struct fd_err *err)
 		memcpy(r->cols[i], r->f[i].s, r->f[i].n);
 		r->cols[i][r->f[i].n] = '\0';
 	}
+	/* Names are C strings from here on: compared as such ("a\0b" is "a"). */
 	for (i = 0; i < r->nf; i++)
 		for (j = 0; j < i; j++)
-			if (r->f[i].n == r->f[j].n && !memcmp(r->f[i].s, r->f[j].s, r->f[i].n)) {
+			if (!strcmp(r->cols[i], r->cols[j])) {
 				char vis[256];
 
-				fd_visible(vis, sizeof(vis), r->f[i].s, r->f[i].n);
+				fd_visible(vis, sizeof(vis), r->cols[i], strlen(r->cols[i]));
 				return fd_err_set(err, FD_EINPUT,
 						  "%s:%lld: duplicate column '%s' in the header "
 						  "(columns %zu and %zu)", name,
