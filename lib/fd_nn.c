@@ -22,8 +22,8 @@
 
 #define BN_EPS 1e-5f
 #define BN_MOMENTUM 0.1f
-#define ADAM_B1 0.9f
-#define ADAM_B2 0.999f
+#define ADAM_B1 0.9   /* double: 1 − 0.999f in float would be 1.3e-5 off */
+#define ADAM_B2 0.999
 #define ADAM_EPS 1e-8f
 #define INFER_BLOCK 256
 #define PAD4(n) (((n) + 3) & ~(size_t)3)
@@ -388,7 +388,8 @@ int fd_nn_set_params(struct fd_nn *nn, const float *params, size_t n_params, con
 				return fd_err_set(err, FD_EINPUT, "autoencoder running variance is negative");
 	}
 	memcpy(nn->params, params, n_params * sizeof(float));
-	memcpy(nn->bn, bn, n_bn * sizeof(float));
+	if (n_bn)
+		memcpy(nn->bn, bn, n_bn * sizeof(float));
 	nn_fold(nn);
 	return FD_OK;
 }
@@ -756,16 +757,18 @@ static void bwd_train(struct fd_nn *nn, struct train_ws *w, size_t B)
 static void adam_step(float *p, const float *g, float *m, float *v, size_t n, float lr,
 		      struct train_ws *w)
 {
+	const float b1 = (float)ADAM_B1, b2 = (float)ADAM_B2;
+	const float c1 = (float)(1.0 - ADAM_B1), c2 = (float)(1.0 - ADAM_B2);
 	float step, rs;
 	size_t i;
 
 	w->b1t *= ADAM_B1;
 	w->b2t *= ADAM_B2;
-	step = lr / (float)(1.0 - w->b1t);
-	rs = 1.0f / sqrtf((float)(1.0 - w->b2t));
+	step = (float)(lr / (1.0 - w->b1t));
+	rs = (float)(1.0 / sqrt(1.0 - w->b2t));
 	for (i = 0; i < n; i++) {
-		m[i] = ADAM_B1 * m[i] + (1.0f - ADAM_B1) * g[i];
-		v[i] = ADAM_B2 * v[i] + (1.0f - ADAM_B2) * g[i] * g[i];
+		m[i] = b1 * m[i] + c1 * g[i];
+		v[i] = b2 * v[i] + c2 * g[i] * g[i];
 		p[i] -= step * m[i] / (sqrtf(v[i]) * rs + ADAM_EPS);
 	}
 }
