@@ -647,13 +647,19 @@ int fd_features_catalog_index(const struct fd_features *f, size_t i)
 int64_t fd_features_lookback_ms(const struct fd_features *f)
 {
 	int64_t lb = 0;
+	size_t i;
 
-	if (f->wmax >= 0)
-		lb = win_ms[f->wmax];
-	/* Features over all history (novelty, totals, last transaction, labels) are warmed from
-	 * as far back as the longest window: 30 days. */
-	if (f->comp & ~(unsigned)C_WIN)
-		lb = win_ms[W30D];
+	/* A windowed feature looks back its window; a feature over all history (novelty,
+	 * totals, the previous transaction, labels) is warmed from as far back as the longest
+	 * window, 30 days; a feature of the transaction alone needs nothing. */
+	for (i = 0; i < f->nsel; i++) {
+		int w;
+		unsigned c = feat_components(f->sel[i], &w);
+		int64_t need = !c ? 0 : w >= 0 ? win_ms[w] : win_ms[W30D];
+
+		if (need > lb)
+			lb = need;
+	}
 	return lb;
 }
 
