@@ -150,39 +150,75 @@ void fd_digest_init(struct fd_digest *d)
 {
 	crypto_hash_sha256_init(&d->st);
 	d->rows = 0;
+	d->n = 0;
+}
+
+static void dig_flush(struct fd_digest *d)
+{
+	if (d->n) {
+		crypto_hash_sha256_update(&d->st, d->buf, d->n);
+		d->n = 0;
+	}
+}
+
+static void dig_bytes(struct fd_digest *d, const void *p, size_t n)
+{
+	if (n > sizeof(d->buf) - d->n) {
+		dig_flush(d);
+		if (n > sizeof(d->buf)) {
+			crypto_hash_sha256_update(&d->st, p, n);
+			return;
+		}
+	}
+	memcpy(d->buf + d->n, p, n);
+	d->n += n;
+}
+
+/* Decimal digits of v into the end of tmp[24]; returns the first. */
+static char *u64_dec(uint64_t v, char *end)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
 }
 
 /* Each value: a type letter, the decimal length of its text, ':', the text.  Integers in
  * decimal, reals as the 16 hex digits of their IEEE-754 bits (exact), NULL as "n". */
 static void dig(struct fd_digest *d, char type, const char *s, size_t n)
 {
-	char pre[32];
-	int k = snprintf(pre, sizeof(pre), "%c%zu:", type, n);
+	char tmp[32], *p = u64_dec(n, tmp + sizeof(tmp) - 1);
 
-	crypto_hash_sha256_update(&d->st, (const unsigned char *)pre, (unsigned long long)k);
-	if (n)
-		crypto_hash_sha256_update(&d->st, (const unsigned char *)s, n);
+	tmp[sizeof(tmp) - 1] = ':';
+	*--p = type;
+	dig_bytes(d, p, (size_t)(tmp + sizeof(tmp) - p));
+	dig_bytes(d, s, n);
 }
 
 void fd_digest_int(struct fd_digest *d, int64_t v)
 {
-	char num[24];
-	int k = snprintf(num, sizeof(num), "%lld", (long long)v);
+	char tmp[24], *end = tmp + sizeof(tmp), *p;
 
-	dig(d, 'i', num, (size_t)k);
+	p = u64_dec(v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, end);
+	if (v < 0)
+		*--p = '-';
+	dig(d, 'i', p, (size_t)(end - p));
 }
 
 void fd_digest_real(struct fd_digest *d, double v)
 {
-	char num[24];
+	static const char xd[] = "0123456789abcdef";
+	char num[16];
 	uint64_t bits;
-	int k;
+	int i;
 
 	if (v == 0)
 		v = 0; /* fold -0.0 */
 	memcpy(&bits, &v, sizeof(bits));
-	k = snprintf(num, sizeof(num), "%016llx", (unsigned long long)bits);
-	dig(d, 'r', num, (size_t)k);
+	for (i = 15; i >= 0; i--, bits >>= 4)
+		num[i] = xd[bits & 15];
+	dig(d, 'r', num, sizeof(num));
 }
 
 void fd_digest_text(struct fd_digest *d, const char *s, size_t n)
@@ -195,12 +231,12 @@ void fd_digest_text(struct fd_digest *d, const char *s, size_t n)
 
 void fd_digest_null(struct fd_digest *d)
 {
-	crypto_hash_sha256_update(&d->st, (const unsigned char *)"n", 1);
+	dig_bytes(d, "n", 1);
 }
 
 void fd_digest_row_end(struct fd_digest *d)
 {
-	crypto_hash_sha256_update(&d->st, (const unsigned char *)"\n", 1);
+	dig_bytes(d, "\n", 1);
 	d->rows++;
 }
 
@@ -208,6 +244,7 @@ void fd_digest_final(struct fd_digest *d, char hex[65])
 {
 	unsigned char h[crypto_hash_sha256_BYTES];
 
+	dig_flush(d);
 	crypto_hash_sha256_final(&d->st, h);
 	to_hex(h, sizeof(h), hex);
 }

@@ -61,6 +61,8 @@ extern const char fd_audit_genesis[65];
 struct fd_digest {
 	crypto_hash_sha256_state st;
 	int64_t rows;
+	size_t n;                  /* bytes waiting in buf */
+	unsigned char buf[4096];   /* values are batched: one hash update per 4 KiB */
 };
 
 void fd_digest_init(struct fd_digest *d);

@@ -18,6 +18,7 @@
 #include "fd_intern.h"
 #include "fd_io.h"
 #include "fd_reader.h"
+#include "fd_schema.h"
 #include "fd_txnstream.h"
 
 /* ---- per-input state ----------------------------------------------------------------- */
@@ -513,6 +514,58 @@ static int describe_dup(struct ingest *g, const char *txn_id, struct fd_txn_bad 
 	return -1;
 }
 
+/*
+ * A bulk load: when an input is large next to what the store already holds, maintaining the
+ * secondary indexes row by row (random B-tree inserts) costs far more than building them
+ * afresh by sorting.  They are dropped and rebuilt inside the input's own transaction, so the
+ * store is never seen without them.
+ */
+#define BULK_MIN_ROWS 50000
+#define BYTES_PER_ROW_GUESS 100
+
+static int bulk_load_wanted(struct fd_store *st, int64_t size, int *want, struct fd_err *err)
+{
+	sqlite3_stmt *s;
+	int64_t have = 0, incoming = size / BYTES_PER_ROW_GUESS;
+	int rc;
+
+	*want = 0;
+	if (incoming < BULK_MIN_ROWS)
+		return FD_OK;
+	if ((rc = fd_store_prepare(st, &s, "SELECT ifnull(max(id), 0) FROM transactions", err)))
+		return rc;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		have = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	*want = incoming >= have;
+	return FD_OK;
+}
+
+static int drop_txn_indexes(struct fd_store *st, struct fd_err *err)
+{
+	struct fd_buf sql = FD_BUF_INIT;
+	int i, rc = FD_OK;
+
+	for (i = 0; fd_txn_indexes[i].name && rc == FD_OK; i++) {
+		fd_buf_reset(&sql);
+		if (fd_buf_addf(&sql, "DROP INDEX IF EXISTS %s", fd_txn_indexes[i].name))
+			rc = fd_err_set(err, FD_EIO, "out of memory");
+		else
+			rc = fd_store_exec(st, sql.s, err);
+	}
+	fd_buf_release(&sql);
+	return rc;
+}
+
+static int create_txn_indexes(struct fd_store *st, struct fd_err *err)
+{
+	int i, rc = FD_OK;
+
+	for (i = 0; fd_txn_indexes[i].name && rc == FD_OK; i++)
+		rc = fd_store_exec(st, fd_txn_indexes[i].create, err);
+	return rc;
+}
+
 static int64_t wall_ms(void)
 {
 	struct timespec ts;
@@ -608,7 +661,7 @@ int fd_ingest(struct fd_store *st, const char *path, const struct fd_ingest_opts
 	char *spool = NULL;
 	const char *open_path;
 	int is_stdin = !path || strcmp(path, "-") == 0;
-	int rc, k;
+	int rc, k, bulk = 0;
 	int64_t prev_id, prev_at, n = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -668,6 +721,8 @@ int fd_ingest(struct fd_store *st, const char *path, const struct fd_ingest_opts
 		}
 	if ((rc = write_source_row(&g, is_stdin ? "-" : path, err)))
 		goto out;
+	if ((rc = bulk_load_wanted(st, res->size, &bulk, err)) || (bulk && (rc = drop_txn_indexes(st, err))))
+		goto out;
 	if ((rc = fd_store_prepare(st, &g.ins,
 				   "INSERT INTO transactions (txn_id, ts, amount, currency, sender_id, recipient_id,"
 				   " merchant_id, merchant_category, channel, device_id, ip, lat, lon, country, city,"
@@ -726,7 +781,8 @@ int fd_ingest(struct fd_store *st, const char *path, const struct fd_ingest_opts
 		o->on_progress(o->ctx, n, fd_in_raw_bytes(fd_txnstream_in(g.ts)), res->size);
 
 	/* 4. entities, custody, audit; then commit */
-	if ((rc = flush_entities(&g, err)) || (rc = finish_source(&g, is_stdin ? "-" : path, err)))
+	if ((bulk && (rc = create_txn_indexes(st, err))) || (rc = flush_entities(&g, err)) ||
+	    (rc = finish_source(&g, is_stdin ? "-" : path, err)))
 		goto out;
 	sqlite3_finalize(g.ins);
 	sqlite3_finalize(g.dup);

@@ -11,6 +11,22 @@
 
 #include <stddef.h>
 
+/* The secondary indexes of transactions, named once: migration 1 creates them, and a bulk
+ * ingest drops and rebuilds them inside its transaction (fd_ingest.c). */
+#define IDX_TXN_TS "CREATE INDEX transactions_ts ON transactions(ts)"
+#define IDX_TXN_SENDER "CREATE INDEX transactions_sender ON transactions(sender_id, ts)"
+#define IDX_TXN_RECIPIENT \
+	"CREATE INDEX transactions_recipient ON transactions(recipient_id) WHERE recipient_id IS NOT NULL"
+#define IDX_TXN_SOURCE "CREATE INDEX transactions_source ON transactions(source_id, source_line)"
+
+const struct fd_index fd_txn_indexes[] = {
+	{"transactions_ts", IDX_TXN_TS},
+	{"transactions_sender", IDX_TXN_SENDER},
+	{"transactions_recipient", IDX_TXN_RECIPIENT},
+	{"transactions_source", IDX_TXN_SOURCE},
+	{NULL, NULL},
+};
+
 static const char v1_foundation[] =
 	/* chain of custody: one row per ingested input */
 	"CREATE TABLE sources ("
@@ -49,10 +65,7 @@ static const char v1_foundation[] =
 	"  source_id INTEGER NOT NULL REFERENCES sources(id),"
 	"  source_line INTEGER NOT NULL"
 	");"
-	"CREATE INDEX transactions_ts ON transactions(ts);"
-	"CREATE INDEX transactions_sender ON transactions(sender_id, ts);"
-	"CREATE INDEX transactions_recipient ON transactions(recipient_id) WHERE recipient_id IS NOT NULL;"
-	"CREATE INDEX transactions_source ON transactions(source_id, source_line);"
+	IDX_TXN_TS ";" IDX_TXN_SENDER ";" IDX_TXN_RECIPIENT ";" IDX_TXN_SOURCE ";"
 	/* entities: accounts (senders and recipients), merchants, devices, IPs */
 	"CREATE TABLE entities ("
 	"  id INTEGER PRIMARY KEY,"

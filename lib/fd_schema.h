@@ -16,6 +16,13 @@ struct fd_migration {
 extern const struct fd_migration fd_migrations[];
 extern const size_t fd_nmigrations;
 
+/* The secondary indexes on transactions (all but the txn_id uniqueness), NULL-terminated. */
+struct fd_index {
+	const char *name;
+	const char *create;
+};
+extern const struct fd_index fd_txn_indexes[];
+
 /* The SQL of each capability's migration, in that capability's own file. */
 extern const char fd_schema_v2_rules[];
 extern const char fd_schema_v3_score[];
