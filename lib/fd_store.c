@@ -346,9 +346,11 @@ struct fd_txn_iter {
 	sqlite3_stmt *s;
 };
 
+/* The label is the newest case outcome (labels table) when there is one, else the exported. */
 #define TXN_COLS "id, txn_id, ts, amount, currency, sender_id, recipient_id, merchant_id, " \
-	"merchant_category, channel, device_id, ip, lat, lon, country, city, label, metadata, " \
-	"source_id, source_line"
+	"merchant_category, channel, device_id, ip, lat, lon, country, city, " \
+	"coalesce((SELECT l.label FROM labels l WHERE l.txn_id = transactions.txn_id " \
+	"ORDER BY l.labelled_at DESC LIMIT 1), label), metadata, source_id, source_line"
 
 int fd_txn_iter_open(struct fd_txn_iter **out, struct fd_store *st, int where, int64_t a, int64_t b,
 		     struct fd_err *err)
