@@ -117,7 +117,9 @@ int fd_reader_unbound_json(const struct fd_reader *r, struct fd_buf *out, size_t
 int64_t fd_reader_count(const struct fd_reader *r);
 
 /* For tests and fuzzing only: 0 sends every CSV line through libcsv instead of the quick
- * splitter that handles the common lines itself (the two must agree).  Default 1. */
+ * splitter that handles the common lines itself, and every NDJSON line through jansson
+ * instead of the quick validating scanner (the two must agree).  Default 1. */
 extern int fd_reader_csv_quick;
+extern int fd_reader_ndjson_quick;
 
 #endif

@@ -346,11 +346,14 @@ struct fd_txn_iter {
 	sqlite3_stmt *s;
 };
 
-/* The label is the newest case outcome (labels table) when there is one, else the exported. */
-#define TXN_COLS "id, txn_id, ts, amount, currency, sender_id, recipient_id, merchant_id, " \
-	"merchant_category, channel, device_id, ip, lat, lon, country, city, " \
-	"coalesce((SELECT l.label FROM labels l WHERE l.txn_id = transactions.txn_id " \
-	"ORDER BY l.labelled_at DESC LIMIT 1), label), metadata, source_id, source_line"
+#define TXN_COLS_A "id, txn_id, ts, amount, currency, sender_id, recipient_id, merchant_id, " \
+	"merchant_category, channel, device_id, ip, lat, lon, country, city, "
+#define TXN_COLS_B ", metadata, source_id, source_line"
+/* By source: the records as exported.  By time (analysis): the label is the newest case
+ * outcome (labels table) when there is one, else the exported one. */
+#define TXN_COLS_EXPORTED TXN_COLS_A "label" TXN_COLS_B
+#define TXN_COLS_LABELLED TXN_COLS_A "coalesce((SELECT l.label FROM labels l" \
+	" WHERE l.txn_id = transactions.txn_id ORDER BY l.labelled_at DESC LIMIT 1), label)" TXN_COLS_B
 
 int fd_txn_iter_open(struct fd_txn_iter **out, struct fd_store *st, int where, int64_t a, int64_t b,
 		     struct fd_err *err)
@@ -361,9 +364,9 @@ int fd_txn_iter_open(struct fd_txn_iter **out, struct fd_store *st, int where, i
 
 	*out = NULL;
 	if (where == FD_TXN_BY_SOURCE)
-		sql = "SELECT " TXN_COLS " FROM transactions WHERE source_id = ?1 ORDER BY source_line, id";
+		sql = "SELECT " TXN_COLS_EXPORTED " FROM transactions WHERE source_id = ?1 ORDER BY source_line, id";
 	else if (where == FD_TXN_BY_TIME)
-		sql = "SELECT " TXN_COLS " FROM transactions WHERE ts >= ?1 AND ts < ?2 ORDER BY ts, id";
+		sql = "SELECT " TXN_COLS_LABELLED " FROM transactions WHERE ts >= ?1 AND ts < ?2 ORDER BY ts, id";
 	else
 		return fd_err_set(err, FD_EUSAGE, "internal: bad iterator kind");
 	it = calloc(1, sizeof(*it));

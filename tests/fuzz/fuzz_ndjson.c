@@ -9,7 +9,9 @@
  * Every good record is checked against jansson's own reading of its raw line: each bound
  * value (a string decoded, a number's token text, true/false, nested JSON text) must mean
  * what jansson says it means, and the unbound members must parse back to exactly the object
- * less the bound members.  That checks the reader's own scanner of member spans.
+ * less the bound members; every bad record must be one that jansson refuses too.  That checks
+ * the reader's quick validating scanner and its member spans.  Each input is read twice, with
+ * the quick scanner and with jansson alone, and the transcripts must be identical.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -51,9 +53,15 @@ static void check_value(const json_t *v, const char *s, size_t n)
 	}
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+static void add_rec(struct fd_buf *t, const void *p, size_t n)
+{
+	fd_buf_add_i64(t, (int64_t)n);
+	fd_buf_addc(t, ':');
+	fd_buf_add(t, p, n);
+	fd_buf_addc(t, '\n');
+}
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void run(const uint8_t *data, size_t size, struct fd_buf *t)
 {
 	struct fd_reader_opts o = { FD_FMT_NDJSON, 0 };
 	struct fd_buf ub = FD_BUF_INIT;
@@ -67,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (fd_reader_open(&r, in, &o, &err)) {
 		fd_in_free(in);
-		return 0;
+		return;
 	}
 	for (i = 0; i < NBOUND; i++)
 		if (fd_reader_bind(r, bound[i]) != (int)i)
@@ -79,9 +87,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (++records > 100000)
 			abort();
+		fd_buf_add_i64(t, rc);
+		fd_buf_add_i64(t, fd_reader_line(r));
 		if (rc == -FD_EIO)
 			break;
 		fd_reader_raw(r, &raw, &rawn);
+		add_rec(t, raw, rawn);
+		if (rc < 0)
+			add_rec(t, err.msg, strlen(err.msg));
 		if (rawn > size || memchr(raw, '\n', rawn))
 			abort();
 		obj = json_loadb(raw, rawn, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL |
@@ -104,8 +117,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			if (has != (v && !json_is_null(v)))
 				abort();
-			if (has)
+			if (has) {
 				check_value(v, s, n);
+				add_rec(t, s, n);
+			}
 			json_object_del(obj, bound[i]);
 		}
 		fd_buf_reset(&ub);
@@ -114,11 +129,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rest = json_loadb(ub.s, ub.len, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, NULL);
 		if (!rest || !json_equal(rest, obj) || k != json_object_size(obj))
 			abort();
+		add_rec(t, ub.s, ub.len);
 		json_decref(rest);
 		json_decref(obj);
 	}
 	fd_buf_release(&ub);
 	fd_reader_free(r);
 	fd_in_free(in);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fd_buf a = FD_BUF_INIT, b = FD_BUF_INIT;
+
+	fd_reader_ndjson_quick = 1;
+	run(data, size, &a);
+	fd_reader_ndjson_quick = 0;
+	run(data, size, &b);
+	if (a.len != b.len || (a.len && memcmp(a.s, b.s, a.len)))
+		abort();  /* the quick scanner and jansson disagree */
+	fd_buf_release(&a);
+	fd_buf_release(&b);
 	return 0;
 }

@@ -126,14 +126,14 @@ static void expect_end(struct t *t)
 static int quick_on(void **state)
 {
 	(void)state;
-	fd_reader_csv_quick = 1;
+	fd_reader_csv_quick = fd_reader_ndjson_quick = 1;
 	return 0;
 }
 
 static int quick_off(void **state)
 {
 	(void)state;
-	fd_reader_csv_quick = 0;
+	fd_reader_csv_quick = fd_reader_ndjson_quick = 0;
 	return 0;
 }
 
@@ -664,6 +664,53 @@ static void test_ndjson_malformed(void **state)
 	tclose(&t);
 }
 
+/* Lines at the edges of what the quick scanner takes on itself. */
+static void test_ndjson_edges(void **state)
+{
+	static const char *const bind[] = { "id", "v", NULL };
+	struct fd_buf deep = FD_BUF_INIT;
+	struct t t;
+	int i;
+
+	(void)state;
+	fd_buf_adds(&deep, "{\"id\":\"simple \\\"esc\\\" \\/ \\t\",\"v\":\"Z\xc3\xbcrich \xe2\x82\xac \xf0\x9f\x98\x80\"}\n"
+		    "{\"id\":\"e\",\"v\":-0.5e+2}\n"
+		    "{\"id\":\"bad utf8\",\"v\":\"\xc3\x28\"}\n"
+		    "{\"id\":\"overlong\",\"v\":\"\xc0\xaf\"}\n"
+		    "{\"id\":\"surrogate\",\"v\":\"\xed\xa0\x80\"}\n"
+		    "{\"id\":truex}\n"
+		    "{\"id\":01}\n"
+		    "{\"id\":1.}\n"
+		    "{\"id\":\"tab\tin string\"}\n"
+		    "{\"id\":\"x\",}\n"
+		    "{\"id\":\"a\",\"i\\u0064\":\"b\"}\n"
+		    "{\"id\":\"deep\",\"v\":");
+	for (i = 0; i < 40; i++)
+		fd_buf_adds(&deep, "[");
+	for (i = 0; i < 40; i++)
+		fd_buf_adds(&deep, "]");
+	fd_buf_adds(&deep, "}\n{\"id\":-0,\"v\":[true,false,null,{}]}\n");
+	jopen(&t, deep.s, bind);
+	expect_rec(&t, 1, "simple \"esc\" / \t", "Z\xc3\xbcrich \xe2\x82\xac \xf0\x9f\x98\x80");
+	expect_rec(&t, 2, "e", "-0.5e+2");
+	expect_bad(&t, 3, "invalid JSON at column ", "{\"id\":\"bad utf8\",\"v\":\"\xc3\x28\"}");
+	expect_bad(&t, 4, "invalid JSON at column ", "{\"id\":\"overlong\",\"v\":\"\xc0\xaf\"}");
+	expect_bad(&t, 5, "invalid JSON at column ", "{\"id\":\"surrogate\",\"v\":\"\xed\xa0\x80\"}");
+	expect_bad(&t, 6, "invalid JSON at column ", "{\"id\":truex}");
+	expect_bad(&t, 7, "invalid JSON at column ", "{\"id\":01}");
+	expect_bad(&t, 8, "invalid JSON at column ", "{\"id\":1.}");
+	expect_bad(&t, 9, "invalid JSON at column ", "{\"id\":\"tab\tin string\"}");
+	expect_bad(&t, 10, "invalid JSON at column ", "{\"id\":\"x\",}");
+	expect_bad(&t, 11, "invalid JSON at column ", "{\"id\":\"a\",\"i\\u0064\":\"b\"}");
+	assert_non_null(strstr(t.err.msg, "duplicate object key"));
+	assert_int_equal(fd_reader_next(t.r, &t.err), 1);
+	assert_int_equal(fd_reader_line(t.r), 12);
+	expect_rec(&t, 13, "-0", "[true,false,null,{}]");
+	expect_end(&t);
+	tclose(&t);
+	fd_buf_release(&deep);
+}
+
 static void test_ndjson_blank_lines(void **state)
 {
 	static const char *const bind[] = { "id", NULL };
@@ -742,6 +789,7 @@ int main(void)
 		cmocka_unit_test(test_ndjson_unbound),
 		cmocka_unit_test(test_ndjson_escaped_keys),
 		cmocka_unit_test(test_ndjson_malformed),
+		cmocka_unit_test(test_ndjson_edges),
 		cmocka_unit_test(test_ndjson_blank_lines),
 		cmocka_unit_test(test_ndjson_forced),
 		cmocka_unit_test(test_format_names),
@@ -750,6 +798,7 @@ int main(void)
 
 	fails += cmocka_run_group_tests_name("csv, quick splitter", csv, quick_on, NULL);
 	fails += cmocka_run_group_tests_name("csv, libcsv only", csv, quick_off, quick_on);
-	fails += cmocka_run_group_tests_name("ndjson", ndjson, NULL, NULL);
+	fails += cmocka_run_group_tests_name("ndjson, quick scanner", ndjson, quick_on, NULL);
+	fails += cmocka_run_group_tests_name("ndjson, jansson only", ndjson, quick_off, quick_on);
 	return fails ? 1 : 0;
 }
