@@ -1,0 +1,1210 @@
+/*
+ * fd_model.c — see fd_model.h for the file format.
+ *
+ * Writing builds the payload in memory (models are small: kilobytes to a few megabytes),
+ * compresses it in one call and writes header and frame.  Reading takes the whole file in
+ * memory, checks the header, the length and the checksum before decompressing anything, and
+ * parses the payload with a bounded reader whose every read is checked against the bytes that
+ * remain: a corrupt or hostile file can make loading fail, never read out of bounds or
+ * allocate more than the file could describe.
+ */
+#include "fd_model.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#define MAGIC "FDMODEL\0"
+#define HEADER_SIZE 64
+#define FLAG_NN 1u
+#define FLAG_FOREST 2u
+#define MAX_FILE ((size_t)1 << 30)
+#define ZSTD_LEVEL 19
+#define ECDF_POINTS 101
+
+/* ---- the model in memory ---------------------------------------------------------- */
+
+static void thresholds_unset(struct fd_thresholds *t)
+{
+	t->ae_medium = t->ae_high = NAN;
+	t->if_medium = t->if_high = NAN;
+	t->risk_medium = t->risk_high = NAN;
+}
+
+int fd_model_create(struct fd_model **out, const char *const *names, size_t n, struct fd_err *err)
+{
+	struct fd_model *m;
+	size_t i, j;
+	char vis[80];
+
+	*out = NULL;
+	if (n == 0 || n > FD_MODEL_MAX_FEATURES)
+		return fd_err_set(err, FD_EUSAGE, "a model needs 1 to %d features, not %zu",
+				  FD_MODEL_MAX_FEATURES, n);
+	for (i = 0; i < n; i++) {
+		size_t len = strlen(names[i]);
+
+		if (len == 0 || len > FD_MODEL_MAX_NAME) {
+			fd_visible(vis, sizeof(vis), names[i], len);
+			return fd_err_set(err, FD_EUSAGE, "bad feature name '%s' (1 to %d bytes)", vis,
+					  FD_MODEL_MAX_NAME);
+		}
+		for (j = 0; j < i; j++)
+			if (!strcmp(names[i], names[j])) {
+				fd_visible(vis, sizeof(vis), names[i], len);
+				return fd_err_set(err, FD_EUSAGE, "feature '%s' appears twice", vis);
+			}
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return fd_err_set(err, FD_EIO, "out of memory");
+	m->version = FD_MODEL_VERSION;
+	thresholds_unset(&m->thr);
+	m->features = calloc(n, sizeof(*m->features));
+	m->mean = calloc(n, sizeof(*m->mean));
+	m->std = calloc(n, sizeof(*m->std));
+	if (!m->features || !m->mean || !m->std)
+		goto oom;
+	m->n_features = n;
+	for (i = 0; i < n; i++) {
+		if (!(m->features[i] = strdup(names[i])))
+			goto oom;
+		m->std[i] = 1.0;
+	}
+	*out = m;
+	return FD_OK;
+oom:
+	fd_model_free(m);
+	return fd_err_set(err, FD_EIO, "out of memory");
+}
+
+void fd_model_free(struct fd_model *m)
+{
+	size_t i;
+
+	if (!m)
+		return;
+	for (i = 0; m->features && i < m->n_features; i++)
+		free(m->features[i]);
+	free(m->features);
+	free(m->mean);
+	free(m->std);
+	fd_nn_free(m->nn);
+	fd_iforest_free(m->forest);
+	free(m->ecdf);
+	free(m->meta.metrics_json);
+	free(m);
+}
+
+int fd_model_set_nn(struct fd_model *m, struct fd_nn *nn, struct fd_err *err)
+{
+	if (nn && fd_nn_inputs(nn) != m->n_features)
+		return fd_err_set(err, FD_EUSAGE, "the autoencoder has %zu inputs, the model %zu features",
+				  fd_nn_inputs(nn), m->n_features);
+	if (nn != m->nn)
+		fd_nn_free(m->nn);
+	m->nn = nn;
+	return FD_OK;
+}
+
+int fd_model_set_forest(struct fd_model *m, struct fd_iforest *f, struct fd_err *err)
+{
+	if (f && fd_iforest_inputs(f) != m->n_features)
+		return fd_err_set(err, FD_EUSAGE, "the forest has %zu inputs, the model %zu features",
+				  fd_iforest_inputs(f), m->n_features);
+	if (f != m->forest)
+		fd_iforest_free(m->forest);
+	m->forest = f;
+	return FD_OK;
+}
+
+int fd_model_set_metrics(struct fd_model *m, const char *json, struct fd_err *err)
+{
+	char *copy = NULL;
+
+	if (json) {
+		if (strlen(json) > FD_MODEL_MAX_METRICS)
+			return fd_err_set(err, FD_EUSAGE, "metrics text longer than %u bytes",
+					  FD_MODEL_MAX_METRICS);
+		if (!(copy = strdup(json)))
+			return fd_err_set(err, FD_EIO, "out of memory");
+	}
+	free(m->meta.metrics_json);
+	m->meta.metrics_json = copy;
+	return FD_OK;
+}
+
+/* ---- scaling and calibration -------------------------------------------------------- */
+
+void fd_model_fit_scaler(struct fd_model *m, const float *X, size_t rows)
+{
+	const size_t d = m->n_features;
+	size_t r, j;
+
+	/* Two passes per feature (mean, then squared deviations), in double: exact enough for
+	 * amounts and epoch seconds alike, where one-pass sums of squares are not. */
+	for (j = 0; j < d; j++) {
+		double sum = 0.0, ss = 0.0, mean;
+		size_t cnt = 0;
+
+		for (r = 0; r < rows; r++) {
+			float v = X[r * d + j];
+
+			if (isfinite(v)) {
+				sum += v;
+				cnt++;
+			}
+		}
+		if (cnt == 0) {
+			m->mean[j] = 0.0;
+			m->std[j] = 1.0;
+			continue;
+		}
+		mean = sum / (double)cnt;
+		for (r = 0; r < rows; r++) {
+			float v = X[r * d + j];
+
+			if (isfinite(v))
+				ss += ((double)v - mean) * ((double)v - mean);
+		}
+		m->mean[j] = mean;
+		m->std[j] = sqrt(ss / (double)cnt);
+		if (!(m->std[j] > 0.0) || !isfinite(m->std[j]))
+			m->std[j] = 1.0;
+	}
+}
+
+void fd_model_standardise(const struct fd_model *m, float *X, size_t rows)
+{
+	const size_t d = m->n_features;
+	size_t r, j;
+
+	for (r = 0; r < rows; r++)
+		for (j = 0; j < d; j++) {
+			float v = X[r * d + j];
+
+			X[r * d + j] = isnan(v) ? 0.0f : (float)(((double)v - m->mean[j]) / m->std[j]);
+		}
+}
+
+void fd_model_standardise_row(const struct fd_model *m, const double *in, float *out)
+{
+	size_t j;
+
+	for (j = 0; j < m->n_features; j++)
+		out[j] = isnan(in[j]) ? 0.0f : (float)((in[j] - m->mean[j]) / m->std[j]);
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Quantile of sorted s[0 .. n-1], n > 0. */
+static double quantile_sorted(const float *s, size_t n, double q)
+{
+	double pos = q * (double)(n - 1), frac;
+	size_t k = (size_t)pos;
+
+	if (k >= n - 1)
+		return s[n - 1];
+	frac = pos - (double)k;
+	return (double)s[k] + frac * ((double)s[k + 1] - (double)s[k]);
+}
+
+double fd_model_quantile(const float *v, size_t n, double q)
+{
+	float *s;
+	double r;
+
+	if (n == 0 || !(q >= 0.0 && q <= 1.0) || !(s = malloc(n * sizeof(*s))))
+		return NAN;
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_float);
+	r = quantile_sorted(s, n, q);
+	free(s);
+	return r;
+}
+
+int fd_model_calibrate_ae(struct fd_model *m, const float *val_errors, size_t n, double q_medium,
+			  double q_high, struct fd_err *err)
+{
+	float *s, *ecdf;
+	size_t i;
+
+	if (n == 0)
+		return fd_err_set(err, FD_EUSAGE, "no validation errors to calibrate on");
+	if (!(q_medium >= 0.0 && q_high <= 1.0 && q_medium <= q_high))
+		return fd_err_set(err, FD_EUSAGE, "bad quantiles %g and %g (0 <= MEDIUM <= HIGH <= 1)",
+				  q_medium, q_high);
+	for (i = 0; i < n; i++)
+		if (!isfinite(val_errors[i]))
+			return fd_err_set(err, FD_EUSAGE, "validation error %zu is not finite", i + 1);
+	s = malloc(n * sizeof(*s));
+	ecdf = malloc(ECDF_POINTS * sizeof(*ecdf));
+	if (!s || !ecdf) {
+		free(s);
+		free(ecdf);
+		return fd_err_set(err, FD_EIO, "out of memory");
+	}
+	memcpy(s, val_errors, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_float);
+	m->thr.ae_medium = quantile_sorted(s, n, q_medium);
+	m->thr.ae_high = quantile_sorted(s, n, q_high);
+	for (i = 0; i < ECDF_POINTS; i++)
+		ecdf[i] = (float)quantile_sorted(s, n, (double)i / (ECDF_POINTS - 1));
+	free(s);
+	free(m->ecdf);
+	m->ecdf = ecdf;
+	m->n_ecdf = ECDF_POINTS;
+	return FD_OK;
+}
+
+double fd_model_ae_score(const struct fd_model *m, double e)
+{
+	const float *q = m->ecdf;
+	size_t n = m->n_ecdf, lo = 0, hi;
+
+	if (!q || n < 2 || isnan(e))
+		return NAN;
+	if (e < q[0])
+		return 0.0;
+	if (e >= q[n - 1])
+		return 1.0;
+	/* the last k with q[k] <= e: then q[k] <= e < q[k+1] */
+	hi = n - 1;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (q[mid] <= e)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return ((double)lo + (e - q[lo]) / ((double)q[lo + 1] - q[lo])) / (double)(n - 1);
+}
+
+/* ---- writing ------------------------------------------------------------------------ */
+
+/* Little-endian writers into a buffer; failures are sticky in *bad. */
+struct wr {
+	struct fd_buf *b;
+	int bad;
+};
+
+static void put(struct wr *w, const void *p, size_t n)
+{
+	if (!w->bad && fd_buf_add(w->b, p, n))
+		w->bad = 1;
+}
+
+static void put_u32(struct wr *w, uint32_t v)
+{
+	unsigned char b[4] = { (unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+			       (unsigned char)(v >> 24) };
+
+	put(w, b, 4);
+}
+
+static void put_u64(struct wr *w, uint64_t v)
+{
+	put_u32(w, (uint32_t)v);
+	put_u32(w, (uint32_t)(v >> 32));
+}
+
+static void put_f32(struct wr *w, float f)
+{
+	uint32_t u;
+
+	memcpy(&u, &f, sizeof(u));
+	put_u32(w, u);
+}
+
+static void put_f64(struct wr *w, double f)
+{
+	uint64_t u;
+
+	memcpy(&u, &f, sizeof(u));
+	put_u64(w, u);
+}
+
+static void put_str(struct wr *w, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	put_u32(w, (uint32_t)n);
+	put(w, s, n);
+}
+
+/* Start a section: its tag and a length patched by end_section(). */
+static size_t begin_section(struct wr *w, const char tag[4])
+{
+	size_t at;
+
+	put(w, tag, 4);
+	at = w->b->len;
+	put_u64(w, 0);
+	return at;
+}
+
+static void end_section(struct wr *w, size_t at)
+{
+	uint64_t len;
+	int i;
+
+	if (w->bad)
+		return;
+	len = w->b->len - at - 8;
+	for (i = 0; i < 8; i++)
+		w->b->s[at + (size_t)i] = (char)(unsigned char)(len >> (8 * i));
+}
+
+static void put_payload(struct wr *w, const struct fd_model *m)
+{
+	const double thr[6] = { m->thr.ae_medium, m->thr.ae_high, m->thr.if_medium,
+				m->thr.if_high, m->thr.risk_medium, m->thr.risk_high };
+	size_t at, i;
+
+	at = begin_section(w, "FEAT");
+	put_u32(w, (uint32_t)m->n_features);
+	for (i = 0; i < m->n_features; i++)
+		put_str(w, m->features[i]);
+	end_section(w, at);
+
+	at = begin_section(w, "SCAL");
+	for (i = 0; i < m->n_features; i++)
+		put_f64(w, m->mean[i]);
+	for (i = 0; i < m->n_features; i++)
+		put_f64(w, m->std[i]);
+	end_section(w, at);
+
+	at = begin_section(w, "THRS");
+	for (i = 0; i < 6; i++)
+		put_f64(w, thr[i]);
+	end_section(w, at);
+
+	at = begin_section(w, "META");
+	put_u64(w, m->meta.rows);
+	put_str(w, m->meta.data_sha256);
+	put_u64(w, m->meta.seed);
+	put_u64(w, (uint64_t)m->meta.created_ms);
+	put_str(w, m->meta.tool_version);
+	put_str(w, m->meta.metrics_json);
+	end_section(w, at);
+
+	if (m->nn) {
+		size_t hidden[FD_NN_MAX_HIDDEN], nh = fd_nn_hidden(m->nn, hidden, FD_NN_MAX_HIDDEN), np, nb;
+		const float *p = fd_nn_params(m->nn, &np), *bn = fd_nn_bn_state(m->nn, &nb);
+
+		at = begin_section(w, "AENC");
+		put_u32(w, (uint32_t)fd_nn_inputs(m->nn));
+		put_u32(w, (uint32_t)nh);
+		for (i = 0; i < nh; i++)
+			put_u32(w, (uint32_t)hidden[i]);
+		put_u32(w, (uint32_t)np);
+		for (i = 0; i < np; i++)
+			put_f32(w, p[i]);
+		put_u32(w, (uint32_t)nb);
+		for (i = 0; i < nb; i++)
+			put_f32(w, bn[i]);
+		end_section(w, at);
+	}
+	if (m->forest) {
+		unsigned t, trees = fd_iforest_trees(m->forest);
+
+		at = begin_section(w, "IFOR");
+		put_u32(w, (uint32_t)fd_iforest_inputs(m->forest));
+		put_u32(w, (uint32_t)fd_iforest_subsample(m->forest));
+		put_u32(w, trees);
+		for (t = 0; t < trees; t++) {
+			size_t n;
+			const struct fd_iforest_node *nd = fd_iforest_tree(m->forest, t, &n);
+
+			put_u32(w, (uint32_t)n);
+			for (i = 0; i < n; i++) {
+				put_u32(w, (uint32_t)nd[i].feature);
+				put_f32(w, nd[i].value);
+				put_u32(w, nd[i].size);
+			}
+		}
+		end_section(w, at);
+	}
+	if (m->ecdf) {
+		at = begin_section(w, "ECDF");
+		put_u32(w, (uint32_t)m->n_ecdf);
+		for (i = 0; i < m->n_ecdf; i++)
+			put_f32(w, m->ecdf[i]);
+		end_section(w, at);
+	}
+}
+
+int fd_model_encode(const struct fd_model *m, struct fd_buf *out, struct fd_err *err)
+{
+	struct fd_buf pl = FD_BUF_INIT;
+	struct wr w = { &pl, 0 }, h = { out, 0 };
+	unsigned char sum[crypto_hash_sha256_BYTES];
+	size_t bound, clen, start = out->len;
+	uint32_t flags = (m->nn ? FLAG_NN : 0) | (m->forest ? FLAG_FOREST : 0);
+
+	if (!flags)
+		return fd_err_set(err, FD_EUSAGE, "the model has neither an autoencoder nor a forest");
+	if (sodium_init() < 0)
+		return fd_err_set(err, FD_EIO, "cannot initialise libsodium");
+	put_payload(&w, m);
+	if (w.bad)
+		goto oom;
+	bound = ZSTD_compressBound(pl.len);
+	put(&h, MAGIC, 8);
+	put_u32(&h, FD_MODEL_VERSION);
+	put_u32(&h, flags);
+	put_u64(&h, pl.len);
+	put_u64(&h, 0);             /* compressed length, patched below */
+	put(&h, sum, sizeof(sum));  /* checksum, patched below */
+	if (h.bad || fd_buf_grow(out, bound))
+		goto oom;
+	clen = ZSTD_compress(out->s + out->len, bound, pl.s, pl.len, ZSTD_LEVEL);
+	if (ZSTD_isError(clen)) {
+		fd_buf_release(&pl);
+		out->len = start;
+		return fd_err_set(err, FD_EIO, "cannot compress the model: %s", ZSTD_getErrorName(clen));
+	}
+	crypto_hash_sha256(sum, (unsigned char *)out->s + out->len, clen);
+	out->len += clen;
+	out->s[out->len] = '\0';
+	{
+		unsigned char *hd = (unsigned char *)out->s + start;
+		int i;
+
+		for (i = 0; i < 8; i++)
+			hd[24 + i] = (unsigned char)((uint64_t)clen >> (8 * i));
+		memcpy(hd + 32, sum, sizeof(sum));
+	}
+	fd_buf_release(&pl);
+	return FD_OK;
+oom:
+	fd_buf_release(&pl);
+	if (out->s) {
+		out->len = start;
+		out->s[start] = '\0';
+	}
+	return fd_err_set(err, FD_EIO, "out of memory");
+}
+
+/* ---- reading ------------------------------------------------------------------------ */
+
+/* A bounded little-endian reader: a read past the end sets bad and returns zeros. */
+struct rd {
+	const unsigned char *p;
+	size_t n, off;
+	int bad;
+};
+
+static int rd_has(struct rd *r, size_t k)
+{
+	if (r->bad || r->n - r->off < k) {
+		r->bad = 1;
+		return 0;
+	}
+	return 1;
+}
+
+static uint32_t rd_u32(struct rd *r)
+{
+	const unsigned char *b;
+
+	if (!rd_has(r, 4))
+		return 0;
+	b = r->p + r->off;
+	r->off += 4;
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+static uint64_t rd_u64(struct rd *r)
+{
+	uint64_t lo = rd_u32(r);
+
+	return lo | (uint64_t)rd_u32(r) << 32;
+}
+
+static float rd_f32(struct rd *r)
+{
+	uint32_t u = rd_u32(r);
+	float f;
+
+	memcpy(&f, &u, sizeof(f));
+	return f;
+}
+
+static double rd_f64(struct rd *r)
+{
+	uint64_t u = rd_u64(r);
+	double f;
+
+	memcpy(&f, &u, sizeof(f));
+	return f;
+}
+
+/* A string of at most max bytes without NUL; its bytes stay in the buffer.  NULL if bad. */
+static const char *rd_str(struct rd *r, size_t max, size_t *len)
+{
+	uint32_t n = rd_u32(r);
+	const char *s;
+
+	*len = 0;
+	if (r->bad || n > max || !rd_has(r, n) || memchr(r->p + r->off, '\0', n)) {
+		r->bad = 1;
+		return NULL;
+	}
+	s = (const char *)r->p + r->off;
+	r->off += n;
+	*len = n;
+	return s;
+}
+
+/* Copy a string into a fixed field of cap bytes (the NUL included). */
+static void rd_str_into(struct rd *r, char *dst, size_t cap)
+{
+	size_t n;
+	const char *s = rd_str(r, cap - 1, &n);
+
+	if (s)
+		memcpy(dst, s, n);
+	dst[s ? n : 0] = '\0';
+}
+
+enum { S_FEAT, S_SCAL, S_THRS, S_META, S_AENC, S_IFOR, S_ECDF, S_COUNT };
+static const char section_tags[S_COUNT][5] = { "FEAT", "SCAL", "THRS", "META", "AENC", "IFOR",
+					       "ECDF" };
+
+/* Decoding context: the message prefix and the sections found. */
+struct dec {
+	const char *name;
+	struct fd_err *err;
+	struct rd sec[S_COUNT];
+	int have[S_COUNT];
+};
+
+static int corrupt(struct dec *d, const char *what)
+{
+	return fd_err_set(d->err, FD_EINPUT, "%s%scorrupt model file: %s", d->name ? d->name : "",
+			  d->name ? ": " : "", what);
+}
+
+/* Section bodies must be read exactly to their end. */
+static int section_done(struct dec *d, struct rd *r, const char *tag)
+{
+	char what[64];
+
+	if (!r->bad && r->off == r->n)
+		return 0;
+	snprintf(what, sizeof(what), "bad %s section", tag);
+	return corrupt(d, what);
+}
+
+static int parse_features(struct dec *d, struct fd_model **out)
+{
+	struct rd *r = &d->sec[S_FEAT];
+	uint32_t n = rd_u32(r), i;
+	char **names = NULL;
+	struct fd_err e2;
+	int rc;
+
+	if (r->bad || n == 0 || n > FD_MODEL_MAX_FEATURES || (size_t)n * 4 > r->n - r->off)
+		return corrupt(d, "bad feature count");
+	names = calloc(n, sizeof(*names));
+	if (!names)
+		return fd_err_set(d->err, FD_EIO, "out of memory");
+	for (i = 0; i < n; i++) {
+		size_t len;
+		const char *s = rd_str(r, FD_MODEL_MAX_NAME, &len);
+
+		if (!s)
+			break;
+		if (!(names[i] = strndup(s, len))) {
+			rc = fd_err_set(d->err, FD_EIO, "out of memory");
+			goto out;
+		}
+	}
+	if (section_done(d, r, "FEAT")) {
+		rc = FD_EINPUT;
+		goto out;
+	}
+	rc = fd_model_create(out, (const char *const *)names, n, &e2);
+	if (rc == FD_EUSAGE)
+		rc = corrupt(d, e2.msg);
+	else if (rc)
+		fd_err_set(d->err, rc, "%s", e2.msg);
+out:
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+static int parse_scaler(struct dec *d, struct fd_model *m)
+{
+	struct rd *r = &d->sec[S_SCAL];
+	size_t i;
+
+	for (i = 0; i < m->n_features; i++)
+		m->mean[i] = rd_f64(r);
+	for (i = 0; i < m->n_features; i++)
+		m->std[i] = rd_f64(r);
+	if (section_done(d, r, "SCAL"))
+		return FD_EINPUT;
+	for (i = 0; i < m->n_features; i++)
+		if (!isfinite(m->mean[i]) || !isfinite(m->std[i]) || !(m->std[i] > 0.0))
+			return corrupt(d, "bad scaler value");
+	return FD_OK;
+}
+
+static int parse_thresholds(struct dec *d, struct fd_model *m)
+{
+	struct rd *r = &d->sec[S_THRS];
+	double v[6];
+	int i;
+
+	for (i = 0; i < 6; i++) {
+		v[i] = rd_f64(r);
+		if (isinf(v[i]))
+			return corrupt(d, "bad threshold");
+	}
+	if (section_done(d, r, "THRS"))
+		return FD_EINPUT;
+	m->thr.ae_medium = v[0];
+	m->thr.ae_high = v[1];
+	m->thr.if_medium = v[2];
+	m->thr.if_high = v[3];
+	m->thr.risk_medium = v[4];
+	m->thr.risk_high = v[5];
+	return FD_OK;
+}
+
+static int parse_meta(struct dec *d, struct fd_model *m)
+{
+	struct rd *r = &d->sec[S_META];
+	const char *s;
+	size_t len, i;
+
+	m->meta.rows = rd_u64(r);
+	rd_str_into(r, m->meta.data_sha256, sizeof(m->meta.data_sha256));
+	m->meta.seed = rd_u64(r);
+	m->meta.created_ms = (int64_t)rd_u64(r);
+	rd_str_into(r, m->meta.tool_version, sizeof(m->meta.tool_version));
+	s = rd_str(r, FD_MODEL_MAX_METRICS, &len);
+	if (section_done(d, r, "META"))
+		return FD_EINPUT;
+	for (i = 0; m->meta.data_sha256[i]; i++) {
+		char c = m->meta.data_sha256[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return corrupt(d, "bad data SHA-256");
+	}
+	if (i != 0 && i != 64)
+		return corrupt(d, "bad data SHA-256");
+	if (len && !(m->meta.metrics_json = strndup(s, len)))
+		return fd_err_set(d->err, FD_EIO, "out of memory");
+	return FD_OK;
+}
+
+static int parse_nn(struct dec *d, struct fd_model *m)
+{
+	struct rd *r = &d->sec[S_AENC];
+	size_t hidden[FD_NN_MAX_HIDDEN], np, nb, i;
+	uint32_t n_in = rd_u32(r), nh = rd_u32(r), cnt;
+	float *p = NULL, *bn = NULL;
+	struct fd_nn *nn = NULL;
+	struct fd_err e2;
+	int rc;
+
+	if (r->bad || n_in != m->n_features || nh > FD_NN_MAX_HIDDEN)
+		return corrupt(d, "bad autoencoder shape");
+	for (i = 0; i < nh; i++)
+		hidden[i] = rd_u32(r);
+	if (r->bad || fd_nn_param_count(n_in, hidden, nh, &np, &nb, &e2))
+		return corrupt(d, "bad autoencoder shape");
+	cnt = rd_u32(r);
+	if (r->bad || cnt != np || np > (r->n - r->off) / 4)
+		return corrupt(d, "bad autoencoder parameter count");
+	p = malloc((np ? np : 1) * sizeof(*p));
+	if (!p)
+		return fd_err_set(d->err, FD_EIO, "out of memory");
+	for (i = 0; i < np; i++)
+		p[i] = rd_f32(r);
+	cnt = rd_u32(r);
+	if (r->bad || cnt != nb || nb > (r->n - r->off) / 4) {
+		rc = corrupt(d, "bad autoencoder statistics count");
+		goto out;
+	}
+	bn = malloc((nb ? nb : 1) * sizeof(*bn));
+	if (!bn) {
+		rc = fd_err_set(d->err, FD_EIO, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < nb; i++)
+		bn[i] = rd_f32(r);
+	if ((rc = section_done(d, r, "AENC")))
+		goto out;
+	if ((rc = fd_nn_create(&nn, n_in, hidden, nh, 0, &e2))) {
+		fd_err_set(d->err, rc == FD_EIO ? FD_EIO : FD_EINPUT, "%s", e2.msg);
+		goto out;
+	}
+	if (fd_nn_set_params(nn, p, np, bn, nb, &e2)) {
+		rc = corrupt(d, e2.msg);
+		goto out;
+	}
+	m->nn = nn;
+	nn = NULL;
+out:
+	fd_nn_free(nn);
+	free(p);
+	free(bn);
+	return rc;
+}
+
+static int parse_forest(struct dec *d, struct fd_model *m)
+{
+	struct rd *r = &d->sec[S_IFOR], scan;
+	uint32_t n_in = rd_u32(r), psi = rd_u32(r), trees = rd_u32(r), t;
+	struct fd_iforest_node *nodes = NULL;
+	size_t *counts = NULL, total = 0, k = 0, i;
+	struct fd_iforest *f = NULL;
+	struct fd_err e2;
+	int rc = FD_OK;
+
+	if (r->bad || n_in != m->n_features || psi < 2 || psi > FD_IFOREST_MAX_PSI || trees < 1 ||
+	    trees > FD_IFOREST_MAX_TREES)
+		return corrupt(d, "bad forest shape");
+	counts = malloc(trees * sizeof(*counts));
+	if (!counts)
+		return fd_err_set(d->err, FD_EIO, "out of memory");
+	/* First pass: the node counts, each bounded by the tree size and the remaining bytes,
+	 * so the allocation below is bounded by the file. */
+	scan = *r;
+	for (t = 0; t < trees; t++) {
+		uint32_t c = rd_u32(&scan);
+
+		if (scan.bad || c < 1 || c > 2 * psi - 1 || (size_t)c > (scan.n - scan.off) / 12) {
+			rc = corrupt(d, "bad forest node count");
+			goto out;
+		}
+		counts[t] = c;
+		total += c;
+		scan.off += (size_t)c * 12;
+	}
+	nodes = malloc(total * sizeof(*nodes));
+	if (!nodes) {
+		rc = fd_err_set(d->err, FD_EIO, "out of memory");
+		goto out;
+	}
+	for (t = 0; t < trees; t++) {
+		rd_u32(r);
+		for (i = 0; i < counts[t]; i++, k++) {
+			nodes[k].feature = (int32_t)rd_u32(r);
+			nodes[k].value = rd_f32(r);
+			nodes[k].size = rd_u32(r);
+		}
+	}
+	if ((rc = section_done(d, r, "IFOR")))
+		goto out;
+	rc = fd_iforest_from_trees(&f, n_in, psi, trees, nodes, counts, &e2);
+	if (rc == FD_EINPUT)
+		rc = corrupt(d, e2.msg);
+	else if (rc)
+		fd_err_set(d->err, rc, "%s", e2.msg);
+	else
+		m->forest = f;
+out:
+	free(counts);
+	free(nodes);
+	return rc;
+}
+
+static int parse_ecdf(struct dec *d, struct fd_model *m)
+{
+	struct rd *r = &d->sec[S_ECDF];
+	uint32_t n = rd_u32(r), i;
+
+	if (r->bad || n < 2 || n > FD_MODEL_MAX_ECDF || (size_t)n * 4 != r->n - r->off)
+		return corrupt(d, "bad ECDF section");
+	if (!(m->ecdf = malloc(n * sizeof(*m->ecdf))))
+		return fd_err_set(d->err, FD_EIO, "out of memory");
+	m->n_ecdf = n;
+	for (i = 0; i < n; i++) {
+		m->ecdf[i] = rd_f32(r);
+		if (!isfinite(m->ecdf[i]) || (i && m->ecdf[i] < m->ecdf[i - 1]))
+			return corrupt(d, "bad ECDF section");
+	}
+	return section_done(d, r, "ECDF");
+}
+
+static int parse_payload(struct dec *d, const unsigned char *p, size_t n, uint32_t flags,
+			 struct fd_model **out)
+{
+	struct rd r = { p, n, 0, 0 };
+	struct fd_model *m = NULL;
+	int rc, i;
+
+	while (r.off < r.n) {
+		char tag[5];
+		uint64_t len;
+
+		if (!rd_has(&r, 12))
+			return corrupt(d, "truncated section header");
+		memcpy(tag, r.p + r.off, 4);
+		tag[4] = '\0';
+		r.off += 4;
+		len = rd_u64(&r);
+		if (len > r.n - r.off)
+			return corrupt(d, "section longer than the data");
+		for (i = 0; i < S_COUNT; i++)
+			if (!memcmp(tag, section_tags[i], 4))
+				break;
+		if (i < S_COUNT) {
+			if (d->have[i])
+				return corrupt(d, "repeated section");
+			d->have[i] = 1;
+			d->sec[i].p = r.p + r.off;
+			d->sec[i].n = (size_t)len;
+		}
+		r.off += (size_t)len;
+	}
+	for (i = 0; i <= S_META; i++)
+		if (!d->have[i]) {
+			char what[48];
+
+			snprintf(what, sizeof(what), "no %s section", section_tags[i]);
+			return corrupt(d, what);
+		}
+	if ((flags & FLAG_NN) != (d->have[S_AENC] ? FLAG_NN : 0u) ||
+	    (flags & FLAG_FOREST) != (d->have[S_IFOR] ? FLAG_FOREST : 0u) || !flags)
+		return corrupt(d, "the header's flags do not match the sections");
+	if ((rc = parse_features(d, &m)))
+		return rc;
+	if ((rc = parse_scaler(d, m)) || (rc = parse_thresholds(d, m)) || (rc = parse_meta(d, m)) ||
+	    (d->have[S_AENC] && (rc = parse_nn(d, m))) ||
+	    (d->have[S_IFOR] && (rc = parse_forest(d, m))) ||
+	    (d->have[S_ECDF] && (rc = parse_ecdf(d, m)))) {
+		fd_model_free(m);
+		return rc;
+	}
+	*out = m;
+	return FD_OK;
+}
+
+static uint64_t le64(const unsigned char *b)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | b[i];
+	return v;
+}
+
+static uint32_t le32(const unsigned char *b)
+{
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+int fd_model_decode(struct fd_model **out, const void *data, size_t n, const char *name,
+		    struct fd_err *err)
+{
+	const unsigned char *b = data;
+	struct dec d;
+	const char *pre = name ? name : "", *sep = name ? ": " : "";
+	unsigned char sum[crypto_hash_sha256_BYTES];
+	uint32_t version, flags;
+	uint64_t ulen, clen;
+	unsigned long long fsize;
+	unsigned char *pl;
+	size_t got;
+	int rc;
+
+	*out = NULL;
+	memset(&d, 0, sizeof(d));
+	d.name = name;
+	d.err = err;
+	if (n == 0 || memcmp(b, MAGIC, n < 8 ? n : 8) != 0)
+		return fd_err_set(err, FD_EINPUT, "%s%snot an fd model file", pre, sep);
+	if (n < 12)
+		return fd_err_set(err, FD_EINPUT, "%s%struncated model file", pre, sep);
+	version = le32(b + 8);
+	if (version > FD_MODEL_VERSION)
+		return fd_err_set(err, FD_EINPUT,
+				  "%s%smodel format version %u is newer than this fd supports (%d)", pre,
+				  sep, version, FD_MODEL_VERSION);
+	if (version == 0)
+		return corrupt(&d, "format version 0");
+	if (n < HEADER_SIZE)
+		return fd_err_set(err, FD_EINPUT, "%s%struncated model file", pre, sep);
+	flags = le32(b + 12);
+	ulen = le64(b + 16);
+	clen = le64(b + 24);
+	if (clen > n - HEADER_SIZE)
+		return fd_err_set(err, FD_EINPUT, "%s%struncated model file", pre, sep);
+	if (clen < n - HEADER_SIZE)
+		return corrupt(&d, "data after the end of the model");
+	if (flags & ~(FLAG_NN | FLAG_FOREST))
+		return corrupt(&d, "unknown flags");
+	if (sodium_init() < 0)
+		return fd_err_set(err, FD_EIO, "cannot initialise libsodium");
+	crypto_hash_sha256(sum, b + HEADER_SIZE, (unsigned long long)clen);
+	if (memcmp(sum, b + 32, sizeof(sum)) != 0)
+		return fd_err_set(err, FD_EINPUT, "%s%smodel file checksum mismatch: corrupt", pre, sep);
+	fsize = ZSTD_getFrameContentSize(b + HEADER_SIZE, (size_t)clen);
+	if (fsize == ZSTD_CONTENTSIZE_ERROR || fsize == ZSTD_CONTENTSIZE_UNKNOWN || fsize != ulen ||
+	    ulen > MAX_FILE)
+		return corrupt(&d, "bad compressed payload");
+	pl = malloc(ulen ? (size_t)ulen : 1);
+	if (!pl)
+		return fd_err_set(err, FD_EIO, "out of memory");
+	got = ZSTD_decompress(pl, (size_t)ulen, b + HEADER_SIZE, (size_t)clen);
+	if (ZSTD_isError(got) || got != ulen) {
+		free(pl);
+		return corrupt(&d, "bad compressed payload");
+	}
+	rc = parse_payload(&d, pl, (size_t)ulen, flags, out);
+	if (rc == FD_OK)
+		(*out)->version = version;
+	free(pl);
+	return rc;
+}
+
+/* ---- files -------------------------------------------------------------------------- */
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int fd_model_save(const struct fd_model *m, const char *path, struct fd_err *err)
+{
+	struct fd_buf b = FD_BUF_INIT, tmp = FD_BUF_INIT, dir = FD_BUF_INIT;
+	char vis[256];
+	const char *slash;
+	int fd = -1, rc, tries, e;
+
+	fd_visible(vis, sizeof(vis), path, strlen(path));
+	if ((rc = fd_model_encode(m, &b, err)))
+		return rc;
+	slash = strrchr(path, '/');
+	if (slash ? fd_buf_add(&dir, path, slash == path ? 1 : (size_t)(slash - path))
+		  : fd_buf_adds(&dir, "."))
+		goto oom;
+	/* O_EXCL with a name of our own (pid and attempt), mode 0666 less the umask as any
+	 * created file; mkstemp would give 0600. */
+	for (tries = 0; tries < 100; tries++) {
+		fd_buf_reset(&tmp);
+		if (fd_buf_addf(&tmp, "%s.tmp.%ld.%d", path, (long)getpid(), tries))
+			goto oom;
+		fd = open(tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd >= 0 || errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		rc = fd_err_set(err, FD_EIO, "cannot create '%s': %s", vis, strerror(errno));
+		goto out;
+	}
+	if (write_all(fd, b.s, b.len) || fsync(fd)) {
+		e = errno;
+		close(fd);
+		unlink(tmp.s);
+		rc = fd_err_set(err, FD_EIO, "write error on '%s': %s", vis, strerror(e));
+		goto out;
+	}
+	if (close(fd) || rename(tmp.s, path)) {
+		e = errno;
+		unlink(tmp.s);
+		rc = fd_err_set(err, FD_EIO, "cannot write '%s': %s", vis, strerror(e));
+		goto out;
+	}
+	/* The rename itself is durable once the directory is synced. */
+	fd = open(dir.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (fsync(fd) && errno != EINVAL) {
+			e = errno;
+			close(fd);
+			rc = fd_err_set(err, FD_EIO, "cannot sync the directory of '%s': %s", vis,
+					strerror(e));
+			goto out;
+		}
+		close(fd);
+	}
+	rc = FD_OK;
+	goto out;
+oom:
+	rc = fd_err_set(err, FD_EIO, "out of memory");
+out:
+	fd_buf_release(&b);
+	fd_buf_release(&tmp);
+	fd_buf_release(&dir);
+	return rc;
+}
+
+int fd_model_load(struct fd_model **m, const char *path, struct fd_err *err)
+{
+	char vis[256];
+	struct stat st;
+	unsigned char *p = NULL;
+	size_t n = 0;
+	int fd, rc;
+
+	*m = NULL;
+	fd_visible(vis, sizeof(vis), path, strlen(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fd_err_set(err, FD_EIO, "cannot open '%s': %s", vis, strerror(errno));
+	if (fstat(fd, &st)) {
+		rc = fd_err_set(err, FD_EIO, "cannot read '%s': %s", vis, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = fd_err_set(err, FD_EIO, "cannot read '%s': not a regular file", vis);
+		goto out;
+	}
+	if ((uint64_t)st.st_size > MAX_FILE + HEADER_SIZE) {
+		rc = fd_err_set(err, FD_EINPUT, "%s: corrupt model file: larger than 1 GiB", vis);
+		goto out;
+	}
+	p = malloc((size_t)st.st_size + 1);
+	if (!p) {
+		rc = fd_err_set(err, FD_EIO, "out of memory");
+		goto out;
+	}
+	while (n < (size_t)st.st_size) {
+		ssize_t r = read(fd, p + n, (size_t)st.st_size - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = fd_err_set(err, FD_EIO, "read error on '%s': %s", vis, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	rc = fd_model_decode(m, p, n, vis, err);
+out:
+	close(fd);
+	free(p);
+	return rc;
+}
+
+/* ---- describing --------------------------------------------------------------------- */
+
+static void add_thr(struct fd_buf *o, const char *what, double med, double high, int *bad)
+{
+	*bad |= fd_buf_addf(o, "  %-18s", what);
+	if (isnan(med))
+		*bad |= fd_buf_adds(o, " MEDIUM unset");
+	else
+		*bad |= fd_buf_addf(o, " MEDIUM >= %.6g", med);
+	if (isnan(high))
+		*bad |= fd_buf_adds(o, "  HIGH unset\n");
+	else
+		*bad |= fd_buf_addf(o, "  HIGH >= %.6g\n", high);
+}
+
+int fd_model_describe(const struct fd_model *m, struct fd_buf *o)
+{
+	size_t i;
+	int bad = 0;
+
+	bad |= fd_buf_addf(o, "fd model, format version %u\n", m->version);
+	bad |= fd_buf_addf(o, "features: %zu (mean and standard deviation used to standardise)\n",
+			   m->n_features);
+	for (i = 0; i < m->n_features; i++) {
+		char name[4 * FD_MODEL_MAX_NAME + 8];
+
+		fd_visible(name, sizeof(name), m->features[i], strlen(m->features[i]));
+		bad |= fd_buf_addf(o, "  %3zu  %-32s %14.6g %14.6g\n", i + 1, name, m->mean[i],
+				   m->std[i]);
+	}
+	if (m->nn) {
+		size_t hidden[FD_NN_MAX_HIDDEN], nh = fd_nn_hidden(m->nn, hidden, FD_NN_MAX_HIDDEN), np;
+
+		fd_nn_params(m->nn, &np);
+		bad |= fd_buf_addf(o, "autoencoder: %zu", fd_nn_inputs(m->nn));
+		for (i = 0; i < nh; i++)
+			bad |= fd_buf_addf(o, "-%zu", hidden[i]);
+		bad |= fd_buf_addf(o, "-%zu (hidden layers: batch normalisation, ReLU), %zu parameters\n",
+				   fd_nn_inputs(m->nn), np);
+	} else
+		bad |= fd_buf_adds(o, "autoencoder: none\n");
+	if (m->forest) {
+		size_t nodes = 0, n;
+		unsigned t;
+
+		for (t = 0; t < fd_iforest_trees(m->forest); t++) {
+			fd_iforest_tree(m->forest, t, &n);
+			nodes += n;
+		}
+		bad |= fd_buf_addf(o, "isolation forest: %u trees, subsample %zu, height limit %u, %zu nodes\n",
+				   fd_iforest_trees(m->forest), fd_iforest_subsample(m->forest),
+				   fd_iforest_height(m->forest), nodes);
+	} else
+		bad |= fd_buf_adds(o, "isolation forest: none\n");
+	bad |= fd_buf_adds(o, "thresholds:\n");
+	add_thr(o, "autoencoder error", m->thr.ae_medium, m->thr.ae_high, &bad);
+	add_thr(o, "forest score", m->thr.if_medium, m->thr.if_high, &bad);
+	add_thr(o, "risk score", m->thr.risk_medium, m->thr.risk_high, &bad);
+	if (m->ecdf)
+		bad |= fd_buf_addf(o, "error calibration: %zu quantiles of the validation errors, median %.6g, max %.6g\n",
+				   m->n_ecdf, m->ecdf[m->n_ecdf / 2], m->ecdf[m->n_ecdf - 1]);
+	bad |= fd_buf_adds(o, "training:\n");
+	bad |= fd_buf_addf(o, "  rows           %llu\n", (unsigned long long)m->meta.rows);
+	bad |= fd_buf_addf(o, "  data sha256    %s\n",
+			   m->meta.data_sha256[0] ? m->meta.data_sha256 : "unknown");
+	bad |= fd_buf_addf(o, "  seed           %llu\n", (unsigned long long)m->meta.seed);
+	{
+		time_t s = (time_t)(m->meta.created_ms >= 0 ? m->meta.created_ms / 1000
+							     : -((-m->meta.created_ms + 999) / 1000));
+		int ms = (int)(m->meta.created_ms - (int64_t)s * 1000);
+		struct tm tm;
+		char when[64];
+
+		if (gmtime_r(&s, &tm) && strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm))
+			bad |= fd_buf_addf(o, "  created        %s.%03dZ\n", when, ms);
+		else
+			bad |= fd_buf_addf(o, "  created        %lld ms\n", (long long)m->meta.created_ms);
+	}
+	{
+		/* Text from a file may hold control bytes: shown escaped, never raw. */
+		const char *tv = m->meta.tool_version[0] ? m->meta.tool_version : "unknown";
+		const char *mj = m->meta.metrics_json ? m->meta.metrics_json : "none";
+		size_t cap = 4 * strlen(mj) + 8;
+		char tool[4 * sizeof(m->meta.tool_version) + 8], *metrics = malloc(cap);
+
+		fd_visible(tool, sizeof(tool), tv, strlen(tv));
+		bad |= fd_buf_addf(o, "  tool           %s\n", tool);
+		if (metrics) {
+			fd_visible(metrics, cap, mj, strlen(mj));
+			bad |= fd_buf_addf(o, "  metrics        %s\n", metrics);
+			free(metrics);
+		} else
+			bad = 1;
+	}
+	return bad ? -1 : 0;
+}
