@@ -1,0 +1,2886 @@
+/* fd_case.c — see fd_case.h. */
+#include "fd_case.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fd_audit.h"
+#include "fd_intern.h"
+#include "fd_io.h"
+#include "fd_txn.h"
+
+/* ---- vocabularies ---------------------------------------------------------------------- */
+
+const char *const fd_case_status_name[FD_CASE_NSTATUS] = {"OPEN", "IN_PROGRESS", "CLOSED", "FALSE_POSITIVE"};
+const char *const fd_case_priority_name[FD_NPRIO] = {"LOW", "MEDIUM", "HIGH", "CRITICAL"};
+const char *const fd_user_role_name[FD_NROLES] = {"ADMIN", "INVESTIGATOR", "ANALYST", "VIEWER"};
+const char *const fd_entity_role_name[FD_NER] = {"SUSPECT", "VICTIM", "WITNESS", "RELATED"};
+const char *const fd_case_action_name[FD_NCA] = {"view", "create", "note", "link", "status", "assign",
+						 "auto", "users"};
+const char *const fd_case_sort_name[FD_NCASE_SORT] = {"id", "created", "updated", "priority", "status",
+						      "risk", "amount"};
+
+/* What each action means, for denial messages: "may not <this>". */
+static const char *const action_words[FD_NCA] = {
+	"view cases", "create cases", "add notes or evidence to cases",
+	"link transactions or entities to cases", "change the status of cases", "assign cases",
+	"open cases automatically", "manage users",
+};
+
+/* The permission matrix of fd_case.h, rows by role, columns by action. */
+static const unsigned char matrix[FD_NROLES][FD_NCA] = {
+	/*                 view create note link status assign auto users */
+	[FD_ROLE_ADMIN] = {1, 1, 1, 1, 1, 1, 1, 1},
+	[FD_ROLE_INVESTIGATOR] = {1, 1, 1, 1, 1, 1, 1, 0},
+	[FD_ROLE_ANALYST] = {1, 1, 1, 1, 0, 0, 0, 0},
+	[FD_ROLE_VIEWER] = {1, 0, 0, 0, 0, 0, 0, 0},
+};
+
+static int parse_name(const char *const *names, int n, const char *s)
+{
+	int i;
+
+	if (!s)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (strcasecmp(names[i], s) == 0)
+			return i;
+	return -1;
+}
+
+int fd_case_status_parse(const char *s) { return parse_name(fd_case_status_name, FD_CASE_NSTATUS, s); }
+int fd_case_priority_parse(const char *s) { return parse_name(fd_case_priority_name, FD_NPRIO, s); }
+int fd_user_role_parse(const char *s) { return parse_name(fd_user_role_name, FD_NROLES, s); }
+int fd_entity_role_parse(const char *s) { return parse_name(fd_entity_role_name, FD_NER, s); }
+int fd_case_sort_parse(const char *s) { return parse_name(fd_case_sort_name, FD_NCASE_SORT, s); }
+
+unsigned fd_case_moves(int from)
+{
+	switch (from) {
+	case FD_CASE_OPEN:
+		return 1u << FD_CASE_IN_PROGRESS;
+	case FD_CASE_IN_PROGRESS:
+		return 1u << FD_CASE_CLOSED | 1u << FD_CASE_FALSE_POSITIVE;
+	case FD_CASE_CLOSED:
+	case FD_CASE_FALSE_POSITIVE:
+		return 1u << FD_CASE_IN_PROGRESS;
+	default:
+		return 0;
+	}
+}
+
+int fd_case_status_final(int status)
+{
+	return status == FD_CASE_CLOSED || status == FD_CASE_FALSE_POSITIVE;
+}
+
+int fd_case_allowed(int role, int action)
+{
+	if (role < 0 || role >= FD_NROLES || action < 0 || action >= FD_NCA)
+		return 0;
+	return matrix[role][action];
+}
+
+const char *fd_case_parse_duration(const char *s, int64_t *ms)
+{
+	char *end;
+	long long v;
+	int64_t mult;
+
+	if (!s || !*s)
+		return "empty duration";
+	if (*s < '0' || *s > '9')
+		return "not a duration (e.g. 90s, 15m, 24h, 7d)";
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno)
+		return "duration out of range";
+	if (strcmp(end, "") == 0 || strcmp(end, "s") == 0)
+		mult = 1000;
+	else if (strcmp(end, "ms") == 0)
+		mult = 1;
+	else if (strcmp(end, "m") == 0)
+		mult = 60000;
+	else if (strcmp(end, "h") == 0)
+		mult = 3600000;
+	else if (strcmp(end, "d") == 0)
+		mult = 86400000;
+	else if (strcmp(end, "w") == 0)
+		mult = 7 * 86400000LL;
+	else
+		return "unknown unit (use ms, s, m, h, d or w)";
+	if (v <= 0)
+		return "duration must be positive";
+	if (v > INT64_MAX / mult / 1000)
+		return "duration out of range";
+	*ms = (int64_t)v * mult;
+	return NULL;
+}
+
+/* ---- small helpers --------------------------------------------------------------------- */
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *actor_of(struct fd_store *st)
+{
+	const struct fd_who *w = fd_store_who(st);
+
+	return w && w->actor ? w->actor : "unknown";
+}
+
+static int oom(struct fd_err *err)
+{
+	return fd_err_set(err, FD_EIO, "out of memory");
+}
+
+static char *xstrdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* A column's text copied (NULL for SQL NULL). *bad is set when out of memory. */
+static char *col_dup(sqlite3_stmt *s, int i, int *bad)
+{
+	const char *t = (const char *)sqlite3_column_text(s, i);
+	char *r;
+
+	if (!t)
+		return NULL;
+	if (!(r = strdup(t)))
+		*bad = 1;
+	return r;
+}
+
+/* Begin a store transaction unless the caller holds one (*own says which). */
+static int tx_begin(struct fd_store *st, int *own, struct fd_err *err)
+{
+	if (fd_store_in_txn(st)) {
+		*own = 0;
+		return FD_OK;
+	}
+	*own = 1;
+	return fd_store_begin(st, err);
+}
+
+/* End what tx_begin began: commit on success, roll back on failure; returns the status. */
+static int tx_end(struct fd_store *st, int own, int rc, struct fd_err *err)
+{
+	if (!own)
+		return rc;
+	if (rc) {
+		fd_store_rollback(st);
+		return rc;
+	}
+	return fd_store_commit(st, err);
+}
+
+static int step_done(struct fd_store *st, sqlite3_stmt *s, const char *what, struct fd_err *err)
+{
+	int rc = sqlite3_step(s) == SQLITE_DONE ? FD_OK : fd_store_error(st, what, err);
+
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* Run a query returning one integer (0 when no row). */
+static int query_i64(struct fd_store *st, const char *sql, const char *text_param, int64_t int_param,
+		     int64_t *out, struct fd_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((rc = fd_store_prepare(st, &s, sql, err)))
+		return rc;
+	if (text_param)
+		sqlite3_bind_text(s, 1, text_param, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(s, 1, int_param);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(s, 0);
+		rc = FD_OK;
+	} else if (rc == SQLITE_DONE) {
+		*out = 0;
+		rc = FD_OK;
+	} else
+		rc = fd_store_error(st, "reading the store", err);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Check a text argument: required (non-empty) or not, at most max bytes, no NUL inside by
+ * construction; names (line 0) allow no control characters at all, texts allow newlines and
+ * tabs. */
+static int check_text(const char *what, const char *s, size_t max, int required, int line,
+		      struct fd_err *err)
+{
+	size_t n = s ? strlen(s) : 0;
+	const unsigned char *p;
+
+	if (required && n == 0)
+		return fd_err_set(err, FD_EUSAGE, "%s must not be empty", what);
+	if (n > max)
+		return fd_err_set(err, FD_EUSAGE, "%s is too long (%zu bytes, at most %zu)", what, n, max);
+	for (p = (const unsigned char *)s; p && *p; p++) {
+		if (*p == 0x7f || (*p < 0x20 && (!line || (*p != '\n' && *p != '\t' && *p != '\r')))) {
+			char vis[64];
+
+			return fd_err_set(err, FD_EUSAGE, "%s '%s' contains a control character", what,
+					  fd_visible(vis, sizeof(vis), s, n));
+		}
+	}
+	return FD_OK;
+}
+
+/* ---- JSON objects for event details ---------------------------------------------------- */
+
+struct jo {
+	struct fd_buf *b;
+	int n;    /* members so far */
+	int bad;  /* out of memory */
+};
+
+static void jo_begin(struct jo *j, struct fd_buf *b)
+{
+	j->b = b;
+	j->n = 0;
+	j->bad = fd_buf_addc(b, '{') != 0;
+}
+
+static void jo_key(struct jo *j, const char *k)
+{
+	if (j->n++ && fd_buf_addc(j->b, ','))
+		j->bad = 1;
+	if (fd_buf_add_json_str(j->b, k, strlen(k)) || fd_buf_addc(j->b, ':'))
+		j->bad = 1;
+}
+
+static void jo_str(struct jo *j, const char *k, const char *v)
+{
+	jo_key(j, k);
+	if (v ? fd_buf_add_json_str(j->b, v, strlen(v)) : fd_buf_adds(j->b, "null"))
+		j->bad = 1;
+}
+
+static void jo_int(struct jo *j, const char *k, int64_t v)
+{
+	jo_key(j, k);
+	if (fd_buf_add_i64(j->b, v))
+		j->bad = 1;
+}
+
+static void jo_bool(struct jo *j, const char *k, int v)
+{
+	jo_key(j, k);
+	if (fd_buf_adds(j->b, v ? "true" : "false"))
+		j->bad = 1;
+}
+
+/* A member whose value is JSON text already. */
+static void jo_raw(struct jo *j, const char *k, const char *json, size_t n)
+{
+	jo_key(j, k);
+	if (fd_buf_add(j->b, json, n))
+		j->bad = 1;
+}
+
+static int jo_end(struct jo *j, struct fd_err *err)
+{
+	if (fd_buf_addc(j->b, '}'))
+		j->bad = 1;
+	return j->bad ? oom(err) : FD_OK;
+}
+
+/* ---- events and audit ------------------------------------------------------------------ */
+
+/*
+ * Record one change of case id: a case_events row of kind with details (a JSON object's
+ * text), cases.updated_at, and the audit entry "case.KIND" whose details are the same plus
+ * "event", and whose data digest covers the case_events row.  Inside a store transaction.
+ */
+static int case_event(struct fd_store *st, int64_t id, const char *kind, const char *details,
+		      int64_t now, struct fd_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	struct fd_buf ad = FD_BUF_INIT;
+	struct fd_audit_entry e;
+	char oid[24], action[64], digest[65];
+	int64_t eid;
+	int rc;
+
+	if ((rc = fd_store_prepare(st, &s, "INSERT INTO case_events (case_id, ts, actor, kind, details)"
+				   " VALUES (?, ?, ?, ?, ?)", err)))
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, now);
+	sqlite3_bind_text(s, 3, actor_of(st), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, details, -1, SQLITE_STATIC);
+	rc = step_done(st, s, "writing a case event", err);
+	sqlite3_finalize(s);
+	if (rc)
+		return rc;
+	eid = sqlite3_last_insert_rowid(fd_store_db(st));
+	if ((rc = fd_store_prepare(st, &s, "UPDATE cases SET updated_at = ? WHERE id = ?", err)))
+		return rc;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, id);
+	rc = step_done(st, s, "updating a case", err);
+	sqlite3_finalize(s);
+	if (rc)
+		return rc;
+	if ((rc = fd_audit_digest_rows(st, "case_events", "id", eid, digest, NULL, err)))
+		return rc;
+	/* {"event":N, ...details} */
+	if (fd_buf_addf(&ad, "{\"event\":%lld", (long long)eid) ||
+	    (strcmp(details, "{}") != 0 && (fd_buf_addc(&ad, ',') || fd_buf_adds(&ad, details + 1))) ||
+	    (strcmp(details, "{}") == 0 && fd_buf_addc(&ad, '}'))) {
+		fd_buf_release(&ad);
+		return oom(err);
+	}
+	snprintf(oid, sizeof(oid), "%lld", (long long)id);
+	snprintf(action, sizeof(action), "case.%s", kind);
+	e.action = action;
+	e.object_type = "case";
+	e.object_id = oid;
+	e.details = ad.s;
+	e.data_digest = digest;
+	rc = fd_audit_append(st, &e, NULL, err);
+	fd_buf_release(&ad);
+	return rc;
+}
+
+/* ---- permissions ----------------------------------------------------------------------- */
+
+static void allowed_roles(int action, char *buf, size_t n)
+{
+	size_t used = 0;
+	int r, k = 0;
+
+	buf[0] = '\0';
+	for (r = 0; r < FD_NROLES; r++) {
+		if (!matrix[r][action])
+			continue;
+		used += (size_t)snprintf(buf + used, used < n ? n - used : 0, "%s%s", k++ ? " or " : "",
+					 fd_user_role_name[r]);
+		if (used >= n)
+			return;
+	}
+}
+
+/* The actor's user row: *nusers (0 = single-user store), *role (-1 when not a user), *active. */
+static int actor_user(struct fd_store *st, const char *name, int64_t *nusers, int *role, int *active,
+		      struct fd_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*role = -1;
+	*active = 0;
+	if ((rc = query_i64(st, "SELECT count(*) FROM users", NULL, 0, nusers, err)))
+		return rc;
+	if (*nusers == 0)
+		return FD_OK;
+	if ((rc = fd_store_prepare(st, &s, "SELECT role, active FROM users WHERE name = ?", err)))
+		return rc;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*role = fd_user_role_parse((const char *)sqlite3_column_text(s, 0));
+		*active = sqlite3_column_int(s, 1);
+		rc = FD_OK;
+	} else
+		rc = rc == SQLITE_DONE ? FD_OK : fd_store_error(st, "reading users", err);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int fd_case_authorize(struct fd_store *st, int action, const char *what, struct fd_err *err)
+{
+	const char *actor = actor_of(st);
+	struct fd_buf det = FD_BUF_INIT;
+	struct fd_audit_entry e;
+	struct jo j;
+	char why[512], roles[128];
+	int64_t nusers;
+	int role, active, rc, own;
+
+	if (action < 0 || action >= FD_NCA)
+		return fd_err_set(err, FD_EUSAGE, "internal: unknown action %d", action);
+	if ((rc = actor_user(st, actor, &nusers, &role, &active, err)))
+		return rc;
+	if (nusers == 0 || (role >= 0 && active && matrix[role][action]))
+		return FD_OK;
+	allowed_roles(action, roles, sizeof(roles));
+	if (role < 0)
+		snprintf(why, sizeof(why), "'%s' is not a user of this store (see fd-case user list)", actor);
+	else if (!active)
+		snprintf(why, sizeof(why), "user '%s' is disabled", actor);
+	else
+		snprintf(why, sizeof(why), "user '%s' (%s) may not %s; that needs %s", actor,
+			 fd_user_role_name[role], action_words[action], roles);
+
+	/* the denial itself is recorded: a change to nothing but the audit log */
+	jo_begin(&j, &det);
+	jo_str(&j, "action", fd_case_action_name[action]);
+	jo_str(&j, "role", role >= 0 ? fd_user_role_name[role] : NULL);
+	jo_bool(&j, "active", active);
+	jo_str(&j, "object", what ? what : "-");
+	jo_str(&j, "reason", why);
+	if ((rc = jo_end(&j, err)))
+		goto out;
+	e.action = "case.denied";
+	e.object_type = action == FD_CA_USERS ? "user" : "case";
+	e.object_id = what ? what : "-";
+	e.details = det.s;
+	e.data_digest = NULL;
+	if ((rc = tx_begin(st, &own, err)))
+		goto out;
+	rc = fd_audit_append(st, &e, NULL, err);
+	if ((rc = tx_end(st, own, rc, err)))
+		goto out;
+	rc = fd_err_set(err, FD_EPERM, "permission denied: %s", why);
+out:
+	fd_buf_release(&det);
+	return rc;
+}
+
+/* ---- users ----------------------------------------------------------------------------- */
+
+static int user_audit(struct fd_store *st, const char *action, const char *name, const char *details,
+		      struct fd_err *err)
+{
+	struct fd_audit_entry e;
+	char digest[65];
+	int64_t uid;
+	int rc;
+
+	if ((rc = query_i64(st, "SELECT id FROM users WHERE name = ?", name, 0, &uid, err)))
+		return rc;
+	if ((rc = fd_audit_digest_rows(st, "users", "id", uid, digest, NULL, err)))
+		return rc;
+	e.action = action;
+	e.object_type = "user";
+	e.object_id = name;
+	e.details = details;
+	e.data_digest = digest;
+	return fd_audit_append(st, &e, NULL, err);
+}
+
+int fd_case_user_add(struct fd_store *st, const char *name, int role, struct fd_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	struct fd_buf det = FD_BUF_INIT;
+	struct jo j;
+	int64_t n, exists;
+	int rc, own = 0, began = 0;
+
+	if ((rc = check_text("a user name", name, FD_CASE_NAME_MAX, 1, 0, err)))
+		return rc;
+	if (role < 0 || role >= FD_NROLES)
+		return fd_err_set(err, FD_EUSAGE, "unknown role");
+	if ((rc = fd_case_authorize(st, FD_CA_USERS, name, err)))
+		return rc;
+	if ((rc = tx_begin(st, &own, err)))
+		return rc;
+	began = 1;
+	if ((rc = query_i64(st, "SELECT count(*) FROM users", NULL, 0, &n, err)) ||
+	    (rc = query_i64(st, "SELECT count(*) FROM users WHERE name = ?", name, 0, &exists, err)))
+		goto out;
+	if (exists) {
+		rc = fd_err_set(err, FD_EUSAGE, "user '%s' already exists", name);
+		goto out;
+	}
+	if (n == 0 && role != FD_ROLE_ADMIN) {
+		rc = fd_err_set(err, FD_EUSAGE, "the first user must be an ADMIN (so that users can be managed), not %s",
+				fd_user_role_name[role]);
+		goto out;
+	}
+	if ((rc = fd_store_prepare(st, &s, "INSERT INTO users (name, role, active, created_at, created_by)"
+				   " VALUES (?, ?, 1, ?, ?)", err)))
+		goto out;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, fd_user_role_name[role], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, wall_ms());
+	sqlite3_bind_text(s, 4, actor_of(st), -1, SQLITE_STATIC);
+	if ((rc = step_done(st, s, "adding a user", err)))
+		goto out;
+	jo_begin(&j, &det);
+	jo_str(&j, "role", fd_user_role_name[role]);
+	if ((rc = jo_end(&j, err)))
+		goto out;
+	rc = user_audit(st, "user.add", name, det.s, err);
+out:
+	sqlite3_finalize(s);
+	fd_buf_release(&det);
+	return began ? tx_end(st, own, rc, err) : rc;
+}
+
+int fd_case_user_set_active(struct fd_store *st, const char *name, int active, struct fd_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t cur_active = -1, admins;
+	int rc, own, role = -1;
+
+	if ((rc = fd_case_authorize(st, FD_CA_USERS, name, err)))
+		return rc;
+	if ((rc = tx_begin(st, &own, err)))
+		return rc;
+	if ((rc = fd_store_prepare(st, &s, "SELECT role, active FROM users WHERE name = ?", err)))
+		goto out;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		role = fd_user_role_parse((const char *)sqlite3_column_text(s, 0));
+		cur_active = sqlite3_column_int(s, 1);
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (cur_active < 0) {
+		rc = fd_err_set(err, FD_EUSAGE, "no user '%s'", name);
+		goto out;
+	}
+	if (cur_active == (active != 0))
+		goto out; /* nothing to change */
+	if (!active && role == FD_ROLE_ADMIN) {
+		if ((rc = query_i64(st, "SELECT count(*) FROM users WHERE role = 'ADMIN' AND active = 1", NULL, 0,
+				    &admins, err)))
+			goto out;
+		if (admins <= 1) {
+			rc = fd_err_set(err, FD_EUSAGE, "'%s' is the last active ADMIN: add another ADMIN first", name);
+			goto out;
+		}
+	}
+	if ((rc = fd_store_prepare(st, &s, "UPDATE users SET active = ? WHERE name = ?", err)))
+		goto out;
+	sqlite3_bind_int(s, 1, active != 0);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+	if ((rc = step_done(st, s, "changing a user", err)))
+		goto out;
+	rc = user_audit(st, active ? "user.enable" : "user.disable", name, "{}", err);
+out:
+	sqlite3_finalize(s);
+	return tx_end(st, own, rc, err);
+}
+
+int fd_case_user_list(struct fd_store *st, int (*fn)(void *ctx, const struct fd_case_user *u), void *ctx,
+		      struct fd_err *err)
+{
+	sqlite3_stmt *s;
+	struct fd_case_user u;
+	int rc;
+
+	if ((rc = fd_case_authorize(st, FD_CA_VIEW, "users", err)))
+		return rc;
+	if ((rc = fd_store_prepare(st, &s,
+				   "SELECT name, role, active, created_at, created_by,"
+				   " (SELECT count(*) FROM cases c WHERE c.assignee = u.name"
+				   "   AND c.status IN ('OPEN', 'IN_PROGRESS'))"
+				   " FROM users u ORDER BY name", err)))
+		return rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		u.name = (const char *)sqlite3_column_text(s, 0);
+		u.role = fd_user_role_parse((const char *)sqlite3_column_text(s, 1));
+		u.active = sqlite3_column_int(s, 2);
+		u.created_at = sqlite3_column_int64(s, 3);
+		u.created_by = (const char *)sqlite3_column_text(s, 4);
+		u.open_cases = sqlite3_column_int64(s, 5);
+		if ((rc = fn(ctx, &u))) {
+			sqlite3_finalize(s);
+			return rc;
+		}
+	}
+	rc = rc == SQLITE_DONE ? FD_OK : fd_store_error(st, "reading users", err);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* ---- entities ---------------------------------------------------------------------------- */
+
+static const char *const entity_kinds[] = {"account", "merchant", "device", "ip"};
+
+/* The kind named by the text before the first ':' of ref, or -1. */
+static int ref_kind(const char *ref, const char **key)
+{
+	const char *c = strchr(ref, ':');
+	size_t i;
+
+	if (!c)
+		return -1;
+	for (i = 0; i < 4; i++)
+		if (strlen(entity_kinds[i]) == (size_t)(c - ref) && strncmp(ref, entity_kinds[i], (size_t)(c - ref)) == 0) {
+			*key = c + 1;
+			return (int)i;
+		}
+	return -1;
+}
+
+int fd_case_entity_resolve(struct fd_store *st, const char *ref, int64_t *id, struct fd_buf *kind,
+			   struct fd_buf *key, struct fd_err *err)
+{
+	sqlite3_stmt *s;
+	struct fd_buf matches = FD_BUF_INIT;
+	const char *k = NULL;
+	char vis[256];
+	int kd, rc, n = 0;
+
+	if (!ref || !*ref)
+		return fd_err_set(err, FD_EUSAGE, "empty entity reference");
+	kd = ref_kind(ref, &k);
+	if (kd >= 0) {
+		rc = fd_store_prepare(st, &s, "SELECT id, kind, key FROM entities WHERE kind = ? AND key = ?", err);
+		if (rc)
+			return rc;
+		sqlite3_bind_text(s, 1, entity_kinds[kd], -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, k, -1, SQLITE_STATIC);
+	} else {
+		rc = fd_store_prepare(st, &s, "SELECT id, kind, key FROM entities WHERE key = ? ORDER BY kind", err);
+		if (rc)
+			return rc;
+		sqlite3_bind_text(s, 1, ref, -1, SQLITE_STATIC);
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *ek = (const char *)sqlite3_column_text(s, 1);
+		const char *ey = (const char *)sqlite3_column_text(s, 2);
+
+		if (n++ == 0) {
+			*id = sqlite3_column_int64(s, 0);
+			if (kind) {
+				fd_buf_reset(kind);
+				fd_buf_adds(kind, ek);
+			}
+			if (key) {
+				fd_buf_reset(key);
+				fd_buf_adds(key, ey);
+			}
+		}
+		fd_buf_addf(&matches, "%s%s:%s", n > 1 ? ", " : "", ek, ey);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		rc = fd_store_error(st, "reading entities", err);
+	else if (n == 0)
+		rc = fd_err_set(err, FD_EUSAGE, "no entity '%s' in the store", fd_visible(vis, sizeof(vis), ref, strlen(ref)));
+	else if (n > 1)
+		rc = fd_err_set(err, FD_EUSAGE, "entity '%s' is ambiguous: %s; give KIND:KEY",
+				fd_visible(vis, sizeof(vis), ref, strlen(ref)), matches.s ? matches.s : "");
+	else
+		rc = FD_OK;
+	fd_buf_release(&matches);
+	return rc;
+}
+
+/* ---- case basics ----------------------------------------------------------------------- */
+
+static int case_status(struct fd_store *st, int64_t id, int *status, struct fd_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((rc = fd_store_prepare(st, &s, "SELECT status FROM cases WHERE id = ?", err)))
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*status = fd_case_status_parse((const char *)sqlite3_column_text(s, 0));
+		rc = FD_OK;
+	} else if (rc == SQLITE_DONE)
+		rc = fd_err_set(err, FD_EUSAGE, "no case %lld", (long long)id);
+	else
+		rc = fd_store_error(st, "reading cases", err);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int txn_known(struct fd_store *st, const char *txn_id, struct fd_err *err)
+{
+	int64_t n;
+	char vis[200];
+	int rc;
+
+	if (!txn_id || !*txn_id)
+		return fd_err_set(err, FD_EUSAGE, "empty transaction id");
+	if ((rc = query_i64(st, "SELECT EXISTS (SELECT 1 FROM transactions WHERE txn_id = ?1)"
+			    " OR EXISTS (SELECT 1 FROM scores WHERE txn_id = ?1)", txn_id, 0, &n, err)))
+		return rc;
+	if (!n)
+		return fd_err_set(err, FD_EUSAGE, "no transaction '%s' in the store",
+				  fd_visible(vis, sizeof(vis), txn_id, strlen(txn_id)));
+	return FD_OK;
+}
+
+/* Resolved entity references: ids and "kind:key" names. */
+struct resolved {
+	int64_t *ids;
+	char **names;
+	size_t n;
+};
+
+static void resolved_free(struct resolved *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		free(r->names[i]);
+	free(r->ids);
+	free(r->names);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Check every reference before anything is written. */
+static int check_refs(struct fd_store *st, const struct fd_case_txn_ref *txns, size_t ntxns,
+		      const struct fd_case_entity_ref *ents, size_t nents, struct resolved *r,
+		      struct fd_err *err)
+{
+	struct fd_buf kind = FD_BUF_INIT, key = FD_BUF_INIT;
+	size_t i;
+	int rc = FD_OK;
+
+	memset(r, 0, sizeof(*r));
+	for (i = 0; i < ntxns && !rc; i++) {
+		if (!(rc = txn_known(st, txns[i].txn_id, err)) &&
+		    !(rc = check_text("a reason", txns[i].reason, FD_CASE_TEXT_MAX, 0, 1, err)))
+			rc = check_text("a note", txns[i].note, FD_CASE_TEXT_MAX, 0, 1, err);
+	}
+	if (rc)
+		return rc;
+	if (nents) {
+		r->ids = calloc(nents, sizeof(*r->ids));
+		r->names = calloc(nents, sizeof(*r->names));
+		if (!r->ids || !r->names) {
+			resolved_free(r);
+			return oom(err);
+		}
+	}
+	for (i = 0; i < nents && !rc; i++) {
+		if (ents[i].role < 0 || ents[i].role >= FD_NER)
+			rc = fd_err_set(err, FD_EUSAGE, "unknown entity role");
+		else if (!(rc = check_text("a note", ents[i].note, FD_CASE_TEXT_MAX, 0, 1, err)) &&
+			 !(rc = fd_case_entity_resolve(st, ents[i].ref, &r->ids[i], &kind, &key, err))) {
+			r->n++;
+			if (fd_buf_addc(&kind, ':') || fd_buf_add(&kind, key.s, key.len) ||
+			    !(r->names[i] = strdup(kind.s)))
+				rc = oom(err);
+		}
+	}
+	fd_buf_release(&kind);
+	fd_buf_release(&key);
+	if (rc)
+		resolved_free(r);
+	return rc;
+}
+
+/* Add one transaction to a case; *added 1 when new, 0 when it was there already. */
+static int add_txn(struct fd_store *st, int64_t id, const char *txn_id, const char *reason,
+		   const char *note, int64_t now, int *added, struct fd_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((rc = fd_store_prepare(st, &s, "INSERT INTO case_transactions (case_id, txn_id, reason, note,"
+				   " added_at, added_by) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", err)))
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, txn_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, reason ? reason : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, note ? note : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, now);
+	sqlite3_bind_text(s, 6, actor_of(st), -1, SQLITE_STATIC);
+	rc = step_done(st, s, "adding a transaction to a case", err);
+	*added = sqlite3_changes(fd_store_db(st)) > 0;
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Add or update one case entity; *what 1 added, 2 changed, 0 already so; *was the old role. */
+static int add_entity(struct fd_store *st, int64_t id, int64_t eid, int role, const char *note,
+		      int64_t now, int *what, int *was, struct fd_err *err)
+{
+	sqlite3_stmt *s;
+	int rc, exists = 0;
+	const char *n = note ? note : "";
+
+	*was = -1;
+	if ((rc = fd_store_prepare(st, &s, "SELECT role, note FROM case_entities WHERE case_id = ? AND entity_id = ?", err)))
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, eid);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		exists = 1;
+		*was = fd_entity_role_parse((const char *)sqlite3_column_text(s, 0));
+		if (*was == role && (!note || strcmp((const char *)sqlite3_column_text(s, 1), n) == 0)) {
+			sqlite3_finalize(s);
+			*what = 0;
+			return FD_OK;
+		}
+	}
+	sqlite3_finalize(s);
+	if (exists)
+		rc = fd_store_prepare(st, &s, "UPDATE case_entities SET role = ?3, note = coalesce(?4, note)"
+				      " WHERE case_id = ?1 AND entity_id = ?2", err);
+	else
+		rc = fd_store_prepare(st, &s, "INSERT INTO case_entities (case_id, entity_id, role, note, added_at,"
+				      " added_by) VALUES (?1, ?2, ?3, coalesce(?4, ''), ?5, ?6)", err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, eid);
+	sqlite3_bind_text(s, 3, fd_entity_role_name[role], -1, SQLITE_STATIC);
+	if (note)
+		sqlite3_bind_text(s, 4, note, -1, SQLITE_STATIC);
+	if (!exists) {
+		sqlite3_bind_int64(s, 5, now);
+		sqlite3_bind_text(s, 6, actor_of(st), -1, SQLITE_STATIC);
+	}
+	rc = step_done(st, s, "adding an entity to a case", err);
+	sqlite3_finalize(s);
+	*what = exists ? 2 : 1;
+	return rc;
+}
+
+/* Link refs to case id, appending what changed to the JSON arrays tj and ej ("[...]" built
+ * by the caller). */
+static int link_refs(struct fd_store *st, int64_t id, const struct fd_case_txn_ref *txns, size_t ntxns,
+		     const struct fd_case_entity_ref *ents, const struct resolved *r, int64_t now,
+		     struct fd_case_link_result *res, struct fd_buf *tj, struct fd_buf *ej, struct fd_err *err)
+{
+	size_t i;
+	int rc, added, what, was, bad = 0;
+
+	for (i = 0; i < ntxns; i++) {
+		if ((rc = add_txn(st, id, txns[i].txn_id, txns[i].reason, txns[i].note, now, &added, err)))
+			return rc;
+		if (!added) {
+			res->txns_already++;
+			continue;
+		}
+		res->txns_added++;
+		if ((tj->len > 1 && fd_buf_addc(tj, ',')) || fd_buf_add_json_str(tj, txns[i].txn_id, strlen(txns[i].txn_id)))
+			bad = 1;
+	}
+	for (i = 0; i < r->n; i++) {
+		struct jo j;
+
+		if ((rc = add_entity(st, id, r->ids[i], ents[i].role, ents[i].note, now, &what, &was, err)))
+			return rc;
+		if (what == 0) {
+			res->ents_already++;
+			continue;
+		}
+		if (what == 1)
+			res->ents_added++;
+		else
+			res->ents_changed++;
+		if (ej->len > 1 && fd_buf_addc(ej, ','))
+			bad = 1;
+		jo_begin(&j, ej);
+		jo_str(&j, "entity", r->names[i]);
+		jo_str(&j, "role", fd_entity_role_name[ents[i].role]);
+		if (what == 2)
+			jo_str(&j, "was", was >= 0 ? fd_entity_role_name[was] : NULL);
+		if (ents[i].note && *ents[i].note)
+			jo_str(&j, "note", ents[i].note);
+		if (jo_end(&j, err))
+			bad = 1;
+	}
+	return bad ? oom(err) : FD_OK;
+}
+
+int fd_case_create(struct fd_store *st, const struct fd_case_new *c, int64_t *idp, struct fd_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	struct resolved r;
+	struct fd_case_link_result lr;
+	struct fd_buf tj = FD_BUF_INIT, ej = FD_BUF_INIT, det = FD_BUF_INIT;
+	struct jo j;
+	int64_t now = wall_ms(), id = 0;
+	int rc, own;
+
+	if ((rc = fd_case_authorize(st, FD_CA_CREATE, "new case", err)))
+		return rc;
+	if ((rc = check_text("the title", c->title, FD_CASE_TEXT_MAX, 1, 0, err)) ||
+	    (rc = check_text("the description", c->description, FD_CASE_TEXT_MAX, 0, 1, err)))
+		return rc;
+	if (c->priority < 0 || c->priority >= FD_NPRIO)
+		return fd_err_set(err, FD_EUSAGE, "unknown priority");
+	if ((rc = check_refs(st, c->txns, c->ntxns, c->ents, c->nents, &r, err)))
+		return rc;
+	if ((rc = tx_begin(st, &own, err))) {
+		resolved_free(&r);
+		return rc;
+	}
+	if ((rc = fd_store_prepare(st, &s, "INSERT INTO cases (title, description, priority, status, origin,"
+				   " created_at, created_by, updated_at) VALUES (?, ?, ?, 'OPEN', 'manual', ?, ?, ?)", err)))
+		goto out;
+	sqlite3_bind_text(s, 1, c->title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, c->description ? c->description : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, fd_case_priority_name[c->priority], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, now);
+	sqlite3_bind_text(s, 5, actor_of(st), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, now);
+	if ((rc = step_done(st, s, "creating a case", err)))
+		goto out;
+	id = sqlite3_last_insert_rowid(fd_store_db(st));
+	memset(&lr, 0, sizeof(lr));
+	if (fd_buf_addc(&tj, '[') || fd_buf_addc(&ej, '[')) {
+		rc = oom(err);
+		goto out;
+	}
+	if ((rc = link_refs(st, id, c->txns, c->ntxns, c->ents, &r, now, &lr, &tj, &ej, err)))
+		goto out;
+	if (fd_buf_addc(&tj, ']') || fd_buf_addc(&ej, ']')) {
+		rc = oom(err);
+		goto out;
+	}
+	jo_begin(&j, &det);
+	jo_str(&j, "title", c->title);
+	jo_str(&j, "priority", fd_case_priority_name[c->priority]);
+	jo_str(&j, "origin", "manual");
+	jo_raw(&j, "txns", tj.s, tj.len);
+	jo_raw(&j, "entities", ej.s, ej.len);
+	if ((rc = jo_end(&j, err)))
+		goto out;
+	rc = case_event(st, id, "created", det.s, now, err);
+out:
+	sqlite3_finalize(s);
+	resolved_free(&r);
+	fd_buf_release(&tj);
+	fd_buf_release(&ej);
+	fd_buf_release(&det);
+	rc = tx_end(st, own, rc, err);
+	if (!rc && idp)
+		*idp = id;
+	return rc;
+}
+
+/* Move a case (already checked); writes labels or withdraws them, and the "status" event. */
+static int move_case(struct fd_store *st, int64_t id, int from, int to, const char *note, int64_t now,
+		     struct fd_case_status_result *res, struct fd_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	struct fd_buf det = FD_BUF_INIT;
+	struct jo j;
+	char source[32];
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	res->from = from;
+	res->to = to;
+	snprintf(source, sizeof(source), "case:%lld", (long long)id);
+	if ((rc = fd_store_prepare(st, &s, "UPDATE cases SET status = ?, closed_at = ? WHERE id = ?", err)))
+		return rc;
+	sqlite3_bind_text(s, 1, fd_case_status_name[to], -1, SQLITE_STATIC);
+	if (fd_case_status_final(to))
+		sqlite3_bind_int64(s, 2, now);
+	else
+		sqlite3_bind_null(s, 2);
+	sqlite3_bind_int64(s, 3, id);
+	rc = step_done(st, s, "changing a case's status", err);
+	sqlite3_finalize(s);
+	s = NULL;
+	if (rc)
+		return rc;
+	if (fd_case_status_final(from)) {
+		/* reopening withdraws the outcome's labels */
+		if ((rc = fd_store_prepare(st, &s, "DELETE FROM labels WHERE source = ?", err)))
+			return rc;
+		sqlite3_bind_text(s, 1, source, -1, SQLITE_STATIC);
+		rc = step_done(st, s, "withdrawing labels", err);
+		res->withdrawn = sqlite3_changes(fd_store_db(st));
+		sqlite3_finalize(s);
+		s = NULL;
+		if (rc)
+			return rc;
+	}
+	if (fd_case_status_final(to)) {
+		if ((rc = fd_store_prepare(st, &s, "INSERT OR REPLACE INTO labels (txn_id, label, source, case_id,"
+					   " labelled_at, actor) SELECT txn_id, ?, ?, case_id, ?, ? FROM case_transactions"
+					   " WHERE case_id = ? ORDER BY txn_id", err)))
+			return rc;
+		sqlite3_bind_int(s, 1, to == FD_CASE_CLOSED);
+		sqlite3_bind_text(s, 2, source, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, now);
+		sqlite3_bind_text(s, 4, actor_of(st), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 5, id);
+		rc = step_done(st, s, "labelling transactions", err);
+		res->labelled = sqlite3_changes(fd_store_db(st));
+		sqlite3_finalize(s);
+		if (rc)
+			return rc;
+	}
+	jo_begin(&j, &det);
+	jo_str(&j, "from", fd_case_status_name[from]);
+	jo_str(&j, "to", fd_case_status_name[to]);
+	if (note && *note)
+		jo_str(&j, "note", note);
+	if (fd_case_status_final(to)) {
+		jo_int(&j, "label", to == FD_CASE_CLOSED);
+		jo_int(&j, "labelled", res->labelled);
+	}
+	if (fd_case_status_final(from))
+		jo_int(&j, "labels_withdrawn", res->withdrawn);
+	if (!(rc = jo_end(&j, err)))
+		rc = case_event(st, id, "status", det.s, now, err);
+	fd_buf_release(&det);
+	return rc;
+}
+
+static void moves_text(int from, char *buf, size_t n)
+{
+	unsigned m = fd_case_moves(from);
+	size_t used = 0;
+	int t, k = 0;
+
+	buf[0] = '\0';
+	for (t = 0; t < FD_CASE_NSTATUS; t++)
+		if (m & (1u << t) && used < n)
+			used += (size_t)snprintf(buf + used, n - used, "%s%s", k++ ? " or " : "", fd_case_status_name[t]);
+}
+
+int fd_case_set_status(struct fd_store *st, int64_t id, int to, const char *note,
+		       struct fd_case_status_result *res, struct fd_err *err)
+{
+	struct fd_case_status_result tmp;
+	char what[48], allowed[96];
+	int rc, own, from;
+
+	snprintf(what, sizeof(what), "case %lld", (long long)id);
+	if ((rc = fd_case_authorize(st, FD_CA_STATUS, what, err)))
+		return rc;
+	if (to < 0 || to >= FD_CASE_NSTATUS)
+		return fd_err_set(err, FD_EUSAGE, "unknown status");
+	if ((rc = check_text("the note", note, FD_CASE_TEXT_MAX, 0, 1, err)))
+		return rc;
+	if ((rc = tx_begin(st, &own, err)))
+		return rc;
+	if ((rc = case_status(st, id, &from, err)))
+		goto out;
+	if (!(fd_case_moves(from) & (1u << to))) {
+		moves_text(from, allowed, sizeof(allowed));
+		rc = fd_err_set(err, FD_EUSAGE, "case %lld is %s: it cannot move to %s; allowed: %s", (long long)id,
+				fd_case_status_name[from], fd_case_status_name[to], allowed);
+		goto out;
+	}
+	if (fd_case_status_final(from) && (!note || !*note)) {
+		rc = fd_err_set(err, FD_EUSAGE, "reopening case %lld (%s) needs a reason (--note TEXT)", (long long)id,
+				fd_case_status_name[from]);
+		goto out;
+	}
+	rc = move_case(st, id, from, to, note, wall_ms(), res ? res : &tmp, err);
+out:
+	return tx_end(st, own, rc, err);
+}
+
+/* The least-loaded active INVESTIGATOR (not counting case id); name copied into out.
+ * *found 0 when there is none. */
+static int least_loaded(struct fd_store *st, int64_t id, char *out, int *found, struct fd_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*found = 0;
+	if ((rc = fd_store_prepare(st, &s,
+				   "SELECT u.name, (SELECT count(*) FROM cases c WHERE c.assignee = u.name"
+				   "   AND c.status IN ('OPEN', 'IN_PROGRESS') AND c.id != ?1) AS load"
+				   " FROM users u WHERE u.active = 1 AND u.role = 'INVESTIGATOR'"
+				   " ORDER BY load, u.name LIMIT 1", err)))
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		snprintf(out, FD_CASE_NAME_MAX + 1, "%s", (const char *)sqlite3_column_text(s, 0));
+		*found = 1;
+		rc = FD_OK;
+	} else
+		rc = rc == SQLITE_DONE ? FD_OK : fd_store_error(st, "reading users", err);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Set the assignee of case id (no permission check): the event says from, to and auto. */
+static int set_assignee(struct fd_store *st, int64_t id, const char *to, int automatic, int64_t now,
+			struct fd_err *err)
+{
+	sqlite3_stmt *s;
+	struct fd_buf det = FD_BUF_INIT;
+	struct jo j;
+	char *from = NULL;
+	int rc, bad = 0;
+
+	if ((rc = fd_store_prepare(st, &s, "SELECT assignee FROM cases WHERE id = ?", err)))
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		from = col_dup(s, 0, &bad);
+	sqlite3_finalize(s);
+	if (bad)
+		return oom(err);
+	if (from && strcmp(from, to) == 0) {
+		free(from);
+		return FD_OK;
+	}
+	if ((rc = fd_store_prepare(st, &s, "UPDATE cases SET assignee = ? WHERE id = ?", err)))
+		goto out;
+	sqlite3_bind_text(s, 1, to, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, id);
+	rc = step_done(st, s, "assigning a case", err);
+	sqlite3_finalize(s);
+	if (rc)
+		goto out;
+	jo_begin(&j, &det);
+	jo_str(&j, "from", from);
+	jo_str(&j, "to", to);
+	jo_bool(&j, "auto", automatic);
+	if (!(rc = jo_end(&j, err)))
+		rc = case_event(st, id, "assign", det.s, now, err);
+out:
+	free(from);
+	fd_buf_release(&det);
+	return rc;
+}
+
+int fd_case_assign(struct fd_store *st, int64_t id, const char *user, char *assigned, struct fd_err *err)
+{
+	char what[48], name[FD_CASE_NAME_MAX + 1];
+	int64_t nusers;
+	int rc, own, status, role, active, found;
+
+	snprintf(what, sizeof(what), "case %lld", (long long)id);
+	if ((rc = fd_case_authorize(st, FD_CA_ASSIGN, what, err)))
+		return rc;
+	if (user && (rc = check_text("a user name", user, FD_CASE_NAME_MAX, 1, 0, err)))
+		return rc;
+	if ((rc = tx_begin(st, &own, err)))
+		return rc;
+	if ((rc = case_status(st, id, &status, err)))
+		goto out;
+	if (user) {
+		if ((rc = actor_user(st, user, &nusers, &role, &active, err)))
+			goto out;
+		if (nusers && role < 0) {
+			rc = fd_err_set(err, FD_EUSAGE, "cannot assign case %lld to '%s': no such user", (long long)id, user);
+			goto out;
+		}
+		if (nusers && !active) {
+			rc = fd_err_set(err, FD_EUSAGE, "cannot assign case %lld to '%s': the user is disabled", (long long)id, user);
+			goto out;
+		}
+		if (nusers && role != FD_ROLE_ADMIN && role != FD_ROLE_INVESTIGATOR) {
+			rc = fd_err_set(err, FD_EUSAGE, "cannot assign case %lld to '%s': an %s does not work cases"
+					" (ADMIN or INVESTIGATOR only)", (long long)id, user, fd_user_role_name[role]);
+			goto out;
+		}
+		snprintf(name, sizeof(name), "%s", user);
+	} else {
+		if ((rc = query_i64(st, "SELECT count(*) FROM users", NULL, 0, &nusers, err)))
+			goto out;
+		if (nusers == 0)
+			snprintf(name, sizeof(name), "%s", actor_of(st));
+		else {
+			if ((rc = least_loaded(st, id, name, &found, err)))
+				goto out;
+			if (!found) {
+				rc = fd_err_set(err, FD_EUSAGE, "no active INVESTIGATOR to assign case %lld to"
+						" (fd-case user add NAME --role INVESTIGATOR)", (long long)id);
+				goto out;
+			}
+		}
+	}
+	rc = set_assignee(st, id, name, user == NULL, wall_ms(), err);
+	if (!rc && assigned)
+		snprintf(assigned, FD_CASE_NAME_MAX + 1, "%s", name);
+out:
+	return tx_end(st, own, rc, err);
+}
+
+int fd_case_note(struct fd_store *st, int64_t id, const char *text, struct fd_err *err)
+{
+	struct fd_buf det = FD_BUF_INIT;
+	struct jo j;
+	char what[48];
+	int rc, own, status;
+
+	snprintf(what, sizeof(what), "case %lld", (long long)id);
+	if ((rc = fd_case_authorize(st, FD_CA_NOTE, what, err)))
+		return rc;
+	if ((rc = check_text("the note", text, FD_CASE_TEXT_MAX, 1, 1, err)))
+		return rc;
+	if ((rc = tx_begin(st, &own, err)))
+		return rc;
+	if ((rc = case_status(st, id, &status, err)))
+		goto out;
+	jo_begin(&j, &det);
+	jo_str(&j, "text", text);
+	if (!(rc = jo_end(&j, err)))
+		rc = case_event(st, id, "note", det.s, wall_ms(), err);
+out:
+	fd_buf_release(&det);
+	return tx_end(st, own, rc, err);
+}
+
+/* Read a whole regular file of at most FD_CASE_ATTACH_MAX bytes. */
+static int slurp(const char *path, unsigned char **data, size_t *n, struct fd_err *err)
+{
+	struct stat sb;
+	unsigned char *buf = NULL;
+	size_t got = 0, cap;
+	ssize_t r;
+	int fd;
+
+	*data = NULL;
+	*n = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return fd_err_set(err, FD_EIO, "cannot open '%s': %s", path, strerror(errno));
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return fd_err_set(err, FD_EUSAGE, "'%s' is not a regular file", path);
+	}
+	if (sb.st_size > FD_CASE_ATTACH_MAX) {
+		close(fd);
+		return fd_err_set(err, FD_EUSAGE, "'%s' is too large to attach (%lld bytes, at most %d)", path,
+				  (long long)sb.st_size, FD_CASE_ATTACH_MAX);
+	}
+	cap = (size_t)sb.st_size + 1;
+	if (!(buf = malloc(cap))) {
+		close(fd);
+		return oom(err);
+	}
+	while ((r = read(fd, buf + got, cap - got)) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			free(buf);
+			close(fd);
+			return fd_err_set(err, FD_EIO, "cannot read '%s': %s", path, strerror(errno));
+		}
+		got += (size_t)r;
+		if (got == cap) { /* it grew while we read: refuse rather than store a moving target */
+			free(buf);
+			close(fd);
+			return fd_err_set(err, FD_EIO, "'%s' changed while it was read", path);
+		}
+	}
+	close(fd);
+	*data = buf;
+	*n = got;
+	return FD_OK;
+}
+
+int fd_case_attach(struct fd_store *st, int64_t id, const char *path, const char *name, const char *note,
+		   int64_t *att_id, char *sha256, struct fd_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	struct fd_buf det = FD_BUF_INIT;
+	struct jo j;
+	unsigned char *data = NULL;
+	size_t n = 0;
+	char what[48], hex[65];
+	const char *base;
+	int64_t aid = 0, now = wall_ms();
+	int rc, own = 0, began = 0, status;
+
+	snprintf(what, sizeof(what), "case %lld", (long long)id);
+	if ((rc = fd_case_authorize(st, FD_CA_NOTE, what, err)))
+		return rc;
+	base = strrchr(path, '/');
+	base = name ? name : base ? base + 1 : path;
+	if ((rc = check_text("the attachment name", base, 1024, 1, 0, err)) ||
+	    (rc = check_text("the note", note, FD_CASE_TEXT_MAX, 0, 1, err)))
+		return rc;
+	if ((rc = slurp(path, &data, &n, err)))
+		return rc;
+	fd_sha256_hex(data, n, hex);
+	if ((rc = tx_begin(st, &own, err)))
+		goto out;
+	began = 1;
+	if ((rc = case_status(st, id, &status, err)))
+		goto out;
+	if ((rc = fd_store_prepare(st, &s, "INSERT INTO case_attachments (case_id, name, sha256, size, content,"
+				   " added_at, added_by) VALUES (?, ?, ?, ?, ?, ?, ?)", err)))
+		goto out;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, base, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, hex, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, (int64_t)n);
+	sqlite3_bind_blob(s, 5, data, (int)n, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, now);
+	sqlite3_bind_text(s, 7, actor_of(st), -1, SQLITE_STATIC);
+	if ((rc = step_done(st, s, "storing an attachment", err)))
+		goto out;
+	aid = sqlite3_last_insert_rowid(fd_store_db(st));
+	jo_begin(&j, &det);
+	jo_int(&j, "attachment", aid);
+	jo_str(&j, "name", base);
+	jo_str(&j, "sha256", hex);
+	jo_int(&j, "size", (int64_t)n);
+	if (note && *note)
+		jo_str(&j, "note", note);
+	if (!(rc = jo_end(&j, err)))
+		rc = case_event(st, id, "attach", det.s, now, err);
+out:
+	sqlite3_finalize(s);
+	free(data);
+	fd_buf_release(&det);
+	if (began)
+		rc = tx_end(st, own, rc, err);
+	if (!rc) {
+		if (att_id)
+			*att_id = aid;
+		if (sha256)
+			memcpy(sha256, hex, sizeof(hex));
+	}
+	return rc;
+}
+
+int fd_case_link(struct fd_store *st, int64_t id, const struct fd_case_txn_ref *txns, size_t ntxns,
+		 const struct fd_case_entity_ref *ents, size_t nents, struct fd_case_link_result *res,
+		 struct fd_err *err)
+{
+	struct fd_case_link_result tmp;
+	struct resolved r;
+	struct fd_buf tj = FD_BUF_INIT, ej = FD_BUF_INIT, det = FD_BUF_INIT;
+	struct jo j;
+	char what[48];
+	int64_t now = wall_ms();
+	int rc, own, status;
+
+	if (!res)
+		res = &tmp;
+	memset(res, 0, sizeof(*res));
+	snprintf(what, sizeof(what), "case %lld", (long long)id);
+	if ((rc = fd_case_authorize(st, FD_CA_LINK, what, err)))
+		return rc;
+	if (ntxns + nents == 0)
+		return fd_err_set(err, FD_EUSAGE, "nothing to link: give --txn or --entity");
+	if ((rc = check_refs(st, txns, ntxns, ents, nents, &r, err)))
+		return rc;
+	if ((rc = tx_begin(st, &own, err))) {
+		resolved_free(&r);
+		return rc;
+	}
+	if ((rc = case_status(st, id, &status, err)))
+		goto out;
+	if (fd_case_status_final(status)) {
+		rc = fd_err_set(err, FD_EUSAGE, "case %lld is %s: reopen it (status %lld IN_PROGRESS --note ...) before linking",
+				(long long)id, fd_case_status_name[status], (long long)id);
+		goto out;
+	}
+	if (fd_buf_addc(&tj, '[') || fd_buf_addc(&ej, '[')) {
+		rc = oom(err);
+		goto out;
+	}
+	if ((rc = link_refs(st, id, txns, ntxns, ents, &r, now, res, &tj, &ej, err)))
+		goto out;
+	if (res->txns_added + res->ents_added + res->ents_changed == 0)
+		goto out; /* nothing new: not recorded */
+	if (fd_buf_addc(&tj, ']') || fd_buf_addc(&ej, ']')) {
+		rc = oom(err);
+		goto out;
+	}
+	jo_begin(&j, &det);
+	jo_raw(&j, "txns", tj.s, tj.len);
+	jo_raw(&j, "entities", ej.s, ej.len);
+	if (!(rc = jo_end(&j, err)))
+		rc = case_event(st, id, "link", det.s, now, err);
+out:
+	resolved_free(&r);
+	fd_buf_release(&tj);
+	fd_buf_release(&ej);
+	fd_buf_release(&det);
+	return tx_end(st, own, rc, err);
+}
+
+/* ---- reading ------------------------------------------------------------------------------ */
+
+int fd_case_format_amounts(const struct fd_case_amount *a, size_t n, struct fd_buf *out)
+{
+	char buf[FD_AMOUNT_BUFSZ];
+	size_t i;
+
+	if (n == 0)
+		return fd_buf_adds(out, "0");
+	for (i = 0; i < n; i++)
+		if ((i && fd_buf_adds(out, " + ")) ||
+		    fd_buf_addf(out, "%s %s", fd_format_amount(a[i].minor, a[i].exponent, buf), a[i].currency))
+			return -1;
+	return 0;
+}
+
+void fd_case_summary_release(struct fd_case_summary *s)
+{
+	if (!s)
+		return;
+	free(s->title);
+	free(s->description);
+	free(s->assignee);
+	free(s->origin);
+	free(s->suspect);
+	free(s->created_by);
+	free(s->stake);
+	memset(s, 0, sizeof(*s));
+}
+
+void fd_case_summaries_free(struct fd_case_summary *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; s && i < n; i++)
+		fd_case_summary_release(&s[i]);
+	free(s);
+}
+
+#define LATEST_SCORE(txn) \
+	"(SELECT s2.id FROM scores s2 WHERE s2.txn_id = " txn " ORDER BY s2.scored_at DESC, s2.id DESC LIMIT 1)"
+
+/* Fill s for case id (FD_EUSAGE when there is none). */
+static int load_summary(struct fd_store *st, int64_t id, struct fd_case_summary *s, struct fd_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, bad = 0;
+	size_t cap = 0;
+
+	memset(s, 0, sizeof(*s));
+	if ((rc = fd_store_prepare(st, &q, "SELECT id, title, description, priority, status, assignee, origin,"
+				   " suspect, window_start, window_end, created_at, created_by, updated_at, closed_at,"
+				   " (SELECT count(*) FROM case_transactions WHERE case_id = c.id),"
+				   " (SELECT count(*) FROM case_entities WHERE case_id = c.id),"
+				   " (SELECT count(*) FROM case_events WHERE case_id = c.id),"
+				   " (SELECT count(*) FROM case_events WHERE case_id = c.id AND kind = 'note'),"
+				   " (SELECT count(*) FROM case_attachments WHERE case_id = c.id),"
+				   " (SELECT max(s.risk) FROM case_transactions ct JOIN scores s ON s.txn_id = ct.txn_id"
+				   "   WHERE ct.case_id = c.id AND s.id = " LATEST_SCORE("ct.txn_id") ")"
+				   " FROM cases c WHERE id = ?", err)))
+		return rc;
+	sqlite3_bind_int64(q, 1, id);
+	rc = sqlite3_step(q);
+	if (rc != SQLITE_ROW) {
+		rc = rc == SQLITE_DONE ? fd_err_set(err, FD_EUSAGE, "no case %lld", (long long)id)
+				       : fd_store_error(st, "reading cases", err);
+		sqlite3_finalize(q);
+		return rc;
+	}
+	s->id = sqlite3_column_int64(q, 0);
+	s->title = col_dup(q, 1, &bad);
+	s->description = col_dup(q, 2, &bad);
+	s->priority = fd_case_priority_parse((const char *)sqlite3_column_text(q, 3));
+	s->status = fd_case_status_parse((const char *)sqlite3_column_text(q, 4));
+	s->assignee = col_dup(q, 5, &bad);
+	s->origin = col_dup(q, 6, &bad);
+	s->suspect = col_dup(q, 7, &bad);
+	s->window_start = sqlite3_column_int64(q, 8);
+	s->window_end = sqlite3_column_int64(q, 9);
+	s->created_at = sqlite3_column_int64(q, 10);
+	s->created_by = col_dup(q, 11, &bad);
+	s->updated_at = sqlite3_column_int64(q, 12);
+	s->closed_at = sqlite3_column_int64(q, 13);
+	s->ntxns = sqlite3_column_int64(q, 14);
+	s->nentities = sqlite3_column_int64(q, 15);
+	s->nevents = sqlite3_column_int64(q, 16);
+	s->nnotes = sqlite3_column_int64(q, 17);
+	s->nattachments = sqlite3_column_int64(q, 18);
+	s->max_risk = sqlite3_column_type(q, 19) == SQLITE_NULL ? -1 : sqlite3_column_int(q, 19);
+	sqlite3_finalize(q);
+	if (bad)
+		goto nomem;
+	if ((rc = fd_store_prepare(st, &q, "SELECT t.currency, sum(t.amount), count(*) FROM case_transactions ct"
+				   " JOIN transactions t ON t.txn_id = ct.txn_id WHERE ct.case_id = ?"
+				   " GROUP BY t.currency ORDER BY t.currency", err)))
+		goto fail;
+	sqlite3_bind_int64(q, 1, id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct fd_case_amount *a;
+		const char *cur = (const char *)sqlite3_column_text(q, 0);
+
+		if (s->nstake == cap) {
+			size_t nc = cap ? 2 * cap : 4;
+			void *p = realloc(s->stake, nc * sizeof(*s->stake));
+
+			if (!p) {
+				sqlite3_finalize(q);
+				goto nomem;
+			}
+			s->stake = p;
+			cap = nc;
+		}
+		a = &s->stake[s->nstake++];
+		snprintf(a->currency, sizeof(a->currency), "%s", cur ? cur : "");
+		a->exponent = fd_currency_exponent(a->currency);
+		if (a->exponent < 0)
+			a->exponent = 2;
+		a->minor = sqlite3_column_int64(q, 1);
+		a->count = sqlite3_column_int64(q, 2);
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE) {
+		rc = fd_store_error(st, "reading case transactions", err);
+		goto fail;
+	}
+	return FD_OK;
+nomem:
+	rc = oom(err);
+fail:
+	fd_case_summary_release(s);
+	return rc;
+}
+
+void fd_case_filter_init(struct fd_case_filter *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->since = INT64_MIN;
+	f->until = INT64_MAX;
+	f->sort = FD_CASE_SORT_ID;
+}
+
+/* Amount at stake in major units, currencies added at face value (for ranking only). */
+static double stake_major(const struct fd_case_summary *s)
+{
+	double v = 0;
+	size_t i;
+
+	for (i = 0; i < s->nstake; i++)
+		v += (double)s->stake[i].minor / pow(10, s->stake[i].exponent);
+	return v;
+}
+
+static int g_sort, g_desc; /* qsort has no context argument: set just before the call */
+
+static int cmp_summary(const void *pa, const void *pb)
+{
+	const struct fd_case_summary *a = pa, *b = pb;
+	double x = 0, y = 0;
+	int c;
+
+	switch (g_sort) {
+	case FD_CASE_SORT_CREATED: x = (double)a->created_at; y = (double)b->created_at; break;
+	case FD_CASE_SORT_UPDATED: x = (double)a->updated_at; y = (double)b->updated_at; break;
+	case FD_CASE_SORT_PRIORITY: x = a->priority; y = b->priority; break;
+	case FD_CASE_SORT_STATUS: x = a->status; y = b->status; break;
+	case FD_CASE_SORT_RISK: x = a->max_risk; y = b->max_risk; break;
+	case FD_CASE_SORT_AMOUNT: x = stake_major(a); y = stake_major(b); break;
+	default: break;
+	}
+	c = x < y ? -1 : x > y ? 1 : 0;
+	if (c == 0)
+		c = a->id < b->id ? -1 : a->id > b->id;
+	return g_desc ? -c : c;
+}
+
+int fd_case_list(struct fd_store *st, const struct fd_case_filter *f, struct fd_case_summary **out,
+		 size_t *np, struct fd_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	struct fd_case_summary *v = NULL;
+	struct fd_buf kind = FD_BUF_INIT, key = FD_BUF_INIT;
+	size_t n = 0, cap = 0;
+	int64_t eid = 0;
+	int rc;
+
+	*out = NULL;
+	*np = 0;
+	if ((rc = fd_case_authorize(st, FD_CA_VIEW, "cases", err)))
+		return rc;
+	if (f->entity && (rc = fd_case_entity_resolve(st, f->entity, &eid, &kind, &key, err)))
+		goto out;
+	if ((rc = fd_store_prepare(st, &q,
+				   "SELECT id FROM cases c WHERE"
+				   " (?1 = 0 OR (?1 >> (CASE status WHEN 'OPEN' THEN 0 WHEN 'IN_PROGRESS' THEN 1"
+				   "   WHEN 'CLOSED' THEN 2 ELSE 3 END)) & 1)"
+				   " AND (?2 IS NULL OR ifnull(assignee, '') = ?2)"
+				   " AND (?3 = 0 OR (?3 >> (CASE priority WHEN 'LOW' THEN 0 WHEN 'MEDIUM' THEN 1"
+				   "   WHEN 'HIGH' THEN 2 ELSE 3 END)) & 1)"
+				   " AND (?4 IS NULL OR origin = ?4)"
+				   " AND created_at >= ?5 AND created_at < ?6"
+				   " AND (?7 IS NULL OR id IN (SELECT case_id FROM case_entities WHERE entity_id = ?7)"
+				   "   OR id IN (SELECT ct.case_id FROM case_transactions ct JOIN transactions t"
+				   "     ON t.txn_id = ct.txn_id WHERE (?8 = 'account' AND (t.sender_id = ?9"
+				   "     OR t.recipient_id = ?9)) OR (?8 = 'merchant' AND t.merchant_id = ?9)"
+				   "     OR (?8 = 'device' AND t.device_id = ?9) OR (?8 = 'ip' AND t.ip = ?9)))"
+				   " ORDER BY id", err)))
+		goto out;
+	sqlite3_bind_int64(q, 1, f->status_mask);
+	if (f->assignee)
+		sqlite3_bind_text(q, 2, f->assignee, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, f->priority_mask);
+	if (f->origin)
+		sqlite3_bind_text(q, 4, f->origin, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 5, f->since);
+	sqlite3_bind_int64(q, 6, f->until);
+	if (f->entity) {
+		sqlite3_bind_int64(q, 7, eid);
+		sqlite3_bind_text(q, 8, kind.s, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 9, key.s, -1, SQLITE_STATIC);
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (n == cap) {
+			size_t nc = cap ? 2 * cap : 16;
+			void *p = realloc(v, nc * sizeof(*v));
+
+			if (!p) {
+				rc = oom(err);
+				goto out;
+			}
+			v = p;
+			cap = nc;
+		}
+		if ((rc = load_summary(st, sqlite3_column_int64(q, 0), &v[n], err)))
+			goto out;
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		rc = fd_store_error(st, "reading cases", err);
+		goto out;
+	}
+	rc = FD_OK;
+	g_sort = f->sort;
+	g_desc = f->descending;
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_summary);
+	if (f->limit > 0 && (int64_t)n > f->limit) {
+		size_t i;
+
+		for (i = (size_t)f->limit; i < n; i++)
+			fd_case_summary_release(&v[i]);
+		n = (size_t)f->limit;
+	}
+	*out = v;
+	*np = n;
+	v = NULL;
+	n = 0;
+out:
+	sqlite3_finalize(q);
+	fd_case_summaries_free(v, n);
+	fd_buf_release(&kind);
+	fd_buf_release(&key);
+	return rc;
+}
+
+static void case_txn_release(struct fd_case_txn *t)
+{
+	size_t i;
+
+	free(t->txn_id);
+	free(t->reason);
+	free(t->note);
+	free(t->added_by);
+	free(t->sender);
+	free(t->recipient);
+	free(t->merchant);
+	free(t->device);
+	free(t->ip);
+	free(t->channel);
+	free(t->country);
+	free(t->model_version);
+	for (i = 0; i < t->nreasons; i++)
+		free(t->reasons[i]);
+	free(t->reasons);
+	for (i = 0; i < t->nhits; i++) {
+		free(t->hits[i].rule_id);
+		free(t->hits[i].reason);
+	}
+	free(t->hits);
+}
+
+void fd_case_view_free(struct fd_case_view *v)
+{
+	size_t i;
+
+	if (!v)
+		return;
+	fd_case_summary_release(&v->s);
+	for (i = 0; i < v->nevents; i++) {
+		free(v->events[i].actor);
+		free(v->events[i].kind);
+		free(v->events[i].details);
+	}
+	free(v->events);
+	for (i = 0; i < v->ntxns; i++)
+		case_txn_release(&v->txns[i]);
+	free(v->txns);
+	for (i = 0; i < v->nents; i++) {
+		free(v->ents[i].kind);
+		free(v->ents[i].key);
+		free(v->ents[i].note);
+		free(v->ents[i].added_by);
+	}
+	free(v->ents);
+	for (i = 0; i < v->natts; i++) {
+		free(v->atts[i].name);
+		free(v->atts[i].added_by);
+	}
+	free(v->atts);
+	free(v);
+}
+
+/* Grow *arr (of elements of size sz) to hold one more; zeroes the new element. */
+static void *grow1(void **arr, size_t *n, size_t *cap, size_t sz)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? 2 * *cap : 8;
+		void *p = realloc(*arr, nc * sz);
+
+		if (!p)
+			return NULL;
+		*arr = p;
+		*cap = nc;
+	}
+	memset((char *)*arr + *n * sz, 0, sz);
+	return (char *)*arr + (*n)++ * sz;
+}
+
+/* Split a score's reasons (a JSON array of strings; anything else is one sentence). */
+static int split_reasons(const char *text, char ***out, size_t *n)
+{
+	json_t *a;
+	json_error_t je;
+	size_t i;
+
+	*out = NULL;
+	*n = 0;
+	if (!text || !*text)
+		return 0;
+	a = json_loads(text, JSON_DECODE_ANY, &je);
+	if (a && json_is_array(a)) {
+		size_t k = json_array_size(a);
+
+		if (k && !(*out = calloc(k, sizeof(char *)))) {
+			json_decref(a);
+			return -1;
+		}
+		for (i = 0; i < k; i++) {
+			json_t *e = json_array_get(a, i);
+			char *s = json_is_string(e) ? strdup(json_string_value(e)) : json_dumps(e, JSON_ENCODE_ANY);
+
+			if (!s) {
+				json_decref(a);
+				return -1;
+			}
+			(*out)[(*n)++] = s;
+		}
+		json_decref(a);
+		return 0;
+	}
+	json_decref(a);
+	if (strcmp(text, "[]") == 0)
+		return 0;
+	if (!(*out = calloc(1, sizeof(char *))) || !((*out)[0] = strdup(text)))
+		return -1;
+	*n = 1;
+	return 0;
+}
+
+/* Score, rule hits and effective label of one case transaction. */
+static int load_txn_extras(struct fd_store *st, struct fd_case_txn *t, struct fd_err *err)
+{
+	sqlite3_stmt *q;
+	size_t cap = 0;
+	int rc, bad = 0;
+
+	if ((rc = fd_store_prepare(st, &q, "SELECT risk, level, decision, model_version, reasons FROM scores"
+				   " WHERE txn_id = ?1 ORDER BY scored_at DESC, id DESC LIMIT 1", err)))
+		return rc;
+	sqlite3_bind_text(q, 1, t->txn_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		t->scored = 1;
+		t->risk = sqlite3_column_int(q, 0);
+		snprintf(t->level, sizeof(t->level), "%s", (const char *)sqlite3_column_text(q, 1));
+		snprintf(t->decision, sizeof(t->decision), "%s", (const char *)sqlite3_column_text(q, 2));
+		t->model_version = col_dup(q, 3, &bad);
+		if (split_reasons((const char *)sqlite3_column_text(q, 4), &t->reasons, &t->nreasons))
+			bad = 1;
+	}
+	sqlite3_finalize(q);
+	if (bad)
+		return oom(err);
+	if ((rc = fd_store_prepare(st, &q, "SELECT rule_id, reason, max(points) FROM rule_hits WHERE txn_id = ?"
+				   " GROUP BY rule_id, reason ORDER BY rule_id, reason", err)))
+		return rc;
+	sqlite3_bind_text(q, 1, t->txn_id, -1, SQLITE_STATIC);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		struct fd_case_rule_hit *h = grow1((void **)&t->hits, &t->nhits, &cap, sizeof(*h));
+
+		if (!h) {
+			bad = 1;
+			break;
+		}
+		h->rule_id = col_dup(q, 0, &bad);
+		h->reason = col_dup(q, 1, &bad);
+		h->points = sqlite3_column_int64(q, 2);
+	}
+	sqlite3_finalize(q);
+	if (bad)
+		return oom(err);
+	t->label = -1;
+	if ((rc = fd_store_prepare(st, &q, "SELECT label FROM effective_labels WHERE txn_id = ?", err)))
+		return rc;
+	sqlite3_bind_text(q, 1, t->txn_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
+		t->label = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	return FD_OK;
+}
+
+int fd_case_load(struct fd_store *st, int64_t id, struct fd_case_view **vp, struct fd_err *err)
+{
+	struct fd_case_view *v;
+	sqlite3_stmt *q = NULL;
+	char what[48];
+	size_t cap;
+	int rc, bad = 0;
+
+	*vp = NULL;
+	snprintf(what, sizeof(what), "case %lld", (long long)id);
+	if ((rc = fd_case_authorize(st, FD_CA_VIEW, what, err)))
+		return rc;
+	if (!(v = calloc(1, sizeof(*v))))
+		return oom(err);
+	if ((rc = load_summary(st, id, &v->s, err)))
+		goto fail;
+
+	if ((rc = fd_store_prepare(st, &q, "SELECT id, ts, actor, kind, details FROM case_events"
+				   " WHERE case_id = ? ORDER BY id", err)))
+		goto fail;
+	sqlite3_bind_int64(q, 1, id);
+	cap = 0;
+	while (!bad && sqlite3_step(q) == SQLITE_ROW) {
+		struct fd_case_event *e = grow1((void **)&v->events, &v->nevents, &cap, sizeof(*e));
+
+		if (!e) {
+			bad = 1;
+			break;
+		}
+		e->id = sqlite3_column_int64(q, 0);
+		e->ts = sqlite3_column_int64(q, 1);
+		e->actor = col_dup(q, 2, &bad);
+		e->kind = col_dup(q, 3, &bad);
+		e->details = col_dup(q, 4, &bad);
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (bad)
+		goto nomem;
+
+	if ((rc = fd_store_prepare(st, &q, "SELECT ct.txn_id, ct.reason, ct.note, ct.added_by, ct.added_at,"
+				   " t.id IS NOT NULL, t.ts, t.amount, t.currency, t.sender_id, t.recipient_id,"
+				   " t.merchant_id, t.device_id, t.ip, t.channel, t.country"
+				   " FROM case_transactions ct LEFT JOIN transactions t ON t.txn_id = ct.txn_id"
+				   " WHERE ct.case_id = ? ORDER BY t.id IS NULL, t.ts, ct.txn_id", err)))
+		goto fail;
+	sqlite3_bind_int64(q, 1, id);
+	cap = 0;
+	while (!bad && sqlite3_step(q) == SQLITE_ROW) {
+		struct fd_case_txn *t = grow1((void **)&v->txns, &v->ntxns, &cap, sizeof(*t));
+
+		if (!t) {
+			bad = 1;
+			break;
+		}
+		t->txn_id = col_dup(q, 0, &bad);
+		t->reason = col_dup(q, 1, &bad);
+		t->note = col_dup(q, 2, &bad);
+		t->added_by = col_dup(q, 3, &bad);
+		t->added_at = sqlite3_column_int64(q, 4);
+		t->stored = sqlite3_column_int(q, 5);
+		t->label = -1;
+		if (t->stored) {
+			const char *cur = (const char *)sqlite3_column_text(q, 8);
+
+			t->ts = sqlite3_column_int64(q, 6);
+			t->amount = sqlite3_column_int64(q, 7);
+			snprintf(t->currency, sizeof(t->currency), "%s", cur ? cur : "");
+			t->exponent = fd_currency_exponent(t->currency);
+			if (t->exponent < 0)
+				t->exponent = 2;
+			t->sender = col_dup(q, 9, &bad);
+			t->recipient = col_dup(q, 10, &bad);
+			t->merchant = col_dup(q, 11, &bad);
+			t->device = col_dup(q, 12, &bad);
+			t->ip = col_dup(q, 13, &bad);
+			t->channel = col_dup(q, 14, &bad);
+			t->country = col_dup(q, 15, &bad);
+		}
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (bad)
+		goto nomem;
+	for (cap = 0; cap < v->ntxns; cap++)
+		if ((rc = load_txn_extras(st, &v->txns[cap], err)))
+			goto fail;
+
+	if ((rc = fd_store_prepare(st, &q, "SELECT ce.entity_id, e.kind, e.key, ce.role, ce.note, ce.added_by,"
+				   " ce.added_at, e.txn_count FROM case_entities ce JOIN entities e ON e.id = ce.entity_id"
+				   " WHERE ce.case_id = ? ORDER BY CASE ce.role WHEN 'SUSPECT' THEN 0 WHEN 'VICTIM' THEN 1"
+				   " WHEN 'WITNESS' THEN 2 ELSE 3 END, e.kind, e.key", err)))
+		goto fail;
+	sqlite3_bind_int64(q, 1, id);
+	cap = 0;
+	while (!bad && sqlite3_step(q) == SQLITE_ROW) {
+		struct fd_case_entity *e = grow1((void **)&v->ents, &v->nents, &cap, sizeof(*e));
+
+		if (!e) {
+			bad = 1;
+			break;
+		}
+		e->entity_id = sqlite3_column_int64(q, 0);
+		e->kind = col_dup(q, 1, &bad);
+		e->key = col_dup(q, 2, &bad);
+		e->role = fd_entity_role_parse((const char *)sqlite3_column_text(q, 3));
+		e->note = col_dup(q, 4, &bad);
+		e->added_by = col_dup(q, 5, &bad);
+		e->added_at = sqlite3_column_int64(q, 6);
+		e->txn_count = sqlite3_column_int64(q, 7);
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (bad)
+		goto nomem;
+
+	if ((rc = fd_store_prepare(st, &q, "SELECT id, size, added_at, name, added_by, sha256 FROM case_attachments"
+				   " WHERE case_id = ? ORDER BY id", err)))
+		goto fail;
+	sqlite3_bind_int64(q, 1, id);
+	cap = 0;
+	while (!bad && sqlite3_step(q) == SQLITE_ROW) {
+		struct fd_case_attachment *a = grow1((void **)&v->atts, &v->natts, &cap, sizeof(*a));
+
+		if (!a) {
+			bad = 1;
+			break;
+		}
+		a->id = sqlite3_column_int64(q, 0);
+		a->size = sqlite3_column_int64(q, 1);
+		a->added_at = sqlite3_column_int64(q, 2);
+		a->name = col_dup(q, 3, &bad);
+		a->added_by = col_dup(q, 4, &bad);
+		snprintf(a->sha256, sizeof(a->sha256), "%s", (const char *)sqlite3_column_text(q, 5));
+	}
+	sqlite3_finalize(q);
+	if (bad)
+		goto nomem;
+	*vp = v;
+	return FD_OK;
+nomem:
+	rc = oom(err);
+fail:
+	fd_case_view_free(v);
+	return rc;
+}
+
+int fd_case_attachment_read(struct fd_store *st, int64_t att_id, unsigned char **data, size_t *n,
+			    struct fd_err *err)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	*data = NULL;
+	*n = 0;
+	if ((rc = fd_case_authorize(st, FD_CA_VIEW, "attachment", err)))
+		return rc;
+	if ((rc = fd_store_prepare(st, &q, "SELECT content FROM case_attachments WHERE id = ?", err)))
+		return rc;
+	sqlite3_bind_int64(q, 1, att_id);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		size_t k = (size_t)sqlite3_column_bytes(q, 0);
+		const void *p = sqlite3_column_blob(q, 0);
+
+		if (!(*data = malloc(k ? k : 1)))
+			rc = oom(err);
+		else {
+			if (k)
+				memcpy(*data, p, k);
+			*n = k;
+		}
+	} else
+		rc = fd_err_set(err, FD_EUSAGE, "no attachment %lld", (long long)att_id);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+/* ---- related transactions ---------------------------------------------------------------- */
+
+struct ctx_txn {  /* a case transaction, as related() compares with it */
+	char *txn_id;
+	int64_t ts, amount;
+	char currency[4];
+};
+
+/* Append the strings of an intern table as a JSON array. */
+static int intern_json(const struct fd_intern *t, struct fd_buf *b)
+{
+	uint32_t i, n = fd_intern_count(t);
+	size_t len;
+
+	if (fd_buf_addc(b, '['))
+		return -1;
+	for (i = 0; i < n; i++) {
+		const char *s = fd_intern_str(t, i, &len);
+
+		if ((i && fd_buf_addc(b, ',')) || fd_buf_add_json_str(b, s, len))
+			return -1;
+	}
+	return fd_buf_addc(b, ']');
+}
+
+static int intern_has(const struct fd_intern *t, const char *s)
+{
+	return s && fd_intern_find(t, s, strlen(s)) >= 0;
+}
+
+/* "42 s", "17 min", "3 h 5 min", "2 d 4 h" */
+static void fmt_span(int64_t ms, char *buf, size_t n)
+{
+	int64_t s = (ms < 0 ? -ms : ms) / 1000;
+
+	if (s < 60)
+		snprintf(buf, n, "%lld s", (long long)s);
+	else if (s < 3600)
+		snprintf(buf, n, "%lld min", (long long)(s / 60));
+	else if (s < 86400)
+		snprintf(buf, n, "%lld h %lld min", (long long)(s / 3600), (long long)(s % 3600 / 60));
+	else
+		snprintf(buf, n, "%lld d %lld h", (long long)(s / 86400), (long long)(s % 86400 / 3600));
+}
+
+struct rel_sortable {
+	struct fd_case_related r;
+	int64_t nearest;  /* |dt| to the nearest case transaction */
+};
+
+static int cmp_related(const void *pa, const void *pb)
+{
+	const struct rel_sortable *a = pa, *b = pb;
+
+	if (a->r.score != b->r.score)
+		return a->r.score > b->r.score ? -1 : 1;
+	if (a->r.risk != b->r.risk)
+		return a->r.risk > b->r.risk ? -1 : 1;
+	if (a->nearest != b->nearest)
+		return a->nearest < b->nearest ? -1 : 1;
+	return strcmp(a->r.txn_id, b->r.txn_id);
+}
+
+void fd_case_related_free(struct fd_case_related *r, size_t n)
+{
+	size_t i;
+
+	for (i = 0; r && i < n; i++) {
+		free(r[i].txn_id);
+		free(r[i].sender);
+		free(r[i].recipient);
+		free(r[i].why);
+	}
+	free(r);
+}
+
+int fd_case_related(struct fd_store *st, int64_t id, const struct fd_case_related_opts *o,
+		    struct fd_case_related **out, size_t *np, struct fd_err *err)
+{
+	struct fd_intern *set[4] = {NULL, NULL, NULL, NULL}; /* entity_kinds order */
+	struct fd_buf js[4] = {FD_BUF_INIT, FD_BUF_INIT, FD_BUF_INIT, FD_BUF_INIT}, why = FD_BUF_INIT;
+	struct ctx_txn *ct = NULL;
+	struct rel_sortable *rs = NULL;
+	sqlite3_stmt *q = NULL;
+	size_t nct = 0, cct = 0, nrs = 0, crs = 0, i, limit = o && o->limit ? o->limit : 20;
+	int64_t near = o && o->near_ms > 0 ? o->near_ms : 3600000;
+	int64_t amt_ms = o && o->amount_ms > 0 ? o->amount_ms : 7 * 86400000LL;
+	double tol = o && o->amount_tol > 0 ? o->amount_tol : 0.05;
+	int64_t lo = 1, hi = 0, wide = near > amt_ms ? near : amt_ms;
+	char what[48];
+	int rc, status, k, bad = 0;
+
+	*out = NULL;
+	*np = 0;
+	snprintf(what, sizeof(what), "case %lld", (long long)id);
+	if ((rc = fd_case_authorize(st, FD_CA_VIEW, what, err)))
+		return rc;
+	if ((rc = case_status(st, id, &status, err)))
+		return rc;
+	for (k = 0; k < 4; k++)
+		if (!(set[k] = fd_intern_create())) {
+			rc = oom(err);
+			goto out;
+		}
+	/* the case's transactions and their entities */
+	if ((rc = fd_store_prepare(st, &q, "SELECT t.txn_id, t.ts, t.amount, t.currency, t.sender_id, t.recipient_id,"
+				   " t.merchant_id, t.device_id, t.ip FROM case_transactions c JOIN transactions t"
+				   " ON t.txn_id = c.txn_id WHERE c.case_id = ?", err)))
+		goto out;
+	sqlite3_bind_int64(q, 1, id);
+	while (!bad && sqlite3_step(q) == SQLITE_ROW) {
+		struct ctx_txn *c = grow1((void **)&ct, &nct, &cct, sizeof(*c));
+		static const int kind_of_col[5] = {0, 0, 1, 2, 3}; /* sender, recipient, merchant, device, ip */
+		int col;
+
+		if (!c) {
+			bad = 1;
+			break;
+		}
+		c->txn_id = col_dup(q, 0, &bad);
+		c->ts = sqlite3_column_int64(q, 1);
+		c->amount = sqlite3_column_int64(q, 2);
+		snprintf(c->currency, sizeof(c->currency), "%s", (const char *)sqlite3_column_text(q, 3));
+		for (col = 4; col <= 8; col++) {
+			const char *v = (const char *)sqlite3_column_text(q, col);
+
+			if (v && fd_intern_put(set[kind_of_col[col - 4]], v, strlen(v), NULL) < 0)
+				bad = 1;
+		}
+		if (lo > hi) {
+			lo = c->ts;
+			hi = c->ts;
+		}
+		if (c->ts < lo)
+			lo = c->ts;
+		if (c->ts > hi)
+			hi = c->ts;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (bad)
+		goto nomem;
+	if (lo <= hi) {
+		lo = lo > INT64_MIN + wide ? lo - wide : INT64_MIN;
+		hi = hi < INT64_MAX - wide ? hi + wide : INT64_MAX;
+	}
+	if ((rc = fd_store_prepare(st, &q, "SELECT e.kind, e.key FROM case_entities c JOIN entities e"
+				   " ON e.id = c.entity_id WHERE c.case_id = ?", err)))
+		goto out;
+	sqlite3_bind_int64(q, 1, id);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *kd = (const char *)sqlite3_column_text(q, 0), *key = (const char *)sqlite3_column_text(q, 1);
+
+		for (k = 0; k < 4; k++)
+			if (strcmp(kd, entity_kinds[k]) == 0 && fd_intern_put(set[k], key, strlen(key), NULL) < 0)
+				bad = 1;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (bad)
+		goto nomem;
+	for (k = 0; k < 4; k++)
+		if (intern_json(set[k], &js[k]))
+			goto nomem;
+
+	if ((rc = fd_store_prepare(st, &q,
+				   "SELECT t.txn_id, t.ts, t.amount, t.currency, t.sender_id, t.recipient_id,"
+				   " t.merchant_id, t.device_id, t.ip,"
+				   " (SELECT s.risk FROM scores s WHERE s.txn_id = t.txn_id"
+				   "   ORDER BY s.scored_at DESC, s.id DESC LIMIT 1)"
+				   " FROM transactions t WHERE (t.sender_id IN (SELECT value FROM json_each(?1))"
+				   "   OR t.recipient_id IN (SELECT value FROM json_each(?1))"
+				   "   OR t.merchant_id IN (SELECT value FROM json_each(?2))"
+				   "   OR t.device_id IN (SELECT value FROM json_each(?3))"
+				   "   OR t.ip IN (SELECT value FROM json_each(?4))"
+				   "   OR t.ts BETWEEN ?5 AND ?6)"
+				   " AND t.txn_id NOT IN (SELECT txn_id FROM case_transactions WHERE case_id = ?7)", err)))
+		goto out;
+	for (k = 0; k < 4; k++)
+		sqlite3_bind_text(q, k + 1, js[k].s, (int)js[k].len, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 5, lo);
+	sqlite3_bind_int64(q, 6, hi);
+	sqlite3_bind_int64(q, 7, id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *txn = (const char *)sqlite3_column_text(q, 0);
+		int64_t ts = sqlite3_column_int64(q, 1), amount = sqlite3_column_int64(q, 2);
+		const char *cur = (const char *)sqlite3_column_text(q, 3);
+		const char *snd = (const char *)sqlite3_column_text(q, 4), *rcp = (const char *)sqlite3_column_text(q, 5);
+		const char *mer = (const char *)sqlite3_column_text(q, 6), *dev = (const char *)sqlite3_column_text(q, 7);
+		const char *ip = (const char *)sqlite3_column_text(q, 8);
+		const struct ctx_txn *best_amt = NULL, *best_near = NULL;
+		double score = 0, best_rel = 2;
+		int64_t nearest = INT64_MAX, best_dt = 0;
+		struct rel_sortable *r;
+		char a1[FD_AMOUNT_BUFSZ], a2[FD_AMOUNT_BUFSZ], span[48];
+		int ex = fd_currency_exponent(cur);
+
+		if (ex < 0)
+			ex = 2;
+		fd_buf_reset(&why);
+#define WHY(...) do { if ((why.len && fd_buf_adds(&why, "; ")) || fd_buf_addf(&why, __VA_ARGS__)) bad = 1; } while (0)
+		if (intern_has(set[0], snd) || intern_has(set[0], rcp)) {
+			score += 4;
+			if (intern_has(set[0], snd))
+				WHY("shares account %s (sender)", snd);
+			if (intern_has(set[0], rcp))
+				WHY("shares account %s (recipient)", rcp);
+		}
+		if (intern_has(set[2], dev)) {
+			score += 3;
+			WHY("same device %s", dev);
+		}
+		if (intern_has(set[3], ip)) {
+			score += 2;
+			WHY("same IP %s", ip);
+		}
+		if (intern_has(set[1], mer)) {
+			score += 1;
+			WHY("same merchant %s", mer);
+		}
+		for (i = 0; i < nct; i++) {
+			int64_t dt = ts - ct[i].ts, adt = dt < 0 ? -dt : dt;
+
+			if (adt < nearest)
+				nearest = adt;
+			if (adt <= near && (!best_near || adt < (best_dt < 0 ? -best_dt : best_dt))) {
+				best_near = &ct[i];
+				best_dt = dt;
+			}
+			if (adt <= amt_ms && ct[i].amount != 0 && strcmp(ct[i].currency, cur) == 0) {
+				double rel = fabs((double)amount - (double)ct[i].amount) / fabs((double)ct[i].amount);
+
+				if (rel <= tol && rel < best_rel) {
+					best_rel = rel;
+					best_amt = &ct[i];
+				}
+			}
+		}
+		if (best_amt) {
+			score += 1;
+			WHY("similar amount: %s %s vs %s %s in %s", fd_format_amount(amount, ex, a1), cur,
+			    fd_format_amount(best_amt->amount, ex, a2), cur, best_amt->txn_id);
+		}
+		if (best_near) {
+			score += 1;
+			fmt_span(best_dt, span, sizeof(span));
+			WHY("%s %s %s", span, best_dt >= 0 ? "after" : "before", best_near->txn_id);
+		}
+#undef WHY
+		if (bad)
+			break;
+		if (score == 0)
+			continue;
+		if (!(r = grow1((void **)&rs, &nrs, &crs, sizeof(*rs)))) {
+			bad = 1;
+			break;
+		}
+		r->r.txn_id = xstrdup(txn);
+		r->r.ts = ts;
+		r->r.amount = amount;
+		snprintf(r->r.currency, sizeof(r->r.currency), "%s", cur);
+		r->r.exponent = ex;
+		r->r.sender = xstrdup(snd);
+		r->r.recipient = xstrdup(rcp);
+		r->r.risk = sqlite3_column_type(q, 9) == SQLITE_NULL ? -1 : sqlite3_column_int(q, 9);
+		r->r.score = score;
+		r->r.why = xstrdup(why.s);
+		r->nearest = nearest;
+		if (!r->r.txn_id || !r->r.sender || (rcp && !r->r.recipient) || !r->r.why)
+			bad = 1;
+	}
+	if (bad)
+		goto nomem;
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		rc = fd_store_error(st, "reading transactions", err);
+		goto out;
+	}
+	rc = FD_OK;
+	if (nrs > 1)
+		qsort(rs, nrs, sizeof(*rs), cmp_related);
+	{
+		size_t keep = nrs < limit ? nrs : limit;
+		struct fd_case_related *res = calloc(keep ? keep : 1, sizeof(*res));
+
+		if (!res)
+			goto nomem;
+		for (i = 0; i < nrs; i++) {
+			if (i < keep) {
+				res[i] = rs[i].r;
+				continue;
+			}
+			free(rs[i].r.txn_id);
+			free(rs[i].r.sender);
+			free(rs[i].r.recipient);
+			free(rs[i].r.why);
+		}
+		free(rs);
+		rs = NULL;
+		nrs = 0;
+		*out = res;
+		*np = keep;
+	}
+	goto out;
+nomem:
+	rc = oom(err);
+out:
+	sqlite3_finalize(q);
+	for (i = 0; i < nrs; i++) {
+		free(rs[i].r.txn_id);
+		free(rs[i].r.sender);
+		free(rs[i].r.recipient);
+		free(rs[i].r.why);
+	}
+	free(rs);
+	for (i = 0; i < nct; i++)
+		free(ct[i].txn_id);
+	free(ct);
+	for (k = 0; k < 4; k++) {
+		fd_intern_free(set[k]);
+		fd_buf_release(&js[k]);
+	}
+	fd_buf_release(&why);
+	return rc;
+}
+
+/* ---- prioritisation ---------------------------------------------------------------------- */
+
+void fd_case_ranks_free(struct fd_case_rank *r, size_t n)
+{
+	size_t i;
+
+	for (i = 0; r && i < n; i++) {
+		fd_case_summary_release(&r[i].s);
+		free(r[i].why);
+	}
+	free(r);
+}
+
+static int cmp_rank(const void *pa, const void *pb)
+{
+	const struct fd_case_rank *a = pa, *b = pb;
+
+	if (a->score != b->score)
+		return a->score > b->score ? -1 : 1;
+	if (a->s.priority != b->s.priority)
+		return a->s.priority > b->s.priority ? -1 : 1;
+	if (a->s.created_at != b->s.created_at)
+		return a->s.created_at < b->s.created_at ? -1 : 1;
+	return a->s.id < b->s.id ? -1 : a->s.id > b->s.id;
+}
+
+/* HIGH-scored transactions involving an entity (latest score of each). */
+static int entity_high(struct fd_store *st, const char *kind, const char *key, int64_t *n, struct fd_err *err)
+{
+	static const char *const sql[4] = {
+		"SELECT count(*) FROM transactions t WHERE (t.sender_id = ?1 OR t.recipient_id = ?1) AND ",
+		"SELECT count(*) FROM transactions t WHERE t.merchant_id = ?1 AND ",
+		"SELECT count(*) FROM transactions t WHERE t.device_id = ?1 AND ",
+		"SELECT count(*) FROM transactions t WHERE t.ip = ?1 AND ",
+	};
+	struct fd_buf q = FD_BUF_INIT;
+	int k, rc;
+
+	*n = 0;
+	for (k = 0; k < 4; k++)
+		if (strcmp(kind, entity_kinds[k]) == 0)
+			break;
+	if (k == 4)
+		return FD_OK;
+	if (fd_buf_adds(&q, sql[k]) ||
+	    fd_buf_adds(&q, "(SELECT s.level FROM scores s WHERE s.txn_id = t.txn_id"
+			" ORDER BY s.scored_at DESC, s.id DESC LIMIT 1) = 'HIGH'"))
+		return oom(err);
+	rc = query_i64(st, q.s, key, 0, n, err);
+	fd_buf_release(&q);
+	return rc;
+}
+
+/* The most dangerous entity of case s: *risk 0-1 and a sentence in why. */
+static int case_entity_risk(struct fd_store *st, const struct fd_case_summary *s, double *risk,
+			    struct fd_buf *why, struct fd_err *err)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	*risk = 0;
+	/* case entities, and the accounts that sent its transactions */
+	if ((rc = fd_store_prepare(st, &q,
+				   "SELECT e.id, e.kind, e.key FROM case_entities ce JOIN entities e ON e.id = ce.entity_id"
+				   " WHERE ce.case_id = ?1"
+				   " UNION SELECT e.id, e.kind, e.key FROM case_transactions ct"
+				   " JOIN transactions t ON t.txn_id = ct.txn_id"
+				   " JOIN entities e ON e.kind = 'account' AND e.key = t.sender_id WHERE ct.case_id = ?1"
+				   " ORDER BY 2, 3", err)))
+		return rc;
+	sqlite3_bind_int64(q, 1, s->id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(q, 1), *key = (const char *)sqlite3_column_text(q, 2);
+		int64_t eid = sqlite3_column_int64(q, 0), high, prior;
+		sqlite3_stmt *p;
+		double r;
+
+		if ((rc = entity_high(st, kind, key, &high, err)))
+			break;
+		if ((rc = fd_store_prepare(st, &p, "SELECT count(DISTINCT c.id) FROM case_entities ce JOIN cases c"
+					   " ON c.id = ce.case_id WHERE ce.entity_id = ? AND c.status = 'CLOSED' AND c.id != ?", err)))
+			break;
+		sqlite3_bind_int64(p, 1, eid);
+		sqlite3_bind_int64(p, 2, s->id);
+		prior = sqlite3_step(p) == SQLITE_ROW ? sqlite3_column_int64(p, 0) : 0;
+		sqlite3_finalize(p);
+		r = (high >= 10 ? 1.0 : (double)high / 10) * 0.7 + (prior > 0 ? 0.3 : 0);
+		if (r > *risk || (why->len == 0 && r == 0 && high == 0)) {
+			if (r > *risk || why->len == 0) {
+				*risk = r;
+				fd_buf_reset(why);
+				if (fd_buf_addf(why, "%s:%s has %lld HIGH-risk transaction%s", kind, key, (long long)high,
+						high == 1 ? "" : "s") ||
+				    (prior && fd_buf_addf(why, " and %lld confirmed-fraud case%s", (long long)prior,
+							  prior == 1 ? "" : "s"))) {
+					rc = oom(err);
+					break;
+				}
+			}
+		}
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? FD_OK : rc == SQLITE_ROW ? FD_OK : rc;
+}
+
+int fd_case_prioritize(struct fd_store *st, int64_t now, struct fd_case_rank **out, size_t *np,
+		       struct fd_err *err)
+{
+	struct fd_case_filter f;
+	struct fd_case_summary *cs = NULL;
+	struct fd_case_rank *r = NULL;
+	struct fd_buf ew = FD_BUF_INIT, why = FD_BUF_INIT;
+	size_t n = 0, i;
+	int rc;
+
+	*out = NULL;
+	*np = 0;
+	fd_case_filter_init(&f);
+	f.status_mask = 1u << FD_CASE_OPEN | 1u << FD_CASE_IN_PROGRESS;
+	if ((rc = fd_case_list(st, &f, &cs, &n, err)))
+		return rc;
+	if (n && !(r = calloc(n, sizeof(*r)))) {
+		fd_case_summaries_free(cs, n);
+		return oom(err);
+	}
+	for (i = 0; i < n; i++) {
+		struct fd_case_rank *k = &r[i];
+		double major, days, erisk;
+
+		k->s = cs[i];
+		memset(&cs[i], 0, sizeof(cs[i]));
+		major = stake_major(&k->s);
+		days = (double)(now - k->s.created_at) / 86400000.0;
+		if (days < 0)
+			days = 0;
+		fd_buf_reset(&ew);
+		if ((rc = case_entity_risk(st, &k->s, &erisk, &ew, err)))
+			break;
+		k->risk_part = k->s.max_risk > 0 ? 40.0 * k->s.max_risk / 100.0 : 0;
+		k->amount_part = major > 0 ? 25.0 * fmin(1.0, log10(1 + major) / 6.0) : 0;
+		k->entity_part = 20.0 * erisk;
+		k->age_part = 15.0 * fmin(1.0, days / 30.0);
+		k->score = k->risk_part + k->amount_part + k->entity_part + k->age_part;
+		fd_buf_reset(&why);
+		if (k->s.max_risk >= 0)
+			fd_buf_addf(&why, "max risk %d", k->s.max_risk);
+		else
+			fd_buf_adds(&why, "not scored");
+		fd_buf_adds(&why, "; ");
+		fd_case_format_amounts(k->s.stake, k->s.nstake, &why);
+		fd_buf_addf(&why, " at stake in %lld transaction%s", (long long)k->s.ntxns, k->s.ntxns == 1 ? "" : "s");
+		if (ew.len)
+			fd_buf_addf(&why, "; %s", ew.s);
+		fd_buf_addf(&why, "; open %.1f days", days);
+		if (!why.s || !(k->why = strdup(why.s))) {
+			rc = oom(err);
+			break;
+		}
+	}
+	fd_case_summaries_free(cs, n);
+	fd_buf_release(&ew);
+	fd_buf_release(&why);
+	if (rc) {
+		fd_case_ranks_free(r, n);
+		return rc;
+	}
+	if (n > 1)
+		qsort(r, n, sizeof(*r), cmp_rank);
+	*out = r;
+	*np = n;
+	return FD_OK;
+}
+
+/* ---- automatic cases --------------------------------------------------------------------- */
+
+struct flagrec {
+	const char *txn_id;
+	char *suspect;        /* normalised "kind:key", owned */
+	int64_t ts, wstart;
+	int risk;
+	const char *reasons;
+};
+
+static int cmp_flag(const void *pa, const void *pb)
+{
+	const struct flagrec *a = pa, *b = pb;
+	int c = strcmp(a->suspect, b->suspect);
+
+	if (c)
+		return c;
+	if (a->wstart != b->wstart)
+		return a->wstart < b->wstart ? -1 : 1;
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	return strcmp(a->txn_id, b->txn_id);
+}
+
+/* "risk 93: first reason" */
+static int flag_reason(const struct flagrec *f, struct fd_buf *b)
+{
+	char **rs = NULL;
+	size_t n = 0, i;
+	int r;
+
+	fd_buf_reset(b);
+	if (split_reasons(f->reasons, &rs, &n))
+		return -1;
+	r = fd_buf_addf(b, "risk %d", f->risk);
+	if (!r && n)
+		r = fd_buf_addf(b, ": %s", rs[0]);
+	for (i = 0; i < n; i++)
+		free(rs[i]);
+	free(rs);
+	return r;
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* One suspect's flags in one window: f[0..n). */
+static int auto_group(struct fd_store *st, const struct flagrec *f, size_t n, int64_t window,
+		      const struct fd_case_auto_opts *o, int64_t now, struct fd_case_auto_result *res,
+		      struct fd_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	struct fd_buf reason = FD_BUF_INIT, tj = FD_BUF_INIT, det = FD_BUF_INIT, title = FD_BUF_INIT;
+	struct jo j;
+	char ts1[FD_TS_BUFSZ], ts2[FD_TS_BUFSZ];
+	int64_t id = 0, added = 0;
+	int rc, status = FD_CASE_OPEN, prio = -1, want, maxrisk = 0, is_new = 0, a;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (f[i].risk > maxrisk)
+			maxrisk = f[i].risk;
+	want = maxrisk >= 90 ? FD_PRIO_CRITICAL : FD_PRIO_HIGH;
+	if ((rc = fd_store_prepare(st, &q, "SELECT id, status, priority FROM cases WHERE origin = 'auto'"
+				   " AND suspect = ? AND window_start = ?", err)))
+		return rc;
+	sqlite3_bind_text(q, 1, f[0].suspect, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, f[0].wstart);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		id = sqlite3_column_int64(q, 0);
+		status = fd_case_status_parse((const char *)sqlite3_column_text(q, 1));
+		prio = fd_case_priority_parse((const char *)sqlite3_column_text(q, 2));
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+
+	fd_format_ts(f[0].wstart, ts1);
+	fd_format_ts(f[0].wstart + window, ts2);
+	if (!id) {
+		const char *key = strchr(f[0].suspect, ':') + 1;
+		char kind[16];
+		int64_t eid;
+
+		is_new = 1;
+		if (window % 86400000 == 0)
+			ts1[10] = '\0';
+		else {
+			ts1[16] = 'Z';
+			ts1[17] = '\0';
+		}
+		if (fd_buf_addf(&title, "HIGH risk: %s, %s", f[0].suspect, ts1) ||
+		    fd_buf_addf(&det, "Opened automatically from %zu HIGH-risk transaction%s of %s in the window %s to %s.",
+				n, n == 1 ? "" : "s", f[0].suspect, fd_format_ts(f[0].wstart, ts1), ts2)) {
+			rc = oom(err);
+			goto out;
+		}
+		if ((rc = fd_store_prepare(st, &q, "INSERT INTO cases (title, description, priority, status, origin,"
+					   " suspect, window_start, window_end, created_at, created_by, updated_at)"
+					   " VALUES (?, ?, ?, 'OPEN', 'auto', ?, ?, ?, ?, ?, ?)", err)))
+			goto out;
+		sqlite3_bind_text(q, 1, title.s, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, det.s, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, fd_case_priority_name[want], -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 4, f[0].suspect, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 5, f[0].wstart);
+		sqlite3_bind_int64(q, 6, f[0].wstart + window);
+		sqlite3_bind_int64(q, 7, now);
+		sqlite3_bind_text(q, 8, actor_of(st), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 9, now);
+		if ((rc = step_done(st, q, "creating a case", err)))
+			goto out;
+		sqlite3_finalize(q);
+		q = NULL;
+		id = sqlite3_last_insert_rowid(fd_store_db(st));
+		fd_buf_reset(&det);
+		/* the suspect as a case entity, when the store knows it */
+		snprintf(kind, sizeof(kind), "%.*s", (int)(key - 1 - f[0].suspect), f[0].suspect);
+		if ((rc = fd_store_prepare(st, &q, "SELECT id FROM entities WHERE kind = ? AND key = ?", err)))
+			goto out;
+		sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
+		eid = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+		sqlite3_finalize(q);
+		q = NULL;
+		if (eid) {
+			int what, was;
+
+			if ((rc = add_entity(st, id, eid, FD_ER_SUSPECT, "suspect of the HIGH-risk transactions", now,
+					     &what, &was, err)))
+				goto out;
+		}
+		res->created++;
+	}
+	if (fd_buf_addc(&tj, '[')) {
+		rc = oom(err);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (flag_reason(&f[i], &reason)) {
+			rc = oom(err);
+			goto out;
+		}
+		if ((rc = add_txn(st, id, f[i].txn_id, reason.s, NULL, now, &a, err)))
+			goto out;
+		if (!a) {
+			res->already++;
+			continue;
+		}
+		added++;
+		if ((tj.len > 1 && fd_buf_addc(&tj, ',')) || fd_buf_add_json_str(&tj, f[i].txn_id, strlen(f[i].txn_id))) {
+			rc = oom(err);
+			goto out;
+		}
+	}
+	if (fd_buf_addc(&tj, ']')) {
+		rc = oom(err);
+		goto out;
+	}
+	res->added += added;
+	if (!is_new && added == 0)
+		goto out; /* nothing new: nothing recorded */
+	if (!is_new)
+		res->extended++;
+	if (!is_new && prio < want) {
+		if ((rc = fd_store_prepare(st, &q, "UPDATE cases SET priority = ? WHERE id = ?", err)))
+			goto out;
+		sqlite3_bind_text(q, 1, fd_case_priority_name[want], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, id);
+		if ((rc = step_done(st, q, "raising a case's priority", err)))
+			goto out;
+		sqlite3_finalize(q);
+		q = NULL;
+	}
+	fd_buf_reset(&det);
+	jo_begin(&j, &det);
+	if (is_new) {
+		jo_str(&j, "title", title.s);
+		jo_str(&j, "priority", fd_case_priority_name[want]);
+		jo_str(&j, "origin", "auto");
+		jo_str(&j, "suspect", f[0].suspect);
+		jo_str(&j, "window_start", fd_format_ts(f[0].wstart, ts1));
+		jo_str(&j, "window_end", ts2);
+		jo_raw(&j, "txns", tj.s, tj.len);
+	} else {
+		jo_raw(&j, "added", tj.s, tj.len);
+		if (prio < want) {
+			jo_str(&j, "priority_from", prio >= 0 ? fd_case_priority_name[prio] : NULL);
+			jo_str(&j, "priority", fd_case_priority_name[want]);
+		}
+	}
+	jo_int(&j, "max_risk", maxrisk);
+	if ((rc = jo_end(&j, err)) || (rc = case_event(st, id, is_new ? "created" : "auto", det.s, now, err)))
+		goto out;
+	if (!is_new && fd_case_status_final(status)) {
+		struct fd_case_status_result sr;
+
+		if ((rc = move_case(st, id, status, FD_CASE_IN_PROGRESS, "new HIGH-risk transaction", now, &sr, err)))
+			goto out;
+		res->reopened++;
+	}
+	if (is_new && o && o->assign) {
+		char name[FD_CASE_NAME_MAX + 1];
+		int found;
+
+		if ((rc = least_loaded(st, id, name, &found, err)))
+			goto out;
+		if (found)
+			rc = set_assignee(st, id, name, 1, now, err);
+		else
+			res->unassigned++;
+	}
+out:
+	sqlite3_finalize(q);
+	fd_buf_release(&reason);
+	fd_buf_release(&tj);
+	fd_buf_release(&det);
+	fd_buf_release(&title);
+	return rc;
+}
+
+int fd_case_auto(struct fd_store *st, const struct fd_case_flag *flags, size_t n,
+		 const struct fd_case_auto_opts *o, struct fd_case_auto_result *res, struct fd_err *err)
+{
+	struct fd_case_auto_result tmp;
+	struct flagrec *fr = NULL;
+	struct fd_buf b = FD_BUF_INIT;
+	sqlite3_stmt *q = NULL;
+	int64_t window = o && o->window_ms > 0 ? o->window_ms : 86400000, now = wall_ms();
+	size_t nf = 0, i, g;
+	int rc, own = 0, began = 0, min_risk = o ? o->min_risk : 0;
+	char vis[200];
+
+	if (!res)
+		res = &tmp;
+	memset(res, 0, sizeof(*res));
+	if ((rc = fd_case_authorize(st, FD_CA_AUTO, "auto", err)))
+		return rc;
+	if (n && !(fr = calloc(n, sizeof(*fr))))
+		return oom(err);
+	for (i = 0; i < n; i++) {
+		const struct fd_case_flag *f = &flags[i];
+		struct flagrec *r;
+		const char *key;
+		int64_t ts = f->ts;
+
+		if (!f->txn_id || !*f->txn_id) {
+			rc = fd_err_set(err, FD_EUSAGE, "flag %zu has no transaction id", i + 1);
+			goto out;
+		}
+		if (f->risk < min_risk)
+			continue;
+		fd_buf_reset(&b);
+		if (!f->suspect) {
+			/* the sender and time from the store */
+			if (!q && (rc = fd_store_prepare(st, &q, "SELECT sender_id, ts FROM transactions WHERE txn_id = ?", err)))
+				goto out;
+			sqlite3_bind_text(q, 1, f->txn_id, -1, SQLITE_STATIC);
+			if (sqlite3_step(q) != SQLITE_ROW) {
+				sqlite3_reset(q);
+				rc = fd_err_set(err, FD_EINPUT, "transaction '%s': no suspect given and not in the store",
+						fd_visible(vis, sizeof(vis), f->txn_id, strlen(f->txn_id)));
+				goto out;
+			}
+			fd_buf_addf(&b, "account:%s", (const char *)sqlite3_column_text(q, 0));
+			ts = sqlite3_column_int64(q, 1);
+			sqlite3_reset(q);
+		} else if (!*f->suspect) {
+			rc = fd_err_set(err, FD_EUSAGE, "transaction '%s': empty suspect",
+					fd_visible(vis, sizeof(vis), f->txn_id, strlen(f->txn_id)));
+			goto out;
+		} else if (ref_kind(f->suspect, &key) >= 0)
+			fd_buf_adds(&b, f->suspect);
+		else
+			fd_buf_addf(&b, "account:%s", f->suspect);
+		r = &fr[nf];
+		r->txn_id = f->txn_id;
+		r->ts = ts;
+		r->wstart = floor_div(ts, window) * window;
+		r->risk = f->risk;
+		r->reasons = f->reasons;
+		if (!b.s || !(r->suspect = strdup(b.s))) {
+			rc = oom(err);
+			goto out;
+		}
+		nf++;
+	}
+	res->flags = (int64_t)nf;
+	if (nf > 1)
+		qsort(fr, nf, sizeof(*fr), cmp_flag);
+	if ((rc = tx_begin(st, &own, err)))
+		goto out;
+	began = 1;
+	for (i = 0; i < nf; i = g) {
+		for (g = i + 1; g < nf && fr[g].wstart == fr[i].wstart && strcmp(fr[g].suspect, fr[i].suspect) == 0; g++)
+			;
+		if ((rc = auto_group(st, fr + i, g - i, window, o, now, res, err)))
+			break;
+	}
+out:
+	sqlite3_finalize(q);
+	for (i = 0; i < nf; i++)
+		free(fr[i].suspect);
+	free(fr);
+	fd_buf_release(&b);
+	if (began)
+		rc = tx_end(st, own, rc, err);
+	if (rc)
+		memset(res, 0, sizeof(*res));
+	return rc;
+}
+
+int fd_case_auto_from_store(struct fd_store *st, int64_t since, int64_t until,
+			    const struct fd_case_auto_opts *o, struct fd_case_auto_result *res,
+			    struct fd_err *err)
+{
+	sqlite3_stmt *q;
+	struct fd_case_flag *fl = NULL;
+	size_t n = 0, cap = 0, i;
+	int rc, bad = 0;
+
+	if ((rc = fd_case_authorize(st, FD_CA_AUTO, "auto", err)))
+		return rc;
+	if ((rc = fd_store_prepare(st, &q, "SELECT s.txn_id, t.sender_id, t.ts, s.risk, s.reasons"
+				   " FROM scores s JOIN transactions t ON t.txn_id = s.txn_id"
+				   " WHERE s.level = 'HIGH' AND t.ts >= ? AND t.ts < ?"
+				   " AND s.id = " LATEST_SCORE("s.txn_id") " ORDER BY t.ts, s.txn_id", err)))
+		return rc;
+	sqlite3_bind_int64(q, 1, since);
+	sqlite3_bind_int64(q, 2, until);
+	while (!bad && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct fd_case_flag *f = grow1((void **)&fl, &n, &cap, sizeof(*fl));
+		int b2 = 0;
+
+		if (!f) {
+			bad = 1;
+			break;
+		}
+		f->txn_id = col_dup(q, 0, &b2);
+		{
+			const char *snd = (const char *)sqlite3_column_text(q, 1);
+			size_t k = snd ? strlen(snd) : 0;
+			char *sus = malloc(k + 9);
+
+			if (sus) {
+				memcpy(sus, "account:", 8);
+				memcpy(sus + 8, snd ? snd : "", k + 1);
+			}
+			f->suspect = sus;
+		}
+		f->ts = sqlite3_column_int64(q, 2);
+		f->risk = sqlite3_column_int(q, 3);
+		f->reasons = col_dup(q, 4, &b2);
+		if (b2 || !f->txn_id || !f->suspect)
+			bad = 1;
+	}
+	if (bad)
+		rc = oom(err);
+	else if (rc != SQLITE_DONE)
+		rc = fd_store_error(st, "reading scores", err);
+	else
+		rc = FD_OK;
+	sqlite3_finalize(q);
+	if (!rc)
+		rc = fd_case_auto(st, fl, n, o, res, err);
+	for (i = 0; i < n; i++) {
+		free((char *)fl[i].txn_id);
+		free((char *)fl[i].suspect);
+		free((char *)fl[i].reasons);
+	}
+	free(fl);
+	return rc;
+}
