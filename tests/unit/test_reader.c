@@ -609,7 +609,7 @@ static void test_ndjson_unbound(void **state)
 
 	(void)state;
 	jopen(&t, "{ \"id\" : \"x\", \"v\": [1, 2.50] , \"s\":\"q\\u0022\", \"n\":null }\n"
-		  "{\"id\":\"y\"}\n", bind);
+		  "{\"id\":\"y\"}\n{\"amount\":-12.50,\"id\":\"z\",\"m\":{\"k\":\"a\\\"b\"},\"t\":true}\n", bind);
 	expect_rec(&t, 1, "x");
 	assert_int_equal(fd_reader_unbound_json(t.r, &b, &k), 0);
 	assert_string_equal(b.s, "{\"v\":[1, 2.50],\"s\":\"q\\u0022\",\"n\":null}");
@@ -619,6 +619,12 @@ static void test_ndjson_unbound(void **state)
 	assert_int_equal(fd_reader_unbound_json(t.r, &b, &k), 0);
 	assert_string_equal(b.s, "{}");
 	assert_int_equal(k, 0);
+	fd_buf_reset(&b);
+	/* a plain line (the quick scanner's) keeps its unbound members too */
+	expect_rec(&t, 3, "z");
+	assert_int_equal(fd_reader_unbound_json(t.r, &b, &k), 0);
+	assert_string_equal(b.s, "{\"amount\":-12.50,\"m\":{\"k\":\"a\\\"b\"},\"t\":true}");
+	assert_int_equal(k, 3);
 	fd_buf_release(&b);
 	expect_end(&t);
 	tclose(&t);
