@@ -1,0 +1,1452 @@
+/* fd_verify.c — see fd_verify.h. */
+#include "fd_verify.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "fd_audit.h"
+#include "fd_buf.h"
+#include "fd_txn.h"
+#include "fd_writer.h"
+
+/* Tables whose every row must be vouched for even when no entry names them yet. */
+static const struct fd_verify_part builtin_covered[] = {
+	{"transactions", "source_id"},
+	{"audit_seals", "id"},
+};
+
+#define MAX_KEPT_FINDINGS 10000
+
+/* ---- small helpers --------------------------------------------------------------------- */
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int is_hex(const char *s, size_t n)
+{
+	size_t i;
+
+	if (!s || strlen(s) != n)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+static const char *col_text(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? NULL : (const char *)sqlite3_column_text(s, i);
+}
+
+/* A decimal int64 and nothing else ("007" and "+7" are not the text of 7). */
+static int parse_key(const char *s, int64_t *v)
+{
+	char *end;
+	long long x;
+
+	if (!s || !*s || (s[0] == '0' && s[1]) || s[0] == '+' || (s[0] == '-' && s[1] == '0'))
+		return 0;
+	errno = 0;
+	x = strtoll(s, &end, 10);
+	if (errno || *end)
+		return 0;
+	*v = x;
+	return 1;
+}
+
+/* ---- the verifier's state -------------------------------------------------------------- */
+
+struct finding {
+	int64_t seq;   /* INT64_MAX: concerns no entry */
+	int64_t ord;   /* order of discovery, to keep the sort stable */
+	char *msg;
+};
+
+/* One (table, key column, key) named by an entry. */
+struct cover {
+	const char *table, *key_col;  /* owned by the verifier's string list */
+	int64_t key;
+	int64_t seq;       /* the entry */
+	int64_t rows;      /* recorded count, or -1 */
+	char digest[65];   /* recorded digest ("" when the entry has none) */
+};
+
+/* What an ingest.source entry recorded about its sources row. */
+struct custody {
+	int64_t id, seq;
+	char *path, *sha256, *format, *actor;
+	int64_t size, accepted, rejected;
+};
+
+struct verifier {
+	struct fd_store *st;
+	const struct fd_verify_opts *o;
+	struct fd_verify_result *res;
+	struct finding *f;
+	size_t nf, capf;
+	int64_t ord;
+	int oom;
+	struct cover *cv;
+	size_t ncv, capcv;
+	char **strs;       /* interned table / column names */
+	size_t nstrs, capstrs;
+	struct custody *cu;
+	size_t ncu, capcu;
+	sqlite3_stmt *name_stmt;
+};
+
+static void *grow(void *p, size_t *cap, size_t n, size_t elem)
+{
+	size_t nc;
+	void *q;
+
+	if (n < *cap)
+		return p;
+	nc = *cap ? *cap * 2 : 64;
+	q = realloc(p, nc * elem);
+	if (q)
+		*cap = nc;
+	return q;
+}
+
+static void finding(struct verifier *v, int64_t seq, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void finding(struct verifier *v, int64_t seq, const char *fmt, ...)
+{
+	struct fd_buf b = FD_BUF_INIT;
+	va_list ap;
+	char tmp[1024];
+	struct finding *nf;
+
+	v->res->findings++;
+	if (v->nf >= MAX_KEPT_FINDINGS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (fd_buf_adds(&b, tmp)) {
+		v->oom = 1;
+		return;
+	}
+	nf = grow(v->f, &v->capf, v->nf, sizeof(*v->f));
+	if (!nf) {
+		fd_buf_release(&b);
+		v->oom = 1;
+		return;
+	}
+	v->f = nf;
+	v->f[v->nf].seq = seq > 0 ? seq : INT64_MAX;
+	v->f[v->nf].ord = v->ord++;
+	v->f[v->nf].msg = fd_buf_detach(&b, NULL);
+	v->nf++;
+}
+
+static const char *intern(struct verifier *v, const char *s)
+{
+	size_t i;
+	char **ns;
+
+	for (i = 0; i < v->nstrs; i++)
+		if (strcmp(v->strs[i], s) == 0)
+			return v->strs[i];
+	ns = grow(v->strs, &v->capstrs, v->nstrs, sizeof(*v->strs));
+	if (!ns)
+		return NULL;
+	v->strs = ns;
+	if (!(v->strs[v->nstrs] = strdup(s)))
+		return NULL;
+	return v->strs[v->nstrs++];
+}
+
+/* "audit entry 7 (ingest.source source/1)" into buf, from the stored entry. */
+static const char *entry_name(struct verifier *v, int64_t seq, char *buf, size_t n)
+{
+	sqlite3_stmt *s = v->name_stmt;
+
+	snprintf(buf, n, "audit entry %lld", (long long)seq);
+	if (!s && fd_store_prepare(v->st, &v->name_stmt,
+				   "SELECT action, object_type, object_id FROM audit_log WHERE seq = ?1", NULL))
+		return buf;
+	s = v->name_stmt;
+	sqlite3_reset(s);
+	sqlite3_bind_int64(s, 1, seq);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		char a[96], t[64], id[96];
+		const char *x;
+
+		x = col_text(s, 0);
+		fd_visible(a, sizeof(a), x ? x : "", x ? strlen(x) : 0);
+		x = col_text(s, 1);
+		fd_visible(t, sizeof(t), x ? x : "", x ? strlen(x) : 0);
+		x = col_text(s, 2);
+		fd_visible(id, sizeof(id), x ? x : "", x ? strlen(x) : 0);
+		snprintf(buf, n, "audit entry %lld (%s %s/%s)", (long long)seq, a, t, id);
+	}
+	sqlite3_reset(s);
+	return buf;
+}
+
+static int add_cover(struct verifier *v, const char *table, const char *key_col, int64_t key,
+		     int64_t seq, int64_t rows, const char *digest)
+{
+	struct cover *c = grow(v->cv, &v->capcv, v->ncv, sizeof(*v->cv));
+
+	if (!c)
+		return -1;
+	v->cv = c;
+	c = &v->cv[v->ncv];
+	c->table = intern(v, table);
+	c->key_col = intern(v, key_col);
+	if (!c->table || !c->key_col)
+		return -1;
+	c->key = key;
+	c->seq = seq;
+	c->rows = rows;
+	snprintf(c->digest, sizeof(c->digest), "%s", digest ? digest : "");
+	v->ncv++;
+	return 0;
+}
+
+static int ident_ok(const char *s)
+{
+	if (!s || !*s)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+static int64_t json_int_or(json_t *o, const char *name, int64_t dflt)
+{
+	json_t *x = json_object_get(o, name);
+
+	return json_is_integer(x) ? (int64_t)json_integer_value(x) : dflt;
+}
+
+static char *json_str_dup(json_t *o, const char *name)
+{
+	json_t *x = json_object_get(o, name);
+
+	return json_is_string(x) ? strdup(json_string_value(x)) : NULL;
+}
+
+/* The combined digest of several parts: SHA-256 over each part's hex and a line feed. */
+static void combine_digests(char (*parts)[65], size_t n, char hex[65])
+{
+	crypto_hash_sha256_state s;
+	unsigned char h[crypto_hash_sha256_BYTES];
+	size_t i;
+	static const char xd[] = "0123456789abcdef";
+
+	crypto_hash_sha256_init(&s);
+	for (i = 0; i < n; i++) {
+		crypto_hash_sha256_update(&s, (const unsigned char *)parts[i], 64);
+		crypto_hash_sha256_update(&s, (const unsigned char *)"\n", 1);
+	}
+	crypto_hash_sha256_final(&s, h);
+	for (i = 0; i < sizeof(h); i++) {
+		hex[2 * i] = xd[h[i] >> 4];
+		hex[2 * i + 1] = xd[h[i] & 15];
+	}
+	hex[64] = '\0';
+}
+
+/* What an entry's details say about the rows it covers; findings for malformed claims. */
+static int note_covers(struct verifier *v, const struct fd_audit_row *r, const char *name)
+{
+	json_t *d, *tables;
+	json_error_t je;
+	int64_t key;
+	int rc = 0;
+
+	if (!strstr(r->details, "\"table")) /* cheap: most entries cover nothing */
+		return 0;
+	d = json_loads(r->details, 0, &je);
+	if (!json_is_object(d)) {
+		json_decref(d);
+		return 0;
+	}
+	tables = json_object_get(d, "tables");
+	if (json_object_get(d, "table") || json_is_array(tables)) {
+		if (!parse_key(r->object_id, &key)) {
+			finding(v, r->seq, "%s: names rows by key but its object id is not an integer", name);
+			goto out;
+		}
+		if (!r->data_digest || !is_hex(r->data_digest, 64)) {
+			finding(v, r->seq, "%s: names rows of a table but has no data digest", name);
+			goto out;
+		}
+	}
+	if (json_object_get(d, "table")) {
+		const char *t = json_string_value(json_object_get(d, "table"));
+		const char *k = json_string_value(json_object_get(d, "key"));
+		int64_t rows = json_int_or(d, "rows", json_int_or(d, "accepted", -1));
+
+		if (!ident_ok(t) || !ident_ok(k)) {
+			finding(v, r->seq, "%s: details name no valid table and key column", name);
+			goto out;
+		}
+		rc = add_cover(v, t, k, key, r->seq, rows, r->data_digest);
+	} else if (json_is_array(tables)) {
+		size_t i, n = json_array_size(tables);
+		char (*dg)[65] = n ? calloc(n, 65) : NULL;
+		char comb[65];
+
+		if (n == 0 || !dg) {
+			free(dg);
+			if (n)
+				rc = -1;
+			else
+				finding(v, r->seq, "%s: details list no tables", name);
+			goto out;
+		}
+		for (i = 0; i < n && !rc; i++) {
+			json_t *p = json_array_get(tables, i);
+			const char *t = json_string_value(json_object_get(p, "table"));
+			const char *k = json_string_value(json_object_get(p, "key"));
+			const char *h = json_string_value(json_object_get(p, "digest"));
+
+			if (!ident_ok(t) || !ident_ok(k) || !is_hex(h, 64)) {
+				finding(v, r->seq, "%s: part %zu of its details names no valid table, key column and digest",
+					name, i + 1);
+				free(dg);
+				goto out;
+			}
+			memcpy(dg[i], h, 65);
+			rc = add_cover(v, t, k, key, r->seq, json_int_or(p, "rows", -1), h);
+		}
+		if (!rc) {
+			combine_digests(dg, n, comb);
+			if (strcmp(comb, r->data_digest) != 0)
+				finding(v, r->seq, "%s: its data digest is not the digest of the parts its details list", name);
+		}
+		free(dg);
+	}
+out:
+	json_decref(d);
+	return rc;
+}
+
+static int note_custody(struct verifier *v, const struct fd_audit_row *r)
+{
+	struct custody *c;
+	json_t *d;
+	int64_t id;
+
+	if (strcmp(r->action, "ingest.source") != 0 || strcmp(r->object_type, "source") != 0 ||
+	    !parse_key(r->object_id, &id))
+		return 0;
+	if (!(d = json_loads(r->details, 0, NULL)))
+		return 0;
+	c = grow(v->cu, &v->capcu, v->ncu, sizeof(*v->cu));
+	if (!c) {
+		json_decref(d);
+		return -1;
+	}
+	v->cu = c;
+	c = &v->cu[v->ncu++];
+	memset(c, 0, sizeof(*c));
+	c->id = id;
+	c->seq = r->seq;
+	c->path = json_str_dup(d, "path");
+	c->sha256 = json_str_dup(d, "sha256");
+	c->format = json_str_dup(d, "format");
+	c->actor = strdup(r->actor);
+	c->size = json_int_or(d, "size", -1);
+	c->accepted = json_int_or(d, "accepted", -1);
+	c->rejected = json_int_or(d, "rejected", -1);
+	json_decref(d);
+	return c->actor ? 0 : -1;
+}
+
+/* ---- 1. the chain ---------------------------------------------------------------------- */
+
+static int check_chain(struct verifier *v, struct fd_err *err)
+{
+	sqlite3_stmt *s;
+	struct fd_verify_result *res = v->res;
+	char prev_hash[65], hash[65], name[320];
+	int64_t prev_seq = 0;
+	int rc;
+
+	memcpy(prev_hash, fd_audit_genesis, sizeof(prev_hash));
+	if ((rc = fd_store_prepare(v->st, &s,
+				   "SELECT seq, ts, actor, host, tool, version, action, object_type, object_id,"
+				   " details, data_digest, prev_hash, hash FROM audit_log ORDER BY seq", err)))
+		return rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct fd_audit_row r;
+		const char *stored;
+		char a[96], t[64], id[96];
+
+		r.seq = sqlite3_column_int64(s, 0);
+		r.ts = sqlite3_column_int64(s, 1);
+		r.actor = col_text(s, 2);
+		r.host = col_text(s, 3);
+		r.tool = col_text(s, 4);
+		r.version = col_text(s, 5);
+		r.action = col_text(s, 6);
+		r.object_type = col_text(s, 7);
+		r.object_id = col_text(s, 8);
+		r.details = col_text(s, 9);
+		r.data_digest = col_text(s, 10);
+		r.prev_hash = col_text(s, 11);
+		stored = col_text(s, 12);
+		if (!r.actor || !r.host || !r.tool || !r.version || !r.action || !r.object_type ||
+		    !r.object_id || !r.details || !r.prev_hash || !stored) {
+			/* the NOT NULL constraints were dropped with the table: rebuilt by hand */
+			finding(v, r.seq, "audit entry %lld: a field is NULL: the entry was written by hand",
+				(long long)r.seq);
+			r.actor = r.actor ? r.actor : "";
+			r.host = r.host ? r.host : "";
+			r.tool = r.tool ? r.tool : "";
+			r.version = r.version ? r.version : "";
+			r.action = r.action ? r.action : "";
+			r.object_type = r.object_type ? r.object_type : "";
+			r.object_id = r.object_id ? r.object_id : "";
+			r.details = r.details ? r.details : "";
+			r.prev_hash = r.prev_hash ? r.prev_hash : "";
+			stored = stored ? stored : "";
+		}
+		res->entries++;
+		fd_visible(a, sizeof(a), r.action, strlen(r.action));
+		fd_visible(t, sizeof(t), r.object_type, strlen(r.object_type));
+		fd_visible(id, sizeof(id), r.object_id, strlen(r.object_id));
+		snprintf(name, sizeof(name), "audit entry %lld (%s %s/%s)", (long long)r.seq, a, t, id);
+
+		if (r.seq != prev_seq + 1) {
+			char after[48];
+
+			if (prev_seq)
+				snprintf(after, sizeof(after), "entry %lld", (long long)prev_seq);
+			else
+				snprintf(after, sizeof(after), "the start");
+			if (r.seq == prev_seq + 2)
+				finding(v, prev_seq + 1, "audit entry %lld is missing: deleted from the log (entry %lld follows %s)",
+					(long long)(prev_seq + 1), (long long)r.seq, after);
+			else
+				finding(v, prev_seq + 1, "audit entries %lld to %lld are missing: deleted from the log (entry %lld follows %s)",
+					(long long)(prev_seq + 1), (long long)(r.seq - 1), (long long)r.seq, after);
+		} else if (strcmp(r.prev_hash, prev_hash) != 0) {
+			if (prev_seq)
+				finding(v, r.seq, "%s: its prev_hash is not the hash of entry %lld: the chain is broken here (an entry was replaced or inserted)",
+					name, (long long)prev_seq);
+			else
+				finding(v, r.seq, "%s: its prev_hash is not the genesis hash (64 zeros): the chain is broken here",
+					name);
+		}
+		fd_audit_hash(&r, hash);
+		if (strcmp(hash, stored) != 0)
+			finding(v, r.seq, "%s: hash mismatch: the entry was edited after it was written", name);
+		if (r.seq == 1)
+			snprintf(res->store_id, sizeof(res->store_id), "%s", stored);
+		if (note_covers(v, &r, name) || note_custody(v, &r)) {
+			v->oom = 1;
+			break;
+		}
+		snprintf(prev_hash, sizeof(prev_hash), "%s", stored);
+		prev_seq = r.seq;
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		rc = fd_store_error(v->st, "reading the audit log", err);
+		sqlite3_finalize(s);
+		return rc;
+	}
+	sqlite3_finalize(s);
+	res->head_seq = prev_seq;
+	snprintf(res->head_hash, sizeof(res->head_hash), "%s", prev_seq ? prev_hash : "");
+	if (res->entries == 0)
+		finding(v, 0, "the audit log is empty: its entries were deleted (a store's log starts with its migrations)");
+	return FD_OK;
+}
+
+/* ---- 2. data digests ------------------------------------------------------------------- */
+
+static int cmp_cover(const void *a, const void *b)
+{
+	const struct cover *x = a, *y = b;
+	int c = strcmp(x->table, y->table);
+
+	if (c)
+		return c;
+	if ((c = strcmp(x->key_col, y->key_col)))
+		return c;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* 1 when table has column col. */
+static int has_column(struct fd_store *st, const char *table, const char *col, struct fd_err *err)
+{
+	sqlite3_stmt *s;
+	int n = -1;
+
+	if (fd_store_prepare(st, &s, "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2", err))
+		return -1;
+	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, col, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0) > 0;
+	else
+		fd_store_error(st, "reading the schema", err);
+	sqlite3_finalize(s);
+	return n;
+}
+
+static int check_digests(struct verifier *v, struct fd_err *err)
+{
+	size_t i;
+	char name[320], hex[65];
+	int rc;
+
+	if (v->ncv)
+		qsort(v->cv, v->ncv, sizeof(*v->cv), cmp_cover);
+	for (i = 0; i < v->ncv; i++) {
+		struct cover *c = &v->cv[i];
+		int64_t rows;
+		int h;
+
+		/* only the last entry for each (table, key column, key) speaks for the rows now */
+		if (i + 1 < v->ncv && v->cv[i + 1].table == c->table && v->cv[i + 1].key_col == c->key_col &&
+		    v->cv[i + 1].key == c->key)
+			continue;
+		entry_name(v, c->seq, name, sizeof(name));
+		if ((h = has_column(v->st, c->table, c->key_col, err)) < 0)
+			return err ? err->code : FD_EIO;
+		if (!h) {
+			finding(v, c->seq, "%s: the table %s with a column %s that it names is gone (dropped or altered)",
+				name, c->table, c->key_col);
+			continue;
+		}
+		if ((rc = fd_audit_digest_rows(v->st, c->table, c->key_col, c->key, hex, &rows, err)))
+			return rc;
+		v->res->digests++;
+		v->res->rows += rows;
+		if (v->o && v->o->on_progress)
+			v->o->on_progress(v->o->ctx, v->res->rows);
+		if (strcmp(hex, c->digest) != 0) {
+			if (c->rows >= 0 && rows != c->rows)
+				finding(v, c->seq, "%s: data digest mismatch: rows of %s with %s %lld changed since the entry (%lld now, the entry recorded %lld)",
+					name, c->table, c->key_col, (long long)c->key, (long long)rows, (long long)c->rows);
+			else
+				finding(v, c->seq, "%s: data digest mismatch: rows of %s with %s %lld changed since the entry",
+					name, c->table, c->key_col, (long long)c->key);
+		} else if (c->rows >= 0 && rows != c->rows)
+			finding(v, c->seq, "%s: the entry records %lld rows of %s with %s %lld but its digest is of %lld",
+				name, (long long)c->rows, c->table, c->key_col, (long long)c->key, (long long)rows);
+	}
+	return FD_OK;
+}
+
+/* ---- 3. coverage ----------------------------------------------------------------------- */
+
+static int table_exists(struct fd_store *st, const char *table, struct fd_err *err)
+{
+	sqlite3_stmt *s;
+	int n = -1;
+
+	if (fd_store_prepare(st, &s, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1", err))
+		return -1;
+	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0) > 0;
+	else
+		fd_store_error(st, "reading the schema", err);
+	sqlite3_finalize(s);
+	return n;
+}
+
+/* Every distinct key of (table, key_col) must have a cover; v->cv is sorted. */
+static int check_coverage_of(struct verifier *v, const char *table, const char *key_col,
+			     struct fd_err *err)
+{
+	struct fd_buf sql = FD_BUF_INIT;
+	sqlite3_stmt *s;
+	size_t lo = 0, i;
+	int rc, h;
+
+	if ((h = table_exists(v->st, table, err)) <= 0)
+		return h < 0 ? (err ? err->code : FD_EIO) : FD_OK;
+	if ((h = has_column(v->st, table, key_col, err)) <= 0)
+		return h < 0 ? (err ? err->code : FD_EIO) : FD_OK;  /* named by an entry: reported */
+	/* the first cover of this (table, key_col) */
+	while (lo < v->ncv && (strcmp(v->cv[lo].table, table) != 0 || strcmp(v->cv[lo].key_col, key_col) != 0))
+		lo++;
+	/* identifiers are checked plain (ident_ok) and come from entries or code, never bound */
+	if (fd_buf_addf(&sql, "SELECT \"%s\", count(*) FROM \"%s\" GROUP BY 1 ORDER BY 1", key_col, table))
+		return fd_err_set(err, FD_EIO, "out of memory");
+	rc = fd_store_prepare(v->st, &s, sql.s, err);
+	fd_buf_release(&sql);
+	if (rc)
+		return rc;
+	i = lo;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t n = sqlite3_column_int64(s, 1), key;
+
+		if (sqlite3_column_type(s, 0) != SQLITE_INTEGER) {
+			const char *t = col_text(s, 0);
+			char vis[64];
+
+			if (t)
+				fd_visible(vis, sizeof(vis), t, strlen(t));
+			finding(v, 0, "%s: %lld row%s with %s %s%s%s %s covered by no audit entry (written behind the tools' back)",
+				table, (long long)n, n == 1 ? "" : "s", key_col, t ? "'" : "", t ? vis : "NULL",
+				t ? "'" : "", n == 1 ? "is" : "are");
+			continue;
+		}
+		key = sqlite3_column_int64(s, 0);
+		while (i < v->ncv && v->cv[i].table == v->cv[lo].table && v->cv[i].key_col == v->cv[lo].key_col &&
+		       v->cv[i].key < key)
+			i++;
+		if (lo < v->ncv && i < v->ncv && v->cv[i].table == v->cv[lo].table &&
+		    v->cv[i].key_col == v->cv[lo].key_col && v->cv[i].key == key)
+			continue;
+		finding(v, 0, "%s: %lld row%s with %s %lld %s covered by no audit entry (inserted behind the tools' back)",
+			table, (long long)n, n == 1 ? "" : "s", key_col, (long long)key, n == 1 ? "is" : "are");
+	}
+	if (rc != SQLITE_DONE) {
+		rc = fd_store_error(v->st, "reading a covered table", err);
+		sqlite3_finalize(s);
+		return rc;
+	}
+	sqlite3_finalize(s);
+	return FD_OK;
+}
+
+static int check_coverage(struct verifier *v, struct fd_err *err)
+{
+	size_t i, j;
+	int rc;
+
+	for (i = 0; i < sizeof(builtin_covered) / sizeof(builtin_covered[0]); i++)
+		if ((rc = check_coverage_of(v, builtin_covered[i].table, builtin_covered[i].key_col, err)))
+			return rc;
+	for (i = 0; i < v->ncv; i++) {
+		int seen = 0;
+
+		if (i && v->cv[i - 1].table == v->cv[i].table && v->cv[i - 1].key_col == v->cv[i].key_col)
+			continue;
+		for (j = 0; j < sizeof(builtin_covered) / sizeof(builtin_covered[0]); j++)
+			if (!strcmp(builtin_covered[j].table, v->cv[i].table) &&
+			    !strcmp(builtin_covered[j].key_col, v->cv[i].key_col))
+				seen = 1;
+		if (!seen && (rc = check_coverage_of(v, v->cv[i].table, v->cv[i].key_col, err)))
+			return rc;
+	}
+	return FD_OK;
+}
+
+/* ---- 4. custody ------------------------------------------------------------------------ */
+
+static int cmp_custody(const void *a, const void *b)
+{
+	const struct custody *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void differ_text(struct verifier *v, const struct custody *c, const char *name, const char *field,
+			const char *row, const char *rec)
+{
+	char a[160], b[160];
+
+	if (row && rec && strcmp(row, rec) == 0)
+		return;
+	fd_visible(a, sizeof(a), row ? row : "NULL", row ? strlen(row) : 4);
+	fd_visible(b, sizeof(b), rec ? rec : "(nothing)", rec ? strlen(rec) : 9);
+	finding(v, c->seq, "%s: sources row %lld differs from the entry: %s is '%s' but the entry recorded '%s'",
+		name, (long long)c->id, field, a, b);
+}
+
+static void differ_int(struct verifier *v, const struct custody *c, const char *name, const char *field,
+		       int64_t row, int64_t rec)
+{
+	if (row != rec)
+		finding(v, c->seq, "%s: sources row %lld differs from the entry: %s is %lld but the entry recorded %lld",
+			name, (long long)c->id, field, (long long)row, (long long)rec);
+}
+
+static int check_custody(struct verifier *v, struct fd_err *err)
+{
+	sqlite3_stmt *s;
+	size_t i = 0;
+	char name[320];
+	int rc;
+
+	if ((rc = table_exists(v->st, "sources", err)) <= 0)
+		return rc < 0 ? (err ? err->code : FD_EIO) : FD_OK;
+	if (v->ncu)
+		qsort(v->cu, v->ncu, sizeof(*v->cu), cmp_custody);
+	if ((rc = fd_store_prepare(v->st, &s,
+				   "SELECT id, path, sha256, size, format, rows_accepted, rows_rejected, actor"
+				   " FROM sources ORDER BY id", err)))
+		return rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(s, 0);
+		const struct custody *c;
+
+		v->res->sources++;
+		/* entries for sources rows that no longer exist */
+		for (; i < v->ncu && v->cu[i].id < id; i++)
+			if (i + 1 == v->ncu || v->cu[i + 1].id != v->cu[i].id)
+				finding(v, v->cu[i].seq, "%s: sources row %lld is missing (deleted behind the tools' back)",
+					entry_name(v, v->cu[i].seq, name, sizeof(name)), (long long)v->cu[i].id);
+		if (i >= v->ncu || v->cu[i].id != id) {
+			const char *p = col_text(s, 1);
+			char vis[200];
+
+			fd_visible(vis, sizeof(vis), p ? p : "", p ? strlen(p) : 0);
+			finding(v, 0, "sources row %lld ('%s') has no ingest.source audit entry (inserted behind the tools' back)",
+				(long long)id, vis);
+			continue;
+		}
+		while (i + 1 < v->ncu && v->cu[i + 1].id == id)
+			i++;  /* the last entry for this source */
+		c = &v->cu[i++];
+		entry_name(v, c->seq, name, sizeof(name));
+		differ_text(v, c, name, "path", col_text(s, 1), c->path);
+		differ_text(v, c, name, "sha256", col_text(s, 2), c->sha256);
+		differ_int(v, c, name, "size", sqlite3_column_int64(s, 3), c->size);
+		differ_text(v, c, name, "format", col_text(s, 4), c->format);
+		differ_int(v, c, name, "rows_accepted", sqlite3_column_int64(s, 5), c->accepted);
+		differ_int(v, c, name, "rows_rejected", sqlite3_column_int64(s, 6), c->rejected);
+		differ_text(v, c, name, "actor", col_text(s, 7), c->actor);
+	}
+	if (rc != SQLITE_DONE) {
+		rc = fd_store_error(v->st, "reading the sources", err);
+		sqlite3_finalize(s);
+		return rc;
+	}
+	sqlite3_finalize(s);
+	for (; i < v->ncu; i++)
+		if (i + 1 == v->ncu || v->cu[i + 1].id != v->cu[i].id)
+			finding(v, v->cu[i].seq, "%s: sources row %lld is missing (deleted behind the tools' back)",
+				entry_name(v, v->cu[i].seq, name, sizeof(name)), (long long)v->cu[i].id);
+	return FD_OK;
+}
+
+/* ---- 5. seals -------------------------------------------------------------------------- */
+
+size_t fd_seal_message(const char *store_id, int64_t seq, const char *head, char buf[256])
+{
+	int n = snprintf(buf, 256, "fd-audit seal v1\nstore %s\nseq %lld\nhead %s\n", store_id,
+			 (long long)seq, head);
+
+	return n < 0 ? 0 : (size_t)n < 256 ? (size_t)n : 255;
+}
+
+static int unhex(const char *s, unsigned char *out, size_t n)
+{
+	return is_hex(s, 2 * n) &&
+	       sodium_hex2bin(out, n, s, 2 * n, NULL, NULL, NULL) == 0;
+}
+
+void fd_seal_key_id(const unsigned char pk[crypto_sign_PUBLICKEYBYTES], char id[17])
+{
+	sodium_bin2hex(id, 17, pk, 8);
+}
+
+/* The stored hash of entry seq into hash (""): 1 found, 0 not, -1 error. */
+static int stored_hash(struct fd_store *st, int64_t seq, char hash[65], struct fd_err *err)
+{
+	sqlite3_stmt *s;
+	int found = -1;
+
+	hash[0] = '\0';
+	if (fd_store_prepare(st, &s, "SELECT hash FROM audit_log WHERE seq = ?1", err))
+		return -1;
+	sqlite3_bind_int64(s, 1, seq);
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW: {
+		const char *h = col_text(s, 0);
+
+		snprintf(hash, 65, "%s", h ? h : "");
+		found = 1;
+		break;
+	}
+	case SQLITE_DONE:
+		found = 0;
+		break;
+	default:
+		fd_store_error(st, "reading the audit log", err);
+	}
+	sqlite3_finalize(s);
+	return found;
+}
+
+static int64_t seal_entry(struct verifier *v, int64_t seal_id)
+{
+	size_t i;
+
+	for (i = 0; i < v->ncv; i++)
+		if (!strcmp(v->cv[i].table, "audit_seals") && v->cv[i].key == seal_id)
+			return v->cv[i].seq;  /* sorted: the first is fine, there is one */
+	return 0;
+}
+
+static int check_seals(struct verifier *v, struct fd_err *err)
+{
+	const struct fd_verify_opts *o = v->o;
+	sqlite3_stmt *s;
+	char kid[17], mykid[17] = "";
+	int rc;
+
+	if (o && o->key)
+		fd_seal_key_id(o->key, mykid);
+	if ((rc = table_exists(v->st, "audit_seals", err)) <= 0)
+		return rc < 0 ? (err ? err->code : FD_EIO) : FD_OK;
+	if ((rc = fd_store_prepare(v->st, &s,
+				   "SELECT id, seq, head_hash, public_key, signature FROM audit_seals ORDER BY id", err)))
+		return rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(s, 0), seq = sqlite3_column_int64(s, 1);
+		const char *head = col_text(s, 2), *pkhex = col_text(s, 3), *sighex = col_text(s, 4);
+		unsigned char pk[crypto_sign_PUBLICKEYBYTES], sig[crypto_sign_BYTES];
+		char hash[65], msg[256], who[96];
+		int64_t at = seal_entry(v, id);
+		size_t mlen;
+		int found;
+
+		v->res->seals++;
+		if (!unhex(pkhex, pk, sizeof(pk)) || !unhex(sighex, sig, sizeof(sig)) || !is_hex(head, 64)) {
+			finding(v, at, "seal %lld: its key, signature or head is not hex of the right length", (long long)id);
+			continue;
+		}
+		fd_seal_key_id(pk, kid);
+		snprintf(who, sizeof(who), "seal %lld (entry %lld, key %s)", (long long)id, (long long)seq, kid);
+		if ((found = stored_hash(v->st, seq, hash, err)) < 0) {
+			sqlite3_finalize(s);
+			return err ? err->code : FD_EIO;
+		}
+		if (!found) {
+			if (seq > v->res->head_seq)
+				finding(v, at, "%s: it sealed entry %lld but the log ends at entry %lld: entries were deleted from its end",
+					who, (long long)seq, (long long)v->res->head_seq);
+			else
+				finding(v, at, "%s: the entry it sealed is missing from the log", who);
+			continue;
+		}
+		if (strcmp(hash, head) != 0) {
+			finding(v, at, "%s: the head it sealed (%.16s...) is not entry %lld's hash now (%.16s...): the log was rewritten",
+				who, head, (long long)seq, hash);
+			continue;
+		}
+		mlen = fd_seal_message(v->res->store_id, seq, head, msg);
+		if (crypto_sign_verify_detached(sig, (const unsigned char *)msg, mlen, pk) != 0) {
+			finding(v, at, "%s: bad signature (the seal or the log's first entry was altered)", who);
+			continue;
+		}
+		if (o && o->key) {
+			if (sodium_memcmp(pk, o->key, sizeof(pk)) == 0)
+				v->res->seals_key++;
+			else {
+				char note[200];
+
+				v->res->seals_other++;
+				snprintf(note, sizeof(note), "%s: made with another key (valid signature)", who);
+				if (o->on_note)
+					o->on_note(o->ctx, note);
+			}
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		rc = fd_store_error(v->st, "reading the seals", err);
+		sqlite3_finalize(s);
+		return rc;
+	}
+	sqlite3_finalize(s);
+	if (o && o->key && v->res->seals_key == 0)
+		finding(v, 0, "no seal in the store was made with key %s", mykid);
+	return FD_OK;
+}
+
+/* Parse "fd-seal:v1:<seq>:<16 hex>:<base64>"; FD_EUSAGE when malformed. */
+static int parse_seal_text(const char *text, int64_t *seq, char head16[17],
+			   unsigned char sig[crypto_sign_BYTES], struct fd_err *err)
+{
+	const char *p = text, *q;
+	char num[24], vis[96];
+	size_t siglen = 0;
+
+	fd_visible(vis, sizeof(vis), text, strlen(text));
+	if (strncmp(p, "fd-seal:v1:", 11) != 0)
+		goto bad;
+	p += 11;
+	if (!(q = strchr(p, ':')) || q == p || (size_t)(q - p) >= sizeof(num))
+		goto bad;
+	memcpy(num, p, (size_t)(q - p));
+	num[q - p] = '\0';
+	if (!parse_key(num, seq) || *seq <= 0)
+		goto bad;
+	p = q + 1;
+	if (!(q = strchr(p, ':')) || q - p != 16)
+		goto bad;
+	memcpy(head16, p, 16);
+	head16[16] = '\0';
+	if (!is_hex(head16, 16))
+		goto bad;
+	p = q + 1;
+	if (sodium_base642bin(sig, crypto_sign_BYTES, p, strlen(p), NULL, &siglen, NULL,
+			      sodium_base64_VARIANT_ORIGINAL_NO_PADDING) != 0 || siglen != crypto_sign_BYTES)
+		goto bad;
+	return FD_OK;
+bad:
+	return fd_err_set(err, FD_EUSAGE, "seal text '%s' is not of the form fd-seal:v1:SEQ:HEAD:SIGNATURE", vis);
+}
+
+static int check_seal_text(struct verifier *v, struct fd_err *err)
+{
+	const struct fd_verify_opts *o = v->o;
+	unsigned char sig[crypto_sign_BYTES];
+	char head16[17], hash[65], msg[256], kid[17];
+	int64_t seq;
+	int found, rc;
+
+	if ((rc = parse_seal_text(o->seal_text, &seq, head16, sig, err)))
+		return rc;
+	if (!o->key)
+		return fd_err_set(err, FD_EUSAGE, "checking a seal text needs the public key (--key)");
+	fd_seal_key_id(o->key, kid);
+	if ((found = stored_hash(v->st, seq, hash, err)) < 0)
+		return err ? err->code : FD_EIO;
+	if (!found) {
+		finding(v, 0, "seal text: entry %lld is not in the log (it ends at entry %lld)", (long long)seq,
+			(long long)v->res->head_seq);
+		return FD_OK;
+	}
+	if (strncmp(hash, head16, 16) != 0) {
+		finding(v, seq, "seal text: entry %lld's hash starts %.16s, not %s as sealed: the log was rewritten",
+			(long long)seq, hash, head16);
+		return FD_OK;
+	}
+	if (crypto_sign_verify_detached(sig, (const unsigned char *)msg,
+					fd_seal_message(v->res->store_id, seq, hash, msg), o->key) != 0)
+		finding(v, seq, "seal text: the signature does not verify with key %s over entry %lld of this store",
+			kid, (long long)seq);
+	return FD_OK;
+}
+
+/* ---- the whole check ------------------------------------------------------------------- */
+
+static int cmp_finding(const void *a, const void *b)
+{
+	const struct finding *x = a, *y = b;
+
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return x->ord < y->ord ? -1 : x->ord > y->ord;
+}
+
+static void verifier_release(struct verifier *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->nf; i++)
+		free(v->f[i].msg);
+	free(v->f);
+	free(v->cv);
+	for (i = 0; i < v->nstrs; i++)
+		free(v->strs[i]);
+	free(v->strs);
+	for (i = 0; i < v->ncu; i++) {
+		free(v->cu[i].path);
+		free(v->cu[i].sha256);
+		free(v->cu[i].format);
+		free(v->cu[i].actor);
+	}
+	free(v->cu);
+	sqlite3_finalize(v->name_stmt);
+}
+
+int fd_verify_store(struct fd_store *st, const struct fd_verify_opts *opts,
+		    struct fd_verify_result *res, struct fd_err *err)
+{
+	struct verifier v;
+	size_t i;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	memset(&v, 0, sizeof(v));
+	v.st = st;
+	v.o = opts;
+	v.res = res;
+	if (sodium_init() < 0)
+		return fd_err_set(err, FD_EIO, "libsodium failed to initialise");
+	if ((rc = check_chain(&v, err)) || (rc = check_digests(&v, err)) || (rc = check_coverage(&v, err)) ||
+	    (rc = check_custody(&v, err)) || (rc = check_seals(&v, err)) ||
+	    (opts && opts->seal_text && (rc = check_seal_text(&v, err))))
+		goto out;
+	if (v.oom) {
+		rc = fd_err_set(err, FD_EIO, "out of memory");
+		goto out;
+	}
+	if (v.nf)
+		qsort(v.f, v.nf, sizeof(*v.f), cmp_finding);
+	for (i = 0; i < v.nf; i++) {
+		struct fd_verify_finding f;
+
+		f.seq = v.f[i].seq == INT64_MAX ? 0 : v.f[i].seq;
+		f.msg = v.f[i].msg;
+		if (i == 0) {
+			snprintf(res->first, sizeof(res->first), "%s", f.msg);
+			res->first_seq = f.seq;
+		}
+		if (opts && opts->on_finding)
+			opts->on_finding(opts->ctx, &f);
+	}
+	rc = res->findings ? fd_err_set(err, FD_EFINDINGS, "%s", res->first) : FD_OK;
+out:
+	verifier_release(&v);
+	return rc;
+}
+
+/* ---- recording ------------------------------------------------------------------------- */
+
+static const char *const reserved[] = {"table", "key", "rows", "tables"};
+
+int fd_verify_record(struct fd_store *st, const char *action, const char *object_type, int64_t key,
+		     const struct fd_verify_part *parts, size_t nparts, const char *extra_json,
+		     int64_t *seq, struct fd_err *err)
+{
+	struct fd_buf det = FD_BUF_INIT;
+	struct fd_audit_entry e;
+	char (*dg)[65] = NULL, data[65], id[24];
+	int64_t *rows = NULL;
+	size_t i, n;
+	int rc = FD_OK, members = 0;
+
+	if (nparts == 0 || !parts)
+		return fd_err_set(err, FD_EUSAGE, "internal: an audit record needs at least one table");
+	if (extra_json) {
+		json_error_t je;
+		json_t *x = json_loads(extra_json, 0, &je);
+
+		if (!json_is_object(x)) {
+			json_decref(x);
+			return fd_err_set(err, FD_EUSAGE, "internal: audit details are not a JSON object");
+		}
+		for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+			if (json_object_get(x, reserved[i])) {
+				json_decref(x);
+				return fd_err_set(err, FD_EUSAGE, "internal: audit details use the reserved member '%s'",
+						  reserved[i]);
+			}
+		members = json_object_size(x) > 0;
+		json_decref(x);
+	}
+	dg = calloc(nparts, sizeof(*dg));
+	rows = calloc(nparts, sizeof(*rows));
+	if (!dg || !rows) {
+		rc = fd_err_set(err, FD_EIO, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < nparts; i++)
+		if ((rc = fd_audit_digest_rows(st, parts[i].table, parts[i].key_col, key, dg[i], &rows[i], err)))
+			goto out;
+	/* details: the caller's members as written, then ours */
+	if (members) {
+		n = strlen(extra_json);
+		while (n && extra_json[n - 1] != '}')
+			n--;
+		fd_buf_add(&det, extra_json, n - 1);  /* up to, not including, the closing brace */
+		while (det.len && (det.s[det.len - 1] == ' ' || det.s[det.len - 1] == '\n' ||
+				   det.s[det.len - 1] == '\t' || det.s[det.len - 1] == '\r'))
+			det.s[--det.len] = '\0';
+		fd_buf_addc(&det, ',');
+	} else
+		fd_buf_addc(&det, '{');
+	if (nparts == 1) {
+		fd_buf_addf(&det, "\"table\":\"%s\",\"key\":\"%s\",\"rows\":%lld}", parts[0].table,
+			    parts[0].key_col, (long long)rows[0]);
+		memcpy(data, dg[0], sizeof(data));
+	} else {
+		fd_buf_adds(&det, "\"tables\":[");
+		for (i = 0; i < nparts; i++)
+			fd_buf_addf(&det, "%s{\"table\":\"%s\",\"key\":\"%s\",\"rows\":%lld,\"digest\":\"%s\"}",
+				    i ? "," : "", parts[i].table, parts[i].key_col, (long long)rows[i], dg[i]);
+		fd_buf_adds(&det, "]}");
+		combine_digests(dg, nparts, data);
+	}
+	if (!det.s || det.s[det.len - 1] != '}') {
+		rc = fd_err_set(err, FD_EIO, "out of memory");
+		goto out;
+	}
+	snprintf(id, sizeof(id), "%lld", (long long)key);
+	e.action = action;
+	e.object_type = object_type;
+	e.object_id = id;
+	e.details = det.s;
+	e.data_digest = data;
+	rc = fd_audit_append(st, &e, seq, err);
+out:
+	free(dg);
+	free(rows);
+	fd_buf_release(&det);
+	return rc;
+}
+
+/* ---- keys ------------------------------------------------------------------------------ */
+
+static const char secret_header[] = "fd-audit secret key v1";
+static const char public_header[] = "fd-audit public key v1";
+
+/* Write text to a new file path with mode, never replacing one: a temporary beside it, then
+ * link(2), which fails if path exists. */
+static int write_new_file(const char *path, const char *text, mode_t mode, struct fd_err *err)
+{
+	struct fd_buf tmp = FD_BUF_INIT;
+	size_t n = strlen(text);
+	int fd, rc = FD_OK;
+
+	if (fd_buf_addf(&tmp, "%s.XXXXXX", path))
+		return fd_err_set(err, FD_EIO, "out of memory");
+	fd = mkstemp(tmp.s);  /* mode 0600 */
+	if (fd < 0) {
+		rc = fd_err_set(err, FD_EIO, "cannot create '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	if (fchmod(fd, mode) != 0 || write(fd, text, n) != (ssize_t)n || fsync(fd) != 0) {
+		rc = fd_err_set(err, FD_EIO, "write error on '%s': %s", path, strerror(errno));
+		close(fd);
+		unlink(tmp.s);
+		goto out;
+	}
+	if (close(fd) != 0) {
+		rc = fd_err_set(err, FD_EIO, "write error on '%s': %s", path, strerror(errno));
+		unlink(tmp.s);
+		goto out;
+	}
+	if (link(tmp.s, path) != 0) {
+		rc = errno == EEXIST ? fd_err_set(err, FD_EUSAGE, "'%s' exists: not replacing a key", path)
+				     : fd_err_set(err, FD_EIO, "cannot create '%s': %s", path, strerror(errno));
+	}
+	unlink(tmp.s);
+out:
+	fd_buf_release(&tmp);
+	return rc;
+}
+
+int fd_seal_keygen(const char *path, char key_id[17], struct fd_err *err)
+{
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+	struct fd_buf pub = FD_BUF_INIT, sec = FD_BUF_INIT, pubpath = FD_BUF_INIT;
+	struct stat sb;
+	int rc;
+
+	if (sodium_init() < 0)
+		return fd_err_set(err, FD_EIO, "libsodium failed to initialise");
+	if (fd_buf_addf(&pubpath, "%s.pub", path))
+		return fd_err_set(err, FD_EIO, "out of memory");
+	if (lstat(path, &sb) == 0 || lstat(pubpath.s, &sb) == 0) {
+		rc = fd_err_set(err, FD_EUSAGE, "'%s' exists: not replacing a key",
+				lstat(path, &sb) == 0 ? path : pubpath.s);
+		goto out;
+	}
+	crypto_sign_keypair(pk, sk);
+	fd_buf_addf(&sec, "%s\n", secret_header);
+	fd_buf_add_hex(&sec, sk, crypto_sign_SEEDBYTES);  /* libsodium's sk starts with the seed */
+	fd_buf_addc(&sec, '\n');
+	fd_buf_addf(&pub, "%s\n", public_header);
+	fd_buf_add_hex(&pub, pk, sizeof(pk));
+	if (fd_buf_addc(&pub, '\n') || !sec.s || sec.s[sec.len - 1] != '\n') {
+		rc = fd_err_set(err, FD_EIO, "out of memory");
+		goto out;
+	}
+	if ((rc = write_new_file(path, sec.s, 0600, err)))
+		goto out;
+	if ((rc = write_new_file(pubpath.s, pub.s, 0644, err))) {
+		unlink(path);
+		goto out;
+	}
+	if (key_id)
+		fd_seal_key_id(pk, key_id);
+out:
+	sodium_memzero(sk, sizeof(sk));
+	if (sec.s)
+		sodium_memzero(sec.s, sec.len);
+	fd_buf_release(&sec);
+	fd_buf_release(&pub);
+	fd_buf_release(&pubpath);
+	return rc;
+}
+
+/* Read a key file: header line and one hex line of 2*n digits into out.  Returns FD_OK,
+ * or FD_EINPUT with *other = 1 when the file holds the other kind of key. */
+static int read_key_file(const char *path, const char *header, const char *other_header,
+			 unsigned char *out, size_t n, int *other, struct fd_err *err)
+{
+	char buf[512], vis[200];
+	FILE *f;
+	size_t len, hl = strlen(header);
+	int rc = FD_OK;
+
+	*other = 0;
+	fd_visible(vis, sizeof(vis), path, strlen(path));
+	if (!(f = fopen(path, "rb")))
+		return fd_err_set(err, FD_EIO, "cannot open key '%s': %s", vis, strerror(errno));
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	if (ferror(f))
+		rc = fd_err_set(err, FD_EIO, "cannot read key '%s': %s", vis, strerror(errno));
+	fclose(f);
+	if (rc)
+		return rc;
+	buf[len] = '\0';
+	if (strncmp(buf, other_header, strlen(other_header)) == 0 && buf[strlen(other_header)] == '\n') {
+		*other = 1;
+		return FD_EINPUT;
+	}
+	if (strncmp(buf, header, hl) != 0 || buf[hl] != '\n' || len != hl + 1 + 2 * n + 1 ||
+	    buf[len - 1] != '\n')
+		goto bad;
+	buf[len - 1] = '\0';
+	if (!unhex(buf + hl + 1, out, n))
+		goto bad;
+	return FD_OK;
+bad:
+	return fd_err_set(err, FD_EINPUT, "'%s' is not an fd-audit key file (expected the line '%s' and %zu hex digits)",
+			  vis, header, 2 * n);
+}
+
+int fd_seal_load_public(const char *spec, unsigned char pk[crypto_sign_PUBLICKEYBYTES], struct fd_err *err)
+{
+	struct stat sb;
+	int other, rc;
+
+	if (sodium_init() < 0)
+		return fd_err_set(err, FD_EIO, "libsodium failed to initialise");
+	if (stat(spec, &sb) != 0 && is_hex(spec, 2 * crypto_sign_PUBLICKEYBYTES))
+		return unhex(spec, pk, crypto_sign_PUBLICKEYBYTES) ? FD_OK : FD_EINPUT;
+	rc = read_key_file(spec, public_header, secret_header, pk, crypto_sign_PUBLICKEYBYTES, &other, err);
+	if (other) {
+		char vis[200];
+
+		fd_visible(vis, sizeof(vis), spec, strlen(spec));
+		return fd_err_set(err, FD_EINPUT, "'%s' is a secret key: give its public key ('%s.pub')", vis, vis);
+	}
+	return rc;
+}
+
+int fd_seal_load_secret(const char *path, unsigned char sk[crypto_sign_SECRETKEYBYTES], struct fd_err *err)
+{
+	unsigned char seed[crypto_sign_SEEDBYTES], pk[crypto_sign_PUBLICKEYBYTES];
+	int other, rc;
+
+	if (sodium_init() < 0)
+		return fd_err_set(err, FD_EIO, "libsodium failed to initialise");
+	rc = read_key_file(path, secret_header, public_header, seed, sizeof(seed), &other, err);
+	if (other) {
+		char vis[200];
+
+		fd_visible(vis, sizeof(vis), path, strlen(path));
+		return fd_err_set(err, FD_EINPUT, "'%s' is a public key: sealing needs the secret key", vis);
+	}
+	if (rc == FD_OK)
+		crypto_sign_seed_keypair(pk, sk, seed);
+	sodium_memzero(seed, sizeof(seed));
+	return rc;
+}
+
+/* ---- sealing --------------------------------------------------------------------------- */
+
+int fd_seal_text(int64_t seq, const char *head, const char *signature_hex, char text[FD_SEAL_TEXT_MAX])
+{
+	unsigned char sig[crypto_sign_BYTES];
+	char b64[sodium_base64_ENCODED_LEN(crypto_sign_BYTES, sodium_base64_VARIANT_ORIGINAL_NO_PADDING)];
+
+	if (!unhex(signature_hex, sig, sizeof(sig)) || !head || strlen(head) < 16)
+		return fd_err_set(NULL, FD_EINPUT, "bad seal");
+	sodium_bin2base64(b64, sizeof(b64), sig, sizeof(sig), sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+	snprintf(text, FD_SEAL_TEXT_MAX, "fd-seal:v1:%lld:%.16s:%s", (long long)seq, head, b64);
+	return FD_OK;
+}
+
+int fd_seal_create(struct fd_store *st, const unsigned char sk[crypto_sign_SECRETKEYBYTES],
+		   struct fd_seal *seal, struct fd_err *err)
+{
+	struct fd_verify_result vr;
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES], sig[crypto_sign_BYTES];
+	char msg[256], extra[512];
+	struct fd_verify_part part = {"audit_seals", "id"};
+	sqlite3_stmt *s = NULL;
+	size_t mlen;
+	int rc;
+
+	memset(seal, 0, sizeof(*seal));
+	if (sodium_init() < 0)
+		return fd_err_set(err, FD_EIO, "libsodium failed to initialise");
+	if ((rc = fd_store_begin(st, err)))
+		return rc;
+	if ((rc = fd_verify_store(st, NULL, &vr, err))) {
+		if (rc == FD_EFINDINGS)
+			fd_err_prefix(err, "not sealing a broken chain");
+		goto fail;
+	}
+	if (vr.head_seq == 0) {
+		rc = fd_err_set(err, FD_EINPUT, "the audit log is empty: nothing to seal");
+		goto fail;
+	}
+	crypto_sign_ed25519_sk_to_pk(pk, sk);
+	seal->seq = vr.head_seq;
+	memcpy(seal->head, vr.head_hash, sizeof(seal->head));
+	memcpy(seal->store_id, vr.store_id, sizeof(seal->store_id));
+	mlen = fd_seal_message(seal->store_id, seal->seq, seal->head, msg);
+	crypto_sign_detached(sig, NULL, (const unsigned char *)msg, mlen, sk);
+	sodium_bin2hex(seal->public_key, sizeof(seal->public_key), pk, sizeof(pk));
+	sodium_bin2hex(seal->signature, sizeof(seal->signature), sig, sizeof(sig));
+
+	if ((rc = fd_store_prepare(st, &s,
+				   "INSERT INTO audit_seals (seq, head_hash, public_key, signature, sealed_at, actor)"
+				   " VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id", err)))
+		goto fail;
+	sqlite3_bind_int64(s, 1, seal->seq);
+	sqlite3_bind_text(s, 2, seal->head, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, seal->public_key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, seal->signature, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, wall_ms());
+	sqlite3_bind_text(s, 6, fd_store_who(st)->actor, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		rc = fd_store_error(st, "writing the seal", err);
+		goto fail;
+	}
+	seal->id = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	s = NULL;
+	{
+		char kid[17];
+
+		fd_seal_key_id(pk, kid);
+		snprintf(extra, sizeof(extra), "{\"seq\":%lld,\"head\":\"%s\",\"public_key\":\"%s\",\"key_id\":\"%s\"}",
+			 (long long)seal->seq, seal->head, seal->public_key, kid);
+	}
+	if ((rc = fd_verify_record(st, "audit.seal", "seal", seal->id, &part, 1, extra, &seal->audit_seq, err)))
+		goto fail;
+	if ((rc = fd_store_commit(st, err)))
+		return rc;
+	return fd_seal_text(seal->seq, seal->head, seal->signature, seal->text);
+fail:
+	sqlite3_finalize(s);
+	fd_store_rollback(st);
+	return rc;
+}
+
+/* ---- the log --------------------------------------------------------------------------- */
+
+const char *const fd_verify_log_columns[] = {
+	"seq", "ts", "actor", "host", "tool", "version", "action", "object_type", "object_id",
+	"details", "data_digest", "prev_hash", "hash",
+};
+const size_t fd_verify_log_ncolumns = sizeof(fd_verify_log_columns) / sizeof(fd_verify_log_columns[0]);
+
+struct fd_verify_log {
+	struct fd_store *st;
+	sqlite3_stmt *s;
+};
+
+int fd_verify_log_open(struct fd_verify_log **out, struct fd_store *st,
+		       const struct fd_verify_log_filter *f, struct fd_err *err)
+{
+	struct fd_verify_log *it;
+	int rc;
+
+	*out = NULL;
+	if (!(it = calloc(1, sizeof(*it))))
+		return fd_err_set(err, FD_EIO, "out of memory");
+	it->st = st;
+	if ((rc = fd_store_prepare(st, &it->s,
+				   "SELECT seq, ts, actor, host, tool, version, action, object_type, object_id,"
+				   " details, data_digest, prev_hash, hash FROM audit_log"
+				   " WHERE ts >= ?1 AND ts < ?2 AND (?3 IS NULL OR actor = ?3)"
+				   " AND (?4 IS NULL OR action GLOB ?4) AND (?5 IS NULL OR object_type = ?5)"
+				   " AND (?6 IS NULL OR object_id = ?6) ORDER BY seq", err))) {
+		free(it);
+		return rc;
+	}
+	sqlite3_bind_int64(it->s, 1, f ? f->since : INT64_MIN);
+	sqlite3_bind_int64(it->s, 2, f ? f->until : INT64_MAX);
+	if (f && f->actor)
+		sqlite3_bind_text(it->s, 3, f->actor, -1, SQLITE_STATIC);
+	if (f && f->action)
+		sqlite3_bind_text(it->s, 4, f->action, -1, SQLITE_STATIC);
+	if (f && f->object_type)
+		sqlite3_bind_text(it->s, 5, f->object_type, -1, SQLITE_STATIC);
+	if (f && f->object_id)
+		sqlite3_bind_text(it->s, 6, f->object_id, -1, SQLITE_STATIC);
+	*out = it;
+	return FD_OK;
+}
+
+int fd_verify_log_next(struct fd_verify_log *it, struct fd_verify_log_entry *e, struct fd_err *err)
+{
+	sqlite3_stmt *s = it->s;
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return -fd_store_error(it->st, "reading the audit log", err);
+	e->seq = sqlite3_column_int64(s, 0);
+	e->ts = sqlite3_column_int64(s, 1);
+	e->actor = col_text(s, 2);
+	e->host = col_text(s, 3);
+	e->tool = col_text(s, 4);
+	e->version = col_text(s, 5);
+	e->action = col_text(s, 6);
+	e->object_type = col_text(s, 7);
+	e->object_id = col_text(s, 8);
+	e->details = col_text(s, 9);
+	e->data_digest = col_text(s, 10);
+	e->prev_hash = col_text(s, 11);
+	e->hash = col_text(s, 12);
+	return 1;
+}
+
+void fd_verify_log_free(struct fd_verify_log *it)
+{
+	if (!it)
+		return;
+	sqlite3_finalize(it->s);
+	free(it);
+}
+
+void fd_verify_log_write(struct fd_writer *w, const struct fd_verify_log_entry *e)
+{
+	fd_writer_begin(w);
+	fd_writer_i64(w, e->seq);
+	fd_writer_ts(w, e->ts);
+	fd_writer_cstr(w, e->actor);
+	fd_writer_cstr(w, e->host);
+	fd_writer_cstr(w, e->tool);
+	fd_writer_cstr(w, e->version);
+	fd_writer_cstr(w, e->action);
+	fd_writer_cstr(w, e->object_type);
+	fd_writer_cstr(w, e->object_id);
+	if (e->details)
+		fd_writer_json(w, e->details, strlen(e->details));
+	else
+		fd_writer_null(w);
+	fd_writer_cstr(w, e->data_digest);
+	fd_writer_cstr(w, e->prev_hash);
+	fd_writer_cstr(w, e->hash);
+	fd_writer_end(w);
+}
