@@ -377,6 +377,14 @@ struct went {          /* one transaction in a sender's window ring */
 	int64_t fx;    /* amount, fixed point */
 };
 
+#define MEMO_HEAD 24
+
+struct memo {                  /* an entity id and its string, the first bytes kept inline */
+	const char *str;           /* the interned string */
+	uint32_t id, len;          /* len 0: empty */
+	char head[MEMO_HEAD];
+};
+
 struct sender {
 	struct went *ring;         /* capacity a power of two; seq & (cap - 1) */
 	uint32_t cap, end;         /* end: seq of the next entry */
@@ -393,8 +401,7 @@ struct sender {
 	uint32_t n_cty, mode_count, n_foreign_home;
 	uint32_t n_devices;
 	uint32_t n_geo;            /* earlier located transactions */
-	uint32_t memo_id[4];       /* the previous merchant, device, IP, recipient (see resolve) */
-	const char *memo_str[4];
+	struct memo memo[3];       /* the previous device, IP, recipient (see resolve) */
 	uint32_t recent_mer[16];   /* ids + 1 of entities paired with the sender (see pair_seen) */
 	uint32_t recent[3][8];     /* device, IP, recipient */
 	uint8_t recent_pos[4];
@@ -835,26 +842,34 @@ static int64_t intern_grow(struct fd_intern *tab, const char *s, int *is_new, vo
 }
 
 /*
- * The id of an entity of kind k used by sender s (NULL when no sender state is kept).  The
- * sender's previous entity of that kind is remembered (a pointer to the interned string, so
- * the check is exact): a sender that uses the same device, IP, merchant or recipient again,
- * the common case, costs one string comparison instead of a hash probe and a pair probe.
+ * The id of an entity of kind k used by sender s (NULL: no memo).  The sender's previous
+ * entity of each kind is remembered with the first MEMO_HEAD bytes of its string inside the
+ * sender's record: a sender that uses the same device, IP or recipient again, the common
+ * case, costs a comparison with memory already fetched instead of a hash probe and a pair
+ * probe (a longer string compares its tail with the interned copy; the check is exact).
  * *known is 1 when the memo answered: the (sender, entity) pair is then not new.
  */
 static int64_t resolve(struct sender *s, int k, struct fd_intern *tab, const char *str, void **arr,
 		       size_t *cap, size_t elsize, size_t *bytes, int *known)
 {
+	size_t n = strlen(str);
+	struct memo *m = s ? &s->memo[k - 1] : NULL;
 	int64_t id;
 
-	if (s && s->memo_str[k] && strcmp(s->memo_str[k], str) == 0) {
+	if (m && m->len == n && memcmp(m->head, str, n < MEMO_HEAD ? n : MEMO_HEAD) == 0
+	    && (n <= MEMO_HEAD || memcmp(m->str + MEMO_HEAD, str + MEMO_HEAD, n - MEMO_HEAD) == 0)) {
 		*known = 1;
-		return s->memo_id[k];
+		return m->id;
 	}
 	*known = 0;
-	id = intern_grow(tab, str, NULL, arr, cap, elsize, bytes);
-	if (id >= 0 && s) {
-		s->memo_str[k] = fd_intern_str(tab, (uint32_t)id, NULL);
-		s->memo_id[k] = (uint32_t)id;
+	id = fd_intern_put(tab, str, n, NULL);
+	if (id < 0 || grow_zeroed(arr, cap, (size_t)id, elsize, bytes) < 0)
+		return -1;
+	if (m && n <= UINT32_MAX) {
+		m->str = fd_intern_str(tab, (uint32_t)id, NULL);
+		m->id = (uint32_t)id;
+		m->len = (uint32_t)n;
+		memcpy(m->head, str, n < MEMO_HEAD ? n : MEMO_HEAD);
 	}
 	return id;
 }
@@ -1032,13 +1047,22 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 	if ((comp & C_FRAUD) && f->lq_len)
 		__builtin_prefetch(&f->mer[f->lq[f->lq_head].merchant], 1);
 	if ((comp & (C_MERPAIR | C_MERTOT | C_FRAUD | C_CATEGORY)) && present(t->merchant_id)) {
-		mid = resolve(s, K_MER, f->merchants, t->merchant_id, (void **)&f->mer, &f->mer_cap,
+		/* no memo: a sender rarely pays the same merchant twice in a row, and a hash probe
+		 * here overlaps with the fetch of the sender's record */
+		mid = resolve(NULL, K_MER, f->merchants, t->merchant_id, (void **)&f->mer, &f->mer_cap,
 			      sizeof(*f->mer), &f->bytes, &mer_known);
 		if (mid < 0)
 			return oom(err);
 		__builtin_prefetch(&f->mer[mid]);
-		if ((comp & C_MERPAIR) && !mer_known)
+		if (comp & C_MERPAIR)
 			pairset_prefetch(&f->ps_mer, (uint64_t)sid << 32 | (uint64_t)mid);
+	}
+	if ((comp & C_WIN) && s->cap) {
+		int w;
+
+		for (w = W24H; w <= f->wmax; w++)
+			__builtin_prefetch(&s->ring[s->head[w] & (s->cap - 1)]);
+		__builtin_prefetch(&s->ring[s->end & (s->cap - 1)], 1);
 	}
 	if (comp & C_CATEGORY) {
 		int risk = 0;
@@ -1098,14 +1122,6 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 
 	if (rid >= 0 && f->rcp[rid].cap)
 		__builtin_prefetch(&f->rcp[rid].ring[f->rcp[rid].head & (f->rcp[rid].cap - 1)]);
-	if ((comp & C_WIN) && s->cap) {
-		int w;
-
-		for (w = W24H; w <= f->wmax; w++)
-			__builtin_prefetch(&s->ring[s->head[w] & (s->cap - 1)]);
-		__builtin_prefetch(&s->ring[s->end & (s->cap - 1)], 1);
-	}
-
 	/* labels that have become visible by now (before anything reads the merchants) */
 	if (comp & C_FRAUD)
 		labels_release(f, ts);

@@ -786,6 +786,24 @@ static void test_devices_shared(void **state)
 	t.device_id = "D1";
 	push(f, &t, v);
 	assert_true(V(v, "device_sender_count") == 3);
+	/* long identifiers that differ only after their 24th byte are different devices */
+	t = tx("E", ts++, 100);
+	t.device_id = "6f1c2d3e-4b5a-6978-8a9b-0c1d2e3f4a5b";
+	push(f, &t, v);
+	assert_true(V(v, "new_device") == 1);
+	t.ts = ts++;
+	push(f, &t, v);
+	assert_true(V(v, "new_device") == 0);
+	t.ts = ts++;
+	t.device_id = "6f1c2d3e-4b5a-6978-8a9b-0c1d2e3f4a5c";
+	push(f, &t, v);
+	assert_true(V(v, "new_device") == 1);
+	assert_true(V(v, "sender_device_count") == 2);
+	t.ts = ts++;
+	t.device_id = "6f1c2d3e-4b5a-6978-8a9b-0c1d2e3f4a5b";
+	push(f, &t, v);
+	assert_true(V(v, "new_device") == 0);
+	assert_true(V(v, "device_sender_count") == 1);
 	/* without a device: how many A used stays defined */
 	t = tx("A", ts++, 100);
 	push(f, &t, v);
