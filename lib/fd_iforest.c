@@ -486,50 +486,63 @@ static void load_block(uint32_t *xt, const float *X, size_t rows, size_t d)
 			xt[c * ROW_BLOCK + r] = fkey(X[r * d + c]);
 }
 
-/* ROW_BLOCK rows (already in xt) through every tree. */
-static void score_block(const struct fd_iforest *f, const uint32_t *xt, float *scores)
+/*
+ * ng groups of ROW_BLOCK rows (group g transposed at xt + g·d·ROW_BLOCK) through every tree.
+ * All groups go through a tree before the next tree, so the tree's 3 KB stay in the L1 cache
+ * for all of them: with one group per pass over the forest (300 KB) every node load would come
+ * from L2, which lengthens each walk step by some 10 cycles.
+ */
+#define MAX_GROUPS 8
+#define XT_WORDS (FD_IFOREST_MAX_INPUTS * ROW_BLOCK)
+
+static void score_groups(const struct fd_iforest *f, const uint32_t *xtall, unsigned ng,
+			 float *scores)
 {
-	const size_t ni = f->n_int;
+	const size_t ni = f->n_int, d = f->n_in;
 	const unsigned H = f->height;
-	float sum[ROW_BLOCK] = { 0 };
-	unsigned t, h;
-	size_t r;
+	float sum[MAX_GROUPS * ROW_BLOCK] = { 0 };
+	unsigned t, h, g;
 
 	for (t = 0; t < f->trees; t++) {
 		const struct snode *sn = f->sn + t * ni;
 		const float *lf = f->leaf + t * (ni + 1) - ni;
-		size_t i0 = 0, i1 = 0, i2 = 0, i3 = 0, i4 = 0, i5 = 0, i6 = 0, i7 = 0;
 
-		for (h = 0; h < H; h++) {
-			STEP(i0, 0);
-			STEP(i1, 1);
-			STEP(i2, 2);
-			STEP(i3, 3);
-			STEP(i4, 4);
-			STEP(i5, 5);
-			STEP(i6, 6);
-			STEP(i7, 7);
+		for (g = 0; g < ng; g++) {
+			const uint32_t *xt = xtall + g * d * ROW_BLOCK;
+			float *sm = sum + g * ROW_BLOCK;
+			size_t i0 = 0, i1 = 0, i2 = 0, i3 = 0, i4 = 0, i5 = 0, i6 = 0, i7 = 0;
+
+			for (h = 0; h < H; h++) {
+				STEP(i0, 0);
+				STEP(i1, 1);
+				STEP(i2, 2);
+				STEP(i3, 3);
+				STEP(i4, 4);
+				STEP(i5, 5);
+				STEP(i6, 6);
+				STEP(i7, 7);
+			}
+			sm[0] += lf[i0];
+			sm[1] += lf[i1];
+			sm[2] += lf[i2];
+			sm[3] += lf[i3];
+			sm[4] += lf[i4];
+			sm[5] += lf[i5];
+			sm[6] += lf[i6];
+			sm[7] += lf[i7];
 		}
-		sum[0] += lf[i0];
-		sum[1] += lf[i1];
-		sum[2] += lf[i2];
-		sum[3] += lf[i3];
-		sum[4] += lf[i4];
-		sum[5] += lf[i5];
-		sum[6] += lf[i6];
-		sum[7] += lf[i7];
 	}
-	for (r = 0; r < ROW_BLOCK; r++)
-		scores[r] = to_score(f, sum[r]);
+	for (g = 0; g < ng * ROW_BLOCK; g++)
+		scores[g] = to_score(f, sum[g]);
 }
 
 float fd_iforest_score_row(const struct fd_iforest *f, const float *x)
 {
 	/* One row through ROW_BLOCK trees at a time, for the same overlap of loads; the sum
-	 * runs in tree order, as in score_block(), so both give identical scores. */
+	 * runs in tree order, as in score_groups(), so both give identical scores. */
 	const size_t ni = f->n_int;
 	const unsigned H = f->height;
-	uint32_t xt[FD_IFOREST_MAX_INPUTS * ROW_BLOCK];
+	uint32_t xt[XT_WORDS];
 	float sum = 0.0f;
 	unsigned t, h, k;
 
@@ -552,14 +565,21 @@ float fd_iforest_score_row(const struct fd_iforest *f, const float *x)
 
 void fd_iforest_score(const struct fd_iforest *f, const float *X, size_t rows, float *scores)
 {
+	const size_t d = f->n_in, fit = XT_WORDS / (d * ROW_BLOCK);
+	const unsigned ng = fit < MAX_GROUPS ? (unsigned)fit : MAX_GROUPS;
+	uint32_t xt[XT_WORDS];  /* 32 KB: with up to 128 features, 8 groups of 8 rows */
 	size_t r = 0;
+	unsigned g;
 
-	uint32_t xt[FD_IFOREST_MAX_INPUTS * ROW_BLOCK];
-
+	for (; r + (size_t)ng * ROW_BLOCK <= rows; r += (size_t)ng * ROW_BLOCK) {
+		for (g = 0; g < ng; g++)
+			load_block(xt + g * d * ROW_BLOCK, X + (r + g * ROW_BLOCK) * d, ROW_BLOCK, d);
+		score_groups(f, xt, ng, scores + r);
+	}
 	for (; r + ROW_BLOCK <= rows; r += ROW_BLOCK) {
-		load_block(xt, X + r * f->n_in, ROW_BLOCK, f->n_in);
-		score_block(f, xt, scores + r);
+		load_block(xt, X + r * d, ROW_BLOCK, d);
+		score_groups(f, xt, 1, scores + r);
 	}
 	for (; r < rows; r++)
-		scores[r] = fd_iforest_score_row(f, X + r * f->n_in);
+		scores[r] = fd_iforest_score_row(f, X + r * d);
 }

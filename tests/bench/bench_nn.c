@@ -10,7 +10,8 @@
  * Defaults: 1,000,000 rows of 18 features, layers 12,6,12 (18→12→6→12→18), batch 64, 3 epochs.
  * The reference designs: `-f 18 -l 12,6,12` and `-f 41 -l 64,32,14,32,64`.
  *
- * It reports:
+ * It reports (wall time and, because the machine may be shared, CPU time too; batch figures
+ * are the best of 3 runs):
  *  - seconds per training epoch (80% of the rows trained at the batch size, 20% validated;
  *    the issue's target is <= 2.5 s at 18→12→6→12→18, batch 64, 1M rows, against PyTorch's
  *    ~12.7 s on CPU);
@@ -41,6 +42,38 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* CPU time of the process: on a shared machine, wall time also counts the time other
+ * processes had the core; both are reported. */
+static double cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+#define REPEAT 3
+
+/* The best of REPEAT runs of a batch job, wall and CPU seconds. */
+struct timing {
+	double wall, cpu;
+};
+
+static void best_of(struct timing *best, double wall, double cpu)
+{
+	if (best->wall == 0 || wall < best->wall)
+		best->wall = wall;
+	if (best->cpu == 0 || cpu < best->cpu)
+		best->cpu = cpu;
+}
+
+static void report_batch(const char *what, const struct timing *t, size_t rows)
+{
+	printf("%s: %.0f rows/s (%.1f ns/row) wall, %.0f rows/s (%.1f ns/row) CPU; best of %d\n",
+	       what, rows / t->wall, t->wall / rows * 1e9, rows / t->cpu, t->cpu / rows * 1e9,
+	       REPEAT);
+}
+
 static uint64_t lcg_state = 0x853c49e6748fea9bULL;
 
 static double uniform01(void)
@@ -69,22 +102,25 @@ static int parse_size(const char *s, size_t *out)
 	return 0;
 }
 
-static double epoch_t0;
-static double epoch_times[1000];
+static double epoch_t0, epoch_c0;
+static double epoch_times[1000], epoch_cpu[1000];
 static unsigned epoch_count;
 
 static int on_epoch(unsigned epoch, double train_loss, double val_loss, double rows_per_s,
 		    void *user)
 {
-	double t = now_s();
+	double t = now_s(), c = cpu_s();
 
 	(void)user;
-	if (epoch_count < 1000)
-		epoch_times[epoch_count++] = t - epoch_t0;
-	printf("  epoch %u: %.3f s  train loss %.5f  validation loss %.5f  %.0f training rows/s\n",
-	       epoch, t - epoch_t0, train_loss, val_loss, rows_per_s);
+	if (epoch_count < 1000) {
+		epoch_times[epoch_count] = t - epoch_t0;
+		epoch_cpu[epoch_count++] = c - epoch_c0;
+	}
+	printf("  epoch %u: %.3f s wall, %.3f s CPU  train loss %.5f  validation loss %.5f  %.0f training rows/s\n",
+	       epoch, t - epoch_t0, c - epoch_c0, train_loss, val_loss, rows_per_s);
 	fflush(stdout);
 	epoch_t0 = t;
+	epoch_c0 = c;
 	return 0;
 }
 
@@ -117,7 +153,8 @@ int main(int argc, char **argv)
 	struct fd_nn_train_result res;
 	struct fd_iforest_opts fo;
 	float *X, *A, *e, *sc, sink = 0.0f;
-	double *lat, t0, t1;
+	double *lat, t0, t1, c0;
+	struct timing tm;
 	int a;
 
 	for (a = 1; a < argc; a++) {
@@ -184,6 +221,7 @@ int main(int argc, char **argv)
 	o.seed = seed;
 	o.progress = on_epoch;
 	epoch_t0 = now_s();
+	epoch_c0 = cpu_s();
 	t0 = epoch_t0;
 	if (fd_nn_train(nn, X, rows, d, &o, &res, &err)) {
 		fprintf(stderr, "bench_nn: %s\n", err.msg);
@@ -191,20 +229,27 @@ int main(int argc, char **argv)
 	}
 	t1 = now_s();
 	{
-		double sum = 0.0;
+		double sum = 0.0, csum = 0.0, lo = 1e30;
 
-		for (i = 0; i < epoch_count; i++)
+		for (i = 0; i < epoch_count; i++) {
 			sum += epoch_times[i];
-		printf("autoencoder training: %.3f s/epoch (mean of %u; %zu training + %zu validation rows), total %.2f s\n",
-		       sum / epoch_count, epoch_count, res.n_train, res.n_val, t1 - t0);
+			csum += epoch_cpu[i];
+			lo = epoch_times[i] < lo ? epoch_times[i] : lo;
+		}
+		printf("autoencoder training: %.3f s/epoch wall (mean of %u, best %.3f), %.3f s/epoch CPU; %zu training + %zu validation rows; total %.2f s\n",
+		       sum / epoch_count, epoch_count, lo, csum / epoch_count, res.n_train, res.n_val,
+		       t1 - t0);
 	}
 	fd_nn_train_result_release(&res);
 
-	t0 = now_s();
-	fd_nn_errors(nn, ws, X, rows, e, NULL);
-	t1 = now_s();
-	printf("autoencoder batch inference: %.0f rows/s (%.1f ns/row)\n", rows / (t1 - t0),
-	       (t1 - t0) / rows * 1e9);
+	memset(&tm, 0, sizeof(tm));
+	for (a = 0; a < REPEAT; a++) {
+		t0 = now_s();
+		c0 = cpu_s();
+		fd_nn_errors(nn, ws, X, rows, e, NULL);
+		best_of(&tm, now_s() - t0, cpu_s() - c0);
+	}
+	report_batch("autoencoder batch inference", &tm, rows);
 	for (i = 0; i < LAT_CALLS; i++) {
 		float one;
 
@@ -225,11 +270,14 @@ int main(int argc, char **argv)
 	t1 = now_s();
 	printf("forest: %u trees, psi %zu, height %u, grown in %.3f s\n", fd_iforest_trees(forest),
 	       fd_iforest_subsample(forest), fd_iforest_height(forest), t1 - t0);
-	t0 = now_s();
-	fd_iforest_score(forest, X, rows, sc);
-	t1 = now_s();
-	printf("forest batch scoring: %.0f rows/s (%.1f ns/row)\n", rows / (t1 - t0),
-	       (t1 - t0) / rows * 1e9);
+	memset(&tm, 0, sizeof(tm));
+	for (a = 0; a < REPEAT; a++) {
+		t0 = now_s();
+		c0 = cpu_s();
+		fd_iforest_score(forest, X, rows, sc);
+		best_of(&tm, now_s() - t0, cpu_s() - c0);
+	}
+	report_batch("forest batch scoring", &tm, rows);
 	for (i = 0; i < LAT_CALLS; i++) {
 		t0 = now_s();
 		sink += fd_iforest_score_row(forest, X + (i % rows) * d);
@@ -237,16 +285,19 @@ int main(int argc, char **argv)
 	}
 	latency("forest", lat, LAT_CALLS);
 
-	t0 = now_s();
-	for (i = 0; i < rows; i += 4096) {
-		size_t n = rows - i < 4096 ? rows - i : 4096;
+	memset(&tm, 0, sizeof(tm));
+	for (a = 0; a < REPEAT; a++) {
+		t0 = now_s();
+		c0 = cpu_s();
+		for (i = 0; i < rows; i += 4096) {
+			size_t n = rows - i < 4096 ? rows - i : 4096;
 
-		fd_nn_errors(nn, ws, X + i * d, n, e + i, NULL);
-		fd_iforest_score(forest, X + i * d, n, sc + i);
+			fd_nn_errors(nn, ws, X + i * d, n, e + i, NULL);
+			fd_iforest_score(forest, X + i * d, n, sc + i);
+		}
+		best_of(&tm, now_s() - t0, cpu_s() - c0);
 	}
-	t1 = now_s();
-	printf("autoencoder + forest batch: %.0f rows/s (%.1f ns/row)\n", rows / (t1 - t0),
-	       (t1 - t0) / rows * 1e9);
+	report_batch("autoencoder + forest batch", &tm, rows);
 	for (i = 0; i < LAT_CALLS; i++) {
 		float one;
 
