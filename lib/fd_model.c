@@ -10,6 +10,8 @@
  */
 #include "fd_model.h"
 
+#include "fd_io.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -982,83 +984,19 @@ int fd_model_decode(struct fd_model **out, const void *data, size_t n, const cha
 
 /* ---- files -------------------------------------------------------------------------- */
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int fd_model_save(const struct fd_model *m, const char *path, struct fd_err *err)
 {
-	struct fd_buf b = FD_BUF_INIT, tmp = FD_BUF_INIT, dir = FD_BUF_INIT;
-	char vis[256];
-	const char *slash;
-	int fd = -1, rc, tries, e;
+	struct fd_buf b = FD_BUF_INIT;
+	struct fd_out *out;
+	int rc;
 
-	fd_visible(vis, sizeof(vis), path, strlen(path));
 	if ((rc = fd_model_encode(m, &b, err)))
 		return rc;
-	slash = strrchr(path, '/');
-	if (slash ? fd_buf_add(&dir, path, slash == path ? 1 : (size_t)(slash - path))
-		  : fd_buf_adds(&dir, "."))
-		goto oom;
-	/* O_EXCL with a name of our own (pid and attempt), mode 0666 less the umask as any
-	 * created file; mkstemp would give 0600. */
-	for (tries = 0; tries < 100; tries++) {
-		fd_buf_reset(&tmp);
-		if (fd_buf_addf(&tmp, "%s.tmp.%ld.%d", path, (long)getpid(), tries))
-			goto oom;
-		fd = open(tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-		if (fd >= 0 || errno != EEXIST)
-			break;
+	if ((rc = fd_out_open(&out, path, NULL, err)) == FD_OK) {
+		fd_out_write(out, b.s, b.len);
+		rc = fd_out_commit(out, err);
 	}
-	if (fd < 0) {
-		rc = fd_err_set(err, FD_EIO, "cannot create '%s': %s", vis, strerror(errno));
-		goto out;
-	}
-	if (write_all(fd, b.s, b.len) || fsync(fd)) {
-		e = errno;
-		close(fd);
-		unlink(tmp.s);
-		rc = fd_err_set(err, FD_EIO, "write error on '%s': %s", vis, strerror(e));
-		goto out;
-	}
-	if (close(fd) || rename(tmp.s, path)) {
-		e = errno;
-		unlink(tmp.s);
-		rc = fd_err_set(err, FD_EIO, "cannot write '%s': %s", vis, strerror(e));
-		goto out;
-	}
-	/* The rename itself is durable once the directory is synced. */
-	fd = open(dir.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (fsync(fd) && errno != EINVAL) {
-			e = errno;
-			close(fd);
-			rc = fd_err_set(err, FD_EIO, "cannot sync the directory of '%s': %s", vis,
-					strerror(e));
-			goto out;
-		}
-		close(fd);
-	}
-	rc = FD_OK;
-	goto out;
-oom:
-	rc = fd_err_set(err, FD_EIO, "out of memory");
-out:
 	fd_buf_release(&b);
-	fd_buf_release(&tmp);
-	fd_buf_release(&dir);
 	return rc;
 }
 

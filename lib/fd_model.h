@@ -163,10 +163,10 @@ int fd_model_decode(struct fd_model **m, const void *p, size_t n, const char *na
 		    struct fd_err *err);
 
 /*
- * Write the model to path atomically: a temporary file in the same directory, written,
- * fsync'ed, then renamed over path (and the directory fsync'ed), so path holds either the old
- * or the complete new model, never a part.  FD_EIO naming the file on any failure (the
- * temporary is removed).
+ * Write the model to path atomically, through fd_out (fd_io.h): a temporary file beside it,
+ * written, fsync'ed and renamed over path, then the directory fsync'ed, so path holds either
+ * the old or the complete new model, never a part.  "-" writes to standard output.  FD_EIO
+ * naming the file on any failure (the temporary is removed).
  */
 int fd_model_save(const struct fd_model *m, const char *path, struct fd_err *err);
 /* Read a model file (at most 1 GiB).  FD_EIO when it cannot be read; see above for FD_EINPUT. */

@@ -221,7 +221,7 @@ static int count_entries(const char *dir)
 	int n = 0;
 
 	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
 	closedir(d);
 	return n;
 }
