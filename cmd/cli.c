@@ -73,6 +73,7 @@ int fd_cli_option(struct fd_cli *cli, int c, const char *arg)
 			fd_cli_usage_error(cli, "--store needs a file name");
 		cli->store = arg;
 		cli->store_given = 1;
+		cli->store_opt = 1;
 		return 1;
 	case FD_OPT_FORMAT:
 		cli->format = fd_format_parse(arg);

@@ -50,6 +50,7 @@ struct fd_cli {
 	const char *usage;    /* the synopsis and options, as in the man page */
 	const char *store;    /* --store, else $FD_STORE, else "fd.db" (fd_cli_finish) */
 	int store_given;      /* --store or $FD_STORE was given */
+	int store_opt;        /* --store was given on the command line */
 	const char *actor;    /* --actor, else $FD_ACTOR, else the login name */
 	int format;           /* --format: FD_FMT_AUTO when not given */
 	const char *metrics;  /* --metrics FILE or NULL */

@@ -192,16 +192,112 @@ void fd_writer_i64(struct fd_writer *w, int64_t v)
 }
 
 /* The shortest "%.Ng" that reads back as v (N = 15, 16 or 17: 17 always does). */
+/* Decimal digits of an integer below 2^63 into buf; returns the length. */
+static int int_dec(uint64_t u, int neg, char *buf)
+{
+	char tmp[24];
+	int i = (int)sizeof(tmp), n = 0;
+
+	do {
+		tmp[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (neg)
+		buf[n++] = '-';
+	memcpy(buf + n, tmp + i, sizeof(tmp) - (size_t)i);
+	return n + (int)sizeof(tmp) - i;
+}
+
 static int shortest_g(double v, char *buf, size_t sz)
 {
 	int p, n = 0;
 
+	/* whole numbers (counts, flags, ids) are the common case: no printf */
+	if (v == floor(v) && fabs(v) < 9007199254740992.0)
+		return int_dec((uint64_t)fabs(v), v < 0, buf);
 	for (p = 15; p <= 17; p++) {
 		n = snprintf(buf, sz, "%.*g", p, v);
 		if (strtod(buf, NULL) == v)
 			break;
 	}
 	return n;
+}
+
+/* v with sig significant digits (1..15), trailing zeros trimmed, as %.*g would write it for
+ * magnitudes from 1e-5 to 1e15, computed without printf; outside that range, printf. */
+static int sig_g(double v, int sig, char *buf, size_t sz)
+{
+	static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+				     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20};
+	double a = fabs(v), scaled;
+	uint64_t m;
+	char dig[24];
+	int e, k, nd, n = 0, i, point;
+
+	if (v == floor(v) && a < 1e15)
+		return int_dec((uint64_t)a, v < 0, buf);
+	if (a < 1e-5 || a >= 1e15 || sig < 1 || sig > 15)
+		return snprintf(buf, sz, "%.*g", sig < 1 ? 1 : sig > 17 ? 17 : sig, v);
+	/* e = floor(log10(a)): the last power of ten not above a (pw[i] = 1e(i-5)) */
+	{
+		static const double pw[] = {1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1e0, 1e1, 1e2, 1e3, 1e4, 1e5,
+					    1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+
+		for (e = 0; e < 19 && a >= pw[e + 1]; e++)
+			;
+		e -= 5;
+	}
+	k = sig - 1 - e;
+	scaled = k >= 0 ? a * p10[k] : a / p10[-k];
+	m = (uint64_t)llround(scaled);
+	if (m >= (uint64_t)p10[sig]) {  /* rounding carried into a new digit */
+		m = (m + 5) / 10;
+		e++;
+	}
+	nd = int_dec(m, 0, dig);        /* sig digits */
+	if (v < 0)
+		buf[n++] = '-';
+	point = e + 1;                  /* digits before the decimal point */
+	if (point <= 0) {
+		buf[n++] = '0';
+		buf[n++] = '.';
+		for (i = 0; i < -point; i++)
+			buf[n++] = '0';
+		memcpy(buf + n, dig, (size_t)nd);
+		n += nd;
+	} else if (point >= nd) {
+		memcpy(buf + n, dig, (size_t)nd);
+		n += nd;
+		for (i = nd; i < point; i++)
+			buf[n++] = '0';
+		return n;
+	} else {
+		memcpy(buf + n, dig, (size_t)point);
+		n += point;
+		buf[n++] = '.';
+		memcpy(buf + n, dig + point, (size_t)(nd - point));
+		n += nd - point;
+	}
+	while (buf[n - 1] == '0')
+		n--;
+	if (buf[n - 1] == '.')
+		n--;
+	return n;
+}
+
+void fd_writer_f64_sig(struct fd_writer *w, double v, int sig)
+{
+	char buf[40];
+	int n;
+
+	if (!isfinite(v)) {
+		fd_writer_null(w);
+		return;
+	}
+	if (!next_col(w))
+		return;
+	n = sig_g(v, sig, buf, sizeof(buf));
+	fd_out_write(w->out, buf, (size_t)n);
 }
 
 void fd_writer_f64(struct fd_writer *w, double v)

@@ -38,6 +38,9 @@ void fd_writer_cstr(struct fd_writer *w, const char *s);  /* NULL = absent (also
 void fd_writer_i64(struct fd_writer *w, int64_t v);
 void fd_writer_f64(struct fd_writer *w, double v);            /* NaN/inf = absent */
 void fd_writer_fixed(struct fd_writer *w, double v, int decimals);
+/* v with sig (1..15) significant digits, trailing zeros trimmed, like printf's %.*g but fast:
+ * for statistics (features, scores) where round-tripping every bit does not matter. */
+void fd_writer_f64_sig(struct fd_writer *w, double v, int sig);
 void fd_writer_bool(struct fd_writer *w, int v);              /* CSV 1/0, JSON true/false */
 void fd_writer_null(struct fd_writer *w);
 void fd_writer_ts(struct fd_writer *w, int64_t ms);
