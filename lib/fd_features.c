@@ -258,13 +258,11 @@ int fd_feat_lookup(const char *name)
 /* ---- small containers ------------------------------------------------------------------ */
 
 /* Grow a zero-filled array of elsize-byte elements so that index need is valid. */
-static int grow_zeroed(void **p, size_t *cap, size_t need, size_t elsize, size_t *bytes)
+static int grow_zeroed_slow(void **p, size_t *cap, size_t need, size_t elsize, size_t *bytes)
 {
 	size_t ncap = *cap ? *cap : 64;
 	void *q;
 
-	if (need < *cap)
-		return 0;
 	while (ncap <= need)
 		ncap *= 2;
 	q = realloc(*p, ncap * elsize);
@@ -275,6 +273,11 @@ static int grow_zeroed(void **p, size_t *cap, size_t need, size_t elsize, size_t
 	*p = q;
 	*cap = ncap;
 	return 0;
+}
+
+static inline int grow_zeroed(void **p, size_t *cap, size_t need, size_t elsize, size_t *bytes)
+{
+	return need < *cap ? 0 : grow_zeroed_slow(p, cap, need, elsize, bytes);
 }
 
 static inline uint64_t mix64(uint64_t x)
@@ -439,6 +442,7 @@ struct fd_features {
 	size_t nsel;
 	int sel[NFEAT];
 	unsigned char want[NFEAT];
+	int identity;              /* the whole catalog in catalog order: out needs no gather */
 	unsigned comp;
 	int wmax;                  /* longest window kept in the sender ring, -1 none */
 	int started;
@@ -566,6 +570,9 @@ static void selection_derive(struct fd_features *f)
 		if (w > f->wmax)
 			f->wmax = w;
 	}
+	f->identity = f->nsel == NFEAT;
+	for (i = 0; i < f->nsel && f->identity; i++)
+		f->identity = f->sel[i] == (int)i;
 }
 
 static int started_err(struct fd_features *f, struct fd_err *err)
@@ -1391,12 +1398,19 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 int fd_features_push(struct fd_features *f, const struct fd_txn *t, double *out, double *all_out,
 		     struct fd_err *err)
 {
-	double v[NFEAT];
+	double buf[NFEAT], *v = f->identity && out ? out : f->identity && all_out ? all_out : buf;
 	size_t i;
 	int rc = step(f, t, v, err);
 
 	if (rc)
 		return rc;
+	if (f->identity) {
+		if (out && out != v)
+			memcpy(out, v, sizeof(buf));
+		if (all_out && all_out != v)
+			memcpy(all_out, v, sizeof(buf));
+		return FD_OK;
+	}
 	if (out)
 		for (i = 0; i < f->nsel; i++)
 			out[i] = v[f->sel[i]];
