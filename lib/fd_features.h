@@ -49,28 +49,35 @@ size_t fd_feat_catalog(const struct fd_feat_def **defs);
 int fd_feat_lookup(const char *name);
 
 struct fd_feat_opts {
-	int64_t label_delay_ms;  /* default (when opts is NULL) 7 days */
+	int64_t label_delay_ms;  /* default (when opts is NULL) 7 days; >= 0 (FD_EUSAGE
+				    otherwise); 0 = a label is known from the next push on */
 	const char *home_country; /* for the foreign-share feature; NULL = each sender's most
-				     frequent country so far */
+				     frequent country so far; else two upper-case letters
+				     (FD_EUSAGE otherwise) */
 };
 
 struct fd_features;
 
-/* NULL opts = defaults.  All features selected.  FD_EIO on out of memory. */
+/* NULL opts = defaults.  All features selected.  FD_EIO on out of memory, FD_EUSAGE on bad
+ * opts; *f is NULL on error. */
 int fd_features_create(struct fd_features **f, const struct fd_feat_opts *opts, struct fd_err *err);
 void fd_features_free(struct fd_features *f);
 
 /*
  * Select the features to compute and output, by a comma-separated list of names (NULL or
  * "all" = the whole catalog, in catalog order).  An unknown name is FD_EUSAGE naming it.
- * Selecting fewer features makes push faster.  Call before the first push.
+ * Blanks around names are ignored; a name given twice is selected once (first place).
+ * Selecting fewer features makes push faster (only their state is kept); a selected
+ * feature's values are the same whatever else is selected.  Call before the first push or
+ * warm (FD_EUSAGE after).
  */
 int fd_features_select(struct fd_features *f, const char *list, struct fd_err *err);
 /* Select by catalog indices (for rules, which know what they need).  Adds to the selection
- * when add is 1, replaces it when 0. */
+ * when add is 1, replaces it when 0.  An index outside the catalog is FD_EUSAGE; repeated
+ * indices are selected once. */
 int fd_features_select_idx(struct fd_features *f, const int *idx, size_t n, int add, struct fd_err *err);
 
-/* The selected features: count, and the catalog index of the i-th. */
+/* The selected features: count, and the catalog index of the i-th (-1 when i >= count). */
 size_t fd_features_count(const struct fd_features *f);
 int fd_features_catalog_index(const struct fd_features *f, size_t i);
 
@@ -79,7 +86,9 @@ int fd_features_catalog_index(const struct fd_features *f, size_t i);
  * the state.  When all_out is not NULL it receives the full catalog-indexed vector
  * (catalog size), with NaN for features not selected.
  * t->ts must not be earlier than the previous push's: FD_EINPUT "out of time order" otherwise
- * (the caller names the file and line).  FD_EIO when out of memory.
+ * (the caller names the file and line); t->sender_id must be present (FD_EINPUT).  After
+ * either the state is unchanged.  FD_EIO when out of memory: the state may then be partly
+ * updated, free the engine.  An optional text field that is "" counts as absent.
  */
 int fd_features_push(struct fd_features *f, const struct fd_txn *t, double *out, double *all_out,
 		     struct fd_err *err);
@@ -90,7 +99,10 @@ int fd_features_push(struct fd_features *f, const struct fd_txn *t, double *out,
  */
 int fd_features_warm(struct fd_features *f, const struct fd_txn *t, struct fd_err *err);
 
-/* The longest window (ms) any feature looks back: how far before --since to warm. */
+/* The longest window (ms) any selected feature looks back: how far before --since to warm.
+ * A windowed feature needs its window, a feature over all history (novelty, totals, the
+ * previous transaction, labels) the longest window (30 days), a feature of the transaction
+ * alone nothing. */
 int64_t fd_features_lookback_ms(const struct fd_features *f);
 
 /* Memory held by the state, bytes (for benchmarks and --verbose). */
@@ -99,7 +111,12 @@ size_t fd_features_bytes(const struct fd_features *f);
 /*
  * Baselines for reasons in words: the sender's mean amount over 30 days before t's push and
  * the previous located transaction, as they were when the last push computed its features.
- * Valid after fd_features_push() until the next push.
+ * Valid after fd_features_push() until the next push (fd_features_warm() leaves it alone).
+ * A field is kept only when a feature that needs the same state is selected, else it is
+ * NaN / -1: sender_mean_30d with any 30-day amount feature (sender_amount_sum_30d,
+ * sender_txn_count_30d, amount_to_mean_30d, amount_dev_30d), prev_ts with any sender
+ * feature, prev_lat/prev_lon/prev_geo_ts with geo_distance_km, geo_speed_kmh or
+ * mins_since_prev_geo.  All of them with the whole catalog.
  */
 struct fd_feat_context {
 	double sender_mean_30d;      /* NaN when no history */
