@@ -1762,6 +1762,7 @@ static char *put_row(const struct fd_gen *g, char *p, const struct ev *e)
 int fd_gen_write(struct fd_gen *g, struct fd_buf *out, size_t want, struct fd_err *err)
 {
 	const struct ev *e;
+	size_t start = out->len;
 	int oom, i;
 
 	if (!g->header_done) {
@@ -1774,7 +1775,7 @@ int fd_gen_write(struct fd_gen *g, struct fd_buf *out, size_t want, struct fd_er
 				goto oom;
 		}
 	}
-	while (out->len < want || want == 0) {
+	while (out->len - start < want || want == 0) {
 		e = next_ev(g, &oom);
 		if (!e) {
 			if (oom)

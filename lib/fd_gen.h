@@ -98,7 +98,8 @@ const struct fd_gen_opts *fd_gen_opts(const struct fd_gen *g);
 
 /*
  * Append the next part of the output to out: the header row (CSV) first, then whole rows in
- * time order, stopping once out->len reaches at least want bytes or the rows run out.
+ * time order, stopping once at least want bytes have been appended (want 0: one row) or the
+ * rows run out.
  * Returns 1 when more remains, 0 when everything has been appended (out may have received a
  * last part), -FD_EIO when out of memory (err set).  The caller writes out->s and resets it
  * between calls as it likes.
