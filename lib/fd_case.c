@@ -1180,7 +1180,7 @@ int fd_case_assign(struct fd_store *st, int64_t id, const char *user, char *assi
 			goto out;
 		}
 		if (nusers && role != FD_ROLE_ADMIN && role != FD_ROLE_INVESTIGATOR) {
-			rc = fd_err_set(err, FD_EUSAGE, "cannot assign case %lld to '%s': an %s does not work cases"
+			rc = fd_err_set(err, FD_EUSAGE, "cannot assign case %lld to '%s': role %s does not work cases"
 					" (ADMIN or INVESTIGATOR only)", (long long)id, user, fd_user_role_name[role]);
 			goto out;
 		}

@@ -222,9 +222,12 @@ int fd_report_event_line(const char *kind, const char *details, struct fd_buf *o
 		wf(&w, "%s -> %s", jstr(d, "from") ? jstr(d, "from") : "?", jstr(d, "to") ? jstr(d, "to") : "?");
 		if (jstr(d, "note"))
 			wf(&w, ": %s", jstr(d, "note"));
-		if (jint(d, "labelled", &v))
-			wf(&w, " [%lld transaction%s labelled %s]", v, v == 1 ? "" : "s",
-			   jint(d, "label", &v) && v ? "fraud" : "legitimate");
+		if (jint(d, "labelled", &v)) {
+			long long lab = 0;
+
+			jint(d, "label", &lab);
+			wf(&w, " [%lld transaction%s labelled %s]", v, v == 1 ? "" : "s", lab ? "fraud" : "legitimate");
+		}
 		if (jint(d, "labels_withdrawn", &v) && v)
 			wf(&w, " [%lld label%s withdrawn]", v, v == 1 ? "" : "s");
 	} else if (strcmp(kind, "assign") == 0) {

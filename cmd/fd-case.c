@@ -1,0 +1,1241 @@
+/*
+ * fd-case — case management over the evidence store: create, work and close cases, link
+ * evidence, find related transactions, rank the queue, open cases from HIGH scores, manage
+ * users, and write reports and the dashboard.  See man/fd-case.1; the logic is lib/fd_case.c
+ * and lib/fd_report.c.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "fd_buf.h"
+#include "fd_case.h"
+#include "fd_intern.h"
+#include "fd_io.h"
+#include "fd_metrics.h"
+#include "fd_reader.h"
+#include "fd_report.h"
+#include "fd_store.h"
+#include "fd_txn.h"
+#include "fd_writer.h"
+
+#define COMMON_HELP \
+	"Common options (before or after the command):\n" \
+	"  --store PATH        evidence store (default $FD_STORE, else ./fd.db)\n" \
+	"  --actor NAME        who is acting (default $FD_ACTOR, else the login name)\n" \
+	"  --format FMT        list output as csv or ndjson instead of a table\n" \
+	"  --now TS            take TS as the current time (ages, report dates)\n" \
+	"  --metrics FILE      write Prometheus textfile metrics there\n" \
+	"  -q, --quiet         no confirmation messages on stderr\n" \
+	"  -h, --help          show this help (COMMAND --help: the command's)\n" \
+	"  --version           show the version\n"
+
+static const char usage[] =
+	"usage: fd-case [options] COMMAND [ARGS]\n"
+	"Case management over the evidence store.\n"
+	"\n"
+	"Commands:\n"
+	"  create TITLE [--description D] [--priority P] [--txn ID]... [--entity REF [--role R]]...\n"
+	"  list [--status S] [--assignee U] [--priority P] [--entity REF] [--since TS] [--until TS]\n"
+	"       [--origin manual|auto] [--sort KEY] [--desc] [--limit N]\n"
+	"  show ID\n"
+	"  status ID NEW [--note TEXT]\n"
+	"  assign ID USER | assign ID --auto\n"
+	"  note ID TEXT | note ID --file F [--name NAME] [TEXT]\n"
+	"  link ID [--txn ID [--reason R]]... [--entity REF [--role R]]...\n"
+	"  related ID [--limit N] [--near DUR] [--amount-tolerance PCT] [--amount-window DUR]\n"
+	"  prioritize [--limit N]\n"
+	"  auto [--window DUR] [--since TS] [--until TS] [--min-risk N] [--assign] [FILE...]\n"
+	"  user add NAME --role ROLE | user list | user disable NAME | user enable NAME\n"
+	"  report ID [--format md|html] [-o FILE]\n"
+	"  dashboard --html FILE\n"
+	"\n" COMMON_HELP;
+
+enum {
+	OPT_NOW = FD_OPT_TOOL_BASE,
+	OPT_TITLE, OPT_DESC, OPT_PRIO, OPT_TXN, OPT_ENTITY, OPT_ROLE, OPT_NOTE, OPT_REASON,
+	OPT_STATUS, OPT_ASSIGNEE, OPT_SINCE, OPT_UNTIL, OPT_ORIGIN, OPT_SORT, OPT_DESCENDING, OPT_LIMIT,
+	OPT_AUTO, OPT_FILE, OPT_NAME, OPT_NEAR, OPT_TOL, OPT_AMT_WINDOW, OPT_WINDOW, OPT_MIN_RISK,
+	OPT_ASSIGN, OPT_RFORMAT, OPT_OUTPUT, OPT_HTML,
+};
+
+#define TAIL_OPTS FD_CLI_LONGOPTS, {"now", required_argument, NULL, OPT_NOW}, {NULL, 0, NULL, 0}
+
+struct app {
+	struct fd_cli cli;
+	struct fd_store *st;
+	struct fd_err err;
+	int64_t now;
+	double t0;
+	const char *cmd;
+	struct fd_metrics *metrics;
+};
+
+/* ---- option plumbing ---------------------------------------------------------------------- */
+
+static void common_option(struct app *a, int c, const char *arg)
+{
+	if (c == OPT_NOW) {
+		if (fd_parse_ts(arg, strlen(arg), 0, &a->now))
+			fd_cli_usage_error(&a->cli, "--now needs a timestamp (e.g. 2026-11-24T13:05:00Z), not '%s'", arg);
+		return;
+	}
+	if (!fd_cli_option(&a->cli, c, arg))
+		fd_cli_usage_error(&a->cli, "unexpected option");
+}
+
+static int64_t parse_id(struct app *a, const char *s)
+{
+	return fd_cli_int(&a->cli, "a case ID", s, 1, INT64_MAX);
+}
+
+static int64_t parse_time(struct app *a, const char *opt, const char *s)
+{
+	int64_t ms;
+	const char *why = fd_parse_ts(s, strlen(s), 0, &ms);
+
+	if (why)
+		fd_cli_usage_error(&a->cli, "%s '%s': %s", opt, s, why);
+	return ms;
+}
+
+static int64_t parse_dur(struct app *a, const char *opt, const char *s)
+{
+	int64_t ms;
+	const char *why = fd_case_parse_duration(s, &ms);
+
+	if (why)
+		fd_cli_usage_error(&a->cli, "%s '%s': %s", opt, s, why);
+	return ms;
+}
+
+/* Comma-separated names into a bit mask. */
+static unsigned parse_mask(struct app *a, const char *opt, const char *s, int (*parse)(const char *),
+			   const char *const *names, int n)
+{
+	char buf[64];
+	const char *p = s, *c;
+	unsigned m = 0;
+
+	for (;;) {
+		size_t len;
+		int v, i;
+
+		c = strchr(p, ',');
+		len = c ? (size_t)(c - p) : strlen(p);
+		snprintf(buf, sizeof(buf), "%.*s", (int)(len < sizeof(buf) ? len : sizeof(buf) - 1), p);
+		if ((v = len < sizeof(buf) ? parse(buf) : -1) < 0) {
+			struct fd_buf all = FD_BUF_INIT;
+
+			for (i = 0; i < n; i++)
+				fd_buf_addf(&all, "%s%s", i ? ", " : "", names[i]);
+			fd_cli_usage_error(&a->cli, "%s: unknown value '%s' (one of %s)", opt, buf, all.s);
+		}
+		m |= 1u << v;
+		if (!c)
+			break;
+		p = c + 1;
+	}
+	return m;
+}
+
+static int open_store(struct app *a)
+{
+	struct fd_who who;
+
+	fd_cli_finish(&a->cli);
+	if (a->now == INT64_MIN)
+		a->now = fd_now_ms();
+	who.actor = a->cli.actor;
+	who.tool = "fd-case";
+	who.version = FD_VERSION;
+	return fd_store_open(&a->st, a->cli.store, 0, &who, &a->err);
+}
+
+static void say(struct app *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct app *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (a->cli.quiet)
+		return;
+	fflush(stdout);
+	fprintf(stderr, "%s: ", a->cli.tool);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Records out as CSV or NDJSON on stdout. */
+struct table {
+	struct fd_out *out;
+	struct fd_writer *w;
+	int header;  /* text: the header line was printed */
+};
+
+static int table_open(struct app *a, struct table *t, const char *const *cols, size_t n)
+{
+	memset(t, 0, sizeof(*t));
+	fflush(stdout);
+	if (fd_out_open(&t->out, NULL, NULL, &a->err))
+		return a->err.code;
+	if (!(t->w = fd_writer_create(t->out, a->cli.format, cols, n))) {
+		fd_out_abort(t->out);
+		t->out = NULL;
+		return fd_err_set(&a->err, FD_EIO, "out of memory");
+	}
+	return FD_OK;
+}
+
+static int table_close(struct app *a, struct table *t)
+{
+	fd_writer_free(t->w);
+	return fd_out_commit(t->out, &a->err);
+}
+
+/* ---- entity and transaction references in order (--txn/--reason/--note, --entity/--role) --- */
+
+struct refs {
+	struct fd_case_txn_ref *t;
+	size_t nt;
+	struct fd_case_entity_ref *e;
+	size_t ne;
+	int last;  /* 't' or 'e': what --note applies to */
+};
+
+static void refs_free(struct refs *r)
+{
+	free(r->t);
+	free(r->e);
+}
+
+/* Handle a reference option; 1 when c was one. */
+static int refs_option(struct app *a, struct refs *r, int c, const char *arg)
+{
+	void *p;
+
+	switch (c) {
+	case OPT_TXN:
+		if (!*arg)
+			fd_cli_usage_error(&a->cli, "--txn needs a transaction id");
+		if (!(p = realloc(r->t, (r->nt + 1) * sizeof(*r->t))))
+			fd_cli_usage_error(&a->cli, "out of memory");
+		r->t = p;
+		r->t[r->nt++] = (struct fd_case_txn_ref){arg, NULL, NULL};
+		r->last = 't';
+		return 1;
+	case OPT_ENTITY:
+		if (!*arg)
+			fd_cli_usage_error(&a->cli, "--entity needs a reference (KIND:KEY or KEY)");
+		if (!(p = realloc(r->e, (r->ne + 1) * sizeof(*r->e))))
+			fd_cli_usage_error(&a->cli, "out of memory");
+		r->e = p;
+		r->e[r->ne++] = (struct fd_case_entity_ref){arg, FD_ER_RELATED, NULL};
+		r->last = 'e';
+		return 1;
+	case OPT_REASON:
+		if (!r->nt || r->last != 't')
+			fd_cli_usage_error(&a->cli, "--reason follows the --txn it explains");
+		r->t[r->nt - 1].reason = arg;
+		return 1;
+	case OPT_ROLE:
+		if (!r->ne || r->last != 'e')
+			fd_cli_usage_error(&a->cli, "--role follows the --entity it describes");
+		if ((r->e[r->ne - 1].role = fd_entity_role_parse(arg)) < 0)
+			fd_cli_usage_error(&a->cli, "--role must be SUSPECT, VICTIM, WITNESS or RELATED, not '%s'", arg);
+		return 1;
+	case OPT_NOTE:
+		if (r->last == 't')
+			r->t[r->nt - 1].note = arg;
+		else if (r->last == 'e')
+			r->e[r->ne - 1].note = arg;
+		else
+			fd_cli_usage_error(&a->cli, "--note follows the --txn or --entity it is about");
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+#define REF_OPTS \
+	{"txn", required_argument, NULL, OPT_TXN}, {"entity", required_argument, NULL, OPT_ENTITY}, \
+	{"reason", required_argument, NULL, OPT_REASON}, {"role", required_argument, NULL, OPT_ROLE}, \
+	{"note", required_argument, NULL, OPT_NOTE}
+
+#define REF_HELP \
+	"  --txn ID            a transaction of the case (repeatable)\n" \
+	"  --reason TEXT       why the preceding --txn is included\n" \
+	"  --entity REF        an entity: KIND:KEY (account, merchant, device, ip) or a bare KEY\n" \
+	"  --role ROLE         the preceding --entity's role: SUSPECT, VICTIM, WITNESS, RELATED\n" \
+	"                      (default RELATED)\n" \
+	"  --note TEXT         a note on the preceding --txn or --entity\n"
+
+/* ---- create ------------------------------------------------------------------------------------ */
+
+static const char u_create[] =
+	"usage: fd-case create TITLE [options]\n"
+	"Open a case (status OPEN) with its transactions and entities; prints the new case's ID.\n"
+	"\n"
+	"  --title TEXT        the title (instead of the TITLE argument)\n"
+	"  --description TEXT  what the case is about\n"
+	"  --priority P        LOW, MEDIUM (default), HIGH or CRITICAL\n"
+	REF_HELP "\n" COMMON_HELP;
+
+static int cmd_create(struct app *a, int argc, char **argv)
+{
+	static const struct option o[] = {
+		{"title", required_argument, NULL, OPT_TITLE}, {"description", required_argument, NULL, OPT_DESC},
+		{"priority", required_argument, NULL, OPT_PRIO}, REF_OPTS, TAIL_OPTS,
+	};
+	struct fd_case_new c;
+	struct refs r = {0};
+	int64_t id;
+	int ch, rc;
+
+	memset(&c, 0, sizeof(c));
+	c.priority = FD_PRIO_MEDIUM;
+	a->cli.usage = u_create;
+	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1) {
+		if (refs_option(a, &r, ch, optarg))
+			continue;
+		switch (ch) {
+		case OPT_TITLE: c.title = optarg; break;
+		case OPT_DESC: c.description = optarg; break;
+		case OPT_PRIO:
+			if ((c.priority = fd_case_priority_parse(optarg)) < 0)
+				fd_cli_usage_error(&a->cli, "--priority must be LOW, MEDIUM, HIGH or CRITICAL, not '%s'", optarg);
+			break;
+		default: common_option(a, ch, optarg);
+		}
+	}
+	if (!c.title && optind < argc)
+		c.title = argv[optind++];
+	if (!c.title)
+		fd_cli_usage_error(&a->cli, "create: missing TITLE");
+	if (optind < argc)
+		fd_cli_usage_error(&a->cli, "create: unexpected argument '%s'", argv[optind]);
+	c.txns = r.t;
+	c.ntxns = r.nt;
+	c.ents = r.e;
+	c.nents = r.ne;
+	if (!(rc = open_store(a)) && !(rc = fd_case_create(a->st, &c, &id, &a->err))) {
+		printf("%lld\n", (long long)id);
+		say(a, "created case %lld with %zu transaction%s and %zu entit%s", (long long)id, r.nt,
+		    r.nt == 1 ? "" : "s", r.ne, r.ne == 1 ? "y" : "ies");
+	}
+	refs_free(&r);
+	return rc;
+}
+
+/* ---- list -------------------------------------------------------------------------------------- */
+
+static const char u_list[] =
+	"usage: fd-case list [options]\n"
+	"List cases, filtered and sorted (a table, or CSV / NDJSON with --format).\n"
+	"\n"
+	"  --status S[,S]      OPEN, IN_PROGRESS, CLOSED, FALSE_POSITIVE\n"
+	"  --assignee USER     cases assigned to USER ('' = unassigned)\n"
+	"  --priority P[,P]    LOW, MEDIUM, HIGH, CRITICAL\n"
+	"  --entity REF        cases involving the entity (KIND:KEY or KEY)\n"
+	"  --origin O          manual or auto\n"
+	"  --since TS          created at or after TS\n"
+	"  --until TS          created before TS\n"
+	"  --sort KEY          id (default), created, updated, priority, status, risk, amount\n"
+	"  --desc              sort in descending order\n"
+	"  --limit N           at most N cases\n"
+	"\n" COMMON_HELP;
+
+static void amounts_text(const struct fd_case_summary *s, char *buf, size_t n)
+{
+	struct fd_buf b = FD_BUF_INIT;
+
+	fd_case_format_amounts(s->stake, s->nstake, &b);
+	snprintf(buf, n, "%s", b.s ? b.s : "");
+	fd_buf_release(&b);
+}
+
+static int cmd_list(struct app *a, int argc, char **argv)
+{
+	static const struct option o[] = {
+		{"status", required_argument, NULL, OPT_STATUS}, {"assignee", required_argument, NULL, OPT_ASSIGNEE},
+		{"priority", required_argument, NULL, OPT_PRIO}, {"entity", required_argument, NULL, OPT_ENTITY},
+		{"origin", required_argument, NULL, OPT_ORIGIN}, {"since", required_argument, NULL, OPT_SINCE},
+		{"until", required_argument, NULL, OPT_UNTIL}, {"sort", required_argument, NULL, OPT_SORT},
+		{"desc", no_argument, NULL, OPT_DESCENDING}, {"limit", required_argument, NULL, OPT_LIMIT}, TAIL_OPTS,
+	};
+	static const char *const cols[] = {"case_id", "title", "status", "priority", "assignee", "origin", "suspect",
+					   "created_at", "updated_at", "txns", "entities", "max_risk", "at_stake"};
+	struct fd_case_filter f;
+	struct fd_case_summary *cs = NULL;
+	size_t n = 0, i;
+	int ch, rc;
+
+	fd_case_filter_init(&f);
+	a->cli.usage = u_list;
+	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1) {
+		switch (ch) {
+		case OPT_STATUS:
+			f.status_mask = parse_mask(a, "--status", optarg, fd_case_status_parse, fd_case_status_name, FD_CASE_NSTATUS);
+			break;
+		case OPT_PRIO:
+			f.priority_mask = parse_mask(a, "--priority", optarg, fd_case_priority_parse, fd_case_priority_name, FD_NPRIO);
+			break;
+		case OPT_ASSIGNEE: f.assignee = optarg; break;
+		case OPT_ENTITY: f.entity = optarg; break;
+		case OPT_ORIGIN:
+			if (strcmp(optarg, "manual") != 0 && strcmp(optarg, "auto") != 0)
+				fd_cli_usage_error(&a->cli, "--origin must be manual or auto, not '%s'", optarg);
+			f.origin = optarg;
+			break;
+		case OPT_SINCE: f.since = parse_time(a, "--since", optarg); break;
+		case OPT_UNTIL: f.until = parse_time(a, "--until", optarg); break;
+		case OPT_SORT:
+			if ((f.sort = fd_case_sort_parse(optarg)) < 0)
+				fd_cli_usage_error(&a->cli, "--sort must be id, created, updated, priority, status, risk or amount, not '%s'", optarg);
+			break;
+		case OPT_DESCENDING: f.descending = 1; break;
+		case OPT_LIMIT: f.limit = fd_cli_int(&a->cli, "--limit", optarg, 1, INT64_MAX); break;
+		default: common_option(a, ch, optarg);
+		}
+	}
+	if (optind < argc)
+		fd_cli_usage_error(&a->cli, "list: unexpected argument '%s'", argv[optind]);
+	if ((rc = open_store(a)) || (rc = fd_case_list(a->st, &f, &cs, &n, &a->err)))
+		return rc;
+	if (a->cli.format != FD_FMT_AUTO) {
+		struct table t;
+		char stake[512];
+
+		if (!(rc = table_open(a, &t, cols, sizeof(cols) / sizeof(cols[0])))) {
+			for (i = 0; i < n; i++) {
+				const struct fd_case_summary *s = &cs[i];
+
+				amounts_text(s, stake, sizeof(stake));
+				fd_writer_begin(t.w);
+				fd_writer_i64(t.w, s->id);
+				fd_writer_cstr(t.w, s->title);
+				fd_writer_cstr(t.w, fd_case_status_name[s->status]);
+				fd_writer_cstr(t.w, fd_case_priority_name[s->priority]);
+				fd_writer_cstr(t.w, s->assignee);
+				fd_writer_cstr(t.w, s->origin);
+				fd_writer_cstr(t.w, s->suspect);
+				fd_writer_ts(t.w, s->created_at);
+				fd_writer_ts(t.w, s->updated_at);
+				fd_writer_i64(t.w, s->ntxns);
+				fd_writer_i64(t.w, s->nentities);
+				if (s->max_risk >= 0)
+					fd_writer_i64(t.w, s->max_risk);
+				else
+					fd_writer_null(t.w);
+				fd_writer_cstr(t.w, stake);
+				fd_writer_end(t.w);
+			}
+			rc = table_close(a, &t);
+		}
+	} else {
+		printf("%-5s %-14s %-8s %-12s %4s %4s  %-20s %-17s %s\n", "ID", "STATUS", "PRIORITY", "ASSIGNEE", "RISK",
+		       "TXNS", "AT STAKE", "CREATED", "TITLE");
+		for (i = 0; i < n; i++) {
+			const struct fd_case_summary *s = &cs[i];
+			char stake[512], created[FD_TS_BUFSZ], risk[8];
+
+			amounts_text(s, stake, sizeof(stake));
+			fd_format_ts(s->created_at, created);
+			created[16] = '\0';
+			snprintf(risk, sizeof(risk), "%d", s->max_risk);
+			printf("%-5lld %-14s %-8s %-12s %4s %4lld  %-20s %-17s %s\n", (long long)s->id,
+			       fd_case_status_name[s->status], fd_case_priority_name[s->priority], s->assignee ? s->assignee : "-",
+			       s->max_risk >= 0 ? risk : "-", (long long)s->ntxns, stake, created, s->title);
+		}
+	}
+	fd_case_summaries_free(cs, n);
+	return rc;
+}
+
+/* ---- show, status, assign, note, link ------------------------------------------------------------ */
+
+static const char u_show[] =
+	"usage: fd-case show ID\n"
+	"Show a case: summary, timeline, transactions with their scores and rule hits, entities with\n"
+	"their roles, notes and attachments.\n"
+	"\n" COMMON_HELP;
+
+static int write_buf(struct app *a, const char *path, const struct fd_buf *b)
+{
+	struct fd_out *out;
+
+	fflush(stdout);
+	if (fd_out_open(&out, path, NULL, &a->err))
+		return a->err.code;
+	fd_out_write(out, b->s ? b->s : "", b->len);
+	return fd_out_commit(out, &a->err);
+}
+
+static int cmd_show(struct app *a, int argc, char **argv)
+{
+	static const struct option o[] = {TAIL_OPTS};
+	struct fd_buf b = FD_BUF_INIT;
+	int64_t id;
+	int ch, rc;
+
+	a->cli.usage = u_show;
+	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1)
+		common_option(a, ch, optarg);
+	if (argc - optind != 1)
+		fd_cli_usage_error(&a->cli, argc - optind ? "show: one case ID, please" : "show: missing ID");
+	id = parse_id(a, argv[optind]);
+	if (!(rc = open_store(a)) && !(rc = fd_report_case(a->st, id, FD_REPORT_TEXT, a->now, &b, &a->err)))
+		rc = write_buf(a, NULL, &b);
+	fd_buf_release(&b);
+	return rc;
+}
+
+static const char u_status[] =
+	"usage: fd-case status ID NEW [--note TEXT]\n"
+	"Move a case through the workflow:\n"
+	"  OPEN -> IN_PROGRESS -> CLOSED (fraud confirmed) or FALSE_POSITIVE (legitimate);\n"
+	"  CLOSED or FALSE_POSITIVE -> IN_PROGRESS reopens, and needs --note with the reason.\n"
+	"Closing labels the case's transactions (CLOSED: fraud, FALSE_POSITIVE: legitimate);\n"
+	"reopening withdraws those labels.\n"
+	"\n"
+	"  --note TEXT         why (recorded with the change)\n"
+	"\n" COMMON_HELP;
+
+static int cmd_status(struct app *a, int argc, char **argv)
+{
+	static const struct option o[] = {{"note", required_argument, NULL, OPT_NOTE}, TAIL_OPTS};
+	struct fd_case_status_result res;
+	const char *note = NULL;
+	int64_t id;
+	int ch, rc, to;
+
+	a->cli.usage = u_status;
+	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1) {
+		if (ch == OPT_NOTE)
+			note = optarg;
+		else
+			common_option(a, ch, optarg);
+	}
+	if (argc - optind != 2)
+		fd_cli_usage_error(&a->cli, "status: needs ID and NEW status");
+	id = parse_id(a, argv[optind]);
+	if ((to = fd_case_status_parse(argv[optind + 1])) < 0)
+		fd_cli_usage_error(&a->cli, "status: NEW must be OPEN, IN_PROGRESS, CLOSED or FALSE_POSITIVE, not '%s'",
+				   argv[optind + 1]);
+	if ((rc = open_store(a)) || (rc = fd_case_set_status(a->st, id, to, note, &res, &a->err)))
+		return rc;
+	if (res.labelled)
+		say(a, "case %lld: %s -> %s; %lld transaction%s labelled %s", (long long)id, fd_case_status_name[res.from],
+		    fd_case_status_name[res.to], (long long)res.labelled, res.labelled == 1 ? "" : "s",
+		    to == FD_CASE_CLOSED ? "fraud" : "legitimate");
+	else if (res.withdrawn)
+		say(a, "case %lld: %s -> %s; %lld label%s withdrawn", (long long)id, fd_case_status_name[res.from],
+		    fd_case_status_name[res.to], (long long)res.withdrawn, res.withdrawn == 1 ? "" : "s");
+	else
+		say(a, "case %lld: %s -> %s", (long long)id, fd_case_status_name[res.from], fd_case_status_name[res.to]);
+	return FD_OK;
+}
+
+static const char u_assign[] =
+	"usage: fd-case assign ID USER | fd-case assign ID --auto\n"
+	"Assign a case to USER, or with --auto to the active INVESTIGATOR with the fewest open cases.\n"
+	"\n"
+	"  --auto              pick the least-loaded active investigator\n"
+	"\n" COMMON_HELP;
+
+static int cmd_assign(struct app *a, int argc, char **argv)
+{
+	static const struct option o[] = {{"auto", no_argument, NULL, OPT_AUTO}, TAIL_OPTS};
+	char who[FD_CASE_NAME_MAX + 1];
+	int64_t id;
+	int ch, rc, automatic = 0;
+
+	a->cli.usage = u_assign;
+	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1) {
+		if (ch == OPT_AUTO)
+			automatic = 1;
+		else
+			common_option(a, ch, optarg);
+	}
+	if (argc - optind != (automatic ? 1 : 2))
+		fd_cli_usage_error(&a->cli, automatic ? "assign: --auto takes only the case ID" : "assign: needs ID and USER (or --auto)");
+	id = parse_id(a, argv[optind]);
+	if ((rc = open_store(a)) ||
+	    (rc = fd_case_assign(a->st, id, automatic ? NULL : argv[optind + 1], who, &a->err)))
+		return rc;
+	printf("%s\n", who);
+	say(a, "case %lld assigned to %s", (long long)id, who);
+	return FD_OK;
+}
+
+static const char u_note[] =
+	"usage: fd-case note ID TEXT | fd-case note ID --file F [--name NAME] [TEXT]\n"
+	"Add a note to a case, or attach a file as evidence (stored in the store with its SHA-256;\n"
+	"TEXT then is a note on the attachment).\n"
+	"\n"
+	"  --file F            attach the file F (at most 64 MiB)\n"
+	"  --name NAME         the attachment's name (default: F's last component)\n"
+	"\n" COMMON_HELP;
+
+static int cmd_note(struct app *a, int argc, char **argv)
+{
+	static const struct option o[] = {{"file", required_argument, NULL, OPT_FILE},
+					  {"name", required_argument, NULL, OPT_NAME}, TAIL_OPTS};
+	const char *file = NULL, *name = NULL, *text;
+	char sha[65];
+	int64_t id, att;
+	int ch, rc;
+
+	a->cli.usage = u_note;
+	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1) {
+		if (ch == OPT_FILE)
+			file = optarg;
+		else if (ch == OPT_NAME)
+			name = optarg;
+		else
+			common_option(a, ch, optarg);
+	}
+	if (name && !file)
+		fd_cli_usage_error(&a->cli, "note: --name goes with --file");
+	if (argc - optind < 1)
+		fd_cli_usage_error(&a->cli, "note: missing ID");
+	if (argc - optind > 2)
+		fd_cli_usage_error(&a->cli, "note: unexpected argument '%s' (quote the note)", argv[optind + 2]);
+	if (!file && argc - optind != 2)
+		fd_cli_usage_error(&a->cli, "note: missing TEXT (or --file F)");
+	id = parse_id(a, argv[optind]);
+	text = argc - optind == 2 ? argv[optind + 1] : NULL;
+	if ((rc = open_store(a)))
+		return rc;
+	if (!file) {
+		if (!(rc = fd_case_note(a->st, id, text, &a->err)))
+			say(a, "case %lld: note added", (long long)id);
+		return rc;
+	}
+	if ((rc = fd_case_attach(a->st, id, file, name, text, &att, sha, &a->err)))
+		return rc;
+	printf("%s\n", sha);
+	say(a, "case %lld: attached %s as attachment %lld, sha256 %s", (long long)id, file, (long long)att, sha);
+	return FD_OK;
+}
+
+static const char u_link[] =
+	"usage: fd-case link ID [--txn ID [--reason R]]... [--entity REF [--role R]]...\n"
+	"Link transactions and entities to a case.  A transaction already in the case is left as\n"
+	"it is; an entity already in the case takes the new role.\n"
+	"\n" REF_HELP "\n" COMMON_HELP;
+
+static int cmd_link(struct app *a, int argc, char **argv)
+{
+	static const struct option o[] = {REF_OPTS, TAIL_OPTS};
+	struct fd_case_link_result res;
+	struct refs r = {0};
+	int64_t id;
+	int ch, rc;
+
+	a->cli.usage = u_link;
+	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1)
+		if (!refs_option(a, &r, ch, optarg))
+			common_option(a, ch, optarg);
+	if (argc - optind != 1)
+		fd_cli_usage_error(&a->cli, argc - optind ? "link: one case ID, please" : "link: missing ID");
+	if (!r.nt && !r.ne)
+		fd_cli_usage_error(&a->cli, "link: give --txn or --entity");
+	id = parse_id(a, argv[optind]);
+	if (!(rc = open_store(a)) && !(rc = fd_case_link(a->st, id, r.t, r.nt, r.e, r.ne, &res, &a->err)))
+		say(a, "case %lld: %lld transaction%s added (%lld already there), %lld entit%s added, %lld changed (%lld unchanged)",
+		    (long long)id, (long long)res.txns_added, res.txns_added == 1 ? "" : "s", (long long)res.txns_already,
+		    (long long)res.ents_added, res.ents_added == 1 ? "y" : "ies", (long long)res.ents_changed,
+		    (long long)res.ents_already);
+	refs_free(&r);
+	return rc;
+}
+
+/* ---- related, prioritize --------------------------------------------------------------------------- */
+
+static const char u_related[] =
+	"usage: fd-case related ID [options]\n"
+	"Transactions outside the case that share an account, device, IP or merchant with it, have a\n"
+	"similar amount or lie close in time; ranked, each with why it was found.\n"
+	"\n"
+	"  --limit N               at most N (default 20)\n"
+	"  --near DUR              close in time: within DUR of a case transaction (default 1h)\n"
+	"  --amount-tolerance PCT  similar amount: within PCT percent (default 5)\n"
+	"  --amount-window DUR     ... of a case transaction at most DUR apart (default 7d)\n"
+	"\n" COMMON_HELP;
+
+static int cmd_related(struct app *a, int argc, char **argv)
+{
+	static const struct option o[] = {
+		{"limit", required_argument, NULL, OPT_LIMIT}, {"near", required_argument, NULL, OPT_NEAR},
+		{"amount-tolerance", required_argument, NULL, OPT_TOL},
+		{"amount-window", required_argument, NULL, OPT_AMT_WINDOW}, TAIL_OPTS,
+	};
+	static const char *const cols[] = {"rank", "txn_id", "ts", "amount", "currency", "sender_id", "recipient_id",
+					   "risk", "weight", "why"};
+	struct fd_case_related_opts ro;
+	struct fd_case_related *r = NULL;
+	size_t n = 0, i;
+	int64_t id;
+	int ch, rc;
+
+	memset(&ro, 0, sizeof(ro));
+	a->cli.usage = u_related;
+	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1) {
+		switch (ch) {
+		case OPT_LIMIT: ro.limit = (size_t)fd_cli_int(&a->cli, "--limit", optarg, 1, 1000000); break;
+		case OPT_NEAR: ro.near_ms = parse_dur(a, "--near", optarg); break;
+		case OPT_TOL: ro.amount_tol = fd_cli_double(&a->cli, "--amount-tolerance", optarg, 0.001, 100) / 100; break;
+		case OPT_AMT_WINDOW: ro.amount_ms = parse_dur(a, "--amount-window", optarg); break;
+		default: common_option(a, ch, optarg);
+		}
+	}
+	if (argc - optind != 1)
+		fd_cli_usage_error(&a->cli, argc - optind ? "related: one case ID, please" : "related: missing ID");
+	id = parse_id(a, argv[optind]);
+	if ((rc = open_store(a)) || (rc = fd_case_related(a->st, id, &ro, &r, &n, &a->err)))
+		return rc;
+	if (a->cli.format != FD_FMT_AUTO) {
+		struct table t;
+
+		if (!(rc = table_open(a, &t, cols, sizeof(cols) / sizeof(cols[0])))) {
+			for (i = 0; i < n; i++) {
+				fd_writer_begin(t.w);
+				fd_writer_i64(t.w, (int64_t)i + 1);
+				fd_writer_cstr(t.w, r[i].txn_id);
+				fd_writer_ts(t.w, r[i].ts);
+				fd_writer_amount(t.w, r[i].amount, r[i].exponent);
+				fd_writer_cstr(t.w, r[i].currency);
+				fd_writer_cstr(t.w, r[i].sender);
+				fd_writer_cstr(t.w, r[i].recipient);
+				if (r[i].risk >= 0)
+					fd_writer_i64(t.w, r[i].risk);
+				else
+					fd_writer_null(t.w);
+				fd_writer_f64(t.w, r[i].score);
+				fd_writer_cstr(t.w, r[i].why);
+				fd_writer_end(t.w);
+			}
+			rc = table_close(a, &t);
+		}
+	} else {
+		printf("%-4s %-16s %-24s %14s %-12s %4s %6s  %s\n", "RANK", "TXN", "TIME", "AMOUNT", "SENDER", "RISK", "WEIGHT", "WHY");
+		for (i = 0; i < n; i++) {
+			char ts[FD_TS_BUFSZ], amt[FD_AMOUNT_BUFSZ + 8], am[FD_AMOUNT_BUFSZ], risk[8];
+
+			snprintf(amt, sizeof(amt), "%s %s", fd_format_amount(r[i].amount, r[i].exponent, am), r[i].currency);
+			snprintf(risk, sizeof(risk), "%d", r[i].risk);
+			printf("%-4zu %-16s %-24s %14s %-12s %4s %6g  %s\n", i + 1, r[i].txn_id, fd_format_ts(r[i].ts, ts), amt,
+			       r[i].sender, r[i].risk >= 0 ? risk : "-", r[i].score, r[i].why);
+		}
+	}
+	fd_case_related_free(r, n);
+	return rc;
+}
+
+static const char u_prioritize[] =
+	"usage: fd-case prioritize [--limit N]\n"
+	"Open cases (OPEN, IN_PROGRESS) ranked by a score of 0-100: 40 for the highest risk, 25 for\n"
+	"the amount at stake, 20 for the riskiest entity, 15 for the age; each with its reasons.\n"
+	"\n"
+	"  --limit N           at most N cases\n"
+	"\n" COMMON_HELP;
+
+static int cmd_prioritize(struct app *a, int argc, char **argv)
+{
+	static const struct option o[] = {{"limit", required_argument, NULL, OPT_LIMIT}, TAIL_OPTS};
+	static const char *const cols[] = {"rank", "case_id", "score", "risk_part", "amount_part", "entity_part",
+					   "age_part", "status", "priority", "assignee", "title", "why"};
+	struct fd_case_rank *r = NULL;
+	size_t n = 0, i, limit = SIZE_MAX;
+	int ch, rc;
+
+	a->cli.usage = u_prioritize;
+	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1) {
+		if (ch == OPT_LIMIT)
+			limit = (size_t)fd_cli_int(&a->cli, "--limit", optarg, 1, 1000000);
+		else
+			common_option(a, ch, optarg);
+	}
+	if (optind < argc)
+		fd_cli_usage_error(&a->cli, "prioritize: unexpected argument '%s'", argv[optind]);
+	if ((rc = open_store(a)) || (rc = fd_case_prioritize(a->st, a->now, &r, &n, &a->err)))
+		return rc;
+	if (a->cli.format != FD_FMT_AUTO) {
+		struct table t;
+
+		if (!(rc = table_open(a, &t, cols, sizeof(cols) / sizeof(cols[0])))) {
+			for (i = 0; i < n && i < limit; i++) {
+				fd_writer_begin(t.w);
+				fd_writer_i64(t.w, (int64_t)i + 1);
+				fd_writer_i64(t.w, r[i].s.id);
+				fd_writer_fixed(t.w, r[i].score, 1);
+				fd_writer_fixed(t.w, r[i].risk_part, 1);
+				fd_writer_fixed(t.w, r[i].amount_part, 1);
+				fd_writer_fixed(t.w, r[i].entity_part, 1);
+				fd_writer_fixed(t.w, r[i].age_part, 1);
+				fd_writer_cstr(t.w, fd_case_status_name[r[i].s.status]);
+				fd_writer_cstr(t.w, fd_case_priority_name[r[i].s.priority]);
+				fd_writer_cstr(t.w, r[i].s.assignee);
+				fd_writer_cstr(t.w, r[i].s.title);
+				fd_writer_cstr(t.w, r[i].why);
+				fd_writer_end(t.w);
+			}
+			rc = table_close(a, &t);
+		}
+	} else {
+		printf("%-4s %-5s %5s  %-11s %-8s %-12s %s\n", "RANK", "CASE", "SCORE", "STATUS", "PRIORITY", "ASSIGNEE", "TITLE / WHY");
+		for (i = 0; i < n && i < limit; i++)
+			printf("%-4zu %-5lld %5.1f  %-11s %-8s %-12s %s\n%36s%s\n", i + 1, (long long)r[i].s.id, r[i].score,
+			       fd_case_status_name[r[i].s.status], fd_case_priority_name[r[i].s.priority],
+			       r[i].s.assignee ? r[i].s.assignee : "-", r[i].s.title, "", r[i].why);
+	}
+	fd_case_ranks_free(r, n);
+	return rc;
+}
+
+/* ---- auto ---------------------------------------------------------------------------------------- */
+
+static const char u_auto[] =
+	"usage: fd-case auto [options] [FILE...]\n"
+	"Open or extend one case per suspect per time window from HIGH-risk scores: the store's\n"
+	"scores (no FILE), or scored records in CSV / NDJSON files ('-' = stdin) with columns\n"
+	"txn_id, risk, and optionally level, suspect or sender_id, ts, reasons (records without a\n"
+	"suspect and time take the sender and time stored for the transaction).  Idempotent.\n"
+	"\n"
+	"  --window DUR        the time window of a case (default 24h, aligned on UTC)\n"
+	"  --since TS          store scores: transactions at or after TS\n"
+	"  --until TS          store scores: transactions before TS\n"
+	"  --min-risk N        ignore flags below risk N; records without a level count as HIGH\n"
+	"                      from this risk on (default 80)\n"
+	"  --assign            assign new cases to the least-loaded investigator\n"
+	"\n" COMMON_HELP;
+
+struct flags {
+	struct fd_case_flag *f;
+	size_t n, cap;
+	struct fd_intern *strs;  /* owns the flags' strings */
+};
+
+static const char *keep(struct flags *fl, const char *s, size_t n)
+{
+	int64_t id = fd_intern_put(fl->strs, s, n, NULL);
+
+	return id < 0 ? NULL : fd_intern_str(fl->strs, (uint32_t)id, NULL);
+}
+
+/* Read one input of scored records into fl; bad records are reported and counted in *bad. */
+static int read_flags(struct app *a, const char *path, int min_risk, int min_risk_given, struct flags *fl, int64_t *bad)
+{
+	struct fd_in *in = NULL;
+	struct fd_reader *r = NULL;
+	int s_txn, s_risk, s_level, s_suspect, s_sender, s_ts, s_reasons, rc;
+	const char *name;
+
+	if ((rc = fd_in_open(&in, path, 0, &a->err)))
+		return rc;
+	name = fd_in_name(in);
+	if ((rc = fd_reader_open(&r, in, NULL, &a->err)))
+		goto out;
+	s_txn = fd_reader_bind(r, "txn_id");
+	s_risk = fd_reader_bind(r, "risk");
+	s_level = fd_reader_bind(r, "level");
+	s_suspect = fd_reader_bind(r, "suspect");
+	s_sender = fd_reader_bind(r, "sender_id");
+	s_ts = fd_reader_bind(r, "ts");
+	s_reasons = fd_reader_bind(r, "reasons");
+	if (fd_reader_format(r) == FD_FMT_CSV && (!fd_reader_has_column(r, "txn_id") || !fd_reader_has_column(r, "risk"))) {
+		rc = fd_err_set(&a->err, FD_EINPUT, "%s: needs columns txn_id and risk", name);
+		goto out;
+	}
+	while ((rc = fd_reader_next(r, &a->err)) != 0) {
+		const char *v, *lv = NULL;
+		size_t n, ln = 0;
+		char *end, buf[64];
+		double risk;
+		struct fd_case_flag *f;
+		int64_t line = fd_reader_line(r);
+
+		if (rc < 0) {
+			if (rc == -FD_EIO) {
+				rc = a->err.code;
+				goto out;
+			}
+			fd_cli_msg(&a->cli, "%s:%lld: %s", name, (long long)line, a->err.msg);
+			(*bad)++;
+			continue;
+		}
+		if (!fd_reader_get(r, s_txn, &v, &n) || n == 0) {
+			fd_cli_msg(&a->cli, "%s:%lld: no txn_id", name, (long long)line);
+			(*bad)++;
+			continue;
+		}
+		if (fd_reader_get(r, s_level, &lv, &ln) && !(ln == 4 && memcmp(lv, "HIGH", 4) == 0))
+			continue;
+		if (!fd_reader_get(r, s_risk, &v, &n) || n == 0 || n >= sizeof(buf)) {
+			fd_cli_msg(&a->cli, "%s:%lld: no risk", name, (long long)line);
+			(*bad)++;
+			continue;
+		}
+		memcpy(buf, v, n);
+		buf[n] = '\0';
+		errno = 0;
+		risk = strtod(buf, &end);
+		if (*end || errno || !(risk >= 0 && risk <= 100)) {
+			char vis[80];
+
+			fd_cli_msg(&a->cli, "%s:%lld: bad risk '%s' (0 to 100)", name, (long long)line, fd_visible(vis, sizeof(vis), v, n));
+			(*bad)++;
+			continue;
+		}
+		if (!lv && risk < min_risk)
+			continue;
+		if (lv && min_risk_given && risk < min_risk)
+			continue;
+		if (fl->n == fl->cap) {
+			size_t nc = fl->cap ? fl->cap * 2 : 256;
+			void *p = realloc(fl->f, nc * sizeof(*fl->f));
+
+			if (!p) {
+				rc = fd_err_set(&a->err, FD_EIO, "out of memory");
+				goto out;
+			}
+			fl->f = p;
+			fl->cap = nc;
+		}
+		f = &fl->f[fl->n];
+		memset(f, 0, sizeof(*f));
+		f->risk = (int)(risk + 0.5);
+		fd_reader_get(r, s_txn, &v, &n);
+		f->txn_id = keep(fl, v, n);
+		if (fd_reader_get(r, s_ts, &v, &n) && n) {
+			const char *why = fd_parse_ts(v, n, 0, &f->ts);
+
+			if (why) {
+				char vis[80];
+
+				fd_cli_msg(&a->cli, "%s:%lld: bad ts '%s': %s", name, (long long)line, fd_visible(vis, sizeof(vis), v, n), why);
+				(*bad)++;
+				continue;
+			}
+			if ((fd_reader_get(r, s_suspect, &v, &n) && n) || (fd_reader_get(r, s_sender, &v, &n) && n))
+				f->suspect = keep(fl, v, n);
+		}
+		if (fd_reader_get(r, s_reasons, &v, &n) && n)
+			f->reasons = keep(fl, v, n);
+		if (!f->txn_id) {
+			rc = fd_err_set(&a->err, FD_EIO, "out of memory");
+			goto out;
+		}
+		fl->n++;
+	}
+out:
+	fd_reader_free(r);
+	fd_in_free(in);
+	return rc;
+}
+
+static int cmd_auto(struct app *a, int argc, char **argv)
+{
+	static const struct option o[] = {
+		{"window", required_argument, NULL, OPT_WINDOW}, {"since", required_argument, NULL, OPT_SINCE},
+		{"until", required_argument, NULL, OPT_UNTIL}, {"min-risk", required_argument, NULL, OPT_MIN_RISK},
+		{"assign", no_argument, NULL, OPT_ASSIGN}, TAIL_OPTS,
+	};
+	struct fd_case_auto_opts ao;
+	struct fd_case_auto_result res;
+	struct flags fl = {0};
+	int64_t since = INT64_MIN, until = INT64_MAX, bad = 0;
+	int ch, rc = FD_OK, i, min_given = 0, range = 0;
+
+	memset(&ao, 0, sizeof(ao));
+	ao.min_risk = 80;
+	a->cli.usage = u_auto;
+	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1) {
+		switch (ch) {
+		case OPT_WINDOW: ao.window_ms = parse_dur(a, "--window", optarg); break;
+		case OPT_SINCE: since = parse_time(a, "--since", optarg); range = 1; break;
+		case OPT_UNTIL: until = parse_time(a, "--until", optarg); range = 1; break;
+		case OPT_MIN_RISK: ao.min_risk = (int)fd_cli_int(&a->cli, "--min-risk", optarg, 0, 100); min_given = 1; break;
+		case OPT_ASSIGN: ao.assign = 1; break;
+		default: common_option(a, ch, optarg);
+		}
+	}
+	if (range && optind < argc)
+		fd_cli_usage_error(&a->cli, "auto: --since and --until select store scores; not with FILE");
+	if ((rc = open_store(a)))
+		return rc;
+	if (optind == argc) {
+		if (!min_given)
+			ao.min_risk = 0; /* the store's level says HIGH */
+		rc = fd_case_auto_from_store(a->st, since, until, &ao, &res, &a->err);
+	} else {
+		if (!(fl.strs = fd_intern_create()))
+			return fd_err_set(&a->err, FD_EIO, "out of memory");
+		for (i = optind; i < argc && !rc; i++)
+			rc = read_flags(a, argv[i], ao.min_risk, min_given, &fl, &bad);
+		if (!rc && bad)
+			rc = fd_err_set(&a->err, FD_EINPUT, "%lld bad record%s: no case written", (long long)bad, bad == 1 ? "" : "s");
+		if (!rc) {
+			ao.min_risk = 0; /* applied while reading */
+			rc = fd_case_auto(a->st, fl.f, fl.n, &ao, &res, &a->err);
+		}
+		free(fl.f);
+		fd_intern_free(fl.strs);
+	}
+	if (rc)
+		return rc;
+	say(a, "auto: %lld HIGH flag%s: %lld case%s created, %lld extended, %lld reopened; %lld transaction%s added,"
+	    " %lld already in their cases%s", (long long)res.flags, res.flags == 1 ? "" : "s", (long long)res.created,
+	    res.created == 1 ? "" : "s", (long long)res.extended, (long long)res.reopened, (long long)res.added,
+	    res.added == 1 ? "" : "s", (long long)res.already, res.unassigned ? "; some new cases unassigned (no investigator)" : "");
+	if (a->metrics) {
+		fd_metrics_add(a->metrics, "fd_case_auto_flags_total", "counter", "HIGH-risk flags considered.", NULL, (double)res.flags);
+		fd_metrics_add(a->metrics, "fd_case_auto_cases_total", "counter", "Cases touched, by outcome.", "outcome=\"created\"", (double)res.created);
+		fd_metrics_add(a->metrics, "fd_case_auto_cases_total", "counter", "Cases touched, by outcome.", "outcome=\"extended\"", (double)res.extended);
+		fd_metrics_add(a->metrics, "fd_case_auto_cases_total", "counter", "Cases touched, by outcome.", "outcome=\"reopened\"", (double)res.reopened);
+		fd_metrics_add(a->metrics, "fd_case_auto_transactions_total", "counter", "Transactions added to cases.", NULL, (double)res.added);
+	}
+	return FD_OK;
+}
+
+/* ---- users ------------------------------------------------------------------------------------- */
+
+static const char u_user[] =
+	"usage: fd-case user add NAME --role ROLE | user list | user disable NAME | user enable NAME\n"
+	"Manage who may do what.  Roles: ADMIN (everything), INVESTIGATOR (work cases: create,\n"
+	"note, link, status, assign, auto), ANALYST (create, note, link, view), VIEWER (view).\n"
+	"With no users the store is single-user and the actor may do everything; the first user\n"
+	"must be an ADMIN.\n"
+	"\n"
+	"  --role ROLE         ADMIN, INVESTIGATOR, ANALYST or VIEWER\n"
+	"\n" COMMON_HELP;
+
+static int print_user(void *ctx, const struct fd_case_user *u)
+{
+	struct table *t = ctx;
+	char ts[FD_TS_BUFSZ];
+
+	if (t->w) {
+		fd_writer_begin(t->w);
+		fd_writer_cstr(t->w, u->name);
+		fd_writer_cstr(t->w, fd_user_role_name[u->role]);
+		fd_writer_bool(t->w, u->active);
+		fd_writer_i64(t->w, u->open_cases);
+		fd_writer_ts(t->w, u->created_at);
+		fd_writer_cstr(t->w, u->created_by);
+		fd_writer_end(t->w);
+	} else {
+		if (!t->out && !t->header) {
+			printf("%-20s %-13s %-8s %10s  %s\n", "NAME", "ROLE", "STATE", "OPEN CASES", "CREATED");
+			t->header = 1;
+		}
+		printf("%-20s %-13s %-8s %10lld  %s by %s\n", u->name, fd_user_role_name[u->role], u->active ? "active" : "disabled",
+		       (long long)u->open_cases, fd_format_ts(u->created_at, ts), u->created_by);
+	}
+	return 0;
+}
+
+static int cmd_user(struct app *a, int argc, char **argv)
+{
+	static const struct option o[] = {{"role", required_argument, NULL, OPT_ROLE}, TAIL_OPTS};
+	static const char *const cols[] = {"name", "role", "active", "open_cases", "created_at", "created_by"};
+	const char *sub;
+	int ch, rc, role = -1;
+
+	a->cli.usage = u_user;
+	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1) {
+		if (ch == OPT_ROLE) {
+			if ((role = fd_user_role_parse(optarg)) < 0)
+				fd_cli_usage_error(&a->cli, "--role must be ADMIN, INVESTIGATOR, ANALYST or VIEWER, not '%s'", optarg);
+		} else
+			common_option(a, ch, optarg);
+	}
+	if (optind >= argc)
+		fd_cli_usage_error(&a->cli, "user: missing add, list, disable or enable");
+	sub = argv[optind++];
+	if (strcmp(sub, "list") == 0) {
+		struct table t = {0};
+
+		if (argc - optind)
+			fd_cli_usage_error(&a->cli, "user list: unexpected argument '%s'", argv[optind]);
+		if ((rc = open_store(a)))
+			return rc;
+		if (a->cli.format != FD_FMT_AUTO) {
+			if ((rc = table_open(a, &t, cols, sizeof(cols) / sizeof(cols[0]))))
+				return rc;
+		}
+		rc = fd_case_user_list(a->st, print_user, &t, &a->err);
+		if (t.w) {
+			if (rc) {
+				fd_writer_free(t.w);
+				fd_out_abort(t.out);
+			} else
+				rc = table_close(a, &t);
+		}
+		return rc;
+	}
+	if (strcmp(sub, "add") == 0 || strcmp(sub, "disable") == 0 || strcmp(sub, "enable") == 0) {
+		if (argc - optind != 1)
+			fd_cli_usage_error(&a->cli, "user %s: needs one NAME", sub);
+		if (strcmp(sub, "add") == 0 && role < 0)
+			fd_cli_usage_error(&a->cli, "user add: needs --role ADMIN, INVESTIGATOR, ANALYST or VIEWER");
+		if (strcmp(sub, "add") != 0 && role >= 0)
+			fd_cli_usage_error(&a->cli, "user %s: --role goes with add", sub);
+		if ((rc = open_store(a)))
+			return rc;
+		if (strcmp(sub, "add") == 0) {
+			if (!(rc = fd_case_user_add(a->st, argv[optind], role, &a->err)))
+				say(a, "user %s added as %s", argv[optind], fd_user_role_name[role]);
+		} else if (!(rc = fd_case_user_set_active(a->st, argv[optind], sub[0] == 'e', &a->err)))
+			say(a, "user %s %sd", argv[optind], sub);
+		return rc;
+	}
+	fd_cli_usage_error(&a->cli, "user: unknown subcommand '%s' (add, list, disable or enable)", sub);
+}
+
+/* ---- report, dashboard ----------------------------------------------------------------------------- */
+
+static const char u_report[] =
+	"usage: fd-case report ID [--format md|html] [-o FILE]\n"
+	"Write a self-contained case report (no network resources; charts as inline SVG): summary,\n"
+	"timeline, transactions, amounts over time, the entity neighbourhood, the reasons behind\n"
+	"each flag, the evidence.\n"
+	"\n"
+	"  --format md|html    Markdown (default) or HTML\n"
+	"  -o, --output FILE   write there (atomically) instead of standard output\n"
+	"\n" COMMON_HELP;
+
+static int cmd_report(struct app *a, int argc, char **argv)
+{
+	static const struct option o[] = {{"format", required_argument, NULL, OPT_RFORMAT},
+					  {"output", required_argument, NULL, 'o'}, TAIL_OPTS};
+	struct fd_buf b = FD_BUF_INIT;
+	const char *path = NULL;
+	int64_t id;
+	int ch, rc, fmt = FD_REPORT_MD;
+
+	a->cli.usage = u_report;
+	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS "o:", o, NULL)) != -1) {
+		if (ch == OPT_RFORMAT) {
+			if (strcmp(optarg, "md") == 0 || strcmp(optarg, "markdown") == 0)
+				fmt = FD_REPORT_MD;
+			else if (strcmp(optarg, "html") == 0)
+				fmt = FD_REPORT_HTML;
+			else
+				fd_cli_usage_error(&a->cli, "--format must be md or html, not '%s'", optarg);
+		} else if (ch == 'o') {
+			if (!*optarg)
+				fd_cli_usage_error(&a->cli, "-o needs a file name");
+			path = optarg;
+		} else
+			common_option(a, ch, optarg);
+	}
+	if (argc - optind != 1)
+		fd_cli_usage_error(&a->cli, argc - optind ? "report: one case ID, please" : "report: missing ID");
+	id = parse_id(a, argv[optind]);
+	if (!(rc = open_store(a)) && !(rc = fd_report_case(a->st, id, fmt, a->now, &b, &a->err)) &&
+	    !(rc = write_buf(a, path, &b)) && path)
+		say(a, "case %lld: report written to %s (%zu bytes)", (long long)id, path, b.len);
+	fd_buf_release(&b);
+	return rc;
+}
+
+static const char u_dashboard[] =
+	"usage: fd-case dashboard --html FILE\n"
+	"Write the dashboard page (self-contained HTML, inline SVG): cards for transactions, flagged\n"
+	"transactions, open cases and the amount at stake; transactions per day by risk level; the\n"
+	"risk distribution; cases by status; recent flagged transactions.\n"
+	"\n"
+	"  --html FILE         write the page there ('-' = standard output)\n"
+	"\n" COMMON_HELP;
+
+static int cmd_dashboard(struct app *a, int argc, char **argv)
+{
+	static const struct option o[] = {{"html", required_argument, NULL, OPT_HTML}, TAIL_OPTS};
+	struct fd_buf b = FD_BUF_INIT;
+	const char *path = NULL;
+	int ch, rc;
+
+	a->cli.usage = u_dashboard;
+	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1) {
+		if (ch == OPT_HTML) {
+			if (!*optarg)
+				fd_cli_usage_error(&a->cli, "--html needs a file name");
+			path = optarg;
+		} else
+			common_option(a, ch, optarg);
+	}
+	if (!path)
+		fd_cli_usage_error(&a->cli, "dashboard: needs --html FILE");
+	if (optind < argc)
+		fd_cli_usage_error(&a->cli, "dashboard: unexpected argument '%s'", argv[optind]);
+	if (!(rc = open_store(a)) && !(rc = fd_report_dashboard(a->st, a->now, &b, &a->err)) &&
+	    !(rc = write_buf(a, path, &b)) && strcmp(path, "-") != 0)
+		say(a, "dashboard written to %s (%zu bytes)", path, b.len);
+	fd_buf_release(&b);
+	return rc;
+}
+
+/* ---- main -------------------------------------------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	int (*fn)(struct app *, int, char **);
+} commands[] = {
+	{"create", cmd_create}, {"list", cmd_list}, {"show", cmd_show}, {"status", cmd_status},
+	{"assign", cmd_assign}, {"note", cmd_note}, {"link", cmd_link}, {"related", cmd_related},
+	{"prioritize", cmd_prioritize}, {"auto", cmd_auto}, {"user", cmd_user}, {"report", cmd_report},
+	{"dashboard", cmd_dashboard},
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option o[] = {TAIL_OPTS};
+	struct app a;
+	size_t i;
+	int ch, rc = FD_OK, r2;
+
+	memset(&a, 0, sizeof(a));
+	a.now = INT64_MIN;
+	fd_cli_init(&a.cli, "fd-case", usage);
+	a.t0 = fd_now();
+	while ((ch = getopt_long(argc, argv, "+" FD_CLI_SHORTOPTS, o, NULL)) != -1)
+		common_option(&a, ch, optarg);
+	if (optind >= argc)
+		fd_cli_usage_error(&a.cli, "missing COMMAND");
+	a.cmd = argv[optind];
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, a.cmd) == 0)
+			break;
+	if (i == sizeof(commands) / sizeof(commands[0]))
+		fd_cli_usage_error(&a.cli, "unknown command '%s'", a.cmd);
+	if (a.cli.metrics && !(a.metrics = fd_metrics_create("fd-case"))) {
+		fd_cli_msg(&a.cli, "out of memory");
+		return FD_EIO;
+	}
+	{
+		int sargc = argc - optind;
+		char **sargv = argv + optind;
+
+		optind = 0; /* restart getopt on the command's arguments */
+		rc = commands[i].fn(&a, sargc, sargv);
+	}
+	if (rc)
+		fd_cli_report(&a.cli, &a.err);
+	if (a.metrics) {
+		struct fd_err e2 = {0};
+
+		if (fd_metrics_write(a.metrics, a.cli.metrics, rc == 0, fd_now() - a.t0, &e2) && !rc)
+			rc = fd_cli_report(&a.cli, &e2);
+		fd_metrics_free(a.metrics);
+	}
+	fd_store_close(a.st);
+	r2 = fd_cli_close_stdout(&a.cli);
+	return rc ? rc : r2;
+}
