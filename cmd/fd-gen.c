@@ -21,7 +21,7 @@ static const char usage[] =
 	"\n"
 	"  --seed N            random seed (default 1)\n"
 	"  --rows N            exact number of rows (default 10000)\n"
-	"  --customers N       number of customers (default rows/100, at least 20)\n"
+	"  --customers N       number of customers (default rows/100, from 20 to 1000000)\n"
 	"  --merchants N       number of merchants (default customers/5, 50 to 20000)\n"
 	"  --start DATE        first day, YYYY-MM-DD, UTC (default 2026-01-01)\n"
 	"  --days N            number of days covered (default 90)\n"

@@ -216,22 +216,23 @@ static const struct cat_def {
 	double median, sigma;  /* lognormal amount in currency units */
 	int share;             /* relative number of merchants */
 	int online_pct;        /* share of those merchants that sell only online */
+	int habit_pct;         /* chance that such a merchant becomes a regular's haunt */
 } cats[NCAT] = {
-	{"grocery", 42, 0.55, 20, 5},
-	{"fuel", 48, 0.35, 10, 0},
-	{"restaurant", 32, 0.60, 18, 10},
-	{"pharmacy", 24, 0.60, 6, 10},
-	{"clothing", 68, 0.70, 8, 40},
-	{"electronics", 160, 0.90, 5, 50},
-	{"travel", 380, 0.75, 4, 80},
-	{"jewelry", 320, 0.90, 2, 20},
-	{"gambling", 60, 1.00, 2, 85},
-	{"crypto", 250, 1.10, 1, 100},
-	{"digital_goods", 12, 0.80, 5, 100},
-	{"marketplace", 55, 0.90, 6, 100},
-	{"utilities", 105, 0.40, 3, 90},
-	{"entertainment", 28, 0.60, 5, 40},
-	{"home_improvement", 85, 0.80, 4, 15},
+	{"grocery", 42, 0.55, 20, 5, 100},
+	{"fuel", 48, 0.35, 10, 0, 70},
+	{"restaurant", 32, 0.60, 18, 10, 80},
+	{"pharmacy", 24, 0.60, 6, 10, 50},
+	{"clothing", 68, 0.70, 8, 40, 20},
+	{"electronics", 160, 0.90, 5, 50, 5},
+	{"travel", 380, 0.75, 4, 80, 3},
+	{"jewelry", 320, 0.90, 2, 20, 2},
+	{"gambling", 60, 1.00, 2, 85, 5},
+	{"crypto", 250, 1.10, 1, 100, 5},
+	{"digital_goods", 12, 0.80, 5, 100, 50},
+	{"marketplace", 55, 0.90, 6, 100, 80},
+	{"utilities", 105, 0.40, 3, 90, 60},
+	{"entertainment", 28, 0.60, 5, 40, 40},
+	{"home_improvement", 85, 0.80, 4, 15, 10},
 };
 
 enum { CH_CARD, CH_ONLINE, CH_MOBILE, CH_TRANSFER, CH_ATM, NCHAN };
@@ -698,6 +699,25 @@ static int build_merchants(struct fd_gen *g, struct rng *r)
 	return 0;
 }
 
+/*
+ * A merchant to become a regular haunt: a shop in city (or, city < 0, an online merchant),
+ * everyday categories far more often than jewellers and travel agents.
+ */
+static int32_t pick_habit(const struct fd_gen *g, struct rng *r, int city)
+{
+	int32_t m = NONE;
+	int k;
+
+	for (k = 0; k < 32; k++) {
+		m = city >= 0 ? random_phys_in(g, r, city) : random_online(g, r);
+		if (m == NONE)
+			return random_merchant(g, r);
+		if (rng_below(r, 100) < (uint32_t)cats[g->merch[m].cat].habit_pct)
+			break;
+	}
+	return m;
+}
+
 /* The city with shops nearest to home (home itself when it has any). */
 static int nearest_shops(const struct fd_gen *g, int home)
 {
@@ -770,22 +790,22 @@ static int build_population(struct fd_gen *g)
 		nh = 3 + (int)rng_below(&r, 8);
 		cu->nhp = (uint8_t)(nh * 7 / 10);
 		cu->nho = (uint8_t)(nh - cu->nhp);
-		for (k = 0; k < cu->nhp; k++) {
-			int32_t m = random_phys_in(g, &r, cu->shop);
-
-			cu->habit[k] = m != NONE ? m : random_merchant(g, &r);
-		}
-		for (; k < nh; k++) {
-			int32_t m = random_online(g, &r);
-
-			cu->habit[k] = m != NONE ? m : random_merchant(g, &r);
-		}
+		for (k = 0; k < nh; k++)
+			cu->habit[k] = pick_habit(g, &r, k < cu->nhp ? cu->shop : -1);
 		if (n > 1) {
 			cu->ncontact = (uint8_t)(1 + rng_below(&r, MAX_CONTACT));
 			for (k = 0; k < cu->ncontact; k++) {
-				int32_t o = (int32_t)rng_below(&r, (uint64_t)n - 1);
+				int32_t o = i;
+				int tries;
 
-				cu->contact[k] = o >= i ? o + 1 : o;
+				/* friends and family mostly live in the same city */
+				for (tries = 0; tries < 8; tries++) {
+					o = (int32_t)rng_below(&r, (uint64_t)n - 1);
+					o = o >= i ? o + 1 : o;
+					if (g->cust[o].home == cu->home)
+						break;
+				}
+				cu->contact[k] = o;
 			}
 		}
 		cu->ndev = (uint8_t)(1 + (rng_unif(&r) < 0.55));
