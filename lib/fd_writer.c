@@ -191,7 +191,6 @@ void fd_writer_i64(struct fd_writer *w, int64_t v)
 	fd_out_write(w->out, tmp + i, sizeof(tmp) - (size_t)i);
 }
 
-/* The shortest "%.Ng" that reads back as v (N = 15, 16 or 17: 17 always does). */
 /* Decimal digits of an integer below 2^63 into buf; returns the length. */
 static int int_dec(uint64_t u, int neg, char *buf)
 {
@@ -208,6 +207,7 @@ static int int_dec(uint64_t u, int neg, char *buf)
 	return n + (int)sizeof(tmp) - i;
 }
 
+/* The shortest "%.Ng" that reads back as v (N = 15, 16 or 17: 17 always does). */
 static int shortest_g(double v, char *buf, size_t sz)
 {
 	int p, n = 0;
@@ -223,8 +223,11 @@ static int shortest_g(double v, char *buf, size_t sz)
 	return n;
 }
 
-/* v with sig significant digits (1..15), trailing zeros trimmed, as %.*g would write it for
- * magnitudes from 1e-5 to 1e15, computed without printf; outside that range, printf. */
+/* v with sig significant digits (1..15), trailing zeros trimmed, computed without printf for
+ * magnitudes from 1e-5 to 1e15 and always in positional notation there (where %.*g would
+ * switch to an exponent below 1e-4 or from 10^sig up); outside that range, printf.  The last
+ * digit comes from llround(v * 10^k), which can differ from printf's exact rounding when the
+ * product is a near tie: fine for statistics, not for exact values (use fd_writer_f64). */
 static int sig_g(double v, int sig, char *buf, size_t sz)
 {
 	static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,

@@ -6,8 +6,9 @@
  * every column gets exactly one value call (a value beyond the last column is dropped; columns
  * left without one at fd_writer_end() are written absent).  Numbers are written in the C
  * locale (the tools never change LC_NUMERIC); doubles with the shortest of "%.15g", "%.16g",
- * "%.17g" that reads back to the same value (0.1 -> "0.1", 1e21 -> "1e+21"), or a fixed
- * number of decimals when asked (never "-0.00").  Absent values are an empty CSV field and a
+ * "%.17g" that reads back to the same value (0.1 -> "0.1", 1e21 -> "1e+21"; whole numbers
+ * below 2^53 in full digits, -0 as "0"), or a fixed number of decimals when asked (never
+ * "-0.00").  Absent values are an empty CSV field and a
  * JSON null.  Timestamps go out with fd_writer_ts() as RFC 3339 UTC with milliseconds.
  *
  * CSV fields are quoted only when they hold a comma, a quote, CR or LF, or begin or end with a
@@ -23,10 +24,11 @@
 #include <stdint.h>
 
 #include "fd_io.h"
+#include "fd_reader.h"  /* enum fd_format: FD_FMT_CSV, FD_FMT_NDJSON */
 
 struct fd_writer;
 
-/* out is borrowed.  format is FD_FMT_CSV or FD_FMT_NDJSON (fd_reader.h).  names is copied.
+/* out is borrowed.  format is FD_FMT_CSV or FD_FMT_NDJSON.  names is copied.
  * NULL when out of memory. */
 struct fd_writer *fd_writer_create(struct fd_out *out, int format, const char *const *names,
 				   size_t ncols);
@@ -39,7 +41,10 @@ void fd_writer_i64(struct fd_writer *w, int64_t v);
 void fd_writer_f64(struct fd_writer *w, double v);            /* NaN/inf = absent */
 void fd_writer_fixed(struct fd_writer *w, double v, int decimals);
 /* v with sig (1..15) significant digits, trailing zeros trimmed, like printf's %.*g but fast:
- * for statistics (features, scores) where round-tripping every bit does not matter. */
+ * for statistics (features, scores) where round-tripping every bit does not matter.  Unlike
+ * %g: whole numbers below 1e15 are written in full ("123456789", not "1.23457e+08"), and
+ * magnitudes from 1e-5 to 1e15 without an exponent ("0.0000123", "1234570"); beyond, as %g.
+ * NaN/inf = absent; -0 as "0". */
 void fd_writer_f64_sig(struct fd_writer *w, double v, int sig);
 void fd_writer_bool(struct fd_writer *w, int v);              /* CSV 1/0, JSON true/false */
 void fd_writer_null(struct fd_writer *w);

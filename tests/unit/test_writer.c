@@ -176,7 +176,7 @@ static void test_doubles(void **state)
 	s = finish(out, w);
 	assert_string_equal(s, "a,b,c,d,e,f,g,h,i,j\n"
 			       "0.1,0.30000000000000004,0.3333333333333333,9007199254740994,"
-			       "1e+21,100,-2.5e-07,,,-0\n"
+			       "1e+21,100,-2.5e-07,,,0\n"
 			       "2.50,0.00,1.00,2,-2,12,,0.0,0,9223372036854775807\n");
 	free(s);
 
@@ -190,6 +190,89 @@ static void test_doubles(void **state)
 	s = finish(out, w);
 	assert_string_equal(s, "{\"a\":0.5,\"b\":null,\"c\":null}\n");
 	free(s);
+}
+
+static void test_f64_sig(void **state)
+{
+	static const char *const names[] = { "a", "b", "c", "d", "e", "f", "g", "h", "i", "j",
+					     "k", "l", "m" };
+	struct fd_out *out = open_out();
+	struct fd_writer *w = fd_writer_create(out, FD_FMT_CSV, names, 13);
+	char *s;
+
+	(void)state;
+	fd_writer_begin(w);
+	fd_writer_f64_sig(w, 0.1 + 0.2, 6);
+	fd_writer_f64_sig(w, 1234.5678, 6);
+	fd_writer_f64_sig(w, -0.000123456, 3);
+	fd_writer_f64_sig(w, 9.9999996, 6);    /* rounds up into a new digit */
+	fd_writer_f64_sig(w, 0.99999999, 6);
+	fd_writer_f64_sig(w, 123456789.0, 6);  /* whole numbers in full */
+	fd_writer_f64_sig(w, -42.0, 3);
+	fd_writer_f64_sig(w, 0.000012345, 3);  /* positional down to 1e-5 */
+	fd_writer_f64_sig(w, 1e-6, 6);         /* beyond: as printf */
+	fd_writer_f64_sig(w, 2.5e15, 6);
+	fd_writer_f64_sig(w, NAN, 6);
+	fd_writer_f64_sig(w, -0.0, 6);
+	fd_writer_f64_sig(w, 0.5, 1);
+	fd_writer_end(w);
+	s = finish(out, w);
+	assert_string_equal(s, "a,b,c,d,e,f,g,h,i,j,k,l,m\n"
+			       "0.3,1234.57,-0.000123,10,1,123456789,-42,0.0000123,1e-06,2.5e+15,,0,"
+			       "0.5\n");
+	free(s);
+}
+
+/* fd_writer_f64_sig against printf's %.*g on many values: the same number at sig digits,
+ * and the same text where %g writes no exponent. */
+static void test_f64_sig_vs_printf(void **state)
+{
+	static const int sigs[] = { 3, 6, 10 };
+	static const char *const names[] = { "v" };
+	uint64_t x = 88172645463325252ull;
+	int i, k;
+
+	(void)state;
+	for (k = 0; k < 3; k++) {
+		int sig = sigs[k];
+		struct fd_out *out = open_out();
+		struct fd_writer *w = fd_writer_create(out, FD_FMT_CSV, names, 1);
+		double vals[5000];
+		char *text, *line, *nl, ref[64];
+
+		for (i = 0; i < 5000; i++) {
+			double m, e;
+
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			m = (double)(x >> 11) / 9007199254740992.0;  /* [0, 1) */
+			e = (double)((x >> 3) % 20) - 5.0;            /* 1e-5 .. 1e14 */
+			vals[i] = (1.0 + 9.0 * m) * pow(10.0, e) * ((x & 1) ? -1 : 1);
+			if (fabs(vals[i]) < 1e-5)
+				vals[i] = 1e-5;
+			fd_writer_begin(w);
+			fd_writer_f64_sig(w, vals[i], sig);
+			fd_writer_end(w);
+		}
+		text = finish(out, w);
+		line = strchr(text, '\n') + 1;  /* past the header */
+		for (i = 0; i < 5000; i++, line = nl + 1) {
+			double a = fabs(vals[i]);
+
+			nl = strchr(line, '\n');
+			assert_non_null(nl);
+			*nl = '\0';
+			snprintf(ref, sizeof(ref), "%.*g", sig, vals[i]);
+			if (vals[i] == floor(vals[i]))
+				continue;  /* whole numbers are written in full */
+			if (strtod(line, NULL) != strtod(ref, NULL))
+				fail_msg("%.17g at %d digits: %s, printf %s", vals[i], sig, line, ref);
+			if (a >= 1e-4 && a < pow(10.0, sig) && strcmp(line, ref))
+				fail_msg("%.17g at %d digits: %s, printf %s", vals[i], sig, line, ref);
+		}
+		free(text);
+	}
 }
 
 static void test_ts_amount_json(void **state)
@@ -317,6 +400,8 @@ int main(void)
 		cmocka_unit_test(test_csv_one_column),
 		cmocka_unit_test(test_ndjson_escaping),
 		cmocka_unit_test(test_doubles),
+		cmocka_unit_test(test_f64_sig),
+		cmocka_unit_test(test_f64_sig_vs_printf),
 		cmocka_unit_test(test_ts_amount_json),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_out_of_columns),
