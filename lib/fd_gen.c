@@ -367,6 +367,9 @@ struct fd_gen {
 	char meta[64];
 };
 
+/* ---- number formatting, by hand: no printf per field in the hot path ----------------------- */
+
+/* v in exactly width digits, zero-padded (v must fit). */
 static char *put_pad(char *p, uint64_t v, int width)
 {
 	char *e = p + width, *q = e;
@@ -392,6 +395,7 @@ static char *put_u64(char *p, uint64_t v)
 	return p;
 }
 
+/* minor units as an exact decimal with exponent digits after the point; pow10 = 10^exponent. */
 static char *put_amount(char *p, int64_t minor, int exponent, int64_t pow10)
 {
 	uint64_t v;
@@ -409,6 +413,7 @@ static char *put_amount(char *p, int64_t minor, int exponent, int64_t pow10)
 	return p;
 }
 
+/* 1e-4 degrees as degrees with four decimals. */
 static char *put_coord(char *p, int32_t v)
 {
 	uint32_t a;
@@ -428,6 +433,8 @@ static char *put_str(char *p, const char *s, size_t n)
 	memcpy(p, s, n);
 	return p + n;
 }
+
+/* ---- small helpers ------------------------------------------------------------------------- */
 
 static int digits(uint64_t v)
 {
@@ -1638,6 +1645,10 @@ static char *put_account(const struct fd_gen *g, char *p, int32_t a)
 	return put_pad(p, (uint64_t)(-(int64_t)a - 2) + 1, g->ew);
 }
 
+/*
+ * The same text as fd_format_ts() (test_gen checks it), but the date part is formatted once
+ * per day by next_day(): every row in the batch falls on that day.
+ */
 static char *put_ts(const struct fd_gen *g, char *p, int64_t ts)
 {
 	uint32_t ms = (uint32_t)(ts - g->day_start), s = ms / 1000;
