@@ -921,6 +921,54 @@ static char *slurp(const char *path, struct fd_err *err)
 	return fd_buf_detach(&b, NULL);
 }
 
+/* Findings are held back until the bundle is known to be consistent: a damaged bundle
+ * reports the damage, not what the damage did to the store. */
+struct held {
+	const struct fd_verify_opts *user;
+	struct fd_verify_finding *f;
+	size_t n, cap;
+	int oom;
+};
+
+static void hold_finding(void *ctx, const struct fd_verify_finding *f)
+{
+	struct held *h = ctx;
+	struct fd_verify_finding *nf;
+
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 16;
+
+		if (!(nf = realloc(h->f, cap * sizeof(*nf)))) {
+			h->oom = 1;
+			return;
+		}
+		h->f = nf;
+		h->cap = cap;
+	}
+	h->f[h->n].seq = f->seq;
+	if (!(h->f[h->n].msg = strdup(f->msg))) {
+		h->oom = 1;
+		return;
+	}
+	h->n++;
+}
+
+static void hold_note(void *ctx, const char *msg)
+{
+	struct held *h = ctx;
+
+	if (h->user && h->user->on_note)
+		h->user->on_note(h->user->ctx, msg);
+}
+
+static void hold_progress(void *ctx, int64_t rows)
+{
+	struct held *h = ctx;
+
+	if (h->user && h->user->on_progress)
+		h->user->on_progress(h->user->ctx, rows);
+}
+
 int fd_bundle_verify(const char *path, const struct fd_who *who, const struct fd_verify_opts *opts,
 		     struct fd_bundle_info *info, struct fd_verify_result *vr, struct fd_err *err)
 {
@@ -934,6 +982,8 @@ int fd_bundle_verify(const char *path, const struct fd_who *who, const struct fd
 	char *sums = NULL;
 	json_t *man = NULL, *mine = NULL;
 	json_error_t je;
+	struct fd_verify_opts ho;
+	struct held held;
 	int rc, vrc, i;
 	static const char *const parts[] = {"store", "audit", "counts", "sources", "seals"};
 
@@ -941,6 +991,8 @@ int fd_bundle_verify(const char *path, const struct fd_who *who, const struct fd
 	memset(vr, 0, sizeof(*vr));
 	memset(&t, 0, sizeof(t));
 	memset(sha, 0, sizeof(sha));
+	memset(&ho, 0, sizeof(ho));
+	memset(&held, 0, sizeof(held));
 	if (sodium_init() < 0)
 		return fd_err_set(err, FD_EIO, "libsodium failed to initialise");
 	if ((rc = fd_in_open(&in, path, FD_IN_HASH, err)))
@@ -984,7 +1036,16 @@ int fd_bundle_verify(const char *path, const struct fd_who *who, const struct fd
 		rc = FD_EINPUT;
 		goto out;
 	}
-	vrc = fd_verify_store(snap, opts, vr, &verr);
+	if (opts)
+		ho = *opts;
+	held.user = opts;
+	ho.on_finding = hold_finding;
+	ho.on_note = hold_note;
+	ho.on_progress = hold_progress;
+	ho.ctx = &held;
+	vrc = fd_verify_store(snap, &ho, vr, &verr);
+	if (held.oom && !vrc)
+		vrc = fd_err_set(&verr, FD_EIO, "out of memory");
 	if (vrc && vrc != FD_EFINDINGS) {
 		*err = verr;
 		rc = vrc == FD_EIO ? FD_EINPUT : vrc;
@@ -1010,15 +1071,20 @@ int fd_bundle_verify(const char *path, const struct fd_who *who, const struct fd
 	}
 	for (i = 0; i < (int)(sizeof(parts) / sizeof(parts[0])); i++)
 		if (!json_equal(json_object_get(man, parts[i]), json_object_get(mine, parts[i]))) {
-			rc = fd_err_set(err, FD_EINPUT, "bundle manifest.json: its \"%s\" does not match store.db (altered)",
+			rc = fd_err_set(err, FD_EINPUT, "bundle manifest.json: the \"%s\" part does not match store.db (altered)",
 					parts[i]);
 			goto out;
 		}
 	if (vrc == FD_EFINDINGS) {
+		for (i = 0; opts && opts->on_finding && i < (int)held.n; i++)
+			opts->on_finding(opts->ctx, &held.f[i]);
 		*err = verr;
 		rc = FD_EFINDINGS;
 	}
 out:
+	for (i = 0; i < (int)held.n; i++)
+		free((char *)held.f[i].msg);
+	free(held.f);
 	json_decref(man);
 	json_decref(mine);
 	free(sums);

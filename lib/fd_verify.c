@@ -455,7 +455,7 @@ static int check_chain(struct verifier *v, struct fd_err *err)
 		}
 		fd_audit_hash(&r, hash);
 		if (strcmp(hash, stored) != 0)
-			finding(v, r.seq, "%s: hash mismatch: the entry was edited after it was written", name);
+			finding(v, r.seq, "%s: hash mismatch: the entry was edited or forged", name);
 		if (r.seq == 1)
 			snprintf(res->store_id, sizeof(res->store_id), "%s", stored);
 		if (note_covers(v, &r, name) || note_custody(v, &r)) {
@@ -620,7 +620,7 @@ static int check_coverage_of(struct verifier *v, const char *table, const char *
 		if (lo < v->ncv && i < v->ncv && v->cv[i].table == v->cv[lo].table &&
 		    v->cv[i].key_col == v->cv[lo].key_col && v->cv[i].key == key)
 			continue;
-		finding(v, 0, "%s: %lld row%s with %s %lld %s covered by no audit entry (inserted behind the tools' back)",
+		finding(v, 0, "%s: %lld row%s with %s %lld %s covered by no audit entry (inserted behind the tools' back, or their entry deleted)",
 			table, (long long)n, n == 1 ? "" : "s", key_col, (long long)key, n == 1 ? "is" : "are");
 	}
 	if (rc != SQLITE_DONE) {
