@@ -202,6 +202,15 @@ int fd_nn_parse_layers(const char *spec, size_t hidden[FD_NN_MAX_HIDDEN], size_t
 	}
 }
 
+void fd_nn_default_layers(size_t n_in, size_t hidden[FD_NN_MAX_HIDDEN], size_t *n)
+{
+	size_t wide = (2 * n_in + 1) / 3, narrow = (n_in + 1) / 3;
+
+	hidden[0] = hidden[2] = wide ? wide : 1;
+	hidden[1] = narrow ? narrow : 1;
+	*n = 3;
+}
+
 /* Recompute the inference weights from params and bn. */
 static void nn_fold(struct fd_nn *nn)
 {

@@ -56,6 +56,28 @@ static void test_parse_layers(void **state)
 			 FD_OK);
 }
 
+static void test_default_layers(void **state)
+{
+	size_t h[FD_NN_MAX_HIDDEN], n;
+
+	(void)state;
+	fd_nn_default_layers(18, h, &n); /* the reference 18-12-6-12-18 */
+	assert_int_equal(n, 3);
+	assert_int_equal(h[0], 12);
+	assert_int_equal(h[1], 6);
+	assert_int_equal(h[2], 12);
+	fd_nn_default_layers(41, h, &n); /* 27.3, 13.7 */
+	assert_int_equal(h[0], 27);
+	assert_int_equal(h[1], 14);
+	assert_int_equal(h[2], 27);
+	fd_nn_default_layers(60, h, &n);
+	assert_int_equal(h[0], 40);
+	assert_int_equal(h[1], 20);
+	fd_nn_default_layers(1, h, &n);  /* never 0 units */
+	assert_int_equal(h[0], 1);
+	assert_int_equal(h[1], 1);
+}
+
 static void test_param_count(void **state)
 {
 	const size_t ref[] = { 12, 6, 12 };
@@ -487,6 +509,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_layers),
+		cmocka_unit_test(test_default_layers),
 		cmocka_unit_test(test_param_count),
 		cmocka_unit_test(test_batchnorm_forward),
 		cmocka_unit_test(test_adam_step),
