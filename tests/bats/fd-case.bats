@@ -1,0 +1,837 @@
+#!/usr/bin/env bats
+# fd-case: every command, each workflow edge, each permission of the role matrix, labels,
+# related transactions, prioritisation, automatic cases, events and audit entries.
+# Fixtures: testdata/case/txns.csv (11 transactions) and testdata/case/scores.sql (scores and
+# a rule hit, as fd-score and fd-rules would write them).  Expected values are worked out by
+# hand from those files (see the comments), or computed by python3/sqlite3, never by fd-case.
+
+bats_require_minimum_version 1.5.0
+load common
+
+setup() {
+	common_setup
+	C="$TD/case"
+	fd-ingest -q "$C/txns.csv"
+	q < "$C/scores.sql"
+}
+
+# case 1: the card-testing case of the man page's example
+mk1() {
+	fd-case -q create "Card testing by A1" --description "test charges, then a purchase" --priority HIGH \
+		--txn X01 --reason "test charge" --txn X02 --txn X03 \
+		--entity account:A1 --role SUSPECT --note "owns DX" --entity M1 >/dev/null
+}
+
+users() {
+	fd-case -q user add boss --role ADMIN
+	fd-case -q --actor boss user add alice --role INVESTIGATOR
+	fd-case -q --actor boss user add bob --role INVESTIGATOR
+	fd-case -q --actor boss user add ann --role ANALYST
+	fd-case -q --actor boss user add vic --role VIEWER
+}
+
+# ---- usage ----------------------------------------------------------------------------------
+
+@test "help: tool and command usage on stdout, exit 0" {
+	run --separate-stderr fd-case --help
+	assert_success
+	[[ ${lines[0]} == "usage: fd-case [options] COMMAND [ARGS]" ]]
+	for c in create list show status assign note link related prioritize auto user report dashboard; do
+		run --separate-stderr fd-case "$c" --help
+		assert_success
+		[[ ${lines[0]} == "usage: fd-case $c"* ]] || { echo "$c: ${lines[0]}"; false; }
+	done
+}
+
+@test "usage errors: no command, unknown command, bad --now, bad ID, extra argument" {
+	run --separate-stderr fd-case
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: missing COMMAND" ]]
+	run --separate-stderr fd-case frobnicate
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: unknown command 'frobnicate'" ]]
+	run --separate-stderr fd-case --now yesterday list
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: --now needs a timestamp (e.g. 2026-11-24T13:05:00Z), not 'yesterday'" ]]
+	run --separate-stderr fd-case show abc
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: a case ID needs a whole number from 1 to "* ]]
+	run --separate-stderr fd-case show 1 2
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: show: one case ID, please" ]]
+	run --separate-stderr fd-case list --bogus
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"usage: fd-case list"* ]]
+}
+
+@test "a missing store is an I/O error, not created" {
+	run fd-case --store nope.db list
+	[ "$status" -eq 4 ]
+	assert_output --partial "nope.db"
+	[ ! -e nope.db ]
+}
+
+# ---- create ---------------------------------------------------------------------------------
+
+@test "create: the case, its transactions with reasons, entities with roles, one event, one audit entry" {
+	run --separate-stderr fd-case create "Card testing by A1" --priority HIGH --description "d" \
+		--txn X01 --reason "test charge" --txn X03 --entity account:A1 --role SUSPECT --note "owns DX" --entity M1
+	assert_success
+	assert_output "1"
+	[[ $stderr == "fd-case: created case 1 with 2 transactions and 2 entities" ]]
+	run q "SELECT id, title, description, priority, status, ifnull(assignee,'-'), origin, created_by FROM cases"
+	assert_output "1|Card testing by A1|d|HIGH|OPEN|-|manual|tester"
+	run q "SELECT txn_id, reason, added_by FROM case_transactions ORDER BY txn_id"
+	assert_output - <<'OUT'
+X01|test charge|tester
+X03||tester
+OUT
+	run q "SELECT e.kind || ':' || e.key, ce.role, ce.note FROM case_entities ce JOIN entities e ON e.id = ce.entity_id ORDER BY 1"
+	assert_output - <<'OUT'
+account:A1|SUSPECT|owns DX
+merchant:M1|RELATED|
+OUT
+	run q "SELECT kind, actor, json_extract(details, '$.txns') FROM case_events"
+	assert_output 'created|tester|["X01","X03"]'
+	run q "SELECT action, object_type, object_id, actor, json_extract(details, '$.event'), length(data_digest) FROM audit_log WHERE action LIKE 'case.%'"
+	assert_output "case.created|case|1|tester|1|64"
+}
+
+@test "create: errors write nothing" {
+	run --separate-stderr fd-case create
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: create: missing TITLE" ]]
+	run --separate-stderr fd-case create "t" --txn NOPE
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: no transaction 'NOPE' in the store" ]]
+	run --separate-stderr fd-case create "t" --entity M3
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: entity 'M3' is ambiguous: account:M3, merchant:M3; give KIND:KEY" ]]
+	run --separate-stderr fd-case create "t" --entity device:NOPE
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: no entity 'device:NOPE' in the store" ]]
+	run --separate-stderr fd-case create "t" --priority URGENT
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: --priority must be LOW, MEDIUM, HIGH or CRITICAL, not 'URGENT'" ]]
+	run --separate-stderr fd-case create "t" --role SUSPECT
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: --role follows the --entity it describes" ]]
+	run --separate-stderr fd-case create "t" --reason why
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: --reason follows the --txn it explains" ]]
+	run --separate-stderr fd-case create "t" --entity A1 --role BOSS
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: --role must be SUSPECT, VICTIM, WITNESS or RELATED, not 'BOSS'" ]]
+	run --separate-stderr fd-case create ""
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: the title must not be empty" ]]
+	run q "SELECT (SELECT count(*) FROM cases), (SELECT count(*) FROM case_events), (SELECT count(*) FROM audit_log WHERE action LIKE 'case.%')"
+	assert_output "0|0|0"
+}
+
+# ---- show -------------------------------------------------------------------------------------
+
+@test "show: summary, timeline, transactions with scores and rule hits, entities, notes" {
+	mk1
+	fd-case -q note 1 "called the bank"
+	run fd-case show 1
+	assert_success
+	assert_line --index 0 "Case 1: Card testing by A1"
+	assert_line "  status      OPEN"
+	assert_line "  priority    HIGH"
+	assert_line "  assignee    -"
+	# 1.00 + 1.50 + 950.00
+	assert_line "  at stake    952.50 USD in 3 transactions"
+	assert_line "  max risk    92"
+	assert_line "Timeline (2 events)"
+	assert_line --regexp '^  20[0-9-]+T[0-9:.]+Z  tester   note    called the bank$'
+	assert_line "  X01  2026-03-01T10:00:00.000Z  1.00 USD  A1 -> M1  risk 45 MEDIUM REVIEW"
+	assert_line "      included: test charge"
+	assert_line "  X03  2026-03-01T10:05:00.000Z  950.00 USD  A1 -> M2  risk 92 HIGH BLOCK"
+	assert_line "      rule velocity_5m (+30): 3 transactions in 5 minutes, limit 2"
+	assert_line "      reason: amount 38.0× this sender's 30-day mean"
+	assert_line "  SUSPECT  account:A1  (4 transactions)  owns DX"
+	assert_line "  RELATED  merchant:M1  (3 transactions)"
+	assert_line "Notes (1)"
+	run --separate-stderr fd-case show 9
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: no case 9" ]]
+}
+
+@test "show: the latest score counts, not an older model's" {
+	fd-case -q create "A3" --txn X05 >/dev/null
+	run fd-case show 1
+	# scores.sql: X05 m0 risk 99 (older), m1 risk 30 (latest)
+	assert_line "  X05  2026-03-01T10:40:00.000Z  940.00 USD  A3 -> M3  risk 30 LOW APPROVE"
+	assert_line "  max risk    30"
+}
+
+# ---- workflow ---------------------------------------------------------------------------------
+
+@test "workflow: each refused move names the allowed ones" {
+	mk1
+	for to in OPEN CLOSED FALSE_POSITIVE; do
+		run --separate-stderr fd-case status 1 $to
+		[ "$status" -eq 2 ]
+		[[ $stderr == "fd-case: case 1 is OPEN: it cannot move to $to; allowed: IN_PROGRESS" ]]
+	done
+	fd-case -q status 1 IN_PROGRESS
+	for to in OPEN IN_PROGRESS; do
+		run --separate-stderr fd-case status 1 $to
+		[ "$status" -eq 2 ]
+		[[ $stderr == "fd-case: case 1 is IN_PROGRESS: it cannot move to $to; allowed: CLOSED or FALSE_POSITIVE" ]]
+	done
+	fd-case -q status 1 CLOSED
+	for to in OPEN CLOSED FALSE_POSITIVE; do
+		run --separate-stderr fd-case status 1 $to --note x
+		[ "$status" -eq 2 ]
+		[[ $stderr == "fd-case: case 1 is CLOSED: it cannot move to $to; allowed: IN_PROGRESS" ]]
+	done
+	run --separate-stderr fd-case status 1 DONE
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: status: NEW must be OPEN, IN_PROGRESS, CLOSED or FALSE_POSITIVE, not 'DONE'" ]]
+	run --separate-stderr fd-case status 7 IN_PROGRESS
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: no case 7" ]]
+	# refused moves wrote nothing: created, IN_PROGRESS, CLOSED
+	run q "SELECT group_concat(kind || ':' || ifnull(json_extract(details, '$.to'), ''), ' ') FROM case_events"
+	assert_output "created: status:IN_PROGRESS status:CLOSED"
+}
+
+@test "workflow: closing as fraud labels the transactions; reopening needs a reason and withdraws them" {
+	mk1
+	fd-case -q status 1 IN_PROGRESS --note "starting"
+	run --separate-stderr fd-case status 1 CLOSED --note "confirmed"
+	assert_success
+	[[ $stderr == "fd-case: case 1: IN_PROGRESS -> CLOSED; 3 transactions labelled fraud" ]]
+	run q "SELECT txn_id, label, source, case_id, actor FROM labels ORDER BY txn_id"
+	assert_output - <<'OUT'
+X01|1|case:1|1|tester
+X02|1|case:1|1|tester
+X03|1|case:1|1|tester
+OUT
+	run q "SELECT status, closed_at IS NOT NULL FROM cases"
+	assert_output "CLOSED|1"
+	run --separate-stderr fd-case status 1 IN_PROGRESS
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: reopening case 1 (CLOSED) needs a reason (--note TEXT)" ]]
+	run --separate-stderr fd-case status 1 IN_PROGRESS --note "the card holder retracted"
+	assert_success
+	[[ $stderr == "fd-case: case 1: CLOSED -> IN_PROGRESS; 3 labels withdrawn" ]]
+	run q "SELECT count(*) FROM labels"
+	assert_output "0"
+	run q "SELECT status, closed_at IS NULL FROM cases"
+	assert_output "IN_PROGRESS|1"
+	run q "SELECT json_extract(details, '$.note') FROM case_events WHERE kind = 'status' ORDER BY id DESC LIMIT 1"
+	assert_output "the card holder retracted"
+}
+
+@test "workflow: FALSE_POSITIVE labels legitimate; effective_labels prefers outcomes, fraud wins" {
+	mk1
+	fd-case -q create "other" --txn X03 >/dev/null
+	fd-case -q status 1 IN_PROGRESS
+	run --separate-stderr fd-case status 1 FALSE_POSITIVE
+	[[ $stderr == "fd-case: case 1: IN_PROGRESS -> FALSE_POSITIVE; 3 transactions labelled legitimate" ]]
+	run q "SELECT txn_id, label, origin FROM effective_labels WHERE txn_id IN ('X01','X03') ORDER BY 1"
+	assert_output - <<'OUT'
+X01|0|case
+X03|0|case
+OUT
+	fd-case -q status 2 IN_PROGRESS
+	fd-case -q status 2 CLOSED
+	run q "SELECT txn_id, label FROM effective_labels WHERE txn_id IN ('X01','X03') ORDER BY 1"
+	assert_output - <<'OUT'
+X01|0
+X03|1
+OUT
+}
+
+# ---- assign ------------------------------------------------------------------------------------
+
+@test "assign: a single-user store takes any name, --auto the actor; reassigning to the same is a no-op" {
+	mk1
+	run --separate-stderr fd-case assign 1 carol
+	assert_success
+	assert_output "carol"
+	run --separate-stderr fd-case assign 1 --auto
+	assert_output "tester"
+	fd-case -q assign 1 tester
+	run q "SELECT group_concat(json_extract(details, '$.to') || '/' || json_extract(details, '$.auto'), ' ') FROM case_events WHERE kind = 'assign'"
+	assert_output "carol/0 tester/1"
+	run --separate-stderr fd-case assign 1
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: assign: needs ID and USER (or --auto)" ]]
+}
+
+@test "assign --auto: the least-loaded active investigator, ties by name" {
+	users
+	export FD_ACTOR=boss
+	for i in 1 2 3 4; do fd-case -q create "case $i" >/dev/null; done
+	run fd-case -q assign 1 --auto
+	assert_output "alice"   # alice 0, bob 0: by name
+	run fd-case -q assign 2 --auto
+	assert_output "bob"     # alice 1, bob 0
+	fd-case -q assign 3 alice
+	run fd-case -q assign 4 --auto
+	assert_output "bob"     # alice 2, bob 1
+	fd-case -q status 1 IN_PROGRESS
+	fd-case -q status 1 FALSE_POSITIVE
+	fd-case -q status 3 IN_PROGRESS
+	fd-case -q status 3 CLOSED
+	run fd-case user list
+	assert_line --regexp '^alice +INVESTIGATOR +active +0  '
+	assert_line --regexp '^bob +INVESTIGATOR +active +2  '
+	fd-case -q user disable bob
+	run fd-case -q assign 2 --auto
+	assert_output "alice"
+}
+
+@test "assign: only active ADMIN or INVESTIGATOR users; none to pick" {
+	users
+	export FD_ACTOR=boss
+	fd-case -q create "c" >/dev/null
+	run --separate-stderr fd-case assign 1 vic
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: cannot assign case 1 to 'vic': role VIEWER does not work cases (ADMIN or INVESTIGATOR only)" ]]
+	run --separate-stderr fd-case assign 1 zed
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: cannot assign case 1 to 'zed': no such user" ]]
+	fd-case -q user disable alice
+	run --separate-stderr fd-case assign 1 alice
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: cannot assign case 1 to 'alice': the user is disabled" ]]
+	fd-case -q user disable bob
+	run --separate-stderr fd-case assign 1 --auto
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: no active INVESTIGATOR to assign case 1 to (fd-case user add NAME --role INVESTIGATOR)" ]]
+	run fd-case -q assign 1 boss
+	assert_output "boss"
+}
+
+# ---- notes and evidence ------------------------------------------------------------------------
+
+@test "note: text, and a file attached with its SHA-256 and exact bytes" {
+	mk1
+	run --separate-stderr fd-case note 1 "called the bank"
+	assert_success
+	[[ $stderr == "fd-case: case 1: note added" ]]
+	printf 'statement\x00\x01\xff line\n' > ev.bin
+	sha=$(sha256sum ev.bin | cut -d' ' -f1)
+	run --separate-stderr fd-case note 1 --file ev.bin "bank statement"
+	assert_success
+	assert_output "$sha"
+	run q "SELECT id, name, sha256, size, hex(content), added_by FROM case_attachments"
+	hex=$(od -An -tx1 -v ev.bin | tr -d ' \n' | tr a-f A-F)
+	assert_output "1|ev.bin|$sha|$(stat -c %s ev.bin)|$hex|tester"
+	fd-case -q note 1 --file ev.bin --name renamed.bin
+	run q "SELECT name FROM case_attachments WHERE id = 2"
+	assert_output "renamed.bin"
+	run q "SELECT kind, json_extract(details, '$.sha256'), json_extract(details, '$.note') FROM case_events WHERE kind = 'attach' ORDER BY id LIMIT 1"
+	assert_output "attach|$sha|bank statement"
+	run fd-case show 1
+	assert_line --regexp "^  #1 ev.bin  18 bytes  sha256 $sha  by tester at 20"
+	assert_line "Attachments (2)"
+}
+
+@test "note: errors" {
+	mk1
+	run --separate-stderr fd-case note 1
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: note: missing TEXT (or --file F)" ]]
+	run --separate-stderr fd-case note 1 ""
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: the note must not be empty" ]]
+	run --separate-stderr fd-case note 1 --file missing.pdf
+	[ "$status" -eq 4 ]
+	[[ $stderr == "fd-case: cannot open 'missing.pdf': No such file or directory" ]]
+	run --separate-stderr fd-case note 1 --file .
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: '.' is not a regular file" ]]
+	run --separate-stderr fd-case note 1 a b
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: note: unexpected argument 'b' (quote the note)" ]]
+	run --separate-stderr fd-case note 5 "x"
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: no case 5" ]]
+	run q "SELECT count(*) FROM case_events WHERE kind IN ('note', 'attach')"
+	assert_output "0"
+}
+
+# ---- link --------------------------------------------------------------------------------------
+
+@test "link: new transactions and entities, repeats counted, a role changed" {
+	mk1
+	run --separate-stderr fd-case link 1 --txn X04 --reason "cash-out" --txn X01 --entity A2 --role VICTIM --entity M1 --role WITNESS
+	assert_success
+	[[ $stderr == "fd-case: case 1: 1 transaction added (1 already there), 1 entity added, 1 changed (0 unchanged)" ]]
+	run q "SELECT json_extract(details, '$.txns'), json_extract(details, '$.entities') FROM case_events WHERE kind = 'link'"
+	assert_output '["X04"]|[{"entity":"account:A2","role":"VICTIM"},{"entity":"merchant:M1","role":"WITNESS","was":"RELATED"}]'
+	run q "SELECT reason FROM case_transactions WHERE txn_id = 'X01'"
+	assert_output "test charge"
+	# the same again: nothing new, no event
+	fd-case -q link 1 --txn X04 --entity A2 --role VICTIM
+	run q "SELECT count(*) FROM case_events WHERE kind = 'link'"
+	assert_output "1"
+}
+
+@test "link: a closed case must be reopened; unknown references write nothing" {
+	mk1
+	run --separate-stderr fd-case link 1
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: link: give --txn or --entity" ]]
+	run --separate-stderr fd-case link 1 --txn X04 --txn NOPE
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: no transaction 'NOPE' in the store" ]]
+	run q "SELECT count(*) FROM case_transactions WHERE txn_id = 'X04'"
+	assert_output "0"
+	fd-case -q status 1 IN_PROGRESS
+	fd-case -q status 1 CLOSED
+	run --separate-stderr fd-case link 1 --txn X04
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: case 1 is CLOSED: reopen it (status 1 IN_PROGRESS --note ...) before linking" ]]
+}
+
+# ---- list --------------------------------------------------------------------------------------
+
+@test "list: filters by status, assignee, priority, entity, origin and creation time" {
+	mk1                                                    # 1: HIGH, X01-X03
+	fd-case -q create "JPY transfer" --txn X10 --priority LOW >/dev/null   # 2
+	fd-case -q create "unrelated" --entity account:A3 >/dev/null            # 3: MEDIUM
+	fd-case -q assign 2 alice >/dev/null
+	fd-case -q status 2 IN_PROGRESS
+	q "UPDATE cases SET created_at = 1772323200000 WHERE id = 1; UPDATE cases SET created_at = 1772409600000 WHERE id = 2; UPDATE cases SET created_at = 1772496000000 WHERE id = 3"
+	ids() { fd-case list --format csv "$@" | tail -n +2 | cut -d, -f1 | tr '\n' ' '; }
+	[ "$(ids)" = "1 2 3 " ]
+	[ "$(ids --status IN_PROGRESS)" = "2 " ]
+	[ "$(ids --status OPEN,CLOSED)" = "1 3 " ]
+	[ "$(ids --assignee alice)" = "2 " ]
+	[ "$(ids --assignee '')" = "1 3 " ]
+	[ "$(ids --priority HIGH,LOW)" = "1 2 " ]
+	[ "$(ids --entity device:DX)" = "1 " ]     # through X01-X03
+	[ "$(ids --entity A3)" = "3 " ]            # a case entity
+	[ "$(ids --entity A5)" = "2 " ]            # recipient of X10
+	[ "$(ids --origin auto)" = "" ]
+	# 1772409600000 = 2026-03-02T00:00:00Z
+	[ "$(ids --since 2026-03-02)" = "2 3 " ]
+	[ "$(ids --until 2026-03-02)" = "1 " ]
+	[ "$(ids --since 2026-03-02 --until 2026-03-03)" = "2 " ]
+	run --separate-stderr fd-case list --status DONE
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: --status: unknown value 'DONE' (one of OPEN, IN_PROGRESS, CLOSED, FALSE_POSITIVE)" ]]
+	run --separate-stderr fd-case list --entity M3
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: entity 'M3' is ambiguous: account:M3, merchant:M3; give KIND:KEY" ]]
+}
+
+@test "list: sorting, limit, and the CSV and NDJSON records" {
+	mk1                                                    # 952.50 USD, risk 92
+	fd-case -q create "JPY" --txn X10 --priority LOW >/dev/null   # 120000 JPY, risk 95
+	fd-case -q create "small" --txn X06 --priority CRITICAL >/dev/null   # 20.00 USD, unscored
+	ids() { fd-case list --format csv "$@" | tail -n +2 | cut -d, -f1 | tr '\n' ' '; }
+	[ "$(ids --sort amount --desc)" = "2 1 3 " ]
+	[ "$(ids --sort risk --desc)" = "2 1 3 " ]
+	[ "$(ids --sort priority)" = "2 1 3 " ]
+	[ "$(ids --sort priority --desc --limit 2)" = "3 1 " ]
+	run --separate-stderr fd-case list --sort size
+	[ "$status" -eq 2 ]
+	run fd-case list --format csv --limit 1
+	assert_line --index 0 "case_id,title,status,priority,assignee,origin,suspect,created_at,updated_at,txns,entities,max_risk,at_stake"
+	assert_line --index 1 --regexp '^1,Card testing by A1,OPEN,HIGH,,manual,,20[0-9T:.-]+Z,20[0-9T:.-]+Z,3,2,92,952.50 USD$'
+	run sh -c "fd-case list --format ndjson | jq -c '[.case_id, .status, .max_risk, .at_stake]'"
+	assert_output - <<'OUT'
+[1,"OPEN",92,"952.50 USD"]
+[2,"OPEN",95,"120000 JPY"]
+[3,"OPEN",null,"20.00 USD"]
+OUT
+	run fd-case list
+	assert_line --index 0 --regexp '^ID +STATUS +PRIORITY +ASSIGNEE +RISK +TXNS +AT STAKE +CREATED +TITLE$'
+	assert_line --index 2 --regexp '^2 +OPEN +LOW +- +95 +1  120000 JPY +20[0-9T:-]+ +JPY$'
+}
+
+# ---- related -----------------------------------------------------------------------------------
+
+@test "related: shared entities, similar amounts and nearness, ranked with why" {
+	mk1
+	fd-case -q link 1 --txn X04 --entity A2 --role VICTIM
+	# the case: X01-X04 (A1, A2; M1, M2; DX; 198.51.100.10)
+	#  X05 device DX 3 + 940 vs 950 (1.05 %) 1 + 35 min after X03 1 = 5, risk 30
+	#  X09 sender A2 4 + merchant M2 1 = 5, risk 10
+	#  X07 IP 3rd-party 2 + 1 min after X02 1 = 3 (EUR: no amount match)
+	#  X06 merchant M1 1 (next day: not near)
+	#  X08, X10, X11 share nothing and are not similar
+	run fd-case related 1 --format csv
+	assert_success
+	assert_output - <<'OUT'
+rank,txn_id,ts,amount,currency,sender_id,recipient_id,risk,weight,why
+1,X05,2026-03-01T10:40:00.000Z,940.00,USD,A3,,30,5,same device DX; similar amount: 940.00 USD vs 950.00 USD in X03; 35 min after X03
+2,X09,2026-03-02T15:00:00.000Z,75.00,USD,A2,,10,5,shares account A2 (sender); same merchant M2
+3,X07,2026-03-01T10:03:00.000Z,300.00,EUR,A5,,88,3,same IP 198.51.100.10; 1 min after X02
+4,X06,2026-03-02T09:00:00.000Z,20.00,USD,A4,,,1,same merchant M1
+OUT
+	# --near 30m: X05 (35 min) is no longer near, 940 is not within 0.5 % of 950: X05 3 ties
+	# with X07 3 (IP 2 + 1 min), and X07's risk 88 ranks first
+	run fd-case related 1 --format csv --limit 2 --near 30m --amount-tolerance 0.5
+	assert_output - <<'OUT'
+rank,txn_id,ts,amount,currency,sender_id,recipient_id,risk,weight,why
+1,X09,2026-03-02T15:00:00.000Z,75.00,USD,A2,,10,5,shares account A2 (sender); same merchant M2
+2,X07,2026-03-01T10:03:00.000Z,300.00,EUR,A5,,88,3,same IP 198.51.100.10; 1 min after X02
+OUT
+	run fd-case related 1
+	assert_line --index 1 --regexp '^1 +X05 +2026-03-01T10:40:00.000Z +940.00 USD A3 +30 +5  same device DX; '
+	run --separate-stderr fd-case related 1 --near soon
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: --near 'soon': not a duration (e.g. 90s, 15m, 24h, 7d)" ]]
+	run --separate-stderr fd-case related 3
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: no case 3" ]]
+}
+
+# ---- prioritize --------------------------------------------------------------------------------
+
+@test "prioritize: risk, amount, entity risk and age, with the reasons" {
+	mk1
+	fd-case -q link 1 --txn X04 --entity A2 --role VICTIM
+	fd-case -q create "JPY transfer" --txn X10 >/dev/null
+	fd-case -q create "done" --entity account:A1 >/dev/null
+	fd-case -q status 3 IN_PROGRESS
+	fd-case -q status 3 FALSE_POSITIVE   # not open: not ranked
+	# created 2026-03-02 and 2026-03-11; now 2026-03-12
+	q "UPDATE cases SET created_at = 1772409600000 WHERE id = 1; UPDATE cases SET created_at = 1773187200000 WHERE id = 2"
+	# case 1: 40*.92 + 25*log10(1+3452.50)/6 + 20*.7*2/10 (A1: X03, X04 HIGH) + 15*10/30 = 59.3
+	# case 2: 40*.95 + 25*log10(1+120000)/6 + 20*.7*1/10 (A4: X10) + 15*1/30 = 61.1
+	run fd-case prioritize --now 2026-03-12T00:00:00Z --format csv
+	assert_output - <<'OUT'
+rank,case_id,score,risk_part,amount_part,entity_part,age_part,status,priority,assignee,title,why
+1,2,61.1,38.0,21.2,1.4,0.5,OPEN,MEDIUM,,JPY transfer,max risk 95; 120000 JPY at stake in 1 transaction; account:A4 has 1 HIGH-risk transaction; open 1.0 days
+2,1,59.3,36.8,14.7,2.8,5.0,OPEN,HIGH,,Card testing by A1,max risk 92; 3452.50 USD at stake in 4 transactions; account:A1 has 2 HIGH-risk transactions; open 10.0 days
+OUT
+	# A4 in a case confirmed as fraud adds 0.3: 20*(0.07+0.3) = 7.4, total 67.1
+	fd-case -q create "A4 before" --entity account:A4 >/dev/null
+	fd-case -q status 4 IN_PROGRESS
+	fd-case -q status 4 CLOSED
+	run fd-case prioritize --now 2026-03-12T00:00:00Z --format csv --limit 1
+	assert_line --index 1 "1,2,67.1,38.0,21.2,7.4,0.5,OPEN,MEDIUM,,JPY transfer,max risk 95; 120000 JPY at stake in 1 transaction; account:A4 has 1 HIGH-risk transaction and 1 confirmed-fraud case; open 1.0 days"
+	run fd-case prioritize --now 2026-03-12T00:00:00Z
+	assert_line --index 1 --regexp '^1 +2 +67.1  OPEN +MEDIUM +- +JPY transfer$'
+}
+
+# ---- auto --------------------------------------------------------------------------------------
+
+@test "auto from the store: one case per suspect per day, idempotent" {
+	# latest HIGH scores: X03 (A1, 03-01, 92), X04 (A1, 03-01, 85), X07 (A5, 03-01, 88), X10 (A4, 03-03, 95);
+	# X05's HIGH score is superseded by a LOW one
+	run --separate-stderr fd-case auto
+	assert_success
+	[[ $stderr == "fd-case: auto: 4 HIGH flags: 3 cases created, 0 extended, 0 reopened; 4 transactions added, 0 already in their cases" ]]
+	run q "SELECT id, title, priority, origin, suspect, window_start, window_end FROM cases ORDER BY id"
+	# 2026-03-01T00:00Z = 1772323200000, 03-03 = 1772496000000
+	assert_output - <<'OUT'
+1|HIGH risk: account:A1, 2026-03-01|CRITICAL|auto|account:A1|1772323200000|1772409600000
+2|HIGH risk: account:A4, 2026-03-03|CRITICAL|auto|account:A4|1772496000000|1772582400000
+3|HIGH risk: account:A5, 2026-03-01|HIGH|auto|account:A5|1772323200000|1772409600000
+OUT
+	run q "SELECT case_id, txn_id, reason FROM case_transactions ORDER BY case_id, txn_id"
+	assert_output - <<'OUT'
+1|X03|risk 92: amount 38.0× this sender's 30-day mean
+1|X04|risk 85: first transfer to recipient A2
+2|X10|risk 95: amount 120000 JPY is 60× this sender's largest
+3|X07|risk 88: IP 198.51.100.10 shared with 2 accounts
+OUT
+	run q "SELECT ce.case_id, e.key, ce.role FROM case_entities ce JOIN entities e ON e.id = ce.entity_id ORDER BY 1"
+	assert_output - <<'OUT'
+1|A1|SUSPECT
+2|A4|SUSPECT
+3|A5|SUSPECT
+OUT
+	before=$(q "SELECT (SELECT count(*) FROM case_events) || '/' || (SELECT count(*) FROM audit_log)")
+	run --separate-stderr fd-case auto
+	[[ $stderr == "fd-case: auto: 4 HIGH flags: 0 cases created, 0 extended, 0 reopened; 0 transactions added, 4 already in their cases" ]]
+	[ "$(q "SELECT (SELECT count(*) FROM case_events) || '/' || (SELECT count(*) FROM audit_log)")" = "$before" ]
+}
+
+@test "auto: windows, ranges, extension with a raised priority, reopening a closed case" {
+	# 1-hour windows split A1's X03 (10:05) and X04 (11:30)
+	fd-case -q auto --window 1h --until 2026-03-02
+	run q "SELECT suspect, window_start FROM cases ORDER BY id"
+	assert_output - <<'OUT'
+account:A1|1772359200000
+account:A1|1772362800000
+account:A5|1772359200000
+OUT
+	run q "SELECT title FROM cases WHERE id = 1"
+	assert_output "HIGH risk: account:A1, 2026-03-01T10:00Z"
+	rm -f "$FD_STORE"; fd-ingest -q "$C/txns.csv"; q < "$C/scores.sql"
+	fd-case -q auto --since 2026-03-01T11:00:00Z --until 2026-03-02
+	run q "SELECT group_concat(txn_id) FROM case_transactions"
+	assert_output "X04"
+	# a newer HIGH score of X02 (risk 86) extends A1's case, priority HIGH stays (86 < 90)
+	q "INSERT INTO scores (txn_id, model_version, risk, level, decision, reasons, scored_at) VALUES ('X02', 'm2', 86, 'HIGH', 'BLOCK', '[]', 1772668800000)"
+	run --separate-stderr fd-case auto
+	[[ $stderr == "fd-case: auto: 5 HIGH flags: 2 cases created, 1 extended, 0 reopened; 4 transactions added, 1 already in their cases" ]]
+	run q "SELECT priority, (SELECT group_concat(txn_id) FROM (SELECT txn_id FROM case_transactions WHERE case_id = 1 ORDER BY txn_id)) FROM cases WHERE id = 1"
+	assert_output "CRITICAL|X02,X03,X04"
+	run q "SELECT json_extract(details, '$.added') FROM case_events WHERE case_id = 1 AND kind = 'auto'"
+	assert_output '["X02","X03"]'
+	# case 3 (A5) closed; a new stream flag in its window reopens it
+	fd-case -q status 3 IN_PROGRESS
+	fd-case -q status 3 CLOSED
+	printf 'txn_id,risk,level,sender_id,ts\nN1,93,HIGH,A5,2026-03-01T20:00:00Z\n' > n1.csv
+	run --separate-stderr fd-case auto n1.csv
+	[[ $stderr == "fd-case: auto: 1 HIGH flag: 0 cases created, 1 extended, 1 reopened; 1 transaction added, 0 already in their cases" ]]
+	run q "SELECT status, priority FROM cases WHERE id = 3"
+	assert_output "IN_PROGRESS|CRITICAL"
+	run q "SELECT count(*) FROM labels WHERE case_id = 3"
+	assert_output "0"
+	run q "SELECT json_extract(details, '$.note') FROM case_events WHERE case_id = 3 ORDER BY id DESC LIMIT 1"
+	assert_output "new HIGH-risk transaction"
+}
+
+@test "auto from files: CSV and NDJSON, levels, min risk, store look-up, --assign" {
+	users
+	export FD_ACTOR=alice
+	cat > f.csv <<'EOF'
+txn_id,risk,level,sender_id,ts,reasons
+S1,97,HIGH,A4,2026-03-10T13:00:00Z,"[""burst of transfers""]"
+S2,99,LOW,A4,2026-03-10T13:00:00Z,
+X08,91,HIGH,,,
+EOF
+	printf '{"txn_id":"S3","risk":85,"suspect":"device:DZ","ts":"2026-03-10T14:00:00Z"}\n{"txn_id":"S4","risk":70,"suspect":"device:DZ","ts":"2026-03-10T14:00:00Z"}\n' > f.ndjson
+	run --separate-stderr fd-case auto --assign f.csv f.ndjson
+	assert_success
+	# S1 and X08 (A4's sender and time from the store) in one case; S3 (no level, 85 >= 80) for DZ; S2 LOW and S4 (70) skipped
+	[[ $stderr == "fd-case: auto: 3 HIGH flags: 2 cases created, 0 extended, 0 reopened; 3 transactions added, 0 already in their cases" ]]
+	run q "SELECT c.suspect, c.priority, c.assignee, group_concat(ct.txn_id) FROM cases c JOIN case_transactions ct ON ct.case_id = c.id GROUP BY c.id ORDER BY c.id"
+	assert_output - <<'OUT'
+account:A4|CRITICAL|alice|S1,X08
+device:DZ|HIGH|bob|S3
+OUT
+	run q "SELECT reason FROM case_transactions WHERE txn_id = 'S1'"
+	assert_output "risk 97: burst of transfers"
+	run --separate-stderr fd-case auto --min-risk 90 f.ndjson
+	[[ $stderr == "fd-case: auto: 0 HIGH flags: 0 cases created, 0 extended, 0 reopened; 0 transactions added, 0 already in their cases" ]]
+}
+
+@test "auto from files: bad records are reported and nothing is written" {
+	printf 'txn_id,risk,ts,sender_id\nB1,abc,2026-03-01T00:00:00Z,A1\n,90,2026-03-01T00:00:00Z,A1\nB3,95,yesterday,A1\nB4,90,2026-03-01T00:00:00Z,A1\n' > bad.csv
+	run --separate-stderr fd-case auto bad.csv
+	[ "$status" -eq 3 ]
+	assert_equal "${stderr_lines[0]}" "fd-case: bad.csv:2: bad risk 'abc' (0 to 100)"
+	assert_equal "${stderr_lines[1]}" "fd-case: bad.csv:3: no txn_id"
+	assert_equal "${stderr_lines[2]}" "fd-case: bad.csv:4: bad ts 'yesterday': not a timestamp"
+	assert_equal "${stderr_lines[3]}" "fd-case: 3 bad records: no case written"
+	printf 'txn_id,risk\nGHOST,95\n' > ghost.csv
+	run --separate-stderr fd-case auto ghost.csv
+	[ "$status" -eq 3 ]
+	[[ $stderr == "fd-case: transaction 'GHOST': no suspect given and not in the store" ]]
+	printf 'id,score\n1,2\n' > cols.csv
+	run --separate-stderr fd-case auto cols.csv
+	[ "$status" -eq 3 ]
+	[[ $stderr == "fd-case: cols.csv: needs columns txn_id and risk" ]]
+	run --separate-stderr fd-case auto --since 2026-03-01 bad.csv
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: auto: --since and --until select store scores; not with FILE" ]]
+	run q "SELECT count(*) FROM cases"
+	assert_output "0"
+}
+
+@test "auto --metrics writes the counts" {
+	fd-case -q --metrics m.prom auto
+	run grep -E '^fd_case_auto_cases_total\{.*outcome="created"\} 3$' m.prom
+	assert_success
+	run grep -E '^fd_case_auto_transactions_total\{.*\} 4$' m.prom
+	assert_success
+}
+
+# ---- users and permissions -----------------------------------------------------------------------
+
+@test "users: add, list, disable, enable; the first must be an ADMIN, the last ADMIN stays" {
+	run --separate-stderr fd-case user add alice --role INVESTIGATOR
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: the first user must be an ADMIN (so that users can be managed), not INVESTIGATOR" ]]
+	run --separate-stderr fd-case user add boss --role ADMIN
+	assert_success
+	[[ $stderr == "fd-case: user boss added as ADMIN" ]]
+	export FD_ACTOR=boss
+	fd-case -q user add alice --role investigator
+	run --separate-stderr fd-case user add alice --role ANALYST
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: user 'alice' already exists" ]]
+	run --separate-stderr fd-case user add zed
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: user add: needs --role ADMIN, INVESTIGATOR, ANALYST or VIEWER" ]]
+	run --separate-stderr fd-case user add zed --role KING
+	[ "$status" -eq 2 ]
+	run --separate-stderr fd-case user disable boss
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: 'boss' is the last active ADMIN: add another ADMIN first" ]]
+	run --separate-stderr fd-case user disable nobody
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: no user 'nobody'" ]]
+	fd-case -q user disable alice
+	run fd-case user list --format csv
+	assert_line --index 0 "name,role,active,open_cases,created_at,created_by"
+	assert_line --index 1 --regexp '^alice,INVESTIGATOR,0,0,20[0-9T:.-]+Z,boss$'
+	assert_line --index 2 --regexp '^boss,ADMIN,1,0,20[0-9T:.-]+Z,tester$'
+	fd-case -q user enable alice
+	run q "SELECT name, active FROM users ORDER BY name"
+	assert_output - <<'OUT'
+alice|1
+boss|1
+OUT
+	run q "SELECT actor, action, object_id FROM audit_log WHERE object_type = 'user' AND action LIKE 'user.%' ORDER BY seq"
+	assert_output - <<'OUT'
+tester|user.add|boss
+boss|user.add|alice
+boss|user.disable|alice
+boss|user.enable|alice
+OUT
+	run --separate-stderr fd-case user frob
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: user: unknown subcommand 'frob' (add, list, disable or enable)" ]]
+}
+
+# One command per action, run by each role: allowed (exit 0) or denied (exit 5, nothing
+# changed, audited).  The matrix is the man page's.
+@test "permissions: the role matrix, each action by each role" {
+	users
+	FD_ACTOR=boss fd-case -q create "for status" --txn X01 >/dev/null
+	FD_ACTOR=boss fd-case -q create "for the rest" --txn X02 >/dev/null
+	printf 'x' > ev.txt
+	expect() {  # role action expected-exit command...
+		local who=$1 act=$2 want=$3; shift 3
+		local before after
+		before=$(q "SELECT (SELECT count(*) FROM cases) || '/' || (SELECT count(*) FROM case_events) || '/' || (SELECT count(*) FROM users)")
+		run --separate-stderr env FD_ACTOR="$who" fd-case -q "$@"
+		[ "$status" -eq "$want" ] || { echo "$who $act: exit $status, want $want: $stderr"; return 1; }
+		if [ "$want" -eq 5 ]; then
+			[[ $stderr == "fd-case: permission denied: user '$who' ("*") may not "*"; that needs "* ]] || { echo "$stderr"; return 1; }
+			after=$(q "SELECT (SELECT count(*) FROM cases) || '/' || (SELECT count(*) FROM case_events) || '/' || (SELECT count(*) FROM users)")
+			[ "$before" = "$after" ] || { echo "$who $act changed something"; return 1; }
+			[ "$(q "SELECT actor || ' ' || json_extract(details, '$.action') FROM audit_log WHERE action = 'case.denied' ORDER BY seq DESC LIMIT 1")" = "$who $act" ] || { echo "$who $act: not audited"; return 1; }
+		fi
+	}
+	n=0
+	for role in boss:ADMIN alice:INVESTIGATOR ann:ANALYST vic:VIEWER; do
+		who=${role%%:*}
+		case ${role#*:} in
+		ADMIN) allow="view create note link status assign auto users" ;;
+		INVESTIGATOR) allow="view create note link status assign auto" ;;
+		ANALYST) allow="view create note link" ;;
+		VIEWER) allow="view" ;;
+		esac
+		for act in view create note link status assign auto users; do
+			want=5
+			[[ " $allow " == *" $act "* ]] && want=0
+			case $act in
+			view) expect "$who" view "$want" list ;;
+			create) expect "$who" create "$want" create "by $who" ;;
+			note) expect "$who" note "$want" note 2 --file ev.txt ;;
+			link) expect "$who" link "$want" link 2 --entity "account:A$((n % 5 + 1))" --role WITNESS ;;
+			status)
+				case $(q "SELECT status FROM cases WHERE id = 1") in
+				OPEN) expect "$who" status "$want" status 1 IN_PROGRESS ;;
+				IN_PROGRESS) expect "$who" status "$want" status 1 FALSE_POSITIVE ;;
+				*) expect "$who" status "$want" status 1 IN_PROGRESS --note "again" ;;
+				esac ;;
+			assign) expect "$who" assign "$want" assign 2 --auto ;;
+			auto) expect "$who" auto "$want" auto ;;
+			users) expect "$who" users "$want" user add "u$n" --role VIEWER ;;
+			esac
+			n=$((n + 1))
+		done
+	done
+	# 32 checks; denials: ADMIN 0, INVESTIGATOR 1, ANALYST 4, VIEWER 7
+	run q "SELECT count(*) FROM audit_log WHERE action = 'case.denied'"
+	assert_output "12"
+}
+
+@test "permissions: an unknown or disabled actor is denied everything, even viewing" {
+	users
+	run --separate-stderr env FD_ACTOR=mallory fd-case list
+	[ "$status" -eq 5 ]
+	[[ $stderr == "fd-case: permission denied: 'mallory' is not a user of this store (see fd-case user list)" ]]
+	[ -z "$output" ]
+	FD_ACTOR=boss fd-case -q user disable alice
+	run --separate-stderr env FD_ACTOR=alice fd-case create "x"
+	[ "$status" -eq 5 ]
+	[[ $stderr == "fd-case: permission denied: user 'alice' is disabled" ]]
+	run q "SELECT actor, json_extract(details, '$.action'), object_id FROM audit_log WHERE action = 'case.denied' ORDER BY seq"
+	assert_output - <<'OUT'
+mallory|view|cases
+alice|create|new case
+OUT
+	run q "SELECT count(*) FROM cases"
+	assert_output "0"
+}
+
+# ---- records -------------------------------------------------------------------------------------
+
+@test "every change: one case event and one audit entry with the actor and a digest of the event row" {
+	mk1
+	fd-case -q status 1 IN_PROGRESS --note "go"
+	FD_ACTOR=carol fd-case -q assign 1 carol
+	fd-case -q note 1 "n"
+	printf 'evidence' > e.txt
+	fd-case -q note 1 --file e.txt
+	fd-case -q link 1 --txn X04
+	fd-case -q auto
+	fd-case -q status 1 CLOSED
+	run q "SELECT count(*) FROM case_events"
+	assert_output "10"
+	run q "SELECT count(*) FROM audit_log a JOIN case_events e ON e.id = json_extract(a.details, '$.event')
+	       WHERE a.action = 'case.' || e.kind AND a.actor = e.actor AND a.object_id = CAST(e.case_id AS TEXT)"
+	assert_output "10"
+	run q "SELECT group_concat(DISTINCT actor) FROM case_events WHERE kind = 'assign'"
+	assert_output "carol"
+	# the digest, recomputed independently (fd_audit.h: type letter, length, ':', text; '\n' per row)
+	run python3 - "$FD_STORE" <<'PY'
+import hashlib, json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+bad = 0
+for details, digest in db.execute("SELECT details, data_digest FROM audit_log WHERE action LIKE 'case.%' AND action != 'case.denied'"):
+    row = db.execute("SELECT * FROM case_events WHERE id = ?", (json.loads(details)["event"],)).fetchone()
+    h = hashlib.sha256()
+    for v in row:
+        if v is None:
+            h.update(b"n")
+        else:
+            t, s = ("i", str(v).encode()) if isinstance(v, int) else ("t", v.encode())
+            h.update(t.encode() + str(len(s)).encode() + b":" + s)
+    h.update(b"\n")
+    bad += h.hexdigest() != digest
+print(bad)
+PY
+	assert_output "0"
+}
+
+@test "case_events is append-only" {
+	mk1
+	run q "UPDATE case_events SET actor = 'x'"
+	assert_failure
+	assert_output --partial "case_events is append-only"
+	run q "DELETE FROM case_events"
+	assert_failure
+	assert_output --partial "case_events is append-only"
+}
+
+@test "the man page's examples run" {
+	printf 'statement' > statement.pdf
+	run sh -e -c '
+		fd-case create "Card testing by A1" --priority HIGH \
+		    --txn X01 --reason "test charge" --txn X03 \
+		    --entity account:A1 --role SUSPECT
+		fd-case status 1 IN_PROGRESS --note "calling the bank"
+		fd-case link 1 --txn X04 --entity A2 --role VICTIM
+		fd-case note 1 --file statement.pdf "bank statement"
+		fd-case status 1 CLOSED --note "confirmed by the card holder"
+		fd-case auto --since 2026-03-01 --assign
+		fd-case user add boss --role ADMIN
+		fd-case --actor boss user add alice --role INVESTIGATOR
+		FD_ACTOR=alice fd-case assign 1 --auto
+		fd-case --actor boss prioritize --limit 10
+		fd-case --actor boss related 1
+		fd-case --actor boss report 1 --format html -o case1.html
+		fd-case --actor boss dashboard --html dashboard.html'
+	assert_success
+	[ -s case1.html ] && [ -s dashboard.html ]
+}
