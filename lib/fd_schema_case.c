@@ -89,14 +89,14 @@ const char fd_schema_v4_case[] =
 	");"
 	"CREATE INDEX labels_case ON labels(case_id);"
 	/* The label every consumer reads (fd-rules backtest, fd-train evaluation, the delayed
-	 * merchant fraud-rate feature): a case outcome overrides the exported label; when cases
-	 * disagree, confirmed fraud wins.  labelled_at is when the label became known (the
+	 * merchant fraud-rate feature): the newest case outcome overrides the exported label (as
+	 * fd_txn_iter's analysis reads do); labelled_at is when the label became known (the
 	 * export's ingestion for exported labels), so point-in-time features can ignore labels
 	 * not yet known at a transaction's time. */
 	"CREATE VIEW effective_labels AS"
-	"  SELECT txn_id, label, 'case' AS origin, min(labelled_at) AS labelled_at FROM labels l"
-	"   WHERE label = (SELECT max(label) FROM labels m WHERE m.txn_id = l.txn_id)"
-	"   GROUP BY txn_id"
+	"  SELECT txn_id, label, 'case' AS origin, labelled_at FROM labels l"
+	"   WHERE l.rowid = (SELECT m.rowid FROM labels m WHERE m.txn_id = l.txn_id"
+	"                     ORDER BY m.labelled_at DESC, m.rowid DESC LIMIT 1)"
 	"  UNION ALL"
 	"  SELECT t.txn_id, t.label, 'export', s.ingested_at"
 	"    FROM transactions t JOIN sources s ON s.id = t.source_id"

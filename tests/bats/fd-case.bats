@@ -226,7 +226,7 @@ OUT
 	assert_output "the card holder retracted"
 }
 
-@test "workflow: FALSE_POSITIVE labels legitimate; effective_labels prefers outcomes, fraud wins" {
+@test "workflow: FALSE_POSITIVE labels legitimate; effective_labels prefers the newest outcome" {
 	mk1
 	fd-case -q create "other" --txn X03 >/dev/null
 	fd-case -q status 1 IN_PROGRESS
@@ -244,6 +244,13 @@ OUT
 X01|0
 X03|1
 OUT
+	# a later finding that X03 was legitimate after all wins; X04's exported label is unknown,
+	# X10 (not exported with a label, in no case) has none
+	fd-case -q create "later" --txn X03 >/dev/null
+	fd-case -q status 3 IN_PROGRESS
+	fd-case -q status 3 FALSE_POSITIVE
+	run q "SELECT txn_id, label, origin FROM effective_labels WHERE txn_id IN ('X03','X04','X10') ORDER BY 1"
+	assert_output "X03|0|case"
 }
 
 # ---- assign ------------------------------------------------------------------------------------
