@@ -1,0 +1,1267 @@
+/*
+ * fd-rules — evaluate a rules file over transactions and write the hits; backtest rule sets
+ * on labelled transactions.  See man/fd-rules.1 and fd-rules(5).
+ *
+ * One pass, in time order: each transaction's features (only those the rules read) are
+ * computed by fd_features, the rules evaluated by fd_rules, and either the hits written (with
+ * their reasons, expanded only for hits) or the backtest counters updated.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "fd_backtest.h"
+#include "fd_buf.h"
+#include "fd_features.h"
+#include "fd_io.h"
+#include "fd_metrics.h"
+#include "fd_reader.h"
+#include "fd_rules.h"
+#include "fd_store.h"
+#include "fd_txnsrc.h"
+#include "fd_txnstream.h"
+#include "fd_verify.h"
+#include "fd_writer.h"
+
+static const char usage[] =
+	"usage: fd-rules [options] [FILE...]\n"
+	"       fd-rules backtest [options] [--compare OTHER.rules] [FILE...]\n"
+	"Evaluate a rules file over transactions in time order (CSV or NDJSON, plain or zstd;\n"
+	"'-' or none = stdin) and write the hits: txn_id, rule_id, points, action, reason.\n"
+	"backtest: per rule and for the whole set, hits, alerts per day, TP, FP, precision, recall\n"
+	"and fraud amount caught, on labelled transactions.\n"
+	"\n"
+	"  --rules FILE        rules (default $FD_RULES, else default.rules of the tools' tree)\n"
+	"  --store PATH        record the hits in the store's rule_hits (not with backtest)\n"
+	"  --since T           read the store's transactions with ts >= T instead of FILEs\n"
+	"  --until T           ... and ts < T (RFC 3339, a date, or epoch; zone of --tz)\n"
+	"  --format FMT        hits: csv or ndjson (default: the input's); backtest: table, csv, ndjson\n"
+	"  --compare FILE      backtest: the alerts that appear and disappear with these rules\n"
+	"  --map SPEC          column mapping file, or a preset: fd, sparkov\n"
+	"  --delimiter C       CSV input field delimiter: ',' ';' 'tab' '|' (default ',')\n"
+	"  --tz TZ             zone of timestamps without one: UTC, +HH:MM, -HHMM (default UTC)\n"
+	"  --currency CODE     currency of rows without one (default USD)\n"
+	"  --sort              accept input out of time order (read into memory and sorted)\n"
+	"  --strict            stop at the first bad record (exit 3) instead of skipping it\n"
+	"  --label-delay DAYS  labels reach the features this long after a transaction (default 7)\n"
+	"  --actor NAME        who is acting (default $FD_ACTOR, else the login name)\n"
+	"  --metrics FILE      write Prometheus textfile metrics there\n"
+	"  -q, --quiet         no summary on stderr\n"
+	"  --progress, --no-progress   force the progress meter on or off\n"
+	"  -h, --help          show this help\n"
+	"  --version           show the version\n";
+
+enum {
+	OPT_RULES = FD_OPT_TOOL_BASE, OPT_SINCE, OPT_UNTIL, OPT_COMPARE, OPT_MAP, OPT_DELIM, OPT_TZ,
+	OPT_CURRENCY, OPT_SORT, OPT_STRICT, OPT_LABEL_DELAY,
+};
+
+static const struct option longopts[] = {
+	FD_CLI_LONGOPTS,
+	{"rules", required_argument, NULL, OPT_RULES},
+	{"since", required_argument, NULL, OPT_SINCE},
+	{"until", required_argument, NULL, OPT_UNTIL},
+	{"compare", required_argument, NULL, OPT_COMPARE},
+	{"map", required_argument, NULL, OPT_MAP},
+	{"delimiter", required_argument, NULL, OPT_DELIM},
+	{"tz", required_argument, NULL, OPT_TZ},
+	{"currency", required_argument, NULL, OPT_CURRENCY},
+	{"sort", no_argument, NULL, OPT_SORT},
+	{"strict", no_argument, NULL, OPT_STRICT},
+	{"label-delay", required_argument, NULL, OPT_LABEL_DELAY},
+	{NULL, 0, NULL, 0},
+};
+
+#define DAY_MS 86400000LL
+#define FMT_TABLE 100           /* backtest --format table (beside FD_FMT_CSV/NDJSON) */
+#define PROGRESS_EVERY 65536
+
+/* A loaded rule set and what a run counted for it. */
+struct ruleset {
+	char *path;
+	char sha[65];               /* SHA-256 of the file's bytes: the ruleset id */
+	struct fd_rules *r;
+	size_t n;                   /* rules */
+	struct fd_rule_hit *hits;   /* n entries, for fd_rules_eval */
+	int64_t *per_rule;          /* hits per rule */
+	int64_t hits_total, alerts; /* hits, transactions with at least one */
+	struct fd_backtest *bt;
+};
+
+/* An alert of one rule set only (backtest --compare). */
+struct change {
+	char *txn_id;
+	char *rules;                /* ids of the rules that hit, space-separated */
+	int64_t ts, amount;
+	int label, exponent, appears;
+	char currency[4];
+};
+
+struct run {
+	struct fd_cli cli;
+	int backtest;
+	int out_format;             /* asked for: FD_FMT_AUTO/CSV/NDJSON or FMT_TABLE */
+	struct ruleset base, other; /* other: --compare */
+	int compare;
+	struct fd_features *fe;
+	double *feat_out, *all;     /* selected features, catalog-indexed vector */
+	struct fd_out *out;         /* stdout */
+	struct fd_writer *w;        /* hits */
+	struct fd_buf reason;
+	/* store */
+	struct fd_store *st;
+	sqlite3_stmt *ins;
+	int64_t created_at, new_rows;
+	/* counts */
+	int64_t txns, bad, warm;
+	/* --compare */
+	struct change *chg;
+	size_t nchg, capchg;
+};
+
+/* ---- small helpers -------------------------------------------------------------------- */
+
+static char parse_delim(const struct fd_cli *cli, const char *s)
+{
+	if (strcmp(s, "tab") == 0 || strcmp(s, "\\t") == 0 || strcmp(s, "\t") == 0)
+		return '\t';
+	if (strlen(s) != 1 || s[0] == '"' || s[0] == '\n' || s[0] == '\r')
+		fd_cli_usage_error(cli, "--delimiter needs one character other than a quote or newline, or 'tab', not '%s'", s);
+	return s[0];
+}
+
+static int oom(struct fd_err *err)
+{
+	return fd_err_set(err, FD_EIO, "out of memory");
+}
+
+static char *xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = malloc(n);
+
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+/*
+ * The default rules file: $FD_RULES; else, beside the running binary's directory D (found
+ * through /proc/self/exe, else argv[0]), D/../rules/default.rules (the source tree, for an
+ * uninstalled build) then D/../share/fd/default.rules (an installed PREFIX/bin); then
+ * FD_PREFIX/share/fd/default.rules when the build defines FD_PREFIX.  Returns a malloc'd path,
+ * or NULL with err saying where it looked.
+ */
+static char *default_rules(const char *argv0, struct fd_err *err)
+{
+	char exe[PATH_MAX], *slash, *cand[3] = {NULL, NULL, NULL};
+	const char *e = getenv("FD_RULES");
+	struct fd_buf tried = FD_BUF_INIT;
+	ssize_t k;
+	size_t i, nc = 0;
+	char *found = NULL;
+
+	if (e && *e)
+		return xstrdup(e);
+	k = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (k > 0)
+		exe[k] = '\0';
+	else if (!(argv0 && strchr(argv0, '/') && realpath(argv0, exe)))
+		exe[0] = '\0';
+	/* exe -> the directory above the binary's: /x/bin/fd-rules -> /x */
+	for (i = 0; i < 2 && exe[0]; i++) {
+		if ((slash = strrchr(exe, '/')))
+			*slash = '\0';
+		else
+			exe[0] = '\0';
+	}
+	if (exe[0] || k > 0) {
+		struct fd_buf b = FD_BUF_INIT;
+
+		fd_buf_addf(&b, "%s/rules/default.rules", exe);
+		cand[nc++] = fd_buf_detach(&b, NULL);
+		fd_buf_addf(&b, "%s/share/fd/default.rules", exe);
+		cand[nc++] = fd_buf_detach(&b, NULL);
+	}
+#ifdef FD_PREFIX
+	{
+		struct fd_buf b = FD_BUF_INIT;
+
+		fd_buf_addf(&b, "%s/share/fd/default.rules", FD_PREFIX);
+		cand[nc++] = fd_buf_detach(&b, NULL);
+	}
+#endif
+	for (i = 0; i < nc; i++) {
+		if (!cand[i])
+			continue;
+		if (!found && access(cand[i], F_OK) == 0) {
+			found = cand[i];
+			cand[i] = NULL;
+		} else if (!found)
+			fd_buf_addf(&tried, "%s%s", tried.len ? ", " : "", cand[i]);
+		free(cand[i]);
+	}
+	if (!found)
+		fd_err_set(err, FD_EIO, "no rules file: give --rules FILE or set FD_RULES (not found: %s)",
+			   tried.s ? tried.s : "no tools directory");
+	fd_buf_release(&tried);
+	return found;
+}
+
+/* Read, hash and compile a rules file. */
+static int ruleset_load(struct ruleset *rs, const char *path, struct fd_err *err)
+{
+	struct fd_buf text = FD_BUF_INIT, dir = FD_BUF_INIT;
+	const char *slash;
+	char chunk[65536];
+	size_t got;
+	FILE *fp;
+	int rc = FD_OK;
+
+	if (!(rs->path = xstrdup(path)))
+		return oom(err);
+	if (!(fp = fopen(path, "rb")))
+		return fd_err_set(err, FD_EIO, "cannot open rules '%s': %s", path, strerror(errno));
+	while ((got = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		if (fd_buf_add(&text, chunk, got)) {
+			rc = oom(err);
+			goto out;
+		}
+	if (ferror(fp)) {
+		rc = fd_err_set(err, FD_EIO, "cannot read rules '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	/* hashed and compiled from the same bytes, so the ruleset id names what ran */
+	fd_sha256_hex(text.s ? text.s : "", text.len, rs->sha);
+	slash = strrchr(path, '/');
+	if (slash && fd_buf_add(&dir, path, slash == path ? 1 : (size_t)(slash - path))) {
+		rc = oom(err);
+		goto out;
+	}
+	if ((rc = fd_rules_parse(&rs->r, text.s ? text.s : "", text.len, path, dir.s ? dir.s : "", err)))
+		goto out;
+	rs->n = fd_rules_count(rs->r);
+	rs->hits = calloc(rs->n + 1, sizeof(*rs->hits));
+	rs->per_rule = calloc(rs->n + 1, sizeof(*rs->per_rule));
+	if (!rs->hits || !rs->per_rule)
+		rc = oom(err);
+out:
+	fclose(fp);
+	fd_buf_release(&text);
+	fd_buf_release(&dir);
+	return rc;
+}
+
+static void ruleset_release(struct ruleset *rs)
+{
+	fd_rules_free(rs->r);
+	fd_backtest_free(rs->bt);
+	free(rs->hits);
+	free(rs->per_rule);
+	free(rs->path);
+	memset(rs, 0, sizeof(*rs));
+}
+
+/* Timestamp of --since / --until: anything fd_parse_ts takes, naive in the zone of --tz. */
+static int64_t parse_time_opt(const struct fd_cli *cli, const char *opt, const char *arg, int tz)
+{
+	int64_t ms;
+	const char *why = fd_parse_ts(arg, strlen(arg), tz, &ms);
+
+	if (why)
+		fd_cli_usage_error(cli, "%s '%s': %s", opt, arg, why);
+	return ms;
+}
+
+/* ---- the store ------------------------------------------------------------------------ */
+
+/*
+ * Hits are recorded in one store transaction.  created_at, the same for every row of the run
+ * and later than any earlier run's, is the run's key: the audit entry covers the rows of
+ * rule_hits whose created_at is that key (fd_verify.h's convention), so fd-audit verify can
+ * recompute their digest.
+ */
+static int store_start(struct run *run, struct fd_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int64_t now = fd_now_ms(), last = 0;
+	int rc;
+
+	if ((rc = fd_store_begin(run->st, err)))
+		return rc;
+	if ((rc = fd_store_prepare(run->st, &q, "SELECT max(created_at) FROM rule_hits", err)))
+		return rc;
+	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
+		last = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	run->created_at = now > last ? now : last + 1;
+	if ((rc = fd_store_prepare(run->st, &run->ins,
+				   "INSERT OR IGNORE INTO rule_hits (txn_id, rule_id, ruleset, points, action, reason, created_at)"
+				   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", err)))
+		return rc;
+	sqlite3_bind_text(run->ins, 3, run->base.sha, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(run->ins, 7, run->created_at);
+	return FD_OK;
+}
+
+static int store_hit(struct run *run, const struct fd_txn *t, const struct fd_rule_hit *h, struct fd_err *err)
+{
+	sqlite3_stmt *s = run->ins;
+	int r;
+
+	sqlite3_bind_text(s, 1, t->txn_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, fd_rules_id(run->base.r, h->rule), -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 4, h->points);
+	sqlite3_bind_text(s, 5, fd_rule_action_name(h->action), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, run->reason.s ? run->reason.s : "", (int)run->reason.len, SQLITE_STATIC);
+	r = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (r != SQLITE_DONE)
+		return fd_store_error(run->st, "cannot record a rule hit", err);
+	run->new_rows += sqlite3_changes(fd_store_db(run->st));
+	return FD_OK;
+}
+
+/* Commit the hits with their audit entry; with nothing new there is nothing to record. */
+static int store_finish(struct run *run, int store_input, int64_t since, int64_t until, int64_t *seq,
+			struct fd_err *err)
+{
+	static const struct fd_verify_part part = {"rule_hits", "created_at"};
+	struct fd_buf d = FD_BUF_INIT;
+	int rc;
+
+	sqlite3_finalize(run->ins);
+	run->ins = NULL;
+	*seq = 0;
+	if (run->new_rows == 0) {
+		fd_store_rollback(run->st);
+		return FD_OK;
+	}
+	fd_buf_adds(&d, "{\"ruleset\":\"");
+	fd_buf_adds(&d, run->base.sha);
+	fd_buf_adds(&d, "\",\"rules_file\":");
+	fd_buf_add_json_str(&d, run->base.path, strlen(run->base.path));
+	fd_buf_addf(&d, ",\"input\":\"%s\",\"transactions\":%lld,\"hits\":%lld,\"new\":%lld,\"already\":%lld",
+		    store_input ? "store" : "stream", (long long)run->txns, (long long)run->base.hits_total,
+		    (long long)run->new_rows, (long long)(run->base.hits_total - run->new_rows));
+	if (store_input) {
+		if (since != INT64_MIN)
+			fd_buf_addf(&d, ",\"since\":%lld", (long long)since);
+		if (until != INT64_MAX)
+			fd_buf_addf(&d, ",\"until\":%lld", (long long)until);
+	}
+	if (fd_buf_addc(&d, '}')) {
+		fd_buf_release(&d);
+		return oom(err);
+	}
+	rc = fd_verify_record(run->st, "rules.hits", "rule_run", run->created_at, &part, 1, d.s, seq, err);
+	fd_buf_release(&d);
+	if (!rc)
+		rc = fd_store_commit(run->st, err);
+	return rc;
+}
+
+/*
+ * How far before since to replay the store as warm-up: to its first transaction.  Not only
+ * the longest feature window (fd_features_lookback_ms): features over the whole history
+ * (new_device, days_since_last: dormant_reactivation looks back 180 days) would then see the
+ * window as all there is, and a period's hits would differ from a full replay's.
+ */
+static int warm_span(struct fd_store *st, int64_t since, int64_t *warm_ms, struct fd_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	*warm_ms = 0;
+	if (since == INT64_MIN)
+		return FD_OK;
+	if ((rc = fd_store_prepare(st, &q, "SELECT min(ts) FROM transactions", err)))
+		return rc;
+	if (sqlite3_step(q) != SQLITE_ROW) {
+		rc = fd_store_error(st, "cannot read the store's transactions", err);
+		sqlite3_finalize(q);
+		return rc;
+	}
+	if (sqlite3_column_type(q, 0) != SQLITE_NULL && sqlite3_column_int64(q, 0) < since)
+		*warm_ms = since - sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return FD_OK;
+}
+
+/* ---- per transaction ------------------------------------------------------------------ */
+
+static const char *const hit_cols[] = {"txn_id", "rule_id", "points", "action", "reason"};
+
+static int write_hits(struct run *run, const struct fd_txn *t, size_t n, struct fd_err *err)
+{
+	struct ruleset *rs = &run->base;
+	size_t k;
+	int rc;
+
+	for (k = 0; k < n; k++) {
+		const struct fd_rule_hit *h = &rs->hits[k];
+
+		fd_buf_reset(&run->reason);
+		if ((rc = fd_rules_reason(rs->r, h->rule, t, run->all, &run->reason, err)))
+			return rc;
+		fd_writer_begin(run->w);
+		fd_writer_cstr(run->w, t->txn_id);
+		fd_writer_cstr(run->w, fd_rules_id(rs->r, h->rule));
+		fd_writer_i64(run->w, h->points);
+		fd_writer_cstr(run->w, fd_rule_action_name(h->action));
+		fd_writer_str(run->w, run->reason.s ? run->reason.s : "", run->reason.len);
+		fd_writer_end(run->w);
+		if (run->ins && (rc = store_hit(run, t, h, err)))
+			return rc;
+	}
+	return FD_OK;
+}
+
+/* Remember an alert of one rule set only. */
+static int note_change(struct run *run, const struct fd_txn *t, const struct ruleset *rs, size_t n, int appears,
+		       struct fd_err *err)
+{
+	struct fd_buf ids = FD_BUF_INIT;
+	struct change *c;
+	size_t k;
+
+	if (run->nchg == run->capchg) {
+		size_t cap = run->capchg ? run->capchg * 2 : 64;
+		struct change *p = realloc(run->chg, cap * sizeof(*p));
+
+		if (!p)
+			return oom(err);
+		run->chg = p;
+		run->capchg = cap;
+	}
+	for (k = 0; k < n; k++)
+		if (fd_buf_addf(&ids, "%s%s", k ? " " : "", fd_rules_id(rs->r, rs->hits[k].rule))) {
+			fd_buf_release(&ids);
+			return oom(err);
+		}
+	c = &run->chg[run->nchg];
+	memset(c, 0, sizeof(*c));
+	c->txn_id = xstrdup(t->txn_id);
+	c->rules = fd_buf_detach(&ids, NULL);
+	if (!c->txn_id || !c->rules) {
+		free(c->txn_id);
+		free(c->rules);
+		return oom(err);
+	}
+	c->ts = t->ts;
+	c->amount = t->amount;
+	c->exponent = t->exponent;
+	memcpy(c->currency, t->currency, sizeof(c->currency));
+	c->label = t->label;
+	c->appears = appears;
+	run->nchg++;
+	return FD_OK;
+}
+
+static int evaluate(struct run *run, const struct fd_txn *t, struct fd_err *err)
+{
+	struct ruleset *b = &run->base, *o = &run->other;
+	size_t n, n2 = 0, k;
+	int rc;
+
+	if ((rc = fd_features_push(run->fe, t, run->feat_out, run->all, err)))
+		return rc;
+	run->txns++;
+	n = fd_rules_eval(b->r, t, run->all, b->hits);
+	if (n) {
+		b->alerts++;
+		b->hits_total += (int64_t)n;
+		for (k = 0; k < n; k++)
+			b->per_rule[b->hits[k].rule]++;
+	}
+	if (!run->backtest)
+		return n ? write_hits(run, t, n, err) : FD_OK;
+	if ((rc = fd_backtest_add(b->bt, t, b->hits, n, err)))
+		return rc;
+	if (!run->compare)
+		return FD_OK;
+	n2 = fd_rules_eval(o->r, t, run->all, o->hits);
+	if (n2) {
+		o->alerts++;
+		o->hits_total += (int64_t)n2;
+		for (k = 0; k < n2; k++)
+			o->per_rule[o->hits[k].rule]++;
+	}
+	if ((rc = fd_backtest_add(o->bt, t, o->hits, n2, err)))
+		return rc;
+	if (!n != !n2)
+		return note_change(run, t, n ? b : o, n ? n : n2, n2 != 0, err);
+	return FD_OK;
+}
+
+/* ---- backtest reports ----------------------------------------------------------------- */
+
+static const char *label_word(int label)
+{
+	return label == 1 ? "fraud" : label == 0 ? "legitimate" : "unlabelled";
+}
+
+static void fixed_or_na(struct fd_buf *b, double v, int decimals)
+{
+	if (isnan(v))
+		fd_buf_adds(b, "n/a");
+	else
+		fd_buf_addf(b, "%.*f", decimals, v);
+}
+
+/* A text table of ncols columns, cells added row by row: the first column left-aligned, the
+ * others right-aligned, but the last left-aligned when last_left. */
+#define TMAXCOLS 8
+struct table {
+	size_t ncols;
+	int last_left;
+	struct fd_buf *cell;
+	size_t n, cap;
+	int bad;                    /* out of memory on the way */
+};
+
+static void table_add(struct table *t, struct fd_buf *b)
+{
+	if (!b->s && fd_buf_grow(b, 1))
+		t->bad = 1;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct fd_buf *p = realloc(t->cell, cap * sizeof(*p));
+
+		if (!p) {
+			t->bad = 1;
+			fd_buf_release(b);
+			return;
+		}
+		t->cell = p;
+		t->cap = cap;
+	}
+	t->cell[t->n++] = *b;
+	fd_buf_init(b);
+}
+
+static void table_adds(struct table *t, const char *s)
+{
+	struct fd_buf b = FD_BUF_INIT;
+
+	if (fd_buf_adds(&b, s))
+		t->bad = 1;
+	table_add(t, &b);
+}
+
+/* Print (when complete) and free; FD_EIO when out of memory. */
+static int table_print(struct fd_out *out, struct table *t, struct fd_err *err)
+{
+	size_t wid[TMAXCOLS] = {0}, i, c, nc = t->ncols;
+	int rc = FD_OK;
+
+	if (t->bad || t->n % nc)
+		rc = oom(err);
+	for (i = 0; !rc && i < t->n; i++)
+		if (t->cell[i].len > wid[i % nc])
+			wid[i % nc] = t->cell[i].len;
+	for (i = 0; !rc && i < t->n; i += nc) {
+		for (c = 0; c < nc; c++) {
+			const char *s = t->cell[i + c].s;
+
+			if (c == 0)
+				fd_out_printf(out, "%-*s", (int)wid[c], s);
+			else if (c == nc - 1 && t->last_left)
+				fd_out_printf(out, "  %s", s);
+			else
+				fd_out_printf(out, "  %*s", (int)wid[c], s);
+		}
+		fd_out_puts(out, "\n");
+	}
+	for (i = 0; i < t->n; i++)
+		fd_buf_release(&t->cell[i]);
+	free(t->cell);
+	memset(t, 0, sizeof(*t));
+	return rc;
+}
+
+static void table_row(struct table *t, const char *name, const struct fd_backtest_row *r)
+{
+	struct fd_buf b = FD_BUF_INIT;
+
+	table_adds(t, name);
+	fd_buf_add_i64(&b, r->hits);
+	table_add(t, &b);
+	fixed_or_na(&b, r->alerts_per_day, 2);
+	table_add(t, &b);
+	fd_buf_add_i64(&b, r->tp);
+	table_add(t, &b);
+	fd_buf_add_i64(&b, r->fp);
+	table_add(t, &b);
+	fixed_or_na(&b, r->precision, 3);
+	table_add(t, &b);
+	fixed_or_na(&b, r->recall, 3);
+	table_add(t, &b);
+	fd_money_text(r->caught, r->ncaught, &b);
+	table_add(t, &b);
+}
+
+/* The per-rule table of one rule set, with its "all rules" row. */
+static int print_rule_table(struct run *run, const struct ruleset *rs, struct fd_err *err)
+{
+	static const char *const head[] = {"rule", "hits", "alerts/day", "TP", "FP", "precision", "recall",
+					   "fraud caught"};
+	struct table t = {8, 1, NULL, 0, 0, 0};
+	struct fd_backtest_row row;
+	size_t i;
+
+	for (i = 0; i < t.ncols; i++)
+		table_adds(&t, head[i]);
+	for (i = 0; i < rs->n; i++) {
+		fd_backtest_row(rs->bt, i, &row);
+		table_row(&t, fd_rules_id(rs->r, i), &row);
+	}
+	fd_backtest_row(rs->bt, FD_BACKTEST_ALL, &row);
+	table_row(&t, "all rules", &row);
+	return table_print(run->out, &t, err);
+}
+
+/* "a -> b" of a figure of a rule in the base set (x, NULL when it has no such rule) and in
+ * the other (y). */
+static void cell_change(struct table *t, const struct fd_backtest_row *x, const struct fd_backtest_row *y,
+			int what)
+{
+	struct fd_buf b = FD_BUF_INIT;
+	const struct fd_backtest_row *r[2] = {x, y};
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		if (k)
+			fd_buf_adds(&b, " -> ");
+		if (!r[k])
+			fd_buf_addc(&b, '-');
+		else if (what < 3)
+			fd_buf_add_i64(&b, what == 0 ? r[k]->hits : what == 1 ? r[k]->tp : r[k]->fp);
+		else
+			fixed_or_na(&b, what == 3 ? r[k]->precision : r[k]->recall, 3);
+	}
+	table_add(t, &b);
+}
+
+/* The rules of the two sets matched by id: how each rule's figures change. */
+static int print_rule_changes(struct run *run, struct fd_err *err)
+{
+	static const char *const head[] = {"rule", "in", "hits", "TP", "FP", "precision", "recall"};
+	const struct ruleset *b = &run->base, *o = &run->other;
+	struct table t = {7, 0, NULL, 0, 0, 0};
+	struct fd_backtest_row x, y;
+	size_t i, w;
+
+	for (i = 0; i < t.ncols; i++)
+		table_adds(&t, head[i]);
+	for (i = 0; i < b->n + o->n; i++) {
+		const char *id;
+		long j;
+
+		if (i < b->n) {
+			id = fd_rules_id(b->r, i);
+			j = fd_rules_find(o->r, id);
+			fd_backtest_row(b->bt, i, &x);
+			if (j >= 0)
+				fd_backtest_row(o->bt, (size_t)j, &y);
+		} else {
+			id = fd_rules_id(o->r, i - b->n);
+			if (fd_rules_find(b->r, id) >= 0)
+				continue;  /* shown with the base's */
+			j = (long)(i - b->n);
+			fd_backtest_row(o->bt, (size_t)j, &y);
+		}
+		table_adds(&t, id);
+		table_adds(&t, i >= b->n ? "other" : j >= 0 ? "both" : "base");
+		for (w = 0; w < 5; w++)
+			cell_change(&t, i < b->n ? &x : NULL, j >= 0 ? &y : NULL, (int)w);
+	}
+	return table_print(run->out, &t, err);
+}
+
+static void describe_rules(struct run *run, const char *what, const struct ruleset *rs)
+{
+	fd_out_printf(run->out, "%s: %s (%zu rule%s, sha256 %s)\n", what, rs->path, rs->n, rs->n == 1 ? "" : "s",
+		      rs->sha);
+}
+
+/* "data: N transactions on D days (first to last); L labelled: F fraud (amount), G legitimate" */
+static int describe_data(const struct ruleset *rs, struct fd_buf *b)
+{
+	struct fd_backtest_totals tot;
+	char a[FD_TS_BUFSZ], z[FD_TS_BUFSZ];
+
+	fd_backtest_totals(rs->bt, &tot);
+	fd_format_ts(tot.first_ts, a);
+	fd_format_ts(tot.last_ts, z);
+	fd_buf_addf(b, "%lld transaction%s on %lld day%s (%.10s to %.10s); %lld labelled: %lld fraud (",
+		    (long long)tot.transactions, tot.transactions == 1 ? "" : "s", (long long)tot.days,
+		    tot.days == 1 ? "" : "s", a, z, (long long)tot.labelled, (long long)tot.fraud);
+	fd_money_text(tot.fraud_amount, tot.nfraud_amount, b);
+	return fd_buf_addf(b, "), %lld legitimate; %lld unlabelled", (long long)tot.legit,
+			   (long long)(tot.transactions - tot.labelled));
+}
+
+/* "alerts 5 -> 6 (+1), TP ..., precision 0.600 -> 0.667 (+0.067), recall ..." */
+static void describe_change(const struct ruleset *b, const struct ruleset *o, struct fd_buf *out)
+{
+	struct fd_backtest_row x, y;
+	const char *name[2] = {"precision", "recall"};
+	double v[2][2];
+	int i;
+
+	fd_backtest_row(b->bt, FD_BACKTEST_ALL, &x);
+	fd_backtest_row(o->bt, FD_BACKTEST_ALL, &y);
+	fd_buf_addf(out, "alerts %lld -> %lld (%+lld), TP %lld -> %lld (%+lld), FP %lld -> %lld (%+lld)",
+		    (long long)x.hits, (long long)y.hits, (long long)(y.hits - x.hits), (long long)x.tp,
+		    (long long)y.tp, (long long)(y.tp - x.tp), (long long)x.fp, (long long)y.fp,
+		    (long long)(y.fp - x.fp));
+	v[0][0] = x.precision;
+	v[0][1] = y.precision;
+	v[1][0] = x.recall;
+	v[1][1] = y.recall;
+	for (i = 0; i < 2; i++) {
+		fd_buf_addf(out, ", %s ", name[i]);
+		fixed_or_na(out, v[i][0], 3);
+		fd_buf_adds(out, " -> ");
+		fixed_or_na(out, v[i][1], 3);
+		if (!isnan(v[i][0]) && !isnan(v[i][1])) {
+			/* the difference of the rounded figures, so that the line adds up */
+			double d = round(v[i][1] * 1000) / 1000 - round(v[i][0] * 1000) / 1000;
+
+			fd_buf_addf(out, " (%+.3f)", d == 0 ? 0.0 : d);
+		}
+	}
+	fd_buf_addf(out, "; fraud caught ");
+	fd_money_text(x.caught, x.ncaught, out);
+	fd_buf_adds(out, " -> ");
+	fd_money_text(y.caught, y.ncaught, out);
+}
+
+static void print_changes(struct run *run, int appears)
+{
+	char amt[FD_AMOUNT_BUFSZ];
+	size_t i, k = 0, wid = 0, awid = 0;
+
+	for (i = 0; i < run->nchg; i++)
+		if (run->chg[i].appears == appears) {
+			size_t l = strlen(run->chg[i].txn_id), a;
+
+			k++;
+			wid = l > wid ? l : wid;
+			a = strlen(fd_format_amount(run->chg[i].amount, run->chg[i].exponent, amt));
+			awid = a > awid ? a : awid;
+		}
+	if (appears)
+		fd_out_printf(run->out, "alerts that appear (only %s flags them): %zu\n", run->other.path, k);
+	else
+		fd_out_printf(run->out, "alerts that disappear (only %s flags them): %zu\n", run->base.path, k);
+	for (i = 0; i < run->nchg; i++) {
+		const struct change *c = &run->chg[i];
+		char ts[FD_TS_BUFSZ];
+
+		if (c->appears != appears)
+			continue;
+		fd_out_printf(run->out, "  %-*s  %s  %-10s  %*s %s  %s\n", (int)wid, c->txn_id, fd_format_ts(c->ts, ts),
+			      label_word(c->label), (int)awid, fd_format_amount(c->amount, c->exponent, amt), c->currency,
+			      c->rules);
+	}
+}
+
+static int report_table(struct run *run, struct fd_err *err)
+{
+	struct fd_buf b = FD_BUF_INIT;
+	int rc;
+
+	describe_rules(run, "rules", &run->base);
+	if (describe_data(&run->base, &b)) {
+		fd_buf_release(&b);
+		return oom(err);
+	}
+	fd_out_printf(run->out, "data: %s\n\n", b.s);
+	if ((rc = print_rule_table(run, &run->base, err)))
+		goto out;
+	if (run->compare) {
+		fd_out_puts(run->out, "\n");
+		describe_rules(run, "compared with", &run->other);
+		fd_out_puts(run->out, "\n");
+		if ((rc = print_rule_table(run, &run->other, err)))
+			goto out;
+		fd_out_puts(run->out, "\nrules matched by id (base -> other):\n");
+		if ((rc = print_rule_changes(run, err)))
+			goto out;
+		fd_out_puts(run->out, "\n");
+		print_changes(run, 1);
+		print_changes(run, 0);
+		fd_buf_reset(&b);
+		describe_change(&run->base, &run->other, &b);
+		if (!b.s) {
+			rc = oom(err);
+			goto out;
+		}
+		fd_out_printf(run->out, "change: %s\n", b.s);
+	}
+out:
+	fd_buf_release(&b);
+	return rc;
+}
+
+static const char *const bt_cols[] = {"rule", "hits", "alerts_per_day", "tp", "fp", "unlabelled",
+				      "precision", "recall", "fraud_caught"};
+static const char *const chg_cols[] = {"txn_id", "ts", "change", "label", "amount", "currency", "rules"};
+
+static void write_bt_row(struct run *run, struct fd_writer *w, const char *name, const struct fd_backtest_row *r,
+			 int fmt)
+{
+	fd_writer_begin(w);
+	fd_writer_cstr(w, name);
+	fd_writer_i64(w, r->hits);
+	fd_writer_f64(w, r->alerts_per_day);
+	fd_writer_i64(w, r->tp);
+	fd_writer_i64(w, r->fp);
+	fd_writer_i64(w, r->unlabelled);
+	fd_writer_f64(w, r->precision);
+	fd_writer_f64(w, r->recall);
+	fd_buf_reset(&run->reason);
+	if (fmt == FD_FMT_NDJSON) {
+		fd_money_json(r->caught, r->ncaught, &run->reason);
+		fd_writer_json(w, run->reason.s, run->reason.len);
+	} else {
+		fd_money_text(r->caught, r->ncaught, &run->reason);
+		fd_writer_str(w, run->reason.s, run->reason.len);
+	}
+	fd_writer_end(w);
+}
+
+/* Backtest as CSV/NDJSON: the per-rule rows, or with --compare the changed alerts. */
+static int report_records(struct run *run, int fmt, struct fd_err *err)
+{
+	struct fd_writer *w;
+	struct fd_backtest_row row;
+	size_t i;
+
+	if (run->compare)
+		w = fd_writer_create(run->out, fmt, chg_cols, sizeof(chg_cols) / sizeof(chg_cols[0]));
+	else
+		w = fd_writer_create(run->out, fmt, bt_cols, sizeof(bt_cols) / sizeof(bt_cols[0]));
+	if (!w)
+		return oom(err);
+	if (run->compare) {
+		int pass;
+
+		for (pass = 1; pass >= 0; pass--)
+			for (i = 0; i < run->nchg; i++) {
+				const struct change *c = &run->chg[i];
+
+				if (c->appears != pass)
+					continue;
+				fd_writer_begin(w);
+				fd_writer_cstr(w, c->txn_id);
+				fd_writer_ts(w, c->ts);
+				fd_writer_cstr(w, c->appears ? "appears" : "disappears");
+				if (c->label >= 0)
+					fd_writer_i64(w, c->label);
+				else
+					fd_writer_null(w);
+				fd_writer_amount(w, c->amount, c->exponent);
+				fd_writer_cstr(w, c->currency);
+				fd_writer_cstr(w, c->rules);
+				fd_writer_end(w);
+			}
+	} else {
+		for (i = 0; i < run->base.n; i++) {
+			fd_backtest_row(run->base.bt, i, &row);
+			write_bt_row(run, w, fd_rules_id(run->base.r, i), &row, fmt);
+		}
+		fd_backtest_row(run->base.bt, FD_BACKTEST_ALL, &row);
+		write_bt_row(run, w, "all rules", &row, fmt);
+	}
+	fd_writer_free(w);
+	return FD_OK;
+}
+
+/* ---- metrics -------------------------------------------------------------------------- */
+
+static void add_metrics(struct run *run, struct fd_metrics *m, double dur)
+{
+	struct fd_buf lab = FD_BUF_INIT;
+	size_t i;
+
+	fd_metrics_add(m, "fd_rules_transactions_total", "counter", "Transactions evaluated.", NULL, (double)run->txns);
+	fd_metrics_add(m, "fd_rules_bad_records_total", "counter", "Records skipped as not valid transactions.", NULL,
+		       (double)run->bad);
+	fd_metrics_add(m, "fd_rules_alerts_total", "counter", "Transactions hit by at least one rule.", NULL,
+		       (double)run->base.alerts);
+	for (i = 0; i < run->base.n; i++) {
+		fd_buf_reset(&lab);
+		fd_buf_addf(&lab, "rule=\"%s\"", fd_rules_id(run->base.r, i));
+		if (lab.s)
+			fd_metrics_add(m, "fd_rules_hits_total", "counter", "Hits, by rule.", lab.s,
+				       (double)run->base.per_rule[i]);
+	}
+	if (run->st && !run->backtest)
+		fd_metrics_add(m, "fd_rules_hits_recorded_total", "counter", "Hits newly recorded in rule_hits.", NULL,
+			       (double)run->new_rows);
+	if (run->backtest && run->base.bt) {
+		struct fd_backtest_row row;
+		int pass;
+
+		/* each metric's samples together, as the exposition format wants */
+		for (pass = 0; pass < 2; pass++)
+			for (i = 0; i <= run->base.n; i++) {
+				double v;
+
+				fd_backtest_row(run->base.bt, i < run->base.n ? i : FD_BACKTEST_ALL, &row);
+				v = pass ? row.recall : row.precision;
+				fd_buf_reset(&lab);
+				fd_buf_addf(&lab, "rule=\"%s\"", i < run->base.n ? fd_rules_id(run->base.r, i) : "all rules");
+				if (!lab.s || isnan(v))
+					continue;
+				if (pass)
+					fd_metrics_add(m, "fd_rules_backtest_recall", "gauge",
+						       "Backtest recall, by rule (\"all rules\": the whole set).", lab.s, v);
+				else
+					fd_metrics_add(m, "fd_rules_backtest_precision", "gauge",
+						       "Backtest precision, by rule (\"all rules\": the whole set).", lab.s, v);
+			}
+	}
+	fd_metrics_add(m, "fd_rules_records_per_second", "gauge", "Transactions evaluated per second.", NULL,
+		       dur > 0 ? (double)run->txns / dur : 0);
+	fd_buf_release(&lab);
+}
+
+/* ---- main ----------------------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+	struct run run;
+	struct fd_err err = {0};
+	struct fd_txnstream_opts so;
+	struct fd_txnsrc_opts src_o;
+	struct fd_txnsrc *src = NULL;
+	struct fd_colmap *map = NULL;
+	struct fd_metrics *metrics = NULL;
+	struct fd_feat_opts fo;
+	struct fd_txn t;
+	struct fd_txn_bad bad;
+	const struct fd_feat_def *defs;
+	const char *rules_path = NULL, *compare_path = NULL, *map_spec = NULL, *tz = NULL, *currency = NULL;
+	const char *since_arg = NULL, *until_arg = NULL, *why, *fmt_arg = NULL;
+	char *rules_found = NULL;
+	char delim = 0;
+	int c, rc = 0, sort = 0, strict = 0, store_opt, store_input, tz_min = 0, warm, r, i, ninputs;
+	int64_t since = INT64_MIN, until = INT64_MAX, audit_seq = 0;
+	double t0, label_delay = 7;
+	size_t nfeat = fd_feat_catalog(&defs);
+	const int *idx;
+	size_t nidx;
+
+	memset(&run, 0, sizeof(run));
+	memset(&so, 0, sizeof(so));
+	memset(&src_o, 0, sizeof(src_o));
+	memset(&fo, 0, sizeof(fo));
+	fd_cli_init(&run.cli, "fd-rules", usage);
+	if (argc > 1 && strcmp(argv[1], "backtest") == 0) {
+		run.backtest = 1;
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+	}
+	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS, longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_RULES: rules_path = optarg; break;
+		case OPT_SINCE: since_arg = optarg; break;
+		case OPT_UNTIL: until_arg = optarg; break;
+		case OPT_COMPARE: compare_path = optarg; break;
+		case OPT_MAP: map_spec = optarg; break;
+		case OPT_DELIM: delim = parse_delim(&run.cli, optarg); break;
+		case OPT_TZ: tz = optarg; break;
+		case OPT_CURRENCY: currency = optarg; break;
+		case OPT_SORT: sort = 1; break;
+		case OPT_STRICT: strict = 1; break;
+		case OPT_LABEL_DELAY:
+			label_delay = fd_cli_double(&run.cli, "--label-delay", optarg, 0, 3650);
+			break;
+		case FD_OPT_FORMAT: fmt_arg = optarg; break;
+		default:
+			if (!fd_cli_option(&run.cli, c, optarg))
+				fd_cli_usage_error(&run.cli, "unexpected option");
+		}
+	}
+	store_opt = run.cli.store != NULL;  /* --store itself, before $FD_STORE is looked at */
+	fd_cli_finish(&run.cli);
+	t0 = fd_now();
+	ninputs = argc - optind;
+
+	/* ---- what the options mean together */
+	if (fmt_arg) {
+		if (run.backtest && strcmp(fmt_arg, "table") == 0)
+			run.out_format = FMT_TABLE;
+		else if ((run.out_format = fd_format_parse(fmt_arg)) < 0)
+			fd_cli_usage_error(&run.cli, "--format must be %s, not '%s'",
+					   run.backtest ? "table, csv or ndjson" : "csv or ndjson", fmt_arg);
+	} else
+		run.out_format = run.backtest ? FMT_TABLE : FD_FMT_AUTO;
+	if (tz && (why = fd_parse_tz(tz, &tz_min)))
+		fd_cli_usage_error(&run.cli, "--tz '%s': %s", tz, why);
+	if (currency && (strlen(currency) != 3 || fd_currency_exponent(currency) < 0))
+		fd_cli_usage_error(&run.cli, "--currency '%s' is not an ISO 4217 code (upper case, e.g. EUR)", currency);
+	if (since_arg)
+		since = parse_time_opt(&run.cli, "--since", since_arg, tz_min);
+	if (until_arg)
+		until = parse_time_opt(&run.cli, "--until", until_arg, tz_min);
+	if (since_arg && until_arg && until <= since)
+		fd_cli_usage_error(&run.cli, "--until must be later than --since");
+	store_input = since_arg || until_arg;
+	if (store_input && ninputs)
+		fd_cli_usage_error(&run.cli, "--since and --until read the store's transactions: give no FILE");
+	if (store_input && sort)
+		fd_cli_usage_error(&run.cli, "--sort is for FILEs: the store is read in time order");
+	if (compare_path && !run.backtest)
+		fd_cli_usage_error(&run.cli, "--compare belongs to fd-rules backtest");
+	if (run.backtest && store_opt && !store_input)
+		fd_cli_usage_error(&run.cli, "backtest records nothing: --store reads the store only with --since or --until");
+	for (i = optind; i < argc; i++)
+		if (strcmp(argv[i], "-") == 0) {
+			int j;
+
+			for (j = i + 1; j < argc; j++)
+				if (strcmp(argv[j], "-") == 0)
+					fd_cli_usage_error(&run.cli, "standard input ('-') given twice");
+		}
+
+	/* ---- rules and features */
+	if (!rules_path && !(rules_path = rules_found = default_rules(argv[0], &err)))
+		goto fail;
+	if ((rc = ruleset_load(&run.base, rules_path, &err)))
+		goto fail;
+	if (compare_path) {
+		run.compare = 1;
+		if ((rc = ruleset_load(&run.other, compare_path, &err)))
+			goto fail;
+	}
+	fo.label_delay_ms = llround(label_delay * (double)DAY_MS);
+	if ((rc = fd_features_create(&run.fe, &fo, &err)))
+		goto fail;
+	nidx = fd_rules_features(run.base.r, &idx);
+	if ((rc = fd_features_select_idx(run.fe, idx, nidx, 0, &err)))
+		goto fail;
+	if (run.compare) {
+		nidx = fd_rules_features(run.other.r, &idx);
+		if ((rc = fd_features_select_idx(run.fe, idx, nidx, 1, &err)))
+			goto fail;
+	}
+	run.feat_out = malloc((fd_features_count(run.fe) + 1) * sizeof(double));
+	run.all = malloc(nfeat * sizeof(double));
+	if (!run.feat_out || !run.all) {
+		rc = oom(&err);
+		goto fail;
+	}
+	if (run.backtest) {
+		if ((rc = fd_backtest_create(&run.base.bt, run.base.n, &err)) ||
+		    (run.compare && (rc = fd_backtest_create(&run.other.bt, run.other.n, &err))))
+			goto fail;
+	}
+	if (map_spec && (rc = fd_colmap_load(&map, map_spec, &err)))
+		goto fail;
+	if (run.cli.metrics && !(metrics = fd_metrics_create("fd-rules"))) {
+		rc = oom(&err);
+		goto fail;
+	}
+
+	/* ---- the store: read from it (--since/--until), record hits in it (--store) */
+	if (store_input || (store_opt && !run.backtest)) {
+		struct fd_who who = {run.cli.actor, "fd-rules", FD_VERSION};
+		int flags = run.backtest ? FD_STORE_READONLY : store_input ? 0 : FD_STORE_CREATE;
+
+		if ((rc = fd_store_open(&run.st, run.cli.store, flags, &who, &err)))
+			goto fail;
+		if (!run.backtest && (rc = store_start(&run, &err)))
+			goto fail;
+	}
+
+	/* ---- the transactions */
+	so.format = FD_FMT_AUTO;
+	so.delimiter = delim;
+	so.tz_offset_min = tz_min;
+	so.currency = currency;
+	so.map = map;
+	src_o.paths = (const char *const *)(argv + optind);
+	src_o.npaths = (size_t)ninputs;
+	src_o.stream = so;
+	src_o.sort = sort;
+	if (store_input) {
+		src_o.store = run.st;
+		src_o.since = since;
+		src_o.until = until;
+		if ((rc = warm_span(run.st, since, &src_o.warm_ms, &err)))
+			goto fail;
+	}
+	if ((rc = fd_txnsrc_open(&src, &src_o, &err)))
+		goto fail;
+	if ((rc = fd_out_open(&run.out, NULL, NULL, &err)))
+		goto fail;
+
+	for (;;) {
+		r = fd_txnsrc_next(src, &t, &warm, &bad, &err);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			rc = -r;
+			goto fail;
+		}
+		if (r == 2) {
+			const char *where = fd_txnsrc_where(src);
+
+			run.bad++;
+			if (bad.field < 0)
+				fd_cli_msg(&run.cli, "%s: %s", where, bad.msg);
+			else
+				fd_cli_msg(&run.cli, "%s: field '%s': %s", where, bad.field_name, bad.msg);
+			if (strict) {
+				rc = FD_EINPUT;
+				goto out;
+			}
+			continue;
+		}
+		if (warm) {
+			run.warm++;
+			if ((rc = fd_features_warm(run.fe, &t, &err)))
+				goto fail;
+			continue;
+		}
+		if (!run.backtest && !run.w) {
+			int fmt = run.out_format != FD_FMT_AUTO ? run.out_format : fd_txnsrc_format(src);
+
+			if (!(run.w = fd_writer_create(run.out, fmt, hit_cols, 5))) {
+				rc = oom(&err);
+				goto fail;
+			}
+		}
+		if ((rc = evaluate(&run, &t, &err))) {
+			fd_err_prefix(&err, "%s", fd_txnsrc_where(src));
+			goto fail;
+		}
+		if ((run.txns & (PROGRESS_EVERY - 1)) == 0)
+			fd_cli_progress(&run.cli, fd_txnsrc_count(src), fd_txnsrc_bytes(src), -1);
+	}
+	fd_cli_progress_end(&run.cli);
+
+	/* ---- results */
+	if (!run.backtest) {
+		if (!run.w) {
+			int fmt = run.out_format != FD_FMT_AUTO ? run.out_format : fd_txnsrc_format(src);
+
+			if (!(run.w = fd_writer_create(run.out, fmt, hit_cols, 5))) {
+				rc = oom(&err);
+				goto fail;
+			}
+		}
+		fd_writer_free(run.w);
+		run.w = NULL;
+		if (run.st && (rc = store_finish(&run, store_input, since, until, &audit_seq, &err)))
+			goto fail;
+	} else {
+		struct fd_backtest_totals tot;
+
+		fd_backtest_totals(run.base.bt, &tot);
+		if (tot.labelled == 0) {
+			rc = fd_err_set(&err, FD_EINPUT,
+					"no labelled transactions: a backtest needs the label (1 fraud, 0 legitimate) of some of the %lld read",
+					(long long)run.txns);
+			goto fail;
+		}
+		if (run.out_format == FMT_TABLE)
+			rc = report_table(&run, &err);
+		else
+			rc = report_records(&run, run.out_format, &err);
+		if (rc)
+			goto fail;
+	}
+	rc = fd_out_commit(run.out, &err);
+	run.out = NULL;
+	if (rc)
+		goto fail;
+
+	if (!run.cli.quiet) {
+		fd_cli_msg(&run.cli, "%lld transactions%s, %lld bad records skipped; %lld hits on %lld transactions (rules %s, %zu rules, sha256 %s)",
+			   (long long)run.txns, store_input ? " from the store" : "", (long long)run.bad,
+			   (long long)run.base.hits_total, (long long)run.base.alerts, run.base.path, run.base.n,
+			   run.base.sha);
+		if (run.st && !run.backtest) {
+			if (audit_seq)
+				fd_cli_msg(&run.cli, "%s: rule_hits: %lld new, %lld already recorded (audit entry %lld)",
+					   fd_store_path(run.st), (long long)run.new_rows,
+					   (long long)(run.base.hits_total - run.new_rows), (long long)audit_seq);
+			else
+				fd_cli_msg(&run.cli, "%s: rule_hits: nothing new, %lld already recorded",
+					   fd_store_path(run.st), (long long)run.base.hits_total);
+		}
+		if (run.backtest && run.out_format != FMT_TABLE) {
+			struct fd_buf b = FD_BUF_INIT;
+
+			describe_data(&run.base, &b);
+			if (b.s)
+				fd_cli_msg(&run.cli, "backtest data: %s", b.s);
+			if (run.compare) {
+				fd_buf_reset(&b);
+				describe_change(&run.base, &run.other, &b);
+				if (b.s)
+					fd_cli_msg(&run.cli, "compared with %s: %s", run.other.path, b.s);
+			}
+			fd_buf_release(&b);
+		}
+	}
+	if (metrics) {
+		double dur = fd_now() - t0;
+
+		add_metrics(&run, metrics, dur);
+		if ((rc = fd_metrics_write(metrics, run.cli.metrics, 1, dur, &err)))
+			goto fail;
+	}
+	goto out;
+fail:
+	fd_cli_progress_end(&run.cli);
+	rc = fd_cli_report(&run.cli, &err);
+	if (metrics) {
+		struct fd_err e2 = {0};
+
+		add_metrics(&run, metrics, fd_now() - t0);
+		if (fd_metrics_write(metrics, run.cli.metrics, 0, fd_now() - t0, &e2))
+			fd_cli_report(&run.cli, &e2);
+	}
+out:
+	if (run.ins)
+		sqlite3_finalize(run.ins);
+	fd_store_close(run.st);  /* rolls back what was not committed */
+	fd_txnsrc_free(src);
+	fd_writer_free(run.w);
+	fd_out_abort(run.out);
+	fd_colmap_free(map);
+	fd_metrics_free(metrics);
+	fd_features_free(run.fe);
+	ruleset_release(&run.base);
+	ruleset_release(&run.other);
+	for (i = 0; i < (int)run.nchg; i++) {
+		free(run.chg[i].txn_id);
+		free(run.chg[i].rules);
+	}
+	free(run.chg);
+	free(run.feat_out);
+	free(run.all);
+	free(rules_found);
+	fd_buf_release(&run.reason);
+	{
+		int r2 = fd_cli_close_stdout(&run.cli);
+
+		if (!rc)
+			rc = r2;
+	}
+	return rc;
+}
