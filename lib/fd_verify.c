@@ -60,7 +60,9 @@ static int parse_key(const char *s, int64_t *v)
 	char *end;
 	long long x;
 
-	if (!s || !*s || (s[0] == '0' && s[1]) || s[0] == '+' || (s[0] == '-' && s[1] == '0'))
+	const char *d = s && *s == '-' ? s + 1 : s;
+
+	if (!d || *d < '0' || *d > '9' || (d[0] == '0' && (d[1] || d != s)))
 		return 0;
 	errno = 0;
 	x = strtoll(s, &end, 10);
