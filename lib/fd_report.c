@@ -83,7 +83,7 @@ int fd_report_html_escape(struct fd_buf *b, const char *s)
 	return r;
 }
 
-/* A Markdown table cell: HTML-escaped (so the page cannot be injected), '|' escaped, line
+/* Markdown text: & < > as entities (so no HTML gets in), '|' escaped (table cells), line
  * breaks as spaces. */
 static void wm(struct w *w, const char *s)
 {
@@ -96,8 +96,10 @@ static void wm(struct w *w, const char *s)
 			ws(w, "\\|");
 		else if (*p == '\n' || *p == '\r')
 			ws(w, " ");
-		else
+		else if (*p == '&' || *p == '<' || *p == '>')
 			wh(w, c);
+		else
+			ws(w, c);
 	}
 }
 
