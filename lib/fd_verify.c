@@ -986,7 +986,7 @@ int fd_verify_store(struct fd_store *st, const struct fd_verify_opts *opts,
 {
 	struct verifier v;
 	size_t i;
-	int rc;
+	int rc, own_txn = 0;
 
 	memset(res, 0, sizeof(*res));
 	memset(&v, 0, sizeof(v));
@@ -995,6 +995,13 @@ int fd_verify_store(struct fd_store *st, const struct fd_verify_opts *opts,
 	v.res = res;
 	if (sodium_init() < 0)
 		return fd_err_set(err, FD_EIO, "libsodium failed to initialise");
+	/* one read transaction over all the passes: a writer committing meanwhile is not seen
+	 * half (its rows without its entry) */
+	if (!fd_store_in_txn(st)) {
+		if ((rc = fd_store_exec(st, "BEGIN", err)))
+			return rc;
+		own_txn = 1;
+	}
 	if ((rc = check_chain(&v, err)) || (rc = check_digests(&v, err)) || (rc = check_coverage(&v, err)) ||
 	    (rc = check_custody(&v, err)) || (rc = check_seals(&v, err)) ||
 	    (opts && opts->seal_text && (rc = check_seal_text(&v, err))))
@@ -1020,6 +1027,8 @@ int fd_verify_store(struct fd_store *st, const struct fd_verify_opts *opts,
 	rc = res->findings ? fd_err_set(err, FD_EFINDINGS, "%s", res->first) : FD_OK;
 out:
 	verifier_release(&v);
+	if (own_txn)
+		sqlite3_exec(fd_store_db(st), "COMMIT", NULL, NULL, NULL);  /* read-only: nothing to lose */
 	return rc;
 }
 
