@@ -984,6 +984,11 @@ static void doc_case(struct w *w, int html, const struct fd_case_view *v, const 
 	/* reasons behind each flag */
 	ws(w, html ? "<h2>Why each transaction was flagged</h2>\n<div id=\"reasons\">\n"
 		   : "\n## Why each transaction was flagged\n\n");
+	for (i = 0, j = 0; i < v->ntxns; i++)
+		j += v->txns[i].scored || v->txns[i].nhits;
+	if (!j)
+		ws(w, html ? "<p class=\"muted\">None of its transactions has a score or a rule hit.</p>\n"
+			   : "None of its transactions has a score or a rule hit.\n");
 	for (i = 0; i < v->ntxns; i++) {
 		const struct fd_case_txn *t = &v->txns[i];
 
@@ -1195,6 +1200,8 @@ static void chart_hist(struct w *w, const int64_t bins[10])
 			hi = (double)bins[i];
 	hi = ceil(hi / nice_step(hi, 5)) * nice_step(hi, 5);
 	svg_begin(w, W, H, "risk distribution");
+	if (hi == 1 && bins[0] + bins[1] + bins[2] + bins[3] + bins[4] + bins[5] + bins[6] + bins[7] + bins[8] + bins[9] == 0)
+		svg_text(w, (L + W - R) / 2.0, H / 2.0, "middle", "fill=\"#6b7280\"", "no scores yet");
 	y_axis(w, 0, hi, L, W - R, T, H - B);
 	for (i = 0; i < 10; i++) {
 		double h = (double)bins[i] / hi * (H - B - T), x = L + bw * i;
@@ -1386,6 +1393,8 @@ int fd_report_dashboard(struct fd_store *st, int64_t now, struct fd_buf *out, st
 	     " (SELECT min(case_id) FROM case_transactions ct WHERE ct.txn_id = l.txn_id)"
 	     " FROM " LATEST " l LEFT JOIN transactions t ON t.txn_id = l.txn_id"
 	     " WHERE l.level IN ('MEDIUM', 'HIGH') ORDER BY t.ts DESC, l.txn_id LIMIT 15");
+	if (nflag == 0)
+		ws(&w, "<tr><td colspan=\"7\" class=\"muted\">No flagged transactions.</td></tr>\n");
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		const char *cur = (const char *)sqlite3_column_text(q, 3), *reasons = (const char *)sqlite3_column_text(q, 7);
 		json_t *rj = reasons ? json_loads(reasons, 0, NULL) : NULL;
