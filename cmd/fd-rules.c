@@ -116,6 +116,7 @@ struct run {
 	struct fd_buf reason;
 	/* store */
 	struct fd_store *st;
+	int recording;              /* --store given: hits go to rule_hits */
 	sqlite3_stmt *ins;
 	int64_t created_at, new_rows;
 	/* counts */
@@ -905,7 +906,7 @@ static void add_metrics(struct run *run, struct fd_metrics *m, double dur)
 			fd_metrics_add(m, "fd_rules_hits_total", "counter", "Hits, by rule.", lab.s,
 				       (double)run->base.per_rule[i]);
 	}
-	if (run->st && !run->backtest)
+	if (run->recording)
 		fd_metrics_add(m, "fd_rules_hits_recorded_total", "counter", "Hits newly recorded in rule_hits.", NULL,
 			       (double)run->new_rows);
 	if (run->backtest && run->base.bt) {
@@ -1076,13 +1077,14 @@ int main(int argc, char **argv)
 	}
 
 	/* ---- the store: read from it (--since/--until), record hits in it (--store) */
-	if (store_input || (store_opt && !run.backtest)) {
+	run.recording = store_opt && !run.backtest;
+	if (store_input || run.recording) {
 		struct fd_who who = {run.cli.actor, "fd-rules", FD_VERSION};
-		int flags = run.backtest ? FD_STORE_READONLY : store_input ? 0 : FD_STORE_CREATE;
+		int flags = !run.recording ? FD_STORE_READONLY : store_input ? 0 : FD_STORE_CREATE;
 
 		if ((rc = fd_store_open(&run.st, run.cli.store, flags, &who, &err)))
 			goto fail;
-		if (!run.backtest && (rc = store_start(&run, &err)))
+		if (run.recording && (rc = store_start(&run, &err)))
 			goto fail;
 	}
 
@@ -1118,12 +1120,13 @@ int main(int argc, char **argv)
 		}
 		if (r == 2) {
 			const char *where = fd_txnsrc_where(src);
+			const char *stop = strict ? " (--strict: stopped here, nothing recorded)" : "";
 
 			run.bad++;
 			if (bad.field < 0)
-				fd_cli_msg(&run.cli, "%s: %s", where, bad.msg);
+				fd_cli_msg(&run.cli, "%s: %s%s", where, bad.msg, stop);
 			else
-				fd_cli_msg(&run.cli, "%s: field '%s': %s", where, bad.field_name, bad.msg);
+				fd_cli_msg(&run.cli, "%s: field '%s': %s%s", where, bad.field_name, bad.msg, stop);
 			if (strict) {
 				rc = FD_EINPUT;
 				goto out;
@@ -1165,7 +1168,7 @@ int main(int argc, char **argv)
 		}
 		fd_writer_free(run.w);
 		run.w = NULL;
-		if (run.st && (rc = store_finish(&run, store_input, since, until, &audit_seq, &err)))
+		if (run.recording && (rc = store_finish(&run, store_input, since, until, &audit_seq, &err)))
 			goto fail;
 	} else {
 		struct fd_backtest_totals tot;
@@ -1190,11 +1193,11 @@ int main(int argc, char **argv)
 		goto fail;
 
 	if (!run.cli.quiet) {
-		fd_cli_msg(&run.cli, "%lld transactions%s, %lld bad records skipped; %lld hits on %lld transactions (rules %s, %zu rules, sha256 %s)",
+		fd_cli_msg(&run.cli, "%lld transactions%s, %lld bad records skipped; %lld hits on %lld transactions (rules %s, %zu rule%s, sha256 %s)",
 			   (long long)run.txns, store_input ? " from the store" : "", (long long)run.bad,
 			   (long long)run.base.hits_total, (long long)run.base.alerts, run.base.path, run.base.n,
-			   run.base.sha);
-		if (run.st && !run.backtest) {
+			   run.base.n == 1 ? "" : "s", run.base.sha);
+		if (run.recording) {
 			if (audit_seq)
 				fd_cli_msg(&run.cli, "%s: rule_hits: %lld new, %lld already recorded (audit entry %lld)",
 					   fd_store_path(run.st), (long long)run.new_rows,
