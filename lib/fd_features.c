@@ -388,10 +388,18 @@ struct memo {                  /* an entity id and its string, the first bytes k
 	char head[MEMO_HEAD];
 };
 
-struct sender {
+/*
+ * A sender's window ring, apart from the rest of its record: this small array (48 bytes a
+ * sender) stays in cache, so the ring's lines can be prefetched as soon as the sender is
+ * known, while its record is still on its way.
+ */
+struct wring {
 	struct went *ring;         /* capacity a power of two; seq & (cap - 1) */
 	uint32_t cap, end;         /* end: seq of the next entry */
 	uint32_t head[NWIN];       /* first seq inside each window; head[wmax] is the ring start */
+};
+
+struct sender {
 	uint64_t sum[NWIN];        /* fixed-point sums of the window (wrapping, exact) */
 	uint32_t near24;           /* entries in the 24 h window just below the threshold */
 	uint32_t n;                /* earlier transactions, all history */
@@ -451,6 +459,8 @@ struct fd_features {
 	struct fd_intern *senders, *recips, *merchants, *devices, *ips, *cats;
 	struct sender *snd;
 	size_t snd_cap;
+	struct wring *wr;          /* by sender id, like snd */
+	size_t wr_cap;
 	struct recip *rcp;
 	size_t rcp_cap;
 	struct merch *mer;
@@ -528,8 +538,9 @@ void fd_features_free(struct fd_features *f)
 
 	if (!f)
 		return;
-	for (i = 0; i < f->snd_cap; i++)
-		free(f->snd[i].ring);
+	for (i = 0; i < f->wr_cap; i++)
+		free(f->wr[i].ring);
+	free(f->wr);
 	for (i = 0; i < f->rcp_cap; i++)
 		free(f->rcp[i].ring);
 	free(f->snd);
@@ -754,7 +765,7 @@ static inline int present(const char *s)
 }
 
 /* Double the ring; start is its first live seq (the head of the longest window kept). */
-static int ring_grow(struct sender *s, uint32_t start, size_t *bytes)
+static int ring_grow(struct wring *s, uint32_t start, size_t *bytes)
 {
 	uint32_t ncap = s->cap ? s->cap * 2 : 8, q;
 	struct went *r = malloc((size_t)ncap * sizeof(*r));
@@ -972,6 +983,7 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 	const int64_t fx = amount_fx(t);
 	const double amt = amount_major(t);
 	struct sender *s = NULL;
+	struct wring *q = NULL;
 	uint32_t sid = 0;
 	int64_t mid = -1, did = -1, iid = -1, rid = -1;
 	int cid = -1;
@@ -1048,6 +1060,18 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 		s = &f->snd[sid];
 		for (i = 0; i < (int)sizeof(*s); i += 64)
 			__builtin_prefetch((const char *)s + i, 1);
+		if (comp & C_WIN) {
+			if (grow_zeroed((void **)&f->wr, &f->wr_cap, sid, sizeof(*f->wr), &f->bytes) < 0)
+				return oom(err);
+			q = &f->wr[sid];
+			if (q->cap) {
+				int w;
+
+				for (w = W24H; w <= f->wmax; w++)
+					__builtin_prefetch(&q->ring[q->head[w] & (q->cap - 1)]);
+				__builtin_prefetch(&q->ring[q->end & (q->cap - 1)], 1);
+			}
+		}
 		if ((comp & C_COUNTRY) && (cid = country_id(t->country)) >= 0)
 			pairset_prefetch(&f->ps_cty, (uint64_t)sid << 32 | (uint64_t)cid);
 	}
@@ -1063,13 +1087,6 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 		__builtin_prefetch(&f->mer[mid]);
 		if (comp & C_MERPAIR)
 			pairset_prefetch(&f->ps_mer, (uint64_t)sid << 32 | (uint64_t)mid);
-	}
-	if ((comp & C_WIN) && s->cap) {
-		int w;
-
-		for (w = W24H; w <= f->wmax; w++)
-			__builtin_prefetch(&s->ring[s->head[w] & (s->cap - 1)]);
-		__builtin_prefetch(&s->ring[s->end & (s->cap - 1)], 1);
 	}
 	if (comp & C_CATEGORY) {
 		int risk = 0;
@@ -1172,28 +1189,28 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 		/* advance every head past what is no longer inside its window: ts_e <= ts - W */
 		for (w = 0; w <= wmax; w++) {
 			const int64_t lim = ts - win_ms[w];
-			uint32_t h = s->head[w];
+			uint32_t h = q->head[w];
 			uint64_t sum = s->sum[w];
 
-			mask = s->cap - 1;
-			while (h != s->end && s->ring[h & mask].ts <= lim) {
-				sum -= (uint64_t)s->ring[h & mask].fx;
-				if (w == W24H && near_threshold(s->ring[h & mask].fx))
+			mask = q->cap - 1;
+			while (h != q->end && q->ring[h & mask].ts <= lim) {
+				sum -= (uint64_t)q->ring[h & mask].fx;
+				if (w == W24H && near_threshold(q->ring[h & mask].fx))
 					s->near24--;
 				h++;
 			}
-			s->head[w] = h;
+			q->head[w] = h;
 			s->sum[w] = sum;
 		}
 		if (v) {
 			for (w = 0; w <= wmax; w++) {
-				v[F_CNT0 + w] = (double)(s->end - s->head[w] + 1);
+				v[F_CNT0 + w] = (double)(q->end - q->head[w] + 1);
 				v[F_SUM0 + w] = fx_major(s->sum[w] + (uint64_t)fx);
 			}
 			if (wmax >= W24H)
 				v[F_NEAR_24H] = s->near24 + near_threshold(fx);
 			for (w = W7D; w <= wmax; w++) {
-				uint32_t cnt = s->end - s->head[w];
+				uint32_t cnt = q->end - q->head[w];
 				double mean;
 
 				if (!cnt)
@@ -1207,11 +1224,11 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 			}
 		}
 		/* append */
-		if (s->end - s->head[wmax] == s->cap && ring_grow(s, s->head[wmax], &f->bytes) < 0)
+		if (q->end - q->head[wmax] == q->cap && ring_grow(q, q->head[wmax], &f->bytes) < 0)
 			return oom(err);
-		mask = s->cap - 1;
-		s->ring[s->end & mask] = (struct went){ .ts = ts, .fx = fx };
-		s->end++;
+		mask = q->cap - 1;
+		q->ring[q->end & mask] = (struct went){ .ts = ts, .fx = fx };
+		q->end++;
 		for (w = 0; w <= wmax; w++)
 			s->sum[w] += (uint64_t)fx;
 		if (wmax >= W24H && near_threshold(fx))
