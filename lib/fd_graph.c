@@ -494,6 +494,7 @@ struct tedge {
 	int nkind;                 /* node kind of the other end (the source is the sender) */
 	const char *key;
 	size_t len;
+	int other_cur;             /* money in another currency than the one asked for: not an edge */
 };
 
 /* Normalise an attribute value into dst (NUL-terminated): e-mail lower case; phone digits with
@@ -587,14 +588,16 @@ static unsigned txn_attrs(struct fd_graph *g, const struct fd_graph_txn *t)
 /*
  * Money eligibility of a transaction: its currency index, or -1 when it is not money here
  * (not positive, below the minimum, an edge kind not built, another currency than the one
- * asked for), -2 when out of memory.  count: tally it under its currency (once per
- * transaction added), for choosing the currency and counting what is dropped.
+ * asked for), -2 when out of memory.  *anycur receives the currency index whatever the
+ * currency asked for (-1 when not money at all), for choosing the currency and counting what
+ * is dropped.
  */
-static int txn_money(struct fd_graph *g, const struct fd_graph_txn *t, int count)
+static int txn_money(struct fd_graph *g, const struct fd_graph_txn *t, int *anycur)
 {
 	const char *code = t->currency ? t->currency : "USD";
 	int c;
 
+	*anycur = -1;
 	if (t->amount <= 0)
 		return -1;
 	if (t->recipient ? !(g->o.kinds & FD_GRAPH_BIT(FD_GRAPH_TRANSFER))
@@ -606,43 +609,44 @@ static int txn_money(struct fd_graph *g, const struct fd_graph_txn *t, int count
 		return -2;
 	if (t->amount < g->cur[c].min)
 		return -1;
-	if (count)
-		g->cur[c].moves++;
+	*anycur = c;
 	if (g->want_cur[0] && memcmp(code, g->want_cur, 3) != 0)
 		return -1;
 	return c;
 }
 
-/* The edges of a transaction (the sender is their source).  *money receives the currency index
- * of the money edge (when out[0] is one) or -1; -2 when out of memory. */
-static int txn_edges(struct fd_graph *g, const struct fd_graph_txn *t, struct tedge *out, int *money, int count)
+/* The edges of a transaction (the sender is their source).  When it is money (in any
+ * currency) out[0] is the money edge, *money its currency index, or -1 with out[0].other_cur
+ * set when the currency is not the one asked for.  -1 when out of memory. */
+static int txn_edges(struct fd_graph *g, const struct fd_graph_txn *t, struct tedge *out, int *money, int *anycur)
 {
 	int n = 0;
 	unsigned am;
 	size_t i;
 
-	*money = txn_money(g, t, count);
+	*money = txn_money(g, t, anycur);
 	if (*money == -2)
 		return -1;
-	if (*money >= 0) {
+	if (*anycur >= 0) {
 		out[n].ekind = t->recipient ? FD_GRAPH_TRANSFER : FD_GRAPH_PAYMENT;
 		out[n].nkind = t->recipient ? NK_ACCOUNT : NK_MERCHANT;
 		out[n].key = t->recipient ? t->recipient : t->merchant;
 		out[n].len = strlen(out[n].key);
+		out[n].other_cur = *money < 0;
 		n++;
 	}
 	if (t->device && (g->o.kinds & FD_GRAPH_BIT(FD_GRAPH_DEVICE))) {
-		out[n] = (struct tedge){FD_GRAPH_DEVICE, NK_DEVICE, t->device, strlen(t->device)};
+		out[n] = (struct tedge){FD_GRAPH_DEVICE, NK_DEVICE, t->device, strlen(t->device), 0};
 		n++;
 	}
 	if (t->ip && (g->o.kinds & FD_GRAPH_BIT(FD_GRAPH_IP))) {
-		out[n] = (struct tedge){FD_GRAPH_IP, NK_IP, t->ip, strlen(t->ip)};
+		out[n] = (struct tedge){FD_GRAPH_IP, NK_IP, t->ip, strlen(t->ip), 0};
 		n++;
 	}
 	am = txn_attrs(g, t);
 	for (i = 0; i < g->o.nattrs; i++)
 		if (am & (1u << i)) {
-			out[n] = (struct tedge){FD_GRAPH_ATTR, NK_ATTR0 + (int)i, g->aval[i], strlen(g->aval[i])};
+			out[n] = (struct tedge){FD_GRAPH_ATTR, NK_ATTR0 + (int)i, g->aval[i], strlen(g->aval[i]), 0};
 			n++;
 		}
 	return n;
@@ -669,7 +673,7 @@ int fd_graph_add_txn(struct fd_graph *g, const struct fd_graph_txn *t, struct fd
 {
 	struct tedge te[3 + FD_GRAPH_MAX_ATTRS];
 	int64_t ids[4 + FD_GRAPH_MAX_ATTRS], s;
-	int n, i, j, nid = 0, money, flag;
+	int n, i, j, nid = 0, money, anycur, flag;
 
 	if (g->finished)
 		return fd_err_set(err, FD_EUSAGE, "the graph is finished");
@@ -678,7 +682,7 @@ int fd_graph_add_txn(struct fd_graph *g, const struct fd_graph_txn *t, struct fd
 	if (t->ts < g->o.since || t->ts >= g->o.until)
 		return FD_OK;
 	flag = t->label == 1 || t->scored_flag;
-	if ((n = txn_edges(g, t, te, &money, 1)) < 0 || (s = node_get(g, NK_ACCOUNT, t->sender, strlen(t->sender))) == -2)
+	if ((n = txn_edges(g, t, te, &money, &anycur)) < 0 || (s = node_get(g, NK_ACCOUNT, t->sender, strlen(t->sender))) == -2)
 		return fd_err_set(err, FD_EIO, "out of memory");
 	g->ntxn++;
 	if (s >= 0) {
@@ -700,6 +704,10 @@ int fd_graph_add_txn(struct fd_graph *g, const struct fd_graph_txn *t, struct fd
 		if (j == nid)
 			ids[nid++] = d;
 		if (s < 0 || (g->closed && !is_expanded(g, s) && !is_expanded(g, d)))
+			continue;
+		if (i == 0 && anycur >= 0)
+			g->cur[anycur].moves++;
+		if (te[i].other_cur)
 			continue;
 		if (i == 0 && money >= 0) {
 			amount = t->amount;
@@ -1303,17 +1311,29 @@ static void erow_txn(const struct ego *eg, const struct erow *r, struct fd_graph
 	t->scored_flag = r->flag;
 }
 
-/* Run a bound row query, keeping its rows. */
-static int ego_query(struct ego *eg, sqlite3_stmt *s, const char *what, struct fd_err *err)
-{
-	int r;
+static int ego_touches(struct ego *eg, const struct fd_graph_txn *t);
 
-	while ((r = sqlite3_step(s)) == SQLITE_ROW)
-		if (ego_keep(eg, s)) {
-			sqlite3_reset(s);
-			return fd_err_set(err, FD_EIO, "out of memory");
+/* Run a bound row query, keeping its rows (with filter, only those that touch the node being
+ * expanded: the scan for an attribute reads every row that has the column). */
+static int ego_query(struct ego *eg, sqlite3_stmt *s, int filter, const char *what, struct fd_err *err)
+{
+	struct fd_graph_txn t;
+	int r, k;
+
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		if (filter) {
+			row_txn(s, &t);
+			if ((k = ego_touches(eg, &t)) < 0)
+				break;
+			if (!k)
+				continue;
 		}
+		if (ego_keep(eg, s))
+			break;
+	}
 	sqlite3_reset(s);
+	if (r == SQLITE_ROW)
+		return fd_err_set(err, FD_EIO, "out of memory");
 	return r == SQLITE_DONE ? FD_OK : fd_store_error(eg->st, what, err);
 }
 
@@ -1348,20 +1368,36 @@ static int ego_discover(struct ego *eg, const struct fd_graph_txn *t)
 {
 	struct fd_graph *g = eg->g;
 	struct tedge te[3 + FD_GRAPH_MAX_ATTRS];
-	int n, i, money;
+	int n, i, money, anycur;
 	size_t sl = strlen(t->sender);
 
-	if ((n = txn_edges(g, t, te, &money, 0)) < 0)
+	if ((n = txn_edges(g, t, te, &money, &anycur)) < 0)
 		return -1;
 	if (same_node(g, eg->x, NK_ACCOUNT, t->sender, sl)) {
 		for (i = 0; i < n; i++)
-			if (cand_put(eg, te[i].nkind, te[i].key, te[i].len))
+			if (!te[i].other_cur && cand_put(eg, te[i].nkind, te[i].key, te[i].len))
 				return -1;
 		return 0;
 	}
 	for (i = 0; i < n; i++)
-		if (same_node(g, eg->x, te[i].nkind, te[i].key, te[i].len))
+		if (!te[i].other_cur && same_node(g, eg->x, te[i].nkind, te[i].key, te[i].len))
 			return cand_put(eg, NK_ACCOUNT, t->sender, sl);
+	return 0;
+}
+
+/* 1 when transaction t has an edge that touches eg->x, 0 when not, -1 out of memory. */
+static int ego_touches(struct ego *eg, const struct fd_graph_txn *t)
+{
+	struct tedge te[3 + FD_GRAPH_MAX_ATTRS];
+	int n, i, money, anycur;
+
+	if (!t->sender || (n = txn_edges(eg->g, t, te, &money, &anycur)) < 0)
+		return t->sender ? -1 : 0;
+	if (same_node(eg->g, eg->x, NK_ACCOUNT, t->sender, strlen(t->sender)))
+		return 1;
+	for (i = 0; i < n; i++)
+		if (!te[i].other_cur && same_node(eg->g, eg->x, te[i].nkind, te[i].key, te[i].len))
+			return 1;
 	return 0;
 }
 
@@ -1379,10 +1415,12 @@ static int ego_currency(struct ego *eg)
 	if (g->want_cur[0])
 		return 0;
 	for (i = 0; i < eg->nx; i++) {
+		int any;
+
 		erow_txn(eg, &eg->rows[eg->xrows[i]], &t);
-		if ((c = txn_money(g, &t, 0)) == -2)
+		if (txn_money(g, &t, &any) == -2)
 			goto oom;
-		if (c < 0)
+		if ((c = any) < 0)
 			continue;
 		if (!tally && !(tally = calloc(0x10000, sizeof(*tally))))
 			goto oom;
@@ -1516,10 +1554,10 @@ static int ego_expand(struct ego *eg, uint32_t x, struct fd_err *err)
 	switch (kind) {
 	case NK_ACCOUNT:
 		bind_window(eg, eg->q_sender, key);
-		if ((rc = ego_query(eg, eg->q_sender, "reading transactions", err)))
+		if ((rc = ego_query(eg, eg->q_sender, 0, "reading transactions", err)))
 			goto out;
 		bind_window(eg, eg->q_recip, key);
-		if ((rc = ego_query(eg, eg->q_recip, "reading transactions", err)))
+		if ((rc = ego_query(eg, eg->q_recip, 0, "reading transactions", err)))
 			goto out;
 		break;
 	case NK_DEVICE:
@@ -1547,16 +1585,19 @@ static int ego_expand(struct ego *eg, uint32_t x, struct fd_err *err)
 			}
 			bind_window(eg, q, a);
 			sqlite3_bind_text(q, 4, key, -1, SQLITE_TRANSIENT);
-			if ((rc = ego_query(eg, q, "reading transactions", err)))
+			if ((rc = ego_query(eg, q, 0, "reading transactions", err)))
 				goto out;
 		}
 		break;
 	}
 	case NK_MERCHANT:
-		if (x != eg->start)
-			break;
+		if (x != eg->start) {
+			/* its customers are not neighbours of interest: not expanded */
+			g->nodes[x].expanded = 0;
+			goto out;
+		}
 		bind_window(eg, eg->q_merchant, key);
-		if ((rc = ego_query(eg, eg->q_merchant, "reading transactions", err)))
+		if ((rc = ego_query(eg, eg->q_merchant, 0, "reading transactions", err)))
 			goto out;
 		break;
 	default: { /* an attribute: a scan of the window for rows that name it */
@@ -1566,7 +1607,7 @@ static int ego_expand(struct ego *eg, uint32_t x, struct fd_err *err)
 			break;
 		snprintf(pat, sizeof(pat), "\"%s\"", g->kind_name[kind]);
 		bind_window(eg, eg->q_attr, pat);
-		if ((rc = ego_query(eg, eg->q_attr, "reading transactions", err)))
+		if ((rc = ego_query(eg, eg->q_attr, 1, "reading transactions", err)))
 			goto out;
 		break;
 	}
@@ -1618,6 +1659,11 @@ out:
 	return rc;
 }
 
+static const char *article(const char *noun)
+{
+	return strchr("aeiou", noun[0]) ? "an" : "a";
+}
+
 /* Resolve spec ("kind:key" or a bare entity key) into the start node. */
 static int ego_start(struct ego *eg, const char *spec, struct fd_err *err)
 {
@@ -1650,9 +1696,10 @@ static int ego_start(struct ego *eg, const char *spec, struct fd_err *err)
 				return err->code;
 			if (id >= 0) {
 				if (found)
-					return fd_err_set(err, FD_EUSAGE, "'%s' is both a %s and a %s in the store: give its kind, "
-							  "e.g. %s:%s", fd_visible(vis, sizeof(vis), key, strlen(key)),
-							  g->kind_name[kind], g->kind_name[k], g->kind_name[kind], vis);
+					return fd_err_set(err, FD_EUSAGE, "'%s' names both %s %s and %s %s in the store: give "
+							  "its kind, e.g. %s:%s", fd_visible(vis, sizeof(vis), key, strlen(key)),
+							  article(g->kind_name[kind]), g->kind_name[kind], article(g->kind_name[k]),
+							  g->kind_name[k], g->kind_name[kind], vis);
 				kind = k;
 				found = 1;
 			}
@@ -1725,7 +1772,7 @@ int fd_graph_load_ego(struct fd_graph *g, struct fd_store *st, const char *spec,
 		if ((rc = ego_expand(&eg, x, err)))
 			goto out;
 	}
-	if (g->nodes[eg.start].kind >= NK_ATTR0 && eg.nrows == 0) {
+	if (g->nodes[eg.start].kind >= NK_ATTR0 && eg.nrows == 0 && depth > 0) {
 		char vis[200];
 		const char *k = node_key(g, eg.start);
 

@@ -1,0 +1,460 @@
+/*
+ * fd-graph — the entity network of the evidence store: neighbourhoods, candidate rings,
+ * time-ordered money cycles, fan-in / fan-out patterns and per-entity statistics, written as
+ * CSV, JSON, DOT or GraphML.  See man/fd-graph.1.
+ */
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "fd_graph.h"
+#include "fd_io.h"
+#include "fd_metrics.h"
+#include "fd_store.h"
+#include "fd_txn.h"
+
+static const char usage[] =
+	"usage: fd-graph COMMAND [options]\n"
+	"The entity network of the evidence store: who pays whom, who shares a device, an IP, a\n"
+	"phone, an e-mail or an address, and the patterns in it.\n"
+	"\n"
+	"Commands:\n"
+	"  neighbors ID        nodes and edges within --depth hops of an entity (C000123,\n"
+	"                      account:C000123, device:D0000042, ip:203.0.113.7, phone:+4420...)\n"
+	"  components          connected groups over shared identifiers: candidate rings, ranked\n"
+	"  cycles              time-ordered money cycles, with every transfer as evidence\n"
+	"  fan                 fan-in, fan-out, gather-scatter (mules) and scatter-gather patterns\n"
+	"  stats               degree, money flow, clustering coefficient and PageRank per entity\n"
+	"\n"
+	"Filters (every command):\n"
+	"  --since TIME        only transactions at or after TIME (RFC 3339, a date, or epoch)\n"
+	"  --until TIME        only transactions before TIME\n"
+	"  --min-amount AMOUNT leave out money (transfers, payments) below AMOUNT\n"
+	"  --currency CODE     money in this currency (default: the most common)\n"
+	"  --edges KINDS       edge kinds, comma-separated: transfer, payment, device, ip, attr,\n"
+	"                      link, or money, shared, links, all (defaults: see each command)\n"
+	"  --attrs KEYS        metadata columns that identify a person (default phone,email,address)\n"
+	"\n"
+	"Output:\n"
+	"  --format FMT        csv (default), json, dot or graphml\n"
+	"  -o, --output FILE   write there (complete or not at all) instead of standard output\n"
+	"  --top N             only the N highest-ranked findings (default: all)\n"
+	"\n"
+	"neighbors:  --depth N (1-3, default 1)  --max-fanout N (default 100; 0 = no limit)\n"
+	"            (default edges: all)\n"
+	"components: --min-accounts N (default 2)  --max-accounts N (default 0 = no limit)\n"
+	"            (default edges: shared,links; money is always read for the flows)\n"
+	"cycles:     --min-length N (default 2)  --max-length K (default 6)  --window DUR (default 7d)\n"
+	"            (default edges: transfer)\n"
+	"fan:        --kind LIST (fan-in, fan-out, gather-scatter, scatter-gather; default all)\n"
+	"            --window DUR (default 3d)  --min-in N (default 5)  --min-out N (default 5)\n"
+	"            --min-pass R (default 0.5)  (default edges: transfer)\n"
+	"stats:      --save  write degree, pagerank, clustering, flow_in, flow_out into\n"
+	"            entities.attrs (one store transaction, with an audit entry)\n"
+	"            (default edges: all)\n"
+	"\n"
+	"  --store PATH        evidence store (default $FD_STORE, else ./fd.db)\n"
+	"  --actor NAME        who is acting, for --save (default $FD_ACTOR, else the login name)\n"
+	"  --metrics FILE      write Prometheus textfile metrics there\n"
+	"  -q, --quiet         no summary on stderr\n"
+	"  -h, --help          show this help\n"
+	"  --version           show the version\n";
+
+enum {
+	OPT_SINCE = FD_OPT_TOOL_BASE, OPT_UNTIL, OPT_MIN_AMOUNT, OPT_CURRENCY, OPT_EDGES, OPT_ATTRS, OPT_TOP,
+	OPT_DEPTH, OPT_FANOUT, OPT_MIN_ACC, OPT_MAX_ACC, OPT_MIN_LEN, OPT_MAX_LEN, OPT_WINDOW, OPT_KIND,
+	OPT_MIN_IN, OPT_MIN_OUT, OPT_MIN_PASS, OPT_SAVE, OPT_END
+};
+
+static const struct option longopts[] = {
+	FD_CLI_LONGOPTS,
+	{"output", required_argument, NULL, 'o'},
+	{"since", required_argument, NULL, OPT_SINCE},
+	{"until", required_argument, NULL, OPT_UNTIL},
+	{"min-amount", required_argument, NULL, OPT_MIN_AMOUNT},
+	{"currency", required_argument, NULL, OPT_CURRENCY},
+	{"edges", required_argument, NULL, OPT_EDGES},
+	{"attrs", required_argument, NULL, OPT_ATTRS},
+	{"top", required_argument, NULL, OPT_TOP},
+	{"depth", required_argument, NULL, OPT_DEPTH},
+	{"max-fanout", required_argument, NULL, OPT_FANOUT},
+	{"min-accounts", required_argument, NULL, OPT_MIN_ACC},
+	{"max-accounts", required_argument, NULL, OPT_MAX_ACC},
+	{"min-length", required_argument, NULL, OPT_MIN_LEN},
+	{"max-length", required_argument, NULL, OPT_MAX_LEN},
+	{"window", required_argument, NULL, OPT_WINDOW},
+	{"kind", required_argument, NULL, OPT_KIND},
+	{"min-in", required_argument, NULL, OPT_MIN_IN},
+	{"min-out", required_argument, NULL, OPT_MIN_OUT},
+	{"min-pass", required_argument, NULL, OPT_MIN_PASS},
+	{"save", no_argument, NULL, OPT_SAVE},
+	{NULL, 0, NULL, 0},
+};
+
+enum { CMD_NEIGHBORS, CMD_COMPONENTS, CMD_CYCLES, CMD_FAN, CMD_STATS, NCMD };
+static const char *const cmd_name[NCMD] = {"neighbors", "components", "cycles", "fan", "stats"};
+
+/* The command-specific options and the commands that take them. */
+static const struct {
+	int opt;
+	const char *name;
+	unsigned cmds;
+} own_opts[] = {
+	{OPT_DEPTH, "--depth", 1u << CMD_NEIGHBORS},
+	{OPT_FANOUT, "--max-fanout", 1u << CMD_NEIGHBORS},
+	{OPT_MIN_ACC, "--min-accounts", 1u << CMD_COMPONENTS},
+	{OPT_MAX_ACC, "--max-accounts", 1u << CMD_COMPONENTS},
+	{OPT_MIN_LEN, "--min-length", 1u << CMD_CYCLES},
+	{OPT_MAX_LEN, "--max-length", 1u << CMD_CYCLES},
+	{OPT_WINDOW, "--window", 1u << CMD_CYCLES | 1u << CMD_FAN},
+	{OPT_KIND, "--kind", 1u << CMD_FAN},
+	{OPT_MIN_IN, "--min-in", 1u << CMD_FAN},
+	{OPT_MIN_OUT, "--min-out", 1u << CMD_FAN},
+	{OPT_MIN_PASS, "--min-pass", 1u << CMD_FAN},
+	{OPT_SAVE, "--save", 1u << CMD_STATS},
+	{OPT_TOP, "--top", ~(1u << CMD_NEIGHBORS)},
+};
+
+static int64_t parse_time(const struct fd_cli *cli, const char *opt, const char *arg)
+{
+	int64_t ms;
+	const char *why = fd_parse_ts(arg, strlen(arg), 0, &ms);
+	char vis[128];
+
+	if (why)
+		fd_cli_usage_error(cli, "%s '%s': %s", opt, fd_visible(vis, sizeof(vis), arg, strlen(arg)), why);
+	return ms;
+}
+
+/* Split a comma-separated list in place into list[] (at most max). */
+static size_t split_list(const struct fd_cli *cli, const char *opt, char *s, const char **list, size_t max)
+{
+	size_t n = 0;
+	char *p = s, *e;
+
+	for (;;) {
+		e = strchr(p, ',');
+		if (e)
+			*e = '\0';
+		if (!*p)
+			fd_cli_usage_error(cli, "%s: empty name in the list", opt);
+		if (n == max)
+			fd_cli_usage_error(cli, "%s: more than %zu names", opt, max);
+		list[n++] = p;
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	struct fd_cli cli;
+	struct fd_err err = {0};
+	struct fd_store *st = NULL;
+	struct fd_graph *g = NULL;
+	struct fd_graph_opts go;
+	struct fd_graph_comps comps = {0};
+	struct fd_graph_cycles cycles = {0};
+	struct fd_graph_fans fans = {0};
+	struct fd_graph_stats stats = {0};
+	struct fd_graph_fan_opts fo;
+	struct fd_metrics *metrics = NULL;
+	struct fd_out *out = NULL;
+	struct fd_who who;
+	const char *output = NULL, *edges_arg = NULL, *attrs[FD_GRAPH_MAX_ATTRS], *id = NULL;
+	char *attrs_buf = NULL, vis[128];
+	unsigned given = 0, edges = 0, fan_kinds = 0;
+	int c, rc = 0, format = FD_GRAPH_CSV, cmd = -1, depth = 1, max_fanout = 100, min_len = 2, max_len = 6;
+	int save = 0;
+	long long top = 0, min_acc = 2, max_acc = 0, min_in = 5, min_out = 5;
+	double min_pass = 0.5, t0;
+	int64_t window = -1, findings = 0;
+	size_t i;
+
+	fd_cli_init(&cli, "fd-graph", usage);
+	fd_graph_opts_init(&go);
+	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS "o:", longopts, NULL)) != -1) {
+		if (c >= FD_OPT_TOOL_BASE && c < OPT_END)
+			given |= 1u << (c - FD_OPT_TOOL_BASE);
+		switch (c) {
+		case FD_OPT_FORMAT:
+			if ((format = fd_graph_format_parse(optarg)) < 0)
+				fd_cli_usage_error(&cli, "--format must be csv, json, dot or graphml, not '%s'",
+						   fd_visible(vis, sizeof(vis), optarg, strlen(optarg)));
+			break;
+		case 'o':
+			if (!*optarg)
+				fd_cli_usage_error(&cli, "--output needs a file name");
+			output = optarg;
+			break;
+		case OPT_SINCE: go.since = parse_time(&cli, "--since", optarg); break;
+		case OPT_UNTIL: go.until = parse_time(&cli, "--until", optarg); break;
+		case OPT_MIN_AMOUNT: {
+			const char *why = fd_parse_amount(optarg, strlen(optarg), FD_GRAPH_AMOUNT_EXP, &go.min_amount);
+
+			if (!why && go.min_amount < 0)
+				why = "negative";
+			if (why)
+				fd_cli_usage_error(&cli, "--min-amount '%s': %s", fd_visible(vis, sizeof(vis), optarg, strlen(optarg)),
+						   why);
+			break;
+		}
+		case OPT_CURRENCY:
+			if (strlen(optarg) != 3 || fd_currency_exponent(optarg) < 0)
+				fd_cli_usage_error(&cli, "--currency '%s' is not an ISO 4217 code (upper case, e.g. EUR)",
+						   fd_visible(vis, sizeof(vis), optarg, strlen(optarg)));
+			go.currency = optarg;
+			break;
+		case OPT_EDGES:
+			if (fd_graph_parse_kinds(optarg, &edges, &err))
+				fd_cli_usage_error(&cli, "--edges: %s", err.msg);
+			edges_arg = optarg;
+			break;
+		case OPT_ATTRS:
+			free(attrs_buf);
+			if (!(attrs_buf = strdup(optarg))) {
+				fd_cli_msg(&cli, "out of memory");
+				return FD_EIO;
+			}
+			go.nattrs = split_list(&cli, "--attrs", attrs_buf, attrs, FD_GRAPH_MAX_ATTRS);
+			go.attrs = attrs;
+			break;
+		case OPT_TOP: top = fd_cli_int(&cli, "--top", optarg, 0, INT32_MAX); break;
+		case OPT_DEPTH: depth = (int)fd_cli_int(&cli, "--depth", optarg, 1, 3); break;
+		case OPT_FANOUT: max_fanout = (int)fd_cli_int(&cli, "--max-fanout", optarg, 0, INT32_MAX); break;
+		case OPT_MIN_ACC: min_acc = fd_cli_int(&cli, "--min-accounts", optarg, 1, UINT32_MAX); break;
+		case OPT_MAX_ACC: max_acc = fd_cli_int(&cli, "--max-accounts", optarg, 0, UINT32_MAX); break;
+		case OPT_MIN_LEN: min_len = (int)fd_cli_int(&cli, "--min-length", optarg, 2, 30); break;
+		case OPT_MAX_LEN: max_len = (int)fd_cli_int(&cli, "--max-length", optarg, 2, 30); break;
+		case OPT_WINDOW:
+			if (fd_graph_parse_duration(optarg, &window, &err))
+				fd_cli_usage_error(&cli, "--window: %s", err.msg);
+			break;
+		case OPT_KIND: {
+			char *buf = strdup(optarg), *p, *e;
+
+			if (!buf) {
+				fd_cli_msg(&cli, "out of memory");
+				return FD_EIO;
+			}
+			fan_kinds = 0;
+			for (p = buf;; p = e + 1) {
+				int k;
+
+				if ((e = strchr(p, ',')))
+					*e = '\0';
+				for (k = 0; k < FD_FAN_NKINDS && strcmp(p, fd_graph_fan_name[k]) != 0; k++)
+					;
+				if (k == FD_FAN_NKINDS)
+					fd_cli_usage_error(&cli, "--kind: unknown pattern '%s' (fan-in, fan-out, gather-scatter, "
+							   "scatter-gather)", fd_visible(vis, sizeof(vis), p, strlen(p)));
+				fan_kinds |= 1u << k;
+				if (!e)
+					break;
+			}
+			free(buf);
+			break;
+		}
+		case OPT_MIN_IN: min_in = fd_cli_int(&cli, "--min-in", optarg, 1, UINT32_MAX); break;
+		case OPT_MIN_OUT: min_out = fd_cli_int(&cli, "--min-out", optarg, 1, UINT32_MAX); break;
+		case OPT_MIN_PASS: min_pass = fd_cli_double(&cli, "--min-pass", optarg, 0, 1000); break;
+		case OPT_SAVE: save = 1; break;
+		default:
+			if (!fd_cli_option(&cli, c, optarg))
+				fd_cli_usage_error(&cli, "unexpected option");
+		}
+	}
+	fd_cli_finish(&cli);
+	t0 = fd_now();
+
+	if (optind >= argc)
+		fd_cli_usage_error(&cli, "missing command (neighbors, components, cycles, fan, stats)");
+	for (c = 0; c < NCMD; c++)
+		if (strcmp(argv[optind], cmd_name[c]) == 0)
+			cmd = c;
+	if (cmd < 0)
+		fd_cli_usage_error(&cli, "unknown command '%s' (neighbors, components, cycles, fan, stats)",
+				   fd_visible(vis, sizeof(vis), argv[optind], strlen(argv[optind])));
+	optind++;
+	if (cmd == CMD_NEIGHBORS) {
+		if (optind >= argc)
+			fd_cli_usage_error(&cli, "neighbors needs the ID of an entity (e.g. account:C000123)");
+		id = argv[optind++];
+	}
+	if (optind < argc)
+		fd_cli_usage_error(&cli, "unexpected argument '%s' after %s", fd_visible(vis, sizeof(vis), argv[optind],
+										 strlen(argv[optind])), cmd_name[cmd]);
+	for (i = 0; i < sizeof(own_opts) / sizeof(own_opts[0]); i++)
+		if ((given & (1u << (own_opts[i].opt - FD_OPT_TOOL_BASE))) && !(own_opts[i].cmds & (1u << cmd)))
+			fd_cli_usage_error(&cli, "%s does not apply to %s", own_opts[i].name, cmd_name[cmd]);
+	if (go.since >= go.until)
+		fd_cli_usage_error(&cli, "--since must be before --until");
+	if (min_len > max_len)
+		fd_cli_usage_error(&cli, "--min-length %d is above --max-length %d", min_len, max_len);
+	if (max_acc && max_acc < min_acc)
+		fd_cli_usage_error(&cli, "--max-accounts %lld is below --min-accounts %lld", max_acc, min_acc);
+
+	/* which edges to build */
+	switch (cmd) {
+	case CMD_NEIGHBORS:
+	case CMD_STATS:
+		go.kinds = edges_arg ? edges : FD_GRAPH_ALL;
+		break;
+	case CMD_COMPONENTS:
+		if (!edges_arg)
+			edges = FD_GRAPH_SHARED | FD_GRAPH_BIT(FD_GRAPH_LINK);
+		go.kinds = edges | FD_GRAPH_MONEY;
+		break;
+	default:
+		go.kinds = (edges_arg ? edges : FD_GRAPH_BIT(FD_GRAPH_TRANSFER)) & FD_GRAPH_MONEY;
+		if (!go.kinds)
+			fd_cli_usage_error(&cli, "--edges must name money edges (transfer, payment) for %s", cmd_name[cmd]);
+		go.keep_txns = 1;
+		break;
+	}
+	if (window < 0)
+		window = cmd == CMD_CYCLES ? 7 * 86400000LL : 3 * 86400000LL;
+
+	if (cli.metrics && !(metrics = fd_metrics_create("fd-graph"))) {
+		rc = fd_err_set(&err, FD_EIO, "out of memory");
+		goto fail;
+	}
+	if ((rc = fd_graph_create(&g, &go, &err)))
+		goto fail;
+	who.actor = cli.actor;
+	who.tool = "fd-graph";
+	who.version = FD_VERSION;
+	if ((rc = fd_store_open(&st, cli.store, save ? 0 : FD_STORE_READONLY, &who, &err)))
+		goto fail;
+	if (output) {
+		const char *avoid[] = {cli.store, NULL};
+
+		if ((rc = fd_out_open(&out, output, avoid, &err)))
+			goto fail;
+	} else if ((rc = fd_out_open(&out, NULL, NULL, &err)))
+		goto fail;
+
+	if (cmd == CMD_NEIGHBORS)
+		rc = fd_graph_load_ego(g, st, id, depth, max_fanout, &err);
+	else
+		rc = fd_graph_load(g, st, &err);
+	if (rc || (rc = fd_graph_finish(g, &err)))
+		goto fail;
+
+	switch (cmd) {
+	case CMD_NEIGHBORS:
+		if ((rc = fd_graph_write(g, format, out, &err)))
+			goto fail;
+		findings = fd_graph_node_count(g);
+		if (!cli.quiet)
+			fd_cli_msg(&cli, "%s: %u nodes, %u edges within %d hop%s%s%s", id, fd_graph_node_count(g),
+				   fd_graph_edge_count(g), depth, depth > 1 ? "s" : "", *fd_graph_currency(g) ? "; money in " : "",
+				   fd_graph_currency(g));
+		break;
+	case CMD_COMPONENTS:
+		if ((rc = fd_graph_components(g, edges, (uint32_t)min_acc, (uint32_t)max_acc, &comps, &err)) ||
+		    (rc = fd_graph_comps_write(g, &comps, (size_t)top, format, out, &err)))
+			goto fail;
+		findings = (int64_t)comps.n;
+		if (!cli.quiet)
+			fd_cli_msg(&cli, "%u nodes, %u edges; %zu candidate rings of %lld%s accounts (of %zu connected groups)",
+				   fd_graph_node_count(g), fd_graph_edge_count(g), comps.n, min_acc, max_acc ? "" : " or more",
+				   comps.ngroups);
+		break;
+	case CMD_CYCLES:
+		if ((rc = fd_graph_cycles(g, min_len, max_len, window, 0, &cycles, &err)) ||
+		    (rc = fd_graph_cycles_write(g, &cycles, (size_t)top, format, out, &err)))
+			goto fail;
+		findings = (int64_t)cycles.n;
+		if (!cli.quiet) {
+			fd_cli_msg(&cli, "%u transfers between %u nodes; %zu time-ordered cycles of %d-%d transfers within %.4g h",
+				   fd_graph_move_count(g), fd_graph_node_count(g), cycles.n, min_len, max_len,
+				   (double)window / 3600000.0);
+			if (cycles.truncated)
+				fd_cli_msg(&cli, "warning: the search stopped after %llu steps; narrow it with --since/--until, "
+					   "--window or --max-length", (unsigned long long)cycles.steps);
+		}
+		break;
+	case CMD_FAN: {
+		size_t nk[FD_FAN_NKINDS] = {0};
+
+		fo.kinds = fan_kinds;
+		fo.window = window;
+		fo.min_in = (uint32_t)min_in;
+		fo.min_out = (uint32_t)min_out;
+		fo.min_pass = min_pass;
+		if ((rc = fd_graph_fans(g, &fo, &fans, &err)) || (rc = fd_graph_fans_write(g, &fans, (size_t)top, format, out, &err)))
+			goto fail;
+		findings = (int64_t)fans.n;
+		for (i = 0; i < fans.n; i++)
+			nk[fans.f[i].kind]++;
+		if (!cli.quiet)
+			fd_cli_msg(&cli, "%u transfers; %zu patterns within %.4g h: %zu fan-in, %zu fan-out, %zu gather-scatter, "
+				   "%zu scatter-gather", fd_graph_move_count(g), fans.n, (double)window / 3600000.0, nk[0], nk[1],
+				   nk[2], nk[3]);
+		break;
+	}
+	case CMD_STATS:
+		if ((rc = fd_graph_stats(g, &stats, &err)) || (rc = fd_graph_stats_write(g, &stats, (size_t)top, format, out, &err)))
+			goto fail;
+		findings = fd_graph_node_count(g);
+		if (!cli.quiet)
+			fd_cli_msg(&cli, "%u nodes, %u edges; PageRank after %d rounds", fd_graph_node_count(g),
+				   fd_graph_edge_count(g), stats.iterations);
+		if (save) {
+			int64_t written;
+
+			if ((rc = fd_graph_stats_save(st, g, &stats, &written, &err)))
+				goto fail;
+			if (!cli.quiet)
+				fd_cli_msg(&cli, "--save: graph statistics written to the attrs of %lld entities",
+					   (long long)written);
+		}
+		break;
+	}
+	if (!cli.quiet && fd_graph_money_dropped(g))
+		fd_cli_msg(&cli, "note: %lld money transactions in other currencies than %s left out (see --currency)",
+			   (long long)fd_graph_money_dropped(g), *fd_graph_currency(g) ? fd_graph_currency(g) : "the one asked for");
+	rc = fd_out_commit(out, &err);
+	out = NULL;
+	if (rc)
+		goto fail;
+	if (metrics) {
+		char lab[64];
+
+		snprintf(lab, sizeof(lab), "command=\"%s\"", cmd_name[cmd]);
+		fd_metrics_add(metrics, "fd_graph_nodes", "gauge", "Nodes of the graph built.", lab, fd_graph_node_count(g));
+		fd_metrics_add(metrics, "fd_graph_edges", "gauge", "Edges of the graph built.", lab, fd_graph_edge_count(g));
+		fd_metrics_add(metrics, "fd_graph_findings", "gauge", "Findings (neighbors: nodes; stats: entities).", lab,
+			       (double)findings);
+		if ((rc = fd_metrics_write(metrics, cli.metrics, 1, fd_now() - t0, &err)))
+			goto fail;
+	}
+	goto out;
+fail:
+	rc = fd_cli_report(&cli, &err);
+	if (metrics)
+		fd_metrics_write(metrics, cli.metrics, 0, fd_now() - t0, &err);
+out:
+	fd_out_abort(out);
+	fd_graph_comps_release(&comps);
+	fd_graph_cycles_release(&cycles);
+	fd_graph_fans_release(&fans);
+	fd_graph_stats_release(&stats);
+	fd_graph_free(g);
+	fd_store_close(st);
+	fd_metrics_free(metrics);
+	free(attrs_buf);
+	{
+		int r2 = fd_cli_close_stdout(&cli);
+
+		if (!rc)
+			rc = r2;
+	}
+	return rc;
+}
