@@ -604,6 +604,18 @@ fail:
 	return -1;
 }
 
+/* v when c, else 0, by masking its bits: signs and dropout draws are unpredictable, so a
+ * branch here would be mispredicted often (and int-to-float conversion is slower still). */
+static inline float keep_if(float v, int c)
+{
+	uint32_t u;
+
+	memcpy(&u, &v, sizeof(u));
+	u &= -(uint32_t)(c != 0);
+	memcpy(&v, &u, sizeof(v));
+	return v;
+}
+
 /*
  * Batch normalisation of z (B × o, B >= 2) in training mode, with ReLU and dropout, in place:
  * z becomes the layer's output a.  Keeps xhat, the gate and 1/std for the backward pass and
@@ -647,12 +659,11 @@ static void bn_relu_drop(float *z, size_t B, size_t o, const float *gamma, const
 			float y = gamma[j] * xh + beta[j];
 
 			xr[j] = xh;
-			gr[j] = y > 0.0f ? scale : 0.0f;
+			gr[j] = keep_if(scale, y > 0.0f);
 		}
 		if (keep_lim)
 			for (j = 0; j < o; j++)
-				if ((uint32_t)(rng_next(dr) >> 40) < keep_lim)
-					gr[j] = 0.0f;
+				gr[j] = keep_if(gr[j], (uint32_t)(rng_next(dr) >> 40) >= keep_lim);
 		for (j = 0; j < o; j++)
 			zr[j] = (gamma[j] * xr[j] + beta[j]) * gr[j];
 	}
