@@ -193,7 +193,9 @@ void fd_nn_ws_free(struct fd_nn_ws *ws);
  * features of the squared difference between input and reconstruction.  When feat_err is not
  * NULL it receives the squared differences themselves (rows × n_in), so a caller can name the
  * features that contribute most.  Any rows count; rows == 1 takes a matrix-vector path (the
- * single-row fast path: no allocation, a few microseconds).  ws must have been created for
+ * single-row fast path: no allocation; 0.15 µs at 18-12-6-12-18, 0.6 µs at
+ * 41-64-32-14-32-64-41).  Blocks of rows are much cheaper per row (about 40 ns at 18 features):
+ * batch when you can.  Results of the two paths agree to float rounding, not bit for bit.  ws must have been created for
  * this network (same layer sizes).  A non-finite input gives a non-finite error, not a crash.
  */
 void fd_nn_errors(const struct fd_nn *nn, struct fd_nn_ws *ws, const float *X, size_t rows,
