@@ -2,7 +2,7 @@
 # fd-rules: hits, input options, time order, bad records, rules errors, the default rules
 # file, recording hits in the store, store input, backtest and --compare.
 #
-# Expected values are worked out by hand from testdata/rules/ (see testdata/README.md):
+# Expected values are worked out by hand from testdata/rules/ (see its README.md):
 # labelled.csv holds 19 transactions over 2026-03-02 and 2026-03-03, each row built to hit
 # one rule of rules/default.rules or none:
 #   A1-A6  one sender, one a minute from 10:00: A6 is the 6th in 10 minutes -> velocity_10m
