@@ -355,6 +355,17 @@ const char *fd_in_name(const struct fd_in *in)
 	return in->name;
 }
 
+int fd_in_set_name(struct fd_in *in, const char *name)
+{
+	char *n = strdup(name);
+
+	if (!n)
+		return -1;
+	free(in->name);
+	in->name = n;
+	return 0;
+}
+
 int fd_in_is_stdin(const struct fd_in *in)
 {
 	return in->is_stdin;

@@ -49,6 +49,8 @@ int fd_in_drain(struct fd_in *in, struct fd_err *err);
 
 /* The name to show in messages: the path, or "<stdin>". */
 const char *fd_in_name(const struct fd_in *in);
+/* Show name in messages instead (e.g. "<stdin>" for a spooled copy).  0, or -1 out of memory. */
+int fd_in_set_name(struct fd_in *in, const char *name);
 /* 1 when the input is standard input. */
 int fd_in_is_stdin(const struct fd_in *in);
 /* Raw (on-disk) bytes consumed so far, and the total raw size (-1 when not a regular file). */

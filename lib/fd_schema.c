@@ -17,7 +17,9 @@
 #define IDX_TXN_SENDER "CREATE INDEX transactions_sender ON transactions(sender_id, ts)"
 #define IDX_TXN_RECIPIENT \
 	"CREATE INDEX transactions_recipient ON transactions(recipient_id) WHERE recipient_id IS NOT NULL"
-#define IDX_TXN_SOURCE "CREATE INDEX transactions_source ON transactions(source_id, source_line)"
+/* by source alone: index order is then rowid order, which is line order within a source,
+ * so replays and audit digests of a source need no sort */
+#define IDX_TXN_SOURCE "CREATE INDEX transactions_source ON transactions(source_id)"
 
 const struct fd_index fd_txn_indexes[] = {
 	{"transactions_ts", IDX_TXN_TS},
@@ -114,7 +116,7 @@ static const char v1_foundation[] =
 const struct fd_migration fd_migrations[] = {
 	{1, "foundation: sources, transactions, entities, entity_links, audit_log", v1_foundation},
 	{2, "rules: rule_hits", fd_schema_v2_rules},
-	{3, "scoring: models, scores", fd_schema_v3_score},
+	{3, "scoring: models, score_runs, scores", fd_schema_v3_score},
 	{4, "cases: users, cases, case_events, case_transactions, case_entities, case_attachments, labels",
 	 fd_schema_v4_case},
 	{5, "audit: audit_seals", fd_schema_v5_audit},

@@ -1,4 +1,4 @@
-/* fd_schema_score.c — migration 3, owned by fd-train and fd-score: models and scores. */
+/* fd_schema_score.c — migration 3, owned by fd-train and fd-score: models, score runs and scores. */
 #include "fd_schema.h"
 
 const char fd_schema_v3_score[] =
@@ -13,8 +13,18 @@ const char fd_schema_v3_score[] =
 	"  actor TEXT NOT NULL,"
 	"  promoted INTEGER NOT NULL DEFAULT 0"
 	");"
+	/* one row per fd-score run that wrote to the store: the audit entry covers a run's scores */
+	"CREATE TABLE score_runs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  model_version TEXT NOT NULL,"
+	"  ruleset TEXT,"                    /* SHA-256 of the rules file */
+	"  rows INTEGER NOT NULL,"
+	"  started_at INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL"
+	");"
 	"CREATE TABLE scores ("
 	"  id INTEGER PRIMARY KEY,"
+	"  run_id INTEGER NOT NULL REFERENCES score_runs(id),"
 	"  txn_id TEXT NOT NULL,"
 	"  model_version TEXT NOT NULL,"
 	"  ae_error REAL,"
@@ -30,4 +40,5 @@ const char fd_schema_v3_score[] =
 	"  scored_at INTEGER NOT NULL,"
 	"  UNIQUE (txn_id, model_version)"
 	");"
-	"CREATE INDEX scores_level ON scores(level, txn_id);";
+	"CREATE INDEX scores_level ON scores(level, txn_id);"
+	"CREATE INDEX scores_run ON scores(run_id);";

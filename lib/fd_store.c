@@ -364,7 +364,7 @@ int fd_txn_iter_open(struct fd_txn_iter **out, struct fd_store *st, int where, i
 
 	*out = NULL;
 	if (where == FD_TXN_BY_SOURCE)
-		sql = "SELECT " TXN_COLS_EXPORTED " FROM transactions WHERE source_id = ?1 ORDER BY source_line, id";
+		sql = "SELECT " TXN_COLS_EXPORTED " FROM transactions WHERE source_id = ?1 ORDER BY id";
 	else if (where == FD_TXN_BY_TIME)
 		sql = "SELECT " TXN_COLS_LABELLED " FROM transactions WHERE ts >= ?1 AND ts < ?2 ORDER BY ts, id";
 	else

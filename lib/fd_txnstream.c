@@ -485,18 +485,15 @@ int fd_txnstream_open(struct fd_txnstream **out, const char *path, const char *n
 	if ((rc = fd_in_open(&g->in, path, 0, err)))
 		goto fail;
 	g->name = strdup(name ? name : fd_in_name(g->in));
-	if (!g->name) {
+	if (!g->name || (name && fd_in_set_name(g->in, name))) {
 		rc = fd_err_set(err, FD_EIO, "out of memory");
 		goto fail;
 	}
 	memset(&ro, 0, sizeof(ro));
 	ro.format = o ? o->format : FD_FMT_AUTO;
 	ro.delimiter = o ? o->delimiter : 0;
-	if ((rc = fd_reader_open(&g->rd, g->in, &ro, err))) {
-		if (name)
-			fd_err_prefix(err, "%s", name);
-		goto fail;
-	}
+	if ((rc = fd_reader_open(&g->rd, g->in, &ro, err)))
+		goto fail;  /* the reader's message names the input */
 	for (k = 0; k < FD_NFIELDS; k++)
 		g->slot[k] = fd_reader_bind(g->rd, fd_colmap_source(g->map, k));
 	if ((rc = check_columns(g, err)))
