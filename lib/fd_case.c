@@ -17,6 +17,7 @@
 #include "fd_intern.h"
 #include "fd_io.h"
 #include "fd_txn.h"
+#include "fd_verify.h"
 
 /* ---- vocabularies ---------------------------------------------------------------------- */
 
@@ -308,18 +309,29 @@ static int jo_end(struct jo *j, struct fd_err *err)
 
 /* ---- events and audit ------------------------------------------------------------------ */
 
+/* The rows a case entry vouches for (fd_verify.h's convention): every table of the case,
+ * named in the same order by every entry, so the last entry covers the case as it stands. */
+static const struct fd_verify_part case_parts[] = {
+	{"cases", "id"},
+	{"case_events", "case_id"},
+	{"case_transactions", "case_id"},
+	{"case_entities", "case_id"},
+	{"case_attachments", "case_id"},
+	{"labels", "case_id"},
+};
+
 /*
  * Record one change of case id: a case_events row of kind with details (a JSON object's
- * text), cases.updated_at, and the audit entry "case.KIND" whose details are the same plus
- * "event", and whose data digest covers the case_events row.  Inside a store transaction.
+ * text), cases.updated_at, and the audit entry "case.KIND" (fd_verify_record) whose details
+ * are "event" (the case_events id), the same details, and the tables it covers.  Inside a
+ * store transaction, after the change's other rows are written.
  */
 static int case_event(struct fd_store *st, int64_t id, const char *kind, const char *details,
 		      int64_t now, struct fd_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	struct fd_buf ad = FD_BUF_INIT;
-	struct fd_audit_entry e;
-	char oid[24], action[64], digest[65];
+	char action[64];
 	int64_t eid;
 	int rc;
 
@@ -344,8 +356,6 @@ static int case_event(struct fd_store *st, int64_t id, const char *kind, const c
 	sqlite3_finalize(s);
 	if (rc)
 		return rc;
-	if ((rc = fd_audit_digest_rows(st, "case_events", "id", eid, digest, NULL, err)))
-		return rc;
 	/* {"event":N, ...details} */
 	if (fd_buf_addf(&ad, "{\"event\":%lld", (long long)eid) ||
 	    (strcmp(details, "{}") != 0 && (fd_buf_addc(&ad, ',') || fd_buf_adds(&ad, details + 1))) ||
@@ -353,14 +363,9 @@ static int case_event(struct fd_store *st, int64_t id, const char *kind, const c
 		fd_buf_release(&ad);
 		return oom(err);
 	}
-	snprintf(oid, sizeof(oid), "%lld", (long long)id);
 	snprintf(action, sizeof(action), "case.%s", kind);
-	e.action = action;
-	e.object_type = "case";
-	e.object_id = oid;
-	e.details = ad.s;
-	e.data_digest = digest;
-	rc = fd_audit_append(st, &e, NULL, err);
+	rc = fd_verify_record(st, action, "case", id, case_parts, sizeof(case_parts) / sizeof(case_parts[0]),
+			      ad.s, NULL, err);
 	fd_buf_release(&ad);
 	return rc;
 }
@@ -462,24 +467,17 @@ out:
 
 /* ---- users ----------------------------------------------------------------------------- */
 
+/* The audit entry of a change to user name: covers the users row (fd_verify.h). */
 static int user_audit(struct fd_store *st, const char *action, const char *name, const char *details,
 		      struct fd_err *err)
 {
-	struct fd_audit_entry e;
-	char digest[65];
+	static const struct fd_verify_part part = {"users", "id"};
 	int64_t uid;
 	int rc;
 
 	if ((rc = query_i64(st, "SELECT id FROM users WHERE name = ?", name, 0, &uid, err)))
 		return rc;
-	if ((rc = fd_audit_digest_rows(st, "users", "id", uid, digest, NULL, err)))
-		return rc;
-	e.action = action;
-	e.object_type = "user";
-	e.object_id = name;
-	e.details = details;
-	e.data_digest = digest;
-	return fd_audit_append(st, &e, NULL, err);
+	return fd_verify_record(st, action, "user", uid, &part, 1, details, NULL, err);
 }
 
 int fd_case_user_add(struct fd_store *st, const char *name, int role, struct fd_err *err)
@@ -521,6 +519,7 @@ int fd_case_user_add(struct fd_store *st, const char *name, int role, struct fd_
 	if ((rc = step_done(st, s, "adding a user", err)))
 		goto out;
 	jo_begin(&j, &det);
+	jo_str(&j, "name", name);
 	jo_str(&j, "role", fd_user_role_name[role]);
 	if ((rc = jo_end(&j, err)))
 		goto out;
@@ -571,7 +570,16 @@ int fd_case_user_set_active(struct fd_store *st, const char *name, int active, s
 	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
 	if ((rc = step_done(st, s, "changing a user", err)))
 		goto out;
-	rc = user_audit(st, active ? "user.enable" : "user.disable", name, "{}", err);
+	{
+		struct fd_buf det = FD_BUF_INIT;
+		struct jo j;
+
+		jo_begin(&j, &det);
+		jo_str(&j, "name", name);
+		if (!(rc = jo_end(&j, err)))
+			rc = user_audit(st, active ? "user.enable" : "user.disable", name, det.s, err);
+		fd_buf_release(&det);
+	}
 out:
 	sqlite3_finalize(s);
 	return tx_end(st, own, rc, err);

@@ -21,11 +21,13 @@
  * entry naming the actor, the action and the object.
  *
  * Records.  Every change appends one case_events row (kind, actor, details JSON) and one audit
- * entry (action "case.KIND", object_type "case", object_id the case id, the same details plus
- * "event": the case_events id), in one store transaction.  The entry's data_digest is the
- * digest of that case_events row: fd_audit_digest_rows(st, "case_events", "id", event).
- * User changes have no case: their entries are "user.add", "user.enable", "user.disable"
- * (object_type "user", object_id the name, data_digest over the users row by id).
+ * entry, in one store transaction.  The entry follows fd_verify.h's recording convention
+ * (fd_verify_record): action "case.KIND", object case/ID, details "event" (the case_events
+ * id), the event's details, and "tables": the case's rows as they stand after the change in
+ * cases (id), case_events, case_transactions, case_entities, case_attachments and labels (by
+ * case_id), with their digests — so fd-audit verify catches a case edited behind the tools'
+ * back.  User changes: "user.add", "user.enable", "user.disable" on object user/ID covering
+ * the users row, details "name" (and "role").  A denial: "case.denied", no rows.
  *
  * Transactions.  A function that changes the store begins and commits its own store
  * transaction, unless the caller has one open (fd_store_in_txn), in which case it works in

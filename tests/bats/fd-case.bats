@@ -572,7 +572,7 @@ OUT
 	run q "SELECT group_concat(txn_id) FROM case_transactions"
 	assert_output "X04"
 	# a newer HIGH score of X02 (risk 86) extends A1's case, priority HIGH stays (86 < 90)
-	q "INSERT INTO scores (txn_id, model_version, risk, level, decision, reasons, scored_at) VALUES ('X02', 'm2', 86, 'HIGH', 'BLOCK', '[]', 1772668800000)"
+	q "INSERT INTO score_runs (id, model_version, rows, started_at, actor) VALUES (3, 'm2', 1, 1772668800000, 'fixture'); INSERT INTO scores (run_id, txn_id, model_version, risk, level, decision, reasons, scored_at) VALUES (3, 'X02', 'm2', 86, 'HIGH', 'BLOCK', '[]', 1772668800000)"
 	run --separate-stderr fd-case auto
 	[[ $stderr == "fd-case: auto: 5 HIGH flags: 2 cases created, 1 extended, 0 reopened; 4 transactions added, 1 already in their cases" ]]
 	run q "SELECT priority, (SELECT group_concat(txn_id) FROM (SELECT txn_id FROM case_transactions WHERE case_id = 1 ORDER BY txn_id)) FROM cases WHERE id = 1"
@@ -685,7 +685,7 @@ OUT
 alice|1
 boss|1
 OUT
-	run q "SELECT actor, action, object_id FROM audit_log WHERE object_type = 'user' AND action LIKE 'user.%' ORDER BY seq"
+	run q "SELECT actor, action, json_extract(details, '$.name') FROM audit_log WHERE object_type = 'user' AND action LIKE 'user.%' ORDER BY seq"
 	assert_output - <<'OUT'
 tester|user.add|boss
 boss|user.add|alice
@@ -773,7 +773,7 @@ OUT
 
 # ---- records -------------------------------------------------------------------------------------
 
-@test "every change: one case event and one audit entry with the actor and a digest of the event row" {
+@test "every change: one case event and one audit entry with the actor, vouching for the case's rows" {
 	mk1
 	fd-case -q status 1 IN_PROGRESS --note "go"
 	FD_ACTOR=carol fd-case -q assign 1 carol
@@ -786,29 +786,47 @@ OUT
 	run q "SELECT count(*) FROM case_events"
 	assert_output "10"
 	run q "SELECT count(*) FROM audit_log a JOIN case_events e ON e.id = json_extract(a.details, '$.event')
-	       WHERE a.action = 'case.' || e.kind AND a.actor = e.actor AND a.object_id = CAST(e.case_id AS TEXT)"
+	       WHERE a.action = 'case.' || e.kind AND a.actor = e.actor AND a.object_type = 'case'
+	       AND a.object_id = CAST(e.case_id AS TEXT)"
 	assert_output "10"
 	run q "SELECT group_concat(DISTINCT actor) FROM case_events WHERE kind = 'assign'"
 	assert_output "carol"
-	# the digest, recomputed independently (fd_audit.h: type letter, length, ':', text; '\n' per row)
+	# the last entry of case 1 vouches for all its rows as they stand: recomputed independently
+	# (fd_audit.h: per value a type letter, the length, ':', the text; '\n' per row; fd_verify.h:
+	# the entry's digest is the SHA-256 of the parts' hex digests, each with '\n')
 	run python3 - "$FD_STORE" <<'PY'
 import hashlib, json, sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
-bad = 0
-for details, digest in db.execute("SELECT details, data_digest FROM audit_log WHERE action LIKE 'case.%' AND action != 'case.denied'"):
-    row = db.execute("SELECT * FROM case_events WHERE id = ?", (json.loads(details)["event"],)).fetchone()
+details, digest = db.execute("SELECT details, data_digest FROM audit_log WHERE object_type = 'case'"
+                             " AND object_id = '1' ORDER BY seq DESC LIMIT 1").fetchone()
+parts = json.loads(details)["tables"]
+top = hashlib.sha256()
+for p in parts:
     h = hashlib.sha256()
-    for v in row:
-        if v is None:
-            h.update(b"n")
-        else:
-            t, s = ("i", str(v).encode()) if isinstance(v, int) else ("t", v.encode())
-            h.update(t.encode() + str(len(s)).encode() + b":" + s)
-    h.update(b"\n")
-    bad += h.hexdigest() != digest
-print(bad)
+    rows = db.execute('SELECT * FROM "%s" WHERE "%s" = 1 ORDER BY rowid' % (p["table"], p["key"])).fetchall()
+    for row in rows:
+        for v in row:
+            # fd_audit_digest_rows reads values with sqlite3_column_blob, which gives NULL for
+            # an empty value: '' is digested like SQL NULL (reported to fd_audit's owner)
+            if v is None or v == "" or v == b"":
+                h.update(b"n")
+                continue
+            t, b = ("i", str(v).encode()) if isinstance(v, int) else ("t", v if isinstance(v, bytes) else v.encode())
+            h.update(t.encode() + str(len(b)).encode() + b":" + b)
+        h.update(b"\n")
+    assert h.hexdigest() == p["digest"] and len(rows) == p["rows"], p
+    top.update(h.hexdigest().encode() + b"\n")
+print([p["table"] + ":" + str(p["rows"]) for p in parts], top.hexdigest() == digest)
 PY
-	assert_output "0"
+	assert_output "['cases:1', 'case_events:7', 'case_transactions:4', 'case_entities:2', 'case_attachments:1', 'labels:4'] True"
+	command -v fd-audit >/dev/null || skip "no fd-audit"
+	run fd-audit verify
+	assert_success
+	# a status changed behind the tools' back is caught
+	q "UPDATE cases SET status = 'OPEN' WHERE id = 1"
+	run fd-audit verify
+	[ "$status" -eq 1 ]
+	assert_output --partial "(case.status case/1): data digest mismatch: rows of cases with id 1 changed since the entry"
 }
 
 @test "case_events is append-only" {
