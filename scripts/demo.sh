@@ -27,3 +27,24 @@ fd-ingest "$out/transactions.csv"
 step "chain of custody"
 sqlite3 -header -column "$FD_STORE" \
 	"SELECT id, path, substr(sha256, 1, 16) || '…' AS sha256, rows_accepted, rows_rejected, actor FROM sources"
+
+step "point-in-time features of every transaction (first rows, a few columns)"
+fd-ingest -q --emit "$out/transactions.csv" | fd-features --format csv -o "$out/features.csv"
+cut -d, -f1-3,8,26,31 "$out/features.csv" | head -n 4
+echo "... $(($(wc -l < "$out/features.csv") - 1)) rows, $(head -n 1 "$out/features.csv" | tr ',' '\n' | wc -l) columns in $out/features.csv"
+
+scripts/demo_rules.sh "$FD_STORE" "$out/transactions.csv"
+scripts/demo_case.sh "$FD_STORE"
+
+step "seal the audit log, export an evidence bundle, verify both"
+fd-audit log --action 'ingest.*'
+fd-audit keygen --out "$out/demo.key"
+fd-audit seal --key "$out/demo.key" > "$out/seal.txt"
+fd-audit export --out "$out/evidence.fdb"
+fd-audit verify --key "$out/demo.key.pub" --seal "$(cat "$out/seal.txt")"
+fd-audit verify --bundle "$out/evidence.fdb" --key "$out/demo.key.pub"
+
+step "done"
+echo "store:     $FD_STORE"
+echo "dashboard: $out/dashboard.html"
+echo "evidence:  $out/evidence.fdb (seal: $(cat "$out/seal.txt"))"
