@@ -302,7 +302,7 @@ static void test_score_changed_behind_the_back(void **state)
 	assert_int_equal(verify(st, &res), FD_OK);
 	tamper("INSERT INTO scores (txn_id, model_version, risk, level, decision, scored_at, run_id) VALUES ('T3', 'm1', 1, 'LOW', 'APPROVE', 5, 2)");
 	assert_int_equal(verify(st, &res), FD_EFINDINGS);
-	assert_string_equal(first, "scores: 1 row with run_id 2 is covered by no audit entry (written behind the tools' back)");
+	assert_string_equal(first, "scores: 1 row with run_id 2 is covered by no audit entry (inserted behind the tools' back, or their entry deleted)");
 	fd_store_close(st);
 }
 
