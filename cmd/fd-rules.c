@@ -110,7 +110,7 @@ struct run {
 	struct ruleset base, other; /* other: --compare */
 	int compare;
 	struct fd_features *fe;
-	double *feat_out, *all;     /* selected features, catalog-indexed vector */
+	double *all;                /* the catalog-indexed feature vector */
 	struct fd_out *out;         /* stdout */
 	struct fd_writer *w;        /* hits */
 	struct fd_buf reason;
@@ -471,7 +471,7 @@ static int evaluate(struct run *run, const struct fd_txn *t, struct fd_err *err)
 	size_t n, n2 = 0, k;
 	int rc;
 
-	if ((rc = fd_features_push(run->fe, t, run->feat_out, run->all, err)))
+	if ((rc = fd_features_push(run->fe, t, NULL, run->all, err)))
 		return rc;
 	run->txns++;
 	n = fd_rules_eval(b->r, t, run->all, b->hits);
@@ -1058,9 +1058,8 @@ int main(int argc, char **argv)
 		if ((rc = fd_features_select_idx(run.fe, idx, nidx, 1, &err)))
 			goto fail;
 	}
-	run.feat_out = malloc((fd_features_count(run.fe) + 1) * sizeof(double));
 	run.all = malloc(nfeat * sizeof(double));
-	if (!run.feat_out || !run.all) {
+	if (!run.all) {
 		rc = oom(&err);
 		goto fail;
 	}
@@ -1193,8 +1192,12 @@ int main(int argc, char **argv)
 		goto fail;
 
 	if (!run.cli.quiet) {
+		char from[96] = "";
+
+		if (store_input)
+			snprintf(from, sizeof(from), " from the store (after replaying %lld earlier ones)", (long long)run.warm);
 		fd_cli_msg(&run.cli, "%lld transactions%s, %lld bad records skipped; %lld hits on %lld transactions (rules %s, %zu rule%s, sha256 %s)",
-			   (long long)run.txns, store_input ? " from the store" : "", (long long)run.bad,
+			   (long long)run.txns, from, (long long)run.bad,
 			   (long long)run.base.hits_total, (long long)run.base.alerts, run.base.path, run.base.n,
 			   run.base.n == 1 ? "" : "s", run.base.sha);
 		if (run.recording) {
@@ -1256,7 +1259,6 @@ out:
 		free(run.chg[i].rules);
 	}
 	free(run.chg);
-	free(run.feat_out);
 	free(run.all);
 	free(rules_found);
 	fd_buf_release(&run.reason);

@@ -326,6 +326,17 @@ OUT
 	assert_output --partial "rule_hits"
 }
 
+@test "a store locked by another writer past the busy timeout is exit 4" {
+	fd-ingest -q "$R/labelled.csv"
+	{ ( printf 'BEGIN IMMEDIATE;\n'; sleep 14 ) | sqlite3 "$FD_STORE" > /dev/null 2>&1; } 3>&- &
+	sleep 1
+	run --separate-stderr fd-rules --store "$FD_STORE" "$R/labelled.csv"
+	# the holder lets go by itself a few seconds later; this test's store is its own
+	assert_failure 4
+	assert_output ""
+	[[ $stderr == "fd-rules: "*"is locked by another process"* ]] || { echo "$stderr"; false; }
+}
+
 # ---- the store as input ----------------------------------------------------------------------
 
 @test "store input with --since/--until equals the stream's hits for the same period" {
@@ -337,7 +348,7 @@ OUT
 	run --separate-stderr fd-rules --since 2026-03-03 --until 2026-03-04
 	assert_success
 	assert_output "$(printf '%s\n' "$HITS" | sed -n '1p;5,$p')"
-	[[ ${stderr_lines[0]} == "fd-rules: 10 transactions from the store, 0 bad records skipped; 6 hits on 6 transactions "* ]] || { echo "$stderr"; false; }
+	[[ ${stderr_lines[0]} == "fd-rules: 10 transactions from the store (after replaying 9 earlier ones), 0 bad records skipped; 6 hits on 6 transactions "* ]] || { echo "$stderr"; false; }
 	# --until alone: day 1; --since is inclusive, --until exclusive
 	run fd-rules -q --until 2026-03-02T13:00:00Z
 	assert_output "$(printf '%s\n' "$HITS" | sed -n '1,3p')"
@@ -407,6 +418,8 @@ all rules                9        4.50   5   3      0.625   0.625  50.00 EUR; 10
 	assert_success
 	assert_output "${TABLE/DEFSHA/$DEFSHA}"
 	[ -z "$stderr" ]
+	run fd-rules backtest -q --format table "$R/labelled.csv"
+	assert_output "${TABLE/DEFSHA/$DEFSHA}"
 }
 
 @test "backtest --format csv and ndjson: exact figures" {
