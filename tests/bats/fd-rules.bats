@@ -167,6 +167,12 @@ OUT
 	# -q keeps the bad records' messages
 	run --separate-stderr fd-rules -q "$R/bad.csv"
 	[ "${#stderr_lines[@]}" -eq 2 ]
+	# a malformed record is named without a field
+	printf '{"txn_id":"N1","ts":"2026-03-02T10:00:00Z","amount":"20000.00","sender_id":"S"}\n{"txn_id":\n' > m.ndjson
+	run --separate-stderr fd-rules -q m.ndjson
+	assert_success
+	assert_output '{"txn_id":"N1","rule_id":"large_amount","points":20,"action":"review","reason":"amount 20000.00 USD at or above 10000 (mandatory review)"}'
+	[[ $stderr == "fd-rules: m.ndjson:2: invalid JSON at column 10"* ]] || { echo "$stderr"; false; }
 }
 
 @test "--strict stops at the first bad record: exit 3, nothing written or recorded" {
