@@ -229,6 +229,11 @@ void fd_digest_text(struct fd_digest *d, const char *s, size_t n)
 		dig(d, 't', s, n);
 }
 
+void fd_digest_blob(struct fd_digest *d, const void *p, size_t n)
+{
+	dig(d, 'b', p ? p : "", p ? n : 0);
+}
+
 void fd_digest_null(struct fd_digest *d)
 {
 	dig_bytes(d, "n", 1);
@@ -291,9 +296,14 @@ int fd_audit_digest_rows(struct fd_store *st, const char *table, const char *key
 			case SQLITE_NULL:
 				fd_digest_null(&d);
 				break;
-			default: /* text and blobs by their bytes */
-				fd_digest_text(&d, (const char *)sqlite3_column_blob(s, i),
+			case SQLITE_TEXT:
+				/* column_text, not column_blob: an empty text is "" here, never NULL,
+				 * so '' and NULL digest differently */
+				fd_digest_text(&d, (const char *)sqlite3_column_text(s, i),
 					       (size_t)sqlite3_column_bytes(s, i));
+				break;
+			default: /* a blob: its bytes, under a type letter of its own */
+				fd_digest_blob(&d, sqlite3_column_blob(s, i), (size_t)sqlite3_column_bytes(s, i));
 			}
 		}
 		fd_digest_row_end(&d);

@@ -70,6 +70,7 @@ void fd_digest_init(struct fd_digest *d);
 void fd_digest_int(struct fd_digest *d, int64_t v);
 void fd_digest_real(struct fd_digest *d, double v);
 void fd_digest_text(struct fd_digest *d, const char *s, size_t n);  /* s NULL = SQL NULL */
+void fd_digest_blob(struct fd_digest *d, const void *p, size_t n);
 void fd_digest_null(struct fd_digest *d);
 void fd_digest_row_end(struct fd_digest *d);
 /* Lowercase hex of everything added. */

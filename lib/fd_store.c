@@ -353,7 +353,7 @@ struct fd_txn_iter {
  * outcome (labels table) when there is one, else the exported one. */
 #define TXN_COLS_EXPORTED TXN_COLS_A "label" TXN_COLS_B
 #define TXN_COLS_LABELLED TXN_COLS_A "coalesce((SELECT l.label FROM labels l" \
-	" WHERE l.txn_id = transactions.txn_id ORDER BY l.labelled_at DESC LIMIT 1), label)" TXN_COLS_B
+	" WHERE l.txn_id = transactions.txn_id ORDER BY l.labelled_at DESC, l.rowid DESC LIMIT 1), label)" TXN_COLS_B
 
 int fd_txn_iter_open(struct fd_txn_iter **out, struct fd_store *st, int where, int64_t a, int64_t b,
 		     struct fd_err *err)

@@ -1,4 +1,5 @@
 # Shared set-up for the bats suites: tools from $FD_BIN, a fresh directory and store per test.
+bats_require_minimum_version 1.5.0
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 

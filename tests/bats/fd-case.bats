@@ -795,7 +795,7 @@ OUT
 	# (fd_audit.h: per value a type letter, the length, ':', the text; '\n' per row; fd_verify.h:
 	# the entry's digest is the SHA-256 of the parts' hex digests, each with '\n')
 	run python3 - "$FD_STORE" <<'PY'
-import hashlib, json, sqlite3, sys
+import hashlib, json, sqlite3, struct, sys
 db = sqlite3.connect(sys.argv[1])
 details, digest = db.execute("SELECT details, data_digest FROM audit_log WHERE object_type = 'case'"
                              " AND object_id = '1' ORDER BY seq DESC LIMIT 1").fetchone()
@@ -806,12 +806,18 @@ for p in parts:
     rows = db.execute('SELECT * FROM "%s" WHERE "%s" = 1 ORDER BY rowid' % (p["table"], p["key"])).fetchall()
     for row in rows:
         for v in row:
-            # fd_audit_digest_rows reads values with sqlite3_column_blob, which gives NULL for
-            # an empty value: '' is digested like SQL NULL (reported to fd_audit's owner)
-            if v is None or v == "" or v == b"":
+            # fd_audit.h: NULL is "n"; an empty text is a text of length 0, not NULL
+            if v is None:
                 h.update(b"n")
                 continue
-            t, b = ("i", str(v).encode()) if isinstance(v, int) else ("t", v if isinstance(v, bytes) else v.encode())
+            if isinstance(v, int):
+                t, b = "i", str(v).encode()
+            elif isinstance(v, float):
+                t, b = "r", struct.pack(">d", v).hex().encode()
+            elif isinstance(v, bytes):
+                t, b = "b", v
+            else:
+                t, b = "t", v.encode()
             h.update(t.encode() + str(len(b)).encode() + b":" + b)
         h.update(b"\n")
     assert h.hexdigest() == p["digest"] and len(rows) == p["rows"], p
