@@ -1022,9 +1022,11 @@ void fd_graph_move_get(const struct fd_graph *g, uint32_t id, struct fd_graph_mo
 #define TXN_COLS "t.id, t.txn_id, t.ts, t.amount, t.currency, t.sender_id, t.recipient_id, t.merchant_id," \
 	" t.device_id, t.ip, t.label, t.metadata"
 enum { C_ID, C_TXN, C_TS, C_AMOUNT, C_CUR, C_SENDER, C_RECIP, C_MERCH, C_DEVICE, C_IP, C_LABEL, C_META, C_NCOLS };
-/* ... and, in the per-hop queries, the scores of the row */
+/* ... and, in the per-hop queries, the scores of the row (constants when there are none:
+ * the lookups would cost more than the rest of the query) */
 #define SCORE_COLS ", (SELECT max(s.risk) FROM scores s WHERE s.txn_id = t.txn_id)," \
 	" EXISTS (SELECT 1 FROM scores s WHERE s.txn_id = t.txn_id AND s.level IN ('HIGH', 'MEDIUM'))"
+#define NO_SCORE_COLS ", NULL, 0"
 
 static const char *col_text(sqlite3_stmt *s, int c)
 {
@@ -1057,6 +1059,21 @@ struct scoremap {
 	uint8_t *flag;
 };
 
+/* 1 when the store has scores, 0 when not, -1 on error (err set). */
+static int have_scores(struct fd_store *st, struct fd_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if (fd_store_prepare(st, &s, "SELECT EXISTS (SELECT 1 FROM scores)", err))
+		return -1;
+	r = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+	sqlite3_finalize(s);
+	if (r < 0)
+		fd_store_error(st, "reading scores", err);
+	return r;
+}
+
 static int scores_load(struct fd_store *st, struct scoremap *m, struct fd_err *err)
 {
 	sqlite3_stmt *s = NULL;
@@ -1064,14 +1081,8 @@ static int scores_load(struct fd_store *st, struct scoremap *m, struct fd_err *e
 	int rc, r;
 
 	memset(m, 0, sizeof(*m));
-	if ((rc = fd_store_prepare(st, &s, "SELECT EXISTS (SELECT 1 FROM scores)", err)))
-		return rc;
-	r = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
-	sqlite3_finalize(s);
-	if (r < 0)
-		return fd_store_error(st, "reading scores", err);
-	if (r == 0)
-		return FD_OK;
+	if ((r = have_scores(st, err)) <= 0)
+		return r < 0 ? err->code : FD_OK;
 	if ((rc = fd_store_prepare(st, &s, "SELECT txn_id, max(risk), max(level IN ('HIGH', 'MEDIUM')) FROM scores GROUP BY txn_id", err)))
 		return rc;
 	if (!(m->ids = fd_intern_create()))
@@ -1719,15 +1730,19 @@ static int ego_start(struct ego *eg, const char *spec, struct fd_err *err)
 int fd_graph_load_ego(struct fd_graph *g, struct fd_store *st, const char *spec, int depth,
 		      int max_fanout, struct fd_err *err)
 {
+	/* the row queries twice: with the scores, and without when the store has none */
+#define ROW_SQL(cols) \
+		"SELECT " TXN_COLS cols " FROM transactions t WHERE t.sender_id = ?1 AND t.ts >= ?2 AND t.ts < ?3", \
+		"SELECT " TXN_COLS cols " FROM transactions t WHERE t.recipient_id = ?1 AND +t.ts >= ?2 AND +t.ts < ?3", \
+		"SELECT " TXN_COLS cols " FROM transactions t WHERE t.sender_id = ?1 AND t.ts >= ?2 AND t.ts < ?3" \
+		" AND t.device_id = ?4", \
+		"SELECT " TXN_COLS cols " FROM transactions t WHERE t.sender_id = ?1 AND t.ts >= ?2 AND t.ts < ?3" \
+		" AND t.ip = ?4", \
+		"SELECT " TXN_COLS cols " FROM transactions t WHERE t.merchant_id = ?1 AND t.ts >= ?2 AND t.ts < ?3", \
+		"SELECT " TXN_COLS cols " FROM transactions t WHERE t.ts >= ?2 AND t.ts < ?3 AND instr(t.metadata, ?1) > 0"
+	static const char *const rowsql[2][6] = {{ROW_SQL(NO_SCORE_COLS)}, {ROW_SQL(SCORE_COLS)}};
+#undef ROW_SQL
 	static const char *const sql[] = {
-		"SELECT " TXN_COLS SCORE_COLS " FROM transactions t WHERE t.sender_id = ?1 AND t.ts >= ?2 AND t.ts < ?3",
-		"SELECT " TXN_COLS SCORE_COLS " FROM transactions t WHERE t.recipient_id = ?1 AND +t.ts >= ?2 AND +t.ts < ?3",
-		"SELECT " TXN_COLS SCORE_COLS " FROM transactions t WHERE t.sender_id = ?1 AND t.ts >= ?2 AND t.ts < ?3"
-		" AND t.device_id = ?4",
-		"SELECT " TXN_COLS SCORE_COLS " FROM transactions t WHERE t.sender_id = ?1 AND t.ts >= ?2 AND t.ts < ?3"
-		" AND t.ip = ?4",
-		"SELECT " TXN_COLS SCORE_COLS " FROM transactions t WHERE t.merchant_id = ?1 AND t.ts >= ?2 AND t.ts < ?3",
-		"SELECT " TXN_COLS SCORE_COLS " FROM transactions t WHERE t.ts >= ?2 AND t.ts < ?3 AND instr(t.metadata, ?1) > 0",
 		"SELECT id FROM entities WHERE kind = ?1 AND key = ?2",
 		"SELECT a.key FROM entity_links l JOIN entities a ON a.id = l.src"
 		" WHERE l.dst = ?1 AND l.kind = ?2 AND l.last_seen >= ?3 AND l.first_seen < ?4 ORDER BY a.key",
@@ -1745,7 +1760,7 @@ int fd_graph_load_ego(struct fd_graph *g, struct fd_store *st, const char *spec,
 	struct fd_graph_txn t;
 	size_t i;
 	uint32_t x;
-	int rc;
+	int rc, scored;
 
 	if (g->finished || fd_intern_count(g->names))
 		return fd_err_set(err, FD_EUSAGE, "fd_graph_load_ego needs a new graph");
@@ -1756,8 +1771,12 @@ int fd_graph_load_ego(struct fd_graph *g, struct fd_store *st, const char *spec,
 	eg.st = st;
 	eg.max_fanout = max_fanout;
 	g->ego = 1;
+	if ((scored = have_scores(st, err)) < 0) {
+		rc = err->code;
+		goto out;
+	}
 	for (i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++)
-		if ((rc = fd_store_prepare(st, stmts[i], sql[i], err)))
+		if ((rc = fd_store_prepare(st, stmts[i], i < 6 ? rowsql[scored][i] : sql[i - 6], err)))
 			goto out;
 	if (!(eg.seen = fd_intern_create()) || !(eg.lseen = fd_intern_create())) {
 		rc = fd_err_set(err, FD_EIO, "out of memory");
