@@ -438,9 +438,10 @@ print(g.number_of_nodes(), g.number_of_edges(), a["kind"], a["degree"], round(a[
 
 @test "scores set risk and flags: HIGH and MEDIUM are flagged, LOW is not" {
 	ingest rings
-	q "INSERT INTO scores (txn_id, model_version, risk, level, decision, scored_at) VALUES
-	   ('R04', 'm1', 72, 'HIGH', 'BLOCK', 0), ('R05', 'm1', 40, 'LOW', 'APPROVE', 0), ('R05', 'm2', 55, 'MEDIUM', 'REVIEW', 0),
-	   ('R01', 'm1', 10, 'LOW', 'APPROVE', 0)"
+	q "INSERT INTO score_runs (id, model_version, rows, started_at, actor) VALUES (1, 'm1', 3, 0, 't'), (2, 'm2', 1, 0, 't');
+	   INSERT INTO scores (run_id, txn_id, model_version, risk, level, decision, scored_at) VALUES
+	   (1, 'R04', 'm1', 72, 'HIGH', 'BLOCK', 0), (1, 'R05', 'm1', 40, 'LOW', 'APPROVE', 0), (2, 'R05', 'm2', 55, 'MEDIUM', 'REVIEW', 0),
+	   (1, 'R01', 'm1', 10, 'LOW', 'APPROVE', 0)"
 	run fd-graph -q neighbors A1 --format json
 	run jq -c '[.edges[] | select(.kind == "transfer" or .kind == "payment") | [.target, .flagged, .risk]]' <<<"$output"
 	assert_output '[["merchant:M1",0,10],["account:A3",1,72],["account:B1",1,55]]'
