@@ -1308,32 +1308,51 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 		r->total++;
 	}
 
-	/* countries */
+	/*
+	 * Countries.  The count of the sender's most frequent country (its home, the country of
+	 * most transactions) lives in the sender's record, the others in the pair set; the
+	 * home's entry in the set is brought up to date only when another country overtakes it.
+	 * Most transactions are at home and so cost no probe.
+	 */
 	if (comp & C_COUNTRY) {
-
 		if (v && s->n_cty)
 			v[F_FOREIGN_SHARE] = f->home_cid >= 0
 				? (double)s->n_foreign_home / s->n_cty
 				: (double)(s->n_cty - s->mode_count) / s->n_cty;
-		if (cid >= 0) {
-			uint32_t *cnt;
+		if (cid >= 0 && s->n_cty && cid == s->mode_cid) {
+			if (v) {
+				v[F_NEW_COUNTRY] = 0;
+				v[F_IS_FOREIGN] = f->home_cid >= 0 ? cid != f->home_cid : 0;
+			}
+			s->mode_count++;
+			s->n_cty++;
+			s->n_foreign_home += f->home_cid >= 0 && cid != f->home_cid;
+		} else if (cid >= 0) {
+			uint32_t cnt;
 
 			if (pairset_put(&f->ps_cty, (uint64_t)sid << 32 | (uint64_t)cid, &slot, &is_new, &f->bytes) < 0)
 				return oom(err);
-			cnt = &f->ps_cty.vals[slot];
+			cnt = ++f->ps_cty.vals[slot];
 			if (v) {
-				v[F_NEW_COUNTRY] = *cnt == 0;
+				v[F_NEW_COUNTRY] = cnt == 1;
 				if (f->home_cid >= 0)
 					v[F_IS_FOREIGN] = cid != f->home_cid;
 				else if (s->n_cty)
-					v[F_IS_FOREIGN] = cid != s->mode_cid;
+					v[F_IS_FOREIGN] = 1;
 			}
-			++*cnt;
-			s->n_cty++;
-			if (*cnt > s->mode_count) {
-				s->mode_count = *cnt;
+			if (cnt > s->mode_count) {
+				/* a new home: write the old one's count back (its key exists: no
+				 * insertion, no rehash) */
+				if (s->n_cty) {
+					if (pairset_put(&f->ps_cty, (uint64_t)sid << 32 | s->mode_cid, &slot, &is_new,
+							&f->bytes) < 0)
+						return oom(err);
+					f->ps_cty.vals[slot] = s->mode_count;
+				}
+				s->mode_count = cnt;
 				s->mode_cid = (uint16_t)cid;
 			}
+			s->n_cty++;
 			s->n_foreign_home += f->home_cid >= 0 && cid != f->home_cid;
 		}
 	}

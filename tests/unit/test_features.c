@@ -899,6 +899,35 @@ static void test_countries(void **state)
 	assert_true(V(v, "foreign_share") == 0.5);
 	fd_features_free(f);
 
+	/* the home moves, after counting up while it was home: GB, GB (home 2), FR, FR, FR
+	 * (FR 3 > 2: home), GB (3, not more), GB (4: home again), US */
+	{
+		static const char *const mv[] = { "GB", "GB", "FR", "FR", "FR", "GB", "GB", "US" };
+		static const double fo[] = { NAN, 0, 1, 1, 1, 1, 1, 1 };
+		static const double nc[] = { 1, 0, 1, 0, 0, 0, 0, 1 };
+		/* share: earlier not-home / earlier: -, 0/1, 0/2, 1/3, 2/4 (GB home), 2/5 (FR
+		 * home, 3), 3/6, 3/7 (GB home, 4) */
+		static const double sh[] = { NAN, 0, 0, 1.0 / 3, 0.5, 0.4, 0.5, 3.0 / 7 };
+
+		f = mk(NULL);
+		for (i = 0; i < sizeof(mv) / sizeof(mv[0]); i++) {
+			t = tx("S", T0 + (int64_t)i, 100);
+			memcpy(t.country, mv[i], 3);
+			push(f, &t, v);
+			if (isnan(fo[i]))
+				assert_nan(V(v, "is_foreign"));
+			else if (V(v, "is_foreign") != fo[i])
+				fail_msg("move %zu: is_foreign %g", i, V(v, "is_foreign"));
+			if (V(v, "new_country") != nc[i])
+				fail_msg("move %zu: new_country %g", i, V(v, "new_country"));
+			if (isnan(sh[i]))
+				assert_nan(V(v, "foreign_share"));
+			else if (V(v, "foreign_share") != sh[i])
+				fail_msg("move %zu: foreign_share %g", i, V(v, "foreign_share"));
+		}
+		fd_features_free(f);
+	}
+
 	f = mk(&o);
 	for (i = 0; i < 5; i++) {
 		t = tx("S", T0 + (int64_t)i, 100);
@@ -1283,6 +1312,33 @@ static void test_brute_force(void **state)
 			if (r[i].recipient >= 0 && r[j].recipient == r[i].recipient) {
 				seen_r |= same;
 				rc30 += r[j].ts > r[i].ts - 30 * DAY_MS;
+			}
+		}
+		/* countries: the home is the first country to reach the highest count */
+		{
+			int cnt[4] = { 0 }, home = -1, hc = 0, nct = 0;
+
+			for (j = 0; j < i; j++)
+				if (r[j].sender == r[i].sender && r[j].country >= 0) {
+					nct++;
+					if (++cnt[r[j].country] > hc) {
+						hc = cnt[r[j].country];
+						home = r[j].country;
+					}
+				}
+			if (nct == 0)
+				assert_nan(v[fi("foreign_share")]);
+			else
+				assert_true(v[fi("foreign_share")] == (double)(nct - hc) / nct);
+			if (r[i].country < 0) {
+				assert_nan(v[fi("is_foreign")]);
+				assert_nan(v[fi("new_country")]);
+			} else {
+				assert_true(v[fi("new_country")] == (cnt[r[i].country] == 0));
+				if (home < 0)
+					assert_nan(v[fi("is_foreign")]);
+				else
+					assert_true(v[fi("is_foreign")] == (r[i].country != home));
 			}
 		}
 		near += r[i].amount >= 900000 && r[i].amount < 1000000;
