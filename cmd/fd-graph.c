@@ -331,8 +331,9 @@ int main(int argc, char **argv)
 	who.version = FD_VERSION;
 	if ((rc = fd_store_open(&st, cli.store, save ? 0 : FD_STORE_READONLY, &who, &err)))
 		goto fail;
-	/* the neighbourhood reads rows scattered over the file: map it rather than pread each page */
-	if ((rc = fd_store_exec(st, "PRAGMA mmap_size = 17179869184", &err)))
+	/* the neighbourhood reads rows scattered over the file: map it rather than pread each page
+	 * (the other commands read it in order, where pread is as fast and the RSS stays honest) */
+	if (cmd == CMD_NEIGHBORS && (rc = fd_store_exec(st, "PRAGMA mmap_size = 17179869184", &err)))
 		goto fail;
 	if (output) {
 		const char *avoid[] = {cli.store, NULL};

@@ -3469,13 +3469,17 @@ static void dot_edge(struct wr *w, const struct view *v, uint32_t e)
 	w_dot_str(w, node_name(g, ei.dst, &t));
 	fd_buf_reset(&t);
 	fd_buf_adds(&t, ei.link_kind ? ei.link_kind : fd_graph_kind_name[ei.kind]);
-	if (is_money(ei.kind))
+	if (v->enote && v->enote[e]) {
+		/* the findings' own transactions say it all; the edge's totals only when there is more */
+		if (ei.count > 1 && is_money(ei.kind))
+			fd_buf_addf(&t, " (%" PRId64 "x, %s %s in all)", ei.count,
+				    fd_format_amount(ei.total, fd_graph_currency_exp(g), amt), fd_graph_currency(g));
+		fd_buf_addf(&t, "\n%s", v->enote[e]);
+	} else if (is_money(ei.kind))
 		fd_buf_addf(&t, " %" PRId64 "x\n%s %s", ei.count, fd_format_amount(ei.total, fd_graph_currency_exp(g), amt),
 			    fd_graph_currency(g));
 	else
 		fd_buf_addf(&t, " %" PRId64 "x", ei.count);
-	if (v->enote && v->enote[e])
-		fd_buf_addf(&t, "\n%s", v->enote[e]);
 	w_s(w, " [label=");
 	w_dot_str(w, t.s ? t.s : "");
 	w_s(w, is_money(ei.kind) ? ", style=solid" : ei.kind == FD_GRAPH_LINK ? ", style=bold" : ", style=dashed");
@@ -4006,12 +4010,13 @@ int fd_graph_comps_write(const struct fd_graph *g, const struct fd_graph_comps *
 	return w_end(&w, err);
 }
 
+/* "#2.1 T0001 2026-01-01T10:00:00.000Z 1000.00": a cycle's hop, for the edge notes. */
 static void hop_line(const struct fd_graph *g, uint32_t m, const char *prefix, char *buf, size_t n)
 {
 	char ts[FD_TS_BUFSZ], amt[FD_AMOUNT_BUFSZ];
 
-	snprintf(buf, n, "%s%s %s", prefix, fd_format_ts(g->moves[m].ts, ts),
-		 fd_format_amount(g->moves[m].amount, fd_graph_currency_exp(g), amt));
+	snprintf(buf, n, "%s%s %s %s", prefix, fd_intern_str(g->txnames, g->moves[m].name, NULL),
+		 fd_format_ts(g->moves[m].ts, ts), fd_format_amount(g->moves[m].amount, fd_graph_currency_exp(g), amt));
 }
 
 int fd_graph_cycles_write(const struct fd_graph *g, const struct fd_graph_cycles *res, size_t top, int format,
@@ -4060,7 +4065,7 @@ int fd_graph_cycles_write(const struct fd_graph *g, const struct fd_graph_cycles
 	}
 	for (k = 0; k < n; k++) {
 		const struct fd_graph_cycle *c = &res->c[k];
-		char t[200], amt[FD_AMOUNT_BUFSZ], pre[48];
+		char t[400], amt[FD_AMOUNT_BUFSZ], pre[48];
 
 		for (i = 0; i < c->len; i++) {
 			uint32_t m = c->hops[i];

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Benchmarks of fd-graph (issue 6), called by scripts/bench.sh:
+#   scripts/bench_graph.sh TX_1M.csv STORE_DIR
+# TX_1M.csv: about a million generated transactions (fd-gen); STORE_DIR: where the stores go.
+# Targets: building the graph and finding components for 1M transactions under 2 s; a 2-hop
+# neighbourhood from a 10M-transaction store under 50 ms; cycles and fans on 1M.
+# The 10M part generates 10M rows and ingests them (minutes): only with BENCH_GRAPH_10M=1.
+# Not a test: it prints figures (wall seconds, peak RSS; neighbourhoods as median and worst ms).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/bin:$PATH" LC_ALL=C TZ=UTC FD_ACTOR=${FD_ACTOR:-bench}
+[ $# -eq 2 ] || { echo "usage: scripts/bench_graph.sh TX_1M.csv STORE_DIR" >&2; exit 2; }
+csv=$1 dir=$2
+[ -s "$csv" ] || { echo "bench_graph: no such file: $csv" >&2; exit 2; }
+mkdir -p "$dir"
+rows=$(($(wc -l < "$csv") - 1))
+
+# run LABEL CMD...: wall seconds and peak RSS of one command (output discarded)
+run() {
+	local label=$1 t0 t1 rss; shift
+	t0=$(date +%s.%N)
+	/usr/bin/time -f '%M' -o "$dir/graph.rss" "$@" > /dev/null || { echo "bench_graph: '$label' failed" >&2; exit 1; }
+	t1=$(date +%s.%N)
+	rss=$(( $(tail -n 1 "$dir/graph.rss") / 1024 ))
+	printf '%-52s %8.2f s %6d MiB peak RSS\n' "$label" "$(echo "$t1 - $t0" | bc -l)" "$rss"
+}
+
+# hops STORE LABEL ACCOUNTS...: a 2-hop neighbourhood of each account, twice (the first run
+# reads the pages from disk, the second finds them in the page cache); median and worst ms
+hops() {
+	local db=$1 label=$2 a t0 t1 cold=() warm=() n=0 nodes=0; shift 2
+	for a in "$@"; do
+		t0=$(date +%s%N)
+		fd-graph -q --store "$db" neighbors "account:$a" --depth 2 -o /dev/null
+		t1=$(date +%s%N)
+		cold+=($(( (t1 - t0) / 1000000 )))
+		t0=$(date +%s%N)
+		fd-graph -q --store "$db" neighbors "account:$a" --depth 2 --format json -o "$dir/graph.hop.json"
+		t1=$(date +%s%N)
+		warm+=($(( (t1 - t0) / 1000000 )))
+		nodes=$((nodes + $(jq '.nodes | length' "$dir/graph.hop.json")))
+		n=$((n + 1))
+	done
+	med() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+	top() { printf '%s\n' "$@" | sort -n | tail -n 1; }
+	printf '%-52s %5d ms median, %5d ms worst (first read %d / %d ms); %d nodes on average\n' \
+		"$label ($n accounts)" "$(med "${warm[@]}")" "$(top "${warm[@]}")" "$(med "${cold[@]}")" \
+		"$(top "${cold[@]}")" $((nodes / n))
+}
+
+# accounts STORE: 20 customers with typical activity, the same every run
+accounts() {
+	sqlite3 "$1" "SELECT key FROM entities WHERE kind = 'account' AND key LIKE 'C%' ORDER BY id LIMIT 20 OFFSET 50"
+}
+
+echo "-- issue 6: fd-graph on $rows transactions ($csv)"
+db1="$dir/graph-1m.db"
+[ -s "$db1" ] || fd-ingest -q --store "$db1" "$csv"
+run "components (build the graph + union-find)" fd-graph -q --store "$db1" components
+run "components, money joining too" fd-graph -q --store "$db1" components --edges shared,links,transfer
+run "cycles (2-6 transfers in 7 days)" fd-graph -q --store "$db1" cycles
+run "fan (all four patterns, 3 days)" fd-graph -q --store "$db1" fan
+run "stats (degree, clustering, PageRank)" fd-graph -q --store "$db1" stats
+found=$(fd-graph -q --store "$db1" cycles | tail -n +2 | cut -d, -f1 | sort -u | wc -l)
+mules=$(fd-graph -q --store "$db1" fan --kind gather-scatter --min-in 3 --min-out 2 | tail -n +2 | cut -d, -f1 | sort -u | wc -l)
+echo "   found: $found cycles; $mules gather-scatter patterns at --min-in 3 --min-out 2"
+# shellcheck disable=SC2046
+hops "$db1" "neighbors --depth 2, 1M store" $(accounts "$db1")
+
+if [ "${BENCH_GRAPH_10M:-0}" = 1 ]; then
+	f10="$dir/tx-10000000.csv" db10="$dir/graph-10m.db"
+	[ -s "$f10" ] || fd-gen --seed 7 --rows 10000000 --customers 10000 -o "$f10"
+	if [ ! -s "$db10" ]; then
+		t0=$(date +%s.%N)
+		fd-ingest -q --store "$db10" "$f10"
+		t1=$(date +%s.%N)
+		printf '%-52s %8.2f s\n' "fd-ingest 10M rows (for the neighbourhood)" "$(echo "$t1 - $t0" | bc -l)"
+	fi
+	# shellcheck disable=SC2046
+	hops "$db10" "neighbors --depth 2, 10M store" $(accounts "$db10")
+else
+	echo "   (BENCH_GRAPH_10M=1 adds the 2-hop neighbourhood on a 10M-transaction store)"
+fi
+rm -f "$dir/graph.rss" "$dir/graph.hop.json"
