@@ -869,7 +869,8 @@ int fd_graph_finish(struct fd_graph *g, struct fd_err *err)
 	free(g->map);
 	g->map = NULL;
 	g->mapcap = 0;
-	qsort(g->moves, g->nm, sizeof(*g->moves), move_cmp);
+	if (g->nm > 1)
+		qsort(g->moves, g->nm, sizeof(*g->moves), move_cmp);
 
 	/* adjacency */
 	if (!(g->out_off = calloc((size_t)nn + 1, sizeof(uint32_t))) || !(g->in_off = calloc((size_t)nn + 1, sizeof(uint32_t))) ||
@@ -1951,7 +1952,8 @@ int fd_graph_components(const struct fd_graph *g, unsigned link_kinds, uint32_t 
 			continue;
 		root = uf_find(parent, m[0]);
 		/* accounts first, then the shared identifiers, then the rest; each by name */
-		qsort_r(m, n, sizeof(*m), node_cmp_r, (void *)g);
+		if (n > 1)
+			qsort_r(m, n, sizeof(*m), node_cmp_r, (void *)g);
 		for (j = na; j < n; j++) {
 			uint32_t x = m[j], accounts = 0, q, nq;
 			const uint32_t *ev;
@@ -2011,7 +2013,8 @@ int fd_graph_components(const struct fd_graph *g, unsigned link_kinds, uint32_t 
 		}
 		res->n++;
 	}
-	qsort_r(res->c, res->n, sizeof(*res->c), comp_rank_cmp, (void *)g);
+	if (res->n > 1)
+		qsort_r(res->c, res->n, sizeof(*res->c), comp_rank_cmp, (void *)g);
 	(void)k;
 	free(parent);
 	free(cnt);
@@ -2337,7 +2340,8 @@ int fd_graph_cycles(const struct fd_graph *g, int min_len, int max_len, int64_t 
 		goto oom;
 	for (i = 0; i < res->n; i++)
 		res->c[i].hops = res->pool + (uintptr_t)res->c[i].hops;
-	qsort_r(res->c, res->n, sizeof(*res->c), cycle_cmp, (void *)g);
+	if (res->n > 1)
+		qsort_r(res->c, res->n, sizeof(*res->c), cycle_cmp, (void *)g);
 	free(c.scc);
 	free(c.dist);
 	free(c.onpath);
@@ -2409,7 +2413,8 @@ static int centre_moves(struct fanctx *f, uint32_t x, int dir, uint32_t **a, siz
 			if (push_u32(a, n, cap, m))
 				return -1;
 	}
-	qsort_r(*a, *n, sizeof(**a), moves_ts_cmp_r, (void *)g);
+	if (*n > 1)
+		qsort_r(*a, *n, sizeof(**a), moves_ts_cmp_r, (void *)g);
 	return 0;
 }
 
@@ -2435,7 +2440,7 @@ static int fan_add(struct fanctx *f, int kind, uint32_t centre, int64_t other, u
 		res->f = q;
 		f->fcap = c;
 	}
-	if (f->npool + na + nb > f->pcap) {
+	if (f->npool + na + nb > f->pcap || !res->pool) {
 		size_t c = f->pcap ? f->pcap * 2 : 4096;
 		uint32_t *q;
 
@@ -2454,10 +2459,13 @@ static int fan_add(struct fanctx *f, int kind, uint32_t centre, int64_t other, u
 	p->nin = nin;
 	p->nout = nout;
 	mv = res->pool + f->npool;
-	memcpy(mv, a, na * sizeof(*mv));
-	memcpy(mv + na, b, nb * sizeof(*mv));
+	if (na)
+		memcpy(mv, a, na * sizeof(*mv));
+	if (nb)
+		memcpy(mv + na, b, nb * sizeof(*mv));
 	/* time order, each move once */
-	qsort_r(mv, na + nb, sizeof(*mv), moves_ts_cmp_r, (void *)g);
+	if (na + nb > 1)
+		qsort_r(mv, na + nb, sizeof(*mv), moves_ts_cmp_r, (void *)g);
 	p->nmoves = 0;
 	for (i = 0; i < na + nb; i++)
 		if (!p->nmoves || mv[p->nmoves - 1] != mv[i])
@@ -2643,7 +2651,8 @@ static int fan_scatter(struct fanctx *f, uint32_t x)
 		rc = 0;
 		goto out;
 	}
-	qsort(p, np, sizeof(*p), sg_cmp_t1);
+	if (np > 1)
+		qsort(p, np, sizeof(*p), sg_cmp_t1);
 	if (!(ord = malloc(np * sizeof(*ord))) || !(added = calloc(np, 1)) || !(a1 = malloc(np * sizeof(*a1))) ||
 	    !(a2 = malloc(np * sizeof(*a2))))
 		goto out;
@@ -2777,7 +2786,8 @@ int fd_graph_fans(const struct fd_graph *g, const struct fd_graph_fan_opts *o, s
 	}
 	for (i = 0; i < res->n; i++)
 		res->f[i].moves = res->pool + (uintptr_t)res->f[i].moves;
-	qsort_r(res->f, res->n, sizeof(*res->f), fan_cmp, (void *)g);
+	if (res->n > 1)
+		qsort_r(res->f, res->n, sizeof(*res->f), fan_cmp, (void *)g);
 	free(f.cnt_in);
 	free(f.cnt_out);
 	free(f.ins);
@@ -3064,7 +3074,8 @@ int fd_graph_stats_save(struct fd_store *st, const struct fd_graph *g, const str
 			goto fail;
 		}
 	}
-	qsort(ids, n, sizeof(*ids), eid_cmp);
+	if (n > 1)
+		qsort(ids, n, sizeof(*ids), eid_cmp);
 	fd_digest_init(&dg);
 	for (i = 0; i < n; i++) {
 		v = ids[i].node;
@@ -4339,7 +4350,8 @@ int fd_graph_stats_write(const struct fd_graph *g, const struct fd_graph_stats *
 	}
 	for (x = 0; x < nn; x++)
 		ord[x] = x;
-	qsort_r(ord, nn, sizeof(*ord), pr_cmp, ctx);
+	if (nn > 1)
+		qsort_r(ord, nn, sizeof(*ord), pr_cmp, ctx);
 	n = top && top < nn ? top : nn;
 	if (format == FD_GRAPH_CSV) {
 		struct fd_writer *cw = csv_open(&w, cols, sizeof(cols) / sizeof(cols[0]));
