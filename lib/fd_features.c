@@ -415,7 +415,7 @@ struct sender {
 	struct memo memo[3];       /* the previous device, IP, recipient (see resolve) */
 	uint32_t recent_mer[16];   /* ids + 1 of entities paired with the sender (see pair_seen) */
 	uint32_t recent[3][8];     /* device, IP, recipient */
-	uint8_t recent_pos[4];
+	uint8_t recent_len[4];
 	int64_t geo_ts;            /* previous located transaction */
 	double geo_lat, geo_lon;
 	double cx, cy, cz;         /* sum of unit vectors of located transactions */
@@ -900,10 +900,12 @@ static inline void pairset_prefetch(const struct pairset *s, uint64_t key)
 
 /*
  * Whether sender sid has been seen with entity id of kind k before (*is_new = 0) or not (1,
- * and now it has).  The answer comes from the memo (known), else from the sender's few most
+ * and now it has).  The answer comes from the memo (known), else from the sender's few
  * recently paired ids (in the sender's own record, so no cache miss), else from the global
  * set.  All three are exact: an id is in the memo or the recent list only once its pair is
- * in the set.
+ * in the set.  The list keeps the ids the sender uses often: a hit moves an id one place
+ * up, a new id takes the last place once the list is full, so one-off merchants churn at
+ * the bottom while regular ones stay.
  */
 static int pair_seen(struct pairset *ps, struct sender *s, int k, int known, uint32_t sid, int64_t id,
 		     int *is_new, size_t *bytes)
@@ -916,12 +918,19 @@ static int pair_seen(struct pairset *ps, struct sender *s, int k, int known, uin
 	if (known)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (rec[i] == want)
+		if (rec[i] == want) {
+			if (i) {
+				rec[i] = rec[i - 1];
+				rec[i - 1] = want;
+			}
 			return 0;
+		}
 	if (pairset_put(ps, (uint64_t)sid << 32 | (uint64_t)id, &slot, is_new, bytes) < 0)
 		return -1;
-	rec[s->recent_pos[k]] = want;
-	s->recent_pos[k] = (uint8_t)((s->recent_pos[k] + 1) % n);
+	if (s->recent_len[k] < n)
+		rec[s->recent_len[k]++] = want;
+	else
+		rec[n - 1] = want;
 	return 0;
 }
 
