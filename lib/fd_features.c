@@ -36,6 +36,8 @@ static const int64_t win_ms[NWIN] = {
 enum { W30S, W5M, W10M, W1H, W24H, W7D, W30D };
 
 #define DAY_MS 86400000LL
+#define TS_LIMIT (1LL << 53)          /* |ts| beyond this (285,000 years) is refused: time
+					 differences then never overflow and stay exact as doubles */
 #define LASTN 20
 #define FX_SCALE 10000LL              /* fixed point: 4 decimals of the major unit */
 #define NEAR_LO (9000LL * FX_SCALE)   /* "just below the 10,000 threshold": [9000, 10000) */
@@ -1006,6 +1008,8 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 		return fd_err_set(err, FD_EINPUT, "out of time order: %s is earlier than the previous transaction's %s",
 				  fd_format_ts(ts, a), fd_format_ts(f->last_ts, b));
 	}
+	if (ts < -TS_LIMIT || ts > TS_LIMIT)
+		return fd_err_set(err, FD_EINPUT, "timestamp %lld ms out of range", (long long)ts);
 	if (!present(t->sender_id))
 		return fd_err_set(err, FD_EINPUT, "missing sender_id");
 	f->started = 1;

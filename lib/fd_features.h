@@ -86,7 +86,8 @@ int fd_features_catalog_index(const struct fd_features *f, size_t i);
  * the state.  When all_out is not NULL it receives the full catalog-indexed vector
  * (catalog size), with NaN for features not selected.
  * t->ts must not be earlier than the previous push's: FD_EINPUT "out of time order" otherwise
- * (the caller names the file and line); t->sender_id must be present (FD_EINPUT).  After
+ * (the caller names the file and line); t->sender_id must be present and |t->ts| at most
+ * 2^53 ms (FD_EINPUT).  After
  * either the state is unchanged.  FD_EIO when out of memory: the state may then be partly
  * updated, free the engine.  An optional text field that is "" counts as absent.
  */

@@ -293,6 +293,11 @@ static void test_time_order(void **state)
 	/* the same ms is fine */
 	b.ts = T0;
 	assert_int_equal(fd_features_push(f, &b, NULL, NULL, &err), FD_OK);
+	/* a timestamp beyond 2^53 ms is bad input */
+	b.ts = (1LL << 53) + 1;
+	assert_int_equal(fd_features_push(f, &b, NULL, NULL, &err), FD_EINPUT);
+	assert_non_null(strstr(err.msg, "out of range"));
+	b.ts = T0;
 	/* a missing sender is bad input */
 	b.sender_id = NULL;
 	assert_int_equal(fd_features_push(f, &b, NULL, NULL, &err), FD_EINPUT);
