@@ -151,14 +151,37 @@ void fd_digest_init(struct fd_digest *d)
 	crypto_hash_sha256_init(&d->st);
 	d->rows = 0;
 	d->n = 0;
+	d->sink = NULL;
+	d->sink_ctx = NULL;
+}
+
+void fd_digest_init_sink(struct fd_digest *d, void (*sink)(void *ctx, const unsigned char *p, size_t n),
+			 void *ctx)
+{
+	fd_digest_init(d);
+	d->sink = sink;
+	d->sink_ctx = ctx;
+}
+
+static void dig_out(struct fd_digest *d, const void *p, size_t n)
+{
+	if (d->sink)
+		d->sink(d->sink_ctx, p, n);
+	else
+		crypto_hash_sha256_update(&d->st, p, n);
 }
 
 static void dig_flush(struct fd_digest *d)
 {
 	if (d->n) {
-		crypto_hash_sha256_update(&d->st, d->buf, d->n);
+		dig_out(d, d->buf, d->n);
 		d->n = 0;
 	}
+}
+
+void fd_digest_flush(struct fd_digest *d)
+{
+	dig_flush(d);
 }
 
 static void dig_bytes(struct fd_digest *d, const void *p, size_t n)
@@ -166,7 +189,7 @@ static void dig_bytes(struct fd_digest *d, const void *p, size_t n)
 	if (n > sizeof(d->buf) - d->n) {
 		dig_flush(d);
 		if (n > sizeof(d->buf)) {
-			crypto_hash_sha256_update(&d->st, p, n);
+			dig_out(d, p, n);
 			return;
 		}
 	}

@@ -63,9 +63,18 @@ struct fd_digest {
 	int64_t rows;
 	size_t n;                  /* bytes waiting in buf */
 	unsigned char buf[4096];   /* values are batched: one hash update per 4 KiB */
+	/* when set, full buffers go to sink instead of the hash (fd_digest_init_sink) */
+	void (*sink)(void *ctx, const unsigned char *p, size_t n);
+	void *sink_ctx;
 };
 
 void fd_digest_init(struct fd_digest *d);
+/* Encode only: every block of encoded bytes is handed to sink, in order, so that another
+ * thread can hash them (the SHA-256 of the sink's bytes is the digest).  fd_digest_final
+ * must not be called; fd_digest_flush hands over what is buffered. */
+void fd_digest_init_sink(struct fd_digest *d, void (*sink)(void *ctx, const unsigned char *p, size_t n),
+			 void *ctx);
+void fd_digest_flush(struct fd_digest *d);
 /* One column value each; call in the table's column order, then fd_digest_row_end(). */
 void fd_digest_int(struct fd_digest *d, int64_t v);
 void fd_digest_real(struct fd_digest *d, double v);

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <math.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -32,13 +33,146 @@ struct agg {
 	int64_t first, last, count;
 };
 
+/* ---- the hasher thread: SHA-256 of the row digest's encoding -------------------------- */
+
+#define HCHUNK (256u << 10)
+#define HQUEUE 8
+
+struct hchunk {
+	size_t n;
+	unsigned char data[HCHUNK];
+};
+
+struct hasher {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct hchunk *q[HQUEUE];
+	size_t head, tail;       /* queued chunks: [tail, head) */
+	int done;
+	struct hchunk *cur;      /* being filled by the store thread */
+	struct hchunk *spare[HQUEUE + 2];
+	size_t nspare;
+	crypto_hash_sha256_state st;
+	int oom;
+};
+
+static void *hasher_main(void *arg)
+{
+	struct hasher *h = arg;
+
+	for (;;) {
+		struct hchunk *c;
+
+		pthread_mutex_lock(&h->mu);
+		while (h->head == h->tail && !h->done)
+			pthread_cond_wait(&h->cv, &h->mu);
+		if (h->head == h->tail) {
+			pthread_mutex_unlock(&h->mu);
+			return NULL;
+		}
+		c = h->q[h->tail % HQUEUE];
+		pthread_mutex_unlock(&h->mu);
+		crypto_hash_sha256_update(&h->st, c->data, c->n);
+		pthread_mutex_lock(&h->mu);
+		h->tail++;
+		h->spare[h->nspare++] = c;
+		pthread_cond_broadcast(&h->cv);
+		pthread_mutex_unlock(&h->mu);
+	}
+}
+
+/* Queue the chunk being filled (waiting while the queue is full) and take an empty one. */
+static void hasher_push(struct hasher *h)
+{
+	struct hchunk *c = h->cur;
+
+	pthread_mutex_lock(&h->mu);
+	while (h->head - h->tail == HQUEUE)
+		pthread_cond_wait(&h->cv, &h->mu);
+	h->q[h->head % HQUEUE] = c;
+	h->head++;
+	h->cur = h->nspare ? h->spare[--h->nspare] : NULL;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	if (!h->cur && !(h->cur = malloc(sizeof(*h->cur))))
+		h->oom = 1;
+	if (h->cur)
+		h->cur->n = 0;
+}
+
+/* fd_digest's sink: copy into the current chunk. */
+static void hasher_sink(void *ctx, const unsigned char *p, size_t n)
+{
+	struct hasher *h = ctx;
+
+	while (n && h->cur) {
+		size_t k = HCHUNK - h->cur->n < n ? HCHUNK - h->cur->n : n;
+
+		memcpy(h->cur->data + h->cur->n, p, k);
+		h->cur->n += k;
+		p += k;
+		n -= k;
+		if (h->cur->n == HCHUNK)
+			hasher_push(h);
+	}
+}
+
+static int hasher_start(struct hasher *h)
+{
+	memset(h, 0, sizeof(*h));
+	crypto_hash_sha256_init(&h->st);
+	pthread_mutex_init(&h->mu, NULL);
+	pthread_cond_init(&h->cv, NULL);
+	if (!(h->cur = malloc(sizeof(*h->cur))))
+		return -1;
+	h->cur->n = 0;
+	if (pthread_create(&h->th, NULL, hasher_main, h) != 0) {
+		free(h->cur);
+		h->cur = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Hash what is left, stop the thread; hex receives the digest when not NULL. */
+static int hasher_finish(struct hasher *h, char hex[65])
+{
+	unsigned char out[crypto_hash_sha256_BYTES];
+	size_t i;
+
+	if (h->cur && h->cur->n)
+		hasher_push(h);
+	pthread_mutex_lock(&h->mu);
+	h->done = 1;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	pthread_join(h->th, NULL);
+	free(h->cur);
+	for (i = 0; i < h->nspare; i++)
+		free(h->spare[i]);
+	crypto_hash_sha256_final(&h->st, out);
+	if (hex) {
+		for (i = 0; i < sizeof(out); i++) {
+			hex[2 * i] = "0123456789abcdef"[out[i] >> 4];
+			hex[2 * i + 1] = "0123456789abcdef"[out[i] & 15];
+		}
+		hex[64] = '\0';
+	}
+	return h->oom ? -1 : 0;
+}
+
 struct ingest {
 	struct fd_store *st;
 	const struct fd_ingest_opts *o;
 	struct fd_ingest_result *res;
 	struct fd_txnstream *ts;
+	int64_t produced;        /* records read by the reader thread */
 	sqlite3_stmt *ins, *dup;
-	struct fd_digest digest;
+	struct fd_digest digest; /* encodes rows; the hasher thread hashes them */
+	struct hasher hasher;
+	int hasher_on;
+	char digest_hex[65];
 	/* entities and links touched by this input */
 	struct fd_intern *ent[EK_N];
 	struct agg *eagg[EK_N];
@@ -79,66 +213,83 @@ static void agg_add(struct agg *a, int64_t ts)
 	a->count++;
 }
 
-static int64_t entity_touch(struct ingest *g, int kind, const char *key, int64_t ts)
+/* ---- the reader thread's share: intern the record's entities -------------------------- */
+
+enum { E_SENDER, E_RECIPIENT, E_MERCHANT, E_DEVICE, E_IP, E_N };
+static const int e_kind[E_N] = {EK_ACCOUNT, EK_ACCOUNT, EK_MERCHANT, EK_DEVICE, EK_IP};
+
+struct ids {
+	int32_t e[E_N];          /* entity ids by role, -1 when absent */
+	int32_t l[LK_N];         /* link ids (sender uses device / ip), -1 when absent */
+};
+
+static int intern_ids(struct ingest *g, const struct fd_txn *t, struct ids *ids)
 {
-	int64_t id = fd_intern_put(g->ent[kind], key, strlen(key), NULL);
+	const char *key[E_N] = {t->sender_id, t->recipient_id, t->merchant_id, t->device_id, t->ip};
+	int k;
 
-	if (id < 0 || agg_room(&g->eagg[kind], &g->ecap[kind], (size_t)id))
-		return -1;
-	agg_add(&g->eagg[kind][id], ts);
-	return id;
-}
+	for (k = 0; k < E_N; k++) {
+		int64_t id = key[k] ? fd_intern_put(g->ent[e_kind[k]], key[k], strlen(key[k]), NULL) : -1;
 
-static int link_touch(struct ingest *g, int kind, int64_t acct, int64_t other, int64_t ts)
-{
-	uint32_t key[2] = {(uint32_t)acct, (uint32_t)other};
-	int64_t id = fd_intern_put(g->link[kind], (const char *)key, sizeof(key), NULL);
+		if (key[k] && id < 0)
+			return -1;
+		ids->e[k] = (int32_t)id;
+	}
+	for (k = 0; k < LK_N; k++) {
+		int32_t other = ids->e[k == LK_DEVICE ? E_DEVICE : E_IP];
+		uint32_t pair[2] = {(uint32_t)ids->e[E_SENDER], (uint32_t)other};
+		int64_t id = other < 0 ? -1 : fd_intern_put(g->link[k], (const char *)pair, sizeof(pair), NULL);
 
-	if (id < 0 || agg_room(&g->lagg[kind], &g->lcap[kind], (size_t)id))
-		return -1;
-	agg_add(&g->lagg[kind][id], ts);
+		if (other >= 0 && id < 0)
+			return -1;
+		ids->l[k] = (int32_t)id;
+	}
 	return 0;
 }
 
-static int track_entities(struct ingest *g, const struct fd_txn *t)
+/* ---- the store thread's share: count an accepted record ------------------------------ */
+
+static int track_entities(struct ingest *g, const struct fd_txn *t, const struct ids *ids)
 {
-	int64_t s, o;
+	int k;
 
-	if ((s = entity_touch(g, EK_ACCOUNT, t->sender_id, t->ts)) < 0)
-		return -1;
-	if (t->recipient_id && entity_touch(g, EK_ACCOUNT, t->recipient_id, t->ts) < 0)
-		return -1;
-	if (t->merchant_id) {
-		if ((o = entity_touch(g, EK_MERCHANT, t->merchant_id, t->ts)) < 0)
+	for (k = 0; k < E_N; k++) {
+		int kind = e_kind[k];
+
+		if (ids->e[k] < 0)
+			continue;
+		if (agg_room(&g->eagg[kind], &g->ecap[kind], (size_t)ids->e[k]))
 			return -1;
-		if (t->merchant_category) {
-			if ((size_t)o >= g->mcat_cap) {
-				size_t n = g->mcat_cap ? g->mcat_cap * 2 : 1024;
-				char **p;
+		agg_add(&g->eagg[kind][ids->e[k]], t->ts);
+	}
+	for (k = 0; k < LK_N; k++) {
+		if (ids->l[k] < 0)
+			continue;
+		if (agg_room(&g->lagg[k], &g->lcap[k], (size_t)ids->l[k]))
+			return -1;
+		agg_add(&g->lagg[k][ids->l[k]], t->ts);
+	}
+	if (t->merchant_id && t->merchant_category) {
+		size_t o = (size_t)ids->e[E_MERCHANT];
 
-				while (n <= (size_t)o)
-					n *= 2;
-				p = realloc(g->mcat, n * sizeof(*p));
-				if (!p)
-					return -1;
-				memset(p + g->mcat_cap, 0, (n - g->mcat_cap) * sizeof(*p));
-				g->mcat = p;
-				g->mcat_cap = n;
-			}
-			if (!g->mcat[o] || strcmp(g->mcat[o], t->merchant_category) != 0) {
-				free(g->mcat[o]);
-				if (!(g->mcat[o] = strdup(t->merchant_category)))
-					return -1;
-			}
+		if (o >= g->mcat_cap) {
+			size_t n = g->mcat_cap ? g->mcat_cap * 2 : 1024;
+			char **p;
+
+			while (n <= o)
+				n *= 2;
+			p = realloc(g->mcat, n * sizeof(*p));
+			if (!p)
+				return -1;
+			memset(p + g->mcat_cap, 0, (n - g->mcat_cap) * sizeof(*p));
+			g->mcat = p;
+			g->mcat_cap = n;
 		}
-	}
-	if (t->device_id) {
-		if ((o = entity_touch(g, EK_DEVICE, t->device_id, t->ts)) < 0 || link_touch(g, LK_DEVICE, s, o, t->ts))
-			return -1;
-	}
-	if (t->ip) {
-		if ((o = entity_touch(g, EK_IP, t->ip, t->ts)) < 0 || link_touch(g, LK_IP, s, o, t->ts))
-			return -1;
+		if (!g->mcat[o] || strcmp(g->mcat[o], t->merchant_category) != 0) {
+			free(g->mcat[o]);
+			if (!(g->mcat[o] = strdup(t->merchant_category)))
+				return -1;
+		}
 	}
 	return 0;
 }
@@ -178,8 +329,11 @@ static int flush_entities(struct ingest *g, struct fd_err *err)
 			goto out;
 		}
 		for (i = 0; i < n; i++) {
-			const struct agg *a = &g->eagg[k][i];
+			const struct agg *a;
 
+			dbid[k][i] = 0;
+			if (i >= g->ecap[k] || (a = &g->eagg[k][i])->count == 0)
+				continue;  /* seen only in rejected duplicates */
 			fd_buf_reset(&attrs);
 			if (k == EK_MERCHANT && i < g->mcat_cap && g->mcat[i]) {
 				fd_buf_adds(&attrs, "{\"category\":");
@@ -207,9 +361,11 @@ static int flush_entities(struct ingest *g, struct fd_err *err)
 
 		n = fd_intern_count(g->link[k]);
 		for (i = 0; i < n; i++) {
-			const struct agg *a = &g->lagg[k][i];
+			const struct agg *a;
 			uint32_t key[2];
 
+			if (i >= g->lcap[k] || (a = &g->lagg[k][i])->count == 0)
+				continue;
 			memcpy(key, fd_intern_str(g->link[k], i, NULL), sizeof(key));
 			sqlite3_bind_int64(ls, 1, dbid[EK_ACCOUNT][key[0]]);
 			sqlite3_bind_int64(ls, 2, dbid[other][key[1]]);
@@ -257,7 +413,8 @@ static void count_reason(struct fd_ingest_result *res, const char *field, const 
 	res->nreasons++;
 }
 
-static int reject(struct ingest *g, const char *field, const char *cls, const char *msg, struct fd_err *err)
+static int reject(struct ingest *g, int64_t line, const char *raw, size_t rawlen, const char *field,
+		  const char *cls, const char *msg, struct fd_err *err)
 {
 	struct fd_reject r;
 
@@ -266,16 +423,17 @@ static int reject(struct ingest *g, const char *field, const char *cls, const ch
 	if (g->o->strict) {
 		if (strcmp(field, "record") == 0)
 			return fd_err_set(err, FD_EINPUT, "%s:%lld: %s (--strict: nothing of this input was written)",
-					  g->res->name, (long long)fd_txnstream_line(g->ts), msg);
+					  g->res->name, (long long)line, msg);
 		return fd_err_set(err, FD_EINPUT, "%s:%lld: field '%s': %s (--strict: nothing of this input was written)",
-				  g->res->name, (long long)fd_txnstream_line(g->ts), field, msg);
+				  g->res->name, (long long)line, field, msg);
 	}
 	r.source = g->res->name;
-	r.line = fd_txnstream_line(g->ts);
+	r.line = line;
 	r.field = field;
 	r.reason = msg;
 	r.reason_class = cls;
-	fd_txnstream_raw(g->ts, &r.raw, &r.rawlen);
+	r.raw = raw;
+	r.rawlen = rawlen;
 	if (g->o->on_reject)
 		g->o->on_reject(g->o->ctx, &r);
 	return FD_OK;
@@ -396,6 +554,38 @@ static int find_source(struct fd_store *st, const char *sha, int64_t *id, int64_
 		rc = FD_OK;
 	else
 		rc = fd_store_error(st, "reading sources", err);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* *found = 1 when some source has exactly this many bytes (and so may be these bytes). */
+static int same_size_source(struct fd_store *st, int64_t size, int *found, struct fd_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((rc = fd_store_prepare(st, &s, "SELECT 1 FROM sources WHERE size = ?1 LIMIT 1", err)))
+		return rc;
+	sqlite3_bind_int64(s, 1, size);
+	rc = sqlite3_step(s);
+	*found = rc == SQLITE_ROW;
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? FD_OK : fd_store_error(st, "reading sources", err);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* The hash computed while reading replaces the stand-in in the sources row. */
+static int set_source_hash(struct ingest *g, struct fd_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	fd_in_sha256(fd_txnstream_in(g->ts), g->res->sha256);
+	if ((rc = fd_store_prepare(g->st, &s, "UPDATE sources SET sha256 = ?1 WHERE id = ?2", err)))
+		return rc;
+	sqlite3_bind_text(s, 1, g->res->sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, g->res->source_id);
+	rc = sqlite3_step(s) == SQLITE_DONE ? FD_OK : fd_store_error(g->st, "updating the sources row", err);
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -624,7 +814,7 @@ static int finish_source(struct ingest *g, const char *path, struct fd_err *err)
 	sqlite3_finalize(s);
 	if (rc)
 		return rc;
-	fd_digest_final(&g->digest, digest);
+	memcpy(digest, g->digest_hex, sizeof(digest));
 	fd_buf_adds(&det, "{\"path\":");
 	fd_buf_add_json_str(&det, path, strlen(path));
 	fd_buf_adds(&det, ",\"sha256\":\"");
@@ -652,20 +842,245 @@ static int finish_source(struct ingest *g, const char *path, struct fd_err *err)
 	return rc;
 }
 
+/* ---- the pipeline ----------------------------------------------------------------------
+ *
+ * Two threads share the work of an input: the reader thread reads, parses, validates and
+ * interns entity keys (and hashes the raw bytes when that was not done first); the calling
+ * thread writes to SQLite, digests the rows and counts the entities.  Records travel in
+ * batches, in input order, through a small ring; the store connection is used by the calling
+ * thread only.
+ */
+
+#define BATCH_ROWS 2048
+#define NBATCH 4
+
+enum { S_ID, S_SENDER, S_RECIP, S_MERCH, S_CAT, S_CHAN, S_DEV, S_IP, S_CITY, S_META, S_N };
+
+struct item {
+	struct fd_txn t;         /* strings resolved from off[] when the batch is taken */
+	size_t off[S_N];         /* arena offsets of the strings, (size_t)-1 for NULL */
+	size_t meta_len;
+	int64_t line;
+	struct ids ids;
+	const char *bad_field;   /* NULL for a good record */
+	const char *bad_cls;
+	size_t bad_msg;          /* arena offset of the message */
+	size_t raw_off, raw_len; /* arena: the record's bytes (bad records only) */
+};
+
+struct batch {
+	struct item it[BATCH_ROWS];
+	size_t n;
+	struct fd_buf arena;
+	int64_t records;         /* read so far, for progress */
+	uint64_t bytes;
+	int last;                /* the stream ended after this batch: rc tells how */
+	int rc;
+	struct fd_err err;
+};
+
+struct pipe {
+	struct ingest *g;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct batch *b[NBATCH];
+	size_t head, tail;       /* full batches: [tail, head) modulo NBATCH */
+	int stop;                /* the store thread gave up: the reader quits */
+};
+
+static const size_t NOSTR = (size_t)-1;
+
+static size_t arena_put(struct fd_buf *a, const char *s, size_t n)
+{
+	size_t off = a->len;
+
+	if (fd_buf_add(a, s, n) || fd_buf_addc(a, '\0'))
+		return NOSTR - 1;
+	return off;
+}
+
+/* Fill one batch; returns 0, or -1 out of memory. */
+static int fill(struct ingest *g, struct batch *b)
+{
+	const char *raw;
+	size_t rawlen;
+
+	b->n = 0;
+	b->last = 0;
+	b->rc = FD_OK;
+	fd_buf_reset(&b->arena);
+	while (b->n < BATCH_ROWS) {
+		struct item *it = &b->it[b->n];
+		struct fd_txn_bad bad;
+		int r = fd_txnstream_next(g->ts, &it->t, &bad, &b->err), k;
+
+		if (r <= 0) {
+			b->last = 1;
+			b->rc = r < 0 ? -r : FD_OK;
+			break;
+		}
+		it->line = fd_txnstream_line(g->ts);
+		if (r == 2) {
+			it->bad_field = bad.field_name;
+			it->bad_cls = bad.cls;
+			it->bad_msg = arena_put(&b->arena, bad.msg, strlen(bad.msg));
+			fd_txnstream_raw(g->ts, &raw, &rawlen);
+			it->raw_off = arena_put(&b->arena, raw, rawlen);
+			it->raw_len = rawlen;
+		} else {
+			const char *str[S_N] = {it->t.txn_id, it->t.sender_id, it->t.recipient_id,
+						it->t.merchant_id, it->t.merchant_category, it->t.channel,
+						it->t.device_id, it->t.ip, it->t.city, it->t.metadata};
+
+			it->bad_field = NULL;
+			for (k = 0; k < S_N; k++)
+				it->off[k] = !str[k] ? NOSTR :
+					arena_put(&b->arena, str[k], k == S_META ? it->t.metadata_len : strlen(str[k]));
+			it->meta_len = it->t.metadata_len;
+			if (intern_ids(g, &it->t, &it->ids))
+				return -1;
+		}
+		if (b->arena.len && !b->arena.s)
+			return -1;
+		b->n++;
+	}
+	g->produced += (int64_t)b->n;
+	b->records = g->produced;
+	b->bytes = fd_in_raw_bytes(fd_txnstream_in(g->ts));
+	return 0;
+}
+
+static void *reader_main(void *arg)
+{
+	struct pipe *p = arg;
+
+	for (;;) {
+		struct batch *b;
+		int last;
+
+		pthread_mutex_lock(&p->mu);
+		while (!p->stop && p->head - p->tail == NBATCH - 1)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->stop) {
+			pthread_mutex_unlock(&p->mu);
+			return NULL;
+		}
+		b = p->b[p->head % NBATCH];
+		pthread_mutex_unlock(&p->mu);
+		if (fill(p->g, b)) {
+			b->last = 1;
+			b->rc = fd_err_set(&b->err, FD_EIO, "out of memory");
+		}
+		last = b->last;
+		pthread_mutex_lock(&p->mu);
+		p->head++;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		if (last)
+			return NULL;
+	}
+}
+
+/* The next full batch, waiting for it. */
+static struct batch *take(struct pipe *p)
+{
+	struct batch *b;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->head == p->tail)
+		pthread_cond_wait(&p->cv, &p->mu);
+	b = p->b[p->tail % NBATCH];
+	pthread_mutex_unlock(&p->mu);
+	return b;
+}
+
+static void give_back(struct pipe *p)
+{
+	pthread_mutex_lock(&p->mu);
+	p->tail++;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void resolve(struct batch *b, struct item *it, int64_t source_id)
+{
+	const char **dst[S_N] = {&it->t.txn_id, &it->t.sender_id, &it->t.recipient_id,
+				 &it->t.merchant_id, &it->t.merchant_category, &it->t.channel,
+				 &it->t.device_id, &it->t.ip, &it->t.city, &it->t.metadata};
+	int k;
+
+	for (k = 0; k < S_N; k++)
+		*dst[k] = it->off[k] == NOSTR ? NULL : b->arena.s + it->off[k];
+	it->t.metadata_len = it->meta_len;
+	it->t.line = it->line;
+	it->t.source_id = source_id;
+}
+
+/* Store thread: take the batches in order and write them.  Returns FD_OK at the end. */
+static int consume(struct ingest *g, struct pipe *p, int64_t *nread, struct fd_err *err)
+{
+	const struct fd_ingest_opts *o = g->o;
+
+	for (;;) {
+		struct batch *b = take(p);
+		size_t i;
+		int rc = FD_OK, last = b->last;
+
+		for (i = 0; i < b->n && rc == FD_OK; i++) {
+			struct item *it = &b->it[i];
+			struct fd_txn_bad d;
+			int dup;
+
+			if (it->bad_field) {
+				rc = reject(g, it->line, b->arena.s + it->raw_off, it->raw_len, it->bad_field,
+					    it->bad_cls, b->arena.s + it->bad_msg, err);
+				continue;
+			}
+			resolve(b, it, g->res->source_id);
+			if ((rc = insert_txn(g, &it->t, &dup, err)))
+				break;
+			if (dup) {
+				describe_dup(g, it->t.txn_id, &d);
+				rc = reject(g, it->line, NULL, 0, "txn_id", d.cls, d.msg, err);
+				continue;
+			}
+			g->res->accepted++;
+			if (track_entities(g, &it->t, &it->ids)) {
+				rc = fd_err_set(err, FD_EIO, "out of memory");
+				break;
+			}
+			if (o->on_accept && o->on_accept(o->ctx, &it->t))
+				rc = fd_err_set(err, FD_EIO, "writing the emitted records failed");
+		}
+		if (rc == FD_OK && last && b->rc) {
+			rc = b->rc;
+			*err = b->err;
+		}
+		*nread = b->records;
+		if (o->on_progress)
+			o->on_progress(o->ctx, b->records, b->bytes, g->res->size);
+		give_back(p);
+		if (rc || last)
+			return rc;
+	}
+}
+
 int fd_ingest(struct fd_store *st, const char *path, const struct fd_ingest_opts *o,
 	      struct fd_ingest_result *res, struct fd_err *err)
 {
 	struct ingest g;
 	struct fd_txnstream_opts so;
-	struct fd_txn t;
 	char *spool = NULL;
 	const char *open_path;
 	int is_stdin = !path || strcmp(path, "-") == 0;
-	int rc, k, bulk = 0;
-	int64_t prev_id, prev_at, n = 0;
+	int rc, k, bulk = 0, hash_first = 0, hashed, started = 0;
+	int64_t prev_id = 0, prev_at = 0, n = 0;
+	struct pipe pp;
+	pthread_t reader;
 
 	memset(res, 0, sizeof(*res));
 	memset(&g, 0, sizeof(g));
+	memset(&pp, 0, sizeof(pp));
 	g.st = st;
 	g.o = o;
 	g.res = res;
@@ -675,31 +1090,56 @@ int fd_ingest(struct fd_store *st, const char *path, const struct fd_ingest_opts
 	if (fd_currency_exponent(o->currency ? o->currency : "USD") < 0)
 		return fd_err_set(err, FD_EUSAGE, "'%s' is not an ISO 4217 currency code", o->currency);
 
-	/* 1. the bytes' identity, before anything else */
+	/* 1. the bytes' identity.  Standard input is spooled and hashed on the way.  A file is
+	 * hashed first only when a source of the same size exists (it may be the same bytes, and
+	 * then nothing is to be read); otherwise it cannot be a repeat, and the reader thread
+	 * hashes it as it parses, in one pass. */
 	if (is_stdin) {
 		if ((rc = spool_stdin(&spool, res->sha256, &res->size, err)))
 			return rc;
 		open_path = spool;
 	} else {
-		if ((rc = fd_sha256_file(path, res->sha256, &res->size, err)))
+		struct stat sb;
+
+		if (stat(path, &sb) != 0)
+			return fd_err_set(err, FD_EIO, "cannot open '%s': %s", path, strerror(errno));
+		res->size = (int64_t)sb.st_size;
+		if ((rc = same_size_source(st, res->size, &hash_first, err)))
+			return rc;
+		if (hash_first && (rc = fd_sha256_file(path, res->sha256, &res->size, err)))
 			return rc;
 		open_path = path;
 	}
+	hashed = is_stdin || hash_first;
 
 	/* 2. one transaction for the whole input.  Foreign keys are not checked row by row: the
 	 * only reference a transaction row holds is to the sources row this function writes
 	 * itself, so the check would be a B-tree lookup per row that can never fail. */
 	if ((rc = fd_store_exec(st, "PRAGMA foreign_keys = OFF", err)) || (rc = fd_store_begin(st, err)))
 		goto out;
-	if ((rc = find_source(st, res->sha256, &prev_id, &prev_at, err)))
-		goto out;
-	if (prev_id) {
-		fd_store_rollback(st);
-		res->already = 1;
-		res->source_id = prev_id;
-		res->already_at = prev_at;
-		rc = replay_source(st, o, prev_id, err);
-		goto out;
+	if (hashed) {
+		if ((rc = find_source(st, res->sha256, &prev_id, &prev_at, err)))
+			goto out;
+		if (prev_id) {
+			fd_store_rollback(st);
+			res->already = 1;
+			res->source_id = prev_id;
+			res->already_at = prev_at;
+			rc = replay_source(st, o, prev_id, err);
+			goto out;
+		}
+	} else {
+		/* a unique stand-in until the reader thread has the hash */
+		unsigned char rnd[16];
+		size_t i;
+
+		randombytes_buf(rnd, sizeof(rnd));
+		memcpy(res->sha256, "pending-", 8);
+		for (i = 0; i < sizeof(rnd); i++) {
+			res->sha256[8 + 2 * i] = "0123456789abcdef"[rnd[i] >> 4];
+			res->sha256[9 + 2 * i] = "0123456789abcdef"[rnd[i] & 15];
+		}
+		res->sha256[40] = '\0';
 	}
 	memset(&so, 0, sizeof(so));
 	so.format = o->format;
@@ -707,6 +1147,7 @@ int fd_ingest(struct fd_store *st, const char *path, const struct fd_ingest_opts
 	so.tz_offset_min = o->tz_offset_min;
 	so.currency = o->currency;
 	so.map = o->map;
+	so.hash = !hashed;
 	if ((rc = fd_txnstream_open(&g.ts, open_path, res->name, &so, err)))
 		goto out;
 	res->format = fd_txnstream_format(g.ts);
@@ -735,52 +1176,50 @@ int fd_ingest(struct fd_store *st, const char *path, const struct fd_ingest_opts
 				   "SELECT t.source_id, t.source_line, s.path FROM transactions t"
 				   " JOIN sources s ON s.id = t.source_id WHERE t.txn_id = ?1", err)))
 		goto out;
-	fd_digest_init(&g.digest);
+	if (hasher_start(&g.hasher)) {
+		rc = fd_err_set(err, FD_EIO, "cannot start the hasher thread");
+		goto out;
+	}
+	g.hasher_on = 1;
+	fd_digest_init_sink(&g.digest, hasher_sink, &g.hasher);
 
-	/* 3. the records */
-	for (;;) {
-		struct fd_txn_bad b;
-		int r = fd_txnstream_next(g.ts, &t, &b, err), dup;
-
-		if (r == 0)
-			break;
-		if (r < 0) {
-			rc = -r;
-			goto out;
-		}
-		if (o->on_progress && (++n & 8191) == 0)
-			o->on_progress(o->ctx, n, fd_in_raw_bytes(fd_txnstream_in(g.ts)), res->size);
-		if (r == 2) {
-			if ((rc = reject(&g, b.field_name, b.cls, b.msg, err)))
-				goto out;
-			continue;
-		}
-		t.source_id = res->source_id;
-		if ((rc = insert_txn(&g, &t, &dup, err)))
-			goto out;
-		if (dup) {
-			describe_dup(&g, t.txn_id, &b);
-			if ((rc = reject(&g, "txn_id", b.cls, b.msg, err)))
-				goto out;
-			continue;
-		}
-		res->accepted++;
-		if (track_entities(&g, &t)) {
+	/* 3. the records, through the pipeline */
+	memset(&pp, 0, sizeof(pp));
+	pp.g = &g;
+	for (k = 0; k < NBATCH; k++)
+		if (!(pp.b[k] = calloc(1, sizeof(*pp.b[k])))) {
 			rc = fd_err_set(err, FD_EIO, "out of memory");
 			goto out;
 		}
-		if (o->on_accept && o->on_accept(o->ctx, &t)) {
-			rc = fd_err_set(err, FD_EIO, "writing the emitted records failed");
-			goto out;
-		}
+	pthread_mutex_init(&pp.mu, NULL);
+	pthread_cond_init(&pp.cv, NULL);
+	if (pthread_create(&reader, NULL, reader_main, &pp) != 0) {
+		rc = fd_err_set(err, FD_EIO, "cannot start the reader thread");
+		goto out;
 	}
+	started = 1;
+	rc = consume(&g, &pp, &n, err);
+	pthread_mutex_lock(&pp.mu);
+	pp.stop = 1;
+	pthread_cond_broadcast(&pp.cv);
+	pthread_mutex_unlock(&pp.mu);
+	pthread_join(reader, NULL);
+	started = 0;
+	if (rc)
+		goto out;
 	if (fd_in_raw_bytes(fd_txnstream_in(g.ts)) != (uint64_t)res->size) {
-		rc = fd_err_set(err, FD_EIO, "%s changed while it was being read (%lld bytes hashed, %llu read)",
+		rc = fd_err_set(err, FD_EIO, "%s changed while it was being read (%lld bytes when opened, %llu read)",
 				res->name, (long long)res->size, (unsigned long long)fd_in_raw_bytes(fd_txnstream_in(g.ts)));
 		goto out;
 	}
-	if (o->on_progress)
-		o->on_progress(o->ctx, n, fd_in_raw_bytes(fd_txnstream_in(g.ts)), res->size);
+	if (!hashed && (rc = set_source_hash(&g, err)))
+		goto out;
+	fd_digest_flush(&g.digest);
+	g.hasher_on = 0;
+	if (hasher_finish(&g.hasher, g.digest_hex)) {
+		rc = fd_err_set(err, FD_EIO, "out of memory");
+		goto out;
+	}
 
 	/* 4. entities, custody, audit; then commit */
 	if ((bulk && (rc = create_txn_indexes(st, err))) || (rc = flush_entities(&g, err)) ||
@@ -796,6 +1235,20 @@ out:
 	fd_store_exec(st, "PRAGMA foreign_keys = ON", NULL);
 	sqlite3_finalize(g.ins);
 	sqlite3_finalize(g.dup);
+	if (g.hasher_on)
+		hasher_finish(&g.hasher, NULL);
+	if (started) {
+		pthread_mutex_lock(&pp.mu);
+		pp.stop = 1;
+		pthread_cond_broadcast(&pp.cv);
+		pthread_mutex_unlock(&pp.mu);
+		pthread_join(reader, NULL);
+	}
+	for (k = 0; k < NBATCH; k++) {
+		if (pp.b[k])
+			fd_buf_release(&pp.b[k]->arena);
+		free(pp.b[k]);
+	}
 	fd_txnstream_free(g.ts);
 	if (spool) {
 		unlink(spool);

@@ -482,7 +482,7 @@ int fd_txnstream_open(struct fd_txnstream **out, const char *path, const char *n
 		rc = fd_err_set(err, FD_EUSAGE, "'%s' is not an ISO 4217 currency code", g->default_cur);
 		goto fail;
 	}
-	if ((rc = fd_in_open(&g->in, path, 0, err)))
+	if ((rc = fd_in_open(&g->in, path, o && o->hash ? FD_IN_HASH : 0, err)))
 		goto fail;
 	g->name = strdup(name ? name : fd_in_name(g->in));
 	if (!g->name || (name && fd_in_set_name(g->in, name))) {

@@ -49,6 +49,7 @@ struct fd_txnstream_opts {
 	int tz_offset_min;       /* for naive timestamps */
 	const char *currency;    /* default currency; NULL = "USD" */
 	const struct fd_colmap *map; /* NULL = identity */
+	int hash;                /* compute the SHA-256 of the raw input (fd_in_sha256) */
 };
 
 /* Why a record was not accepted. */
