@@ -50,8 +50,9 @@ static const char usage[] =
 	"cycles:     --min-length N (default 2)  --max-length K (default 6)  --window DUR (default 7d)\n"
 	"            (default edges: transfer)\n"
 	"fan:        --kind LIST (fan-in, fan-out, gather-scatter, scatter-gather; default all)\n"
-	"            --window DUR (default 3d)  --min-in N (default 5)  --min-out N (default 5)\n"
-	"            --min-pass R (default 0.5)  (default edges: transfer)\n"
+	"            --window DUR (default 3d)  --min-in N  --min-out N  (defaults: fan-in 5 senders,\n"
+	"            fan-out 5 recipients, gather-scatter 3 in and 2 out, scatter-gather 3 between)\n"
+	"            --min-pass R (default 0.8)  (default edges: transfer)\n"
 	"stats:      --save  write degree, pagerank, clustering, flow_in, flow_out into\n"
 	"            entities.attrs (one store transaction, with an audit entry)\n"
 	"            (default edges: all)\n"
@@ -171,8 +172,8 @@ int main(int argc, char **argv)
 	unsigned given = 0, edges = 0, fan_kinds = 0;
 	int c, rc = 0, format = FD_GRAPH_CSV, cmd = -1, depth = 1, max_fanout = 100, min_len = 2, max_len = 6;
 	int save = 0;
-	long long top = 0, min_acc = 2, max_acc = 0, min_in = 5, min_out = 5;
-	double min_pass = 0.5, t0;
+	long long top = 0, min_acc = 2, max_acc = 0, min_in = 0, min_out = 0;
+	double min_pass = 0.8, t0;
 	int64_t window = -1, findings = 0;
 	size_t i;
 
@@ -387,10 +388,15 @@ int main(int argc, char **argv)
 	case CMD_FAN: {
 		size_t nk[FD_FAN_NKINDS] = {0};
 
+		/* --min-in / --min-out apply to every pattern; without them each has its own */
+		memset(&fo, 0, sizeof(fo));
 		fo.kinds = fan_kinds;
 		fo.window = window;
-		fo.min_in = (uint32_t)min_in;
-		fo.min_out = (uint32_t)min_out;
+		fo.min_in = min_in ? (uint32_t)min_in : 5;
+		fo.min_out = min_out ? (uint32_t)min_out : 5;
+		fo.gs_min_in = min_in ? (uint32_t)min_in : 3;
+		fo.gs_min_out = min_out ? (uint32_t)min_out : 2;
+		fo.sg_min = min_out ? (uint32_t)min_out : 3;
 		fo.min_pass = min_pass;
 		if ((rc = fd_graph_fans(g, &fo, &fans, &err)) || (rc = fd_graph_fans_write(g, &fans, (size_t)top, format, out, &err)))
 			goto fail;

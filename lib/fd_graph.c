@@ -2541,7 +2541,7 @@ static int fan_through(struct fanctx *f, uint32_t x)
 	uint32_t din = 0, dout = 0, best = 0, bdin = 0, bdout = 0;
 	int64_t sin = 0, sout = 0;
 
-	if (nin < f->o->min_in || nout < f->o->min_out || !f->o->min_in || !f->o->min_out)
+	if (nin < f->o->gs_min_in || nout < f->o->gs_min_out || !f->o->gs_min_in || !f->o->gs_min_out)
 		return 0;
 	for (i = 0; i < nin; i++) {
 		int64_t a = g->moves[in[i]].ts, lim = a > INT64_MAX - f->o->window ? INT64_MAX : a + f->o->window;
@@ -2563,7 +2563,7 @@ static int fan_through(struct fanctx *f, uint32_t x)
 			dout += f->cnt_out[move_dst(g, out[khi])]++ == 0;
 			sout += g->moves[out[khi]].amount;
 		}
-		if (din >= f->o->min_in && dout >= f->o->min_out && (double)sout >= f->o->min_pass * (double)sin &&
+		if (din >= f->o->gs_min_in && dout >= f->o->gs_min_out && (double)sout >= f->o->min_pass * (double)sin &&
 		    din + dout > best) {
 			best = din + dout;
 			bdin = din;
@@ -2617,7 +2617,7 @@ static int fan_scatter(struct fanctx *f, uint32_t x)
 	uint8_t *added = NULL;
 	int rc = -1;
 
-	if (f->nout < f->o->min_out || !f->o->min_out)
+	if (f->nout < f->o->sg_min || !f->o->sg_min)
 		return 0;
 	for (i = 0; i < f->nout; i++) {
 		uint32_t m1 = f->outs[i], b = move_dst(g, m1), q, nq;
@@ -2647,7 +2647,7 @@ static int fan_scatter(struct fanctx *f, uint32_t x)
 			}
 		}
 	}
-	if (np < f->o->min_out) {
+	if (np < f->o->sg_min) {
 		rc = 0;
 		goto out;
 	}
@@ -2664,7 +2664,7 @@ static int fan_scatter(struct fanctx *f, uint32_t x)
 		for (e2 = s; e2 < np && p[e2].c == c; e2++)
 			;
 		n = e2 - s;
-		if (n < f->o->min_out)
+		if (n < f->o->sg_min)
 			continue;
 		/* entering order: by t2 */
 		for (j = 0; j < n; j++)
@@ -2705,7 +2705,7 @@ static int fan_scatter(struct fanctx *f, uint32_t x)
 				added[j] = 0;
 				f->cnt_in[p[j].b]--;
 			}
-		if (best >= f->o->min_out) {
+		if (best >= f->o->sg_min) {
 			int64_t lim = ba > INT64_MAX - f->o->window ? INT64_MAX : ba + f->o->window;
 			size_t m = 0;
 

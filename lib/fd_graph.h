@@ -316,16 +316,18 @@ extern const char *const fd_graph_fan_name[FD_FAN_NKINDS];
 struct fd_graph_fan_opts {
 	unsigned kinds;             /* FD_GRAPH_BIT(FD_FAN_*) mask; 0 = all */
 	int64_t window;             /* ms */
-	uint32_t min_in, min_out;   /* distinct counterparties */
+	uint32_t min_in, min_out;   /* fan-in: distinct senders; fan-out: distinct recipients */
+	uint32_t gs_min_in, gs_min_out; /* gather-scatter: distinct senders and recipients */
 	double min_pass;            /* gather-scatter: money out / money in within the window */
+	uint32_t sg_min;            /* scatter-gather: distinct intermediate accounts */
 };
 
 /*
  * For each account, the window (anchored at one of its transactions) with the most distinct
- * counterparties, for each kind; reported when it meets the thresholds.  Gather-scatter counts
- * the senders in [a, a + window] and the recipients paid in that window, a being the time of
- * a transfer in.  Ranked by distinct counterparties, then money, then start.  Needs
- * opts.keep_txns.
+ * counterparties, for each kind; reported when it meets the thresholds (0 turns a kind off).
+ * Gather-scatter counts the senders in [a, a + window] and the recipients paid in that window,
+ * a being the time of a transfer in.  Ranked by distinct counterparties, then money, then
+ * start.  Needs opts.keep_txns.
  */
 struct fd_graph_fan {
 	int kind;
@@ -378,8 +380,8 @@ struct fd_graph_stats {
 
 int fd_graph_stats(const struct fd_graph *g, struct fd_graph_stats *s, struct fd_err *err);
 void fd_graph_stats_release(struct fd_graph_stats *s);
-/* CSV one row per node (ranked by PageRank when top > 0, else in node order... see .c);
- * JSON {"currency", "nodes" with the statistics, "edges"}; DOT and GraphML the graph with the
+/* The top (0 = all) nodes by PageRank (ties by name): CSV one row per node; JSON {"currency",
+ * "nodes" with the statistics, "edges" between them}; DOT and GraphML that subgraph with the
  * statistics as node attributes. */
 int fd_graph_stats_write(const struct fd_graph *g, const struct fd_graph_stats *s, size_t top,
 			 int format, struct fd_out *out, struct fd_err *err);

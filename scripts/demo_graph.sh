@@ -22,7 +22,7 @@ g cycles --top 3 -o "$out/cycles.csv"
 column -t -s, "$out/cycles.csv"
 
 printf '\n== %s\n' "fd-graph: mule accounts, money in from many and out to many within 3 days (top 3)"
-g -q fan --kind gather-scatter --min-in 3 --min-out 2 --top 3 --format json -o "$out/mules.json"
+g -q fan --kind gather-scatter --top 3 --format json -o "$out/mules.json"
 jq -r '.patterns[] | "\(.rank). \(.center): \(.senders) senders, \(.in_total) in; \(.recipients) recipients, \(.out_total) out; \(.start) .. \(.end)"' "$out/mules.json"
 
 printf '\n== %s\n' "fd-graph: the top cycle and the top ring, drawn"

@@ -262,9 +262,15 @@ OUT
 
 # ---- fans ------------------------------------------------------------------------------
 
-@test "fan: the defaults find the fan-out and the fan-in, with every flow" {
+@test "fan: the defaults find all four patterns; fan-in and fan-out with every flow" {
 	ingest fans
 	run --separate-stderr fd-graph fan
+	assert_success
+	[ "$stderr" = "fd-graph: 25 transfers; 4 patterns within 72 h: 1 fan-in, 1 fan-out, 1 gather-scatter, 1 scatter-gather" ]
+	run fd-graph -q fan --format json
+	run jq -c '[.patterns[] | [.kind, .center, .senders, .recipients]]' <<<"$output"
+	assert_output '[["gather-scatter","account:MULE",5,3],["scatter-gather","account:SRC",3,3],["fan-out","account:FAN",0,6],["fan-in","account:MULE",5,0]]'
+	run --separate-stderr fd-graph fan --kind fan-in,fan-out
 	assert_success
 	assert_output - <<'OUT'
 pattern,kind,center,other,from,to,count,total,currency,first,last,flagged,txn_ids
@@ -281,6 +287,9 @@ pattern,kind,center,other,from,to,count,total,currency,first,last,flagged,txn_id
 2,fan-in,account:MULE,,account:S5,account:MULE,1,1000.00,USD,2026-02-10T13:00:00.000Z,2026-02-10T13:00:00.000Z,0,F05
 OUT
 	[ "$stderr" = "fd-graph: 25 transfers; 2 patterns within 72 h: 1 fan-in, 1 fan-out, 0 gather-scatter, 0 scatter-gather" ]
+	# a gather-scatter needs the money to pass through: 4400.00 of 5000.00 is 0.88
+	run fd-graph -q fan --kind gather-scatter --min-pass 0.89 --min-in 5 --min-out 3
+	[ "${#lines[@]}" -eq 1 ]
 }
 
 @test "fan: lower thresholds rank gather-scatter and scatter-gather first" {

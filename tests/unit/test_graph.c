@@ -567,8 +567,8 @@ static void test_fans(void **state)
 
 	memset(&o, 0, sizeof(o));
 	o.window = 3 * 86400000LL;
-	o.min_in = 3;
-	o.min_out = 3;
+	o.min_in = o.gs_min_in = 3;
+	o.min_out = o.gs_min_out = o.sg_min = 3;
 	o.min_pass = 0.5;
 	assert_int_equal(fd_graph_fans(g, &o, &f, &err), FD_OK);
 	/* gather-scatter HUB 5+3; fan-in HUB 5; fan-out HUB 3 (4500), fan-out SRC 3 (900),
@@ -593,9 +593,19 @@ static void test_fans(void **state)
 	assert_string_equal(name_of(g, f.f[4].center, b, sizeof(b)), "account:DST");
 	fd_graph_fans_release(&f);
 
-	/* two intermediates are enough for a scatter-gather with min_out 2 */
+	/* each pattern has its own thresholds */
+	o.min_in = o.min_out = 10;
+	o.gs_min_in = 5;
+	o.gs_min_out = 3;
+	o.sg_min = 0;
+	assert_int_equal(fd_graph_fans(g, &o, &f, &err), FD_OK);
+	assert_int_equal(f.n, 1);
+	assert_int_equal(f.f[0].kind, FD_FAN_GATHER_SCATTER);
+	fd_graph_fans_release(&f);
+
+	/* two intermediates are enough for a scatter-gather with sg_min 2 */
 	o.kinds = FD_GRAPH_BIT(FD_FAN_SCATTER_GATHER);
-	o.min_out = 2;
+	o.sg_min = 2;
 	assert_int_equal(fd_graph_fans(g, &o, &f, &err), FD_OK);
 	assert_int_equal(f.n, 1);
 	assert_string_equal(name_of(g, f.f[0].center, b, sizeof(b)), "account:SRC");
@@ -608,8 +618,8 @@ static void test_fans(void **state)
 
 	/* the pass-through ratio: 4500 / 5000 */
 	o.kinds = FD_GRAPH_BIT(FD_FAN_GATHER_SCATTER);
-	o.min_in = 5;
-	o.min_out = 3;
+	o.gs_min_in = 5;
+	o.gs_min_out = 3;
 	o.min_pass = 0.9;
 	assert_int_equal(fd_graph_fans(g, &o, &f, &err), FD_OK);
 	assert_int_equal(f.n, 1);
