@@ -3152,7 +3152,8 @@ out:
 
 struct wr {
 	const struct fd_graph *g;
-	struct fd_out *out;
+	struct fd_out *out;        /* where the text goes: an fd_out, */
+	struct fd_buf *dst;        /* or the end of a caller's buffer */
 	struct fd_buf b;
 	int fmt, oom;
 };
@@ -3160,7 +3161,10 @@ struct wr {
 static void w_flush(struct wr *w)
 {
 	if (w->b.len) {
-		fd_out_write(w->out, w->b.s, w->b.len);
+		if (w->dst)
+			w->oom |= fd_buf_add(w->dst, w->b.s, w->b.len) != 0;
+		else
+			fd_out_write(w->out, w->b.s, w->b.len);
 		fd_buf_reset(&w->b);
 	}
 }
@@ -3494,10 +3498,10 @@ static void dot_edge(struct wr *w, const struct view *v, uint32_t e)
 	w_s(w, " [label=");
 	w_dot_str(w, t.s ? t.s : "");
 	w_s(w, is_money(ei.kind) ? ", style=solid" : ei.kind == FD_GRAPH_LINK ? ", style=bold" : ", style=dashed");
-	if (!is_money(ei.kind))
-		w_s(w, ", color=\"#5b7fa6\"");
 	if (ei.flagged)
 		w_s(w, ", color=\"#c00000\", fontcolor=\"#c00000\"");
+	else if (!is_money(ei.kind))
+		w_s(w, ", color=\"#5b7fa6\"");
 	w_f(w, ", kind=\"%s\", count=%" PRId64 ", flagged=%" PRId64, fd_graph_kind_name[ei.kind], ei.count, ei.flagged);
 	w_s(w, "];\n");
 	fd_buf_release(&t);
@@ -3695,9 +3699,11 @@ static int w_end(struct wr *w, struct fd_err *err)
 	int oom = w->oom;
 
 	w_flush(w);
+	oom |= w->oom;
 	fd_buf_release(&w->b);
 	if (oom) {
-		fd_out_set_error(w->out, ENOMEM);
+		if (w->out)
+			fd_out_set_error(w->out, ENOMEM);
 		return fd_err_set(err, FD_EIO, "out of memory");
 	}
 	return FD_OK;
@@ -3811,6 +3817,24 @@ int fd_graph_write(const struct fd_graph *g, int format, struct fd_out *out, str
 		fd_writer_free(cw);
 		return w_end(&w, err);
 	}
+	if (format == FD_GRAPH_JSON)
+		json_head(&w, g->ego ? "neighbors" : "graph");
+	write_view(&w, &v, g->ego ? "neighbourhood" : "graph");
+	return w_end(&w, err);
+}
+
+int fd_graph_write_buf(const struct fd_graph *g, int format, struct fd_buf *b, struct fd_err *err)
+{
+	struct wr w;
+	struct view v;
+	int rc;
+
+	if (format == FD_GRAPH_CSV)
+		return fd_err_set(err, FD_EUSAGE, "CSV is written to an fd_out only");
+	if ((rc = w_begin(&w, g, format, NULL, err)))
+		return rc;
+	w.dst = b;
+	memset(&v, 0, sizeof(v));
 	if (format == FD_GRAPH_JSON)
 		json_head(&w, g->ego ? "neighbors" : "graph");
 	write_view(&w, &v, g->ego ? "neighbourhood" : "graph");

@@ -35,7 +35,12 @@
  * [first_seen, last_seen] overlaps that window.
  *
  * Everything here returns an fd_status and fills struct fd_err; nothing prints.  Outputs are
- * written to an fd_out (fd_io.h) that the caller opens and commits.
+ * written to an fd_out (fd_io.h) that the caller opens and commits, or appended to an fd_buf.
+ *
+ * To embed a neighbourhood (e.g. in a case report):
+ *	fd_graph_opts_init(&o);  fd_graph_create(&g, &o, &err);
+ *	fd_graph_load_ego(g, st, "account:C000123", 2, 100, &err);  fd_graph_finish(g, &err);
+ *	fd_graph_write_buf(g, FD_GRAPH_DOT, &buf, &err);  fd_graph_free(g);
  */
 #ifndef FD_GRAPH_H
 #define FD_GRAPH_H
@@ -223,6 +228,10 @@ void fd_graph_move_get(const struct fd_graph *g, uint32_t id, struct fd_graph_mo
  * ({"currency", "nodes", "edges"}), DOT or GraphML.  FD_EIO out of memory; output errors are
  * the fd_out's (fd_out_commit). */
 int fd_graph_write(const struct fd_graph *g, int format, struct fd_out *out, struct fd_err *err);
+/* The same as JSON, DOT or GraphML appended to b (for embedding, e.g. in a case report; CSV
+ * is FD_EUSAGE).  On FD_EIO (out of memory) b may hold part of it. */
+struct fd_buf;
+int fd_graph_write_buf(const struct fd_graph *g, int format, struct fd_buf *b, struct fd_err *err);
 
 /* ---- components: candidate rings ----------------------------------------------------- */
 

@@ -811,6 +811,25 @@ static void test_ego(void **state)
 	assert_string_equal(fd_graph_currency(g), "USD");
 	fd_graph_free(g);
 
+	/* embedded: DOT into a buffer, with the start drawn twice round */
+	{
+		struct fd_buf b = FD_BUF_INIT;
+
+		assert_int_equal(fd_graph_create(&g, &o, &err), FD_OK);
+		assert_int_equal(fd_graph_load_ego(g, st, "device:DX", 1, 100, &err), FD_OK);
+		finish(g);
+		fd_buf_adds(&b, "<pre>");
+		assert_int_equal(fd_graph_write_buf(g, FD_GRAPH_DOT, &b, &err), FD_OK);
+		assert_true(strncmp(b.s, "<pre>digraph fd {\n", 18) == 0);
+		assert_non_null(strstr(b.s, "\"device:DX\" [label=\"DX\\ndevice, 1 flagged\", shape=hexagon"));
+		assert_non_null(strstr(b.s, "peripheries=2"));
+		assert_non_null(strstr(b.s, "\"account:A2\" -> \"device:DX\""));
+		assert_string_equal(b.s + b.len - 2, "}\n");
+		assert_int_equal(fd_graph_write_buf(g, FD_GRAPH_CSV, &b, &err), FD_EUSAGE);
+		fd_buf_release(&b);
+		fd_graph_free(g);
+	}
+
 	/* the phone, written another way: a scan finds both accounts */
 	assert_int_equal(fd_graph_create(&g, &o, &err), FD_OK);
 	assert_int_equal(fd_graph_load_ego(g, st, "phone:+44 20 7946 0000", 1, 100, &err), FD_OK);
