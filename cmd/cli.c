@@ -171,6 +171,15 @@ double fd_cli_double(const struct fd_cli *cli, const char *opt, const char *arg,
 	return v;
 }
 
+char fd_cli_delimiter(const struct fd_cli *cli, const char *s)
+{
+	if (strcmp(s, "tab") == 0 || strcmp(s, "\\t") == 0 || strcmp(s, "\t") == 0)
+		return '\t';
+	if (strlen(s) != 1 || s[0] == '"' || s[0] == '\n' || s[0] == '\r')
+		fd_cli_usage_error(cli, "--delimiter needs one character other than a quote or newline, or 'tab', not '%s'", s);
+	return s[0];
+}
+
 int fd_cli_close_stdout(const struct fd_cli *cli)
 {
 	int bad = fflush(stdout) != 0 || ferror(stdout);

@@ -79,6 +79,10 @@ int fd_cli_report(const struct fd_cli *cli, const struct fd_err *err);
 long long fd_cli_int(const struct fd_cli *cli, const char *opt, const char *arg, long long min, long long max);
 double fd_cli_double(const struct fd_cli *cli, const char *opt, const char *arg, double min, double max);
 
+/* A --delimiter argument: one character other than a quote, CR or LF, or "tab"; exit 2
+ * naming the option otherwise. */
+char fd_cli_delimiter(const struct fd_cli *cli, const char *arg);
+
 /* Close stdout and check for write errors (disk full, closed pipe); returns 0 or FD_EIO after
  * reporting. */
 int fd_cli_close_stdout(const struct fd_cli *cli);

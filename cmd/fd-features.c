@@ -121,14 +121,7 @@ int main(int argc, char **argv)
 		case OPT_SINCE: since = parse_time_opt(&cli, "--since", optarg); break;
 		case OPT_UNTIL: until = parse_time_opt(&cli, "--until", optarg); break;
 		case OPT_MAP: map_spec = optarg; break;
-		case OPT_DELIM:
-			if (strcmp(optarg, "tab") == 0)
-				so.stream.delimiter = '\t';
-			else if (strlen(optarg) == 1 && optarg[0] != '"' && optarg[0] != '\n')
-				so.stream.delimiter = optarg[0];
-			else
-				fd_cli_usage_error(&cli, "--delimiter needs one character other than a quote or newline, or 'tab', not '%s'", optarg);
-			break;
+		case OPT_DELIM: so.stream.delimiter = fd_cli_delimiter(&cli, optarg); break;
 		case OPT_TZ: tz = optarg; break;
 		case OPT_CURRENCY:
 			if (strlen(optarg) != 3 || fd_currency_exponent(optarg) < 0)

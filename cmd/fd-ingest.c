@@ -148,15 +148,6 @@ static void on_progress(void *ctx, int64_t records, uint64_t bytes, int64_t tota
 	fd_cli_progress(&run->cli, records, bytes, total);
 }
 
-static char parse_delim(const struct fd_cli *cli, const char *s)
-{
-	if (strcmp(s, "tab") == 0 || strcmp(s, "\\t") == 0 || strcmp(s, "\t") == 0)
-		return '\t';
-	if (strlen(s) != 1 || s[0] == '"' || s[0] == '\n' || s[0] == '\r')
-		fd_cli_usage_error(cli, "--delimiter needs one character other than a quote or newline, or 'tab', not '%s'", s);
-	return s[0];
-}
-
 static void summary(struct run *run, const struct fd_ingest_result *res)
 {
 	char when[FD_TS_BUFSZ];
@@ -200,7 +191,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_MAP: map_spec = optarg; break;
-		case OPT_DELIM: delim = parse_delim(&run.cli, optarg); break;
+		case OPT_DELIM: delim = fd_cli_delimiter(&run.cli, optarg); break;
 		case OPT_TZ: tz = optarg; break;
 		case OPT_CURRENCY: currency = optarg; break;
 		case OPT_REJECTS: rejects_path = optarg; break;

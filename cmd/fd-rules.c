@@ -128,15 +128,6 @@ struct run {
 
 /* ---- small helpers -------------------------------------------------------------------- */
 
-static char parse_delim(const struct fd_cli *cli, const char *s)
-{
-	if (strcmp(s, "tab") == 0 || strcmp(s, "\\t") == 0 || strcmp(s, "\t") == 0)
-		return '\t';
-	if (strlen(s) != 1 || s[0] == '"' || s[0] == '\n' || s[0] == '\r')
-		fd_cli_usage_error(cli, "--delimiter needs one character other than a quote or newline, or 'tab', not '%s'", s);
-	return s[0];
-}
-
 static int oom(struct fd_err *err)
 {
 	return fd_err_set(err, FD_EIO, "out of memory");
@@ -981,7 +972,7 @@ int main(int argc, char **argv)
 		case OPT_UNTIL: until_arg = optarg; break;
 		case OPT_COMPARE: compare_path = optarg; break;
 		case OPT_MAP: map_spec = optarg; break;
-		case OPT_DELIM: delim = parse_delim(&run.cli, optarg); break;
+		case OPT_DELIM: delim = fd_cli_delimiter(&run.cli, optarg); break;
 		case OPT_TZ: tz = optarg; break;
 		case OPT_CURRENCY: currency = optarg; break;
 		case OPT_SORT: sort = 1; break;

@@ -12,7 +12,7 @@
 #include "fd_buf.h"
 #include "fd_schema.h"
 
-#define BUSY_TIMEOUT_MS 10000
+#define BUSY_TIMEOUT_MS 10000  /* default; $FD_BUSY_TIMEOUT (seconds) overrides */
 
 struct fd_store {
 	sqlite3 *db;
@@ -22,6 +22,7 @@ struct fd_store {
 	char host[256];
 	int in_txn;
 	int readonly;
+	int busy_ms;
 };
 
 static char *dup_or(const char *s, const char *dflt)
@@ -37,8 +38,8 @@ int fd_store_error(struct fd_store *st, const char *what, struct fd_err *err)
 	switch (prim) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
-		return fd_err_set(err, FD_EIO, "%s: store '%s' is locked by another process (waited %d s)",
-				  what, st->path, BUSY_TIMEOUT_MS / 1000);
+		return fd_err_set(err, FD_EIO, "%s: '%s' is locked by another process (waited %d s)",
+				  what, st->path, st->busy_ms / 1000);
 	case SQLITE_FULL:
 		return fd_err_set(err, FD_EIO, "%s: disk full writing store '%s'", what, st->path);
 	case SQLITE_CORRUPT:
@@ -100,8 +101,8 @@ int fd_store_begin(struct fd_store *st, struct fd_err *err)
 {
 	if (st->in_txn)
 		return fd_err_set(err, FD_EIO, "internal: nested store transaction");
-	if (fd_store_exec(st, "BEGIN IMMEDIATE", err))
-		return err ? err->code : FD_EIO;
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return fd_store_error(st, "cannot write to the store", err);
 	st->in_txn = 1;
 	return FD_OK;
 }
@@ -251,7 +252,14 @@ int fd_store_open(struct fd_store **out, const char *path, int flags, const stru
 		return rc;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	{
+		const char *e = getenv("FD_BUSY_TIMEOUT");
+		char *end;
+		long v = e && *e ? strtol(e, &end, 10) : -1;
+
+		st->busy_ms = e && *e && *end == '\0' && v >= 0 && v <= 86400 ? (int)v * 1000 : BUSY_TIMEOUT_MS;
+	}
+	sqlite3_busy_timeout(st->db, st->busy_ms);
 
 	/* Is it ours?  Reading the header also tells a non-database file. */
 	if ((rc = pragma_int(st, "PRAGMA application_id", &appid, err)) ||

@@ -289,6 +289,18 @@ OUT
 	assert_line --index 1 --partial "5 accepted"
 }
 
+@test "a store locked by another writer past the timeout is an I/O error" {
+	fd-ingest -q "$I/good.csv"
+	sqlite3 "$FD_STORE" "BEGIN IMMEDIATE; SELECT 1;" ".shell sleep 4" "COMMIT;" >/dev/null &
+	sleep 1
+	FD_BUSY_TIMEOUT=1 run fd-ingest "$I/good.ndjson"
+	assert_failure 4
+	assert_output "fd-ingest: cannot write to the store: '$FD_STORE' is locked by another process (waited 1 s)"
+	wait
+	run q "SELECT count(*) FROM sources"
+	assert_output "1"
+}
+
 @test "the store is marked, in WAL mode, at the latest schema, append-only audit" {
 	fd-ingest -q "$I/good.csv"
 	run q "PRAGMA application_id; PRAGMA user_version; PRAGMA journal_mode;"
