@@ -938,17 +938,8 @@ int fd_graph_currency_exp(const struct fd_graph *g)
 int64_t fd_graph_find(const struct fd_graph *g, const char *kind, const char *key)
 {
 	int k = kind_index(g, kind, strlen(kind));
-	size_t n = strlen(key);
-	char *b;
-	int64_t id;
 
-	if (k < 0 || !(b = malloc(n + 1)))
-		return -1;
-	b[0] = (char)(k + 1);
-	memcpy(b + 1, key, n);
-	id = fd_intern_find(g->names, b, n + 1);
-	free(b);
-	return id;
+	return k < 0 ? -1 : node_find(g, k, key, strlen(key));
 }
 
 static const char *node_key(const struct fd_graph *g, uint32_t id)
@@ -1893,7 +1884,6 @@ int fd_graph_components(const struct fd_graph *g, unsigned link_kinds, uint32_t 
 {
 	uint32_t nn = fd_graph_node_count(g), i, e, *parent = NULL, *cnt = NULL, *off = NULL, *stamp = NULL;
 	uint32_t ngroups = 0, *gid = NULL;
-	size_t k;
 
 	memset(res, 0, sizeof(*res));
 	if (!g->finished)
@@ -2015,7 +2005,6 @@ int fd_graph_components(const struct fd_graph *g, unsigned link_kinds, uint32_t 
 	}
 	if (res->n > 1)
 		qsort_r(res->c, res->n, sizeof(*res->c), comp_rank_cmp, (void *)g);
-	(void)k;
 	free(parent);
 	free(cnt);
 	free(gid);
@@ -2869,7 +2858,7 @@ static int simple_adj(const struct fd_graph *g, int arcs, uint32_t **offp, uint3
 int fd_graph_stats(const struct fd_graph *g, struct fd_graph_stats *s, struct fd_err *err)
 {
 	uint32_t nn = fd_graph_node_count(g), v, *stamp = NULL, *off = NULL, *adj = NULL, *aoff = NULL, *aadj = NULL;
-	uint32_t *rank = NULL, *fwd_off = NULL, *fwd = NULL;
+	uint32_t *fwd_off = NULL, *fwd = NULL;
 	uint64_t *tri = NULL;
 	double *next = NULL;
 	int it;
@@ -2924,7 +2913,7 @@ int fd_graph_stats(const struct fd_graph *g, struct fd_graph_stats *s, struct fd
 	for (v = 0; v < nn; v++)
 		s->degree[v] = off[v + 1] - off[v];
 	/* triangles, each counted once from its lowest-ranked corner (rank: degree, then id) */
-	if (!(rank = malloc(((size_t)nn + 1) * sizeof(uint32_t))) || !(fwd_off = calloc((size_t)nn + 1, sizeof(uint32_t))) ||
+	if (!(fwd_off = calloc((size_t)nn + 1, sizeof(uint32_t))) ||
 	    !(fwd = malloc(((size_t)off[nn] / 2 + 1) * sizeof(uint32_t))) || !(tri = calloc((size_t)nn + 1, sizeof(uint64_t))))
 		goto oom;
 #define HIGHER(a, b) (s->degree[a] > s->degree[b] || (s->degree[a] == s->degree[b] && (a) > (b)))
@@ -3001,7 +2990,6 @@ int fd_graph_stats(const struct fd_graph *g, struct fd_graph_stats *s, struct fd
 	free(adj);
 	free(aoff);
 	free(aadj);
-	free(rank);
 	free(fwd_off);
 	free(fwd);
 	free(tri);
@@ -3013,7 +3001,6 @@ oom:
 	free(adj);
 	free(aoff);
 	free(aadj);
-	free(rank);
 	free(fwd_off);
 	free(fwd);
 	free(tri);
@@ -3726,7 +3713,6 @@ static void write_view(struct wr *w, const struct view *v, const char *title)
 static void json_head(struct wr *w, const char *command)
 {
 	const struct fd_graph *g = w->g;
-	char buf[FD_TS_BUFSZ];
 	int k, n = 0;
 
 	w_s(w, "{\"command\":");
@@ -3743,7 +3729,6 @@ static void json_head(struct wr *w, const char *command)
 		w_s(w, "null");
 	else
 		w_ts_json(w, g->o.until);
-	(void)buf;
 	w_s(w, ",\"edge_kinds\":[");
 	for (k = 0; k < FD_GRAPH_NKINDS; k++)
 		if (g->o.kinds & FD_GRAPH_BIT(k))
