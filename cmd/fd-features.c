@@ -161,7 +161,9 @@ int main(int argc, char **argv)
 		so.store = st;
 		so.since = since;
 		so.until = until;
-		so.warm_ms = fd_features_lookback_ms(feat);
+		/* all the history: novelty, sender age and dormancy look back without limit, so
+		 * only a full replay makes --since's first day equal that of one run over all */
+		so.warm_ms = -1;
 	} else {
 		so.paths = (const char *const *)argv + optind;
 		so.npaths = (size_t)(argc - optind);

@@ -222,11 +222,11 @@ static int store_next(struct fd_txnsrc *s, struct fd_txn *t, int *warm, struct f
 			int64_t a, b;
 
 			if (s->store_phase == 0) {
-				if (s->o.warm_ms <= 0 || s->o.since == INT64_MIN) {
+				if (s->o.warm_ms == 0 || s->o.since == INT64_MIN) {
 					s->store_phase = 1;
 					continue;
 				}
-				a = s->o.since - s->o.warm_ms;
+				a = s->o.warm_ms < 0 ? INT64_MIN : s->o.since - s->o.warm_ms;
 				b = s->o.since;
 			} else if (s->store_phase == 1) {
 				a = s->o.since;

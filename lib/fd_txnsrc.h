@@ -8,8 +8,9 @@
  * into memory first and stably sorted by time (ties keep input order).
  *
  * Store mode reads stored transactions with since <= ts < until in time order, preceded by
- * the history from since - warm_ms as warm-up records (*warm = 1), so that point-in-time state
- * at since equals that of a full replay.  Labels from case outcomes (the labels table) override
+ * the history before since as warm-up records (*warm = 1): all of it (warm_ms = -1), which is
+ * what makes point-in-time state at since equal a full replay's when some state looks back
+ * without limit (novelty, sender age, dormancy), or the last warm_ms.  Labels from case outcomes (the labels table) override
  * the exported label; the newest wins.
  */
 #ifndef FD_TXNSRC_H
@@ -32,7 +33,7 @@ struct fd_txnsrc_opts {
 	/* store mode */
 	struct fd_store *store;
 	int64_t since, until;    /* ms; INT64_MIN / INT64_MAX for open ends */
-	int64_t warm_ms;         /* history before since to replay as warm-up */
+	int64_t warm_ms;         /* history before since to replay as warm-up; -1 = all of it */
 };
 
 struct fd_txnsrc;

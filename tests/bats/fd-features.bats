@@ -1,0 +1,134 @@
+#!/usr/bin/env bats
+# fd-features: the catalog, values worked out by hand on testdata/features/small.csv, window
+# edges and ties, point-in-time correctness through the command line, time order, the store
+# with --since equal to a full replay, bad records, options and errors.
+
+load common
+
+setup() { common_setup; F="$TD/features"; }
+
+SEL=hour,day_of_week,secs_since_last,sender_txn_count_10m,sender_amount_sum_10m,sender_txn_count_1h,new_merchant,new_device,device_sender_count,merchant_txn_count,amount_to_mean_30d
+
+@test "--list prints the catalog: at least 40 features, each with group and definition" {
+	run fd-features --list
+	assert_success
+	n=$(echo "$output" | wc -l)
+	[ "$n" -ge 40 ]
+	assert_line --regexp '^sender_txn_count_10m +velocity +the sender.s transactions in the last 10 min'
+	assert_line --regexp '^geo_speed_kmh +geography +'
+	# every line: name, group, definition
+	[ "$(echo "$output" | awk 'NF < 3' | wc -l)" -eq 0 ]
+}
+
+@test "values by hand: windows at their edge, ties, first transactions, novelty, network" {
+	run --separate-stderr fd-features --features "$SEL" "$F/small.csv"
+	assert_success
+	# 2026-03-02 is a Monday (0).  F3 at 10:15: F2 at 10:05 is exactly 10 min earlier, so it is
+	# outside the 10-minute window (half-open); F4 ties F3 in time and comes after it.
+	assert_output - <<'OUT'
+txn_id,ts,label,hour,day_of_week,secs_since_last,sender_txn_count_10m,sender_amount_sum_10m,sender_txn_count_1h,new_merchant,new_device,device_sender_count,merchant_txn_count,amount_to_mean_30d
+F1,2026-03-02T10:00:00.000Z,0,10,0,,1,10,1,1,1,1,0,
+F2,2026-03-02T10:05:00.000Z,0,10,0,300,2,30,2,1,0,1,0,2
+F3,2026-03-02T10:15:00.000Z,1,10,0,600,1,30,3,0,1,1,1,2
+F4,2026-03-02T10:15:00.000Z,,10,0,,1,5,1,1,1,2,2,
+OUT
+	assert_equal "$stderr" "fd-features: 4 transactions, 11 features each (0 skipped)"
+}
+
+@test "NDJSON in gives NDJSON out; --format overrides; an undefined value is null" {
+	fd-ingest -q --emit "$F/small.csv" > small.ndjson
+	run fd-features -q --features secs_since_last,new_device small.ndjson
+	assert_success
+	assert_line --index 0 '{"txn_id":"F1","ts":"2026-03-02T10:00:00.000Z","label":0,"secs_since_last":null,"new_device":1}'
+	run fd-features -q --format csv --features new_device small.ndjson
+	assert_line --index 0 "txn_id,ts,label,new_device"
+}
+
+@test "point in time: appending future transactions changes no earlier row" {
+	fd-gen --seed 3 --rows 3000 --customers 60 -o all.csv
+	head -n 2001 all.csv > past.csv
+	fd-features -q past.csv > past.out
+	fd-features -q all.csv | head -n 2001 > all.out
+	cmp past.out all.out
+	# and a transaction's own label never changes its features (nor those before it): flip the
+	# label of row 1000 and compare the first 1000 rows, label column aside
+	awk -F, 'BEGIN { OFS = "," } NR == 1001 { $16 = 1 - $16 } { print }' past.csv > flipped.csv
+	fd-features -q past.csv | head -n 1001 | cut -d, -f1,2,4- > a.out
+	fd-features -q flipped.csv | head -n 1001 | cut -d, -f1,2,4- > b.out
+	cmp a.out b.out
+	[ "$(sed -n 1001p past.csv | cut -d, -f16)" != "$(sed -n 1001p flipped.csv | cut -d, -f16)" ]
+}
+
+@test "out-of-order input is exit 3 naming the line, unless --sort" {
+	run fd-features -q "$F/unordered.csv"
+	assert_failure 3
+	assert_output "fd-features: $F/unordered.csv:3: out of time order (2026-03-02T09:00:00.000Z is before the previous record's 2026-03-02T10:00:00.000Z at $F/unordered.csv:2); sort the input or give --sort"
+	run fd-features -q --sort --features secs_since_last "$F/unordered.csv"
+	assert_success
+	assert_output - <<'OUT'
+txn_id,ts,label,secs_since_last
+U2,2026-03-02T09:00:00.000Z,,
+U1,2026-03-02T10:00:00.000Z,,3600
+U3,2026-03-02T11:00:00.000Z,,3600
+OUT
+}
+
+@test "a bad record is reported with file, line and field, and skipped; --strict stops" {
+	run --separate-stderr fd-features --features sender_txn_count_1h "$F/onebad.csv"
+	assert_success
+	assert_equal "$(echo "$output" | cut -d, -f1,4 | tr '\n' ' ')" "txn_id,sender_txn_count_1h G1,1 G3,2 "
+	assert_equal "$(echo "$stderr" | head -n 1)" "fd-features: $F/onebad.csv:3: skipped: field 'amount': bad amount '1.234' (too many decimals for the currency; USD has 2 decimal places)"
+	run fd-features -q --strict "$F/onebad.csv"
+	assert_failure 3
+	assert_output --partial "onebad.csv:3: field 'amount': bad amount '1.234'"
+}
+
+@test "from the store with --since: the same features as a full replay of the stream" {
+	fd-gen --seed 5 --rows 4000 --customers 80 --days 60 -o tx.csv
+	fd-ingest -q tx.csv
+	since=2026-02-01T00:00:00Z
+	fd-features -q tx.csv | awk -F, -v s="$since" 'NR == 1 || $2 >= "2026-02-01"' > stream.out
+	fd-features -q --since "$since" > store.out
+	[ "$(wc -l < store.out)" -gt 1000 ]
+	cmp stream.out store.out
+	# --until bounds it too
+	run fd-features -q --since 2026-02-01T00:00:00Z --until 2026-02-02T00:00:00Z --features hour
+	assert_success
+	[ "$(echo "$output" | awk -F, 'NR > 1 && ($2 < "2026-02-01" || $2 >= "2026-02-02")' | wc -l)" -eq 0 ]
+}
+
+@test "-o writes atomically and refuses to overwrite the input" {
+	fd-features -q -o out.csv --features hour "$F/small.csv"
+	assert_equal "$(wc -l < out.csv)" 5
+	cp "$F/small.csv" in.csv
+	run fd-features -q -o in.csv in.csv
+	assert_failure 2
+	assert_output --partial "in.csv"
+}
+
+@test "--metrics writes counts and state size" {
+	fd-features -q --metrics m.prom "$F/onebad.csv" > /dev/null
+	run grep -v '^#' m.prom
+	assert_line 'fd_features_records_total{tool="fd-features",result="computed"} 2'
+	assert_line 'fd_features_records_total{tool="fd-features",result="skipped"} 1'
+}
+
+@test "usage errors: unknown feature, bad times, --since on files, --sort on the store" {
+	run fd-features --features hour,nope "$F/small.csv"
+	assert_failure 2
+	assert_output --partial "'nope'"
+	run fd-features --since yesterday
+	assert_failure 2
+	assert_line --index 0 --partial "fd-features: --since 'yesterday': "
+	run fd-features --since 2026-01-02 "$F/small.csv"
+	assert_failure 2
+	assert_line --index 0 "fd-features: --since and --until select from the store; they do not apply to FILEs"
+	run fd-features --store x.db --sort
+	assert_failure 2
+	assert_line --index 0 "fd-features: --sort applies to FILEs; the store is read in time order"
+	run fd-features --until 2026-01-01 --since 2026-02-01
+	assert_failure 2
+	assert_line --index 0 "fd-features: --until must be later than --since"
+	run fd-features --label-delay -1 "$F/small.csv"
+	assert_failure 2
+}
