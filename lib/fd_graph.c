@@ -1010,7 +1010,8 @@ void fd_graph_move_get(const struct fd_graph *g, uint32_t id, struct fd_graph_mo
 
 /* ---- loading from the store ---------------------------------------------------------- */
 
-/* The columns every transaction query selects, in this order. */
+/* The columns every transaction query selects, in this order (the neighbourhood's queries
+ * write the same list, with NULL for what they do not need). */
 #define TXN_COLS "t.id, t.txn_id, t.ts, t.amount, t.currency, t.sender_id, t.recipient_id, t.merchant_id," \
 	" t.device_id, t.ip, t.label, t.metadata"
 enum { C_ID, C_TXN, C_TS, C_AMOUNT, C_CUR, C_SENDER, C_RECIP, C_MERCH, C_DEVICE, C_IP, C_LABEL, C_META, C_NCOLS };
@@ -1723,17 +1724,17 @@ int fd_graph_load_ego(struct fd_graph *g, struct fd_store *st, const char *spec,
 		      int max_fanout, struct fd_err *err)
 {
 	/* the row queries twice: with the scores, and without when the store has none */
-#define ROW_SQL(cols) \
-		"SELECT " TXN_COLS cols " FROM transactions t WHERE t.sender_id = ?1 AND t.ts >= ?2 AND t.ts < ?3", \
-		"SELECT " TXN_COLS cols " FROM transactions t WHERE t.recipient_id = ?1 AND +t.ts >= ?2 AND +t.ts < ?3", \
-		"SELECT " TXN_COLS cols " FROM transactions t WHERE t.sender_id = ?1 AND t.ts >= ?2 AND t.ts < ?3" \
-		" AND t.device_id = ?4", \
-		"SELECT " TXN_COLS cols " FROM transactions t WHERE t.sender_id = ?1 AND t.ts >= ?2 AND t.ts < ?3" \
-		" AND t.ip = ?4", \
-		"SELECT " TXN_COLS cols " FROM transactions t WHERE t.merchant_id = ?1 AND t.ts >= ?2 AND t.ts < ?3", \
-		"SELECT " TXN_COLS cols " FROM transactions t WHERE t.ts >= ?2 AND t.ts < ?3 AND instr(t.metadata, ?1) > 0"
-	static const char *const rowsql[2][6] = {{ROW_SQL(NO_SCORE_COLS)}, {ROW_SQL(SCORE_COLS)}};
-#undef ROW_SQL
+	/* The row queries select only what the graph will use, so that an index holding those
+	 * columns can answer them without reading the table: the txn id when there are scores
+	 * to look up or transactions to keep, the metadata when attributes are edges. */
+	static const char *const where[6] = {
+		" FROM transactions t WHERE t.sender_id = ?1 AND t.ts >= ?2 AND t.ts < ?3",
+		" FROM transactions t WHERE t.recipient_id = ?1 AND +t.ts >= ?2 AND +t.ts < ?3",
+		" FROM transactions t WHERE t.sender_id = ?1 AND t.ts >= ?2 AND t.ts < ?3 AND t.device_id = ?4",
+		" FROM transactions t WHERE t.sender_id = ?1 AND t.ts >= ?2 AND t.ts < ?3 AND t.ip = ?4",
+		" FROM transactions t WHERE t.merchant_id = ?1 AND t.ts >= ?2 AND t.ts < ?3",
+		" FROM transactions t WHERE t.ts >= ?2 AND t.ts < ?3 AND instr(t.metadata, ?1) > 0",
+	};
 	static const char *const sql[] = {
 		"SELECT id FROM entities WHERE kind = ?1 AND key = ?2",
 		"SELECT a.key FROM entity_links l JOIN entities a ON a.id = l.src"
@@ -1767,9 +1768,18 @@ int fd_graph_load_ego(struct fd_graph *g, struct fd_store *st, const char *spec,
 		rc = err->code;
 		goto out;
 	}
-	for (i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++)
-		if ((rc = fd_store_prepare(st, stmts[i], i < 6 ? rowsql[scored][i] : sql[i - 6], err)))
+	for (i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++) {
+		char q[1024];
+
+		if (i < 6)
+			snprintf(q, sizeof(q), "SELECT t.id, %s, t.ts, t.amount, t.currency, t.sender_id, t.recipient_id,"
+				 " t.merchant_id, t.device_id, t.ip, t.label, %s%s%s",
+				 scored || g->o.keep_txns ? "t.txn_id" : "NULL",
+				 g->o.kinds & FD_GRAPH_BIT(FD_GRAPH_ATTR) ? "t.metadata" : "NULL",
+				 scored ? SCORE_COLS : NO_SCORE_COLS, where[i]);
+		if ((rc = fd_store_prepare(st, stmts[i], i < 6 ? q : sql[i - 6], err)))
 			goto out;
+	}
 	if (!(eg.seen = fd_intern_create()) || !(eg.lseen = fd_intern_create())) {
 		rc = fd_err_set(err, FD_EIO, "out of memory");
 		goto out;
