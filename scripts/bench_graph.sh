@@ -54,8 +54,15 @@ accounts() {
 }
 
 echo "-- issue 6: fd-graph on $rows transactions ($csv)"
+# a store of exactly this CSV (made again when the CSV changed)
+fresh() {  # fresh STORE CSV
+	[ -s "$1" ] && [ "$(sqlite3 "$1" 'SELECT group_concat(sha256) FROM sources')" = "$(sha256sum < "$2" | cut -d' ' -f1)" ]
+}
 db1="$dir/graph-1m.db"
-[ -s "$db1" ] || fd-ingest -q --store "$db1" "$csv"
+if ! fresh "$db1" "$csv"; then
+	rm -f "$db1" "$db1-wal" "$db1-shm"
+	fd-ingest -q --store "$db1" "$csv"
+fi
 run "components (build the graph + union-find)" fd-graph -q --store "$db1" components
 run "components, money joining too" fd-graph -q --store "$db1" components --edges shared,links,transfer
 run "cycles (2-6 transfers in 7 days)" fd-graph -q --store "$db1" cycles
@@ -70,7 +77,8 @@ hops "$db1" "neighbors --depth 2, 1M store" $(accounts "$db1")
 if [ "${BENCH_GRAPH_10M:-0}" = 1 ]; then
 	f10="$dir/tx-10000000.csv" db10="$dir/graph-10m.db"
 	[ -s "$f10" ] || fd-gen --seed 7 --rows 10000000 --customers 10000 -o "$f10"
-	if [ ! -s "$db10" ]; then
+	if ! fresh "$db10" "$f10"; then
+		rm -f "$db10" "$db10-wal" "$db10-shm"
 		t0=$(date +%s.%N)
 		fd-ingest -q --store "$db10" "$f10"
 		t1=$(date +%s.%N)
