@@ -559,3 +559,29 @@ print(g.number_of_nodes(), g.number_of_edges(), a["kind"], a["degree"], round(a[
 	run fd-graph -q stats --save --top 20
 	assert_success
 }
+
+@test "names with quotes, backslashes, ampersands, angle brackets and UTF-8 survive every format" {
+	# odd.csv: account 'Zoë "Q" <&>' pays account 'B\ack' on device 'dev "1"' with e-mail
+	# 'a&b@example.com'; 'B\ack' pays merchant "M&M's <shop>"
+	fd-ingest -q "$G/odd.csv"
+	fd-graph -q stats --format dot -o g.dot
+	run dot -Tsvg -o g.svg g.dot
+	assert_success
+	assert_output ""
+	fd-graph -q stats --format graphml -o g.graphml
+	run xmllint --noout g.graphml
+	assert_success
+	run jq -r '.nodes[].id' <(fd-graph -q stats --format json)
+	assert_output - <<'OUT'
+account:Zoë "Q" <&>
+account:B\ack
+device:dev "1"
+email:a&b@example.com
+merchant:M&M's <shop>
+OUT
+	run fd-graph -q neighbors 'account:Zoë "Q" <&>'
+	assert_line --index 1 '"account:Zoë ""Q"" <&>",account:B\ack,transfer,,1,10.00,USD,2026-01-05T09:00:00.000Z,2026-01-05T09:00:00.000Z,0,'
+	have_networkx || skip "python3 networkx is not installed"
+	run python3 -c 'import networkx as nx; print(sorted(nx.read_graphml("g.graphml").nodes()))'
+	assert_output "['account:B\\\\ack', 'account:Zoë \"Q\" <&>', 'device:dev \"1\"', 'email:a&b@example.com', \"merchant:M&M's <shop>\"]"
+}
