@@ -62,26 +62,37 @@ static const struct option longopts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static int64_t parse_time_opt(const struct fd_cli *cli, const char *opt, const char *arg)
+static int64_t parse_time_opt(const struct fd_cli *cli, const char *opt, const char *arg, int tz)
 {
 	int64_t ms;
-	const char *why = fd_parse_ts(arg, strlen(arg), 0, &ms);
+	const char *why = fd_parse_ts(arg, strlen(arg), tz, &ms);
 
 	if (why)
 		fd_cli_usage_error(cli, "%s '%s': %s", opt, arg, why);
 	return ms;
 }
 
-static int list_catalog(struct fd_cli *cli)
+/* The catalog (or the selection), one feature a line: name, group, definition, tab-separated. */
+static int list_catalog(struct fd_cli *cli, const char *features)
 {
 	const struct fd_feat_def *defs;
-	size_t n = fd_feat_catalog(&defs), i, w = 0;
+	struct fd_features *f = NULL;
+	struct fd_err err = {0};
+	size_t i, n;
+	int rc;
 
-	for (i = 0; i < n; i++)
-		if (strlen(defs[i].name) > w)
-			w = strlen(defs[i].name);
-	for (i = 0; i < n; i++)
-		printf("%-*s  %-10s  %s\n", (int)w, defs[i].name, defs[i].group, defs[i].definition);
+	fd_feat_catalog(&defs);
+	if ((rc = fd_features_create(&f, NULL, &err)) || (rc = fd_features_select(f, features, &err))) {
+		fd_features_free(f);
+		return fd_cli_report(cli, &err);
+	}
+	n = fd_features_count(f);
+	for (i = 0; i < n; i++) {
+		const struct fd_feat_def *d = &defs[fd_features_catalog_index(f, i)];
+
+		printf("%s\t%s\t%s\n", d->name, d->group, d->definition);
+	}
+	fd_features_free(f);
 	return fd_cli_close_stdout(cli);
 }
 
@@ -99,6 +110,7 @@ int main(int argc, char **argv)
 	struct fd_colmap *map = NULL;
 	struct fd_metrics *metrics = NULL;
 	const char *features = NULL, *map_spec = NULL, *tz = NULL, *output = NULL, *why;
+	const char *since_arg = NULL, *until_arg = NULL;
 	const char **names = NULL;
 	double *vals = NULL;
 	int c, sort = 0, strict = 0, rc = 0, list = 0, store_mode, fmt;
@@ -118,8 +130,8 @@ int main(int argc, char **argv)
 		case OPT_LABEL_DELAY:
 			fo.label_delay_ms = (int64_t)(fd_cli_double(&cli, "--label-delay", optarg, 0, 3650) * 86400000.0);
 			break;
-		case OPT_SINCE: since = parse_time_opt(&cli, "--since", optarg); break;
-		case OPT_UNTIL: until = parse_time_opt(&cli, "--until", optarg); break;
+		case OPT_SINCE: since_arg = optarg; break;
+		case OPT_UNTIL: until_arg = optarg; break;
 		case OPT_MAP: map_spec = optarg; break;
 		case OPT_DELIM: so.stream.delimiter = fd_cli_delimiter(&cli, optarg); break;
 		case OPT_TZ: tz = optarg; break;
@@ -137,10 +149,15 @@ int main(int argc, char **argv)
 	}
 	fd_cli_finish(&cli);
 	if (list)
-		return list_catalog(&cli);
+		return list_catalog(&cli, features);
 	t0 = fd_now();
 	if (tz && (why = fd_parse_tz(tz, &so.stream.tz_offset_min)))
 		fd_cli_usage_error(&cli, "--tz '%s': %s", tz, why);
+	/* read in the zone of --tz, like the records */
+	if (since_arg)
+		since = parse_time_opt(&cli, "--since", since_arg, so.stream.tz_offset_min);
+	if (until_arg)
+		until = parse_time_opt(&cli, "--until", until_arg, so.stream.tz_offset_min);
 	if (since != INT64_MIN && until != INT64_MAX && until <= since)
 		fd_cli_usage_error(&cli, "--until must be later than --since");
 	store_mode = optind == argc && (cli.store_opt || since != INT64_MIN || until != INT64_MAX);

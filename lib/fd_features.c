@@ -52,7 +52,7 @@ enum { W30S, W5M, W10M, W1H, W24H, W7D, W30D };
 
 enum feat {
 	/* temporal */
-	F_HOUR, F_DOW, F_WEEKEND, F_NIGHT, F_SECS_LAST, F_DAYS_LAST, F_AGE_DAYS,
+	F_HOUR, F_DOW, F_WEEKEND, F_NIGHT, F_LOCAL_HOUR, F_SECS_LAST, F_DAYS_LAST, F_AGE_DAYS,
 	/* amount */
 	F_AMOUNT, F_LOG_AMOUNT, F_REVERSAL, F_ZSCORE, F_TO_MAX, F_PCTILE, F_TO_MEAN_7D,
 	F_TO_MEAN_30D, F_DEV_7D, F_DEV_30D, F_ROUND, F_JUST_BELOW,
@@ -74,6 +74,8 @@ static const struct fd_feat_def catalog[NFEAT] = {
 	[F_DOW] = { "day_of_week", "temporal", "day of week of ts, UTC (0 Monday .. 6 Sunday)" },
 	[F_WEEKEND] = { "is_weekend", "temporal", "1 on Saturday or Sunday (UTC), else 0" },
 	[F_NIGHT] = { "is_night", "temporal", "1 when the UTC hour is 0-5, else 0" },
+	[F_LOCAL_HOUR] = { "local_hour", "temporal",
+		"hour of day in solar time at the transaction's longitude, else at the sender's usual location, else UTC" },
 	[F_SECS_LAST] = { "secs_since_last", "temporal",
 		"seconds since the sender's previous transaction; NaN on its first" },
 	[F_DAYS_LAST] = { "days_since_last", "temporal",
@@ -235,7 +237,7 @@ static unsigned feat_components(int i, int *win)
 	case F_MER_CNT: return C_MERTOT;
 	case F_MER_FRAUD: return C_FRAUD;
 	case F_GEO_DIST: case F_GEO_SPEED: case F_GEO_MINS: return C_SENDER | C_GEO;
-	case F_DIST_USUAL: return C_SENDER | C_CENTROID;
+	case F_DIST_USUAL: case F_LOCAL_HOUR: return C_SENDER | C_CENTROID;
 	case F_HIGH_RISK_CAT: return C_CATEGORY;
 	default: return 0;    /* stateless: time of day, amount, channel */
 	}
@@ -1378,6 +1380,22 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 
 	/* geography */
 	if (comp & (C_GEO | C_CENTROID)) {
+		/* local solar hour: UTC + longitude / 15 h (rounded), at the transaction's place or,
+		 * without one, at the centroid of the sender's earlier places */
+		if (v && f->want[F_LOCAL_HOUR]) {
+			double lon = NAN;
+			int64_t msd;
+			long off = 0;
+
+			if (t->has_geo)
+				lon = t->lon;
+			else if (s->n_geo && (s->cx != 0 || s->cy != 0))
+				lon = atan2(s->cy, s->cx) * 180.0 / M_PI;
+			if (!isnan(lon))
+				off = lround(lon / 15.0);
+			floor_div(ts, DAY_MS, &msd);
+			v[F_LOCAL_HOUR] = (double)(((msd / 3600000 + off) % 24 + 24) % 24);
+		}
 		if (v && s->n_geo) {
 			f->ctx.prev_lat = s->geo_lat;
 			f->ctx.prev_lon = s->geo_lon;

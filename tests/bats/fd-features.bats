@@ -14,10 +14,16 @@ SEL=hour,day_of_week,secs_since_last,sender_txn_count_10m,sender_amount_sum_10m,
 	assert_success
 	n=$(echo "$output" | wc -l)
 	[ "$n" -ge 40 ]
-	assert_line --regexp '^sender_txn_count_10m +velocity +the sender.s transactions in the last 10 min'
-	assert_line --regexp '^geo_speed_kmh +geography +'
-	# every line: name, group, definition
-	[ "$(echo "$output" | awk 'NF < 3' | wc -l)" -eq 0 ]
+	assert_line --regexp $'^sender_txn_count_10m\tvelocity\tthe sender.s transactions in the last 10 min'
+	assert_line --regexp $'^geo_speed_kmh\tgeography\t'
+	# every line: name, group, definition, separated by tabs
+	[ "$(echo "$output" | awk -F'\t' 'NF != 3' | wc -l)" -eq 0 ]
+	# with --features: only those, in the order given
+	run fd-features --list --features local_hour,hour
+	assert_success
+	assert_line --index 0 --regexp $'^local_hour\ttemporal\thour of day in solar time'
+	assert_line --index 1 $'hour\ttemporal\thour of day of ts, UTC (0-23)'
+	assert_equal "${#lines[@]}" 2
 }
 
 @test "values by hand: windows at their edge, ties, first transactions, novelty, network" {

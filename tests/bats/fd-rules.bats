@@ -7,7 +7,7 @@
 # one rule of rules/default.rules or none:
 #   A1-A6  one sender, one a minute from 10:00: A6 is the 6th in 10 minutes -> velocity_10m
 #   C1     12000.00 -> large_amount;  D1 country IR -> sanctioned_country (50.00 EUR)
-#   E1, H1 at 03:30 and 04:10 UTC -> unusual_hour (H1 unlabelled)
+#   E1, H1 at 03:30 and 04:10 UTC, no place: local time is UTC -> unusual_hour (H1 unlabelled)
 #   B2     400.00 after B1's 100.00 the day before: 4.0 times the 30-day mean -> amount_spike
 #   F1-F3  9500, 9600, 9700 within 24 h: F3 is the 3rd near 10000 -> structuring
 #   I2     New York (40.7128,-74.0060) -> London (51.5074,-0.1278) in 30 min: haversine
@@ -30,8 +30,8 @@ HITS='txn_id,rule_id,points,action,reason
 A6,velocity_10m,30,review,6 transactions in 10 minutes (limit 5)
 C1,large_amount,20,review,amount 12000.00 USD at or above 10000 (mandatory review)
 D1,sanctioned_country,100,block,country IR is sanctioned
-E1,unusual_hour,10,review,"at 3h UTC, between 00:00 and 05:00"
-H1,unusual_hour,10,review,"at 4h UTC, between 00:00 and 05:00"
+E1,unusual_hour,10,review,"at 3h local time, between 00:00 and 05:00"
+H1,unusual_hour,10,review,"at 4h local time, between 00:00 and 05:00"
 B2,amount_spike,25,review,amount 400.00 USD is 4.0 times the sender'"'"'s 30-day average (limit 3)
 F3,structuring,50,review,"3 transactions between 9000 and 10000 in 24 hours, this one 9700.00 USD (limit 3)"
 I2,impossible_travel,40,review,"5570 km from the previous transaction 30 minutes earlier (11140 km/h; limits 500 km in an hour, 900 km/h)"
@@ -57,7 +57,7 @@ J1,new_device_large,25,review,"amount 800.00 USD from device DJ1, new for this s
 	run --separate-stderr fd-rules -q "$R/labelled.ndjson"
 	assert_success
 	assert_line --index 0 '{"txn_id":"A6","rule_id":"velocity_10m","points":30,"action":"review","reason":"6 transactions in 10 minutes (limit 5)"}'
-	assert_line --index 3 '{"txn_id":"E1","rule_id":"unusual_hour","points":10,"action":"review","reason":"at 3h UTC, between 00:00 and 05:00"}'
+	assert_line --index 3 '{"txn_id":"E1","rule_id":"unusual_hour","points":10,"action":"review","reason":"at 3h local time, between 00:00 and 05:00"}'
 	[ "${#lines[@]}" -eq 9 ]
 	run fd-rules -q --format csv "$R/labelled.ndjson"
 	assert_output "$HITS"
@@ -90,7 +90,7 @@ OUT
 	assert_success
 	assert_output - <<'OUT'
 txn_id,rule_id,points,action,reason
-N1,unusual_hour,10,review,"at 3h UTC, between 00:00 and 05:00"
+N1,unusual_hour,10,review,"at 3h local time, between 00:00 and 05:00"
 N1,large_amount,20,review,amount 12000 JPY at or above 10000 (mandatory review)
 OUT
 	# the same record read as UTC, in dollars
@@ -275,8 +275,8 @@ OUT
 A6|velocity_10m|$DEFSHA|30|review|6 transactions in 10 minutes (limit 5)
 C1|large_amount|$DEFSHA|20|review|amount 12000.00 USD at or above 10000 (mandatory review)
 D1|sanctioned_country|$DEFSHA|100|block|country IR is sanctioned
-E1|unusual_hour|$DEFSHA|10|review|at 3h UTC, between 00:00 and 05:00
-H1|unusual_hour|$DEFSHA|10|review|at 4h UTC, between 00:00 and 05:00
+E1|unusual_hour|$DEFSHA|10|review|at 3h local time, between 00:00 and 05:00
+H1|unusual_hour|$DEFSHA|10|review|at 4h local time, between 00:00 and 05:00
 B2|amount_spike|$DEFSHA|25|review|amount 400.00 USD is 4.0 times the sender's 30-day average (limit 3)
 F3|structuring|$DEFSHA|50|review|3 transactions between 9000 and 10000 in 24 hours, this one 9700.00 USD (limit 3)
 I2|impossible_travel|$DEFSHA|40|review|5570 km from the previous transaction 30 minutes earlier (11140 km/h; limits 500 km in an hour, 900 km/h)

@@ -1017,6 +1017,33 @@ static struct fd_txn at(int64_t ts, double lat, double lon)
 	return t;
 }
 
+/* local_hour by hand: 2026-03-02T03:00Z is 1772420400000 ms (date -u -d ... +%s%3N).
+ * New York, -74.006: -74.006 / 15 = -4.93, rounds to -5: 22.  Tokyo, 139.6503: 9.31 -> +9: 12.
+ * Without a place: the centroid of the sender's earlier places (New York): 22 again.
+ * A sender never located: UTC, 3. */
+static void test_local_hour(void **state)
+{
+	struct fd_features *f = mk(NULL);
+	double v[256];
+	struct fd_txn t;
+
+	(void)state;
+	t = at(1772420400000, 40.7128, -74.006);
+	push(f, &t, v);
+	assert_true(V(v, "local_hour") == 22);
+	assert_true(V(v, "hour") == 3);
+	t = tx("S", 1772420400000 + 60000, 100);  /* no place: the sender's usual one */
+	push(f, &t, v);
+	assert_true(V(v, "local_hour") == 22);
+	t = at(1772420400000 + 120000, 35.6762, 139.6503);
+	push(f, &t, v);
+	assert_true(V(v, "local_hour") == 12);
+	t = tx("Z", 1772420400000 + 180000, 100);  /* never located */
+	push(f, &t, v);
+	assert_true(V(v, "local_hour") == 3);
+	fd_features_free(f);
+}
+
 static void test_geo(void **state)
 {
 	struct fd_features *f = mk(NULL);
@@ -1532,6 +1559,7 @@ int main(void)
 		cmocka_unit_test(test_create_errors),
 		cmocka_unit_test(test_lookback),
 		cmocka_unit_test(test_time_of_day),
+		cmocka_unit_test(test_local_hour),
 		cmocka_unit_test(test_time_order),
 		cmocka_unit_test(test_first_transaction),
 		cmocka_unit_test(test_missing_fields),

@@ -862,12 +862,12 @@ static void test_default_rules(void **state)
 	f[fidx("geo_speed_kmh")] = 1000 / 1.5;
 	assert_int_equal(fd_rules_eval(r, &t, f, hits), 0);
 
-	/* night, new device with 600.00, 4 times the average, dormant for 200 days with 1,500 */
-	f[fidx("hour")] = 2;
+	/* night (local time), new device with 600.00, 4 times the average, dormant for 200 days */
+	f[fidx("local_hour")] = 2;
 	n = fd_rules_eval(r, &t, f, hits);
 	assert_int_equal(n, 1);
 	assert_string_equal(fd_rules_id(r, hits[0].rule), "unusual_hour");
-	f[fidx("hour")] = 5;   /* 05:00 is no longer unusual */
+	f[fidx("local_hour")] = 5;   /* 05:00 is no longer unusual */
 	assert_int_equal(fd_rules_eval(r, &t, f, hits), 0);
 	t.amount = 60000;
 	f[fidx("new_device")] = 1;
