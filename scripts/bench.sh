@@ -104,3 +104,7 @@ if [ -n "$f5" ]; then
 	best_secs=$fe5_secs best_cpu=$fe5_cpu best_rss=$fe5_rss report "fd-features ($big rows)" "$big"
 fi
 scripts/bench_rules.sh "$f1" $f5
+
+echo
+echo "-- issue 6: graph (targets: build + components of 1M under 2 s; 2-hop from 10M under 50 ms)"
+scripts/bench_graph.sh "$f1" "$dir"

@@ -34,6 +34,7 @@ cut -d, -f1-3,8,26,31 "$out/features.csv" | head -n 4
 echo "... $(($(wc -l < "$out/features.csv") - 1)) rows, $(head -n 1 "$out/features.csv" | tr ',' '\n' | wc -l) columns in $out/features.csv"
 
 scripts/demo_rules.sh "$FD_STORE" "$out/transactions.csv"
+scripts/demo_graph.sh "$FD_STORE" "$out"
 scripts/demo_case.sh "$FD_STORE"
 
 step "seal the audit log, export an evidence bundle, verify both"
@@ -47,4 +48,5 @@ fd-audit verify --bundle "$out/evidence.fdb" --key "$out/demo.key.pub"
 step "done"
 echo "store:     $FD_STORE"
 echo "dashboard: $out/dashboard.html"
+echo "rings:     $out/ring.svg, $out/rings.svg"
 echo "evidence:  $out/evidence.fdb (seal: $(cat "$out/seal.txt"))"
