@@ -30,7 +30,10 @@ sqlite3 -header -column "$FD_STORE" \
 
 step "point-in-time features of every transaction (first rows, a few columns)"
 fd-ingest -q --emit "$out/transactions.csv" | fd-features --format csv -o "$out/features.csv"
-cut -d, -f1-3,8,26,31 "$out/features.csv" | head -n 4
+# a few columns, picked by name
+head -n 4 "$out/features.csv" | awk -F, -v want=txn_id,label,local_hour,sender_txn_count_1h,amount_to_mean_30d,new_device '
+	NR == 1 { n = split(want, w, ","); for (i = 1; i <= NF; i++) col[$i] = i }
+	{ line = ""; for (j = 1; j <= n; j++) line = line (j > 1 ? "," : "") $(col[w[j]]); print line }' | column -t -s,
 echo "... $(($(wc -l < "$out/features.csv") - 1)) rows, $(head -n 1 "$out/features.csv" | tr ',' '\n' | wc -l) columns in $out/features.csv"
 
 scripts/demo_rules.sh "$FD_STORE" "$out/transactions.csv"
