@@ -1,0 +1,724 @@
+/*
+ * fd-score — score transactions with a model and rules: features, rule hits, the isolation
+ * forest and the autoencoder, combined into a risk, a level, a decision and reasons.  See
+ * man/fd-score.1; the scoring itself is lib/fd_score.c.
+ *
+ * One pass in time order.  Each transaction's features and rules are computed as it is read;
+ * the model runs over blocks of 256 (one at a time with --flush, for a pipe that wants each
+ * answer at once), and each result is written, recorded (--store) and counted.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "datafile.h"
+#include "fd_buf.h"
+#include "fd_case.h"
+#include "fd_features.h"
+#include "fd_io.h"
+#include "fd_metrics.h"
+#include "fd_model.h"
+#include "fd_reader.h"
+#include "fd_rules.h"
+#include "fd_score.h"
+#include "fd_store.h"
+#include "fd_txnsrc.h"
+#include "fd_txnstream.h"
+#include "fd_writer.h"
+
+static const char usage[] =
+	"usage: fd-score [options] [FILE...]\n"
+	"Score transactions read in time order from FILEs (CSV or NDJSON, plain or zstd; '-' or\n"
+	"none = stdin) or from the store: features, rule hits, isolation forest, autoencoder; per\n"
+	"transaction the risk 0-100, level LOW/MEDIUM/HIGH, decision APPROVE/REVIEW/BLOCK,\n"
+	"confidence and reasons.\n"
+	"\n"
+	"  --model FILE        the model (default $FD_MODEL, else models/default.fdm of the tools' tree)\n"
+	"  --rules FILE        the rules (default $FD_RULES, else default.rules of the tools' tree)\n"
+	"  --no-rules          score without rules\n"
+	"  --store PATH        record the scores in the store (one per transaction and model version)\n"
+	"  --since T, --until T  score the store's transactions with T <= ts < T'\n"
+	"  --auto-case         with --store: open or extend a case per suspect for HIGH risk\n"
+	"  --fail-on LEVEL     exit 1 when a transaction reached LEVEL (MEDIUM or HIGH)\n"
+	"  --eval              write the evaluation of each layer on labelled input instead of scores\n"
+	"  --top K             --eval: precision of the K highest scores (default 100)\n"
+	"  --all-reasons       feature reasons for every transaction, not only MEDIUM and HIGH\n"
+	"  --flush             score and write each transaction at once (for pipes)\n"
+	"  --format FMT        csv or ndjson (default: the input's); --eval: table, csv or ndjson\n"
+	"  -o, --output FILE   write there (atomically) instead of stdout\n"
+	"  --map SPEC          column mapping file, or a preset: fd, sparkov\n"
+	"  --delimiter C       CSV input field delimiter (default ',')\n"
+	"  --tz TZ             zone of timestamps without one (default UTC)\n"
+	"  --currency CODE     currency of rows without one (default USD)\n"
+	"  --sort              accept input out of time order (read into memory and sorted)\n"
+	"  --strict            stop at the first bad record (exit 3) instead of skipping it\n"
+	"  --label-delay DAYS  labels reach the features this long after a transaction (default 7)\n"
+	"  --actor NAME        who is acting (default $FD_ACTOR, else the login name)\n"
+	"  --metrics FILE      write Prometheus textfile metrics there\n"
+	"  -q, --quiet         no summary on stderr\n"
+	"  --progress, --no-progress   force the progress meter on or off\n"
+	"  -h, --help          show this help\n"
+	"  --version           show the version\n";
+
+enum {
+	OPT_MODEL = FD_OPT_TOOL_BASE, OPT_RULES, OPT_NO_RULES, OPT_SINCE, OPT_UNTIL, OPT_AUTO_CASE,
+	OPT_FAIL_ON, OPT_EVAL, OPT_TOP, OPT_ALL_REASONS, OPT_FLUSH, OPT_MAP, OPT_DELIM, OPT_TZ,
+	OPT_CURRENCY, OPT_SORT, OPT_STRICT, OPT_LABEL_DELAY,
+};
+
+static const struct option longopts[] = {
+	FD_CLI_LONGOPTS,
+	{"model", required_argument, NULL, OPT_MODEL},
+	{"rules", required_argument, NULL, OPT_RULES},
+	{"no-rules", no_argument, NULL, OPT_NO_RULES},
+	{"since", required_argument, NULL, OPT_SINCE},
+	{"until", required_argument, NULL, OPT_UNTIL},
+	{"auto-case", no_argument, NULL, OPT_AUTO_CASE},
+	{"fail-on", required_argument, NULL, OPT_FAIL_ON},
+	{"eval", no_argument, NULL, OPT_EVAL},
+	{"top", required_argument, NULL, OPT_TOP},
+	{"all-reasons", no_argument, NULL, OPT_ALL_REASONS},
+	{"flush", no_argument, NULL, OPT_FLUSH},
+	{"output", required_argument, NULL, 'o'},
+	{"map", required_argument, NULL, OPT_MAP},
+	{"delimiter", required_argument, NULL, OPT_DELIM},
+	{"tz", required_argument, NULL, OPT_TZ},
+	{"currency", required_argument, NULL, OPT_CURRENCY},
+	{"sort", no_argument, NULL, OPT_SORT},
+	{"strict", no_argument, NULL, OPT_STRICT},
+	{"label-delay", required_argument, NULL, OPT_LABEL_DELAY},
+	{NULL, 0, NULL, 0},
+};
+
+#define DAY_MS 86400000LL
+#define FMT_TABLE 0
+#define PROGRESS_EVERY 65536
+
+static const char *const out_cols[] = {
+	"txn_id", "ts", "risk", "level", "decision", "confidence", "ae_error", "ae_score", "if_score",
+	"rule_points", "rules", "reasons", "model_version",
+};
+#define NCOLS (sizeof(out_cols) / sizeof(out_cols[0]))
+
+/* Latency histogram bounds, seconds. */
+static const double lat_bounds[] = { 1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4,
+				     1e-3, 2.5e-3, 1e-2, 1e-1, 1.0 };
+#define NLAT (sizeof(lat_bounds) / sizeof(lat_bounds[0]))
+
+struct run {
+	struct fd_cli cli;
+	const struct fd_rules *rules;
+	char version[FD_MODEL_VERSION_LEN + 1];
+	struct fd_out *out;
+	struct fd_writer *w;
+	int format, flush;
+	struct fd_buf a, b;              /* the rules and reasons of a row, as text */
+	struct fd_score_store *ss;       /* --store */
+	struct fd_score_eval *ev;        /* --eval */
+	int auto_case;
+	struct fd_buf flags;             /* HIGH rows for --auto-case: txn_id NUL suspect NUL reasons NUL */
+	struct { int64_t ts; int risk; } *fl;
+	size_t nfl, capfl;
+	int64_t rows, by_level[FD_NLEVELS], by_decision[FD_NDECISIONS];
+	long long lat[NLAT + 1];
+	double lat_sum;
+	int timing;
+};
+
+static int oom(struct fd_err *err)
+{
+	return fd_err_set(err, FD_EIO, "out of memory");
+}
+
+static char parse_delim(const struct fd_cli *cli, const char *s)
+{
+	if (strcmp(s, "tab") == 0 || strcmp(s, "\\t") == 0 || strcmp(s, "\t") == 0)
+		return '\t';
+	if (strlen(s) != 1 || s[0] == '"' || s[0] == '\n' || s[0] == '\r')
+		fd_cli_usage_error(cli, "--delimiter needs one character other than a quote or newline, or 'tab', not '%s'", s);
+	return s[0];
+}
+
+static int64_t parse_time_opt(const struct fd_cli *cli, const char *opt, const char *arg, int tz)
+{
+	int64_t ms;
+	const char *why = fd_parse_ts(arg, strlen(arg), tz, &ms);
+
+	if (why)
+		fd_cli_usage_error(cli, "%s '%s': %s", opt, arg, why);
+	return ms;
+}
+
+/* Read a whole file's SHA-256 (the ruleset id, as fd-rules records it). */
+static int file_sha(const char *path, char hex[65], struct fd_err *err)
+{
+	return fd_sha256_file(path, hex, NULL, err);
+}
+
+/* Keep a HIGH row for --auto-case. */
+static int keep_flag(struct run *run, const struct fd_score_row *row, struct fd_err *err)
+{
+	size_t k;
+	int bad = 0;
+
+	if (run->nfl == run->capfl) {
+		size_t cap = run->capfl ? 2 * run->capfl : 256;
+		void *p = realloc(run->fl, cap * sizeof(*run->fl));
+
+		if (!p)
+			return oom(err);
+		run->fl = p;
+		run->capfl = cap;
+	}
+	run->fl[run->nfl].ts = row->ts;
+	run->fl[run->nfl].risk = row->v.risk;
+	run->nfl++;
+	bad |= fd_buf_add(&run->flags, row->txn_id, strlen(row->txn_id) + 1);
+	bad |= fd_buf_adds(&run->flags, "account:") || fd_buf_add(&run->flags, row->sender_id, strlen(row->sender_id) + 1);
+	bad |= fd_buf_addc(&run->flags, '[');
+	for (k = 0; k < row->nreasons; k++)
+		bad |= (k && fd_buf_addc(&run->flags, ',')) ||
+		       fd_buf_add_json_str(&run->flags, row->reasons[k], strlen(row->reasons[k]));
+	bad |= fd_buf_add(&run->flags, "]", 2);
+	return bad ? oom(err) : FD_OK;
+}
+
+static int emit(void *user, const struct fd_score_row *row, struct fd_err *err)
+{
+	struct run *run = user;
+	struct fd_writer *w = run->w;
+	size_t k;
+	int rc, bad = 0;
+
+	run->rows++;
+	run->by_level[row->v.level]++;
+	run->by_decision[row->v.decision]++;
+	if (run->timing) {
+		for (k = 0; k < NLAT && row->latency_s > lat_bounds[k]; k++)
+			;
+		run->lat[k]++;
+		run->lat_sum += row->latency_s;
+	}
+	if (run->ev) {
+		if (fd_score_eval_add(run->ev, row))
+			return oom(err);
+		return FD_OK;
+	}
+	if (run->ss && (rc = fd_score_store_add(run->ss, row, err)))
+		return rc;
+	if (run->auto_case && row->v.level == FD_LEVEL_HIGH && (rc = keep_flag(run, row, err)))
+		return rc;
+	/* rules and reasons: JSON arrays in NDJSON; in CSV ids joined by spaces, reasons by "; " */
+	fd_buf_reset(&run->a);
+	fd_buf_reset(&run->b);
+	if (run->format == FD_FMT_NDJSON) {
+		bad |= fd_buf_addc(&run->a, '[') || fd_buf_addc(&run->b, '[');
+		for (k = 0; k < row->l.nhits; k++) {
+			const char *id = fd_rules_id(run->rules, row->hits[k].rule);
+
+			bad |= (k && fd_buf_addc(&run->a, ',')) || fd_buf_add_json_str(&run->a, id, strlen(id));
+		}
+		for (k = 0; k < row->nreasons; k++)
+			bad |= (k && fd_buf_addc(&run->b, ',')) ||
+			       fd_buf_add_json_str(&run->b, row->reasons[k], strlen(row->reasons[k]));
+		bad |= fd_buf_addc(&run->a, ']') || fd_buf_addc(&run->b, ']');
+	} else {
+		for (k = 0; k < row->l.nhits; k++)
+			bad |= (k && fd_buf_addc(&run->a, ' ')) || fd_buf_adds(&run->a, fd_rules_id(run->rules, row->hits[k].rule));
+		for (k = 0; k < row->nreasons; k++)
+			bad |= (k && fd_buf_adds(&run->b, "; ")) || fd_buf_adds(&run->b, row->reasons[k]);
+	}
+	if (bad)
+		return oom(err);
+	fd_writer_begin(w);
+	fd_writer_cstr(w, row->txn_id);
+	fd_writer_ts(w, row->ts);
+	fd_writer_i64(w, row->v.risk);
+	fd_writer_cstr(w, fd_level_name[row->v.level]);
+	fd_writer_cstr(w, fd_decision_name[row->v.decision]);
+	fd_writer_f64_sig(w, row->v.confidence, 2);
+	fd_writer_f64_sig(w, row->l.ae_error, 6);
+	fd_writer_f64_sig(w, row->l.ae_p, 4);
+	fd_writer_f64_sig(w, row->l.if_score, 4);
+	fd_writer_i64(w, row->l.rule_points);
+	if (run->format == FD_FMT_NDJSON) {
+		fd_writer_json(w, run->a.s, run->a.len);
+		fd_writer_json(w, run->b.s, run->b.len);
+	} else {
+		fd_writer_str(w, run->a.s ? run->a.s : "", run->a.len);
+		fd_writer_str(w, run->b.s ? run->b.s : "", run->b.len);
+	}
+	fd_writer_cstr(w, run->version);
+	fd_writer_end(w);
+	if (run->flush)
+		fd_out_flush(run->out);
+	return FD_OK;
+}
+
+/*
+ * How far before since to replay the store as warm-up: to its first transaction, so that
+ * features over the whole history (novelty, dormancy) are those of a full replay, the same
+ * as when the model was trained (fd-rules does the same).
+ */
+static int warm_span(struct fd_store *st, int64_t since, int64_t *warm_ms, struct fd_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	*warm_ms = 0;
+	if (since == INT64_MIN)
+		return FD_OK;
+	if ((rc = fd_store_prepare(st, &q, "SELECT min(ts) FROM transactions", err)))
+		return rc;
+	if (sqlite3_step(q) != SQLITE_ROW) {
+		rc = fd_store_error(st, "cannot read the store's transactions", err);
+		sqlite3_finalize(q);
+		return rc;
+	}
+	if (sqlite3_column_type(q, 0) != SQLITE_NULL && sqlite3_column_int64(q, 0) < since)
+		*warm_ms = since - sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return FD_OK;
+}
+
+/* Open or extend the automatic cases of the HIGH rows, in the store transaction. */
+static int auto_cases(struct run *run, struct fd_store *st, struct fd_case_auto_result *res, struct fd_err *err)
+{
+	struct fd_case_flag *f = calloc(run->nfl + 1, sizeof(*f));
+	struct fd_case_auto_opts ao = {0};
+	const char *p = run->flags.s;
+	size_t i;
+	int rc;
+
+	if (!f)
+		return oom(err);
+	for (i = 0; i < run->nfl; i++) {
+		f[i].txn_id = p;
+		p += strlen(p) + 1;
+		f[i].suspect = p;
+		p += strlen(p) + 1;
+		f[i].reasons = p;
+		p += strlen(p) + 1;
+		f[i].ts = run->fl[i].ts;
+		f[i].risk = run->fl[i].risk;
+	}
+	rc = fd_case_auto(st, f, run->nfl, &ao, res, err);
+	free(f);
+	return rc;
+}
+
+static void add_metrics(struct run *run, struct fd_metrics *m, double dur, int64_t bad)
+{
+	static const char help_l[] = "Transactions scored, by risk level.";
+	static const char help_d[] = "Transactions scored, by decision.";
+	char lab[64];
+	int i;
+
+	for (i = 0; i < FD_NLEVELS; i++) {
+		snprintf(lab, sizeof(lab), "level=\"%s\"", fd_level_name[i]);
+		fd_metrics_add(m, "fd_score_transactions_total", "counter", help_l, lab, (double)run->by_level[i]);
+	}
+	for (i = 0; i < FD_NDECISIONS; i++) {
+		snprintf(lab, sizeof(lab), "decision=\"%s\"", fd_decision_name[i]);
+		fd_metrics_add(m, "fd_score_decisions_total", "counter", help_d, lab, (double)run->by_decision[i]);
+	}
+	fd_metrics_add(m, "fd_score_bad_records_total", "counter", "Records skipped as not valid transactions.",
+		       NULL, (double)bad);
+	fd_metrics_add(m, "fd_score_rows_per_second", "gauge", "Transactions scored per second (wall time).",
+		       NULL, dur > 0 ? (double)run->rows / dur : 0);
+	{
+		long long cum[NLAT];
+		long long c = 0;
+		size_t k;
+
+		for (k = 0; k < NLAT; k++) {
+			c += run->lat[k];
+			cum[k] = c;
+		}
+		fd_metrics_histogram(m, "fd_score_latency_seconds",
+				     "Time from reading a transaction to having its score (blocks of 256 unless --flush).",
+				     lat_bounds, cum, NLAT, run->lat_sum, c + run->lat[NLAT]);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct run run;
+	struct fd_err err = {0};
+	struct fd_model *m = NULL;
+	struct fd_rules *rules = NULL;
+	struct fd_store *st = NULL;
+	struct fd_colmap *map = NULL;
+	struct fd_txnsrc *src = NULL;
+	struct fd_scorer *sc = NULL;
+	struct fd_metrics *metrics = NULL;
+	struct fd_feat_opts fo = {0};
+	struct fd_scorer_opts so;
+	struct fd_txnsrc_opts src_o;
+	struct fd_case_auto_result ares;
+	const char *model_arg = NULL, *rules_arg = NULL, *since_arg = NULL, *until_arg = NULL;
+	const char *map_spec = NULL, *tz = NULL, *currency = NULL, *output = NULL, *fmt_arg = NULL, *why;
+	char *model_found = NULL, *rules_found = NULL, model_sha[65], rules_sha[65] = "";
+	int c, rc = 0, no_rules = 0, sort = 0, strict = 0, eval = 0, all_reasons = 0, fail_on = -1;
+	int tz_min = 0, store_input, recording, fail_hit = 0, i;
+	char delim = 0;
+	double label_delay = 7, t0;
+	size_t top = 100;
+	int64_t since = INT64_MIN, until = INT64_MAX, bad = 0, warm = 0, run_id = 0, audit_seq = 0;
+	int64_t added = 0, already = 0;
+
+	memset(&run, 0, sizeof(run));
+	memset(&so, 0, sizeof(so));
+	memset(&src_o, 0, sizeof(src_o));
+	memset(&ares, 0, sizeof(ares));
+	fd_cli_init(&run.cli, "fd-score", usage);
+	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS "o:", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_MODEL: model_arg = optarg; break;
+		case OPT_RULES: rules_arg = optarg; break;
+		case OPT_NO_RULES: no_rules = 1; break;
+		case OPT_SINCE: since_arg = optarg; break;
+		case OPT_UNTIL: until_arg = optarg; break;
+		case OPT_AUTO_CASE: run.auto_case = 1; break;
+		case OPT_FAIL_ON:
+			fail_on = fd_level_parse(optarg);
+			if (fail_on != FD_LEVEL_MEDIUM && fail_on != FD_LEVEL_HIGH)
+				fd_cli_usage_error(&run.cli, "--fail-on must be MEDIUM or HIGH, not '%s'", optarg);
+			break;
+		case OPT_EVAL: eval = 1; break;
+		case OPT_TOP: top = (size_t)fd_cli_int(&run.cli, "--top", optarg, 1, 1000000000); break;
+		case OPT_ALL_REASONS: all_reasons = 1; break;
+		case OPT_FLUSH: run.flush = 1; break;
+		case 'o': output = optarg; break;
+		case OPT_MAP: map_spec = optarg; break;
+		case OPT_DELIM: delim = parse_delim(&run.cli, optarg); break;
+		case OPT_TZ: tz = optarg; break;
+		case OPT_CURRENCY: currency = optarg; break;
+		case OPT_SORT: sort = 1; break;
+		case OPT_STRICT: strict = 1; break;
+		case OPT_LABEL_DELAY: label_delay = fd_cli_double(&run.cli, "--label-delay", optarg, 0, 3650); break;
+		case FD_OPT_FORMAT: fmt_arg = optarg; break;
+		default:
+			if (!fd_cli_option(&run.cli, c, optarg))
+				fd_cli_usage_error(&run.cli, "unexpected option");
+		}
+	}
+	fd_cli_finish(&run.cli);
+	t0 = fd_now();
+
+	/* ---- what the options mean together */
+	if (fmt_arg) {
+		if (eval && strcmp(fmt_arg, "table") == 0)
+			run.format = FMT_TABLE;
+		else if ((run.format = fd_format_parse(fmt_arg)) < 0)
+			fd_cli_usage_error(&run.cli, "--format must be %s, not '%s'",
+					   eval ? "table, csv or ndjson" : "csv or ndjson", fmt_arg);
+	} else
+		run.format = eval ? FMT_TABLE : FD_FMT_AUTO;
+	if (tz && (why = fd_parse_tz(tz, &tz_min)))
+		fd_cli_usage_error(&run.cli, "--tz '%s': %s", tz, why);
+	if (currency && (strlen(currency) != 3 || fd_currency_exponent(currency) < 0))
+		fd_cli_usage_error(&run.cli, "--currency '%s' is not an ISO 4217 code (upper case, e.g. EUR)", currency);
+	if (since_arg)
+		since = parse_time_opt(&run.cli, "--since", since_arg, tz_min);
+	if (until_arg)
+		until = parse_time_opt(&run.cli, "--until", until_arg, tz_min);
+	if (since_arg && until_arg && until <= since)
+		fd_cli_usage_error(&run.cli, "--until must be later than --since");
+	store_input = since_arg || until_arg;
+	if (store_input && optind < argc)
+		fd_cli_usage_error(&run.cli, "--since and --until read the store's transactions: give no FILE");
+	if (store_input && sort)
+		fd_cli_usage_error(&run.cli, "--sort is for FILEs: the store is read in time order");
+	if (rules_arg && no_rules)
+		fd_cli_usage_error(&run.cli, "--rules and --no-rules contradict each other");
+	if (eval && run.cli.store_opt && !store_input)
+		fd_cli_usage_error(&run.cli, "--eval records nothing: --store reads the store only with --since or --until");
+	if (eval && (run.auto_case || fail_on >= 0 || all_reasons || run.flush))
+		fd_cli_usage_error(&run.cli, "--eval writes a report: no --auto-case, --fail-on, --all-reasons or --flush");
+	if (run.auto_case && !run.cli.store_opt)
+		fd_cli_usage_error(&run.cli, "--auto-case writes cases into the store: give --store");
+	for (i = optind; i < argc; i++)
+		if (strcmp(argv[i], "-") == 0) {
+			int j;
+
+			for (j = i + 1; j < argc; j++)
+				if (strcmp(argv[j], "-") == 0)
+					fd_cli_usage_error(&run.cli, "standard input ('-') given twice");
+		}
+	recording = run.cli.store_opt && !eval;
+	run.timing = run.cli.metrics != NULL;
+
+	/* ---- the model and the rules */
+	if (!model_arg && !(model_arg = model_found = fd_datafile_find(argv[0], "FD_MODEL", "models/default.fdm",
+									  "model", "--model", &err)))
+		goto fail;
+	if ((rc = fd_model_load(&m, model_arg, &err)) || (rc = file_sha(model_arg, model_sha, &err)))
+		goto fail;
+	fd_score_model_version(model_sha, run.version);
+	if (!no_rules) {
+		if (!rules_arg && !(rules_arg = rules_found = fd_datafile_find(argv[0], "FD_RULES", "rules/default.rules",
+									       "rules file", "--rules", &err)))
+			goto fail;
+		if ((rc = fd_rules_load(&rules, rules_arg, &err)) || (rc = file_sha(rules_arg, rules_sha, &err)))
+			goto fail;
+	}
+	run.rules = rules;
+	fo.label_delay_ms = llround(label_delay * (double)DAY_MS);
+	so.batch = run.flush ? 1 : 256;
+	so.reasons_all = all_reasons;
+	so.no_reasons = eval;
+	so.timing = run.timing;
+	so.feat = &fo;
+	so.emit = emit;
+	so.user = &run;
+	if ((rc = fd_scorer_create(&sc, m, rules, &so, &err))) {
+		fd_err_prefix(&err, "%s", model_arg);
+		goto fail;
+	}
+	if (eval && !(run.ev = fd_score_eval_create(m, rules != NULL))) {
+		rc = oom(&err);
+		goto fail;
+	}
+	if (map_spec && (rc = fd_colmap_load(&map, map_spec, &err)))
+		goto fail;
+	if (run.cli.metrics && !(metrics = fd_metrics_create("fd-score"))) {
+		rc = oom(&err);
+		goto fail;
+	}
+
+	/* ---- the store: read from it (--since/--until), record scores in it (--store) */
+	if (store_input || recording) {
+		struct fd_who who = {run.cli.actor, "fd-score", FD_VERSION};
+		int flags = !recording ? FD_STORE_READONLY : store_input ? 0 : FD_STORE_CREATE;
+		int64_t model_id;
+		int created;
+
+		if ((rc = fd_store_open(&st, run.cli.store, flags, &who, &err)))
+			goto fail;
+		if (recording) {
+			if ((rc = fd_store_begin(st, &err)) ||
+			    (rc = fd_score_register_model(st, m, model_arg, model_sha, fd_now_ms(), &model_id, &created, &err)) ||
+			    (rc = fd_score_store_begin(&run.ss, st, run.version, rules ? rules_sha : NULL, fd_now_ms(),
+						       rules, &err)))
+				goto fail;
+		}
+	}
+
+	/* ---- the transactions */
+	src_o.stream.delimiter = delim;
+	src_o.stream.tz_offset_min = tz_min;
+	src_o.stream.currency = currency;
+	src_o.stream.map = map;
+	src_o.paths = (const char *const *)(argv + optind);
+	src_o.npaths = (size_t)(argc - optind);
+	src_o.sort = sort;
+	if (store_input) {
+		src_o.store = st;
+		src_o.since = since;
+		src_o.until = until;
+		if ((rc = warm_span(st, since, &src_o.warm_ms, &err)))
+			goto fail;
+	}
+	if ((rc = fd_txnsrc_open(&src, &src_o, &err)))
+		goto fail;
+	{
+		const char *avoid[66];
+		int k = 0, j;
+
+		for (j = optind; j < argc && k < 64; j++)
+			avoid[k++] = argv[j];
+		avoid[k] = NULL;
+		if ((rc = fd_out_open(&run.out, output, avoid, &err)))
+			goto fail;
+	}
+	for (;;) {
+		struct fd_txn t;
+		struct fd_txn_bad b;
+		int w, r = fd_txnsrc_next(src, &t, &w, &b, &err);
+
+		if (r == 0)
+			break;
+		if (r < 0) {
+			rc = -r;
+			goto fail;
+		}
+		if (r == 2) {
+			const char *where = fd_txnsrc_where(src);
+			const char *stop = strict ? " (--strict: stopped here, nothing recorded)" : "";
+
+			bad++;
+			if (b.field < 0)
+				fd_cli_msg(&run.cli, "%s: %s%s", where, b.msg, stop);
+			else
+				fd_cli_msg(&run.cli, "%s: field '%s': %s%s", where, b.field_name, b.msg, stop);
+			if (strict) {
+				rc = FD_EINPUT;
+				goto out;
+			}
+			continue;
+		}
+		if (w) {
+			warm++;
+			if ((rc = fd_scorer_warm(sc, &t, &err))) {
+				fd_err_prefix(&err, "%s", fd_txnsrc_where(src));
+				goto fail;
+			}
+			continue;
+		}
+		if (!eval && !run.w) {
+			if (run.format == FD_FMT_AUTO)
+				run.format = fd_txnsrc_format(src);
+			if (!(run.w = fd_writer_create(run.out, run.format, out_cols, NCOLS))) {
+				rc = oom(&err);
+				goto fail;
+			}
+		}
+		if ((rc = fd_scorer_push(sc, &t, &err))) {
+			if (err.code == FD_EINPUT)
+				fd_err_prefix(&err, "%s", fd_txnsrc_where(src));
+			goto fail;
+		}
+		if ((fd_txnsrc_count(src) & (PROGRESS_EVERY - 1)) == 0)
+			fd_cli_progress(&run.cli, fd_txnsrc_count(src), fd_txnsrc_bytes(src), -1);
+	}
+	if ((rc = fd_scorer_flush(sc, &err)))
+		goto fail;
+	fd_cli_progress_end(&run.cli);
+
+	/* ---- results */
+	if (eval) {
+		size_t frauds, nl = fd_score_eval_count(run.ev, &frauds);
+
+		if (nl == 0) {
+			rc = fd_err_set(&err, FD_EINPUT,
+					"no labelled transactions: an evaluation needs the label (1 fraud, 0 legitimate) of some of the %lld read",
+					(long long)run.rows);
+			goto fail;
+		}
+		if ((rc = fd_score_eval_write(run.ev, run.out, run.format, top, &err)))
+			goto fail;
+	} else if (!run.w) {
+		/* no record at all: still a header, so the output is a valid empty table */
+		if (run.format == FD_FMT_AUTO)
+			run.format = fd_txnsrc_format(src);
+		if (!(run.w = fd_writer_create(run.out, run.format, out_cols, NCOLS))) {
+			rc = oom(&err);
+			goto fail;
+		}
+	}
+	fd_writer_free(run.w);
+	run.w = NULL;
+	if (recording) {
+		struct fd_buf d = FD_BUF_INIT;
+
+		added = fd_score_store_added(run.ss, &already);
+		fd_buf_addf(&d, "{\"model_path\":");
+		fd_buf_add_json_str(&d, model_arg, strlen(model_arg));
+		fd_buf_addf(&d, ",\"input\":\"%s\",\"transactions\":%lld", store_input ? "store" : "stream",
+			    (long long)run.rows);
+		if (store_input && since != INT64_MIN)
+			fd_buf_addf(&d, ",\"since\":%lld", (long long)since);
+		if (store_input && until != INT64_MAX)
+			fd_buf_addf(&d, ",\"until\":%lld", (long long)until);
+		if (fd_buf_addc(&d, '}')) {
+			fd_buf_release(&d);
+			rc = oom(&err);
+			goto fail;
+		}
+		rc = fd_score_store_finish(run.ss, d.s, &run_id, &audit_seq, &err);
+		run.ss = NULL;
+		fd_buf_release(&d);
+		if (rc)
+			goto fail;
+		if (run.auto_case && run.nfl && (rc = auto_cases(&run, st, &ares, &err)))
+			goto fail;
+		if (run_id || ares.created || ares.extended || ares.reopened || ares.added) {
+			if ((rc = fd_store_commit(st, &err)))
+				goto fail;
+		} else
+			fd_store_rollback(st);
+	}
+	rc = fd_out_commit(run.out, &err);
+	run.out = NULL;
+	if (rc)
+		goto fail;
+	if (fail_on >= 0)
+		for (i = fail_on; i < FD_NLEVELS; i++)
+			if (run.by_level[i])
+				fail_hit = 1;
+
+	if (!run.cli.quiet) {
+		fd_cli_msg(&run.cli, "%lld transactions%s, %lld bad records skipped: %lld LOW, %lld MEDIUM, %lld HIGH; "
+			   "%lld APPROVE, %lld REVIEW, %lld BLOCK (model %s, version %s; %s%s)",
+			   (long long)run.rows, store_input ? " from the store" : "", (long long)bad,
+			   (long long)run.by_level[0], (long long)run.by_level[1], (long long)run.by_level[2],
+			   (long long)run.by_decision[0], (long long)run.by_decision[1], (long long)run.by_decision[2],
+			   model_arg, run.version, rules ? "rules " : "no rules", rules ? rules_arg : "");
+		if (recording) {
+			if (run_id)
+				fd_cli_msg(&run.cli, "%s: scores: %lld new, %lld already recorded (run %lld, audit entry %lld)",
+					   fd_store_path(st), (long long)added, (long long)already, (long long)run_id,
+					   (long long)audit_seq);
+			else
+				fd_cli_msg(&run.cli, "%s: scores: nothing new, %lld already recorded", fd_store_path(st),
+					   (long long)already);
+		}
+		if (run.auto_case)
+			fd_cli_msg(&run.cli, "cases: %lld HIGH-risk transactions; %lld cases opened, %lld extended, %lld reopened, "
+				   "%lld transactions added, %lld already in their case",
+				   (long long)ares.flags, (long long)ares.created, (long long)ares.extended,
+				   (long long)ares.reopened, (long long)ares.added, (long long)ares.already);
+		if (fail_hit)
+			fd_cli_msg(&run.cli, "--fail-on %s: %lld transactions at %s or above", fd_level_name[fail_on],
+				   (long long)(fail_on == FD_LEVEL_MEDIUM ? run.by_level[1] + run.by_level[2] : run.by_level[2]),
+				   fd_level_name[fail_on]);
+	}
+	if (metrics) {
+		double dur = fd_now() - t0;
+
+		add_metrics(&run, metrics, dur, bad);
+		if ((rc = fd_metrics_write(metrics, run.cli.metrics, 1, dur, &err)))
+			goto fail;
+	}
+	rc = fail_hit ? FD_EFINDINGS : FD_OK;
+	goto out;
+fail:
+	fd_cli_progress_end(&run.cli);
+	rc = fd_cli_report(&run.cli, &err);
+	if (metrics) {
+		struct fd_err e2 = {0};
+
+		add_metrics(&run, metrics, fd_now() - t0, bad);
+		if (fd_metrics_write(metrics, run.cli.metrics, 0, fd_now() - t0, &e2))
+			fd_cli_report(&run.cli, &e2);
+	}
+out:
+	fd_score_store_free(run.ss);
+	fd_store_close(st);  /* rolls back what was not committed */
+	fd_txnsrc_free(src);
+	fd_writer_free(run.w);
+	fd_out_abort(run.out);
+	fd_scorer_free(sc);
+	fd_score_eval_free(run.ev);
+	fd_colmap_free(map);
+	fd_metrics_free(metrics);
+	fd_rules_free(rules);
+	fd_model_free(m);
+	free(model_found);
+	free(rules_found);
+	free(run.fl);
+	fd_buf_release(&run.flags);
+	fd_buf_release(&run.a);
+	fd_buf_release(&run.b);
+	{
+		int r2 = fd_cli_close_stdout(&run.cli);
+
+		if (!rc)
+			rc = r2;
+	}
+	return rc;
+}

@@ -1,0 +1,296 @@
+/*
+ * fd_score.h — scoring transactions with a model and rules: the layers combined into a risk,
+ * a level, a decision and a confidence, with reasons in words; the calibration fd-train does
+ * on its validation rows; the evaluation of the layers on labelled data; and the store's
+ * models, score_runs and scores tables (migration 3, fd_schema_score.c).
+ *
+ * fd-score, fd-train (calibration, `fd-train eval`) and any tool that wants a score call this
+ * module, so a risk means the same thing everywhere.  fd-score(1) documents the user's view.
+ *
+ * THE LAYERS of a transaction:
+ *   autoencoder   its reconstruction error e, calibrated as p_ae = the share of validation
+ *                 errors below e (the model's ECDF, fd_model_ae_score): the ae_score written;
+ *   forest        the isolation forest score s in (0, 1], written as it is;
+ *   rules         the points of the rules hit, and whether one of them has action block.
+ *
+ * SURPRISE.  Each model layer's value becomes a surprise u = -log10(share of normal
+ * transactions at least as unusual): 1 for the top 10%, 2 for the top 1%, 3 for the top 0.1%.
+ *   autoencoder: u = -log10(1 - p_ae) up to the HIGH threshold; beyond it, where the
+ *     validation rows thin out, the tail is extended as a power law through both thresholds:
+ *     u = u_high + a * log10(e / ae_high), a = log10((1 - q_m) / (1 - q_h)) / log10(ae_high /
+ *     ae_medium), so that errors far beyond anything seen in validation keep their order;
+ *   forest: the logistic through its two thresholds, p_if(if_medium) = q_m and p_if(if_high) =
+ *     q_h, gives u = log10(1 + exp(c + d * s)) (the same as -log10(1 - p_if), without
+ *     rounding to 1).
+ *   q_m and q_h are the shares of validation rows below the thresholds: read from the
+ *   autoencoder's ECDF at ae_medium and ae_high (fd-train sets both layers' thresholds at the
+ *   same quantiles), else 0.95 and 0.99.
+ *
+ * THE RISK (0-100, a whole number).  The model's risk is 25 times the mean surprise of its
+ * layers; the rules' points are a risk of their own; the risk is the higher of the two:
+ *	risk = min(100, round(max(25 * mean(u_ae, u_if), rule points)))
+ * so a typical transaction has about 8, one in the top 1% of both layers 50, and a rule of
+ * 30 points makes at least 30 (a block rule's 100 points make 100).  The maximum rather than
+ * the sum, because frequent weak rules (the hour of the day) would otherwise shift every
+ * score they touch; agreement between layers shows in the confidence instead.  (Measured on
+ * fd-gen data, 3 months trained, the 4th scored: the sum lost 6 points of average precision
+ * against the maximum; see models/README.md.)
+ *
+ * LEVELS use the model's own risk thresholds, calibrated by fd-train on its validation rows
+ * (rule points included when it had rules): risk_medium is the lowest whole risk reached by at
+ * most 5% of them (1 - q_m), risk_high by at most 1% (1 - q_h).  risk >= risk_high: HIGH;
+ * >= risk_medium: MEDIUM; else LOW.
+ *
+ * THE DECISION: a hit of a rule with action block gives BLOCK; otherwise MEDIUM and HIGH give
+ * REVIEW and LOW gives APPROVE.
+ *
+ * THE CONFIDENCE (0-1): the share of the layers present that agree with the decision.  A layer
+ * flags the transaction when the autoencoder error >= ae_medium, the forest score >= if_medium,
+ * or any rule hits; for REVIEW and BLOCK the flagging layers agree, for APPROVE the others.
+ *
+ * REASONS, in this order: the reason of each rule hit (its template, fd_rules_reason), then —
+ * for MEDIUM and HIGH (or every transaction with reasons_all) — the model features that
+ * contribute most to the reconstruction error (the largest squared differences; the largest
+ * standardised values when the model has no autoencoder), each in words with its value and
+ * the sender's own baseline where the feature engine keeps one (fd_features_context), else
+ * the typical value over all senders (the scaler mean): "amount 1,250.00 USD, 41.2× this
+ * sender's 30-day mean of 30.34", "3,912 km from the previous transaction 42 minutes earlier".
+ */
+#ifndef FD_SCORE_H
+#define FD_SCORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fd_buf.h"
+#include "fd_err.h"
+#include "fd_features.h"
+#include "fd_io.h"
+#include "fd_model.h"
+#include "fd_rules.h"
+#include "fd_store.h"
+#include "fd_txn.h"
+
+enum fd_level { FD_LEVEL_LOW, FD_LEVEL_MEDIUM, FD_LEVEL_HIGH, FD_NLEVELS };
+enum fd_decision { FD_DECISION_APPROVE, FD_DECISION_REVIEW, FD_DECISION_BLOCK, FD_NDECISIONS };
+extern const char *const fd_level_name[FD_NLEVELS];        /* "LOW", "MEDIUM", "HIGH" */
+extern const char *const fd_decision_name[FD_NDECISIONS];  /* "APPROVE", "REVIEW", "BLOCK" */
+/* Case-insensitive; -1 when unknown. */
+int fd_level_parse(const char *s);
+
+#define FD_SCORE_MODEL_WEIGHT 25.0  /* risk points per unit of mean surprise */
+
+/* ---- combining the layers (pure functions of the model's thresholds) ------------------ */
+
+/* The quantiles the model's thresholds stand for (see THE LAYERS): from its ECDF, else
+ * 0.95 and 0.99. */
+void fd_score_threshold_quantiles(const struct fd_model *m, double *q_m, double *q_h);
+
+/* The surprise u of an autoencoder error e and of a forest score s (see SURPRISE); NaN for a
+ * NaN value, or when the model lacks the layer's calibration (ECDF, increasing thresholds). */
+double fd_score_ae_surprise(const struct fd_model *m, double e);
+double fd_score_forest_surprise(const struct fd_model *m, double s);
+
+struct fd_score_layers {
+	double ae_error;     /* NaN when the model has no autoencoder */
+	double ae_p;         /* calibrated, 0-1 (NaN likewise) */
+	double ae_u;         /* surprise (NaN likewise) */
+	double if_score;     /* NaN when the model has no forest */
+	double if_u;
+	int rules_present;   /* rules were evaluated */
+	int rule_points;     /* sum of the points of the hits */
+	size_t nhits;
+	int block;           /* a hit has action block */
+};
+
+struct fd_score_verdict {
+	double risk_raw;     /* before rounding and the cap, for ranking (evaluation) */
+	int risk;            /* 0-100 */
+	int level;           /* enum fd_level */
+	int decision;        /* enum fd_decision */
+	double confidence;   /* 0-1 */
+	int layers, agree;   /* layers present, and agreeing with the decision */
+};
+
+/* Combine (see the top of this file).  Thresholds that are unset (NaN) never flag: a model
+ * without risk thresholds gives LOW unless a block rule hits. */
+void fd_score_combine(const struct fd_model *m, const struct fd_score_layers *l,
+		      struct fd_score_verdict *v);
+
+/* ---- calibration (fd-train) ------------------------------------------------------------ */
+
+/*
+ * Set every threshold of m from n validation rows: ae_error[i] (NULL or NaNs when the model
+ * has no autoencoder), if_score[i] (NULL without forest), rule_points[i] and block[i] (NULL
+ * when no rules were evaluated), at the quantiles q_m < q_h (0.95 and 0.99 by default):
+ * the autoencoder's thresholds and ECDF (fd_model_calibrate_ae), the forest's thresholds (the
+ * same quantiles of its scores), and the risk thresholds: the lowest whole risks that at most
+ * a share 1 - q_m (1 - q_h) of the rows reach, capped at 100.  FD_EUSAGE for n == 0 or bad
+ * quantiles, FD_EIO when out of memory.
+ */
+int fd_score_calibrate(struct fd_model *m, const float *ae_error, const float *if_score,
+		       const int *rule_points, const unsigned char *block, size_t n, double q_m,
+		       double q_h, struct fd_err *err);
+
+/* ---- reasons in words ------------------------------------------------------------------ */
+
+/* What a feature's sentence may draw on besides its value. */
+struct fd_score_basis {
+	int64_t ts;                  /* the transaction's time, ms */
+	int64_t amount;              /* minor units */
+	int exponent;
+	char currency[4];
+	const double *all;           /* catalog-indexed feature vector (fd_features_push all_out) */
+	struct fd_feat_context ctx;  /* the sender's baselines (fd_features_context) */
+};
+
+/*
+ * Append the sentence for catalog feature cat (fd_feat_lookup) with value v, typical the
+ * value over all senders (the scaler mean), to out.  Features without a sentence of their own
+ * get "NAME v (typical T)".  0, or -1 when out of memory.
+ */
+int fd_score_feature_reason(int cat, double v, double typical, const struct fd_score_basis *b,
+			    struct fd_buf *out);
+
+/* ---- the scorer: transactions in, verdicts out ---------------------------------------- */
+
+/* One scored transaction, as handed to the emit callback (everything borrowed for the call). */
+struct fd_score_row {
+	const char *txn_id;
+	int64_t ts;
+	const char *sender_id;
+	int label;                       /* the transaction's: 1, 0, -1 unknown */
+	struct fd_score_layers l;
+	const struct fd_rule_hit *hits;  /* l.nhits, in rule order */
+	struct fd_score_verdict v;
+	size_t nreasons;
+	const char *const *reasons;      /* sentences */
+	double latency_s;                /* push to emit, when opts.timing; else 0 */
+};
+
+struct fd_scorer_opts {
+	size_t batch;        /* transactions scored together: 0 = 256; 1 = each at once */
+	size_t top;          /* feature reasons per flagged transaction: 0 = 3 */
+	int reasons_all;     /* feature reasons for every transaction, not only MEDIUM and HIGH */
+	int no_reasons;      /* no reasons at all (evaluation) */
+	int timing;          /* measure latency_s */
+	const struct fd_feat_opts *feat;  /* NULL = the feature engine's defaults */
+	/* Called for each scored transaction in input order; a non-zero fd_status (with err
+	 * filled) stops scoring and is returned by fd_scorer_push / fd_scorer_flush. */
+	int (*emit)(void *user, const struct fd_score_row *row, struct fd_err *err);
+	void *user;
+};
+
+struct fd_scorer;
+
+/*
+ * A scorer for model m and rules r (both borrowed: they must outlive the scorer; r may be
+ * NULL).  It runs its own feature engine on exactly the model's features plus those the rules
+ * read.  FD_EINPUT when a model feature is not in the catalog ("model 'M' needs features this
+ * fd does not know: a, b"; the caller adds the model's name), or the model has neither
+ * network; FD_EUSAGE for bad options; FD_EIO when out of memory.
+ */
+int fd_scorer_create(struct fd_scorer **sc, const struct fd_model *m, const struct fd_rules *r,
+		     const struct fd_scorer_opts *o, struct fd_err *err);
+/* Accepts NULL.  Rows still pending are dropped. */
+void fd_scorer_free(struct fd_scorer *sc);
+
+/* How far before a period's start history must be replayed (fd_features_lookback_ms). */
+int64_t fd_scorer_lookback_ms(const struct fd_scorer *sc);
+
+/* Add a history transaction to the feature state without scoring it. */
+int fd_scorer_warm(struct fd_scorer *sc, const struct fd_txn *t, struct fd_err *err);
+
+/*
+ * Score t: its features and rules now, the model when the batch is full (at once with batch
+ * 1), then emit.  Errors: those of fd_features_push (FD_EINPUT out of time order: the state is
+ * unchanged), of the rules' reasons, and the emit callback's.  After an error other than
+ * out-of-order input, free the scorer.
+ */
+int fd_scorer_push(struct fd_scorer *sc, const struct fd_txn *t, struct fd_err *err);
+/* Score and emit what is pending. */
+int fd_scorer_flush(struct fd_scorer *sc, struct fd_err *err);
+
+/* ---- evaluation: the layers side by side ---------------------------------------------- */
+
+enum { FD_LAYER_AE, FD_LAYER_FOREST, FD_LAYER_RULES, FD_LAYER_COMBINED, FD_NLAYERS };
+extern const char *const fd_layer_name[FD_NLAYERS];  /* "autoencoder", "forest", "rules",
+							"combined" */
+
+struct fd_score_eval;
+
+/* An evaluation of rows scored with model m (borrowed).  NULL when out of memory. */
+struct fd_score_eval *fd_score_eval_create(const struct fd_model *m, int rules_present);
+void fd_score_eval_free(struct fd_score_eval *ev);
+
+/*
+ * Count a scored row (rows with a label other than 0 or 1 are skipped).  Each layer's
+ * ranking score: the autoencoder error, the forest score, the rule points (plus 0.5 when a
+ * rule of 0 points hits), the combined risk before rounding.  Its confusion matrices at the
+ * model's levels: MEDIUM (error >= ae_medium, score >= if_medium, any rule hit, level MEDIUM or
+ * HIGH) and HIGH (>= ae_high, >= if_high, a block rule, level HIGH).  -1 when out of memory.
+ */
+int fd_score_eval_add(struct fd_score_eval *ev, const struct fd_score_row *row);
+
+/* Labelled rows counted, and frauds among them. */
+size_t fd_score_eval_count(const struct fd_score_eval *ev, size_t *frauds);
+
+/*
+ * Write the report to out: with format FD_FMT_CSV or FD_FMT_NDJSON one record per layer
+ * (layer, rows, frauds, auc_roc, avg_precision, recall_at_fpr_1pct, recall_at_fpr_5pct, k,
+ * precision_at_k, then for medium and high: threshold, tp, fp, fn, tn); with 0 an aligned
+ * table.  Layers the model lacks are left out.  k: the precision of the top k (0 = 100).
+ */
+int fd_score_eval_write(struct fd_score_eval *ev, struct fd_out *out, int format, size_t k,
+			struct fd_err *err);
+
+/* The ranking metrics of every layer as a JSON object's text, appended to out, e.g.
+ * {"autoencoder":{"auc_roc":0.97,"avg_precision":0.61,...},...}.  0 or -1 (memory). */
+int fd_score_eval_json(struct fd_score_eval *ev, size_t k, struct fd_buf *out);
+
+/* ---- the store ------------------------------------------------------------------------ */
+
+/* A model's version: the first 12 hex digits of the SHA-256 of its file. */
+#define FD_MODEL_VERSION_LEN 12
+void fd_score_model_version(const char sha256_hex[65], char version[FD_MODEL_VERSION_LEN + 1]);
+
+/*
+ * Register a model in the models table: version (from sha256, the file's hash), path, its
+ * feature names, its metrics JSON, trained_at and the store's actor, with its audit entry
+ * (action "model.register", object model/<id>, covering the models row).  A version already
+ * registered is left as it is: *created = 0 and *id its row.  Works in the caller's store
+ * transaction when one is open, else in its own.  FD_EIO on store errors.
+ */
+int fd_score_register_model(struct fd_store *st, const struct fd_model *m, const char *path,
+			    const char *sha256, int64_t trained_at, int64_t *id, int *created,
+			    struct fd_err *err);
+
+struct fd_score_store;
+
+/*
+ * Start recording a scoring run inside the caller's open store transaction (FD_EUSAGE
+ * otherwise): a score_runs row (model version, ruleset SHA-256 or NULL, started_at = scored_at
+ * of every row, the store's actor).
+ */
+int fd_score_store_begin(struct fd_score_store **ss, struct fd_store *st, const char *model_version,
+			 const char *ruleset, int64_t started_at, const struct fd_rules *r,
+			 struct fd_err *err);
+/* Record a row: INSERT OR IGNORE on (txn_id, model_version), so a transaction already scored
+ * by this model version keeps its first score. */
+int fd_score_store_add(struct fd_score_store *ss, const struct fd_score_row *row, struct fd_err *err);
+/* Rows this run added so far, and rows already there. */
+int64_t fd_score_store_added(const struct fd_score_store *ss, int64_t *already);
+/*
+ * Finish the run (still inside the caller's transaction, which the caller commits): when it
+ * added rows, set score_runs.rows and append the audit entry "score.run" on score_run/<id>
+ * covering the run's score_runs row and its scores rows (fd_verify_record), details =
+ * extra_json's members (may be NULL) plus model_version, ruleset, added and already; *run_id
+ * and *seq receive the run and the entry.  When it added nothing, the run row is deleted and
+ * *run_id = *seq = 0.  Frees ss in both cases.
+ */
+int fd_score_store_finish(struct fd_score_store *ss, const char *extra_json, int64_t *run_id,
+			  int64_t *seq, struct fd_err *err);
+/* Accepts NULL; does not touch the transaction. */
+void fd_score_store_free(struct fd_score_store *ss);
+
+#endif

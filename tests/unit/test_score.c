@@ -1,0 +1,271 @@
+/*
+ * test_score.c — combining the layers (lib/fd_score.c): surprises, risk, level, decision,
+ * confidence, the risk thresholds, and reasons in words.  The model here is built by hand:
+ * an ECDF of two points (0 and 10, so p_ae = e / 10), autoencoder thresholds 9.5 and 9.9 (so
+ * q_m = 0.95 and q_h = 0.99 exactly), forest thresholds 0.5 and 0.6, risk thresholds 30 and
+ * 50.  Expected values worked out with python3 from the formulas of fd_score.h:
+ *
+ *	a = log10(0.05 / 0.01) / log10(9.9 / 9.5) = 39.023338034912946   (the tail exponent)
+ *	u_ae(19.8) = 2 + a * log10(19.8 / 9.9) = 13.747195279443917
+ *	d = (logit(.99) - logit(.95)) / 0.1, c = logit(.95) - 0.5 d
+ *	u_if(s) = log10(1 + exp(c + d s)): u_if(0.5) = log10(20) = 1.3010299956639808,
+ *	        u_if(0.6) = log10(100) = 2, u_if(0.55) = 1.6470942922041822,
+ *	        u_if(0.3) = 0.23040460787566874
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fd_score.c"
+
+static struct fd_model *hand_model(void)
+{
+	static const char *const names[] = { "amount", "hour" };
+	struct fd_model *m;
+	struct fd_err err;
+
+	assert_int_equal(fd_model_create(&m, names, 2, &err), FD_OK);
+	m->ecdf = malloc(2 * sizeof(float));
+	assert_non_null(m->ecdf);
+	m->ecdf[0] = 0.0f;
+	m->ecdf[1] = 10.0f;
+	m->n_ecdf = 2;
+	m->thr.ae_medium = 9.5;
+	m->thr.ae_high = 9.9;
+	m->thr.if_medium = 0.5;
+	m->thr.if_high = 0.6;
+	m->thr.risk_medium = 30;
+	m->thr.risk_high = 50;
+	return m;
+}
+
+static void layers(struct fd_score_layers *l, const struct fd_model *m, double e, double s, int rules,
+		   int points, size_t nhits, int block)
+{
+	l->ae_error = e;
+	l->ae_p = fd_model_ae_score(m, e);
+	l->ae_u = fd_score_ae_surprise(m, e);
+	l->if_score = s;
+	l->if_u = fd_score_forest_surprise(m, s);
+	l->rules_present = rules;
+	l->rule_points = points;
+	l->nhits = nhits;
+	l->block = block;
+}
+
+static void test_surprises(void **state)
+{
+	struct fd_model *m = hand_model();
+	double qm, qh;
+
+	(void)state;
+	fd_score_threshold_quantiles(m, &qm, &qh);
+	assert_float_equal(qm, 0.95, 1e-6);
+	assert_float_equal(qh, 0.99, 1e-6);
+	/* below the HIGH threshold: -log10(1 - p), p = e / 10 */
+	assert_float_equal(fd_score_ae_surprise(m, 5.0), -log10(0.5), 1e-9);
+	assert_float_equal(fd_score_ae_surprise(m, 9.0), 1.0, 1e-6);
+	assert_float_equal(fd_score_ae_surprise(m, 9.9), 2.0, 1e-5);
+	assert_float_equal(fd_score_ae_surprise(m, 0.0), 0.0, 1e-12);
+	/* beyond it, the power law: continuous at 9.9 and still growing past the ECDF's end */
+	assert_float_equal(fd_score_ae_surprise(m, 19.8), 13.747195279443917, 1e-6);
+	assert_true(fd_score_ae_surprise(m, 1000.0) > fd_score_ae_surprise(m, 100.0));
+	assert_true(isnan(fd_score_ae_surprise(m, NAN)));
+	assert_float_equal(fd_score_forest_surprise(m, 0.5), 1.3010299956639808, 1e-9);
+	assert_float_equal(fd_score_forest_surprise(m, 0.6), 2.0, 1e-9);
+	assert_float_equal(fd_score_forest_surprise(m, 0.55), 1.6470942922041822, 1e-9);
+	assert_float_equal(fd_score_forest_surprise(m, 0.3), 0.23040460787566874, 1e-9);
+	/* far out: finite and about (c + d s) / ln 10 */
+	assert_true(isfinite(fd_score_forest_surprise(m, 100.0)));
+	/* thresholds not increasing: no forest surprise */
+	m->thr.if_high = 0.5;
+	assert_true(isnan(fd_score_forest_surprise(m, 0.7)));
+	/* no ECDF: no autoencoder surprise; quantiles fall back to 0.95 / 0.99 */
+	free(m->ecdf);
+	m->ecdf = NULL;
+	m->n_ecdf = 0;
+	assert_true(isnan(fd_score_ae_surprise(m, 5.0)));
+	fd_score_threshold_quantiles(m, &qm, &qh);
+	assert_float_equal(qm, 0.95, 0);
+	assert_float_equal(qh, 0.99, 0);
+	fd_model_free(m);
+}
+
+static void test_combine(void **state)
+{
+	struct fd_model *m = hand_model();
+	struct fd_score_layers l;
+	struct fd_score_verdict v;
+
+	(void)state;
+	/* typical: 25 * (0.30103 + 1.30103) / 2 = 20.03 -> 20, LOW; the forest flags (0.5 >= 0.5),
+	 * the autoencoder and the rules do not: 2 of 3 agree with APPROVE */
+	layers(&l, m, 5.0, 0.5, 1, 0, 0, 0);
+	fd_score_combine(m, &l, &v);
+	assert_float_equal(v.risk_raw, 20.025749891599524, 1e-6);
+	assert_int_equal(v.risk, 20);
+	assert_int_equal(v.level, FD_LEVEL_LOW);
+	assert_int_equal(v.decision, FD_DECISION_APPROVE);
+	assert_int_equal(v.layers, 3);
+	assert_int_equal(v.agree, 2);
+	assert_float_equal(v.confidence, 2.0 / 3.0, 1e-12);
+	/* both layers at their HIGH thresholds: 25 * 2 = 50 -> HIGH, REVIEW; the rules disagree */
+	layers(&l, m, 9.9, 0.6, 1, 0, 0, 0);
+	fd_score_combine(m, &l, &v);
+	assert_int_equal(v.risk, 50);
+	assert_int_equal(v.level, FD_LEVEL_HIGH);
+	assert_int_equal(v.decision, FD_DECISION_REVIEW);
+	assert_int_equal(v.agree, 2);
+	/* a rule of 35 points over a model risk of 20: the higher wins, 35 -> MEDIUM; the rules
+	 * and the forest agree with REVIEW */
+	layers(&l, m, 5.0, 0.5, 1, 35, 1, 0);
+	fd_score_combine(m, &l, &v);
+	assert_float_equal(v.risk_raw, 35.0, 0);
+	assert_int_equal(v.level, FD_LEVEL_MEDIUM);
+	assert_int_equal(v.decision, FD_DECISION_REVIEW);
+	assert_int_equal(v.agree, 2);
+	/* a block rule: risk 100, HIGH, BLOCK */
+	layers(&l, m, 5.0, 0.3, 1, 100, 1, 1);
+	fd_score_combine(m, &l, &v);
+	assert_int_equal(v.risk, 100);
+	assert_int_equal(v.level, FD_LEVEL_HIGH);
+	assert_int_equal(v.decision, FD_DECISION_BLOCK);
+	assert_int_equal(v.agree, 1);
+	/* a block rule decides even when its points are few */
+	layers(&l, m, 5.0, 0.3, 1, 5, 1, 1);
+	fd_score_combine(m, &l, &v);
+	assert_int_equal(v.level, FD_LEVEL_LOW);
+	assert_int_equal(v.decision, FD_DECISION_BLOCK);
+	/* far beyond everything: 25 * (13.747 + 1.647) / 2 = 192.4, capped at 100 */
+	layers(&l, m, 19.8, 0.55, 0, 0, 0, 0);
+	fd_score_combine(m, &l, &v);
+	assert_float_equal(v.risk_raw, 192.42861964560123, 1e-5);
+	assert_int_equal(v.risk, 100);
+	assert_int_equal(v.layers, 2);
+	assert_float_equal(v.confidence, 1.0, 0);
+	/* the forest alone (no autoencoder, no rules): 25 * 2 = 50 */
+	layers(&l, m, NAN, 0.6, 0, 0, 0, 0);
+	fd_score_combine(m, &l, &v);
+	assert_int_equal(v.risk, 50);
+	assert_int_equal(v.layers, 1);
+	assert_float_equal(v.confidence, 1.0, 0);
+	/* unset risk thresholds never flag */
+	m->thr.risk_medium = m->thr.risk_high = NAN;
+	layers(&l, m, 19.8, 0.9, 0, 0, 0, 0);
+	fd_score_combine(m, &l, &v);
+	assert_int_equal(v.level, FD_LEVEL_LOW);
+	fd_model_free(m);
+}
+
+/* The lowest whole risk that at most a share of the rows reach. */
+static void test_risk_threshold(void **state)
+{
+	double r[100];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 100; i++)
+		r[i] = i;
+	assert_float_equal(risk_threshold(r, 100, 0.05), 95, 0);   /* 95..99: 5 rows */
+	assert_float_equal(risk_threshold(r, 100, 0.01), 99, 0);
+	/* ties: 90 at 10, 6 at 40, 4 at 100 */
+	for (i = 0; i < 100; i++)
+		r[i] = i < 90 ? 10 : i < 96 ? 40 : 100;
+	assert_float_equal(risk_threshold(r, 100, 0.05), 41, 0);   /* >= 41: the 4 at 100 */
+	assert_float_equal(risk_threshold(r, 100, 0.10), 11, 0);   /* >= 11: 10 rows */
+	/* more than the share at the top: capped at 100 */
+	assert_float_equal(risk_threshold(r, 100, 0.01), 100, 0);
+}
+
+static void test_levels_names(void **state)
+{
+	(void)state;
+	assert_int_equal(fd_level_parse("high"), FD_LEVEL_HIGH);
+	assert_int_equal(fd_level_parse("Medium"), FD_LEVEL_MEDIUM);
+	assert_int_equal(fd_level_parse("LOW"), FD_LEVEL_LOW);
+	assert_int_equal(fd_level_parse("severe"), -1);
+	assert_string_equal(fd_decision_name[FD_DECISION_BLOCK], "BLOCK");
+}
+
+static void reason(const char *feature, double v, double typical, const struct fd_score_basis *b,
+		   const char *want)
+{
+	struct fd_buf o = FD_BUF_INIT;
+
+	assert_int_equal(fd_score_feature_reason(fd_feat_lookup(feature), v, typical, b, &o), 0);
+	assert_string_equal(o.s, want);
+	fd_buf_release(&o);
+}
+
+static void test_reasons(void **state)
+{
+	const struct fd_feat_def *defs;
+	size_t ncat = fd_feat_catalog(&defs), i;
+	double *all = malloc(ncat * sizeof(*all));
+	struct fd_score_basis b;
+	struct fd_buf o = FD_BUF_INIT;
+
+	(void)state;
+	for (i = 0; i < ncat; i++)
+		all[i] = NAN;
+	memset(&b, 0, sizeof(b));
+	b.ts = 1774000000000;
+	b.amount = 125000;  /* 1,250.00 USD */
+	b.exponent = 2;
+	memcpy(b.currency, "USD", 4);
+	b.all = all;
+	b.ctx.sender_mean_30d = 30.34;
+	b.ctx.prev_ts = b.ts - 42 * 60000;
+	b.ctx.prev_lat = 40.7;
+	b.ctx.prev_lon = -74.0;
+	b.ctx.prev_geo_ts = b.ts - 42 * 60000;
+	/* 1250 / 30.34 = 41.1997... */
+	reason("amount", 1250, 80, &b, "amount 1,250.00 USD, 41.2\xc3\x97 this sender's 30-day mean of 30.34 USD");
+	reason("geo_distance_km", 3912.4, 10, &b, "3,912 km from the previous transaction 42 minutes earlier");
+	all[fd_feat_lookup("sender_txn_count_30d")] = 31;
+	reason("sender_txn_count_10m", 7, 1.1, &b, "7 transactions from the sender in 10 minutes (31 in 30 days)");
+	reason("sender_txn_count_30d", 31, 12.5, &b,
+	       "31 transactions from the sender in 30 days (typically 12.5 over all senders)");
+	reason("new_ip", 1, 0.1, &b, "an IP address new to this sender");
+	reason("new_device", NAN, 0.1, &b, "no device given");
+	reason("amount_dev_30d", -10, 0, &b, "amount 1,250.00 USD, 10.00 USD below this sender's 30-day mean of 1,260.00 USD");
+	reason("amount_to_mean_7d", 2.5, 1, &b, "amount 1,250.00 USD, 2.5\xc3\x97 this sender's 7-day mean of 500.00 USD");
+	reason("secs_since_last", 12, 3600, &b, "12 seconds after the sender's previous transaction");
+	reason("secs_since_last", NAN, 3600, &b, "the sender's first transaction");
+	reason("days_since_last", 183, 1, &b, "first transaction from the sender in 183 days");
+	reason("merchant_fraud_rate", 0.125, 0.01, &b, "merchant's known fraud rate 12.5% (typically 1.0%)");
+	reason("channel_atm", 1, 0.09, &b, "channel atm (9% of all transactions are atm)");
+	reason("sender_near_threshold_count_24h", 0, 0.01, &b,
+	       "no amounts between 9,000 and 10,000 from the sender in 24 hours");
+	reason("day_of_week", 6, 3, &b, "on a Sunday");
+	/* no sender history: said so */
+	b.ctx.sender_mean_30d = NAN;
+	reason("amount", 1250, 80, &b, "amount 1,250.00 USD, no earlier amounts from this sender in 30 days");
+	/* large numbers keep their separators, money its currency's decimals */
+	b.amount = 123456789;
+	reason("sender_amount_sum_1h", 1234567.891, 100, &b, "1,234,567.89 USD sent by the sender in an hour");
+	/* an index outside the catalog still gives a sentence */
+	assert_int_equal(fd_score_feature_reason(-1, 2.5, 1.25, &b, &o), 0);
+	assert_string_equal(o.s, "feature 2.50 (typically 1.25 over all senders)");
+	fd_buf_release(&o);
+	free(all);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_surprises),
+		cmocka_unit_test(test_combine),
+		cmocka_unit_test(test_risk_threshold),
+		cmocka_unit_test(test_levels_names),
+		cmocka_unit_test(test_reasons),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
