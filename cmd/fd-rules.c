@@ -119,6 +119,7 @@ struct run {
 	int recording;              /* --store given: hits go to rule_hits */
 	sqlite3_stmt *ins;
 	int64_t created_at, new_rows;
+	int64_t run_id;             /* rule_runs.id of this run */
 	/* counts */
 	int64_t txns, bad, warm;
 	/* --compare */
@@ -274,31 +275,39 @@ static int64_t parse_time_opt(const struct fd_cli *cli, const char *opt, const c
 /* ---- the store ------------------------------------------------------------------------ */
 
 /*
- * Hits are recorded in one store transaction.  created_at, the same for every row of the run
- * and later than any earlier run's, is the run's key: the audit entry covers the rows of
- * rule_hits whose created_at is that key (fd_verify.h's convention), so fd-audit verify can
- * recompute their digest.
+ * Hits are recorded in one store transaction with a rule_runs row, whose id is the run's key:
+ * the audit entry covers that row and the rows of rule_hits with its run_id (fd_verify.h's
+ * convention), so fd-audit verify can recompute their digests.
  */
 static int store_start(struct run *run, struct fd_err *err)
 {
 	sqlite3_stmt *q = NULL;
-	int64_t now = fd_now_ms(), last = 0;
 	int rc;
 
+	run->created_at = fd_now_ms();
 	if ((rc = fd_store_begin(run->st, err)))
 		return rc;
-	if ((rc = fd_store_prepare(run->st, &q, "SELECT max(created_at) FROM rule_hits", err)))
+	if ((rc = fd_store_prepare(run->st, &q,
+				   "INSERT INTO rule_runs (ruleset, rules_file, transactions, hits, started_at, actor)"
+				   " VALUES (?1, ?2, 0, 0, ?3, ?4) RETURNING id", err)))
 		return rc;
-	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
-		last = sqlite3_column_int64(q, 0);
+	sqlite3_bind_text(q, 1, run->base.sha, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, run->base.path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, run->created_at);
+	sqlite3_bind_text(q, 4, fd_store_who(run->st)->actor, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q) == SQLITE_ROW ? FD_OK : fd_store_error(run->st, "cannot record the run", err);
+	if (rc == FD_OK)
+		run->run_id = sqlite3_column_int64(q, 0);
 	sqlite3_finalize(q);
-	run->created_at = now > last ? now : last + 1;
+	if (rc)
+		return rc;
 	if ((rc = fd_store_prepare(run->st, &run->ins,
-				   "INSERT OR IGNORE INTO rule_hits (txn_id, rule_id, ruleset, points, action, reason, created_at)"
-				   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", err)))
+				   "INSERT OR IGNORE INTO rule_hits (txn_id, rule_id, ruleset, points, action, reason, created_at, run_id)"
+				   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", err)))
 		return rc;
 	sqlite3_bind_text(run->ins, 3, run->base.sha, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(run->ins, 7, run->created_at);
+	sqlite3_bind_int64(run->ins, 8, run->run_id);
 	return FD_OK;
 }
 
@@ -324,8 +333,9 @@ static int store_hit(struct run *run, const struct fd_txn *t, const struct fd_ru
 static int store_finish(struct run *run, int store_input, int64_t since, int64_t until, int64_t *seq,
 			struct fd_err *err)
 {
-	static const struct fd_verify_part part = {"rule_hits", "created_at"};
+	static const struct fd_verify_part parts[] = {{"rule_runs", "id"}, {"rule_hits", "run_id"}};
 	struct fd_buf d = FD_BUF_INIT;
+	sqlite3_stmt *u = NULL;
 	int rc;
 
 	sqlite3_finalize(run->ins);
@@ -352,7 +362,20 @@ static int store_finish(struct run *run, int store_input, int64_t since, int64_t
 		fd_buf_release(&d);
 		return oom(err);
 	}
-	rc = fd_verify_record(run->st, "rules.hits", "rule_run", run->created_at, &part, 1, d.s, seq, err);
+	if ((rc = fd_store_prepare(run->st, &u, "UPDATE rule_runs SET transactions = ?1, hits = ?2 WHERE id = ?3", err))) {
+		fd_buf_release(&d);
+		return rc;
+	}
+	sqlite3_bind_int64(u, 1, run->txns);
+	sqlite3_bind_int64(u, 2, run->base.hits_total);
+	sqlite3_bind_int64(u, 3, run->run_id);
+	rc = sqlite3_step(u) == SQLITE_DONE ? FD_OK : fd_store_error(run->st, "cannot record the run", err);
+	sqlite3_finalize(u);
+	if (rc) {
+		fd_buf_release(&d);
+		return rc;
+	}
+	rc = fd_verify_record(run->st, "rules.hits", "rule_run", run->run_id, parts, 2, d.s, seq, err);
 	fd_buf_release(&d);
 	if (!rc)
 		rc = fd_store_commit(run->st, err);

@@ -115,7 +115,7 @@ static const char v1_foundation[] =
 
 const struct fd_migration fd_migrations[] = {
 	{1, "foundation: sources, transactions, entities, entity_links, audit_log", v1_foundation},
-	{2, "rules: rule_hits", fd_schema_v2_rules},
+	{2, "rules: rule_runs, rule_hits", fd_schema_v2_rules},
 	{3, "scoring: models, score_runs, scores", fd_schema_v3_score},
 	{4, "cases: users, cases, case_events, case_transactions, case_entities, case_attachments, labels",
 	 fd_schema_v4_case},

@@ -574,7 +574,7 @@ OUT
 	assert_success
 	t=$(rfc3339 "$(q "SELECT ts FROM audit_log WHERE seq = 2")")
 	assert_line --index 0 "SEQ  TIME                      ACTOR   TOOL       ACTION         OBJECT    DETAILS"
-	assert_line --index 2 "  2  $t  tester  fd-ingest  store.migrate  store/2   {\"from\":1,\"to\":2,\"name\":\"rules: rule_hits\"}"
+	assert_line --index 2 "  2  $t  tester  fd-ingest  store.migrate  store/2   {\"from\":1,\"to\":2,\"name\":\"rules: rule_runs, rule_hits\"}"
 	[ "${#lines[@]}" = 7 ]
 	assert_line --index 6 --regexp '^  6  .*  ingest\.source  source/1  \{"path":.{60,}\.\.\.$'
 }

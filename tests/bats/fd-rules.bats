@@ -282,15 +282,18 @@ F3|structuring|$DEFSHA|50|review|3 transactions between 9000 and 10000 in 24 hou
 I2|impossible_travel|$DEFSHA|40|review|5570 km from the previous transaction 30 minutes earlier (11140 km/h; limits 500 km in an hour, 900 km/h)
 J1|new_device_large|$DEFSHA|25|review|amount 800.00 USD from device DJ1, new for this sender (limit 500)
 OUT
-	# the audit entry: one per run, keyed by the run's created_at, covering its rows
-	run q "SELECT actor, tool, object_type, object_id = (SELECT DISTINCT created_at FROM rule_hits),
+	# the audit entry: one per run, keyed by its rule_runs row, covering that row and its hits
+	run q "SELECT actor, tool, object_type, object_id = (SELECT DISTINCT run_id FROM rule_hits),
 	              json_extract(details, '$.ruleset'), json_extract(details, '$.rules_file'),
 	              json_extract(details, '$.input'), json_extract(details, '$.transactions'),
 	              json_extract(details, '$.hits'), json_extract(details, '$.new'),
-	              json_extract(details, '$.table'), json_extract(details, '$.key'),
-	              json_extract(details, '$.rows'), length(data_digest)
+	              json_extract(details, '$.tables[0].table'), json_extract(details, '$.tables[1].table'),
+	              json_extract(details, '$.tables[1].key'), json_extract(details, '$.tables[1].rows'),
+	              length(data_digest)
 	       FROM audit_log WHERE action = 'rules.hits'"
-	assert_output "tester|fd-rules|rule_run|1|$DEFSHA|$DEF|stream|19|9|9|rule_hits|created_at|9|64"
+	assert_output "tester|fd-rules|rule_run|1|$DEFSHA|$DEF|stream|19|9|9|rule_runs|rule_hits|run_id|9|64"
+	run q "SELECT id, ruleset = '$DEFSHA', transactions, hits, actor FROM rule_runs"
+	assert_output "1|1|19|9|tester"
 	# again: nothing new, no second entry
 	run --separate-stderr fd-rules --store "$FD_STORE" "$R/labelled.csv"
 	assert_success
@@ -306,12 +309,12 @@ OUT
 	assert_success
 	[[ ${stderr_lines[1]} == "fd-rules: $FD_STORE: rule_hits: 7 new, 0 already recorded (audit entry "* ]] || { echo "$stderr"; false; }
 	other=$(sha256sum "$R/other.rules" | cut -d' ' -f1)
-	run q "SELECT ruleset, count(*), count(DISTINCT created_at) FROM rule_hits GROUP BY ruleset ORDER BY count(*)"
+	run q "SELECT ruleset, count(*), count(DISTINCT run_id) FROM rule_hits GROUP BY ruleset ORDER BY count(*)"
 	assert_output - <<OUT
 $other|7|1
 $DEFSHA|9|1
 OUT
-	run q "SELECT actor, json_extract(details, '$.rows') FROM audit_log WHERE action = 'rules.hits' ORDER BY seq"
+	run q "SELECT actor, json_extract(details, '$.tables[1].rows') FROM audit_log WHERE action = 'rules.hits' ORDER BY seq"
 	assert_output - <<'OUT'
 tester|9
 alice|7
