@@ -1004,7 +1004,7 @@ static int train(const struct opts *o, char **paths, size_t npaths, struct fd_er
 
 		for (i = 0; i < nh && at < sizeof(arch); i++)
 			at += (size_t)snprintf(arch + at, sizeof(arch) - at, "%zu-", hidden[i]);
-		fd_cli_msg(&cli, "autoencoder %zu-%s%zu: %u epochs, %.2f s/epoch, best %u (validation loss %.6g)%s",
+		fd_cli_msg(&cli, "autoencoder %zu-%s%zu: %u epochs, %.3g s/epoch, best %u (validation loss %.6g)%s",
 			   d.nf, arch, d.nf, res.epochs, res.epochs ? t_train / res.epochs : 0.0,
 			   res.best_epoch, res.val_loss, res.stopped_early ? ", stopped early" : "");
 		fd_cli_msg(&cli, "thresholds at the %.4g%% and %.4g%% quantiles of %zu validation rows: risk MEDIUM >= %.0f, HIGH >= %.0f%s",
