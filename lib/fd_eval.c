@@ -70,7 +70,8 @@ static int cmp_desc(const void *a, const void *b)
 static void sort_pairs(struct fd_eval *ev)
 {
 	if (!ev->sorted) {
-		qsort(ev->p, ev->n, sizeof(*ev->p), cmp_desc);
+		if (ev->n > 1)
+			qsort(ev->p, ev->n, sizeof(*ev->p), cmp_desc);
 		ev->sorted = 1;
 	}
 }

@@ -17,8 +17,8 @@ setup() {
 	common_setup
 	S="$TD/score"
 	export FD_RULES="$FD_ROOT/rules/default.rules"
-	unset FD_MODEL
 	MODEL="$FD_ROOT/models/default.fdm"
+	export FD_MODEL="$MODEL"   # the search beside the program has a test of its own
 	VERSION=$(sha256sum "$MODEL" | cut -c1-12)
 }
 
@@ -356,6 +356,7 @@ OUT
 }
 
 @test "the default model: \$FD_MODEL, then ../models/, then ../share/fd/ beside the program" {
+	unset FD_MODEL
 	mkdir -p tree/bin tree/models tree/rules prefix/bin prefix/share/fd none/bin
 	for d in tree prefix none; do cp "$FD_BIN/fd-score" $d/bin/; done
 	cp "$MODEL" tree/models/default.fdm
