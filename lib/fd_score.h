@@ -55,7 +55,11 @@
  * standardised values when the model has no autoencoder), each in words with its value and
  * the sender's own baseline where the feature engine keeps one (fd_features_context), else
  * the typical value over all senders (the scaler mean): "amount 1,250.00 USD, 41.2× this
- * sender's 30-day mean of 30.34", "3,912 km from the previous transaction 42 minutes earlier".
+ * sender's 30-day mean of 30.34 USD", "3,912 km from the previous transaction 42 minutes
+ * earlier".  Three of them (opts.top), leaving out a feature that a hit rule's expression or
+ * reason template reads (the rule has said it) and a second sentence about one measure (the
+ * amount against the sender's history; counts; sums; distance, speed and time from the
+ * previous located transaction), the next feature taking its place.
  */
 #ifndef FD_SCORE_H
 #define FD_SCORE_H
@@ -226,10 +230,11 @@ void fd_score_eval_free(struct fd_score_eval *ev);
 
 /*
  * Count a scored row (rows with a label other than 0 or 1 are skipped).  Each layer's
- * ranking score: the autoencoder error, the forest score, the rule points (plus 0.5 when a
- * rule of 0 points hits), the combined risk before rounding.  Its confusion matrices at the
- * model's levels: MEDIUM (error >= ae_medium, score >= if_medium, any rule hit, level MEDIUM or
- * HIGH) and HIGH (>= ae_high, >= if_high, a block rule, level HIGH).  -1 when out of memory.
+ * ranking score: the autoencoder error, the forest score, the rule points (plus 0.5 when any
+ * rule hits, so a hit of 0 points ranks above none), the combined risk before rounding.  Its
+ * confusion matrices at the model's levels: MEDIUM (error >= ae_medium, score >= if_medium,
+ * any rule hit, level MEDIUM or HIGH) and HIGH (>= ae_high, >= if_high, a block rule, level
+ * HIGH).  -1 when out of memory.
  */
 int fd_score_eval_add(struct fd_score_eval *ev, const struct fd_score_row *row);
 
