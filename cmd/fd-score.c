@@ -158,6 +158,34 @@ static int file_sha(const char *path, char hex[65], struct fd_err *err)
 	return fd_sha256_file(path, hex, NULL, err);
 }
 
+/*
+ * The model's risk thresholds were calibrated with the points of some rules (fd-train records
+ * their SHA-256 in the metrics, or null): scoring with other rules shifts the levels away from
+ * the percentiles the model promises, so say so.
+ */
+static void calibration_note(const struct fd_cli *cli, const struct fd_model *m, const char *rules_sha)
+{
+	const char *mj = m->meta.metrics_json, *p;
+	char cal[65] = "";
+
+	if (!mj || !(p = strstr(mj, "\"rules_sha256\":")))
+		return;
+	p += strlen("\"rules_sha256\":");
+	if (*p == '"' && strspn(p + 1, "0123456789abcdef") == 64 && p[65] == '"')
+		memcpy(cal, p + 1, 64);
+	else if (strncmp(p, "null", 4) != 0)
+		return;
+	if (!rules_sha && cal[0])
+		fd_cli_msg(cli, "note: the model's risk thresholds were calibrated with rules (sha256 %.12s...); "
+			   "without them fewer transactions reach MEDIUM and HIGH", cal);
+	else if (rules_sha && !cal[0])
+		fd_cli_msg(cli, "note: the model's risk thresholds were calibrated without rules; "
+			   "the rules' points raise more transactions to MEDIUM and HIGH than its percentiles say");
+	else if (rules_sha && strcmp(cal, rules_sha) != 0)
+		fd_cli_msg(cli, "note: the model's risk thresholds were calibrated with other rules (sha256 %.12s..., "
+			   "these are %.12s...); the levels may not keep to its percentiles", cal, rules_sha);
+}
+
 /* Keep a HIGH row for --auto-case. */
 static int keep_flag(struct run *run, const struct fd_score_row *row, struct fd_err *err)
 {
@@ -467,6 +495,8 @@ int main(int argc, char **argv)
 			goto fail;
 	}
 	run.rules = rules;
+	if (!run.cli.quiet)
+		calibration_note(&run.cli, m, rules ? rules_sha : NULL);
 	fo.label_delay_ms = llround(label_delay * (double)DAY_MS);
 	so.batch = run.flush ? 1 : 256;
 	so.reasons_all = all_reasons;

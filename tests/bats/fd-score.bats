@@ -134,6 +134,22 @@ OUT
 	assert_output ""
 }
 
+@test "a note when the rules are not those the model's thresholds were calibrated with" {
+	run --separate-stderr fd-score -o /dev/null --no-rules "$S/probe.csv"
+	assert_success
+	[[ $stderr == "fd-score: note: the model's risk thresholds were calibrated with rules (sha256 $(sha256sum "$FD_RULES" | cut -c1-12)...); without them fewer transactions reach MEDIUM and HIGH"$'\n'* ]] || { echo "$stderr"; false; }
+	sed 's/points 25/points 26/' "$FD_RULES" > other.rules
+	cp "$FD_ROOT"/rules/*.txt .
+	run --separate-stderr fd-score -o /dev/null --rules other.rules "$S/probe.csv"
+	[[ $stderr == "fd-score: note: the model's risk thresholds were calibrated with other rules (sha256 $(sha256sum "$FD_RULES" | cut -c1-12)..., these are $(sha256sum other.rules | cut -c1-12)...); the levels may not keep to its percentiles"$'\n'* ]] || { echo "$stderr"; false; }
+	fd-train -q --no-rules -o m.fdm "$S/history.csv"
+	run --separate-stderr fd-score -o /dev/null --model m.fdm "$S/probe.csv"
+	[[ $stderr == "fd-score: note: the model's risk thresholds were calibrated without rules; the rules' points raise more transactions to MEDIUM and HIGH than its percentiles say"$'\n'* ]] || { echo "$stderr"; false; }
+	# -q: no note
+	run --separate-stderr fd-score -q -o /dev/null --no-rules "$S/probe.csv"
+	[ -z "$stderr" ]
+}
+
 # ---- output ------------------------------------------------------------------------------------
 
 @test "CSV: the header, rule ids by spaces, reasons by '; '" {
