@@ -15,5 +15,7 @@ INSERT INTO scores (run_id, txn_id, model_version, ae_error, ae_score, if_score,
 -- an older score of X05 from another model, which the latest one supersedes
 INSERT INTO scores (run_id, txn_id, model_version, risk, level, decision, reasons, scored_at) VALUES
  (2, 'X05', 'm0', 99, 'HIGH', 'BLOCK', '["old model"]', 1772496000000);
-INSERT INTO rule_hits (txn_id, rule_id, ruleset, points, action, reason, created_at) VALUES
- ('X03', 'velocity_5m', 'abc', 30, 'review', '3 transactions in 5 minutes, limit 2', 1772582400000);
+INSERT INTO rule_runs (id, ruleset, rules_file, transactions, hits, started_at, actor) VALUES
+ (1, 'abc', 'fixture.rules', 1, 1, 1772582400000, 'fixture');
+INSERT INTO rule_hits (run_id, txn_id, rule_id, ruleset, points, action, reason, created_at) VALUES
+ (1, 'X03', 'velocity_5m', 'abc', 30, 'review', '3 transactions in 5 minutes, limit 2', 1772582400000);
