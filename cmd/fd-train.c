@@ -809,6 +809,8 @@ static int train(const struct opts *o, char **paths, size_t npaths, struct fd_er
 	}
 	if (kind == IN_FEATURES && store_input)
 		fd_cli_usage_error(&cli, "--since and --until read transactions from the store, not feature rows");
+	if (kind == IN_FEATURES && o->rules)
+		fd_cli_usage_error(&cli, "--rules needs transactions: %s holds feature rows", paths[0]);
 	/* the rules: their points enter the risk calibration (transactions only) */
 	if (kind == IN_TXNS && !o->no_rules) {
 		const char *rp = o->rules;

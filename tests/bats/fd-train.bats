@@ -300,6 +300,10 @@ arch() {  # the default architecture for n features
 	run --separate-stderr fd-train --input features --rules "$FD_RULES" "$T"
 	[ "$status" -eq 2 ]
 	[[ $stderr == "fd-train: --rules needs transactions: feature rows cannot be checked against rules"* ]]
+	fd-features -q --features amount,hour "$T" > f.csv
+	run --separate-stderr fd-train --rules "$FD_RULES" f.csv
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-train: --rules needs transactions: f.csv holds feature rows"* ]]
 }
 
 @test "the man page's examples" {
