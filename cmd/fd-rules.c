@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "datafile.h"
 #include "fd_backtest.h"
 #include "fd_buf.h"
 #include "fd_features.h"
@@ -142,69 +143,6 @@ static char *xstrdup(const char *s)
 	if (d)
 		memcpy(d, s, n);
 	return d;
-}
-
-/*
- * The default rules file: $FD_RULES; else, beside the running binary's directory D (found
- * through /proc/self/exe, else argv[0]), D/../rules/default.rules (the source tree, for an
- * uninstalled build) then D/../share/fd/default.rules (an installed PREFIX/bin); then
- * FD_PREFIX/share/fd/default.rules when the build defines FD_PREFIX.  Returns a malloc'd path,
- * or NULL with err saying where it looked.
- */
-static char *default_rules(const char *argv0, struct fd_err *err)
-{
-	char exe[PATH_MAX], *slash, *cand[3] = {NULL, NULL, NULL};
-	const char *e = getenv("FD_RULES");
-	struct fd_buf tried = FD_BUF_INIT;
-	ssize_t k;
-	size_t i, nc = 0;
-	char *found = NULL;
-
-	if (e && *e)
-		return xstrdup(e);
-	k = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (k > 0)
-		exe[k] = '\0';
-	else if (!(argv0 && strchr(argv0, '/') && realpath(argv0, exe)))
-		exe[0] = '\0';
-	/* exe -> the directory above the binary's: /x/bin/fd-rules -> /x */
-	for (i = 0; i < 2 && exe[0]; i++) {
-		if ((slash = strrchr(exe, '/')))
-			*slash = '\0';
-		else
-			exe[0] = '\0';
-	}
-	if (exe[0] || k > 0) {
-		struct fd_buf b = FD_BUF_INIT;
-
-		fd_buf_addf(&b, "%s/rules/default.rules", exe);
-		cand[nc++] = fd_buf_detach(&b, NULL);
-		fd_buf_addf(&b, "%s/share/fd/default.rules", exe);
-		cand[nc++] = fd_buf_detach(&b, NULL);
-	}
-#ifdef FD_PREFIX
-	{
-		struct fd_buf b = FD_BUF_INIT;
-
-		fd_buf_addf(&b, "%s/share/fd/default.rules", FD_PREFIX);
-		cand[nc++] = fd_buf_detach(&b, NULL);
-	}
-#endif
-	for (i = 0; i < nc; i++) {
-		if (!cand[i])
-			continue;
-		if (!found && access(cand[i], F_OK) == 0) {
-			found = cand[i];
-			cand[i] = NULL;
-		} else if (!found)
-			fd_buf_addf(&tried, "%s%s", tried.len ? ", " : "", cand[i]);
-		free(cand[i]);
-	}
-	if (!found)
-		fd_err_set(err, FD_EIO, "no rules file: give --rules FILE or set FD_RULES (not found: %s)",
-			   tried.s ? tried.s : "no tools directory");
-	fd_buf_release(&tried);
-	return found;
 }
 
 /* Read, hash and compile a rules file. */
@@ -1052,7 +990,7 @@ int main(int argc, char **argv)
 		}
 
 	/* ---- rules and features */
-	if (!rules_path && !(rules_path = rules_found = default_rules(argv[0], &err)))
+	if (!rules_path && !(rules_path = rules_found = fd_datafile_find(argv[0], "FD_RULES", "rules/default.rules", "rules file", "--rules", &err)))
 		goto fail;
 	if ((rc = ruleset_load(&run.base, rules_path, &err)))
 		goto fail;

@@ -38,6 +38,7 @@ echo "... $(($(wc -l < "$out/features.csv") - 1)) rows, $(head -n 1 "$out/featur
 
 scripts/demo_rules.sh "$FD_STORE" "$out/transactions.csv"
 scripts/demo_graph.sh "$FD_STORE" "$out"
+scripts/demo_score.sh "$FD_STORE" "$out"
 scripts/demo_case.sh "$FD_STORE"
 
 step "seal the audit log, export an evidence bundle, verify both"
@@ -50,6 +51,7 @@ fd-audit verify --bundle "$out/evidence.fdb" --key "$out/demo.key.pub"
 
 step "done"
 echo "store:     $FD_STORE"
+echo "scores:    $out/scores.csv"
 echo "dashboard: $out/dashboard.html"
 echo "rings:     $out/ring.svg, $out/rings.svg"
 echo "evidence:  $out/evidence.fdb (seal: $(cat "$out/seal.txt"))"
