@@ -51,7 +51,7 @@ fd-audit verify --bundle "$out/evidence.fdb" --key "$out/demo.key.pub"
 
 step "done"
 echo "store:     $FD_STORE"
-echo "scores:    $out/scores.csv"
+echo "scores:    $out/scores.ndjson"
 echo "dashboard: $out/dashboard.html"
 echo "rings:     $out/ring.svg, $out/rings.svg"
 echo "evidence:  $out/evidence.fdb (seal: $(cat "$out/seal.txt"))"
