@@ -320,33 +320,6 @@ static int store_finish(struct run *run, int store_input, int64_t since, int64_t
 	return rc;
 }
 
-/*
- * How far before since to replay the store as warm-up: to its first transaction.  Not only
- * the longest feature window (fd_features_lookback_ms): features over the whole history
- * (new_device, days_since_last: dormant_reactivation looks back 180 days) would then see the
- * window as all there is, and a period's hits would differ from a full replay's.
- */
-static int warm_span(struct fd_store *st, int64_t since, int64_t *warm_ms, struct fd_err *err)
-{
-	sqlite3_stmt *q = NULL;
-	int rc;
-
-	*warm_ms = 0;
-	if (since == INT64_MIN)
-		return FD_OK;
-	if ((rc = fd_store_prepare(st, &q, "SELECT min(ts) FROM transactions", err)))
-		return rc;
-	if (sqlite3_step(q) != SQLITE_ROW) {
-		rc = fd_store_error(st, "cannot read the store's transactions", err);
-		sqlite3_finalize(q);
-		return rc;
-	}
-	if (sqlite3_column_type(q, 0) != SQLITE_NULL && sqlite3_column_int64(q, 0) < since)
-		*warm_ms = since - sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	return FD_OK;
-}
-
 /* ---- per transaction ------------------------------------------------------------------ */
 
 static const char *const hit_cols[] = {"txn_id", "rule_id", "points", "action", "reason"};
@@ -1053,8 +1026,7 @@ int main(int argc, char **argv)
 		src_o.store = run.st;
 		src_o.since = since;
 		src_o.until = until;
-		if ((rc = warm_span(run.st, since, &src_o.warm_ms, &err)))
-			goto fail;
+		src_o.warm_ms = -1;  /* all earlier history: see fd_txnsrc.h */
 	}
 	if ((rc = fd_txnsrc_open(&src, &src_o, &err)))
 		goto fail;

@@ -286,32 +286,6 @@ static int emit(void *user, const struct fd_score_row *row, struct fd_err *err)
 	return FD_OK;
 }
 
-/*
- * How far before since to replay the store as warm-up: to its first transaction, so that
- * features over the whole history (novelty, dormancy) are those of a full replay, the same
- * as when the model was trained (fd-rules does the same).
- */
-static int warm_span(struct fd_store *st, int64_t since, int64_t *warm_ms, struct fd_err *err)
-{
-	sqlite3_stmt *q = NULL;
-	int rc;
-
-	*warm_ms = 0;
-	if (since == INT64_MIN)
-		return FD_OK;
-	if ((rc = fd_store_prepare(st, &q, "SELECT min(ts) FROM transactions", err)))
-		return rc;
-	if (sqlite3_step(q) != SQLITE_ROW) {
-		rc = fd_store_error(st, "cannot read the store's transactions", err);
-		sqlite3_finalize(q);
-		return rc;
-	}
-	if (sqlite3_column_type(q, 0) != SQLITE_NULL && sqlite3_column_int64(q, 0) < since)
-		*warm_ms = since - sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	return FD_OK;
-}
-
 /* Open or extend the automatic cases of the HIGH rows, in the store transaction. */
 static int auto_cases(struct run *run, struct fd_store *st, struct fd_case_auto_result *res, struct fd_err *err)
 {
@@ -550,8 +524,7 @@ int main(int argc, char **argv)
 		src_o.store = st;
 		src_o.since = since;
 		src_o.until = until;
-		if ((rc = warm_span(st, since, &src_o.warm_ms, &err)))
-			goto fail;
+		src_o.warm_ms = -1;  /* all earlier history, as when the model was trained */
 	}
 	if ((rc = fd_txnsrc_open(&src, &src_o, &err)))
 		goto fail;

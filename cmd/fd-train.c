@@ -286,37 +286,10 @@ static int bad_record(const char *where, const struct fd_txn_bad *b, int strict,
 	return FD_OK;
 }
 
-/*
- * How far before since to replay the store as warm-up: to its first transaction, so that
- * features over the whole history (novelty, dormancy) are those of a full replay.  (The same
- * reasoning as fd-rules.)
- */
-static int warm_span(struct fd_store *st, int64_t since, int64_t *warm_ms, struct fd_err *err)
-{
-	sqlite3_stmt *q = NULL;
-	int rc;
-
-	*warm_ms = 0;
-	if (since == INT64_MIN)
-		return FD_OK;
-	if ((rc = fd_store_prepare(st, &q, "SELECT min(ts) FROM transactions", err)))
-		return rc;
-	if (sqlite3_step(q) != SQLITE_ROW) {
-		rc = fd_store_error(st, "cannot read the store's transactions", err);
-		sqlite3_finalize(q);
-		return rc;
-	}
-	if (sqlite3_column_type(q, 0) != SQLITE_NULL && sqlite3_column_int64(q, 0) < since)
-		*warm_ms = since - sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	return FD_OK;
-}
-
 static int open_source(const struct opts *o, char **paths, size_t npaths, struct fd_store *st,
 		       const struct fd_colmap *map, struct fd_txnsrc **src, struct fd_err *err)
 {
 	struct fd_txnsrc_opts so;
-	int rc;
 
 	memset(&so, 0, sizeof(so));
 	so.stream.delimiter = o->delim;
@@ -330,8 +303,7 @@ static int open_source(const struct opts *o, char **paths, size_t npaths, struct
 		so.store = st;
 		so.since = o->since;
 		so.until = o->until;
-		if ((rc = warm_span(st, o->since, &so.warm_ms, err)))
-			return rc;
+		so.warm_ms = -1;  /* all earlier history: see fd_txnsrc.h */
 	}
 	return fd_txnsrc_open(src, &so, err);
 }

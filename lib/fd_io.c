@@ -435,7 +435,7 @@ struct fd_out {
 	int fd;
 	int is_stdout;
 	char *path;   /* the target, as given */
-	char *tmp;    /* the temporary beside it; NULL on stdout */
+	char *tmp;    /* the temporary beside it; NULL on standard output */
 	char *dir;    /* the target's directory, fsynced after the rename */
 	unsigned char *buf;
 	size_t len, cap;
@@ -736,5 +736,5 @@ void fd_out_abort(struct fd_out *out)
 
 const char *fd_out_name(const struct fd_out *out)
 {
-	return out->is_stdout ? "<stdout>" : out->path;
+	return out->is_stdout ? "standard output" : out->path;
 }

@@ -581,7 +581,7 @@ static void test_out_stdout(void **state)
 	dup2(fd, 1);
 	close(fd);
 	assert_int_equal(fd_out_open(&out, "-", NULL, &err), FD_OK);
-	assert_string_equal(fd_out_name(out), "<stdout>");
+	assert_string_equal(fd_out_name(out), "standard output");
 	fd_out_puts(out, "one\n");
 	assert_int_equal(fd_out_flush(out), 0);
 	fd_out_puts(out, "two\n");
@@ -599,7 +599,7 @@ static void test_out_stdout(void **state)
 		assert_int_equal(fd_out_open(&out, NULL, NULL, &err), FD_OK);
 		fd_out_puts(out, "lost\n");
 		assert_int_equal(fd_out_commit(out, &err), FD_EIO);
-		assert_string_equal(err.msg, "write error on '<stdout>': No space left on device");
+		assert_string_equal(err.msg, "write error on 'standard output': No space left on device");
 	}
 	dup2(saved, 1);
 	close(saved);
