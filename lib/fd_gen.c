@@ -17,6 +17,7 @@
  * buffer; the date part of the timestamp is formatted once per day.
  */
 #include "fd_gen.h"
+#include "fd_rng.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -24,80 +25,33 @@
 
 /* ---- random numbers: xoshiro256** seeded through splitmix64 ------------------------------- */
 
-struct rng {
-	uint64_t s[4];
-};
-
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static void rng_seed(struct rng *r, uint64_t seed, uint64_t stream)
-{
-	uint64_t x = seed ^ (stream * 0xd1b54a32d192ed03ULL);
-	int i;
-
-	for (i = 0; i < 4; i++)
-		r->s[i] = splitmix64(&x);
-}
-
-static inline uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-static inline uint64_t rng_next(struct rng *r)
-{
-	uint64_t *s = r->s;
-	uint64_t res = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return res;
-}
-
-/* Uniform in [0, 1). */
-static inline double rng_unif(struct rng *r)
-{
-	return (double)(rng_next(r) >> 11) * 0x1.0p-53;
-}
-
 /* Uniform integer in [0, n), n <= 2^32 (multiply-shift; the bias is below 2^-32). */
-static inline uint32_t rng_below(struct rng *r, uint64_t n)
+static inline uint32_t rng_below(struct fd_rng *r, uint64_t n)
 {
-	return (uint32_t)(((rng_next(r) >> 32) * n) >> 32);
+	return (uint32_t)(((fd_rng_next(r) >> 32) * n) >> 32);
 }
 
 /* Uniform integer in [lo, hi]. */
-static inline int64_t rng_range(struct rng *r, int64_t lo, int64_t hi)
+static inline int64_t rng_range(struct fd_rng *r, int64_t lo, int64_t hi)
 {
 	return lo + (int64_t)rng_below(r, (uint64_t)(hi - lo + 1));
 }
 
-static inline double rng_uniform(struct rng *r, double lo, double hi)
+static inline double rng_uniform(struct fd_rng *r, double lo, double hi)
 {
-	return lo + (hi - lo) * rng_unif(r);
+	return lo + (hi - lo) * fd_rng_unif(r);
 }
 
 /* Standard normal (Box-Muller, one value per call: simpler state, plenty fast). */
-static double rng_normal(struct rng *r)
+static double rng_normal(struct fd_rng *r)
 {
-	double u1 = 1.0 - rng_unif(r), u2 = rng_unif(r);
+	double u1 = 1.0 - fd_rng_unif(r), u2 = fd_rng_unif(r);
 
 	return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
 /* Lognormal with the given median and sigma. */
-static double rng_lognormal(struct rng *r, double median, double sigma)
+static double rng_lognormal(struct fd_rng *r, double median, double sigma)
 {
 	return median * exp(sigma * rng_normal(r));
 }
@@ -323,7 +277,7 @@ struct fd_gen {
 	int64_t nfraud, nlegit;
 	int64_t fraud_sched, legit_done, rows_done;
 	int64_t counts[FD_GEN_NTYPES];
-	struct rng ev_rng, fr_rng;
+	struct fd_rng ev_rng, fr_rng;
 	uint64_t trip_key;
 
 	int32_t city_lat[NCITY], city_lon[NCITY];
@@ -458,7 +412,7 @@ static int32_t deg4(double d)
 }
 
 /* A point within about 5 km of a city's centre. */
-static void near_city(const struct fd_gen *g, struct rng *r, int city, int32_t *lat, int32_t *lon)
+static void near_city(const struct fd_gen *g, struct fd_rng *r, int city, int32_t *lat, int32_t *lon)
 {
 	*lat = g->city_lat[city] + (int32_t)rng_range(r, -450, 450);
 	*lon = g->city_lon[city] + (int32_t)rng_range(r, -550, 550);
@@ -473,7 +427,7 @@ static void near_city(const struct fd_gen *g, struct rng *r, int city, int32_t *
 }
 
 /* A city by population weight, among US cities (us = 1), other ordinary cities (us = 0). */
-static int pick_city(struct rng *r, int us)
+static int pick_city(struct fd_rng *r, int us)
 {
 	int i, tot = 0, x;
 
@@ -491,7 +445,7 @@ static int pick_city(struct rng *r, int us)
 	return 0;
 }
 
-static int pick_sanctioned(struct rng *r)
+static int pick_sanctioned(struct fd_rng *r)
 {
 	int i, n = 0, k;
 
@@ -508,7 +462,7 @@ static int pick_sanctioned(struct rng *r)
  * A plausible public address of a region: IPv4 from /8 blocks its ISPs really use (or, for
  * hosting = 1, blocks of hosting and VPN providers), or IPv6 from a prefix its ISPs hold.
  */
-static void make_ip(struct rng *r, struct ipstr *ip, int region, int v6, int hosting)
+static void make_ip(struct fd_rng *r, struct ipstr *ip, int region, int v6, int hosting)
 {
 	static const unsigned char isp[NREGION][16] = {
 		{24, 50, 65, 66, 67, 68, 69, 70, 71, 72, 73, 75, 76, 97, 98, 174},
@@ -613,39 +567,39 @@ static int build_alias(struct fd_gen *g, const double *w, int32_t n)
 	return 0;
 }
 
-static int32_t pick_customer(struct fd_gen *g, struct rng *r)
+static int32_t pick_customer(struct fd_gen *g, struct fd_rng *r)
 {
 	int32_t i = (int32_t)rng_below(r, (uint64_t)g->ncust);
 
-	return rng_unif(r) < g->alias_p[i] ? i : g->alias_a[i];
+	return fd_rng_unif(r) < g->alias_p[i] ? i : g->alias_a[i];
 }
 
-static int32_t random_phys_in(const struct fd_gen *g, struct rng *r, int city)
+static int32_t random_phys_in(const struct fd_gen *g, struct fd_rng *r, int city)
 {
 	int32_t n = g->phys_off[city + 1] - g->phys_off[city];
 
 	return n ? g->phys[g->phys_off[city] + (int32_t)rng_below(r, (uint64_t)n)] : NONE;
 }
 
-static int32_t random_phys(const struct fd_gen *g, struct rng *r)
+static int32_t random_phys(const struct fd_gen *g, struct fd_rng *r)
 {
 	int32_t n = g->phys_off[NCITY];
 
 	return n ? g->phys[rng_below(r, (uint64_t)n)] : NONE;
 }
 
-static int32_t random_online(const struct fd_gen *g, struct rng *r)
+static int32_t random_online(const struct fd_gen *g, struct fd_rng *r)
 {
 	return g->nonline ? g->online[rng_below(r, (uint64_t)g->nonline)] : NONE;
 }
 
-static int32_t random_merchant(const struct fd_gen *g, struct rng *r)
+static int32_t random_merchant(const struct fd_gen *g, struct fd_rng *r)
 {
 	return (int32_t)rng_below(r, (uint64_t)g->nmerch);
 }
 
 /* An online merchant of one of the categories in mask, else any online one, else any. */
-static int32_t online_of(const struct fd_gen *g, struct rng *r, unsigned mask)
+static int32_t online_of(const struct fd_gen *g, struct fd_rng *r, unsigned mask)
 {
 	int32_t m = NONE;
 	int i;
@@ -658,7 +612,7 @@ static int32_t online_of(const struct fd_gen *g, struct rng *r, unsigned mask)
 	return m != NONE ? m : random_merchant(g, r);
 }
 
-static int build_merchants(struct fd_gen *g, struct rng *r)
+static int build_merchants(struct fd_gen *g, struct fd_rng *r)
 {
 	int32_t i, k, n = g->nmerch, np = 0;
 	int c, tot = 0;
@@ -676,10 +630,10 @@ static int build_merchants(struct fd_gen *g, struct rng *r)
 		m->cat = (uint8_t)c;
 		m->online = rng_below(r, 100) < (uint32_t)cats[c].online_pct;
 		/* shops are where the customers live, plus some in places people travel to */
-		if (rng_unif(r) < 0.85)
+		if (fd_rng_unif(r) < 0.85)
 			city = g->cust[rng_below(r, (uint64_t)g->ncust)].home;
 		else
-			city = pick_city(r, rng_unif(r) < 0.6);
+			city = pick_city(r, fd_rng_unif(r) < 0.6);
 		m->city = (int16_t)city;
 		near_city(g, r, city, &m->lat, &m->lon);
 		m->scale = (float)rng_lognormal(r, 1.0, 0.25);
@@ -710,7 +664,7 @@ static int build_merchants(struct fd_gen *g, struct rng *r)
  * A merchant to become a regular haunt: a shop in city (or, city < 0, an online merchant),
  * everyday categories far more often than jewellers and travel agents.
  */
-static int32_t pick_habit(const struct fd_gen *g, struct rng *r, int city)
+static int32_t pick_habit(const struct fd_gen *g, struct fd_rng *r, int city)
 {
 	int32_t m = NONE;
 	int k;
@@ -747,12 +701,12 @@ static int nearest_shops(const struct fd_gen *g, int home)
 
 static int build_population(struct fd_gen *g)
 {
-	struct rng r;
+	struct fd_rng r;
 	int32_t i, n = g->ncust;
 	double *act;
 	int k, c;
 
-	rng_seed(&r, g->o.seed, 1);
+	fd_rng_seed(&r, g->o.seed, 1);
 	g->cust = calloc((size_t)n, sizeof(*g->cust));
 	g->alias_p = malloc((size_t)n * sizeof(*g->alias_p));
 	g->alias_a = malloc((size_t)n * sizeof(*g->alias_a));
@@ -767,7 +721,7 @@ static int build_population(struct fd_gen *g)
 	for (i = 0; i < n; i++) {
 		struct cust *cu = &g->cust[i];
 
-		cu->home = (int16_t)pick_city(&r, rng_unif(&r) < 0.8);
+		cu->home = (int16_t)pick_city(&r, fd_rng_unif(&r) < 0.8);
 		cu->lat = g->city_lat[cu->home] + (int32_t)rng_range(&r, -600, 600);
 		cu->lon = g->city_lon[cu->home] + (int32_t)rng_range(&r, -700, 700);
 	}
@@ -815,10 +769,10 @@ static int build_population(struct fd_gen *g)
 				cu->contact[k] = o;
 			}
 		}
-		cu->ndev = (uint8_t)(1 + (rng_unif(&r) < 0.55));
-		cu->nip = (uint8_t)(1 + (rng_unif(&r) < 0.5));
-		make_ip(&r, &g->ip[2 * i], cities[cu->home].region, rng_unif(&r) < 0.05, 0);
-		make_ip(&r, &g->ip[2 * i + 1], cities[cu->home].region, rng_unif(&r) < 0.10, 0);
+		cu->ndev = (uint8_t)(1 + (fd_rng_unif(&r) < 0.55));
+		cu->nip = (uint8_t)(1 + (fd_rng_unif(&r) < 0.5));
+		make_ip(&r, &g->ip[2 * i], cities[cu->home].region, fd_rng_unif(&r) < 0.05, 0);
+		make_ip(&r, &g->ip[2 * i + 1], cities[cu->home].region, fd_rng_unif(&r) < 0.10, 0);
 		cu->trip_start = cu->trip_end = 0;
 		cu->busy_until = INT64_MIN;
 	}
@@ -830,10 +784,10 @@ static int build_population(struct fd_gen *g)
 
 		id->dev = 2 * n + k;
 		id->ip = 2 * n + k;
-		id->city = (int16_t)pick_city(&r, rng_unif(&r) < 0.3);
-		if (k && rng_unif(&r) < 0.3)  /* the same VPN exit or proxy */
+		id->city = (int16_t)pick_city(&r, fd_rng_unif(&r) < 0.3);
+		if (k && fd_rng_unif(&r) < 0.3)  /* the same VPN exit or proxy */
 			id->ip = g->ident[k - 1].ip;
-		make_ip(&r, &g->ip[2 * n + k], cities[id->city].region, rng_unif(&r) < 0.08, 1);
+		make_ip(&r, &g->ip[2 * n + k], cities[id->city].region, fd_rng_unif(&r) < 0.08, 1);
 	}
 	free(act);
 	return 0;
@@ -853,11 +807,11 @@ static int current_city(struct fd_gen *g, int32_t ci, int day)
 	struct cust *cu = &g->cust[ci];
 
 	while (day >= cu->trip_end) {
-		struct rng r;
+		struct fd_rng r;
 		int k, city = cu->shop;
 
-		rng_seed(&r, g->trip_key ^ ((uint64_t)ci << 16), cu->ntrips++);
-		cu->trip_start = cu->trip_end + (int32_t)fmin(1e6, -log(1.0 - rng_unif(&r)) * 150.0);
+		fd_rng_seed(&r, g->trip_key ^ ((uint64_t)ci << 16), cu->ntrips++);
+		cu->trip_start = cu->trip_end + (int32_t)fmin(1e6, -log(1.0 - fd_rng_unif(&r)) * 150.0);
 		cu->trip_end = cu->trip_start + (int32_t)rng_range(&r, 2, 7);
 		for (k = 0; k < 8 && g->phys_off[NCITY]; k++) {
 			int32_t m = random_phys(g, &r);
@@ -893,7 +847,7 @@ static void ev_init(struct fd_gen *g, struct ev *e, int64_t ts, int type)
 	e->type = (uint8_t)type;
 }
 
-static void geo_city(struct fd_gen *g, struct rng *r, struct ev *e, int city)
+static void geo_city(struct fd_gen *g, struct fd_rng *r, struct ev *e, int city)
 {
 	e->city = (int16_t)city;
 	near_city(g, r, city, &e->lat, &e->lon);
@@ -907,7 +861,7 @@ static void geo_merchant(struct fd_gen *g, struct ev *e, int32_t m)
 }
 
 /* Where a customer's online activity appears to come from: home, or the trip's city. */
-static void geo_customer(struct fd_gen *g, struct rng *r, struct ev *e, int32_t ci, int city)
+static void geo_customer(struct fd_gen *g, struct fd_rng *r, struct ev *e, int32_t ci, int city)
 {
 	const struct cust *cu = &g->cust[ci];
 
@@ -919,17 +873,17 @@ static void geo_customer(struct fd_gen *g, struct rng *r, struct ev *e, int32_t 
 		geo_city(g, r, e, city);
 }
 
-static int64_t merchant_amount(struct fd_gen *g, struct rng *r, int32_t m, double mult)
+static int64_t merchant_amount(struct fd_gen *g, struct fd_rng *r, int32_t m, double mult)
 {
 	const struct cat_def *c = &cats[g->merch[m].cat];
 
 	return to_minor(g, rng_lognormal(r, c->median, c->sigma) * g->merch[m].scale * mult);
 }
 
-static int32_t habit(struct rng *r, const struct cust *cu, int online)
+static int32_t habit(struct fd_rng *r, const struct cust *cu, int online)
 {
 	int n = online ? cu->nho : cu->nhp;
-	double u = rng_unif(r);
+	double u = fd_rng_unif(r);
 
 	if (!n)
 		return NONE;
@@ -942,14 +896,14 @@ static int32_t own_device(const struct cust *cu, int32_t ci, int mobile)
 	return 2 * ci + (mobile ? 0 : cu->ndev - 1);
 }
 
-static int32_t own_ip(struct rng *r, const struct cust *cu, int32_t ci, int mobile)
+static int32_t own_ip(struct fd_rng *r, const struct cust *cu, int32_t ci, int mobile)
 {
-	return 2 * ci + (mobile && cu->nip > 1 && rng_unif(r) < 0.6);
+	return 2 * ci + (mobile && cu->nip > 1 && fd_rng_unif(r) < 0.6);
 }
 
 static void gen_legit(struct fd_gen *g, struct ev *e, int day, int64_t day_start)
 {
-	struct rng *r = &g->ev_rng;
+	struct fd_rng *r = &g->ev_rng;
 	int32_t ci = pick_customer(g, r), m;
 	struct cust *cu = &g->cust[ci];
 	int city = current_city(g, ci, day), away = city != cu->home;
@@ -973,7 +927,7 @@ static void gen_legit(struct fd_gen *g, struct ev *e, int day, int64_t day_start
 	for (ch = 0; ch < NCHAN - 1 && x >= cu->chan_cdf[ch]; ch++)
 		;
 	/* away from home people pay by card and cash more, and rarely send transfers */
-	if (away && ch == CH_TRANSFER && rng_unif(r) < 0.7)
+	if (away && ch == CH_TRANSFER && fd_rng_unif(r) < 0.7)
 		ch = CH_CARD;
 	e->channel = (uint8_t)ch;
 
@@ -983,13 +937,13 @@ static void gen_legit(struct fd_gen *g, struct ev *e, int day, int64_t day_start
 		if (ch == CH_MOBILE) {
 			e->device = own_device(cu, ci, 1);
 			e->ip = own_ip(r, cu, ci, 1);
-			if (rng_unif(r) < 0.5)
+			if (fd_rng_unif(r) < 0.5)
 				goto online;  /* in-app purchase */
 		}
 		/* card present, or a phone wallet at the till */
 		if (away)
 			m = random_phys_in(g, r, city);
-		else if (rng_unif(r) < 0.85)
+		else if (fd_rng_unif(r) < 0.85)
 			m = habit(r, cu, 0);
 		else
 			m = random_phys_in(g, r, cu->shop);
@@ -1006,7 +960,7 @@ static void gen_legit(struct fd_gen *g, struct ev *e, int day, int64_t day_start
 		e->device = own_device(cu, ci, 0);
 		e->ip = own_ip(r, cu, ci, 0);
 	online:
-		m = rng_unif(r) < 0.8 ? habit(r, cu, 1) : NONE;
+		m = fd_rng_unif(r) < 0.8 ? habit(r, cu, 1) : NONE;
 		if (m == NONE)
 			m = random_online(g, r);
 		if (m == NONE)
@@ -1016,10 +970,10 @@ static void gen_legit(struct fd_gen *g, struct ev *e, int day, int64_t day_start
 		e->amount = merchant_amount(g, r, m, mult);
 		break;
 	case CH_TRANSFER:
-		e->device = own_device(cu, ci, rng_unif(r) < 0.5);
+		e->device = own_device(cu, ci, fd_rng_unif(r) < 0.5);
 		e->ip = own_ip(r, cu, ci, 0);
 		/* friends and family, or a payee outside the bank (rent, a builder) */
-		if (cu->ncontact && rng_unif(r) < 0.85)
+		if (cu->ncontact && fd_rng_unif(r) < 0.85)
 			e->recip = cu->contact[rng_below(r, cu->ncontact)];
 		else
 			e->recip = EXT(NMULE_POOL + ci);
@@ -1027,7 +981,7 @@ static void gen_legit(struct fd_gen *g, struct ev *e, int day, int64_t day_start
 		{
 			double a = rng_lognormal(r, 60.0, 0.9) * mult;
 
-			if (rng_unif(r) < 0.7)  /* people send round sums */
+			if (fd_rng_unif(r) < 0.7)  /* people send round sums */
 				a = a < 10 ? ceil(a) : floor(a / 5.0 + 0.5) * 5.0;
 			e->amount = to_minor(g, a);
 		}
@@ -1039,7 +993,7 @@ static void gen_legit(struct fd_gen *g, struct ev *e, int day, int64_t day_start
 	}
 	/* now and then a legitimate big purchase: a television, a holiday, a ring */
 	if (e->merchant != NONE && (BIG_TICKET & CATBIT(g->merch[e->merchant].cat)) &&
-	    rng_unif(r) < 0.02)
+	    fd_rng_unif(r) < 0.02)
 		e->amount = to_minor(g, (double)e->amount / (double)g->pow10 * rng_uniform(r, 4, 15));
 }
 
@@ -1161,7 +1115,7 @@ static int64_t pat_commit(struct fd_gen *g, int64_t t0, int64_t day_end)
  * time t in a pattern that needs its accounts alone (a mule, a cycle); NONE when a few tries
  * found none.
  */
-static int32_t free_customer(struct fd_gen *g, struct rng *r, int busy, int64_t t,
+static int32_t free_customer(struct fd_gen *g, struct fd_rng *r, int busy, int64_t t,
 			     const int32_t *avoid, int navoid)
 {
 	int k, j;
@@ -1185,7 +1139,7 @@ static int32_t new_external(struct fd_gen *g)
 }
 
 /* A fraudster identity whose location is far from the victim's home. */
-static const struct ident *far_ident(struct fd_gen *g, struct rng *r, int32_t v)
+static const struct ident *far_ident(struct fd_gen *g, struct fd_rng *r, int32_t v)
 {
 	const struct cust *cu = &g->cust[v];
 	const struct ident *best = &g->ident[0];
@@ -1206,14 +1160,14 @@ static const struct ident *far_ident(struct fd_gen *g, struct rng *r, int32_t v)
 	return best;
 }
 
-static void from_ident(struct fd_gen *g, struct rng *r, struct ev *e, const struct ident *id)
+static void from_ident(struct fd_gen *g, struct fd_rng *r, struct ev *e, const struct ident *id)
 {
 	e->device = id->dev;
 	e->ip = id->ip;
 	geo_city(g, r, e, id->city);
 }
 
-static void from_customer(struct fd_gen *g, struct rng *r, struct ev *e, int32_t ci, int day)
+static void from_customer(struct fd_gen *g, struct fd_rng *r, struct ev *e, int32_t ci, int day)
 {
 	const struct cust *cu;
 
@@ -1221,7 +1175,7 @@ static void from_customer(struct fd_gen *g, struct rng *r, struct ev *e, int32_t
 	if (ci < 0)
 		return;
 	cu = &g->cust[ci];
-	e->device = own_device(cu, ci, rng_unif(r) < 0.5);
+	e->device = own_device(cu, ci, fd_rng_unif(r) < 0.5);
 	e->ip = own_ip(r, cu, ci, 0);
 	geo_customer(g, r, e, ci, current_city(g, ci, day));
 }
@@ -1245,7 +1199,7 @@ static void sort_i64(int64_t *a, int n)
 	}
 }
 
-static int64_t fr_card_testing(struct fd_gen *g, struct rng *r, int64_t t, int n, int day, int64_t day_end)
+static int64_t fr_card_testing(struct fd_gen *g, struct fd_rng *r, int64_t t, int n, int day, int64_t day_end)
 {
 	int32_t v = (int32_t)rng_below(r, (uint64_t)g->ncust), ms[3];
 	const struct ident *id = &g->ident[rng_below(r, NIDENT)];
@@ -1269,7 +1223,7 @@ static int64_t fr_card_testing(struct fd_gen *g, struct rng *r, int64_t t, int n
 	return pat_commit(g, t0, day_end);
 }
 
-static int64_t fr_takeover(struct fd_gen *g, struct rng *r, int64_t t, int n, int day, int64_t day_end)
+static int64_t fr_takeover(struct fd_gen *g, struct fd_rng *r, int64_t t, int n, int day, int64_t day_end)
 {
 	int32_t v = (int32_t)rng_below(r, (uint64_t)g->ncust);
 	const struct ident *id = far_ident(g, r, v);
@@ -1294,9 +1248,9 @@ static int64_t fr_takeover(struct fd_gen *g, struct rng *r, int64_t t, int n, in
 
 		e->sender = v;
 		from_ident(g, r, e, id);
-		if (rng_unif(r) < 0.7) {
+		if (fd_rng_unif(r) < 0.7) {
 			e->channel = CH_TRANSFER;
-			e->recip = rng_unif(r) < 0.7 ? EXT(rng_below(r, NMULE_POOL)) : new_external(g);
+			e->recip = fd_rng_unif(r) < 0.7 ? EXT(rng_below(r, NMULE_POOL)) : new_external(g);
 			e->amount = to_minor(g, rng_uniform(r, 1500, 9500) * lvl);
 		} else {
 			e->channel = CH_ONLINE;
@@ -1309,7 +1263,7 @@ static int64_t fr_takeover(struct fd_gen *g, struct rng *r, int64_t t, int n, in
 	return pat_commit(g, t0, day_end);
 }
 
-static int64_t fr_velocity(struct fd_gen *g, struct rng *r, int64_t t, int n, int day, int64_t day_end)
+static int64_t fr_velocity(struct fd_gen *g, struct fd_rng *r, int64_t t, int n, int day, int64_t day_end)
 {
 	int32_t v = (int32_t)rng_below(r, (uint64_t)g->ncust);
 	int city, i;
@@ -1317,7 +1271,7 @@ static int64_t fr_velocity(struct fd_gen *g, struct rng *r, int64_t t, int n, in
 
 	(void)day;
 	/* a cloned card, used near the victim's home or somewhere else entirely */
-	if (rng_unif(r) < 0.5)
+	if (fd_rng_unif(r) < 0.5)
 		city = g->cust[v].shop;
 	else {
 		int32_t m = random_phys(g, r);
@@ -1342,7 +1296,7 @@ static int64_t fr_velocity(struct fd_gen *g, struct rng *r, int64_t t, int n, in
 	return pat_commit(g, t, day_end);
 }
 
-static int64_t fr_spike(struct fd_gen *g, struct rng *r, int64_t t, int n, int day, int64_t day_end)
+static int64_t fr_spike(struct fd_gen *g, struct fd_rng *r, int64_t t, int n, int day, int64_t day_end)
 {
 	int32_t v = (int32_t)rng_below(r, (uint64_t)g->ncust);
 	struct ev *e = pat_add(g, t, FD_GEN_AMOUNT_SPIKE);
@@ -1359,7 +1313,7 @@ static int64_t fr_spike(struct fd_gen *g, struct rng *r, int64_t t, int n, int d
 	return pat_commit(g, t, day_end);
 }
 
-static int64_t fr_structuring(struct fd_gen *g, struct rng *r, int64_t t, int n, int day, int64_t day_end)
+static int64_t fr_structuring(struct fd_gen *g, struct fd_rng *r, int64_t t, int n, int day, int64_t day_end)
 {
 	int32_t v = (int32_t)rng_below(r, (uint64_t)g->ncust), to[2];
 	int64_t off[8];
@@ -1367,7 +1321,7 @@ static int64_t fr_structuring(struct fd_gen *g, struct rng *r, int64_t t, int n,
 	const struct cust *cu = &g->cust[v];
 
 	for (i = 0; i < nt; i++)
-		to[i] = cu->ncontact && rng_unif(r) < 0.4 ? cu->contact[rng_below(r, cu->ncontact)]
+		to[i] = cu->ncontact && fd_rng_unif(r) < 0.4 ? cu->contact[rng_below(r, cu->ncontact)]
 							  : new_external(g);
 	for (i = 0; i < n; i++)
 		off[i] = i ? (int64_t)rng_below(r, 20 * 3600000ULL) : 0;
@@ -1383,7 +1337,7 @@ static int64_t fr_structuring(struct fd_gen *g, struct rng *r, int64_t t, int n,
 	return pat_commit(g, t, day_end);
 }
 
-static int64_t fr_sanctioned(struct fd_gen *g, struct rng *r, int64_t t, int n, int day, int64_t day_end)
+static int64_t fr_sanctioned(struct fd_gen *g, struct fd_rng *r, int64_t t, int n, int day, int64_t day_end)
 {
 	int32_t v = (int32_t)rng_below(r, (uint64_t)g->ncust), to = new_external(g);
 	int city = pick_sanctioned(r), i;
@@ -1407,7 +1361,7 @@ static int64_t fr_sanctioned(struct fd_gen *g, struct rng *r, int64_t t, int n, 
 	return pat_commit(g, t0, day_end);
 }
 
-static int64_t fr_mule(struct fd_gen *g, struct rng *r, int64_t t, int n, int day, int64_t day_end)
+static int64_t fr_mule(struct fd_gen *g, struct fd_rng *r, int64_t t, int n, int day, int64_t day_end)
 {
 	int32_t mule = free_customer(g, r, 1, t, NULL, 0), used[32];
 	int fout = 2 + (int)rng_below(r, 4), fin, i, nused = 0;
@@ -1452,7 +1406,7 @@ static int64_t fr_mule(struct fd_gen *g, struct rng *r, int64_t t, int n, int da
 		struct ev *e = pat_add(g, last, FD_GEN_MULE);
 		int32_t to = NONE;
 
-		if (rng_unif(r) < 0.4)
+		if (fd_rng_unif(r) < 0.4)
 			to = free_customer(g, r, 0, 0, used, nused);
 		if (to == NONE)
 			to = EXT(rng_below(r, NMULE_POOL));
@@ -1472,7 +1426,7 @@ static int64_t fr_mule(struct fd_gen *g, struct rng *r, int64_t t, int n, int da
 	return last;
 }
 
-static int64_t fr_cycle(struct fd_gen *g, struct rng *r, int64_t t, int n, int day, int64_t day_end)
+static int64_t fr_cycle(struct fd_gen *g, struct fd_rng *r, int64_t t, int n, int day, int64_t day_end)
 {
 	int32_t acct[8];
 	int i, k = 0;
@@ -1503,7 +1457,7 @@ static int64_t fr_cycle(struct fd_gen *g, struct rng *r, int64_t t, int n, int d
 	return last;
 }
 
-typedef int64_t (*fr_fn)(struct fd_gen *, struct rng *, int64_t, int, int, int64_t);
+typedef int64_t (*fr_fn)(struct fd_gen *, struct fd_rng *, int64_t, int, int, int64_t);
 static const fr_fn fr_gen[FD_GEN_NTYPES] = {
 	NULL, fr_card_testing, fr_takeover, fr_velocity, fr_spike, fr_structuring,
 	fr_sanctioned, fr_mule, fr_cycle,
@@ -1516,7 +1470,7 @@ static const fr_fn fr_gen[FD_GEN_NTYPES] = {
  */
 static int start_pattern(struct fd_gen *g, int day, int64_t day_start, int64_t day_end)
 {
-	struct rng *r = &g->fr_rng;
+	struct fd_rng *r = &g->fr_rng;
 	int64_t left = g->nfraud - g->fraud_sched;
 	int typ, n, i;
 
@@ -1531,7 +1485,7 @@ static int start_pattern(struct fd_gen *g, int day, int64_t day_start, int64_t d
 	}
 	typ = g->order[g->order_pos];
 	if (typ_min[typ] > left)
-		typ = rng_unif(r) < 0.5 ? FD_GEN_AMOUNT_SPIKE : FD_GEN_SANCTIONED;
+		typ = fd_rng_unif(r) < 0.5 ? FD_GEN_AMOUNT_SPIKE : FD_GEN_SANCTIONED;
 	else
 		g->order_pos++;
 	n = typ_min[typ] + (int)rng_below(r, (uint64_t)(typ_max[typ] - typ_min[typ] + 1));
@@ -2007,13 +1961,13 @@ int fd_gen_create(struct fd_gen **gp, const struct fd_gen_opts *o, struct fd_err
 		g->order[i] = i + 1;
 	g->order_pos = FD_GEN_NTYPES - 1;  /* shuffle before the first pattern */
 
-	rng_seed(&g->ev_rng, o->seed, 2);
-	rng_seed(&g->fr_rng, o->seed, 3);
+	fd_rng_seed(&g->ev_rng, o->seed, 2);
+	fd_rng_seed(&g->fr_rng, o->seed, 3);
 	{
-		struct rng r;
+		struct fd_rng r;
 
-		rng_seed(&r, o->seed, 4);
-		g->trip_key = rng_next(&r);
+		fd_rng_seed(&r, o->seed, 4);
+		g->trip_key = fd_rng_next(&r);
 	}
 	if (build_population(g)) {
 		fd_gen_free(g);

@@ -21,6 +21,7 @@
  * together, their indices in registers.
   */
 #include "fd_iforest.h"
+#include "fd_rng.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -28,65 +29,6 @@
 
 #define EULER_GAMMA 0.5772156649
 #define ROW_BLOCK 8    /* rows walked through a tree together: independent chains of loads */
-
-/* xoshiro256** (Blackman & Vigna), seeded through splitmix64: the same generator as
- * fd_nn.c, so a seed means the same thing in both. */
-struct rng {
-	uint64_t s[4];
-};
-
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static void rng_seed(struct rng *r, uint64_t seed, uint64_t stream)
-{
-	uint64_t x = seed ^ (stream * 0xd1b54a32d192ed03ULL);
-	int i;
-
-	for (i = 0; i < 4; i++)
-		r->s[i] = splitmix64(&x);
-}
-
-static inline uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t rng_next(struct rng *r)
-{
-	uint64_t *s = r->s, res = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return res;
-}
-
-/* Uniform in [0, 1) with 53 random bits. */
-static double rng_double(struct rng *r)
-{
-	return (double)(rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
-}
-
-/* Uniform in [0, n), n > 0, without modulo bias (rejection). */
-static uint64_t rng_below(struct rng *r, uint64_t n)
-{
-	uint64_t lim = -n % n, x;
-
-	do
-		x = rng_next(r);
-	while (x < lim);
-	return x % n;
-}
 
 enum { RNG_FOREST = 16 };
 
@@ -245,7 +187,7 @@ struct grow {
 	const float *X;
 	size_t cols;
 	unsigned hlim;
-	struct rng r;
+	struct fd_rng r;
 	struct fd_iforest_node *out;  /* room for 2·psi − 1 nodes */
 	size_t n;
 	uint32_t *cand;               /* cols */
@@ -280,10 +222,10 @@ static void grow(struct grow *g, size_t *ids, size_t n, unsigned depth)
 			g->cand[nc++] = (uint32_t)c;
 	if (nc == 0) /* every row of the node is the same point */
 		return;
-	q = g->cand[rng_below(&g->r, nc)];
+	q = g->cand[fd_rng_below(&g->r, nc)];
 	lo = g->lo[q];
 	hi = g->hi[q];
-	p = (float)(lo + rng_double(&g->r) * (hi - lo));
+	p = (float)(lo + fd_rng_unif(&g->r) * (hi - lo));
 	/* keep lo < p <= hi after rounding to float, so neither side is empty */
 	if (p <= g->lo[q])
 		p = nextafterf(g->lo[q], g->hi[q]);
@@ -346,14 +288,14 @@ int fd_iforest_train(struct fd_iforest **out, const float *X, size_t rows, size_
 	g.cols = cols;
 	g.hlim = f->height;
 	g.out = f->nodes;
-	rng_seed(&g.r, o->seed, RNG_FOREST);
+	fd_rng_seed(&g.r, o->seed, RNG_FOREST);
 	for (i = 0; i < rows; i++)
 		perm[i] = i;
 	for (t = 0; t < f->trees; t++) {
 		/* A partial Fisher-Yates shuffle draws psi distinct rows; perm is not reset between
 		 * trees, which keeps each draw uniform and avoids touching all rows per tree. */
 		for (i = 0; i < f->psi; i++) {
-			size_t k = i + (size_t)rng_below(&g.r, rows - i), tmp = perm[i];
+			size_t k = i + (size_t)fd_rng_below(&g.r, rows - i), tmp = perm[i];
 
 			perm[i] = perm[k];
 			perm[k] = tmp;

@@ -13,6 +13,7 @@
  * element-wise passes cost as much as the products.
  */
 #include "fd_nn.h"
+#include "fd_rng.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -55,62 +56,10 @@ static inline void st4(float *p, v4f v)
  * e.g. the dropout rate does not change the validation split. */
 enum { RNG_INIT = 1, RNG_SPLIT, RNG_SHUFFLE, RNG_DROPOUT };
 
-/* xoshiro256** (Blackman & Vigna), seeded through splitmix64. */
-struct rng {
-	uint64_t s[4];
-};
-
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static void rng_seed(struct rng *r, uint64_t seed, uint64_t stream)
-{
-	uint64_t x = seed ^ (stream * 0xd1b54a32d192ed03ULL);
-	int i;
-
-	for (i = 0; i < 4; i++)
-		r->s[i] = splitmix64(&x);
-}
-
-static inline uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-static inline uint64_t rng_next(struct rng *r)
-{
-	uint64_t *s = r->s, res = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return res;
-}
-
 /* Uniform in [0, 1) with 24 random bits: exact in float. */
-static inline float rng_float(struct rng *r)
+static inline float rng_float(struct fd_rng *r)
 {
-	return (float)(rng_next(r) >> 40) * (1.0f / 16777216.0f);
-}
-
-/* Uniform in [0, n), n > 0, without modulo bias (rejection). */
-static uint64_t rng_below(struct rng *r, uint64_t n)
-{
-	uint64_t lim = -n % n, x; /* 2^64 mod n: values below it are rejected */
-
-	do
-		x = rng_next(r);
-	while (x < lim);
-	return x % n;
+	return (float)(fd_rng_next(r) >> 40) * (1.0f / 16777216.0f);
 }
 
 struct layer {
@@ -240,7 +189,7 @@ int fd_nn_create(struct fd_nn **out, size_t n_in, const size_t *hidden, size_t n
 		 uint64_t seed, struct fd_err *err)
 {
 	struct fd_nn *nn;
-	struct rng r;
+	struct fd_rng r;
 	size_t l, i, np = 0, nb = 0, nf = 0, prev = n_in;
 
 	*out = NULL;
@@ -296,7 +245,7 @@ int fd_nn_create(struct fd_nn **out, size_t n_in, const size_t *hidden, size_t n
 		fd_nn_free(nn);
 		return fd_err_set(err, FD_EIO, "out of memory");
 	}
-	rng_seed(&r, seed, RNG_INIT);
+	fd_rng_seed(&r, seed, RNG_INIT);
 	for (l = 0; l < nn->n_layers; l++) {
 		struct layer *ly = &nn->L[l];
 		float lim = ly->hidden ? sqrtf(6.0f / (float)ly->in)
@@ -624,7 +573,7 @@ static inline float keep_if(float v, int c)
  */
 static void bn_relu_drop(float *z, size_t B, size_t o, const float *gamma, const float *beta,
 			 float *rmean, float *rvar, int update, float *xhat, float *gate,
-			 float *invstd, struct rng *dr, uint32_t keep_lim, float scale)
+			 float *invstd, struct fd_rng *dr, uint32_t keep_lim, float scale)
 {
 	float mean[FD_NN_MAX_WIDTH], var[FD_NN_MAX_WIDTH];
 	size_t r, j;
@@ -663,7 +612,7 @@ static void bn_relu_drop(float *z, size_t B, size_t o, const float *gamma, const
 		}
 		if (keep_lim)
 			for (j = 0; j < o; j++)
-				gr[j] = keep_if(gr[j], (uint32_t)(rng_next(dr) >> 40) >= keep_lim);
+				gr[j] = keep_if(gr[j], (uint32_t)(fd_rng_next(dr) >> 40) >= keep_lim);
 		for (j = 0; j < o; j++)
 			zr[j] = (gamma[j] * xr[j] + beta[j]) * gr[j];
 	}
@@ -673,7 +622,7 @@ static void bn_relu_drop(float *z, size_t B, size_t o, const float *gamma, const
  * Forward pass in training mode over the B rows in w->x; returns the batch loss (mean squared
  * error over B × n_in elements) and leaves dLoss/dyhat in w->d1.
  */
-static double fwd_train(struct fd_nn *nn, struct train_ws *w, size_t B, struct rng *dr,
+static double fwd_train(struct fd_nn *nn, struct train_ws *w, size_t B, struct fd_rng *dr,
 			float dropout, int update)
 {
 	const float *a = w->x;
@@ -836,7 +785,7 @@ int fd_nn_train(struct fd_nn *nn, const float *X, size_t rows, size_t cols,
 {
 	struct train_ws w;
 	struct fd_nn_ws *iws = NULL;
-	struct rng rs, rd;
+	struct fd_rng rs, rd;
 	size_t *idx = NULL, *val_rows = NULL, n_val, n_train, i, wait = 0;
 	float *Xval = NULL, *verr = NULL, *best_err = NULL, *best_p = NULL, *best_bn = NULL;
 	double best = INFINITY, best_train = NAN;
@@ -880,9 +829,9 @@ int fd_nn_train(struct fd_nn *nn, const float *X, size_t rows, size_t cols,
 	/* The split: a seeded permutation; its first n_val entries, in row order, validate. */
 	for (i = 0; i < rows; i++)
 		idx[i] = i;
-	rng_seed(&rs, o->seed, RNG_SPLIT);
+	fd_rng_seed(&rs, o->seed, RNG_SPLIT);
 	for (i = 0; i < n_val; i++) {
-		size_t k = i + (size_t)rng_below(&rs, rows - i), t = idx[i];
+		size_t k = i + (size_t)fd_rng_below(&rs, rows - i), t = idx[i];
 
 		idx[i] = idx[k];
 		idx[k] = t;
@@ -902,14 +851,14 @@ int fd_nn_train(struct fd_nn *nn, const float *X, size_t rows, size_t cols,
 	/* The training rows keep the permutation's remaining order, which the epochs reshuffle. */
 	memmove(idx, idx + n_val, n_train * sizeof(*idx));
 
-	rng_seed(&rs, o->seed, RNG_SHUFFLE);
-	rng_seed(&rd, o->seed, RNG_DROPOUT);
+	fd_rng_seed(&rs, o->seed, RNG_SHUFFLE);
+	fd_rng_seed(&rd, o->seed, RNG_DROPOUT);
 	for (epoch = 1; epoch <= o->max_epochs; epoch++) {
 		double t0 = now_s(), tl = 0.0, vl = NAN, dt;
 		size_t start = 0;
 
 		for (i = n_train - 1; i > 0; i--) {
-			size_t k = (size_t)rng_below(&rs, i + 1), t = idx[i];
+			size_t k = (size_t)fd_rng_below(&rs, i + 1), t = idx[i];
 
 			idx[i] = idx[k];
 			idx[k] = t;
