@@ -25,32 +25,32 @@ static void test_splitmix64_reference(void **state)
 	uint64_t x = 0;
 
 	(void)state;
-	assert_int_equal(splitmix64(&x), 0xe220a8397b1dcdafULL);
-	assert_int_equal(splitmix64(&x), 0x6e789e6aa1b965f4ULL);
-	assert_int_equal(splitmix64(&x), 0x06c45d188009454fULL);
+	assert_int_equal(fd_rng_splitmix64(&x), 0xe220a8397b1dcdafULL);
+	assert_int_equal(fd_rng_splitmix64(&x), 0x6e789e6aa1b965f4ULL);
+	assert_int_equal(fd_rng_splitmix64(&x), 0x06c45d188009454fULL);
 }
 
 static void test_xoshiro_reference(void **state)
 {
-	struct rng r = {{1, 2, 3, 4}};
+	struct fd_rng r = {{1, 2, 3, 4}};
 	static const uint64_t want[] = {0x2d00, 0x0, 0x5a007080, 0x10e0000000009d80ULL,
 		0x10e0b61ce1009d80ULL, 0x0870021ce143ad00ULL};
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
-		assert_int_equal(rng_next(&r), want[i]);
+		assert_int_equal(fd_rng_next(&r), want[i]);
 }
 
 static void test_rng_ranges(void **state)
 {
-	struct rng r;
+	struct fd_rng r;
 	int i, hits[7] = {0};
 
 	(void)state;
-	rng_seed(&r, 1, 9);
+	fd_rng_seed(&r, 1, 9);
 	for (i = 0; i < 70000; i++) {
-		double u = rng_unif(&r);
+		double u = fd_rng_unif(&r);
 		int64_t k = rng_range(&r, -3, 3);
 
 		assert_true(u >= 0 && u < 1);
@@ -64,12 +64,12 @@ static void test_rng_ranges(void **state)
 
 static void test_normal_moments(void **state)
 {
-	struct rng r;
+	struct fd_rng r;
 	double s = 0, s2 = 0, z;
 	int i, n = 200000;
 
 	(void)state;
-	rng_seed(&r, 7, 1);
+	fd_rng_seed(&r, 7, 1);
 	for (i = 0; i < n; i++) {
 		z = rng_normal(&r);
 		s += z;
@@ -86,7 +86,7 @@ static void test_alias_frequencies(void **state)
 	const double w[4] = {1, 2, 3, 4};
 	float p[4];
 	int32_t a[4];
-	struct rng r;
+	struct fd_rng r;
 	int i, hits[4] = {0}, n = 400000;
 
 	(void)state;
@@ -95,7 +95,7 @@ static void test_alias_frequencies(void **state)
 	g.alias_a = a;
 	g.ncust = 4;
 	assert_int_equal(build_alias(&g, w, 4), 0);
-	rng_seed(&r, 3, 3);
+	fd_rng_seed(&r, 3, 3);
 	for (i = 0; i < n; i++)
 		hits[pick_customer(&g, &r)]++;
 	/* expected 40000, 80000, 120000, 160000; sd at most 310 */
@@ -109,12 +109,12 @@ static void test_heap_order(void **state)
 {
 	struct fd_gen g;
 	struct ev e, prev;
-	struct rng r;
+	struct fd_rng r;
 	int i;
 
 	(void)state;
 	memset(&g, 0, sizeof(g));
-	rng_seed(&r, 5, 5);
+	fd_rng_seed(&r, 5, 5);
 	for (i = 0; i < 5000; i++) {
 		memset(&e, 0, sizeof(e));
 		e.ts = rng_range(&r, 0, 300);  /* many ties, broken by seq */

@@ -134,12 +134,12 @@ static void test_from_trees_refuses(void **state)
 static float *cloud(size_t rows, size_t d)
 {
 	float *X = malloc(rows * d * sizeof(*X));
-	struct rng r;
+	struct fd_rng r;
 	size_t i;
 
-	rng_seed(&r, 1234, 5);
+	fd_rng_seed(&r, 1234, 5);
 	for (i = 0; i < rows * d; i++)
-		X[i] = (float)(rng_double(&r) + rng_double(&r) + rng_double(&r) - 1.5);
+		X[i] = (float)(fd_rng_unif(&r) + fd_rng_unif(&r) + fd_rng_unif(&r) - 1.5);
 	return X;
 }
 

@@ -15,10 +15,10 @@
 static float *lowrank(size_t rows, size_t d, uint64_t seed)
 {
 	float *X = malloc(rows * d * sizeof(*X));
-	struct rng r;
+	struct fd_rng r;
 	size_t i, j;
 
-	rng_seed(&r, seed, 99);
+	fd_rng_seed(&r, seed, 99);
 	for (i = 0; i < rows; i++) {
 		float a = 2.0f * rng_float(&r) - 1.0f, b = 2.0f * rng_float(&r) - 1.0f;
 
@@ -163,7 +163,7 @@ static void gradcheck(float dropout)
 	const size_t hidden[] = { 5, 3 }, d = 4, B = 6;
 	struct fd_nn *nn;
 	struct train_ws w;
-	struct rng r0, r;
+	struct fd_rng r0, r;
 	struct fd_err err;
 	float *X = lowrank(B, d, 7), *ana;
 	double num2 = 0.0, diff2 = 0.0;
@@ -175,7 +175,7 @@ static void gradcheck(float dropout)
 		nn->params[i] += 0.1f * (float)((int)(i % 7) - 3);
 	assert_int_equal(train_ws_init(&w, nn, B), 0);
 	memcpy(w.x, X, B * d * sizeof(float));
-	rng_seed(&r0, 11, RNG_DROPOUT);
+	fd_rng_seed(&r0, 11, RNG_DROPOUT);
 	r = r0;
 	fwd_train(nn, &w, B, &r, dropout, 0);
 	bwd_train(nn, &w, B);
