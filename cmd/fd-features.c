@@ -186,6 +186,7 @@ int main(int argc, char **argv)
 		so.npaths = (size_t)(argc - optind);
 		so.sort = sort;
 		so.stream.map = map;
+		so.stream.no_metadata = 1;  /* features read canonical fields only */
 	}
 	if ((rc = fd_txnsrc_open(&src, &so, &err)))
 		goto fail;

@@ -1021,6 +1021,7 @@ int main(int argc, char **argv)
 	src_o.paths = (const char *const *)(argv + optind);
 	src_o.npaths = (size_t)ninputs;
 	src_o.stream = so;
+	src_o.stream.no_metadata = 1;  /* rules read canonical fields only */
 	src_o.sort = sort;
 	if (store_input) {
 		src_o.store = run.st;

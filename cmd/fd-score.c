@@ -517,6 +517,7 @@ int main(int argc, char **argv)
 	src_o.stream.tz_offset_min = tz_min;
 	src_o.stream.currency = currency;
 	src_o.stream.map = map;
+	src_o.stream.no_metadata = 1;  /* scores read canonical fields only */
 	src_o.paths = (const char *const *)(argv + optind);
 	src_o.npaths = (size_t)(argc - optind);
 	src_o.sort = sort;

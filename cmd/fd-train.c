@@ -296,6 +296,7 @@ static int open_source(const struct opts *o, char **paths, size_t npaths, struct
 	so.stream.tz_offset_min = o->tz_min;
 	so.stream.currency = o->currency;
 	so.stream.map = map;
+	so.stream.no_metadata = 1;  /* features read canonical fields only */
 	so.paths = (const char *const *)paths;
 	so.npaths = npaths;
 	so.sort = o->sort;

@@ -714,6 +714,36 @@ const char *fd_parse_coord(const char *s, size_t n, double limit, double *deg)
 		return R_CO_NOT;
 	if (i < n && s[i] != 'e' && s[i] != 'E')
 		return R_CO_TRAIL;
+	/* The common case, a plain decimal of at most 15 significant digits and one point, is
+	 * m / 10^k with m < 2^53 and 10^k exact: one correctly rounded division gives exactly
+	 * what strtod would (Clinger's fast path).  Anything else goes to strtod. */
+	if (i == n && digits <= 15) {
+		static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+					     1e11, 1e12, 1e13, 1e14, 1e15};
+		uint64_t m = 0;
+		int k = -1, neg = s[0] == '-', bad = 0;
+		size_t j;
+
+		for (j = (s[0] == '+' || s[0] == '-'); j < n; j++) {
+			if (s[j] == '.') {
+				bad |= k >= 0;
+				k = 0;
+			} else {
+				m = m * 10 + (uint64_t)(s[j] - '0');
+				if (k >= 0)
+					k++;
+			}
+		}
+		if (!bad) {
+			v = (double)m / p10[k < 0 ? 0 : k];
+			if (neg)
+				v = -v;
+			if (fabs(v) > limit)
+				return R_CO_RANGE;
+			*deg = v;
+			return NULL;
+		}
+	}
 	memcpy(tmp, s, n);
 	tmp[n] = '\0';
 	errno = 0;

@@ -219,6 +219,7 @@ struct fd_txnstream {
 	char default_cur[4];
 	struct fd_buf scratch;   /* NUL-terminated copies of the current record's text fields */
 	struct fd_buf meta;      /* the current record's other columns, as JSON */
+	int no_metadata;
 };
 
 /* ---- validation ---------------------------------------------------------------------- */
@@ -412,7 +413,7 @@ static int build_txn(struct fd_txnstream *g, struct fd_txn *t, struct fd_txn_bad
 #undef PTR
 	/* the other columns, unchanged */
 	fd_buf_reset(&g->meta);
-	{
+	if (!g->no_metadata) {
 		size_t count = 0;
 
 		if (fd_reader_unbound_json(g->rd, &g->meta, &count))
@@ -475,6 +476,7 @@ int fd_txnstream_open(struct fd_txnstream **out, const char *path, const char *n
 	if (!g)
 		return fd_err_set(err, FD_EIO, "out of memory");
 	g->map = o ? o->map : NULL;
+	g->no_metadata = o ? o->no_metadata : 0;
 	g->tz_offset_min = o ? o->tz_offset_min : 0;
 	snprintf(g->default_cur, sizeof(g->default_cur), "%s", o && o->currency ? o->currency : "USD");
 	g->default_exp = fd_currency_exponent(g->default_cur);

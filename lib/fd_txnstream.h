@@ -50,6 +50,8 @@ struct fd_txnstream_opts {
 	const char *currency;    /* default currency; NULL = "USD" */
 	const struct fd_colmap *map; /* NULL = identity */
 	int hash;                /* compute the SHA-256 of the raw input (fd_in_sha256) */
+	int no_metadata;         /* leave t->metadata NULL: the caller never reads the other
+				    columns (features, rules, scoring), so their JSON is not built */
 };
 
 /* Why a record was not accepted. */
