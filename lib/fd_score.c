@@ -333,7 +333,7 @@ static double amount_major(const struct fd_score_basis *b)
 
 /* The sentence kinds (one per group of features that read alike). */
 enum kind {
-	K_GENERIC, K_HOUR, K_DOW, K_WEEKEND, K_NIGHT, K_SECS_LAST, K_DAYS_LAST, K_AGE, K_AMOUNT,
+	K_GENERIC, K_HOUR, K_LOCAL_HOUR, K_DOW, K_WEEKEND, K_NIGHT, K_SECS_LAST, K_DAYS_LAST, K_AGE, K_AMOUNT,
 	K_REVERSAL, K_ZSCORE, K_TO_MAX, K_PCTL, K_TO_MEAN, K_DEV, K_ROUND, K_BELOW_THR, K_COUNT,
 	K_SUM, K_NEAR_THR, K_NEW, K_RCPT30, K_GEO_DIST, K_GEO_SPEED, K_MINS_GEO, K_DIST_USUAL,
 	K_FOREIGN, K_FOREIGN_SHARE, K_RCPT_COUNT, K_RCPT_SENDERS, K_MERCH_COUNT, K_MERCH_FRAUD,
@@ -348,6 +348,7 @@ struct phrase {
 
 static const struct phrase phrases[] = {
 	{"hour", K_HOUR, NULL},
+	{"local_hour", K_LOCAL_HOUR, NULL},
 	{"day_of_week", K_DOW, NULL},
 	{"is_weekend", K_WEEKEND, NULL},
 	{"is_night", K_NIGHT, NULL},
@@ -454,6 +455,9 @@ int fd_score_feature_reason(int cat, double v, double typical, const struct fd_s
 	switch (ph ? ph->kind : K_GENERIC) {
 	case K_HOUR:
 		bad = fd_buf_addf(o, "at %ldh UTC", lround(v));
+		break;
+	case K_LOCAL_HOUR:
+		bad = fd_buf_addf(o, "at %ldh local time", lround(v));
 		break;
 	case K_DOW:
 		bad = v >= 0 && v < 7 ? fd_buf_addf(o, "on a %s", days[(int)v]) : fd_buf_adds(o, "day unknown");
@@ -911,9 +915,30 @@ static size_t top_k(const float *c, size_t n, size_t k, size_t *idx)
 	return got;
 }
 
+/*
+ * A 0/1 flag (is_*, new_*, channel_*) that is off can still carry reconstruction error (a
+ * transfer is "not card"), but "not X" is no evidence an investigator can act on: such a flag
+ * gives a reason only when it is on.
+ */
+static int silent_flag(int cidx, double v)
+{
+	const struct fd_feat_def *defs;
+	const char *name;
+
+	if (!(v < 0.5))
+		return 0;
+	fd_feat_catalog(&defs);
+	name = defs[cidx].name;
+	return strncmp(name, "is_", 3) == 0 || strncmp(name, "new_", 4) == 0 ||
+	       strncmp(name, "channel_", 8) == 0 ||
+	       strcmp(name, "sender_near_threshold_count_24h") == 0;  /* "no amounts near 10,000" */
+}
+
 static int add_feature_reasons(struct fd_scorer *sc, struct slot *s, size_t row, struct fd_err *err)
 {
-	size_t idx[16], k = sc->nin < 16 ? sc->nin : 16, got, i, h, added = 0;
+	/* every feature is a candidate: rule-covered ones, repeats of a measure, flags that are
+	 * off and undefined values are passed over, and three must still be found */
+	size_t idx[FD_MODEL_MAX_FEATURES], k = sc->nin, got, i, h, added = 0;
 	int used[8], nused = 0, u;
 	float absx[FD_MODEL_MAX_FEATURES];
 	const float *c;
@@ -934,6 +959,8 @@ static int add_feature_reasons(struct fd_scorer *sc, struct slot *s, size_t row,
 				break;
 		if (h < s->nhits)
 			continue;  /* the rule's own reason says it */
+		if (silent_flag(sc->cidx[j], s->all[sc->cidx[j]]) || isnan(s->all[sc->cidx[j]]))
+			continue;  /* a flag that is off, or a value that is undefined, says nothing */
 		if (sc->group[j] >= 0) {
 			for (u = 0; u < nused && used[u] != sc->group[j]; u++)
 				;
