@@ -201,14 +201,6 @@ double fd_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int64_t fd_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void human_bytes(char *buf, size_t n, double b)
 {
 	const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};

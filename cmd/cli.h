@@ -95,7 +95,5 @@ void fd_cli_progress_end(struct fd_cli *cli);
 
 /* Monotonic seconds. */
 double fd_now(void);
-/* Wall-clock ms since the epoch (for timestamps written to the store). */
-int64_t fd_now_ms(void);
 
 #endif

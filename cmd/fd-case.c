@@ -149,7 +149,7 @@ static int open_store(struct app *a)
 
 	fd_cli_finish(&a->cli);
 	if (a->now == INT64_MIN)
-		a->now = fd_now_ms();
+		a->now = fd_wall_ms();
 	who.actor = a->cli.actor;
 	who.tool = "fd-case";
 	who.version = FD_VERSION;

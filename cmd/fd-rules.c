@@ -29,6 +29,7 @@
 #include "fd_txnstream.h"
 #include "fd_verify.h"
 #include "fd_writer.h"
+#include "fd_txn.h"
 
 static const char usage[] =
 	"usage: fd-rules [options] [FILE...]\n"
@@ -222,7 +223,7 @@ static int store_start(struct run *run, struct fd_err *err)
 	sqlite3_stmt *q = NULL;
 	int rc;
 
-	run->created_at = fd_now_ms();
+	run->created_at = fd_wall_ms();
 	if ((rc = fd_store_begin(run->st, err)))
 		return rc;
 	if ((rc = fd_store_prepare(run->st, &q,

@@ -28,6 +28,7 @@
 #include "fd_txnsrc.h"
 #include "fd_txnstream.h"
 #include "fd_writer.h"
+#include "fd_txn.h"
 
 static const char usage[] =
 	"usage: fd-score [options] [FILE...]\n"
@@ -505,8 +506,8 @@ int main(int argc, char **argv)
 			goto fail;
 		if (recording) {
 			if ((rc = fd_store_begin(st, &err)) ||
-			    (rc = fd_score_register_model(st, m, model_arg, model_sha, fd_now_ms(), &model_id, &created, &err)) ||
-			    (rc = fd_score_store_begin(&run.ss, st, run.version, rules ? rules_sha : NULL, fd_now_ms(),
+			    (rc = fd_score_register_model(st, m, model_arg, model_sha, fd_wall_ms(), &model_id, &created, &err)) ||
+			    (rc = fd_score_store_begin(&run.ss, st, run.version, rules ? rules_sha : NULL, fd_wall_ms(),
 						       rules, &err)))
 				goto fail;
 		}

@@ -31,6 +31,7 @@
 #include "fd_store.h"
 #include "fd_txnsrc.h"
 #include "fd_txnstream.h"
+#include "fd_txn.h"
 
 static const char usage[] =
 	"usage: fd-train [options] [FILE...]\n"
@@ -967,7 +968,7 @@ static int train(const struct opts *o, char **paths, size_t npaths, struct fd_er
 		if (rc)
 			goto out;
 	}
-	if (cli.store_opt && (rc = fd_score_register_model(st, m, path.s, sha, fd_now_ms(), &model_id, &registered, err)))
+	if (cli.store_opt && (rc = fd_score_register_model(st, m, path.s, sha, fd_wall_ms(), &model_id, &registered, err)))
 		goto out;
 	if (strcmp(path.s, "-") != 0)
 		printf("%s\n", path.s);

@@ -7,21 +7,10 @@
 #include <time.h>
 
 #include "fd_buf.h"
+#include "fd_txn.h"
 
 const char fd_audit_genesis[65] =
 	"0000000000000000000000000000000000000000000000000000000000000000";
-
-static void to_hex(const unsigned char *h, size_t n, char *hex)
-{
-	static const char xd[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		hex[2 * i] = xd[h[i] >> 4];
-		hex[2 * i + 1] = xd[h[i] & 15];
-	}
-	hex[2 * n] = '\0';
-}
 
 static void net_str(crypto_hash_sha256_state *s, const char *v)
 {
@@ -62,15 +51,7 @@ void fd_audit_hash(const struct fd_audit_row *r, char hex[65])
 	net_str(&s, r->data_digest);
 	net_str(&s, r->prev_hash);
 	crypto_hash_sha256_final(&s, h);
-	to_hex(h, sizeof(h), hex);
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	fd_hex(h, sizeof(h), hex);
 }
 
 int fd_audit_append(struct fd_store *st, const struct fd_audit_entry *e, int64_t *seq_out,
@@ -103,7 +84,7 @@ int fd_audit_append(struct fd_store *st, const struct fd_audit_entry *e, int64_t
 	}
 	sqlite3_finalize(s);
 
-	r.ts = wall_ms();
+	r.ts = fd_wall_ms();
 	r.actor = who->actor;
 	r.host = fd_store_host(st);
 	r.tool = who->tool;
@@ -274,7 +255,7 @@ void fd_digest_final(struct fd_digest *d, char hex[65])
 
 	dig_flush(d);
 	crypto_hash_sha256_final(&d->st, h);
-	to_hex(h, sizeof(h), hex);
+	fd_hex(h, sizeof(h), hex);
 }
 
 static int plain_ident(const char *s)

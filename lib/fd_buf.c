@@ -159,6 +159,19 @@ int fd_buf_add_hex(struct fd_buf *b, const unsigned char *p, size_t n)
 	return 0;
 }
 
+void fd_hex(const void *p, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hex[b[i] >> 4];
+		out[2 * i + 1] = hex[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
 char *fd_buf_detach(struct fd_buf *b, size_t *len)
 {
 	char *s;

@@ -37,6 +37,8 @@ int fd_buf_add_json_str(struct fd_buf *b, const char *s, size_t n);
 int fd_buf_add_i64(struct fd_buf *b, int64_t v);
 /* Append lowercase hex of n bytes. */
 int fd_buf_add_hex(struct fd_buf *b, const unsigned char *p, size_t n);
+/* Write lowercase hex of n bytes to out (2n characters and a NUL: out holds 2n + 1). */
+void fd_hex(const void *p, size_t n, char *out);
 /* Detach the content: the caller owns the returned string (never NULL on success) and must
  * free() it; the buffer is left empty. */
 char *fd_buf_detach(struct fd_buf *b, size_t *len);

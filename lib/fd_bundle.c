@@ -29,14 +29,6 @@
 enum { M_MANIFEST, M_SUMS, M_AUDIT, M_DB, M_N };
 static const char *const member_name[M_N] = {"manifest.json", "SHA256SUMS", "audit.ndjson", "store.db"};
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void sha_hex(crypto_hash_sha256_state *s, char hex[65])
 {
 	unsigned char h[crypto_hash_sha256_BYTES];
@@ -524,7 +516,7 @@ int fd_bundle_export(struct fd_store *st, const char *path, const struct fd_veri
 	const char *avoid[2] = {fd_store_path(st), NULL};
 	const struct fd_who *who = fd_store_who(st);
 	char hex[65], host[256];
-	int64_t now = wall_ms();
+	int64_t now = fd_wall_ms();
 	int rc, vrc, i;
 
 	memset(info, 0, sizeof(*info));

@@ -129,14 +129,6 @@ const char *fd_case_parse_duration(const char *s, int64_t *ms)
 
 /* ---- small helpers --------------------------------------------------------------------- */
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static const char *actor_of(struct fd_store *st)
 {
 	const struct fd_who *w = fd_store_who(st);
@@ -514,7 +506,7 @@ int fd_case_user_add(struct fd_store *st, const char *name, int role, struct fd_
 		goto out;
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, fd_user_role_name[role], -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, wall_ms());
+	sqlite3_bind_int64(s, 3, fd_wall_ms());
 	sqlite3_bind_text(s, 4, actor_of(st), -1, SQLITE_STATIC);
 	if ((rc = step_done(st, s, "adding a user", err)))
 		goto out;
@@ -915,7 +907,7 @@ int fd_case_create(struct fd_store *st, const struct fd_case_new *c, int64_t *id
 	struct fd_case_link_result lr;
 	struct fd_buf tj = FD_BUF_INIT, ej = FD_BUF_INIT, det = FD_BUF_INIT;
 	struct jo j;
-	int64_t now = wall_ms(), id = 0;
+	int64_t now = fd_wall_ms(), id = 0;
 	int rc, own;
 
 	if ((rc = fd_case_authorize(st, FD_CA_CREATE, "new case", err)))
@@ -1088,7 +1080,7 @@ int fd_case_set_status(struct fd_store *st, int64_t id, int to, const char *note
 				fd_case_status_name[from]);
 		goto out;
 	}
-	rc = move_case(st, id, from, to, note, wall_ms(), res ? res : &tmp, err);
+	rc = move_case(st, id, from, to, note, fd_wall_ms(), res ? res : &tmp, err);
 out:
 	return tx_end(st, own, rc, err);
 }
@@ -1208,7 +1200,7 @@ int fd_case_assign(struct fd_store *st, int64_t id, const char *user, char *assi
 			}
 		}
 	}
-	rc = set_assignee(st, id, name, user == NULL, wall_ms(), err);
+	rc = set_assignee(st, id, name, user == NULL, fd_wall_ms(), err);
 	if (!rc && assigned)
 		snprintf(assigned, FD_CASE_NAME_MAX + 1, "%s", name);
 out:
@@ -1234,7 +1226,7 @@ int fd_case_note(struct fd_store *st, int64_t id, const char *text, struct fd_er
 	jo_begin(&j, &det);
 	jo_str(&j, "text", text);
 	if (!(rc = jo_end(&j, err)))
-		rc = case_event(st, id, "note", det.s, wall_ms(), err);
+		rc = case_event(st, id, "note", det.s, fd_wall_ms(), err);
 out:
 	fd_buf_release(&det);
 	return tx_end(st, own, rc, err);
@@ -1298,7 +1290,7 @@ int fd_case_attach(struct fd_store *st, int64_t id, const char *path, const char
 	size_t n = 0;
 	char what[48], hex[65];
 	const char *base;
-	int64_t aid = 0, now = wall_ms();
+	int64_t aid = 0, now = fd_wall_ms();
 	int rc, own = 0, began = 0, status;
 
 	snprintf(what, sizeof(what), "case %lld", (long long)id);
@@ -1363,7 +1355,7 @@ int fd_case_link(struct fd_store *st, int64_t id, const struct fd_case_txn_ref *
 	struct fd_buf tj = FD_BUF_INIT, ej = FD_BUF_INIT, det = FD_BUF_INIT;
 	struct jo j;
 	char what[48];
-	int64_t now = wall_ms();
+	int64_t now = fd_wall_ms();
 	int rc, own, status;
 
 	if (!res)
@@ -2747,7 +2739,7 @@ int fd_case_auto(struct fd_store *st, const struct fd_case_flag *flags, size_t n
 	struct flagrec *fr = NULL;
 	struct fd_buf b = FD_BUF_INIT;
 	sqlite3_stmt *q = NULL;
-	int64_t window = o && o->window_ms > 0 ? o->window_ms : 86400000, now = wall_ms();
+	int64_t window = o && o->window_ms > 0 ? o->window_ms : 86400000, now = fd_wall_ms();
 	size_t nf = 0, i, g;
 	int rc, own = 0, began = 0, min_risk = o ? o->min_risk : 0;
 	char vis[200];

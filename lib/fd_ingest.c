@@ -21,6 +21,7 @@
 #include "fd_reader.h"
 #include "fd_schema.h"
 #include "fd_txnstream.h"
+#include "fd_txn.h"
 
 /* ---- per-input state ----------------------------------------------------------------- */
 
@@ -152,13 +153,8 @@ static int hasher_finish(struct hasher *h, char hex[65])
 	for (i = 0; i < h->nspare; i++)
 		free(h->spare[i]);
 	crypto_hash_sha256_final(&h->st, out);
-	if (hex) {
-		for (i = 0; i < sizeof(out); i++) {
-			hex[2 * i] = "0123456789abcdef"[out[i] >> 4];
-			hex[2 * i + 1] = "0123456789abcdef"[out[i] & 15];
-		}
-		hex[64] = '\0';
-	}
+	if (hex)
+		fd_hex(out, sizeof(out), hex);
 	return h->oom ? -1 : 0;
 }
 
@@ -449,7 +445,6 @@ static int spool_stdin(char **tmp, char hex[65], int64_t *size, struct fd_err *e
 	crypto_hash_sha256_state hs;
 	unsigned char h[crypto_hash_sha256_BYTES], *buf;
 	int fd, rc = FD_OK;
-	size_t i;
 
 	*tmp = NULL;
 	*size = 0;
@@ -495,13 +490,7 @@ static int spool_stdin(char **tmp, char hex[65], int64_t *size, struct fd_err *e
 		}
 	}
 	crypto_hash_sha256_final(&hs, h);
-	for (i = 0; i < sizeof(h); i++) {
-		static const char xd[] = "0123456789abcdef";
-
-		hex[2 * i] = xd[h[i] >> 4];
-		hex[2 * i + 1] = xd[h[i] & 15];
-	}
-	hex[64] = '\0';
+	fd_hex(h, sizeof(h), hex);
 out:
 	free(buf);
 	if (close(fd) != 0 && rc == FD_OK)
@@ -756,14 +745,6 @@ static int create_txn_indexes(struct fd_store *st, struct fd_err *err)
 	return rc;
 }
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int write_source_row(struct ingest *g, const char *path, struct fd_err *err)
 {
 	sqlite3_stmt *s;
@@ -783,7 +764,7 @@ static int write_source_row(struct ingest *g, const char *path, struct fd_err *e
 	else
 		sqlite3_bind_null(s, 5);
 	sqlite3_bind_text(s, 6, fd_store_who(g->st)->actor, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 7, wall_ms());
+	sqlite3_bind_int64(s, 7, fd_wall_ms());
 	sqlite3_bind_text(s, 8, fd_store_who(g->st)->version, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 9, g->o->options_json ? g->o->options_json : "{}", -1, SQLITE_STATIC);
 	if (sqlite3_step(s) == SQLITE_ROW) {
@@ -1131,15 +1112,10 @@ int fd_ingest(struct fd_store *st, const char *path, const struct fd_ingest_opts
 	} else {
 		/* a unique stand-in until the reader thread has the hash */
 		unsigned char rnd[16];
-		size_t i;
 
 		randombytes_buf(rnd, sizeof(rnd));
 		memcpy(res->sha256, "pending-", 8);
-		for (i = 0; i < sizeof(rnd); i++) {
-			res->sha256[8 + 2 * i] = "0123456789abcdef"[rnd[i] >> 4];
-			res->sha256[9 + 2 * i] = "0123456789abcdef"[rnd[i] & 15];
-		}
-		res->sha256[40] = '\0';
+		fd_hex(rnd, sizeof(rnd), res->sha256 + 8);
 	}
 	memset(&so, 0, sizeof(so));
 	so.format = o->format;

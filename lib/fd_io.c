@@ -9,6 +9,7 @@
  * a time, and every error kept (errno) until commit, which is the single place that reports.
  */
 #include "fd_io.h"
+#include "fd_buf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -54,18 +55,6 @@ static char *dup_str(const char *s)
 	if (d)
 		memcpy(d, s, n);
 	return d;
-}
-
-static void hex_digest(const unsigned char *d, size_t n, char *hex)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		hex[2 * i] = digits[d[i] >> 4];
-		hex[2 * i + 1] = digits[d[i] & 15];
-	}
-	hex[2 * n] = '\0';
 }
 
 /* Read raw bytes from the source, counting and hashing them.  -1 with errno on error. */
@@ -397,7 +386,7 @@ void fd_in_sha256(const struct fd_in *in, char hex[65])
 	}
 	st = in->sha;  /* finalise a copy: the input may go on */
 	crypto_hash_sha256_final(&st, d);
-	hex_digest(d, sizeof(d), hex);
+	fd_hex(d, sizeof(d), hex);
 }
 
 int fd_sha256_file(const char *path, char hex[65], int64_t *size, struct fd_err *err)
@@ -426,7 +415,7 @@ void fd_sha256_hex(const void *p, size_t n, char hex[65])
 		/* Only fails when no entropy source is found, which hashing does not need. */
 	}
 	crypto_hash_sha256(d, p, (unsigned long long)n);
-	hex_digest(d, sizeof(d), hex);
+	fd_hex(d, sizeof(d), hex);
 }
 
 /* ---- output -------------------------------------------------------------------------- */

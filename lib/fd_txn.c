@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 /* ---- fields --------------------------------------------------------------------------- */
@@ -793,4 +794,12 @@ double fd_haversine_km(double lat1, double lon1, double lat2, double lon2)
 	if (a > 1.0)   /* rounding near antipodes */
 		a = 1.0;
 	return 2.0 * r * asin(sqrt(a));
+}
+
+int64_t fd_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

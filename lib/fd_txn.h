@@ -118,6 +118,10 @@ const char *fd_parse_tz(const char *s, int *offset_min);
 #define FD_TS_BUFSZ 32
 char *fd_format_ts(int64_t ms, char *buf);
 
+/* The current time, ms since the epoch (the clock every "written at" column and audit entry
+ * uses). */
+int64_t fd_wall_ms(void);
+
 /* Days since 1970-01-01 of a civil date, and back (proleptic Gregorian, year 0 = 1 BC).
  * m must be 1-12 and d 1-31 (not validated: 2026-02-31 is 2026-03-03); |y| and |z| up to
  * 10^12 are safe from overflow. */

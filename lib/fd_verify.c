@@ -29,14 +29,6 @@ static const struct fd_verify_part builtin_covered[] = {
 
 /* ---- small helpers --------------------------------------------------------------------- */
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int is_hex(const char *s, size_t n)
 {
 	size_t i;
@@ -256,7 +248,6 @@ static void combine_digests(char (*parts)[65], size_t n, char hex[65])
 	crypto_hash_sha256_state s;
 	unsigned char h[crypto_hash_sha256_BYTES];
 	size_t i;
-	static const char xd[] = "0123456789abcdef";
 
 	crypto_hash_sha256_init(&s);
 	for (i = 0; i < n; i++) {
@@ -264,10 +255,7 @@ static void combine_digests(char (*parts)[65], size_t n, char hex[65])
 		crypto_hash_sha256_update(&s, (const unsigned char *)"\n", 1);
 	}
 	crypto_hash_sha256_final(&s, h);
-	for (i = 0; i < sizeof(h); i++) {
-		hex[2 * i] = xd[h[i] >> 4];
-		hex[2 * i + 1] = xd[h[i] & 15];
-	}
+	fd_hex(h, sizeof(h), hex);
 	hex[64] = '\0';
 }
 
@@ -1334,7 +1322,7 @@ int fd_seal_create(struct fd_store *st, const unsigned char sk[crypto_sign_SECRE
 	sqlite3_bind_text(s, 2, seal->head, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, seal->public_key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, seal->signature, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 5, wall_ms());
+	sqlite3_bind_int64(s, 5, fd_wall_ms());
 	sqlite3_bind_text(s, 6, fd_store_who(st)->actor, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_ROW) {
 		rc = fd_store_error(st, "writing the seal", err);
