@@ -4,6 +4,7 @@
 #   make test       build and run the whole suite (ends with "N passed, N failed")
 #   make demo       generate data and run the pipeline on it
 #   make bench      benchmarks (1M generated transactions)
+#   make models     rebuild models/default.fdm reproducibly
 #   make check-sanitize   the suite under ASan + UBSan
 #   make install PREFIX=/usr/local
 
@@ -34,7 +35,7 @@ UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MANPAGES  := $(sort $(wildcard man/*.[1-9]))
 
-.PHONY: all setup test unit bats demo bench models check-sanitize install uninstall clean lint-man
+.PHONY: all setup test unit demo bench models check-sanitize install uninstall clean lint-man
 
 all: setup $(TOOL_BIN)
 
