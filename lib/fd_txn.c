@@ -8,6 +8,8 @@
  */
 #include "fd_txn.h"
 
+#include "fd_tz.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
@@ -219,9 +221,11 @@ static const char *parse_epoch(const char *s, size_t n, size_t k, int64_t *ms)
 	return NULL;
 }
 
-const char *fd_parse_ts(const char *s, size_t n, int tz_offset_min, int64_t *ms)
+/* fd_parse_ts, with a naive time read in zone tz when tz is not NULL (else at tz_offset_min). */
+static const char *parse_ts(const char *s, size_t n, int tz_offset_min, const struct fd_tz *tz,
+			    int dst_policy, int64_t *ms)
 {
-	int y, mo, d, h = 0, mi = 0, sec = 0, frac = 0, off = tz_offset_min;
+	int y, mo, d, h = 0, mi = 0, sec = 0, frac = 0, off = tz_offset_min, zoned = 0;
 	size_t k = 0, i;
 	char sep;
 	int64_t t;
@@ -292,11 +296,13 @@ const char *fd_parse_ts(const char *s, size_t n, int tz_offset_min, int64_t *ms)
 				if (i + 1 != n)
 					return R_TS_TRAIL;
 				off = 0;
+				zoned = 1;
 			} else if (s[i] == '+' || s[i] == '-') {
 				const char *r = parse_offset(s + i, n - i, &off);
 
 				if (r)
 					return r;
+				zoned = 1;
 			} else {
 				return R_TS_TRAIL;
 			}
@@ -304,10 +310,21 @@ const char *fd_parse_ts(const char *s, size_t n, int tz_offset_min, int64_t *ms)
 	}
 
 	/* A leap second (sec 60) simply adds up to the next minute's 0. */
-	t = fd_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec
-	    - (int64_t)off * 60;
+	t = fd_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec;
+	if (!zoned && tz) {
+		const char *r = fd_tz_to_utc(tz, t, dst_policy, &t);
+
+		if (r)
+			return r;
+	} else
+		t -= (int64_t)off * 60;
 	*ms = t * 1000 + frac;
 	return NULL;
+}
+
+const char *fd_parse_ts(const char *s, size_t n, int tz_offset_min, int64_t *ms)
+{
+	return parse_ts(s, n, tz_offset_min, NULL, 0, ms);
 }
 
 const char *fd_parse_tz(const char *s, int *offset_min)
@@ -377,6 +394,258 @@ char *fd_format_ts(int64_t ms, char *buf)
 	return buf;
 }
 
+/* ---- date formats --------------------------------------------------------------------- */
+
+static const char R_FMT_NOMATCH[] = "does not match the date format";
+static const char R_FMT_NONE[] = "matches none of the date formats";
+
+static const char *const month_abbr[12] = {"jan", "feb", "mar", "apr", "may", "jun",
+					   "jul", "aug", "sep", "oct", "nov", "dec"};
+
+/* Up to max digits at s[*i..n), at least min; the value, or -1. */
+static int take_digits(const char *s, size_t n, size_t *i, int min, int max)
+{
+	int v = 0, k = 0;
+
+	while (k < max && *i < n && is_digit(s[*i])) {
+		v = v * 10 + (s[*i] - '0');
+		(*i)++;
+		k++;
+	}
+	return k >= min ? v : -1;
+}
+
+struct tsfields {
+	int y, mo, d, h, mi, sec, frac, h12, pm, zoned, off, epoch;
+	int64_t epoch_s;
+};
+
+/* Match the whole of s[0..n) against fmt. */
+static const char *fmt_match(const char *fmt, const char *s, size_t n, struct tsfields *f)
+{
+	size_t i = 0;
+	const char *p;
+
+	for (p = fmt; *p; p++) {
+		if (*p == ' ') {
+			if (i >= n || s[i] != ' ')
+				return R_FMT_NOMATCH;
+			while (i < n && s[i] == ' ')
+				i++;
+			continue;
+		}
+		if (*p != '%') {
+			if (i >= n || s[i] != *p)
+				return R_FMT_NOMATCH;
+			i++;
+			continue;
+		}
+		switch (*++p) {
+		case 'Y': f->y = take_digits(s, n, &i, 4, 4); if (f->y < 0) return R_TS_DATE; break;
+		case 'y':
+			f->y = take_digits(s, n, &i, 2, 2);
+			if (f->y < 0)
+				return R_TS_DATE;
+			f->y += f->y < 69 ? 2000 : 1900;
+			break;
+		case 'm': f->mo = take_digits(s, n, &i, 1, 2); if (f->mo < 0) return R_TS_DATE; break;
+		case 'd': case 'e':
+			f->d = take_digits(s, n, &i, 1, 2);
+			if (f->d < 0)
+				return R_TS_DATE;
+			break;
+		case 'H': f->h = take_digits(s, n, &i, 1, 2); if (f->h < 0) return R_TS_TIME; break;
+		case 'I': f->h12 = take_digits(s, n, &i, 1, 2); if (f->h12 < 0) return R_TS_TIME; break;
+		case 'M': f->mi = take_digits(s, n, &i, 1, 2); if (f->mi < 0) return R_TS_TIME; break;
+		case 'S': f->sec = take_digits(s, n, &i, 1, 2); if (f->sec < 0) return R_TS_TIME; break;
+		case 'T':
+			if ((f->h = take_digits(s, n, &i, 1, 2)) < 0 || i >= n || s[i++] != ':' ||
+			    (f->mi = take_digits(s, n, &i, 1, 2)) < 0 || i >= n || s[i++] != ':' ||
+			    (f->sec = take_digits(s, n, &i, 1, 2)) < 0)
+				return R_TS_TIME;
+			break;
+		case 'F':
+			if ((f->y = take_digits(s, n, &i, 4, 4)) < 0 || i >= n || s[i++] != '-' ||
+			    (f->mo = take_digits(s, n, &i, 1, 2)) < 0 || i >= n || s[i++] != '-' ||
+			    (f->d = take_digits(s, n, &i, 1, 2)) < 0)
+				return R_TS_DATE;
+			break;
+		case 'f': {
+			size_t e;
+			const char *r = parse_fraction(s, n, i, &e, &f->frac);
+
+			if (r)
+				return r;
+			i = e;
+			break;
+		}
+		case 'b': {
+			int k;
+
+			if (n - i < 3)
+				return R_TS_DATE;
+			for (k = 0; k < 12; k++)
+				if (strncasecmp(s + i, month_abbr[k], 3) == 0)
+					break;
+			if (k == 12)
+				return R_TS_MONTH;
+			f->mo = k + 1;
+			i += 3;
+			break;
+		}
+		case 'p':
+			if (n - i < 2 || (s[i + 1] != 'M' && s[i + 1] != 'm'))
+				return R_TS_TIME;
+			if (s[i] == 'A' || s[i] == 'a')
+				f->pm = 0;
+			else if (s[i] == 'P' || s[i] == 'p')
+				f->pm = 1;
+			else
+				return R_TS_TIME;
+			i += 2;
+			break;
+		case 'z': {
+			size_t j = i;
+			const char *r;
+
+			if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
+				f->off = 0;
+				i++;
+			} else {
+				/* +HH, +HHMM or +HH:MM: as long as the characters fit that shape */
+				if (j < n && (s[j] == '+' || s[j] == '-'))
+					j++;
+				while (j < n && j - i < 6 && (is_digit(s[j]) || s[j] == ':'))
+					j++;
+				if ((r = parse_offset(s + i, j - i, &f->off)))
+					return r;
+				i = j;
+			}
+			f->zoned = 1;
+			break;
+		}
+		case 's': {
+			size_t st = i;
+			int64_t v = 0;
+
+			while (i < n && is_digit(s[i]) && i - st < 12)
+				v = v * 10 + (s[i++] - '0');
+			if (i == st)
+				return R_TS_NOT;
+			f->epoch = 1;
+			f->epoch_s = v;
+			break;
+		}
+		case '%':
+			if (i >= n || s[i] != '%')
+				return R_FMT_NOMATCH;
+			i++;
+			break;
+		default:
+			return R_FMT_NOMATCH;   /* fd_datefmt_check refuses these up front */
+		}
+	}
+	return i == n ? NULL : R_TS_TRAIL;
+}
+
+const char *fd_datefmt_check(const char *fmt)
+{
+	int y = 0, m = 0, d = 0, i12 = 0, p12 = 0, ep = 0;
+	const char *p;
+
+	if (!fmt || !*fmt)
+		return "empty date format";
+	for (p = fmt; *p; p++) {
+		if (*p != '%')
+			continue;
+		switch (*++p) {
+		case 'Y': case 'y': y = 1; break;
+		case 'm': case 'b': m = 1; break;
+		case 'd': case 'e': d = 1; break;
+		case 'F': y = m = d = 1; break;
+		case 'I': i12 = 1; break;
+		case 'p': p12 = 1; break;
+		case 's': ep = 1; break;
+		case 'H': case 'M': case 'S': case 'T': case 'f': case 'z': case '%': break;
+		case '\0': return "a '%' at the end";
+		default: return "unknown directive (use %Y %y %m %d %e %b %H %I %p %M %S %f %z %T %F %s %%)";
+		}
+	}
+	if (ep)
+		return y || m || d ? "%s (epoch seconds) cannot be combined with date fields" : NULL;
+	if (!y)
+		return "no year (%Y or %y)";
+	if (!m)
+		return "no month (%m or %b)";
+	if (!d)
+		return "no day (%d)";
+	if (i12 != p12)
+		return "%I (12-hour clock) and %p (AM/PM) go together";
+	return NULL;
+}
+
+static const char *ts_from_fields(struct tsfields *f, const struct fd_tsopts *o, int64_t *ms)
+{
+	int64_t t;
+
+	if (f->epoch) {
+		*ms = f->epoch_s * 1000 + f->frac;
+		return NULL;
+	}
+	if (f->pm >= 0) {
+		if (f->h12 < 1 || f->h12 > 12)
+			return R_TS_HOUR;
+		f->h = f->h12 % 12 + (f->pm ? 12 : 0);
+	}
+	if (f->y < 1900)
+		return R_TS_YEAR;
+	if (f->mo < 1 || f->mo > 12)
+		return R_TS_MONTH;
+	if (f->d < 1 || f->d > days_in_month(f->y, f->mo))
+		return R_TS_DAY;
+	if (f->h > 23)
+		return R_TS_HOUR;
+	if (f->mi > 59)
+		return R_TS_MINUTE;
+	if (f->sec > 60)
+		return R_TS_SECOND;
+	t = fd_days_from_civil(f->y, (unsigned)f->mo, (unsigned)f->d) * 86400 + f->h * 3600 +
+	    f->mi * 60 + f->sec;
+	if (f->zoned)
+		t -= (int64_t)f->off * 60;
+	else if (o->tz) {
+		const char *r = fd_tz_to_utc(o->tz, t, o->dst_policy, &t);
+
+		if (r)
+			return r;
+	}
+	*ms = t * 1000 + f->frac;
+	return NULL;
+}
+
+const char *fd_parse_ts_opts(const char *s, size_t n, const struct fd_tsopts *o, int64_t *ms)
+{
+	const char *first = NULL;
+	size_t k;
+
+	if (!o || !o->formats || !o->formats[0])
+		return parse_ts(s, n, 0, o ? o->tz : NULL, o ? o->dst_policy : 0, ms);
+	if (n == 0)
+		return R_TS_EMPTY;
+	for (k = 0; o->formats[k]; k++) {
+		struct tsfields f = {.y = 0, .mo = 0, .d = 0, .pm = -1};
+		const char *r = fmt_match(o->formats[k], s, n, &f);
+
+		if (!r)
+			r = ts_from_fields(&f, o, ms);
+		if (!r)
+			return NULL;
+		if (!first)
+			first = r;
+	}
+	return k == 1 ? first : R_FMT_NONE;
+}
+
 /* ---- amounts -------------------------------------------------------------------------- */
 
 static const char R_AMT_EMPTY[] = "empty amount";
@@ -441,6 +710,150 @@ const char *fd_parse_amount(const char *s, size_t n, int exponent, int64_t *mino
 		if (v > lim / 10)
 			overflow = 1;
 		v *= 10;
+	}
+	if (overflow)
+		return R_AMT_RANGE;
+	*minor = neg ? -(int64_t)v : (int64_t)v;
+	return NULL;
+}
+
+static const char R_AMT_AMBIG_C[] = "ambiguous separator: one ',' before three digits could be a thousands separator or a decimal comma (write 1,234.00, or give --decimal-comma)";
+static const char R_AMT_AMBIG_P[] = "ambiguous separator: one '.' before three digits could be a decimal point or a thousands separator in decimal-comma mode (write 1.234,00)";
+static const char R_AMT_GROUP[] = "misplaced thousands separator";
+static const char R_AMT_DCOMMA[] = "decimal comma not expected (give --decimal-comma)";
+static const char R_AMT_DPOINT[] = "decimal point not expected in decimal-comma mode";
+static const char R_AMT_DECIMALS_ROUND[] = "too many decimals for the currency (--round-amounts rounds them)";
+
+/* The length of a thousands separator at s[i..n) other than the decimal mark dm, or 0. */
+static size_t group_sep(const char *s, size_t n, size_t i, char dm)
+{
+	unsigned char c = (unsigned char)s[i];
+
+	if ((c == ',' || c == '.') && c != (unsigned char)dm)
+		return 1;
+	if (c == ' ' || c == '\'')
+		return 1;
+	if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] == 0xa0)
+		return 2;   /* U+00A0 no-break space */
+	if (c == 0xe2 && i + 2 < n && (unsigned char)s[i + 1] == 0x80 && (unsigned char)s[i + 2] == 0xaf)
+		return 3;   /* U+202F narrow no-break space */
+	return 0;
+}
+
+const char *fd_parse_amount_ex(const char *s, size_t n, int exponent, int flags, int64_t *minor,
+			       int *rounded)
+{
+	const uint64_t lim = INT64_MAX;
+	char dm = flags & FD_AMT_DECIMAL_COMMA ? ',' : '.';
+	char other = dm == ',' ? '.' : ',';
+	size_t i = 0, end = n, seplen = 0, nsep = 0, group = 0, lastsep_digits = 0;
+	char sepc = 0;
+	uint64_t v = 0;
+	int neg = 0, nint = 0, nfrac = 0, overflow = 0, up = 0, has_dm = 0, odd;
+	unsigned first_extra = 0;
+	int extra_nonzero = 0, nextra = 0;
+
+	if (rounded)
+		*rounded = 0;
+	if (exponent < 0 || exponent > 18)
+		return R_AMT_BADEXP;
+	if (n == 0)
+		return R_AMT_EMPTY;
+	if (s[0] == '+' || s[0] == '-') {
+		neg = s[0] == '-';
+		i = 1;
+	} else if (n > 1 && (s[n - 1] == '-' || s[n - 1] == '+')) {
+		neg = s[n - 1] == '-';   /* "1.234,56-": a trailing sign, as statements write debits */
+		end = n - 1;
+	}
+	/* the integer part: digits in groups */
+	for (; i < end; i++) {
+		size_t k;
+
+		if (is_digit(s[i])) {
+			unsigned dg = (unsigned)(s[i] - '0');
+
+			if (v > (lim - dg) / 10)
+				overflow = 1;
+			else
+				v = v * 10 + dg;
+			nint++;
+			group++;
+			continue;
+		}
+		if (s[i] == dm)
+			break;
+		if (!(k = group_sep(s, end, i, dm)))
+			break;
+		/* a separator: the group before it must be complete */
+		if (group == 0 || (nsep == 0 && group > 3) || (nsep > 0 && group != 3))
+			return s[i] == other && nsep == 0 && !(flags & FD_AMT_DECIMAL_COMMA) ? R_AMT_DCOMMA
+			       : s[i] == other && nsep == 0 ? R_AMT_DPOINT : R_AMT_GROUP;
+		if (nsep && (k != seplen || s[i] != sepc))
+			return R_AMT_GROUP;
+		sepc = s[i];
+		seplen = k;
+		nsep++;
+		group = 0;
+		i += k - 1;
+	}
+	lastsep_digits = group;
+	if (nsep && group != 3) {
+		if (nsep == 1 && sepc == other)
+			return flags & FD_AMT_DECIMAL_COMMA ? R_AMT_DPOINT : R_AMT_DCOMMA;
+		return R_AMT_GROUP;
+	}
+	if (i < end && s[i] == dm) {
+		has_dm = 1;
+		for (i++; i < end && is_digit(s[i]); i++) {
+			unsigned dg = (unsigned)(s[i] - '0');
+
+			if (nfrac < exponent) {
+				nfrac++;
+				if (v > (lim - dg) / 10)
+					overflow = 1;
+				else
+					v = v * 10 + dg;
+			} else {
+				if (nextra++ == 0)
+					first_extra = dg;
+				else if (dg)
+					extra_nonzero = 1;
+			}
+		}
+		if (nfrac == 0 && nextra == 0 && nint == 0)
+			return R_AMT_NOT;
+	}
+	if (nint == 0 && !has_dm)
+		return R_AMT_NOT;
+	if (i < end) {
+		if (s[i] == 'e' || s[i] == 'E')
+			return R_AMT_EXPNOT;
+		if (s[i] == other)
+			return flags & FD_AMT_DECIMAL_COMMA ? R_AMT_DPOINT : R_AMT_DCOMMA;
+		return R_AMT_TRAIL;
+	}
+	if (!has_dm && nsep == 1 && sepc == other && lastsep_digits == 3)
+		return flags & FD_AMT_DECIMAL_COMMA ? R_AMT_AMBIG_P : R_AMT_AMBIG_C;
+	for (; nfrac < exponent; nfrac++) {
+		if (v > lim / 10)
+			overflow = 1;
+		v *= 10;
+	}
+	if (nextra && (first_extra || extra_nonzero)) {
+		if (!(flags & FD_AMT_ROUND))
+			return R_AMT_DECIMALS_ROUND;
+		/* half to even on the digits below the minor unit */
+		odd = (int)(v & 1);
+		up = first_extra > 5 || (first_extra == 5 && (extra_nonzero || odd));
+		if (up) {
+			if (v >= lim)
+				overflow = 1;
+			else
+				v++;
+		}
+		if (rounded)
+			*rounded = 1;
 	}
 	if (overflow)
 		return R_AMT_RANGE;

@@ -111,6 +111,37 @@ const char *fd_parse_ts(const char *s, size_t n, int tz_offset_min, int64_t *ms)
  */
 const char *fd_parse_tz(const char *s, int *offset_min);
 
+/*
+ * Timestamps as an export writes them: the optional date formats and the zone of naive times.
+ *
+ * formats (NULL-terminated, or NULL for none): strptime-style patterns tried in order; the
+ * first that matches the whole value wins.  With none, the fd_parse_ts grammar applies.
+ * Directives: %Y (4 digits), %y (2 digits: 69-99 -> 19xx, 00-68 -> 20xx, as POSIX), %m %d
+ * %H %M %S (1 or 2 digits), %e (= %d), %f (1-9 fraction digits, kept to ms), %z (Z, +HH,
+ * +HHMM, +HH:MM), %b (Jan..Dec, English, any case), %p with %I (AM/PM, 12-hour clock),
+ * %T (= %H:%M:%S), %F (= %Y-%m-%d), %s (epoch seconds), %% (a '%').  Any other
+ * character matches itself; a space matches one or more spaces.  Missing time fields are 0:
+ * a date-only format gives local midnight.  Fixed-width parsing: no locale, no libc.
+ *
+ * tz (NULL = UTC) gives the zone of a value without one, resolved by dst_policy around
+ * daylight-saving changes (fd_tz.h).
+ */
+struct fd_tz;
+struct fd_tsopts {
+	const char *const *formats;
+	const struct fd_tz *tz;
+	int dst_policy;          /* enum fd_tz_dst */
+};
+
+/* 0 when fmt is a usable date format, else a reason ("unknown directive '%Q'", "no year",
+ * "no day", "no month", "%I without %p"). */
+const char *fd_datefmt_check(const char *fmt);
+
+/* Parse s (n bytes) under o into ms since the epoch.  NULL, or a reason as fd_parse_ts gives,
+ * "does not match the date format" (several formats: "matches none of the date formats"),
+ * or the fd_tz_to_utc reasons. */
+const char *fd_parse_ts_opts(const char *s, size_t n, const struct fd_tsopts *o, int64_t *ms);
+
 /* Format ms as RFC 3339 UTC with milliseconds: "2026-11-24T13:05:00.000Z" (24 bytes + NUL).
  * buf must hold FD_TS_BUFSZ bytes.  Returns buf.  Any int64 is safe: a year outside
  * 0000-9999 (never produced by fd_parse_ts) is written with the digits it needs and a '-'
@@ -145,6 +176,27 @@ void fd_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
  * range", "bad currency exponent".
  */
 const char *fd_parse_amount(const char *s, size_t n, int exponent, int64_t *minor);
+
+/*
+ * An amount as exports write it.  flags:
+ *   FD_AMT_DECIMAL_COMMA  ',' is the decimal mark ("1.234,56", "1 234,56", "-0,5"); else '.'.
+ *   FD_AMT_ROUND          more decimals than the currency has are rounded to its exponent,
+ *                         half to even ("288.09999999999997" -> 288.10, "0.125" -> 0.12,
+ *                         "0.135" -> 0.14); *rounded is set to 1 when that changed the value.
+ * Thousands separators are always accepted when well-formed: groups of exactly three digits
+ * after a first group of one to three, one separator kind throughout: ',' (point mode), '.'
+ * (comma mode), a space, a no-break space (U+00A0 or U+202F) or an apostrophe (').
+ * An amount whose only mark could be either decimal or thousands ("1,234" in point mode,
+ * "1.234" in comma mode) is refused as ambiguous.  A trailing sign ("1.234,56-", as some
+ * statements write debits) is accepted.  Exact decimal arithmetic throughout: never a binary
+ * float.  Reasons, besides fd_parse_amount's: "ambiguous separator: ... ", "misplaced
+ * thousands separator", "decimal comma not expected (give --decimal-comma)", "decimal point
+ * not expected in decimal-comma mode", "too many decimals for the currency (--round-amounts
+ * rounds them)".
+ */
+enum { FD_AMT_DECIMAL_COMMA = 1, FD_AMT_ROUND = 2 };
+const char *fd_parse_amount_ex(const char *s, size_t n, int exponent, int flags, int64_t *minor,
+			       int *rounded);
 
 /* Format minor units with exponent decimals: (123456, 2) -> "1234.56", (-5, 2) -> "-0.05",
  * (7, 0) -> "7".  Any int64 is safe; exponent is clamped to 0-18.  The output parses back
