@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "fd_reader.h"
+#include "fd_txn.h"
+#include "fd_tz.h"
 
 void fd_cli_init(struct fd_cli *cli, const char *tool, const char *usage)
 {
@@ -178,6 +180,119 @@ char fd_cli_delimiter(const struct fd_cli *cli, const char *s)
 	if (strlen(s) != 1 || s[0] == '"' || s[0] == '\n' || s[0] == '\r')
 		fd_cli_usage_error(cli, "--delimiter needs one character other than a quote or newline, or 'tab', not '%s'", s);
 	return s[0];
+}
+
+int fd_cli_input_option(struct fd_cli *cli, int c, const char *arg)
+{
+	struct fd_cli_input *in = &cli->input;
+	const char *why;
+
+	switch (c) {
+	case FD_OPT_DATE_FORMAT:
+		if ((why = fd_datefmt_check(arg)))
+			fd_cli_usage_error(cli, "--date-format '%s': %s", arg, why);
+		if (in->nformats == FD_CLI_MAX_DATE_FORMATS)
+			fd_cli_usage_error(cli, "--date-format given more than %d times", FD_CLI_MAX_DATE_FORMATS);
+		in->formats[in->nformats++] = arg;
+		return 1;
+	case FD_OPT_DECIMAL_COMMA:
+		in->decimal_comma = 1;
+		return 1;
+	case FD_OPT_ROUND_AMOUNTS:
+		in->round_amounts = 1;
+		return 1;
+	case FD_OPT_AMOUNT_SIGN:
+		if ((in->amount_sign = fd_amount_sign_parse(arg)) < 0)
+			fd_cli_usage_error(cli, "--amount-sign must be signed or debit-negative, not '%s'", arg);
+		return 1;
+	case FD_OPT_ENCODING:
+		if (!*arg || strlen(arg) > 32)
+			fd_cli_usage_error(cli, "--encoding needs an encoding name (utf-8, auto, windows-1252, ...)");
+		in->encoding = arg;
+		return 1;
+	case FD_OPT_DST:
+		if ((in->dst_policy = fd_tz_dst_parse(arg)) < 0)
+			fd_cli_usage_error(cli, "--dst must be earlier, later or reject, not '%s'", arg);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+void fd_cli_input_tz(struct fd_cli *cli, const char *tz, int *offset_min)
+{
+	struct fd_err err = {0};
+	int rc;
+
+	if (!tz)
+		return;
+	cli->input.tz_arg = tz;
+	if ((rc = fd_tz_load(&cli->input.tz, tz, &err))) {
+		if (rc == FD_EUSAGE)
+			fd_cli_usage_error(cli, "--tz '%s': %s", tz, err.msg);
+		fd_cli_msg(cli, "--tz '%s': %s", tz, err.msg);
+		exit(rc);
+	}
+	if (fd_tz_fixed(cli->input.tz, offset_min)) {
+		/* a fixed offset needs no zone: the plain parser takes it */
+		fd_tz_free(cli->input.tz);
+		cli->input.tz = NULL;
+	}
+}
+
+void fd_cli_input_apply(const struct fd_cli *cli, struct fd_txnstream_opts *so)
+{
+	const struct fd_cli_input *in = &cli->input;
+
+	so->tz = in->tz;
+	so->dst_policy = in->dst_policy;
+	so->date_formats = in->nformats ? in->formats : NULL;
+	so->amount_flags = (in->decimal_comma ? FD_AMT_DECIMAL_COMMA : 0) |
+			   (in->round_amounts ? FD_AMT_ROUND : 0);
+	so->amount_sign = in->amount_sign;
+	so->encoding = in->encoding;
+}
+
+int fd_cli_input_json(const struct fd_cli *cli, struct fd_buf *out)
+{
+	const struct fd_cli_input *in = &cli->input;
+	const char *enc = in->encoding ? in->encoding : "utf-8";
+	int i, rc = 0;
+
+	if (in->tz) {
+		rc |= fd_buf_adds(out, ",\"tz\":");
+		rc |= fd_buf_add_json_str(out, fd_tz_name(in->tz), strlen(fd_tz_name(in->tz)));
+		rc |= fd_buf_addf(out, ",\"dst\":\"%s\"", fd_tz_dst_name(in->dst_policy));
+	}
+	if (in->nformats) {
+		rc |= fd_buf_adds(out, ",\"date_formats\":[");
+		for (i = 0; i < in->nformats; i++) {
+			if (i)
+				rc |= fd_buf_addc(out, ',');
+			rc |= fd_buf_add_json_str(out, in->formats[i], strlen(in->formats[i]));
+		}
+		rc |= fd_buf_addc(out, ']');
+	}
+	rc |= fd_buf_addf(out, ",\"decimal_comma\":%s,\"round_amounts\":%s,\"amount_sign\":\"%s\",\"encoding\":",
+			  in->decimal_comma ? "true" : "false", in->round_amounts ? "true" : "false",
+			  in->amount_sign == FD_SIGN_DEBIT_NEGATIVE ? "debit-negative" : "signed");
+	rc |= fd_buf_add_json_str(out, enc, strlen(enc));
+	return rc ? -1 : 0;
+}
+
+const char *fd_cli_parse_ts(const struct fd_cli *cli, const char *arg, int tz_offset_min, int64_t *ms)
+{
+	struct fd_tsopts o = {NULL, cli->input.tz, cli->input.dst_policy};
+
+	if (!cli->input.tz)
+		return fd_parse_ts(arg, strlen(arg), tz_offset_min, ms);
+	return fd_parse_ts_opts(arg, strlen(arg), &o, ms);
+}
+
+void fd_cli_input_release(struct fd_cli *cli)
+{
+	fd_tz_free(cli->input.tz);
+	cli->input.tz = NULL;
 }
 
 int fd_cli_close_stdout(const struct fd_cli *cli)

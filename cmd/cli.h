@@ -19,7 +19,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "fd_buf.h"
 #include "fd_err.h"
+#include "fd_txnstream.h"
 
 enum {
 	FD_OPT_STORE = 1000,
@@ -30,6 +32,12 @@ enum {
 	FD_OPT_QUIET,
 	FD_OPT_PROGRESS,
 	FD_OPT_NO_PROGRESS,
+	FD_OPT_DATE_FORMAT,      /* the export options (FD_CLI_INPUT_LONGOPTS) */
+	FD_OPT_DECIMAL_COMMA,
+	FD_OPT_ROUND_AMOUNTS,
+	FD_OPT_AMOUNT_SIGN,
+	FD_OPT_ENCODING,
+	FD_OPT_DST,
 	FD_OPT_TOOL_BASE = 1100, /* tools number their own long-only options from here */
 };
 
@@ -45,6 +53,43 @@ enum {
 	{"progress", no_argument, NULL, FD_OPT_PROGRESS}, \
 	{"no-progress", no_argument, NULL, FD_OPT_NO_PROGRESS}
 
+/*
+ * How an export writes times, amounts and text: the options every tool that reads exports
+ * shares (fd-ingest, fd-features, fd-rules, fd-score).  Add FD_CLI_INPUT_LONGOPTS to the
+ * tool's options, pass unknown option codes to fd_cli_input_option(), give --tz to
+ * fd_cli_input_tz(), and call fd_cli_input_apply() before opening the stream.  The usage
+ * lines are FD_CLI_INPUT_USAGE.
+ */
+#define FD_CLI_INPUT_LONGOPTS \
+	{"date-format", required_argument, NULL, FD_OPT_DATE_FORMAT}, \
+	{"decimal-comma", no_argument, NULL, FD_OPT_DECIMAL_COMMA}, \
+	{"round-amounts", no_argument, NULL, FD_OPT_ROUND_AMOUNTS}, \
+	{"amount-sign", required_argument, NULL, FD_OPT_AMOUNT_SIGN}, \
+	{"encoding", required_argument, NULL, FD_OPT_ENCODING}, \
+	{"dst", required_argument, NULL, FD_OPT_DST}
+#define FD_CLI_INPUT_USAGE \
+	"  --tz TZ             zone of timestamps without one: UTC, +HH:MM, or an IANA name such as\n" \
+	"                      Europe/Berlin (default UTC)\n" \
+	"  --dst POLICY        local times that a DST change repeats or skips in --tz: earlier,\n" \
+	"                      later or reject (default earlier)\n" \
+	"  --date-format FMT   timestamps as FMT (%d.%m.%Y %H:%M ...); may be repeated, tried in order\n" \
+	"  --decimal-comma     amounts with a decimal comma (1.234,56)\n" \
+	"  --round-amounts     round amounts with more decimals than the currency has (half even)\n" \
+	"  --amount-sign S     signed (negative = reversal, default) or debit-negative (statements)\n" \
+	"  --encoding NAME     input encoding: utf-8 (default), auto, windows-1252, iso-8859-15, ...\n"
+
+#define FD_CLI_MAX_DATE_FORMATS 16
+
+struct fd_cli_input {
+	const char *tz_arg;           /* --tz as given, or NULL */
+	struct fd_tz *tz;             /* loaded by fd_cli_input_tz */
+	int dst_policy;
+	const char *formats[FD_CLI_MAX_DATE_FORMATS + 1];
+	int nformats;
+	int decimal_comma, round_amounts, amount_sign;
+	const char *encoding;         /* NULL = utf-8 */
+};
+
 struct fd_cli {
 	const char *tool;     /* "fd-ingest" */
 	const char *usage;    /* the synopsis and options, as in the man page */
@@ -57,6 +102,7 @@ struct fd_cli {
 	int quiet;            /* -q: no summary, no progress */
 	int progress;         /* 1 show the meter: stderr is a terminal and not quiet */
 	char actor_buf[256];
+	struct fd_cli_input input; /* the export options (see above) */
 	/* progress meter state */
 	double t_start, t_last;
 };
@@ -82,6 +128,23 @@ double fd_cli_double(const struct fd_cli *cli, const char *opt, const char *arg,
 /* A --delimiter argument: one character other than a quote, CR or LF, or "tab"; exit 2
  * naming the option otherwise. */
 char fd_cli_delimiter(const struct fd_cli *cli, const char *arg);
+
+/* An export option (FD_CLI_INPUT_LONGOPTS): 1 when c was one (usage error, exit 2, on a bad
+ * argument), else 0. */
+int fd_cli_input_option(struct fd_cli *cli, int c, const char *arg);
+/* Load --tz (NULL = UTC): a fixed offset sets *offset_min; an IANA zone is kept for the
+ * stream and for fd_cli_parse_ts.  Exit 2 (3 for a corrupt zone file, 4 unreadable) with
+ * "--tz 'X': reason". */
+void fd_cli_input_tz(struct fd_cli *cli, const char *tz, int *offset_min);
+/* Copy the export options into a stream's options (tz, dst, date formats, amount flags,
+ * sign, encoding). */
+void fd_cli_input_apply(const struct fd_cli *cli, struct fd_txnstream_opts *so);
+/* Append the export options as JSON members (",\"tz\":...") to out, for the record. */
+int fd_cli_input_json(const struct fd_cli *cli, struct fd_buf *out);
+/* A --since / --until value: fd_parse_ts with a naive time in the zone of --tz. */
+const char *fd_cli_parse_ts(const struct fd_cli *cli, const char *arg, int tz_offset_min, int64_t *ms);
+/* Free what fd_cli_input_tz loaded. */
+void fd_cli_input_release(struct fd_cli *cli);
 
 /* Close stdout and check for write errors (disk full, closed pipe); returns 0 or FD_EIO after
  * reporting. */

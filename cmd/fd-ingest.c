@@ -26,8 +26,8 @@ static const char usage[] =
 	"  --format FMT        input format: csv or ndjson (default: detected)\n"
 	"  --map SPEC          column mapping file, or a preset: fd, sparkov\n"
 	"  --delimiter C       CSV field delimiter: ',' ';' 'tab' '|' (default ',')\n"
-	"  --tz TZ             zone of timestamps without one: UTC, +HH:MM, -HHMM (default UTC)\n"
 	"  --currency CODE     currency of rows without one (default USD)\n"
+	FD_CLI_INPUT_USAGE
 	"  --rejects FILE      write every rejected record there as NDJSON\n"
 	"  --strict            stop at the first bad record (exit 3); nothing of that input is written\n"
 	"  --emit              write the accepted records as canonical NDJSON on stdout\n"
@@ -42,6 +42,7 @@ enum { OPT_MAP = FD_OPT_TOOL_BASE, OPT_DELIM, OPT_TZ, OPT_CURRENCY, OPT_REJECTS,
 
 static const struct option longopts[] = {
 	FD_CLI_LONGOPTS,
+	FD_CLI_INPUT_LONGOPTS,
 	{"map", required_argument, NULL, OPT_MAP},
 	{"delimiter", required_argument, NULL, OPT_DELIM},
 	{"tz", required_argument, NULL, OPT_TZ},
@@ -160,9 +161,13 @@ static void summary(struct run *run, const struct fd_ingest_result *res)
 			   res->name, (long long)res->source_id, fd_format_ts(res->already_at, when), res->sha256);
 		return;
 	}
-	fd_cli_msg(&run->cli, "%s: %lld accepted, %lld rejected; source %lld, sha256 %s, %lld bytes%s",
+	fd_cli_msg(&run->cli, "%s: %lld accepted, %lld rejected; source %lld, sha256 %s, %lld bytes%s%s%s",
 		   res->name, (long long)res->accepted, (long long)res->rejected, (long long)res->source_id,
-		   res->sha256, (long long)res->size, res->compressed ? " (zstd)" : "");
+		   res->sha256, (long long)res->size, res->compressed ? " (zstd)" : "",
+		   strcmp(res->encoding, "utf-8") ? ", encoding " : "", strcmp(res->encoding, "utf-8") ? res->encoding : "");
+	if (res->rounded)
+		fd_cli_msg(&run->cli, "%s:   %lld amounts rounded to the currency's decimals (--round-amounts)",
+			   res->name, (long long)res->rounded);
 	for (i = 0; i < res->nreasons; i++)
 		fd_cli_msg(&run->cli, "%s:   %lld rejected: %s", res->name, (long long)res->reasons[i].count,
 			   res->reasons[i].reason);
@@ -173,13 +178,14 @@ int main(int argc, char **argv)
 	struct run run;
 	struct fd_ingest_opts o;
 	struct fd_ingest_result res;
+	struct fd_txnstream_opts parse;
 	struct fd_err err = {0};
 	struct fd_store *st = NULL;
 	struct fd_colmap *map = NULL;
 	struct fd_metrics *metrics = NULL;
 	struct fd_buf optjson = FD_BUF_INIT;
 	struct fd_who who;
-	const char *map_spec = NULL, *rejects_path = NULL, *tz = NULL, *currency = NULL, *why;
+	const char *map_spec = NULL, *rejects_path = NULL, *tz = NULL, *currency = NULL;
 	char delim = 0;
 	int c, emit = 0, strict = 0, rc = 0, i, ninputs, nalready = 0;
 	int64_t total_acc = 0, total_rej = 0;
@@ -187,6 +193,7 @@ int main(int argc, char **argv)
 
 	memset(&run, 0, sizeof(run));
 	memset(&o, 0, sizeof(o));
+	memset(&parse, 0, sizeof(parse));
 	fd_cli_init(&run.cli, "fd-ingest", usage);
 	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
@@ -198,15 +205,16 @@ int main(int argc, char **argv)
 		case OPT_STRICT: strict = 1; break;
 		case OPT_EMIT: emit = 1; break;
 		default:
-			if (!fd_cli_option(&run.cli, c, optarg))
+			if (!fd_cli_input_option(&run.cli, c, optarg) && !fd_cli_option(&run.cli, c, optarg))
 				fd_cli_usage_error(&run.cli, "unexpected option");
 		}
 	}
 	fd_cli_finish(&run.cli);
 	t0 = fd_now();
 
-	if (tz && (why = fd_parse_tz(tz, &o.tz_offset_min)))
-		fd_cli_usage_error(&run.cli, "--tz '%s': %s", tz, why);
+	fd_cli_input_tz(&run.cli, tz, &o.tz_offset_min);
+	fd_cli_input_apply(&run.cli, &parse);
+	o.parse = &parse;
 	if (currency && (strlen(currency) != 3 || fd_currency_exponent(currency) < 0))
 		fd_cli_usage_error(&run.cli, "--currency '%s' is not an ISO 4217 code (upper case, e.g. EUR)", currency);
 	if (rejects_path && strcmp(rejects_path, "-") == 0 && emit)
@@ -234,7 +242,8 @@ int main(int argc, char **argv)
 	fd_buf_adds(&optjson, "{\"map\":");
 	if (fd_colmap_json(map, &optjson) || fd_buf_addf(&optjson, ",\"tz_offset_min\":%d,\"currency\":\"%s\",\"delimiter\":",
 							  o.tz_offset_min, currency ? currency : "USD") ||
-	    fd_buf_add_json_str(&optjson, delim ? &delim : ",", 1) || fd_buf_addc(&optjson, '}')) {
+	    fd_buf_add_json_str(&optjson, delim ? &delim : ",", 1) || fd_cli_input_json(&run.cli, &optjson) ||
+	    fd_buf_addc(&optjson, '}')) {
 		rc = fd_err_set(&err, FD_EIO, "out of memory");
 		goto fail;
 	}
@@ -340,6 +349,7 @@ out:
 	fd_out_abort(run.rejects);
 	fd_buf_release(&run.line);
 	fd_buf_release(&optjson);
+	fd_cli_input_release(&run.cli);
 	{
 		int r2 = fd_cli_close_stdout(&run.cli);
 

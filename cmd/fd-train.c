@@ -422,7 +422,7 @@ static int looks_like_features(const char *path, const struct opts *o, const str
 {
 	struct fd_in *in = NULL;
 	struct fd_reader *r = NULL;
-	struct fd_reader_opts ro = {FD_FMT_AUTO, o->delim};
+	struct fd_reader_opts ro = {.format = FD_FMT_AUTO, .delimiter = o->delim};
 	const char *sender = map ? fd_colmap_source(map, FD_F_SENDER_ID) : "sender_id", *s;
 	size_t n;
 	int rc, slot;
@@ -468,7 +468,7 @@ static int read_feature_rows(const struct opts *o, char **paths, size_t npaths, 
 	for (p = 0; p < npaths && rc == FD_OK; p++) {
 		struct fd_in *in = NULL;
 		struct fd_reader *r = NULL;
-		struct fd_reader_opts ro = {FD_FMT_AUTO, o->delim};
+		struct fd_reader_opts ro = {.format = FD_FMT_AUTO, .delimiter = o->delim};
 		const char *const *cols;
 		size_t ncols, c;
 

@@ -178,6 +178,7 @@ struct ingest {
 	struct fd_intern *link[LK_N];
 	struct agg *lagg[LK_N];
 	size_t lcap[LK_N];
+	struct fd_buf optbuf;    /* sources.options */
 };
 
 /* Grow an aggregate array to hold index id. */
@@ -766,7 +767,26 @@ static int write_source_row(struct ingest *g, const char *path, struct fd_err *e
 	sqlite3_bind_text(s, 6, fd_store_who(g->st)->actor, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 7, fd_wall_ms());
 	sqlite3_bind_text(s, 8, fd_store_who(g->st)->version, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 9, g->o->options_json ? g->o->options_json : "{}", -1, SQLITE_STATIC);
+	{
+		/* the options as given, plus the character encoding actually read (what
+		 * --encoding auto chose) */
+		const char *oj = g->o->options_json ? g->o->options_json : "{}";
+		size_t on = strlen(oj);
+
+		fd_buf_reset(&g->optbuf);
+		if (on >= 2 && oj[on - 1] == '}') {
+			fd_buf_add(&g->optbuf, oj, on - 1);
+			fd_buf_adds(&g->optbuf, on > 2 ? ",\"encoding_read\":" : "\"encoding_read\":");
+			fd_buf_add_json_str(&g->optbuf, g->res->encoding, strlen(g->res->encoding));
+			fd_buf_addc(&g->optbuf, '}');
+		} else
+			fd_buf_adds(&g->optbuf, oj);
+		if (!g->optbuf.s) {
+			sqlite3_finalize(s);
+			return fd_err_set(err, FD_EIO, "out of memory");
+		}
+		sqlite3_bind_text(s, 9, g->optbuf.s, -1, SQLITE_STATIC);
+	}
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		g->res->source_id = sqlite3_column_int64(s, 0);
 		rc = FD_OK;
@@ -801,9 +821,11 @@ static int finish_source(struct ingest *g, const char *path, struct fd_err *err)
 	fd_buf_adds(&det, ",\"sha256\":\"");
 	fd_buf_adds(&det, res->sha256);
 	fd_buf_addf(&det, "\",\"size\":%lld,\"format\":\"%s\",\"accepted\":%lld,\"rejected\":%lld,"
-		    "\"entities\":%lld,\"links\":%lld,\"table\":\"transactions\",\"key\":\"source_id\",\"rejects\":{",
+		    "\"entities\":%lld,\"links\":%lld,\"encoding\":\"%s\",\"rounded\":%lld,"
+		    "\"table\":\"transactions\",\"key\":\"source_id\",\"rejects\":{",
 		    (long long)res->size, fd_format_name(res->format), (long long)res->accepted,
-		    (long long)res->rejected, (long long)res->entities, (long long)res->links);
+		    (long long)res->rejected, (long long)res->entities, (long long)res->links,
+		    res->encoding, (long long)res->rounded);
 	for (i = 0; i < res->nreasons; i++) {
 		if (i)
 			fd_buf_addc(&det, ',');
@@ -1118,6 +1140,8 @@ int fd_ingest(struct fd_store *st, const char *path, const struct fd_ingest_opts
 		fd_hex(rnd, sizeof(rnd), res->sha256 + 8);
 	}
 	memset(&so, 0, sizeof(so));
+	if (o->parse)
+		so = *o->parse;
 	so.format = o->format;
 	so.delimiter = o->delimiter;
 	so.tz_offset_min = o->tz_offset_min;
@@ -1127,6 +1151,7 @@ int fd_ingest(struct fd_store *st, const char *path, const struct fd_ingest_opts
 	if ((rc = fd_txnstream_open(&g.ts, open_path, res->name, &so, err)))
 		goto out;
 	res->format = fd_txnstream_format(g.ts);
+	snprintf(res->encoding, sizeof(res->encoding), "%s", fd_txnstream_encoding(g.ts));
 	res->compressed = fd_in_compressed(fd_txnstream_in(g.ts));
 	for (k = 0; k < EK_N; k++)
 		if (!(g.ent[k] = fd_intern_create())) {
@@ -1197,6 +1222,7 @@ int fd_ingest(struct fd_store *st, const char *path, const struct fd_ingest_opts
 		goto out;
 	}
 
+	res->rounded = fd_txnstream_rounded(g.ts);
 	/* 4. entities, custody, audit; then commit */
 	if ((bulk && (rc = create_txn_indexes(st, err))) || (rc = flush_entities(&g, err)) ||
 	    (rc = finish_source(&g, is_stdin ? "-" : path, err)))
@@ -1226,6 +1252,7 @@ out:
 		free(pp.b[k]);
 	}
 	fd_txnstream_free(g.ts);
+	fd_buf_release(&g.optbuf);
 	if (spool) {
 		unlink(spool);
 		free(spool);

@@ -47,6 +47,10 @@ struct fd_ingest_opts {
 	const struct fd_colmap *map; /* NULL = identity */
 	int strict;              /* stop at the first bad record, write nothing of the input */
 	const char *options_json;/* recorded in sources.options; NULL = "{}" */
+	/* How the export writes times, amounts and text (zone, date formats, decimal comma,
+	 * rounding, sign convention, encoding: fd_txnstream.h); NULL = the defaults.  Its format,
+	 * delimiter, tz_offset_min, currency and map are ignored: the fields above give them. */
+	const struct fd_txnstream_opts *parse;
 	/* Called for each rejected record (may be NULL). */
 	void (*on_reject)(void *ctx, const struct fd_reject *r);
 	/* Called for each accepted record, in input order (for --emit); also for the stored
@@ -69,6 +73,8 @@ struct fd_ingest_result {
 	int format;
 	int compressed;
 	int64_t accepted, rejected;
+	int64_t rounded;         /* amounts rounded to the currency's exponent (FD_AMT_ROUND) */
+	char encoding[40];       /* the character encoding read ("utf-8", "windows-1252", ...) */
 	int64_t entities, links; /* touched */
 	struct {
 		char reason[160];

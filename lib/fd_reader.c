@@ -33,6 +33,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ctype.h>
+#include <errno.h>
+#include <iconv.h>
+#include <strings.h>
+
 #include <csv.h>
 #include <jansson.h>
 
@@ -114,7 +119,24 @@ struct fd_reader {
 	struct slice *val;    /* per slot */
 	unsigned char *present;
 	struct fd_buf keybuf;
+	unsigned char *dotted;  /* per slot: the name has a '.', a path into nested objects */
+	int any_dotted;
+	json_t **path_js;       /* per slot: a nested string value decoded by jansson, or NULL */
+
+	/* Encoding (see fill): raw bytes [ipos, iend) of ibuf are not decoded yet. */
+	int enc;              /* ENC_NONE, ENC_ICONV, ENC_AUTO (not decided), ENC_CHECK (UTF-8, checked) */
+	iconv_t cd;
+	char enc_name[40];    /* the encoding in use, as recorded: "utf-8", "windows-1252", ... */
+	char *ibuf;
+	size_t ipos, iend;
+	int ieof;
+	int unit;             /* bytes skipped for an invalid sequence: 2 for UTF-16, else 1 */
+	uint64_t ioff;        /* raw bytes decoded so far (auto: checked) */
+	int64_t iline;        /* auto: lines checked so far */
+	int64_t invalid;      /* invalid sequences replaced by the marker */
 };
+
+enum { ENC_NONE = 0, ENC_ICONV, ENC_AUTO, ENC_CHECK };
 
 int fd_format_parse(const char *s)
 {
@@ -139,6 +161,198 @@ const char *fd_format_name(int fmt)
 
 /* ---- input buffer -------------------------------------------------------------------- */
 
+/* ---- encodings ------------------------------------------------------------------------
+ *
+ * Without --encoding the bytes go to the parsers as they are (UTF-8 is checked field by field
+ * later).  With one, raw bytes are read into ibuf and converted by iconv into buf; a sequence
+ * that is not valid in the encoding becomes the byte 0xFF (never valid in UTF-8), so that the
+ * record holding it is rejected with the field and offset (fd_reader_invalid_at) instead of
+ * stopping the input.  "auto" looks at the first bytes: a UTF-16 byte-order mark selects
+ * UTF-16LE/BE; anything else must be UTF-8 (with or without its mark), checked as it streams:
+ * the first invalid byte ends the input with its line and offset and a suggestion.
+ */
+
+#define ENC_MARK '\xff'
+
+/* The length of the valid UTF-8 sequence at p (n > 0 bytes available): > 0; 0 when invalid;
+ * -1 when p holds the start of a sequence cut by the end of the buffer. */
+static int utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned c = p[0];
+	int k;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		k = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		k = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		k = 4;
+	else
+		return 0;
+	for (int j = 1; j < k; j++) {
+		if ((size_t)j >= n)
+			return -1;
+		if ((p[j] & 0xc0) != 0x80)
+			return 0;
+		if (j == 1 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) ||
+			       (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f)))
+			return 0;
+	}
+	return k;
+}
+
+static int enc_setup(struct fd_reader *r, const char *from, const char *name, int unit, struct fd_err *err)
+{
+	r->cd = iconv_open("UTF-8", from);
+	if (r->cd == (iconv_t)-1)
+		return fd_err_set(err, FD_EUSAGE, "unknown encoding '%s' (iconv -l lists them; e.g. windows-1252, iso-8859-15, utf-16)", name);
+	snprintf(r->enc_name, sizeof(r->enc_name), "%s", name);
+	r->unit = unit;
+	r->enc = ENC_ICONV;
+	return FD_OK;
+}
+
+/* Read raw bytes into ibuf behind what is there.  0, or -1 (r->fail set). */
+static int raw_fill(struct fd_reader *r)
+{
+	ssize_t got;
+
+	if (r->ipos > 0) {
+		memmove(r->ibuf, r->ibuf + r->ipos, r->iend - r->ipos);
+		r->iend -= r->ipos;
+		r->ipos = 0;
+	}
+	got = fd_in_read(r->in, r->ibuf + r->iend, READ_CHUNK - r->iend, &r->fail);
+	if (got < 0) {
+		if (r->fail.code == FD_OK)
+			r->fail.code = FD_EIO;
+		return -1;
+	}
+	if (got == 0)
+		r->ieof = 1;
+	r->iend += (size_t)got;
+	return 0;
+}
+
+/* auto: decide from the first bytes. */
+static int enc_decide(struct fd_reader *r)
+{
+	const unsigned char *b = (const unsigned char *)r->ibuf;
+
+	while (r->iend < 4 && !r->ieof)
+		if (raw_fill(r))
+			return -1;
+	if (r->iend >= 2 && b[0] == 0xff && b[1] == 0xfe) {
+		r->ipos = 2;
+		r->ioff = 2;
+		return enc_setup(r, "UTF-16LE", "utf-16le", 2, &r->fail) ? -1 : 0;
+	}
+	if (r->iend >= 2 && b[0] == 0xfe && b[1] == 0xff) {
+		r->ipos = 2;
+		r->ioff = 2;
+		return enc_setup(r, "UTF-16BE", "utf-16be", 2, &r->fail) ? -1 : 0;
+	}
+	snprintf(r->enc_name, sizeof(r->enc_name), "utf-8");
+	r->enc = ENC_CHECK;
+	return 0;
+}
+
+/* Move up to room decoded bytes into buf at end.  Returns the count (0 at the end of input),
+ * or -1 (r->fail set). */
+static ssize_t decode(struct fd_reader *r, char *out, size_t room)
+{
+	for (;;) {
+		size_t avail = r->iend - r->ipos;
+
+		if (r->enc == ENC_AUTO && enc_decide(r))
+			return -1;
+		if (avail == 0 || (!r->ieof && avail < 8)) {
+			if (r->ieof && avail == 0)
+				return 0;
+			if (!r->ieof) {
+				if (raw_fill(r))
+					return -1;
+				continue;
+			}
+		}
+		avail = r->iend - r->ipos;
+		if (r->enc == ENC_CHECK) {
+			const unsigned char *p = (const unsigned char *)r->ibuf + r->ipos;
+			size_t i = 0, lim = avail < room ? avail : room;
+
+			while (i < lim) {
+				int k;
+
+				if (p[i] < 0x80) {
+					if (p[i] == '\n')
+						r->iline++;
+					i++;
+					continue;
+				}
+				k = utf8_len(p + i, avail - i);
+				if (k > 0 && i + (size_t)k <= lim) {
+					i += (size_t)k;
+					continue;
+				}
+				if (k < 0 && !r->ieof && i > 0)
+					break;       /* a sequence cut by the buffer: finish it next time */
+				if (k < 0 && !r->ieof) {
+					if (raw_fill(r))
+						return -1;
+					p = (const unsigned char *)r->ibuf + r->ipos;
+					avail = r->iend - r->ipos;
+					lim = avail < room ? avail : room;
+					continue;
+				}
+				if (k > 0)
+					break;       /* no room for it: next time */
+				fd_err_set(&r->fail, FD_EINPUT, "%s:%lld: not UTF-8: byte 0x%02x at byte offset %llu is not valid UTF-8; give the file's encoding with --encoding (windows-1252 is the usual one for Windows exports; iso-8859-15 and iso-8859-1 are others)",
+					   fd_in_name(r->in), (long long)r->iline + 1, p[i],
+					   (unsigned long long)(r->ioff + i));
+				return -1;
+			}
+			memcpy(out, p, i);
+			r->ipos += i;
+			r->ioff += i;
+			return (ssize_t)i;
+		}
+		{
+			char *ip = r->ibuf + r->ipos, *op = out;
+			size_t il = avail, ol = room;
+
+			if (iconv(r->cd, &ip, &il, &op, &ol) == (size_t)-1) {
+				if (errno == EILSEQ || (errno == EINVAL && r->ieof)) {
+					/* not valid in the encoding (or cut short at the very end) */
+					size_t skip = il < (size_t)r->unit ? il : (size_t)r->unit;
+
+					if (op == out + room) {
+						/* no room left for the marker: next time */
+					} else {
+						*op++ = ENC_MARK;
+						r->invalid++;
+						ip += skip;
+					}
+				} else if (errno != EINVAL && errno != E2BIG) {
+					fd_err_set(&r->fail, FD_EIO, "%s: converting from %s: %s", fd_in_name(r->in),
+						   r->enc_name, strerror(errno));
+					return -1;
+				}
+			}
+			r->ioff += (size_t)(ip - (r->ibuf + r->ipos));
+			r->ipos = (size_t)(ip - r->ibuf);
+			if (op > out)
+				return op - out;
+			if (r->ieof && r->ipos == r->iend)
+				return 0;
+			/* EINVAL: an incomplete sequence at the end of ibuf: read more */
+			if (!r->ieof && raw_fill(r))
+				return -1;
+		}
+	}
+}
+
 /* Read more input behind what is buffered.  0, or -1 after a read error (r->fail set). */
 static int fill(struct fd_reader *r)
 {
@@ -160,7 +374,10 @@ static int fill(struct fd_reader *r)
 		r->buf = b;
 		r->cap = cap;
 	}
-	got = fd_in_read(r->in, r->buf + r->end, r->cap - r->end, &r->fail);
+	if (r->enc != ENC_NONE)
+		got = decode(r, r->buf + r->end, r->cap - r->end);
+	else
+		got = fd_in_read(r->in, r->buf + r->end, r->cap - r->end, &r->fail);
 	if (got < 0) {
 		/* A corrupt zstd stream is bad input, but the reader cannot go on either way. */
 		if (r->fail.code == FD_OK)
@@ -920,10 +1137,110 @@ static int find_slot(const struct fd_reader *r, const char *k, size_t n)
 	return -1;
 }
 
+/*
+ * A dotted path ("booking.date") into the validated object text s[0..n): the value of member
+ * "booking" (an object), then its member "date", and so on.  1 with the value's span in *v and
+ * *esc set for a string with an escape; 0 when a step is missing or not an object.  Member
+ * names with an escape never match (a path names plain keys).
+ */
+static int find_path(const char *s, size_t n, const char *path, size_t pn, struct span *v, int *esc)
+{
+	const char *dot = memchr(path, '.', pn);
+	size_t klen = dot ? (size_t)(dot - path) : pn, i = skip_ws(s, 0, n), j;
+
+	if (i >= n || s[i] != '{')
+		return 0;
+	i = skip_ws(s, i + 1, n);
+	while (i < n && s[i] == '"') {
+		int kesc = 0, vesc = 0;
+		size_t k0 = i;
+
+		j = scan_string(s, i, n, &kesc);
+		if (!j)
+			return 0;
+		i = skip_ws(s, j, n);
+		if (i >= n || s[i] != ':')
+			return 0;
+		i = skip_ws(s, i + 1, n);
+		{
+			size_t e = scan_value(s, i, n, &vesc);
+
+			if (!e)
+				return 0;
+			if (!kesc && j - k0 - 2 == klen && !memcmp(s + k0 + 1, path, klen)) {
+				if (!dot) {
+					v->off = i;
+					v->len = e - i;
+					*esc = vesc;
+					return 1;
+				}
+				if (s[i] != '{')
+					return 0;
+				if (!find_path(s + i, e - i, dot + 1, pn - klen - 1, v, esc))
+					return 0;
+				v->off += i;
+				return 1;
+			}
+			i = skip_ws(s, e, n);
+		}
+		if (i < n && s[i] == ',')
+			i = skip_ws(s, i + 1, n);
+	}
+	return 0;
+}
+
+/* Values of the slots named by dotted paths that no top-level member matched. */
+static int ndjson_paths(struct fd_reader *r)
+{
+	size_t k;
+
+	for (k = 0; k < r->nslots; k++) {
+		struct span v;
+		int esc = 0;
+
+		if (!r->dotted[k] || r->present[k])
+			continue;
+		if (!find_path(r->raw, r->raw_n, r->slot_name[k], r->slot_len[k], &v, &esc))
+			continue;
+		switch (r->raw[v.off]) {
+		case 'n':
+			break;
+		case '"':
+			if (esc) {
+				json_t *js = json_loadb(r->raw + v.off, v.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+
+				if (!json_is_string(js)) {
+					json_decref(js);
+					return -2;
+				}
+				r->path_js[k] = js;
+				r->val[k].s = json_string_value(js);
+				r->val[k].n = json_string_length(js);
+			} else {
+				r->val[k].s = r->raw + v.off + 1;
+				r->val[k].n = v.len - 2;
+			}
+			r->present[k] = 1;
+			break;
+		default:
+			r->val[k].s = r->raw + v.off;
+			r->val[k].n = v.len;
+			r->present[k] = 1;
+		}
+	}
+	return 0;
+}
+
 /* Give each member its slot and each slot its value. */
 static int ndjson_values(struct fd_reader *r)
 {
 	size_t i;
+
+	if (r->any_dotted)
+		for (i = 0; i < r->nslots; i++) {
+			json_decref(r->path_js[i]);
+			r->path_js[i] = NULL;
+		}
 
 	if (r->nslots)
 		memset(r->present, 0, r->nslots);
@@ -982,7 +1299,7 @@ static int ndjson_values(struct fd_reader *r)
 			r->present[slot] = 1;
 		}
 	}
-	return 0;
+	return r->any_dotted ? ndjson_paths(r) : 0;
 }
 
 static int ndjson_next(struct fd_reader *r, struct fd_err *err)
@@ -1074,6 +1391,27 @@ int fd_reader_open(struct fd_reader **rp, struct fd_in *in, const struct fd_read
 	fd_buf_init(&r->rawbuf);
 	fd_buf_init(&r->fbuf);
 	fd_buf_init(&r->keybuf);
+	r->cd = (iconv_t)-1;
+	snprintf(r->enc_name, sizeof(r->enc_name), "utf-8");
+	if (o && o->encoding && strcasecmp(o->encoding, "utf-8") && strcasecmp(o->encoding, "utf8")) {
+		if (!(r->ibuf = malloc(READ_CHUNK))) {
+			fd_reader_free(r);
+			return fd_err_set(err, FD_EIO, "out of memory");
+		}
+		if (!strcasecmp(o->encoding, "auto"))
+			r->enc = ENC_AUTO;
+		else {
+			int u16 = !strncasecmp(o->encoding, "utf-16", 6) || !strncasecmp(o->encoding, "utf16", 5) ||
+				  !strncasecmp(o->encoding, "ucs-2", 5);
+
+			if ((rc = enc_setup(r, o->encoding, o->encoding, u16 ? 2 : 1, err))) {
+				fd_reader_free(r);
+				return rc;
+			}
+			for (char *c = r->enc_name; *c; c++)
+				*c = (char)tolower((unsigned char)*c);
+		}
+	}
 
 	/* A byte-order mark at the very start is not data. */
 	while (r->end < 3 && !r->eof)
@@ -1136,6 +1474,10 @@ void fd_reader_free(struct fd_reader *r)
 	free(r->slot_col);
 	free(r->val);
 	free(r->present);
+	for (i = 0; r->path_js && i < r->nslots; i++)
+		json_decref(r->path_js[i]);
+	free(r->path_js);
+	free(r->dotted);
 	free(r->mem);
 	free(r->keys);
 	free(r->f);
@@ -1143,6 +1485,9 @@ void fd_reader_free(struct fd_reader *r)
 	fd_buf_release(&r->fbuf);
 	fd_buf_release(&r->rawbuf);
 	fd_buf_release(&r->keybuf);
+	if (r->cd != (iconv_t)-1)
+		iconv_close(r->cd);
+	free(r->ibuf);
 	free(r->buf);
 	free(r);
 }
@@ -1203,6 +1548,20 @@ int fd_reader_bind(struct fd_reader *r, const char *name)
 	present = realloc(r->present, k);
 	if (present)
 		r->present = present;
+	{
+		unsigned char *dotted = realloc(r->dotted, k);
+		json_t **pj = realloc(r->path_js, k * sizeof(*pj));
+
+		if (dotted)
+			r->dotted = dotted;
+		if (pj)
+			r->path_js = pj;
+		if (!dotted || !pj)
+			return -1;
+		dotted[r->nslots] = memchr(name, '.', n) && name[0] != '.' && name[n - 1] != '.';
+		pj[r->nslots] = NULL;
+		r->any_dotted |= dotted[r->nslots];
+	}
 	if (!names || !lens || !cols || !val || !present)
 		return -1;
 	names[r->nslots] = malloc(n + 1);
@@ -1304,6 +1663,48 @@ int fd_reader_unbound_json(const struct fd_reader *r, struct fd_buf *out, size_t
 	if (count)
 		*count = k;
 	return 0;
+}
+
+const char *fd_reader_encoding(const struct fd_reader *r)
+{
+	return r->enc_name;
+}
+
+int fd_reader_invalid_at(const struct fd_reader *r, const char **name, size_t *name_len,
+			 size_t *offset)
+{
+	size_t i;
+
+	if (r->invalid == 0 || !r->raw || !memchr(r->raw, ENC_MARK, r->raw_n))
+		return 0;
+	if (r->format == FD_FMT_CSV) {
+		for (i = 0; i < r->nf; i++) {
+			const char *m = memchr(r->f[i].s, ENC_MARK, r->f[i].n);
+
+			if (m) {
+				*name = i < r->ncols ? r->cols[i] : "?";
+				*name_len = strlen(*name);
+				*offset = (size_t)(m - r->f[i].s);
+				return 1;
+			}
+		}
+	} else {
+		for (i = 0; i < r->nmem; i++) {
+			const struct member *mb = &r->mem[i];
+			const char *m = memchr(r->raw + mb->val.off, ENC_MARK, mb->val.len);
+
+			if (m || memchr(r->raw + mb->key.off, ENC_MARK, mb->key.len)) {
+				*name = r->raw + mb->key.off + 1;
+				*name_len = mb->key.len - 2;
+				*offset = m ? (size_t)(m - (r->raw + mb->val.off)) : 0;
+				return 1;
+			}
+		}
+	}
+	*name = "record";
+	*name_len = 6;
+	*offset = (size_t)((const char *)memchr(r->raw, ENC_MARK, r->raw_n) - r->raw);
+	return 1;
 }
 
 int64_t fd_reader_count(const struct fd_reader *r)

@@ -47,6 +47,14 @@ const char *fd_format_name(int fmt);
 struct fd_reader_opts {
 	int format;        /* FD_FMT_AUTO: NDJSON when the first non-blank byte is '{', else CSV */
 	char delimiter;    /* CSV field delimiter; 0 = ',' */
+	/* The input's character encoding: NULL or "utf-8" = the bytes as they are (UTF-8);
+	 * an iconv name ("windows-1252", "iso-8859-15", "utf-16le", "utf-16" with its BOM) =
+	 * converted to UTF-8 as it streams, a sequence invalid in it becoming the byte 0xFF
+	 * (see fd_reader_invalid_at); "auto" = UTF-16LE/BE when the input starts with its
+	 * byte-order mark, else UTF-8 checked as it streams: the first invalid byte ends the
+	 * input (FD_EINPUT "NAME:LINE: not UTF-8: byte 0xe4 at byte offset N ...", suggesting
+	 * --encoding).  An unknown name is FD_EUSAGE from fd_reader_open. */
+	const char *encoding;
 };
 
 struct fd_reader;
@@ -112,6 +120,16 @@ int fd_reader_get(const struct fd_reader *r, int slot, const char **s, size_t *n
  * Returns the number of members appended through *count when count is not NULL.
  */
 int fd_reader_unbound_json(const struct fd_reader *r, struct fd_buf *out, size_t *count);
+
+/* The encoding in use, lower case: "utf-8" (also when none was given), the name given, or
+ * what "auto" chose ("utf-8", "utf-16le", "utf-16be"; decided by fd_reader_open). */
+const char *fd_reader_encoding(const struct fd_reader *r);
+
+/* When the current record holds a sequence that was not valid in the encoding: 1, with the
+ * column (CSV header name, NDJSON member name; not NUL-terminated: name_len bytes) and the
+ * byte offset of the first one within that field's text.  0 otherwise. */
+int fd_reader_invalid_at(const struct fd_reader *r, const char **name, size_t *name_len,
+			 size_t *offset);
 
 /* Records yielded so far (good and bad), not counting the CSV header. */
 int64_t fd_reader_count(const struct fd_reader *r);

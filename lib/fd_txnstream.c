@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "fd_buf.h"
@@ -14,6 +15,7 @@
 
 struct fd_colmap {
 	char *src[FD_NFIELDS];  /* NULL = the canonical name */
+	char *direction;        /* debit/credit indicator column, or NULL */
 };
 
 struct preset {
@@ -47,7 +49,22 @@ void fd_colmap_free(struct fd_colmap *m)
 		return;
 	for (i = 0; i < FD_NFIELDS; i++)
 		free(m->src[i]);
+	free(m->direction);
 	free(m);
+}
+
+const char *fd_colmap_direction(const struct fd_colmap *m)
+{
+	return m ? m->direction : NULL;
+}
+
+int fd_amount_sign_parse(const char *s)
+{
+	if (s && !strcmp(s, "signed"))
+		return FD_SIGN_SIGNED;
+	if (s && !strcmp(s, "debit-negative"))
+		return FD_SIGN_DEBIT_NEGATIVE;
+	return -1;
 }
 
 const char *fd_colmap_source(const struct fd_colmap *m, int field)
@@ -70,6 +87,10 @@ int fd_colmap_json(const struct fd_colmap *m, struct fd_buf *out)
 			return -1;
 		first = 0;
 	}
+	if (m && m->direction &&
+	    ((!first && fd_buf_addc(out, ',')) || fd_buf_adds(out, "\"direction\":") ||
+	     fd_buf_add_json_str(out, m->direction, strlen(m->direction))))
+		return -1;
 	return fd_buf_addc(out, '}');
 }
 
@@ -96,7 +117,7 @@ static int load_map_file(struct fd_colmap *m, const char *path, struct fd_err *e
 	size_t cap = 0;
 	ssize_t len;
 	long lineno = 0;
-	int seen[FD_NFIELDS] = {0}, rc = FD_OK;
+	int seen[FD_NFIELDS + 1] = {0}, rc = FD_OK;
 
 	if (!f)
 		return fd_err_set(err, FD_EIO, "cannot open mapping '%s': %s", path, strerror(errno));
@@ -137,6 +158,8 @@ static int load_map_file(struct fd_colmap *m, const char *path, struct fd_err *e
 		k = trim(k, &kend);
 		v = trim(v, &vend);
 		fld = fd_field_lookup(k, (size_t)(kend - k));
+		if (fld < 0 && kend - k == 9 && !memcmp(k, "direction", 9))
+			fld = FD_NFIELDS;   /* the debit/credit indicator */
 		if (fld < 0) {
 			char vis[80];
 
@@ -146,7 +169,7 @@ static int load_map_file(struct fd_colmap *m, const char *path, struct fd_err *e
 		}
 		if (seen[fld]) {
 			rc = fd_err_set(err, FD_EINPUT, "%s:%ld: field '%s' is mapped twice (first on line %d)",
-					path, lineno, fd_field_name[fld], seen[fld]);
+					path, lineno, fld == FD_NFIELDS ? "direction" : fd_field_name[fld], seen[fld]);
 			break;
 		}
 		seen[fld] = (int)lineno;
@@ -156,10 +179,16 @@ static int load_map_file(struct fd_colmap *m, const char *path, struct fd_err *e
 		}
 		if (vend == v) {
 			rc = fd_err_set(err, FD_EINPUT, "%s:%ld: no source column for '%s'", path, lineno,
-					fd_field_name[fld]);
+					fld == FD_NFIELDS ? "direction" : fd_field_name[fld]);
 			break;
 		}
-		if (set_map(m, fld, v, (size_t)(vend - v))) {
+		if (fld == FD_NFIELDS) {
+			free(m->direction);
+			if (!(m->direction = strndup(v, (size_t)(vend - v)))) {
+				rc = fd_err_set(err, FD_EIO, "out of memory");
+				break;
+			}
+		} else if (set_map(m, fld, v, (size_t)(vend - v))) {
 			rc = fd_err_set(err, FD_EIO, "out of memory");
 			break;
 		}
@@ -220,6 +249,12 @@ struct fd_txnstream {
 	struct fd_buf scratch;   /* NUL-terminated copies of the current record's text fields */
 	struct fd_buf meta;      /* the current record's other columns, as JSON */
 	int no_metadata;
+	struct fd_tsopts tso;    /* zone and date formats */
+	int ts_plain;            /* neither: fd_parse_ts with tz_offset_min */
+	int amount_flags, amount_sign;
+	int dir_slot;            /* the debit/credit column's slot, or -1 */
+	int64_t rounded;
+	int enc_given;           /* an encoding other than plain UTF-8 was asked for */
 };
 
 /* ---- validation ---------------------------------------------------------------------- */
@@ -313,6 +348,22 @@ static int text_field(struct fd_txnstream *g, int f, int required, size_t maxlen
 	return 0;
 }
 
+/* "debit" / "credit" for an indicator value, or NULL. */
+static const char *direction_word(const char *s, size_t n)
+{
+	static const char *const debit[] = {"d", "dr", "dbit", "debit", "s", "soll", NULL};
+	static const char *const credit[] = {"c", "cr", "crdt", "credit", "h", "haben", NULL};
+	int i;
+
+	for (i = 0; debit[i]; i++)
+		if (strlen(debit[i]) == n && !strncasecmp(debit[i], s, n))
+			return "debit";
+	for (i = 0; credit[i]; i++)
+		if (strlen(credit[i]) == n && !strncasecmp(credit[i], s, n))
+			return "credit";
+	return NULL;
+}
+
 static int build_txn(struct fd_txnstream *g, struct fd_txn *t, struct fd_txn_bad *b)
 {
 	enum { T_ID, T_SENDER, T_RECIP, T_MERCH, T_CAT, T_CHAN, T_DEV, T_IP, T_CITY, T_N };
@@ -322,9 +373,30 @@ static int build_txn(struct fd_txnstream *g, struct fd_txn *t, struct fd_txn_bad
 	const char *s, *why;
 	size_t n, i;
 	int has_lat, has_lon;
+	const char *dir = NULL;
 
 	fd_txn_clear(t);
 	fd_buf_reset(&g->scratch);
+	if (g->enc_given) {
+		const char *col;
+		size_t cn, at;
+
+		if (fd_reader_invalid_at(g->rd, &col, &cn, &at)) {
+			char vis[80], d[200];
+			int f;
+
+			fd_visible(vis, sizeof(vis), col, cn);
+			for (f = 0; f < FD_NFIELDS; f++)
+				if (strlen(fd_colmap_source(g->map, f)) == cn &&
+				    !memcmp(fd_colmap_source(g->map, f), col, cn))
+					break;
+			snprintf(d, sizeof(d), "not valid %s: column '%s', byte %zu of the field",
+				 fd_reader_encoding(g->rd), vis, at);
+			set_bad(b, f < FD_NFIELDS ? f : -1, d, NULL, 0, NULL);
+			b->cls = "not valid in the encoding";
+			return -1;
+		}
+	}
 	for (i = 0; i < T_N; i++) {
 		int f = tf[i];
 
@@ -351,15 +423,35 @@ static int build_txn(struct fd_txnstream *g, struct fd_txn *t, struct fd_txn_bad
 	}
 	if (!get(g, FD_F_TS, &s, &n))
 		return set_bad(b, FD_F_TS, "missing required value", NULL, 0, NULL);
-	if ((why = fd_parse_ts(s, n, g->tz_offset_min, &t->ts)))
+	if ((why = g->ts_plain ? fd_parse_ts(s, n, g->tz_offset_min, &t->ts)
+			       : fd_parse_ts_opts(s, n, &g->tso, &t->ts)))
 		return set_bad(b, FD_F_TS, "bad timestamp", s, n, why);
 	if (!get(g, FD_F_AMOUNT, &s, &n))
 		return set_bad(b, FD_F_AMOUNT, "missing required value", NULL, 0, NULL);
-	if ((why = fd_parse_amount(s, n, t->exponent, &t->amount))) {
-		char d[160];
+	{
+		int rounded = 0;
 
-		snprintf(d, sizeof(d), "%s; %s has %d decimal places", why, t->currency, t->exponent);
-		return set_bad(b, FD_F_AMOUNT, "bad amount", s, n, d);
+		if ((why = fd_parse_amount_ex(s, n, t->exponent, g->amount_flags, &t->amount, &rounded))) {
+			char d[240];
+
+			snprintf(d, sizeof(d), "%s; %s has %d decimal places", why, t->currency, t->exponent);
+			return set_bad(b, FD_F_AMOUNT, "bad amount", s, n, d);
+		}
+		g->rounded += rounded;
+	}
+	if (g->dir_slot >= 0) {
+		const char *dv;
+		size_t dn;
+
+		if (!fd_reader_get(g->rd, g->dir_slot, &dv, &dn) || dn == 0)
+			return set_bad(b, -1, "missing debit/credit indicator", NULL, 0, NULL);
+		if (!(dir = direction_word(dv, dn)))
+			return set_bad(b, -1, "bad debit/credit indicator", dv, dn,
+				       "expected D or C, DR or CR, DBIT or CRDT, debit or credit, S or H");
+	} else if (g->amount_sign == FD_SIGN_DEBIT_NEGATIVE) {
+		dir = t->amount < 0 || (n && (s[0] == '-' || s[n - 1] == '-')) ? "debit" : "credit";
+		if (t->amount < 0)
+			t->amount = -t->amount;
 	}
 	if (off[T_IP] != (size_t)-1) {
 		const char *ip = g->scratch.s + off[T_IP];
@@ -418,6 +510,14 @@ static int build_txn(struct fd_txnstream *g, struct fd_txn *t, struct fd_txn_bad
 
 		if (fd_reader_unbound_json(g->rd, &g->meta, &count))
 			return set_bad(b, -1, "out of memory", NULL, 0, NULL);
+		if (dir) {
+			/* "...}" -> "...,"debit_credit":"debit"}" */
+			g->meta.len--;
+			if ((count && fd_buf_addc(&g->meta, ',')) || fd_buf_adds(&g->meta, "\"debit_credit\":\"") ||
+			    fd_buf_adds(&g->meta, dir) || fd_buf_adds(&g->meta, "\"}"))
+				return set_bad(b, -1, "out of memory", NULL, 0, NULL);
+			count++;
+		}
 		if (count) {
 			t->metadata = g->meta.s;
 			t->metadata_len = g->meta.len;
@@ -478,6 +578,16 @@ int fd_txnstream_open(struct fd_txnstream **out, const char *path, const char *n
 	g->map = o ? o->map : NULL;
 	g->no_metadata = o ? o->no_metadata : 0;
 	g->tz_offset_min = o ? o->tz_offset_min : 0;
+	g->dir_slot = -1;
+	if (o) {
+		g->tso.tz = o->tz;
+		g->tso.dst_policy = o->dst_policy;
+		g->tso.formats = o->date_formats;
+		g->amount_flags = o->amount_flags;
+		g->amount_sign = o->amount_sign;
+		g->enc_given = o->encoding && strcasecmp(o->encoding, "utf-8") && strcasecmp(o->encoding, "utf8");
+	}
+	g->ts_plain = !g->tso.tz && !(g->tso.formats && g->tso.formats[0]);
 	snprintf(g->default_cur, sizeof(g->default_cur), "%s", o && o->currency ? o->currency : "USD");
 	g->default_exp = fd_currency_exponent(g->default_cur);
 	if (g->default_exp < 0) {
@@ -494,10 +604,21 @@ int fd_txnstream_open(struct fd_txnstream **out, const char *path, const char *n
 	memset(&ro, 0, sizeof(ro));
 	ro.format = o ? o->format : FD_FMT_AUTO;
 	ro.delimiter = o ? o->delimiter : 0;
+	ro.encoding = o ? o->encoding : NULL;
 	if ((rc = fd_reader_open(&g->rd, g->in, &ro, err)))
 		goto fail;  /* the reader's message names the input */
 	for (k = 0; k < FD_NFIELDS; k++)
 		g->slot[k] = fd_reader_bind(g->rd, fd_colmap_source(g->map, k));
+	if (fd_colmap_direction(g->map)) {
+		const char *dc = fd_colmap_direction(g->map);
+
+		g->dir_slot = fd_reader_bind(g->rd, dc);
+		if (fd_reader_format(g->rd) == FD_FMT_CSV && !fd_reader_has_column(g->rd, dc)) {
+			rc = fd_err_set(err, FD_EINPUT, "%s:1: no column '%s', mapped to the debit/credit indicator (direction)",
+					g->name, dc);
+			goto fail;
+		}
+	}
 	if ((rc = check_columns(g, err)))
 		goto fail;
 	*out = g;
@@ -569,6 +690,16 @@ int fd_txnstream_format(const struct fd_txnstream *g)
 const char *fd_txnstream_name(const struct fd_txnstream *g)
 {
 	return g->name;
+}
+
+int64_t fd_txnstream_rounded(const struct fd_txnstream *g)
+{
+	return g->rounded;
+}
+
+const char *fd_txnstream_encoding(const struct fd_txnstream *g)
+{
+	return fd_reader_encoding(g->rd);
 }
 
 struct fd_in *fd_txnstream_in(const struct fd_txnstream *g)

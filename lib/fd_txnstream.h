@@ -26,7 +26,9 @@
  * A mapping file has one "canonical = source column" a line; '#' starts a comment; blank lines
  * are ignored; the source column name is taken verbatim after trimming surrounding blanks
  * (quote it with "..." to keep blanks).  Unmapped canonical fields are looked up under their own
- * name.  A spec that names no file but a preset ("fd", "sparkov") uses that built-in mapping.
+ * name.  For NDJSON a source name with dots ("booking.date") is a path into nested objects
+ * when the record has no member of that exact name (fd_reader.h).  Besides the canonical
+ * fields, "direction = COLUMN" names a debit/credit indicator column (see amount_sign).  A spec that names no file but a preset ("fd", "sparkov") uses that built-in mapping.
  */
 struct fd_colmap;
 
@@ -36,6 +38,8 @@ int fd_colmap_load(struct fd_colmap **m, const char *spec, struct fd_err *err);
 void fd_colmap_free(struct fd_colmap *m);
 /* The source column for a canonical field (never NULL). */
 const char *fd_colmap_source(const struct fd_colmap *m, int field);
+/* The column of the debit/credit indicator ("direction = DC" in a mapping file), or NULL. */
+const char *fd_colmap_direction(const struct fd_colmap *m);
 /* NULL-terminated list of preset names. */
 const char *const *fd_colmap_presets(void);
 /* The mapping as a JSON object of the fields that differ from identity (for the sources row). */
@@ -52,7 +56,31 @@ struct fd_txnstream_opts {
 	int hash;                /* compute the SHA-256 of the raw input (fd_in_sha256) */
 	int no_metadata;         /* leave t->metadata NULL: the caller never reads the other
 				    columns (features, rules, scoring), so their JSON is not built */
+	/* How the export writes things (all zero = the strict defaults above). */
+	const struct fd_tz *tz;  /* zone of naive timestamps (fd_tz.h); NULL = tz_offset_min */
+	int dst_policy;          /* enum fd_tz_dst: gaps and repeats in tz */
+	const char *const *date_formats; /* NULL-terminated --date-format list, or NULL */
+	int amount_flags;        /* FD_AMT_DECIMAL_COMMA | FD_AMT_ROUND (fd_parse_amount_ex) */
+	int amount_sign;         /* enum fd_amount_sign */
+	const char *encoding;    /* fd_reader_opts.encoding: NULL = UTF-8 as is, "auto", a name */
 };
+
+/*
+ * The sign of an amount (DESIGN: the canonical amount is what the sender pays, positive; a
+ * negative amount is a reversal):
+ *   FD_SIGN_SIGNED          as written: negative = reversal (the default).
+ *   FD_SIGN_DEBIT_NEGATIVE  a statement's convention: negative = money out (a debit),
+ *                           positive = money in (a credit).  The canonical amount is the
+ *                           absolute value (sender_id and recipient_id must be mapped to the
+ *                           paying and the receiving side: debtor and creditor), and the side
+ *                           is kept in metadata as "debit_credit": "debit" or "credit".
+ * A mapped direction column (D/C, DR/CR, DBIT/CRDT, debit/credit, S/H for Soll/Haben; any
+ * case) takes precedence: its value gives "debit_credit", the amount must then be unsigned
+ * or negative for a reversal, as in the default.
+ */
+enum fd_amount_sign { FD_SIGN_SIGNED = 0, FD_SIGN_DEBIT_NEGATIVE };
+/* "signed" / "debit-negative" -> enum, or -1. */
+int fd_amount_sign_parse(const char *s);
 
 /* Why a record was not accepted. */
 struct fd_txn_bad {
@@ -88,6 +116,10 @@ int64_t fd_txnstream_line(const struct fd_txnstream *ts);
 void fd_txnstream_raw(const struct fd_txnstream *ts, const char **s, size_t *n);
 int fd_txnstream_format(const struct fd_txnstream *ts);
 const char *fd_txnstream_name(const struct fd_txnstream *ts);
+/* Amounts rounded so far under FD_AMT_ROUND (records whose value changed). */
+int64_t fd_txnstream_rounded(const struct fd_txnstream *ts);
+/* The character encoding in use (fd_reader_encoding). */
+const char *fd_txnstream_encoding(const struct fd_txnstream *ts);
 /* The underlying input (bytes read, size, compression). */
 struct fd_in *fd_txnstream_in(const struct fd_txnstream *ts);
 
