@@ -31,8 +31,8 @@ static const char usage[] =
 	"  --format FMT        output csv or ndjson (default: the input's format)\n"
 	"  --map SPEC          column mapping file or preset, as in fd-ingest\n"
 	"  --delimiter C       CSV input delimiter\n"
-	"  --tz TZ             zone of naive input timestamps (default UTC)\n"
 	"  --currency CODE     currency of input rows without one (default USD)\n"
+	FD_CLI_INPUT_USAGE
 	"  --strict            stop at the first bad record (exit 3)\n"
 	"  --metrics FILE      write Prometheus textfile metrics there\n"
 	"  -o, --output FILE   write there (atomically) instead of stdout\n"
@@ -56,6 +56,7 @@ static const struct option longopts[] = {
 	{"map", required_argument, NULL, OPT_MAP},
 	{"delimiter", required_argument, NULL, OPT_DELIM},
 	{"tz", required_argument, NULL, OPT_TZ},
+	FD_CLI_INPUT_LONGOPTS,
 	{"currency", required_argument, NULL, OPT_CURRENCY},
 	{"strict", no_argument, NULL, OPT_STRICT},
 	{"output", required_argument, NULL, 'o'},
@@ -65,7 +66,7 @@ static const struct option longopts[] = {
 static int64_t parse_time_opt(const struct fd_cli *cli, const char *opt, const char *arg, int tz)
 {
 	int64_t ms;
-	const char *why = fd_parse_ts(arg, strlen(arg), tz, &ms);
+	const char *why = fd_cli_parse_ts(cli, arg, tz, &ms);
 
 	if (why)
 		fd_cli_usage_error(cli, "%s '%s': %s", opt, arg, why);
@@ -109,7 +110,7 @@ int main(int argc, char **argv)
 	struct fd_writer *w = NULL;
 	struct fd_colmap *map = NULL;
 	struct fd_metrics *metrics = NULL;
-	const char *features = NULL, *map_spec = NULL, *tz = NULL, *output = NULL, *why;
+	const char *features = NULL, *map_spec = NULL, *tz = NULL, *output = NULL;
 	const char *since_arg = NULL, *until_arg = NULL;
 	const char **names = NULL;
 	double *vals = NULL;
@@ -143,7 +144,7 @@ int main(int argc, char **argv)
 		case OPT_STRICT: strict = 1; break;
 		case 'o': output = optarg; break;
 		default:
-			if (!fd_cli_option(&cli, c, optarg))
+			if (!fd_cli_input_option(&cli, c, optarg) && !fd_cli_option(&cli, c, optarg))
 				fd_cli_usage_error(&cli, "unexpected option");
 		}
 	}
@@ -151,8 +152,8 @@ int main(int argc, char **argv)
 	if (list)
 		return list_catalog(&cli, features);
 	t0 = fd_now();
-	if (tz && (why = fd_parse_tz(tz, &so.stream.tz_offset_min)))
-		fd_cli_usage_error(&cli, "--tz '%s': %s", tz, why);
+	fd_cli_input_tz(&cli, tz, &so.stream.tz_offset_min);
+	fd_cli_input_apply(&cli, &so.stream);
 	/* read in the zone of --tz, like the records */
 	if (since_arg)
 		since = parse_time_opt(&cli, "--since", since_arg, so.stream.tz_offset_min);
@@ -326,6 +327,7 @@ out:
 	fd_features_free(feat);
 	fd_store_close(st);
 	fd_colmap_free(map);
+	fd_cli_input_release(&cli);
 	fd_metrics_free(metrics);
 	free(names);
 	free(vals);

@@ -47,8 +47,8 @@ static const char usage[] =
 	"  --compare FILE      backtest: the alerts that appear and disappear with these rules\n"
 	"  --map SPEC          column mapping file, or a preset: fd, sparkov\n"
 	"  --delimiter C       CSV input field delimiter: ',' ';' 'tab' '|' (default ',')\n"
-	"  --tz TZ             zone of timestamps without one: UTC, +HH:MM, -HHMM (default UTC)\n"
 	"  --currency CODE     currency of rows without one (default USD)\n"
+	FD_CLI_INPUT_USAGE
 	"  --sort              accept input out of time order (read into memory and sorted)\n"
 	"  --strict            stop at the first bad record (exit 3) instead of skipping it\n"
 	"  --label-delay DAYS  labels reach the features this long after a transaction (default 7)\n"
@@ -73,6 +73,7 @@ static const struct option longopts[] = {
 	{"map", required_argument, NULL, OPT_MAP},
 	{"delimiter", required_argument, NULL, OPT_DELIM},
 	{"tz", required_argument, NULL, OPT_TZ},
+	FD_CLI_INPUT_LONGOPTS,
 	{"currency", required_argument, NULL, OPT_CURRENCY},
 	{"sort", no_argument, NULL, OPT_SORT},
 	{"strict", no_argument, NULL, OPT_STRICT},
@@ -204,7 +205,7 @@ static void ruleset_release(struct ruleset *rs)
 static int64_t parse_time_opt(const struct fd_cli *cli, const char *opt, const char *arg, int tz)
 {
 	int64_t ms;
-	const char *why = fd_parse_ts(arg, strlen(arg), tz, &ms);
+	const char *why = fd_cli_parse_ts(cli, arg, tz, &ms);
 
 	if (why)
 		fd_cli_usage_error(cli, "%s '%s': %s", opt, arg, why);
@@ -879,7 +880,7 @@ int main(int argc, char **argv)
 	struct fd_txn_bad bad;
 	const struct fd_feat_def *defs;
 	const char *rules_path = NULL, *compare_path = NULL, *map_spec = NULL, *tz = NULL, *currency = NULL;
-	const char *since_arg = NULL, *until_arg = NULL, *why, *fmt_arg = NULL;
+	const char *since_arg = NULL, *until_arg = NULL, *fmt_arg = NULL;
 	char *rules_found = NULL;
 	char delim = 0;
 	int c, rc = 0, sort = 0, strict = 0, store_opt, store_input, tz_min = 0, warm, r, i, ninputs;
@@ -917,7 +918,7 @@ int main(int argc, char **argv)
 			break;
 		case FD_OPT_FORMAT: fmt_arg = optarg; break;
 		default:
-			if (!fd_cli_option(&run.cli, c, optarg))
+			if (!fd_cli_input_option(&run.cli, c, optarg) && !fd_cli_option(&run.cli, c, optarg))
 				fd_cli_usage_error(&run.cli, "unexpected option");
 		}
 	}
@@ -935,8 +936,7 @@ int main(int argc, char **argv)
 					   run.backtest ? "table, csv or ndjson" : "csv or ndjson", fmt_arg);
 	} else
 		run.out_format = run.backtest ? FMT_TABLE : FD_FMT_AUTO;
-	if (tz && (why = fd_parse_tz(tz, &tz_min)))
-		fd_cli_usage_error(&run.cli, "--tz '%s': %s", tz, why);
+	fd_cli_input_tz(&run.cli, tz, &tz_min);
 	if (currency && (strlen(currency) != 3 || fd_currency_exponent(currency) < 0))
 		fd_cli_usage_error(&run.cli, "--currency '%s' is not an ISO 4217 code (upper case, e.g. EUR)", currency);
 	if (since_arg)
@@ -1019,6 +1019,7 @@ int main(int argc, char **argv)
 	so.tz_offset_min = tz_min;
 	so.currency = currency;
 	so.map = map;
+	fd_cli_input_apply(&run.cli, &so);
 	src_o.paths = (const char *const *)(argv + optind);
 	src_o.npaths = (size_t)ninputs;
 	src_o.stream = so;
@@ -1176,6 +1177,7 @@ out:
 	fd_writer_free(run.w);
 	fd_out_abort(run.out);
 	fd_colmap_free(map);
+	fd_cli_input_release(&run.cli);
 	fd_metrics_free(metrics);
 	fd_features_free(run.fe);
 	ruleset_release(&run.base);

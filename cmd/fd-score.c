@@ -52,8 +52,8 @@ static const char usage[] =
 	"  -o, --output FILE   write there (atomically) instead of stdout\n"
 	"  --map SPEC          column mapping file, or a preset: fd, sparkov\n"
 	"  --delimiter C       CSV input field delimiter (default ',')\n"
-	"  --tz TZ             zone of timestamps without one (default UTC)\n"
 	"  --currency CODE     currency of rows without one (default USD)\n"
+	FD_CLI_INPUT_USAGE
 	"  --sort              accept input out of time order (read into memory and sorted)\n"
 	"  --strict            stop at the first bad record (exit 3) instead of skipping it\n"
 	"  --label-delay DAYS  labels reach the features this long after a transaction (default 7)\n"
@@ -87,6 +87,7 @@ static const struct option longopts[] = {
 	{"map", required_argument, NULL, OPT_MAP},
 	{"delimiter", required_argument, NULL, OPT_DELIM},
 	{"tz", required_argument, NULL, OPT_TZ},
+	FD_CLI_INPUT_LONGOPTS,
 	{"currency", required_argument, NULL, OPT_CURRENCY},
 	{"sort", no_argument, NULL, OPT_SORT},
 	{"strict", no_argument, NULL, OPT_STRICT},
@@ -146,7 +147,7 @@ static char parse_delim(const struct fd_cli *cli, const char *s)
 static int64_t parse_time_opt(const struct fd_cli *cli, const char *opt, const char *arg, int tz)
 {
 	int64_t ms;
-	const char *why = fd_parse_ts(arg, strlen(arg), tz, &ms);
+	const char *why = fd_cli_parse_ts(cli, arg, tz, &ms);
 
 	if (why)
 		fd_cli_usage_error(cli, "%s '%s': %s", opt, arg, why);
@@ -363,7 +364,7 @@ int main(int argc, char **argv)
 	struct fd_txnsrc_opts src_o;
 	struct fd_case_auto_result ares;
 	const char *model_arg = NULL, *rules_arg = NULL, *since_arg = NULL, *until_arg = NULL;
-	const char *map_spec = NULL, *tz = NULL, *currency = NULL, *output = NULL, *fmt_arg = NULL, *why;
+	const char *map_spec = NULL, *tz = NULL, *currency = NULL, *output = NULL, *fmt_arg = NULL;
 	char *model_found = NULL, *rules_found = NULL, model_sha[65], rules_sha[65] = "";
 	int c, rc = 0, no_rules = 0, sort = 0, strict = 0, eval = 0, all_reasons = 0, fail_on = -1;
 	int tz_min = 0, store_input, recording, fail_hit = 0, i;
@@ -405,7 +406,7 @@ int main(int argc, char **argv)
 		case OPT_LABEL_DELAY: label_delay = fd_cli_double(&run.cli, "--label-delay", optarg, 0, 3650); break;
 		case FD_OPT_FORMAT: fmt_arg = optarg; break;
 		default:
-			if (!fd_cli_option(&run.cli, c, optarg))
+			if (!fd_cli_input_option(&run.cli, c, optarg) && !fd_cli_option(&run.cli, c, optarg))
 				fd_cli_usage_error(&run.cli, "unexpected option");
 		}
 	}
@@ -421,8 +422,7 @@ int main(int argc, char **argv)
 					   eval ? "table, csv or ndjson" : "csv or ndjson", fmt_arg);
 	} else
 		run.format = eval ? FMT_TABLE : FD_FMT_AUTO;
-	if (tz && (why = fd_parse_tz(tz, &tz_min)))
-		fd_cli_usage_error(&run.cli, "--tz '%s': %s", tz, why);
+	fd_cli_input_tz(&run.cli, tz, &tz_min);
 	if (currency && (strlen(currency) != 3 || fd_currency_exponent(currency) < 0))
 		fd_cli_usage_error(&run.cli, "--currency '%s' is not an ISO 4217 code (upper case, e.g. EUR)", currency);
 	if (since_arg)
@@ -518,6 +518,7 @@ int main(int argc, char **argv)
 	src_o.stream.tz_offset_min = tz_min;
 	src_o.stream.currency = currency;
 	src_o.stream.map = map;
+	fd_cli_input_apply(&run.cli, &src_o.stream);
 	src_o.stream.no_metadata = 1;  /* scores read canonical fields only */
 	src_o.paths = (const char *const *)(argv + optind);
 	src_o.npaths = (size_t)(argc - optind);
@@ -710,6 +711,7 @@ out:
 	fd_scorer_free(sc);
 	fd_score_eval_free(run.ev);
 	fd_colmap_free(map);
+	fd_cli_input_release(&run.cli);
 	fd_metrics_free(metrics);
 	fd_rules_free(rules);
 	fd_model_free(m);
