@@ -785,6 +785,8 @@ const char *fd_parse_amount_ex(const char *s, size_t n, int exponent, int flags,
 			break;
 		if (!(k = group_sep(s, end, i, dm)))
 			break;
+		if (i + k >= end || !is_digit(s[i + k]))
+			return R_AMT_TRAIL;   /* "12 EUR", "12 ": not a separator */
 		/* a separator: the group before it must be complete */
 		if (group == 0 || (nsep == 0 && group > 3) || (nsep > 0 && group != 3))
 			return s[i] == other && nsep == 0 && !(flags & FD_AMT_DECIMAL_COMMA) ? R_AMT_DCOMMA
