@@ -625,7 +625,7 @@ static const char *ts_from_fields(struct tsfields *f, const struct fd_tsopts *o,
 
 const char *fd_parse_ts_opts(const char *s, size_t n, const struct fd_tsopts *o, int64_t *ms)
 {
-	const char *first = NULL;
+	const char *first = NULL, *valid = NULL;
 	size_t k;
 
 	if (!o || !o->formats || !o->formats[0])
@@ -636,14 +636,17 @@ const char *fd_parse_ts_opts(const char *s, size_t n, const struct fd_tsopts *o,
 		struct tsfields f = {.y = 0, .mo = 0, .d = 0, .pm = -1};
 		const char *r = fmt_match(o->formats[k], s, n, &f);
 
-		if (!r)
-			r = ts_from_fields(&f, o, ms);
-		if (!r)
-			return NULL;
+		if (!r) {
+			/* the value has this format's shape: what is wrong with it is the answer */
+			if (!(r = ts_from_fields(&f, o, ms)))
+				return NULL;
+			if (!valid)
+				valid = r;
+		}
 		if (!first)
 			first = r;
 	}
-	return k == 1 ? first : R_FMT_NONE;
+	return valid ? valid : k == 1 ? first : R_FMT_NONE;
 }
 
 /* ---- amounts -------------------------------------------------------------------------- */

@@ -609,18 +609,19 @@ int fd_txnstream_open(struct fd_txnstream **out, const char *path, const char *n
 		goto fail;  /* the reader's message names the input */
 	for (k = 0; k < FD_NFIELDS; k++)
 		g->slot[k] = fd_reader_bind(g->rd, fd_colmap_source(g->map, k));
+	if ((rc = check_columns(g, err)))
+		goto fail;
 	if (fd_colmap_direction(g->map)) {
 		const char *dc = fd_colmap_direction(g->map);
 
 		g->dir_slot = fd_reader_bind(g->rd, dc);
-		if (fd_reader_format(g->rd) == FD_FMT_CSV && !fd_reader_has_column(g->rd, dc)) {
+		if (fd_reader_format(g->rd) == FD_FMT_CSV && fd_reader_columns(g->rd, NULL) &&
+		    !fd_reader_has_column(g->rd, dc)) {
 			rc = fd_err_set(err, FD_EINPUT, "%s:1: no column '%s', mapped to the debit/credit indicator (direction)",
 					g->name, dc);
 			goto fail;
 		}
 	}
-	if ((rc = check_columns(g, err)))
-		goto fail;
 	*out = g;
 	return FD_OK;
 fail:

@@ -16,8 +16,9 @@
  *     FD_DST_EARLIER reads it with the offset in effect before the change (02:30 -> 02:30+01:00
  *     = 03:30 local summer time: moved forward by the length of the gap), FD_DST_LATER with
  *     the offset after it (02:30+02:00 = 01:30 local winter time).
- *   FD_DST_EARLIER is what RFC 5545 (iCalendar, 3.3.5) prescribes for both cases and what
- *   GNU date gives for ambiguous times.  FD_DST_REJECT refuses both.
+ *   FD_DST_EARLIER is what RFC 5545 (iCalendar, 3.3.5) prescribes for both cases, and what
+ *   java.time and Python's zoneinfo (fold=0) do; GNU date's choice for a repeated hour varies
+ *   from zone to zone.  FD_DST_REJECT refuses both.
  */
 #ifndef FD_TZ_H
 #define FD_TZ_H
