@@ -319,3 +319,16 @@ REF-005,2026-03-29T01:00:00.000Z,,1000000
 REF-006,2026-03-29T01:01:00.000Z,,0.01
 REF-004,2026-03-29T01:30:00.000Z,,12.5"
 }
+
+@test "the README's command for the bank export runs as written" {
+	cmd=$(sed -n '/^fd-ingest --map testdata\/formats\/bank-de.map/,/bank-de.csv$/p' "$FD_ROOT/README.md")
+	[ -n "$cmd" ]
+	run bash -c "cd '$FD_ROOT' && $cmd"
+	assert_success
+	assert_output --partial "10 accepted, 0 rejected"
+	man=$(sed -n '/^\$ fd-ingest --map bank-de.map/,/bank-de.csv$/p' "$FD_ROOT/man/fd-ingest.1" | sed 's/^\$ //; s/\\e$/\\/')
+	[ -n "$man" ]
+	run bash -c "cd '$FD_ROOT/testdata/formats' && FD_STORE='$BATS_TEST_TMPDIR/m.db' $man"
+	assert_success
+	assert_output --partial "10 accepted, 0 rejected"
+}

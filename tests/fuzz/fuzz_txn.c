@@ -2,20 +2,25 @@
  * fuzz_txn.c — libFuzzer target for the field parsers of lib/fd_txn.c.
  *
  *   clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
- *     -fno-sanitize-recover=undefined -Ilib -o build/fuzz_txn tests/fuzz/fuzz_txn.c lib/fd_txn.c -lm
+ *     -fno-sanitize-recover=undefined -Ilib -o build/fuzz_txn tests/fuzz/fuzz_txn.c lib/fd_txn.c \
+ *     lib/fd_tz.c lib/fd_err.c -lm
  *   mkdir -p build/fuzz_txn.corpus && build/fuzz_txn -max_total_time=60 build/fuzz_txn.corpus
  *
  * Each input goes, as (data, size) and never NUL-terminated, to every parser; beyond memory
  * errors and undefined behaviour it checks properties that must hold whatever the input:
  * what fd_parse_amount accepts formats back to the same value, what fd_parse_ts accepts
  * formats (RFC 3339 UTC) and parses back to the same instant, days and civil dates round
- * trip, and a parser that fails leaves its output alone.
+ * trip, and a parser that fails leaves its output alone.  The export parsers too: amounts with
+ * separators, decimal commas and rounding (what the strict parser accepts they read the same;
+ * what they accept formats back), date formats, and the input as a TZif file (a local time
+ * resolved to an instant maps back to it unless it fell in a gap).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fd_txn.h"
+#include "fd_tz.h"
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
 
@@ -69,6 +74,54 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		back = 0;
 		CHECK(fd_parse_amount(buf, strlen(buf), e, &back) == NULL);
 		CHECK(back == minor);
+	}
+
+	/* amounts as exports write them */
+	for (int f = 0; f < 4; f++) {
+		int e = (int)(size % 5), rounded = -1;
+		int64_t strict = 0x5a5a;
+
+		minor = 0x5a5a;
+		r = fd_parse_amount_ex(s, size, e, f, &minor, &rounded);
+		if (r) {
+			CHECK(minor == 0x5a5a);
+			continue;
+		}
+		CHECK(rounded == 0 || (rounded == 1 && (f & FD_AMT_ROUND)));
+		if (f == 0 && fd_parse_amount(s, size, e, &strict) == NULL)
+			CHECK(strict == minor);
+		fd_format_amount(minor, e, buf);
+		back = 0;
+		CHECK(fd_parse_amount_ex(buf, strlen(buf), e, 0, &back, NULL) == NULL && back == minor);
+	}
+	/* date formats */
+	{
+		static const char *const fmts[] = {"%d.%m.%Y %H:%M", "%d.%m.%Y", "%m/%d/%y %I:%M:%S %p",
+						   "%F %T.%f%z", "%d %b %Y", "%s", NULL};
+		struct fd_tsopts o = {fmts, NULL, FD_DST_EARLIER};
+
+		ms = 0x5a5a;
+		if (fd_parse_ts_opts(s, size, &o, &ms))
+			CHECK(ms == 0x5a5a);
+		else
+			CHECK(ms >= -2209075200000 && ms <= 999999999999999);
+	}
+	/* the input as a TZif file */
+	{
+		struct fd_tz *zone = NULL;
+		struct fd_err err;
+
+		if (fd_tz_load_tzif(&zone, data, size, "fuzz", &err) == FD_OK) {
+			for (int64_t l = -4000000000LL; l < 5000000000LL; l += 987654321) {
+				int64_t u = 0;
+
+				if (fd_tz_to_utc(zone, l, FD_DST_REJECT, &u) == NULL)
+					CHECK(u + fd_tz_offset_at(zone, u) == l);
+				CHECK(fd_tz_to_utc(zone, l, FD_DST_LATER, &u) == NULL);
+			}
+			fd_tz_free(zone);
+		} else
+			CHECK(zone == NULL);
 	}
 
 	fd_parse_ip(s, size);
