@@ -725,7 +725,7 @@ static const char R_AMT_AMBIG_P[] = "ambiguous separator: one '.' before three d
 static const char R_AMT_GROUP[] = "misplaced thousands separator";
 static const char R_AMT_DCOMMA[] = "decimal comma not expected (give --decimal-comma)";
 static const char R_AMT_DPOINT[] = "decimal point not expected in decimal-comma mode";
-static const char R_AMT_DECIMALS_ROUND[] = "too many decimals for the currency (--round-amounts rounds them)";
+static const char R_AMT_DECIMALS_ROUND[] = "too many decimals for the currency: --round-amounts rounds them";
 
 /* The length of a thousands separator at s[i..n) other than the decimal mark dm, or 0. */
 static size_t group_sep(const char *s, size_t n, size_t i, char dm)

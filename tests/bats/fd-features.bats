@@ -83,7 +83,7 @@ OUT
 	run --separate-stderr fd-features --features sender_txn_count_1h "$F/onebad.csv"
 	assert_success
 	assert_equal "$(echo "$output" | cut -d, -f1,4 | tr '\n' ' ')" "txn_id,sender_txn_count_1h G1,1 G3,2 "
-	assert_equal "$(echo "$stderr" | head -n 1)" "fd-features: $F/onebad.csv:3: skipped: field 'amount': bad amount '1.234' (too many decimals for the currency; USD has 2 decimal places)"
+	assert_equal "$(echo "$stderr" | head -n 1)" "fd-features: $F/onebad.csv:3: skipped: field 'amount': bad amount '1.234' (too many decimals for the currency: --round-amounts rounds them; USD has 2 decimal places)"
 	run fd-features -q --strict "$F/onebad.csv"
 	assert_failure 3
 	assert_output --partial "onebad.csv:3: field 'amount': bad amount '1.234'"

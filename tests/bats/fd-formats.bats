@@ -182,7 +182,7 @@ c3|-50"
 	printf 'txn_id,ts,amount,sender_id\nr1,2026-01-01T00:00:00Z,288.09999999999997,s\nr2,2026-01-01T00:00:00Z,0.125,s\nr3,2026-01-01T00:00:00Z,0.135,s\nr4,2026-01-01T00:00:00Z,12.50,s\n' > r.csv
 	run fd-ingest r.csv
 	assert_success
-	assert_line --index 0 "fd-ingest: r.csv:2: rejected: field 'amount': bad amount '288.09999999999997' (too many decimals for the currency (--round-amounts rounds them); USD has 2 decimal places)"
+	assert_line --index 0 "fd-ingest: r.csv:2: rejected: field 'amount': bad amount '288.09999999999997' (too many decimals for the currency: --round-amounts rounds them; USD has 2 decimal places)"
 	assert_output --partial "1 accepted, 3 rejected"
 	run fd-ingest --store r.db --round-amounts r.csv
 	assert_success

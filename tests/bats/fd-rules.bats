@@ -606,7 +606,7 @@ OUT
 	err "fd-rules: --sort is for FILEs: the store is read in time order" --sort --since 2026-03-02
 	err "fd-rules: backtest records nothing: --store reads the store only with --since or --until" backtest --store x.db x.csv
 	err "fd-rules: --label-delay needs a number from 0 to 3650, not '-1'" --label-delay -1 x.csv
-	err "fd-rules: --tz 'Mars': bad time zone offset" --tz Mars x.csv
+	err "fd-rules: --tz 'Mars': no time zone 'Mars' in /usr/share/zoneinfo (is tzdata installed?)" --tz Mars x.csv
 	err "fd-rules: --currency 'usd' is not an ISO 4217 code (upper case, e.g. EUR)" --currency usd x.csv
 	err "fd-rules: --delimiter needs one character other than a quote or newline, or 'tab', not ';;'" --delimiter ';;' x.csv
 	err "fd-rules: standard input ('-') given twice" - -
