@@ -191,8 +191,9 @@ const char *fd_parse_amount(const char *s, size_t n, int exponent, int64_t *mino
  * statements write debits) is accepted.  Exact decimal arithmetic throughout: never a binary
  * float.  Reasons, besides fd_parse_amount's: "ambiguous separator: ... ", "misplaced
  * thousands separator", "decimal comma not expected (give --decimal-comma)", "decimal point
- * not expected in decimal-comma mode", "too many decimals for the currency (--round-amounts
- * rounds them)".
+ * not expected in decimal-comma mode", "too many decimals for the currency: --round-amounts
+ * rounds them", "trailing characters" (also for a separator not followed by a digit).
+ * rounded may be NULL; *minor is left alone on error.
  */
 enum { FD_AMT_DECIMAL_COMMA = 1, FD_AMT_ROUND = 2 };
 const char *fd_parse_amount_ex(const char *s, size_t n, int exponent, int flags, int64_t *minor,

@@ -332,3 +332,20 @@ REF-004,2026-03-29T01:30:00.000Z,,12.5"
 	assert_success
 	assert_output --partial "10 accepted, 0 rejected"
 }
+
+@test "encodings: characters cut by the reader's 256 KiB chunks come out whole" {
+	# python3's codecs write the files and the expected text, independently of fd
+	python3 -c "
+rows = ['e%d,2026-01-01T00:00:00Z,1,s,%s' % (i, 'äöü€x' * (i % 7 + 1)) for i in range(9000)]
+for name, enc in (('u8.csv', 'utf-8'), ('u16.csv', 'utf-16'), ('w.csv', 'cp1252')):
+    open(name, 'w', encoding=enc, newline='').write('txn_id,ts,amount,sender_id,note\n' + '\n'.join(rows) + '\n')
+open('want', 'w', encoding='utf-8').write(''.join(r.split(',')[4] + '\n' for r in rows))
+"
+	[ "$(stat -c %s w.csv)" -gt 300000 ]
+	for f in u8.csv:auto u16.csv:auto u16.csv:utf-16 w.csv:windows-1252; do
+		rm -f e.db*
+		fd-ingest --store e.db -q --encoding "${f#*:}" --emit "${f%:*}" | jq -r .metadata.note > got
+		run cmp got want
+		assert_success
+	done
+}

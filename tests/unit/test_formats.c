@@ -19,6 +19,8 @@
 #include <string.h>
 
 #include "../../lib/fd_tz.c"
+#include "fd_io.h"
+#include "fd_reader.h"
 
 /* ---- POSIX TZ rules ------------------------------------------------------------------ */
 
@@ -453,6 +455,114 @@ static void test_amounts(void **state)
 	AMT_BAD("99999999999999999999", 2, 0, "amount out of range");
 }
 
+/* ---- the reader: dotted paths and encodings ------------------------------------------ */
+
+static struct fd_reader *reader(struct fd_in **in, const char *text, size_t n, const char *enc)
+{
+	struct fd_reader_opts ro = {FD_FMT_AUTO, 0, enc};
+	struct fd_reader *r = NULL;
+	struct fd_err err = {0};
+
+	assert_int_equal(fd_in_open_mem(in, text, n, "mem", 0, &err), FD_OK);
+	assert_int_equal(fd_reader_open(&r, *in, &ro, &err), FD_OK);
+	return r;
+}
+
+static void expect_slot(struct fd_reader *r, int slot, const char *want)
+{
+	const char *v;
+	size_t n;
+
+	if (!want) {
+		assert_int_equal(fd_reader_get(r, slot, &v, &n), 0);
+		return;
+	}
+	assert_int_equal(fd_reader_get(r, slot, &v, &n), 1);
+	assert_int_equal(n, strlen(want));
+	assert_memory_equal(v, want, n);
+}
+
+static void test_dotted_paths(void **state)
+{
+	static const char text[] =
+		"{\"id\":\"n1\",\"booking\":{\"date\":\"2026-03-05\",\"amt\":{\"v\":12.50}},\"a.b\":\"literal\",\"a\":{\"b\":\"nested\"}}\n"
+		"{\"id\":\"n2\",\"booking\":{\"date\":\"x\\u00e4\",\"amt\":[1]},\"a\":{\"b\":null}}\n"
+		"{\"id\":\"n3\",\"booking\":\"flat\",\"a\":{\"b\":{\"c\":true}}}\n";
+	struct fd_in *in;
+	struct fd_reader *r = reader(&in, text, sizeof(text) - 1, NULL);
+	struct fd_err err = {0};
+	int date = fd_reader_bind(r, "booking.date"), v = fd_reader_bind(r, "booking.amt.v");
+	int ab = fd_reader_bind(r, "a.b");
+
+	(void)state;
+	assert_int_equal(fd_reader_next(r, &err), 1);
+	expect_slot(r, date, "2026-03-05");
+	expect_slot(r, v, "12.50");            /* the number as written */
+	expect_slot(r, ab, "literal");         /* a member of that exact name comes first */
+	assert_int_equal(fd_reader_next(r, &err), 1);
+	expect_slot(r, date, "x\xc3\xa4");      /* an escape decoded: U+00E4 */
+	expect_slot(r, v, NULL);               /* amt is an array */
+	expect_slot(r, ab, NULL);              /* null is absent */
+	assert_int_equal(fd_reader_next(r, &err), 1);
+	expect_slot(r, date, NULL);            /* booking is not an object */
+	expect_slot(r, ab, "{\"c\":true}");     /* an object as its text */
+	assert_int_equal(fd_reader_next(r, &err), 0);
+	fd_reader_free(r);
+	fd_in_free(in);
+}
+
+static void test_reader_encodings(void **state)
+{
+	/* cp1252: 0x80 = U+20AC (e2 82 ac); 0x81 is undefined and becomes the marker 0xFF */
+	static const char w[] = "a,b\nx\x80,1\ny,z\x81\n";
+	/* UTF-16BE with its mark: "a\n\u00df\n" */
+	static const char u16[] = "\xfe\xff\x00" "a\x00\n\x00\xdf\x00\n";
+	struct fd_in *in;
+	struct fd_reader *r = reader(&in, w, sizeof(w) - 1, "windows-1252");
+	struct fd_err err = {0};
+	int a = fd_reader_bind(r, "a"), b = fd_reader_bind(r, "b");
+	const char *col;
+	size_t cn, off;
+
+	(void)state;
+	assert_string_equal(fd_reader_encoding(r), "windows-1252");
+	assert_int_equal(fd_reader_next(r, &err), 1);
+	expect_slot(r, a, "x\xe2\x82\xac");
+	assert_int_equal(fd_reader_invalid_at(r, &col, &cn, &off), 0);
+	assert_int_equal(fd_reader_next(r, &err), 1);
+	expect_slot(r, b, "z\xff");
+	assert_int_equal(fd_reader_invalid_at(r, &col, &cn, &off), 1);
+	assert_int_equal(cn, 1);
+	assert_memory_equal(col, "b", 1);
+	assert_int_equal(off, 1);
+	fd_reader_free(r);
+	fd_in_free(in);
+
+	r = reader(&in, u16, sizeof(u16) - 1, "auto");
+	a = fd_reader_bind(r, "a");
+	assert_string_equal(fd_reader_encoding(r), "utf-16be");
+	assert_int_equal(fd_reader_next(r, &err), 1);
+	expect_slot(r, a, "\xc3\x9f");
+	fd_reader_free(r);
+	fd_in_free(in);
+
+	/* auto on bytes that are not UTF-8: the line and offset of the first bad byte */
+	{
+		static const char bad[] = "a\nok\n\xe4x\n";
+		struct fd_reader_opts ro = {FD_FMT_AUTO, 0, "auto"};
+
+		assert_int_equal(fd_in_open_mem(&in, bad, sizeof(bad) - 1, "mem", 0, &err), FD_OK);
+		/* the input fits the first read, so opening (reading the header) finds it */
+		assert_int_equal(fd_reader_open(&r, in, &ro, &err), FD_EINPUT);
+		assert_non_null(strstr(err.msg, "mem:3: not UTF-8: byte 0xe4 at byte offset 5 "));
+		fd_in_free(in);
+		ro.encoding = "no-such-encoding";
+		assert_int_equal(fd_in_open_mem(&in, bad, sizeof(bad) - 1, "mem", 0, &err), FD_OK);
+		assert_int_equal(fd_reader_open(&r, in, &ro, &err), FD_EUSAGE);
+		fd_in_free(in);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -464,6 +574,8 @@ int main(void)
 		cmocka_unit_test(test_zone_errors),
 		cmocka_unit_test(test_date_formats),
 		cmocka_unit_test(test_amounts),
+		cmocka_unit_test(test_dotted_paths),
+		cmocka_unit_test(test_reader_encodings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
