@@ -266,8 +266,10 @@ static int readonly_uri(const char *path, struct fd_buf *uri)
 	const char *p;
 	int bad, immutable;
 
-	if (fd_buf_adds(&wal, path) || fd_buf_adds(&wal, "-wal"))
+	if (fd_buf_adds(&wal, path) || fd_buf_adds(&wal, "-wal")) {
+		fd_buf_release(&wal);
 		return -1;
+	}
 	immutable = dir_readonly(path) && access(wal.s, F_OK) != 0 && errno == ENOENT;
 	fd_buf_release(&wal);
 	bad = fd_buf_adds(uri, path[0] == '/' ? "file://" : "file:");
@@ -318,6 +320,7 @@ int fd_store_open(struct fd_store **out, const char *path, int flags, const stru
 
 	sflags = st->readonly ? SQLITE_OPEN_READONLY | SQLITE_OPEN_URI : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	if (st->readonly && readonly_uri(path, &uri)) {
+		fd_buf_release(&uri);
 		fd_store_close(st);
 		return fd_err_set(err, FD_EIO, "out of memory");
 	}

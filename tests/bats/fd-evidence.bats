@@ -10,6 +10,8 @@ bats_require_minimum_version 1.5.0
 
 setup() {
 	common_setup
+	# the bundled rules and model, wherever the tools under test were built
+	export FD_RULES="$FD_ROOT/rules/default.rules" FD_MODEL="$FD_ROOT/models/default.fdm"
 	fd-ingest -q "$TD/sample.csv"
 }
 
