@@ -15,6 +15,7 @@
 #include "fd_io.h"
 #include "fd_metrics.h"
 #include "fd_reader.h"
+#include "fd_role.h"
 #include "fd_store.h"
 #include "fd_txn.h"
 #include "fd_verify.h"
@@ -199,7 +200,7 @@ static int cmd_verify(struct run *run, const char *keyspec, const char *seal_tex
 		rc = fd_bundle_verify(bundle, &who, &o, &bi, &vr, &err);
 	} else {
 		where = run->cli.store;
-		if ((rc = fd_store_open(&st, run->cli.store, FD_STORE_READONLY, &who, &err)))
+		if ((rc = fd_store_open(&st, run->cli.store, FD_STORE_READONLY | FD_STORE_ANY_VERSION, &who, &err)))
 			return fd_cli_report(&run->cli, &err);
 		rc = fd_verify_store(st, &o, &vr, &err);
 		fd_store_close(st);
@@ -420,7 +421,7 @@ static int cmd_seal(struct run *run, const char *keyfile)
 	if (!keyfile)
 		fd_cli_usage_error(&run->cli, "seal needs --key SECRET (make one with fd-audit keygen)");
 	if ((rc = fd_seal_load_secret(keyfile, sk, &err)) || (rc = open_rw(run, &st, &err)) ||
-	    (rc = fd_seal_create(st, sk, &seal, &err))) {
+	    (rc = fd_role_authorize(st, FD_ACT_SEAL, "head", &err)) || (rc = fd_seal_create(st, sk, &seal, &err))) {
 		sodium_memzero(sk, sizeof(sk));
 		fd_store_close(st);
 		return fd_cli_report(&run->cli, &err);
@@ -454,8 +455,10 @@ static int cmd_export(struct run *run, const char *path)
 	memset(&o, 0, sizeof(o));
 	o.on_finding = on_finding;
 	o.ctx = run;
-	if ((rc = open_rw(run, &st, &err)))
+	if ((rc = open_rw(run, &st, &err)) || (rc = fd_role_authorize(st, FD_ACT_EXPORT, path, &err))) {
+		fd_store_close(st);
 		return fd_cli_report(&run->cli, &err);
+	}
 	rc = fd_bundle_export(st, path, &o, &bi, &vr, &err);
 	fd_store_close(st);
 	if (rc && rc != FD_EFINDINGS)

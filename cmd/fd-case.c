@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "fd_buf.h"
@@ -143,7 +144,7 @@ static unsigned parse_mask(struct app *a, const char *opt, const char *s, int (*
 	return m;
 }
 
-static int open_store(struct app *a)
+static int open_store_flags(struct app *a, int flags)
 {
 	struct fd_who who;
 
@@ -153,7 +154,27 @@ static int open_store(struct app *a)
 	who.actor = a->cli.actor;
 	who.tool = "fd-case";
 	who.version = FD_VERSION;
-	return fd_store_open(&a->st, a->cli.store, 0, &who, &a->err);
+	return fd_store_open(&a->st, a->cli.store, flags, &who, &a->err);
+}
+
+static int open_store(struct app *a)
+{
+	return open_store_flags(a, 0);
+}
+
+/* The commands that only read (list, show, related, prioritize, report, dashboard, user
+ * list).  Opened for writing when it can be, so that a denied view is recorded in the audit
+ * log; a store on read-only media or in a read-only directory is then opened read-only
+ * (fd_store.h), where a denial can only be reported. */
+static int open_store_ro(struct app *a)
+{
+	int rc = open_store_flags(a, 0);
+
+	if (rc == FD_EIO && access(a->cli.store, R_OK) == 0) {
+		fd_err_clear(&a->err);
+		rc = open_store_flags(a, FD_STORE_READONLY);
+	}
+	return rc;
 }
 
 static void say(struct app *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -405,7 +426,7 @@ static int cmd_list(struct app *a, int argc, char **argv)
 	}
 	if (optind < argc)
 		fd_cli_usage_error(&a->cli, "list: unexpected argument '%s'", argv[optind]);
-	if ((rc = open_store(a)) || (rc = fd_case_list(a->st, &f, &cs, &n, &a->err)))
+	if ((rc = open_store_ro(a)) || (rc = fd_case_list(a->st, &f, &cs, &n, &a->err)))
 		return rc;
 	if (a->cli.format != FD_FMT_AUTO) {
 		struct table t;
@@ -489,7 +510,7 @@ static int cmd_show(struct app *a, int argc, char **argv)
 	if (argc - optind != 1)
 		fd_cli_usage_error(&a->cli, argc - optind ? "show: one case ID, please" : "show: missing ID");
 	id = parse_id(a, argv[optind]);
-	if (!(rc = open_store(a)) && !(rc = fd_report_case(a->st, id, FD_REPORT_TEXT, a->now, &b, &a->err)))
+	if (!(rc = open_store_ro(a)) && !(rc = fd_report_case(a->st, id, FD_REPORT_TEXT, a->now, &b, &a->err)))
 		rc = write_buf(a, NULL, &b);
 	fd_buf_release(&b);
 	return rc;
@@ -698,7 +719,7 @@ static int cmd_related(struct app *a, int argc, char **argv)
 	if (argc - optind != 1)
 		fd_cli_usage_error(&a->cli, argc - optind ? "related: one case ID, please" : "related: missing ID");
 	id = parse_id(a, argv[optind]);
-	if ((rc = open_store(a)) || (rc = fd_case_related(a->st, id, &ro, &r, &n, &a->err)))
+	if ((rc = open_store_ro(a)) || (rc = fd_case_related(a->st, id, &ro, &r, &n, &a->err)))
 		return rc;
 	if (a->cli.format != FD_FMT_AUTO) {
 		struct table t;
@@ -764,7 +785,7 @@ static int cmd_prioritize(struct app *a, int argc, char **argv)
 	}
 	if (optind < argc)
 		fd_cli_usage_error(&a->cli, "prioritize: unexpected argument '%s'", argv[optind]);
-	if ((rc = open_store(a)) || (rc = fd_case_prioritize(a->st, a->now, &r, &n, &a->err)))
+	if ((rc = open_store_ro(a)) || (rc = fd_case_prioritize(a->st, a->now, &r, &n, &a->err)))
 		return rc;
 	if (a->cli.format != FD_FMT_AUTO) {
 		struct table t;
@@ -1064,7 +1085,7 @@ static int cmd_user(struct app *a, int argc, char **argv)
 
 		if (argc - optind)
 			fd_cli_usage_error(&a->cli, "user list: unexpected argument '%s'", argv[optind]);
-		if ((rc = open_store(a)))
+		if ((rc = open_store_ro(a)))
 			return rc;
 		if (a->cli.format != FD_FMT_AUTO) {
 			if ((rc = table_open(a, &t, cols, sizeof(cols) / sizeof(cols[0]))))
@@ -1139,7 +1160,7 @@ static int cmd_report(struct app *a, int argc, char **argv)
 	if (argc - optind != 1)
 		fd_cli_usage_error(&a->cli, argc - optind ? "report: one case ID, please" : "report: missing ID");
 	id = parse_id(a, argv[optind]);
-	if (!(rc = open_store(a)) && !(rc = fd_report_case(a->st, id, fmt, a->now, &b, &a->err)) &&
+	if (!(rc = open_store_ro(a)) && !(rc = fd_report_case(a->st, id, fmt, a->now, &b, &a->err)) &&
 	    !(rc = write_buf(a, path, &b)) && path)
 		say(a, "case %lld: report written to %s (%zu bytes)", (long long)id, path, b.len);
 	fd_buf_release(&b);
@@ -1175,7 +1196,7 @@ static int cmd_dashboard(struct app *a, int argc, char **argv)
 		fd_cli_usage_error(&a->cli, "dashboard: needs --html FILE");
 	if (optind < argc)
 		fd_cli_usage_error(&a->cli, "dashboard: unexpected argument '%s'", argv[optind]);
-	if (!(rc = open_store(a)) && !(rc = fd_report_dashboard(a->st, a->now, &b, &a->err)) &&
+	if (!(rc = open_store_ro(a)) && !(rc = fd_report_dashboard(a->st, a->now, &b, &a->err)) &&
 	    !(rc = write_buf(a, path, &b)) && strcmp(path, "-") != 0)
 		say(a, "dashboard written to %s (%zu bytes)", path, b.len);
 	fd_buf_release(&b);

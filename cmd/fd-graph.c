@@ -13,6 +13,7 @@
 #include "fd_graph.h"
 #include "fd_io.h"
 #include "fd_metrics.h"
+#include "fd_role.h"
 #include "fd_store.h"
 #include "fd_txn.h"
 
@@ -330,7 +331,8 @@ int main(int argc, char **argv)
 	who.actor = cli.actor;
 	who.tool = "fd-graph";
 	who.version = FD_VERSION;
-	if ((rc = fd_store_open(&st, cli.store, save ? 0 : FD_STORE_READONLY, &who, &err)))
+	if ((rc = fd_store_open(&st, cli.store, save ? 0 : FD_STORE_READONLY, &who, &err)) ||
+	    (save && (rc = fd_role_authorize(st, FD_ACT_GRAPH, "attrs", &err))))
 		goto fail;
 	/* the neighbourhood reads rows scattered over the file: map it rather than pread each page
 	 * (the other commands read it in order, where pread is as fast and the RSS stays honest) */

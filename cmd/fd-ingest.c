@@ -14,6 +14,7 @@
 #include "fd_io.h"
 #include "fd_metrics.h"
 #include "fd_reader.h"
+#include "fd_role.h"
 #include "fd_store.h"
 #include "fd_writer.h"
 
@@ -271,7 +272,8 @@ int main(int argc, char **argv)
 	who.actor = run.cli.actor;
 	who.tool = "fd-ingest";
 	who.version = FD_VERSION;
-	if ((rc = fd_store_open(&st, run.cli.store, FD_STORE_CREATE, &who, &err)))
+	if ((rc = fd_store_open(&st, run.cli.store, FD_STORE_CREATE, &who, &err)) ||
+	    (rc = fd_role_authorize(st, FD_ACT_INGEST, ninputs ? argv[optind] : "-", &err)))
 		goto fail;
 
 	o.format = run.cli.format;

@@ -24,6 +24,7 @@
 #include "fd_metrics.h"
 #include "fd_reader.h"
 #include "fd_rules.h"
+#include "fd_role.h"
 #include "fd_store.h"
 #include "fd_txnsrc.h"
 #include "fd_txnstream.h"
@@ -1009,7 +1010,8 @@ int main(int argc, char **argv)
 
 		if ((rc = fd_store_open(&run.st, run.cli.store, flags, &who, &err)))
 			goto fail;
-		if (run.recording && (rc = store_start(&run, &err)))
+		if (run.recording && ((rc = fd_role_authorize(run.st, FD_ACT_RULES, rules_path, &err)) ||
+				      (rc = store_start(&run, &err))))
 			goto fail;
 	}
 

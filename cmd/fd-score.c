@@ -24,6 +24,7 @@
 #include "fd_reader.h"
 #include "fd_rules.h"
 #include "fd_score.h"
+#include "fd_role.h"
 #include "fd_store.h"
 #include "fd_txnsrc.h"
 #include "fd_txnstream.h"
@@ -505,7 +506,8 @@ int main(int argc, char **argv)
 		if ((rc = fd_store_open(&st, run.cli.store, flags, &who, &err)))
 			goto fail;
 		if (recording) {
-			if ((rc = fd_store_begin(st, &err)) ||
+			if ((rc = fd_role_authorize(st, FD_ACT_SCORE, run.version, &err)) ||
+			    (rc = fd_store_begin(st, &err)) ||
 			    (rc = fd_score_register_model(st, m, model_arg, model_sha, fd_wall_ms(), &model_id, &created, &err)) ||
 			    (rc = fd_score_store_begin(&run.ss, st, run.version, rules ? rules_sha : NULL, fd_wall_ms(),
 						       rules, &err)))

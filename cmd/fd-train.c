@@ -28,6 +28,7 @@
 #include "fd_reader.h"
 #include "fd_rules.h"
 #include "fd_score.h"
+#include "fd_role.h"
 #include "fd_store.h"
 #include "fd_txnsrc.h"
 #include "fd_txnstream.h"
@@ -806,7 +807,8 @@ static int train(const struct opts *o, char **paths, size_t npaths, struct fd_er
 
 		if (store_input && cli.store_opt)
 			flags = 0;
-		if ((rc = fd_store_open(&st, cli.store, flags, &who, err)))
+		if ((rc = fd_store_open(&st, cli.store, flags, &who, err)) ||
+		    (cli.store_opt && (rc = fd_role_authorize(st, FD_ACT_TRAIN, "new model", err))))
 			goto out;
 	}
 	if (kind == IN_TXNS)

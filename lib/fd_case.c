@@ -23,28 +23,11 @@
 
 const char *const fd_case_status_name[FD_CASE_NSTATUS] = {"OPEN", "IN_PROGRESS", "CLOSED", "FALSE_POSITIVE"};
 const char *const fd_case_priority_name[FD_NPRIO] = {"LOW", "MEDIUM", "HIGH", "CRITICAL"};
-const char *const fd_user_role_name[FD_NROLES] = {"ADMIN", "INVESTIGATOR", "ANALYST", "VIEWER"};
 const char *const fd_entity_role_name[FD_NER] = {"SUSPECT", "VICTIM", "WITNESS", "RELATED"};
 const char *const fd_case_action_name[FD_NCA] = {"view", "create", "note", "link", "status", "assign",
 						 "auto", "users"};
 const char *const fd_case_sort_name[FD_NCASE_SORT] = {"id", "created", "updated", "priority", "status",
 						      "risk", "amount"};
-
-/* What each action means, for denial messages: "may not <this>". */
-static const char *const action_words[FD_NCA] = {
-	"view cases", "create cases", "add notes or evidence to cases",
-	"link transactions or entities to cases", "change the status of cases", "assign cases",
-	"open cases automatically", "manage users",
-};
-
-/* The permission matrix of fd_case.h, rows by role, columns by action. */
-static const unsigned char matrix[FD_NROLES][FD_NCA] = {
-	/*                 view create note link status assign auto users */
-	[FD_ROLE_ADMIN] = {1, 1, 1, 1, 1, 1, 1, 1},
-	[FD_ROLE_INVESTIGATOR] = {1, 1, 1, 1, 1, 1, 1, 0},
-	[FD_ROLE_ANALYST] = {1, 1, 1, 1, 0, 0, 0, 0},
-	[FD_ROLE_VIEWER] = {1, 0, 0, 0, 0, 0, 0, 0},
-};
 
 static int parse_name(const char *const *names, int n, const char *s)
 {
@@ -60,7 +43,6 @@ static int parse_name(const char *const *names, int n, const char *s)
 
 int fd_case_status_parse(const char *s) { return parse_name(fd_case_status_name, FD_CASE_NSTATUS, s); }
 int fd_case_priority_parse(const char *s) { return parse_name(fd_case_priority_name, FD_NPRIO, s); }
-int fd_user_role_parse(const char *s) { return parse_name(fd_user_role_name, FD_NROLES, s); }
 int fd_entity_role_parse(const char *s) { return parse_name(fd_entity_role_name, FD_NER, s); }
 int fd_case_sort_parse(const char *s) { return parse_name(fd_case_sort_name, FD_NCASE_SORT, s); }
 
@@ -86,9 +68,7 @@ int fd_case_status_final(int status)
 
 int fd_case_allowed(int role, int action)
 {
-	if (role < 0 || role >= FD_NROLES || action < 0 || action >= FD_NCA)
-		return 0;
-	return matrix[role][action];
+	return action >= 0 && action < FD_NCA && fd_role_allowed(role, action);
 }
 
 const char *fd_case_parse_duration(const char *s, int64_t *ms)
@@ -364,22 +344,6 @@ static int case_event(struct fd_store *st, int64_t id, const char *kind, const c
 
 /* ---- permissions ----------------------------------------------------------------------- */
 
-static void allowed_roles(int action, char *buf, size_t n)
-{
-	size_t used = 0;
-	int r, k = 0;
-
-	buf[0] = '\0';
-	for (r = 0; r < FD_NROLES; r++) {
-		if (!matrix[r][action])
-			continue;
-		used += (size_t)snprintf(buf + used, used < n ? n - used : 0, "%s%s", k++ ? " or " : "",
-					 fd_user_role_name[r]);
-		if (used >= n)
-			return;
-	}
-}
-
 /* The actor's user row: *nusers (0 = single-user store), *role (-1 when not a user), *active. */
 static int actor_user(struct fd_store *st, const char *name, int64_t *nusers, int *role, int *active,
 		      struct fd_err *err)
@@ -409,52 +373,9 @@ static int actor_user(struct fd_store *st, const char *name, int64_t *nusers, in
 
 int fd_case_authorize(struct fd_store *st, int action, const char *what, struct fd_err *err)
 {
-	const char *actor = actor_of(st);
-	struct fd_buf det = FD_BUF_INIT;
-	struct fd_audit_entry e;
-	struct jo j;
-	char why[512], roles[128];
-	int64_t nusers;
-	int role, active, rc, own;
-
 	if (action < 0 || action >= FD_NCA)
 		return fd_err_set(err, FD_EUSAGE, "internal: unknown action %d", action);
-	if ((rc = actor_user(st, actor, &nusers, &role, &active, err)))
-		return rc;
-	if (nusers == 0 || (role >= 0 && active && matrix[role][action]))
-		return FD_OK;
-	allowed_roles(action, roles, sizeof(roles));
-	if (role < 0)
-		snprintf(why, sizeof(why), "'%s' is not a user of this store (see fd-case user list)", actor);
-	else if (!active)
-		snprintf(why, sizeof(why), "user '%s' is disabled", actor);
-	else
-		snprintf(why, sizeof(why), "user '%s' (%s) may not %s; that needs %s", actor,
-			 fd_user_role_name[role], action_words[action], roles);
-
-	/* the denial itself is recorded: a change to nothing but the audit log */
-	jo_begin(&j, &det);
-	jo_str(&j, "action", fd_case_action_name[action]);
-	jo_str(&j, "role", role >= 0 ? fd_user_role_name[role] : NULL);
-	jo_bool(&j, "active", active);
-	jo_str(&j, "object", what ? what : "-");
-	jo_str(&j, "reason", why);
-	if ((rc = jo_end(&j, err)))
-		goto out;
-	e.action = "case.denied";
-	e.object_type = action == FD_CA_USERS ? "user" : "case";
-	e.object_id = what ? what : "-";
-	e.details = det.s;
-	e.data_digest = NULL;
-	if ((rc = tx_begin(st, &own, err)))
-		goto out;
-	rc = fd_audit_append(st, &e, NULL, err);
-	if ((rc = tx_end(st, own, rc, err)))
-		goto out;
-	rc = fd_err_set(err, FD_EPERM, "permission denied: %s", why);
-out:
-	fd_buf_release(&det);
-	return rc;
+	return fd_role_authorize(st, action, what, err);
 }
 
 /* ---- users ----------------------------------------------------------------------------- */

@@ -45,6 +45,7 @@
 
 #include "fd_buf.h"
 #include "fd_err.h"
+#include "fd_role.h"
 #include "fd_store.h"
 
 #define FD_CASE_NAME_MAX 200   /* bytes of a user name (as of --actor) */
@@ -65,36 +66,32 @@ enum fd_case_priority { FD_PRIO_LOW, FD_PRIO_MEDIUM, FD_PRIO_HIGH, FD_PRIO_CRITI
 extern const char *const fd_case_priority_name[FD_NPRIO];
 int fd_case_priority_parse(const char *s);
 
-enum fd_user_role { FD_ROLE_ADMIN, FD_ROLE_INVESTIGATOR, FD_ROLE_ANALYST, FD_ROLE_VIEWER, FD_NROLES };
-extern const char *const fd_user_role_name[FD_NROLES];
-int fd_user_role_parse(const char *s);
+/* enum fd_user_role, fd_user_role_name, fd_user_role_parse: fd_role.h */
 
 enum fd_entity_role { FD_ER_SUSPECT, FD_ER_VICTIM, FD_ER_WITNESS, FD_ER_RELATED, FD_NER };
 extern const char *const fd_entity_role_name[FD_NER];
 int fd_entity_role_parse(const char *s);
 
 /*
- * What a function asks permission for.  The matrix (fd_case_allowed; fd-case(1) prints it):
- *	action   view create note link status assign auto users
- *	ADMIN     yes  yes   yes  yes   yes    yes   yes   yes
- *	INVESTIG  yes  yes   yes  yes   yes    yes   yes   -
- *	ANALYST   yes  yes   yes  yes   -      -     -     -
- *	VIEWER    yes  -     -    -     -      -     -     -
+ * What a function asks permission for: the case actions of fd_role.h's matrix (which also
+ * covers the other tools' actions; fd-case(1) and fd.7 print it).
  * view: list, show, related, prioritize, report, dashboard, user list; note: notes and
  * attachments; link: transactions and entities; status: every workflow move; users: user
  * add, enable, disable.
  */
 enum fd_case_action {
-	FD_CA_VIEW, FD_CA_CREATE, FD_CA_NOTE, FD_CA_LINK, FD_CA_STATUS, FD_CA_ASSIGN, FD_CA_AUTO,
-	FD_CA_USERS, FD_NCA
+	FD_CA_VIEW = FD_ACT_VIEW, FD_CA_CREATE = FD_ACT_CREATE, FD_CA_NOTE = FD_ACT_NOTE,
+	FD_CA_LINK = FD_ACT_LINK, FD_CA_STATUS = FD_ACT_STATUS, FD_CA_ASSIGN = FD_ACT_ASSIGN,
+	FD_CA_AUTO = FD_ACT_AUTO, FD_CA_USERS = FD_ACT_USERS, FD_NCA
 };
 extern const char *const fd_case_action_name[FD_NCA];
+/* fd_role_allowed() on a case action. */
 int fd_case_allowed(int role, int action);
 
 /*
- * May the store's actor do action?  what names the object for the denial record ("case 3",
- * NULL = "-").  FD_OK, or FD_EPERM after appending the "case.denied" audit entry (in the
- * caller's store transaction if one is open, else in one of its own); FD_EIO on store errors.
+ * May the store's actor do action?  fd_role_authorize() on a case action: what names the
+ * object for the denial record ("case 3", NULL = "-").  FD_OK, or FD_EPERM after appending
+ * the "case.denied" audit entry; FD_EIO on store errors.
  */
 int fd_case_authorize(struct fd_store *st, int action, const char *what, struct fd_err *err);
 

@@ -10,6 +10,7 @@
 #include "fd_schema.h"
 
 #include <stddef.h>
+#include <string.h>
 
 /* The secondary indexes of transactions, named once: migration 1 creates them, and a bulk
  * ingest drops and rebuilds them inside its transaction (fd_ingest.c). */
@@ -123,3 +124,40 @@ const struct fd_migration fd_migrations[] = {
 };
 
 const size_t fd_nmigrations = sizeof(fd_migrations) / sizeof(fd_migrations[0]);
+
+/* Tamper coverage of every table (fd_schema.h).  A migration that creates a table adds its
+ * line here; the rows of a covered table must be written with an audit entry that covers
+ * them (fd_verify_record) by the key column named here. */
+const struct fd_table_cover fd_table_covers[] = {
+	{"sources", FD_COVER_CUSTODY, NULL, "each row against its ingest.source entry (source/ID)"},
+	{"transactions", FD_COVER_ROWS, "source_id", "ingest.source entries (source/ID)"},
+	{"entities", FD_COVER_NONE, NULL,
+	 "derived from the transactions, rewritten by every ingest and by fd-graph stats --save"},
+	{"entity_links", FD_COVER_NONE, NULL, "derived from the transactions, rewritten by every ingest"},
+	{"audit_log", FD_COVER_CHAIN, NULL, "the hash chain and the seals"},
+	{"rule_runs", FD_COVER_ROWS, "id", "rules.hits entries (rule_run/ID)"},
+	{"rule_hits", FD_COVER_ROWS, "run_id", "rules.hits entries (rule_run/ID)"},
+	{"models", FD_COVER_ROWS, "id", "model.register entries (model/ID)"},
+	{"score_runs", FD_COVER_ROWS, "id", "score.run entries (score_run/ID)"},
+	{"scores", FD_COVER_ROWS, "run_id", "score.run entries (score_run/ID)"},
+	{"users", FD_COVER_ROWS, "id", "user.add, user.enable and user.disable entries (user/ID)"},
+	{"cases", FD_COVER_ROWS, "id", "case.* entries (case/ID)"},
+	{"case_events", FD_COVER_ROWS, "case_id", "case.* entries (case/ID)"},
+	{"case_transactions", FD_COVER_ROWS, "case_id", "case.* entries (case/ID)"},
+	{"case_entities", FD_COVER_ROWS, "case_id", "case.* entries (case/ID)"},
+	{"case_attachments", FD_COVER_ROWS, "case_id", "case.* entries (case/ID)"},
+	{"labels", FD_COVER_ROWS, "case_id", "case.* entries (case/ID)"},
+	{"audit_seals", FD_COVER_ROWS, "id", "audit.seal entries (seal/ID)"},
+};
+
+const size_t fd_ntable_covers = sizeof(fd_table_covers) / sizeof(fd_table_covers[0]);
+
+const struct fd_table_cover *fd_table_cover_of(const char *table)
+{
+	size_t i;
+
+	for (i = 0; i < fd_ntable_covers; i++)
+		if (strcmp(fd_table_covers[i].table, table) == 0)
+			return &fd_table_covers[i];
+	return NULL;
+}

@@ -2,6 +2,7 @@
 #include "fd_store.h"
 
 #include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +149,30 @@ int fd_store_schema_version(struct fd_store *st)
 	return v;
 }
 
+/* A store whose audit log records a migration past its user_version had the version lowered
+ * by hand: migrating again would fail half-way (the tables exist), so say what happened. */
+static int check_not_migrated(struct fd_store *st, int version, struct fd_err *err)
+{
+	sqlite3_stmt *s;
+	int rc, n = 0;
+
+	if ((rc = fd_store_prepare(st, &s, "SELECT count(*) FROM audit_log WHERE action = 'store.migrate'"
+				   " AND object_type = 'store' AND CAST(object_id AS INTEGER) > ?1", err)))
+		return rc;
+	sqlite3_bind_int(s, 1, version);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0);
+	else
+		rc = fd_store_error(st, "reading the audit log", err);
+	sqlite3_finalize(s);
+	if (!rc && n)
+		rc = fd_err_set(err, FD_EINPUT,
+				"store '%s' has schema version %d but its audit log records migrations past it:"
+				" the version was lowered behind the tools' back (see fd-audit verify)",
+				st->path, version);
+	return rc;
+}
+
 static int migrate(struct fd_store *st, struct fd_err *err)
 {
 	int version, rc;
@@ -165,6 +190,8 @@ static int migrate(struct fd_store *st, struct fd_err *err)
 		}
 		for (i = 0; i < fd_nmigrations && fd_migrations[i].version <= version; i++)
 			;
+		if (version > 0 && (rc = check_not_migrated(st, version, err)))
+			goto fail;
 		{
 			const struct fd_migration *m = &fd_migrations[i];
 			struct fd_buf sql = FD_BUF_INIT, det = FD_BUF_INIT;
@@ -213,9 +240,56 @@ fail:
 	return rc;
 }
 
+/* 1 when the directory holding path cannot be written (read-only media, a read-only bind
+ * mount, an immutable directory, or plain permissions). */
+static int dir_readonly(const char *path)
+{
+	char *copy = strdup(path);
+	int ro;
+
+	if (!copy)
+		return 0;
+	ro = access(dirname(copy), W_OK) != 0;
+	free(copy);
+	return ro;
+}
+
+/*
+ * The URI filename (SQLite "URI filenames") that opens path for reading only: mode=ro, and
+ * immutable=1 when nothing can change it behind us and SQLite could not create its -shm
+ * file: the directory is not writable and there is no -wal (whose frames immutable=1 would
+ * ignore).  Reserved characters of the path are %-escaped.
+ */
+static int readonly_uri(const char *path, struct fd_buf *uri)
+{
+	struct fd_buf wal = FD_BUF_INIT;
+	const char *p;
+	int bad, immutable;
+
+	if (fd_buf_adds(&wal, path) || fd_buf_adds(&wal, "-wal")) {
+		fd_buf_release(&wal);
+		return -1;
+	}
+	immutable = dir_readonly(path) && access(wal.s, F_OK) != 0 && errno == ENOENT;
+	fd_buf_release(&wal);
+	bad = fd_buf_adds(uri, path[0] == '/' ? "file://" : "file:");
+	for (p = path; *p && !bad; p++)
+		bad = *p == '%' || *p == '?' || *p == '#' ? fd_buf_addf(uri, "%%%02X", (unsigned char)*p)
+							  : fd_buf_addc(uri, *p);
+	if (!bad)
+		bad = fd_buf_adds(uri, immutable ? "?mode=ro&immutable=1" : "?mode=ro");
+	return bad ? -1 : 0;
+}
+
+int fd_store_readonly(const struct fd_store *st)
+{
+	return st->readonly;
+}
+
 int fd_store_open(struct fd_store **out, const char *path, int flags, const struct fd_who *who,
 		  struct fd_err *err)
 {
+	struct fd_buf uri = FD_BUF_INIT;
 	struct fd_store *st;
 	struct stat sb;
 	int rc, appid = 0, version = 0, sflags, exists;
@@ -244,8 +318,15 @@ int fd_store_open(struct fd_store **out, const char *path, int flags, const stru
 	if (gethostname(st->host, sizeof(st->host) - 1) != 0 || !st->host[0])
 		memcpy(st->host, "unknown", 8);
 
-	sflags = st->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-	if (sqlite3_open_v2(path, &st->db, sflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	sflags = st->readonly ? SQLITE_OPEN_READONLY | SQLITE_OPEN_URI : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	if (st->readonly && readonly_uri(path, &uri)) {
+		fd_buf_release(&uri);
+		fd_store_close(st);
+		return fd_err_set(err, FD_EIO, "out of memory");
+	}
+	rc = sqlite3_open_v2(st->readonly ? uri.s : path, &st->db, sflags | SQLITE_OPEN_NOMUTEX, NULL);
+	fd_buf_release(&uri);
+	if (rc != SQLITE_OK) {
 		rc = fd_err_set(err, FD_EIO, "cannot open store '%s': %s", path,
 				st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		fd_store_close(st);
@@ -285,7 +366,7 @@ int fd_store_open(struct fd_store **out, const char *path, int flags, const stru
 		goto fail;
 	}
 	if (st->readonly) {
-		if (version < fd_store_schema_latest()) {
+		if (version < fd_store_schema_latest() && !(flags & FD_STORE_ANY_VERSION)) {
 			rc = fd_err_set(err, FD_EINPUT,
 					"store '%s' has schema version %d; run any writing fd tool to upgrade it to %d",
 					path, version, fd_store_schema_latest());

@@ -35,6 +35,8 @@ struct fd_who {
 enum {
 	FD_STORE_CREATE = 1,   /* create the file when missing (otherwise FD_EIO "no such store") */
 	FD_STORE_READONLY = 2, /* open for reading; no migration (an outdated store is refused) */
+	FD_STORE_ANY_VERSION = 4, /* with READONLY: accept an older schema too (fd-audit verify,
+				   * which reports a user_version the audit log does not record) */
 };
 
 struct fd_store;
@@ -43,6 +45,11 @@ struct fd_store;
  * FD_EINPUT (not an fd store, newer schema, corrupt). */
 int fd_store_open(struct fd_store **st, const char *path, int flags, const struct fd_who *who,
 		  struct fd_err *err);
+/* FD_STORE_READONLY opens with SQLite's URI parameter mode=ro, and immutable=1 when the
+ * store's directory cannot be written and it has no -wal file (read-only media, an
+ * immutable or read-only directory): such a store can still be read and verified. */
+/* 1 when st was opened FD_STORE_READONLY. */
+int fd_store_readonly(const struct fd_store *st);
 /* Close; rolls back a transaction still open.  Accepts NULL. */
 void fd_store_close(struct fd_store *st);
 

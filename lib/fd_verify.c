@@ -16,14 +16,9 @@
 
 #include "fd_audit.h"
 #include "fd_buf.h"
+#include "fd_schema.h"
 #include "fd_txn.h"
 #include "fd_writer.h"
-
-/* Tables whose every row must be vouched for even when no entry names them yet. */
-static const struct fd_verify_part builtin_covered[] = {
-	{"transactions", "source_id"},
-	{"audit_seals", "id"},
-};
 
 #define MAX_KEPT_FINDINGS 10000
 
@@ -103,6 +98,7 @@ struct verifier {
 	struct custody *cu;
 	size_t ncu, capcu;
 	sqlite3_stmt *name_stmt;
+	int64_t mig_to, mig_seq;  /* the highest version a store.migrate entry records, its entry */
 };
 
 static void *grow(void *p, size_t *cap, size_t n, size_t elem)
@@ -448,6 +444,14 @@ static int check_chain(struct verifier *v, struct fd_err *err)
 			finding(v, r.seq, "%s: hash mismatch: the entry was edited or forged", name);
 		if (r.seq == 1)
 			snprintf(res->store_id, sizeof(res->store_id), "%s", stored);
+		if (strcmp(r.action, "store.migrate") == 0 && strcmp(r.object_type, "store") == 0) {
+			int64_t to;
+
+			if (parse_key(r.object_id, &to) && to > v->mig_to) {
+				v->mig_to = to;
+				v->mig_seq = r.seq;
+			}
+		}
 		if (note_covers(v, &r, name) || note_custody(v, &r)) {
 			v->oom = 1;
 			break;
@@ -465,6 +469,40 @@ static int check_chain(struct verifier *v, struct fd_err *err)
 	snprintf(res->head_hash, sizeof(res->head_hash), "%s", prev_seq ? prev_hash : "");
 	if (res->entries == 0)
 		finding(v, 0, "the audit log is empty: its entries were deleted (a store's log starts with its migrations)");
+	return FD_OK;
+}
+
+/* ---- 1b. the schema version ------------------------------------------------------------ */
+
+/* PRAGMA user_version must be the version the audit log's last store.migrate entry brought
+ * the store to: each migration is recorded in the same transaction as the version change. */
+static int check_version(struct verifier *v, struct fd_err *err)
+{
+	sqlite3_stmt *s;
+	int64_t uv;
+	char name[320];
+	int rc;
+
+	if (v->res->entries == 0)
+		return FD_OK;  /* already a finding */
+	if ((rc = fd_store_prepare(v->st, &s, "PRAGMA user_version", err)))
+		return rc;
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		rc = fd_store_error(v->st, "reading the schema version", err);
+		sqlite3_finalize(s);
+		return rc;
+	}
+	uv = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (v->mig_seq == 0)
+		finding(v, 0, "the audit log records no store.migrate entry but PRAGMA user_version is %lld: the migration entries were removed",
+			(long long)uv);
+	else if (uv < v->mig_to)
+		finding(v, v->mig_seq, "%s: PRAGMA user_version is %lld but the store was migrated to version %lld: the schema version was lowered behind the tools' back",
+			entry_name(v, v->mig_seq, name, sizeof(name)), (long long)uv, (long long)v->mig_to);
+	else if (uv > v->mig_to)
+		finding(v, v->mig_seq, "%s: PRAGMA user_version is %lld but the audit log records migrations only up to version %lld: the schema version was raised behind the tools' back",
+			entry_name(v, v->mig_seq, name, sizeof(name)), (long long)uv, (long long)v->mig_to);
 	return FD_OK;
 }
 
@@ -622,24 +660,30 @@ static int check_coverage_of(struct verifier *v, const char *table, const char *
 	return FD_OK;
 }
 
+/* 1 when (table, key_col) is a declared covered table (fd_schema.h). */
+static int declared_rows(const char *table, const char *key_col)
+{
+	const struct fd_table_cover *d = fd_table_cover_of(table);
+
+	return d && d->kind == FD_COVER_ROWS && strcmp(d->key_col, key_col) == 0;
+}
+
+/* Every declared covered table, whether or not an entry has named it, and every (table, key
+ * column) an entry names that the schema does not declare (a table newer than this build). */
 static int check_coverage(struct verifier *v, struct fd_err *err)
 {
-	size_t i, j;
+	size_t i;
 	int rc;
 
-	for (i = 0; i < sizeof(builtin_covered) / sizeof(builtin_covered[0]); i++)
-		if ((rc = check_coverage_of(v, builtin_covered[i].table, builtin_covered[i].key_col, err)))
+	for (i = 0; i < fd_ntable_covers; i++)
+		if (fd_table_covers[i].kind == FD_COVER_ROWS &&
+		    (rc = check_coverage_of(v, fd_table_covers[i].table, fd_table_covers[i].key_col, err)))
 			return rc;
 	for (i = 0; i < v->ncv; i++) {
-		int seen = 0;
-
 		if (i && v->cv[i - 1].table == v->cv[i].table && v->cv[i - 1].key_col == v->cv[i].key_col)
 			continue;
-		for (j = 0; j < sizeof(builtin_covered) / sizeof(builtin_covered[0]); j++)
-			if (!strcmp(builtin_covered[j].table, v->cv[i].table) &&
-			    !strcmp(builtin_covered[j].key_col, v->cv[i].key_col))
-				seen = 1;
-		if (!seen && (rc = check_coverage_of(v, v->cv[i].table, v->cv[i].key_col, err)))
+		if (!declared_rows(v->cv[i].table, v->cv[i].key_col) &&
+		    (rc = check_coverage_of(v, v->cv[i].table, v->cv[i].key_col, err)))
 			return rc;
 	}
 	return FD_OK;
@@ -990,7 +1034,7 @@ int fd_verify_store(struct fd_store *st, const struct fd_verify_opts *opts,
 			return rc;
 		own_txn = 1;
 	}
-	if ((rc = check_chain(&v, err)) || (rc = check_digests(&v, err)) || (rc = check_coverage(&v, err)) ||
+	if ((rc = check_chain(&v, err)) || (rc = check_version(&v, err)) || (rc = check_digests(&v, err)) || (rc = check_coverage(&v, err)) ||
 	    (rc = check_custody(&v, err)) || (rc = check_seals(&v, err)) ||
 	    (opts && opts->seal_text && (rc = check_seal_text(&v, err))))
 		goto out;

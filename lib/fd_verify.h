@@ -14,9 +14,12 @@
  *     and their count with the count the entry recorded.
  *  3. Coverage: every row of a covered table must be vouched for by some entry.  Rows whose
  *     key no entry names were written behind the tools' back (e.g. inserted with the sqlite3
- *     shell).  Covered tables are those named by any entry, plus the ones built in below
- *     (transactions by source_id, audit_seals by id), so hand-made rows are caught even in a
- *     store where no tool ever wrote that table.
+ *     shell).  Covered tables are declared in the schema (fd_table_covers, fd_schema.h),
+ *     so hand-made rows are caught even in a store where no tool ever wrote that table;
+ *     a (table, key column) that an entry names but the schema does not declare (a table
+ *     newer than this build) is checked too.
+ *  1b. The schema version: PRAGMA user_version must be the version that the last
+ *     store.migrate entry recorded (lowered or raised by hand is a finding).
  *  4. Custody: every sources row has its ingest.source entry (object source/<id>), and the
  *     row's path, sha256, size, format, rows_accepted, rows_rejected and actor are those the
  *     entry recorded.
@@ -59,8 +62,8 @@
  *   fd_verify_record() below builds such an entry: call it inside the change's store
  *   transaction, after the rows are written.
  *
- * Not covered (documented in fd-audit.1): entities and entity_links (derived from the
- * transactions and rewritten by every ingest), sources columns the entry does not record
+ * Not covered (documented in fd-audit.1; declared in fd_table_covers): entities and
+ * entity_links (derived from the transactions and rewritten by every ingest), sources columns the entry does not record
  * (compression, options, ingested_at, tool_version).
  *
  * Messages name the entry by sequence, action and object, then say what is wrong:

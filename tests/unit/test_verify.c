@@ -306,6 +306,155 @@ static void test_score_changed_behind_the_back(void **state)
 	fd_store_close(st);
 }
 
+/* ---- coverage declared by the schema ------------------------------------------------------ */
+
+/* Every table of a freshly migrated store is declared covered or uncovered (fd_schema.h), and
+ * every declaration names a table and key column that exist: a table added by a migration
+ * without its line in fd_table_covers fails here, by name. */
+static void test_every_table_declared(void **state)
+{
+	struct fd_store *st = open_store();
+	struct fd_err err = {0};
+	sqlite3_stmt *s;
+	size_t i;
+	int missing = 0;
+
+	(void)state;
+	assert_int_equal(fd_store_prepare(st, &s, "SELECT name FROM sqlite_schema WHERE type = 'table'"
+					  " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name", &err), FD_OK);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(s, 0);
+
+		if (!fd_table_cover_of(t)) {
+			print_error("table '%s' of a freshly migrated store has no tamper-coverage declaration"
+				    " in fd_table_covers (lib/fd_schema.c): declare it covered (FD_COVER_ROWS"
+				    " with its key column) or uncovered (FD_COVER_NONE with the reason)\n", t);
+			missing++;
+		}
+	}
+	sqlite3_finalize(s);
+	assert_int_equal(missing, 0);
+	for (i = 0; i < fd_ntable_covers; i++) {
+		const struct fd_table_cover *c = &fd_table_covers[i];
+
+		if (table_exists(st, c->table, &err) != 1)
+			fail_msg("fd_table_covers declares '%s', which a migrated store does not have", c->table);
+		assert_non_null(c->why);
+		if (c->kind == FD_COVER_ROWS && has_column(st, c->table, c->key_col, &err) != 1)
+			fail_msg("fd_table_covers: table '%s' has no key column '%s'", c->table, c->key_col);
+		assert_true(c->kind == FD_COVER_ROWS || c->key_col == NULL);
+	}
+	fd_store_close(st);
+}
+
+/* Rows forged into covered tables that no audit entry has ever named (the store has seen only
+ * its migrations): each is found, by table and key. */
+static void test_forged_rows_in_tables_never_named(void **state)
+{
+	struct fd_store *st = open_store();
+	struct fd_verify_result res;
+
+	(void)state;
+	assert_int_equal(verify(st, &res), FD_OK);
+	tamper("INSERT INTO users (id, name, role, created_at, created_by) VALUES (7, 'mallory', 'ADMIN', 1, 'x');"
+	       "INSERT INTO cases (id, title, created_at, created_by, updated_at) VALUES (3, 'x', 1, 'x', 1);"
+	       "INSERT INTO labels (txn_id, label, source, case_id, labelled_at, actor) VALUES ('T1', 0, 'case:3', 3, 1, 'x');"
+	       "INSERT INTO score_runs (id, model_version, rows, started_at, actor) VALUES (4, 'm', 1, 1, 'x');"
+	       "INSERT INTO scores (txn_id, model_version, risk, level, decision, scored_at, run_id)"
+	       " VALUES ('T1', 'm', 1, 'LOW', 'APPROVE', 1, 4), ('T2', 'm', 1, 'LOW', 'APPROVE', 1, 4);"
+	       "INSERT INTO models (id, version, path, sha256, features, trained_at, actor) VALUES (5, 'm', 'p', 'h', '[]', 1, 'x');"
+	       "INSERT INTO rule_runs (id, ruleset, rules_file, transactions, hits, started_at, actor) VALUES (6, 'r', 'f', 1, 1, 1, 'x');"
+	       "INSERT INTO rule_hits (run_id, txn_id, rule_id, ruleset, points, action, reason, created_at)"
+	       " VALUES (6, 'T1', 'R', 'r', 1, 'block', 'x', 1)");
+	assert_int_equal(verify(st, &res), FD_EFINDINGS);
+	/* findings that concern no entry come in declaration order (fd_table_covers) */
+	assert_string_equal(first, "rule_runs: 1 row with id 6 is covered by no audit entry (inserted behind the tools' back, or their entry deleted)");
+	assert_int_equal(nfind, 8);
+	assert_int_equal(res.findings, 8);
+	fd_store_close(st);
+}
+
+static int64_t kept_count;
+static int saw_users, saw_scores;
+
+static void on_finding_all(void *ctx, const struct fd_verify_finding *f)
+{
+	(void)ctx;
+	kept_count++;
+	if (!strcmp(f->msg, "users: 1 row with id 7 is covered by no audit entry (inserted behind the tools' back, or their entry deleted)"))
+		saw_users = 1;
+	if (!strcmp(f->msg, "scores: 2 rows with run_id 4 are covered by no audit entry (inserted behind the tools' back, or their entry deleted)"))
+		saw_scores = 1;
+}
+
+static void test_forged_admin_named(void **state)
+{
+	struct fd_store *st = open_store();
+	struct fd_verify_result res;
+	struct fd_verify_opts o;
+	struct fd_err err = {0};
+
+	(void)state;
+	tamper("INSERT INTO users (id, name, role, created_at, created_by) VALUES (7, 'mallory', 'ADMIN', 1, 'x');"
+	       "INSERT INTO score_runs (id, model_version, rows, started_at, actor) VALUES (4, 'm', 1, 1, 'x');"
+	       "INSERT INTO scores (txn_id, model_version, risk, level, decision, scored_at, run_id)"
+	       " VALUES ('T1', 'm', 1, 'LOW', 'APPROVE', 1, 4), ('T2', 'm', 1, 'LOW', 'APPROVE', 1, 4)");
+	memset(&o, 0, sizeof(o));
+	o.on_finding = on_finding_all;
+	kept_count = saw_users = saw_scores = 0;
+	assert_int_equal(fd_verify_store(st, &o, &res, &err), FD_EFINDINGS);
+	assert_int_equal(kept_count, 3);
+	assert_true(saw_users);
+	assert_true(saw_scores);
+	fd_store_close(st);
+}
+
+/* PRAGMA user_version must be what the last store.migrate entry recorded. */
+static void test_user_version_lowered(void **state)
+{
+	struct fd_store *st = open_store();
+	struct fd_verify_result res;
+	char sql[64], want[320];
+	int latest = fd_store_schema_latest();
+
+	(void)state;
+	assert_int_equal(verify(st, &res), FD_OK);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", latest - 1);
+	tamper(sql);
+	assert_int_equal(verify(st, &res), FD_EFINDINGS);
+	snprintf(want, sizeof(want), "audit entry %d (store.migrate store/%d): PRAGMA user_version is %d but the store"
+		 " was migrated to version %d: the schema version was lowered behind the tools' back",
+		 latest, latest, latest - 1, latest);
+	assert_string_equal(first, want);
+	assert_int_equal(nfind, 1);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", latest);
+	tamper(sql);
+	assert_int_equal(verify(st, &res), FD_OK);
+	fd_store_close(st);
+}
+
+/* A writing open refuses a store whose version was lowered instead of migrating it again. */
+static void test_lowered_store_not_migrated(void **state)
+{
+	struct fd_who who = {"tester", "test_verify", "0"};
+	struct fd_store *st = open_store();
+	struct fd_err err = {0};
+	char sql[64];
+
+	(void)state;
+	fd_store_close(st);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", fd_store_schema_latest() - 2);
+	tamper(sql);
+	st = NULL;
+	assert_int_equal(fd_store_open(&st, path, 0, &who, &err), FD_EINPUT);
+	assert_null(st);
+	assert_non_null(strstr(err.msg, "records migrations past it: the version was lowered behind the tools' back"));
+	/* verification can still open it (read-only, any version) and names the tampering */
+	assert_int_equal(fd_store_open(&st, path, FD_STORE_READONLY, &who, &err), FD_EINPUT);
+	assert_int_equal(fd_store_open(&st, path, FD_STORE_READONLY | FD_STORE_ANY_VERSION, &who, &err), FD_OK);
+	fd_store_close(st);
+}
+
 /* ---- parsers and texts ------------------------------------------------------------------ */
 
 static void test_parse_key(void **state)
@@ -372,6 +521,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_record_refuses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_case_changed_behind_the_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_score_changed_behind_the_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_every_table_declared, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forged_rows_in_tables_never_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forged_admin_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_user_version_lowered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lowered_store_not_migrated, setup, teardown),
 		cmocka_unit_test(test_parse_key),
 		cmocka_unit_test(test_seal_message_and_text),
 	};
