@@ -120,6 +120,8 @@ const struct fd_migration fd_migrations[] = {
 	{4, "cases: users, cases, case_events, case_transactions, case_entities, case_attachments, labels",
 	 fd_schema_v4_case},
 	{5, "audit: audit_seals", fd_schema_v5_audit},
+	{6, "ingest: ingest_rejects, superseded_transactions; sources rebuilt for re-ingest and namespaces",
+	 fd_schema_v6_ingest},
 };
 
 const size_t fd_nmigrations = sizeof(fd_migrations) / sizeof(fd_migrations[0]);
