@@ -88,12 +88,14 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 $(DESTDIR)$(PREFIX)/share/fd
 	install -m 755 $(TOOL_BIN) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 scripts/nightly.sh $(DESTDIR)$(PREFIX)/bin/fd-nightly
 	for m in $(MANPAGES); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
 	if [ -d models ] && ls models/*.fdm >/dev/null 2>&1; then install -m 644 models/*.fdm $(DESTDIR)$(PREFIX)/share/fd/; fi
 	if ls rules/* >/dev/null 2>&1; then install -m 644 rules/* $(DESTDIR)$(PREFIX)/share/fd/; fi
 
 uninstall:
 	for t in $(TOOLS); do rm -f $(DESTDIR)$(PREFIX)/bin/$$t; done
+	rm -f $(DESTDIR)$(PREFIX)/bin/fd-nightly
 	for m in $(MANPAGES); do s=$${m##*.}; rm -f $(DESTDIR)$(PREFIX)/share/man/man$$s/$${m##*/}; done
 
 clean:

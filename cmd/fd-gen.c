@@ -2,6 +2,7 @@
  * fd-gen — generate realistic labelled transactions, deterministically from a seed.
  * See man/fd-gen.1; the generator itself is lib/fd_gen.c.
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,9 @@ static const char usage[] =
 	"  --customers N       number of customers (default rows/100, from 20 to 1000000)\n"
 	"  --merchants N       number of merchants (default customers/5, 50 to 20000)\n"
 	"  --start DATE        first day, YYYY-MM-DD, UTC (default 2026-01-01)\n"
+	"  --id-prefix P       transaction ids are P and a number (default T)\n"
+	"  --start-id N        the first transaction's number (default 1); to continue a\n"
+	"                      previous run, its --start-id plus its --rows\n"
 	"  --days N            number of days covered (default 90)\n"
 	"  --fraud-rate R      share of rows that are fraud, 0 to 1 (default 0.01)\n"
 	"  --currency CODE     ISO 4217 currency of the amounts (default USD)\n"
@@ -34,7 +38,7 @@ static const char usage[] =
 	"  -h, --help          show this help\n"
 	"  --version           show the version\n";
 
-enum { OPT_SEED = FD_OPT_TOOL_BASE, OPT_ROWS, OPT_CUSTOMERS, OPT_MERCHANTS, OPT_START, OPT_DAYS,
+enum { OPT_SEED = FD_OPT_TOOL_BASE, OPT_ROWS, OPT_CUSTOMERS, OPT_MERCHANTS, OPT_START, OPT_DAYS, OPT_ID_PREFIX, OPT_START_ID,
        OPT_FRAUD_RATE, OPT_CURRENCY };
 
 static const struct option longopts[] = {
@@ -44,6 +48,8 @@ static const struct option longopts[] = {
 	{"customers", required_argument, NULL, OPT_CUSTOMERS},
 	{"merchants", required_argument, NULL, OPT_MERCHANTS},
 	{"start", required_argument, NULL, OPT_START},
+	{"id-prefix", required_argument, NULL, OPT_ID_PREFIX},
+	{"start-id", required_argument, NULL, OPT_START_ID},
 	{"days", required_argument, NULL, OPT_DAYS},
 	{"fraud-rate", required_argument, NULL, OPT_FRAUD_RATE},
 	{"currency", required_argument, NULL, OPT_CURRENCY},
@@ -97,6 +103,21 @@ int main(int argc, char **argv)
 			break;
 		case OPT_START:
 			o.start_day = parse_start(&cli, optarg);
+			break;
+		case OPT_ID_PREFIX: {
+			size_t k, n = strlen(optarg);
+
+			for (k = 0; k < n; k++)
+				if (!isalnum((unsigned char)optarg[k]) && !strchr("_.-", optarg[k]))
+					break;
+			if (n == 0 || n > 8 || k < n)
+				fd_cli_usage_error(&cli, "--id-prefix needs 1 to 8 letters, digits, '_', '.' or '-', not '%s'",
+						   fd_visible(vis, sizeof(vis), optarg, n));
+			memcpy(o.id_prefix, optarg, n + 1);
+			break;
+		}
+		case OPT_START_ID:
+			o.start_id = fd_cli_int(&cli, "--start-id", optarg, 1, FD_GEN_MAX_ID);
 			break;
 		case OPT_DAYS:
 			o.days = (int)fd_cli_int(&cli, "--days", optarg, 1, FD_GEN_MAX_DAYS);

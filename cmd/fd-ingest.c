@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +30,14 @@ static const char usage[] =
 	"  --delimiter C       CSV field delimiter: ',' ';' 'tab' '|' (default ',')\n"
 	"  --currency CODE     currency of rows without one (default USD)\n"
 	FD_CLI_INPUT_USAGE
+	"  --namespace NS      transaction ids are NS:reference (ids unique per namespace)\n"
 	"  --rejects FILE      write every rejected record there as NDJSON\n"
+	"  --rejects-of SOURCE write the stored rejects of a source (id, sha256 or path) as NDJSON\n"
+	"                      to --rejects FILE or standard output, and exit\n"
+	"  --max-rejects N|P%  fail an input (exit 3, nothing written) with more rejects (default 5%)\n"
 	"  --strict            stop at the first bad record (exit 3); nothing of that input is written\n"
+	"  --supersede SOURCE  the input replaces that earlier load (needs --reason)\n"
+	"  --reason TEXT       why the earlier load is superseded\n"
 	"  --emit              write the accepted records as canonical NDJSON on stdout\n"
 	"  --actor NAME        who is acting (default $FD_ACTOR, else the login name)\n"
 	"  --metrics FILE      write Prometheus textfile metrics there\n"
@@ -39,7 +46,8 @@ static const char usage[] =
 	"  -h, --help          show this help\n"
 	"  --version           show the version\n";
 
-enum { OPT_MAP = FD_OPT_TOOL_BASE, OPT_DELIM, OPT_TZ, OPT_CURRENCY, OPT_REJECTS, OPT_STRICT, OPT_EMIT };
+enum { OPT_MAP = FD_OPT_TOOL_BASE, OPT_DELIM, OPT_TZ, OPT_CURRENCY, OPT_REJECTS, OPT_STRICT, OPT_EMIT,
+       OPT_REJECTS_OF, OPT_MAX_REJECTS, OPT_SUPERSEDE, OPT_REASON, OPT_NAMESPACE };
 
 static const struct option longopts[] = {
 	FD_CLI_LONGOPTS,
@@ -51,6 +59,11 @@ static const struct option longopts[] = {
 	{"rejects", required_argument, NULL, OPT_REJECTS},
 	{"strict", no_argument, NULL, OPT_STRICT},
 	{"emit", no_argument, NULL, OPT_EMIT},
+	{"rejects-of", required_argument, NULL, OPT_REJECTS_OF},
+	{"max-rejects", required_argument, NULL, OPT_MAX_REJECTS},
+	{"supersede", required_argument, NULL, OPT_SUPERSEDE},
+	{"reason", required_argument, NULL, OPT_REASON},
+	{"namespace", required_argument, NULL, OPT_NAMESPACE},
 	{NULL, 0, NULL, 0},
 };
 
@@ -66,6 +79,35 @@ struct run {
 	int64_t unshown;
 };
 
+/*
+ * "name":"value" for bytes from the input.  Valid UTF-8 goes as it is (escaped as JSON
+ * requires).  Other bytes cannot be a JSON string, so such a value is written byte for byte:
+ * every byte of 0x80 and above as \u0080-\u00ff, and "name_latin1":true follows, meaning:
+ * encode the string as ISO 8859-1 to get the exact bytes back.
+ */
+static void add_bytes(struct fd_buf *b, const char *sep, const char *name, const char *s, size_t n)
+{
+	json_t *j = json_stringn(s, n);  /* NULL when not valid UTF-8 */
+	size_t i;
+
+	fd_buf_addf(b, "%s\"%s\":", sep, name);
+	if (j) {
+		json_decref(j);
+		fd_buf_add_json_str(b, s, n);
+		return;
+	}
+	fd_buf_addc(b, '"');
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x80 || c < 0x20 || c == '"' || c == '\\')
+			fd_buf_addf(b, "\\u%04x", c);
+		else
+			fd_buf_addc(b, (char)c);
+	}
+	fd_buf_addf(b, "\",\"%s_latin1\":true", name);
+}
+
 static void on_reject(void *ctx, const struct fd_reject *r)
 {
 	struct run *run = ctx;
@@ -74,16 +116,13 @@ static void on_reject(void *ctx, const struct fd_reject *r)
 		struct fd_buf *b = &run->line;
 
 		fd_buf_reset(b);
-		fd_buf_adds(b, "{\"source\":");
-		fd_buf_add_json_str(b, r->source, strlen(r->source));
+		add_bytes(b, "{", "source", r->source, strlen(r->source));
 		fd_buf_adds(b, ",\"line\":");
 		fd_buf_add_i64(b, r->line);
 		fd_buf_adds(b, ",\"field\":");
 		fd_buf_add_json_str(b, r->field, strlen(r->field));
-		fd_buf_adds(b, ",\"reason\":");
-		fd_buf_add_json_str(b, r->reason, strlen(r->reason));
-		fd_buf_adds(b, ",\"record\":");
-		fd_buf_add_json_str(b, r->raw ? r->raw : "", r->raw ? r->rawlen : 0);
+		add_bytes(b, ",", "reason", r->reason, strlen(r->reason));
+		add_bytes(b, ",", "record", r->raw ? r->raw : "", r->raw ? r->rawlen : 0);
 		fd_buf_adds(b, "}\n");
 		fd_out_write(run->rejects, b->s, b->len);
 		return;
@@ -158,8 +197,10 @@ static void summary(struct run *run, const struct fd_ingest_result *res)
 	if (run->cli.quiet)
 		return;
 	if (res->already) {
-		fd_cli_msg(&run->cli, "%s: already ingested as source %lld on %s (sha256 %s); nothing to do",
-			   res->name, (long long)res->source_id, fd_format_ts(res->already_at, when), res->sha256);
+		fd_cli_msg(&run->cli, "%s: already ingested as source %lld on %s (sha256 %s); nothing to do"
+			   " (to load these bytes again with other options: --supersede %lld --reason TEXT)",
+			   res->name, (long long)res->source_id, fd_format_ts(res->already_at, when), res->sha256,
+			   (long long)res->source_id);
 		return;
 	}
 	fd_cli_msg(&run->cli, "%s: %lld accepted, %lld rejected; source %lld, sha256 %s, %lld bytes%s%s%s",
@@ -172,6 +213,67 @@ static void summary(struct run *run, const struct fd_ingest_result *res)
 	for (i = 0; i < res->nreasons; i++)
 		fd_cli_msg(&run->cli, "%s:   %lld rejected: %s", res->name, (long long)res->reasons[i].count,
 			   res->reasons[i].reason);
+	if (res->superseded)
+		fd_cli_msg(&run->cli, "%s: supersedes source %lld (its transactions moved to superseded_transactions)",
+			   res->name, (long long)res->superseded);
+}
+
+/* --max-rejects N (a count) or P% (a percentage of the input's records). */
+static void parse_max_rejects(struct run *run, const char *arg, struct fd_ingest_opts *o)
+{
+	char *end;
+	size_t n = strlen(arg);
+
+	errno = 0;
+	if (n > 1 && arg[n - 1] == '%') {
+		double p = strtod(arg, &end);
+
+		if (errno || end != arg + n - 1 || !(p >= 0 && p <= 100))
+			fd_cli_usage_error(&run->cli, "--max-rejects '%s': not a percentage from 0%% to 100%%", arg);
+		o->max_rejects = -1;
+		o->max_rejects_pct = p;
+	} else {
+		long long v = strtoll(arg, &end, 10);
+
+		if (errno || !n || *end || v < 0 || arg[0] == '-' || arg[0] == '+' || arg[0] == ' ')
+			fd_cli_usage_error(&run->cli, "--max-rejects '%s': not a count (N) or a percentage (P%%)", arg);
+		o->max_rejects = v;
+		o->max_rejects_pct = -1;
+	}
+}
+
+/* A namespace: 1-64 letters, digits, '.', '_' or '-' (it becomes the prefix 'NS:' of ids). */
+static int namespace_ok(const char *ns)
+{
+	size_t i;
+
+	for (i = 0; ns[i]; i++)
+		if (!(ns[i] >= 'a' && ns[i] <= 'z') && !(ns[i] >= 'A' && ns[i] <= 'Z') &&
+		    !(ns[i] >= '0' && ns[i] <= '9') && ns[i] != '.' && ns[i] != '_' && ns[i] != '-')
+			return 0;
+	return i >= 1 && i <= 64;
+}
+
+/* --rejects-of: the stored rejects of one source, to --rejects FILE or standard output. */
+static int rejects_of(struct run *run, struct fd_store *st, const char *which, const char *out_path,
+		      struct fd_err *err)
+{
+	int64_t id, n;
+	int rc;
+
+	if ((rc = fd_ingest_find_source(st, which, &id, err)) ||
+	    (rc = fd_out_open(&run->rejects, out_path, NULL, err)))
+		return rc;
+	if ((rc = fd_ingest_rejects_of(st, id, NULL, on_reject, run, &n, err))) {
+		fd_out_abort(run->rejects);
+		run->rejects = NULL;
+		return rc;
+	}
+	rc = fd_out_commit(run->rejects, err);
+	run->rejects = NULL;
+	if (!rc && !run->cli.quiet)
+		fd_cli_msg(&run->cli, "source %lld: %lld rejected record%s", (long long)id, (long long)n, n == 1 ? "" : "s");
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -187,6 +289,8 @@ int main(int argc, char **argv)
 	struct fd_buf optjson = FD_BUF_INIT;
 	struct fd_who who;
 	const char *map_spec = NULL, *rejects_path = NULL, *tz = NULL, *currency = NULL;
+	const char *rejects_of_src = NULL, *supersede = NULL, *reason = NULL, *ns = NULL;
+	struct fd_buf rej_ids = FD_BUF_INIT;  /* sources committed with rejects, for --rejects-of */
 	char delim = 0;
 	int c, emit = 0, strict = 0, rc = 0, i, ninputs, nalready = 0;
 	int64_t total_acc = 0, total_rej = 0;
@@ -195,6 +299,8 @@ int main(int argc, char **argv)
 	memset(&run, 0, sizeof(run));
 	memset(&o, 0, sizeof(o));
 	memset(&parse, 0, sizeof(parse));
+	o.max_rejects = -1;
+	o.max_rejects_pct = 5;  /* the default limit: more than 5% rejected fails the input */
 	fd_cli_init(&run.cli, "fd-ingest", usage);
 	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
@@ -205,6 +311,11 @@ int main(int argc, char **argv)
 		case OPT_REJECTS: rejects_path = optarg; break;
 		case OPT_STRICT: strict = 1; break;
 		case OPT_EMIT: emit = 1; break;
+		case OPT_REJECTS_OF: rejects_of_src = optarg; break;
+		case OPT_MAX_REJECTS: parse_max_rejects(&run, optarg, &o); break;
+		case OPT_SUPERSEDE: supersede = optarg; break;
+		case OPT_REASON: reason = optarg; break;
+		case OPT_NAMESPACE: ns = optarg; break;
 		default:
 			if (!fd_cli_input_option(&run.cli, c, optarg) && !fd_cli_option(&run.cli, c, optarg))
 				fd_cli_usage_error(&run.cli, "unexpected option");
@@ -221,6 +332,16 @@ int main(int argc, char **argv)
 	if (rejects_path && strcmp(rejects_path, "-") == 0 && emit)
 		fd_cli_usage_error(&run.cli, "--rejects - and --emit cannot both use standard output");
 	ninputs = argc - optind;
+	if (ns && !namespace_ok(ns))
+		fd_cli_usage_error(&run.cli, "--namespace '%s': 1 to 64 letters, digits, '.', '_' or '-'", ns);
+	if (supersede && (!reason || !*reason))
+		fd_cli_usage_error(&run.cli, "--supersede needs --reason TEXT (why the earlier load is replaced)");
+	if (reason && !supersede)
+		fd_cli_usage_error(&run.cli, "--reason goes with --supersede");
+	if (supersede && ninputs != 1)
+		fd_cli_usage_error(&run.cli, "--supersede takes exactly one input");
+	if (rejects_of_src && (ninputs || emit || supersede))
+		fd_cli_usage_error(&run.cli, "--rejects-of takes no input, --emit or --supersede");
 	for (i = optind; i < argc; i++) {
 		if (rejects_path && strcmp(argv[i], rejects_path) == 0)
 			fd_cli_usage_error(&run.cli, "--rejects '%s' would overwrite an input", rejects_path);
@@ -249,6 +370,15 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 
+	if (rejects_of_src) {
+		who.actor = run.cli.actor;
+		who.tool = "fd-ingest";
+		who.version = FD_VERSION;
+		if ((rc = fd_store_open(&st, run.cli.store, 0, &who, &err)) ||
+		    (rc = rejects_of(&run, st, rejects_of_src, rejects_path, &err)))
+			goto fail;
+		goto out;
+	}
 	if (rejects_path) {
 		const char *avoid[64];
 		int k = 0;
@@ -281,6 +411,11 @@ int main(int argc, char **argv)
 	o.currency = currency;
 	o.map = map;
 	o.strict = strict;
+	o.replay_rejects = rejects_path != NULL;  /* a re-run rewrites --rejects, never truncates it */
+	o.ns = ns;
+	o.supersede_reason = reason;
+	if (supersede && (rc = fd_ingest_find_source(st, supersede, &o.supersede, &err)))
+		goto fail;
 	o.options_json = optjson.s;
 	o.on_reject = on_reject;
 	o.on_accept = emit ? on_accept : NULL;
@@ -302,6 +437,11 @@ int main(int argc, char **argv)
 			continue;
 		}
 		summary(&run, &res);
+		if (!res.already && res.accepted + res.rejected == 0)
+			fd_cli_msg(&run.cli, "%s: no records: the input is empty (an empty day?); source %lld recorded",
+				   res.name, (long long)res.source_id);
+		if (!res.already && res.rejected)
+			fd_buf_addf(&rej_ids, " %lld", (long long)res.source_id);
 		total_acc += res.accepted;
 		total_rej += res.rejected;
 		nalready += res.already;
@@ -314,8 +454,15 @@ int main(int argc, char **argv)
 	if (run.rejects) {
 		if (strict && rc == FD_EINPUT)
 			fd_out_abort(run.rejects);
-		else if (fd_out_commit(run.rejects, &err) && !rc)
-			rc = fd_cli_report(&run.cli, &err);
+		else if (fd_out_commit(run.rejects, &err)) {
+			int r = fd_cli_report(&run.cli, &err);
+
+			if (!rc)
+				rc = r;
+			if (rej_ids.len)
+				fd_cli_msg(&run.cli, "the rejected records are kept in the store: fd-ingest --rejects-of SOURCE"
+					   " writes them again (source%s%s)", strchr(rej_ids.s + 1, ' ') ? "s" : "", rej_ids.s);
+		}
 		run.rejects = NULL;
 	}
 	if (run.emit_out) {
@@ -352,6 +499,7 @@ out:
 	fd_buf_release(&run.line);
 	fd_buf_release(&optjson);
 	fd_cli_input_release(&run.cli);
+	fd_buf_release(&rej_ids);
 	{
 		int r2 = fd_cli_close_stdout(&run.cli);
 

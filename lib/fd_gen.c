@@ -19,6 +19,7 @@
 #include "fd_gen.h"
 #include "fd_rng.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,7 +317,7 @@ struct fd_gen {
 	/* output */
 	int header_done;
 	char tid[24];
-	int tid_len;
+	int tid_len, tid_plen;   /* whole id, prefix */
 	char idbuf[4][24];
 	char meta[64];
 };
@@ -1580,7 +1581,7 @@ static const struct ev *next_ev(struct fd_gen *g, int *oom)
 	{
 		int i = g->tid_len - 1;
 
-		while (i > 0 && g->tid[i] == '9')
+		while (i > g->tid_plen && g->tid[i] == '9')
 			g->tid[i--] = '0';
 		g->tid[i]++;
 	}
@@ -1857,6 +1858,8 @@ void fd_gen_opts_init(struct fd_gen_opts *o)
 	memcpy(o->currency, "USD", 4);
 	o->exponent = 2;
 	o->format = FD_GEN_CSV;
+	memcpy(o->id_prefix, "T", 2);
+	o->start_id = 1;
 }
 
 const struct fd_gen_opts *fd_gen_opts(const struct fd_gen *g)
@@ -1917,6 +1920,13 @@ int fd_gen_create(struct fd_gen **gp, const struct fd_gen_opts *o, struct fd_err
 			return fd_err_set(err, FD_EUSAGE, "currency must be 3 upper-case letters");
 	if (o->format != FD_GEN_CSV && o->format != FD_GEN_NDJSON)
 		return fd_err_set(err, FD_EUSAGE, "format must be csv or ndjson");
+	if (o->start_id < 1 || o->start_id > FD_GEN_MAX_ID)
+		return fd_err_set(err, FD_EUSAGE, "the first id must be from 1 to %lld", FD_GEN_MAX_ID);
+	for (i = 0; o->id_prefix[i]; i++)
+		if (!isalnum((unsigned char)o->id_prefix[i]) && !strchr("_.-", o->id_prefix[i]))
+			break;
+	if (i == 0 || o->id_prefix[i] || i > 8)
+		return fd_err_set(err, FD_EUSAGE, "the id prefix must be 1 to 8 letters, digits, '_', '.' or '-'");
 
 	g = calloc(1, sizeof(*g));
 	if (!g)
@@ -1954,9 +1964,17 @@ int fd_gen_create(struct fd_gen **gp, const struct fd_gen_opts *o, struct fd_err
 	/* externals: the mule pool, one payee per customer, at most one new per fraud row */
 	g->ext_next = NMULE_POOL + g->ncust;
 	g->ew = max_int(7, digits((uint64_t)(g->ext_next + g->nfraud + 1)));
-	g->tid_len = 1 + max_int(10, digits((uint64_t)o->rows));
-	g->tid[0] = 'T';
-	memset(g->tid + 1, '0', (size_t)g->tid_len - 1);
+	{
+		/* the counter holds start_id - 1: each row increments it before use */
+		uint64_t v = (uint64_t)(o->start_id - 1);
+		int k;
+
+		g->tid_plen = (int)strlen(o->id_prefix);
+		g->tid_len = g->tid_plen + max_int(10, digits((uint64_t)(o->start_id - 1 + o->rows)));
+		memcpy(g->tid, o->id_prefix, (size_t)g->tid_plen);
+		for (k = g->tid_len - 1; k >= g->tid_plen; k--, v /= 10)
+			g->tid[k] = (char)('0' + v % 10);
+	}
 	for (i = 0; i < FD_GEN_NTYPES - 1; i++)
 		g->order[i] = i + 1;
 	g->order_pos = FD_GEN_NTYPES - 1;  /* shuffle before the first pattern */

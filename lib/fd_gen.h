@@ -73,7 +73,12 @@ struct fd_gen_opts {
 	char currency[4];     /* ISO 4217 code written on every row; default "USD" */
 	int exponent;         /* minor-unit digits of currency (0..4); default 2 */
 	int format;           /* FD_GEN_CSV (default) or FD_GEN_NDJSON; for fd_gen_write */
+	char id_prefix[9];    /* txn_id = prefix and a zero-padded counter; 1-8 of [A-Za-z0-9_.-]; "T" */
+	int64_t start_id;     /* the first row's counter, 1..FD_GEN_MAX_ID; default 1 (so that
+				 consecutive runs can continue: start_id = previous start_id + rows) */
 };
+
+#define FD_GEN_MAX_ID 100000000000000LL
 
 #define FD_GEN_MAX_ROWS 2000000000LL
 #define FD_GEN_MAX_CUSTOMERS 5000000LL

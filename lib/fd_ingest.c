@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <math.h>
 #include <sodium.h>
@@ -22,6 +23,7 @@
 #include "fd_schema.h"
 #include "fd_txnstream.h"
 #include "fd_txn.h"
+#include "fd_verify.h"
 
 /* ---- per-input state ----------------------------------------------------------------- */
 
@@ -164,7 +166,7 @@ struct ingest {
 	struct fd_ingest_result *res;
 	struct fd_txnstream *ts;
 	int64_t produced;        /* records read by the reader thread */
-	sqlite3_stmt *ins, *dup;
+	sqlite3_stmt *ins, *dup, *rej;
 	struct fd_digest digest; /* encodes rows; the hasher thread hashes them */
 	struct hasher hasher;
 	int hasher_on;
@@ -424,6 +426,25 @@ static int reject(struct ingest *g, int64_t line, const char *raw, size_t rawlen
 		return fd_err_set(err, FD_EINPUT, "%s:%lld: field '%s': %s (--strict: nothing of this input was written)",
 				  g->res->name, (long long)line, field, msg);
 	}
+	if (g->rej) {
+		sqlite3_stmt *s = g->rej;
+
+		sqlite3_bind_int64(s, 1, g->res->source_id);
+		sqlite3_bind_int64(s, 2, line);
+		sqlite3_bind_text(s, 3, field, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, msg, -1, SQLITE_STATIC);
+		if (raw && rawlen)
+			sqlite3_bind_blob(s, 5, raw, (int)rawlen, SQLITE_STATIC);
+		else
+			sqlite3_bind_zeroblob(s, 5, 0);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			int rc = fd_store_error(g->st, "writing ingest_rejects", err);
+
+			sqlite3_reset(s);
+			return rc;
+		}
+		sqlite3_reset(s);
+	}
 	r.source = g->res->name;
 	r.line = line;
 	r.field = field;
@@ -526,19 +547,23 @@ static int replay_source(struct fd_store *st, const struct fd_ingest_opts *o, in
 	return rc < 0 ? -rc : FD_OK;
 }
 
-static int find_source(struct fd_store *st, const char *sha, int64_t *id, int64_t *at, struct fd_err *err)
+/* The source with these bytes: the active one, else the latest superseded (*by its successor). */
+static int find_source(struct fd_store *st, const char *sha, int64_t *id, int64_t *at, int64_t *by,
+		       struct fd_err *err)
 {
 	sqlite3_stmt *s;
 	int rc;
 
-	*id = 0;
-	if ((rc = fd_store_prepare(st, &s, "SELECT id, ingested_at FROM sources WHERE sha256 = ?1", err)))
+	*id = *by = 0;
+	if ((rc = fd_store_prepare(st, &s, "SELECT id, ingested_at, ifnull(superseded_by, 0) FROM sources"
+				   " WHERE sha256 = ?1 ORDER BY superseded_by IS NULL DESC, id DESC LIMIT 1", err)))
 		return rc;
 	sqlite3_bind_text(s, 1, sha, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(s, 0);
 		*at = sqlite3_column_int64(s, 1);
+		*by = sqlite3_column_int64(s, 2);
 		rc = FD_OK;
 	} else if (rc == SQLITE_DONE)
 		rc = FD_OK;
@@ -564,13 +589,15 @@ static int same_size_source(struct fd_store *st, int64_t size, int *found, struc
 	return rc;
 }
 
-/* The hash computed while reading replaces the stand-in in the sources row. */
-static int set_source_hash(struct ingest *g, struct fd_err *err)
+/* The real hash replaces the stand-in in the sources row: computed while reading (from_stream),
+ * or known before but held back while the superseded load still had it. */
+static int set_source_hash(struct ingest *g, int from_stream, struct fd_err *err)
 {
 	sqlite3_stmt *s;
 	int rc;
 
-	fd_in_sha256(fd_txnstream_in(g->ts), g->res->sha256);
+	if (from_stream)
+		fd_in_sha256(fd_txnstream_in(g->ts), g->res->sha256);
 	if ((rc = fd_store_prepare(g->st, &s, "UPDATE sources SET sha256 = ?1 WHERE id = ?2", err)))
 		return rc;
 	sqlite3_bind_text(s, 1, g->res->sha256, -1, SQLITE_STATIC);
@@ -746,16 +773,23 @@ static int create_txn_indexes(struct fd_store *st, struct fd_err *err)
 	return rc;
 }
 
-static int write_source_row(struct ingest *g, const char *path, struct fd_err *err)
+static int write_source_row(struct ingest *g, const char *path, const char *host, struct fd_err *err)
 {
 	sqlite3_stmt *s;
 	int rc;
 
 	if ((rc = fd_store_prepare(g->st, &s,
 				   "INSERT INTO sources (path, sha256, size, format, compression, rows_accepted,"
-				   " rows_rejected, actor, ingested_at, tool_version, options)"
-				   " VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, ?6, ?7, ?8, ?9) RETURNING id", err)))
+				   " rows_rejected, actor, ingested_at, tool_version, options, host, namespace,"
+				   " supersedes, supersede_reason)"
+				   " VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id", err)))
 		return rc;
+	sqlite3_bind_text(s, 10, host, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 11, g->o->ns ? g->o->ns : "", -1, SQLITE_STATIC);
+	if (g->o->supersede) {
+		sqlite3_bind_int64(s, 12, g->o->supersede);
+		sqlite3_bind_text(s, 13, g->o->supersede_reason, -1, SQLITE_STATIC);
+	}
 	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, g->res->sha256, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, g->res->size);
@@ -796,13 +830,31 @@ static int write_source_row(struct ingest *g, const char *path, struct fd_err *e
 	return rc;
 }
 
-static int finish_source(struct ingest *g, const char *path, struct fd_err *err)
+/* The data digest of an entry with several parts (fd_verify.h): the SHA-256 of each part's
+ * hex digest and a line feed, in the order the details list them. */
+static void parts_digest(char (*parts)[65], size_t n, char hex[65])
+{
+	crypto_hash_sha256_state hs;
+	unsigned char h[crypto_hash_sha256_BYTES];
+	size_t i;
+
+	crypto_hash_sha256_init(&hs);
+	for (i = 0; i < n; i++) {
+		crypto_hash_sha256_update(&hs, (const unsigned char *)parts[i], 64);
+		crypto_hash_sha256_update(&hs, (const unsigned char *)"\n", 1);
+	}
+	crypto_hash_sha256_final(&hs, h);
+	fd_hex(h, sizeof(h), hex);
+}
+
+static int finish_source(struct ingest *g, const char *path, const char *host, struct fd_err *err)
 {
 	struct fd_ingest_result *res = g->res;
 	struct fd_audit_entry e;
 	struct fd_buf det = FD_BUF_INIT;
 	sqlite3_stmt *s;
-	char id[24], digest[65];
+	char id[24], digest[65], parts[2][65];
+	int64_t nrej = 0;
 	size_t i;
 	int rc;
 
@@ -815,17 +867,30 @@ static int finish_source(struct ingest *g, const char *path, struct fd_err *err)
 	sqlite3_finalize(s);
 	if (rc)
 		return rc;
-	memcpy(digest, g->digest_hex, sizeof(digest));
+	/* the entry covers the accepted rows (digested on the way) and the stored rejects */
+	memcpy(parts[0], g->digest_hex, sizeof(parts[0]));
+	if ((rc = fd_audit_digest_rows(g->st, "ingest_rejects", "source_id", res->source_id, parts[1], &nrej, err)))
+		return rc;
+	parts_digest(parts, 2, digest);
 	fd_buf_adds(&det, "{\"path\":");
 	fd_buf_add_json_str(&det, path, strlen(path));
+	fd_buf_adds(&det, ",\"host\":");
+	fd_buf_add_json_str(&det, host, strlen(host));
+	fd_buf_adds(&det, ",\"namespace\":");
+	fd_buf_add_json_str(&det, g->o->ns ? g->o->ns : "", g->o->ns ? strlen(g->o->ns) : 0);
+	if (g->o->supersede)
+		fd_buf_addf(&det, ",\"supersedes\":%lld", (long long)g->o->supersede);
 	fd_buf_adds(&det, ",\"sha256\":\"");
 	fd_buf_adds(&det, res->sha256);
 	fd_buf_addf(&det, "\",\"size\":%lld,\"format\":\"%s\",\"accepted\":%lld,\"rejected\":%lld,"
-		    "\"entities\":%lld,\"links\":%lld,\"encoding\":\"%s\",\"rounded\":%lld,"
-		    "\"table\":\"transactions\",\"key\":\"source_id\",\"rejects\":{",
+		    "\"entities\":%lld,\"links\":%lld,\"encoding\":\"%s\",\"rounded\":%lld,\"tables\":["
+		    "{\"table\":\"transactions\",\"key\":\"source_id\",\"rows\":%lld,\"digest\":\"%s\"},"
+		    "{\"table\":\"ingest_rejects\",\"key\":\"source_id\",\"rows\":%lld,\"digest\":\"%s\"}],"
+		    "\"rejects\":{",
 		    (long long)res->size, fd_format_name(res->format), (long long)res->accepted,
 		    (long long)res->rejected, (long long)res->entities, (long long)res->links,
-		    res->encoding, (long long)res->rounded);
+		    res->encoding, (long long)res->rounded,
+		    (long long)res->accepted, parts[0], (long long)nrej, parts[1]);
 	for (i = 0; i < res->nreasons; i++) {
 		if (i)
 			fd_buf_addc(&det, ',');
@@ -843,6 +908,202 @@ static int finish_source(struct ingest *g, const char *path, struct fd_err *err)
 	rc = fd_audit_append(g->st, &e, &res->audit_seq, err);
 	fd_buf_release(&det);
 	return rc;
+}
+
+/* ---- re-ingest and limits ----------------------------------------------------------- */
+
+/* A source can be superseded once: it must exist and still be active. */
+static int check_supersede(struct fd_store *st, int64_t id, struct fd_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((rc = fd_store_prepare(st, &s, "SELECT ifnull(superseded_by, 0) FROM sources WHERE id = ?1", err)))
+		return rc;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_int64(s, 0))
+		rc = fd_err_set(err, FD_EUSAGE, "source %lld is already superseded by source %lld", (long long)id,
+				(long long)sqlite3_column_int64(s, 0));
+	else if (rc == SQLITE_ROW)
+		rc = FD_OK;
+	else if (rc == SQLITE_DONE)
+		rc = fd_err_set(err, FD_EUSAGE, "there is no source %lld to supersede", (long long)id);
+	else
+		rc = fd_store_error(st, "reading sources", err);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* The superseded load leaves transactions: its rows move verbatim (same id and columns, so
+ * the same row digest) to superseded_transactions, and it is marked as replaced by this one. */
+static int supersede_source(struct ingest *g, struct fd_err *err)
+{
+	static const char *const sql[] = {
+		"INSERT INTO superseded_transactions SELECT * FROM transactions WHERE source_id = ?1 ORDER BY id",
+		"DELETE FROM transactions WHERE source_id = ?1",
+		"UPDATE sources SET superseded_by = ?2 WHERE id = ?1",
+	};
+	size_t i;
+	int rc = FD_OK;
+
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]) && rc == FD_OK; i++) {
+		sqlite3_stmt *s;
+
+		if ((rc = fd_store_prepare(g->st, &s, sql[i], err)))
+			break;
+		sqlite3_bind_int64(s, 1, g->o->supersede);
+		if (sqlite3_bind_parameter_count(s) > 1)
+			sqlite3_bind_int64(s, 2, g->res->source_id);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			rc = fd_store_error(g->st, "moving the superseded transactions", err);
+		sqlite3_finalize(s);
+	}
+	g->res->superseded = g->o->supersede;
+	return rc;
+}
+
+/* The audit entry of the superseded source: both tables as they now stand for it. */
+static int record_supersede(struct ingest *g, struct fd_err *err)
+{
+	static const struct fd_verify_part parts[] = {
+		{"transactions", "source_id"},
+		{"superseded_transactions", "source_id"},
+	};
+	struct fd_buf det = FD_BUF_INIT;
+	int rc;
+
+	fd_buf_addf(&det, "{\"superseded_by\":%lld,\"reason\":", (long long)g->res->source_id);
+	fd_buf_add_json_str(&det, g->o->supersede_reason, strlen(g->o->supersede_reason));
+	if (fd_buf_addc(&det, '}'))
+		return fd_err_set(err, FD_EIO, "out of memory");
+	rc = fd_verify_record(g->st, "ingest.supersede", "source", g->o->supersede, parts, 2, det.s, NULL, err);
+	fd_buf_release(&det);
+	return rc;
+}
+
+static int check_limits(const struct fd_ingest_opts *o, struct fd_ingest_result *res, struct fd_err *err)
+{
+	int64_t total = res->accepted + res->rejected;
+
+	if (o->max_rejects >= 0 && res->rejected > o->max_rejects)
+		res->over_limit = 1;
+	if (o->max_rejects_pct >= 0 && total > 0 && (double)res->rejected * 100.0 > o->max_rejects_pct * (double)total)
+		res->over_limit = 1;
+	if (!res->over_limit)
+		return FD_OK;
+	if (o->max_rejects >= 0 && res->rejected > o->max_rejects)
+		return fd_err_set(err, FD_EINPUT, "%s: %lld of %lld records rejected, more than the limit of %lld:"
+				  " nothing of this input was written", res->name, (long long)res->rejected,
+				  (long long)total, (long long)o->max_rejects);
+	return fd_err_set(err, FD_EINPUT, "%s: %lld of %lld records rejected (%.1f%%), more than the limit of %g%%:"
+			  " nothing of this input was written", res->name, (long long)res->rejected, (long long)total,
+			  100.0 * (double)res->rejected / (double)total, o->max_rejects_pct);
+}
+
+/* ---- finding sources, stored rejects --------------------------------------------------- */
+
+static int is_digits(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+static int is_sha256_hex(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
+			return 0;
+	return i == 64;
+}
+
+int fd_ingest_find_source(struct fd_store *st, const char *which, int64_t *source_id, struct fd_err *err)
+{
+	char abspath[PATH_MAX], vis[300];
+	const char *col = "path", *val = which;
+	sqlite3_stmt *s;
+	int64_t n = 0, active = 0, any = 0;
+	int rc;
+
+	*source_id = 0;
+	fd_visible(vis, sizeof(vis), which, strlen(which));
+	if (is_digits(which)) {
+		char *end;
+		long long id;
+
+		errno = 0;
+		id = strtoll(which, &end, 10);
+		if (errno || *end || id <= 0)
+			return fd_err_set(err, FD_EUSAGE, "bad source id '%s'", vis);
+		col = "id";
+	} else if (is_sha256_hex(which))
+		col = "sha256";
+	else if (strcmp(which, "-") != 0 && realpath(which, abspath))
+		val = abspath;
+	if ((rc = fd_store_prepare(st, &s, strcmp(col, "id") == 0 ?
+				   "SELECT id, superseded_by IS NULL FROM sources WHERE id = ?1" :
+				   strcmp(col, "sha256") == 0 ?
+				   "SELECT id, superseded_by IS NULL FROM sources WHERE sha256 = ?1 ORDER BY id" :
+				   "SELECT id, superseded_by IS NULL FROM sources WHERE path = ?1 ORDER BY id", err)))
+		return rc;
+	sqlite3_bind_text(s, 1, val, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		any = sqlite3_column_int64(s, 0);
+		if (sqlite3_column_int(s, 1)) {
+			active = any;
+			n++;
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return fd_store_error(st, "reading sources", err);
+	if (!any)
+		return fd_err_set(err, FD_EUSAGE, "no source is '%s' (give a source id, a SHA-256 or a path)", vis);
+	if (n > 1)
+		return fd_err_set(err, FD_EUSAGE, "'%s' names %lld active sources; give the source id", vis, (long long)n);
+	*source_id = active ? active : any;
+	return FD_OK;
+}
+
+int fd_ingest_rejects_of(struct fd_store *st, int64_t source_id, const char *name,
+			 void (*on_reject)(void *ctx, const struct fd_reject *r), void *ctx, int64_t *n,
+			 struct fd_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (n)
+		*n = 0;
+	if ((rc = fd_store_prepare(st, &s,
+				   "SELECT r.line, r.field, r.reason, r.record, s.path FROM ingest_rejects r"
+				   " JOIN sources s ON s.id = r.source_id WHERE r.source_id = ?1 ORDER BY r.id", err)))
+		return rc;
+	sqlite3_bind_int64(s, 1, source_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct fd_reject r;
+		const char *reason = (const char *)sqlite3_column_text(s, 2);
+
+		memset(&r, 0, sizeof(r));
+		r.line = sqlite3_column_int64(s, 0);
+		r.field = (const char *)sqlite3_column_text(s, 1);
+		r.reason = reason;
+		r.reason_class = reason;
+		r.raw = sqlite3_column_blob(s, 3);
+		r.rawlen = (size_t)sqlite3_column_bytes(s, 3);
+		r.source = name ? name : (const char *)sqlite3_column_text(s, 4);
+		if (on_reject)
+			on_reject(ctx, &r);
+		if (n)
+			(*n)++;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? FD_OK : fd_store_error(st, "reading ingest_rejects", err);
 }
 
 /* ---- the pipeline ----------------------------------------------------------------------
@@ -868,7 +1129,7 @@ struct item {
 	const char *bad_field;   /* NULL for a good record */
 	const char *bad_cls;
 	size_t bad_msg;          /* arena offset of the message */
-	size_t raw_off, raw_len; /* arena: the record's bytes (bad records only) */
+	size_t raw_off, raw_len; /* arena: the record's bytes */
 };
 
 struct batch {
@@ -923,13 +1184,14 @@ static int fill(struct ingest *g, struct batch *b)
 			break;
 		}
 		it->line = fd_txnstream_line(g->ts);
+		/* every record's bytes: a good one may still be rejected as a duplicate */
+		fd_txnstream_raw(g->ts, &raw, &rawlen);
+		it->raw_off = arena_put(&b->arena, raw, rawlen);
+		it->raw_len = rawlen;
 		if (r == 2) {
 			it->bad_field = bad.field_name;
 			it->bad_cls = bad.cls;
 			it->bad_msg = arena_put(&b->arena, bad.msg, strlen(bad.msg));
-			fd_txnstream_raw(g->ts, &raw, &rawlen);
-			it->raw_off = arena_put(&b->arena, raw, rawlen);
-			it->raw_len = rawlen;
 		} else {
 			const char *str[S_N] = {it->t.txn_id, it->t.sender_id, it->t.recipient_id,
 						it->t.merchant_id, it->t.merchant_category, it->t.channel,
@@ -939,6 +1201,16 @@ static int fill(struct ingest *g, struct batch *b)
 			for (k = 0; k < S_N; k++)
 				it->off[k] = !str[k] ? NOSTR :
 					arena_put(&b->arena, str[k], k == S_META ? it->t.metadata_len : strlen(str[k]));
+			if (g->o->ns && *g->o->ns) {
+				/* the canonical id in a namespace: 'ns:reference' */
+				size_t at = b->arena.len;
+
+				fd_buf_adds(&b->arena, g->o->ns);
+				fd_buf_addc(&b->arena, ':');
+				fd_buf_adds(&b->arena, it->t.txn_id);
+				fd_buf_addc(&b->arena, '\0');
+				it->off[S_ID] = at;
+			}
 			it->meta_len = it->t.metadata_len;
 			if (intern_ids(g, &it->t, &it->ids))
 				return -1;
@@ -1044,7 +1316,7 @@ static int consume(struct ingest *g, struct pipe *p, int64_t *nread, struct fd_e
 				break;
 			if (dup) {
 				describe_dup(g, it->t.txn_id, &d);
-				rc = reject(g, it->line, NULL, 0, "txn_id", d.cls, d.msg, err);
+				rc = reject(g, it->line, b->arena.s + it->raw_off, it->raw_len, "txn_id", d.cls, d.msg, err);
 				continue;
 			}
 			g->res->accepted++;
@@ -1077,7 +1349,9 @@ int fd_ingest(struct fd_store *st, const char *path, const struct fd_ingest_opts
 	const char *open_path;
 	int is_stdin = !path || strcmp(path, "-") == 0;
 	int rc, k, bulk = 0, hash_first = 0, hashed, started = 0;
-	int64_t prev_id = 0, prev_at = 0, n = 0;
+	int64_t prev_id = 0, prev_at = 0, prev_by = 0, n = 0;
+	char abspath[PATH_MAX], host[256], known_sha[65];
+	const char *stored_path;
 	struct pipe pp;
 	pthread_t reader;
 
@@ -1092,6 +1366,13 @@ int fd_ingest(struct fd_store *st, const char *path, const struct fd_ingest_opts
 		return fd_err_set(err, FD_EIO, "libsodium failed to initialise");
 	if (fd_currency_exponent(o->currency ? o->currency : "USD") < 0)
 		return fd_err_set(err, FD_EUSAGE, "'%s' is not an ISO 4217 currency code", o->currency);
+	if (o->supersede && (!o->supersede_reason || !*o->supersede_reason))
+		return fd_err_set(err, FD_EUSAGE, "superseding a source needs a reason");
+	/* custody: where the bytes were read, absolute, and on which host */
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "unknown");
+	host[sizeof(host) - 1] = '\0';
+	stored_path = is_stdin ? "-" : realpath(path, abspath) ? abspath : path;
 
 	/* 1. the bytes' identity.  Standard input is spooled and hashed on the way.  A file is
 	 * hashed first only when a source of the same size exists (it may be the same bytes, and
@@ -1120,18 +1401,32 @@ int fd_ingest(struct fd_store *st, const char *path, const struct fd_ingest_opts
 	 * itself, so the check would be a B-tree lookup per row that can never fail. */
 	if ((rc = fd_store_exec(st, "PRAGMA foreign_keys = OFF", err)) || (rc = fd_store_begin(st, err)))
 		goto out;
+	if (o->supersede && (rc = check_supersede(st, o->supersede, err)))
+		goto out;
 	if (hashed) {
-		if ((rc = find_source(st, res->sha256, &prev_id, &prev_at, err)))
+		if ((rc = find_source(st, res->sha256, &prev_id, &prev_at, &prev_by, err)))
 			goto out;
-		if (prev_id) {
+		if (prev_id && prev_by && !o->supersede) {
+			rc = fd_err_set(err, FD_EUSAGE, "%s: these bytes were ingested as source %lld, superseded by"
+					" source %lld; to load them again: --supersede %lld --reason TEXT", res->name,
+					(long long)prev_id, (long long)prev_by, (long long)prev_by);
+			goto out;
+		}
+		if (prev_id && !prev_by && prev_id != o->supersede) {
 			fd_store_rollback(st);
 			res->already = 1;
 			res->source_id = prev_id;
 			res->already_at = prev_at;
 			rc = replay_source(st, o, prev_id, err);
+			if (rc == FD_OK && o->on_reject && o->replay_rejects)
+				rc = fd_ingest_rejects_of(st, prev_id, res->name, o->on_reject, o->ctx, NULL, err);
 			goto out;
 		}
-	} else {
+	}
+	if (!hashed || o->supersede) {
+		/* a superseded load may have these very bytes: its row keeps the hash until it is
+		 * marked superseded, so the new row holds a stand-in until then */
+		memcpy(known_sha, res->sha256, sizeof(known_sha));
 		/* a unique stand-in until the reader thread has the hash */
 		unsigned char rnd[16];
 
@@ -1163,7 +1458,9 @@ int fd_ingest(struct fd_store *st, const char *path, const struct fd_ingest_opts
 			rc = fd_err_set(err, FD_EIO, "out of memory");
 			goto out;
 		}
-	if ((rc = write_source_row(&g, is_stdin ? "-" : path, err)))
+	if ((rc = write_source_row(&g, stored_path, host, err)))
+		goto out;
+	if (o->supersede && (rc = supersede_source(&g, err)))
 		goto out;
 	if ((rc = bulk_load_wanted(st, res->size, &bulk, err)) || (bulk && (rc = drop_txn_indexes(st, err))))
 		goto out;
@@ -1173,6 +1470,9 @@ int fd_ingest(struct fd_store *st, const char *path, const struct fd_ingest_opts
 				   " label, metadata, source_id, source_line)"
 				   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
 				   " ?17, ?18, ?19) ON CONFLICT (txn_id) DO NOTHING", err)) ||
+	    (!o->strict && (rc = fd_store_prepare(st, &g.rej,
+				   "INSERT INTO ingest_rejects (source_id, line, field, reason, record)"
+				   " VALUES (?1, ?2, ?3, ?4, ?5)", err))) ||
 	    (rc = fd_store_prepare(st, &g.dup,
 				   "SELECT t.source_id, t.source_line, s.path FROM transactions t"
 				   " JOIN sources s ON s.id = t.source_id WHERE t.txn_id = ?1", err)))
@@ -1213,7 +1513,11 @@ int fd_ingest(struct fd_store *st, const char *path, const struct fd_ingest_opts
 				res->name, (long long)res->size, (unsigned long long)fd_in_raw_bytes(fd_txnstream_in(g.ts)));
 		goto out;
 	}
-	if (!hashed && (rc = set_source_hash(&g, err)))
+	if (hashed && o->supersede)
+		memcpy(res->sha256, known_sha, sizeof(known_sha));
+	if ((!hashed || o->supersede) && (rc = set_source_hash(&g, !hashed, err)))
+		goto out;
+	if ((rc = check_limits(o, res, err)))
 		goto out;
 	fd_digest_flush(&g.digest);
 	g.hasher_on = 0;
@@ -1225,11 +1529,14 @@ int fd_ingest(struct fd_store *st, const char *path, const struct fd_ingest_opts
 	res->rounded = fd_txnstream_rounded(g.ts);
 	/* 4. entities, custody, audit; then commit */
 	if ((bulk && (rc = create_txn_indexes(st, err))) || (rc = flush_entities(&g, err)) ||
-	    (rc = finish_source(&g, is_stdin ? "-" : path, err)))
+	    (rc = finish_source(&g, stored_path, host, err)))
+		goto out;
+	if (o->supersede && (rc = record_supersede(&g, err)))
 		goto out;
 	sqlite3_finalize(g.ins);
 	sqlite3_finalize(g.dup);
-	g.ins = g.dup = NULL;
+	sqlite3_finalize(g.rej);
+	g.ins = g.dup = g.rej = NULL;
 	rc = fd_store_commit(st, err);
 out:
 	if (rc)
@@ -1237,6 +1544,7 @@ out:
 	fd_store_exec(st, "PRAGMA foreign_keys = ON", NULL);
 	sqlite3_finalize(g.ins);
 	sqlite3_finalize(g.dup);
+	sqlite3_finalize(g.rej);
 	if (g.hasher_on)
 		hasher_finish(&g.hasher, NULL);
 	if (started) {

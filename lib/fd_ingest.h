@@ -51,6 +51,12 @@ struct fd_ingest_opts {
 	 * rounding, sign convention, encoding: fd_txnstream.h); NULL = the defaults.  Its format,
 	 * delimiter, tz_offset_min, currency and map are ignored: the fields above give them. */
 	const struct fd_txnstream_opts *parse;
+	const char *ns;          /* transaction id namespace: txn_id = ns ':' reference; NULL/"" none */
+	int64_t supersede;       /* a source id this load replaces (0: none); see fd_ingest() */
+	const char *supersede_reason; /* required with supersede */
+	int64_t max_rejects;     /* more rejected records than this fails the input; < 0: no limit */
+	double max_rejects_pct;  /* more than this percentage of the records fails it; < 0: no limit */
+	int replay_rejects;      /* bytes ingested before: pass their stored rejects to on_reject */
 	/* Called for each rejected record (may be NULL). */
 	void (*on_reject)(void *ctx, const struct fd_reject *r);
 	/* Called for each accepted record, in input order (for --emit); also for the stored
@@ -68,6 +74,8 @@ struct fd_ingest_result {
 	int64_t source_id;
 	int already;             /* 1: these bytes were ingested before, as source_id; nothing done */
 	int64_t already_at;      /* when (ms) */
+	int64_t superseded;      /* the source this load superseded, 0 none */
+	int over_limit;          /* FD_EINPUT because of max_rejects / max_rejects_pct */
 	char sha256[65];
 	int64_t size;
 	int format;
@@ -85,12 +93,42 @@ struct fd_ingest_result {
 };
 
 /*
- * Ingest one input (path, or "-" for stdin) into st.  Returns FD_OK when the input was
+ * Ingest one input (path, or "-" for stdin) into st.  Every rejected record is also stored,
+ * with its raw bytes, in ingest_rejects (same transaction; covered by the input's audit
+ * entry), and on_reject is called for it; a re-run on bytes already ingested calls on_accept
+ * for the stored records and, with replay_rejects, on_reject for the stored rejects.
+ *
+ * sources.path is the absolute path (symbolic links resolved), with the host in sources.host.
+ *
+ * With o->supersede = S (S active, not superseded): S's transactions move verbatim to
+ * superseded_transactions, this input is loaded (the same bytes as S are allowed), S is marked
+ * superseded_by the new source, which records supersedes = S and the reason; an
+ * ingest.supersede audit entry on source/S covers both tables.  Without it, bytes of a
+ * superseded source are refused (FD_EUSAGE) rather than loaded twice.
+ *
+ * When the rejects exceed max_rejects / max_rejects_pct, nothing of the input is written
+ * (FD_EINPUT, res->over_limit); on_reject has still been called for each of them.  Returns FD_OK when the input was
  * processed (even with rejects), FD_EINPUT for an input that cannot be read as transactions
  * (no header, a required column missing, corrupt compression) or a bad record under strict,
  * FD_EIO for I/O and store errors.  On any error nothing of the input is in the store.
  */
 int fd_ingest(struct fd_store *st, const char *path, const struct fd_ingest_opts *o,
 	      struct fd_ingest_result *res, struct fd_err *err);
+
+/*
+ * The source that `which` names: a source id (decimal), a SHA-256 (64 hex digits) or a path
+ * (made absolute as fd_ingest stores it, or as given).  Several sources with that SHA-256 or
+ * path: the one not superseded.  FD_EUSAGE (with a message) when none matches or the name is
+ * ambiguous.
+ */
+int fd_ingest_find_source(struct fd_store *st, const char *which, int64_t *source_id, struct fd_err *err);
+
+/*
+ * Pass the stored rejects of a source to on_reject, in input order; name goes in
+ * fd_reject.source (NULL: the source's path).  *n (may be NULL) receives how many.
+ */
+int fd_ingest_rejects_of(struct fd_store *st, int64_t source_id, const char *name,
+			 void (*on_reject)(void *ctx, const struct fd_reject *r), void *ctx, int64_t *n,
+			 struct fd_err *err);
 
 #endif

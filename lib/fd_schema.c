@@ -121,6 +121,8 @@ const struct fd_migration fd_migrations[] = {
 	{4, "cases: users, cases, case_events, case_transactions, case_entities, case_attachments, labels",
 	 fd_schema_v4_case},
 	{5, "audit: audit_seals", fd_schema_v5_audit},
+	{6, "ingest: ingest_rejects, superseded_transactions; sources rebuilt for re-ingest and namespaces",
+	 fd_schema_v6_ingest},
 };
 
 const size_t fd_nmigrations = sizeof(fd_migrations) / sizeof(fd_migrations[0]);
@@ -148,6 +150,8 @@ const struct fd_table_cover fd_table_covers[] = {
 	{"case_attachments", FD_COVER_ROWS, "case_id", "case.* entries (case/ID)"},
 	{"labels", FD_COVER_ROWS, "case_id", "case.* entries (case/ID)"},
 	{"audit_seals", FD_COVER_ROWS, "id", "audit.seal entries (seal/ID)"},
+	{"ingest_rejects", FD_COVER_ROWS, "source_id", "ingest.source and ingest.supersede entries (source/ID)"},
+	{"superseded_transactions", FD_COVER_ROWS, "source_id", "ingest.supersede entries (source/ID)"},
 };
 
 const size_t fd_ntable_covers = sizeof(fd_table_covers) / sizeof(fd_table_covers[0]);

@@ -382,10 +382,12 @@ int fd_store_open(struct fd_store **out, const char *path, int flags, const stru
 		if ((rc = fd_store_exec(st, "PRAGMA synchronous = FULL", err)))
 			goto fail;
 	}
-	if ((rc = fd_store_exec(st, "PRAGMA foreign_keys = ON", err)) ||
-	    (rc = fd_store_exec(st, "PRAGMA cache_size = -32768", err)))
+	/* migrations run with foreign keys off: a table rebuild (migration 6) needs it */
+	if ((rc = fd_store_exec(st, "PRAGMA cache_size = -32768", err)))
 		goto fail;
 	if (!st->readonly && (rc = migrate(st, err)))
+		goto fail;
+	if ((rc = fd_store_exec(st, "PRAGMA foreign_keys = ON", err)))
 		goto fail;
 	*out = st;
 	return FD_OK;

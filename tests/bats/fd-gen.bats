@@ -452,7 +452,6 @@ OUT
 	run sh -c "awk -F, 'NR > 1 && \$16 == 1 { n[\$17]++ } END { for (t in n) print t, n[t] }' tx.csv | wc -l"
 	assert_output 8
 	ex "fd-gen --rows 1000000 --customers 10000 -o bench1m.csv"
-	ex "fd-gen --rows 5000000 --customers 10000 -o bench5m.csv"
 	fd-gen --rows 1000000 --customers 10000 -o bench1m.csv
 	[ "$(wc -l < bench1m.csv)" -eq 1000001 ]
 	rm bench1m.csv
@@ -482,4 +481,42 @@ OUT
 		n=$(awk -F, -v t="$t" 'NR > 1 && $17 == t' "$TD/sample.csv" | wc -l)
 		grep -qE "^\| $t +\| +$n \|$" "$TD/README.md" || { echo "README count of $t is not $n"; false; }
 	done
+}
+
+@test "--id-prefix and --start-id: consecutive days with ids that continue" {
+	run fd-gen -q --rows 3 --days 1
+	assert_success
+	run cut -d, -f1 <<<"$output"
+	assert_output - <<'OUT'
+txn_id
+T0000000001
+T0000000002
+T0000000003
+OUT
+	fd-gen -q --rows 4 --days 1 --start 2026-03-01 --id-prefix D- --start-id 999999998 -o a.csv
+	run cut -d, -f1 a.csv
+	assert_output - <<'OUT'
+txn_id
+D-0999999998
+D-0999999999
+D-1000000000
+D-1000000001
+OUT
+	# the next day continues where the first stopped, and both ingest into one store
+	fd-gen -q --rows 4 --days 1 --start 2026-03-02 --id-prefix D- --start-id 1000000002 --seed 2 -o b.csv
+	run fd-ingest -q a.csv b.csv
+	assert_success
+	run sqlite3 "$FD_STORE" "SELECT count(DISTINCT txn_id), min(ts) >= $(date -u -d 2026-03-02 +%s)000 FROM transactions WHERE source_id = 2"
+	assert_output "4|1"
+}
+
+@test "--id-prefix and --start-id: bad values are usage errors" {
+	for bad in '' 'a b' 'ABCDEFGHI' 'x:y'; do
+		run fd-gen --id-prefix "$bad"
+		assert_failure 2
+		assert_line --index 0 "fd-gen: --id-prefix needs 1 to 8 letters, digits, '_', '.' or '-', not '$bad'"
+	done
+	run fd-gen --start-id 0
+	assert_failure 2
+	assert_line --index 0 "fd-gen: --start-id needs a whole number from 1 to 100000000000000, not '0'"
 }

@@ -17,6 +17,19 @@
 #include <unistd.h>
 
 #include "../../lib/fd_verify.c"
+#include "../../lib/fd_schema.h"
+
+/* The sequence number of the k-th entry after the store's migrations (one entry each). */
+#define AFTER_MIGRATIONS(k) ((int64_t)fd_nmigrations + (k))
+
+/* "audit entry N rest", N the k-th entry after the migrations. */
+static const char *entry_msg(int k, const char *rest)
+{
+	static char buf[512];
+
+	snprintf(buf, sizeof(buf), "audit entry %lld %s", (long long)AFTER_MIGRATIONS(k), rest);
+	return buf;
+}
 
 static char dir[64], path[128];
 
@@ -132,9 +145,9 @@ static void test_record_one_table(void **state)
 	exec(st, "INSERT INTO t_things VALUES (1, 7, 'alpha'), (2, 7, 'beta'), (3, 8, 'other')");
 	assert_int_equal(fd_verify_record(st, "thing.add", "batch", 7, &part, 1, " { \"note\" : \"two\" } ", &seq, &err), FD_OK);
 	assert_int_equal(fd_store_commit(st, &err), FD_OK);
-	assert_int_equal(seq, 6);
+	assert_int_equal(seq, AFTER_MIGRATIONS(1));
 	/* sha256("i1:1i1:7t5:alpha\ni1:2i1:7t4:beta\n"), by Python's hashlib */
-	assert_string_equal(details_of(st, 6, buf, sizeof(buf)),
+	assert_string_equal(details_of(st, AFTER_MIGRATIONS(1), buf, sizeof(buf)),
 			    " { \"note\" : \"two\","
 			    "\"table\":\"t_things\",\"key\":\"batch\",\"rows\":2}"
 			    "|a0ccafb56e669f869115c0b3745af0aa63e10b92fcc3a8769622d2c758c55485");
@@ -173,13 +186,13 @@ static void test_record_several_tables_and_empty_extra(void **state)
 	snprintf(want, sizeof(want),
 		 "{\"tables\":[{\"table\":\"t_a\",\"key\":\"k\",\"rows\":1,\"digest\":\"%s\"},"
 		 "{\"table\":\"t_b\",\"key\":\"k\",\"rows\":2,\"digest\":\"%s\"}]}|%s", da, db, comb);
-	assert_string_equal(details_of(st, 6, buf, sizeof(buf)), want);
+	assert_string_equal(details_of(st, AFTER_MIGRATIONS(1), buf, sizeof(buf)), want);
 	assert_int_equal(verify(st, &res), FD_OK);
 	assert_int_equal(res.digests, 2);
 	assert_int_equal(res.rows, 3);
 	tamper("UPDATE t_b SET w = 0.25 WHERE w = 0.5");
 	assert_int_equal(verify(st, &res), FD_EFINDINGS);
-	assert_string_equal(first, "audit entry 6 (pair.add pair/1): data digest mismatch: rows of t_b with k 1 changed since the entry");
+	assert_string_equal(first, entry_msg(1, "(pair.add pair/1): data digest mismatch: rows of t_b with k 1 changed since the entry"));
 	assert_int_equal(nfind, 1);
 	fd_store_close(st);
 }
@@ -249,13 +262,13 @@ static void test_case_changed_behind_the_back(void **state)
 		    "case.status", "{\"status\":\"IN_PROGRESS\"}");
 	/* the first entry's digests are history; the second's match the rows now */
 	assert_int_equal(verify(st, &res), FD_OK);
-	assert_int_equal(res.entries, 7);
+	assert_int_equal(res.entries, AFTER_MIGRATIONS(2));
 	assert_int_equal(res.digests, 2);
 	assert_int_equal(res.rows, 3);
 
 	tamper("UPDATE cases SET status = 'FALSE_POSITIVE' WHERE id = 1");
 	assert_int_equal(verify(st, &res), FD_EFINDINGS);
-	assert_string_equal(first, "audit entry 7 (case.status case/1): data digest mismatch: rows of cases with id 1 changed since the entry");
+	assert_string_equal(first, entry_msg(2, "(case.status case/1): data digest mismatch: rows of cases with id 1 changed since the entry"));
 	assert_int_equal(nfind, 1);
 	tamper("UPDATE cases SET status = 'IN_PROGRESS' WHERE id = 1");
 	assert_int_equal(verify(st, &res), FD_OK);
@@ -263,7 +276,7 @@ static void test_case_changed_behind_the_back(void **state)
 	/* an append-only event log: the trigger dropped, an event removed */
 	tamper("DROP TRIGGER case_events_no_delete; DELETE FROM case_events WHERE kind = 'status'");
 	assert_int_equal(verify(st, &res), FD_EFINDINGS);
-	assert_string_equal(first, "audit entry 7 (case.status case/1): data digest mismatch: rows of case_events with case_id 1 changed since the entry (1 now, the entry recorded 2)");
+	assert_string_equal(first, entry_msg(2, "(case.status case/1): data digest mismatch: rows of case_events with case_id 1 changed since the entry (1 now, the entry recorded 2)"));
 
 	/* a case made by hand */
 	tamper("INSERT INTO case_events (case_id, ts, actor, kind, details) VALUES (1, 2, 'tester', 'status', '{\"to\":\"IN_PROGRESS\"}');"
@@ -297,7 +310,7 @@ static void test_score_changed_behind_the_back(void **state)
 
 	tamper("UPDATE scores SET risk = 10, level = 'LOW', decision = 'APPROVE' WHERE txn_id = 'T1'");
 	assert_int_equal(verify(st, &res), FD_EFINDINGS);
-	assert_string_equal(first, "audit entry 6 (score.run score_run/1): data digest mismatch: rows of scores with run_id 1 changed since the entry");
+	assert_string_equal(first, entry_msg(1, "(score.run score_run/1): data digest mismatch: rows of scores with run_id 1 changed since the entry"));
 	tamper("UPDATE scores SET risk = 91, level = 'HIGH', decision = 'BLOCK' WHERE txn_id = 'T1'");
 	assert_int_equal(verify(st, &res), FD_OK);
 	tamper("INSERT INTO scores (txn_id, model_version, risk, level, decision, scored_at, run_id) VALUES ('T3', 'm1', 1, 'LOW', 'APPROVE', 5, 2)");
