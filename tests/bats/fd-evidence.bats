@@ -241,5 +241,5 @@ readonly_copy() {
 	readonly_copy
 	run --separate-stderr fd-audit verify
 	[ "$status" -eq 1 ]
-	[ "${stderr_lines[0]}" = "fd-audit: audit entry 6 (ingest.source source/1): data digest mismatch: rows of transactions with source_id 1 changed since the entry" ]
+	[ "${stderr_lines[0]}" = "fd-audit: audit entry $(( $(grep -cE '^[[:space:]]*\{[0-9]+, "' "$FD_ROOT/lib/fd_schema.c") + 1 )) (ingest.source source/1): data digest mismatch: rows of transactions with source_id 1 changed since the entry" ]
 }

@@ -10,6 +10,9 @@ load common
 
 setup() { common_setup; F="$TD/formats"; }
 
+# These tests count every reject themselves: no --max-rejects limit (fd-ingest(1)).
+fd-ingest() { command fd-ingest --max-rejects 100% "$@"; }
+
 BANK_OPTS=(--map "$TD/formats/bank-de.map" --delimiter ';' --tz Europe/Berlin
 	--date-format '%d.%m.%Y %H:%M' --date-format '%d.%m.%Y' --decimal-comma --amount-sign debit-negative)
 

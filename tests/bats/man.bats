@@ -143,6 +143,8 @@ EOF
 @test "fd-ingest(1) EXAMPLES run as written" {
 	cp -r "$TD" testdata
 	cp "$TD/ingest/bank.map" bank.map
+	cp "$TD/formats/bank-de.map" "$TD/formats/bank-de.csv" .
+	cp "$TD/formats/utf16le.csv" export.csv
 	zstd -q -c "$TD/ingest/bank.csv" > export.csv.zst
 	fd-gen -q --rows 300 --days 1 --id-prefix Z | gzip > export.csv.gz
 	run_examples "$FD_ROOT/man/fd-ingest.1"
