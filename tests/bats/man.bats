@@ -78,6 +78,8 @@ run_examples() {
 		n=$((n + 1))
 		cmd=${cmd//$'\036'/$'\n'}
 		run bash -o pipefail -c "$cmd" </dev/null
+		# a writer cut off by a reader that stops early ('| head -3') is not a failure
+		[ "$status" -eq 141 ] && status=0
 		if [ "$want" = ok ] && [ "$status" -ne 0 ]; then
 			echo "${page##*/}: example $n failed (status $status): $cmd"
 			echo "$output" | head -20
