@@ -30,6 +30,7 @@ enum {
 	FD_OPT_QUIET,
 	FD_OPT_PROGRESS,
 	FD_OPT_NO_PROGRESS,
+	FD_OPT_EXCEL_SAFE,
 	FD_OPT_TOOL_BASE = 1100, /* tools number their own long-only options from here */
 };
 
@@ -45,6 +46,9 @@ enum {
 	{"progress", no_argument, NULL, FD_OPT_PROGRESS}, \
 	{"no-progress", no_argument, NULL, FD_OPT_NO_PROGRESS}
 
+/* --excel-safe, for the tools that write CSV from the data (fd_writer_excel_safe) */
+#define FD_CLI_EXCEL_SAFE {"excel-safe", no_argument, NULL, FD_OPT_EXCEL_SAFE}
+
 struct fd_cli {
 	const char *tool;     /* "fd-ingest" */
 	const char *usage;    /* the synopsis and options, as in the man page */
@@ -56,6 +60,7 @@ struct fd_cli {
 	const char *metrics;  /* --metrics FILE or NULL */
 	int quiet;            /* -q: no summary, no progress */
 	int progress;         /* 1 show the meter: stderr is a terminal and not quiet */
+	int excel_safe;       /* --excel-safe: quote CSV text that a spreadsheet runs as a formula */
 	char actor_buf[256];
 	/* progress meter state */
 	double t_start, t_last;
@@ -64,8 +69,14 @@ struct fd_cli {
 void fd_cli_init(struct fd_cli *cli, const char *tool, const char *usage);
 /* Handle a common option or a getopt error; returns 1 when handled. */
 int fd_cli_option(struct fd_cli *cli, int c, const char *arg);
-/* After option parsing: resolve store path and actor defaults. */
+/* After option parsing: resolve store path and actor defaults (an --actor or $FD_ACTOR that is
+ * empty, blank or holds control characters exits 2), and protect the store and its -wal,
+ * -shm and -journal files from every output (fd_out_protect).  fd_cli_init installs the
+ * SIGINT, SIGTERM and SIGHUP handler that removes temporary outputs (fd_tmp_cleanup). */
 void fd_cli_finish(struct fd_cli *cli);
+/* Protect the n input files paths[] (and any other file the tool reads: --map, --model,
+ * --rules) from every output; "-" is ignored.  Call before opening outputs. */
+void fd_cli_inputs(const struct fd_cli *cli, int n, char *const *paths);
 
 /* "tool: message" on stderr (stdout flushed first). */
 void fd_cli_msg(const struct fd_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

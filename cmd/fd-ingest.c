@@ -203,6 +203,8 @@ int main(int argc, char **argv)
 		}
 	}
 	fd_cli_finish(&run.cli);
+	fd_cli_inputs(&run.cli, argc - optind, argv + optind);
+	fd_cli_inputs(&run.cli, 1, (char *const[]){(char *)map_spec});
 	t0 = fd_now();
 
 	if (tz && (why = fd_parse_tz(tz, &o.tz_offset_min)))
@@ -239,16 +241,8 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 
-	if (rejects_path) {
-		const char *avoid[64];
-		int k = 0;
-
-		for (i = optind; i < argc && k < 63; i++)
-			avoid[k++] = argv[i];
-		avoid[k] = NULL;
-		if ((rc = fd_out_open(&run.rejects, rejects_path, avoid, &err)))
-			goto fail;
-	}
+	if (rejects_path && (rc = fd_out_open(&run.rejects, rejects_path, NULL, &err)))
+		goto fail;
 	if (emit) {
 		if ((rc = fd_out_open(&run.emit_out, NULL, NULL, &err)))
 			goto fail;
