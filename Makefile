@@ -6,6 +6,8 @@
 #   make bench      benchmarks (1M generated transactions)
 #   make models     rebuild models/default.fdm reproducibly
 #   make check-sanitize   the suite under ASan + UBSan
+#   make fuzz       build the libFuzzer targets of tests/fuzz into build-fuzz/ (clang)
+#   make check      make test, then each fuzz target for FUZZ_SECONDS (default 5) seconds
 #   make install PREFIX=/usr/local
 
 VERSION   := 0.1.0
@@ -35,7 +37,7 @@ UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MANPAGES  := $(sort $(wildcard man/*.[1-9]))
 
-.PHONY: all setup test unit demo bench models check-sanitize install uninstall clean lint-man
+.PHONY: all setup test unit demo bench models check-sanitize fuzz check install uninstall clean lint-man
 
 all: setup $(TOOL_BIN)
 
@@ -81,6 +83,34 @@ check-sanitize: setup
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  $(MAKE) --no-print-directory BUILD=build-san BIN=build-san/bin SAN=1 test
 
+# libFuzzer targets: the library again, built by clang with the fuzzer's coverage and ASan +
+# UBSan, in its own tree; each tests/fuzz/fuzz_NAME.c becomes build-fuzz/fuzz_NAME.
+FUZZ_CC      ?= clang
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 5
+FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+
+$(FUZZ_BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/libfd.a: $(LIB_SRC:lib/%.c=$(FUZZ_BUILD)/lib/%.o)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libfd.a
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libfd.a $(LDLIBS)
+
+fuzz: setup
+	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz needs $(FUZZ_CC) (Debian: clang)" >&2; exit 4; }
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+
+# CI runs make test; make check adds a short run of every fuzz target.
+check: test fuzz
+	@scripts/fuzz-smoke.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_BIN)
+
 lint-man:
 	mandoc -Tlint -Wwarning $(MANPAGES)
 
@@ -99,4 +129,4 @@ uninstall:
 	for m in $(MANPAGES); do s=$${m##*.}; rm -f $(DESTDIR)$(PREFIX)/share/man/man$$s/$${m##*/}; done
 
 clean:
-	rm -rf $(BUILD) build-san $(BIN)
+	rm -rf $(BUILD) build-san $(FUZZ_BUILD) $(BIN)

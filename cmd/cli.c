@@ -4,18 +4,42 @@
 #include <errno.h>
 #include <math.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fd_io.h"
 #include "fd_reader.h"
 #include "fd_txn.h"
 #include "fd_tz.h"
 
+/* SIGINT, SIGTERM, SIGHUP: remove the temporary outputs, then die of the signal as before. */
+static void on_signal(int sig)
+{
+	fd_tmp_cleanup();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 void fd_cli_init(struct fd_cli *cli, const char *tool, const char *usage)
 {
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		struct sigaction old;
+
+		/* a signal the caller ignores (nohup, a shell's background job) stays ignored */
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+	}
 	memset(cli, 0, sizeof(*cli));
 	cli->tool = tool;
 	cli->usage = usage;
@@ -57,6 +81,28 @@ int fd_cli_report(const struct fd_cli *cli, const struct fd_err *err)
 	return code;
 }
 
+/* An actor is written into every audit entry: one line of 1 to 200 bytes, no control
+ * characters, not only blanks.  Exit 2 otherwise. */
+static void check_actor(const struct fd_cli *cli, const char *what, const char *s)
+{
+	char vis[64];
+	size_t i, n = strlen(s);
+	int blank = 1;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f)
+			fd_cli_usage_error(cli, "%s must not hold control characters: '%s'", what,
+					   fd_visible(vis, sizeof(vis), s, n));
+		if (c != ' ')
+			blank = 0;
+	}
+	if (n == 0 || blank || n > 200)
+		fd_cli_usage_error(cli, "%s needs a name of 1 to 200 bytes, not only blanks: '%s'", what,
+				   fd_visible(vis, sizeof(vis), s, n));
+}
+
 int fd_cli_option(struct fd_cli *cli, int c, const char *arg)
 {
 	switch (c) {
@@ -83,8 +129,7 @@ int fd_cli_option(struct fd_cli *cli, int c, const char *arg)
 			fd_cli_usage_error(cli, "--format must be csv or ndjson, not '%s'", arg);
 		return 1;
 	case FD_OPT_ACTOR:
-		if (!*arg || strlen(arg) > 200)
-			fd_cli_usage_error(cli, "--actor needs a name of 1 to 200 bytes");
+		check_actor(cli, "--actor", arg);
 		cli->actor = arg;
 		return 1;
 	case FD_OPT_METRICS:
@@ -98,6 +143,9 @@ int fd_cli_option(struct fd_cli *cli, int c, const char *arg)
 	case FD_OPT_NO_PROGRESS:
 		cli->progress = 0;
 		return 1;
+	case FD_OPT_EXCEL_SAFE:
+		cli->excel_safe = 1;
+		return 1;
 	case '?':
 	case ':':
 		/* getopt_long already said which option; add the usage */
@@ -110,6 +158,7 @@ int fd_cli_option(struct fd_cli *cli, int c, const char *arg)
 
 void fd_cli_finish(struct fd_cli *cli)
 {
+	struct fd_err err;
 	const char *e;
 
 	if (!cli->store) {
@@ -122,8 +171,10 @@ void fd_cli_finish(struct fd_cli *cli)
 	}
 	if (!cli->actor) {
 		e = getenv("FD_ACTOR");
-		if (e && *e)
+		if (e) {
+			check_actor(cli, "FD_ACTOR", e);
 			cli->actor = e;
+		}
 	}
 	if (!cli->actor) {
 		struct passwd pw, *res = NULL;
@@ -141,6 +192,22 @@ void fd_cli_finish(struct fd_cli *cli)
 	}
 	if (cli->quiet)
 		cli->progress = 0;
+	if (fd_out_protect(cli->store, 1, &err))
+		exit(fd_cli_report(cli, &err));
+	if (fd_out_check(cli->metrics, &err))
+		exit(fd_cli_report(cli, &err));
+}
+
+void fd_cli_inputs(const struct fd_cli *cli, int n, char *const *paths)
+{
+	struct fd_err err;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (fd_out_protect(paths[i], 0, &err))
+			exit(fd_cli_report(cli, &err));
+	if (fd_out_check(cli->metrics, &err))
+		exit(fd_cli_report(cli, &err));
 }
 
 static int parse_ll(const char *s, long long *v)

@@ -38,6 +38,7 @@ enum {
 	FD_OPT_AMOUNT_SIGN,
 	FD_OPT_ENCODING,
 	FD_OPT_DST,
+	FD_OPT_EXCEL_SAFE,
 	FD_OPT_TOOL_BASE = 1100, /* tools number their own long-only options from here */
 };
 
@@ -89,6 +90,8 @@ struct fd_cli_input {
 	int decimal_comma, round_amounts, amount_sign;
 	const char *encoding;         /* NULL = utf-8 */
 };
+/* --excel-safe, for the tools that write CSV from the data (fd_writer_excel_safe) */
+#define FD_CLI_EXCEL_SAFE {"excel-safe", no_argument, NULL, FD_OPT_EXCEL_SAFE}
 
 struct fd_cli {
 	const char *tool;     /* "fd-ingest" */
@@ -101,6 +104,7 @@ struct fd_cli {
 	const char *metrics;  /* --metrics FILE or NULL */
 	int quiet;            /* -q: no summary, no progress */
 	int progress;         /* 1 show the meter: stderr is a terminal and not quiet */
+	int excel_safe;       /* --excel-safe: quote CSV text that a spreadsheet runs as a formula */
 	char actor_buf[256];
 	struct fd_cli_input input; /* the export options (see above) */
 	/* progress meter state */
@@ -110,8 +114,14 @@ struct fd_cli {
 void fd_cli_init(struct fd_cli *cli, const char *tool, const char *usage);
 /* Handle a common option or a getopt error; returns 1 when handled. */
 int fd_cli_option(struct fd_cli *cli, int c, const char *arg);
-/* After option parsing: resolve store path and actor defaults. */
+/* After option parsing: resolve store path and actor defaults (an --actor or $FD_ACTOR that is
+ * empty, blank or holds control characters exits 2), and protect the store and its -wal,
+ * -shm and -journal files from every output (fd_out_protect).  fd_cli_init installs the
+ * SIGINT, SIGTERM and SIGHUP handler that removes temporary outputs (fd_tmp_cleanup). */
 void fd_cli_finish(struct fd_cli *cli);
+/* Protect the n input files paths[] (and any other file the tool reads: --map, --model,
+ * --rules) from every output; "-" is ignored.  Call before opening outputs. */
+void fd_cli_inputs(const struct fd_cli *cli, int n, char *const *paths);
 
 /* "tool: message" on stderr (stdout flushed first). */
 void fd_cli_msg(const struct fd_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -29,6 +29,7 @@
 	"  --store PATH        evidence store (default $FD_STORE, else ./fd.db)\n" \
 	"  --actor NAME        who is acting (default $FD_ACTOR, else the login name)\n" \
 	"  --format FMT        list output as csv or ndjson instead of a table\n" \
+	"  --excel-safe        CSV list output: quote text a spreadsheet would run as a formula\n" \
 	"  --now TS            take TS as the current time (ages, report dates)\n" \
 	"  --metrics FILE      write Prometheus textfile metrics there\n" \
 	"  -q, --quiet         no confirmation messages on stderr\n" \
@@ -64,7 +65,7 @@ enum {
 	OPT_ASSIGN, OPT_RFORMAT, OPT_OUTPUT, OPT_HTML,
 };
 
-#define TAIL_OPTS FD_CLI_LONGOPTS, {"now", required_argument, NULL, OPT_NOW}, {NULL, 0, NULL, 0}
+#define TAIL_OPTS FD_CLI_LONGOPTS, FD_CLI_EXCEL_SAFE, {"now", required_argument, NULL, OPT_NOW}, {NULL, 0, NULL, 0}
 
 struct app {
 	struct fd_cli cli;
@@ -210,6 +211,7 @@ static int table_open(struct app *a, struct table *t, const char *const *cols, s
 		t->out = NULL;
 		return fd_err_set(&a->err, FD_EIO, "out of memory");
 	}
+	fd_writer_excel_safe(t->w, a->cli.excel_safe);
 	return FD_OK;
 }
 

@@ -36,6 +36,7 @@ static const char usage[] =
 	"  --strict            stop at the first bad record (exit 3)\n"
 	"  --metrics FILE      write Prometheus textfile metrics there\n"
 	"  -o, --output FILE   write there (atomically) instead of stdout\n"
+	"  --excel-safe        quote CSV text that a spreadsheet would run as a formula\n"
 	"  -q, --quiet         no summary on stderr\n"
 	"  -h, --help          show this help\n"
 	"  --version           show the version\n";
@@ -47,6 +48,7 @@ enum {
 
 static const struct option longopts[] = {
 	FD_CLI_LONGOPTS,
+	FD_CLI_EXCEL_SAFE,
 	{"features", required_argument, NULL, OPT_FEATURES},
 	{"list", no_argument, NULL, OPT_LIST},
 	{"sort", no_argument, NULL, OPT_SORT},
@@ -149,6 +151,8 @@ int main(int argc, char **argv)
 		}
 	}
 	fd_cli_finish(&cli);
+	fd_cli_inputs(&cli, argc - optind, argv + optind);
+	fd_cli_inputs(&cli, 1, (char *const[]){(char *)map_spec});
 	if (list)
 		return list_catalog(&cli, features);
 	t0 = fd_now();
@@ -213,16 +217,8 @@ int main(int argc, char **argv)
 		for (i = 0; i < nf; i++)
 			names[i + 3] = defs[fd_features_catalog_index(feat, i)].name;
 	}
-	{
-		const char *avoid[64];
-		int k = 0, j;
-
-		for (j = optind; j < argc && k < 63; j++)
-			avoid[k++] = argv[j];
-		avoid[k] = NULL;
-		if ((rc = fd_out_open(&out, output, avoid, &err)))
-			goto fail;
-	}
+	if ((rc = fd_out_open(&out, output, NULL, &err)))
+		goto fail;
 
 	for (;;) {
 		struct fd_txn t;
@@ -250,6 +246,7 @@ int main(int argc, char **argv)
 			/* the output format follows the input's unless --format says otherwise */
 			fmt = cli.format != FD_FMT_AUTO ? cli.format : fd_txnsrc_format(src);
 			w = fd_writer_create(out, fmt, names, nf + 3);
+		fd_writer_excel_safe(w, cli.excel_safe);
 			if (!w) {
 				rc = fd_err_set(&err, FD_EIO, "out of memory");
 				goto fail;
@@ -281,6 +278,7 @@ int main(int argc, char **argv)
 		/* no record at all: still a header, so the output is a valid empty table */
 		fmt = cli.format != FD_FMT_AUTO ? cli.format : fd_txnsrc_format(src);
 		w = fd_writer_create(out, fmt, names, nf + 3);
+		fd_writer_excel_safe(w, cli.excel_safe);
 		if (!w) {
 			rc = fd_err_set(&err, FD_EIO, "out of memory");
 			goto fail;

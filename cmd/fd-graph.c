@@ -42,6 +42,7 @@ static const char usage[] =
 	"Output:\n"
 	"  --format FMT        csv (default), json, dot or graphml\n"
 	"  -o, --output FILE   write there (complete or not at all) instead of standard output\n"
+	"  --excel-safe        CSV: quote text a spreadsheet would run as a formula\n"
 	"  --top N             only the N highest-ranked findings (default: all)\n"
 	"\n"
 	"neighbors:  --depth N (1-3, default 1)  --max-fanout N (default 100; 0 = no limit)\n"
@@ -73,6 +74,7 @@ enum {
 
 static const struct option longopts[] = {
 	FD_CLI_LONGOPTS,
+	FD_CLI_EXCEL_SAFE,
 	{"output", required_argument, NULL, 'o'},
 	{"since", required_argument, NULL, OPT_SINCE},
 	{"until", required_argument, NULL, OPT_UNTIL},
@@ -326,6 +328,7 @@ int main(int argc, char **argv)
 		rc = fd_err_set(&err, FD_EIO, "out of memory");
 		goto fail;
 	}
+	go.excel_safe = cli.excel_safe;
 	if ((rc = fd_graph_create(&g, &go, &err)))
 		goto fail;
 	who.actor = cli.actor;

@@ -322,6 +322,8 @@ int main(int argc, char **argv)
 		}
 	}
 	fd_cli_finish(&run.cli);
+	fd_cli_inputs(&run.cli, argc - optind, argv + optind);
+	fd_cli_inputs(&run.cli, 1, (char *const[]){(char *)map_spec});
 	t0 = fd_now();
 
 	fd_cli_input_tz(&run.cli, tz, &o.tz_offset_min);
@@ -379,16 +381,8 @@ int main(int argc, char **argv)
 			goto fail;
 		goto out;
 	}
-	if (rejects_path) {
-		const char *avoid[64];
-		int k = 0;
-
-		for (i = optind; i < argc && k < 63; i++)
-			avoid[k++] = argv[i];
-		avoid[k] = NULL;
-		if ((rc = fd_out_open(&run.rejects, rejects_path, avoid, &err)))
-			goto fail;
-	}
+	if (rejects_path && (rc = fd_out_open(&run.rejects, rejects_path, NULL, &err)))
+		goto fail;
 	if (emit) {
 		if ((rc = fd_out_open(&run.emit_out, NULL, NULL, &err)))
 			goto fail;

@@ -54,6 +54,7 @@ static const char usage[] =
 	"  --strict            stop at the first bad record (exit 3) instead of skipping it\n"
 	"  --label-delay DAYS  labels reach the features this long after a transaction (default 7)\n"
 	"  --actor NAME        who is acting (default $FD_ACTOR, else the login name)\n"
+	"  --excel-safe        quote CSV text that a spreadsheet would run as a formula\n"
 	"  --metrics FILE      write Prometheus textfile metrics there\n"
 	"  -q, --quiet         no summary on stderr\n"
 	"  --progress, --no-progress   force the progress meter on or off\n"
@@ -67,6 +68,7 @@ enum {
 
 static const struct option longopts[] = {
 	FD_CLI_LONGOPTS,
+	FD_CLI_EXCEL_SAFE,
 	{"rules", required_argument, NULL, OPT_RULES},
 	{"since", required_argument, NULL, OPT_SINCE},
 	{"until", required_argument, NULL, OPT_UNTIL},
@@ -781,6 +783,7 @@ static int report_records(struct run *run, int fmt, struct fd_err *err)
 		w = fd_writer_create(run->out, fmt, bt_cols, sizeof(bt_cols) / sizeof(bt_cols[0]));
 	if (!w)
 		return oom(err);
+	fd_writer_excel_safe(w, run->cli.excel_safe);
 	if (run->compare) {
 		int pass;
 
@@ -925,6 +928,8 @@ int main(int argc, char **argv)
 	}
 	store_opt = run.cli.store != NULL;  /* --store itself, before $FD_STORE is looked at */
 	fd_cli_finish(&run.cli);
+	fd_cli_inputs(&run.cli, argc - optind, argv + optind);
+	fd_cli_inputs(&run.cli, 2, (char *const[]){(char *)rules_path, (char *)map_spec});
 	t0 = fd_now();
 	ninputs = argc - optind;
 
@@ -1074,6 +1079,7 @@ int main(int argc, char **argv)
 				rc = oom(&err);
 				goto fail;
 			}
+			fd_writer_excel_safe(run.w, run.cli.excel_safe);
 		}
 		if ((rc = evaluate(&run, &t, &err))) {
 			fd_err_prefix(&err, "%s", fd_txnsrc_where(src));
@@ -1093,6 +1099,7 @@ int main(int argc, char **argv)
 				rc = oom(&err);
 				goto fail;
 			}
+			fd_writer_excel_safe(run.w, run.cli.excel_safe);
 		}
 		fd_writer_free(run.w);
 		run.w = NULL;

@@ -51,6 +51,7 @@ static const char usage[] =
 	"  --flush             score and write each transaction at once (for pipes)\n"
 	"  --format FMT        csv or ndjson (default: the input's); --eval: table, csv or ndjson\n"
 	"  -o, --output FILE   write there (atomically) instead of stdout\n"
+	"  --excel-safe        quote CSV text that a spreadsheet would run as a formula\n"
 	"  --map SPEC          column mapping file, or a preset: fd, sparkov\n"
 	"  --delimiter C       CSV input field delimiter (default ',')\n"
 	"  --currency CODE     currency of rows without one (default USD)\n"
@@ -73,6 +74,7 @@ enum {
 
 static const struct option longopts[] = {
 	FD_CLI_LONGOPTS,
+	FD_CLI_EXCEL_SAFE,
 	{"model", required_argument, NULL, OPT_MODEL},
 	{"rules", required_argument, NULL, OPT_RULES},
 	{"no-rules", no_argument, NULL, OPT_NO_RULES},
@@ -412,6 +414,8 @@ int main(int argc, char **argv)
 		}
 	}
 	fd_cli_finish(&run.cli);
+	fd_cli_inputs(&run.cli, argc - optind, argv + optind);
+	fd_cli_inputs(&run.cli, 3, (char *const[]){(char *)model_arg, (char *)rules_arg, (char *)map_spec});
 	t0 = fd_now();
 
 	/* ---- what the options mean together */
@@ -533,16 +537,8 @@ int main(int argc, char **argv)
 	}
 	if ((rc = fd_txnsrc_open(&src, &src_o, &err)))
 		goto fail;
-	{
-		const char *avoid[66];
-		int k = 0, j;
-
-		for (j = optind; j < argc && k < 64; j++)
-			avoid[k++] = argv[j];
-		avoid[k] = NULL;
-		if ((rc = fd_out_open(&run.out, output, avoid, &err)))
-			goto fail;
-	}
+	if ((rc = fd_out_open(&run.out, output, NULL, &err)))
+		goto fail;
 	for (;;) {
 		struct fd_txn t;
 		struct fd_txn_bad b;
@@ -584,6 +580,7 @@ int main(int argc, char **argv)
 				rc = oom(&err);
 				goto fail;
 			}
+			fd_writer_excel_safe(run.w, run.cli.excel_safe);
 		}
 		if ((rc = fd_scorer_push(sc, &t, &err))) {
 			if (err.code == FD_EINPUT)
@@ -617,6 +614,7 @@ int main(int argc, char **argv)
 			rc = oom(&err);
 			goto fail;
 		}
+		fd_writer_excel_safe(run.w, run.cli.excel_safe);
 	}
 	fd_writer_free(run.w);
 	run.w = NULL;

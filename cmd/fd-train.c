@@ -956,13 +956,7 @@ static int train(const struct opts *o, char **paths, size_t npaths, struct fd_er
 	if (!o->output && (rc = make_dirs_for(path.s, err)))
 		goto out;
 	{
-		const char *avoid[66];
-		size_t k = 0;
-
-		for (i = 0; i < npaths && k < 64; i++)
-			avoid[k++] = paths[i];
-		avoid[k] = NULL;
-		if ((rc = fd_out_open(&out, path.s, avoid, err)))
+		if ((rc = fd_out_open(&out, path.s, NULL, err)))
 			goto out;
 		fd_out_write(out, file.s, file.len);
 		rc = fd_out_commit(out, err);
@@ -1271,6 +1265,8 @@ int main(int argc, char **argv)
 		}
 	}
 	fd_cli_finish(&cli);
+	fd_cli_inputs(&cli, argc - optind, argv + optind);
+	fd_cli_inputs(&cli, 3, (char *const[]){(char *)o.rules, (char *)o.model, (char *)o.map_spec});
 
 	/* what the options mean together */
 	if (o.inspect) {

@@ -3752,6 +3752,7 @@ static struct fd_writer *csv_open(struct wr *w, const char *const *cols, size_t 
 
 	if (!cw)
 		w->oom = 1;
+	fd_writer_excel_safe(cw, w->g->o.excel_safe);
 	return cw;
 }
 

@@ -105,6 +105,7 @@ struct fd_graph_opts {
 				      email, address; at most FD_GRAPH_MAX_ATTRS, each a node kind */
 	size_t nattrs;
 	int keep_txns;             /* keep every money transaction (cycles and fans need them) */
+	int excel_safe;            /* CSV exports: fd_writer_excel_safe (ids as spreadsheet text) */
 };
 
 /* Defaults: open window, no minimum, all kinds, most common currency, default attributes. */

@@ -19,6 +19,7 @@
 #include "fd_buf.h"
 #include "fd_intern.h"
 #include "fd_io.h"
+#include "fd_killpoint.h"
 #include "fd_reader.h"
 #include "fd_schema.h"
 #include "fd_txnstream.h"
@@ -459,26 +460,32 @@ static int reject(struct ingest *g, int64_t line, const char *raw, size_t rawlen
 
 /* ---- the input ----------------------------------------------------------------------- */
 
-/* Copy standard input to a temporary file, hashing it; *tmp receives the file's path. */
-static int spool_stdin(char **tmp, char hex[65], int64_t *size, struct fd_err *err)
+/*
+ * Copy an input that can be read only once (standard input, a FIFO, a `<(...)` pipe: from
+ * descriptor in, shown as name) to a temporary file, hashing it.  The file is unlinked as soon
+ * as it is created, so that nothing is left in $TMPDIR whatever happens to the process; *fd
+ * receives its descriptor (the caller reads it through /dev/fd/N and closes it).
+ */
+static int spool_input(int in, const char *name, int *fd, char hex[65], int64_t *size,
+		       struct fd_err *err)
 {
 	const char *dir = getenv("TMPDIR");
 	struct fd_buf path = FD_BUF_INIT;
 	crypto_hash_sha256_state hs;
 	unsigned char h[crypto_hash_sha256_BYTES], *buf;
-	int fd, rc = FD_OK;
+	int rc = FD_OK;
 
-	*tmp = NULL;
 	*size = 0;
 	if (fd_buf_addf(&path, "%s/fd-ingest-stdin.XXXXXX", dir && *dir ? dir : "/tmp"))
 		return fd_err_set(err, FD_EIO, "out of memory");
-	fd = mkstemp(path.s);
-	if (fd < 0) {
-		rc = fd_err_set(err, FD_EIO, "cannot create a temporary file for standard input in '%s': %s",
-				dir && *dir ? dir : "/tmp", strerror(errno));
+	*fd = mkostemp(path.s, O_CLOEXEC);
+	if (*fd < 0) {
+		rc = fd_err_set(err, FD_EIO, "cannot create a temporary file for %s in '%s': %s",
+				name, dir && *dir ? dir : "/tmp", strerror(errno));
 		fd_buf_release(&path);
 		return rc;
 	}
+	unlink(path.s);
 	buf = malloc(1 << 20);
 	if (!buf) {
 		rc = fd_err_set(err, FD_EIO, "out of memory");
@@ -486,12 +493,12 @@ static int spool_stdin(char **tmp, char hex[65], int64_t *size, struct fd_err *e
 	}
 	crypto_hash_sha256_init(&hs);
 	for (;;) {
-		ssize_t n = read(STDIN_FILENO, buf, 1 << 20), w = 0;
+		ssize_t n = read(in, buf, 1 << 20), w = 0;
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			rc = fd_err_set(err, FD_EIO, "reading standard input: %s", strerror(errno));
+			rc = fd_err_set(err, FD_EIO, "reading %s: %s", name, strerror(errno));
 			goto out;
 		}
 		if (n == 0)
@@ -499,12 +506,12 @@ static int spool_stdin(char **tmp, char hex[65], int64_t *size, struct fd_err *e
 		crypto_hash_sha256_update(&hs, buf, (unsigned long long)n);
 		*size += n;
 		while (w < n) {
-			ssize_t k = write(fd, buf + w, (size_t)(n - w));
+			ssize_t k = write(*fd, buf + w, (size_t)(n - w));
 
 			if (k < 0 && errno == EINTR)
 				continue;
 			if (k < 0) {
-				rc = fd_err_set(err, FD_EIO, "spooling standard input to '%s': %s", path.s,
+				rc = fd_err_set(err, FD_EIO, "spooling %s to '%s': %s", name, dir && *dir ? dir : "/tmp",
 						strerror(errno));
 				goto out;
 			}
@@ -515,13 +522,11 @@ static int spool_stdin(char **tmp, char hex[65], int64_t *size, struct fd_err *e
 	fd_hex(h, sizeof(h), hex);
 out:
 	free(buf);
-	if (close(fd) != 0 && rc == FD_OK)
-		rc = fd_err_set(err, FD_EIO, "spooling standard input: %s", strerror(errno));
+	fd_buf_release(&path);
 	if (rc) {
-		unlink(path.s);
-		fd_buf_release(&path);
-	} else
-		*tmp = fd_buf_detach(&path, NULL);
+		close(*fd);
+		*fd = -1;
+	}
 	return rc;
 }
 
@@ -1327,6 +1332,8 @@ static int consume(struct ingest *g, struct pipe *p, int64_t *nread, struct fd_e
 			if (o->on_accept && o->on_accept(o->ctx, &it->t))
 				rc = fd_err_set(err, FD_EIO, "writing the emitted records failed");
 		}
+		if (rc == FD_OK && g->res->accepted > 0)
+			fd_killpoint("after-insert");
 		if (rc == FD_OK && last && b->rc) {
 			rc = b->rc;
 			*err = b->err;
@@ -1345,7 +1352,8 @@ int fd_ingest(struct fd_store *st, const char *path, const struct fd_ingest_opts
 {
 	struct ingest g;
 	struct fd_txnstream_opts so;
-	char *spool = NULL;
+	int spool = -1, src_fd = -1;
+	char spool_path[32];
 	const char *open_path;
 	int is_stdin = !path || strcmp(path, "-") == 0;
 	int rc, k, bulk = 0, hash_first = 0, hashed, started = 0;
@@ -1378,10 +1386,25 @@ int fd_ingest(struct fd_store *st, const char *path, const struct fd_ingest_opts
 	 * hashed first only when a source of the same size exists (it may be the same bytes, and
 	 * then nothing is to be read); otherwise it cannot be a repeat, and the reader thread
 	 * hashes it as it parses, in one pass. */
-	if (is_stdin) {
-		if ((rc = spool_stdin(&spool, res->sha256, &res->size, err)))
+	if (!is_stdin) {
+		struct stat sb;
+
+		if (stat(path, &sb) != 0)
+			return fd_err_set(err, FD_EIO, "cannot open '%s': %s", path, strerror(errno));
+		/* a FIFO or <(...) has no size to check against and cannot be read twice */
+		if (!S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode) &&
+		    (src_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			return fd_err_set(err, FD_EIO, "cannot open '%s': %s", path, strerror(errno));
+	}
+	if (is_stdin || src_fd >= 0) {
+		rc = spool_input(is_stdin ? STDIN_FILENO : src_fd, is_stdin ? "standard input" : path,
+				 &spool, res->sha256, &res->size, err);
+		if (src_fd >= 0)
+			close(src_fd);
+		if (rc)
 			return rc;
-		open_path = spool;
+		snprintf(spool_path, sizeof(spool_path), "/dev/fd/%d", spool);
+		open_path = spool_path;
 	} else {
 		struct stat sb;
 
@@ -1394,7 +1417,7 @@ int fd_ingest(struct fd_store *st, const char *path, const struct fd_ingest_opts
 			return rc;
 		open_path = path;
 	}
-	hashed = is_stdin || hash_first;
+	hashed = spool >= 0 || hash_first;
 
 	/* 2. one transaction for the whole input.  Foreign keys are not checked row by row: the
 	 * only reference a transaction row holds is to the sources row this function writes
@@ -1537,7 +1560,10 @@ int fd_ingest(struct fd_store *st, const char *path, const struct fd_ingest_opts
 	sqlite3_finalize(g.dup);
 	sqlite3_finalize(g.rej);
 	g.ins = g.dup = g.rej = NULL;
+	fd_killpoint("before-commit");
 	rc = fd_store_commit(st, err);
+	if (rc == FD_OK)
+		fd_killpoint("after-commit");
 out:
 	if (rc)
 		fd_store_rollback(st);
@@ -1561,10 +1587,8 @@ out:
 	}
 	fd_txnstream_free(g.ts);
 	fd_buf_release(&g.optbuf);
-	if (spool) {
-		unlink(spool);
-		free(spool);
-	}
+	if (spool >= 0)
+		close(spool);
 	for (k = 0; k < EK_N; k++) {
 		fd_intern_free(g.ent[k]);
 		free(g.eagg[k]);

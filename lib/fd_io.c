@@ -10,6 +10,7 @@
  */
 #include "fd_io.h"
 #include "fd_buf.h"
+#include "fd_killpoint.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -389,6 +391,44 @@ void fd_in_sha256(const struct fd_in *in, char hex[65])
 	fd_hex(d, sizeof(d), hex);
 }
 
+const char *fd_binary_kind(const void *p, size_t n)
+{
+	static const struct {
+		const char *magic;
+		size_t len;
+		const char *kind;
+	} m[] = {
+		{"\x1f\x8b", 2, "gzip"},
+		{"\xfd" "7zXZ\0", 6, "xz"},
+		{"PK\x03\x04", 4, "ZIP (xlsx, docx, ods or zip)"},
+		{"PK\x05\x06", 4, "ZIP (xlsx, docx, ods or zip)"},
+		{"%PDF-", 5, "PDF"},
+		{"SQLite format 3\0", 16, "SQLite database"},
+		{"\x7f" "ELF", 4, "ELF executable"},
+		{"7z\xbc\xaf\x27\x1c", 6, "7-Zip"},
+		{"Rar!\x1a\x07", 6, "RAR"},
+		{"\x89PNG\r\n\x1a\n", 8, "PNG image"},
+		{"\xff\xd8\xff", 3, "JPEG image"},
+		{"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8, "OLE2 (xls or doc)"},
+		{"PAR1", 4, "Parquet"},
+		{"\xff\xfe", 2, "UTF-16 text"},
+		{"\xfe\xff", 2, "UTF-16 text"},
+	};
+	const unsigned char *s = p;
+	size_t i;
+
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		if (n >= m[i].len && !memcmp(s, m[i].magic, m[i].len))
+			return m[i].kind;
+	/* "BZh", a block size digit, then the block magic 31 41 59 26 53 59 (pi) */
+	if (n >= 10 && !memcmp(s, "BZh", 3) && s[3] >= '1' && s[3] <= '9' &&
+	    !memcmp(s + 4, "\x31\x41\x59\x26\x53\x59", 6))
+		return "bzip2";
+	if (memchr(s, '\0', n))
+		return "binary";
+	return NULL;
+}
+
 int fd_sha256_file(const char *path, char hex[65], int64_t *size, struct fd_err *err)
 {
 	struct fd_in *in;
@@ -418,13 +458,294 @@ void fd_sha256_hex(const void *p, size_t n, char hex[65])
 	fd_hex(d, sizeof(d), hex);
 }
 
+static int fd_name(const char *path);
+
+/* ---- paths outputs must not replace ------------------------------------------------- */
+
+/*
+ * One list per process.  An entry is compared by name (absolute, with the directory's
+ * symbolic links resolved, so that a file that does not exist yet still matches) and by
+ * device and inode, both as seen when it was added and as seen now (a store's -wal appears
+ * and disappears while the tool runs).
+ */
+enum { P_INPUT, P_STORE, P_STORE_PART };
+
+struct protected_path {
+	char *given;   /* as the caller spelled it */
+	char *abs;     /* absolute name, NULL when it cannot be made */
+	const char *store;  /* P_STORE_PART: the store's given name (points into its entry) */
+	int kind;
+	int have_id;
+	dev_t dev;
+	ino_t ino;
+};
+
+static struct protected_path *prot;
+static size_t prot_n, prot_cap;
+
+/* An absolute name for path: realpath() when it exists, else the real path of its directory
+ * and its last component.  malloc'd; NULL when neither can be made. */
+static char *abs_name(const char *path)
+{
+	const char *slash, *base;
+	char *dir, *rd, *r;
+	size_t n;
+
+	r = realpath(path, NULL);
+	if (r)
+		return r;
+	slash = strrchr(path, '/');
+	base = slash ? slash + 1 : path;
+	if (!*base)
+		return NULL;
+	if (!slash)
+		dir = dup_str(".");
+	else if (slash == path)
+		dir = dup_str("/");
+	else {
+		dir = malloc((size_t)(slash - path) + 1);
+		if (dir) {
+			memcpy(dir, path, (size_t)(slash - path));
+			dir[slash - path] = '\0';
+		}
+	}
+	if (!dir)
+		return NULL;
+	rd = realpath(dir, NULL);
+	free(dir);
+	if (!rd)
+		return NULL;
+	n = strlen(rd) + strlen(base) + 2;
+	r = malloc(n);
+	if (r)
+		snprintf(r, n, "%s%s%s", rd, strcmp(rd, "/") ? "/" : "", base);
+	free(rd);
+	return r;
+}
+
+static int protect_one(const char *path, int kind, const char *store)
+{
+	struct protected_path *p;
+	struct stat st;
+
+	if (prot_n == prot_cap) {
+		size_t cap = prot_cap ? 2 * prot_cap : 16;
+		struct protected_path *np = realloc(prot, cap * sizeof(*np));
+
+		if (!np)
+			return -1;
+		prot = np;
+		prot_cap = cap;
+	}
+	p = &prot[prot_n];
+	memset(p, 0, sizeof(*p));
+	p->given = dup_str(path);
+	if (!p->given)
+		return -1;
+	p->abs = abs_name(path);
+	p->kind = kind;
+	p->store = store;
+	if (stat(path, &st) == 0) {
+		p->have_id = 1;
+		p->dev = st.st_dev;
+		p->ino = st.st_ino;
+	}
+	prot_n++;
+	return 0;
+}
+
+int fd_out_protect(const char *path, int store, struct fd_err *err)
+{
+	static const char *const part[] = {"-wal", "-shm", "-journal"};
+	const char *given, *names[2];
+	size_t i, j, n;
+	char *s, *real;
+
+	if (!path || !*path || !strcmp(path, "-"))
+		return FD_OK;
+	if (protect_one(path, store ? P_STORE : P_INPUT, NULL))
+		return fd_err_set(err, FD_EIO, "out of memory");
+	if (!store)
+		return FD_OK;
+	given = prot[prot_n - 1].given;
+	/* SQLite names them after the store's real path when the store is a symbolic link */
+	real = realpath(path, NULL);
+	names[0] = path;
+	names[1] = real;
+	for (j = 0; j < 2 && names[j]; j++) {
+		n = strlen(names[j]);
+		for (i = 0; i < sizeof(part) / sizeof(part[0]); i++) {
+			int bad;
+
+			s = malloc(n + 9);
+			if (s)
+				snprintf(s, n + 9, "%s%s", names[j], part[i]);
+			bad = !s || protect_one(s, P_STORE_PART, given);
+			free(s);
+			if (bad) {
+				free(real);
+				return fd_err_set(err, FD_EIO, "out of memory");
+			}
+		}
+	}
+	free(real);
+	return FD_OK;
+}
+
+int fd_out_protect_list(const char *const *paths, size_t n, struct fd_err *err)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		if ((rc = fd_out_protect(paths[i], 0, err)))
+			return rc;
+	return FD_OK;
+}
+
+void fd_out_protect_clear(void)
+{
+	size_t i;
+
+	for (i = 0; i < prot_n; i++) {
+		free(prot[i].given);
+		free(prot[i].abs);
+	}
+	free(prot);
+	prot = NULL;
+	prot_n = prot_cap = 0;
+}
+
+/* Is the target (its absolute name tabs, its identity *tst when have) the protected entry p,
+ * or the file named given? */
+static int same_file(const char *given, const char *gabs, int have_id, dev_t dev, ino_t ino,
+		     const char *tabs, const struct stat *tst)
+{
+	struct stat now;
+
+	if (gabs && tabs && !strcmp(gabs, tabs))
+		return 1;
+	if (!tst)
+		return 0;
+	if (have_id && dev == tst->st_dev && ino == tst->st_ino)
+		return 1;
+	return stat(given, &now) == 0 && now.st_dev == tst->st_dev && now.st_ino == tst->st_ino;
+}
+
+/*
+ * FD_EUSAGE naming the file when the output path (its identity *tst when it exists, else
+ * NULL) is a protected path or one of avoid[]; FD_OK otherwise.
+ */
+static int check_protected(const char *path, const struct stat *tst, const char *const *avoid,
+			   struct fd_err *err)
+{
+	const char *which = NULL, *store = NULL;
+	char *tabs = abs_name(path);
+	int kind = P_INPUT;
+	size_t i;
+
+	for (i = 0; i < prot_n && !which; i++)
+		if (same_file(prot[i].given, prot[i].abs, prot[i].have_id, prot[i].dev, prot[i].ino,
+			      tabs, tst)) {
+			which = prot[i].given;
+			kind = prot[i].kind;
+			store = prot[i].store;
+		}
+	for (i = 0; avoid && avoid[i] && !which; i++) {
+		char *aabs;
+
+		if (!strcmp(avoid[i], "-"))
+			continue;
+		aabs = abs_name(avoid[i]);
+		if (same_file(avoid[i], aabs, 0, 0, 0, tabs, tst))
+			which = avoid[i];
+		free(aabs);
+	}
+	free(tabs);
+	if (!which)
+		return FD_OK;
+	if (kind == P_STORE)
+		return fd_err_set(err, FD_EUSAGE, "refusing to overwrite the store '%s'%s%s%s", path,
+				  strcmp(which, path) ? " (same file as '" : "",
+				  strcmp(which, path) ? which : "", strcmp(which, path) ? "')" : "");
+	if (kind == P_STORE_PART)
+		return fd_err_set(err, FD_EUSAGE, "refusing to overwrite '%s': it belongs to the store '%s'",
+				  path, store);
+	return fd_err_set(err, FD_EUSAGE, "refusing to overwrite input file '%s'%s%s%s", path,
+			  strcmp(which, path) ? " (same file as '" : "",
+			  strcmp(which, path) ? which : "", strcmp(which, path) ? "')" : "");
+}
+
+int fd_out_check(const char *path, struct fd_err *err)
+{
+	struct stat st;
+
+	if (!path || !strcmp(path, "-") || fd_name(path) >= 0)
+		return FD_OK;
+	return check_protected(path, stat(path, &st) == 0 ? &st : NULL, NULL, err);
+}
+
+/* ---- temporary files removed on a signal --------------------------------------------- */
+
+/*
+ * Fixed slots, so that the signal handler reads nothing that can move under it: a slot is
+ * claimed (1), filled, then published (2); the handler unlinks only published slots.
+ */
+#define TMP_SLOTS 64
+
+static struct {
+	_Atomic int state;  /* 0 free, 1 being written, 2 published */
+	char path[PATH_MAX];
+} tmp_slot[TMP_SLOTS];
+
+int fd_tmp_register(const char *path)
+{
+	size_t n = strlen(path);
+	int i;
+
+	if (n >= PATH_MAX)
+		return -1;
+	for (i = 0; i < TMP_SLOTS; i++) {
+		int free_ = 0;
+
+		if (atomic_compare_exchange_strong(&tmp_slot[i].state, &free_, 1)) {
+			memcpy(tmp_slot[i].path, path, n + 1);
+			atomic_store(&tmp_slot[i].state, 2);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void fd_tmp_unregister(const char *path)
+{
+	int i;
+
+	for (i = 0; i < TMP_SLOTS; i++)
+		if (atomic_load(&tmp_slot[i].state) == 2 && !strcmp(tmp_slot[i].path, path)) {
+			atomic_store(&tmp_slot[i].state, 0);
+			return;
+		}
+}
+
+void fd_tmp_cleanup(void)
+{
+	int i;
+
+	for (i = 0; i < TMP_SLOTS; i++)
+		if (atomic_load(&tmp_slot[i].state) == 2)
+			unlink(tmp_slot[i].path);
+}
+
 /* ---- output -------------------------------------------------------------------------- */
 
 struct fd_out {
 	int fd;
 	int is_stdout;
+	int in_place; /* written where it is (device, FIFO, /dev/fd/N): no temporary, no rename */
 	char *path;   /* the target, as given */
-	char *tmp;    /* the temporary beside it; NULL on standard output */
+	char *real;   /* the file the rename replaces (the target, or what its symlink names) */
+	char *tmp;    /* the temporary beside it; NULL on standard output and in place */
 	char *dir;    /* the target's directory, fsynced after the rename */
 	unsigned char *buf;
 	size_t len, cap;
@@ -450,39 +771,68 @@ static mode_t new_file_mode(void)
 static void out_free(struct fd_out *out)
 {
 	free(out->path);
+	free(out->real);
 	free(out->tmp);
 	free(out->dir);
 	free(out->buf);
 	free(out);
 }
 
-/* 1 when path is the same file as one of avoid[] (both existing). */
-static int is_avoided(const char *path, const char *const *avoid, const char **which)
+/* The descriptor a name stands for: /dev/stdout, /dev/stderr, /dev/stdin, /dev/fd/N and
+ * /proc/self/fd/N; -1 for any other name. */
+static int fd_name(const char *path)
 {
-	struct stat t, a;
-	size_t i;
+	const char *n = NULL;
+	char *end;
+	long v;
 
-	if (!avoid || stat(path, &t) != 0)
-		return 0;
-	for (i = 0; avoid[i]; i++) {
-		if (!strcmp(avoid[i], "-") || stat(avoid[i], &a) != 0)
-			continue;
-		if (a.st_dev == t.st_dev && a.st_ino == t.st_ino) {
-			*which = avoid[i];
-			return 1;
-		}
-	}
-	return 0;
+	if (!strcmp(path, "/dev/stdout"))
+		return STDOUT_FILENO;
+	if (!strcmp(path, "/dev/stderr"))
+		return STDERR_FILENO;
+	if (!strcmp(path, "/dev/stdin"))
+		return STDIN_FILENO;
+	if (!strncmp(path, "/dev/fd/", 8))
+		n = path + 8;
+	else if (!strncmp(path, "/proc/self/fd/", 14))
+		n = path + 14;
+	if (!n || *n < '0' || *n > '9')
+		return -1;
+	errno = 0;
+	v = strtol(n, &end, 10);
+	if (*end || errno || v > INT_MAX)
+		return -1;
+	return (int)v;
+}
+
+/* Open a device, FIFO or descriptor name to write in place.  FD_OK, or an error naming path. */
+static int open_in_place(struct fd_out *out, const char *path, int dfd, const char *const *avoid,
+			 struct fd_err *err)
+{
+	struct stat st;
+	int rc;
+
+	if (dfd >= 0)
+		out->fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+	else
+		out->fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	if (out->fd < 0)
+		return fd_err_set(err, FD_EIO, "cannot open '%s': %s", path, strerror(errno));
+	out->in_place = 1;
+	/* /dev/fd/N may well be a regular file: still not one to write over if protected */
+	if (fstat(out->fd, &st) == 0 && (rc = check_protected(path, &st, avoid, err)))
+		return rc;
+	return FD_OK;
 }
 
 int fd_out_open(struct fd_out **outp, const char *path, const char *const *avoid,
 		struct fd_err *err)
 {
 	struct fd_out *out;
-	const char *slash, *base, *which = NULL;
+	const char *slash, *base, *target;
 	struct stat st;
 	size_t dlen, blen;
-	int rc;
+	int rc, exists, dfd;
 
 	*outp = NULL;
 	out = calloc(1, sizeof(*out));
@@ -506,23 +856,41 @@ int fd_out_open(struct fd_out **outp, const char *path, const char *const *avoid
 		rc = fd_err_set(err, FD_EIO, "out of memory");
 		goto fail;
 	}
-	if (is_avoided(path, avoid, &which)) {
-		rc = fd_err_set(err, FD_EUSAGE, "refusing to overwrite input file '%s'%s%s%s", path,
-				strcmp(which, path) ? " (same file as '" : "",
-				strcmp(which, path) ? which : "", strcmp(which, path) ? "')" : "");
-		goto fail;
+	dfd = fd_name(path);
+	if (dfd >= 0) {
+		if ((rc = open_in_place(out, path, dfd, avoid, err)))
+			goto fail;
+		*outp = out;
+		return FD_OK;
 	}
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+	exists = stat(path, &st) == 0;
+	if ((rc = check_protected(path, exists ? &st : NULL, avoid, err)))
+		goto fail;
+	if (exists && S_ISDIR(st.st_mode)) {
 		rc = fd_err_set(err, FD_EIO, "cannot create '%s': %s", path, strerror(EISDIR));
 		goto fail;
 	}
-	slash = strrchr(path, '/');
-	base = slash ? slash + 1 : path;
+	if (exists && !S_ISREG(st.st_mode)) {
+		/* a device, FIFO or socket: renaming over it would destroy it */
+		if ((rc = open_in_place(out, path, -1, avoid, err)))
+			goto fail;
+		*outp = out;
+		return FD_OK;
+	}
+	/* A symbolic link to a file is followed: the file is replaced, the link stays. */
+	target = path;
+	if (exists) {
+		out->real = realpath(path, NULL);
+		if (out->real)
+			target = out->real;
+	}
+	slash = strrchr(target, '/');
+	base = slash ? slash + 1 : target;
 	if (!*base) {
 		rc = fd_err_set(err, FD_EIO, "cannot create '%s': %s", path, strerror(EISDIR));
 		goto fail;
 	}
-	dlen = slash ? (size_t)(slash - path) : 0;
+	dlen = slash ? (size_t)(slash - target) : 0;
 	blen = strlen(base);
 	out->dir = malloc(dlen + 2);
 	out->tmp = malloc(dlen + blen + 16);
@@ -535,29 +903,33 @@ int fd_out_open(struct fd_out **outp, const char *path, const char *const *avoid
 	} else if (dlen == 0) {
 		memcpy(out->dir, "/", 2);
 	} else {
-		memcpy(out->dir, path, dlen);
+		memcpy(out->dir, target, dlen);
 		out->dir[dlen] = '\0';
 	}
 	/* dir/.base.XXXXXX, or .base.XXXXXX beside a relative name */
-	memcpy(out->tmp, path, (size_t)(base - path));
-	memcpy(out->tmp + (base - path), ".", 1);
-	memcpy(out->tmp + (base - path) + 1, base, blen);
-	memcpy(out->tmp + (base - path) + 1 + blen, ".XXXXXX", 8);
+	memcpy(out->tmp, target, (size_t)(base - target));
+	memcpy(out->tmp + (base - target), ".", 1);
+	memcpy(out->tmp + (base - target) + 1, base, blen);
+	memcpy(out->tmp + (base - target) + 1 + blen, ".XXXXXX", 8);
 	out->fd = mkostemp(out->tmp, O_CLOEXEC);
 	if (out->fd < 0) {
 		rc = fd_err_set(err, FD_EIO, "cannot create '%s': %s", path, strerror(errno));
+		free(out->tmp);
+		out->tmp = NULL;
+		goto fail;
+	}
+	if (fd_tmp_register(out->tmp)) {
+		rc = fd_err_set(err, FD_EIO, "cannot create '%s': too many open outputs", path);
 		goto fail;
 	}
 	if (fchmod(out->fd, new_file_mode()) != 0) {
 		rc = fd_err_set(err, FD_EIO, "cannot create '%s': %s", path, strerror(errno));
-		close(out->fd);
-		unlink(out->tmp);
 		goto fail;
 	}
 	*outp = out;
 	return FD_OK;
 fail:
-	out_free(out);
+	fd_out_abort(out);
 	return rc;
 }
 
@@ -676,23 +1048,55 @@ static void sync_dir(struct fd_out *out)
 	close(dfd);
 }
 
+/* Remove the temporary, if any, and forget it. */
+static void drop_tmp(struct fd_out *out)
+{
+	if (!out->tmp)
+		return;
+	unlink(out->tmp);
+	fd_tmp_unregister(out->tmp);
+	free(out->tmp);
+	out->tmp = NULL;
+}
+
 int fd_out_commit(struct fd_out *out, struct fd_err *err)
 {
 	const char *what = "write error on";
+	struct stat st;
 	int rc = FD_OK;
 
 	fd_out_flush(out);
-	if (!out->is_stdout) {
+	if (out->in_place) {
+		/* a device or FIFO may not sync; a regular file behind /dev/fd/N can */
+		if (!out->errnum && fstat(out->fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    fsync(out->fd) != 0)
+			out->errnum = errno;
+		if (close(out->fd) != 0 && !out->errnum)
+			out->errnum = errno;
+		out->fd = -1;
+	} else if (!out->is_stdout) {
 		if (!out->errnum && fsync(out->fd) != 0)
 			out->errnum = errno;
 		if (close(out->fd) != 0 && !out->errnum)
 			out->errnum = errno;
 		out->fd = -1;
+		/* the store or an input may have appeared under the name since the open */
 		if (!out->errnum) {
-			if (rename(out->tmp, out->path) != 0) {
+			int exists = stat(out->path, &st) == 0;
+
+			if ((rc = check_protected(out->path, exists ? &st : NULL, NULL, err))) {
+				drop_tmp(out);
+				out_free(out);
+				return rc;
+			}
+		}
+		if (!out->errnum) {
+			fd_killpoint("before-rename");
+			if (rename(out->tmp, out->real ? out->real : out->path) != 0) {
 				out->errnum = errno;
 				what = "cannot replace";
 			} else {
+				fd_tmp_unregister(out->tmp);
 				free(out->tmp);
 				out->tmp = NULL;  /* renamed: nothing left to remove */
 				sync_dir(out);
@@ -700,8 +1104,7 @@ int fd_out_commit(struct fd_out *out, struct fd_err *err)
 					what = "cannot sync the directory of";
 			}
 		}
-		if (out->tmp)
-			unlink(out->tmp);
+		drop_tmp(out);
 	}
 	if (out->errnum)
 		rc = fd_err_set(err, FD_EIO, "%s '%s': %s", what, fd_out_name(out),
@@ -714,12 +1117,9 @@ void fd_out_abort(struct fd_out *out)
 {
 	if (!out)
 		return;
-	if (!out->is_stdout) {
-		if (out->fd >= 0)
-			close(out->fd);
-		if (out->tmp)
-			unlink(out->tmp);
-	}
+	if (!out->is_stdout && out->fd >= 0)
+		close(out->fd);
+	drop_tmp(out);
 	out_free(out);
 }
 

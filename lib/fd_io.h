@@ -6,10 +6,15 @@
  * whatever the size.  Optionally the raw bytes (as stored on disk, compressed or not) are hashed
  * with SHA-256 as they are read, giving the hex `sha256sum` prints, for chain of custody.
  *
- * Output: a path is written to a temporary file beside it and renamed into place only by
- * fd_out_commit(), after flush and fsync; fd_out_abort() (or free without commit) removes the
- * temporary, so a killed or failed run never leaves a half-written file.  NULL or "-" writes to
- * standard output, where commit means flush and check.
+ * Output: a regular file (or a name that does not exist yet) is written to a temporary file
+ * beside it and renamed into place only by fd_out_commit(), after flush and fsync;
+ * fd_out_abort() removes the temporary, so a failed run never leaves a half-written file, and
+ * the temporary is registered (fd_tmp_register) so that a tool's signal handler removes it on
+ * SIGINT or SIGTERM.  A device, FIFO or socket, /dev/stdout, /dev/stderr, /dev/fd/N and
+ * /proc/self/fd/N are written in place: opened (or the descriptor duplicated) and never
+ * renamed over or unlinked.  NULL or "-" writes to standard output, where commit means flush
+ * and check.  No output may be a protected path (fd_out_protect): the store, its -wal, -shm
+ * and -journal files, or an input.
  */
 #ifndef FD_IO_H
 #define FD_IO_H
@@ -63,6 +68,14 @@ int fd_in_compressed(const struct fd_in *in);
  * the whole file. */
 void fd_in_sha256(const struct fd_in *in, char hex[65]);
 
+/*
+ * What binary format the first n bytes of an input (after zstd decompression) are, by magic
+ * number: "gzip", "bzip2", "xz", "ZIP (xlsx, docx, ods or zip)", "PDF", "SQLite database",
+ * "ELF executable", "7-Zip", "RAR", "PNG image", "JPEG image", "OLE2 (xls or doc)",
+ * "Parquet", "UTF-16 text", or "binary" when a NUL byte is among them; NULL for anything else
+ * (text, as far as can be told).  A static string. */
+const char *fd_binary_kind(const void *p, size_t n);
+
 /* SHA-256 of a whole file's bytes, as sha256sum prints it; size too when not NULL. */
 int fd_sha256_file(const char *path, char hex[65], int64_t *size, struct fd_err *err);
 /* SHA-256 of a memory block, lowercase hex. */
@@ -70,9 +83,39 @@ void fd_sha256_hex(const void *p, size_t n, char hex[65]);
 
 struct fd_out;
 
-/* Open path for writing (NULL or "-" = stdout).  Refuses (FD_EUSAGE) to write over one of
- * the paths in avoid[] (NULL-terminated, may be NULL; "-" entries are ignored): outputs never
- * replace their inputs, whatever the spelling (same device and inode, so links count too).
+/*
+ * Paths no output of this process may write: every fd_out_open() and, again just before its
+ * rename, every fd_out_commit() refuses them with FD_EUSAGE ("refusing to overwrite the store
+ * 'x'", "... input file 'x'").  A path is compared by device and inode (so hard and symbolic
+ * links and other spellings count) and by absolute name (so a file that does not exist yet
+ * counts too).  With store set, path is an SQLite store and its "-wal", "-shm" and "-journal"
+ * files are protected by name as well (beside the path and beside its real path).  NULL and
+ * "-" are ignored; there is no limit on the count.  0, or FD_EIO when out of memory.
+ * The list is the process's: a tool adds its store and inputs once, before any output.
+ */
+int fd_out_protect(const char *path, int store, struct fd_err *err);
+/* fd_out_protect(paths[i], 0, err) for each of n inputs. */
+int fd_out_protect_list(const char *const *paths, size_t n, struct fd_err *err);
+/* FD_EUSAGE with fd_out_open's message when path names a protected file, else FD_OK: for a
+ * tool to refuse an output it opens late (metrics) before it changes anything. */
+int fd_out_check(const char *path, struct fd_err *err);
+/* Forget every protected path (for tests). */
+void fd_out_protect_clear(void);
+
+/*
+ * Temporary files to remove if the process is killed by a signal it catches.  The tool's
+ * handler calls fd_tmp_cleanup(), which is async-signal-safe (it only calls unlink(2)), then
+ * dies of the signal.  Register returns 0, or -1 when path is too long or 64 temporaries are
+ * registered already.  fd_out_open registers its temporary and fd_out_commit/abort forget it.
+ */
+int fd_tmp_register(const char *path);
+void fd_tmp_unregister(const char *path);
+void fd_tmp_cleanup(void);
+
+/* Open path for writing (NULL or "-" = stdout).  Refuses (FD_EUSAGE) to write over a
+ * protected path or one of the paths in avoid[] (NULL-terminated, may be NULL; "-" entries
+ * are ignored), whatever the spelling.  A symbolic link to a regular file is followed: the
+ * file it names is replaced and the link stays.
  * The temporary is ".NAME.XXXXXX" in the target's directory, mode 0666 less the umask.
  * On standard output the bytes go out with write(2) on descriptor 1, bypassing stdio: do not
  * mix with printf to stdout without fflush(stdout) first. */

@@ -682,6 +682,19 @@ static int parse_thresholds(struct dec *d, struct fd_model *m)
 	}
 	if (section_done(d, r, "THRS"))
 		return FD_EINPUT;
+	/* unset (NaN), or in range and in order: a model that would score everything HIGH, or
+	 * nothing, is as corrupt as one with a bad checksum */
+	if ((!isnan(v[0]) && v[0] < 0) || (!isnan(v[1]) && v[1] < 0))
+		return corrupt(d, "reconstruction-error threshold below 0");
+	for (i = 2; i < 4; i++)
+		if (!isnan(v[i]) && (v[i] < 0 || v[i] > 1))
+			return corrupt(d, "isolation-forest threshold outside 0-1");
+	for (i = 4; i < 6; i++)
+		if (!isnan(v[i]) && (v[i] < 0 || v[i] > 100))
+			return corrupt(d, "risk threshold outside 0-100");
+	for (i = 0; i < 6; i += 2)
+		if (!isnan(v[i]) && !isnan(v[i + 1]) && v[i] > v[i + 1])
+			return corrupt(d, "MEDIUM threshold above the HIGH one");
 	m->thr.ae_medium = v[0];
 	m->thr.ae_high = v[1];
 	m->thr.if_medium = v[2];

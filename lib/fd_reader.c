@@ -1419,6 +1419,25 @@ int fd_reader_open(struct fd_reader **rp, struct fd_in *in, const struct fd_read
 			goto io;
 	if (r->end >= 3 && !memcmp(r->buf, "\xef\xbb\xbf", 3))
 		r->pos = 3;
+	/* A file of another kind would only give a confusing header error, or worse, its bytes
+	 * (terminal escapes included) back in one.  The NUL test covers what the first reads
+	 * brought. */
+	/* enough for every magic, no more (a slow pipe); a read error here is reported by the
+	 * first fd_reader_next(), as it would be without this look */
+	while (r->end < 16 && !r->eof)
+		if (fill(r))
+			break;
+	{
+		const char *kind = fd_binary_kind(r->buf, r->end < 4096 ? r->end : 4096);
+
+		if (kind) {
+			rc = fd_err_set(err, FD_EINPUT, "%s: this is %s data, not %s", fd_in_name(in),
+					kind, format == FD_FMT_CSV ? "CSV" :
+					format == FD_FMT_NDJSON ? "NDJSON" : "CSV or NDJSON");
+			fd_reader_free(r);
+			return rc;
+		}
+	}
 	if (format == FD_FMT_AUTO) {
 		i = r->pos;
 		for (;;) {

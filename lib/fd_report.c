@@ -83,8 +83,10 @@ int fd_report_html_escape(struct fd_buf *b, const char *s)
 	return r;
 }
 
-/* Markdown text: & < > as entities (so no HTML gets in), '|' escaped (table cells), line
- * breaks as spaces. */
+/* Markdown text: & < > as entities (so no HTML and no <autolink> gets in), '|' escaped (table
+ * cells), '[' and ']' escaped with a backslash (and so the backslash itself) so that data
+ * never makes a link or an image ("[x](javascript:...)", "![x](data:...)", a "[x]: vbscript:"
+ * definition: every one needs an unescaped bracket), line breaks as spaces. */
 static void wm(struct w *w, const char *s)
 {
 	const char *p;
@@ -92,9 +94,10 @@ static void wm(struct w *w, const char *s)
 	for (p = s; p && *p; p++) {
 		char c[2] = {*p, 0};
 
-		if (*p == '|')
-			ws(w, "\\|");
-		else if (*p == '\n' || *p == '\r')
+		if (*p == '|' || *p == '\\' || *p == '[' || *p == ']') {
+			ws(w, "\\");
+			ws(w, c);
+		} else if (*p == '\n' || *p == '\r')
 			ws(w, " ");
 		else if (*p == '&' || *p == '<' || *p == '>')
 			wh(w, c);

@@ -342,6 +342,14 @@ static int text_field(struct fd_txnstream *g, int f, int required, size_t maxlen
 			return set_bad(b, f, "control character in", s, n, NULL);
 	if (!utf8_valid((const unsigned char *)s, n))
 		return set_bad(b, f, "not valid UTF-8:", s, n, NULL);
+	/* an id of spaces names nobody: it would merge unrelated rows into one entity */
+	if (f == FD_F_TXN_ID || f == FD_F_SENDER_ID || f == FD_F_RECIPIENT_ID ||
+	    f == FD_F_MERCHANT_ID || f == FD_F_DEVICE_ID) {
+		for (i = 0; i < n && s[i] == ' '; i++)
+			;
+		if (i == n)
+			return set_bad(b, f, "blank id", s, n, NULL);
+	}
 	*off = g->scratch.len;
 	if (fd_buf_add(&g->scratch, s, n) || fd_buf_addc(&g->scratch, '\0'))
 		return set_bad(b, -1, "out of memory", NULL, 0, NULL);
@@ -547,7 +555,9 @@ static int check_columns(struct fd_txnstream *g, struct fd_err *err)
 		for (j = 0; j < ncol && j < 30; j++) {
 			if (j)
 				fd_buf_adds(&list, ", ");
-			fd_buf_adds(&list, names[j]);
+			char vis[128];
+
+			fd_buf_adds(&list, fd_visible(vis, sizeof(vis), names[j], strlen(names[j])));
 		}
 		if (ncol > 30)
 			fd_buf_adds(&list, ", ...");
@@ -662,8 +672,8 @@ int fd_txnstream_next(struct fd_txnstream *g, struct fd_txn *t, struct fd_txn_ba
 		fd_err_clear(err);
 		return 2;
 	}
-	if (r < 0)
-		return r;
+	if (r < 0)  /* the reader's code says whether the input or the system failed */
+		return -(err && err->code ? err->code : -r);
 	if (build_txn(g, t, bad)) {
 		if (bad->field < 0 && strcmp(bad->cls, "out of memory") == 0)
 			return -fd_err_set(err, FD_EIO, "out of memory");

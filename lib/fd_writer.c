@@ -24,6 +24,7 @@ struct fd_writer {
 	struct fd_buf keys;   /* NDJSON: "name": for every column, one after the other */
 	size_t *key_off;      /* ncols + 1 offsets into keys */
 	struct fd_buf tmp;
+	int excel_safe;       /* CSV text that a spreadsheet would run as a formula gets a ' */
 };
 
 /* CSV needs quotes for a delimiter, quote or line end anywhere, or a space at either end
@@ -63,6 +64,28 @@ static void csv_field(struct fd_writer *w, const char *s, size_t n)
 	}
 	fd_out_write(w->out, s, n);
 	fd_out_write(w->out, "\"", 1);
+}
+
+/* A CSV text value: with excel_safe, one that begins with = + - @ tab or CR (which a
+ * spreadsheet takes for a formula) is written with a single quote in front (OWASP's advice). */
+static void csv_text(struct fd_writer *w, const char *s, size_t n)
+{
+	if (!w->excel_safe || n == 0 || !memchr("=+-@\t\r", s[0], 6)) {
+		csv_field(w, s, n);
+		return;
+	}
+	fd_buf_reset(&w->tmp);
+	if (fd_buf_addc(&w->tmp, '\'') || fd_buf_add(&w->tmp, s, n)) {
+		fd_out_set_error(w->out, ENOMEM);
+		return;
+	}
+	csv_field(w, w->tmp.s, w->tmp.len);
+}
+
+void fd_writer_excel_safe(struct fd_writer *w, int on)
+{
+	if (w)
+		w->excel_safe = on;
 }
 
 static void json_str(struct fd_writer *w, const char *s, size_t n)
@@ -166,7 +189,7 @@ void fd_writer_str(struct fd_writer *w, const char *s, size_t n)
 	if (w->ndjson)
 		json_str(w, s, n);
 	else
-		csv_field(w, s, n);
+		csv_text(w, s, n);
 }
 
 void fd_writer_cstr(struct fd_writer *w, const char *s)
@@ -392,7 +415,7 @@ void fd_writer_json(struct fd_writer *w, const char *json, size_t n)
 	if (w->ndjson)
 		fd_out_write(w->out, json, n);
 	else
-		csv_field(w, json, n);
+		csv_text(w, json, n);
 }
 
 void fd_writer_end(struct fd_writer *w)

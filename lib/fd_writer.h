@@ -16,6 +16,12 @@
  * file is written "" so that the line is not blank.  NDJSON keys come in column order.
  * Output errors (and running out of memory) are kept by the fd_out and reported by
  * fd_out_commit().
+ *
+ * Text is written verbatim by default, so a value such as "=HYPERLINK(...)" from the data
+ * reaches a spreadsheet that opens the CSV as a formula.  fd_writer_excel_safe() makes CSV
+ * text values (fd_writer_str, _cstr, _json) that begin with = + - @ tab or CR start with a
+ * single quote instead, which spreadsheets show as text (OWASP's CSV-injection advice);
+ * numbers, amounts and timestamps are never changed, nor is NDJSON.
  */
 #ifndef FD_WRITER_H
 #define FD_WRITER_H
@@ -33,6 +39,9 @@ struct fd_writer;
 struct fd_writer *fd_writer_create(struct fd_out *out, int format, const char *const *names,
 				   size_t ncols);
 void fd_writer_free(struct fd_writer *w);
+/* on = 1: CSV text values that would be spreadsheet formulas get a leading single quote.
+ * Accepts NULL (so that it can follow fd_writer_create before the NULL check). */
+void fd_writer_excel_safe(struct fd_writer *w, int on);
 
 void fd_writer_begin(struct fd_writer *w);
 void fd_writer_str(struct fd_writer *w, const char *s, size_t n);

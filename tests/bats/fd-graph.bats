@@ -467,7 +467,7 @@ print(g.number_of_nodes(), g.number_of_edges(), a["kind"], a["degree"], round(a[
 	diff out.csv <(fd-graph -q components)
 	run fd-graph components -o "$FD_STORE"
 	assert_failure 2
-	assert_output --regexp "^fd-graph: refusing to overwrite input file '.*fd.db'$"
+	assert_output --regexp "^fd-graph: refusing to overwrite the store '.*fd.db'$"
 	run fd-graph -q stats -o /nonexistent/dir/x.csv
 	assert_failure 4
 }

@@ -605,6 +605,94 @@ static void test_out_stdout(void **state)
 	close(saved);
 }
 
+/* The store and its companions, protected once, are refused by identity and by name; a
+ * file that appears under a protected name after the open is caught at commit. */
+static void test_out_protect(void **state)
+{
+	struct fd_out *out;
+	struct fd_err err;
+	char *s;
+
+	(void)state;
+	write_bytes(tpath("s.db"), "SQLite format 3", 16);
+	write_bytes(tpath("in.csv"), "data\n", 5);
+	assert_int_equal(fd_out_protect(tpath("s.db"), 1, &err), FD_OK);
+	assert_int_equal(fd_out_protect(tpath("in.csv"), 0, &err), FD_OK);
+	assert_int_equal(fd_out_protect("-", 0, &err), FD_OK);
+	assert_int_equal(fd_out_protect(NULL, 0, &err), FD_OK);
+	assert_int_equal(fd_out_open(&out, tpath("s.db"), NULL, &err), FD_EUSAGE);
+	assert_non_null(strstr(err.msg, "refusing to overwrite the store '"));
+	/* -wal and -shm do not exist: refused by name */
+	assert_int_equal(fd_out_open(&out, tpath("s.db-wal"), NULL, &err), FD_EUSAGE);
+	assert_non_null(strstr(err.msg, "-wal': it belongs to the store '"));
+	assert_int_equal(fd_out_open(&out, tpath("s.db-shm"), NULL, &err), FD_EUSAGE);
+	assert_int_equal(fd_out_open(&out, tpath("s.db-journal"), NULL, &err), FD_EUSAGE);
+	assert_int_equal(fd_out_check(tpath("s.db-wal"), &err), FD_EUSAGE);
+	assert_int_equal(fd_out_check(tpath("other"), &err), FD_OK);
+	assert_int_equal(fd_out_open(&out, tpath("in.csv"), NULL, &err), FD_EUSAGE);
+	assert_non_null(strstr(err.msg, "refusing to overwrite input file '"));
+	/* a name that becomes the store between open and commit (a rename by someone else) */
+	assert_int_equal(fd_out_open(&out, tpath("late.csv"), NULL, &err), FD_OK);
+	fd_out_puts(out, "x\n");
+	assert_int_equal(link(tpath("s.db"), tpath("late.csv")), 0);
+	assert_int_equal(fd_out_commit(out, &err), FD_EUSAGE);
+	s = slurp(tpath("s.db"), NULL);
+	assert_string_equal(s, "SQLite format 3");
+	free(s);
+	assert_int_equal(hidden_entries(), 0);
+	unlink(tpath("late.csv"));
+	fd_out_protect_clear();
+	assert_int_equal(fd_out_check(tpath("s.db-wal"), &err), FD_OK);
+}
+
+/* A FIFO is written in place: it is still a FIFO afterwards and the reader got the bytes. */
+static void test_out_fifo(void **state)
+{
+	struct fd_out *out;
+	struct fd_err err;
+	struct stat st;
+	char buf[16];
+	int rfd;
+	ssize_t n;
+
+	(void)state;
+	assert_int_equal(mkfifo(tpath("p"), 0600), 0);
+	rfd = open(tpath("p"), O_RDONLY | O_NONBLOCK);
+	assert_true(rfd >= 0);
+	assert_int_equal(fd_out_open(&out, tpath("p"), NULL, &err), FD_OK);
+	fd_out_puts(out, "hello\n");
+	assert_int_equal(fd_out_commit(out, &err), FD_OK);
+	n = read(rfd, buf, sizeof(buf));
+	assert_int_equal(n, 6);
+	assert_memory_equal(buf, "hello\n", 6);
+	close(rfd);
+	assert_int_equal(stat(tpath("p"), &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	assert_int_equal(hidden_entries(), 0);
+	unlink(tpath("p"));
+}
+
+/* Magic numbers, written out by hand from each format's specification. */
+static void test_binary_kind(void **state)
+{
+	(void)state;
+	assert_string_equal(fd_binary_kind("\x1f\x8b\x08\x00", 4), "gzip");
+	assert_string_equal(fd_binary_kind("PK\x03\x04\x14\x00", 6), "ZIP (xlsx, docx, ods or zip)");
+	assert_string_equal(fd_binary_kind("%PDF-1.7\n", 9), "PDF");
+	assert_string_equal(fd_binary_kind("SQLite format 3\0\x10\x00", 18), "SQLite database");
+	assert_string_equal(fd_binary_kind("\x7f" "ELF\x02\x01\x01", 7), "ELF executable");
+	assert_string_equal(fd_binary_kind("\xfd" "7zXZ\0\0\x04", 8), "xz");
+	assert_string_equal(fd_binary_kind("BZh91AY&SY\x01", 11), "bzip2");
+	assert_string_equal(fd_binary_kind("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8), "OLE2 (xls or doc)");
+	assert_string_equal(fd_binary_kind("\xff\xfet\0x\0", 6), "UTF-16 text");
+	assert_string_equal(fd_binary_kind("a,b\n1,\0\n", 8), "binary");
+	/* text that merely starts like one */
+	assert_null(fd_binary_kind("BZh,PK,PAR\n1,2,3\n", 17));
+	assert_null(fd_binary_kind("txn_id,ts\n", 10));
+	assert_null(fd_binary_kind("\xef\xbb\xbftxn_id\n", 10));
+	assert_null(fd_binary_kind("", 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -624,6 +712,9 @@ int main(void)
 		cmocka_unit_test(test_out_refuses_input),
 		cmocka_unit_test(test_out_errors),
 		cmocka_unit_test(test_out_stdout),
+		cmocka_unit_test(test_out_protect),
+		cmocka_unit_test(test_out_fifo),
+		cmocka_unit_test(test_binary_kind),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -775,6 +775,59 @@ static void test_create_refuses(void **state)
 	fd_model_free(m);
 }
 
+/* Thresholds out of range or out of order are refused on load (and unset ones are fine). */
+static void test_bad_thresholds_refused(void **state)
+{
+	static const struct {
+		double v[6];
+		const char *msg;
+	} bad[] = {
+		{{NAN, NAN, NAN, NAN, 50, 101}, "risk threshold outside 0-100"},
+		{{NAN, NAN, NAN, NAN, -1, 80}, "risk threshold outside 0-100"},
+		{{NAN, NAN, NAN, NAN, 90, 80}, "MEDIUM threshold above the HIGH one"},
+		{{NAN, NAN, 0.7, 0.6, NAN, NAN}, "MEDIUM threshold above the HIGH one"},
+		{{NAN, NAN, 0.5, 1.5, NAN, NAN}, "isolation-forest threshold outside 0-1"},
+		{{2.0, 1.0, NAN, NAN, NAN, NAN}, "MEDIUM threshold above the HIGH one"},
+		{{-0.5, 1.0, NAN, NAN, NAN, NAN}, "reconstruction-error threshold below 0"},
+	};
+	struct fd_model *m = make_model(9), *back;
+	struct fd_err err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct fd_buf a = FD_BUF_INIT;
+
+		m->thr.ae_medium = bad[i].v[0];
+		m->thr.ae_high = bad[i].v[1];
+		m->thr.if_medium = bad[i].v[2];
+		m->thr.if_high = bad[i].v[3];
+		m->thr.risk_medium = bad[i].v[4];
+		m->thr.risk_high = bad[i].v[5];
+		assert_int_equal(fd_model_encode(m, &a, &err), FD_OK);
+		assert_int_equal(fd_model_decode(&back, a.s, a.len, "t.fdm", &err), FD_EINPUT);
+		assert_non_null(strstr(err.msg, bad[i].msg));
+		assert_non_null(strstr(err.msg, "t.fdm: corrupt model file"));
+		fd_buf_release(&a);
+	}
+	/* the boundaries and equal pairs are fine */
+	m->thr.ae_medium = 0;
+	m->thr.ae_high = 0;
+	m->thr.if_medium = 0;
+	m->thr.if_high = 1;
+	m->thr.risk_medium = 100;
+	m->thr.risk_high = 100;
+	{
+		struct fd_buf a = FD_BUF_INIT;
+
+		assert_int_equal(fd_model_encode(m, &a, &err), FD_OK);
+		assert_int_equal(fd_model_decode(&back, a.s, a.len, "t.fdm", &err), FD_OK);
+		fd_model_free(back);
+		fd_buf_release(&a);
+	}
+	fd_model_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -791,6 +844,7 @@ int main(void)
 		cmocka_unit_test(test_quantile_and_calibration),
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_create_refuses),
+		cmocka_unit_test(test_bad_thresholds_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
