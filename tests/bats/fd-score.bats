@@ -155,7 +155,7 @@ OUT
 @test "CSV: the header, rule ids by spaces, reasons by '; '" {
 	run --separate-stderr fd-score "$S/history.csv" "$S/probe.csv"
 	assert_success
-	assert_line --index 0 "txn_id,ts,risk,level,decision,confidence,ae_error,ae_score,if_score,rule_points,rules,reasons,model_version"
+	assert_line --index 0 "txn_id,ts,risk,level,decision,confidence,ae_error,ae_score,if_score,gb_score,rule_points,rules,reasons,model_version"
 	[ "${#lines[@]}" -eq 1507 ]
 	line=$(printf '%s\n' "${lines[@]}" | grep '^P1,')
 	[[ $line == "P1,2026-07-01T03:10:00.000Z,"*",70,amount_spike new_device_large large_amount,\"amount 25000.00 USD is 403.4 times the sender's 30-day average (limit 3); amount 25000.00 USD from device DNEW1, new for this sender (limit 500); amount 25000.00 USD at or above 10000 (mandatory review); "*",$VERSION" ]] || { echo "$line"; false; }
@@ -187,7 +187,7 @@ for r in csv.DictReader(open(sys.argv[1])):
 	cmp a.csv c.csv
 	# the output format follows the first input unless --format says otherwise
 	run fd-score -q "$S/history.csv" probe.ndjson
-	assert_line --index 0 "txn_id,ts,risk,level,decision,confidence,ae_error,ae_score,if_score,rule_points,rules,reasons,model_version"
+	assert_line --index 0 "txn_id,ts,risk,level,decision,confidence,ae_error,ae_score,if_score,gb_score,rule_points,rules,reasons,model_version"
 }
 
 @test "--flush writes the same records, each as soon as it is scored" {
@@ -219,7 +219,7 @@ for r in csv.DictReader(open(sys.argv[1])):
 	head -n 1 "$S/probe.csv" > empty.csv
 	run --separate-stderr fd-score empty.csv
 	assert_success
-	assert_output "txn_id,ts,risk,level,decision,confidence,ae_error,ae_score,if_score,rule_points,rules,reasons,model_version"
+	assert_output "txn_id,ts,risk,level,decision,confidence,ae_error,ae_score,if_score,gb_score,rule_points,rules,reasons,model_version"
 	[[ $stderr == "fd-score: 0 transactions, 0 bad records skipped: 0 LOW, 0 MEDIUM, 0 HIGH; 0 APPROVE, 0 REVIEW, 0 BLOCK"* ]]
 }
 
@@ -351,10 +351,10 @@ OUT
 	[ "$status" -eq 3 ]
 	[ "$stderr" = "fd-score: c.fdm: model file checksum mismatch: corrupt" ]
 	cp "$MODEL" v.fdm
-	printf '\002' | dd of=v.fdm bs=1 seek=8 conv=notrunc 2>/dev/null
+	printf '\003' | dd of=v.fdm bs=1 seek=8 conv=notrunc 2>/dev/null
 	run --separate-stderr fd-score --model v.fdm "$S/probe.csv"
 	[ "$status" -eq 3 ]
-	[ "$stderr" = "fd-score: v.fdm: model format version 2 is newer than this fd supports (1)" ]
+	[ "$stderr" = "fd-score: v.fdm: model format version 3 is newer than this fd supports (2)" ]
 	run --separate-stderr fd-score --model "$S/probe.csv" "$S/probe.csv"
 	[ "$status" -eq 3 ]
 	[ "$stderr" = "fd-score: $S/probe.csv: not an fd model file" ]

@@ -374,27 +374,27 @@ static void test_newer_version_refused(void **state)
 {
 	unsigned char f[256];
 	const char payload[] = "FUTR\0\0\0\0\0\0\0\0";
-	size_t n = wrap(f, sizeof(f), payload, 12, 2, 0);
+	size_t n = wrap(f, sizeof(f), payload, 12, 3, 0);
 	char path[128];
 	FILE *fp;
 	struct fd_model *m;
 	struct fd_err err;
 
 	(void)state;
-	refused(f, n, "x.fdm: model format version 2 is newer than this fd supports (1)");
+	refused(f, n, "x.fdm: model format version 3 is newer than this fd supports (2)");
 	/* the header alone says it: no need for the rest */
-	refused(f, 12, "x.fdm: model format version 2 is newer than this fd supports (1)");
+	refused(f, 12, "x.fdm: model format version 3 is newer than this fd supports (2)");
 	le32(f + 8, 0xffffffffu);
-	refused(f, n, "x.fdm: model format version 4294967295 is newer than this fd supports (1)");
+	refused(f, n, "x.fdm: model format version 4294967295 is newer than this fd supports (2)");
 	/* and through a file, as fd-score would meet it */
-	le32(f + 8, 2);
+	le32(f + 8, 3);
 	snprintf(path, sizeof(path), "/tmp/test_model_v2.%ld.fdm", (long)getpid());
 	fp = fopen(path, "wb");
 	assert_non_null(fp);
 	assert_int_equal(fwrite(f, 1, n, fp), n);
 	assert_int_equal(fclose(fp), 0);
 	assert_int_equal(fd_model_load(&m, path, &err), FD_EINPUT);
-	assert_non_null(strstr(err.msg, "model format version 2 is newer than this fd supports (1)"));
+	assert_non_null(strstr(err.msg, "model format version 3 is newer than this fd supports (2)"));
 	unlink(path);
 }
 

@@ -53,6 +53,7 @@ static void layers(struct fd_score_layers *l, const struct fd_model *m, double e
 	l->ae_u = fd_score_ae_surprise(m, e);
 	l->if_score = s;
 	l->if_u = fd_score_forest_surprise(m, s);
+	l->gb_p = NAN;
 	l->rules_present = rules;
 	l->rule_points = points;
 	l->nhits = nhits;
