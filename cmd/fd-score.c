@@ -182,6 +182,8 @@ static void calibration_note(const struct fd_cli *cli, const struct fd_model *m,
 		memcpy(cal, p + 1, 64);
 	else if (strncmp(p, "null", 4) != 0)
 		return;
+	if (fd_score_stacker(m, rules_sha != NULL) && (!rules_sha || !cal[0]))
+		return;  /* a stacker for scoring with or without rules: the risk means the same */
 	if (!rules_sha && cal[0])
 		fd_cli_msg(cli, "note: the model's risk thresholds were calibrated with rules (sha256 %.12s...); "
 			   "without them fewer transactions reach MEDIUM and HIGH", cal);
@@ -576,7 +578,7 @@ int main(int argc, char **argv)
 	run.rules = rules;
 	if (!run.cli.quiet && model_src)
 		fd_cli_msg(&run.cli, "model %s (%s, version %s)", model_arg, model_src, run.version);
-	if (!run.cli.quiet && !fd_score_stacker(m, rules != NULL))
+	if (!run.cli.quiet)
 		calibration_note(&run.cli, m, rules ? rules_sha : NULL);
 	if (!isnan(threshold)) {
 		double med, high;

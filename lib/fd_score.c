@@ -1154,6 +1154,18 @@ static int reason_tables(struct fd_scorer *sc, struct fd_err *err)
 				(unsigned char)(reads_name(fd_rules_expr(sc->r, i), sc->m->features[j]) ||
 						reads_name(fd_rules_reason_template(sc->r, i), sc->m->features[j]));
 	}
+	/* a rule that speaks of one feature of a measure speaks of the measure: the amount against
+	 * the sender's history over any window is its to say */
+	for (i = 0; i < sc->nrules; i++)
+		for (j = 0; j < sc->nin; j++) {
+			size_t k;
+
+			if (!sc->covered[i * sc->nin + j] || sc->group[j] < 0)
+				continue;
+			for (k = 0; k < sc->nin; k++)
+				if (sc->group[k] == sc->group[j])
+					sc->covered[i * sc->nin + k] |= 2;
+		}
 	return FD_OK;
 }
 

@@ -127,6 +127,7 @@ false-positive rate does not exceed it; precision of the 100 highest scores.
 |---|---:|---:|---:|---:|---:|
 $(line autoencoder)
 $(line forest)
+$(line gbdt)
 $(line rules)
 $(line combined)
 
