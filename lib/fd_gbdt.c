@@ -244,10 +244,14 @@ int fd_gbdt_predict(const struct fd_gbdt *g, const float *X, size_t n, float *pr
 	return FD_OK;
 }
 
-int fd_gbdt_contrib(const struct fd_gbdt *g, const float *X, size_t n, float *contrib, struct fd_err *err)
+int fd_gbdt_contrib(const struct fd_gbdt *g, const float *X, size_t n, int exact, float *contrib,
+		    struct fd_err *err)
 {
-	static const char cfg[] = "{\"type\":2,\"training\":false,\"iteration_begin\":0,\"iteration_end\":0,"
-				  "\"strict_shape\":false}";
+	static const char cfg_exact[] = "{\"type\":2,\"training\":false,\"iteration_begin\":0,"
+					"\"iteration_end\":0,\"strict_shape\":false}";
+	static const char cfg_approx[] = "{\"type\":3,\"training\":false,\"iteration_begin\":0,"
+					 "\"iteration_end\":0,\"strict_shape\":false}";
+	const char *cfg = exact ? cfg_exact : cfg_approx;
 	DMatrixHandle d = NULL;
 	const bst_ulong *shape;
 	bst_ulong dim;

@@ -1438,7 +1438,7 @@ static int score_batch(struct fd_scorer *sc, struct fd_err *err)
 				memcpy(sc->RC + nc * sc->nin, sc->R + i * sc->nin, sc->nin * sizeof(*sc->RC));
 				sc->crow[i] = nc++;
 			}
-		if (nc && (rc = fd_gbdt_contrib(m->gb, sc->RC, nc, sc->contrib, err)))
+		if (nc && (rc = fd_gbdt_contrib(m->gb, sc->RC, nc, 0, sc->contrib, err)))
 			return rc;
 	}
 	if (sc->o.timing)

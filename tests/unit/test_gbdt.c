@@ -73,7 +73,8 @@ static void test_learns_threshold(void **state)
 	fd_gbdt_free(g);
 }
 
-/* TreeSHAP: each row's contributions sum to the margin, logit(p), computed here from p. */
+/* TreeSHAP and the approximate contributions: each row's sum to the margin, logit(p), computed
+ * here from p. */
 static void test_contrib_sum_to_margin(void **state)
 {
 	struct fd_gbdt_result res;
@@ -84,8 +85,12 @@ static void test_contrib_sum_to_margin(void **state)
 	size_t i;
 
 	(void)state;
+	int exact;
+
+
 	assert_int_equal(fd_gbdt_predict(g, X, 3, p, &err), FD_OK);
-	assert_int_equal(fd_gbdt_contrib(g, X, 3, c, &err), FD_OK);
+	for (exact = 0; exact <= 1; exact++) {
+	assert_int_equal(fd_gbdt_contrib(g, X, 3, exact, c, &err), FD_OK);
 	for (i = 0; i < 3; i++) {
 		double sum = c[i * 4] + c[i * 4 + 1] + c[i * 4 + 2] + c[i * 4 + 3];
 		double margin = log((double)p[i] / (1.0 - (double)p[i]));
@@ -98,6 +103,7 @@ static void test_contrib_sum_to_margin(void **state)
 	/* x0 = 9 raises the risk, x0 = 2 lowers it */
 	assert_true(c[0] > 0);
 	assert_true(c[4] < 0);
+	}
 	fd_gbdt_free(g);
 }
 
