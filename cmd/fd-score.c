@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "datafile.h"
@@ -38,13 +39,16 @@ static const char usage[] =
 	"transaction the risk 0-100, level LOW/MEDIUM/HIGH, decision APPROVE/REVIEW/BLOCK,\n"
 	"confidence and reasons.\n"
 	"\n"
-	"  --model FILE        the model (default $FD_MODEL, else models/default.fdm of the tools' tree)\n"
+	"  --model FILE        the model (default $FD_MODEL, else the store's promoted model, else\n"
+	"                      models/default.fdm of the tools' tree)\n"
 	"  --rules FILE        the rules (default $FD_RULES, else default.rules of the tools' tree)\n"
 	"  --no-rules          score without rules\n"
 	"  --store PATH        record the scores in the store (one per transaction and model version)\n"
 	"  --since T, --until T  score the store's transactions with T <= ts < T'\n"
 	"  --auto-case         with --store: open or extend a case per suspect for HIGH risk\n"
 	"  --fail-on LEVEL     exit 1 when a transaction reached LEVEL (MEDIUM or HIGH)\n"
+	"  --threshold RISK    HIGH from this risk (0-100) instead of the model's threshold\n"
+	"  --alerts-per-day N  MEDIUM and HIGH thresholds for about N alerts a day (HIGH: N/5)\n"
 	"  --eval              write the evaluation of each layer on labelled input instead of scores\n"
 	"  --top K             --eval: precision of the K highest scores (default 100)\n"
 	"  --all-reasons       feature reasons for every transaction, not only MEDIUM and HIGH\n"
@@ -69,7 +73,7 @@ static const char usage[] =
 enum {
 	OPT_MODEL = FD_OPT_TOOL_BASE, OPT_RULES, OPT_NO_RULES, OPT_SINCE, OPT_UNTIL, OPT_AUTO_CASE,
 	OPT_FAIL_ON, OPT_EVAL, OPT_TOP, OPT_ALL_REASONS, OPT_FLUSH, OPT_MAP, OPT_DELIM, OPT_TZ,
-	OPT_CURRENCY, OPT_SORT, OPT_STRICT, OPT_LABEL_DELAY,
+	OPT_CURRENCY, OPT_SORT, OPT_STRICT, OPT_LABEL_DELAY, OPT_THRESHOLD, OPT_ALERTS,
 };
 
 static const struct option longopts[] = {
@@ -95,6 +99,8 @@ static const struct option longopts[] = {
 	{"sort", no_argument, NULL, OPT_SORT},
 	{"strict", no_argument, NULL, OPT_STRICT},
 	{"label-delay", required_argument, NULL, OPT_LABEL_DELAY},
+	{"threshold", required_argument, NULL, OPT_THRESHOLD},
+	{"alerts-per-day", required_argument, NULL, OPT_ALERTS},
 	{NULL, 0, NULL, 0},
 };
 
@@ -104,7 +110,7 @@ static const struct option longopts[] = {
 
 static const char *const out_cols[] = {
 	"txn_id", "ts", "risk", "level", "decision", "confidence", "ae_error", "ae_score", "if_score",
-	"rule_points", "rules", "reasons", "model_version",
+	"gb_score", "rule_points", "rules", "reasons", "model_version",
 };
 #define NCOLS (sizeof(out_cols) / sizeof(out_cols[0]))
 
@@ -180,6 +186,8 @@ static void calibration_note(const struct fd_cli *cli, const struct fd_model *m,
 		memcpy(cal, p + 1, 64);
 	else if (strncmp(p, "null", 4) != 0)
 		return;
+	if (fd_score_stacker(m, rules_sha != NULL) && (!rules_sha || !cal[0]))
+		return;  /* a stacker for scoring with or without rules: the risk means the same */
 	if (!rules_sha && cal[0])
 		fd_cli_msg(cli, "note: the model's risk thresholds were calibrated with rules (sha256 %.12s...); "
 			   "without them fewer transactions reach MEDIUM and HIGH", cal);
@@ -189,6 +197,87 @@ static void calibration_note(const struct fd_cli *cli, const struct fd_model *m,
 	else if (rules_sha && strcmp(cal, rules_sha) != 0)
 		fd_cli_msg(cli, "note: the model's risk thresholds were calibrated with other rules (sha256 %.12s..., "
 			   "these are %.12s...); the levels may not keep to its percentiles", cal, rules_sha);
+}
+
+/*
+ * The store's promoted model (fd-train --promote), when the store (--store, $FD_STORE, else
+ * ./fd.db) exists: *path NULL when there is none.  A store that cannot be read is an error
+ * only when --store named it.
+ */
+static int promoted_model(const struct fd_cli *cli, char **path, struct fd_err *err)
+{
+	struct fd_store *st = NULL;
+	struct fd_who who = {cli->actor, "fd-score", FD_VERSION};
+	char version[FD_MODEL_VERSION_LEN + 1];
+	int rc;
+
+	*path = NULL;
+	if (access(cli->store, F_OK) != 0)
+		return FD_OK;  /* no store yet: nothing promoted */
+	if ((rc = fd_store_open(&st, cli->store, FD_STORE_READONLY, &who, err))) {
+		if (!cli->store_opt) {
+			fd_err_clear(err);  /* ./fd.db that is no store of ours: not our business here */
+			return FD_OK;
+		}
+		return rc;
+	}
+	rc = fd_score_promoted_model(st, path, version, err);
+	fd_store_close(st);
+	return rc;
+}
+
+#define DRIFT_MIN_ROWS 1000
+#define DRIFT_RATE_FACTOR 1.5
+#define DRIFT_PSI 0.25
+
+/*
+ * Compare the share of transactions at MEDIUM or above with the share the model's thresholds
+ * were calibrated for, and when it is more than DRIFT_RATE_FACTOR times off (either way), say
+ * so with the features whose PSI against their training histograms exceeds DRIFT_PSI.
+ */
+static void drift_warning(const struct fd_cli *cli, const struct fd_model *m, const struct fd_scorer *sc,
+			  int rules, const struct fd_scorer_opts *so)
+{
+	uint64_t rows, flagged;
+	double *psi = malloc((m->n_features + 1) * sizeof(*psi)), rate, expect, med, high, qm, qh;
+	size_t j, named = 0;
+
+	if (!psi)
+		return;
+	fd_scorer_summary(sc, &rows, &flagged, psi);
+	fd_score_level_thresholds(m, rules, &med, &high);
+	if (so->thresholds)
+		med = so->medium;
+	expect = fd_score_calibrated_rate(m, rules, med);
+	if (isnan(expect) && !so->thresholds) {
+		fd_score_threshold_quantiles(m, &qm, &qh);
+		expect = 1.0 - qm;
+	}
+	rate = rows ? (double)flagged / (double)rows : 0;
+	if (rows < DRIFT_MIN_ROWS || !(expect > 0) ||
+	    (rate <= DRIFT_RATE_FACTOR * expect && rate >= expect / DRIFT_RATE_FACTOR)) {
+		free(psi);
+		return;
+	}
+	fd_cli_msg(cli, "warning: %.2f%% of the %llu transactions reached MEDIUM or HIGH, the model's thresholds were "
+		   "calibrated for %.2f%%: the data may differ from the training data", 100 * rate,
+		   (unsigned long long)rows, 100 * expect);
+	for (;;) {
+		size_t best = m->n_features;
+
+		for (j = 0; j < m->n_features; j++)
+			if (psi[j] > DRIFT_PSI && (best == m->n_features || psi[j] > psi[best]))
+				best = j;
+		if (best == m->n_features)
+			break;
+		fd_cli_msg(cli, "warning: feature %s: population stability index %.2f against training (> %.2f: shifted)",
+			   m->features[best], psi[best], DRIFT_PSI);
+		psi[best] = NAN;
+		named++;
+	}
+	if (!named && m->hist)
+		fd_cli_msg(cli, "warning: no feature's population stability index exceeds %.2f", DRIFT_PSI);
+	free(psi);
 }
 
 /* Keep a HIGH row for --auto-case. */
@@ -276,6 +365,7 @@ static int emit(void *user, const struct fd_score_row *row, struct fd_err *err)
 	fd_writer_f64_sig(w, row->l.ae_error, 6);
 	fd_writer_f64_sig(w, row->l.ae_p, 4);
 	fd_writer_f64_sig(w, row->l.if_score, 4);
+	fd_writer_f64_sig(w, row->l.gb_p, 4);
 	fd_writer_i64(w, row->l.rule_points);
 	if (run->format == FD_FMT_NDJSON) {
 		fd_writer_json(w, run->a.s, run->a.len);
@@ -369,10 +459,11 @@ int main(int argc, char **argv)
 	const char *model_arg = NULL, *rules_arg = NULL, *since_arg = NULL, *until_arg = NULL;
 	const char *map_spec = NULL, *tz = NULL, *currency = NULL, *output = NULL, *fmt_arg = NULL;
 	char *model_found = NULL, *rules_found = NULL, model_sha[65], rules_sha[65] = "";
+	const char *model_src = NULL;
 	int c, rc = 0, no_rules = 0, sort = 0, strict = 0, eval = 0, all_reasons = 0, fail_on = -1;
 	int tz_min = 0, store_input, recording, fail_hit = 0, i;
 	char delim = 0;
-	double label_delay = 7, t0;
+	double label_delay = 7, t0, threshold = NAN, alerts_per_day = 0;
 	size_t top = 100;
 	int64_t since = INT64_MIN, until = INT64_MAX, bad = 0, warm = 0, run_id = 0, audit_seq = 0;
 	int64_t added = 0, already = 0;
@@ -407,6 +498,8 @@ int main(int argc, char **argv)
 		case OPT_SORT: sort = 1; break;
 		case OPT_STRICT: strict = 1; break;
 		case OPT_LABEL_DELAY: label_delay = fd_cli_double(&run.cli, "--label-delay", optarg, 0, 3650); break;
+		case OPT_THRESHOLD: threshold = fd_cli_double(&run.cli, "--threshold", optarg, 0, 100); break;
+		case OPT_ALERTS: alerts_per_day = fd_cli_double(&run.cli, "--alerts-per-day", optarg, 1e-9, 1e12); break;
 		case FD_OPT_FORMAT: fmt_arg = optarg; break;
 		default:
 			if (!fd_cli_input_option(&run.cli, c, optarg) && !fd_cli_option(&run.cli, c, optarg))
@@ -449,6 +542,8 @@ int main(int argc, char **argv)
 		fd_cli_usage_error(&run.cli, "--eval writes a report: no --auto-case, --fail-on, --all-reasons or --flush");
 	if (run.auto_case && !run.cli.store_opt)
 		fd_cli_usage_error(&run.cli, "--auto-case writes cases into the store: give --store");
+	if (!isnan(threshold) && alerts_per_day > 0)
+		fd_cli_usage_error(&run.cli, "--threshold and --alerts-per-day both set the thresholds: give one");
 	for (i = optind; i < argc; i++)
 		if (strcmp(argv[i], "-") == 0) {
 			int j;
@@ -460,10 +555,21 @@ int main(int argc, char **argv)
 	recording = run.cli.store_opt && !eval;
 	run.timing = run.cli.metrics != NULL;
 
-	/* ---- the model and the rules */
-	if (!model_arg && !(model_arg = model_found = fd_datafile_find(argv[0], "FD_MODEL", "models/default.fdm",
-									  "model", "--model", &err)))
+	/* ---- the model (--model, $FD_MODEL, the store's promoted one, the bundled default) */
+	if (!model_arg && !getenv("FD_MODEL") && (rc = promoted_model(&run.cli, &model_found, &err)))
 		goto fail;
+	if (model_found) {
+		model_arg = model_found;
+		model_src = "the store's promoted model";
+	}
+	if (!model_arg) {
+		const char *e = getenv("FD_MODEL");
+
+		if (!(model_arg = model_found = fd_datafile_find(argv[0], "FD_MODEL", "models/default.fdm", "model",
+								 "--model", &err)))
+			goto fail;
+		model_src = e && *e ? NULL : "the bundled default";  /* the user's choices need no note */
+	}
 	if ((rc = fd_model_load(&m, model_arg, &err)) || (rc = file_sha(model_arg, model_sha, &err)))
 		goto fail;
 	fd_score_model_version(model_sha, run.version);
@@ -475,8 +581,28 @@ int main(int argc, char **argv)
 			goto fail;
 	}
 	run.rules = rules;
+	if (!run.cli.quiet && model_src)
+		fd_cli_msg(&run.cli, "model %s (%s, version %s)", model_arg, model_src, run.version);
 	if (!run.cli.quiet)
 		calibration_note(&run.cli, m, rules ? rules_sha : NULL);
+	if (!isnan(threshold)) {
+		double med, high;
+
+		fd_score_level_thresholds(m, rules != NULL, &med, &high);
+		so.thresholds = 1;
+		so.high = threshold;
+		so.medium = isnan(med) || med > threshold ? threshold : med;
+	} else if (alerts_per_day > 0) {
+		if ((rc = fd_score_alert_thresholds(m, rules != NULL, alerts_per_day, &so.medium, &so.high, &err))) {
+			fd_err_prefix(&err, "%s", model_arg);
+			goto fail;
+		}
+		so.thresholds = 1;
+		if (!run.cli.quiet)
+			fd_cli_msg(&run.cli, "--alerts-per-day %g: MEDIUM >= %.4g, HIGH >= %.4g (at the training data's %.0f transactions a day)",
+				   alerts_per_day, so.medium, so.high, m->rows_per_day);
+	}
+	so.drift = m->hist != NULL;
 	fo.label_delay_ms = llround(label_delay * (double)DAY_MS);
 	so.batch = run.flush ? 1 : 256;
 	so.reasons_all = all_reasons;
@@ -683,6 +809,7 @@ int main(int argc, char **argv)
 				   (long long)(fail_on == FD_LEVEL_MEDIUM ? run.by_level[1] + run.by_level[2] : run.by_level[2]),
 				   fd_level_name[fail_on]);
 	}
+	drift_warning(&run.cli, m, sc, rules != NULL, &so);
 	if (metrics) {
 		double dur = fd_now() - t0;
 

@@ -20,6 +20,7 @@
 #include "datafile.h"
 #include "fd_buf.h"
 #include "fd_features.h"
+#include "fd_gbdt.h"
 #include "fd_io.h"
 #include "fd_iforest.h"
 #include "fd_metrics.h"
@@ -38,9 +39,10 @@ static const char usage[] =
 	"usage: fd-train [options] [FILE...]\n"
 	"       fd-train eval [options] [FILE...]\n"
 	"       fd-train --inspect MODEL\n"
-	"Train the autoencoder and the isolation forest on transactions or on feature rows from\n"
-	"fd-features (CSV or NDJSON, plain or zstd; '-' or none = stdin), leaving labelled fraud\n"
-	"out, and write the model file.  eval: AUC-ROC, average precision, recall at 1% and 5%\n"
+	"Train the autoencoder and the isolation forest (on rows not labelled fraud) and the\n"
+	"boosted trees (on labelled rows) on transactions or on feature rows from fd-features (CSV\n"
+	"or NDJSON, plain or zstd; '-' or none = stdin), stack them on the last 20% in time, and\n"
+	"write the model file.  eval: AUC-ROC, average precision, recall at 1% and 5%\n"
 	"false-positive rate, precision of the top k and the confusion matrices of each layer on\n"
 	"labelled transactions.  --inspect: what a model file holds.\n"
 	"\n"
@@ -56,6 +58,10 @@ static const char usage[] =
 	"  --trees N           isolation trees (default 100)\n"
 	"  --subsample N       rows per tree (default 256)\n"
 	"  --seed N            random seed (default 1)\n"
+	"  --gb-rounds N       at most N boosting rounds (default 400)\n"
+	"  --no-gbdt           no boosted trees, even with labels\n"
+	"  --as-of T           train as at T: labels later than T minus the label delay unused\n"
+	"  --promote           with --store: make the model the store's promoted model\n"
 	"  --alerts-per-day N  thresholds from an alert budget instead of the 95th/99th percentiles\n"
 	"  --rules FILE        rules whose points enter the risk calibration (default $FD_RULES,\n"
 	"                      else default.rules of the tools' tree)\n"
@@ -83,7 +89,7 @@ enum {
 	OPT_INPUT = FD_OPT_TOOL_BASE, OPT_FEATURES, OPT_LAYERS, OPT_EPOCHS, OPT_PATIENCE, OPT_BATCH,
 	OPT_TREES, OPT_SUBSAMPLE, OPT_SEED, OPT_ALERTS, OPT_RULES, OPT_NO_RULES, OPT_SINCE, OPT_UNTIL,
 	OPT_MODEL, OPT_TOP, OPT_MAP, OPT_DELIM, OPT_TZ, OPT_CURRENCY, OPT_SORT, OPT_STRICT,
-	OPT_LABEL_DELAY, OPT_INSPECT,
+	OPT_LABEL_DELAY, OPT_INSPECT, OPT_AS_OF, OPT_PROMOTE, OPT_NO_GBDT, OPT_GB_ROUNDS,
 };
 
 static const struct option longopts[] = {
@@ -113,6 +119,10 @@ static const struct option longopts[] = {
 	{"strict", no_argument, NULL, OPT_STRICT},
 	{"label-delay", required_argument, NULL, OPT_LABEL_DELAY},
 	{"inspect", required_argument, NULL, OPT_INSPECT},
+	{"as-of", required_argument, NULL, OPT_AS_OF},
+	{"promote", no_argument, NULL, OPT_PROMOTE},
+	{"no-gbdt", no_argument, NULL, OPT_NO_GBDT},
+	{"gb-rounds", required_argument, NULL, OPT_GB_ROUNDS},
 	{NULL, 0, NULL, 0},
 };
 
@@ -125,8 +135,10 @@ enum { IN_AUTO, IN_FEATURES, IN_TXNS };
 struct opts {
 	int eval;
 	const char *output, *features, *layers, *rules, *model, *map_spec, *tz, *since_arg, *until_arg;
-	const char *inspect, *fmt_arg;
-	int input, no_rules, sort, strict;
+	const char *inspect, *fmt_arg, *as_of_arg;
+	int input, no_rules, sort, strict, promote, no_gbdt;
+	unsigned gb_rounds;
+	int64_t as_of;
 	char delim;
 	const char *currency;
 	double label_delay, alerts_per_day;
@@ -137,7 +149,8 @@ struct opts {
 	int tz_min;
 };
 
-/* The training rows: labelled fraud is counted, not kept. */
+/* The training rows, fraud included (the unsupervised layers leave it out, the boosted trees
+ * learn from it). */
 struct data {
 	size_t nf;                 /* features */
 	char **names;              /* their names */
@@ -145,6 +158,10 @@ struct data {
 	float *X;                  /* rows x nf, raw values, NaN = missing */
 	int *points;               /* rule points per row (when rules ran) */
 	unsigned char *block;
+	signed char *label;        /* per row: 1, 0, -1 unknown */
+	int64_t *ts;               /* per row: ms, INT64_MIN unknown */
+	char **txn_id;             /* per row when case outcomes are to be looked up, else NULL */
+	int keep_ids;
 	size_t rows, cap;
 	int64_t read, fraud, bad, warm;
 	int64_t ts_min, ts_max;
@@ -191,10 +208,16 @@ static void data_release(struct data *d)
 	free(d->X);
 	free(d->points);
 	free(d->block);
+	free(d->label);
+	free(d->ts);
+	for (i = 0; d->txn_id && i < d->rows; i++)
+		free(d->txn_id[i]);
+	free(d->txn_id);
 	memset(d, 0, sizeof(*d));
 }
 
-/* Room for one more row; returns it. */
+/* Room for one more row; returns it.  The caller sets label[rows], ts[rows] and, with
+ * keep_ids, txn_id[rows] (or NULL) before counting the row. */
 static float *data_row(struct data *d, int with_rules)
 {
 	if (d->rows == d->cap) {
@@ -204,6 +227,23 @@ static float *data_row(struct data *d, int with_rules)
 		if (!X)
 			return NULL;
 		d->X = X;
+		{
+			signed char *l = realloc(d->label, cap);
+			int64_t *t = l ? realloc(d->ts, cap * sizeof(*t)) : NULL;
+
+			if (l)
+				d->label = l;
+			if (!t)
+				return NULL;
+			d->ts = t;
+		}
+		if (d->keep_ids) {
+			char **ids = realloc(d->txn_id, cap * sizeof(*ids));
+
+			if (!ids)
+				return NULL;
+			d->txn_id = ids;
+		}
 		if (with_rules) {
 			int *p = realloc(d->points, cap * sizeof(*p));
 			unsigned char *b;
@@ -378,11 +418,14 @@ static int read_transactions(const struct opts *o, char **paths, size_t npaths, 
 			goto where;
 		d->read++;
 		note_ts(d, t.ts);
-		if (t.label == 1) {
-			d->fraud++;
-			continue;
-		}
+		d->fraud += t.label == 1;
 		if (!(x = data_row(d, rules != NULL))) {
+			rc = oom(err);
+			goto out;
+		}
+		d->label[d->rows] = (signed char)(t.label == 0 || t.label == 1 ? t.label : -1);
+		d->ts[d->rows] = t.ts;
+		if (d->keep_ids && !(d->txn_id[d->rows] = strdup(t.txn_id))) {
 			rc = oom(err);
 			goto out;
 		}
@@ -397,7 +440,7 @@ static int read_transactions(const struct opts *o, char **paths, size_t npaths, 
 				blk |= hits[k].action == FD_RULE_BLOCK;
 			}
 			d->points[d->rows] = p;
-			d->block[d->rows] = (unsigned char)blk;
+			d->block[d->rows] = (unsigned char)(blk | (nh > 0) << 1);  /* bit 1: any hit */
 		}
 		d->rows++;
 		if ((d->read & 65535) == 0)
@@ -456,7 +499,7 @@ static int read_feature_rows(const struct opts *o, char **paths, size_t npaths, 
 	static const char *const stdin_only[] = {"-"};
 	const struct fd_feat_def *defs;
 	size_t p, j, nidx = 0;
-	int *idx = NULL, *slot = NULL, s_ts = -1, s_label = -1, rc = FD_OK, ndjson = 0;
+	int *idx = NULL, *slot = NULL, s_ts = -1, s_label = -1, s_id = -1, rc = FD_OK, ndjson = 0;
 	unsigned char *seen = NULL;
 	struct fd_buf ignored = FD_BUF_INIT;
 	size_t nignored = 0;
@@ -525,11 +568,13 @@ static int read_feature_rows(const struct opts *o, char **paths, size_t npaths, 
 			slot[j] = fd_reader_bind(r, defs[idx[j]].name);
 		s_ts = fd_reader_bind(r, "ts");
 		s_label = fd_reader_bind(r, "label");
+		s_id = fd_reader_bind(r, "txn_id");
 		for (;;) {
 			int got = fd_reader_next(r, err), label = -1;
 			const char *v;
 			size_t n;
 			float *x;
+			int64_t row_ts;
 			char num[64], where[600], vis[80];
 
 			if (got == 0)
@@ -558,20 +603,29 @@ static int read_feature_rows(const struct opts *o, char **paths, size_t npaths, 
 					goto next;
 				continue;
 			}
+			row_ts = INT64_MIN;
 			if (fd_reader_get(r, s_ts, &v, &n) && n) {
 				int64_t ts;
 
-				if (!fd_parse_ts(v, n, o->tz_min, &ts))
+				if (!fd_parse_ts(v, n, o->tz_min, &ts)) {
 					note_ts(d, ts);
+					row_ts = ts;
+				}
 			}
 			d->read++;
-			if (label == 1) {
-				d->fraud++;
-				continue;
-			}
+			d->fraud += label == 1;
 			if (!(x = data_row(d, 0))) {
 				rc = oom(err);
 				goto next;
+			}
+			d->label[d->rows] = (signed char)label;
+			d->ts[d->rows] = row_ts;
+			if (d->keep_ids) {
+				d->txn_id[d->rows] = NULL;
+				if (fd_reader_get(r, s_id, &v, &n) && n && !(d->txn_id[d->rows] = strndup(v, n))) {
+					rc = oom(err);
+					goto next;
+				}
 			}
 			for (j = 0; j < nidx; j++) {
 				char *end = num;
@@ -593,6 +647,9 @@ static int read_feature_rows(const struct opts *o, char **paths, size_t npaths, 
 						 defs[idx[j]].name, vis);
 					d->bad++;
 					d->read--;
+					d->fraud -= label == 1;
+					if (d->keep_ids)
+						free(d->txn_id[d->rows]);
 					if ((rc = bad_record(where, &b, o->strict, err)))
 						goto next;
 					x = NULL;
@@ -687,29 +744,6 @@ static int on_epoch(unsigned epoch, double train_loss, double val_loss, double r
 	return 0;
 }
 
-/* Gather the validation rows (ascending indices) out of X, then close X up over the training
- * rows, in order. */
-static float *split_rows(float *X, size_t rows, size_t nf, const size_t *val, size_t nval)
-{
-	float *V = malloc((nval ? nval : 1) * nf * sizeof(*V));
-	size_t i, k = 0, w = 0;
-
-	if (!V)
-		return NULL;
-	for (i = 0; i < nval; i++)
-		memcpy(V + i * nf, X + val[i] * nf, nf * sizeof(*X));
-	for (i = 0; i < rows; i++) {
-		if (k < nval && val[k] == i) {
-			k++;
-			continue;
-		}
-		if (w != i)
-			memmove(X + w * nf, X + i * nf, nf * sizeof(*X));
-		w++;
-	}
-	return V;
-}
-
 /* SOURCE_DATE_EPOCH (seconds), if set and sane. */
 static int source_date_epoch(int64_t *ms)
 {
@@ -742,6 +776,258 @@ static int make_dirs_for(const char *path, struct fd_err *err)
 	return FD_OK;
 }
 
+/* ---- labels: case outcomes, the label delay ------------------------------------------- */
+
+struct case_label {
+	char *txn_id;
+	int label;
+};
+
+static int cmp_case_label(const void *a, const void *b)
+{
+	return strcmp(((const struct case_label *)a)->txn_id, ((const struct case_label *)b)->txn_id);
+}
+
+/*
+ * Case outcomes from the store's effective_labels view override the labels read (the
+ * newest outcome of each transaction, known by as_of).  *changed: rows whose label changed.
+ */
+static int apply_case_labels(struct fd_store *st, struct data *d, int64_t as_of, int64_t *changed,
+			     struct fd_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	struct case_label *cl = NULL;
+	size_t n = 0, cap = 0, i;
+	int rc = FD_OK, r;
+
+	*changed = 0;
+	if ((rc = fd_store_prepare(st, &q, "SELECT txn_id, label FROM effective_labels"
+				   " WHERE origin = 'case' AND labelled_at <= ?1", err)))
+		return rc;
+	sqlite3_bind_int64(q, 1, as_of);
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(q, 0);
+
+		if (!id || sqlite3_column_type(q, 1) == SQLITE_NULL)
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? 2 * cap : 256;
+			struct case_label *p = realloc(cl, nc * sizeof(*p));
+
+			if (!p) {
+				rc = oom(err);
+				goto out;
+			}
+			cl = p;
+			cap = nc;
+		}
+		if (!(cl[n].txn_id = strdup(id))) {
+			rc = oom(err);
+			goto out;
+		}
+		cl[n++].label = sqlite3_column_int(q, 1) ? 1 : 0;
+	}
+	if (r != SQLITE_DONE) {
+		rc = fd_store_error(st, "cannot read effective_labels", err);
+		goto out;
+	}
+	if (n)
+		qsort(cl, n, sizeof(*cl), cmp_case_label);
+	for (i = 0; n && i < d->rows; i++) {
+		struct case_label key, *hit;
+
+		if (!d->txn_id[i])
+			continue;
+		key.txn_id = d->txn_id[i];
+		if ((hit = bsearch(&key, cl, n, sizeof(*cl), cmp_case_label)) && d->label[i] != hit->label) {
+			d->fraud += (hit->label == 1) - (d->label[i] == 1);
+			d->label[i] = (signed char)hit->label;
+			(*changed)++;
+		}
+	}
+out:
+	sqlite3_finalize(q);
+	for (i = 0; i < n; i++)
+		free(cl[i].txn_id);
+	free(cl);
+	return rc;
+}
+
+/* ---- the split and the training -------------------------------------------------------- */
+
+#define VAL_SHARE 0.2     /* the last fifth of the training period in time validates */
+#define MIN_FRAUD_GB 20   /* labelled frauds the boosted trees need in the training part */
+
+/* Row groups after the split, in this order in the matrix. */
+enum { G_TU, G_TL, G_TF, G_VU, G_VL, G_VF, G_N };  /* train/validation x unknown/legit/fraud */
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Split in time: validation is every row at or after the time that leaves VAL_SHARE of the
+ * timed rows after it (by position when rows have no time), and reorder the rows (stably)
+ * into the groups above; g[] receives the groups' sizes, *cut the time (INT64_MIN by
+ * position).
+ */
+static int split_groups(struct data *d, size_t g[G_N], int64_t *cut, struct fd_err *err)
+{
+	size_t i, ntimed = 0, at[G_N], nf = d->nf;
+	int64_t *t = NULL;
+	unsigned char *grp = malloc(d->rows ? d->rows : 1);
+	float *X2 = NULL;
+	int *p2 = NULL;
+	unsigned char *b2 = NULL;
+	signed char *l2 = NULL;
+	int64_t *ts2 = NULL;
+	char **id2 = NULL;
+	int rc = FD_OK;
+
+	memset(g, 0, G_N * sizeof(*g));
+	*cut = INT64_MIN;
+	if (!grp || !(t = malloc((d->rows ? d->rows : 1) * sizeof(*t))))
+		goto oom;
+	for (i = 0; i < d->rows; i++)
+		if (d->ts[i] != INT64_MIN)
+			t[ntimed++] = d->ts[i];
+	if (ntimed == d->rows && ntimed > 1) {
+		qsort(t, ntimed, sizeof(*t), cmp_i64);
+		*cut = t[(size_t)floor((1.0 - VAL_SHARE) * (double)ntimed)];
+		if (*cut <= t[0])
+			*cut = INT64_MIN;  /* one instant: split by position */
+	}
+	for (i = 0; i < d->rows; i++) {
+		int val = *cut != INT64_MIN ? d->ts[i] >= *cut : (double)i >= (1.0 - VAL_SHARE) * (double)d->rows;
+		int kind = d->label[i] < 0 ? 0 : d->label[i] == 0 ? 1 : 2;
+
+		grp[i] = (unsigned char)(val * 3 + kind);
+		g[grp[i]]++;
+	}
+	at[0] = 0;
+	for (i = 1; i < G_N; i++)
+		at[i] = at[i - 1] + g[i - 1];
+	X2 = malloc((d->rows ? d->rows : 1) * nf * sizeof(*X2));
+	l2 = malloc(d->rows ? d->rows : 1);
+	ts2 = malloc((d->rows ? d->rows : 1) * sizeof(*ts2));
+	if (!X2 || !l2 || !ts2)
+		goto oom;
+	if (d->points && (!(p2 = malloc(d->rows * sizeof(*p2))) || !(b2 = malloc(d->rows))))
+		goto oom;
+	if (d->txn_id && !(id2 = malloc(d->rows * sizeof(*id2))))
+		goto oom;
+	for (i = 0; i < d->rows; i++) {
+		size_t w = at[grp[i]]++;
+
+		memcpy(X2 + w * nf, d->X + i * nf, nf * sizeof(*X2));
+		l2[w] = d->label[i];
+		ts2[w] = d->ts[i];
+		if (p2) {
+			p2[w] = d->points[i];
+			b2[w] = d->block[i];
+		}
+		if (id2)
+			id2[w] = d->txn_id[i];
+	}
+	free(d->X);
+	free(d->label);
+	free(d->ts);
+	d->X = X2;
+	d->label = l2;
+	d->ts = ts2;
+	X2 = NULL;
+	l2 = NULL;
+	ts2 = NULL;
+	if (p2) {
+		free(d->points);
+		free(d->block);
+		d->points = p2;
+		d->block = b2;
+		p2 = NULL;
+		b2 = NULL;
+	}
+	if (id2) {
+		free(d->txn_id);
+		d->txn_id = id2;
+		id2 = NULL;
+	}
+	d->cap = d->rows;
+	goto out;
+oom:
+	rc = oom(err);
+out:
+	free(grp);
+	free(t);
+	free(X2);
+	free(p2);
+	free(b2);
+	free(l2);
+	free(ts2);
+	free(id2);
+	return rc;
+}
+
+/* Drop the features that are missing or constant in every row; their names go to dropped
+ * (a JSON array's members) and, as words, to words. */
+static int drop_features(struct data *d, struct fd_buf *dropped, struct fd_buf *words, size_t *ndropped,
+			 struct fd_err *err)
+{
+	size_t j, i, w = 0, nf = d->nf;
+	unsigned char *keep = malloc(nf ? nf : 1);
+
+	*ndropped = 0;
+	if (!keep)
+		return oom(err);
+	for (j = 0; j < nf; j++) {
+		float lo = NAN, hi = NAN;
+
+		for (i = 0; i < d->rows; i++) {
+			float v = d->X[i * nf + j];
+
+			if (isnan(v))
+				continue;
+			if (isnan(lo) || v < lo)
+				lo = v;
+			if (isnan(hi) || v > hi)
+				hi = v;
+		}
+		keep[j] = !isnan(lo) && hi > lo;
+		if (!keep[j]) {
+			if ((dropped->len && fd_buf_addc(dropped, ',')) ||
+			    fd_buf_add_json_str(dropped, d->names[j], strlen(d->names[j])) ||
+			    fd_buf_addf(words, "%s%s (%s)", *ndropped ? ", " : "", d->names[j],
+					isnan(lo) ? "missing" : "constant")) {
+				free(keep);
+				return oom(err);
+			}
+			(*ndropped)++;
+		}
+	}
+	if (*ndropped == nf) {
+		free(keep);
+		return fd_err_set(err, FD_EINPUT, "every feature is missing or constant in the training data: %s", words->s);
+	}
+	if (*ndropped) {
+		for (i = 0; i < d->rows; i++)
+			for (j = 0; j < nf; j++)
+				if (keep[j])
+					d->X[w++] = d->X[i * nf + j];
+		for (j = 0, w = 0; j < nf; j++) {
+			if (keep[j]) {
+				d->names[w] = d->names[j];
+				d->cidx[w++] = d->cidx[j];
+			} else
+				free(d->names[j]);
+		}
+		d->nf = w;
+	}
+	free(keep);
+	return FD_OK;
+}
+
 static int train(const struct opts *o, char **paths, size_t npaths, struct fd_err *err)
 {
 	struct data d;
@@ -750,25 +1036,32 @@ static int train(const struct opts *o, char **paths, size_t npaths, struct fd_er
 	struct fd_rules *rules = NULL;
 	struct fd_model *m = NULL;
 	struct fd_nn *nn = NULL;
+	struct fd_nn_ws *ws = NULL;
 	struct fd_iforest *forest = NULL;
+	struct fd_gbdt *gb = NULL;
+	struct fd_gbdt_opts go;
+	struct fd_gbdt_result gres;
 	struct fd_nn_train_opts to;
 	struct fd_nn_train_result res;
 	struct fd_iforest_opts fo;
 	struct fd_metrics *metrics = NULL;
-	struct fd_buf mj = FD_BUF_INIT, file = FD_BUF_INIT, path = FD_BUF_INIT;
+	struct fd_buf mj = FD_BUF_INIT, file = FD_BUF_INIT, path = FD_BUF_INIT, dropped = FD_BUF_INIT;
+	struct fd_buf dropped_words = FD_BUF_INIT, gb_skip = FD_BUF_INIT, stack_skip = FD_BUF_INIT;
 	struct fd_out *out = NULL;
 	struct progress prog;
-	size_t hidden[FD_NN_MAX_HIDDEN], nh, i;
-	float *V = NULL, *ifs = NULL;
-	int *vpoints = NULL;
+	struct fd_score_layers *sl = NULL;
+	size_t hidden[FD_NN_MAX_HIDDEN], nh, i, g[G_N], n_unsup, n_val, v0, ndropped = 0;
+	float *verr = NULL, *ifs = NULL, *y = NULL, *gbp = NULL;
+	int *vpoints = NULL, *slab = NULL;
 	unsigned char *vblock = NULL;
 	char *rules_path = NULL, rules_sha[65] = "", sha[65], version[FD_MODEL_VERSION_LEN + 1];
 	int rc, kind = o->input, store_input = o->since_arg || o->until_arg, registered = 0;
-	int64_t model_id = 0;
-	double qm = 0.95, qh = 0.99, t0 = fd_now(), t_train = 0;
+	int64_t model_id = 0, cut, case_changed = 0, delayed = 0;
+	double qm = 0.95, qh = 0.99, t0 = fd_now(), t_train = 0, t_gb = 0;
 
 	memset(&d, 0, sizeof(d));
 	memset(&res, 0, sizeof(res));
+	memset(&gres, 0, sizeof(gres));
 	if (o->map_spec && (rc = fd_colmap_load(&map, o->map_spec, err)))
 		goto out;
 	if (kind == IN_AUTO) {
@@ -811,17 +1104,14 @@ static int train(const struct opts *o, char **paths, size_t npaths, struct fd_er
 		    (cli.store_opt && (rc = fd_role_authorize(st, FD_ACT_TRAIN, "new model", err))))
 			goto out;
 	}
+	d.keep_ids = st != NULL;
 	if (kind == IN_TXNS)
 		rc = read_transactions(o, paths, npaths, store_input ? st : NULL, map, rules, &d, err);
 	else
 		rc = read_feature_rows(o, paths, npaths, &d, err);
 	if (rc)
 		goto out;
-	if (d.rows < MIN_ROWS) {
-		rc = fd_err_set(err, FD_EINPUT, "%zu rows to train on (%lld read, %lld labelled fraud left out): at least %d needed",
-				d.rows, (long long)d.read, (long long)d.fraud, MIN_ROWS);
-		goto out;
-	}
+
 	if (o->alerts_per_day > 0) {
 		double days, share;
 
@@ -840,7 +1130,34 @@ static int train(const struct opts *o, char **paths, size_t npaths, struct fd_er
 		qh = 1.0 - share / 5.0;
 	}
 
-	/* the model: scaler, autoencoder, forest, calibration */
+	/* the labels as known at training time: case outcomes, then the delay */
+	if (st && (rc = apply_case_labels(st, &d, o->as_of_arg ? o->as_of : INT64_MAX, &case_changed, err)))
+		goto out;
+	if (o->as_of_arg) {
+		int64_t delay = llround(o->label_delay * (double)DAY_MS);
+
+		for (i = 0; i < d.rows; i++)
+			if (d.label[i] >= 0 && d.ts[i] != INT64_MIN && d.ts[i] > o->as_of - delay) {
+				d.label[i] = -1;
+				delayed++;
+			}
+	}
+	if ((rc = split_groups(&d, g, &cut, err)))
+		goto out;
+	n_unsup = g[G_TU] + g[G_TL];
+	v0 = g[G_TU] + g[G_TL] + g[G_TF];
+	n_val = d.rows - v0;
+	if (n_unsup < MIN_ROWS || n_val < MIN_ROWS) {
+		rc = fd_err_set(err, FD_EINPUT, "%zu rows to train on and %zu to validate (%lld read, %lld labelled fraud): "
+				"at least %d of each needed", n_unsup, n_val, (long long)d.read, (long long)d.fraud, MIN_ROWS);
+		goto out;
+	}
+	if ((rc = drop_features(&d, &dropped, &dropped_words, &ndropped, err)))
+		goto out;
+	if (ndropped && !cli.quiet)
+		fd_cli_msg(&cli, "dropped %zu feature%s missing or constant in the training data: %s", ndropped,
+			   ndropped == 1 ? "" : "s", dropped_words.s);
+	/* the model: histograms, the boosted trees (raw values), scaler, autoencoder, forest */
 	if ((rc = fd_model_create(&m, (const char *const *)d.names, d.nf, err)))
 		goto out;
 	{
@@ -850,7 +1167,49 @@ static int train(const struct opts *o, char **paths, size_t npaths, struct fd_er
 		fd_sha256_hex(d.X, d.rows * d.nf * sizeof(float), hex);
 		memcpy(m->meta.data_sha256, hex, sizeof(hex));
 	}
-	fd_model_fit_scaler(m, d.X, d.rows);
+	if ((rc = fd_model_fit_hist(m, d.X, d.rows, err)))
+		goto out;
+	if (d.have_ts && d.ts_max > d.ts_min)
+		m->rows_per_day = (double)d.read / ((double)(d.ts_max - d.ts_min) / (double)DAY_MS);
+	if (o->no_gbdt)
+		fd_buf_adds(&gb_skip, "--no-gbdt");
+	else if (g[G_TF] < MIN_FRAUD_GB || g[G_VF] < FD_SCORE_MIN_FRAUD || !g[G_TL] || !g[G_VL])
+		fd_buf_addf(&gb_skip, "too few labels: %zu labelled fraud in the training part and %zu in the validation part "
+			    "(at least %d and %d needed)", g[G_TF], g[G_VF], MIN_FRAUD_GB, FD_SCORE_MIN_FRAUD);
+	if (!gb_skip.len) {
+		size_t nt = g[G_TL] + g[G_TF], nv = g[G_VL] + g[G_VF];
+
+		if (!(y = malloc((nt + nv) * sizeof(*y)))) {
+			rc = oom(err);
+			goto out;
+		}
+		for (i = 0; i < nt; i++)
+			y[i] = d.label[g[G_TU] + i];
+		for (i = 0; i < nv; i++)
+			y[nt + i] = d.label[v0 + g[G_VU] + i];
+		fd_gbdt_opts_init(&go);
+		go.seed = o->seed;
+		go.max_rounds = o->gb_rounds;
+		if (cli.progress)
+			fd_cli_msg(&cli, "boosting on %zu labelled rows (%zu fraud), validating on %zu (%zu fraud)", nt, g[G_TF],
+				   nv, g[G_VF]);
+		t_gb = fd_now();
+		if ((rc = fd_gbdt_train(&gb, d.X + g[G_TU] * d.nf, y, nt, d.X + (v0 + g[G_VU]) * d.nf, y + nt, nv, d.nf,
+					&go, &gres, err)))
+			goto out;
+		t_gb = fd_now() - t_gb;
+		if ((rc = fd_model_set_gbdt(m, gb, err)))
+			goto out;
+		gb = NULL;
+		if (!(gbp = malloc(n_val * sizeof(*gbp)))) {
+			rc = oom(err);
+			goto out;
+		}
+		if ((rc = fd_gbdt_predict(m->gb, d.X + v0 * d.nf, n_val, gbp, err)))
+			goto out;
+	} else if (!cli.quiet && !o->no_gbdt)
+		fd_cli_msg(&cli, "no boosted trees: %s; the autoencoder and the forest carry on", gb_skip.s);
+	fd_model_fit_scaler(m, d.X, n_unsup);
 	fd_model_standardise(m, d.X, d.rows);
 	if (o->layers) {
 		if ((rc = fd_nn_parse_layers(o->layers, hidden, &nh, err)))
@@ -871,66 +1230,125 @@ static int train(const struct opts *o, char **paths, size_t npaths, struct fd_er
 	if (cli.progress) {
 		to.progress = on_epoch;
 		to.user = &prog;
-		fd_cli_msg(&cli, "training on %zu rows of %zu features (%lld labelled fraud left out)", d.rows, d.nf,
-			   (long long)d.fraud);
+		fd_cli_msg(&cli, "training on %zu rows of %zu features (%lld labelled fraud left out)", n_unsup, d.nf,
+			   (long long)g[G_TF]);
 	}
 	t_train = fd_now();
-	if ((rc = fd_nn_train(nn, d.X, d.rows, d.nf, &to, &res, err)))
+	if ((rc = fd_nn_train(nn, d.X, n_unsup, d.nf, &to, &res, err)))
 		goto out;
 	t_train = fd_now() - t_train;
 	if ((rc = fd_model_set_nn(m, nn, err)))
 		goto out;
 	nn = NULL;
-	/* the forest on the training rows only; the validation rows calibrate both layers */
-	if (!(V = split_rows(d.X, d.rows, d.nf, res.val_rows, res.n_val))) {
-		rc = oom(err);
-		goto out;
-	}
-	if (rules) {
-		vpoints = malloc((res.n_val + 1) * sizeof(*vpoints));
-		vblock = malloc(res.n_val + 1);
-		if (!vpoints || !vblock) {
-			rc = oom(err);
-			goto out;
-		}
-		for (i = 0; i < res.n_val; i++) {
-			vpoints[i] = d.points[res.val_rows[i]];
-			vblock[i] = d.block[res.val_rows[i]];
-		}
-	}
 	fd_iforest_opts_init(&fo);
 	fo.trees = o->trees;
 	fo.subsample = o->subsample;
 	fo.seed = o->seed ^ 0x9e3779b97f4a7c15ULL;
-	if ((rc = fd_iforest_train(&forest, d.X, d.rows - res.n_val, d.nf, &fo, err)))
+	if ((rc = fd_iforest_train(&forest, d.X, n_unsup, d.nf, &fo, err)))
 		goto out;
 	if ((rc = fd_model_set_forest(m, forest, err)))
 		goto out;
 	forest = NULL;
-	if (!(ifs = malloc((res.n_val + 1) * sizeof(*ifs)))) {
-		rc = oom(err);
+
+	/* the validation rows, later in time than every training row: calibration */
+	verr = malloc(n_val * sizeof(*verr));
+	ifs = malloc(n_val * sizeof(*ifs));
+	if (!verr || !ifs || (rc = fd_nn_ws_create(&ws, m->nn, 256, err))) {
+		rc = rc ? rc : oom(err);
 		goto out;
 	}
-	fd_iforest_score(m->forest, V, res.n_val, ifs);
-	if ((rc = fd_score_calibrate(m, res.val_errors, ifs, vpoints, vblock, res.n_val, qm, qh, err)))
+	fd_nn_errors(m->nn, ws, d.X + v0 * d.nf, n_val, verr, NULL);
+	fd_iforest_score(m->forest, d.X + v0 * d.nf, n_val, ifs);
+	if (rules) {
+		vpoints = malloc(n_val * sizeof(*vpoints));
+		vblock = malloc(n_val);
+		if (!vpoints || !vblock) {
+			rc = oom(err);
+			goto out;
+		}
+		for (i = 0; i < n_val; i++) {
+			vpoints[i] = d.points[v0 + i];
+			vblock[i] = d.block[v0 + i] & 1;
+		}
+	}
+	/* the layers' own thresholds on the validation rows not known to be fraud */
+	if ((rc = fd_score_calibrate(m, verr, ifs, vpoints, vblock, g[G_VU] + g[G_VL], qm, qh, err)))
 		goto out;
+	/* the stackers on the labelled validation rows */
+	{
+		size_t nl = g[G_VL] + g[G_VF], k;
+
+		sl = calloc(nl ? nl : 1, sizeof(*sl));
+		slab = malloc((nl ? nl : 1) * sizeof(*slab));
+		if (!sl || !slab) {
+			rc = oom(err);
+			goto out;
+		}
+		for (k = 0; k < nl; k++) {
+			size_t r = g[G_VU] + k;  /* index within the validation rows */
+
+			sl[k].ae_error = verr[r];
+			sl[k].ae_u = fd_score_ae_surprise(m, verr[r]);
+			sl[k].if_score = ifs[r];
+			sl[k].if_u = fd_score_forest_surprise(m, ifs[r]);
+			sl[k].gb_p = gbp ? gbp[r] : NAN;
+			sl[k].rules_present = rules != NULL;
+			sl[k].rule_points = rules ? d.points[v0 + r] : 0;
+			sl[k].nhits = rules ? (d.block[v0 + r] >> 1) : 0;
+			sl[k].block = rules ? d.block[v0 + r] & 1 : 0;
+			slab[k] = d.label[v0 + r];
+		}
+		rc = fd_score_fit_stack(m, sl, slab, nl, qm, qh, err);
+		if (rc == FD_EINPUT) {
+			fd_buf_adds(&stack_skip, err->msg);
+			fd_err_clear(err);
+			if (!cli.quiet)
+				fd_cli_msg(&cli, "no stacker: %s; the layers combine with fixed weights", stack_skip.s);
+		} else if (rc)
+			goto out;
+		rc = FD_OK;
+	}
 
 	/* metadata: nothing here depends on the clock, so the file is reproducible */
-	m->meta.rows = d.rows;
+	m->meta.rows = n_unsup;
 	m->meta.seed = o->seed;
 	if (!source_date_epoch(&m->meta.created_ms))
 		m->meta.created_ms = d.have_ts ? d.ts_max : 0;
 	snprintf(m->meta.tool_version, sizeof(m->meta.tool_version), "fd-train %s", FD_VERSION);
 	fd_buf_addf(&mj, "{\"input\":\"%s\",\"rows_read\":%lld,\"fraud_left_out\":%lld,\"rows\":%zu,"
 		    "\"features\":%zu,\"layers\":[", kind == IN_TXNS ? "transactions" : "features",
-		    (long long)d.read, (long long)d.fraud, d.rows, d.nf);
+		    (long long)d.read, (long long)(g[G_TF] + g[G_VF]), n_unsup, d.nf);
 	for (i = 0; i < nh; i++)
 		fd_buf_addf(&mj, "%s%zu", i ? "," : "", hidden[i]);
 	fd_buf_addf(&mj, "],\"batch\":%zu,\"max_epochs\":%u,\"patience\":%u,\"epochs\":%u,\"best_epoch\":%u,"
 		    "\"stopped_early\":%s,\"train_loss\":%.9g,\"val_loss\":%.9g,\"n_train\":%zu,\"n_val\":%zu,"
 		    "\"trees\":%u,\"subsample\":%zu,\"quantiles\":[%.9g,%.9g]", o->batch, o->epochs, o->patience,
 		    res.epochs, res.best_epoch, res.stopped_early ? "true" : "false", res.train_loss, res.val_loss,
-		    res.n_train, res.n_val, fd_iforest_trees(m->forest), fd_iforest_subsample(m->forest), qm, qh);
+		    n_unsup, n_val, fd_iforest_trees(m->forest), fd_iforest_subsample(m->forest), qm, qh);
+	fd_buf_addf(&mj, ",\"split\":{\"train\":%zu,\"validation\":%zu,\"validation_from\":", v0, n_val);
+	if (cut != INT64_MIN)
+		fd_buf_addf(&mj, "%lld}", (long long)cut);
+	else
+		fd_buf_adds(&mj, "null}");
+	fd_buf_addf(&mj, ",\"labels\":{\"train_fraud\":%zu,\"train_legit\":%zu,\"validation_fraud\":%zu,"
+		    "\"validation_legit\":%zu,\"unknown\":%zu,\"from_cases\":%lld,\"hidden_by_delay\":%lld}",
+		    g[G_TF], g[G_TL], g[G_VF], g[G_VL], g[G_TU] + g[G_VU], (long long)case_changed, (long long)delayed);
+	if (o->as_of_arg)
+		fd_buf_addf(&mj, ",\"as_of\":%lld,\"label_delay_days\":%.9g", (long long)o->as_of, o->label_delay);
+	fd_buf_addf(&mj, ",\"dropped_features\":[%s]", dropped.s ? dropped.s : "");
+	if (m->gb)
+		fd_buf_addf(&mj, ",\"gbdt\":{\"rounds\":%u,\"best_rounds\":%u,\"val_ap\":%.9g,\"n_train\":%zu,\"pos_train\":%zu,"
+			    "\"n_val\":%zu,\"pos_val\":%zu,\"scale_pos_weight\":%.9g,\"max_depth\":%u,\"eta\":%.9g,"
+			    "\"patience\":%u}", gres.rounds, gres.best_rounds, gres.best_val_ap, gres.n_train, gres.pos_train,
+			    gres.n_val, gres.pos_val, gres.scale_pos_weight, go.max_depth, go.eta, go.patience);
+	else {
+		fd_buf_adds(&mj, ",\"gbdt_skipped\":");
+		fd_buf_add_json_str(&mj, gb_skip.s ? gb_skip.s : "", gb_skip.len);
+	}
+	if (stack_skip.len) {
+		fd_buf_adds(&mj, ",\"stacker_skipped\":");
+		fd_buf_add_json_str(&mj, stack_skip.s, stack_skip.len);
+	}
 	if (o->alerts_per_day > 0)
 		fd_buf_addf(&mj, ",\"alerts_per_day\":%.9g", o->alerts_per_day);
 	if (rules)
@@ -964,13 +1382,24 @@ static int train(const struct opts *o, char **paths, size_t npaths, struct fd_er
 		if (rc)
 			goto out;
 	}
-	if (cli.store_opt && (rc = fd_score_register_model(st, m, path.s, sha, fd_wall_ms(), &model_id, &registered, err)))
-		goto out;
+	if (cli.store_opt) {
+		/* a promoted model is found by path from anywhere: register it absolute */
+		char *abs = o->promote && strcmp(path.s, "-") != 0 ? realpath(path.s, NULL) : NULL;
+
+		rc = fd_score_register_model(st, m, abs ? abs : path.s, sha, fd_wall_ms(), &model_id, &registered, err);
+		free(abs);
+		if (rc)
+			goto out;
+		if (o->promote && (rc = fd_score_promote_model(st, model_id, err)))
+			goto out;
+	}
 	if (strcmp(path.s, "-") != 0)
 		printf("%s\n", path.s);
 	if (!cli.quiet) {
-		fd_cli_msg(&cli, "%zu rows of %zu features (%lld labelled fraud left out, %lld bad records skipped)",
-			   d.rows, d.nf, (long long)d.fraud, (long long)d.bad);
+		fd_cli_msg(&cli, "%zu rows of %zu features (%lld labelled fraud, %lld bad records skipped): %zu to train, "
+			   "%zu to validate (the last %.0f%% in time); the autoencoder and the forest learn from the %zu "
+			   "not labelled fraud", d.rows, d.nf, (long long)d.fraud, (long long)d.bad, v0, n_val,
+			   100 * VAL_SHARE, n_unsup);
 		char arch[FD_NN_MAX_HIDDEN * 8 + 16];
 		size_t at = 0;
 
@@ -979,11 +1408,24 @@ static int train(const struct opts *o, char **paths, size_t npaths, struct fd_er
 		fd_cli_msg(&cli, "autoencoder %zu-%s%zu: %u epochs, %.3g s/epoch, best %u (validation loss %.6g)%s",
 			   d.nf, arch, d.nf, res.epochs, res.epochs ? t_train / res.epochs : 0.0,
 			   res.best_epoch, res.val_loss, res.stopped_early ? ", stopped early" : "");
-		fd_cli_msg(&cli, "thresholds at the %.4g%% and %.4g%% quantiles of %zu validation rows: risk MEDIUM >= %.0f, HIGH >= %.0f%s",
-			   100 * qm, 100 * qh, res.n_val, m->thr.risk_medium, m->thr.risk_high,
-			   rules ? " (rule points included)" : " (without rules)");
-		fd_cli_msg(&cli, "model %s, version %s%s", path.s, version,
-			   !cli.store_opt ? "" : registered ? " (registered in the store)" : " (already registered in the store)");
+		if (m->gb)
+			fd_cli_msg(&cli, "boosted trees: %u rounds kept of %u run (validation average precision %.4f), %.1f s",
+				   gres.best_rounds, gres.rounds, gres.best_val_ap, t_gb);
+		if (fd_score_stacker(m, rules != NULL)) {
+			double med, high;
+
+			fd_score_level_thresholds(m, rules != NULL, &med, &high);
+			fd_cli_msg(&cli, "stacked risk on %zu labelled validation rows (%zu fraud): MEDIUM >= %.4g, HIGH >= %.4g "
+				   "(the %.4g%% and %.4g%% quantiles)%s", g[G_VL] + g[G_VF], g[G_VF], med, high, 100 * qm,
+				   100 * qh, rules ? " (rule points included; a second stacker for scoring without rules)"
+						   : " (without rules)");
+		} else
+			fd_cli_msg(&cli, "thresholds at the %.4g%% and %.4g%% quantiles of %zu validation rows: risk MEDIUM >= %.0f, HIGH >= %.0f%s",
+				   100 * qm, 100 * qh, g[G_VU] + g[G_VL], m->thr.risk_medium, m->thr.risk_high,
+				   rules ? " (rule points included)" : " (without rules)");
+		fd_cli_msg(&cli, "model %s, version %s%s%s", path.s, version,
+			   !cli.store_opt ? "" : registered ? " (registered in the store)" : " (already registered in the store)",
+			   o->promote ? ", promoted" : "");
 	}
 	if (cli.metrics) {
 		double dur = fd_now() - t0;
@@ -992,9 +1434,9 @@ static int train(const struct opts *o, char **paths, size_t npaths, struct fd_er
 			rc = oom(err);
 			goto out;
 		}
-		fd_metrics_add(metrics, "fd_train_rows_total", "counter", "Rows trained on.", NULL, (double)d.rows);
+		fd_metrics_add(metrics, "fd_train_rows_total", "counter", "Rows trained on.", NULL, (double)n_unsup);
 		fd_metrics_add(metrics, "fd_train_fraud_left_out_total", "counter", "Labelled fraud left out.", NULL,
-			       (double)d.fraud);
+			       (double)(g[G_TF] + g[G_VF]));
 		fd_metrics_add(metrics, "fd_train_epochs", "gauge", "Epochs run.", NULL, res.epochs);
 		fd_metrics_add(metrics, "fd_train_epoch_seconds", "gauge", "Seconds per epoch.", NULL,
 			       res.epochs ? t_train / res.epochs : 0.0);
@@ -1008,20 +1450,30 @@ out:
 	fd_metrics_free(metrics);
 	fd_nn_train_result_release(&res);
 	fd_nn_free(nn);
+	fd_nn_ws_free(ws);
 	fd_iforest_free(forest);
+	fd_gbdt_free(gb);
 	fd_model_free(m);
 	fd_rules_free(rules);
 	fd_colmap_free(map);
 	fd_store_close(st);
 	data_release(&d);
 	free(rules_path);
-	free(V);
+	free(verr);
 	free(ifs);
+	free(y);
+	free(gbp);
+	free(sl);
+	free(slab);
 	free(vpoints);
 	free(vblock);
 	fd_buf_release(&mj);
 	fd_buf_release(&file);
 	fd_buf_release(&path);
+	fd_buf_release(&dropped);
+	fd_buf_release(&dropped_words);
+	fd_buf_release(&gb_skip);
+	fd_buf_release(&stack_skip);
 	return rc;
 }
 
@@ -1212,6 +1664,7 @@ int main(int argc, char **argv)
 	o.subsample = 256;
 	o.seed = 1;
 	o.top = 100;
+	o.gb_rounds = 400;
 	o.since = INT64_MIN;
 	o.until = INT64_MAX;
 	fd_cli_init(&cli, "fd-train", usage);
@@ -1258,6 +1711,10 @@ int main(int argc, char **argv)
 		case OPT_STRICT: o.strict = 1; break;
 		case OPT_LABEL_DELAY: o.label_delay = fd_cli_double(&cli, "--label-delay", optarg, 0, 3650); break;
 		case OPT_INSPECT: o.inspect = optarg; break;
+		case OPT_AS_OF: o.as_of_arg = optarg; break;
+		case OPT_PROMOTE: o.promote = 1; break;
+		case OPT_NO_GBDT: o.no_gbdt = 1; break;
+		case OPT_GB_ROUNDS: o.gb_rounds = (unsigned)fd_cli_int(&cli, "--gb-rounds", optarg, 1, FD_GBDT_MAX_ROUNDS); break;
 		case FD_OPT_FORMAT: o.fmt_arg = optarg; break;
 		default:
 			if (!fd_cli_option(&cli, c, optarg))
@@ -1286,6 +1743,10 @@ int main(int argc, char **argv)
 		o.until = parse_time_opt("--until", o.until_arg, o.tz_min);
 	if (o.since_arg && o.until_arg && o.until <= o.since)
 		fd_cli_usage_error(&cli, "--until must be later than --since");
+	if (o.as_of_arg)
+		o.as_of = parse_time_opt("--as-of", o.as_of_arg, o.tz_min);
+	if (o.promote && !cli.store_opt)
+		fd_cli_usage_error(&cli, "--promote marks the model in a store's models table: give --store");
 	if ((o.since_arg || o.until_arg) && optind < argc)
 		fd_cli_usage_error(&cli, "--since and --until read the store's transactions: give no FILE");
 	if ((o.since_arg || o.until_arg) && o.sort)
@@ -1301,8 +1762,9 @@ int main(int argc, char **argv)
 					fd_cli_usage_error(&cli, "standard input ('-') given twice");
 		}
 	if (o.eval) {
-		if (o.output || o.layers || o.input || o.alerts_per_day > 0)
-			fd_cli_usage_error(&cli, "eval takes no training options (--output, --layers, --input, --alerts-per-day)");
+		if (o.output || o.layers || o.input || o.alerts_per_day > 0 || o.as_of_arg || o.promote || o.no_gbdt)
+			fd_cli_usage_error(&cli, "eval takes no training options (--output, --layers, --input, --alerts-per-day, "
+					   "--as-of, --promote, --no-gbdt)");
 		if (cli.store_opt && !(o.since_arg || o.until_arg))
 			fd_cli_usage_error(&cli, "eval records nothing: --store reads the store only with --since or --until");
 		rc = evaluate(&o, argv + optind, (size_t)(argc - optind), &err);

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <math.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #define HEADER_SIZE 64
 #define FLAG_NN 1u
 #define FLAG_FOREST 2u
+#define FLAG_GBDT 4u
 #define MAX_FILE ((size_t)1 << 30)
 #define ZSTD_LEVEL 19
 #define ECDF_POINTS 101
@@ -67,7 +69,9 @@ int fd_model_create(struct fd_model **out, const char *const *names, size_t n, s
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return fd_err_set(err, FD_EIO, "out of memory");
-	m->version = FD_MODEL_VERSION;
+	m->version = 1;
+	m->rows_per_day = NAN;
+	m->gb_medium = m->gb_high = NAN;
 	thresholds_unset(&m->thr);
 	m->features = calloc(n, sizeof(*m->features));
 	m->mean = calloc(n, sizeof(*m->mean));
@@ -100,6 +104,10 @@ void fd_model_free(struct fd_model *m)
 	free(m->std);
 	fd_nn_free(m->nn);
 	fd_iforest_free(m->forest);
+	fd_gbdt_free(m->gb);
+	free(m->stack[0].q);
+	free(m->stack[1].q);
+	free(m->hist);
 	free(m->ecdf);
 	free(m->meta.metrics_json);
 	free(m);
@@ -124,6 +132,17 @@ int fd_model_set_forest(struct fd_model *m, struct fd_iforest *f, struct fd_err 
 	if (f != m->forest)
 		fd_iforest_free(m->forest);
 	m->forest = f;
+	return FD_OK;
+}
+
+int fd_model_set_gbdt(struct fd_model *m, struct fd_gbdt *g, struct fd_err *err)
+{
+	if (g && fd_gbdt_features(g) != m->n_features)
+		return fd_err_set(err, FD_EUSAGE, "the boosted trees have %zu inputs, the model %zu features",
+				  fd_gbdt_features(g), m->n_features);
+	if (g != m->gb)
+		fd_gbdt_free(m->gb);
+	m->gb = g;
 	return FD_OK;
 }
 
@@ -295,6 +314,91 @@ double fd_model_ae_score(const struct fd_model *m, double e)
 	return ((double)lo + (e - q[lo]) / ((double)q[lo + 1] - q[lo])) / (double)(n - 1);
 }
 
+/* ---- drift: training histograms ---------------------------------------------------- */
+
+int fd_model_fit_hist(struct fd_model *m, const float *X, size_t rows, struct fd_err *err)
+{
+	const size_t d = m->n_features;
+	struct fd_feat_hist *h = calloc(d ? d : 1, sizeof(*h));
+	float *col = malloc((rows ? rows : 1) * sizeof(*col));
+	size_t j, i;
+
+	if (!h || !col) {
+		free(h);
+		free(col);
+		return fd_err_set(err, FD_EIO, "out of memory");
+	}
+	for (j = 0; j < d; j++) {
+		size_t n = 0, b, cnt[FD_MODEL_HIST_BINS] = {0};
+
+		for (i = 0; i < rows; i++)
+			if (!isnan(X[i * d + j]))
+				col[n++] = X[i * d + j];
+		h[j].missing = rows ? (float)((double)(rows - n) / (double)rows) : 0.0f;
+		if (n == 0)
+			continue;
+		qsort(col, n, sizeof(*col), cmp_float);
+		for (b = 1; b < FD_MODEL_HIST_BINS; b++) {
+			float e = (float)quantile_sorted(col, n, (double)b / FD_MODEL_HIST_BINS);
+
+			/* an edge at the minimum would leave its bin empty; repeated ones merge */
+			if (e > col[0] && (h[j].ne == 0 || e > h[j].edge[h[j].ne - 1]))
+				h[j].edge[h[j].ne++] = e;
+		}
+		for (i = 0; i < n; i++)
+			cnt[fd_model_hist_bin(&h[j], col[i])]++;
+		for (b = 0; b <= h[j].ne; b++)
+			h[j].share[b] = (float)((double)cnt[b] / (double)rows);
+	}
+	free(col);
+	free(m->hist);
+	m->hist = h;
+	return FD_OK;
+}
+
+int fd_model_hist_bin(const struct fd_feat_hist *h, double v)
+{
+	size_t lo = 0, hi = h->ne;
+
+	if (isnan(v))
+		return -1;
+	/* the number of edges <= v */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (h->edge[mid] <= v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (int)lo;
+}
+
+static double psi_term(double a, double e)
+{
+	if (a < 1e-4)
+		a = 1e-4;
+	if (e < 1e-4)
+		e = 1e-4;
+	return (a - e) * log(a / e);
+}
+
+double fd_model_psi(const struct fd_feat_hist *h, const uint64_t *counts, uint64_t missing)
+{
+	uint64_t total = missing;
+	double psi;
+	size_t b;
+
+	for (b = 0; b <= h->ne; b++)
+		total += counts[b];
+	if (total == 0)
+		return NAN;
+	psi = psi_term((double)missing / (double)total, h->missing);
+	for (b = 0; b <= h->ne; b++)
+		psi += psi_term((double)counts[b] / (double)total, h->share[b]);
+	return psi;
+}
+
 /* ---- writing ------------------------------------------------------------------------ */
 
 /* Little-endian writers into a buffer; failures are sticky in *bad. */
@@ -370,7 +474,7 @@ static void end_section(struct wr *w, size_t at)
 		w->b->s[at + (size_t)i] = (char)(unsigned char)(len >> (8 * i));
 }
 
-static void put_payload(struct wr *w, const struct fd_model *m)
+static void put_payload(struct wr *w, const struct fd_model *m, const struct fd_buf *gb)
 {
 	const double thr[6] = { m->thr.ae_medium, m->thr.ae_high, m->thr.if_medium,
 				m->thr.if_high, m->thr.risk_medium, m->thr.risk_high };
@@ -447,6 +551,60 @@ static void put_payload(struct wr *w, const struct fd_model *m)
 			put_f32(w, m->ecdf[i]);
 		end_section(w, at);
 	}
+	if (gb) {
+		at = begin_section(w, "GBDT");
+		put_u64(w, gb->len);
+		put(w, gb->s, gb->len);
+		end_section(w, at);
+	}
+	if (m->stack[0].present || m->stack[1].present) {
+		int k;
+
+		at = begin_section(w, "STAK");
+		put_f64(w, m->rows_per_day);
+		put_f64(w, m->gb_medium);
+		put_f64(w, m->gb_high);
+		put_u32(w, (uint32_t)(m->stack[0].present + m->stack[1].present));
+		for (k = 0; k < 2; k++) {
+			const struct fd_stacker *sk = &m->stack[k];
+
+			if (!sk->present)
+				continue;
+			put_u32(w, (uint32_t)k);
+			put_u32(w, (uint32_t)sk->k);
+			for (i = 0; i < sk->k; i++)
+				put_f64(w, sk->w[i]);
+			put_f64(w, sk->bias);
+			put_f64(w, sk->risk_medium);
+			put_f64(w, sk->risk_high);
+			put_u32(w, (uint32_t)sk->nq);
+			for (i = 0; i < sk->nq; i++)
+				put_f32(w, sk->q[i]);
+		}
+		end_section(w, at);
+	}
+	if (m->hist) {
+		size_t b;
+
+		at = begin_section(w, "HIST");
+		for (i = 0; i < m->n_features; i++) {
+			const struct fd_feat_hist *h = &m->hist[i];
+
+			put_u32(w, (uint32_t)h->ne);
+			for (b = 0; b < h->ne; b++)
+				put_f32(w, h->edge[b]);
+			for (b = 0; b <= h->ne; b++)
+				put_f32(w, h->share[b]);
+			put_f32(w, h->missing);
+		}
+		end_section(w, at);
+	}
+}
+
+/* Does the model need format version 2? */
+static int needs_v2(const struct fd_model *m)
+{
+	return m->gb || m->stack[0].present || m->stack[1].present || m->hist;
 }
 
 int fd_model_encode(const struct fd_model *m, struct fd_buf *out, struct fd_err *err)
@@ -455,18 +613,23 @@ int fd_model_encode(const struct fd_model *m, struct fd_buf *out, struct fd_err 
 	struct wr w = { &pl, 0 }, h = { out, 0 };
 	unsigned char sum[crypto_hash_sha256_BYTES];
 	size_t bound, clen, start = out->len;
-	uint32_t flags = (m->nn ? FLAG_NN : 0) | (m->forest ? FLAG_FOREST : 0);
+	uint32_t flags = (m->nn ? FLAG_NN : 0) | (m->forest ? FLAG_FOREST : 0) | (m->gb ? FLAG_GBDT : 0);
+	struct fd_buf gb = FD_BUF_INIT;
+	int rc;
 
-	if (!flags)
+	if (!(m->nn || m->forest))
 		return fd_err_set(err, FD_EUSAGE, "the model has neither an autoencoder nor a forest");
 	if (sodium_init() < 0)
 		return fd_err_set(err, FD_EIO, "cannot initialise libsodium");
-	put_payload(&w, m);
+	if (m->gb && (rc = fd_gbdt_save(m->gb, &gb, err)))
+		return rc;
+	put_payload(&w, m, m->gb ? &gb : NULL);
+	fd_buf_release(&gb);
 	if (w.bad)
 		goto oom;
 	bound = ZSTD_compressBound(pl.len);
 	put(&h, MAGIC, 8);
-	put_u32(&h, FD_MODEL_VERSION);
+	put_u32(&h, needs_v2(m) ? 2 : 1);
 	put_u32(&h, flags);
 	put_u64(&h, pl.len);
 	put_u64(&h, 0);             /* compressed length, patched below */
@@ -583,9 +746,9 @@ static void rd_str_into(struct rd *r, char *dst, size_t cap)
 	dst[s ? n : 0] = '\0';
 }
 
-enum { S_FEAT, S_SCAL, S_THRS, S_META, S_AENC, S_IFOR, S_ECDF, S_COUNT };
+enum { S_FEAT, S_SCAL, S_THRS, S_META, S_AENC, S_IFOR, S_ECDF, S_GBDT, S_STAK, S_HIST, S_COUNT };
 static const char section_tags[S_COUNT][5] = { "FEAT", "SCAL", "THRS", "META", "AENC", "IFOR",
-					       "ECDF" };
+					       "ECDF", "GBDT", "STAK", "HIST" };
 
 /* Decoding context: the message prefix and the sections found. */
 struct dec {
@@ -862,8 +1025,105 @@ static int parse_ecdf(struct dec *d, struct fd_model *m)
 	return section_done(d, r, "ECDF");
 }
 
+static int parse_gbdt(struct dec *d, struct fd_model *m)
+{
+	struct rd *r = &d->sec[S_GBDT];
+	uint64_t len = rd_u64(r);
+	struct fd_err e2;
+	int rc;
+
+	if (r->bad || len == 0 || len > FD_MODEL_MAX_GBDT || len != r->n - r->off)
+		return corrupt(d, "bad GBDT section");
+	rc = fd_gbdt_load(&m->gb, r->p + r->off, (size_t)len, m->n_features, &e2);
+	if (rc == FD_EINPUT)
+		return corrupt(d, e2.msg);
+	if (rc)
+		return fd_err_set(d->err, rc, "%s", e2.msg);
+	r->off += (size_t)len;
+	return section_done(d, r, "GBDT");
+}
+
+static int parse_stack(struct dec *d, struct fd_model *m)
+{
+	struct rd *r = &d->sec[S_STAK];
+	uint32_t count, c, i;
+
+	m->rows_per_day = rd_f64(r);
+	m->gb_medium = rd_f64(r);
+	m->gb_high = rd_f64(r);
+	count = rd_u32(r);
+	if (isinf(m->gb_medium) || isinf(m->gb_high))
+		return corrupt(d, "bad STAK section");
+	if (r->bad || count < 1 || count > 2 || !(isnan(m->rows_per_day) || m->rows_per_day > 0))
+		return corrupt(d, "bad STAK section");
+	for (c = 0; c < count; c++) {
+		uint32_t kind = rd_u32(r), k = rd_u32(r), nq;
+		struct fd_stacker *sk;
+
+		if (r->bad || kind > 1 || m->stack[kind].present || k < 1 || k > FD_MODEL_MAX_STACK_INPUTS)
+			return corrupt(d, "bad STAK section");
+		sk = &m->stack[kind];
+		sk->present = 1;
+		sk->k = k;
+		for (i = 0; i < k; i++)
+			sk->w[i] = rd_f64(r);
+		sk->bias = rd_f64(r);
+		sk->risk_medium = rd_f64(r);
+		sk->risk_high = rd_f64(r);
+		nq = rd_u32(r);
+		if (r->bad || nq < 2 || nq > FD_MODEL_MAX_ECDF || (size_t)nq * 4 > r->n - r->off)
+			return corrupt(d, "bad STAK section");
+		for (i = 0; i < k; i++)
+			if (!isfinite(sk->w[i]))
+				return corrupt(d, "bad STAK section");
+		if (!isfinite(sk->bias) || !(sk->risk_medium >= 0 && sk->risk_medium <= sk->risk_high &&
+					     sk->risk_high <= 100))
+			return corrupt(d, "bad STAK section");
+		if (!(sk->q = malloc(nq * sizeof(*sk->q))))
+			return fd_err_set(d->err, FD_EIO, "out of memory");
+		sk->nq = nq;
+		for (i = 0; i < nq; i++) {
+			sk->q[i] = rd_f32(r);
+			if (!(sk->q[i] >= 0 && sk->q[i] <= 100) || (i && sk->q[i] < sk->q[i - 1]))
+				return corrupt(d, "bad STAK section");
+		}
+	}
+	return section_done(d, r, "STAK");
+}
+
+static int parse_hist(struct dec *d, struct fd_model *m)
+{
+	struct rd *r = &d->sec[S_HIST];
+	size_t j, b;
+
+	if (!(m->hist = calloc(m->n_features, sizeof(*m->hist))))
+		return fd_err_set(d->err, FD_EIO, "out of memory");
+	for (j = 0; j < m->n_features; j++) {
+		struct fd_feat_hist *h = &m->hist[j];
+		uint32_t ne = rd_u32(r);
+
+		if (r->bad || ne > FD_MODEL_HIST_BINS - 1)
+			return corrupt(d, "bad HIST section");
+		h->ne = ne;
+		for (b = 0; b < ne; b++) {
+			h->edge[b] = rd_f32(r);
+			if (!isfinite(h->edge[b]) || (b && !(h->edge[b] > h->edge[b - 1])))
+				return corrupt(d, "bad HIST section");
+		}
+		for (b = 0; b <= ne; b++) {
+			h->share[b] = rd_f32(r);
+			if (!(h->share[b] >= 0 && h->share[b] <= 1))
+				return corrupt(d, "bad HIST section");
+		}
+		h->missing = rd_f32(r);
+		if (!(h->missing >= 0 && h->missing <= 1))
+			return corrupt(d, "bad HIST section");
+	}
+	return section_done(d, r, "HIST");
+}
+
 static int parse_payload(struct dec *d, const unsigned char *p, size_t n, uint32_t flags,
-			 struct fd_model **out)
+			 uint32_t version, struct fd_model **out)
 {
 	struct rd r = { p, n, 0, 0 };
 	struct fd_model *m = NULL;
@@ -901,14 +1161,20 @@ static int parse_payload(struct dec *d, const unsigned char *p, size_t n, uint32
 			return corrupt(d, what);
 		}
 	if ((flags & FLAG_NN) != (d->have[S_AENC] ? FLAG_NN : 0u) ||
-	    (flags & FLAG_FOREST) != (d->have[S_IFOR] ? FLAG_FOREST : 0u) || !flags)
+	    (flags & FLAG_FOREST) != (d->have[S_IFOR] ? FLAG_FOREST : 0u) ||
+	    (flags & FLAG_GBDT) != (d->have[S_GBDT] ? FLAG_GBDT : 0u) || !(flags & (FLAG_NN | FLAG_FOREST)))
 		return corrupt(d, "the header's flags do not match the sections");
+	if (version < 2 && (d->have[S_GBDT] || d->have[S_STAK] || d->have[S_HIST]))
+		return corrupt(d, "version 2 sections in a version 1 file");
 	if ((rc = parse_features(d, &m)))
 		return rc;
 	if ((rc = parse_scaler(d, m)) || (rc = parse_thresholds(d, m)) || (rc = parse_meta(d, m)) ||
 	    (d->have[S_AENC] && (rc = parse_nn(d, m))) ||
 	    (d->have[S_IFOR] && (rc = parse_forest(d, m))) ||
-	    (d->have[S_ECDF] && (rc = parse_ecdf(d, m)))) {
+	    (d->have[S_ECDF] && (rc = parse_ecdf(d, m))) ||
+	    (d->have[S_GBDT] && (rc = parse_gbdt(d, m))) ||
+	    (d->have[S_STAK] && (rc = parse_stack(d, m))) ||
+	    (d->have[S_HIST] && (rc = parse_hist(d, m)))) {
 		fd_model_free(m);
 		return rc;
 	}
@@ -969,7 +1235,7 @@ int fd_model_decode(struct fd_model **out, const void *data, size_t n, const cha
 		return fd_err_set(err, FD_EINPUT, "%s%struncated model file", pre, sep);
 	if (clen < n - HEADER_SIZE)
 		return corrupt(&d, "data after the end of the model");
-	if (flags & ~(FLAG_NN | FLAG_FOREST))
+	if (flags & ~(FLAG_NN | FLAG_FOREST | (version >= 2 ? FLAG_GBDT : 0u)))
 		return corrupt(&d, "unknown flags");
 	if (sodium_init() < 0)
 		return fd_err_set(err, FD_EIO, "cannot initialise libsodium");
@@ -988,7 +1254,7 @@ int fd_model_decode(struct fd_model **out, const void *data, size_t n, const cha
 		free(pl);
 		return corrupt(&d, "bad compressed payload");
 	}
-	rc = parse_payload(&d, pl, (size_t)ulen, flags, out);
+	rc = parse_payload(&d, pl, (size_t)ulen, flags, version, out);
 	if (rc == FD_OK)
 		(*out)->version = version;
 	free(pl);
@@ -1078,6 +1344,89 @@ static void add_thr(struct fd_buf *o, const char *what, double med, double high,
 		*bad |= fd_buf_addf(o, "  HIGH >= %.6g\n", high);
 }
 
+struct gain_rank {
+	double g;
+	size_t j;
+};
+
+static int cmp_gain(const void *a, const void *b)
+{
+	const struct gain_rank *x = a, *y = b;
+
+	return x->g < y->g ? 1 : x->g > y->g ? -1 : (x->j > y->j) - (x->j < y->j);
+}
+
+/* The boosted trees and the features dropped, from the model and its metrics JSON. */
+static int describe_gbdt(const struct fd_model *m, struct fd_buf *o)
+{
+	json_t *mj = m->meta.metrics_json ? json_loads(m->meta.metrics_json, 0, NULL) : NULL;
+	json_t *g = mj ? json_object_get(mj, "gbdt") : NULL, *dropped = mj ? json_object_get(mj, "dropped_features") : NULL;
+	int bad = 0;
+
+	if (m->gb) {
+		struct gain_rank *r = malloc(m->n_features * sizeof(*r));
+		double *gain = malloc(m->n_features * sizeof(*gain)), total = 0;
+		struct fd_err e2;
+		size_t j, shown;
+
+		bad |= fd_buf_addf(o, "boosted trees: %u trees (one per round, binary:logistic)", fd_gbdt_rounds(m->gb));
+		if (json_is_object(g))
+			bad |= fd_buf_addf(o, ", best iteration %lld of %lld rounds run, validation average precision %.4f, "
+					   "%lld training rows (%lld fraud), scale_pos_weight %.4g",
+					   (long long)json_integer_value(json_object_get(g, "best_rounds")),
+					   (long long)json_integer_value(json_object_get(g, "rounds")),
+					   json_number_value(json_object_get(g, "val_ap")),
+					   (long long)json_integer_value(json_object_get(g, "n_train")),
+					   (long long)json_integer_value(json_object_get(g, "pos_train")),
+					   json_number_value(json_object_get(g, "scale_pos_weight")));
+		bad |= fd_buf_addc(o, '\n');
+		if (r && gain && !fd_gbdt_importance(m->gb, gain, &e2)) {
+			for (j = 0; j < m->n_features; j++) {
+				r[j].g = gain[j];
+				r[j].j = j;
+				total += gain[j];
+			}
+			qsort(r, m->n_features, sizeof(*r), cmp_gain);
+			bad |= fd_buf_adds(o, "  top features by gain:");
+			for (shown = 0; shown < 10 && shown < m->n_features && r[shown].g > 0; shown++) {
+				char name[4 * FD_MODEL_MAX_NAME + 8];
+
+				fd_visible(name, sizeof(name), m->features[r[shown].j], strlen(m->features[r[shown].j]));
+				bad |= fd_buf_addf(o, "%s %s %.1f%%", shown ? "," : "", name, 100 * r[shown].g / total);
+			}
+			bad |= fd_buf_addc(o, '\n');
+		}
+		free(r);
+		free(gain);
+	} else {
+		const char *why = json_is_object(mj) ? json_string_value(json_object_get(mj, "gbdt_skipped")) : NULL;
+		char vis[512];
+
+		if (why)
+			fd_visible(vis, sizeof(vis), why, strlen(why));
+		bad |= fd_buf_addf(o, "boosted trees: none%s%s\n", why ? ": " : "", why ? vis : "");
+	}
+	if (json_is_array(dropped) && json_array_size(dropped)) {
+		size_t i;
+		json_t *v;
+
+		bad |= fd_buf_addf(o, "dropped features (constant or missing in the training data): %zu:",
+				   json_array_size(dropped));
+		json_array_foreach(dropped, i, v) {
+			const char *sv = json_string_value(v);
+			char vis[4 * FD_MODEL_MAX_NAME + 8];
+
+			if (!sv)
+				continue;
+			fd_visible(vis, sizeof(vis), sv, strlen(sv));
+			bad |= fd_buf_addf(o, "%s %s", i ? "," : "", vis);
+		}
+		bad |= fd_buf_addc(o, '\n');
+	}
+	json_decref(mj);
+	return bad;
+}
+
 int fd_model_describe(const struct fd_model *m, struct fd_buf *o)
 {
 	size_t i;
@@ -1117,10 +1466,30 @@ int fd_model_describe(const struct fd_model *m, struct fd_buf *o)
 				   fd_iforest_height(m->forest), nodes);
 	} else
 		bad |= fd_buf_adds(o, "isolation forest: none\n");
+	bad |= describe_gbdt(m, o);
 	bad |= fd_buf_adds(o, "thresholds:\n");
 	add_thr(o, "autoencoder error", m->thr.ae_medium, m->thr.ae_high, &bad);
 	add_thr(o, "forest score", m->thr.if_medium, m->thr.if_high, &bad);
 	add_thr(o, "risk score", m->thr.risk_medium, m->thr.risk_high, &bad);
+	{
+		int k;
+
+		for (k = 1; k >= 0; k--) {
+			const struct fd_stacker *sk = &m->stack[k];
+			size_t i2;
+
+			if (!sk->present)
+				continue;
+			bad |= fd_buf_addf(o, "stacker %s rules: risk = 100 * sigmoid(%.6g", k ? "with" : "without", sk->bias);
+			for (i2 = 0; i2 < sk->k; i2++)
+				bad |= fd_buf_addf(o, " %+.6g*z%zu", sk->w[i2], i2 + 1);
+			bad |= fd_buf_addf(o, "); MEDIUM >= %.4g, HIGH >= %.4g\n", sk->risk_medium, sk->risk_high);
+		}
+		if (!isnan(m->rows_per_day))
+			bad |= fd_buf_addf(o, "traffic: %.1f transactions a day in training\n", m->rows_per_day);
+		if (m->hist)
+			bad |= fd_buf_addf(o, "drift: training histograms of %zu features (PSI)\n", m->n_features);
+	}
 	if (m->ecdf)
 		bad |= fd_buf_addf(o, "error calibration: %zu quantiles of the validation errors, median %.6g, max %.6g\n",
 				   m->n_ecdf, m->ecdf[m->n_ecdf / 2], m->ecdf[m->n_ecdf - 1]);

@@ -7,9 +7,11 @@
  *
  *   offset  size  header
  *        0     8  magic "FDMODEL\0"
- *        8     4  format version (FD_MODEL_VERSION, 1)
- *       12     4  flags: bit 0 autoencoder present, bit 1 forest present (must match the
- *                 payload; other bits 0)
+ *        8     4  format version: 1, or 2 (FD_MODEL_VERSION) when the model holds any of
+ *                 GBDT, STAK or HIST (a reader of version 1 must not score without them);
+ *                 version 1 files still load
+ *       12     4  flags: bit 0 autoencoder present, bit 1 forest present, bit 2 boosted
+ *                 trees present (version 2; must match the payload; other bits 0)
  *       16     8  payload length, uncompressed
  *       24     8  payload length, compressed (the file is 64 + this long, exactly)
  *       32    32  SHA-256 of the compressed payload
@@ -27,6 +29,17 @@
  *     IFOR  u32 inputs, u32 psi, u32 trees; per tree u32 node count, then per node i32
  *           feature, f32 value, u32 size (preorder, fd_iforest.h)              [optional]
  *     ECDF  u32 n; n f32: quantiles 0, 1/(n−1), …, 1 of the validation errors [optional]
+ *     GBDT  u64 length, that many bytes: XGBoost's UBJ model (fd_gbdt.h)       [optional, v2]
+ *     STAK  f64 rows per day of the training data (NaN unknown); f64 gb_medium, f64 gb_high
+ *           (the boosted trees' probability at the MEDIUM and HIGH quantiles of the
+ *           validation rows, NaN without trees); u32 count (1 or 2); per
+ *           stacker: u32 rules (0 without, 1 with), u32 k inputs, k f64 weights, f64 bias,
+ *           f64 risk_medium, f64 risk_high, u32 nq, nq f32 ascending quantiles 0 … 1 of the
+ *           validation risks (fd_score.h, STACKING)                          [optional, v2]
+ *     HIST  n_features times: u32 e edges (0 … FD_MODEL_HIST_BINS − 1), e f32 ascending
+ *           edges, e + 1 f32 shares of the training rows per bin (bin b holds edges[b−1] <=
+ *           x < edges[b]), f32 the share of missing values (for PSI, fd_model_psi)
+ *                                                                             [optional, v2]
  *   FEAT, SCAL, THRS and META are required, and AENC or IFOR or both; a section appears at
  *   most once; sections with other tags are skipped (room for additions that older readers
  *   may ignore; a change they must not ignore raises the format version).
@@ -54,10 +67,14 @@
 
 #include "fd_buf.h"
 #include "fd_err.h"
+#include "fd_gbdt.h"
 #include "fd_iforest.h"
 #include "fd_nn.h"
 
-#define FD_MODEL_VERSION 1
+#define FD_MODEL_VERSION 2
+#define FD_MODEL_HIST_BINS 10
+#define FD_MODEL_MAX_STACK_INPUTS 8
+#define FD_MODEL_MAX_GBDT ((size_t)256 << 20)
 #define FD_MODEL_MAX_FEATURES 1024
 #define FD_MODEL_MAX_NAME 256           /* bytes in a feature name */
 #define FD_MODEL_MAX_METRICS (1u << 20) /* bytes of metrics JSON */
@@ -81,6 +98,28 @@ struct fd_model_meta {
 };
 
 /*
+ * A stacker: the combined risk as a logistic regression over the layers' scores (and the
+ * rules' points for the one with rules), fitted on validation rows; fd_score.h says which
+ * inputs in which order.  risk = 100 * sigmoid(w . z + bias).
+ */
+struct fd_stacker {
+	int present;
+	size_t k;                              /* inputs */
+	double w[FD_MODEL_MAX_STACK_INPUTS], bias;
+	double risk_medium, risk_high;         /* its level thresholds (risk 0-100, not rounded) */
+	float *q;                              /* nq ascending quantiles of the validation risks */
+	size_t nq;
+};
+
+/* A feature's training distribution, for the population stability index. */
+struct fd_feat_hist {
+	size_t ne;                             /* edges: 0 .. FD_MODEL_HIST_BINS - 1 */
+	float edge[FD_MODEL_HIST_BINS - 1];
+	float share[FD_MODEL_HIST_BINS];       /* ne + 1 used */
+	float missing;
+};
+
+/*
  * A model.  Fields may be read directly; the model owns everything it points to, and
  * fd_model_free() frees it all.  Set nn and forest with the setters (they take ownership);
  * thr and the scalar metadata fields may be assigned directly.
@@ -91,11 +130,17 @@ struct fd_model {
 	double *mean, *std;      /* the scaler: n_features each */
 	struct fd_nn *nn;        /* NULL when absent */
 	struct fd_iforest *forest;
+	struct fd_gbdt *gb;      /* the supervised layer, NULL when absent */
+	struct fd_stacker stack[2];  /* [0] for scoring without rules, [1] with rules */
+	double rows_per_day;     /* of the training data, NaN when unknown (--alerts-per-day) */
+	double gb_medium, gb_high;   /* the boosted trees' own thresholds (NaN unset) */
+	struct fd_feat_hist *hist;   /* n_features histograms, or NULL */
 	struct fd_thresholds thr;
 	float *ecdf;             /* n_ecdf ascending quantiles of the validation errors, or NULL */
 	size_t n_ecdf;
 	struct fd_model_meta meta;
-	uint32_t version;        /* format version it was read from (FD_MODEL_VERSION when new) */
+	uint32_t version;        /* format version it was read from (1 when new; saving writes 2
+				    when the model holds boosted trees, stackers or histograms) */
 };
 
 /*
@@ -111,6 +156,7 @@ void fd_model_free(struct fd_model *m);
  * its input count is not n_features (ownership is then not taken). */
 int fd_model_set_nn(struct fd_model *m, struct fd_nn *nn, struct fd_err *err);
 int fd_model_set_forest(struct fd_model *m, struct fd_iforest *f, struct fd_err *err);
+int fd_model_set_gbdt(struct fd_model *m, struct fd_gbdt *g, struct fd_err *err);
 /* Copy the metrics JSON text (NULL clears it).  FD_EIO when out of memory, FD_EUSAGE when
  * longer than FD_MODEL_MAX_METRICS. */
 int fd_model_set_metrics(struct fd_model *m, const char *json, struct fd_err *err);
@@ -149,6 +195,21 @@ int fd_model_calibrate_ae(struct fd_model *m, const float *val_errors, size_t n,
  * model has no ECDF or err is NaN.
  */
 double fd_model_ae_score(const struct fd_model *m, double err);
+
+/*
+ * The training histograms: for each feature, edges at its deciles over the rows of X (rows ×
+ * n_features, raw values, NaN missing; repeated deciles merged) and the share of the rows in
+ * each bin and missing.  FD_EIO when out of memory.
+ */
+int fd_model_fit_hist(struct fd_model *m, const float *X, size_t rows, struct fd_err *err);
+/* The bin of value v in histogram h (0 .. ne), or -1 for a missing value. */
+int fd_model_hist_bin(const struct fd_feat_hist *h, double v);
+/*
+ * The population stability index of counts[0 .. ne] (bins) and missing against h:
+ * sum over bins (incl. missing) of (a − e) ln(a / e), shares a (observed) and e (training)
+ * floored at 1e-4.  NaN when the counts are all 0.
+ */
+double fd_model_psi(const struct fd_feat_hist *h, const uint64_t *counts, uint64_t missing);
 
 /*
  * Serialise the model into out (the bytes of a .fdm file; appended).  FD_EUSAGE when the

@@ -16,7 +16,7 @@
 
 const char *const fd_level_name[FD_NLEVELS] = { "LOW", "MEDIUM", "HIGH" };
 const char *const fd_decision_name[FD_NDECISIONS] = { "APPROVE", "REVIEW", "BLOCK" };
-const char *const fd_layer_name[FD_NLAYERS] = { "autoencoder", "forest", "rules", "combined" };
+const char *const fd_layer_name[FD_NLAYERS] = { "autoencoder", "forest", "gbdt", "rules", "combined" };
 
 int fd_level_parse(const char *s)
 {
@@ -115,29 +115,95 @@ double fd_score_forest_surprise(const struct fd_model *m, double s)
 	return if_u(&c, s);
 }
 
+const struct fd_stacker *fd_score_stacker(const struct fd_model *m, int rules)
+{
+	const struct fd_stacker *sk = &m->stack[rules ? 1 : 0];
+
+	return sk->present ? sk : NULL;
+}
+
+void fd_score_level_thresholds(const struct fd_model *m, int rules, double *medium, double *high)
+{
+	const struct fd_stacker *sk = fd_score_stacker(m, rules);
+
+	*medium = sk ? sk->risk_medium : m->thr.risk_medium;
+	*high = sk ? sk->risk_high : m->thr.risk_high;
+}
+
+/* The stacker's inputs for layers l (see STACKING); returns their count. */
+static size_t stack_inputs(const struct fd_model *m, const struct fd_score_layers *l, int rules, double *z)
+{
+	size_t k = 0;
+
+	if (m->nn)
+		z[k++] = isnan(l->ae_u) ? 0.0 : l->ae_u;
+	if (m->forest)
+		z[k++] = isnan(l->if_u) ? 0.0 : l->if_u;
+	if (m->gb) {
+		double p = l->gb_p, g = isnan(p) ? 0.0 : p <= 0 ? -20.0 : p >= 1 ? 20.0 : logit(p);
+
+		z[k++] = g < -20.0 ? -20.0 : g > 20.0 ? 20.0 : g;
+	}
+	if (rules) {
+		z[k++] = l->rule_points / 100.0;
+		z[k++] = l->nhits > 0;
+	}
+	return k;
+}
+
+static double stack_risk(const struct fd_stacker *sk, const double *z)
+{
+	double a = sk->bias;
+	size_t i;
+
+	for (i = 0; i < sk->k; i++)
+		a += sk->w[i] * z[i];
+	return 100.0 / (1.0 + exp(-a));
+}
+
 void fd_score_combine(const struct fd_model *m, const struct fd_score_layers *l,
 		      struct fd_score_verdict *v)
 {
-	double u = 0.0, raw;
+	double med, high;
+
+	fd_score_level_thresholds(m, l->rules_present, &med, &high);
+	fd_score_combine_at(m, l, med, high, v);
+}
+
+void fd_score_combine_at(const struct fd_model *m, const struct fd_score_layers *l, double medium,
+			 double high, struct fd_score_verdict *v)
+{
+	const struct fd_stacker *sk = fd_score_stacker(m, l->rules_present);
+	double u = 0.0, raw, z[FD_MODEL_MAX_STACK_INPUTS], cmp;
 	int nu = 0, flag;
 
 	v->layers = v->agree = 0;
-	if (!isnan(l->ae_u)) {
-		u += l->ae_u;
-		nu++;
+	if (sk && stack_inputs(m, l, l->rules_present, z) == sk->k) {
+		raw = stack_risk(sk, z);
+		if (l->block)
+			raw = 100.0;
+		cmp = raw;  /* levels on the unrounded risk: the thresholds are quantiles */
+	} else {
+		if (!isnan(l->ae_u)) {
+			u += l->ae_u;
+			nu++;
+		}
+		if (!isnan(l->if_u)) {
+			u += l->if_u;
+			nu++;
+		}
+		raw = nu ? FD_SCORE_MODEL_WEIGHT * u / nu : 0.0;
+		if (l->rule_points > raw)
+			raw = l->rule_points;
+		cmp = NAN;
 	}
-	if (!isnan(l->if_u)) {
-		u += l->if_u;
-		nu++;
-	}
-	raw = nu ? FD_SCORE_MODEL_WEIGHT * u / nu : 0.0;
-	if (l->rule_points > raw)
-		raw = l->rule_points;
 	v->risk_raw = raw;
 	v->risk = raw >= 100.0 ? 100 : raw <= 0.0 ? 0 : (int)lround(raw);
-	if (v->risk >= m->thr.risk_high)
+	if (isnan(cmp))
+		cmp = v->risk;
+	if (cmp >= high)
 		v->level = FD_LEVEL_HIGH;
-	else if (v->risk >= m->thr.risk_medium)
+	else if (cmp >= medium)
 		v->level = FD_LEVEL_MEDIUM;
 	else
 		v->level = FD_LEVEL_LOW;
@@ -151,6 +217,11 @@ void fd_score_combine(const struct fd_model *m, const struct fd_score_layers *l,
 	}
 	if (!isnan(l->if_score)) {
 		flag = l->if_score >= m->thr.if_medium;
+		v->layers++;
+		v->agree += flag == (v->decision != FD_DECISION_APPROVE);
+	}
+	if (!isnan(l->gb_p)) {
+		flag = l->gb_p >= m->gb_medium;
 		v->layers++;
 		v->agree += flag == (v->decision != FD_DECISION_APPROVE);
 	}
@@ -169,6 +240,26 @@ static int cmp_double(const void *a, const void *b)
 	double x = *(const double *)a, y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+static int cmp_float_asc(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The q-quantile of ascending s[0 .. n-1], linear between order statistics. */
+static double quantile_of_sorted(const float *s, size_t n, double q)
+{
+	double pos = q * (double)(n - 1), f = floor(pos);
+	size_t i = (size_t)f;
+
+	if (n == 0)
+		return NAN;
+	if (i + 1 >= n)
+		return s[n - 1];
+	return s[i] + (pos - f) * ((double)s[i + 1] - s[i]);
 }
 
 /* The lowest whole risk t (0..100) such that at most share of the sorted risks r[] are >= t. */
@@ -232,6 +323,7 @@ int fd_score_calibrate(struct fd_model *m, const float *ae_error, const float *i
 		l.ae_u = ae_u(&c, m, l.ae_error);
 		l.if_score = m->forest && if_score ? if_score[i] : NAN;
 		l.if_u = if_u(&c, l.if_score);
+		l.gb_p = NAN;
 		l.rules_present = rule_points != NULL;
 		l.rule_points = rule_points ? rule_points[i] : 0;
 		l.nhits = 0;
@@ -244,6 +336,268 @@ int fd_score_calibrate(struct fd_model *m, const float *ae_error, const float *i
 	m->thr.risk_high = risk_threshold(risk, n, 1.0 - q_h);
 	free(risk);
 	return FD_OK;
+}
+
+/* ---- stacking ------------------------------------------------------------------------- */
+
+/* Solve A x = b (k × k, row-major, A and b destroyed) by Gaussian elimination with partial
+ * pivoting.  -1 when singular. */
+static int solve(double *A, double *b, size_t k, double *x)
+{
+	size_t i, j, r, p;
+
+	for (i = 0; i < k; i++) {
+		p = i;
+		for (r = i + 1; r < k; r++)
+			if (fabs(A[r * k + i]) > fabs(A[p * k + i]))
+				p = r;
+		if (!(fabs(A[p * k + i]) > 1e-300))
+			return -1;
+		if (p != i) {
+			for (j = 0; j < k; j++) {
+				double t = A[i * k + j];
+
+				A[i * k + j] = A[p * k + j];
+				A[p * k + j] = t;
+			}
+			{
+				double t = b[i];
+
+				b[i] = b[p];
+				b[p] = t;
+			}
+		}
+		for (r = i + 1; r < k; r++) {
+			double f = A[r * k + i] / A[i * k + i];
+
+			for (j = i; j < k; j++)
+				A[r * k + j] -= f * A[i * k + j];
+			b[r] -= f * b[i];
+		}
+	}
+	for (i = k; i-- > 0;) {
+		double t = b[i];
+
+		for (j = i + 1; j < k; j++)
+			t -= A[i * k + j] * x[j];
+		x[i] = t / A[i * k + i];
+	}
+	return 0;
+}
+
+/* Penalised log-likelihood of weights w (k inputs, bias last) over Z (n × k). */
+static double lr_loglik(const double *Z, const int *y, size_t n, size_t k, const double *w, double lambda)
+{
+	double ll = 0;
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		double a = w[k];
+
+		for (j = 0; j < k; j++)
+			a += w[j] * Z[i * k + j];
+		/* log sigmoid(a) if y else log sigmoid(-a), stably */
+		a = y[i] ? a : -a;
+		ll += a >= 0 ? -log1p(exp(-a)) : a - log1p(exp(a));
+	}
+	for (j = 0; j < k; j++)
+		ll -= 0.5 * lambda * w[j] * w[j];
+	return ll;
+}
+
+/* Logistic regression by Newton's method with step halving; w gets k weights and the bias. */
+static int fit_lr(const double *Z, const int *y, size_t n, size_t k, double *w)
+{
+	double H[(FD_MODEL_MAX_STACK_INPUTS + 1) * (FD_MODEL_MAX_STACK_INPUTS + 1)];
+	double g[FD_MODEL_MAX_STACK_INPUTS + 1], step[FD_MODEL_MAX_STACK_INPUTS + 1];
+	double trial[FD_MODEL_MAX_STACK_INPUTS + 1], lambda = 1e-6 * (double)n, ll, ll2;
+	size_t d = k + 1, i, j, l;
+	int it, half;
+
+	for (j = 0; j < d; j++)
+		w[j] = 0;
+	ll = lr_loglik(Z, y, n, k, w, lambda);
+	for (it = 0; it < 100; it++) {
+		double biggest = 0;
+
+		memset(H, 0, sizeof(H));
+		memset(g, 0, sizeof(g));
+		for (i = 0; i < n; i++) {
+			double x[FD_MODEL_MAX_STACK_INPUTS + 1], a = w[k], p, q;
+
+			for (j = 0; j < k; j++) {
+				x[j] = Z[i * k + j];
+				a += w[j] * x[j];
+			}
+			x[k] = 1.0;
+			p = 1.0 / (1.0 + exp(-a));
+			q = p * (1.0 - p);
+			for (j = 0; j < d; j++) {
+				g[j] += (y[i] - p) * x[j];
+				for (l = 0; l <= j; l++)
+					H[j * d + l] += q * x[j] * x[l];
+			}
+		}
+		for (j = 0; j < d; j++)
+			for (l = 0; l < j; l++)
+				H[l * d + j] = H[j * d + l];
+		for (j = 0; j < k; j++) {
+			g[j] -= lambda * w[j];
+			H[j * d + j] += lambda;
+		}
+		H[k * d + k] += 1e-12 * (double)n;
+		if (solve(H, g, d, step))
+			return -1;
+		/* halve the step until the likelihood does not fall */
+		for (half = 0; half < 30; half++) {
+			double f = ldexp(1.0, -half);
+
+			for (j = 0; j < d; j++)
+				trial[j] = w[j] + f * step[j];
+			ll2 = lr_loglik(Z, y, n, k, trial, lambda);
+			if (ll2 >= ll - 1e-12 * fabs(ll))
+				break;
+		}
+		for (j = 0; j < d; j++) {
+			double delta = fabs(trial[j] - w[j]);
+
+			if (delta > biggest)
+				biggest = delta;
+			w[j] = trial[j];
+		}
+		ll = ll2;
+		if (biggest < 1e-9)
+			break;
+	}
+	for (j = 0; j < d; j++)
+		if (!isfinite(w[j]))
+			return -1;
+	return 0;
+}
+
+#define STACK_QUANTILES 10001
+
+static int fit_one(struct fd_model *m, struct fd_stacker *sk, const struct fd_score_layers *rows,
+		   const int *label, size_t n, int rules, double q_m, double q_h, struct fd_err *err)
+{
+	double *Z = malloc(n * FD_MODEL_MAX_STACK_INPUTS * sizeof(*Z)), w[FD_MODEL_MAX_STACK_INPUTS + 1];
+	float *risk = malloc(n * sizeof(*risk));
+	size_t i, k = 0, j;
+	int rc = FD_OK;
+
+	free(sk->q);
+	memset(sk, 0, sizeof(*sk));
+	if (!Z || !risk) {
+		rc = oom(err);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		double z[FD_MODEL_MAX_STACK_INPUTS];
+
+		k = stack_inputs(m, &rows[i], rules, z);
+		memcpy(Z + i * k, z, k * sizeof(*z));
+	}
+	if (k == 0 || fit_lr(Z, label, n, k, w)) {
+		rc = fd_err_set(err, FD_EINPUT, "the stacker's logistic regression did not converge");
+		goto out;
+	}
+	sk->k = k;
+	for (j = 0; j < k; j++)
+		sk->w[j] = w[j];
+	sk->bias = w[k];
+	for (i = 0; i < n; i++)
+		risk[i] = (float)(rows[i].block && rules ? 100.0 : stack_risk(sk, Z + i * k));
+	if (!(sk->q = malloc(STACK_QUANTILES * sizeof(*sk->q)))) {
+		rc = oom(err);
+		goto out;
+	}
+	qsort(risk, n, sizeof(*risk), cmp_float_asc);
+	for (j = 0; j < STACK_QUANTILES; j++)
+		sk->q[j] = (float)quantile_of_sorted(risk, n, (double)j / (STACK_QUANTILES - 1));
+	sk->nq = STACK_QUANTILES;
+	sk->risk_medium = quantile_of_sorted(risk, n, q_m);
+	sk->risk_high = quantile_of_sorted(risk, n, q_h);
+	/* thresholds strictly inside the scale so that ties at the top still leave a HIGH level */
+	if (!(sk->risk_high > sk->risk_medium))
+		sk->risk_high = nextafter(sk->risk_medium, INFINITY);
+	sk->present = 1;
+out:
+	free(Z);
+	free(risk);
+	return rc;
+}
+
+int fd_score_fit_stack(struct fd_model *m, const struct fd_score_layers *rows, const int *label,
+		       size_t n, double q_m, double q_h, struct fd_err *err)
+{
+	size_t i, pos = 0;
+	int rc;
+
+	if (!(q_m > 0.0 && q_m < q_h && q_h < 1.0))
+		return fd_err_set(err, FD_EUSAGE, "bad quantiles %g and %g (0 < MEDIUM < HIGH < 1)", q_m, q_h);
+	for (i = 0; i < n; i++)
+		pos += label[i] == 1;
+	if (pos < FD_SCORE_MIN_FRAUD || n - pos < FD_SCORE_MIN_FRAUD)
+		return fd_err_set(err, FD_EINPUT, "%zu labelled validation rows with %zu fraud: the stacker needs at least %d of each",
+				  n, pos, FD_SCORE_MIN_FRAUD);
+	if (m->gb) {
+		float *p = malloc(n * sizeof(*p));
+
+		if (!p)
+			return oom(err);
+		for (i = 0; i < n; i++)
+			p[i] = (float)rows[i].gb_p;
+		m->gb_medium = fd_model_quantile(p, n, q_m);
+		m->gb_high = fd_model_quantile(p, n, q_h);
+		free(p);
+	}
+	if ((rc = fit_one(m, &m->stack[0], rows, label, n, 0, q_m, q_h, err)))
+		return rc;
+	if (n && rows[0].rules_present && (rc = fit_one(m, &m->stack[1], rows, label, n, 1, q_m, q_h, err)))
+		return rc;
+	return FD_OK;
+}
+
+int fd_score_alert_thresholds(const struct fd_model *m, int rules, double alerts_per_day,
+			      double *medium, double *high, struct fd_err *err)
+{
+	const struct fd_stacker *sk = fd_score_stacker(m, rules);
+	double share;
+
+	if (!sk)
+		return fd_err_set(err, FD_EUSAGE, "--alerts-per-day needs a model whose risk was calibrated on labelled "
+				  "validation rows (this one has no stacker %s rules)", rules ? "with" : "without");
+	if (!(m->rows_per_day > 0))
+		return fd_err_set(err, FD_EUSAGE, "--alerts-per-day needs the training data's traffic, which the model does not record");
+	share = alerts_per_day / m->rows_per_day;
+	if (!(share > 0 && share < 0.5))
+		return fd_err_set(err, FD_EUSAGE, "--alerts-per-day %g of %.1f transactions a day is %.1f%% of them: give fewer than half",
+				  alerts_per_day, m->rows_per_day, 100 * share);
+	*medium = quantile_of_sorted(sk->q, sk->nq, 1.0 - share);
+	*high = quantile_of_sorted(sk->q, sk->nq, 1.0 - share / 5.0);
+	if (!(*high > *medium))
+		*high = nextafter(*medium, INFINITY);
+	return FD_OK;
+}
+
+double fd_score_calibrated_rate(const struct fd_model *m, int rules, double t)
+{
+	const struct fd_stacker *sk = fd_score_stacker(m, rules);
+	size_t lo = 0, hi;
+
+	if (!sk)
+		return NAN;
+	/* the first quantile >= t; quantiles are evenly spaced in share */
+	hi = sk->nq;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (sk->q[mid] < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (double)(sk->nq - lo) / (double)sk->nq;
 }
 
 /* ---- numbers in words ------------------------------------------------------------------ */
@@ -673,6 +1027,9 @@ struct slot {
 	size_t *roff;                  /* their offsets in text */
 	size_t nreasons;
 	double t_push;
+	struct fd_score_layers l;      /* the verdict, between the two passes of score_batch */
+	struct fd_score_verdict v;
+	int need;                      /* needs feature reasons */
 };
 
 struct fd_scorer {
@@ -690,6 +1047,12 @@ struct fd_scorer {
 	struct slot *slots;
 	float *X;               /* cap x nin, standardised */
 	float *err, *ferr, *ifs;
+	float *R;               /* cap x nin, raw values (NaN missing), for the boosted trees */
+	float *gbp;             /* cap: their probabilities */
+	float *RC, *contrib;    /* the rows that need reasons, and their SHAP contributions */
+	size_t *crow;           /* slot -> row in RC */
+	uint64_t *hcnt, *hmiss; /* drift: nin x FD_MODEL_HIST_BINS bin counts, nin missing */
+	uint64_t rows, flagged;
 	struct fd_nn_ws *ws;
 	const char **rptr;      /* reason pointers handed to emit */
 	struct cal cal;
@@ -727,6 +1090,13 @@ void fd_scorer_free(struct fd_scorer *sc)
 	free(sc->err);
 	free(sc->ferr);
 	free(sc->ifs);
+	free(sc->R);
+	free(sc->gbp);
+	free(sc->RC);
+	free(sc->contrib);
+	free(sc->crow);
+	free(sc->hcnt);
+	free(sc->hmiss);
 	free(sc->rptr);
 	free(sc);
 }
@@ -784,6 +1154,18 @@ static int reason_tables(struct fd_scorer *sc, struct fd_err *err)
 				(unsigned char)(reads_name(fd_rules_expr(sc->r, i), sc->m->features[j]) ||
 						reads_name(fd_rules_reason_template(sc->r, i), sc->m->features[j]));
 	}
+	/* a rule that speaks of one feature of a measure speaks of the measure: the amount against
+	 * the sender's history over any window is its to say */
+	for (i = 0; i < sc->nrules; i++)
+		for (j = 0; j < sc->nin; j++) {
+			size_t k;
+
+			if (!sc->covered[i * sc->nin + j] || sc->group[j] < 0)
+				continue;
+			for (k = 0; k < sc->nin; k++)
+				if (sc->group[k] == sc->group[j])
+					sc->covered[i * sc->nin + k] |= 2;
+		}
 	return FD_OK;
 }
 
@@ -875,6 +1257,25 @@ int fd_scorer_create(struct fd_scorer **out, const struct fd_model *m, const str
 	}
 	if (m->nn && (rc = fd_nn_ws_create(&sc->ws, m->nn, sc->cap, err)))
 		goto fail;
+	if (m->gb) {
+		sc->R = malloc(sc->cap * sc->nin * sizeof(*sc->R));
+		sc->gbp = malloc(sc->cap * sizeof(*sc->gbp));
+		sc->RC = malloc(sc->cap * sc->nin * sizeof(*sc->RC));
+		sc->contrib = malloc(sc->cap * (sc->nin + 1) * sizeof(*sc->contrib));
+		sc->crow = malloc(sc->cap * sizeof(*sc->crow));
+		if (!sc->R || !sc->gbp || !sc->RC || !sc->contrib || !sc->crow) {
+			rc = oom(err);
+			goto fail;
+		}
+	}
+	if (sc->o.drift && m->hist) {
+		sc->hcnt = calloc(sc->nin * FD_MODEL_HIST_BINS, sizeof(*sc->hcnt));
+		sc->hmiss = calloc(sc->nin, sizeof(*sc->hmiss));
+		if (!sc->hcnt || !sc->hmiss) {
+			rc = oom(err);
+			goto fail;
+		}
+	}
 	fd_buf_release(&unknown);
 	*out = sc;
 	return FD_OK;
@@ -936,6 +1337,7 @@ static int silent_flag(int cidx, double v)
 
 static int add_feature_reasons(struct fd_scorer *sc, struct slot *s, size_t row, struct fd_err *err)
 {
+	const int shap = sc->m->gb != NULL;
 	/* every feature is a candidate: rule-covered ones, repeats of a measure, flags that are
 	 * off and undefined values are passed over, and three must still be found */
 	size_t idx[FD_MODEL_MAX_FEATURES], k = sc->nin, got, i, h, added = 0;
@@ -943,7 +1345,9 @@ static int add_feature_reasons(struct fd_scorer *sc, struct slot *s, size_t row,
 	float absx[FD_MODEL_MAX_FEATURES];
 	const float *c;
 
-	if (sc->m->nn)
+	if (shap)
+		c = sc->contrib + sc->crow[row] * (sc->nin + 1);
+	else if (sc->m->nn)
 		c = sc->ferr + row * sc->nin;
 	else {
 		for (i = 0; i < sc->nin; i++)
@@ -954,6 +1358,8 @@ static int add_feature_reasons(struct fd_scorer *sc, struct slot *s, size_t row,
 	for (i = 0; i < got && added < sc->o.top; i++) {
 		size_t j = idx[i];
 
+		if (shap && !(c[j] > 0))
+			break;  /* only what raised the risk is a reason */
 		for (h = 0; h < s->nhits; h++)
 			if (sc->covered[s->hits[h].rule * sc->nin + j])
 				break;
@@ -972,7 +1378,7 @@ static int add_feature_reasons(struct fd_scorer *sc, struct slot *s, size_t row,
 		s->roff[s->nreasons++] = s->text.len;
 		if (fd_score_feature_reason(sc->cidx[j], s->all[sc->cidx[j]], sc->m->mean[j], &s->basis,
 					    &s->text) ||
-		    fd_buf_addc(&s->text, '\0'))
+		    (shap && fd_buf_adds(&s->text, " (raises risk)")) || fd_buf_addc(&s->text, '\0'))
 			return oom(err);
 		added++;
 	}
@@ -998,6 +1404,43 @@ static int score_batch(struct fd_scorer *sc, struct fd_err *err)
 		else
 			fd_iforest_score(m->forest, sc->X, n, sc->ifs);
 	}
+	if (m->gb && (rc = fd_gbdt_predict(m->gb, sc->R, n, sc->gbp, err)))
+		return rc;
+	/* first pass: the verdicts, and which rows need reasons */
+	for (i = 0; i < n; i++) {
+		struct slot *s = &sc->slots[i];
+		struct fd_score_layers *l = &s->l;
+
+		l->ae_error = m->nn ? sc->err[i] : NAN;
+		l->ae_p = m->nn ? fd_model_ae_score(m, l->ae_error) : NAN;
+		l->ae_u = ae_u(&sc->cal, m, l->ae_error);
+		l->if_score = m->forest ? sc->ifs[i] : NAN;
+		l->if_u = if_u(&sc->cal, l->if_score);
+		l->gb_p = m->gb ? sc->gbp[i] : NAN;
+		l->rules_present = sc->r != NULL;
+		l->rule_points = s->points;
+		l->nhits = s->nhits;
+		l->block = s->block;
+		if (sc->o.thresholds)
+			fd_score_combine_at(m, l, sc->o.medium, sc->o.high, &s->v);
+		else
+			fd_score_combine(m, l, &s->v);
+		s->need = !sc->o.no_reasons && (sc->o.reasons_all || s->v.level >= FD_LEVEL_MEDIUM);
+		sc->rows++;
+		sc->flagged += s->v.level >= FD_LEVEL_MEDIUM;
+	}
+	/* the SHAP contributions of those rows, in one call */
+	if (m->gb) {
+		size_t nc = 0;
+
+		for (i = 0; i < n; i++)
+			if (sc->slots[i].need) {
+				memcpy(sc->RC + nc * sc->nin, sc->R + i * sc->nin, sc->nin * sizeof(*sc->RC));
+				sc->crow[i] = nc++;
+			}
+		if (nc && (rc = fd_gbdt_contrib(m->gb, sc->RC, nc, 0, sc->contrib, err)))
+			return rc;
+	}
 	if (sc->o.timing)
 		now = mono_s();
 	for (i = 0; i < n; i++) {
@@ -1008,19 +1451,10 @@ static int score_batch(struct fd_scorer *sc, struct fd_err *err)
 		row.ts = s->basis.ts;
 		row.sender_id = s->sender.s ? s->sender.s : "";
 		row.label = s->label;
-		row.l.ae_error = m->nn ? sc->err[i] : NAN;
-		row.l.ae_p = m->nn ? fd_model_ae_score(m, row.l.ae_error) : NAN;
-		row.l.ae_u = ae_u(&sc->cal, m, row.l.ae_error);
-		row.l.if_score = m->forest ? sc->ifs[i] : NAN;
-		row.l.if_u = if_u(&sc->cal, row.l.if_score);
-		row.l.rules_present = sc->r != NULL;
-		row.l.rule_points = s->points;
-		row.l.nhits = s->nhits;
-		row.l.block = s->block;
+		row.l = s->l;
+		row.v = s->v;
 		row.hits = s->hits;
-		fd_score_combine(m, &row.l, &row.v);
-		if (!sc->o.no_reasons && (sc->o.reasons_all || row.v.level >= FD_LEVEL_MEDIUM) &&
-		    (rc = add_feature_reasons(sc, s, i, err)))
+		if (s->need && (rc = add_feature_reasons(sc, s, i, err)))
 			return rc;
 		for (k = 0; k < s->nreasons; k++)
 			sc->rptr[k] = s->text.s + s->roff[k];
@@ -1064,6 +1498,22 @@ int fd_scorer_push(struct fd_scorer *sc, const struct fd_txn *t, struct fd_err *
 
 		x[j] = isnan(v) ? 0.0f : (float)((v - m->mean[j]) / m->std[j]);
 	}
+	if (sc->R) {
+		float *r = sc->R + sc->n * sc->nin;
+
+		for (j = 0; j < sc->nin; j++)
+			r[j] = (float)s->all[sc->cidx[j]];
+	}
+	if (sc->hcnt) {
+		for (j = 0; j < sc->nin; j++) {
+			int b = fd_model_hist_bin(&m->hist[j], s->all[sc->cidx[j]]);
+
+			if (b < 0)
+				sc->hmiss[j]++;
+			else
+				sc->hcnt[j * FD_MODEL_HIST_BINS + (size_t)b]++;
+		}
+	}
 	s->nhits = 0;
 	s->points = s->block = 0;
 	s->nreasons = 0;
@@ -1092,6 +1542,18 @@ int fd_scorer_flush(struct fd_scorer *sc, struct fd_err *err)
 	return score_batch(sc, err);
 }
 
+void fd_scorer_summary(const struct fd_scorer *sc, uint64_t *rows, uint64_t *flagged, double *psi)
+{
+	size_t j;
+
+	*rows = sc->rows;
+	*flagged = sc->flagged;
+	if (!psi)
+		return;
+	for (j = 0; j < sc->nin; j++)
+		psi[j] = sc->hcnt ? fd_model_psi(&sc->m->hist[j], sc->hcnt + j * FD_MODEL_HIST_BINS, sc->hmiss[j]) : NAN;
+}
+
 /* ---- evaluation ------------------------------------------------------------------------- */
 
 enum { C_TP, C_FP, C_FN, C_TN };
@@ -1114,6 +1576,7 @@ struct fd_score_eval *fd_score_eval_create(const struct fd_model *m, int rules_p
 	e->m = m;
 	e->present[FD_LAYER_AE] = m->nn != NULL;
 	e->present[FD_LAYER_FOREST] = m->forest != NULL;
+	e->present[FD_LAYER_GB] = m->gb != NULL;
 	e->present[FD_LAYER_RULES] = rules_present;
 	e->present[FD_LAYER_COMBINED] = 1;
 	for (i = 0; i < FD_NLAYERS; i++)
@@ -1153,6 +1616,7 @@ int fd_score_eval_add(struct fd_score_eval *e, const struct fd_score_row *row)
 	e->frauds += (size_t)y;
 	if (fd_eval_add(e->ev[FD_LAYER_AE], l->ae_error, y) ||
 	    fd_eval_add(e->ev[FD_LAYER_FOREST], l->if_score, y) ||
+	    fd_eval_add(e->ev[FD_LAYER_GB], l->gb_p, y) ||
 	    fd_eval_add(e->ev[FD_LAYER_RULES], rules, y) ||
 	    fd_eval_add(e->ev[FD_LAYER_COMBINED], row->v.risk_raw, y))
 		return -1;
@@ -1160,6 +1624,8 @@ int fd_score_eval_add(struct fd_score_eval *e, const struct fd_score_row *row)
 	count(e->conf[FD_LAYER_AE][1], l->ae_error >= t->ae_high, y);
 	count(e->conf[FD_LAYER_FOREST][0], l->if_score >= t->if_medium, y);
 	count(e->conf[FD_LAYER_FOREST][1], l->if_score >= t->if_high, y);
+	count(e->conf[FD_LAYER_GB][0], l->gb_p >= e->m->gb_medium, y);
+	count(e->conf[FD_LAYER_GB][1], l->gb_p >= e->m->gb_high, y);
 	count(e->conf[FD_LAYER_RULES][0], l->nhits > 0, y);
 	count(e->conf[FD_LAYER_RULES][1], l->block, y);
 	count(e->conf[FD_LAYER_COMBINED][0], row->v.level >= FD_LEVEL_MEDIUM, y);
@@ -1181,7 +1647,13 @@ static double threshold_of(const struct fd_score_eval *e, int layer, int high)
 	switch (layer) {
 	case FD_LAYER_AE: return high ? t->ae_high : t->ae_medium;
 	case FD_LAYER_FOREST: return high ? t->if_high : t->if_medium;
-	case FD_LAYER_COMBINED: return high ? t->risk_high : t->risk_medium;
+	case FD_LAYER_GB: return high ? e->m->gb_high : e->m->gb_medium;
+	case FD_LAYER_COMBINED: {
+		double med, hi;
+
+		fd_score_level_thresholds(e->m, e->present[FD_LAYER_RULES], &med, &hi);
+		return high ? hi : med;
+	}
 	default: return NAN;
 	}
 }
@@ -1276,8 +1748,8 @@ int fd_score_eval_write(struct fd_score_eval *e, struct fd_out *out, int format,
 
 			if (i == FD_LAYER_RULES)
 				snprintf(thr, sizeof(thr), "%s", h ? "block" : "any hit");
-			else if (i == FD_LAYER_COMBINED)
-				cell(thr, sizeof(thr), t, 0);
+			else if (i == FD_LAYER_COMBINED && (isnan(t) || t == floor(t)))
+				cell(thr, sizeof(thr), t, 0);  /* whole risks, or a stacker's quantile below */
 			else if (isnan(t))
 				snprintf(thr, sizeof(thr), "unset");
 			else
@@ -1406,6 +1878,78 @@ out:
 		*created = 0;
 	fd_buf_release(&feats);
 	fd_buf_release(&details);
+	return rc;
+}
+
+int fd_score_promote_model(struct fd_store *st, int64_t id, struct fd_err *err)
+{
+	static const struct fd_verify_part part = {"models", "id"};
+	sqlite3_stmt *q = NULL, *u = NULL;
+	int own = !fd_store_in_txn(st), rc, r, found = 0;
+
+	if (own && (rc = fd_store_begin(st, err)))
+		return rc;
+	if ((rc = fd_store_prepare(st, &q, "SELECT id, promoted FROM models WHERE id = ?1 OR promoted <> 0 ORDER BY id", err)) ||
+	    (rc = fd_store_prepare(st, &u, "UPDATE models SET promoted = ?2 WHERE id = ?1", err)))
+		goto out;
+	sqlite3_bind_int64(q, 1, id);
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t mid = sqlite3_column_int64(q, 0);
+		int want = mid == id, was = sqlite3_column_int(q, 1) != 0;
+
+		found |= want;
+		if (want == was)
+			continue;
+		sqlite3_reset(u);
+		sqlite3_bind_int64(u, 1, mid);
+		sqlite3_bind_int(u, 2, want);
+		if (sqlite3_step(u) != SQLITE_DONE) {
+			rc = fd_store_error(st, "cannot promote the model", err);
+			goto out;
+		}
+		if ((rc = fd_verify_record(st, want ? "model.promote" : "model.demote", "model", mid, &part, 1, NULL, NULL,
+					   err)))
+			goto out;
+	}
+	if (r != SQLITE_DONE) {
+		rc = fd_store_error(st, "cannot read models", err);
+		goto out;
+	}
+	if (!found)
+		rc = fd_err_set(err, FD_EINPUT, "no model %lld in the store", (long long)id);
+out:
+	sqlite3_finalize(q);
+	sqlite3_finalize(u);
+	if (own) {
+		if (rc == FD_OK)
+			rc = fd_store_commit(st, err);
+		else
+			fd_store_rollback(st);
+	}
+	return rc;
+}
+
+int fd_score_promoted_model(struct fd_store *st, char **path, char version[FD_MODEL_VERSION_LEN + 1],
+			    struct fd_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, r;
+
+	*path = NULL;
+	version[0] = '\0';
+	if ((rc = fd_store_prepare(st, &q, "SELECT path, version FROM models WHERE promoted <> 0 ORDER BY id DESC LIMIT 1",
+				   err)))
+		return rc;
+	r = sqlite3_step(q);
+	if (r == SQLITE_ROW) {
+		const char *p = (const char *)sqlite3_column_text(q, 0), *v = (const char *)sqlite3_column_text(q, 1);
+
+		if (p && !(*path = strdup(p)))
+			rc = oom(err);
+		snprintf(version, FD_MODEL_VERSION_LEN + 1, "%s", v ? v : "");
+	} else if (r != SQLITE_DONE)
+		rc = fd_store_error(st, "cannot read models", err);
+	sqlite3_finalize(q);
 	return rc;
 }
 

@@ -42,6 +42,20 @@
  * most 5% of them (1 - q_m), risk_high by at most 1% (1 - q_h).  risk >= risk_high: HIGH;
  * >= risk_medium: MEDIUM; else LOW.
  *
+ * STACKING (models trained with labels, format version 2).  The supervised layer, boosted
+ * trees (fd_gbdt.h), gives a fraud probability p_gb, written as gb_score.  The combined risk
+ * is then learned rather than fixed: a logistic regression (a stacker) over
+ *	z = (u_ae, u_if, logit(p_gb) clamped to ±20, [rule points / 100, any rule hit])
+ * (the layers the model has, in this order; the last two only in the stacker with rules),
+ * fitted by fd-train on the validation rows — the last part of the training period in time,
+ * on which none of the layers was trained — against their labels.  Two stackers are fitted,
+ * one with the rules' inputs and one without, each a calibrated probability of fraud given
+ * what it sees, so a risk means the same with and without rules:
+ *	risk = 100 * sigmoid(w . z + b)      (risk_raw unrounded, risk rounded; a block rule: 100)
+ * Their levels compare risk_raw with the stacker's own thresholds, the quantiles q_m and q_h
+ * of the validation rows' risks (all rows, fraud included: the share of traffic that will
+ * alert).  A model without stackers (no labels, or too few) combines as above.
+ *
  * THE DECISION: a hit of a rule with action block gives BLOCK; otherwise MEDIUM and HIGH give
  * REVIEW and LOW gives APPROVE.
  *
@@ -50,8 +64,11 @@
  * or any rule hits; for REVIEW and BLOCK the flagging layers agree, for APPROVE the others.
  *
  * REASONS, in this order: the reason of each rule hit (its template, fd_rules_reason), then —
- * for MEDIUM and HIGH (or every transaction with reasons_all) — the model features that
- * contribute most to the reconstruction error (the largest squared differences; the largest
+ * for MEDIUM and HIGH (or every transaction with reasons_all) — with boosted trees, the
+ * features with the largest positive SHAP contributions to this transaction's fraud log-odds
+ * (fd_gbdt_contrib, computed in one call for the batch's rows that need reasons), each
+ * sentence ending in "(raises risk)"; without them, the model features that contribute most
+ * to the reconstruction error (the largest squared differences; the largest
  * standardised values when the model has no autoencoder), each in words with its value and
  * the sender's own baseline where the feature engine keeps one (fd_features_context), else
  * the typical value over all senders (the scaler mean): "amount 1,250.00 USD, 41.2× this
@@ -102,6 +119,7 @@ struct fd_score_layers {
 	double ae_u;         /* surprise (NaN likewise) */
 	double if_score;     /* NaN when the model has no forest */
 	double if_u;
+	double gb_p;         /* the boosted trees' fraud probability; NaN without them */
 	int rules_present;   /* rules were evaluated */
 	int rule_points;     /* sum of the points of the hits */
 	size_t nhits;
@@ -121,6 +139,24 @@ struct fd_score_verdict {
  * without risk thresholds gives LOW unless a block rule hits. */
 void fd_score_combine(const struct fd_model *m, const struct fd_score_layers *l,
 		      struct fd_score_verdict *v);
+/* The same with the level thresholds medium and high (risk 0-100) instead of the model's. */
+void fd_score_combine_at(const struct fd_model *m, const struct fd_score_layers *l, double medium,
+			 double high, struct fd_score_verdict *v);
+/* The stacker that scores with (rules 1) or without rules, or NULL when the model has none. */
+const struct fd_stacker *fd_score_stacker(const struct fd_model *m, int rules);
+/* The risk level thresholds in use with or without rules: the stacker's, else the model's. */
+void fd_score_level_thresholds(const struct fd_model *m, int rules, double *medium, double *high);
+/*
+ * Level thresholds for an alert budget of alerts_per_day (MEDIUM or HIGH) at the training
+ * data's traffic: MEDIUM at the share s = alerts_per_day / rows_per_day of the validation
+ * risks, HIGH at s / 5 (as fd-train --alerts-per-day).  FD_EUSAGE when the model has no
+ * stacker or no traffic figure, or s is not below one half.
+ */
+int fd_score_alert_thresholds(const struct fd_model *m, int rules, double alerts_per_day,
+			      double *medium, double *high, struct fd_err *err);
+/* The share of the validation rows at or above the risk t (the calibrated flag rate at
+ * MEDIUM when t is the MEDIUM threshold): from the stacker's quantiles, else NaN. */
+double fd_score_calibrated_rate(const struct fd_model *m, int rules, double t);
 
 /* ---- calibration (fd-train) ------------------------------------------------------------ */
 
@@ -136,6 +172,19 @@ void fd_score_combine(const struct fd_model *m, const struct fd_score_layers *l,
 int fd_score_calibrate(struct fd_model *m, const float *ae_error, const float *if_score,
 		       const int *rule_points, const unsigned char *block, size_t n, double q_m,
 		       double q_h, struct fd_err *err);
+
+/*
+ * Fit the stackers (see STACKING) on n validation rows: their layers (ae_u, if_u, gb_p,
+ * rules_present, rule_points, nhits) and label[i] (0 or 1).  The stacker without rules is
+ * always fitted, the one with rules when rows[0].rules_present; each by Newton's method on the
+ * log-likelihood with a tiny ridge (1e-6 per row) that keeps separable data finite.  Also
+ * sets m->gb_medium and m->gb_high (the q_m and q_h quantiles of gb_p) when the model has
+ * trees.  FD_EINPUT when the rows hold fewer than FD_SCORE_MIN_FRAUD frauds or legitimate
+ * rows (the message says how many); FD_EUSAGE for bad quantiles; FD_EIO when out of memory.
+ */
+#define FD_SCORE_MIN_FRAUD 5
+int fd_score_fit_stack(struct fd_model *m, const struct fd_score_layers *rows, const int *label,
+		       size_t n, double q_m, double q_h, struct fd_err *err);
 
 /* ---- reasons in words ------------------------------------------------------------------ */
 
@@ -179,6 +228,9 @@ struct fd_scorer_opts {
 	int reasons_all;     /* feature reasons for every transaction, not only MEDIUM and HIGH */
 	int no_reasons;      /* no reasons at all (evaluation) */
 	int timing;          /* measure latency_s */
+	int thresholds;      /* use medium and high below instead of the model's level thresholds */
+	double medium, high;
+	int drift;           /* count each feature's values into the model's histograms (PSI) */
 	const struct fd_feat_opts *feat;  /* NULL = the feature engine's defaults */
 	/* Called for each scored transaction in input order; a non-zero fd_status (with err
 	 * filled) stops scoring and is returned by fd_scorer_push / fd_scorer_flush. */
@@ -215,12 +267,18 @@ int fd_scorer_warm(struct fd_scorer *sc, const struct fd_txn *t, struct fd_err *
 int fd_scorer_push(struct fd_scorer *sc, const struct fd_txn *t, struct fd_err *err);
 /* Score and emit what is pending. */
 int fd_scorer_flush(struct fd_scorer *sc, struct fd_err *err);
+/*
+ * After the last flush: rows scored, rows at MEDIUM or above, and (with opts.drift and a
+ * model with histograms) the PSI of each model feature against its training histogram into
+ * psi[0 .. n_features-1] (NaN without histograms).  psi may be NULL.
+ */
+void fd_scorer_summary(const struct fd_scorer *sc, uint64_t *rows, uint64_t *flagged, double *psi);
 
 /* ---- evaluation: the layers side by side ---------------------------------------------- */
 
-enum { FD_LAYER_AE, FD_LAYER_FOREST, FD_LAYER_RULES, FD_LAYER_COMBINED, FD_NLAYERS };
-extern const char *const fd_layer_name[FD_NLAYERS];  /* "autoencoder", "forest", "rules",
-							"combined" */
+enum { FD_LAYER_AE, FD_LAYER_FOREST, FD_LAYER_GB, FD_LAYER_RULES, FD_LAYER_COMBINED, FD_NLAYERS };
+extern const char *const fd_layer_name[FD_NLAYERS];  /* "autoencoder", "forest", "gbdt",
+							"rules", "combined" */
 
 struct fd_score_eval;
 
@@ -230,7 +288,8 @@ void fd_score_eval_free(struct fd_score_eval *ev);
 
 /*
  * Count a scored row (rows with a label other than 0 or 1 are skipped).  Each layer's
- * ranking score: the autoencoder error, the forest score, the rule points (plus 0.5 when any
+ * ranking score: the autoencoder error, the forest score, the boosted trees' probability
+ * (confusion at gb_medium and gb_high), the rule points (plus 0.5 when any
  * rule hits, so a hit of 0 points ranks above none), the combined risk before rounding.  Its
  * confusion matrices at the model's levels: MEDIUM (error >= ae_medium, score >= if_medium,
  * any rule hit, level MEDIUM or HIGH) and HIGH (>= ae_high, >= if_high, a block rule, level
@@ -271,6 +330,19 @@ int fd_score_register_model(struct fd_store *st, const struct fd_model *m, const
 			    const char *sha256, int64_t trained_at, int64_t *id, int *created,
 			    struct fd_err *err);
 
+/*
+ * Promote the registered model id: models.promoted = 1 for it and 0 for every other, each
+ * change with its audit entry (action "model.promote" or "model.demote", object model/<id>,
+ * covering the models row).  Works in the caller's transaction when one is open, else in its
+ * own.  FD_EINPUT when no model has that id; FD_EIO on store errors.
+ */
+int fd_score_promote_model(struct fd_store *st, int64_t id, struct fd_err *err);
+/*
+ * The promoted model of the store (the newest one promoted): *path (malloc'ed, the caller
+ * frees) and its version; *path NULL when none is promoted.  FD_EIO on store errors.
+ */
+int fd_score_promoted_model(struct fd_store *st, char **path, char version[FD_MODEL_VERSION_LEN + 1],
+			    struct fd_err *err);
 struct fd_score_store;
 
 /*

@@ -2,7 +2,8 @@
 # make models: the default model, models/default.fdm, and its model card, models/README.md.
 #
 # Four months of labelled transactions from the generator (fixed seed) are ingested into a
-# scratch store; fd-train learns from the first three (fraud left out, fixed seed, the file's
+# scratch store; fd-train learns from the first three (the unsupervised layers without the
+# labelled fraud, the boosted trees and the stackers from the labels; fixed seed, the file's
 # time fixed by SOURCE_DATE_EPOCH, so the file is byte-identical on the same build and CPU
 # type); fd-score evaluates the model on the fourth, a month it never saw, with the feature
 # state warmed from the three before, and the card records those figures.
@@ -73,9 +74,11 @@ Synthetic, from \`fd-gen --seed $seed --rows $rows --customers $customers --star
 $rows labelled transactions of $customers customers with the generator's fraud typologies
 (about 1% fraud), ingested into a scratch store.
 
-- **Training**: the transactions from $start to $split (three months), with every labelled
-  fraud left out; 20% of them (chosen by the seed) held out as the validation rows that
-  calibrate the thresholds.
+- **Training**: the transactions from $start to $split (three months) and their labels. The
+  last 20% of the period in time are the validation rows: no layer learns from them; they
+  stop the boosted trees early and calibrate the thresholds and the stackers. The
+  autoencoder and the forest learn from the first 80% without the labelled fraud; the
+  boosted trees from its labels.
 - **Held-out evaluation**: the month from $split to $end, which the model never saw, scored
   with the feature state warmed from the three months before (as \`fd-score --since\` does).
 
@@ -85,9 +88,10 @@ a check that the pipeline works, and train your own model on your own history
 
 ## Features and architecture
 
-Every feature of the catalog (\`fd-features --list\`), computed point in time by the same engine
-as \`fd-features\`, standardised with the training mean and standard deviation (kept in the
-model; a missing value becomes the mean).
+Every feature of the catalog (\`fd-features --list\`) that is neither missing nor constant in
+the training data (the others are dropped and listed below), computed point in time by the
+same engine as \`fd-features\`, standardised for the unsupervised layers with the training
+mean and standard deviation (kept in the model; a missing value becomes the mean).
 
 - **Autoencoder**: the default layers of \`fd-train\` (2n/3, n/3, 2n/3 hidden units for n
   features: the study in \`lib/fd_nn.h\`), ReLU, batch normalisation, dropout 0.2, mean squared
@@ -95,9 +99,16 @@ model; a missing value becomes the mean).
   better validation loss; seed $train_seed.
 - **Isolation forest**: 100 trees of 256-row subsamples of the training rows (validation rows
   excluded), standard path-length normalisation, scores 0-1.
+- **Boosted trees** (the supervised layer, XGBoost through its C API): binary:logistic, the
+  histogram method on one thread, depth 6, learning rate 0.1, the classes weighed equally,
+  at most 400 rounds, stopped after 30 without a better validation average precision and
+  cut back to the best round; fd-score's \`gb_score\` and the SHAP reasons.
+- **Stackers**: the combined risk is a logistic regression over the layers' surprises, the
+  trees' log-odds and (with rules) the points of the default rules (\`rules/default.rules\`),
+  fitted on the labelled validation rows; one with rules and one without, so the risk is a
+  probability of fraud in percent either way.
 - **Thresholds**: MEDIUM and HIGH at the 95th and 99th percentiles of the validation rows, for
-  each layer and for the combined risk (with the points of the default rules,
-  \`rules/default.rules\`); how the layers combine is in \`fd-score(1)\`.
+  each layer and for the stacked risk; how the layers combine is in \`fd-score(1)\`.
 
 \`fd-train --inspect models/default.fdm\`:
 
@@ -116,6 +127,7 @@ false-positive rate does not exceed it; precision of the 100 highest scores.
 |---|---:|---:|---:|---:|---:|
 $(line autoencoder)
 $(line forest)
+$(line gbdt)
 $(line rules)
 $(line combined)
 

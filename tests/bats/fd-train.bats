@@ -18,6 +18,26 @@ setup() {
 	export FD_RULES="$FD_ROOT/rules/default.rules"
 	unset FD_MODEL SOURCE_DATE_EPOCH
 	N=$(fd-features --list | wc -l)
+	read -r TR VA TF VF < <(split_counts "$T")
+	NK=$((N - $(constant_features "$T" | wc -l)))  # features kept
+}
+
+# The time split, by hand: the rows sorted by time, the first at or after the time that leaves
+# the last 20% after it validate.  Prints: train rows, validation rows, train fraud, validation
+# fraud (label in column LCOL, default 16; time in column 2).
+split_counts() {
+	sed 1d "$1" | sort -t, -k2,2 | awk -F, -v lc="${2:-16}" '{ ts[NR] = $2; l[NR] = $lc }
+		END { c = ts[int(0.8 * NR) + 1]
+		      for (i = 1; i <= NR; i++) if (ts[i] >= c) { v++; vf += l[i] == 1 } else { t++; tf += l[i] == 1 }
+		      print t + 0, v + 0, tf + 0, vf + 0 }'
+}
+
+# The catalog features that fd-features gives one value on every row of FILE (or none at all):
+# those fd-train drops.  Counted with awk over fd-features' CSV.
+constant_features() {
+	fd-features -q "$1" | awk -F, 'NR == 1 { for (i = 4; i <= NF; i++) name[i] = $i; n = NF; next }
+		{ for (i = 4; i <= n; i++) if ($i != "") { if (!(i in v)) v[i] = $i; else if (v[i] != $i) var[i] = 1 } }
+		END { for (i = 4; i <= n; i++) if (!(i in var)) print name[i] }'
 }
 
 arch() {  # the default architecture for n features
@@ -32,9 +52,15 @@ arch() {  # the default architecture for n features
 	sha=$(sha256sum "$output" | cut -d' ' -f1)
 	assert_output "models/model-${sha:0:12}.fdm"
 	[ -s "$output" ]
-	[[ $stderr == *"fd-train: 1900 rows of $N features (100 labelled fraud left out, 0 bad records skipped)"* ]] || { echo "$stderr"; false; }
-	[[ $stderr == *"fd-train: autoencoder $(arch "$N"): "*" epochs, "* ]] || { echo "$stderr"; false; }
-	[[ $stderr == *"fd-train: thresholds at the 95% and 99% quantiles of 380 validation rows: risk MEDIUM >= "*", HIGH >= "*" (rule points included)"* ]] || { echo "$stderr"; false; }
+	[ "$TR $VA" = "1600 400" ]
+	[[ $stderr == *"fd-train: dropped $((N - NK)) features missing or constant in the training data: "* ]] || { echo "$stderr"; false; }
+	for f in $(constant_features "$T"); do
+		[[ $stderr == *" $f (constant)"* ]] || { echo "$f: $stderr"; false; }
+	done
+	[[ $stderr == *"fd-train: 2000 rows of $NK features (100 labelled fraud, 0 bad records skipped): 1600 to train, 400 to validate (the last 20% in time); the autoencoder and the forest learn from the $((TR - TF)) not labelled fraud"* ]] || { echo "$stderr"; false; }
+	[[ $stderr == *"fd-train: autoencoder $(arch "$NK"): "*" epochs, "* ]] || { echo "$stderr"; false; }
+	[[ $stderr == *"fd-train: boosted trees: "*" rounds kept of "*" run (validation average precision "* ]] || { echo "$stderr"; false; }
+	[[ $stderr == *"fd-train: stacked risk on 400 labelled validation rows ($VF fraud): MEDIUM >= "*", HIGH >= "*" (the 95% and 99% quantiles) (rule points included; a second stacker for scoring without rules)"* ]] || { echo "$stderr"; false; }
 	[[ $stderr == *"fd-train: model models/model-${sha:0:12}.fdm, version ${sha:0:12}" ]] || { echo "$stderr"; false; }
 }
 
@@ -45,21 +71,29 @@ arch() {  # the default architecture for n features
 	assert_success
 	assert_line --index 0 "file: m.fdm"
 	assert_line --index 1 "version: ${sha:0:12} (sha256 $sha)"
-	assert_line --index 2 "fd model, format version 1"
-	assert_line --index 3 "features: $N (mean and standard deviation used to standardise)"
-	# every catalog feature, in catalog order
-	[ "$(printf '%s\n' "${lines[@]}" | sed -n "5,$((N + 4))p" | awk '{ print $2 }')" = "$(fd-features --list | awk '{ print $1 }')" ]
-	assert_line --partial "autoencoder: $(arch "$N") (hidden layers: batch normalisation, ReLU)"
+	assert_line --index 2 "fd model, format version 2"
+	assert_line --index 3 "features: $NK (mean and standard deviation used to standardise)"
+	# every catalog feature that varies, in catalog order
+	constant_features "$T" | sort > dropped.txt
+	[ "$(printf '%s\n' "${lines[@]}" | sed -n "5,$((NK + 4))p" | awk '{ print $2 }')" = "$(fd-features --list | awk '{ print $1 }' | grep -vxFf dropped.txt)" ]
+	assert_line --partial "autoencoder: $(arch "$NK") (hidden layers: batch normalisation, ReLU)"
+	assert_line --regexp "^boosted trees: [0-9]+ trees \\(one per round, binary:logistic\\), best iteration [0-9]+ of [0-9]+ rounds run, validation average precision [0-9.]+, $((TR - 0)) training rows \\($TF fraud\\), scale_pos_weight [0-9.]+$"
+	assert_line --regexp '^  top features by gain: [a-z0-9_]+ [0-9.]+%'
+	assert_line "dropped features (constant or missing in the training data): $((N - NK)): $(constant_features "$T" | paste -sd, | sed 's/,/, /g')"
+	assert_line --regexp '^stacker with rules: risk = 100 \* sigmoid\(.*\); MEDIUM >= [0-9.e-]+, HIGH >= [0-9.e-]+$'
+	assert_line --regexp '^stacker without rules: risk = 100 \* sigmoid\(.*\); MEDIUM >= [0-9.e-]+, HIGH >= [0-9.e-]+$'
+	assert_line "drift: training histograms of $NK features (PSI)"
 	assert_line --regexp '^isolation forest: 100 trees, subsample 256, height limit 8, [0-9]+ nodes$'
 	assert_line --regexp '^  autoencoder error  MEDIUM >= [0-9.e-]+  HIGH >= [0-9.e-]+$'
 	assert_line --regexp '^  risk score         MEDIUM >= [0-9]+  HIGH >= [0-9]+$'
-	assert_line "  rows           1900"
+	assert_line "  rows           $((TR - TF))"
 	assert_line "  seed           1"
 	# the file's time is the data's: the newest transaction
 	assert_line "  created        2026-03-31T23:56:11.136Z"
-	assert_line --partial '"input":"transactions","rows_read":2000,"fraud_left_out":100,"rows":1900,'
-	# the scaler: the mean of amount over the 1,900 legitimate rows, by awk
-	mean=$(awk -F, 'NR > 1 && $16 != 1 { s += $3; n++ } END { printf "%.6g", s / n }' "$T")
+	assert_line --partial "\"input\":\"transactions\",\"rows_read\":2000,\"fraud_left_out\":100,\"rows\":$((TR - TF)),"
+	assert_line --partial "\"labels\":{\"train_fraud\":$TF,\"train_legit\":$((TR - TF)),\"validation_fraud\":$VF,\"validation_legit\":$((VA - VF)),\"unknown\":0,"
+	# the scaler: the mean of amount over the training part's legitimate rows, by awk
+	mean=$(sed 1d "$T" | sort -t, -k2,2 | head -n "$TR" | awk -F, '$16 != 1 { s += $3; n++ } END { printf "%.6g", s / n }')
 	assert_line --regexp "^ +[0-9]+  amount +$mean "
 }
 
@@ -88,7 +122,7 @@ arch() {  # the default architecture for n features
 	fd-features -q --features amount,log_amount,hour,sender_txn_count_1h "$T" > f.csv
 	run --separate-stderr fd-train -o f.fdm f.csv
 	assert_success
-	[[ $stderr == *"fd-train: 1900 rows of 4 features (100 labelled fraud left out, 0 bad records skipped)"* ]] || { echo "$stderr"; false; }
+	[[ $stderr == *"fd-train: 2000 rows of 4 features (100 labelled fraud, 0 bad records skipped): 1600 to train, 400 to validate (the last 20% in time); the autoencoder and the forest learn from the $((TR - TF)) not labelled fraud"* ]] || { echo "$stderr"; false; }
 	[[ $stderr == *"(without rules)"* ]]
 	run fd-train --inspect f.fdm
 	assert_line "features: 4 (mean and standard deviation used to standardise)"
@@ -122,7 +156,7 @@ arch() {  # the default architecture for n features
 	run --separate-stderr fd-train -o g.fdm g.csv
 	assert_success
 	[[ $stderr == *"fd-train: g.csv:3: feature 'amount': not a finite number: 'abc'"* ]] || { echo "$stderr"; false; }
-	[[ $stderr == *"1899 rows of 2 features (100 labelled fraud left out, 1 bad records skipped)"* ]] || { echo "$stderr"; false; }
+	[[ $stderr == *"1999 rows of 2 features (100 labelled fraud, 1 bad records skipped)"* ]] || { echo "$stderr"; false; }
 	run --separate-stderr fd-train --strict -o g.fdm g.csv
 	[ "$status" -eq 3 ]
 	[[ $stderr == "fd-train: g.csv:3: feature 'amount': not a finite number: 'abc' (--strict: stopped here)" ]] || { echo "$stderr"; false; }
@@ -137,7 +171,7 @@ arch() {  # the default architecture for n features
 }
 
 @test "--features and --layers: the reference architecture 18-12-6-12-18" {
-	f=$(fd-features --list | awk 'NR <= 18 { print $1 }' | paste -sd,)
+	f=$(fd-features --list | awk '{ print $1 }' | grep -vxFf <(constant_features "$T") | head -n 18 | paste -sd,)
 	fd-train -q --no-rules --features "$f" --layers 12,6,12 --epochs 2 -o m.fdm "$T"
 	run fd-train --inspect m.fdm
 	assert_line "features: 18 (mean and standard deviation used to standardise)"
@@ -163,7 +197,8 @@ arch() {  # the default architecture for n features
 	#   = 0.44996772013888886; MEDIUM at 1 - b, HIGH at 1 - b / 5 (python3)
 	fd-train -q --alerts-per-day 10 -o m.fdm "$T"
 	run fd-train --inspect m.fdm
-	assert_line --partial '"quantiles":[0.55003228,0.910006456],"alerts_per_day":10,'
+	assert_line --partial '"quantiles":[0.55003228,0.910006456],'
+	assert_line --partial ',"alerts_per_day":10,'
 	run --separate-stderr fd-train --alerts-per-day 20 "$T"
 	[ "$status" -eq 2 ]
 	[ "$stderr" = "fd-train: --alerts-per-day 20 over 90.0 days of 2000 transactions is 90.0% of them: give fewer than half" ]
@@ -175,7 +210,7 @@ arch() {  # the default architecture for n features
 	[[ $stderr == *"(registered in the store)" ]] || { echo "$stderr"; false; }
 	sha=$(sha256sum m.fdm | cut -d' ' -f1)
 	run q "SELECT id, version, path, sha256, json_array_length(features), json_extract(metrics, '\$.rows'), actor FROM models"
-	assert_output "1|${sha:0:12}|m.fdm|$sha|$N|1900|tester"
+	assert_output "1|${sha:0:12}|m.fdm|$sha|$NK|$((TR - TF))|tester"
 	run q "SELECT action, object_type, object_id, json_extract(details, '\$.version') FROM audit_log WHERE action = 'model.register'"
 	assert_output "model.register|model|1|${sha:0:12}"
 	run fd-audit verify --store fd.db
@@ -190,9 +225,11 @@ arch() {  # the default architecture for n features
 	fd-ingest -q "$T"
 	run --separate-stderr fd-train --store "$FD_STORE" --until 2026-03-01 -o m.fdm
 	assert_success
-	n=$(awk -F, 'NR > 1 && $2 < "2026-03-01" && $16 != 1' "$T" | wc -l)
-	f=$(awk -F, 'NR > 1 && $2 < "2026-03-01" && $16 == 1' "$T" | wc -l)
-	[[ $stderr == *"fd-train: $n rows of $N features ($f labelled fraud left out, 0 bad records skipped)"* ]] || { echo "$n $f $stderr"; false; }
+	awk -F, 'NR == 1 || $2 < "2026-03-01"' "$T" > early.csv
+	n=$(($(wc -l < early.csv) - 1))
+	f=$(awk -F, 'NR > 1 && $16 == 1' early.csv | wc -l)
+	read -r tr va tf vf < <(split_counts early.csv)
+	[[ $stderr == *"fd-train: $n rows of "*" features ($f labelled fraud, 0 bad records skipped): $tr to train, $va to validate (the last 20% in time); the autoencoder and the forest learn from the $((tr - tf)) not labelled fraud"* ]] || { echo "$n $f $stderr"; false; }
 	run --separate-stderr fd-train --since 2026-03-01 "$T"
 	[ "$status" -eq 2 ]
 	[[ $stderr == "fd-train: --since and --until read the store's transactions: give no FILE"* ]]
@@ -202,7 +239,7 @@ arch() {  # the default architecture for n features
 	head -n 6 "$T" > five.csv
 	run --separate-stderr fd-train five.csv
 	[ "$status" -eq 3 ]
-	[ "$stderr" = "fd-train: 5 rows to train on (5 read, 0 labelled fraud left out): at least 10 needed" ]
+	[ "$stderr" = "fd-train: 4 rows to train on and 1 to validate (5 read, 0 labelled fraud): at least 10 of each needed" ]
 	unset FD_RULES
 	mkdir -p none/bin && cp "$FD_BIN/fd-train" none/bin/
 	run --separate-stderr none/bin/fd-train "$T"
@@ -232,7 +269,7 @@ arch() {  # the default architecture for n features
 	printf '\007' | dd of=v.fdm bs=1 seek=8 conv=notrunc 2>/dev/null
 	run --separate-stderr fd-train --inspect v.fdm
 	[ "$status" -eq 3 ]
-	[ "$stderr" = "fd-train: v.fdm: model format version 7 is newer than this fd supports (1)" ]
+	[ "$stderr" = "fd-train: v.fdm: model format version 7 is newer than this fd supports (2)" ]
 	run --separate-stderr fd-train --inspect "$T"
 	[ "$status" -eq 3 ]
 	[ "$stderr" = "fd-train: $T: not an fd model file" ]
@@ -240,6 +277,31 @@ arch() {  # the default architecture for n features
 	[ "$status" -eq 4 ]
 	[ "$stderr" = "fd-train: cannot open 'none.fdm': No such file or directory" ]
 	[ -z "$output" ]
+}
+
+@test "too few labels: no boosted trees, no stacker; the unsupervised layers carry on" {
+	# history.csv: 1,500 transactions, none labelled fraud
+	[ "$(awk -F, 'NR > 1 && $16 == 1' "$S/history.csv" | wc -l)" -eq 0 ]
+	run --separate-stderr fd-train -o m.fdm "$S/history.csv"
+	assert_success
+	[[ $stderr == *"fd-train: no boosted trees: too few labels: 0 labelled fraud in the training part and 0 in the validation part (at least 20 and 5 needed); the autoencoder and the forest carry on"* ]] || { echo "$stderr"; false; }
+	[[ $stderr == *"fd-train: no stacker: 300 labelled validation rows with 0 fraud: the stacker needs at least 5 of each; the layers combine with fixed weights"* ]] || { echo "$stderr"; false; }
+	run fd-train --inspect m.fdm
+	assert_line "boosted trees: none: too few labels: 0 labelled fraud in the training part and 0 in the validation part (at least 20 and 5 needed)"
+	refute_line --partial "stacker with"
+	# fewer than 20 frauds in the training part: the first 1,000 rows of sample.csv hold
+	tf=$(sed 1d "$T" | sort -t, -k2,2 | head -n 1000 | awk -F, '{ t[NR] = $16 } END { for (i = 1; i <= 800; i++) f += t[i] == 1; print f }')
+	head -n 1001 "$T" > few.csv
+	[ "$tf" -lt 20 ] || skip "the first 800 rows hold $tf frauds"
+	run --separate-stderr fd-train -o few.fdm few.csv
+	assert_success
+	[[ $stderr == *"fd-train: no boosted trees: too few labels: $tf labelled fraud in the training part"* ]] || { echo "$stderr"; false; }
+	# --no-gbdt: none asked for
+	run --separate-stderr fd-train --no-gbdt -o n.fdm "$T"
+	assert_success
+	[[ $stderr != *"boosted trees"* ]] || { echo "$stderr"; false; }
+	run fd-train --inspect n.fdm
+	assert_line "boosted trees: none: --no-gbdt"
 }
 
 @test "eval: each layer on labelled transactions" {
@@ -269,7 +331,7 @@ arch() {  # the default architecture for n features
 
 @test "--metrics" {
 	fd-train -q --metrics m.prom -o m.fdm "$T"
-	grep -qx 'fd_train_rows_total{tool="fd-train"} 1900' m.prom
+	grep -qx "fd_train_rows_total{tool=\"fd-train\"} $((TR - TF))" m.prom
 	grep -qx 'fd_train_fraud_left_out_total{tool="fd-train"} 100' m.prom
 	grep -q '^fd_train_epochs{tool="fd-train"} [0-9]' m.prom
 	grep -qx 'fd_run_success{tool="fd-train"} 1' m.prom
@@ -284,7 +346,7 @@ arch() {  # the default architecture for n features
 	[[ $stderr == "fd-train: --epochs needs a whole number from 1 to 100000, not '0'"* ]]
 	run --separate-stderr fd-train eval --layers 4,2,4 "$T"
 	[ "$status" -eq 2 ]
-	[[ $stderr == "fd-train: eval takes no training options (--output, --layers, --input, --alerts-per-day)"* ]]
+	[[ $stderr == "fd-train: eval takes no training options (--output, --layers, --input, --alerts-per-day, --as-of, --promote, --no-gbdt)"* ]]
 	run --separate-stderr fd-train --inspect m.fdm "$T"
 	[ "$status" -eq 2 ]
 	[[ $stderr == "fd-train: --inspect takes one model file and nothing else"* ]]

@@ -374,27 +374,27 @@ static void test_newer_version_refused(void **state)
 {
 	unsigned char f[256];
 	const char payload[] = "FUTR\0\0\0\0\0\0\0\0";
-	size_t n = wrap(f, sizeof(f), payload, 12, 2, 0);
+	size_t n = wrap(f, sizeof(f), payload, 12, 3, 0);
 	char path[128];
 	FILE *fp;
 	struct fd_model *m;
 	struct fd_err err;
 
 	(void)state;
-	refused(f, n, "x.fdm: model format version 2 is newer than this fd supports (1)");
+	refused(f, n, "x.fdm: model format version 3 is newer than this fd supports (2)");
 	/* the header alone says it: no need for the rest */
-	refused(f, 12, "x.fdm: model format version 2 is newer than this fd supports (1)");
+	refused(f, 12, "x.fdm: model format version 3 is newer than this fd supports (2)");
 	le32(f + 8, 0xffffffffu);
-	refused(f, n, "x.fdm: model format version 4294967295 is newer than this fd supports (1)");
+	refused(f, n, "x.fdm: model format version 4294967295 is newer than this fd supports (2)");
 	/* and through a file, as fd-score would meet it */
-	le32(f + 8, 2);
+	le32(f + 8, 3);
 	snprintf(path, sizeof(path), "/tmp/test_model_v2.%ld.fdm", (long)getpid());
 	fp = fopen(path, "wb");
 	assert_non_null(fp);
 	assert_int_equal(fwrite(f, 1, n, fp), n);
 	assert_int_equal(fclose(fp), 0);
 	assert_int_equal(fd_model_load(&m, path, &err), FD_EINPUT);
-	assert_non_null(strstr(err.msg, "model format version 2 is newer than this fd supports (1)"));
+	assert_non_null(strstr(err.msg, "model format version 3 is newer than this fd supports (2)"));
 	unlink(path);
 }
 
@@ -828,6 +828,126 @@ static void test_bad_thresholds_refused(void **state)
 	fd_model_free(m);
 }
 
+/* Drift histograms: ten rows 1..10 give nine edges at the deciles (1.9, 2.8, ... 9.1) and a
+ * share of 0.1 per bin; the PSI of counts by hand (python3): all ten in the first bin
+ * 0.9 ln 10 + 9 (1e-4 - 0.1) ln(1e-4 / 0.1) = 8.283089355027482; half in the first and half in
+ * the last 6.808228348909805; the training distribution itself 0. */
+static void test_hist_psi(void **state)
+{
+	static const char *const one[] = { "amount" };
+	float X[11];
+	uint64_t c[FD_MODEL_HIST_BINS] = {0};
+	struct fd_model *m;
+	struct fd_err err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 10; i++)
+		X[i] = (float)(i + 1);
+	assert_int_equal(fd_model_create(&m, one, 1, &err), FD_OK);
+	assert_int_equal(fd_model_fit_hist(m, X, 10, &err), FD_OK);
+	assert_int_equal(m->hist[0].ne, 9);
+	assert_float_equal(m->hist[0].edge[0], 1.9, 1e-6);
+	assert_float_equal(m->hist[0].edge[8], 9.1, 1e-6);
+	for (i = 0; i < 10; i++)
+		assert_float_equal(m->hist[0].share[i], 0.1, 1e-7);
+	assert_float_equal(m->hist[0].missing, 0.0, 0.0);
+	assert_int_equal(fd_model_hist_bin(&m->hist[0], 1.0), 0);
+	assert_int_equal(fd_model_hist_bin(&m->hist[0], 1.9), 1);
+	assert_int_equal(fd_model_hist_bin(&m->hist[0], 100.0), 9);
+	assert_int_equal(fd_model_hist_bin(&m->hist[0], NAN), -1);
+	c[0] = 10;
+	assert_float_equal(fd_model_psi(&m->hist[0], c, 0), 8.283089355027482, 1e-5);
+	c[0] = 5;
+	c[9] = 5;
+	assert_float_equal(fd_model_psi(&m->hist[0], c, 0), 6.808228348909805, 1e-5);
+	for (i = 0; i < 10; i++)
+		c[i] = 1;
+	assert_float_equal(fd_model_psi(&m->hist[0], c, 0), 0.0, 1e-6);
+	memset(c, 0, sizeof(c));
+	assert_true(isnan(fd_model_psi(&m->hist[0], c, 0)));
+	/* a constant column: no edges, one bin with everything */
+	for (i = 0; i < 10; i++)
+		X[i] = 3.0f;
+	assert_int_equal(fd_model_fit_hist(m, X, 10, &err), FD_OK);
+	assert_int_equal(m->hist[0].ne, 0);
+	assert_float_equal(m->hist[0].share[0], 1.0, 0.0);
+	fd_model_free(m);
+}
+
+/* Format 2: boosted trees, stackers and histograms survive the file, byte for byte; a model
+ * without them is still written as version 1. */
+static void test_v2_round_trip(void **state)
+{
+	struct fd_model *m = make_model(5), *b = NULL;
+	struct fd_buf f1 = FD_BUF_INIT, f2 = FD_BUF_INIT;
+	struct fd_gbdt_opts go;
+	struct fd_gbdt_result gr;
+	struct fd_gbdt *g = NULL;
+	struct fd_err err;
+	float X[200 * D], y[200], p1[4], p2[4];
+	size_t i, j;
+
+	(void)state;
+	assert_int_equal(fd_model_encode(m, &f1, &err), FD_OK);
+	assert_int_equal((unsigned char)f1.s[8], 1);
+	fd_buf_reset(&f1);
+	for (i = 0; i < 200; i++) {
+		for (j = 0; j < D; j++)
+			X[i * D + j] = (float)((i * 7 + j * 13) % 17);
+		y[i] = X[i * D] > 10;
+	}
+	fd_gbdt_opts_init(&go);
+	go.max_rounds = 5;
+	assert_int_equal(fd_gbdt_train(&g, X, y, 200, NULL, NULL, 0, D, &go, &gr, &err), FD_OK);
+	assert_int_equal(fd_model_set_gbdt(m, g, &err), FD_OK);
+	assert_int_equal(fd_model_fit_hist(m, X, 200, &err), FD_OK);
+	m->rows_per_day = 123.5;
+	m->gb_medium = 0.25;
+	m->gb_high = 0.75;
+	m->stack[0].present = 1;
+	m->stack[0].k = 3;
+	m->stack[0].w[0] = 0.5;
+	m->stack[0].w[1] = -1.25;
+	m->stack[0].w[2] = 2;
+	m->stack[0].bias = -4;
+	m->stack[0].risk_medium = 3.5;
+	m->stack[0].risk_high = 40;
+	m->stack[0].nq = 3;
+	m->stack[0].q = malloc(3 * sizeof(float));
+	m->stack[0].q[0] = 0;
+	m->stack[0].q[1] = 1;
+	m->stack[0].q[2] = 90;
+	assert_int_equal(fd_model_encode(m, &f1, &err), FD_OK);
+	assert_int_equal((unsigned char)f1.s[8], 2);
+	assert_int_equal((unsigned char)f1.s[12], 7);  /* autoencoder, forest, trees */
+	assert_int_equal(fd_model_decode(&b, f1.s, f1.len, "x.fdm", &err), FD_OK);
+	assert_int_equal(b->version, 2);
+	assert_non_null(b->gb);
+	assert_int_equal(fd_gbdt_rounds(b->gb), fd_gbdt_rounds(m->gb));
+	assert_int_equal(fd_gbdt_predict(m->gb, X, 4, p1, &err), FD_OK);
+	assert_int_equal(fd_gbdt_predict(b->gb, X, 4, p2, &err), FD_OK);
+	assert_memory_equal(p1, p2, sizeof(p1));
+	assert_true(b->stack[0].present && !b->stack[1].present);
+	assert_int_equal(b->stack[0].k, 3);
+	assert_float_equal(b->stack[0].w[1], -1.25, 0);
+	assert_float_equal(b->stack[0].bias, -4, 0);
+	assert_float_equal(b->stack[0].risk_high, 40, 0);
+	assert_int_equal(b->stack[0].nq, 3);
+	assert_float_equal(b->stack[0].q[2], 90, 0);
+	assert_float_equal(b->rows_per_day, 123.5, 0);
+	assert_float_equal(b->gb_high, 0.75, 0);
+	assert_non_null(b->hist);
+	assert_memory_equal(&b->hist[3], &m->hist[3], sizeof(b->hist[3]));
+	assert_int_equal(fd_model_encode(b, &f2, &err), FD_OK);
+	assert_int_equal(f1.len, f2.len);
+	assert_memory_equal(f1.s, f2.s, f1.len);
+	fd_model_free(b);
+	fd_model_free(m);
+	fd_buf_release(&f1);
+	fd_buf_release(&f2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -843,6 +963,8 @@ int main(void)
 		cmocka_unit_test(test_scaler),
 		cmocka_unit_test(test_quantile_and_calibration),
 		cmocka_unit_test(test_describe),
+		cmocka_unit_test(test_hist_psi),
+		cmocka_unit_test(test_v2_round_trip),
 		cmocka_unit_test(test_create_refuses),
 		cmocka_unit_test(test_bad_thresholds_refused),
 	};

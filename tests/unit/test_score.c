@@ -53,6 +53,7 @@ static void layers(struct fd_score_layers *l, const struct fd_model *m, double e
 	l->ae_u = fd_score_ae_surprise(m, e);
 	l->if_score = s;
 	l->if_u = fd_score_forest_surprise(m, s);
+	l->gb_p = NAN;
 	l->rules_present = rules;
 	l->rule_points = points;
 	l->nhits = nhits;
@@ -257,10 +258,95 @@ static void test_reasons(void **state)
 	free(all);
 }
 
+/* The stacker's logistic regression on a binary input, whose maximum-likelihood answer is
+ * known by hand: x = 0 in 10 rows of which 2 fraud, x = 1 in 10 rows of which 8 fraud, so
+ * bias = logit(0.2) = ln 0.25 and weight = logit(0.8) - logit(0.2) = ln 16 (the ridge of
+ * 1e-6 per row moves them by less than 1e-3). */
+static void test_fit_lr(void **state)
+{
+	double Z[20], w[2];
+	int y[20];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 20; i++) {
+		Z[i] = i < 10 ? 0.0 : 1.0;
+		y[i] = i < 10 ? i < 2 : i < 18;
+	}
+	assert_int_equal(fit_lr(Z, y, 20, 1, w), 0);
+	assert_float_equal(w[0], 2.772588722239781, 1e-3);
+	assert_float_equal(w[1], -1.3862943611198906, 1e-3);
+	/* separable data stays finite (the ridge) and ordered */
+	for (i = 0; i < 20; i++)
+		y[i] = i >= 10;
+	assert_int_equal(fit_lr(Z, y, 20, 1, w), 0);
+	assert_true(isfinite(w[0]) && w[0] > 5);
+}
+
+/* A stacker by hand over the rules' inputs (the model has no other layer): z = (points / 100,
+ * any hit), w = (2, 1), b = -3. */
+static void test_stacked_combine(void **state)
+{
+	struct fd_model *m = hand_model();
+	struct fd_score_layers l;
+	struct fd_score_verdict v;
+	struct fd_err err;
+	double med, high;
+	size_t i;
+
+	(void)state;
+	m->stack[1].present = 1;
+	m->stack[1].k = 2;
+	m->stack[1].w[0] = 2;
+	m->stack[1].w[1] = 1;
+	m->stack[1].bias = -3;
+	m->stack[1].risk_medium = 20;
+	m->stack[1].risk_high = 30;
+	m->stack[1].nq = 101;
+	m->stack[1].q = malloc(101 * sizeof(float));
+	assert_non_null(m->stack[1].q);
+	for (i = 0; i <= 100; i++)
+		m->stack[1].q[i] = (float)i;
+	m->rows_per_day = 1000;
+	/* 50 points and a hit: a = -3 + 1 + 1 = -1, risk = 100 / (1 + e) (python3) */
+	layers(&l, m, NAN, NAN, 1, 50, 1, 0);
+	fd_score_combine(m, &l, &v);
+	assert_float_equal(v.risk_raw, 26.894142136999513, 1e-9);
+	assert_int_equal(v.risk, 27);
+	assert_int_equal(v.level, FD_LEVEL_MEDIUM);
+	assert_int_equal(v.decision, FD_DECISION_REVIEW);
+	/* thresholds given: 26.9 >= 25 is HIGH */
+	fd_score_combine_at(m, &l, 10, 25, &v);
+	assert_int_equal(v.level, FD_LEVEL_HIGH);
+	/* a block rule: 100 */
+	layers(&l, m, NAN, NAN, 1, 100, 1, 1);
+	fd_score_combine(m, &l, &v);
+	assert_int_equal(v.risk, 100);
+	assert_int_equal(v.decision, FD_DECISION_BLOCK);
+	/* no stacker without rules: the fixed combination (no model layer: risk 0) */
+	layers(&l, m, NAN, NAN, 0, 0, 0, 0);
+	fd_score_combine(m, &l, &v);
+	assert_int_equal(v.risk, 0);
+	assert_null(fd_score_stacker(m, 0));
+	/* --alerts-per-day 10 of 1000 a day: share 0.01; MEDIUM at the quantile 0.99 of 0..100,
+	 * HIGH at 0.998 */
+	assert_int_equal(fd_score_alert_thresholds(m, 1, 10, &med, &high, &err), FD_OK);
+	assert_float_equal(med, 99.0, 1e-9);
+	assert_float_equal(high, 99.8, 1e-4);
+	assert_int_equal(fd_score_alert_thresholds(m, 1, 600, &med, &high, &err), FD_EUSAGE);
+	assert_int_equal(fd_score_alert_thresholds(m, 0, 10, &med, &high, &err), FD_EUSAGE);
+	/* the calibrated rate at 99: the quantiles 99 and 100 of 101 */
+	assert_float_equal(fd_score_calibrated_rate(m, 1, 99.0), 2.0 / 101.0, 1e-12);
+	assert_true(isnan(fd_score_calibrated_rate(m, 0, 99.0)));
+	fd_model_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_surprises),
+		cmocka_unit_test(test_fit_lr),
+		cmocka_unit_test(test_stacked_combine),
 		cmocka_unit_test(test_combine),
 		cmocka_unit_test(test_risk_threshold),
 		cmocka_unit_test(test_levels_names),

@@ -1,0 +1,367 @@
+/* fd_gbdt.c — gradient-boosted trees through the XGBoost C API.  See fd_gbdt.h. */
+#include "fd_gbdt.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xgboost/c_api.h>
+
+struct fd_gbdt {
+	BoosterHandle h;
+	size_t nf;
+	unsigned rounds;
+};
+
+static int oom(struct fd_err *err)
+{
+	return fd_err_set(err, FD_EIO, "out of memory");
+}
+
+/* XGBoost's last error, as an fd error with code. */
+static int xgb_fail(struct fd_err *err, int code, const char *what)
+{
+	const char *m = XGBGetLastError();
+	char vis[600];
+
+	/* its message may run over several lines and name its own source file first */
+	fd_visible(vis, sizeof(vis), m ? m : "", m ? strlen(m) : 0);
+	return fd_err_set(err, code, "XGBoost: %s: %s", what, vis);
+}
+
+/* Quiet, once per process: XGBoost writes warnings to stderr otherwise. */
+static void quiet(void)
+{
+	static int done;
+
+	if (!done) {
+		XGBSetGlobalConfig("{\"verbosity\":0}");
+		done = 1;
+	}
+}
+
+void fd_gbdt_opts_init(struct fd_gbdt_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->max_rounds = 400;
+	o->patience = 30;
+	o->max_depth = 6;
+	o->eta = 0.1;
+	o->min_child_weight = 1;
+	o->threads = 1;
+}
+
+void fd_gbdt_free(struct fd_gbdt *g)
+{
+	if (!g)
+		return;
+	if (g->h)
+		XGBoosterFree(g->h);
+	free(g);
+}
+
+size_t fd_gbdt_features(const struct fd_gbdt *g)
+{
+	return g->nf;
+}
+
+unsigned fd_gbdt_rounds(const struct fd_gbdt *g)
+{
+	return g->rounds;
+}
+
+static int set(BoosterHandle h, const char *k, const char *v, struct fd_err *err)
+{
+	if (XGBoosterSetParam(h, k, v) != 0)
+		return xgb_fail(err, FD_EUSAGE, k);
+	return FD_OK;
+}
+
+static int setf(BoosterHandle h, const char *k, double v, struct fd_err *err)
+{
+	char b[64];
+
+	snprintf(b, sizeof(b), "%.17g", v);
+	return set(h, k, b, err);
+}
+
+/* The value after the last ':' of "[3]\tval-aucpr:0.51234". */
+static double eval_value(const char *s)
+{
+	const char *c = s ? strrchr(s, ':') : NULL;
+	char *end;
+	double v;
+
+	if (!c)
+		return NAN;
+	v = strtod(c + 1, &end);
+	return end == c + 1 ? NAN : v;
+}
+
+static int matrix(const float *X, const float *y, size_t n, size_t nf, DMatrixHandle *d,
+		  struct fd_err *err)
+{
+	*d = NULL;
+	if (XGDMatrixCreateFromMat(X, (bst_ulong)n, (bst_ulong)nf, NAN, d) != 0)
+		return xgb_fail(err, FD_EIO, "cannot build the data matrix");
+	if (y && XGDMatrixSetFloatInfo(*d, "label", y, (bst_ulong)n) != 0)
+		return xgb_fail(err, FD_EIO, "cannot set the labels");
+	return FD_OK;
+}
+
+int fd_gbdt_train(struct fd_gbdt **out, const float *X, const float *y, size_t n, const float *Xv,
+		  const float *yv, size_t nv, size_t nf, const struct fd_gbdt_opts *o,
+		  struct fd_gbdt_result *res, struct fd_err *err)
+{
+	struct fd_gbdt *g = NULL;
+	DMatrixHandle dt = NULL, dv = NULL;
+	BoosterHandle sliced = NULL;
+	size_t i, pos = 0, vpos = 0;
+	unsigned r, best = 0, since_best = 0;
+	double best_ap = -1, spw;
+	char b[32];
+	int rc;
+
+	*out = NULL;
+	memset(res, 0, sizeof(*res));
+	res->best_val_ap = NAN;
+	quiet();
+	if (nf == 0)
+		return fd_err_set(err, FD_EINPUT, "no features to learn from");
+	if (o->max_rounds < 1 || o->max_rounds > FD_GBDT_MAX_ROUNDS || o->max_depth < 1 || o->max_depth > 20 ||
+	    !(o->eta > 0 && o->eta <= 1) || !(o->min_child_weight >= 0) || !(o->scale_pos_weight >= 0) ||
+	    o->threads < 1)
+		return fd_err_set(err, FD_EUSAGE, "bad boosting options");
+	for (i = 0; i < n; i++) {
+		if (y[i] != 0.0f && y[i] != 1.0f)
+			return fd_err_set(err, FD_EINPUT, "training label %zu is %g, not 0 or 1", i, (double)y[i]);
+		pos += y[i] == 1.0f;
+	}
+	for (i = 0; i < nv; i++) {
+		if (yv[i] != 0.0f && yv[i] != 1.0f)
+			return fd_err_set(err, FD_EINPUT, "validation label %zu is %g, not 0 or 1", i, (double)yv[i]);
+		vpos += yv[i] == 1.0f;
+	}
+	if (pos == 0 || pos == n)
+		return fd_err_set(err, FD_EINPUT, "the training rows need both fraud and legitimate labels (%zu of %zu are fraud)",
+				  pos, n);
+	spw = o->scale_pos_weight > 0 ? o->scale_pos_weight : (double)(n - pos) / (double)pos;
+	res->n_train = n;
+	res->pos_train = pos;
+	res->n_val = nv;
+	res->pos_val = vpos;
+	res->scale_pos_weight = spw;
+	if (!(g = calloc(1, sizeof(*g))))
+		return oom(err);
+	g->nf = nf;
+	if ((rc = matrix(X, y, n, nf, &dt, err)) || (nv && (rc = matrix(Xv, yv, nv, nf, &dv, err))))
+		goto out;
+	if (XGBoosterCreate(&dt, 1, &g->h) != 0) {
+		rc = xgb_fail(err, FD_EIO, "cannot create the booster");
+		goto out;
+	}
+	snprintf(b, sizeof(b), "%d", o->threads);
+	if ((rc = set(g->h, "verbosity", "0", err)) || (rc = set(g->h, "nthread", b, err)) ||
+	    (rc = set(g->h, "objective", "binary:logistic", err)) || (rc = set(g->h, "tree_method", "hist", err)) ||
+	    (rc = set(g->h, "eval_metric", "aucpr", err)) || (rc = setf(g->h, "eta", o->eta, err)) ||
+	    (rc = setf(g->h, "max_depth", o->max_depth, err)) ||
+	    (rc = setf(g->h, "min_child_weight", o->min_child_weight, err)) ||
+	    (rc = setf(g->h, "scale_pos_weight", spw, err)))
+		goto out;
+	snprintf(b, sizeof(b), "%llu", (unsigned long long)(o->seed & 0x7fffffffffffffffULL));
+	if ((rc = set(g->h, "seed", b, err)))
+		goto out;
+	for (r = 0; r < o->max_rounds; r++) {
+		const char *names[1] = {"val"}, *s = NULL;
+		double ap;
+
+		if (XGBoosterUpdateOneIter(g->h, (int)r, dt) != 0) {
+			rc = xgb_fail(err, FD_EIO, "boosting failed");
+			goto out;
+		}
+		res->rounds = r + 1;
+		if (!nv)
+			continue;
+		if (XGBoosterEvalOneIter(g->h, (int)r, &dv, names, 1, &s) != 0) {
+			rc = xgb_fail(err, FD_EIO, "validation failed");
+			goto out;
+		}
+		ap = eval_value(s);
+		if (ap > best_ap) {
+			best_ap = ap;
+			best = r + 1;
+			since_best = 0;
+		} else if (o->patience && ++since_best >= o->patience)
+			break;
+	}
+	if (!nv) {
+		best = res->rounds;
+	} else {
+		res->best_val_ap = best_ap;
+		if (best < res->rounds) {
+			if (XGBoosterSlice(g->h, 0, (int)best, 1, &sliced) != 0) {
+				rc = xgb_fail(err, FD_EIO, "cannot keep the best rounds");
+				goto out;
+			}
+			XGBoosterFree(g->h);
+			g->h = sliced;
+			if ((rc = set(g->h, "nthread", b, err)))
+				goto out;
+		}
+	}
+	res->best_rounds = g->rounds = best;
+	rc = FD_OK;
+out:
+	if (dt)
+		XGDMatrixFree(dt);
+	if (dv)
+		XGDMatrixFree(dv);
+	if (rc)
+		fd_gbdt_free(g);
+	else
+		*out = g;
+	return rc;
+}
+
+/* In-place prediction of type 0 (probability) over a dense float matrix. */
+int fd_gbdt_predict(const struct fd_gbdt *g, const float *X, size_t n, float *prob, struct fd_err *err)
+{
+	static const char cfg[] = "{\"type\":0,\"training\":false,\"iteration_begin\":0,\"iteration_end\":0,"
+				  "\"strict_shape\":false,\"missing\":NaN,\"cache_id\":0}";
+	char arr[160];
+	const bst_ulong *shape;
+	bst_ulong dim;
+	const float *res;
+
+	if (n == 0)
+		return FD_OK;
+	snprintf(arr, sizeof(arr), "{\"data\":[%llu,true],\"shape\":[%zu,%zu],\"typestr\":\"<f4\",\"version\":3}",
+		 (unsigned long long)(uintptr_t)X, n, g->nf);
+	if (XGBoosterPredictFromDense(g->h, arr, cfg, NULL, &shape, &dim, &res) != 0)
+		return xgb_fail(err, FD_EIO, "prediction failed");
+	memcpy(prob, res, n * sizeof(*prob));
+	return FD_OK;
+}
+
+int fd_gbdt_contrib(const struct fd_gbdt *g, const float *X, size_t n, int exact, float *contrib,
+		    struct fd_err *err)
+{
+	static const char cfg_exact[] = "{\"type\":2,\"training\":false,\"iteration_begin\":0,"
+					"\"iteration_end\":0,\"strict_shape\":false}";
+	static const char cfg_approx[] = "{\"type\":3,\"training\":false,\"iteration_begin\":0,"
+					 "\"iteration_end\":0,\"strict_shape\":false}";
+	const char *cfg = exact ? cfg_exact : cfg_approx;
+	DMatrixHandle d = NULL;
+	const bst_ulong *shape;
+	bst_ulong dim;
+	const float *res;
+	int rc;
+
+	if (n == 0)
+		return FD_OK;
+	if ((rc = matrix(X, NULL, n, g->nf, &d, err)))
+		goto out;
+	if (XGBoosterPredictFromDMatrix(g->h, d, cfg, &shape, &dim, &res) != 0) {
+		rc = xgb_fail(err, FD_EIO, "contributions failed");
+		goto out;
+	}
+	if (dim != 2 || shape[0] != n || shape[1] != g->nf + 1) {
+		rc = fd_err_set(err, FD_EIO, "XGBoost: contributions of an unexpected shape");
+		goto out;
+	}
+	memcpy(contrib, res, n * (g->nf + 1) * sizeof(*contrib));
+out:
+	if (d)
+		XGDMatrixFree(d);
+	return rc;
+}
+
+int fd_gbdt_importance(const struct fd_gbdt *g, double *gain, struct fd_err *err)
+{
+	bst_ulong nfeat, dim;
+	const char **names;
+	const bst_ulong *shape;
+	const float *scores;
+	size_t i;
+
+	for (i = 0; i < g->nf; i++)
+		gain[i] = 0;
+	if (XGBoosterFeatureScore(g->h, "{\"importance_type\":\"total_gain\"}", &nfeat, &names, &dim, &shape,
+				  &scores) != 0)
+		return xgb_fail(err, FD_EIO, "feature importance failed");
+	/* features are named f0, f1, ... (no names were given) and listed only when used */
+	for (i = 0; i < nfeat; i++) {
+		char *end;
+		unsigned long k;
+
+		if (names[i][0] != 'f')
+			continue;
+		k = strtoul(names[i] + 1, &end, 10);
+		if (*end == '\0' && end != names[i] + 1 && k < g->nf)
+			gain[k] = scores[i];
+	}
+	return FD_OK;
+}
+
+int fd_gbdt_save(const struct fd_gbdt *g, struct fd_buf *out, struct fd_err *err)
+{
+	bst_ulong len;
+	const char *p;
+
+	if (XGBoosterSaveModelToBuffer(g->h, "{\"format\":\"ubj\"}", &len, &p) != 0)
+		return xgb_fail(err, FD_EIO, "cannot save the booster");
+	if (fd_buf_add(out, p, (size_t)len))
+		return oom(err);
+	return FD_OK;
+}
+
+/* The objective name of a loaded booster, from its JSON configuration. */
+static int objective_ok(BoosterHandle h)
+{
+	bst_ulong len;
+	const char *cfg;
+	json_t *j;
+	const char *name = NULL;
+	int ok;
+
+	if (XGBoosterSaveJsonConfig(h, &len, &cfg) != 0)
+		return 0;
+	if (!(j = json_loadb(cfg, (size_t)len, 0, NULL)))
+		return 0;
+	json_unpack(j, "{s:{s:{s:s}}}", "learner", "objective", "name", &name);
+	ok = name && strcmp(name, "binary:logistic") == 0;
+	json_decref(j);
+	return ok;
+}
+
+int fd_gbdt_load(struct fd_gbdt **out, const void *p, size_t n, size_t nf, struct fd_err *err)
+{
+	struct fd_gbdt *g;
+	bst_ulong got;
+	int rounds;
+
+	*out = NULL;
+	quiet();
+	if (!(g = calloc(1, sizeof(*g))))
+		return oom(err);
+	g->nf = nf;
+	if (XGBoosterCreate(NULL, 0, &g->h) != 0) {
+		fd_gbdt_free(g);
+		return xgb_fail(err, FD_EIO, "cannot create the booster");
+	}
+	if (XGBoosterLoadModelFromBuffer(g->h, p, (bst_ulong)n) != 0) {
+		fd_gbdt_free(g);
+		return xgb_fail(err, FD_EINPUT, "cannot read the boosted trees");
+	}
+	if (XGBoosterGetNumFeature(g->h, &got) != 0 || got != nf || XGBoosterBoostedRounds(g->h, &rounds) != 0 ||
+	    rounds < 1 || !objective_ok(g->h)) {
+		fd_gbdt_free(g);
+		return fd_err_set(err, FD_EINPUT, "boosted trees that are not a fraud classifier over the model's %zu features", nf);
+	}
+	XGBoosterSetParam(g->h, "nthread", "1");
+	XGBoosterSetParam(g->h, "verbosity", "0");
+	g->rounds = (unsigned)rounds;
+	*out = g;
+	return FD_OK;
+}

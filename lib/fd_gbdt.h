@@ -1,0 +1,122 @@
+/*
+ * fd_gbdt.h — the supervised layer: gradient-boosted decision trees for "is this fraud?",
+ * through the XGBoost C API (Debian's libxgboost-dev; <xgboost/c_api.h>).
+ *
+ * Training (fd_gbdt_train): binary:logistic on the labelled rows of a training part, with
+ * early stopping on a validation part that follows it in time (the caller splits; the last
+ * part of the training period is what the future looks like).  After every round the
+ * validation set's average precision (XGBoost's "aucpr") is measured; training stops when
+ * `patience` rounds in a row bring no better value, and the booster is cut back to the best
+ * round (XGBoosterSlice), so the model holds exactly the trees that did best.
+ *
+ * Class imbalance: scale_pos_weight = legitimate / fraud among the training rows (unless
+ * given), so both classes weigh the same in the loss.  The probabilities are then inflated
+ * for the rare class; fd-score never reads them as a rate: the stacker (fd_score.h) maps
+ * them to a calibrated probability on the validation rows.
+ *
+ * Determinism: tree_method "hist", no row or column subsampling, and nthread 1 (by default;
+ * opts.threads): XGBoost's histogram method then gives the same trees, and the saved model
+ * the same bytes, for the same data and options on the same build.  The seed is passed on
+ * (it matters only if subsampling is ever turned on).
+ *
+ * Data: row-major float, rows × n features, raw values (trees do not need scaling); NaN is a
+ * missing value, which each split sends the way that was best in training.
+ *
+ * The model is kept as XGBoost's own Universal Binary JSON (XGBoosterSaveModelToBuffer,
+ * "ubj"), which fd_model.h stores in its GBDT section.
+ *
+ * Contributions (fd_gbdt_contrib): per row n + 1 values, one per feature and the bias last,
+ * summing to the margin (the log-odds before the sigmoid); a positive value raises the risk.
+ * Exact: XGBoost's TreeSHAP (prediction type 2), O(trees x leaves x depth^2) a row, about
+ * 1.6 ms at 229 trees of depth 6.  Approximate: XGBoost's path attribution (type 3, Saabas:
+ * each split's change of the expected value credited to its feature along the row's path),
+ * O(trees x depth), the cost of a prediction; what fd-score uses for its reasons, since it
+ * gives them for every MEDIUM and HIGH row.
+ *
+ * XGBoost itself never prints here: its verbosity is set to 0.  Errors come back as fd_status
+ * with XGBoost's own message (XGBGetLastError) in err.
+ */
+#ifndef FD_GBDT_H
+#define FD_GBDT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fd_buf.h"
+#include "fd_err.h"
+
+#define FD_GBDT_MAX_ROUNDS 10000
+
+struct fd_gbdt;
+
+struct fd_gbdt_opts {
+	unsigned max_rounds;      /* at most this many boosting rounds: 400 */
+	unsigned patience;        /* stop after this many rounds without a better validation
+				     AP: 30 (0 = never stop early) */
+	unsigned max_depth;       /* 6 */
+	double eta;               /* learning rate: 0.1 */
+	double min_child_weight;  /* 1 */
+	double scale_pos_weight;  /* 0 = legitimate / fraud of the training rows */
+	uint64_t seed;            /* 0 */
+	int threads;              /* 1 (deterministic); more is faster but see above */
+};
+
+void fd_gbdt_opts_init(struct fd_gbdt_opts *o);
+
+struct fd_gbdt_result {
+	unsigned rounds;          /* rounds run */
+	unsigned best_rounds;     /* rounds kept (the best validation AP after that many) */
+	double best_val_ap;       /* validation AP of the kept trees (NaN without validation) */
+	double scale_pos_weight;  /* as used */
+	size_t n_train, pos_train, n_val, pos_val;
+};
+
+/*
+ * Train on X (n × nf) with labels y (0 or 1) and validate on Xv (nv × nf, yv); nv may be 0
+ * (no early stopping: max_rounds rounds).  FD_EUSAGE for bad options; FD_EINPUT when the
+ * training rows lack one of the classes, a label is not 0 or 1, or nf is 0; FD_EIO when
+ * XGBoost fails (its message) or out of memory.
+ */
+int fd_gbdt_train(struct fd_gbdt **g, const float *X, const float *y, size_t n, const float *Xv,
+		  const float *yv, size_t nv, size_t nf, const struct fd_gbdt_opts *o,
+		  struct fd_gbdt_result *res, struct fd_err *err);
+
+/* Accepts NULL. */
+void fd_gbdt_free(struct fd_gbdt *g);
+
+size_t fd_gbdt_features(const struct fd_gbdt *g);
+/* Boosting rounds held (one tree per round). */
+unsigned fd_gbdt_rounds(const struct fd_gbdt *g);
+
+/*
+ * Fraud probabilities of X (n × nf): prob[i] in [0, 1].  One call for many rows (a batch):
+ * XGBoost's in-place prediction, no copy.  FD_EIO with XGBoost's message on failure.
+ */
+int fd_gbdt_predict(const struct fd_gbdt *g, const float *X, size_t n, float *prob,
+		    struct fd_err *err);
+
+/*
+ * Contributions of X (n × nf), exact SHAP (exact 1) or approximate (0): contrib[i * (nf + 1)
+ * + j] for feature j, and the bias at j = nf; each row sums to the margin logit(prob).
+ * FD_EIO on failure.
+ */
+int fd_gbdt_contrib(const struct fd_gbdt *g, const float *X, size_t n, int exact, float *contrib,
+		    struct fd_err *err);
+
+/*
+ * Total gain of each feature over the trees (XGBoost's "total_gain" importance), gain[0 ..
+ * nf-1]; 0 for features no tree splits on.  FD_EIO on failure.
+ */
+int fd_gbdt_importance(const struct fd_gbdt *g, double *gain, struct fd_err *err);
+
+/* Append the model's bytes (UBJ) to out.  FD_EIO on failure. */
+int fd_gbdt_save(const struct fd_gbdt *g, struct fd_buf *out, struct fd_err *err);
+
+/*
+ * A model from the bytes fd_gbdt_save wrote (borrowed), for nf features.  FD_EINPUT when
+ * XGBoost cannot read them, or the model is not a binary:logistic tree model over exactly
+ * nf features.
+ */
+int fd_gbdt_load(struct fd_gbdt **g, const void *p, size_t n, size_t nf, struct fd_err *err);
+
+#endif

@@ -1,0 +1,175 @@
+/*
+ * test_gbdt.c — the supervised layer (lib/fd_gbdt.c over XGBoost), on hand-made sets whose
+ * answer is known: the label is a threshold on one feature, the other is noise.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "fd_gbdt.c"
+
+#define N 400
+#define NF 3
+
+/* x0 in 0..9 decides (fraud when x0 >= 7), x1 is noise, x2 is missing on every other row. */
+static void make(float *X, float *y, size_t n, unsigned salt)
+{
+	size_t i;
+	uint32_t s = 12345u + salt;
+
+	for (i = 0; i < n; i++) {
+		s = s * 1103515245u + 12345u;
+		X[i * NF] = (float)(i % 10);
+		X[i * NF + 1] = (float)((s >> 16) % 100) / 10.0f;
+		X[i * NF + 2] = (i & 1) ? NAN : (float)(i % 7);
+		y[i] = X[i * NF] >= 7 ? 1.0f : 0.0f;
+	}
+}
+
+static struct fd_gbdt *trained(struct fd_gbdt_result *res)
+{
+	static float X[N * NF], y[N], Xv[N * NF], yv[N];
+	struct fd_gbdt_opts o;
+	struct fd_gbdt *g = NULL;
+	struct fd_err err = {0};
+
+	make(X, y, N, 0);
+	make(Xv, yv, N, 1);
+	fd_gbdt_opts_init(&o);
+	o.max_rounds = 50;
+	o.patience = 5;
+	assert_int_equal(fd_gbdt_train(&g, X, y, N, Xv, yv, N, NF, &o, res, &err), FD_OK);
+	return g;
+}
+
+static void test_learns_threshold(void **state)
+{
+	struct fd_gbdt_result res;
+	struct fd_gbdt *g = trained(&res);
+	float X[4 * NF] = { 9, 5, 1, 7, 0.3f, NAN, 6, 9.9f, 2, 0, 1, NAN };
+	float p[4];
+	double gain[NF];
+	struct fd_err err = {0};
+
+	(void)state;
+	/* 400 rows, 30% fraud: scale_pos_weight 280/120 */
+	assert_int_equal(res.n_train, N);
+	assert_int_equal(res.pos_train, 120);
+	assert_float_equal(res.scale_pos_weight, 280.0 / 120.0, 1e-12);
+	/* the separable set is learned at once: AP 1 on validation, and no later round beats it */
+	assert_float_equal(res.best_val_ap, 1.0, 1e-9);
+	assert_true(res.best_rounds >= 1 && res.best_rounds < res.rounds);
+	assert_int_equal(fd_gbdt_rounds(g), res.best_rounds);
+	assert_int_equal(fd_gbdt_predict(g, X, 4, p, &err), FD_OK);
+	assert_true(p[0] > 0.5f && p[1] > 0.5f);
+	assert_true(p[2] < 0.5f && p[3] < 0.5f);
+	/* only x0 splits */
+	assert_int_equal(fd_gbdt_importance(g, gain, &err), FD_OK);
+	assert_true(gain[0] > 0);
+	assert_float_equal(gain[1], 0.0, 0.0);
+	assert_float_equal(gain[2], 0.0, 0.0);
+	fd_gbdt_free(g);
+}
+
+/* TreeSHAP and the approximate contributions: each row's sum to the margin, logit(p), computed
+ * here from p. */
+static void test_contrib_sum_to_margin(void **state)
+{
+	struct fd_gbdt_result res;
+	struct fd_gbdt *g = trained(&res);
+	float X[3 * NF] = { 9, 5, 1, 2, 0.3f, NAN, 7, 9.9f, 2 };
+	float p[3], c[3 * (NF + 1)];
+	struct fd_err err = {0};
+	size_t i;
+
+	(void)state;
+	int exact;
+
+
+	assert_int_equal(fd_gbdt_predict(g, X, 3, p, &err), FD_OK);
+	for (exact = 0; exact <= 1; exact++) {
+	assert_int_equal(fd_gbdt_contrib(g, X, 3, exact, c, &err), FD_OK);
+	for (i = 0; i < 3; i++) {
+		double sum = c[i * 4] + c[i * 4 + 1] + c[i * 4 + 2] + c[i * 4 + 3];
+		double margin = log((double)p[i] / (1.0 - (double)p[i]));
+
+		assert_float_equal(sum, margin, 1e-3);
+		/* the noise features contribute nothing: no tree splits on them */
+		assert_float_equal(c[i * 4 + 1], 0.0, 1e-7);
+		assert_float_equal(c[i * 4 + 2], 0.0, 1e-7);
+	}
+	/* x0 = 9 raises the risk, x0 = 2 lowers it */
+	assert_true(c[0] > 0);
+	assert_true(c[4] < 0);
+	}
+	fd_gbdt_free(g);
+}
+
+static void test_round_trip_and_determinism(void **state)
+{
+	struct fd_gbdt_result res;
+	struct fd_gbdt *a = trained(&res), *b = trained(&res), *c = NULL;
+	struct fd_buf ba = FD_BUF_INIT, bb = FD_BUF_INIT, bc = FD_BUF_INIT;
+	float X[2 * NF] = { 8, 1, NAN, 3, 2, 4 }, pa[2], pc[2];
+	struct fd_err err = {0};
+
+	(void)state;
+	assert_int_equal(fd_gbdt_save(a, &ba, &err), FD_OK);
+	assert_int_equal(fd_gbdt_save(b, &bb, &err), FD_OK);
+	assert_true(ba.len > 0);
+	assert_int_equal(ba.len, bb.len);
+	assert_memory_equal(ba.s, bb.s, ba.len);
+	assert_int_equal(fd_gbdt_load(&c, ba.s, ba.len, NF, &err), FD_OK);
+	assert_int_equal(fd_gbdt_rounds(c), fd_gbdt_rounds(a));
+	assert_int_equal(fd_gbdt_save(c, &bc, &err), FD_OK);
+	assert_int_equal(bc.len, ba.len);
+	assert_memory_equal(bc.s, ba.s, ba.len);
+	assert_int_equal(fd_gbdt_predict(a, X, 2, pa, &err), FD_OK);
+	assert_int_equal(fd_gbdt_predict(c, X, 2, pc, &err), FD_OK);
+	assert_memory_equal(pa, pc, sizeof(pa));
+	fd_gbdt_free(c);
+	c = NULL;
+	/* the wrong number of features, and bytes that are no model */
+	assert_int_equal(fd_gbdt_load(&c, ba.s, ba.len, NF + 1, &err), FD_EINPUT);
+	assert_null(c);
+	assert_int_equal(fd_gbdt_load(&c, "{not a model", 12, NF, &err), FD_EINPUT);
+	assert_null(c);
+	fd_gbdt_free(a);
+	fd_gbdt_free(b);
+	fd_buf_release(&ba);
+	fd_buf_release(&bb);
+	fd_buf_release(&bc);
+}
+
+static void test_errors(void **state)
+{
+	float X[4 * NF] = {0}, y1[4] = { 0, 0, 0, 0 }, y2[4] = { 0, 1, 2, 0 };
+	struct fd_gbdt_opts o;
+	struct fd_gbdt_result res;
+	struct fd_gbdt *g = NULL;
+	struct fd_err err = {0};
+
+	(void)state;
+	fd_gbdt_opts_init(&o);
+	assert_int_equal(fd_gbdt_train(&g, X, y1, 4, NULL, NULL, 0, NF, &o, &res, &err), FD_EINPUT);
+	assert_non_null(strstr(err.msg, "both fraud and legitimate"));
+	assert_int_equal(fd_gbdt_train(&g, X, y2, 4, NULL, NULL, 0, NF, &o, &res, &err), FD_EINPUT);
+	assert_non_null(strstr(err.msg, "not 0 or 1"));
+	o.max_rounds = 0;
+	assert_int_equal(fd_gbdt_train(&g, X, y1, 4, NULL, NULL, 0, NF, &o, &res, &err), FD_EUSAGE);
+	assert_null(g);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_learns_threshold),
+		cmocka_unit_test(test_contrib_sum_to_margin),
+		cmocka_unit_test(test_round_trip_and_determinism),
+		cmocka_unit_test(test_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
