@@ -6,7 +6,7 @@ set -eu
 PKGS="gcc make libc6-dev pkg-config libcsv-dev libsqlite3-dev libzstd-dev libopenblas-dev
 libjansson-dev libsodium-dev libcmocka-dev bats bats-support bats-assert sqlite3 zstd mandoc
 graphviz libxml2-utils jq procps time bc bsdextrautils python3
-python3-networkx xxd openssl"
+python3-networkx xxd openssl python3-sklearn"
 
 missing=""
 for p in $PKGS; do
