@@ -5,6 +5,7 @@
 #   make demo       generate data and run the pipeline on it
 #   make bench      benchmarks (1M generated transactions)
 #   make models     rebuild models/default.fdm reproducibly
+#   make eval       fd's layers next to scikit-learn references on third-party data
 #   make check-sanitize   the suite under ASan + UBSan
 #   make fuzz       build the libFuzzer targets of tests/fuzz into build-fuzz/ (clang)
 #   make check      make test, then each fuzz target for FUZZ_SECONDS (default 5) seconds
@@ -37,7 +38,7 @@ UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MANPAGES  := $(sort $(wildcard man/*.[1-9]))
 
-.PHONY: all setup test unit demo bench models check-sanitize fuzz check install uninstall clean lint-man
+.PHONY: all setup test unit demo bench models eval check-sanitize fuzz check install uninstall clean lint-man
 
 all: setup $(TOOL_BIN)
 
@@ -77,6 +78,10 @@ bench: all
 
 models: all
 	@scripts/models.sh
+
+# A time split of ../shared/data/sparkov and of fd-gen data (models/README.md); not in make test.
+eval: all
+	@scripts/eval.sh
 
 # The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer, in its own tree.
 check-sanitize: setup

@@ -42,6 +42,11 @@ static const int64_t win_ms[NWIN] = {
 enum { W30S, W5M, W10M, W1H, W24H, W7D, W30D };
 
 #define DAY_MS 86400000LL
+/* The sender windows with a mean and a z-score: 24 h, 7 d, 30 d (win_ms[W24H + i]). */
+#define NSW 3
+/* The delayed-label windows of merchants and recipients: 1, 7, 30 days before t - delay. */
+#define NKW 3
+static const int64_t kwin_ms[NKW] = { DAY_MS, 7 * DAY_MS, 30 * DAY_MS };
 #define TS_LIMIT (1LL << 53)          /* |ts| beyond this (285,000 years) is refused: time
 					 differences then never overflow and stay exact as doubles */
 #define LASTN 20
@@ -66,6 +71,12 @@ enum feat {
 	F_RCP_CNT, F_RCP_SENDERS, F_MER_CNT, F_MER_FRAUD, F_DEV_SENDERS, F_IP_SENDERS, F_SND_DEVICES,
 	/* encoding */
 	F_CH_CARD, F_CH_TRANSFER, F_CH_ATM, F_CH_ONLINE, F_CH_MOBILE, F_CH_OTHER, F_HIGH_RISK_CAT,
+	/* windowed amount statistics (amount) */
+	F_MEAN0, F_WZ0 = F_MEAN0 + NSW,
+	/* delayed-label risk of the merchant and the recipient (network) */
+	F_MK_TXN0 = F_WZ0 + NSW, F_MK_FR0 = F_MK_TXN0 + NKW, F_MK_SH0 = F_MK_FR0 + NKW,
+	F_RK_TXN0 = F_MK_SH0 + NKW, F_RK_FR0 = F_RK_TXN0 + NKW, F_RK_SH0 = F_RK_FR0 + NKW,
+	F_MER_FIRST_FRAUD = F_RK_SH0 + NKW,
 	NFEAT
 };
 
@@ -181,6 +192,56 @@ static const struct fd_feat_def catalog[NFEAT] = {
 	[F_HIGH_RISK_CAT] = { "is_high_risk_category", "encoding",
 		"1 when merchant_category is gambling, crypto, jewelry, electronics, gift cards or "
 		"money transfer (words or MCC), else 0" },
+	[F_MEAN0] = { "sender_amount_mean_24h", "amount",
+		"sender_amount_sum_24h / sender_txn_count_24h: mean amount in 24 h, this one included" },
+	[F_MEAN0 + 1] = { "sender_amount_mean_7d", "amount",
+		"sender_amount_sum_7d / sender_txn_count_7d: mean amount in 7 days, this one included" },
+	[F_MEAN0 + 2] = { "sender_amount_mean_30d", "amount",
+		"sender_amount_sum_30d / sender_txn_count_30d: mean amount in 30 days, this one included" },
+	[F_WZ0] = { "amount_zscore_24h", "amount",
+		"(amount - mean) / sd of the sender's earlier amounts in 24 h; NaN if <2 or sd 0" },
+	[F_WZ0 + 1] = { "amount_zscore_7d", "amount",
+		"(amount - mean) / sd of the sender's earlier amounts in 7 days; NaN if <2 or sd 0" },
+	[F_WZ0 + 2] = { "amount_zscore_30d", "amount",
+		"(amount - mean) / sd of the sender's earlier amounts in 30 days; NaN if <2 or sd 0" },
+	[F_MK_TXN0] = { "merchant_known_txns_1d", "network",
+		"the merchant's transactions with t-delay-1d < ts <= t-delay; NaN without merchant" },
+	[F_MK_TXN0 + 1] = { "merchant_known_txns_7d", "network",
+		"the merchant's transactions with t-delay-7d < ts <= t-delay; NaN without merchant" },
+	[F_MK_TXN0 + 2] = { "merchant_known_txns_30d", "network",
+		"the merchant's transactions with t-delay-30d < ts <= t-delay; NaN without merchant" },
+	[F_MK_FR0] = { "merchant_known_frauds_1d", "network",
+		"of merchant_known_txns_1d, those labelled fraud; NaN without merchant" },
+	[F_MK_FR0 + 1] = { "merchant_known_frauds_7d", "network",
+		"of merchant_known_txns_7d, those labelled fraud; NaN without merchant" },
+	[F_MK_FR0 + 2] = { "merchant_known_frauds_30d", "network",
+		"of merchant_known_txns_30d, those labelled fraud; NaN without merchant" },
+	[F_MK_SH0] = { "merchant_fraud_share_1d", "network",
+		"merchant_known_frauds_1d / merchant_known_txns_1d; 0 if no transactions" },
+	[F_MK_SH0 + 1] = { "merchant_fraud_share_7d", "network",
+		"merchant_known_frauds_7d / merchant_known_txns_7d; 0 if no transactions" },
+	[F_MK_SH0 + 2] = { "merchant_fraud_share_30d", "network",
+		"merchant_known_frauds_30d / merchant_known_txns_30d; 0 if no transactions" },
+	[F_RK_TXN0] = { "recipient_known_txns_1d", "network",
+		"the recipient's transactions with t-delay-1d < ts <= t-delay; NaN without recipient" },
+	[F_RK_TXN0 + 1] = { "recipient_known_txns_7d", "network",
+		"the recipient's transactions with t-delay-7d < ts <= t-delay; NaN without recipient" },
+	[F_RK_TXN0 + 2] = { "recipient_known_txns_30d", "network",
+		"the recipient's transactions with t-delay-30d < ts <= t-delay; NaN without recipient" },
+	[F_RK_FR0] = { "recipient_known_frauds_1d", "network",
+		"of recipient_known_txns_1d, those labelled fraud; NaN without recipient" },
+	[F_RK_FR0 + 1] = { "recipient_known_frauds_7d", "network",
+		"of recipient_known_txns_7d, those labelled fraud; NaN without recipient" },
+	[F_RK_FR0 + 2] = { "recipient_known_frauds_30d", "network",
+		"of recipient_known_txns_30d, those labelled fraud; NaN without recipient" },
+	[F_RK_SH0] = { "recipient_fraud_share_1d", "network",
+		"recipient_known_frauds_1d / recipient_known_txns_1d; 0 if no transactions" },
+	[F_RK_SH0 + 1] = { "recipient_fraud_share_7d", "network",
+		"recipient_known_frauds_7d / recipient_known_txns_7d; 0 if no transactions" },
+	[F_RK_SH0 + 2] = { "recipient_fraud_share_30d", "network",
+		"recipient_known_frauds_30d / recipient_known_txns_30d; 0 if no transactions" },
+	[F_MER_FIRST_FRAUD] = { "days_since_merchant_first_fraud", "network",
+		"days from the merchant's first fraud with ts <= t-delay to t; NaN if none or no merchant" },
 };
 
 /*
@@ -205,6 +266,9 @@ enum {
 	C_GEO = 1u << 14,     /* previous located transaction */
 	C_CENTROID = 1u << 15,
 	C_CATEGORY = 1u << 16,
+	C_WINSQ = 1u << 17,   /* sums of squares of the 24 h, 7 d and 30 d windows */
+	C_MERKNOWN = 1u << 18, /* the merchant's transactions with their labels, by time */
+	C_RCPKNOWN = 1u << 19, /* the recipient's */
 };
 
 static unsigned feat_components(int i, int *win)
@@ -218,7 +282,20 @@ static unsigned feat_components(int i, int *win)
 		*win = i - F_SUM0;
 		return C_SENDER | C_WIN;
 	}
+	if (i >= F_MEAN0 && i < F_MEAN0 + NSW) {
+		*win = W24H + (i - F_MEAN0);
+		return C_SENDER | C_WIN;
+	}
+	if (i >= F_WZ0 && i < F_WZ0 + NSW) {
+		*win = W24H + (i - F_WZ0);
+		return C_SENDER | C_WIN | C_WINSQ;
+	}
+	if (i >= F_MK_TXN0 && i < F_RK_TXN0)
+		return C_MERKNOWN;
+	if (i >= F_RK_TXN0 && i < F_RK_TXN0 + 3 * NKW)
+		return C_RCPKNOWN;
 	switch (i) {
+	case F_MER_FIRST_FRAUD: return C_MERKNOWN;
 	case F_SECS_LAST: case F_DAYS_LAST: case F_AGE_DAYS:
 		return C_SENDER;
 	case F_ZSCORE: return C_SENDER | C_WELFORD;
@@ -241,6 +318,14 @@ static unsigned feat_components(int i, int *win)
 	case F_HIGH_RISK_CAT: return C_CATEGORY;
 	default: return 0;    /* stateless: time of day, amount, channel */
 	}
+}
+
+/* The delayed-label window (index into kwin_ms) of feature i, -1 for any other feature. */
+static int known_window(int i)
+{
+	if (i >= F_MK_TXN0 && i < F_RK_TXN0 + 3 * NKW)
+		return (i - F_MK_TXN0) % NKW;
+	return -1;
 }
 
 size_t fd_feat_catalog(const struct fd_feat_def **defs)
@@ -411,6 +496,7 @@ struct wring {
 
 struct sender {
 	uint64_t sum[NWIN];        /* fixed-point sums of the window (wrapping, exact) */
+	unsigned __int128 sq[NSW]; /* sums of squares of the 24 h, 7 d, 30 d windows (ditto) */
 	uint32_t near24;           /* entries in the 24 h window just below the threshold */
 	uint32_t n;                /* earlier transactions, all history */
 	int64_t first_ts, last_ts;
@@ -433,11 +519,32 @@ struct sender {
 
 enum { K_MER, K_DEV, K_IP, K_RCP };
 
+/*
+ * A merchant's or recipient's transactions with their labels, in time order, for the
+ * delayed-label windows: vis is the first seq not yet visible (ts > t - delay), head[j] the
+ * first inside window j (ts > t - delay - kwin_ms[j]); fr[j] counts the frauds between
+ * head[j] and vis.  Entries pass each pointer once: amortised O(1) a push.
+ */
+struct kent {
+	int64_t ts;
+	int32_t fraud;
+};
+
+struct kring {
+	struct kent *ring;         /* capacity a power of two; seq & (cap - 1) */
+	uint32_t cap, end, vis;
+	uint32_t head[NKW];
+	uint32_t fr[NKW];
+	int has_fraud;             /* a fraud has become visible; first_fraud_ts is its ts */
+	int64_t first_fraud_ts;
+};
+
 struct recip {
 	int64_t *ring;             /* timestamps within 30 days */
 	uint32_t cap, head, end;
 	uint32_t n_senders;
 	uint64_t total;
+	struct kring known;
 };
 
 struct merch {
@@ -445,6 +552,7 @@ struct merch {
 	uint32_t cat_id;
 	uint64_t total;
 	uint64_t labelled, frauds; /* visible labels */
+	struct kring known;
 };
 
 struct pending {               /* a label not yet visible */
@@ -463,6 +571,8 @@ struct fd_features {
 	int identity;              /* the whole catalog in catalog order: out needs no gather */
 	unsigned comp;
 	int wmax;                  /* longest window kept in the sender ring, -1 none */
+	int mkmax, rkmax;          /* longest delayed-label window kept for merchants and
+				      recipients (index into kwin_ms), -1 none */
 	int started;
 	int64_t last_ts;
 	/* entities */
@@ -551,8 +661,12 @@ void fd_features_free(struct fd_features *f)
 	for (i = 0; i < f->wr_cap; i++)
 		free(f->wr[i].ring);
 	free(f->wr);
-	for (i = 0; i < f->rcp_cap; i++)
+	for (i = 0; i < f->rcp_cap; i++) {
 		free(f->rcp[i].ring);
+		free(f->rcp[i].known.ring);
+	}
+	for (i = 0; i < f->mer_cap; i++)
+		free(f->mer[i].known.ring);
 	free(f->snd);
 	free(f->rcp);
 	free(f->mer);
@@ -582,14 +696,19 @@ static void selection_derive(struct fd_features *f)
 
 	f->comp = 0;
 	f->wmax = -1;
+	f->mkmax = f->rkmax = -1;
 	memset(f->want, 0, sizeof(f->want));
 	for (i = 0; i < f->nsel; i++) {
-		int w;
+		int w, k = known_window(f->sel[i]);
 
 		f->want[f->sel[i]] = 1;
 		f->comp |= feat_components(f->sel[i], &w);
 		if (w > f->wmax)
 			f->wmax = w;
+		if (f->sel[i] < F_RK_TXN0 && k > f->mkmax)
+			f->mkmax = k;
+		if (f->sel[i] >= F_RK_TXN0 && k > f->rkmax)
+			f->rkmax = k;
 	}
 	f->identity = f->nsel == NFEAT;
 	for (i = 0; i < f->nsel && f->identity; i++)
@@ -679,6 +798,20 @@ int fd_features_catalog_index(const struct fd_features *f, size_t i)
 	return i < f->nsel ? f->sel[i] : -1;
 }
 
+static inline int64_t sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	return __builtin_add_overflow(a, b, &r) ? (b > 0 ? INT64_MAX : INT64_MIN) : r;
+}
+
+static inline int64_t sat_sub(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	return __builtin_sub_overflow(a, b, &r) ? (b > 0 ? INT64_MIN : INT64_MAX) : r;
+}
+
 int64_t fd_features_lookback_ms(const struct fd_features *f)
 {
 	int64_t lb = 0;
@@ -688,10 +821,14 @@ int64_t fd_features_lookback_ms(const struct fd_features *f)
 	 * totals, the previous transaction, labels) is warmed from as far back as the longest
 	 * window, 30 days; a feature of the transaction alone needs nothing. */
 	for (i = 0; i < f->nsel; i++) {
-		int w;
+		int w, k = known_window(f->sel[i]);
 		unsigned c = feat_components(f->sel[i], &w);
 		int64_t need = !c ? 0 : w >= 0 ? win_ms[w] : win_ms[W30D];
 
+		/* a delayed-label window reaches back the delay and then its window; the first
+		 * fraud, the delay and then the longest window */
+		if (c & (C_MERKNOWN | C_RCPKNOWN))
+			need = sat_add(f->delay, k >= 0 ? kwin_ms[k] : kwin_ms[NKW - 1]);
 		if (need > lb)
 			lb = need;
 	}
@@ -769,6 +906,32 @@ static inline double fx_major(uint64_t sum)
 	return (double)(int64_t)sum / (double)FX_SCALE;
 }
 
+static inline unsigned __int128 fx_square(int64_t fx)
+{
+	return (unsigned __int128)((__int128)fx * fx);
+}
+
+/*
+ * Sample standard deviation (major units) of cnt >= 2 fixed-point amounts with sum s1 and
+ * sum of squares s2: sqrt((cnt * s2 - s1^2) / (cnt (cnt - 1))).  The numerator is computed
+ * exactly in 128-bit integers, so no cancellation however large the mean is against the
+ * spread; only sums beyond 128 bits (amounts near 10^15 major units) fall back to long double.
+ */
+static double window_sd(uint64_t s1u, unsigned __int128 s2u, uint32_t cnt)
+{
+	const __int128 s1 = (int64_t)s1u, s2 = (__int128)s2u;
+	__int128 a, b;
+	long double num;
+
+	if (!__builtin_mul_overflow(s2, (__int128)cnt, &a) && !__builtin_mul_overflow(s1, s1, &b))
+		num = (long double)(a - b);
+	else
+		num = (long double)cnt * (long double)s2 - (long double)s1 * (long double)s1;
+	if (num <= 0)
+		return 0;
+	return (double)(sqrtl(num / ((long double)cnt * (cnt - 1))) / (long double)FX_SCALE);
+}
+
 static inline int present(const char *s)
 {
 	return s && *s;
@@ -804,6 +967,74 @@ static int rring_grow(struct recip *r, size_t *bytes)
 	*bytes += (size_t)(ncap - r->cap) * sizeof(*a);
 	r->ring = a;
 	r->cap = ncap;
+	return 0;
+}
+
+/*
+ * One transaction of an entity with delayed-label windows: make visible what is now past
+ * the delay, move each window's head, write the features of the transaction at ts (when v,
+ * at v[txn0 + j], v[fr0 + j], v[sh0 + j] for each window j <= kmax, and the days since the
+ * first visible fraud at v[first] when first >= 0), then append it.  0 or -1 (out of memory,
+ * the ring unchanged).
+ */
+static int kring_step(struct kring *k, int64_t ts, int64_t delay, int kmax, int fraud, double *v,
+		      int txn0, int fr0, int sh0, int first, size_t *bytes)
+{
+	const int64_t lim_vis = sat_sub(ts, delay);
+	uint32_t mask = k->cap - 1, start;
+	int j;
+
+	while (k->vis != k->end && k->ring[k->vis & mask].ts <= lim_vis) {
+		const struct kent *e = &k->ring[k->vis & mask];
+
+		if (e->fraud) {
+			for (j = 0; j <= kmax; j++)
+				k->fr[j]++;
+			if (!k->has_fraud) {
+				k->has_fraud = 1;
+				k->first_fraud_ts = e->ts;
+			}
+		}
+		k->vis++;
+	}
+	for (j = 0; j <= kmax; j++) {
+		const int64_t lim = sat_sub(lim_vis, kwin_ms[j]);
+		uint32_t h = k->head[j];
+
+		while (h != k->vis && k->ring[h & mask].ts <= lim) {
+			k->fr[j] -= (uint32_t)k->ring[h & mask].fraud;
+			h++;
+		}
+		k->head[j] = h;
+	}
+	if (v) {
+		for (j = 0; j <= kmax; j++) {
+			uint32_t n = k->vis - k->head[j];
+
+			v[txn0 + j] = n;
+			v[fr0 + j] = k->fr[j];
+			v[sh0 + j] = n ? (double)k->fr[j] / n : 0.0;
+		}
+		if (first >= 0 && k->has_fraud)
+			v[first] = (double)(ts - k->first_fraud_ts) / (double)DAY_MS;
+	}
+	start = kmax >= 0 ? k->head[kmax] : k->vis;
+	if (k->end - start == k->cap) {
+		uint32_t ncap = k->cap ? k->cap * 2 : 4, q;
+		struct kent *r = malloc((size_t)ncap * sizeof(*r));
+
+		if (!r)
+			return -1;
+		for (q = start; q != k->end; q++)
+			r[q & (ncap - 1)] = k->ring[q & mask];
+		free(k->ring);
+		*bytes += (size_t)(ncap - k->cap) * sizeof(*r);
+		k->ring = r;
+		k->cap = ncap;
+		mask = ncap - 1;
+	}
+	k->ring[k->end & mask] = (struct kent){ .ts = ts, .fraud = fraud };
+	k->end++;
 	return 0;
 }
 
@@ -1098,7 +1329,7 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 	}
 	if ((comp & C_FRAUD) && f->lq_len)
 		__builtin_prefetch(&f->mer[f->lq[f->lq_head].merchant], 1);
-	if ((comp & (C_MERPAIR | C_MERTOT | C_FRAUD | C_CATEGORY)) && present(t->merchant_id)) {
+	if ((comp & (C_MERPAIR | C_MERTOT | C_FRAUD | C_CATEGORY | C_MERKNOWN)) && present(t->merchant_id)) {
 		/* no memo: a sender rarely pays the same merchant twice in a row, and a hash probe
 		 * here overlaps with the fetch of the sender's record */
 		mid = resolve(NULL, K_MER, f->merchants, t->merchant_id, (void **)&f->mer, &f->mer_cap,
@@ -1155,7 +1386,7 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 		if (!ip_known)
 			pairset_prefetch(&f->ps_ip, (uint64_t)sid << 32 | (uint64_t)iid);
 	}
-	if ((comp & (C_RCPPAIR | C_RCPWIN | C_RCPTOT)) && present(t->recipient_id)) {
+	if ((comp & (C_RCPPAIR | C_RCPWIN | C_RCPTOT | C_RCPKNOWN)) && present(t->recipient_id)) {
 		rid = resolve(s, K_RCP, f->recips, t->recipient_id, (void **)&f->rcp, &f->rcp_cap,
 			      sizeof(*f->rcp), &f->bytes, &rcp_known);
 		if (rid < 0)
@@ -1218,6 +1449,8 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 				sum -= (uint64_t)q->ring[h & mask].fx;
 				if (w == W24H && near_threshold(q->ring[h & mask].fx))
 					s->near24--;
+				if ((comp & C_WINSQ) && w >= W24H)
+					s->sq[w - W24H] -= fx_square(q->ring[h & mask].fx);
 				h++;
 			}
 			q->head[w] = h;
@@ -1243,6 +1476,19 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 				if (w == W30D)
 					f->ctx.sender_mean_30d = mean;
 			}
+			for (w = W24H; w <= wmax; w++) {
+				uint32_t cnt = q->end - q->head[w];
+
+				v[F_MEAN0 + w - W24H] = fx_major(s->sum[w] + (uint64_t)fx) / (cnt + 1);
+				if ((comp & C_WINSQ) && cnt >= 2) {
+					double sd = window_sd(s->sum[w], s->sq[w - W24H], cnt);
+
+					/* the deviation from the mean exactly: (cnt fx - sum) / cnt */
+					if (sd > 0)
+						v[F_WZ0 + w - W24H] = (double)((__int128)fx * cnt - (int64_t)s->sum[w])
+							/ cnt / (double)FX_SCALE / sd;
+				}
+			}
 		}
 		/* append */
 		if (q->end - q->head[wmax] == q->cap && ring_grow(q, q->head[wmax], &f->bytes) < 0)
@@ -1252,6 +1498,9 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 		q->end++;
 		for (w = 0; w <= wmax; w++)
 			s->sum[w] += (uint64_t)fx;
+		if (comp & C_WINSQ)
+			for (w = W24H; w <= wmax; w++)
+				s->sq[w - W24H] += fx_square(fx);
 		if (wmax >= W24H && near_threshold(fx))
 			s->near24++;
 	}
@@ -1271,6 +1520,10 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 			v[F_MER_FRAUD] = m->labelled ? (double)m->frauds / (double)m->labelled : 0.0;
 		}
 		m->total++;
+		if ((comp & C_MERKNOWN)
+		    && kring_step(&m->known, ts, f->delay, f->mkmax, t->label == 1, v, F_MK_TXN0, F_MK_FR0,
+				  F_MK_SH0, F_MER_FIRST_FRAUD, &f->bytes) < 0)
+			return oom(err);
 		if ((comp & C_FRAUD) && (t->label == 0 || t->label == 1)
 		    && labels_push(f, ts > INT64_MAX - f->delay ? INT64_MAX : ts + f->delay, (uint32_t)mid, t->label) < 0)
 			return oom(err);
@@ -1324,6 +1577,10 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 			r->ring[r->end & (r->cap - 1)] = ts;
 			r->end++;
 		}
+		if ((comp & C_RCPKNOWN)
+		    && kring_step(&r->known, ts, f->delay, f->rkmax, t->label == 1, v, F_RK_TXN0, F_RK_FR0,
+				  F_RK_SH0, -1, &f->bytes) < 0)
+			return oom(err);
 		if (v)
 			v[F_RCP_CNT] = (double)r->total;
 		r->total++;

@@ -16,22 +16,30 @@
 struct fd_colmap {
 	char *src[FD_NFIELDS];  /* NULL = the canonical name */
 	char *direction;        /* debit/credit indicator column, or NULL */
+	char *alt[FD_NFIELDS];  /* a preset's second choice, read when the header lacks src */
 };
 
 struct preset {
 	const char *name;
-	const char *pairs[FD_NFIELDS * 2 + 1]; /* canonical, source, ..., NULL */
+	const char *pairs[FD_NFIELDS * 2 + 3]; /* canonical, source, ..., NULL; a canonical
+						  named twice: the second source is read when
+						  the header lacks the first */
 };
 
 /* Built-in mappings for common public export layouts. */
 static const struct preset presets[] = {
 	{"fd", {NULL}},
-	/* The "Sparkov" simulated credit-card data set (fraudTrain.csv / fraudTest.csv):
-	 * trans_date_trans_time is naive local time; the merchant's coordinates locate the
-	 * transaction, the customer's lat/long stay in metadata. */
-	{"sparkov", {"txn_id", "trans_num", "ts", "trans_date_trans_time", "amount", "amt",
-		     "sender_id", "cc_num", "merchant_id", "merchant", "merchant_category", "category",
-		     "lat", "merch_lat", "lon", "merch_long", "label", "is_fraud", NULL}},
+	/* The "Sparkov" simulated credit-card data, in both of its layouts: Kaggle's
+	 * fraudTrain.csv / fraudTest.csv (trans_date_trans_time, naive local time; its
+	 * unix_time column is shifted by years and so is not read) and the generator's own
+	 * output (unix_time, epoch seconds; no trans_date_trans_time).  The card (cc_num) is
+	 * the sender.  The merchant's coordinates locate the transaction, which is
+	 * card-present at the merchant; the customer's lat/long is the home address, the same
+	 * on every row of a card, and stays in metadata with acct_num and the rest. */
+	{"sparkov", {"txn_id", "trans_num", "ts", "trans_date_trans_time", "ts", "unix_time",
+		     "amount", "amt", "sender_id", "cc_num", "merchant_id", "merchant",
+		     "merchant_category", "category", "lat", "merch_lat", "lon", "merch_long",
+		     "label", "is_fraud", NULL}},
 };
 
 const char *const *fd_colmap_presets(void)
@@ -47,8 +55,10 @@ void fd_colmap_free(struct fd_colmap *m)
 
 	if (!m)
 		return;
-	for (i = 0; i < FD_NFIELDS; i++)
+	for (i = 0; i < FD_NFIELDS; i++) {
 		free(m->src[i]);
+		free(m->alt[i]);
+	}
 	free(m->direction);
 	free(m);
 }
@@ -219,7 +229,12 @@ int fd_colmap_load(struct fd_colmap **out, const char *spec, struct fd_err *err)
 			for (i = 0; p->pairs[i]; i += 2) {
 				int f = fd_field_lookup(p->pairs[i], strlen(p->pairs[i]));
 
-				if (f < 0 || set_map(m, f, p->pairs[i + 1], strlen(p->pairs[i + 1]))) {
+				if (f >= 0 && m->src[f]) {
+					if (!(m->alt[f] = strdup(p->pairs[i + 1]))) {
+						rc = fd_err_set(err, FD_EIO, "out of memory");
+						break;
+					}
+				} else if (f < 0 || set_map(m, f, p->pairs[i + 1], strlen(p->pairs[i + 1]))) {
 					rc = fd_err_set(err, FD_EIO, "internal: bad preset %s", p->name);
 					break;
 				}
@@ -242,6 +257,7 @@ struct fd_txnstream {
 	struct fd_reader *rd;
 	char *name;              /* for messages */
 	const struct fd_colmap *map;
+	const char *src[FD_NFIELDS]; /* the column read for each field (the map's or its alt) */
 	int slot[FD_NFIELDS];
 	int tz_offset_min;
 	int default_exp;
@@ -547,7 +563,7 @@ static int check_columns(struct fd_txnstream *g, struct fd_err *err)
 	if (ncol == 0)
 		return fd_err_set(err, FD_EINPUT, "%s: empty input: no header row", g->name);
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
-		const char *src = fd_colmap_source(g->map, required[i]);
+		const char *src = g->src[required[i]];
 		size_t j;
 
 		if (fd_reader_has_column(g->rd, src))
@@ -564,6 +580,10 @@ static int check_columns(struct fd_txnstream *g, struct fd_err *err)
 		if (strcmp(src, fd_field_name[required[i]]) == 0)
 			rc = fd_err_set(err, FD_EINPUT, "%s:1: no column '%s' for the required field %s (columns: %s); map one with --map",
 					g->name, src, fd_field_name[required[i]], list.s ? list.s : "");
+		else if (g->map && g->map->alt[required[i]])
+			rc = fd_err_set(err, FD_EINPUT, "%s:1: no column '%s' or '%s', mapped to the required field %s (columns: %s)",
+					g->name, src, g->map->alt[required[i]], fd_field_name[required[i]],
+					list.s ? list.s : "");
 		else
 			rc = fd_err_set(err, FD_EINPUT, "%s:1: no column '%s', mapped to the required field %s (columns: %s)",
 					g->name, src, fd_field_name[required[i]], list.s ? list.s : "");
@@ -617,8 +637,13 @@ int fd_txnstream_open(struct fd_txnstream **out, const char *path, const char *n
 	ro.encoding = o ? o->encoding : NULL;
 	if ((rc = fd_reader_open(&g->rd, g->in, &ro, err)))
 		goto fail;  /* the reader's message names the input */
-	for (k = 0; k < FD_NFIELDS; k++)
-		g->slot[k] = fd_reader_bind(g->rd, fd_colmap_source(g->map, k));
+	for (k = 0; k < FD_NFIELDS; k++) {
+		g->src[k] = fd_colmap_source(g->map, k);
+		if (g->map && g->map->alt[k] && !fd_reader_has_column(g->rd, g->src[k])
+		    && fd_reader_has_column(g->rd, g->map->alt[k]))
+			g->src[k] = g->map->alt[k];
+		g->slot[k] = fd_reader_bind(g->rd, g->src[k]);
+	}
 	if ((rc = check_columns(g, err)))
 		goto fail;
 	if (fd_colmap_direction(g->map)) {

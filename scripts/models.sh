@@ -149,5 +149,7 @@ $(cat "$tmp/types.txt")
 and CPU type; OpenBLAS picks its kernels by CPU at run time, so another CPU model may give
 weights that differ in the last bits (\`fd-train(1)\`, REPRODUCIBILITY) and so another version.
 EOF
+# the evaluation on third-party data: make eval's protocol and figures (models/eval.md)
+[ ! -f models/eval.md ] || { echo; cat models/eval.md; }
 } > models/README.md
 echo "models: models/default.fdm ($size bytes, version $(echo "$sha" | cut -c1-12)); card models/README.md"

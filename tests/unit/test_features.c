@@ -218,7 +218,9 @@ static void test_lookback(void **state)
 	struct fd_err err = { 0 };
 
 	(void)state;
-	assert_true(fd_features_lookback_ms(f) == 30 * DAY_MS);
+	/* the whole catalog: the delayed-label windows reach back the default delay (7 days)
+	 * and then 30 days */
+	assert_true(fd_features_lookback_ms(f) == 37 * DAY_MS);
 	assert_int_equal(fd_features_select(f, "sender_txn_count_10m", &err), FD_OK);
 	assert_true(fd_features_lookback_ms(f) == 10 * MIN_MS);
 	assert_int_equal(fd_features_select(f, "sender_amount_sum_24h,sender_txn_count_30s", &err), FD_OK);
@@ -227,7 +229,21 @@ static void test_lookback(void **state)
 	assert_true(fd_features_lookback_ms(f) == 0);
 	assert_int_equal(fd_features_select(f, "hour,new_device", &err), FD_OK);
 	assert_true(fd_features_lookback_ms(f) == 30 * DAY_MS);
+	assert_int_equal(fd_features_select(f, "merchant_known_txns_1d", &err), FD_OK);
+	assert_true(fd_features_lookback_ms(f) == 8 * DAY_MS);
+	assert_int_equal(fd_features_select(f, "amount_zscore_24h,recipient_fraud_share_7d", &err), FD_OK);
+	assert_true(fd_features_lookback_ms(f) == 14 * DAY_MS);
+	assert_int_equal(fd_features_select(f, "days_since_merchant_first_fraud", &err), FD_OK);
+	assert_true(fd_features_lookback_ms(f) == 37 * DAY_MS);
 	fd_features_free(f);
+	{
+		struct fd_feat_opts o = { .label_delay_ms = HOUR_MS };
+
+		f = mk(&o);
+		assert_int_equal(fd_features_select(f, "merchant_fraud_share_30d,sender_amount_mean_7d", &err), FD_OK);
+		assert_true(fd_features_lookback_ms(f) == 30 * DAY_MS + HOUR_MS);
+		fd_features_free(f);
+	}
 }
 
 /* ---- time and order ------------------------------------------------------------------ */
@@ -1184,6 +1200,212 @@ static void test_own_label_zero_delay(void **state)
 	fd_features_free(f);
 }
 
+/*
+ * Windowed means and z-scores of the sender's amounts.  By hand (statistics.stdev in python3
+ * for the standard deviations):
+ *   T0 10.00; T0+1h 20.00; T0+2h 30.00: earlier in 24 h {10, 20}, mean 15, sd sqrt(50),
+ *     z = 15 / 7.0710678 = 2.1213203; mean_24h (this one included) 60 / 3 = 20;
+ *   T0+24h 40.00: the 10 is exactly 24 h earlier, outside: earlier {20, 30}, z = 15 / sqrt(50),
+ *     mean_24h 90 / 3 = 30; in 7 days earlier {10, 20, 30}: mean 20, sd 10, z_7d = 2,
+ *     mean_7d 100 / 4 = 25;
+ *   T0+25h 20.00: the 20 at T0+1h is exactly 24 h earlier: earlier {30, 40}, mean 35,
+ *     z = -15 / sqrt(50) = -2.1213203, mean_24h 90 / 3 = 30.
+ */
+static void test_window_mean_zscore(void **state)
+{
+	struct fd_features *f = mk(NULL);
+	struct fd_txn t;
+	double v[256];
+
+	(void)state;
+	t = tx("S", T0, 1000);
+	push(f, &t, v);
+	assert_true(V(v, "sender_amount_mean_24h") == 10.0);
+	assert_true(V(v, "sender_amount_mean_30d") == 10.0);
+	assert_nan(V(v, "amount_zscore_24h"));
+	t = tx("S", T0 + HOUR_MS, 2000);
+	push(f, &t, v);
+	assert_true(V(v, "sender_amount_mean_24h") == 15.0);
+	assert_nan(V(v, "amount_zscore_24h"));   /* one earlier amount: no deviation */
+	assert_nan(V(v, "amount_zscore_30d"));
+	t = tx("S", T0 + 2 * HOUR_MS, 3000);
+	push(f, &t, v);
+	assert_true(V(v, "sender_amount_mean_24h") == 20.0);
+	assert_near(V(v, "amount_zscore_24h"), 2.1213203435596424, 1e-12);
+	assert_near(V(v, "amount_zscore_7d"), 2.1213203435596424, 1e-12);
+	t = tx("S", T0 + DAY_MS, 4000);
+	push(f, &t, v);
+	assert_true(V(v, "sender_amount_mean_24h") == 30.0);
+	assert_near(V(v, "amount_zscore_24h"), 2.1213203435596424, 1e-12);
+	assert_true(V(v, "sender_amount_mean_7d") == 25.0);
+	assert_near(V(v, "amount_zscore_7d"), 2.0, 1e-12);
+	t = tx("S", T0 + 25 * HOUR_MS, 2000);
+	push(f, &t, v);
+	assert_true(V(v, "sender_amount_mean_24h") == 30.0);
+	assert_near(V(v, "amount_zscore_24h"), -2.1213203435596424, 1e-12);
+	/* 30 days after the first: it leaves the 30-day window; earlier {20, 30, 40, 20} */
+	t = tx("S", T0 + 30 * DAY_MS, 3000);
+	push(f, &t, v);
+	assert_true(V(v, "sender_amount_mean_30d") == (20 + 30 + 40 + 20 + 30) / 5.0);
+	/* mean 27.5, stdev([20, 30, 40, 20]) = 9.5742710775633811 */
+	assert_near(V(v, "amount_zscore_30d"), 2.5 / 9.5742710775633811, 1e-12);
+	assert_true(V(v, "sender_amount_mean_24h") == 30.0);   /* alone in its 24 h */
+	assert_nan(V(v, "amount_zscore_24h"));
+	/* equal amounts: sd 0, no z-score */
+	t = tx("C", T0 + 30 * DAY_MS, 500);
+	push(f, &t, v);
+	push(f, &t, v);
+	push(f, &t, v);
+	assert_nan(V(v, "amount_zscore_24h"));
+	assert_true(V(v, "sender_amount_mean_24h") == 5.0);
+	/* a large mean against a small spread: 1,000,000,000.01 and .02, then .03: sd
+	 * 0.0070710678, z = 0.015 / 0.0070710678 = 2.1213203 (exact sums; a double sum of
+	 * squares would cancel to nothing) */
+	t = tx("L", T0 + 30 * DAY_MS, 100000000001LL);
+	push(f, &t, v);
+	t.amount = 100000000002LL;
+	push(f, &t, v);
+	t.amount = 100000000003LL;
+	push(f, &t, v);
+	assert_near(V(v, "amount_zscore_24h"), 2.1213203435596424, 1e-6);
+	fd_features_free(f);
+}
+
+/*
+ * The merchant's delayed-label windows, delay 1 day: the window j of a transaction at t holds
+ * the merchant's transactions with t - 1d - W_j < ts <= t - 1d.  By hand:
+ *   a T0 fraud, b T0+1h legit;
+ *   c T0+1d-1ms: t - delay = T0 - 1ms, nothing visible: 0, 0, share 0, no first fraud (NaN);
+ *   d T0+1d fraud: t - delay = T0: a visible: 1 txn, 1 fraud, share 1; first fraud 1 day ago;
+ *   e T0+1d+1h unlabelled: a, b visible: 2 txns, 1 fraud, share 0.5; first fraud 25/24 days;
+ *   f T0+2d legit: t - delay = T0+1d; 1d window (T0, T0+1d]: b, c, d (a exactly 1 d before:
+ *     out): 3 txns, 1 fraud (d); 7d and 30d windows: a, b, c, d: 4 txns, 2 frauds, 0.5;
+ *   g T0+9d: t - delay = T0+8d; 1d window (T0+7d, T0+8d]: none, share 0; 7d window
+ *     (T0+1d, T0+8d]: e, f (d exactly 7 d before: out): 2 txns, 0 frauds; 30d: a..f, 6
+ *     txns, 2 frauds, 1/3.
+ */
+static void test_merchant_known_windows(void **state)
+{
+	struct fd_feat_opts o = { .label_delay_ms = DAY_MS };
+	struct fd_features *f = mk(&o);
+	struct fd_txn t;
+	double v[256];
+
+	(void)state;
+	t = tx("A", T0, 100);
+	t.merchant_id = "M";
+	t.label = 1;
+	push(f, &t, v);
+	assert_true(V(v, "merchant_known_txns_1d") == 0);
+	assert_true(V(v, "merchant_known_frauds_30d") == 0);
+	assert_true(V(v, "merchant_fraud_share_7d") == 0);
+	assert_nan(V(v, "days_since_merchant_first_fraud"));
+	t = tx("B", T0 + HOUR_MS, 100);
+	t.merchant_id = "M";
+	t.label = 0;
+	push(f, &t, v);
+	t = tx("C", T0 + DAY_MS - 1, 100);
+	t.merchant_id = "M";
+	push(f, &t, v);
+	assert_true(V(v, "merchant_known_txns_1d") == 0);
+	assert_true(V(v, "merchant_known_frauds_1d") == 0);
+	assert_true(V(v, "merchant_fraud_share_1d") == 0);
+	assert_nan(V(v, "days_since_merchant_first_fraud"));
+	t = tx("D", T0 + DAY_MS, 100);
+	t.merchant_id = "M";
+	t.label = 1;
+	push(f, &t, v);
+	assert_true(V(v, "merchant_known_txns_1d") == 1);
+	assert_true(V(v, "merchant_known_frauds_1d") == 1);
+	assert_true(V(v, "merchant_fraud_share_1d") == 1);
+	assert_true(V(v, "merchant_known_txns_30d") == 1);
+	assert_true(V(v, "days_since_merchant_first_fraud") == 1.0);
+	t = tx("E", T0 + DAY_MS + HOUR_MS, 100);
+	t.merchant_id = "M";
+	push(f, &t, v);
+	assert_true(V(v, "merchant_known_txns_1d") == 2);
+	assert_true(V(v, "merchant_known_frauds_1d") == 1);
+	assert_true(V(v, "merchant_fraud_share_1d") == 0.5);
+	assert_near(V(v, "days_since_merchant_first_fraud"), 25.0 / 24.0, 1e-12);
+	t = tx("F", T0 + 2 * DAY_MS, 100);
+	t.merchant_id = "M";
+	t.label = 0;
+	push(f, &t, v);
+	assert_true(V(v, "merchant_known_txns_1d") == 3);
+	assert_true(V(v, "merchant_known_frauds_1d") == 1);
+	assert_near(V(v, "merchant_fraud_share_1d"), 1.0 / 3.0, 1e-15);
+	assert_true(V(v, "merchant_known_txns_7d") == 4);
+	assert_true(V(v, "merchant_known_frauds_7d") == 2);
+	assert_true(V(v, "merchant_fraud_share_7d") == 0.5);
+	assert_true(V(v, "merchant_known_txns_30d") == 4);
+	assert_true(V(v, "days_since_merchant_first_fraud") == 2.0);
+	/* another merchant knows nothing of M's labels; none without a merchant */
+	t = tx("F", T0 + 2 * DAY_MS, 100);
+	t.merchant_id = "N";
+	push(f, &t, v);
+	assert_true(V(v, "merchant_known_txns_30d") == 0);
+	assert_nan(V(v, "days_since_merchant_first_fraud"));
+	t.merchant_id = NULL;
+	push(f, &t, v);
+	assert_nan(V(v, "merchant_known_txns_1d"));
+	assert_nan(V(v, "merchant_fraud_share_30d"));
+	assert_nan(V(v, "days_since_merchant_first_fraud"));
+	t = tx("G", T0 + 9 * DAY_MS, 100);
+	t.merchant_id = "M";
+	push(f, &t, v);
+	assert_true(V(v, "merchant_known_txns_1d") == 0);
+	assert_true(V(v, "merchant_fraud_share_1d") == 0);
+	assert_true(V(v, "merchant_known_txns_7d") == 2);
+	assert_true(V(v, "merchant_known_frauds_7d") == 0);
+	assert_true(V(v, "merchant_known_txns_30d") == 6);
+	assert_true(V(v, "merchant_known_frauds_30d") == 2);
+	assert_near(V(v, "merchant_fraud_share_30d"), 1.0 / 3.0, 1e-15);
+	assert_true(V(v, "days_since_merchant_first_fraud") == 9.0);
+	fd_features_free(f);
+}
+
+/*
+ * The recipient's, delay 0: a label is known from the next push on, even at the same ms.
+ *   x T0 fraud to R: nothing before: 0; y T0 to R: x visible: 1 txn, 1 fraud, share 1;
+ *   z T0+1d to R: x, y visible but exactly 1 day earlier: outside the 1-day window (0,
+ *   share 0), inside the 7-day one: 2 txns, 1 fraud, 0.5.
+ */
+static void test_recipient_known_windows(void **state)
+{
+	struct fd_feat_opts o = { .label_delay_ms = 0 };
+	struct fd_features *f = mk(&o);
+	struct fd_txn t;
+	double v[256];
+
+	(void)state;
+	t = tx("A", T0, 100);
+	t.recipient_id = "R";
+	t.label = 1;
+	push(f, &t, v);
+	assert_true(V(v, "recipient_known_txns_1d") == 0);
+	assert_true(V(v, "recipient_fraud_share_1d") == 0);
+	t = tx("B", T0, 100);
+	t.recipient_id = "R";
+	push(f, &t, v);
+	assert_true(V(v, "recipient_known_txns_1d") == 1);
+	assert_true(V(v, "recipient_known_frauds_1d") == 1);
+	assert_true(V(v, "recipient_fraud_share_1d") == 1);
+	t = tx("C", T0 + DAY_MS, 100);
+	t.recipient_id = "R";
+	push(f, &t, v);
+	assert_true(V(v, "recipient_known_txns_1d") == 0);
+	assert_true(V(v, "recipient_fraud_share_1d") == 0);
+	assert_true(V(v, "recipient_known_txns_7d") == 2);
+	assert_true(V(v, "recipient_known_frauds_7d") == 1);
+	assert_true(V(v, "recipient_fraud_share_7d") == 0.5);
+	assert_nan(V(v, "merchant_known_txns_1d"));      /* no merchant */
+	t.recipient_id = NULL;
+	push(f, &t, v);
+	assert_nan(V(v, "recipient_known_txns_7d"));
+	assert_nan(V(v, "recipient_fraud_share_30d"));
+	fd_features_free(f);
+}
+
 /* ---- a random stream: brute force, point in time, warming, selection ------------------ */
 
 #define NR 3000
@@ -1399,6 +1621,109 @@ static void test_brute_force(void **state)
 	free(r);
 }
 
+/*
+ * The windowed means and z-scores and the delayed-label windows of a random stream against a
+ * rescan written here (two-pass mean and standard deviation), with a 1-hour and the default
+ * 7-day delay.
+ */
+static void test_brute_force_known(void **state)
+{
+	static const int64_t sw[3] = { DAY_MS, 7 * DAY_MS, 30 * DAY_MS };
+	static const char *const wn[3] = { "24h", "7d", "30d" }, *const kn[3] = { "1d", "7d", "30d" };
+	static const int64_t delays[2] = { HOUR_MS, 7 * DAY_MS };
+	size_t nc = fd_feat_catalog(NULL);
+	struct rtx *r = malloc(NR * sizeof(*r));
+	double *out = malloc((size_t)NR * nc * sizeof(double));
+	int i, j, k, di;
+	char name[64];
+
+	(void)state;
+	gen(r, NR, 7);
+	for (di = 0; di < 2; di++) {
+		struct fd_feat_opts o = { .label_delay_ms = delays[di] };
+		const int64_t d = delays[di];
+
+		run(r, NR, NULL, &o, out, NR);
+		for (i = 0; i < NR; i++) {
+			const double *v = out + (size_t)i * nc;
+			int64_t first = INT64_MIN;
+
+			for (k = 0; k < 3; k++) {
+				double sum = 0, mean, ss = 0, z = NAN;
+				int cnt = 0;
+
+				for (j = 0; j < i; j++)
+					if (r[j].sender == r[i].sender && r[j].ts > r[i].ts - sw[k]) {
+						sum += r[j].amount / 100.0;
+						cnt++;
+					}
+				snprintf(name, sizeof(name), "sender_amount_mean_%s", wn[k]);
+				assert_near(V(v, name), (sum + r[i].amount / 100.0) / (cnt + 1), 1e-9);
+				if (cnt >= 2) {
+					mean = sum / cnt;
+					for (j = 0; j < i; j++)
+						if (r[j].sender == r[i].sender && r[j].ts > r[i].ts - sw[k])
+							ss += (r[j].amount / 100.0 - mean) * (r[j].amount / 100.0 - mean);
+					if (ss > 0)
+						z = (r[i].amount / 100.0 - mean) / sqrt(ss / (cnt - 1));
+				}
+				snprintf(name, sizeof(name), "amount_zscore_%s", wn[k]);
+				if (isnan(z) != isnan(V(v, name)) || (!isnan(z) && fabs(z - V(v, name)) > 1e-7 * (1 + fabs(z))))
+					fail_msg("row %d %s: %g, expected %g", i, name, V(v, name), z);
+			}
+			for (k = 0; k < 3; k++) {
+				int mt = 0, mf = 0, rt = 0, rf = 0;
+
+				for (j = 0; j < i; j++) {
+					int in = r[j].ts <= r[i].ts - d && r[j].ts > r[i].ts - d - sw[k];
+
+					if (in && r[i].merchant >= 0 && r[j].merchant == r[i].merchant) {
+						mt++;
+						mf += r[j].label == 1;
+					}
+					if (in && r[i].recipient >= 0 && r[j].recipient == r[i].recipient) {
+						rt++;
+						rf += r[j].label == 1;
+					}
+				}
+				snprintf(name, sizeof(name), "merchant_known_txns_%s", kn[k]);
+				if (r[i].merchant < 0) {
+					assert_nan(V(v, name));
+				} else {
+					if (V(v, name) != mt)
+						fail_msg("row %d %s: %g, expected %d", i, name, V(v, name), mt);
+					snprintf(name, sizeof(name), "merchant_known_frauds_%s", kn[k]);
+					assert_true(V(v, name) == mf);
+					snprintf(name, sizeof(name), "merchant_fraud_share_%s", kn[k]);
+					assert_true(V(v, name) == (mt ? (double)mf / mt : 0.0));
+				}
+				snprintf(name, sizeof(name), "recipient_known_txns_%s", kn[k]);
+				if (r[i].recipient < 0) {
+					assert_nan(V(v, name));
+				} else {
+					if (V(v, name) != rt)
+						fail_msg("row %d %s: %g, expected %d", i, name, V(v, name), rt);
+					snprintf(name, sizeof(name), "recipient_known_frauds_%s", kn[k]);
+					assert_true(V(v, name) == rf);
+					snprintf(name, sizeof(name), "recipient_fraud_share_%s", kn[k]);
+					assert_true(V(v, name) == (rt ? (double)rf / rt : 0.0));
+				}
+			}
+			for (j = 0; j < i && r[i].merchant >= 0; j++)
+				if (r[j].merchant == r[i].merchant && r[j].label == 1 && r[j].ts <= r[i].ts - d) {
+					first = r[j].ts;
+					break;
+				}
+			if (first == INT64_MIN)
+				assert_nan(V(v, "days_since_merchant_first_fraud"));
+			else
+				assert_true(V(v, "days_since_merchant_first_fraud") == (double)(r[i].ts - first) / DAY_MS);
+		}
+	}
+	free(out);
+	free(r);
+}
+
 static void test_point_in_time(void **state)
 {
 	size_t nc = fd_feat_catalog(NULL);
@@ -1453,6 +1778,11 @@ static void test_selection_same_values(void **state)
 		"sender_near_threshold_count_24h,sender_amount_sum_1h",
 		"amount_dev_7d,foreign_share,dist_from_usual_km,device_sender_count",
 		"sender_device_count,amount_percentile_20,amount_zscore,days_since_last",
+		"amount_zscore_24h",
+		"sender_amount_mean_7d,amount_zscore_30d",
+		"merchant_known_frauds_1d",
+		"days_since_merchant_first_fraud",
+		"merchant_fraud_share_7d,recipient_known_txns_30d,merchant_fraud_rate",
 	};
 	const struct fd_feat_def *d;
 	size_t nc = fd_feat_catalog(&d), k, j;
@@ -1580,7 +1910,11 @@ int main(void)
 		cmocka_unit_test(test_fraud_rate_delay),
 		cmocka_unit_test(test_fraud_rate_default_delay),
 		cmocka_unit_test(test_own_label_zero_delay),
+		cmocka_unit_test(test_window_mean_zscore),
+		cmocka_unit_test(test_merchant_known_windows),
+		cmocka_unit_test(test_recipient_known_windows),
 		cmocka_unit_test(test_brute_force),
+		cmocka_unit_test(test_brute_force_known),
 		cmocka_unit_test(test_point_in_time),
 		cmocka_unit_test(test_selection_same_values),
 		cmocka_unit_test(test_warm),
