@@ -3,6 +3,7 @@
  * time-ordered money cycles, fan-in / fan-out patterns and per-entity statistics, written as
  * CSV, JSON, DOT or GraphML.  See man/fd-graph.1.
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "fd_case.h"
 #include "fd_graph.h"
 #include "fd_io.h"
 #include "fd_metrics.h"
@@ -26,8 +28,9 @@ static const char usage[] =
 	"  neighbors ID        nodes and edges within --depth hops of an entity (C000123,\n"
 	"                      account:C000123, device:D0000042, ip:203.0.113.7, phone:+4420...)\n"
 	"  components          connected groups over shared identifiers: candidate rings, ranked\n"
-	"  cycles              time-ordered money cycles, with every transfer as evidence\n"
-	"  fan                 fan-in, fan-out, gather-scatter (mules) and scatter-gather patterns\n"
+	"  cycles              time-ordered money cycles, ranked by suspicion, every transfer shown\n"
+	"  fan                 fan-in and fan-out (and with --kind the other typologies), ranked\n"
+	"  rings               every typology, overlapping findings merged into rings with roles\n"
 	"  stats               degree, money flow, clustering coefficient and PageRank per entity\n"
 	"\n"
 	"Filters (every command):\n"
@@ -49,12 +52,16 @@ static const char usage[] =
 	"            (default edges: all)\n"
 	"components: --min-accounts N (default 2)  --max-accounts N (default 0 = no limit)\n"
 	"            (default edges: shared,links; money is always read for the flows)\n"
-	"cycles:     --min-length N (default 2)  --max-length K (default 6)  --window DUR (default 7d)\n"
+	"cycles, fan, rings (ranked by a suspicion score 0-100 with its reasons):\n"
+	"            --window DUR (default 70d)  --hub-min N (default 1000 counterparties: hubs are\n"
+	"            set aside and listed)  --keep-hubs  --exclude ID[,ID...]\n"
 	"            (default edges: transfer)\n"
-	"fan:        --kind LIST (fan-in, fan-out, gather-scatter, scatter-gather; default all)\n"
-	"            --window DUR (default 3d)  --min-in N  --min-out N  (defaults: fan-in 5 senders,\n"
-	"            fan-out 5 recipients, gather-scatter 3 in and 2 out, scatter-gather 3 between)\n"
-	"            --min-pass R (default 0.8)  (default edges: transfer)\n"
+	"cycles:     --min-length N (default 2)  --max-length K (default 10)  --pair-max N (default 3\n"
+	"            transfers per pair; 0 = any)  --any-amount (else each hop 80-101% of the one before)\n"
+	"fan:        --kind LIST (fan-in, fan-out, gather-scatter, scatter-gather, bipartite, stack;\n"
+	"            default fan-in,fan-out; rings: all)  --min-in N  --min-out N (fans: 5 legs, the\n"
+	"            others 3 a side, bipartite 2)  --min-pass R (default 0.5)\n"
+	"rings:      the options of cycles and fan\n"
 	"stats:      --save  write degree, pagerank, clustering, flow_in, flow_out into\n"
 	"            entities.attrs (one store transaction, with an audit entry)\n"
 	"            (default edges: all)\n"
@@ -69,7 +76,8 @@ static const char usage[] =
 enum {
 	OPT_SINCE = FD_OPT_TOOL_BASE, OPT_UNTIL, OPT_MIN_AMOUNT, OPT_CURRENCY, OPT_EDGES, OPT_ATTRS, OPT_TOP,
 	OPT_DEPTH, OPT_FANOUT, OPT_MIN_ACC, OPT_MAX_ACC, OPT_MIN_LEN, OPT_MAX_LEN, OPT_WINDOW, OPT_KIND,
-	OPT_MIN_IN, OPT_MIN_OUT, OPT_MIN_PASS, OPT_SAVE, OPT_END
+	OPT_MIN_IN, OPT_MIN_OUT, OPT_MIN_PASS, OPT_SAVE, OPT_HUB_MIN, OPT_KEEP_HUBS, OPT_EXCLUDE, OPT_ANY_AMOUNT,
+	OPT_PAIR_MAX, OPT_CASE, OPT_END
 };
 
 static const struct option longopts[] = {
@@ -95,11 +103,18 @@ static const struct option longopts[] = {
 	{"min-out", required_argument, NULL, OPT_MIN_OUT},
 	{"min-pass", required_argument, NULL, OPT_MIN_PASS},
 	{"save", no_argument, NULL, OPT_SAVE},
+	{"hub-min", required_argument, NULL, OPT_HUB_MIN},
+	{"keep-hubs", no_argument, NULL, OPT_KEEP_HUBS},
+	{"exclude", required_argument, NULL, OPT_EXCLUDE},
+	{"any-amount", no_argument, NULL, OPT_ANY_AMOUNT},
+	{"pair-max", required_argument, NULL, OPT_PAIR_MAX},
+	{"case", required_argument, NULL, OPT_CASE},
 	{NULL, 0, NULL, 0},
 };
 
-enum { CMD_NEIGHBORS, CMD_COMPONENTS, CMD_CYCLES, CMD_FAN, CMD_STATS, NCMD };
-static const char *const cmd_name[NCMD] = {"neighbors", "components", "cycles", "fan", "stats"};
+enum { CMD_NEIGHBORS, CMD_COMPONENTS, CMD_CYCLES, CMD_FAN, CMD_RINGS, CMD_STATS, NCMD };
+static const char *const cmd_name[NCMD] = {"neighbors", "components", "cycles", "fan", "rings", "stats"};
+#define CMDS_RANKED (1u << CMD_CYCLES | 1u << CMD_FAN | 1u << CMD_RINGS)
 
 /* The command-specific options and the commands that take them. */
 static const struct {
@@ -111,14 +126,20 @@ static const struct {
 	{OPT_FANOUT, "--max-fanout", 1u << CMD_NEIGHBORS},
 	{OPT_MIN_ACC, "--min-accounts", 1u << CMD_COMPONENTS},
 	{OPT_MAX_ACC, "--max-accounts", 1u << CMD_COMPONENTS},
-	{OPT_MIN_LEN, "--min-length", 1u << CMD_CYCLES},
-	{OPT_MAX_LEN, "--max-length", 1u << CMD_CYCLES},
-	{OPT_WINDOW, "--window", 1u << CMD_CYCLES | 1u << CMD_FAN},
-	{OPT_KIND, "--kind", 1u << CMD_FAN},
-	{OPT_MIN_IN, "--min-in", 1u << CMD_FAN},
-	{OPT_MIN_OUT, "--min-out", 1u << CMD_FAN},
-	{OPT_MIN_PASS, "--min-pass", 1u << CMD_FAN},
+	{OPT_MIN_LEN, "--min-length", 1u << CMD_CYCLES | 1u << CMD_RINGS},
+	{OPT_MAX_LEN, "--max-length", 1u << CMD_CYCLES | 1u << CMD_RINGS},
+	{OPT_WINDOW, "--window", CMDS_RANKED},
+	{OPT_KIND, "--kind", 1u << CMD_FAN | 1u << CMD_RINGS},
+	{OPT_MIN_IN, "--min-in", 1u << CMD_FAN | 1u << CMD_RINGS},
+	{OPT_MIN_OUT, "--min-out", 1u << CMD_FAN | 1u << CMD_RINGS},
+	{OPT_MIN_PASS, "--min-pass", 1u << CMD_FAN | 1u << CMD_RINGS},
 	{OPT_SAVE, "--save", 1u << CMD_STATS},
+	{OPT_HUB_MIN, "--hub-min", CMDS_RANKED},
+	{OPT_KEEP_HUBS, "--keep-hubs", CMDS_RANKED},
+	{OPT_EXCLUDE, "--exclude", CMDS_RANKED},
+	{OPT_ANY_AMOUNT, "--any-amount", 1u << CMD_CYCLES | 1u << CMD_RINGS},
+	{OPT_PAIR_MAX, "--pair-max", 1u << CMD_CYCLES | 1u << CMD_RINGS},
+	{OPT_CASE, "--case", 1u << CMD_RINGS},
 	{OPT_TOP, "--top", ~(1u << CMD_NEIGHBORS)},
 };
 
@@ -155,6 +176,153 @@ static size_t split_list(const struct fd_cli *cli, const char *opt, char *s, con
 	return n;
 }
 
+/*
+ * Set aside the accounts of --exclude (a comma-separated list of kind:key or account keys)
+ * and, unless hub_min is 0, the hubs; list them on stderr.
+ */
+static int set_aside(const struct fd_cli *cli, struct fd_graph *g, char *list, uint32_t hub_min, uint32_t **hubs,
+		     size_t *nhubs, struct fd_err *err)
+{
+	char vis[128];
+	int rc;
+	size_t i;
+
+	for (char *p = list, *e; p; p = e ? e + 1 : NULL) {
+		const char *kind = "account", *key = p, *colon;
+		int64_t x;
+
+		if ((e = strchr(p, ',')))
+			*e = '\0';
+		if ((colon = strchr(p, ':'))) {
+			*(char *)colon = '\0';
+			kind = p;
+			key = colon + 1;
+		}
+		if ((x = fd_graph_find(g, kind, key)) < 0)
+			return fd_err_set(err, FD_EUSAGE, "--exclude: no %s '%s' in the graph", kind,
+					  fd_visible(vis, sizeof(vis), key, strlen(key)));
+		if ((rc = fd_graph_exclude(g, (uint32_t)x, err)))
+			return rc;
+	}
+	if (!hub_min)
+		return FD_OK;
+	if ((rc = fd_graph_hubs(g, hub_min, hubs, nhubs, err)))
+		return rc;
+	for (i = 0; i < *nhubs && !cli->quiet; i++) {
+		struct fd_graph_node_info n;
+
+		fd_graph_node_get(g, (*hubs)[i], &n);
+		fd_cli_msg(cli, "set aside hub %s:%s with %u counterparties (at least --hub-min %u; --keep-hubs keeps it)",
+			   n.kind, fd_visible(vis, sizeof(vis), n.key, strlen(n.key)), fd_graph_counterparties(g, (*hubs)[i]), hub_min);
+	}
+	return FD_OK;
+}
+
+/*
+ * --case: the accounts (with their roles in the note) and the transfers of the top rings into
+ * a new case (id 0) or case id, in one store transaction of fd_case (audited, role-checked).
+ */
+static int rings_to_case(const struct fd_cli *cli, struct fd_store *st, const struct fd_graph *g,
+			 const struct fd_graph_rings *r, size_t top, long long id, struct fd_err *err)
+{
+	size_t n = top && top < r->n ? top : r->n, k, nt = 0, ne = 0, nt_cap = 0, ne_cap = 0;
+	struct fd_case_txn_ref *tx = NULL;
+	struct fd_case_entity_ref *en = NULL;
+	struct fd_buf strs = FD_BUF_INIT;
+	size_t *offs = NULL, *eoffs, noffs = 0, neoffs = 0;
+	uint32_t i;
+	int rc = FD_OK, bad = 0;
+	int64_t made = id;
+
+	if (!n) {
+		if (!cli->quiet)
+			fd_cli_msg(cli, "--case: no ring to add");
+		return FD_OK;
+	}
+	for (k = 0; k < n; k++) {
+		nt_cap += r->r[k].nmoves;
+		ne_cap += r->r[k].naccounts;
+	}
+	/* strings first (the buffer moves while it grows), pointers after */
+	if (!(tx = calloc(nt_cap + 1, sizeof(*tx))) || !(en = calloc(ne_cap + 1, sizeof(*en))) ||
+	    !(offs = malloc((2 * nt_cap + 2 * ne_cap + 2) * sizeof(*offs)))) {
+		rc = fd_err_set(err, FD_EIO, "out of memory");
+		goto out;
+	}
+	eoffs = offs + 2 * nt_cap + 1;  /* the entities' strings after the transactions' */
+	for (k = 0; k < n; k++) {
+		const struct fd_graph_ring *x = &r->r[k];
+		char line[160];
+
+		for (i = 0; i < x->nmoves; i++) {
+			struct fd_graph_move m;
+
+			fd_graph_move_get(g, x->moves[i], &m);
+			offs[noffs++] = strs.len;
+			bad |= fd_buf_adds(&strs, m.txn_id) != 0;
+			bad |= fd_buf_addc(&strs, '\0') != 0;
+			snprintf(line, sizeof(line), "fd-graph ring %zu: %s, score %.1f", k + 1, x->kinds, x->score);
+			offs[noffs++] = strs.len;
+			bad |= fd_buf_adds(&strs, line) != 0;
+			bad |= fd_buf_addc(&strs, '\0') != 0;
+			nt++;
+		}
+		for (i = 0; i < x->naccounts; i++) {
+			struct fd_graph_node_info ni;
+
+			fd_graph_node_get(g, x->accounts[i], &ni);
+			eoffs[neoffs++] = strs.len;
+			bad |= fd_buf_adds(&strs, ni.kind) != 0;
+			bad |= fd_buf_addc(&strs, ':') != 0;
+			bad |= fd_buf_adds(&strs, ni.key) != 0;
+			bad |= fd_buf_addc(&strs, '\0') != 0;
+			snprintf(line, sizeof(line), "fd-graph ring %zu (%s): %s", k + 1, x->kinds, fd_graph_role_name[x->roles[i]]);
+			eoffs[neoffs++] = strs.len;
+			bad |= fd_buf_adds(&strs, line) != 0;
+			bad |= fd_buf_addc(&strs, '\0') != 0;
+			ne++;
+		}
+	}
+	if (bad) {
+		rc = fd_err_set(err, FD_EIO, "out of memory");
+		goto out;
+	}
+	for (k = 0; k < nt; k++) {
+		tx[k].txn_id = strs.s + offs[2 * k];
+		tx[k].reason = strs.s + offs[2 * k + 1];
+	}
+	for (k = 0; k < ne; k++) {
+		en[k].ref = strs.s + eoffs[2 * k];
+		en[k].note = strs.s + eoffs[2 * k + 1];
+		en[k].role = FD_ER_SUSPECT;
+	}
+	if (!id) {
+		char title[200];
+		struct fd_case_new c = {0};
+
+		snprintf(title, sizeof(title), "fd-graph ring: %s of %u accounts, score %.1f%s", r->r[0].kinds,
+			 r->r[0].naccounts, r->r[0].score, n > 1 ? " (and more rings)" : "");
+		c.title = title;
+		c.description = r->r[0].why;
+		c.priority = r->r[0].score >= 75 ? FD_PRIO_HIGH : FD_PRIO_MEDIUM;
+		c.txns = tx;
+		c.ntxns = nt;
+		c.ents = en;
+		c.nents = ne;
+		rc = fd_case_create(st, &c, &made, err);
+	} else
+		rc = fd_case_link(st, id, tx, nt, en, ne, NULL, err);
+	if (!rc && !cli->quiet)
+		fd_cli_msg(cli, "--case: %zu ring%s (%zu accounts, %zu transfers) %s case %lld", n, n > 1 ? "s" : "", ne, nt,
+			   id ? "added to" : "opened as", (long long)made);
+out:
+	free(tx);
+	free(en);
+	free(offs);
+	fd_buf_release(&strs);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct fd_cli cli;
@@ -166,17 +334,21 @@ int main(int argc, char **argv)
 	struct fd_graph_cycles cycles = {0};
 	struct fd_graph_fans fans = {0};
 	struct fd_graph_stats stats = {0};
-	struct fd_graph_fan_opts fo;
+	struct fd_graph_pattern_opts po;
+	struct fd_graph_rings rings = {0};
 	struct fd_metrics *metrics = NULL;
 	struct fd_out *out = NULL;
 	struct fd_who who;
 	const char *output = NULL, *edges_arg = NULL, *attrs[FD_GRAPH_MAX_ATTRS], *id = NULL;
-	char *attrs_buf = NULL, vis[128];
+	char *attrs_buf = NULL, *exclude_buf = NULL, vis[128];
 	unsigned given = 0, edges = 0, fan_kinds = 0;
-	int c, rc = 0, format = FD_GRAPH_CSV, cmd = -1, depth = 1, max_fanout = 100, min_len = 2, max_len = 6;
-	int save = 0;
-	long long top = 0, min_acc = 2, max_acc = 0, min_in = 0, min_out = 0;
-	double min_pass = 0.8, t0;
+	int c, rc = 0, format = FD_GRAPH_CSV, cmd = -1, depth = 1, max_fanout = 100, min_len = 2, max_len = 10;
+	int save = 0, keep_hubs = 0, any_amount = 0, case_given = 0;
+	long long case_id = 0;
+	long long top = 0, min_acc = 2, max_acc = 0, min_in = 0, min_out = 0, hub_min = 1000, pair_max = 3;
+	double min_pass = 0.5, t0;
+	uint32_t *hubs = NULL;
+	size_t nhubs = 0;
 	int64_t window = -1, findings = 0;
 	size_t i;
 
@@ -256,7 +428,7 @@ int main(int argc, char **argv)
 					;
 				if (k == FD_FAN_NKINDS)
 					fd_cli_usage_error(&cli, "--kind: unknown pattern '%s' (fan-in, fan-out, gather-scatter, "
-							   "scatter-gather)", fd_visible(vis, sizeof(vis), p, strlen(p)));
+							   "scatter-gather, bipartite, stack)", fd_visible(vis, sizeof(vis), p, strlen(p)));
 				fan_kinds |= 1u << k;
 				if (!e)
 					break;
@@ -268,6 +440,35 @@ int main(int argc, char **argv)
 		case OPT_MIN_OUT: min_out = fd_cli_int(&cli, "--min-out", optarg, 1, UINT32_MAX); break;
 		case OPT_MIN_PASS: min_pass = fd_cli_double(&cli, "--min-pass", optarg, 0, 1000); break;
 		case OPT_SAVE: save = 1; break;
+		case OPT_HUB_MIN: hub_min = fd_cli_int(&cli, "--hub-min", optarg, 2, UINT32_MAX); break;
+		case OPT_KEEP_HUBS: keep_hubs = 1; break;
+		case OPT_CASE: {
+			char *end;
+
+			case_id = 0;
+			if (strcmp(optarg, "new") != 0 &&
+			    (!isdigit((unsigned char)*optarg) || (case_id = strtoll(optarg, &end, 10)) <= 0 || *end))
+				fd_cli_usage_error(&cli, "--case takes 'new' or the number of a case, not '%s'",
+						   fd_visible(vis, sizeof(vis), optarg, strlen(optarg)));
+			case_given = 1;
+			break;
+		}
+		case OPT_PAIR_MAX: pair_max = fd_cli_int(&cli, "--pair-max", optarg, 0, INT32_MAX); break;
+		case OPT_ANY_AMOUNT: any_amount = 1; break;
+		case OPT_EXCLUDE: {
+			size_t old = exclude_buf ? strlen(exclude_buf) : 0;
+			char *p = realloc(exclude_buf, old + strlen(optarg) + 2);
+
+			if (!p) {
+				fd_cli_msg(&cli, "out of memory");
+				return FD_EIO;
+			}
+			if (old)
+				p[old++] = ',';
+			memcpy(p + old, optarg, strlen(optarg) + 1);
+			exclude_buf = p;
+			break;
+		}
 		default:
 			if (!fd_cli_option(&cli, c, optarg))
 				fd_cli_usage_error(&cli, "unexpected option");
@@ -277,12 +478,12 @@ int main(int argc, char **argv)
 	t0 = fd_now();
 
 	if (optind >= argc)
-		fd_cli_usage_error(&cli, "missing command (neighbors, components, cycles, fan, stats)");
+		fd_cli_usage_error(&cli, "missing command (neighbors, components, cycles, fan, rings, stats)");
 	for (c = 0; c < NCMD; c++)
 		if (strcmp(argv[optind], cmd_name[c]) == 0)
 			cmd = c;
 	if (cmd < 0)
-		fd_cli_usage_error(&cli, "unknown command '%s' (neighbors, components, cycles, fan, stats)",
+		fd_cli_usage_error(&cli, "unknown command '%s' (neighbors, components, cycles, fan, rings, stats)",
 				   fd_visible(vis, sizeof(vis), argv[optind], strlen(argv[optind])));
 	optind++;
 	if (cmd == CMD_NEIGHBORS) {
@@ -322,7 +523,9 @@ int main(int argc, char **argv)
 		break;
 	}
 	if (window < 0)
-		window = cmd == CMD_CYCLES ? 7 * 86400000LL : 3 * 86400000LL;
+		window = 70 * 86400000LL;
+	if (case_given && !(given & (1u << (OPT_TOP - FD_OPT_TOOL_BASE))))
+		top = 1;
 
 	if (cli.metrics && !(metrics = fd_metrics_create("fd-graph"))) {
 		rc = fd_err_set(&err, FD_EIO, "out of memory");
@@ -334,7 +537,7 @@ int main(int argc, char **argv)
 	who.actor = cli.actor;
 	who.tool = "fd-graph";
 	who.version = FD_VERSION;
-	if ((rc = fd_store_open(&st, cli.store, save ? 0 : FD_STORE_READONLY, &who, &err)) ||
+	if ((rc = fd_store_open(&st, cli.store, save || case_given ? 0 : FD_STORE_READONLY, &who, &err)) ||
 	    (save && (rc = fd_role_authorize(st, FD_ACT_GRAPH, "attrs", &err))))
 		goto fail;
 	/* the neighbourhood reads rows scattered over the file: map it rather than pread each page
@@ -354,6 +557,9 @@ int main(int argc, char **argv)
 	else
 		rc = fd_graph_load(g, st, &err);
 	if (rc || (rc = fd_graph_finish(g, &err)))
+		goto fail;
+	if ((CMDS_RANKED & (1u << cmd)) && (rc = set_aside(&cli, g, exclude_buf, keep_hubs ? 0 : (uint32_t)hub_min, &hubs,
+							      &nhubs, &err)))
 		goto fail;
 
 	switch (cmd) {
@@ -377,41 +583,56 @@ int main(int argc, char **argv)
 				   comps.ngroups);
 		break;
 	case CMD_CYCLES:
-		if ((rc = fd_graph_cycles(g, min_len, max_len, window, 0, &cycles, &err)) ||
-		    (rc = fd_graph_cycles_write(g, &cycles, (size_t)top, format, out, &err)))
+	case CMD_FAN:
+	case CMD_RINGS: {
+		struct fd_graph_cycle_opts co = {min_len, max_len, window, 0, any_amount ? 0 : 0.8, any_amount ? 0 : 1.01,
+						  pair_max};
+		size_t nk[FD_FAN_NKINDS] = {0};
+
+		/* --min-in / --min-out: the fewest legs of a fan (the larger given) and of the sides
+		 * of the other patterns (the smaller given) */
+		fd_graph_pattern_opts_init(&po);
+		po.kinds = fan_kinds ? fan_kinds : cmd == CMD_FAN ? FD_GRAPH_BIT(FD_FAN_IN) | FD_GRAPH_BIT(FD_FAN_OUT) : 0;
+		po.window = window;
+		po.min_pass = min_pass;
+		if (min_in || min_out) {
+			long long hi = min_in > min_out ? min_in : min_out, lo = min_in && min_out ? (min_in < min_out ? min_in : min_out) : hi;
+
+			po.min_legs = (uint32_t)hi;
+			po.gs_min = po.sg_min = po.bp_min = (uint32_t)(lo < 2 ? 2 : lo);
+		}
+		if (cmd != CMD_FAN && ((rc = fd_graph_cycles_find(g, &co, &cycles, &err)) ||
+				       (rc = fd_graph_cycles_rank(g, &cycles, window, &err))))
 			goto fail;
-		findings = (int64_t)cycles.n;
-		if (!cli.quiet) {
-			fd_cli_msg(&cli, "%u transfers between %u nodes; %zu time-ordered cycles of %d-%d transfers within %.4g h",
+		if (cmd != CMD_CYCLES && (rc = fd_graph_patterns(g, &po, &fans, &err)))
+			goto fail;
+		if (cmd == CMD_RINGS && (rc = fd_graph_rings(g, &cycles, &fans, &rings, &err)))
+			goto fail;
+		if (cmd == CMD_CYCLES)
+			rc = fd_graph_cycles_write(g, &cycles, (size_t)top, format, out, &err);
+		else if (cmd == CMD_FAN)
+			rc = fd_graph_fans_write(g, &fans, (size_t)top, format, out, &err);
+		else
+			rc = fd_graph_rings_write(g, &rings, (size_t)top, format, out, &err);
+		if (rc)
+			goto fail;
+		findings = (int64_t)(cmd == CMD_CYCLES ? cycles.n : cmd == CMD_FAN ? fans.n : rings.n);
+		for (i = 0; i < fans.n; i++)
+			nk[fans.f[i].kind]++;
+		if (!cli.quiet && cmd != CMD_FAN) {
+			fd_cli_msg(&cli, "%u transfers between %u nodes; %zu time-ordered cycles of %d-%d transfers within %.4g days%s",
 				   fd_graph_move_count(g), fd_graph_node_count(g), cycles.n, min_len, max_len,
-				   (double)window / 3600000.0);
+				   (double)window / 86400000.0, any_amount ? "" : ", each hop 80-101% of the one before");
 			if (cycles.truncated)
 				fd_cli_msg(&cli, "warning: the search stopped after %llu steps; narrow it with --since/--until, "
 					   "--window or --max-length", (unsigned long long)cycles.steps);
 		}
-		break;
-	case CMD_FAN: {
-		size_t nk[FD_FAN_NKINDS] = {0};
-
-		/* --min-in / --min-out apply to every pattern; without them each has its own */
-		memset(&fo, 0, sizeof(fo));
-		fo.kinds = fan_kinds;
-		fo.window = window;
-		fo.min_in = min_in ? (uint32_t)min_in : 5;
-		fo.min_out = min_out ? (uint32_t)min_out : 5;
-		fo.gs_min_in = min_in ? (uint32_t)min_in : 3;
-		fo.gs_min_out = min_out ? (uint32_t)min_out : 2;
-		fo.sg_min = min_out ? (uint32_t)min_out : 3;
-		fo.min_pass = min_pass;
-		if ((rc = fd_graph_fans(g, &fo, &fans, &err)) || (rc = fd_graph_fans_write(g, &fans, (size_t)top, format, out, &err)))
-			goto fail;
-		findings = (int64_t)fans.n;
-		for (i = 0; i < fans.n; i++)
-			nk[fans.f[i].kind]++;
-		if (!cli.quiet)
-			fd_cli_msg(&cli, "%u transfers; %zu patterns within %.4g h: %zu fan-in, %zu fan-out, %zu gather-scatter, "
-				   "%zu scatter-gather", fd_graph_move_count(g), fans.n, (double)window / 3600000.0, nk[0], nk[1],
-				   nk[2], nk[3]);
+		if (!cli.quiet && cmd != CMD_CYCLES)
+			fd_cli_msg(&cli, "%zu patterns within %.4g days: %zu fan-in, %zu fan-out, %zu gather-scatter, "
+				   "%zu scatter-gather, %zu bipartite, %zu stack", fans.n, (double)window / 86400000.0, nk[0], nk[1],
+				   nk[2], nk[3], nk[4], nk[5]);
+		if (!cli.quiet && cmd == CMD_RINGS)
+			fd_cli_msg(&cli, "%zu rings (findings merged where they share a transfer, or two accounts and half of the smaller), ranked by suspicion", rings.n);
 		break;
 	}
 	case CMD_STATS:
@@ -432,6 +653,8 @@ int main(int argc, char **argv)
 		}
 		break;
 	}
+	if (case_given && (rc = rings_to_case(&cli, st, g, &rings, (size_t)top, case_id, &err)))
+		goto fail;
 	if (!cli.quiet && fd_graph_money_dropped(g))
 		fd_cli_msg(&cli, "note: %lld money transactions in other currencies than %s left out (see --currency)",
 			   (long long)fd_graph_money_dropped(g), *fd_graph_currency(g) ? fd_graph_currency(g) : "the one asked for");
@@ -460,7 +683,10 @@ out:
 	fd_graph_comps_release(&comps);
 	fd_graph_cycles_release(&cycles);
 	fd_graph_fans_release(&fans);
+	fd_graph_rings_release(&rings);
 	fd_graph_stats_release(&stats);
+	free(hubs);
+	free(exclude_buf);
 	fd_graph_free(g);
 	fd_store_close(st);
 	fd_metrics_free(metrics);

@@ -10,6 +10,7 @@
  * edge's transfers after a given instant are a binary search away.
  */
 #include "fd_graph.h"
+#include "fd_graph_impl.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -34,87 +35,10 @@ const char *const fd_graph_kind_name[FD_GRAPH_NKINDS] = {
 };
 
 const char *const fd_graph_fan_name[FD_FAN_NKINDS] = {
-	"fan-in", "fan-out", "gather-scatter", "scatter-gather",
+	"fan-in", "fan-out", "gather-scatter", "scatter-gather", "bipartite", "stack",
 };
-
-/* node kinds: the four entity kinds, then one per attribute */
-enum { NK_ACCOUNT, NK_MERCHANT, NK_DEVICE, NK_IP, NK_ATTR0 };
-#define NK_MAX (NK_ATTR0 + FD_GRAPH_MAX_ATTRS)
 
 static const char *const default_attrs[] = {"phone", "email", "address"};
-
-struct node {
-	int64_t txns, flagged, sent, sent_flagged, first, last;
-	int32_t risk;
-	int16_t depth;
-	uint8_t kind;
-	uint8_t expanded;
-};
-
-struct edge {
-	uint32_t src, dst;
-	uint32_t tag;      /* kind | sub << 8 */
-	int32_t risk;
-	int64_t count, total, first, last, flagged;
-};
-
-#define TAG(kind, sub) ((uint32_t)(kind) | (uint32_t)(sub) << 8)
-#define TAG_KIND(t) ((int)((t) & 0xff))
-#define TAG_SUB(t) ((t) >> 8)
-
-struct move {
-	uint32_t edge;
-	uint32_t name;     /* txn id in g->txnames */
-	int64_t ts, amount;
-	uint8_t flagged;
-};
-
-struct currency {
-	char code[4];
-	int exp;
-	int64_t moves;     /* money transactions seen in it */
-	int64_t min;       /* the minimum amount in its minor units */
-};
-
-struct fd_graph {
-	struct fd_graph_opts o;
-	char *attr[FD_GRAPH_MAX_ATTRS];
-	const char *kind_name[NK_MAX];
-	int nkinds;
-	char want_cur[4];          /* opts.currency, or chosen early by the ego loader */
-
-	struct fd_intern *names;
-	struct node *nodes;
-	size_t ncap;
-
-	struct edge *edges;
-	size_t ecap;
-	uint32_t ne;
-	uint32_t *map;             /* edge index + 1; 0 empty */
-	size_t mapcap;
-
-	struct fd_intern *links;   /* link kind names */
-	struct currency *cur;
-	int ncur, curcap;
-	int chosen;                /* currency index after finish, -1 none */
-	int64_t dropped;
-	int64_t ntxn;
-
-	struct move *moves;
-	size_t mcap;
-	uint32_t nm;
-	struct fd_intern *txnames;
-
-	int finished;
-	int closed;                /* ego build: no new nodes; an edge needs an expanded end */
-	int ego;
-
-	uint32_t *out_off, *out_e, *in_off, *in_e, *mv_off;
-
-	/* attribute values of the transaction being added, normalised */
-	char aval[FD_GRAPH_MAX_ATTRS][FD_TEXT_MAX + 1];
-	struct fd_buf tmp;
-};
 
 /* ---- small parsers ------------------------------------------------------------------- */
 
@@ -240,6 +164,7 @@ void fd_graph_free(struct fd_graph *g)
 	free(g->in_off);
 	free(g->in_e);
 	free(g->mv_off);
+	free(g->excluded);
 	fd_buf_release(&g->tmp);
 	free(g);
 }
@@ -2055,6 +1980,9 @@ struct cyc {
 	int min_len, max_len;
 	int64_t limit;               /* t0 + window */
 	uint64_t max_steps;
+	double lo, hi;               /* share of the previous hop's amount; hi 0 = any */
+	int64_t pair_max;            /* transfers of a pair at most; 0 = any */
+	int reach;                   /* hops of the distance search back to the start */
 	uint32_t u;                  /* the start */
 	uint32_t *scc;
 	uint8_t *dist;               /* hops back to u; 255 = further than max_len */
@@ -2139,19 +2067,50 @@ static void cyc_record(struct cyc *c)
 	}
 }
 
+/* The distances back to the start are searched this many hops deep at most (a node not
+ * reached is at least one hop further): deeper searches cost more than they prune. */
+#define CYCLE_REACH 1
+
+/* An edge a cycle may use: money between accounts not set aside, of a pair with at most
+ * pair_max transfers (0 = any). */
+static int cycle_edge(const struct fd_graph *g, uint32_t e, int64_t pair_max)
+{
+	const struct edge *x = &g->edges[e];
+
+	return is_money(TAG_KIND(x->tag)) && (!pair_max || x->count <= pair_max) &&
+	       !(g->excluded && (g->excluded[x->src] || g->excluded[x->dst]));
+}
+
+/* The first move on edge e after t within the window whose amount is a share in [lo, hi] of
+ * prev (any amount when hi is 0), or UINT32_MAX. */
+static uint32_t next_hop(const struct cyc *c, uint32_t e, int64_t t, int64_t prev)
+{
+	const struct fd_graph *g = c->g;
+	uint32_t m = first_move_after(g, e, t);
+
+	if (m == UINT32_MAX || (c->pair_max && g->edges[e].count > c->pair_max))
+		return UINT32_MAX;
+	for (; m < g->mv_off[e + 1] && g->moves[m].ts <= c->limit; m++)
+		if (c->hi <= 0 || ((double)g->moves[m].amount >= c->lo * (double)prev &&
+				   (double)g->moves[m].amount <= c->hi * (double)prev))
+			return m;
+	return UINT32_MAX;
+}
+
 static void cyc_dfs(struct cyc *c, uint32_t x, int64_t t, int depth)
 {
 	const struct fd_graph *g = c->g;
 	uint32_t q, nq;
 	const uint32_t *ev = fd_graph_out_edges(g, x, &nq);
+	int64_t prev = g->moves[c->path[c->plen - 1]].amount;
 
 	for (q = 0; q < nq && !c->res->truncated && !c->oom; q++) {
 		uint32_t e = ev[q], y = g->edges[e].dst, m;
 
-		if (!is_money(edge_kind(g, e)) || y == x)
+		if (y == x || !cycle_edge(g, e, c->pair_max))
 			continue;
 		if (y == c->u) {
-			if (depth + 1 < c->min_len || (m = first_move_after(g, e, t)) == UINT32_MAX || g->moves[m].ts > c->limit)
+			if (depth + 1 < c->min_len || (m = next_hop(c, e, t, prev)) == UINT32_MAX)
 				continue;
 			c->path[c->plen++] = m;
 			cyc_record(c);
@@ -2159,9 +2118,9 @@ static void cyc_dfs(struct cyc *c, uint32_t x, int64_t t, int depth)
 			continue;
 		}
 		if (depth + 1 >= c->max_len || c->onpath[y] || c->scc[y] != c->scc[c->u] ||
-		    c->dist[y] > c->max_len - (depth + 1))
+		    (c->dist[y] == 255 ? c->reach + 1 : c->dist[y]) > c->max_len - (depth + 1))
 			continue;
-		if ((m = first_move_after(g, e, t)) == UINT32_MAX || g->moves[m].ts > c->limit)
+		if ((m = next_hop(c, e, t, prev)) == UINT32_MAX)
 			continue;
 		if (++c->res->steps > c->max_steps) {
 			c->res->truncated = 1;
@@ -2177,7 +2136,7 @@ static void cyc_dfs(struct cyc *c, uint32_t x, int64_t t, int depth)
 
 /* Strongly connected components of the money edges (iterative Tarjan).  scc[v] = component
  * number; nontrivial[v] = 1 when v's component has two or more nodes. */
-static int money_scc(const struct fd_graph *g, uint32_t *scc)
+static int money_scc(const struct fd_graph *g, int64_t pair_max, uint32_t *scc)
 {
 	uint32_t nn = fd_graph_node_count(g), v, ncomp = 0, idx = 0, sp = 0, cs = 0;
 	uint32_t *index = malloc(((size_t)nn + 1) * sizeof(uint32_t)), *low = malloc(((size_t)nn + 1) * sizeof(uint32_t));
@@ -2204,7 +2163,7 @@ static int money_scc(const struct fd_graph *g, uint32_t *scc)
 			if (citer[cs - 1] < g->out_off[x + 1]) {
 				uint32_t e = g->out_e[citer[cs - 1]++], y = g->edges[e].dst;
 
-				if (!is_money(edge_kind(g, e)))
+				if (!cycle_edge(g, e, pair_max))
 					continue;
 				if (index[y] == UINT32_MAX) {
 					index[y] = low[y] = idx++;
@@ -2268,6 +2227,17 @@ void fd_graph_cycles_release(struct fd_graph_cycles *res)
 int fd_graph_cycles(const struct fd_graph *g, int min_len, int max_len, int64_t window,
 		    uint64_t max_steps, struct fd_graph_cycles *res, struct fd_err *err)
 {
+	struct fd_graph_cycle_opts o = {min_len, max_len, window, max_steps, 0, 0, 0};
+
+	return fd_graph_cycles_find(g, &o, res, err);
+}
+
+int fd_graph_cycles_find(const struct fd_graph *g, const struct fd_graph_cycle_opts *o,
+			 struct fd_graph_cycles *res, struct fd_err *err)
+{
+	int min_len = o->min_len, max_len = o->max_len;
+	int64_t window = o->window;
+	uint64_t max_steps = o->max_steps;
 	struct cyc c;
 	uint32_t nn = fd_graph_node_count(g), u, *bfs = NULL, *csize = NULL;
 	size_t i;
@@ -2283,9 +2253,13 @@ int fd_graph_cycles(const struct fd_graph *g, int min_len, int max_len, int64_t 
 	c.min_len = min_len;
 	c.max_len = max_len;
 	c.max_steps = max_steps ? max_steps : 200000000ULL;
+	c.lo = o->min_share;
+	c.hi = o->max_share;
+	c.pair_max = o->pair_max;
+	c.reach = max_len - 1 < CYCLE_REACH ? max_len - 1 : CYCLE_REACH;
 	if (!(c.scc = malloc(((size_t)nn + 1) * sizeof(uint32_t))) || !(c.dist = malloc((size_t)nn + 1)) ||
 	    !(c.onpath = calloc((size_t)nn + 1, 1)) || !(bfs = malloc(((size_t)nn + 1) * sizeof(uint32_t))) ||
-	    !(csize = calloc((size_t)nn + 1, sizeof(uint32_t))) || !(c.keys = fd_intern_create()) || money_scc(g, c.scc))
+	    !(csize = calloc((size_t)nn + 1, sizeof(uint32_t))) || !(c.keys = fd_intern_create()) || money_scc(g, c.pair_max, c.scc))
 		goto oom;
 	memset(c.dist, 255, (size_t)nn + 1);
 	for (u = 0; u < nn; u++)
@@ -2294,7 +2268,7 @@ int fd_graph_cycles(const struct fd_graph *g, int min_len, int max_len, int64_t 
 		uint32_t q, nq, head = 0, tail = 0;
 		const uint32_t *ev;
 
-		if (csize[c.scc[u]] < 2)
+		if (csize[c.scc[u]] < 2 || (g->excluded && g->excluded[u]))
 			continue;
 		/* hops from each node back to u, within u's component and max_len - 1 */
 		c.dist[u] = 0;
@@ -2302,13 +2276,13 @@ int fd_graph_cycles(const struct fd_graph *g, int min_len, int max_len, int64_t 
 		while (head < tail) {
 			uint32_t y = bfs[head++];
 
-			if (c.dist[y] >= max_len - 1)
+			if (c.dist[y] >= c.reach)
 				continue;
 			ev = fd_graph_in_edges(g, y, &nq);
 			for (q = 0; q < nq; q++) {
 				uint32_t w = g->edges[ev[q]].src;
 
-				if (is_money(edge_kind(g, ev[q])) && c.scc[w] == c.scc[u] && c.dist[w] == 255) {
+				if (cycle_edge(g, ev[q], c.pair_max) && c.scc[w] == c.scc[u] && c.dist[w] == 255) {
 					c.dist[w] = (uint8_t)(c.dist[y] + 1);
 					bfs[tail++] = w;
 				}
@@ -2320,7 +2294,7 @@ int fd_graph_cycles(const struct fd_graph *g, int min_len, int max_len, int64_t 
 		for (q = 0; q < nq && !res->truncated && !c.oom; q++) {
 			uint32_t e = ev[q], v = g->edges[e].dst, m;
 
-			if (!is_money(edge_kind(g, e)) || v == u || c.scc[v] != c.scc[u])
+			if (v == u || c.scc[v] != c.scc[u] || !cycle_edge(g, e, c.pair_max))
 				continue;
 			for (m = g->mv_off[e]; m < g->mv_off[e + 1] && !res->truncated && !c.oom; m++) {
 				c.limit = g->moves[m].ts > INT64_MAX - window ? INT64_MAX : g->moves[m].ts + window;
@@ -4054,7 +4028,7 @@ int fd_graph_cycles_write(const struct fd_graph *g, const struct fd_graph_cycles
 			  struct fd_out *out, struct fd_err *err)
 {
 	static const char *const cols[] = {"cycle", "length", "step", "txn_id", "ts", "from", "to", "amount",
-					   "currency", "flagged", "instances"};
+					   "currency", "flagged", "instances", "score", "reasons"};
 	struct wr w;
 	struct vstore vs;
 	size_t n = top && top < res->n ? top : res->n, k;
@@ -4084,6 +4058,8 @@ int fd_graph_cycles_write(const struct fd_graph *g, const struct fd_graph_cycles
 				fd_writer_cstr(cw, fd_graph_currency(g));
 				fd_writer_bool(cw, g->moves[m].flagged);
 				fd_writer_i64(cw, c->instances);
+				fd_writer_fixed(cw, c->score, 1);
+				fd_writer_cstr(cw, c->why);
 				fd_writer_end(cw);
 			}
 		}
@@ -4118,7 +4094,9 @@ int fd_graph_cycles_write(const struct fd_graph *g, const struct fd_graph_cycles
 		for (k = 0; k < n; k++) {
 			const struct fd_graph_cycle *c = &res->c[k];
 
-			w_f(&w, "%s{\"rank\":%zu,\"length\":%u,\"start\":", k ? ",\n" : "\n", k + 1, c->len);
+			w_f(&w, "%s{\"rank\":%zu,\"score\":%.1f,\"reasons\":", k ? ",\n" : "\n", k + 1, c->score);
+			w_jstr(&w, c->why);
+			w_f(&w, ",\"length\":%u,\"start\":", c->len);
 			w_ts_json(&w, c->start);
 			w_s(&w, ",\"end\":");
 			w_ts_json(&w, c->end);
@@ -4200,7 +4178,7 @@ int fd_graph_fans_write(const struct fd_graph *g, const struct fd_graph_fans *re
 			struct fd_out *out, struct fd_err *err)
 {
 	static const char *const cols[] = {"pattern", "kind", "center", "other", "from", "to", "count", "total",
-					   "currency", "first", "last", "flagged", "txn_ids"};
+					   "currency", "first", "last", "flagged", "txn_ids", "score", "reasons"};
 	struct wr w;
 	struct vstore vs;
 	size_t n = top && top < res->n ? top : res->n, k, maxm = 0, nf, j;
@@ -4250,6 +4228,8 @@ int fd_graph_fans_write(const struct fd_graph *g, const struct fd_graph_fans *re
 					fd_buf_adds(&ids, fd_intern_str(g->txnames, g->moves[sorted[fl[j].first_move + i]].name, NULL));
 				}
 				fd_writer_str(cw, ids.s ? ids.s : "", ids.len);
+				fd_writer_fixed(cw, p->score, 1);
+				fd_writer_cstr(cw, p->why);
 				fd_writer_end(cw);
 			}
 		}
@@ -4286,7 +4266,10 @@ int fd_graph_fans_write(const struct fd_graph *g, const struct fd_graph_fans *re
 		for (k = 0; k < n; k++) {
 			const struct fd_graph_fan *p = &res->f[k];
 
-			w_f(&w, "%s{\"rank\":%zu,\"kind\":\"%s\",\"center\":", k ? ",\n" : "\n", k + 1, fd_graph_fan_name[p->kind]);
+			w_f(&w, "%s{\"rank\":%zu,\"kind\":\"%s\",\"score\":%.1f,\"reasons\":", k ? ",\n" : "\n", k + 1,
+			    fd_graph_fan_name[p->kind], p->score);
+			w_jstr(&w, p->why);
+			w_s(&w, ",\"center\":");
 			w_name_json(&w, p->center);
 			w_s(&w, ",\"other\":");
 			if (p->other >= 0)
@@ -4415,5 +4398,130 @@ out:
 	free(ord);
 	free(non);
 	free(eon);
+	return w_end(&w, err);
+}
+
+/* ---- rings ------------------------------------------------------------------------------- */
+
+static const char *ring_kind(const struct fd_graph_ring *r) { return r->kind < 0 ? "cycle" : fd_graph_fan_name[r->kind]; }
+
+/* Money the ring's account x sent and received within the ring. */
+static void ring_flows(const struct fd_graph *g, const struct fd_graph_ring *r, uint32_t x, int64_t *sent, int64_t *got)
+{
+	uint32_t i;
+
+	*sent = *got = 0;
+	for (i = 0; i < r->nmoves; i++) {
+		if (move_src(g, r->moves[i]) == x)
+			*sent += g->moves[r->moves[i]].amount;
+		if (move_dst(g, r->moves[i]) == x)
+			*got += g->moves[r->moves[i]].amount;
+	}
+}
+
+int fd_graph_rings_write(const struct fd_graph *g, const struct fd_graph_rings *res, size_t top, int format,
+			 struct fd_out *out, struct fd_err *err)
+{
+	static const char *const cols[] = {"ring", "kind", "kinds", "score", "findings", "account", "role", "sent",
+					   "received", "transfers", "total", "currency", "start", "end", "reasons"};
+	struct wr w;
+	struct vstore vs;
+	size_t n = top && top < res->n ? top : res->n, k;
+	uint32_t i;
+	int64_t sent, got;
+	int rc, exp = fd_graph_currency_exp(g);
+
+	if ((rc = w_begin(&w, g, format, out, err)))
+		return rc;
+	memset(&vs, 0, sizeof(vs));
+	if (format == FD_GRAPH_CSV) {
+		struct fd_writer *cw = csv_open(&w, cols, sizeof(cols) / sizeof(cols[0]));
+
+		for (k = 0; cw && k < n; k++) {
+			const struct fd_graph_ring *r = &res->r[k];
+
+			for (i = 0; i < r->naccounts; i++) {
+				ring_flows(g, r, r->accounts[i], &sent, &got);
+				fd_writer_begin(cw);
+				fd_writer_i64(cw, (int64_t)k + 1);
+				fd_writer_cstr(cw, ring_kind(r));
+				fd_writer_cstr(cw, r->kinds);
+				fd_writer_fixed(cw, r->score, 1);
+				fd_writer_i64(cw, r->nfindings);
+				csv_name(cw, g, r->accounts[i]);
+				fd_writer_cstr(cw, fd_graph_role_name[r->roles[i]]);
+				fd_writer_amount(cw, sent, exp);
+				fd_writer_amount(cw, got, exp);
+				fd_writer_i64(cw, r->nmoves);
+				fd_writer_amount(cw, r->total, exp);
+				fd_writer_cstr(cw, fd_graph_currency(g));
+				fd_writer_ts(cw, r->start);
+				fd_writer_ts(cw, r->end);
+				fd_writer_cstr(cw, r->why);
+				fd_writer_end(cw);
+			}
+		}
+		fd_writer_free(cw);
+		return w_end(&w, err);
+	}
+	if (vstore_init(&vs, g, n)) {
+		vstore_release(&vs);
+		return fd_err_set(err, FD_EIO, "out of memory");
+	}
+	for (k = 0; k < n; k++) {
+		const struct fd_graph_ring *r = &res->r[k];
+		char t[400], pre[48];
+
+		for (i = 0; i < r->naccounts; i++)
+			vstore_node(&vs, r->accounts[i], (uint32_t)k + 1);
+		for (i = 0; i < r->nmoves; i++) {
+			vs.eon[g->moves[r->moves[i]].edge] = 1;
+			snprintf(pre, sizeof(pre), "r%zu ", k + 1);
+			hop_line(g, r->moves[i], pre, t, sizeof(t));
+			vstore_note(&vs, g->moves[r->moves[i]].edge, t);
+		}
+		snprintf(t, sizeof(t), "ring %zu: %s, score %.1f, %u accounts, %u transfers", k + 1, r->kinds, r->score,
+			 r->naccounts, r->nmoves);
+		vstore_title(&vs, k + 1, t);
+	}
+	if (format == FD_GRAPH_JSON) {
+		json_head(&w, "rings");
+		w_s(&w, "\"rings\":[");
+		for (k = 0; k < n; k++) {
+			const struct fd_graph_ring *r = &res->r[k];
+
+			w_f(&w, "%s{\"rank\":%zu,\"kind\":\"%s\",\"kinds\":", k ? ",\n" : "\n", k + 1, ring_kind(r));
+			w_jstr(&w, r->kinds);
+			w_f(&w, ",\"score\":%.1f,\"findings\":%u,\"reasons\":", r->score, r->nfindings);
+			w_jstr(&w, r->why);
+			w_s(&w, ",\"start\":");
+			w_ts_json(&w, r->start);
+			w_s(&w, ",\"end\":");
+			w_ts_json(&w, r->end);
+			w_s(&w, ",\"total\":");
+			w_amount(&w, r->total);
+			w_s(&w, ",\"accounts\":[");
+			for (i = 0; i < r->naccounts; i++) {
+				ring_flows(g, r, r->accounts[i], &sent, &got);
+				w_s(&w, i ? ",{\"account\":" : "{\"account\":");
+				w_name_json(&w, r->accounts[i]);
+				w_f(&w, ",\"role\":\"%s\",\"sent\":", fd_graph_role_name[r->roles[i]]);
+				w_amount(&w, sent);
+				w_s(&w, ",\"received\":");
+				w_amount(&w, got);
+				w_s(&w, "}");
+			}
+			w_s(&w, "],\"txn_ids\":[");
+			for (i = 0; i < r->nmoves; i++) {
+				w_s(&w, i ? "," : "");
+				w_jstr(&w, fd_intern_str(g->txnames, g->moves[r->moves[i]].name, NULL));
+			}
+			w_s(&w, "]}");
+		}
+		w_s(&w, "],\n");
+	}
+	write_view(&w, &vs.v, "laundering rings, ranked by suspicion");
+	w.oom |= vs.oom;
+	vstore_release(&vs);
 	return w_end(&w, err);
 }

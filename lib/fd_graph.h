@@ -270,6 +270,9 @@ void fd_graph_comps_release(struct fd_graph_comps *res);
 int fd_graph_comps_write(const struct fd_graph *g, const struct fd_graph_comps *res, size_t top,
 			 int format, struct fd_out *out, struct fd_err *err);
 
+/* Bytes of a finding's reasons ("why"), with the terminating NUL. */
+#define FD_GRAPH_WHY_MAX 480
+
 /* ---- cycles -------------------------------------------------------------------------- */
 
 /*
@@ -292,6 +295,8 @@ struct fd_graph_cycle {
 	int64_t amount_min, amount_max;
 	uint32_t instances;
 	uint32_t flagged;           /* hops that are flagged */
+	double score;               /* suspicion 0-100 (fd_graph_cycles_rank), else 0 */
+	char why[FD_GRAPH_WHY_MAX]; /* the reasons in words with the numbers, or "" */
 };
 
 struct fd_graph_cycles {
@@ -304,6 +309,32 @@ struct fd_graph_cycles {
 
 int fd_graph_cycles(const struct fd_graph *g, int min_len, int max_len, int64_t window,
 		    uint64_t max_steps, struct fd_graph_cycles *res, struct fd_err *err);
+
+/*
+ * The same search with the money's own constraint as well: each hop carries between
+ * min_share and max_share of the amount of the hop before it (money passed on, less a fee;
+ * 0 and 0 = any amount), and only over pairs with few transfers of their own (pair_max),
+ * which prune the search on large graphs.  Hubs and excluded
+ * accounts (fd_graph_exclude) are never part of a cycle.
+ */
+struct fd_graph_cycle_opts {
+	int min_len, max_len;
+	int64_t window;
+	uint64_t max_steps;         /* 0 = 200 million */
+	double min_share, max_share;
+	int64_t pair_max;           /* only pairs of accounts with at most this many transfers in
+				       the graph (fresh relationships); 0 = any */
+};
+int fd_graph_cycles_find(const struct fd_graph *g, const struct fd_graph_cycle_opts *o,
+			 struct fd_graph_cycles *res, struct fd_err *err);
+
+/*
+ * Score each cycle for suspicion (score, why; see fd_graph_rank.c and fd-graph(1)) and sort
+ * them by score, highest first (ties: the older ranking).  window is the search window, for
+ * the timing evidence.  FD_EIO out of memory.
+ */
+int fd_graph_cycles_rank(const struct fd_graph *g, struct fd_graph_cycles *res, int64_t window,
+			 struct fd_err *err);
 void fd_graph_cycles_release(struct fd_graph_cycles *res);
 /* CSV one row per hop; JSON {"currency", "cycles", "nodes", "edges"}; DOT and GraphML the
  * cycles' subgraph with each hop's time and amount on its edge. */
@@ -318,9 +349,13 @@ enum fd_graph_fan_kind {
 	FD_FAN_GATHER_SCATTER,  /* many in, then out to many: money passing through (mules) */
 	FD_FAN_SCATTER_GATHER,  /* one account pays min_out or more accounts that each pay one
 				   same destination later (layering) */
+	FD_FAN_BIPARTITE,       /* senders that each pay the same recipients (many-to-many);
+				   fd_graph_patterns only */
+	FD_FAN_STACK,           /* bipartite layers in a chain: senders -> intermediates ->
+				   recipients; fd_graph_patterns only */
 	FD_FAN_NKINDS
 };
-/* "fan-in", "fan-out", "gather-scatter", "scatter-gather". */
+/* "fan-in", "fan-out", "gather-scatter", "scatter-gather", "bipartite", "stack". */
 extern const char *const fd_graph_fan_name[FD_FAN_NKINDS];
 
 struct fd_graph_fan_opts {
@@ -350,6 +385,8 @@ struct fd_graph_fan {
 	uint32_t *moves;            /* the evidence: move ids, in time order */
 	uint32_t nmoves;
 	uint32_t flagged;
+	double score;               /* suspicion 0-100 (fd_graph_patterns), else 0 */
+	char why[FD_GRAPH_WHY_MAX]; /* the reasons in words with the numbers, or "" */
 };
 
 struct fd_graph_fans {
@@ -365,6 +402,99 @@ void fd_graph_fans_release(struct fd_graph_fans *res);
  * {"currency", "patterns", "nodes", "edges"}; DOT and GraphML the patterns' subgraph. */
 int fd_graph_fans_write(const struct fd_graph *g, const struct fd_graph_fans *res, size_t top,
 			int format, struct fd_out *out, struct fd_err *err);
+
+/* ---- hubs ------------------------------------------------------------------------------ */
+
+/*
+ * Set an account aside: cycles, patterns and rings never use it (its money still counts in
+ * the statistics of the others).  After fd_graph_finish().  FD_EIO out of memory.
+ */
+int fd_graph_exclude(struct fd_graph *g, uint32_t node, struct fd_err *err);
+/* 1 when the node was set aside. */
+int fd_graph_excluded(const struct fd_graph *g, uint32_t node);
+/* Distinct accounts and merchants a node sends money to or receives money from. */
+uint32_t fd_graph_counterparties(const struct fd_graph *g, uint32_t node);
+
+/*
+ * Hubs: accounts with min_counterparties or more distinct money counterparties (payroll,
+ * merchants, "outside world" accounts), which would otherwise sit in every fan and every
+ * cycle.  Each is set aside (fd_graph_exclude); *hubs receives them (malloc'ed, the caller
+ * frees), most counterparties first, *n their number.  FD_EIO out of memory.
+ */
+int fd_graph_hubs(struct fd_graph *g, uint32_t min_counterparties, uint32_t **hubs, size_t *n,
+		  struct fd_err *err);
+
+/* ---- typologies, scored --------------------------------------------------------------- */
+
+/*
+ * The laundering typologies other than the cycle, each found from the legs of money that
+ * look like one operation: transfers on "fresh" pairs (accounts with at most two transfers
+ * between them in the graph), within window of each other, whose amounts lie within a
+ * factor band of each other.
+ *   fan-in / fan-out   min_legs or more distinct senders into / recipients from an account
+ *   gather-scatter     an account's fan-in followed by its fan-out (each gs_min legs or
+ *                      more), the money out close to the money in
+ *   scatter-gather     a source pays sg_min or more intermediates that each pass the
+ *                      money on (50-105 % of it) to one same destination later
+ *   bipartite          bp_min or more senders that each pay the same bp_min or more
+ *                      recipients similar amounts
+ *   stack              bipartite layers chained: the recipients of one pay on as senders
+ * Each pattern is scored for suspicion (score 0-100 and why, the components in fd-graph(1))
+ * and the list is sorted by score, highest first.  Hubs and excluded accounts take no part.
+ * A gather-scatter centre is not listed again as a fan-in or fan-out.
+ */
+struct fd_graph_pattern_opts {
+	unsigned kinds;             /* FD_GRAPH_BIT(FD_FAN_*) mask; 0 = all */
+	int64_t window;             /* ms */
+	uint32_t min_legs, gs_min, sg_min, bp_min;
+	double band;                /* largest / smallest amount of one group of legs (> 1) */
+	double min_pass;            /* gather-scatter: money out / money in; scatter-gather: each
+				       intermediate's money out / in; at least this */
+};
+/* Defaults: all kinds, 70 days (10 weeks), fans of 5 legs, 3 for the others, bipartite 2,
+ * band 2, min_pass 0.5. */
+void fd_graph_pattern_opts_init(struct fd_graph_pattern_opts *o);
+int fd_graph_patterns(const struct fd_graph *g, const struct fd_graph_pattern_opts *o,
+		      struct fd_graph_fans *res, struct fd_err *err);
+
+/* ---- rings: findings merged, with each account's role ---------------------------------- */
+
+enum fd_graph_role { FD_ROLE_SOURCE, FD_ROLE_MULE, FD_ROLE_DESTINATION, FD_GRAPH_NROLES };
+/* "source", "mule", "destination". */
+extern const char *const fd_graph_role_name[FD_GRAPH_NROLES];
+
+/*
+ * Cycles and patterns that share a transfer or two accounts are one ring.  A ring's score
+ * is its best finding's, plus up to 5 points when several findings meet in it (accounts
+ * shared across patterns); its kind is its best finding's; each account's role is source
+ * (only pays within the ring), destination (only receives) or mule (both).  Sorted by score.
+ */
+struct fd_graph_ring {
+	int kind;                   /* FD_FAN_* or -1 for a cycle */
+	double score;
+	char why[FD_GRAPH_WHY_MAX];
+	char kinds[96];             /* the kinds of its findings, e.g. "fan-out+bipartite" */
+	uint32_t nfindings;
+	uint32_t *accounts;         /* node ids, by name */
+	uint8_t *roles;             /* enum fd_graph_role, per account */
+	uint32_t naccounts;
+	uint32_t *moves;            /* move ids in time order */
+	uint32_t nmoves;
+	int64_t start, end, total;
+};
+struct fd_graph_rings {
+	struct fd_graph_ring *r;
+	size_t n;
+	uint32_t *pool;
+	uint8_t *rpool;
+};
+int fd_graph_rings(const struct fd_graph *g, const struct fd_graph_cycles *cy,
+		   const struct fd_graph_fans *pa, struct fd_graph_rings *res, struct fd_err *err);
+void fd_graph_rings_release(struct fd_graph_rings *res);
+/* CSV one row per account (ring, rank data, account, role); JSON {"currency", "rings",
+ * "nodes", "edges"}; DOT and GraphML the rings' subgraph. */
+int fd_graph_rings_write(const struct fd_graph *g, const struct fd_graph_rings *res, size_t top,
+			 int format, struct fd_out *out, struct fd_err *err);
 
 /* ---- statistics ---------------------------------------------------------------------- */
 

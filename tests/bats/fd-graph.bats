@@ -210,128 +210,228 @@ OUT
 
 # ---- cycles ----------------------------------------------------------------------------
 
-@test "cycles: time-ordered loops ranked by the money that went round; the unordered loop is not one" {
+@test "cycles: time-ordered loops ranked by suspicion, with the reasons; the unordered loop is not one" {
 	ingest cycles
 	run --separate-stderr fd-graph cycles
 	assert_success
+	# Worked by hand (fd-graph(1), SCORE).  The median amount of the 13 transfers is 980.00.
+	# W: hops 99.5% of the one before: flow 30; 4 of 4 pairs fresh: 20; 4 accounts: size
+	#    (4-2)/4*10 = 5; 3 h of 70 days: timing 10*(1-3/1680) = 9.98; quiet 10; median hop
+	#    1990 vs 980: large 5*log10(1990/980) = 1.54; 2000.00 round: 5/4 = 1.25 -> 77.8
+	# P: flow 30; P1->P2 carries C02 too: 2 of 3 fresh 13.33; size 2.5; timing 9.997; quiet
+	#    10; large 5*log10(990/980) = 0.02; 1000.00 round 1.67; C01 flagged 1.67 -> 69.2
+	# Z: two hops, half the flow: 0.5*30 = 15; fresh 20; size 0; 17 of 70 days: 7.57;
+	#    quiet 10; 700.00 round: 2.5 -> 55.1
+	run bash -c "fd-graph -q --store '$FD_STORE' cycles | cut -d, -f1-12"
 	assert_output - <<'OUT'
-cycle,length,step,txn_id,ts,from,to,amount,currency,flagged,instances
-1,4,1,C10,2026-01-05T01:00:00.000Z,account:W1,account:W2,2000.00,USD,0,1
-1,4,2,C11,2026-01-05T02:00:00.000Z,account:W2,account:W3,1990.00,USD,0,1
-1,4,3,C12,2026-01-05T03:00:00.000Z,account:W3,account:W4,1980.00,USD,0,1
-1,4,4,C13,2026-01-05T04:00:00.000Z,account:W4,account:W1,1970.00,USD,0,1
-2,3,1,C01,2026-01-01T10:00:00.000Z,account:P1,account:P2,1000.00,USD,1,2
-2,3,2,C03,2026-01-01T12:00:00.000Z,account:P2,account:P3,990.00,USD,0,2
-2,3,3,C04,2026-01-01T15:00:00.000Z,account:P3,account:P1,980.00,USD,0,2
+cycle,length,step,txn_id,ts,from,to,amount,currency,flagged,instances,score
+1,4,1,C10,2026-01-05T01:00:00.000Z,account:W1,account:W2,2000.00,USD,0,1,77.8
+1,4,2,C11,2026-01-05T02:00:00.000Z,account:W2,account:W3,1990.00,USD,0,1,77.8
+1,4,3,C12,2026-01-05T03:00:00.000Z,account:W3,account:W4,1980.00,USD,0,1,77.8
+1,4,4,C13,2026-01-05T04:00:00.000Z,account:W4,account:W1,1970.00,USD,0,1,77.8
+2,3,1,C01,2026-01-01T10:00:00.000Z,account:P1,account:P2,1000.00,USD,1,1,69.2
+2,3,2,C03,2026-01-01T12:00:00.000Z,account:P2,account:P3,990.00,USD,0,1,69.2
+2,3,3,C04,2026-01-01T15:00:00.000Z,account:P3,account:P1,980.00,USD,0,1,69.2
+3,2,1,C08,2026-01-03T10:00:00.000Z,account:Z1,account:Z2,700.00,USD,0,1,55.1
+3,2,2,C09,2026-01-20T10:00:00.000Z,account:Z2,account:Z1,650.00,USD,0,1,55.1
 OUT
-	[ "$stderr" = "fd-graph: 13 transfers between 12 nodes; 2 time-ordered cycles of 2-6 transfers within 168 h" ]
+	[ "$stderr" = "fd-graph: 13 transfers between 12 nodes; 3 time-ordered cycles of 2-10 transfers within 70 days, each hop 80-101% of the one before" ]
+	run fd-graph -q cycles --format json
+	run jq -r '.cycles[0].reasons, .cycles[1].reasons, .cycles[2].reasons' <<<"$output"
+	assert_line --index 0 --partial "flow 30.0: each hop 99-100% of the one before (3 of 3 within 85-100%); fresh 20.0: 4 of 4 pairs with no other transfers; size 5.0: 4 accounts in the loop"
+	assert_line --index 1 --partial "fresh 13.3: 2 of 3 pairs with no other transfers"
+	assert_line --index 1 --partial "flagged 1.7: 1 of 3 transfers"
+	assert_line --index 2 --partial "flow 15.0: each hop 93-93% of the one before (1 of 1 within 85-100%; a repayment as often as not)"
 	refute_output --partial "account:Q"
 }
 
-@test "cycles: --window, --min-length, --max-length and --since" {
+@test "cycles: --window, --min-length, --max-length, --since, --any-amount, --pair-max" {
 	ingest cycles
 	# Z1 -> Z2 on 3 January, back on 20 January: 17 days
-	run fd-graph -q cycles --window 30d
-	assert_line --index 8 "3,2,1,C08,2026-01-03T10:00:00.000Z,account:Z1,account:Z2,700.00,USD,0,1"
-	assert_line --index 9 "3,2,2,C09,2026-01-20T10:00:00.000Z,account:Z2,account:Z1,650.00,USD,0,1"
-	refute_output --partial "account:Q"
 	run fd-graph -q cycles --window 17d
 	assert_line --index 9 --regexp '^3,2,2,C09,'
 	run fd-graph -q cycles --window 407h
 	refute_output --partial "C09"
 	run fd-graph -q cycles --max-length 3
-	[ "${#lines[@]}" -eq 4 ]
+	[ "${#lines[@]}" -eq 6 ]
 	assert_line --index 1 --regexp '^1,3,1,C01,'
 	run fd-graph -q cycles --min-length 4
 	[ "${#lines[@]}" -eq 5 ]
 	assert_line --index 1 --regexp '^1,4,1,C10,'
-	# without C01 the loop starts with the 300.00 transfer at 11:00
+	# without C01 the loop would start with 300.00 and grow to 990.00: not money passed on ...
 	run fd-graph -q cycles --since 2026-01-01T11:00:00Z
-	assert_line --index 5 "2,3,1,C02,2026-01-01T11:00:00.000Z,account:P1,account:P2,300.00,USD,0,1"
+	refute_output --partial "C02"
+	# ... unless any amount will do
+	run fd-graph -q cycles --since 2026-01-01T11:00:00Z --any-amount
+	assert_output --regexp ",3,1,C02,2026-01-01T11:00:00.000Z,account:P1,account:P2,300.00,USD,0,1,"
+	# P1 -> P2 has two transfers: with --pair-max 1 the P loop is gone
+	run fd-graph -q cycles --pair-max 1
+	refute_output --partial "account:P1"
+	assert_output --partial "account:W1"
 	run fd-graph -q cycles --min-length 5 --max-length 4
 	assert_failure 2
 	assert_line --index 0 "fd-graph: --min-length 5 is above --max-length 4"
+	run fd-graph -q cycles --pair-max -1
+	assert_failure 2
 }
 
-@test "cycles as JSON carry the path, the times and the amounts" {
+@test "cycles as JSON carry the score, the path, the times and the amounts" {
 	ingest cycles
 	run fd-graph -q cycles --format json --top 2
-	run jq -c '.cycles[1] | [.length, .start, .end, .span_seconds, .amount_min, .amount_max, .instances, .flagged, .accounts, [.hops[].txn_id]]' <<<"$output"
-	assert_output '[3,"2026-01-01T10:00:00.000Z","2026-01-01T15:00:00.000Z",18000,980,1000,2,1,["account:P1","account:P2","account:P3"],["C01","C03","C04"]]'
+	run jq -c '.cycles[1] | [.score, .length, .start, .end, .span_seconds, .amount_min, .amount_max, .instances, .flagged, .accounts, [.hops[].txn_id]]' <<<"$output"
+	assert_output '[69.2,3,"2026-01-01T10:00:00.000Z","2026-01-01T15:00:00.000Z",18000,980,1000,1,1,["account:P1","account:P2","account:P3"],["C01","C03","C04"]]'
 }
 
 # ---- fans ------------------------------------------------------------------------------
 
-@test "fan: the defaults find all four patterns; fan-in and fan-out with every flow" {
+@test "fan: fan-in and fan-out by default, ranked, with every flow; the mule is not a fan" {
 	ingest fans
 	run --separate-stderr fd-graph fan
 	assert_success
-	[ "$stderr" = "fd-graph: 25 transfers; 4 patterns within 72 h: 1 fan-in, 1 fan-out, 1 gather-scatter, 1 scatter-gather" ]
-	run fd-graph -q fan --format json
-	run jq -c '[.patterns[] | [.kind, .center, .senders, .recipients]]' <<<"$output"
-	assert_output '[["gather-scatter","account:MULE",5,3],["scatter-gather","account:SRC",3,3],["fan-out","account:FAN",0,6],["fan-in","account:MULE",5,0]]'
-	run --separate-stderr fd-graph fan --kind fan-in,fan-out
-	assert_success
+	[ "$stderr" = "fd-graph: 2 patterns within 70 days: 1 fan-in, 1 fan-out, 0 gather-scatter, 0 scatter-gather, 0 bipartite, 0 stack" ]
+	# FAN by hand: six equal legs, flow 30; 6 of 6 fresh, 20; size (6-3)/9*10 = 3.33; 5 h of
+	# 70 days, 9.97; quiet: the median account has 1 counterparty, FAN 6 (2/6), the six
+	# recipients 1: 10*(6+1/3)/7 = 9.05; six round 100.00: 5 -> 77.4
+	# SLOW: five equal legs 30; fresh 20; size 2.22; 28 days of 70, 6; quiet 10*(5+2/5)/6 =
+	# 9.0; 200.00 round 5; all six accounts first seen with it, more than 7 days after the
+	# first transfer of the graph: new 5 -> 77.2
+	run bash -c "fd-graph -q --store '$FD_STORE' fan | cut -d, -f1-14"
 	assert_output - <<'OUT'
-pattern,kind,center,other,from,to,count,total,currency,first,last,flagged,txn_ids
-1,fan-out,account:FAN,,account:FAN,account:T1,1,100.00,USD,2026-02-15T09:00:00.000Z,2026-02-15T09:00:00.000Z,0,F09
-1,fan-out,account:FAN,,account:FAN,account:T2,1,100.00,USD,2026-02-15T10:00:00.000Z,2026-02-15T10:00:00.000Z,0,F10
-1,fan-out,account:FAN,,account:FAN,account:T3,1,100.00,USD,2026-02-15T11:00:00.000Z,2026-02-15T11:00:00.000Z,0,F11
-1,fan-out,account:FAN,,account:FAN,account:T4,1,100.00,USD,2026-02-15T12:00:00.000Z,2026-02-15T12:00:00.000Z,0,F12
-1,fan-out,account:FAN,,account:FAN,account:T5,1,100.00,USD,2026-02-15T13:00:00.000Z,2026-02-15T13:00:00.000Z,0,F13
-1,fan-out,account:FAN,,account:FAN,account:T6,1,100.00,USD,2026-02-15T14:00:00.000Z,2026-02-15T14:00:00.000Z,0,F14
-2,fan-in,account:MULE,,account:S1,account:MULE,1,1000.00,USD,2026-02-10T09:00:00.000Z,2026-02-10T09:00:00.000Z,1,F01
-2,fan-in,account:MULE,,account:S2,account:MULE,1,1100.00,USD,2026-02-10T10:00:00.000Z,2026-02-10T10:00:00.000Z,0,F02
-2,fan-in,account:MULE,,account:S3,account:MULE,1,900.00,USD,2026-02-10T11:00:00.000Z,2026-02-10T11:00:00.000Z,0,F03
-2,fan-in,account:MULE,,account:S4,account:MULE,1,1000.00,USD,2026-02-10T12:00:00.000Z,2026-02-10T12:00:00.000Z,0,F04
-2,fan-in,account:MULE,,account:S5,account:MULE,1,1000.00,USD,2026-02-10T13:00:00.000Z,2026-02-10T13:00:00.000Z,0,F05
+pattern,kind,center,other,from,to,count,total,currency,first,last,flagged,txn_ids,score
+1,fan-out,account:FAN,,account:FAN,account:T1,1,100.00,USD,2026-02-15T09:00:00.000Z,2026-02-15T09:00:00.000Z,0,F09,77.4
+1,fan-out,account:FAN,,account:FAN,account:T2,1,100.00,USD,2026-02-15T10:00:00.000Z,2026-02-15T10:00:00.000Z,0,F10,77.4
+1,fan-out,account:FAN,,account:FAN,account:T3,1,100.00,USD,2026-02-15T11:00:00.000Z,2026-02-15T11:00:00.000Z,0,F11,77.4
+1,fan-out,account:FAN,,account:FAN,account:T4,1,100.00,USD,2026-02-15T12:00:00.000Z,2026-02-15T12:00:00.000Z,0,F12,77.4
+1,fan-out,account:FAN,,account:FAN,account:T5,1,100.00,USD,2026-02-15T13:00:00.000Z,2026-02-15T13:00:00.000Z,0,F13,77.4
+1,fan-out,account:FAN,,account:FAN,account:T6,1,100.00,USD,2026-02-15T14:00:00.000Z,2026-02-15T14:00:00.000Z,0,F14,77.4
+2,fan-in,account:SLOW,,account:U1,account:SLOW,1,200.00,USD,2026-03-01T09:00:00.000Z,2026-03-01T09:00:00.000Z,0,F15,77.2
+2,fan-in,account:SLOW,,account:U2,account:SLOW,1,200.00,USD,2026-03-08T09:00:00.000Z,2026-03-08T09:00:00.000Z,0,F16,77.2
+2,fan-in,account:SLOW,,account:U3,account:SLOW,1,200.00,USD,2026-03-15T09:00:00.000Z,2026-03-15T09:00:00.000Z,0,F17,77.2
+2,fan-in,account:SLOW,,account:U4,account:SLOW,1,200.00,USD,2026-03-22T09:00:00.000Z,2026-03-22T09:00:00.000Z,0,F18,77.2
+2,fan-in,account:SLOW,,account:U5,account:SLOW,1,200.00,USD,2026-03-29T09:00:00.000Z,2026-03-29T09:00:00.000Z,0,F19,77.2
 OUT
-	[ "$stderr" = "fd-graph: 25 transfers; 2 patterns within 72 h: 1 fan-in, 1 fan-out, 0 gather-scatter, 0 scatter-gather" ]
-	# a gather-scatter needs the money to pass through: 4400.00 of 5000.00 is 0.88
-	run fd-graph -q fan --kind gather-scatter --min-pass 0.89 --min-in 5 --min-out 3
-	[ "${#lines[@]}" -eq 1 ]
+	# a 3-day window leaves SLOW out (one transfer a week)
+	run fd-graph -q fan --window 3d
+	refute_output --partial "account:SLOW"
+	assert_output --partial "account:FAN"
 }
 
-@test "fan: lower thresholds rank gather-scatter and scatter-gather first" {
+@test "fan: every typology with --kind; gather-scatter and scatter-gather with their evidence" {
 	ingest fans
-	run fd-graph -q fan --min-in 3 --min-out 3 --format json
+	run fd-graph -q fan --kind fan-in,fan-out,gather-scatter,scatter-gather,bipartite,stack --format json
 	run jq -c '.patterns[] | [.kind, .center, .other, .senders, .recipients, .in_total, .out_total]' <<<"$output"
 	assert_output - <<'OUT'
 ["gather-scatter","account:MULE",null,5,3,5000,4400]
-["scatter-gather","account:SRC","account:DST",3,3,840,900]
 ["fan-out","account:FAN",null,0,6,0,600]
-["fan-in","account:MULE",null,5,0,5000,0]
-["fan-out","account:MULE",null,0,3,0,4400]
-["fan-out","account:SRC",null,0,3,0,900]
-["fan-in","account:DST",null,3,0,840,0]
+["scatter-gather","account:SRC","account:DST",3,3,840,900]
+["fan-in","account:SLOW",null,5,0,1000,0]
 OUT
-	run fd-graph -q fan --min-in 3 --min-out 3 --kind scatter-gather
-	assert_output - <<'OUT'
-pattern,kind,center,other,from,to,count,total,currency,first,last,flagged,txn_ids
-1,scatter-gather,account:SRC,account:DST,account:SRC,account:I1,1,300.00,USD,2026-03-02T09:00:00.000Z,2026-03-02T09:00:00.000Z,0,F20
-1,scatter-gather,account:SRC,account:DST,account:SRC,account:I2,1,300.00,USD,2026-03-02T10:00:00.000Z,2026-03-02T10:00:00.000Z,0,F21
-1,scatter-gather,account:SRC,account:DST,account:SRC,account:I3,1,300.00,USD,2026-03-02T11:00:00.000Z,2026-03-02T11:00:00.000Z,0,F22
-1,scatter-gather,account:SRC,account:DST,account:I1,account:DST,1,290.00,USD,2026-03-03T09:00:00.000Z,2026-03-03T09:00:00.000Z,0,F23
-1,scatter-gather,account:SRC,account:DST,account:I2,account:DST,1,280.00,USD,2026-03-03T10:00:00.000Z,2026-03-03T10:00:00.000Z,0,F24
-1,scatter-gather,account:SRC,account:DST,account:I3,account:DST,1,270.00,USD,2026-03-03T11:00:00.000Z,2026-03-03T11:00:00.000Z,0,F25
-OUT
-}
-
-@test "fan: --window widens the fan-in, --min-pass demands the money pass through" {
-	ingest fans
-	# SLOW gets one transfer a week: a fan-in over 30 days only
-	run fd-graph -q fan --kind fan-in
-	refute_output --partial "account:SLOW"
-	run fd-graph -q fan --kind fan-in --window 30d
-	assert_line --index 6 --regexp '^2,fan-in,account:SLOW,,account:U1,account:SLOW,1,200.00,'
-	# MULE passes on 4400.00 of 5000.00 from 5 senders: 0.88
-	run fd-graph -q fan --kind gather-scatter --min-in 5 --min-out 3 --min-pass 0.85
+	run fd-graph -q fan --kind gather-scatter --format json
+	run jq -r '.patterns[0].reasons' <<<"$output"
+	# 4400.00 of 5000.00 passed on: 88%, a full fit (0.6); out legs 1500, 1500, 1400 vary
+	# 3.9% (sample standard deviation / mean): 0.4 * (1 - 0.039/0.35) = 0.356; 30 * 0.956
+	assert_output --partial "flow 28.7: 88% of the 5000.00 gathered from 5 senders passed on to 3 recipients (out legs vary 4%)"
+	run fd-graph -q fan --kind scatter-gather
+	assert_line --index 1 --regexp '^1,scatter-gather,account:SRC,account:DST,account:SRC,account:I1,1,300.00,'
+	[ "${#lines[@]}" -eq 7 ]
+	# MULE passes on 0.88 of what it gathered
+	run fd-graph -q fan --kind gather-scatter --min-pass 0.85
 	assert_line --index 1 --regexp '^1,gather-scatter,account:MULE,'
-	run fd-graph -q fan --kind gather-scatter --min-in 5 --min-out 3 --min-pass 0.9
-	assert_output "pattern,kind,center,other,from,to,count,total,currency,first,last,flagged,txn_ids"
+	run fd-graph -q fan --kind gather-scatter --min-pass 0.9
+	assert_output "pattern,kind,center,other,from,to,count,total,currency,first,last,flagged,txn_ids,score,reasons"
 	run fd-graph fan --kind fan-sideways
 	assert_failure 2
-	assert_line --index 0 "fd-graph: --kind: unknown pattern 'fan-sideways' (fan-in, fan-out, gather-scatter, scatter-gather)"
+	assert_line --index 0 "fd-graph: --kind: unknown pattern 'fan-sideways' (fan-in, fan-out, gather-scatter, scatter-gather, bipartite, stack)"
+}
+
+@test "rings: bipartite and stack layering found, ranked, each account with its role" {
+	ingest typologies
+	run --separate-stderr fd-graph rings --hub-min 6
+	assert_success
+	# stack: S1, S2 pay M1, M2 400.00 each; M1, M2 pay D1, D2 390.00 each; bipartite: B1, B2
+	# pay C1, C2 500.00 each.  Bipartite by hand: equal legs 30; 4 of 4 fresh 20; 4 legs:
+	# size (4-3)/9*10 = 1.11; 3 h of 70 days 9.98; quiet 10; median amount of the 18 is 390:
+	# large 5*log10(500/390) = 0.54; four round 500.00: 5 -> 76.6
+	run bash -c "fd-graph -q --store '$FD_STORE' rings --hub-min 6 | cut -d, -f1-9"
+	assert_output - <<'OUT'
+ring,kind,kinds,score,findings,account,role,sent,received
+1,stack,stack,77.4,1,account:S1,source,800.00,0.00
+1,stack,stack,77.4,1,account:M1,mule,780.00,800.00
+1,stack,stack,77.4,1,account:M2,mule,780.00,800.00
+1,stack,stack,77.4,1,account:S2,source,800.00,0.00
+1,stack,stack,77.4,1,account:D1,destination,0.00,780.00
+1,stack,stack,77.4,1,account:D2,destination,0.00,780.00
+2,bipartite,bipartite,76.6,1,account:B1,source,1000.00,0.00
+2,bipartite,bipartite,76.6,1,account:C1,destination,0.00,1000.00
+2,bipartite,bipartite,76.6,1,account:C2,destination,0.00,1000.00
+2,bipartite,bipartite,76.6,1,account:B2,source,1000.00,0.00
+OUT
+	run fd-graph -q rings --hub-min 6 --format json
+	run jq -r '.rings[0].reasons, (.rings[1].txn_ids | join(" "))' <<<"$output"
+	# the intermediates got 1600.00 and passed on 1560.00: 98%
+	assert_line --index 0 --partial "2 intermediates passed on 98% of what they got"
+	assert_line --index 1 "B01 B02 B03 B04"
+	run fd-graph -q fan --kind bipartite --top 1
+	assert_line --index 1 --regexp '^1,bipartite,account:B1,,account:B1,account:C1,1,500.00,USD,'
+}
+
+@test "hubs: accounts with many counterparties are set aside and listed; --keep-hubs, --exclude" {
+	ingest typologies
+	# HUB has 6 counterparties: a hub at --hub-min 6, not at the default 1000
+	run --separate-stderr fd-graph fan --hub-min 6
+	assert_success
+	assert_output "pattern,kind,center,other,from,to,count,total,currency,first,last,flagged,txn_ids,score,reasons"
+	[ "${stderr_lines[0]}" = "fd-graph: set aside hub account:HUB with 6 counterparties (at least --hub-min 6; --keep-hubs keeps it)" ]
+	run fd-graph -q fan --hub-min 6 --keep-hubs
+	assert_line --index 1 --regexp '^1,fan-in,account:HUB,,account:E1,account:HUB,1,50.00,'
+	run fd-graph -q fan
+	assert_line --index 1 --regexp '^1,fan-in,account:HUB,'
+	run fd-graph -q fan --exclude HUB
+	[ "${#lines[@]}" -eq 1 ]
+	run fd-graph -q rings --exclude account:HUB,B1
+	refute_output --partial "account:HUB"
+	refute_output --partial "bipartite"
+	run fd-graph -q rings --exclude NOBODY
+	assert_failure 2
+	assert_output "fd-graph: --exclude: no account 'NOBODY' in the graph"
+	run fd-graph -q rings --hub-min 1
+	assert_failure 2
+}
+
+@test "rings --case: a ring becomes a case with its accounts, roles and transfers, audited" {
+	ingest typologies
+	run --separate-stderr fd-graph rings --hub-min 6 --case new
+	assert_success
+	[ "${stderr_lines[-1]}" = "fd-graph: --case: 1 ring (6 accounts, 8 transfers) opened as case 1" ]
+	run sqlite3 "$FD_STORE" "SELECT title, priority FROM cases WHERE id = 1"
+	assert_output "fd-graph ring: stack of 6 accounts, score 77.4|HIGH"
+	run sqlite3 "$FD_STORE" "SELECT e.key, ce.role, ce.note FROM case_entities ce JOIN entities e ON e.id = ce.entity_id
+		WHERE ce.case_id = 1 ORDER BY e.key"
+	assert_output - <<'OUT'
+D1|SUSPECT|fd-graph ring 1 (stack): destination
+D2|SUSPECT|fd-graph ring 1 (stack): destination
+M1|SUSPECT|fd-graph ring 1 (stack): mule
+M2|SUSPECT|fd-graph ring 1 (stack): mule
+S1|SUSPECT|fd-graph ring 1 (stack): source
+S2|SUSPECT|fd-graph ring 1 (stack): source
+OUT
+	run sqlite3 "$FD_STORE" "SELECT group_concat(txn_id, ' ') FROM (SELECT txn_id FROM case_transactions WHERE case_id = 1 ORDER BY txn_id)"
+	assert_output "S01 S02 S03 S04 S05 S06 S07 S08"
+	# the second ring extends the case
+	run --separate-stderr fd-graph rings --hub-min 6 --top 2 --case 1
+	assert_success
+	run sqlite3 "$FD_STORE" "SELECT count(*) FROM case_transactions WHERE case_id = 1"
+	assert_output 12
+	run sqlite3 "$FD_STORE" "SELECT count(*) FROM audit_log WHERE tool = 'fd-graph'"
+	assert_output 2
+	run fd-graph -q rings --case 99
+	assert_failure 2
+	run fd-graph -q rings --case seven
+	assert_failure 2
+	assert_line --index 0 "fd-graph: --case takes 'new' or the number of a case, not 'seven'"
+	run fd-graph -q cycles --case new
+	assert_failure 2
+	assert_line --index 0 "fd-graph: --case does not apply to cycles"
 }
 
 # ---- stats -----------------------------------------------------------------------------
@@ -393,7 +493,7 @@ OUT
 @test "every command exports DOT that Graphviz renders without a word" {
 	ingest rings
 	fd-ingest -q "$G/cycles.csv" "$G/fans.csv"
-	for c in "neighbors A1 --depth 2" components cycles "fan --min-in 3 --min-out 3" stats; do
+	for c in "neighbors A1 --depth 2" components cycles "fan --min-in 3 --min-out 3" rings stats; do
 		# shellcheck disable=SC2086
 		fd-graph -q $c --format dot -o g.dot
 		run dot -Tsvg -o g.svg g.dot
@@ -401,14 +501,15 @@ OUT
 		assert_output ""
 		grep -q '<svg' g.svg
 	done
+	# W, P and Z (Q is not in time order)
 	run grep -c 'subgraph cluster_' <(fd-graph -q cycles --format dot)
-	assert_output 2
+	assert_output 3
 }
 
 @test "every command exports GraphML that validates as XML" {
 	ingest rings
 	fd-ingest -q "$G/cycles.csv" "$G/fans.csv"
-	for c in "neighbors A1 --depth 2" components cycles "fan --min-in 3 --min-out 3" stats; do
+	for c in "neighbors A1 --depth 2" components cycles "fan --min-in 3 --min-out 3" rings stats; do
 		# shellcheck disable=SC2086
 		fd-graph -q $c --format graphml -o g.graphml
 		run xmllint --noout g.graphml
@@ -434,7 +535,7 @@ print(g.number_of_nodes(), g.number_of_edges(), a["kind"], a["degree"], round(a[
 @test "every command exports JSON that jq reads, with risk and flags on nodes and edges" {
 	ingest rings
 	fd-ingest -q "$G/cycles.csv" "$G/fans.csv"
-	for c in "neighbors A1 --depth 2" components cycles "fan --min-in 3 --min-out 3" stats; do
+	for c in "neighbors A1 --depth 2" components cycles "fan --min-in 3 --min-out 3" rings stats; do
 		# shellcheck disable=SC2086
 		run fd-graph -q $c --format json
 		assert_success
@@ -475,7 +576,7 @@ print(g.number_of_nodes(), g.number_of_edges(), a["kind"], a["degree"], round(a[
 @test "--metrics writes the textfile" {
 	ingest cycles
 	fd-graph -q cycles --metrics m.prom > /dev/null
-	run grep -E '^fd_graph_findings\{.*command="cycles".*\} 2$' m.prom
+	run grep -E '^fd_graph_findings\{.*command="cycles".*\} 3$' m.prom
 	assert_success
 }
 
@@ -483,10 +584,10 @@ print(g.number_of_nodes(), g.number_of_edges(), a["kind"], a["degree"], round(a[
 	ingest rings
 	run fd-graph
 	assert_failure 2
-	assert_line --index 0 "fd-graph: missing command (neighbors, components, cycles, fan, stats)"
+	assert_line --index 0 "fd-graph: missing command (neighbors, components, cycles, fan, rings, stats)"
 	assert_line --index 1 "usage: fd-graph COMMAND [options]"
-	run fd-graph rings
-	assert_line --index 0 "fd-graph: unknown command 'rings' (neighbors, components, cycles, fan, stats)"
+	run fd-graph circles
+	assert_line --index 0 "fd-graph: unknown command 'circles' (neighbors, components, cycles, fan, rings, stats)"
 	run fd-graph stats extra
 	assert_failure 2
 	assert_line --index 0 "fd-graph: unexpected argument 'extra' after stats"

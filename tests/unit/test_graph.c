@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../../lib/fd_graph.c"
+#include "../../lib/fd_graph_rank.c"
 
 #include "fd_ingest.h"
 
@@ -848,6 +849,94 @@ static void test_ego(void **state)
 	fd_store_close(st);
 }
 
+/* The evidence curves, by hand from their definitions in fd_graph_rank.c / fd-graph(1). */
+static void test_rank_curves(void **state)
+{
+	(void)state;
+	assert_float_equal(pass_fit(0.9), 1, 1e-12);
+	assert_float_equal(pass_fit(0.85), 1, 1e-12);
+	assert_float_equal(pass_fit(0.675), 0.5, 1e-12);   /* (0.675 - 0.5) / 0.35 */
+	assert_float_equal(pass_fit(1.075), 0.5, 1e-12);   /* (1.15 - 1.075) / 0.15 */
+	assert_float_equal(pass_fit(0.5), 0, 1e-12);
+	assert_float_equal(pass_fit(1.2), 0, 1e-12);
+	assert_float_equal(size_fit(7.5, 3, 12), 0.5, 1e-12);
+	assert_float_equal(size_fit(2, 3, 12), 0, 1e-12);
+	assert_float_equal(size_fit(20, 3, 12), 1, 1e-12);
+	/* two accounts, and half of the smaller finding (rounded up) */
+	assert_int_equal(ring_join(3, 10), 2);
+	assert_int_equal(ring_join(6, 8), 3);
+	assert_int_equal(ring_join(9, 9), 5);
+}
+
+/* The amount constraint and the pair limit of the cycle search, and the ranking. */
+static void test_cycles_ranked(void **state)
+{
+	struct fd_graph *g = cycle_graph();
+	struct fd_graph_cycles c;
+	struct fd_graph_cycle_opts o = {2, 6, 30 * 86400000LL, 0, 0.8, 1.01, 0};
+	struct fd_err err = {0};
+	char b[128];
+
+	(void)state;
+	/* P from p1b (300 then 990) is not money passed on; R's hops are all 400 (100 %);
+	 * Z's 650/700 = 93 %; W 99.5 % a hop */
+	assert_int_equal(fd_graph_cycles_find(g, &o, &c, &err), FD_OK);
+	assert_int_equal(fd_graph_cycles_rank(g, &c, o.window, &err), FD_OK);
+	assert_int_equal(c.n, 4);
+	cycle_ids(g, &c.c[0], b, sizeof(b));
+	assert_string_equal(b, "w1 w2 w3 w4");   /* the longest loop, every pair fresh */
+	assert_int_equal(c.c[1].instances + c.c[2].instances + c.c[3].instances, 3);
+	assert_true(c.c[0].score > c.c[1].score && c.c[1].score >= c.c[2].score && c.c[2].score >= c.c[3].score);
+	cycle_ids(g, &c.c[3], b, sizeof(b));
+	assert_string_equal(b, "z1 z2");         /* two hops: half the flow, 17 days */
+	assert_non_null(strstr(c.c[3].why, "a repayment as often as not"));
+	fd_graph_cycles_release(&c);
+	/* P1 -> P2 has two transfers: --pair-max 1 leaves P out */
+	o.pair_max = 1;
+	assert_int_equal(fd_graph_cycles_find(g, &o, &c, &err), FD_OK);
+	assert_int_equal(c.n, 3);
+	fd_graph_cycles_release(&c);
+	/* a hub set aside takes its cycles with it */
+	o.pair_max = 0;
+	assert_int_equal(fd_graph_exclude(g, (uint32_t)fd_graph_find(g, "account", "W3"), &err), FD_OK);
+	assert_int_equal(fd_graph_excluded(g, (uint32_t)fd_graph_find(g, "account", "W3")), 1);
+	assert_int_equal(fd_graph_cycles_find(g, &o, &c, &err), FD_OK);
+	assert_int_equal(c.n, 3);
+	fd_graph_cycles_release(&c);
+	fd_graph_free(g);
+}
+
+/* Hubs: accounts with at least N distinct counterparties, most first. */
+static void test_hubs(void **state)
+{
+	struct fd_graph *g = new_graph(FD_GRAPH_MONEY, 1);
+	struct fd_err err = {0};
+	uint32_t *hubs;
+	size_t n;
+	char id[8], who[8];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 6; i++) {
+		snprintf(id, sizeof(id), "i%d", i);
+		snprintf(who, sizeof(who), "E%d", i);
+		add(g, tx(id, T(1, 1, i), 100, who, "BIG"));
+	}
+	/* SMALL pays BIG twice and E0 once: 2 counterparties */
+	add(g, tx("s1", T(1, 2, 0), 100, "SMALL", "BIG"));
+	add(g, tx("s2", T(1, 3, 0), 100, "SMALL", "BIG"));
+	add(g, tx("s3", T(1, 4, 0), 100, "E0", "SMALL"));
+	finish(g);
+	assert_int_equal(fd_graph_counterparties(g, (uint32_t)fd_graph_find(g, "account", "BIG")), 7);
+	assert_int_equal(fd_graph_counterparties(g, (uint32_t)fd_graph_find(g, "account", "SMALL")), 2);
+	assert_int_equal(fd_graph_hubs(g, 7, &hubs, &n, &err), FD_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(hubs[0], (uint32_t)fd_graph_find(g, "account", "BIG"));
+	free(hubs);
+	assert_int_equal(fd_graph_excluded(g, (uint32_t)fd_graph_find(g, "account", "SMALL")), 0);
+	fd_graph_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -862,6 +951,9 @@ int main(void)
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_write_json),
 		cmocka_unit_test(test_ego),
+		cmocka_unit_test(test_rank_curves),
+		cmocka_unit_test(test_cycles_ranked),
+		cmocka_unit_test(test_hubs),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,93 @@
+/*
+ * fd_graph_impl.h — the inside of struct fd_graph, shared by the modules of the graph
+ * (fd_graph.c: building, reading, components, cycles, statistics, writers; fd_graph_rank.c:
+ * hubs, typologies, suspicion scores and rings).  Not part of the library's interface.
+ */
+#ifndef FD_GRAPH_IMPL_H
+#define FD_GRAPH_IMPL_H
+
+#include "fd_buf.h"
+#include "fd_graph.h"
+#include "fd_intern.h"
+#include "fd_txn.h"
+
+/* node kinds: the four entity kinds, then one per attribute */
+enum { NK_ACCOUNT, NK_MERCHANT, NK_DEVICE, NK_IP, NK_ATTR0 };
+#define NK_MAX (NK_ATTR0 + FD_GRAPH_MAX_ATTRS)
+
+
+struct node {
+	int64_t txns, flagged, sent, sent_flagged, first, last;
+	int32_t risk;
+	int16_t depth;
+	uint8_t kind;
+	uint8_t expanded;
+};
+
+struct edge {
+	uint32_t src, dst;
+	uint32_t tag;      /* kind | sub << 8 */
+	int32_t risk;
+	int64_t count, total, first, last, flagged;
+};
+
+#define TAG(kind, sub) ((uint32_t)(kind) | (uint32_t)(sub) << 8)
+#define TAG_KIND(t) ((int)((t) & 0xff))
+#define TAG_SUB(t) ((t) >> 8)
+
+struct move {
+	uint32_t edge;
+	uint32_t name;     /* txn id in g->txnames */
+	int64_t ts, amount;
+	uint8_t flagged;
+};
+
+struct currency {
+	char code[4];
+	int exp;
+	int64_t moves;     /* money transactions seen in it */
+	int64_t min;       /* the minimum amount in its minor units */
+};
+
+struct fd_graph {
+	struct fd_graph_opts o;
+	char *attr[FD_GRAPH_MAX_ATTRS];
+	const char *kind_name[NK_MAX];
+	int nkinds;
+	char want_cur[4];          /* opts.currency, or chosen early by the ego loader */
+
+	struct fd_intern *names;
+	struct node *nodes;
+	size_t ncap;
+
+	struct edge *edges;
+	size_t ecap;
+	uint32_t ne;
+	uint32_t *map;             /* edge index + 1; 0 empty */
+	size_t mapcap;
+
+	struct fd_intern *links;   /* link kind names */
+	struct currency *cur;
+	int ncur, curcap;
+	int chosen;                /* currency index after finish, -1 none */
+	int64_t dropped;
+	int64_t ntxn;
+
+	struct move *moves;
+	size_t mcap;
+	uint32_t nm;
+	struct fd_intern *txnames;
+
+	int finished;
+	int closed;                /* ego build: no new nodes; an edge needs an expanded end */
+	int ego;
+
+	uint32_t *out_off, *out_e, *in_off, *in_e, *mv_off;
+	uint8_t *excluded;         /* per node, set aside by fd_graph_exclude; NULL = none */
+
+	/* attribute values of the transaction being added, normalised */
+	char aval[FD_GRAPH_MAX_ATTRS][FD_TEXT_MAX + 1];
+	struct fd_buf tmp;
+};
+
+#endif
