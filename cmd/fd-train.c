@@ -1773,7 +1773,9 @@ int main(int argc, char **argv)
 			fd_cli_usage_error(&cli, "--model and --format belong to fd-train eval");
 		if (o.input == IN_FEATURES && o.rules)
 			fd_cli_usage_error(&cli, "--rules needs transactions: feature rows cannot be checked against rules");
-		rc = train(&o, argv + optind, (size_t)(argc - optind), &err);
+		/* an output that may not be written is refused before the work, not after it */
+		if (!(o.output && (rc = fd_out_check(o.output, &err))))
+			rc = train(&o, argv + optind, (size_t)(argc - optind), &err);
 	}
 	if (rc)
 		return fd_cli_report(&cli, &err);

@@ -65,8 +65,8 @@
  *
  * REASONS, in this order: the reason of each rule hit (its template, fd_rules_reason), then —
  * for MEDIUM and HIGH (or every transaction with reasons_all) — with boosted trees, the
- * features with the largest positive SHAP contributions to this transaction's fraud log-odds
- * (fd_gbdt_contrib, computed in one call for the batch's rows that need reasons), each
+ * features with the largest positive contributions to this transaction's fraud log-odds
+ * (fd_gbdt_contrib, approximate: path attribution, summing to the margin like SHAP; computed in one call for the batch's rows that need reasons), each
  * sentence ending in "(raises risk)"; without them, the model features that contribute most
  * to the reconstruction error (the largest squared differences; the largest
  * standardised values when the model has no autoencoder), each in words with its value and
