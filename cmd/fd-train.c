@@ -59,6 +59,7 @@ static const char usage[] =
 	"  --subsample N       rows per tree (default 256)\n"
 	"  --seed N            random seed (default 1)\n"
 	"  --gb-rounds N       at most N boosting rounds (default 400)\n"
+	"  --gb-pos-weight W   weight of a fraud row in boosting (default 1; 0 = legitimate/fraud)\n"
 	"  --no-gbdt           no boosted trees, even with labels\n"
 	"  --as-of T           train as at T: labels later than T minus the label delay unused\n"
 	"  --promote           with --store: make the model the store's promoted model\n"
@@ -89,7 +90,7 @@ enum {
 	OPT_INPUT = FD_OPT_TOOL_BASE, OPT_FEATURES, OPT_LAYERS, OPT_EPOCHS, OPT_PATIENCE, OPT_BATCH,
 	OPT_TREES, OPT_SUBSAMPLE, OPT_SEED, OPT_ALERTS, OPT_RULES, OPT_NO_RULES, OPT_SINCE, OPT_UNTIL,
 	OPT_MODEL, OPT_TOP, OPT_MAP, OPT_DELIM, OPT_TZ, OPT_CURRENCY, OPT_SORT, OPT_STRICT,
-	OPT_LABEL_DELAY, OPT_INSPECT, OPT_AS_OF, OPT_PROMOTE, OPT_NO_GBDT, OPT_GB_ROUNDS,
+	OPT_LABEL_DELAY, OPT_INSPECT, OPT_AS_OF, OPT_PROMOTE, OPT_NO_GBDT, OPT_GB_ROUNDS, OPT_GB_POS_WEIGHT,
 };
 
 static const struct option longopts[] = {
@@ -123,6 +124,7 @@ static const struct option longopts[] = {
 	{"promote", no_argument, NULL, OPT_PROMOTE},
 	{"no-gbdt", no_argument, NULL, OPT_NO_GBDT},
 	{"gb-rounds", required_argument, NULL, OPT_GB_ROUNDS},
+	{"gb-pos-weight", required_argument, NULL, OPT_GB_POS_WEIGHT},
 	{NULL, 0, NULL, 0},
 };
 
@@ -138,6 +140,7 @@ struct opts {
 	const char *inspect, *fmt_arg, *as_of_arg;
 	int input, no_rules, sort, strict, promote, no_gbdt;
 	unsigned gb_rounds;
+	double gb_pos_weight;
 	int64_t as_of;
 	char delim;
 	const char *currency;
@@ -1190,6 +1193,7 @@ static int train(const struct opts *o, char **paths, size_t npaths, struct fd_er
 		fd_gbdt_opts_init(&go);
 		go.seed = o->seed;
 		go.max_rounds = o->gb_rounds;
+		go.scale_pos_weight = o->gb_pos_weight;
 		if (cli.progress)
 			fd_cli_msg(&cli, "boosting on %zu labelled rows (%zu fraud), validating on %zu (%zu fraud)", nt, g[G_TF],
 				   nv, g[G_VF]);
@@ -1665,6 +1669,7 @@ int main(int argc, char **argv)
 	o.seed = 1;
 	o.top = 100;
 	o.gb_rounds = 400;
+	o.gb_pos_weight = 1;
 	o.since = INT64_MIN;
 	o.until = INT64_MAX;
 	fd_cli_init(&cli, "fd-train", usage);
@@ -1715,6 +1720,7 @@ int main(int argc, char **argv)
 		case OPT_PROMOTE: o.promote = 1; break;
 		case OPT_NO_GBDT: o.no_gbdt = 1; break;
 		case OPT_GB_ROUNDS: o.gb_rounds = (unsigned)fd_cli_int(&cli, "--gb-rounds", optarg, 1, FD_GBDT_MAX_ROUNDS); break;
+		case OPT_GB_POS_WEIGHT: o.gb_pos_weight = fd_cli_double(&cli, "--gb-pos-weight", optarg, 0, 1e6); break;
 		case FD_OPT_FORMAT: o.fmt_arg = optarg; break;
 		default:
 			if (!fd_cli_option(&cli, c, optarg))

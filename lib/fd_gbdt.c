@@ -46,7 +46,8 @@ void fd_gbdt_opts_init(struct fd_gbdt_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->max_rounds = 400;
 	o->patience = 30;
-	o->max_depth = 6;
+	o->max_depth = 4;
+	o->scale_pos_weight = 1;
 	o->eta = 0.1;
 	o->min_child_weight = 1;
 	o->threads = 1;

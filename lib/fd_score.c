@@ -135,9 +135,10 @@ static size_t stack_inputs(const struct fd_model *m, const struct fd_score_layer
 {
 	size_t k = 0;
 
-	if (m->nn)
+	/* With boosted trees the unsupervised layers stay out of the risk (see STACKING). */
+	if (m->nn && !m->gb)
 		z[k++] = isnan(l->ae_u) ? 0.0 : l->ae_u;
-	if (m->forest)
+	if (m->forest && !m->gb)
 		z[k++] = isnan(l->if_u) ? 0.0 : l->if_u;
 	if (m->gb) {
 		double p = l->gb_p, g = isnan(p) ? 0.0 : p <= 0 ? -20.0 : p >= 1 ? 20.0 : logit(p);

@@ -168,14 +168,17 @@ wait_for() {
 }
 
 @test "SIGTERM, SIGINT and SIGHUP leave no temporary output behind" {
-	mkfifo slow
 	for sig in TERM INT HUP; do
-		# the input never ends: the output's temporary exists until the signal
-		( cat g.csv; sleep 30 ) > slow & feeder=$!
+		# the input never ends: the output's temporary exists until the signal.  Each signal
+		# gets its own FIFO, and the feeder's sleep is the feeder (exec), so killing it closes
+		# the write end: a tool killed before it read anything must not leave its input in a
+		# pipe buffer that the next round's reader would then see twice.
+		mkfifo "slow.$sig"
+		( cat g.csv; exec sleep 30 ) > "slow.$sig" & feeder=$!
 		# a background job has SIGINT ignored; start the tool with the default disposition
 		python3 -c 'import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_DFL)
-os.execvp(sys.argv[1], sys.argv[1:])' fd-score -q -o out.csv slow & pid=$!
+os.execvp(sys.argv[1], sys.argv[1:])' fd-score -q -o out.csv "slow.$sig" & pid=$!
 		wait_for '.out.csv.*'
 		kill -s "$sig" "$pid"
 		run wait "$pid"
@@ -191,7 +194,7 @@ os.execvp(sys.argv[1], sys.argv[1:])' fd-score -q -o out.csv slow & pid=$!
 @test "the standard-input spool is never seen in TMPDIR, even while it is being written" {
 	mkdir tmp
 	mkfifo slow
-	( cat g.csv; sleep 30 ) > slow & feeder=$!
+	( cat g.csv; exec sleep 30 ) > slow & feeder=$!
 	TMPDIR=$PWD/tmp fd-ingest -q --store s.db - < slow & pid=$!
 	# the spool fills while the feeder sleeps: give it time, then look
 	sleep 1

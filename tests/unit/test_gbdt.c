@@ -38,8 +38,11 @@ static struct fd_gbdt *trained(struct fd_gbdt_result *res)
 	make(X, y, N, 0);
 	make(Xv, yv, N, 1);
 	fd_gbdt_opts_init(&o);
+	assert_float_equal(o.scale_pos_weight, 1.0, 0.0);
+	assert_int_equal(o.max_depth, 4);
 	o.max_rounds = 50;
 	o.patience = 5;
+	o.scale_pos_weight = 0;
 	assert_int_equal(fd_gbdt_train(&g, X, y, N, Xv, yv, N, NF, &o, res, &err), FD_OK);
 	return g;
 }
@@ -54,7 +57,7 @@ static void test_learns_threshold(void **state)
 	struct fd_err err = {0};
 
 	(void)state;
-	/* 400 rows, 30% fraud: scale_pos_weight 280/120 */
+	/* 400 rows, 30% fraud: scale_pos_weight 1 by default (trained() asks for 0, the balance: 280/120) */
 	assert_int_equal(res.n_train, N);
 	assert_int_equal(res.pos_train, 120);
 	assert_float_equal(res.scale_pos_weight, 280.0 / 120.0, 1e-12);
