@@ -191,6 +191,9 @@ static void calibration_note(const struct fd_cli *cli, const struct fd_model *m,
 	if (!rules_sha && cal[0])
 		fd_cli_msg(cli, "note: the model's risk thresholds were calibrated with rules (sha256 %.12s...); "
 			   "without them fewer transactions reach MEDIUM and HIGH", cal);
+	else if (rules_sha && !cal[0] && fd_score_stacker(m, 0))
+		fd_cli_msg(cli, "note: the model's risk was calibrated without rules: a block rule still gives 100, "
+			   "other rules' points do not change it (train with --rules to weigh them)");
 	else if (rules_sha && !cal[0])
 		fd_cli_msg(cli, "note: the model's risk thresholds were calibrated without rules; "
 			   "the rules' points raise more transactions to MEDIUM and HIGH than its percentiles say");

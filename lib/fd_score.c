@@ -122,9 +122,28 @@ const struct fd_stacker *fd_score_stacker(const struct fd_model *m, int rules)
 	return sk->present ? sk : NULL;
 }
 
-void fd_score_level_thresholds(const struct fd_model *m, int rules, double *medium, double *high)
+/*
+ * The stacker that scores with (rules 1) or without rules: the one fitted so, else, scoring
+ * with rules a model fitted without them, its model-only stacker (see STACKING: a block rule
+ * still gives 100; other rules' points, which are not on its scale, leave the risk alone).
+ * *fitted says which inputs it takes.
+ */
+static const struct fd_stacker *stacker_for(const struct fd_model *m, int rules, int *fitted)
 {
 	const struct fd_stacker *sk = fd_score_stacker(m, rules);
+
+	*fitted = rules;
+	if (!sk && rules) {
+		sk = fd_score_stacker(m, 0);
+		*fitted = 0;
+	}
+	return sk;
+}
+
+void fd_score_level_thresholds(const struct fd_model *m, int rules, double *medium, double *high)
+{
+	int fitted;
+	const struct fd_stacker *sk = stacker_for(m, rules, &fitted);
 
 	*medium = sk ? sk->risk_medium : m->thr.risk_medium;
 	*high = sk ? sk->risk_high : m->thr.risk_high;
@@ -174,12 +193,13 @@ void fd_score_combine(const struct fd_model *m, const struct fd_score_layers *l,
 void fd_score_combine_at(const struct fd_model *m, const struct fd_score_layers *l, double medium,
 			 double high, struct fd_score_verdict *v)
 {
-	const struct fd_stacker *sk = fd_score_stacker(m, l->rules_present);
+	int fitted;
+	const struct fd_stacker *sk = stacker_for(m, l->rules_present, &fitted);
 	double u = 0.0, raw, z[FD_MODEL_MAX_STACK_INPUTS], cmp;
 	int nu = 0, flag;
 
 	v->layers = v->agree = 0;
-	if (sk && stack_inputs(m, l, l->rules_present, z) == sk->k) {
+	if (sk && stack_inputs(m, l, fitted, z) == sk->k) {
 		raw = stack_risk(sk, z);
 		if (l->block)
 			raw = 100.0;
@@ -562,7 +582,8 @@ int fd_score_fit_stack(struct fd_model *m, const struct fd_score_layers *rows, c
 int fd_score_alert_thresholds(const struct fd_model *m, int rules, double alerts_per_day,
 			      double *medium, double *high, struct fd_err *err)
 {
-	const struct fd_stacker *sk = fd_score_stacker(m, rules);
+	int fitted;
+	const struct fd_stacker *sk = stacker_for(m, rules, &fitted);
 	double share;
 
 	if (!sk)
@@ -583,7 +604,8 @@ int fd_score_alert_thresholds(const struct fd_model *m, int rules, double alerts
 
 double fd_score_calibrated_rate(const struct fd_model *m, int rules, double t)
 {
-	const struct fd_stacker *sk = fd_score_stacker(m, rules);
+	int fitted;
+	const struct fd_stacker *sk = stacker_for(m, rules, &fitted);
 	size_t lo = 0, hi;
 
 	if (!sk)

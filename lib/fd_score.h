@@ -46,19 +46,26 @@
  * trees (fd_gbdt.h), gives a fraud probability p_gb, written as gb_score.  The combined risk
  * is then learned rather than fixed: a logistic regression (a stacker) over
  *	z = (logit(p_gb) clamped to ±20, [rule points / 100, any rule hit])
- * (the last two only in the stacker with rules).  The unsupervised layers are not inputs
- * when the model has trees: fitted on the validation rows, which lie in the training period,
- * they won weights that did not hold a few weeks later, when features that grow with the
- * history (an account's age, a merchant's count) had drifted — on make eval's third-party
- * data they cut the test period's average precision from 0.74 to 0.31 and from 0.70 to 0.27.
- * They still give ae_score, if_score, the confidence and the reasons of models without trees.
- * fitted by fd-train on the validation rows — the last part of the training period in time,
- * on which none of the layers was trained — against their labels.  Two stackers are fitted,
- * one with the rules' inputs and one without, each a calibrated probability of fraud given
- * what it sees, so a risk means the same with and without rules:
+ * (the last two only in the stacker with rules), fitted by fd-train on the validation rows
+ * — the last part of the training period in time, on which none of the layers was trained —
+ * against their labels.  A model without trees stacks (u_ae, u_if, [rule inputs]) instead.
+ * The unsupervised layers are not inputs when the model has trees: fitted on the validation
+ * rows, which lie in the training period, they won weights that did not hold a few weeks
+ * later, when features that grow with the history (an account's age, a merchant's count) had
+ * drifted — on make eval's third-party data they cut the test period's average precision
+ * from 0.74 to 0.31 and from 0.70 to 0.27.  They still give ae_score, if_score, the
+ * confidence and the reasons.  Two stackers are fitted when the training had rules, one with
+ * the rules' inputs and one without, each a calibrated probability of fraud given what it
+ * sees, so a risk means the same with and without rules:
  *	risk = 100 * sigmoid(w . z + b)      (risk_raw unrounded, risk rounded; a block rule: 100)
- * Their levels compare risk_raw with the stacker's own thresholds, the quantiles q_m and q_h
- * of the validation rows' risks (all rows, fraud included: the share of traffic that will
+ * Scoring with rules a model trained without them uses its stacker without rules: a block
+ * rule still gives 100, but other rules' points do not move the risk — they are not on the
+ * stacker's scale (a calibrated probability whose MEDIUM threshold may be 0.4), so taking
+ * the higher of the two sent 30% of make eval's sparkov traffic to MEDIUM for a rule that hit
+ * 7,074 legitimate night-time purchases and 2 frauds.  Their hits still give reasons and the
+ * confidence; fd-score notes that the model was calibrated without rules.
+ * Levels compare risk_raw with the stacker's own thresholds, the quantiles q_m and q_h of
+ * the validation rows' risks (all rows, fraud included: the share of traffic that will
  * alert).  A model without stackers (no labels, or too few) combines as above.
  *
  * THE DECISION: a hit of a rule with action block gives BLOCK; otherwise MEDIUM and HIGH give

@@ -124,6 +124,24 @@ print("%.0f %.1f" % ((2000 / ((b - a).total_seconds() / 86400),) * 2))')
 	done
 }
 
+@test "a model trained without rules, scored with them: its stacker; block rules still block" {
+	fd-train -q --no-rules -o nr.fdm "$T"
+	run fd-train --inspect nr.fdm
+	assert_line --regexp '^stacker without rules: '
+	refute_line --regexp '^stacker with rules: '
+	fd-score --model nr.fdm "$T" > r.csv 2> r.err
+	grep -qx "fd-score: note: the model's risk was calibrated without rules: a block rule still gives 100, other rules' points do not change it (train with --rules to weigh them)" r.err ||
+		{ cat r.err; false; }
+	fd-score -q --model nr.fdm --no-rules "$T" > n.csv
+	# row by row: the same risk as without rules, 100 for a block (the man page's rule)
+	paste -d, <(col risk n.csv) <(col rule_points r.csv) <(col decision r.csv) <(col risk r.csv) |
+		awk -F, '{ e = $3 == "BLOCK" ? 100 : $1
+			   if ($4 != e) { print NR ": " $0 " expected " e; bad = 1 } } END { exit bad }'
+	# both sides exercised: rows that hit a non-block rule, and a blocked row
+	[ "$(paste -d, <(col rule_points r.csv) <(col decision r.csv) | awk -F, '$1 > 0 && $2 != "BLOCK"' | wc -l)" -gt 0 ]
+	[ "$(col decision r.csv | grep -c '^BLOCK$')" -gt 0 ]
+}
+
 @test "the store's promoted model is used before the bundled default, and says so" {
 	run --separate-stderr fd-train --promote -o a.fdm "$T"
 	[ "$status" -eq 2 ]
