@@ -8,11 +8,30 @@
 #include <string.h>
 #include <xgboost/c_api.h>
 
+/*
+ * The trees, flattened for scoring (see fd_gbdt.h, "Scoring"): every tree's nodes in one
+ * array, children as absolute indices, a leaf's value in `value`; mean[] is each node's
+ * expected value (the cover-weighted mean of its leaves) for the approximate contributions.
+ */
+struct flat_node {
+	float value;              /* the split threshold (go left when x < value), or the leaf value */
+	int32_t left, right;      /* absolute node indices; left -1 for a leaf */
+	uint32_t feat;            /* the split feature */
+	uint32_t dleft;           /* 1: a missing value goes left */
+};
+
 struct fd_gbdt {
 	BoosterHandle h;
 	size_t nf;
 	unsigned rounds;
+	struct flat_node *node;   /* all trees' nodes */
+	float *mean;              /* each node's expected value */
+	size_t *root;             /* each tree's first node */
+	size_t ntree, nnode;
+	float base_margin;        /* logit(base_score) */
 };
+
+static int flatten(struct fd_gbdt *g, struct fd_err *err);
 
 static int oom(struct fd_err *err)
 {
@@ -59,6 +78,9 @@ void fd_gbdt_free(struct fd_gbdt *g)
 		return;
 	if (g->h)
 		XGBoosterFree(g->h);
+	free(g->node);
+	free(g->mean);
+	free(g->root);
 	free(g);
 }
 
@@ -212,7 +234,7 @@ int fd_gbdt_train(struct fd_gbdt **out, const float *X, const float *y, size_t n
 		}
 	}
 	res->best_rounds = g->rounds = best;
-	rc = FD_OK;
+	rc = flatten(g, err);
 out:
 	if (dt)
 		XGDMatrixFree(dt);
@@ -225,8 +247,206 @@ out:
 	return rc;
 }
 
-/* In-place prediction of type 0 (probability) over a dense float matrix. */
+/* ---- the flattened trees ---------------------------------------------------------------- */
+
+/* An array member of a tree as numbers: NULL unless an array of n numbers. */
+static json_t *num_array(json_t *tree, const char *key, size_t n)
+{
+	json_t *a = json_object_get(tree, key);
+	size_t i;
+
+	if (!json_is_array(a) || json_array_size(a) != n)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (!json_is_number(json_array_get(a, i)))
+			return NULL;
+	return a;
+}
+
+/*
+ * Read the booster's trees from its JSON form into g->node, g->mean and g->root.  FD_EINPUT
+ * when the booster is not plain numerical gbtree splits over g->nf features.
+ */
+static int flatten(struct fd_gbdt *g, struct fd_err *err)
+{
+	static const char bad[] = "boosted trees of a kind fd cannot score (not numerical gbtree splits)";
+	bst_ulong len;
+	const char *p;
+	json_t *j = NULL, *trees, *model, *name, *base;
+	size_t t, i, total = 0, at = 0;
+	int rc = FD_OK;
+
+	if (XGBoosterSaveModelToBuffer(g->h, "{\"format\":\"json\"}", &len, &p) != 0)
+		return xgb_fail(err, FD_EIO, "cannot read the trees");
+	if (!(j = json_loadb(p, (size_t)len, 0, NULL)))
+		return fd_err_set(err, FD_EINPUT, "%s", bad);
+	model = json_object_get(json_object_get(json_object_get(j, "learner"), "gradient_booster"), "model");
+	name = json_object_get(json_object_get(json_object_get(j, "learner"), "gradient_booster"), "name");
+	base = json_object_get(json_object_get(json_object_get(j, "learner"), "learner_model_param"), "base_score");
+	trees = json_object_get(model, "trees");
+	if (!json_is_string(name) || strcmp(json_string_value(name), "gbtree") != 0 || !json_is_array(trees) ||
+	    json_array_size(trees) == 0 || !json_is_string(base)) {
+		rc = fd_err_set(err, FD_EINPUT, "%s", bad);
+		goto out;
+	}
+	{
+		char *end;
+		double b = strtod(json_string_value(base), &end);
+
+		if (*end || !(b > 0 && b < 1)) {
+			rc = fd_err_set(err, FD_EINPUT, "%s", bad);
+			goto out;
+		}
+		/* XGBoost's ProbToMargin for binary:logistic, in float as it computes it */
+		g->base_margin = -logf(1.0f / (float)b - 1.0f);
+	}
+	g->ntree = json_array_size(trees);
+	for (t = 0; t < g->ntree; t++) {
+		json_t *l = json_object_get(json_array_get(trees, t), "left_children");
+
+		if (!json_is_array(l) || json_array_size(l) == 0 || json_array_size(l) > INT32_MAX - total) {
+			rc = fd_err_set(err, FD_EINPUT, "%s", bad);
+			goto out;
+		}
+		total += json_array_size(l);
+	}
+	g->nnode = total;
+	if (!(g->node = calloc(total, sizeof(*g->node))) || !(g->mean = calloc(total, sizeof(*g->mean))) ||
+	    !(g->root = calloc(g->ntree, sizeof(*g->root)))) {
+		rc = oom(err);
+		goto out;
+	}
+	for (t = 0; t < g->ntree; t++) {
+		json_t *tr = json_array_get(trees, t);
+		size_t n = json_array_size(json_object_get(tr, "left_children"));
+		json_t *L = num_array(tr, "left_children", n), *R = num_array(tr, "right_children", n),
+		       *F = num_array(tr, "split_indices", n), *C = num_array(tr, "split_conditions", n),
+		       *D = num_array(tr, "default_left", n), *H = num_array(tr, "sum_hessian", n),
+		       *S = num_array(tr, "split_type", n);
+
+		if (!L || !R || !F || !C || !D || !H) {
+			rc = fd_err_set(err, FD_EINPUT, "%s", bad);
+			goto out;
+		}
+		g->root[t] = at;
+		for (i = 0; i < n; i++) {
+			struct flat_node *nd = &g->node[at + i];
+			json_int_t l = json_integer_value(json_array_get(L, i)), r = json_integer_value(json_array_get(R, i)),
+				   f = json_integer_value(json_array_get(F, i));
+
+			nd->value = (float)json_number_value(json_array_get(C, i));
+			if (l == -1) {
+				nd->left = nd->right = -1;
+				continue;
+			}
+			/* children come after their parent in XGBoost's trees; the means rely on it */
+			if (l <= (json_int_t)i || r <= (json_int_t)i || l >= (json_int_t)n || r >= (json_int_t)n || f < 0 ||
+			    (size_t)f >= g->nf || (S && json_integer_value(json_array_get(S, i)) != 0)) {
+				rc = fd_err_set(err, FD_EINPUT, "%s", bad);
+				goto out;
+			}
+			nd->left = (int32_t)(at + (size_t)l);
+			nd->right = (int32_t)(at + (size_t)r);
+			nd->feat = (uint32_t)f;
+			nd->dleft = json_integer_value(json_array_get(D, i)) != 0;
+		}
+		/* expected values, leaves up (XGBoost's FillNodeMeanValue, in float) */
+		for (i = n; i-- > 0;) {
+			struct flat_node *nd = &g->node[at + i];
+
+			if (nd->left < 0) {
+				g->mean[at + i] = nd->value;
+			} else {
+				size_t a = (size_t)nd->left - at, b = (size_t)nd->right - at;
+				float res = g->mean[nd->left] * (float)json_number_value(json_array_get(H, a));
+
+				res += g->mean[nd->right] * (float)json_number_value(json_array_get(H, b));
+				res /= (float)json_number_value(json_array_get(H, i));
+				g->mean[at + i] = res;
+			}
+		}
+		at += n;
+	}
+out:
+	json_decref(j);
+	if (rc) {
+		free(g->node);
+		free(g->mean);
+		free(g->root);
+		g->node = NULL;
+		g->mean = NULL;
+		g->root = NULL;
+		g->ntree = g->nnode = 0;
+	}
+	return rc;
+}
+
+/* The leaf a row reaches in the tree from node k.  Without branches on the data (a right
+ * child is its left sibling + 1? not in XGBoost: both indices are kept), so that the rows of
+ * a block walk the same tree side by side. */
+static inline size_t leaf_of(const struct flat_node *node, size_t k, const float *x)
+{
+	while (node[k].left >= 0) {
+		const struct flat_node *nd = &node[k];
+		float v = x[nd->feat];
+		int go_left = v != v ? (int)nd->dleft : v < nd->value;
+		int32_t next = go_left ? nd->left : nd->right;
+
+		k = (size_t)next;
+	}
+	return k;
+}
+
+/* Rows scored per pass over the trees: their features stay in cache while every tree is walked. */
+#define FLAT_BLOCK 64
+
 int fd_gbdt_predict(const struct fd_gbdt *g, const float *X, size_t n, float *prob, struct fd_err *err)
+{
+	size_t i0, i, t;
+
+	(void)err;
+	for (i0 = 0; i0 < n; i0 += FLAT_BLOCK) {
+		size_t m = n - i0 < FLAT_BLOCK ? n - i0 : FLAT_BLOCK;
+		float margin[FLAT_BLOCK];
+
+		for (i = 0; i < m; i++)
+			margin[i] = g->base_margin;
+		for (t = 0; t < g->ntree; t++)
+			for (i = 0; i < m; i++)
+				margin[i] += g->node[leaf_of(g->node, g->root[t], X + (i0 + i) * g->nf)].value;
+		for (i = 0; i < m; i++)
+			prob[i0 + i] = 1.0f / (1.0f + expf(-margin[i]));
+	}
+	return FD_OK;
+}
+
+/* Path attribution of one row (XGBoost's CalculateContributionsApprox): c[0 .. nf]. */
+static void contrib_approx(const struct fd_gbdt *g, const float *x, float *c)
+{
+	size_t t, j;
+
+	for (j = 0; j <= g->nf; j++)
+		c[j] = 0;
+	for (t = 0; t < g->ntree; t++) {
+		size_t k = g->root[t];
+		float v = g->mean[k];
+
+		c[g->nf] += v;
+		while (g->node[k].left >= 0) {
+			const struct flat_node *nd = &g->node[k];
+			float xv = x[nd->feat];
+
+			k = isnan(xv) ? (size_t)(nd->dleft ? nd->left : nd->right)
+				      : (size_t)(xv < nd->value ? nd->left : nd->right);
+			c[nd->feat] += g->mean[k] - v;
+			v = g->mean[k];
+		}
+	}
+	c[g->nf] += g->base_margin;
+}
+
+/* XGBoost's own in-place prediction (type 0, probability): the tests' independent reference. */
+int fd_gbdt_predict_xgb(const struct fd_gbdt *g, const float *X, size_t n, float *prob, struct fd_err *err)
 {
 	static const char cfg[] = "{\"type\":0,\"training\":false,\"iteration_begin\":0,\"iteration_end\":0,"
 				  "\"strict_shape\":false,\"missing\":NaN,\"cache_id\":0}";
@@ -245,8 +465,8 @@ int fd_gbdt_predict(const struct fd_gbdt *g, const float *X, size_t n, float *pr
 	return FD_OK;
 }
 
-int fd_gbdt_contrib(const struct fd_gbdt *g, const float *X, size_t n, int exact, float *contrib,
-		    struct fd_err *err)
+int fd_gbdt_contrib_xgb(const struct fd_gbdt *g, const float *X, size_t n, int exact, float *contrib,
+			struct fd_err *err)
 {
 	static const char cfg_exact[] = "{\"type\":2,\"training\":false,\"iteration_begin\":0,"
 					"\"iteration_end\":0,\"strict_shape\":false}";
@@ -276,6 +496,18 @@ out:
 	if (d)
 		XGDMatrixFree(d);
 	return rc;
+}
+
+int fd_gbdt_contrib(const struct fd_gbdt *g, const float *X, size_t n, int exact, float *contrib,
+		    struct fd_err *err)
+{
+	size_t i;
+
+	if (exact)
+		return fd_gbdt_contrib_xgb(g, X, n, 1, contrib, err);
+	for (i = 0; i < n; i++)
+		contrib_approx(g, X + i * g->nf, contrib + i * (g->nf + 1));
+	return FD_OK;
 }
 
 int fd_gbdt_importance(const struct fd_gbdt *g, double *gain, struct fd_err *err)
@@ -340,7 +572,7 @@ int fd_gbdt_load(struct fd_gbdt **out, const void *p, size_t n, size_t nf, struc
 {
 	struct fd_gbdt *g;
 	bst_ulong got;
-	int rounds;
+	int rounds, rc;
 
 	*out = NULL;
 	quiet();
@@ -363,6 +595,10 @@ int fd_gbdt_load(struct fd_gbdt **out, const void *p, size_t n, size_t nf, struc
 	XGBoosterSetParam(g->h, "nthread", "1");
 	XGBoosterSetParam(g->h, "verbosity", "0");
 	g->rounds = (unsigned)rounds;
+	if ((rc = flatten(g, err))) {
+		fd_gbdt_free(g);
+		return rc;
+	}
 	*out = g;
 	return FD_OK;
 }

@@ -38,6 +38,16 @@
  * O(trees x depth), the cost of a prediction; what fd-score uses for its reasons, since it
  * gives them for every MEDIUM and HIGH row.
  *
+ * Scoring: XGBoost's predictor is general (any tree kind, any adapter) and cost fd-score about
+ * 1 µs a row per 100 trees; after training or loading, the trees are read once from the
+ * booster's JSON form into one flat array of nodes (threshold, children, feature, default
+ * direction; each node's cover-weighted expected value beside it), and fd_gbdt_predict and
+ * the approximate fd_gbdt_contrib walk that, 64 rows at a time so that a block of rows stays
+ * in cache while every tree is walked.  The arithmetic is XGBoost's own, in float and in the
+ * same order (margin = logit(base_score) + the trees' leaves, sigmoid; means filled leaves
+ * up): the unit tests compare both with XGBoost's predictions on trained boosters.  Only
+ * numerical splits of gbtree boosters are accepted (fd trains nothing else).
+ *
  * XGBoost itself never prints here: its verbosity is set to 0.  Errors come back as fd_status
  * with XGBoost's own message (XGBGetLastError) in err.
  */
@@ -95,11 +105,14 @@ size_t fd_gbdt_features(const struct fd_gbdt *g);
 unsigned fd_gbdt_rounds(const struct fd_gbdt *g);
 
 /*
- * Fraud probabilities of X (n × nf): prob[i] in [0, 1].  One call for many rows (a batch):
- * XGBoost's in-place prediction, no copy.  FD_EIO with XGBoost's message on failure.
+ * Fraud probabilities of X (n × nf): prob[i] in [0, 1], from the flattened trees (see
+ * "Scoring" above); never fails.  fd_gbdt_predict_xgb: the same through XGBoost's in-place
+ * prediction (FD_EIO with its message on failure), the tests' reference.
  */
 int fd_gbdt_predict(const struct fd_gbdt *g, const float *X, size_t n, float *prob,
 		    struct fd_err *err);
+int fd_gbdt_predict_xgb(const struct fd_gbdt *g, const float *X, size_t n, float *prob,
+			struct fd_err *err);
 
 /*
  * Contributions of X (n × nf), exact SHAP (exact 1) or approximate (0): contrib[i * (nf + 1)
@@ -108,6 +121,9 @@ int fd_gbdt_predict(const struct fd_gbdt *g, const float *X, size_t n, float *pr
  */
 int fd_gbdt_contrib(const struct fd_gbdt *g, const float *X, size_t n, int exact, float *contrib,
 		    struct fd_err *err);
+/* The same, both kinds through XGBoost (the tests' reference for the approximate ones). */
+int fd_gbdt_contrib_xgb(const struct fd_gbdt *g, const float *X, size_t n, int exact, float *contrib,
+			struct fd_err *err);
 
 /*
  * Total gain of each feature over the trees (XGBoost's "total_gain" importance), gain[0 ..

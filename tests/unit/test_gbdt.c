@@ -110,6 +110,72 @@ static void test_contrib_sum_to_margin(void **state)
 	fd_gbdt_free(g);
 }
 
+/*
+ * The flattened trees against XGBoost itself: a booster with many real splits (a noisy,
+ * non-separable label over three features, one often missing), its probabilities and its
+ * approximate contributions from fd's walk and from XGBoost's predictor, on rows it was not
+ * trained on, and again after a save and load.
+ */
+#define NB 3000
+static void test_flat_trees_equal_xgboost(void **state)
+{
+	static float X[NB * NF], y[NB], Xv[NB * NF], yv[NB], T[NB * NF];
+	static float pf[NB], px[NB], cf[NB * (NF + 1)], cx[NB * (NF + 1)];
+	struct fd_gbdt_opts o;
+	struct fd_gbdt_result res;
+	struct fd_gbdt *g = NULL, *h = NULL;
+	struct fd_buf b = FD_BUF_INIT;
+	struct fd_err err = {0};
+	uint32_t s = 777;
+	size_t i, j, pass;
+
+	(void)state;
+	for (i = 0; i < NB; i++) {
+		float *x[3] = {X + i * NF, Xv + i * NF, T + i * NF};
+		float *lab[2] = {y + i, yv + i};
+
+		for (j = 0; j < 3; j++) {
+			double a, c;
+
+			s = s * 1103515245u + 12345u;
+			a = (double)((s >> 8) % 10000) / 1000.0;
+			s = s * 1103515245u + 12345u;
+			c = (double)((s >> 8) % 10000) / 1000.0;
+			x[j][0] = (float)a;
+			x[j][1] = (float)c;
+			x[j][2] = (s >> 3) % 3 == 0 ? NAN : (float)(a - c);
+			if (j < 2) {
+				s = s * 1103515245u + 12345u;
+				/* fraud more likely with large a and small c; one label in five flipped */
+				*lab[j] = (a - c > 3.0) != ((s >> 10) % 5 == 0) ? 1.0f : 0.0f;
+			}
+		}
+	}
+	fd_gbdt_opts_init(&o);
+	o.max_rounds = 60;
+	o.patience = 0;
+	assert_int_equal(fd_gbdt_train(&g, X, y, NB, Xv, yv, NB, NF, &o, &res, &err), FD_OK);
+	assert_true(fd_gbdt_rounds(g) >= 20);
+	assert_true(g->nnode > 60 * 7);  /* depth-4 trees with real splits, not stumps */
+	assert_int_equal(fd_gbdt_save(g, &b, &err), FD_OK);
+	assert_int_equal(fd_gbdt_load(&h, b.s, b.len, NF, &err), FD_OK);
+	for (pass = 0; pass < 2; pass++) {
+		struct fd_gbdt *m = pass ? h : g;
+
+		assert_int_equal(fd_gbdt_predict(m, T, NB, pf, &err), FD_OK);
+		assert_int_equal(fd_gbdt_predict_xgb(m, T, NB, px, &err), FD_OK);
+		assert_int_equal(fd_gbdt_contrib(m, T, NB, 0, cf, &err), FD_OK);
+		assert_int_equal(fd_gbdt_contrib_xgb(m, T, NB, 0, cx, &err), FD_OK);
+		for (i = 0; i < NB; i++)
+			assert_float_equal(pf[i], px[i], 1e-6);
+		for (i = 0; i < NB * (NF + 1); i++)
+			assert_float_equal(cf[i], cx[i], 1e-5);
+	}
+	fd_buf_release(&b);
+	fd_gbdt_free(g);
+	fd_gbdt_free(h);
+}
+
 static void test_round_trip_and_determinism(void **state)
 {
 	struct fd_gbdt_result res;
@@ -170,6 +236,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_learns_threshold),
 		cmocka_unit_test(test_contrib_sum_to_margin),
+		cmocka_unit_test(test_flat_trees_equal_xgboost),
 		cmocka_unit_test(test_round_trip_and_determinism),
 		cmocka_unit_test(test_errors),
 	};
