@@ -254,9 +254,11 @@ def check_fd_eval(path, ours):
         sa, sp = ours[c][0], ours[c][1]
         # fd ranks by its unrounded scores; the output rounds them (risk to a whole number,
         # the forest to 4 decimals, the error to 6 digits): ties in the output move the
-        # figures a little, most for the integer risk
+        # figures a little, most for the integer risk -- a calibrated probability in percent,
+        # so at a fraud rate below 1% most rows share a risk of 0 or 1 (on hbsim the whole
+        # numbers cost 0.013 of AUC against the unrounded risk)
         coarse = c == "risk"
-        ok = abs(fa - sa) <= (0.01 if coarse else 0.002) and abs(fp - sp) <= (0.02 if coarse else 0.002)
+        ok = abs(fa - sa) <= (0.025 if coarse else 0.002) and abs(fp - sp) <= (0.025 if coarse else 0.002)
         bad |= not ok
         print(f"  {r[li]:<12} fd {fa:.4f} {fp:.4f}   sklearn {sa:.4f} {sp:.4f}   {'ok' if ok else 'DIFFERENT'}")
     return 1 if bad else 0
