@@ -1,5 +1,6 @@
 /* cli.c — see cli.h. */
 #include "cli.h"
+#include "fd_features.h"
 
 #include <errno.h>
 #include <math.h>
@@ -305,6 +306,16 @@ void fd_cli_input_tz(struct fd_cli *cli, const char *tz, int *offset_min)
 		fd_tz_free(cli->input.tz);
 		cli->input.tz = NULL;
 	}
+}
+
+void fd_cli_feat_zone(const struct fd_cli *cli, int offset_min, struct fd_feat_opts *fo)
+{
+	if (!cli->input.tz_arg)
+		return;
+	fo->zone = cli->input.tz;
+	fo->zone_fixed = cli->input.tz == NULL;
+	fo->zone_offset_min = offset_min;
+	fo->zone_name = cli->input.tz_arg;
 }
 
 void fd_cli_input_apply(const struct fd_cli *cli, struct fd_txnstream_opts *so)
