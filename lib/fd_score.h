@@ -263,7 +263,8 @@ struct fd_score_row {
 	const struct fd_rule_hit *hits;  /* l.nhits, in rule order */
 	struct fd_score_verdict v;
 	size_t nreasons;
-	const char *const *reasons;      /* sentences */
+	const char *const *reasons;      /* sentences, ORDERED: reasons[0] is the deciding one
+					    (see REASONS), each once */
 	double latency_s;                /* push to emit, when opts.timing; else 0 */
 };
 
