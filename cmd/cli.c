@@ -337,11 +337,14 @@ int fd_cli_input_json(const struct fd_cli *cli, struct fd_buf *out)
 	const char *enc = in->encoding ? in->encoding : "utf-8";
 	int i, rc = 0;
 
-	if (in->tz) {
+	if (in->tz_arg) {  /* an IANA zone or a fixed offset, as given: fd_tz_load reads both */
+		const char *name = in->tz ? fd_tz_name(in->tz) : in->tz_arg;
+
 		rc |= fd_buf_adds(out, ",\"tz\":");
-		rc |= fd_buf_add_json_str(out, fd_tz_name(in->tz), strlen(fd_tz_name(in->tz)));
-		rc |= fd_buf_addf(out, ",\"dst\":\"%s\"", fd_tz_dst_name(in->dst_policy));
+		rc |= fd_buf_add_json_str(out, name, strlen(name));
 	}
+	if (in->tz)
+		rc |= fd_buf_addf(out, ",\"dst\":\"%s\"", fd_tz_dst_name(in->dst_policy));
 	if (in->nformats) {
 		rc |= fd_buf_adds(out, ",\"date_formats\":[");
 		for (i = 0; i < in->nformats; i++) {

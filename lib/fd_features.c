@@ -1660,15 +1660,16 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 			long off = 0;
 
 			floor_div(ts, DAY_MS, &msd);
-			if (f->zone_known) {
+			if (t->zone_known || f->zone_known) {
 				int64_t utc_s = (ts - msd) / 1000 + msd / 1000;  /* floor(ts / 1000) */
-				int64_t z = f->zone ? fd_tz_offset_at(f->zone, utc_s) : f->zone_off_s;
+				int64_t z = t->zone_known ? t->zone_offset_s
+					    : f->zone ? fd_tz_offset_at(f->zone, utc_s) : f->zone_off_s;
 
 				/* seconds into the UTC day plus the offset, wrapped to a day */
 				day_s = ((msd / 1000 + z) % 86400 + 86400) % 86400;
 				v[F_LOCAL_HOUR] = (double)(day_s / 3600);
 				f->ctx.local_clock = FD_CLOCK_ZONE;
-				f->ctx.zone_name = f->zone_name;
+				f->ctx.zone_name = t->zone_known ? t->zone_name : f->zone_name;
 			} else {
 				if (t->has_geo) {
 					lon = t->lon;

@@ -54,7 +54,8 @@ struct fd_feat_opts {
 	const char *home_country; /* for the foreign-share feature; NULL = each sender's most
 				     frequent country so far; else two upper-case letters
 				     (FD_EUSAGE otherwise) */
-	/* The export's time zone (fd-ingest --tz), whose wall clock local_hour then reads:
+	/* The export's time zone (--tz on a file), whose wall clock local_hour then reads (a
+	 * transaction's own zone, fd_txn.zone_known, from the store, comes first):
 	 * zone (fd_tz.h, borrowed: it must outlive the engine), else a fixed offset of
 	 * zone_offset_min minutes east of UTC when zone_fixed; zone_name (borrowed) names it
 	 * in reasons.  Neither: the zone is unknown, and local_hour is solar time. */

@@ -178,4 +178,30 @@ Z1,2026-01-15T23:30:00.000Z,,5
 Z2,2026-07-01T01:30:00.000Z,,7
 Z3,2026-07-01T02:30:00.000Z,,8
 OUT
+	# from the store: each source's zone as fd-ingest --tz recorded it (none: solar time);
+	# --tz of the reading tool is only the zone of --since
+	fd-ingest -q --tz Europe/Berlin z.csv
+	sed 's/^Z/Y/; s/,S/,T/' z.csv > y.csv
+	fd-ingest -q --tz +05:30 y.csv
+	sed 's/^Z/X/; s/,S/,U/' z.csv > x.csv
+	fd-ingest -q x.csv
+	run q "SELECT id, json_extract(options, '$.tz') FROM sources ORDER BY id"
+	assert_output - <<'OUT'
+1|Europe/Berlin
+2|+05:30
+3|
+OUT
+	run fd-features -q --features local_hour --tz +09:00 --since 2026-01-01
+	assert_output - <<'OUT'
+txn_id,ts,label,local_hour
+Z1,2026-01-15T23:30:00.000Z,,0
+Y1,2026-01-15T23:30:00.000Z,,5
+X1,2026-01-15T23:30:00.000Z,,15
+Z2,2026-07-01T01:30:00.000Z,,3
+Y2,2026-07-01T01:30:00.000Z,,7
+X2,2026-07-01T01:30:00.000Z,,17
+Z3,2026-07-01T02:30:00.000Z,,4
+Y3,2026-07-01T02:30:00.000Z,,8
+X3,2026-07-01T02:30:00.000Z,,2
+OUT
 }
