@@ -1152,8 +1152,14 @@ int fd_score_feature_notable(int cat, double v, double typical, const struct fd_
 		x = v - amt;
 		return x >= 0.5 * pow(10.0, -b->exponent) && (isnan(typical) || x >= r * typical);
 	case K_WMEAN:
-		/* the window must hold more than this transaction, at a mean above the usual */
-		return fabs(v - amt) >= 0.5 * pow(10.0, -b->exponent) && (isnan(typical) || v >= r * typical);
+		/* the mean of the window's other transactions (this one is included) must be
+		 * unusual, else the sentence only repeats the amount: it needs their count */
+		x = feat(b, strcmp(ph->arg, "24 hours") == 0 ? "sender_txn_count_24h"
+			    : strcmp(ph->arg, "7 days") == 0 ? "sender_txn_count_7d" : "sender_txn_count_30d");
+		if (!(x >= 2))
+			return 0;
+		x = (v * x - amt) / (x - 1);
+		return isnan(typical) || x >= r * typical;
 	case K_NEAR_THR:
 		return v >= 2;
 	case K_GEO_DIST:

@@ -383,6 +383,12 @@ static void test_notable(void **state)
 	assert_true(notable("recipient_known_frauds_7d", 1, 0.1, &b));
 	assert_false(notable("merchant_fraud_share_30d", 0.015, 0.01, &b));
 	assert_true(notable("merchant_fraud_share_30d", 0.02, 0.01, &b));
+	/* a window's mean includes the transaction: the others' mean must be twice the typical;
+	 * 9,120.80 and one of 200.00 make 4,660.40, the other's 200.00 < 2 * 150 */
+	assert_false(notable("sender_amount_mean_24h", 4660.40, 150, &b));  /* no count known */
+	all[fd_feat_lookup("sender_txn_count_24h")] = 2;
+	assert_false(notable("sender_amount_mean_24h", 4660.40, 150, &b));
+	assert_true(notable("sender_amount_mean_24h", 4660.40, 100, &b));
 	assert_false(notable("sender_near_threshold_count_24h", 1, 0.01, &b));
 	assert_true(notable("sender_near_threshold_count_24h", 2, 0.01, &b));
 	free(all);
