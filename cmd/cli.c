@@ -1,5 +1,6 @@
 /* cli.c — see cli.h. */
 #include "cli.h"
+#include "fd_features.h"
 
 #include <errno.h>
 #include <math.h>
@@ -307,6 +308,16 @@ void fd_cli_input_tz(struct fd_cli *cli, const char *tz, int *offset_min)
 	}
 }
 
+void fd_cli_feat_zone(const struct fd_cli *cli, int offset_min, struct fd_feat_opts *fo)
+{
+	if (!cli->input.tz_arg)
+		return;
+	fo->zone = cli->input.tz;
+	fo->zone_fixed = cli->input.tz == NULL;
+	fo->zone_offset_min = offset_min;
+	fo->zone_name = cli->input.tz_arg;
+}
+
 void fd_cli_input_apply(const struct fd_cli *cli, struct fd_txnstream_opts *so)
 {
 	const struct fd_cli_input *in = &cli->input;
@@ -326,11 +337,14 @@ int fd_cli_input_json(const struct fd_cli *cli, struct fd_buf *out)
 	const char *enc = in->encoding ? in->encoding : "utf-8";
 	int i, rc = 0;
 
-	if (in->tz) {
+	if (in->tz_arg) {  /* an IANA zone or a fixed offset, as given: fd_tz_load reads both */
+		const char *name = in->tz ? fd_tz_name(in->tz) : in->tz_arg;
+
 		rc |= fd_buf_adds(out, ",\"tz\":");
-		rc |= fd_buf_add_json_str(out, fd_tz_name(in->tz), strlen(fd_tz_name(in->tz)));
-		rc |= fd_buf_addf(out, ",\"dst\":\"%s\"", fd_tz_dst_name(in->dst_policy));
+		rc |= fd_buf_add_json_str(out, name, strlen(name));
 	}
+	if (in->tz)
+		rc |= fd_buf_addf(out, ",\"dst\":\"%s\"", fd_tz_dst_name(in->dst_policy));
 	if (in->nformats) {
 		rc |= fd_buf_adds(out, ",\"date_formats\":[");
 		for (i = 0; i < in->nformats; i++) {

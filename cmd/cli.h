@@ -149,6 +149,10 @@ void fd_cli_input_tz(struct fd_cli *cli, const char *tz, int *offset_min);
 /* Copy the export options into a stream's options (tz, dst, date formats, amount flags,
  * sign, encoding). */
 void fd_cli_input_apply(const struct fd_cli *cli, struct fd_txnstream_opts *so);
+/* The export's zone for local_hour (fd_feat_opts.zone...): --tz when given (offset_min as
+ * fd_cli_input_tz set it), else left unknown. */
+struct fd_feat_opts;
+void fd_cli_feat_zone(const struct fd_cli *cli, int offset_min, struct fd_feat_opts *fo);
 /* Append the export options as JSON members (",\"tz\":...") to out, for the record. */
 int fd_cli_input_json(const struct fd_cli *cli, struct fd_buf *out);
 /* A --since / --until value: fd_parse_ts with a naive time in the zone of --tz. */

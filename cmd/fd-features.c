@@ -166,6 +166,8 @@ int main(int argc, char **argv)
 	if (since != INT64_MIN && until != INT64_MAX && until <= since)
 		fd_cli_usage_error(&cli, "--until must be later than --since");
 	store_mode = optind == argc && (cli.store_opt || since != INT64_MIN || until != INT64_MAX);
+	if (!store_mode)  /* local_hour on the export's clock (the store's records are UTC) */
+		fd_cli_feat_zone(&cli, so.stream.tz_offset_min, &fo);
 	if (!store_mode && (since != INT64_MIN || until != INT64_MAX))
 		fd_cli_usage_error(&cli, "--since and --until select from the store; they do not apply to FILEs");
 	if (store_mode && sort)

@@ -952,6 +952,8 @@ int main(int argc, char **argv)
 	if (since_arg && until_arg && until <= since)
 		fd_cli_usage_error(&run.cli, "--until must be later than --since");
 	store_input = since_arg || until_arg;
+	if (!store_input)  /* local_hour on the export's clock (the store's records are UTC) */
+		fd_cli_feat_zone(&run.cli, tz_min, &fo);
 	if (store_input && ninputs)
 		fd_cli_usage_error(&run.cli, "--since and --until read the store's transactions: give no FILE");
 	if (store_input && sort)

@@ -370,6 +370,10 @@ static int read_transactions(const struct opts *o, char **paths, size_t npaths, 
 	size_t n;
 
 	fo.label_delay_ms = llround(o->label_delay * (double)DAY_MS);
+	/* local_hour on the export's clock (the store's records are UTC) */
+	fo.zone_fixed = o->tz != NULL && !st;
+	fo.zone_offset_min = o->tz_min;
+	fo.zone_name = o->tz;
 	if ((rc = feature_list(o->features, &idx, &n, err)) || (rc = set_names(d, idx, n, err)))
 		goto out;
 	if ((rc = fd_features_create(&fe, &fo, err)) || (rc = fd_features_select_idx(fe, idx, n, 0, err)))
@@ -1533,6 +1537,10 @@ static int evaluate(const struct opts *o, char **paths, size_t npaths, struct fd
 			goto out;
 	}
 	fo.label_delay_ms = llround(o->label_delay * (double)DAY_MS);
+	/* local_hour on the export's clock (the store's records are UTC) */
+	fo.zone_fixed = o->tz != NULL && !o->since_arg && !o->until_arg;
+	fo.zone_offset_min = o->tz_min;
+	fo.zone_name = o->tz;
 	memset(&so, 0, sizeof(so));
 	so.no_reasons = 1;
 	so.feat = &fo;

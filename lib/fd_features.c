@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "fd_intern.h"
+#include "fd_tz.h"
 
 /* ---- the catalog ----------------------------------------------------------------------- */
 
@@ -86,7 +87,7 @@ static const struct fd_feat_def catalog[NFEAT] = {
 	[F_WEEKEND] = { "is_weekend", "temporal", "1 on Saturday or Sunday (UTC), else 0" },
 	[F_NIGHT] = { "is_night", "temporal", "1 when the UTC hour is 0-5, else 0" },
 	[F_LOCAL_HOUR] = { "local_hour", "temporal",
-		"hour of day in solar time at the transaction's longitude, else at the sender's usual location, else UTC" },
+		"hour of day on the export's wall clock when its zone is known (--tz), else in solar time at the transaction's longitude, else at the sender's usual location, else UTC" },
 	[F_SECS_LAST] = { "secs_since_last", "temporal",
 		"seconds since the sender's previous transaction; NaN on its first" },
 	[F_DAYS_LAST] = { "days_since_last", "temporal",
@@ -564,6 +565,11 @@ struct pending {               /* a label not yet visible */
 struct fd_features {
 	int64_t delay;
 	int home_cid;              /* -1: each sender's most frequent country */
+	/* the export's zone, for local_hour (fd_feat_opts) */
+	const struct fd_tz *zone;
+	int zone_known;
+	int32_t zone_off_s;
+	const char *zone_name;
 	/* selection */
 	size_t nsel;
 	int sel[NFEAT];
@@ -613,6 +619,8 @@ static void ctx_reset(struct fd_feat_context *c)
 	c->prev_lat = NAN;
 	c->prev_lon = NAN;
 	c->prev_geo_ts = -1;
+	c->local_clock = FD_CLOCK_UTC;
+	c->zone_name = NULL;
 }
 
 int fd_features_create(struct fd_features **fp, const struct fd_feat_opts *opts, struct fd_err *err)
@@ -626,6 +634,12 @@ int fd_features_create(struct fd_features **fp, const struct fd_feat_opts *opts,
 	if (!f)
 		return fd_err_set(err, FD_EIO, "out of memory");
 	f->delay = opts ? opts->label_delay_ms : 7 * DAY_MS;
+	if (opts && (opts->zone || opts->zone_fixed)) {
+		f->zone = opts->zone;
+		f->zone_known = 1;
+		f->zone_off_s = (int32_t)opts->zone_offset_min * 60;
+		f->zone_name = opts->zone_name ? opts->zone_name : opts->zone ? fd_tz_name(opts->zone) : "UTC";
+	}
 	f->home_cid = -1;
 	if (opts && opts->home_country) {
 		const char *h = opts->home_country;
@@ -1637,21 +1651,37 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 
 	/* geography */
 	if (comp & (C_GEO | C_CENTROID)) {
-		/* local solar hour: UTC + longitude / 15 h (rounded), at the transaction's place or,
+		/* the local hour: on the export's wall clock when its zone is known; else the
+		 * solar hour, UTC + longitude / 15 h (rounded), at the transaction's place or,
 		 * without one, at the centroid of the sender's earlier places */
 		if (v && f->want[F_LOCAL_HOUR]) {
 			double lon = NAN;
-			int64_t msd;
+			int64_t msd, day_s;
 			long off = 0;
 
-			if (t->has_geo)
-				lon = t->lon;
-			else if (s->n_geo && (s->cx != 0 || s->cy != 0))
-				lon = atan2(s->cy, s->cx) * 180.0 / M_PI;
-			if (!isnan(lon))
-				off = lround(lon / 15.0);
 			floor_div(ts, DAY_MS, &msd);
-			v[F_LOCAL_HOUR] = (double)(((msd / 3600000 + off) % 24 + 24) % 24);
+			if (t->zone_known || f->zone_known) {
+				int64_t utc_s = (ts - msd) / 1000 + msd / 1000;  /* floor(ts / 1000) */
+				int64_t z = t->zone_known ? t->zone_offset_s
+					    : f->zone ? fd_tz_offset_at(f->zone, utc_s) : f->zone_off_s;
+
+				/* seconds into the UTC day plus the offset, wrapped to a day */
+				day_s = ((msd / 1000 + z) % 86400 + 86400) % 86400;
+				v[F_LOCAL_HOUR] = (double)(day_s / 3600);
+				f->ctx.local_clock = FD_CLOCK_ZONE;
+				f->ctx.zone_name = t->zone_known ? t->zone_name : f->zone_name;
+			} else {
+				if (t->has_geo) {
+					lon = t->lon;
+					f->ctx.local_clock = FD_CLOCK_SOLAR;
+				} else if (s->n_geo && (s->cx != 0 || s->cy != 0)) {
+					lon = atan2(s->cy, s->cx) * 180.0 / M_PI;
+					f->ctx.local_clock = FD_CLOCK_SOLAR_USUAL;
+				}
+				if (!isnan(lon))
+					off = lround(lon / 15.0);
+				v[F_LOCAL_HOUR] = (double)(((msd / 3600000 + off) % 24 + 24) % 24);
+			}
 		}
 		if (v && s->n_geo) {
 			f->ctx.prev_lat = s->geo_lat;

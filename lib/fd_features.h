@@ -54,6 +54,22 @@ struct fd_feat_opts {
 	const char *home_country; /* for the foreign-share feature; NULL = each sender's most
 				     frequent country so far; else two upper-case letters
 				     (FD_EUSAGE otherwise) */
+	/* The export's time zone (--tz on a file), whose wall clock local_hour then reads (a
+	 * transaction's own zone, fd_txn.zone_known, from the store, comes first):
+	 * zone (fd_tz.h, borrowed: it must outlive the engine), else a fixed offset of
+	 * zone_offset_min minutes east of UTC when zone_fixed; zone_name (borrowed) names it
+	 * in reasons.  Neither: the zone is unknown, and local_hour is solar time. */
+	const struct fd_tz *zone;
+	int zone_fixed, zone_offset_min;
+	const char *zone_name;
+};
+
+/* The clock local_hour read for the last push (fd_feat_context.local_clock). */
+enum fd_local_clock {
+	FD_CLOCK_UTC,           /* no zone and no place known */
+	FD_CLOCK_ZONE,          /* the export's zone (fd_feat_opts.zone_name) */
+	FD_CLOCK_SOLAR,         /* solar time at the transaction's longitude */
+	FD_CLOCK_SOLAR_USUAL,   /* solar time at the sender's usual place */
 };
 
 struct fd_features;
@@ -124,6 +140,8 @@ struct fd_feat_context {
 	int64_t prev_ts;             /* the sender's previous transaction, -1 when none */
 	double prev_lat, prev_lon;   /* previous located transaction, NaN when none */
 	int64_t prev_geo_ts;
+	int local_clock;             /* enum fd_local_clock, with local_hour */
+	const char *zone_name;       /* the zone's name with FD_CLOCK_ZONE (borrowed), else NULL */
 };
 void fd_features_context(const struct fd_features *f, struct fd_feat_context *ctx);
 

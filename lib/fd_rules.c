@@ -2017,7 +2017,26 @@ int fd_rules_eval_one(const struct fd_rules *r, size_t i, const struct fd_txn *t
 	return ev_bool(&c, r->rules[i].root);
 }
 
-/* A number for a reason: "7", "3.5", "41.23", or with decimals >= 0 exactly that many. */
+/* The number text p[0 .. n-1] ("-1234567.5") with thousands separators ("-1,234,567.5"):
+ * numbers in reasons read alike whether a rule or a model feature says them (fd_score.h). */
+static int add_grouped(struct fd_buf *b, const char *p, size_t n)
+{
+	size_t i = 0, digits;
+
+	if (n && p[0] == '-') {
+		if (fd_buf_addc(b, '-'))
+			return -1;
+		i = 1;
+	}
+	for (digits = 0; i + digits < n && p[i + digits] >= '0' && p[i + digits] <= '9'; digits++)
+		;
+	for (; digits; digits--, i++)
+		if (fd_buf_addc(b, p[i]) || (digits > 1 && (digits - 1) % 3 == 0 && fd_buf_addc(b, ',')))
+			return -1;
+	return fd_buf_add(b, p + i, n - i);
+}
+
+/* A number for a reason: "7", "3.5", "41.23", "1,250", or with decimals >= 0 exactly that many. */
 static int add_number(struct fd_buf *b, double v, int decimals)
 {
 	char tmp[64];
@@ -2046,8 +2065,10 @@ static int add_number(struct fd_buf *b, double v, int decimals)
 	if ((n == 2 && memcmp(tmp, "-0", 2) == 0))
 		return fd_buf_adds(b, "0");
 	if (decimals > 0 && tmp[0] == '-' && strspn(tmp + 1, "0.") == (size_t)n - 1)
-		return fd_buf_add(b, tmp + 1, (size_t)n - 1);
-	return fd_buf_add(b, tmp, (size_t)n);
+		return add_grouped(b, tmp + 1, (size_t)n - 1);
+	if (fabs(v) >= 1e15)
+		return fd_buf_add(b, tmp, (size_t)n);
+	return add_grouped(b, tmp, (size_t)n);
 }
 
 int fd_rules_reason(const struct fd_rules *r, size_t i, const struct fd_txn *t,
@@ -2075,7 +2096,9 @@ int fd_rules_reason(const struct fd_rules *r, size_t i, const struct fd_txn *t,
 		if (s->amount) {
 			char buf[FD_AMOUNT_BUFSZ];
 
-			bad = fd_buf_adds(out, fd_format_amount(t->amount, t->exponent, buf));
+			const char *a = fd_format_amount(t->amount, t->exponent, buf);
+
+			bad = add_grouped(out, a, strlen(a));
 		} else if (n->type == TY_NUM)
 			bad = add_number(out, ev_num(&c, s->root), s->decimals);
 		else if (n->type == TY_STR) {

@@ -715,76 +715,103 @@ enum kind {
 	K_SUM, K_NEAR_THR, K_NEW, K_RCPT30, K_GEO_DIST, K_GEO_SPEED, K_MINS_GEO, K_DIST_USUAL,
 	K_FOREIGN, K_FOREIGN_SHARE, K_RCPT_COUNT, K_RCPT_SENDERS, K_MERCH_COUNT, K_MERCH_FRAUD,
 	K_DEV_SENDERS, K_IP_SENDERS, K_SENDER_DEVICES, K_CHANNEL, K_HIGH_RISK,
+	K_WMEAN, K_WZSCORE, K_KNOWN_TXNS, K_KNOWN_FRAUDS, K_FRAUD_SHARE, K_FIRST_FRAUD,
 };
 
 struct phrase {
 	const char *name;
 	enum kind kind;
 	const char *arg;   /* a window in words, a noun, a channel */
+	const char *win;   /* the window of a delayed-label feature (arg is its party) */
 };
 
 static const struct phrase phrases[] = {
-	{"hour", K_HOUR, NULL},
-	{"local_hour", K_LOCAL_HOUR, NULL},
-	{"day_of_week", K_DOW, NULL},
-	{"is_weekend", K_WEEKEND, NULL},
-	{"is_night", K_NIGHT, NULL},
-	{"secs_since_last", K_SECS_LAST, NULL},
-	{"days_since_last", K_DAYS_LAST, NULL},
-	{"sender_age_days", K_AGE, NULL},
-	{"amount", K_AMOUNT, NULL},
-	{"log_amount", K_AMOUNT, NULL},
-	{"is_reversal", K_REVERSAL, NULL},
-	{"amount_zscore", K_ZSCORE, NULL},
-	{"amount_to_max_ratio", K_TO_MAX, NULL},
-	{"amount_percentile_20", K_PCTL, NULL},
-	{"amount_to_mean_7d", K_TO_MEAN, "7-day"},
-	{"amount_to_mean_30d", K_TO_MEAN, "30-day"},
-	{"amount_dev_7d", K_DEV, "7-day"},
-	{"amount_dev_30d", K_DEV, "30-day"},
-	{"is_round_amount", K_ROUND, NULL},
-	{"is_just_below_threshold", K_BELOW_THR, NULL},
-	{"sender_txn_count_30s", K_COUNT, "30 seconds"},
-	{"sender_txn_count_5m", K_COUNT, "5 minutes"},
-	{"sender_txn_count_10m", K_COUNT, "10 minutes"},
-	{"sender_txn_count_1h", K_COUNT, "an hour"},
-	{"sender_txn_count_24h", K_COUNT, "24 hours"},
-	{"sender_txn_count_7d", K_COUNT, "7 days"},
-	{"sender_txn_count_30d", K_COUNT, "30 days"},
-	{"sender_amount_sum_30s", K_SUM, "30 seconds"},
-	{"sender_amount_sum_5m", K_SUM, "5 minutes"},
-	{"sender_amount_sum_10m", K_SUM, "10 minutes"},
-	{"sender_amount_sum_1h", K_SUM, "an hour"},
-	{"sender_amount_sum_24h", K_SUM, "24 hours"},
-	{"sender_amount_sum_7d", K_SUM, "7 days"},
-	{"sender_amount_sum_30d", K_SUM, "30 days"},
-	{"sender_near_threshold_count_24h", K_NEAR_THR, NULL},
-	{"new_merchant", K_NEW, "a merchant"},
-	{"new_device", K_NEW, "a device"},
-	{"new_ip", K_NEW, "an IP address"},
-	{"new_recipient", K_NEW, "a recipient"},
-	{"new_country", K_NEW, "a country"},
-	{"recipient_txn_count_30d", K_RCPT30, NULL},
-	{"geo_distance_km", K_GEO_DIST, NULL},
-	{"geo_speed_kmh", K_GEO_SPEED, NULL},
-	{"mins_since_prev_geo", K_MINS_GEO, NULL},
-	{"dist_from_usual_km", K_DIST_USUAL, NULL},
-	{"is_foreign", K_FOREIGN, NULL},
-	{"foreign_share", K_FOREIGN_SHARE, NULL},
-	{"recipient_txn_count", K_RCPT_COUNT, NULL},
-	{"recipient_sender_count", K_RCPT_SENDERS, NULL},
-	{"merchant_txn_count", K_MERCH_COUNT, NULL},
-	{"merchant_fraud_rate", K_MERCH_FRAUD, NULL},
-	{"device_sender_count", K_DEV_SENDERS, NULL},
-	{"ip_sender_count", K_IP_SENDERS, NULL},
-	{"sender_device_count", K_SENDER_DEVICES, NULL},
-	{"channel_card", K_CHANNEL, "card"},
-	{"channel_transfer", K_CHANNEL, "transfer"},
-	{"channel_atm", K_CHANNEL, "atm"},
-	{"channel_online", K_CHANNEL, "online"},
-	{"channel_mobile", K_CHANNEL, "mobile"},
-	{"channel_other", K_CHANNEL, "other"},
-	{"is_high_risk_category", K_HIGH_RISK, NULL},
+	{"hour", K_HOUR, NULL, NULL},
+	{"local_hour", K_LOCAL_HOUR, NULL, NULL},
+	{"day_of_week", K_DOW, NULL, NULL},
+	{"is_weekend", K_WEEKEND, NULL, NULL},
+	{"is_night", K_NIGHT, NULL, NULL},
+	{"secs_since_last", K_SECS_LAST, NULL, NULL},
+	{"days_since_last", K_DAYS_LAST, NULL, NULL},
+	{"sender_age_days", K_AGE, NULL, NULL},
+	{"amount", K_AMOUNT, NULL, NULL},
+	{"log_amount", K_AMOUNT, NULL, NULL},
+	{"is_reversal", K_REVERSAL, NULL, NULL},
+	{"amount_zscore", K_ZSCORE, NULL, NULL},
+	{"amount_to_max_ratio", K_TO_MAX, NULL, NULL},
+	{"amount_percentile_20", K_PCTL, NULL, NULL},
+	{"amount_to_mean_7d", K_TO_MEAN, "7-day", NULL},
+	{"amount_to_mean_30d", K_TO_MEAN, "30-day", NULL},
+	{"amount_dev_7d", K_DEV, "7-day", NULL},
+	{"amount_dev_30d", K_DEV, "30-day", NULL},
+	{"is_round_amount", K_ROUND, NULL, NULL},
+	{"is_just_below_threshold", K_BELOW_THR, NULL, NULL},
+	{"sender_txn_count_30s", K_COUNT, "30 seconds", NULL},
+	{"sender_txn_count_5m", K_COUNT, "5 minutes", NULL},
+	{"sender_txn_count_10m", K_COUNT, "10 minutes", NULL},
+	{"sender_txn_count_1h", K_COUNT, "an hour", NULL},
+	{"sender_txn_count_24h", K_COUNT, "24 hours", NULL},
+	{"sender_txn_count_7d", K_COUNT, "7 days", NULL},
+	{"sender_txn_count_30d", K_COUNT, "30 days", NULL},
+	{"sender_amount_sum_30s", K_SUM, "30 seconds", NULL},
+	{"sender_amount_sum_5m", K_SUM, "5 minutes", NULL},
+	{"sender_amount_sum_10m", K_SUM, "10 minutes", NULL},
+	{"sender_amount_sum_1h", K_SUM, "an hour", NULL},
+	{"sender_amount_sum_24h", K_SUM, "24 hours", NULL},
+	{"sender_amount_sum_7d", K_SUM, "7 days", NULL},
+	{"sender_amount_sum_30d", K_SUM, "30 days", NULL},
+	{"sender_near_threshold_count_24h", K_NEAR_THR, NULL, NULL},
+	{"new_merchant", K_NEW, "a merchant", NULL},
+	{"new_device", K_NEW, "a device", NULL},
+	{"new_ip", K_NEW, "an IP address", NULL},
+	{"new_recipient", K_NEW, "a recipient", NULL},
+	{"new_country", K_NEW, "a country", NULL},
+	{"recipient_txn_count_30d", K_RCPT30, NULL, NULL},
+	{"geo_distance_km", K_GEO_DIST, NULL, NULL},
+	{"geo_speed_kmh", K_GEO_SPEED, NULL, NULL},
+	{"mins_since_prev_geo", K_MINS_GEO, NULL, NULL},
+	{"dist_from_usual_km", K_DIST_USUAL, NULL, NULL},
+	{"is_foreign", K_FOREIGN, NULL, NULL},
+	{"foreign_share", K_FOREIGN_SHARE, NULL, NULL},
+	{"recipient_txn_count", K_RCPT_COUNT, NULL, NULL},
+	{"recipient_sender_count", K_RCPT_SENDERS, NULL, NULL},
+	{"merchant_txn_count", K_MERCH_COUNT, NULL, NULL},
+	{"merchant_fraud_rate", K_MERCH_FRAUD, NULL, NULL},
+	{"device_sender_count", K_DEV_SENDERS, NULL, NULL},
+	{"ip_sender_count", K_IP_SENDERS, NULL, NULL},
+	{"sender_device_count", K_SENDER_DEVICES, NULL, NULL},
+	{"channel_card", K_CHANNEL, "card", NULL},
+	{"channel_transfer", K_CHANNEL, "transfer", NULL},
+	{"channel_atm", K_CHANNEL, "atm", NULL},
+	{"channel_online", K_CHANNEL, "online", NULL},
+	{"channel_mobile", K_CHANNEL, "mobile", NULL},
+	{"channel_other", K_CHANNEL, "other", NULL},
+	{"is_high_risk_category", K_HIGH_RISK, NULL, NULL},
+	{"sender_amount_mean_24h", K_WMEAN, "24 hours", NULL},
+	{"sender_amount_mean_7d", K_WMEAN, "7 days", NULL},
+	{"sender_amount_mean_30d", K_WMEAN, "30 days", NULL},
+	{"amount_zscore_24h", K_WZSCORE, "24 hours", NULL},
+	{"amount_zscore_7d", K_WZSCORE, "7 days", NULL},
+	{"amount_zscore_30d", K_WZSCORE, "30 days", NULL},
+	{"merchant_known_txns_1d", K_KNOWN_TXNS, "merchant", "a day"},
+	{"merchant_known_txns_7d", K_KNOWN_TXNS, "merchant", "7 days"},
+	{"merchant_known_txns_30d", K_KNOWN_TXNS, "merchant", "30 days"},
+	{"merchant_known_frauds_1d", K_KNOWN_FRAUDS, "merchant", "a day"},
+	{"merchant_known_frauds_7d", K_KNOWN_FRAUDS, "merchant", "7 days"},
+	{"merchant_known_frauds_30d", K_KNOWN_FRAUDS, "merchant", "30 days"},
+	{"merchant_fraud_share_1d", K_FRAUD_SHARE, "merchant", "a day"},
+	{"merchant_fraud_share_7d", K_FRAUD_SHARE, "merchant", "7 days"},
+	{"merchant_fraud_share_30d", K_FRAUD_SHARE, "merchant", "30 days"},
+	{"recipient_known_txns_1d", K_KNOWN_TXNS, "recipient", "a day"},
+	{"recipient_known_txns_7d", K_KNOWN_TXNS, "recipient", "7 days"},
+	{"recipient_known_txns_30d", K_KNOWN_TXNS, "recipient", "30 days"},
+	{"recipient_known_frauds_1d", K_KNOWN_FRAUDS, "recipient", "a day"},
+	{"recipient_known_frauds_7d", K_KNOWN_FRAUDS, "recipient", "7 days"},
+	{"recipient_known_frauds_30d", K_KNOWN_FRAUDS, "recipient", "30 days"},
+	{"recipient_fraud_share_1d", K_FRAUD_SHARE, "recipient", "a day"},
+	{"recipient_fraud_share_7d", K_FRAUD_SHARE, "recipient", "7 days"},
+	{"recipient_fraud_share_30d", K_FRAUD_SHARE, "recipient", "30 days"},
+	{"days_since_merchant_first_fraud", K_FIRST_FRAUD, "merchant", NULL},
 };
 
 static const struct phrase *phrase_of(const char *name)
@@ -834,7 +861,21 @@ int fd_score_feature_reason(int cat, double v, double typical, const struct fd_s
 		bad = fd_buf_addf(o, "at %ldh UTC", lround(v));
 		break;
 	case K_LOCAL_HOUR:
-		bad = fd_buf_addf(o, "at %ldh local time", lround(v));
+		/* say which clock: the export's zone, the sun's at a place, or UTC */
+		switch (b->ctx.local_clock) {
+		case FD_CLOCK_ZONE:
+			bad = fd_buf_addf(o, "at %ldh local time (%s)", lround(v),
+					  b->ctx.zone_name ? b->ctx.zone_name : "the export's zone");
+			break;
+		case FD_CLOCK_SOLAR:
+			bad = fd_buf_addf(o, "at %ldh solar time at the transaction's place", lround(v));
+			break;
+		case FD_CLOCK_SOLAR_USUAL:
+			bad = fd_buf_addf(o, "at %ldh solar time at the sender's usual place", lround(v));
+			break;
+		default:
+			bad = fd_buf_addf(o, "at %ldh UTC (no zone or place known)", lround(v));
+		}
 		break;
 	case K_DOW:
 		bad = v >= 0 && v < 7 ? fd_buf_addf(o, "on a %s", days[(int)v]) : fd_buf_adds(o, "day unknown");
@@ -1025,6 +1066,37 @@ int fd_score_feature_reason(int cat, double v, double typical, const struct fd_s
 	case K_HIGH_RISK:
 		bad = fd_buf_adds(o, v >= 0.5 ? "a high-risk merchant category" : "not a high-risk merchant category");
 		break;
+	case K_WMEAN:
+		bad = fd_buf_addf(o, "the sender's mean amount over %s ", ph->arg) || add_money(o, v, b);
+		if (!isnan(typical))
+			bad = bad || fd_buf_adds(o, " (typically ") || add_money(o, typical, b) ||
+			      fd_buf_adds(o, " over all senders)");
+		break;
+	case K_WZSCORE:
+		bad = add_amount_words(o, b) || fd_buf_adds(o, ", ") || add_num(o, fabs(v), 1) ||
+		      fd_buf_adds(o, v >= 0 ? " standard deviations above" : " standard deviations below") ||
+		      fd_buf_addf(o, " this sender's mean over %s", ph->arg);
+		break;
+	case K_KNOWN_TXNS:
+		bad = fd_buf_addf(o, "%s had ", ph->arg) ||
+		      add_count_word(o, v, "transaction", "transactions") ||
+		      fd_buf_addf(o, " with a known outcome in %s", ph->win) || add_typical(o, typical, 0);
+		break;
+	case K_KNOWN_FRAUDS:
+		bad = add_count_word(o, v, "known fraud", "known frauds") ||
+		      fd_buf_addf(o, " at the %s in %s", ph->arg, ph->win);
+		break;
+	case K_FRAUD_SHARE:
+		bad = fd_buf_addf(o, "%s's known fraud share ", ph->arg) || add_num(o, 100 * v, 1) ||
+		      fd_buf_addf(o, "%% in %s", ph->win);
+		if (!isnan(typical))
+			bad = bad || fd_buf_adds(o, " (typically ") || add_num(o, 100 * typical, 1) ||
+			      fd_buf_adds(o, "%)");
+		break;
+	case K_FIRST_FRAUD:
+		bad = fd_buf_addf(o, "the %s's first known fraud ", ph->arg) || add_duration(o, v * 86400) ||
+		      fd_buf_adds(o, " ago");
+		break;
 	case K_GENERIC:
 	default:
 		bad = fd_buf_addf(o, "%s ", name) || add_num(o, v, fabs(v) < 10 ? 2 : 0) ||
@@ -1032,6 +1104,119 @@ int fd_score_feature_reason(int cat, double v, double typical, const struct fd_s
 		break;
 	}
 	return bad ? -1 : 0;
+}
+
+/*
+ * Whether a fact is unusual enough in words to be a reason (fd_score.h, REASONS: the
+ * thresholds are documented there and in fd-score(1)).  A feature can raise a model's risk
+ * and still say nothing an investigator can act on: the transaction itself counted in a
+ * window, an amount below the sender's mean, the channel most traffic uses.
+ */
+int fd_score_feature_notable(int cat, double v, double typical, const struct fd_score_basis *b)
+{
+	const struct fd_feat_def *defs;
+	size_t ncat = fd_feat_catalog(&defs);
+	const char *name = cat >= 0 && (size_t)cat < ncat ? defs[cat].name : "feature";
+	const struct phrase *ph = phrase_of(name);
+	const double r = FD_REASON_RATIO, amt = amount_major(b), mean30 = b->ctx.sender_mean_30d;
+	double x;
+
+	if (isnan(v))
+		return 0;  /* an undefined value says nothing */
+	switch (ph ? ph->kind : K_GENERIC) {
+	case K_HOUR:
+	case K_NIGHT:
+		/* the UTC clock is a reason only where no local clock says otherwise */
+		x = feat(b, "local_hour");
+		if (!isnan(x))
+			return lround(x) < FD_REASON_NIGHT_END;
+		return ph->kind == K_NIGHT ? v >= 0.5 : lround(v) < FD_REASON_NIGHT_END;
+	case K_LOCAL_HOUR:
+		return lround(v) < FD_REASON_NIGHT_END;
+	case K_DOW:
+		return 0;  /* a day of the week is a seventh of all traffic */
+	case K_WEEKEND:
+		/* like a channel: a weekend day is no reason where weekends are common */
+		return v >= 0.5 && (isnan(typical) || typical <= FD_REASON_RARE_SHARE);
+	case K_REVERSAL: case K_ROUND: case K_BELOW_THR: case K_NEW:
+	case K_FOREIGN: case K_HIGH_RISK:
+		return v >= 0.5;  /* a flag speaks only when it is on */
+	case K_SECS_LAST:
+		return v < FD_REASON_QUICK_S;
+	case K_DAYS_LAST:
+		return v >= FD_REASON_DORMANT_DAYS;
+	case K_AGE:
+		return v < FD_REASON_NEW_SENDER_DAYS;
+	case K_AMOUNT:
+		if (mean30 > 0)
+			return amt >= r * mean30;
+		if (isnan(typical))
+			return 1;
+		/* no history of its own: against all senders (log_amount on its own scale) */
+		return strcmp(name, "log_amount") == 0 ? v >= typical + log(r) : v >= r * typical;
+	case K_ZSCORE: case K_WZSCORE:
+		return v >= FD_REASON_ZSCORE;
+	case K_TO_MAX:
+		return v >= FD_REASON_MAX_RATIO;
+	case K_PCTL:
+		return v >= FD_REASON_PERCENTILE;
+	case K_TO_MEAN:
+		return v >= r;
+	case K_DEV:
+		return v > 0 && 2 * v >= amt;  /* the amount at least twice the mean (amount - v) */
+	case K_COUNT: case K_RCPT30: case K_RCPT_SENDERS: case K_DEV_SENDERS: case K_IP_SENDERS:
+	case K_SENDER_DEVICES:
+		/* a count of 1 is the transaction (or the sender) itself */
+		return v >= 2 && (isnan(typical) || v >= r * typical);
+	case K_SUM:
+		/* what the window holds besides this transaction must itself be unusual: else the
+		 * sentence only repeats the amount */
+		x = v - amt;
+		return x >= 0.5 * pow(10.0, -b->exponent) && (isnan(typical) || x >= r * typical);
+	case K_WMEAN:
+		/* the mean of the window's other transactions (this one is included) must be
+		 * unusual, else the sentence only repeats the amount: it needs their count */
+		x = feat(b, strcmp(ph->arg, "24 hours") == 0 ? "sender_txn_count_24h"
+			    : strcmp(ph->arg, "7 days") == 0 ? "sender_txn_count_7d" : "sender_txn_count_30d");
+		if (!(x >= 2))
+			return 0;
+		x = (v * x - amt) / (x - 1);
+		return isnan(typical) || x >= r * typical;
+	case K_NEAR_THR:
+		return v >= 2;
+	case K_GEO_DIST:
+		/* far, and sooner than travel at FD_REASON_FAST_KMH allows */
+		if (!(v >= FD_REASON_FAR_KM))
+			return 0;
+		if (b->ctx.prev_geo_ts < 0 || b->ts <= b->ctx.prev_geo_ts)
+			return 1;
+		return v / ((double)(b->ts - b->ctx.prev_geo_ts) / 3600000.0) >= FD_REASON_FAST_KMH;
+	case K_DIST_USUAL:
+		return v >= FD_REASON_FAR_KM;
+	case K_GEO_SPEED:
+		return v >= FD_REASON_FAST_KMH;
+	case K_MINS_GEO:
+		x = feat(b, "geo_distance_km");
+		return v < 60 && x >= FD_REASON_FAR_KM;
+	case K_FOREIGN_SHARE:
+		return 0;  /* the sender's habit, not this transaction's (is_foreign says that) */
+	case K_MERCH_FRAUD: case K_FRAUD_SHARE:
+		return v > 0 && (isnan(typical) || v >= r * typical);
+	case K_RCPT_COUNT: case K_MERCH_COUNT:
+		/* a party rarely seen before: a tenth of the usual or less */
+		return v <= FD_REASON_RARE_PARTY && !isnan(typical) && v * 10 <= typical;
+	case K_KNOWN_TXNS:
+		return 0;  /* the denominator of a fraud share, not a fact about risk */
+	case K_KNOWN_FRAUDS:
+		return v >= 1;
+	case K_FIRST_FRAUD:
+		return 1;
+	case K_CHANNEL:
+		return v >= 0.5 && (isnan(typical) || typical <= FD_REASON_RARE_SHARE);
+	case K_GENERIC:
+	default:
+		return 1;
+	}
 }
 
 /* ---- the scorer --------------------------------------------------------------------------- */
@@ -1048,6 +1233,7 @@ struct slot {
 	int points, block;
 	struct fd_buf text;            /* reasons, each ending in a NUL */
 	size_t *roff;                  /* their offsets in text */
+	double *rw;                    /* their weights (rank_scale), for the order */
 	size_t nreasons;
 	double t_push;
 	struct fd_score_layers l;      /* the verdict, between the two passes of score_batch */
@@ -1078,6 +1264,7 @@ struct fd_scorer {
 	uint64_t rows, flagged;
 	struct fd_nn_ws *ws;
 	const char **rptr;      /* reason pointers handed to emit */
+	size_t *ord;            /* their order, when there are many */
 	struct cal cal;
 };
 
@@ -1101,6 +1288,7 @@ void fd_scorer_free(struct fd_scorer *sc)
 		free(sc->slots[i].all);
 		free(sc->slots[i].hits);
 		free(sc->slots[i].roff);
+		free(sc->slots[i].rw);
 	}
 	free(sc->slots);
 	fd_features_free(sc->fe);
@@ -1121,6 +1309,7 @@ void fd_scorer_free(struct fd_scorer *sc)
 	free(sc->hcnt);
 	free(sc->hmiss);
 	free(sc->rptr);
+	free(sc->ord);
 	free(sc);
 }
 
@@ -1161,13 +1350,31 @@ static int reason_tables(struct fd_scorer *sc, struct fd_err *err)
 		 * the distance from the previous located transaction */
 		switch (k) {
 		case K_AMOUNT: case K_ZSCORE: case K_TO_MAX: case K_PCTL: case K_TO_MEAN: case K_DEV:
+		case K_WZSCORE:
 			sc->group[j] = K_AMOUNT;
 			break;
 		case K_GEO_DIST: case K_GEO_SPEED: case K_MINS_GEO:
 			sc->group[j] = K_GEO_DIST;
 			break;
-		case K_COUNT: case K_SUM:
+		case K_COUNT:
 			sc->group[j] = (int)k;
+			break;
+		case K_SUM: case K_WMEAN:
+			sc->group[j] = K_SUM;
+			break;
+		case K_HOUR: case K_LOCAL_HOUR: case K_NIGHT:  /* the time of day, on any clock */
+			sc->group[j] = K_HOUR;
+			break;
+		case K_DOW: case K_WEEKEND:
+			sc->group[j] = K_DOW;
+			break;
+		case K_BELOW_THR: case K_NEAR_THR:  /* amounts just below the reporting threshold */
+			sc->group[j] = K_NEAR_THR;
+			break;
+		case K_KNOWN_FRAUDS: case K_FRAUD_SHARE: case K_FIRST_FRAUD: case K_MERCH_FRAUD:
+			/* the labelled history of one party, over any window */
+			sc->group[j] = strcmp(ph->arg ? ph->arg : "merchant", "recipient") == 0 ? K_FRAUD_SHARE
+												  : K_MERCH_FRAUD;
 			break;
 		default:
 			sc->group[j] = -1;
@@ -1260,7 +1467,8 @@ int fd_scorer_create(struct fd_scorer **out, const struct fd_model *m, const str
 	sc->ferr = malloc(sc->cap * sc->nin * sizeof(*sc->ferr));
 	sc->ifs = malloc(sc->cap * sizeof(*sc->ifs));
 	sc->rptr = malloc((sc->maxreasons + 1) * sizeof(*sc->rptr));
-	if (!sc->sel || !sc->slots || !sc->X || !sc->err || !sc->ferr || !sc->ifs || !sc->rptr) {
+	sc->ord = malloc((sc->maxreasons + 1) * sizeof(*sc->ord));
+	if (!sc->sel || !sc->slots || !sc->X || !sc->err || !sc->ferr || !sc->ifs || !sc->rptr || !sc->ord) {
 		rc = oom(err);
 		goto fail;
 	}
@@ -1270,8 +1478,9 @@ int fd_scorer_create(struct fd_scorer **out, const struct fd_model *m, const str
 		s->all = malloc(sc->ncat * sizeof(*s->all));
 		s->hits = malloc((sc->nrules + 1) * sizeof(*s->hits));
 		s->roff = malloc((sc->maxreasons + 1) * sizeof(*s->roff));
+		s->rw = malloc((sc->maxreasons + 1) * sizeof(*s->rw));
 		/* room for the usual reasons up front, so that scoring does not allocate */
-		if (!s->all || !s->hits || !s->roff || fd_buf_grow(&s->text, 512) ||
+		if (!s->all || !s->hits || !s->roff || !s->rw || fd_buf_grow(&s->text, 512) ||
 		    fd_buf_grow(&s->sender, 64)) {
 			rc = oom(err);
 			goto fail;
@@ -1340,32 +1549,84 @@ static size_t top_k(const float *c, size_t n, size_t k, size_t *idx)
 }
 
 /*
- * A 0/1 flag (is_*, new_*, channel_*) that is off can still carry reconstruction error (a
- * transfer is "not card"), but "not X" is no evidence an investigator can act on: such a flag
- * gives a reason only when it is on.
+ * The scale reasons are ranked on (fd_score.h, REASONS): what each reason added to the risk.
+ * With a stacker, log-odds: a rule hit w_points * points / 100 + w_hit / hits, a feature
+ * w_gb times its contribution to the trees' margin (or, without trees, its share of the
+ * reconstruction error or deviation times the model layers' w * u).  Without one, risk
+ * points: a rule hit its points, a feature its share of the model's risk 25 * mean(u).
+ * A rule that blocks decides: it ranks above everything.
  */
-static int silent_flag(int cidx, double v)
-{
-	const struct fd_feat_def *defs;
-	const char *name;
+struct rank {
+	int logodds;        /* a stacker's scale */
+	double model;       /* the model layers' total, shared among features (non-SHAP) */
+	double gbw;         /* the stacker's weight on the trees' margin (SHAP), else 1 */
+	double per_point;   /* a rule's weight per point, and per hit */
+	double per_hit;
+};
 
-	if (!(v < 0.5))
-		return 0;
-	fd_feat_catalog(&defs);
-	name = defs[cidx].name;
-	return strncmp(name, "is_", 3) == 0 || strncmp(name, "new_", 4) == 0 ||
-	       strncmp(name, "channel_", 8) == 0 ||
-	       strcmp(name, "sender_near_threshold_count_24h") == 0;  /* "no amounts near 10,000" */
+static void rank_scale(const struct fd_scorer *sc, const struct slot *s, struct rank *rk)
+{
+	const struct fd_model *m = sc->m;
+	const struct fd_score_layers *l = &s->l;
+	int fitted;
+	const struct fd_stacker *sk = stacker_for(m, l->rules_present, &fitted);
+	double z[FD_MODEL_MAX_STACK_INPUTS], u = 0;
+	size_t k = 0;
+	int nu = 0;
+
+	memset(rk, 0, sizeof(*rk));
+	rk->gbw = 1.0;
+	/* a stacker fitted without rules scoring with them: the rules add nothing to the risk
+	 * (per_point and per_hit 0), so their reasons follow the features' (a block still first) */
+	if (sk && stack_inputs(m, l, fitted, z) == sk->k) {
+		rk->logodds = 1;
+		if (m->nn && !m->gb) {
+			rk->model += sk->w[k] * z[k];
+			k++;
+		}
+		if (m->forest && !m->gb) {
+			rk->model += sk->w[k] * z[k];
+			k++;
+		}
+		if (m->gb)
+			rk->gbw = sk->w[k++];
+		if (fitted) {
+			rk->per_point = sk->w[k] / 100.0;
+			rk->per_hit = l->nhits ? sk->w[k + 1] / (double)l->nhits : 0.0;
+		}
+		return;
+	}
+	if (!isnan(l->ae_u)) {
+		u += l->ae_u;
+		nu++;
+	}
+	if (!isnan(l->if_u)) {
+		u += l->if_u;
+		nu++;
+	}
+	rk->model = nu ? FD_SCORE_MODEL_WEIGHT * u / nu : 0.0;
+	rk->per_point = 1.0;
 }
 
-static int add_feature_reasons(struct fd_scorer *sc, struct slot *s, size_t row, struct fd_err *err)
+/* The weight of the reason of hit h. */
+static double rule_weight(const struct rank *rk, const struct fd_rule_hit *h)
+{
+	if (h->action == FD_RULE_BLOCK)
+		return INFINITY;
+	return rk->per_point * h->points + rk->per_hit;
+}
+
+static int add_feature_reasons(struct fd_scorer *sc, struct slot *s, size_t row, const struct rank *rk,
+			       struct fd_err *err)
 {
 	const int shap = sc->m->gb != NULL;
 	/* every feature is a candidate: rule-covered ones, repeats of a measure, flags that are
-	 * off and undefined values are passed over, and three must still be found */
+	 * off, undefined values and facts too weak to say are passed over, and three must still
+	 * be found */
 	size_t idx[FD_MODEL_MAX_FEATURES], k = sc->nin, got, i, h, added = 0;
-	int used[8], nused = 0, u;
+	int used[16], nused = 0, u;
 	float absx[FD_MODEL_MAX_FEATURES];
+	double total = 0;
 	const float *c;
 
 	if (shap)
@@ -1377,35 +1638,65 @@ static int add_feature_reasons(struct fd_scorer *sc, struct slot *s, size_t row,
 			absx[i] = fabsf(sc->X[row * sc->nin + i]);
 		c = absx;
 	}
+	for (i = 0; i < sc->nin; i++)
+		if (c[i] > 0)
+			total += c[i];
 	got = top_k(c, sc->nin, k, idx);
 	for (i = 0; i < got && added < sc->o.top; i++) {
 		size_t j = idx[i];
+		double v = s->all[sc->cidx[j]];
 
-		if (shap && !(c[j] > 0))
+		if (!(c[j] > 0))
 			break;  /* only what raised the risk is a reason */
 		for (h = 0; h < s->nhits; h++)
 			if (sc->covered[s->hits[h].rule * sc->nin + j])
 				break;
 		if (h < s->nhits)
 			continue;  /* the rule's own reason says it */
-		if (silent_flag(sc->cidx[j], s->all[sc->cidx[j]]) || isnan(s->all[sc->cidx[j]]))
-			continue;  /* a flag that is off, or a value that is undefined, says nothing */
+		if (!fd_score_feature_notable(sc->cidx[j], v, sc->m->mean[j], &s->basis))
+			continue;  /* true, but nothing an investigator would call unusual */
 		if (sc->group[j] >= 0) {
 			for (u = 0; u < nused && used[u] != sc->group[j]; u++)
 				;
 			if (u < nused)
 				continue;  /* said already, over another window */
-			if (nused < 8)
+			if (nused < (int)(sizeof(used) / sizeof(used[0])))
 				used[nused++] = sc->group[j];
 		}
+		s->rw[s->nreasons] = shap && rk->logodds ? rk->gbw * c[j]
+				     : total > 0 ? rk->model * c[j] / total : 0.0;
 		s->roff[s->nreasons++] = s->text.len;
-		if (fd_score_feature_reason(sc->cidx[j], s->all[sc->cidx[j]], sc->m->mean[j], &s->basis,
-					    &s->text) ||
+		if (fd_score_feature_reason(sc->cidx[j], v, sc->m->mean[j], &s->basis, &s->text) ||
 		    (shap && fd_buf_adds(&s->text, " (raises risk)")) || fd_buf_addc(&s->text, '\0'))
 			return oom(err);
 		added++;
 	}
 	return FD_OK;
+}
+
+/*
+ * Hand the reasons of s to emit in sc->rptr: most decisive first (stable, so rules of equal
+ * weight keep their order, and a rule before a feature of the same weight), a sentence
+ * already given left out.  Returns how many.
+ */
+static size_t order_reasons(struct fd_scorer *sc, struct slot *s)
+{
+	size_t *o = sc->ord, n = s->nreasons, i, j, k, out = 0;
+
+	for (i = 0; i < n; i++) {
+		for (j = i; j > 0 && s->rw[o[j - 1]] < s->rw[i]; j--)
+			o[j] = o[j - 1];
+		o[j] = i;
+	}
+	for (i = 0; i < n; i++) {
+		const char *t = s->text.s + s->roff[o[i]];
+
+		for (k = 0; k < out && strcmp(sc->rptr[k], t) != 0; k++)
+			;
+		if (k == out)
+			sc->rptr[out++] = t;
+	}
+	return out;
 }
 
 /* Run the model over the pending rows and emit them. */
@@ -1477,11 +1768,16 @@ static int score_batch(struct fd_scorer *sc, struct fd_err *err)
 		row.l = s->l;
 		row.v = s->v;
 		row.hits = s->hits;
-		if (s->need && (rc = add_feature_reasons(sc, s, i, err)))
-			return rc;
-		for (k = 0; k < s->nreasons; k++)
-			sc->rptr[k] = s->text.s + s->roff[k];
-		row.nreasons = s->nreasons;
+		if (s->nreasons || s->need) {
+			struct rank rk;
+
+			rank_scale(sc, s, &rk);
+			for (k = 0; k < s->nreasons; k++)  /* the rule reasons, one per hit */
+				s->rw[k] = rule_weight(&rk, &s->hits[k]);
+			if (s->need && (rc = add_feature_reasons(sc, s, i, &rk, err)))
+				return rc;
+		}
+		row.nreasons = order_reasons(sc, s);
 		row.reasons = sc->rptr;
 		row.latency_s = sc->o.timing ? now - s->t_push : 0.0;
 		if ((rc = sc->o.emit(sc->o.user, &row, err)))

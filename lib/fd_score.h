@@ -75,20 +75,41 @@
  * flags the transaction when the autoencoder error >= ae_medium, the forest score >= if_medium,
  * or any rule hits; for REVIEW and BLOCK the flagging layers agree, for APPROVE the others.
  *
- * REASONS, in this order: the reason of each rule hit (its template, fd_rules_reason), then —
- * for MEDIUM and HIGH (or every transaction with reasons_all) — with boosted trees, the
- * features with the largest positive contributions to this transaction's fraud log-odds
- * (fd_gbdt_contrib, approximate: path attribution, summing to the margin like SHAP; computed in one call for the batch's rows that need reasons), each
- * sentence ending in "(raises risk)"; without them, the model features that contribute most
- * to the reconstruction error (the largest squared differences; the largest
- * standardised values when the model has no autoencoder), each in words with its value and
- * the sender's own baseline where the feature engine keeps one (fd_features_context), else
- * the typical value over all senders (the scaler mean): "amount 1,250.00 USD, 41.2× this
- * sender's 30-day mean of 30.34 USD", "3,912 km from the previous transaction 42 minutes
- * earlier".  Three of them (opts.top), leaving out a feature that a hit rule's expression or
- * reason template reads (the rule has said it) and a second sentence about one measure (the
- * amount against the sender's history; counts; sums; distance, speed and time from the
- * previous located transaction), the next feature taking its place.
+ * REASONS are ORDERED: reasons[0] is the deciding reason, and each later one added less to
+ * the risk (a dashboard's "top reason" is reasons[0]).  They are the reason of each rule hit
+ * (its template, fd_rules_reason) and — for MEDIUM and HIGH (or every transaction with
+ * reasons_all) — up to opts.top (3) model features that raised the risk: with boosted trees,
+ * the features with the largest positive contributions to this transaction's fraud log-odds
+ * (fd_gbdt_contrib, approximate: path attribution, summing to the margin like SHAP; computed
+ * in one call for the batch's rows that need reasons), each sentence ending in "(raises
+ * risk)"; without them, the model features that contribute most to the reconstruction error
+ * (the largest squared differences; the largest standardised values when the model has no
+ * autoencoder).  Each in words with its value and the sender's own baseline where the feature
+ * engine keeps one (fd_features_context), else the typical value over all senders (the
+ * scaler mean): "amount 1,250.00 USD, 41.2× this sender's 30-day mean of 30.34 USD", "3,912
+ * km from the previous transaction 42 minutes earlier".
+ *
+ * The ORDER weighs each reason by what it added to the risk.  With a stacker, in log-odds: a
+ * rule hit w_points * points / 100 + w_any_hit / hits; a feature w_gb times its contribution
+ * to the trees' margin (without trees, its share of the reconstruction error or deviation
+ * times the model layers' sum of w * u).  Without a stacker, in risk points: a rule hit its
+ * points, a feature its share of the model's risk 25 * mean(u).  A hit of a block rule ranks
+ * above everything; ties keep rule order, and rules before features.
+ *
+ * ONCE EACH: a feature that a hit rule's expression or reason template reads is left out, and
+ * so is any feature of the same measure (the amount against the sender's history; counts;
+ * sums and means; distance, speed and time from the previous located transaction; the hour on
+ * any clock; weekday and weekend; amounts just below the reporting threshold; a merchant's or
+ * a recipient's labelled history); among features, one sentence per measure, the next feature
+ * taking the place; a sentence equal to one already given is dropped.
+ *
+ * ONLY UNUSUAL FACTS (fd_score_feature_notable, thresholds FD_REASON_* below): a count of 1 in
+ * a window is the transaction itself; a sum must hold more than the transaction; a ratio below
+ * FD_REASON_RATIO is not "above the mean"; a category (channel, weekend) shared by more than
+ * FD_REASON_RARE_SHARE of traffic is no reason; a flag speaks only when on.
+ *
+ * LOCAL TIME: local_hour is the export's wall clock when its zone is known (fd_feat_opts.zone),
+ * else solar time; the sentence names the clock (fd_feat_context.local_clock).
  */
 #ifndef FD_SCORE_H
 #define FD_SCORE_H
@@ -218,6 +239,25 @@ struct fd_score_basis {
 int fd_score_feature_reason(int cat, double v, double typical, const struct fd_score_basis *b,
 			    struct fd_buf *out);
 
+/*
+ * 1 when the fact of catalog feature cat with value v (typical as above) is unusual enough in
+ * words to be a reason, else 0 (see REASONS for the thresholds).  An undefined value (NaN) is
+ * never a reason.
+ */
+#define FD_REASON_RATIO 2.0            /* x the sender's mean, or the typical value of all senders */
+#define FD_REASON_MAX_RATIO 1.5        /* x the sender's largest earlier amount */
+#define FD_REASON_ZSCORE 2.0           /* standard deviations above the sender's mean */
+#define FD_REASON_PERCENTILE 0.95      /* above this share of the sender's last 20 amounts */
+#define FD_REASON_NIGHT_END 6          /* hours 0-5 of the clock named */
+#define FD_REASON_QUICK_S 600.0        /* seconds after the sender's previous transaction */
+#define FD_REASON_DORMANT_DAYS 30.0    /* days since the sender's previous transaction */
+#define FD_REASON_NEW_SENDER_DAYS 7.0  /* days since the sender's first transaction */
+#define FD_REASON_FAR_KM 100.0         /* from the previous or the usual place */
+#define FD_REASON_FAST_KMH 500.0       /* between located transactions */
+#define FD_REASON_RARE_SHARE 0.10      /* a channel (weekends) used by at most this share of traffic */
+#define FD_REASON_RARE_PARTY 5         /* a merchant or recipient seen at most this often before */
+int fd_score_feature_notable(int cat, double v, double typical, const struct fd_score_basis *b);
+
 /* ---- the scorer: transactions in, verdicts out ---------------------------------------- */
 
 /* One scored transaction, as handed to the emit callback (everything borrowed for the call). */
@@ -230,7 +270,8 @@ struct fd_score_row {
 	const struct fd_rule_hit *hits;  /* l.nhits, in rule order */
 	struct fd_score_verdict v;
 	size_t nreasons;
-	const char *const *reasons;      /* sentences */
+	const char *const *reasons;      /* sentences, ORDERED: reasons[0] is the deciding one
+					    (see REASONS), each once */
 	double latency_s;                /* push to emit, when opts.timing; else 0 */
 };
 

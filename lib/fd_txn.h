@@ -68,10 +68,17 @@ struct fd_txn {
 	/* provenance (0 when not from the store) */
 	int64_t source_id;             /* sources.id */
 	int64_t line;                  /* line of the record in its source */
+	/* The export's zone, when the reader knows it (a stored record whose source was ingested
+	 * with --tz, fd_txnsrc): its offset from UTC at ts and its name (borrowed); 0 / NULL
+	 * when unknown.  local_hour reads this wall clock (fd-features(1)). */
+	int zone_known;
+	int32_t zone_offset_s;
+	const char *zone_name;
 };
 
 /* Set every field to its absent value: strings NULL, currency and country "", label -1,
- * numbers (ts, amount, exponent, has_geo, lat, lon, metadata_len, source_id, line) 0. */
+ * numbers (ts, amount, exponent, has_geo, lat, lon, metadata_len, source_id, line, zone_known,
+ * zone_offset_s) 0. */
 void fd_txn_clear(struct fd_txn *t);
 
 /* ---- timestamps ---------------------------------------------------------------------- */

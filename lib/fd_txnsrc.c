@@ -7,6 +7,9 @@
 
 #include "fd_buf.h"
 #include "fd_reader.h"
+#include "fd_tz.h"
+
+#include <sqlite3.h>
 
 #define ARENA_CHUNK (4u << 20)
 
@@ -45,6 +48,14 @@ struct fd_txnsrc {
 	/* store mode */
 	struct fd_txn_iter *it;
 	int store_phase;            /* 0 warm-up, 1 the period, 2 done */
+	struct src_zone *zones;     /* the zone each source was ingested with (--tz) */
+	size_t nzones, capzones;
+};
+
+/* A source's zone: tz NULL when it recorded none (or one this machine cannot load). */
+struct src_zone {
+	int64_t source_id;
+	struct fd_tz *tz;
 };
 
 static const char *const stdin_only[] = {"-"};
@@ -97,6 +108,9 @@ void fd_txnsrc_free(struct fd_txnsrc *s)
 		return;
 	fd_txnstream_free(s->ts);
 	fd_txn_iter_free(s->it);
+	for (size_t i = 0; i < s->nzones; i++)
+		fd_tz_free(s->zones[i].tz);
+	free(s->zones);
 	for (c = s->arena; c; c = next) {
 		next = c->next;
 		free(c);
@@ -213,6 +227,60 @@ static int kept_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/*
+ * The zone t's source was ingested with (sources.options "tz", fd-ingest --tz), as t's
+ * zone_known, zone_offset_s and zone_name.  Looked up once per source.  A source without one
+ * (or whose zone this machine's tzdata lacks) leaves t's zone unknown.
+ */
+static int store_zone(struct fd_txnsrc *s, struct fd_txn *t, struct fd_err *err)
+{
+	struct src_zone *z = NULL;
+	size_t i;
+
+	for (i = 0; i < s->nzones; i++)
+		if (s->zones[i].source_id == t->source_id) {
+			z = &s->zones[i];
+			break;
+		}
+	if (!z) {
+		sqlite3_stmt *q = NULL;
+		struct fd_err ignored = {0};
+		const char *spec;
+
+		if (s->nzones == s->capzones) {
+			size_t cap = s->capzones ? 2 * s->capzones : 8;
+			void *p = realloc(s->zones, cap * sizeof(*s->zones));
+
+			if (!p)
+				return fd_err_set(err, FD_EIO, "out of memory");
+			s->zones = p;
+			s->capzones = cap;
+		}
+		z = &s->zones[s->nzones++];
+		z->source_id = t->source_id;
+		z->tz = NULL;
+		if (sqlite3_prepare_v2(fd_store_db(s->o.store),
+				       "SELECT json_extract(options, '$.tz') FROM sources WHERE id = ?", -1, &q,
+				       NULL) != SQLITE_OK) {
+			sqlite3_finalize(q);
+			return fd_store_error(s->o.store, "reading sources", err);
+		}
+		sqlite3_bind_int64(q, 1, t->source_id);
+		if (sqlite3_step(q) == SQLITE_ROW && (spec = (const char *)sqlite3_column_text(q, 0)) &&
+		    fd_tz_load(&z->tz, spec, &ignored) != FD_OK)
+			z->tz = NULL;
+		sqlite3_finalize(q);
+	}
+	if (z->tz) {
+		int64_t sec = t->ts / 1000 - (t->ts % 1000 < 0);  /* floor */
+
+		t->zone_known = 1;
+		t->zone_offset_s = fd_tz_offset_at(z->tz, sec);
+		t->zone_name = fd_tz_name(z->tz);
+	}
+	return FD_OK;
+}
+
 static int store_next(struct fd_txnsrc *s, struct fd_txn *t, int *warm, struct fd_err *err)
 {
 	for (;;) {
@@ -237,6 +305,8 @@ static int store_next(struct fd_txnsrc *s, struct fd_txn *t, int *warm, struct f
 				return -rc;
 		}
 		r = fd_txn_iter_next(s->it, t, err);
+		if (r == 1 && (rc = store_zone(s, t, err)))
+			return -rc;
 		if (r == 1) {
 			*warm = s->store_phase == 0;
 			s->count++;

@@ -21,7 +21,7 @@ SEL=hour,day_of_week,secs_since_last,sender_txn_count_10m,sender_amount_sum_10m,
 	# with --features: only those, in the order given
 	run fd-features --list --features local_hour,hour
 	assert_success
-	assert_line --index 0 --regexp $'^local_hour\ttemporal\thour of day in solar time'
+	assert_line --index 0 --regexp $'^local_hour\ttemporal\thour of day on the export\'s wall clock when its zone is known'
 	assert_line --index 1 $'hour\ttemporal\thour of day of ts, UTC (0-23)'
 	assert_equal "${#lines[@]}" 2
 }
@@ -137,4 +137,71 @@ OUT
 	assert_line --index 0 "fd-features: --until must be later than --since"
 	run fd-features --label-delay -1 "$F/small.csv"
 	assert_failure 2
+}
+
+@test "local_hour: the export's wall clock with --tz, solar time without" {
+	# hours by python3's zoneinfo: 2026-01-15T23:30Z is 00h in Berlin (CET), 15h in Los
+	# Angeles (PST); 2026-07-01T01:30Z is 03h in Berlin (CEST), 18h in Los Angeles (PDT);
+	# solar time at lon -122.42 is UTC - 8 h (round(-122.42 / 15)); S2 has no place: UTC
+	cat > z.csv <<'CSV'
+txn_id,ts,amount,sender_id,lat,lon
+Z1,2026-01-15T23:30:00Z,10.00,S1,37.77,-122.42
+Z2,2026-07-01T01:30:00Z,10.00,S1,37.77,-122.42
+Z3,2026-07-01T02:30:00Z,10.00,S2,,
+CSV
+	run fd-features -q --features local_hour z.csv
+	assert_output - <<'OUT'
+txn_id,ts,label,local_hour
+Z1,2026-01-15T23:30:00.000Z,,15
+Z2,2026-07-01T01:30:00.000Z,,17
+Z3,2026-07-01T02:30:00.000Z,,2
+OUT
+	run fd-features -q --features local_hour --tz Europe/Berlin z.csv
+	assert_output - <<'OUT'
+txn_id,ts,label,local_hour
+Z1,2026-01-15T23:30:00.000Z,,0
+Z2,2026-07-01T01:30:00.000Z,,3
+Z3,2026-07-01T02:30:00.000Z,,4
+OUT
+	run fd-features -q --features local_hour --tz America/Los_Angeles z.csv
+	assert_output - <<'OUT'
+txn_id,ts,label,local_hour
+Z1,2026-01-15T23:30:00.000Z,,15
+Z2,2026-07-01T01:30:00.000Z,,18
+Z3,2026-07-01T02:30:00.000Z,,19
+OUT
+	# a fixed offset: +05:30
+	run fd-features -q --features local_hour --tz +05:30 z.csv
+	assert_output - <<'OUT'
+txn_id,ts,label,local_hour
+Z1,2026-01-15T23:30:00.000Z,,5
+Z2,2026-07-01T01:30:00.000Z,,7
+Z3,2026-07-01T02:30:00.000Z,,8
+OUT
+	# from the store: each source's zone as fd-ingest --tz recorded it (none: solar time);
+	# --tz of the reading tool is only the zone of --since
+	fd-ingest -q --tz Europe/Berlin z.csv
+	sed 's/^Z/Y/; s/,S/,T/' z.csv > y.csv
+	fd-ingest -q --tz +05:30 y.csv
+	sed 's/^Z/X/; s/,S/,U/' z.csv > x.csv
+	fd-ingest -q x.csv
+	run q "SELECT id, json_extract(options, '$.tz') FROM sources ORDER BY id"
+	assert_output - <<'OUT'
+1|Europe/Berlin
+2|+05:30
+3|
+OUT
+	run fd-features -q --features local_hour --tz +09:00 --since 2026-01-01
+	assert_output - <<'OUT'
+txn_id,ts,label,local_hour
+Z1,2026-01-15T23:30:00.000Z,,0
+Y1,2026-01-15T23:30:00.000Z,,5
+X1,2026-01-15T23:30:00.000Z,,15
+Z2,2026-07-01T01:30:00.000Z,,3
+Y2,2026-07-01T01:30:00.000Z,,7
+X2,2026-07-01T01:30:00.000Z,,17
+Z3,2026-07-01T02:30:00.000Z,,4
+Y3,2026-07-01T02:30:00.000Z,,8
+X3,2026-07-01T02:30:00.000Z,,2
+OUT
 }

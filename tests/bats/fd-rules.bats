@@ -28,13 +28,13 @@ setup() {
 
 HITS='txn_id,rule_id,points,action,reason
 A6,velocity_10m,30,review,6 transactions in 10 minutes (limit 5)
-C1,large_amount,20,review,amount 12000.00 USD at or above 10000 (mandatory review)
+C1,large_amount,20,review,"amount 12,000.00 USD at or above 10000 (mandatory review)"
 D1,sanctioned_country,100,block,country IR is sanctioned
 E1,unusual_hour,10,review,"at 3h local time, between 00:00 and 05:00"
 H1,unusual_hour,10,review,"at 4h local time, between 00:00 and 05:00"
 B2,amount_spike,25,review,amount 400.00 USD is 4.0 times the sender'"'"'s 30-day average (limit 3)
-F3,structuring,50,review,"3 transactions between 9000 and 10000 in 24 hours, this one 9700.00 USD (limit 3)"
-I2,impossible_travel,40,review,"5570 km from the previous transaction 30 minutes earlier (11140 km/h; limits 500 km in an hour, 900 km/h)"
+F3,structuring,50,review,"3 transactions between 9000 and 10000 in 24 hours, this one 9,700.00 USD (limit 3)"
+I2,impossible_travel,40,review,"5,570 km from the previous transaction 30 minutes earlier (11,140 km/h; limits 500 km in an hour, 900 km/h)"
 J1,new_device_large,25,review,"amount 800.00 USD from device DJ1, new for this sender (limit 500)"'
 
 # ---- hits ----------------------------------------------------------------------------------
@@ -85,19 +85,27 @@ OUT
 }
 
 @test "a transaction hit by several rules has them in file order" {
-	# N1: 2026-03-02 08:30 at +05:00 is 03:30 UTC; 12000 JPY
+	# N1: 2026-03-02 08:30 at +05:00 is 03:30 UTC; 12000 JPY.  local_hour reads the export's
+	# clock, 08:30, not an unusual hour (03h UTC would be)
 	run fd-rules -q --tz +05:00 --currency JPY "$R/naive.csv"
 	assert_success
 	assert_output - <<'OUT'
 txn_id,rule_id,points,action,reason
-N1,unusual_hour,10,review,"at 3h local time, between 00:00 and 05:00"
-N1,large_amount,20,review,amount 12000 JPY at or above 10000 (mandatory review)
+N1,large_amount,20,review,"amount 12,000 JPY at or above 10000 (mandatory review)"
+OUT
+	# 01:30 at +07:00 is 2026-03-01 18:30 UTC: an unusual hour on the export's clock only
+	sed 's/08:30/01:30/' "$R/naive.csv" > night.csv
+	run fd-rules -q --tz +07:00 --currency JPY night.csv
+	assert_output - <<'OUT'
+txn_id,rule_id,points,action,reason
+N1,unusual_hour,10,review,"at 1h local time, between 00:00 and 05:00"
+N1,large_amount,20,review,"amount 12,000 JPY at or above 10000 (mandatory review)"
 OUT
 	# the same record read as UTC, in dollars
 	run fd-rules -q "$R/naive.csv"
 	assert_output - <<'OUT'
 txn_id,rule_id,points,action,reason
-N1,large_amount,20,review,amount 12000.00 USD at or above 10000 (mandatory review)
+N1,large_amount,20,review,"amount 12,000.00 USD at or above 10000 (mandatory review)"
 OUT
 }
 
@@ -106,7 +114,7 @@ OUT
 	assert_success
 	assert_output - <<'OUT'
 txn_id,rule_id,points,action,reason
-M1,large_amount,20,review,amount 11000.00 USD at or above 10000 (mandatory review)
+M1,large_amount,20,review,"amount 11,000.00 USD at or above 10000 (mandatory review)"
 OUT
 	run --separate-stderr fd-rules -q --map "$R/mapped.map" "$R/mapped.csv"
 	assert_failure 3
@@ -158,8 +166,8 @@ OUT
 	assert_success
 	assert_output - <<'OUT'
 txn_id,rule_id,points,action,reason
-K1,large_amount,20,review,amount 20000.00 USD at or above 10000 (mandatory review)
-K4,large_amount,20,review,amount 15000.00 USD at or above 10000 (mandatory review)
+K1,large_amount,20,review,"amount 20,000.00 USD at or above 10000 (mandatory review)"
+K4,large_amount,20,review,"amount 15,000.00 USD at or above 10000 (mandatory review)"
 OUT
 	[[ ${stderr_lines[0]} =~ ^"fd-rules: $R/bad.csv:3: field 'amount': bad amount '12.345' ("[^\)]*"USD has 2 decimal places)"$ ]] || { echo "$stderr"; false; }
 	[ "${stderr_lines[1]}" = "fd-rules: $R/bad.csv:4: field 'sender_id': missing required value" ]
@@ -171,7 +179,7 @@ OUT
 	printf '{"txn_id":"N1","ts":"2026-03-02T10:00:00Z","amount":"20000.00","sender_id":"S"}\n{"txn_id":\n' > m.ndjson
 	run --separate-stderr fd-rules -q m.ndjson
 	assert_success
-	assert_output '{"txn_id":"N1","rule_id":"large_amount","points":20,"action":"review","reason":"amount 20000.00 USD at or above 10000 (mandatory review)"}'
+	assert_output '{"txn_id":"N1","rule_id":"large_amount","points":20,"action":"review","reason":"amount 20,000.00 USD at or above 10000 (mandatory review)"}'
 	[[ $stderr == "fd-rules: m.ndjson:2: invalid JSON at column 10"* ]] || { echo "$stderr"; false; }
 }
 
@@ -243,11 +251,11 @@ OUT
 txn_id,rule_id,points,action,reason
 A5,velocity_10m,30,review,5 transactions in 10 minutes (limit 4)
 A6,velocity_10m,30,review,6 transactions in 10 minutes (limit 4)
-C1,big_amount,20,review,amount 12000.00 USD at or above 5000
+C1,big_amount,20,review,"amount 12,000.00 USD at or above 5000"
 D1,sanctioned,100,block,Iran or North Korea
-F1,big_amount,20,review,amount 9500.00 USD at or above 5000
-F2,big_amount,20,review,amount 9600.00 USD at or above 5000
-F3,big_amount,20,review,amount 9700.00 USD at or above 5000
+F1,big_amount,20,review,"amount 9,500.00 USD at or above 5000"
+F2,big_amount,20,review,"amount 9,600.00 USD at or above 5000"
+F3,big_amount,20,review,"amount 9,700.00 USD at or above 5000"
 OUT
 	# an installed PREFIX/bin with PREFIX/share/fd
 	run --separate-stderr prefix/bin/fd-rules "$R/delay.csv"
@@ -273,13 +281,13 @@ OUT
 	run q "SELECT txn_id, rule_id, ruleset, points, action, reason FROM rule_hits ORDER BY id"
 	assert_output - <<OUT
 A6|velocity_10m|$DEFSHA|30|review|6 transactions in 10 minutes (limit 5)
-C1|large_amount|$DEFSHA|20|review|amount 12000.00 USD at or above 10000 (mandatory review)
+C1|large_amount|$DEFSHA|20|review|amount 12,000.00 USD at or above 10000 (mandatory review)
 D1|sanctioned_country|$DEFSHA|100|block|country IR is sanctioned
 E1|unusual_hour|$DEFSHA|10|review|at 3h local time, between 00:00 and 05:00
 H1|unusual_hour|$DEFSHA|10|review|at 4h local time, between 00:00 and 05:00
 B2|amount_spike|$DEFSHA|25|review|amount 400.00 USD is 4.0 times the sender's 30-day average (limit 3)
-F3|structuring|$DEFSHA|50|review|3 transactions between 9000 and 10000 in 24 hours, this one 9700.00 USD (limit 3)
-I2|impossible_travel|$DEFSHA|40|review|5570 km from the previous transaction 30 minutes earlier (11140 km/h; limits 500 km in an hour, 900 km/h)
+F3|structuring|$DEFSHA|50|review|3 transactions between 9000 and 10000 in 24 hours, this one 9,700.00 USD (limit 3)
+I2|impossible_travel|$DEFSHA|40|review|5,570 km from the previous transaction 30 minutes earlier (11,140 km/h; limits 500 km in an hour, 900 km/h)
 J1|new_device_large|$DEFSHA|25|review|amount 800.00 USD from device DJ1, new for this sender (limit 500)
 OUT
 	# the audit entry: one per run, keyed by its rule_runs row, covering that row and its hits
@@ -372,7 +380,7 @@ OUT
 	# W2 comes 213 days after W1 (2025-08-01 -> 2026-03-02): dormant_reactivation
 	fd-ingest -q "$R/dormant.csv"
 	expected='txn_id,rule_id,points,action,reason
-W2,dormant_reactivation,35,review,"first transaction in 213 days, for 1500.00 USD (limits 180 days, 1000)"'
+W2,dormant_reactivation,35,review,"first transaction in 213 days, for 1,500.00 USD (limits 180 days, 1000)"'
 	run fd-rules -q "$R/dormant.csv"
 	assert_output "$expected"
 	run fd-rules -q --since 2026-03-01 --until 2026-03-03

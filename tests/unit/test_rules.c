@@ -592,7 +592,10 @@ static void test_reasons(void **state)
 	       "7 transactions in 10 minutes (limit 5)");
 	/* amount as the transaction writes it */
 	t.amount = 1234500;
-	REASON("amount {amount} {currency}", "amount 12345.00 USD");
+	REASON("amount {amount} {currency}", "amount 12,345.00 USD");
+	t.amount = -123456789;
+	REASON("{amount}", "-1,234,567.89");
+	t.amount = 1234500;
 	t.amount = -5;
 	REASON("{amount}", "-0.05");
 	t.amount = 500;
@@ -603,8 +606,9 @@ static void test_reasons(void **state)
 	t.amount = 1234500;
 	memcpy(t.currency, "USD", 4);
 	t.exponent = 2;
-	REASON("{amount * 2}", "24690");
-	REASON("{amount:.1f}", "12345.0");
+	REASON("{amount * 2}", "24,690");
+	REASON("{amount:.1f}", "12,345.0");
+	REASON("{999} {1000} {-999.5:.1f} {123456.789:.2f}", "999 1,000 -999.5 123,456.79");
 	/* numbers: integers bare, others at most 2 decimals, trailing zeros dropped */
 	f[ir] = 41.2345;
 	REASON("{amount_to_mean_30d}x", "41.23x");
@@ -620,7 +624,7 @@ static void test_reasons(void **state)
 	REASON("{amount_to_mean_30d} {amount_to_mean_30d:.1f}", "n/a n/a");
 	REASON("{1 + 2 * 3}", "7");
 	REASON("{10 / 4}", "2.5");
-	REASON("{-1000000}", "-1000000");
+	REASON("{-1000000}", "-1,000,000");
 	/* text, absent text, conditions, braces, escapes */
 	REASON("from {sender_id} in {country}", "from S1 in n/a");
 	memcpy(t.country, "KP", 3);
@@ -834,7 +838,7 @@ static void test_default_rules(void **state)
 	assert_string_equal(fd_rules_id(r, hits[0].rule), "large_amount");
 	fd_buf_reset(&b);
 	assert_int_equal(fd_rules_reason(r, hits[0].rule, &t, f, &b, &err), FD_OK);
-	assert_string_equal(b.s, "amount 10000.00 USD at or above 10000 (mandatory review)");
+	assert_string_equal(b.s, "amount 10,000.00 USD at or above 10000 (mandatory review)");
 
 	/* structuring: the third near-threshold amount in 24 h, 9,500.00 */
 	t.amount = 950000;
@@ -856,7 +860,7 @@ static void test_default_rules(void **state)
 	fd_buf_reset(&b);
 	assert_int_equal(fd_rules_reason(r, hits[0].rule, &t, f, &b, &err), FD_OK);
 	/* 3912 / 0.7 = 5588.57 -> 5589 */
-	assert_string_equal(b.s, "3912 km from the previous transaction 42 minutes earlier (5589 km/h; limits 500 km in an hour, 900 km/h)");
+	assert_string_equal(b.s, "3,912 km from the previous transaction 42 minutes earlier (5,589 km/h; limits 500 km in an hour, 900 km/h)");
 	f[fidx("geo_distance_km")] = 1000;
 	f[fidx("mins_since_prev_geo")] = 90;
 	f[fidx("geo_speed_kmh")] = 1000 / 1.5;

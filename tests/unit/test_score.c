@@ -255,6 +255,142 @@ static void test_reasons(void **state)
 	assert_int_equal(fd_score_feature_reason(-1, 2.5, 1.25, &b, &o), 0);
 	assert_string_equal(o.s, "feature 2.50 (typically 1.25 over all senders)");
 	fd_buf_release(&o);
+	/* the local hour names its clock */
+	b.ctx.local_clock = FD_CLOCK_ZONE;
+	b.ctx.zone_name = "Europe/Berlin";
+	reason("local_hour", 3, 12, &b, "at 3h local time (Europe/Berlin)");
+	b.ctx.local_clock = FD_CLOCK_SOLAR;
+	reason("local_hour", 3, 12, &b, "at 3h solar time at the transaction's place");
+	b.ctx.local_clock = FD_CLOCK_SOLAR_USUAL;
+	reason("local_hour", 3, 12, &b, "at 3h solar time at the sender's usual place");
+	b.ctx.local_clock = FD_CLOCK_UTC;
+	reason("local_hour", 3, 12, &b, "at 3h UTC (no zone or place known)");
+	/* the features of the labelled history and the windowed amount statistics */
+	reason("merchant_fraud_share_7d", 0.25, 0.01, &b, "merchant's known fraud share 25.0% in 7 days (typically 1.0%)");
+	reason("recipient_known_frauds_30d", 2, 0.1, &b, "2 known frauds at the recipient in 30 days");
+	reason("merchant_known_txns_1d", 1, 20, &b, "merchant had 1 transaction with a known outcome in a day (typically 20 over all senders)");
+	reason("days_since_merchant_first_fraud", 12, 100, &b, "the merchant's first known fraud 12 days ago");
+	reason("amount_zscore_24h", 3.25, 0, &b, "amount 1,234,567.89 USD, 3.2 standard deviations above this sender's mean over 24 hours");
+	reason("sender_amount_mean_7d", 1500, 80.5, &b,
+	       "the sender's mean amount over 7 days 1,500.00 USD (typically 80.50 USD over all senders)");
+	free(all);
+}
+
+static int notable(const char *feature, double v, double typical, const struct fd_score_basis *b)
+{
+	int cat = fd_feat_lookup(feature);
+
+	assert_true(cat >= 0);
+	return fd_score_feature_notable(cat, v, typical, b);
+}
+
+/* Weak facts are not reasons: each threshold of fd_score.h, on both sides, by hand. */
+static void test_notable(void **state)
+{
+	const struct fd_feat_def *defs;
+	size_t ncat = fd_feat_catalog(&defs), i;
+	double *all = malloc(ncat * sizeof(*all));
+	struct fd_score_basis b;
+
+	(void)state;
+	for (i = 0; i < ncat; i++)
+		all[i] = NAN;
+	memset(&b, 0, sizeof(b));
+	b.amount = 912080;  /* 9,120.80 USD */
+	b.exponent = 2;
+	memcpy(b.currency, "USD", 4);
+	b.all = all;
+	b.ctx.sender_mean_30d = 4000;
+	b.ctx.prev_geo_ts = -1;
+	/* velocity: a count of 1 is the transaction itself, whatever the typical count */
+	assert_false(notable("sender_txn_count_30s", 1, 0.01, &b));
+	assert_true(notable("sender_txn_count_30s", 2, 0.01, &b));
+	/* ... and a count must be at least twice the typical one */
+	assert_false(notable("sender_txn_count_30d", 20, 12.5, &b));
+	assert_true(notable("sender_txn_count_30d", 25, 12.5, &b));
+	/* a sum of the transaction alone (9,120.80) repeats the amount; what the window holds
+	 * besides it must be twice the typical sum: 9,120.80 + 999 < 2 * 500 is not, + 1,000 is */
+	assert_false(notable("sender_amount_sum_1h", 9120.80, 10, &b));
+	assert_false(notable("sender_amount_sum_1h", 9120.80 + 999, 500, &b));
+	assert_true(notable("sender_amount_sum_1h", 9120.80 + 1000, 500, &b));
+	/* ratios: below 1 is never "above the mean"; 2x is the threshold */
+	assert_false(notable("amount_to_mean_30d", 0.04, 1, &b));
+	assert_false(notable("amount_to_mean_30d", 1.99, 1, &b));
+	assert_true(notable("amount_to_mean_30d", 2.0, 1, &b));
+	/* the amount against the sender's 30-day mean of 4,000: 2.28x */
+	assert_true(notable("amount", 9120.80, 80, &b));
+	b.ctx.sender_mean_30d = 5000;  /* 1.82x */
+	assert_false(notable("amount", 9120.80, 80, &b));
+	assert_false(notable("amount_dev_30d", 9120.80 - 5000, 0, &b));  /* 4,120.80 above 5,000 */
+	assert_true(notable("amount_dev_30d", 9120.80 - 4560.40, 0, &b));  /* twice the mean */
+	assert_false(notable("amount_zscore", 1.99, 0, &b));
+	assert_true(notable("amount_zscore_7d", 2.0, 0, &b));
+	assert_false(notable("amount_to_max_ratio", 1.4, 1, &b));
+	assert_true(notable("amount_to_max_ratio", 1.5, 1, &b));
+	assert_false(notable("amount_percentile_20", 0.9, 0.5, &b));
+	assert_true(notable("amount_percentile_20", 0.95, 0.5, &b));
+	/* a channel most traffic uses is no reason; a rare one is (at most 10%) */
+	assert_false(notable("channel_card", 1, 0.41, &b));
+	assert_true(notable("channel_atm", 1, 0.09, &b));
+	assert_false(notable("channel_atm", 0, 0.09, &b));  /* "not atm" */
+	/* flags speak when on */
+	assert_true(notable("new_device", 1, 0.1, &b));
+	assert_false(notable("new_device", 0, 0.1, &b));
+	assert_false(notable("new_device", NAN, 0.1, &b));
+	/* the hour: 0-5 on the clock named; the UTC hour defers to a known local hour */
+	assert_true(notable("local_hour", 5, 12, &b));
+	assert_false(notable("local_hour", 6, 12, &b));
+	assert_true(notable("hour", 3, 12, &b));
+	all[fd_feat_lookup("local_hour")] = 21;  /* 03h UTC is 21h where it happened */
+	assert_false(notable("hour", 3, 12, &b));
+	assert_false(notable("is_night", 1, 0.25, &b));
+	all[fd_feat_lookup("local_hour")] = NAN;
+	assert_true(notable("is_night", 1, 0.25, &b));
+	assert_false(notable("day_of_week", 1, 3, &b));  /* a Tuesday */
+	assert_false(notable("day_of_week", 6, 3, &b));  /* a Sunday: a seventh of traffic */
+	assert_false(notable("is_weekend", 1, 0.28, &b));
+	assert_true(notable("is_weekend", 1, 0.05, &b));
+	/* time since the previous transaction, dormancy, a new sender */
+	assert_true(notable("secs_since_last", 599, 3600, &b));
+	assert_false(notable("secs_since_last", 600, 3600, &b));
+	assert_false(notable("secs_since_last", NAN, 3600, &b));
+	assert_false(notable("days_since_last", 29, 1, &b));
+	assert_true(notable("days_since_last", 30, 1, &b));
+	assert_true(notable("sender_age_days", 6.9, 100, &b));
+	assert_false(notable("sender_age_days", 31, 100, &b));
+	/* places */
+	assert_false(notable("geo_distance_km", 99, 10, &b));
+	assert_true(notable("geo_distance_km", 100, 10, &b));  /* no earlier time known */
+	b.ts = 10 * 3600000;
+	b.ctx.prev_geo_ts = 8 * 3600000;  /* two hours earlier: 999 km is 499.5 km/h */
+	assert_false(notable("geo_distance_km", 999, 10, &b));
+	assert_true(notable("geo_distance_km", 1000, 10, &b));
+	b.ctx.prev_geo_ts = -1;
+	assert_false(notable("geo_speed_kmh", 499, 10, &b));
+	assert_true(notable("geo_speed_kmh", 500, 10, &b));
+	assert_false(notable("mins_since_prev_geo", 5, 600, &b));  /* no distance known */
+	all[fd_feat_lookup("geo_distance_km")] = 150;
+	assert_true(notable("mins_since_prev_geo", 5, 600, &b));
+	/* parties: rarely seen (a tenth of the usual), shared by many, known frauds */
+	assert_true(notable("merchant_txn_count", 5, 100, &b));
+	assert_false(notable("merchant_txn_count", 6, 100, &b));  /* at most 5 */
+	assert_false(notable("recipient_txn_count", 5, 49, &b));  /* and at most a tenth */
+	assert_false(notable("foreign_share", 0.19, 0.02, &b));
+	assert_false(notable("device_sender_count", 1, 0.2, &b));
+	assert_true(notable("device_sender_count", 3, 1.1, &b));
+	assert_false(notable("merchant_known_txns_7d", 0, 26, &b));
+	assert_false(notable("recipient_known_frauds_7d", 0, 0.1, &b));
+	assert_true(notable("recipient_known_frauds_7d", 1, 0.1, &b));
+	assert_false(notable("merchant_fraud_share_30d", 0.015, 0.01, &b));
+	assert_true(notable("merchant_fraud_share_30d", 0.02, 0.01, &b));
+	/* a window's mean includes the transaction: the others' mean must be twice the typical;
+	 * 9,120.80 and one of 200.00 make 4,660.40, the other's 200.00 < 2 * 150 */
+	assert_false(notable("sender_amount_mean_24h", 4660.40, 150, &b));  /* no count known */
+	all[fd_feat_lookup("sender_txn_count_24h")] = 2;
+	assert_false(notable("sender_amount_mean_24h", 4660.40, 150, &b));
+	assert_true(notable("sender_amount_mean_24h", 4660.40, 100, &b));
+	assert_false(notable("sender_near_threshold_count_24h", 1, 0.01, &b));
+	assert_true(notable("sender_near_threshold_count_24h", 2, 0.01, &b));
 	free(all);
 }
 
@@ -351,6 +487,7 @@ int main(void)
 		cmocka_unit_test(test_risk_threshold),
 		cmocka_unit_test(test_levels_names),
 		cmocka_unit_test(test_reasons),
+		cmocka_unit_test(test_notable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
