@@ -64,3 +64,14 @@ char *fd_datafile_find(const char *argv0, const char *env, const char *tree_rel,
 	fd_buf_release(&tried);
 	return found;
 }
+
+char *fd_datafile_dir(const char *argv0, const char *tree_rel)
+{
+	struct fd_err e = {0};
+	char *p = fd_datafile_find(argv0, NULL, tree_rel, "file", "an option", &e);
+	char *slash = p ? strrchr(p, '/') : NULL;
+
+	if (slash)
+		*slash = '\0';
+	return p;
+}

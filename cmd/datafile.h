@@ -21,4 +21,9 @@
 char *fd_datafile_find(const char *argv0, const char *env, const char *tree_rel, const char *what,
 		       const char *option, struct fd_err *err);
 
+/* The directory of the bundled file tree_rel (the same search without an environment
+ * variable: "TREE/rules" or "PREFIX/share/fd"), malloc'd; NULL when there is none.  For the
+ * files that come with a bundled one (the list files of rules/default.rules). */
+char *fd_datafile_dir(const char *argv0, const char *tree_rel);
+
 #endif

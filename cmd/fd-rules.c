@@ -23,6 +23,7 @@
 #include "fd_io.h"
 #include "fd_metrics.h"
 #include "fd_reader.h"
+#include "fd_rule_lists.h"
 #include "fd_rules.h"
 #include "fd_role.h"
 #include "fd_store.h"
@@ -35,6 +36,7 @@
 static const char usage[] =
 	"usage: fd-rules [options] [FILE...]\n"
 	"       fd-rules backtest [options] [--compare OTHER.rules] [FILE...]\n"
+	"       fd-rules list add|remove|show [NAME [VALUE...]]   (see fd-rules list --help)\n"
 	"Evaluate a rules file over transactions in time order (CSV or NDJSON, plain or zstd;\n"
 	"'-' or none = stdin) and write the hits: txn_id, rule_id, points, action, reason.\n"
 	"backtest: per rule and for the whole set, hits, alerts per day, TP, FP, precision, recall\n"
@@ -151,7 +153,7 @@ static char *xstrdup(const char *s)
 }
 
 /* Read, hash and compile a rules file. */
-static int ruleset_load(struct ruleset *rs, const char *path, struct fd_err *err)
+static int ruleset_load(struct ruleset *rs, const char *path, const struct fd_rules_opts *o, struct fd_err *err)
 {
 	struct fd_buf text = FD_BUF_INIT, dir = FD_BUF_INIT;
 	const char *slash;
@@ -180,7 +182,7 @@ static int ruleset_load(struct ruleset *rs, const char *path, struct fd_err *err
 		rc = oom(err);
 		goto out;
 	}
-	if ((rc = fd_rules_parse(&rs->r, text.s ? text.s : "", text.len, path, dir.s ? dir.s : "", err)))
+	if ((rc = fd_rules_parse_opts(&rs->r, text.s ? text.s : "", text.len, path, dir.s ? dir.s : "", o, err)))
 		goto out;
 	rs->n = fd_rules_count(rs->r);
 	rs->hits = calloc(rs->n + 1, sizeof(*rs->hits));
@@ -870,6 +872,259 @@ static void add_metrics(struct run *run, struct fd_metrics *m, double dur)
 
 /* ---- main ----------------------------------------------------------------------------- */
 
+/* ---- fd-rules list: named lists in the store ------------------------------------------- */
+
+static const char list_usage[] =
+	"usage: fd-rules list add NAME [VALUE...] [--from FILE]\n"
+	"       fd-rules list remove NAME [VALUE...]\n"
+	"       fd-rules list show [NAME]\n"
+	"Named lists in the store, for rules that say 'x in list NAME': add values (creating the\n"
+	"list), remove values (or, with none, the whole list), show the lists or one list's values.\n"
+	"\n"
+	"  --from FILE         add: the values of a list file too (one a line, '#' comments)\n"
+	"  --store PATH        the store (default $FD_STORE, else ./fd.db)\n"
+	"  --actor NAME        who is acting (default $FD_ACTOR, else the login name)\n"
+	"  --format FMT        show: csv or ndjson (default csv)\n"
+	"  -q, --quiet         no summary on stderr\n"
+	"  -h, --help          show this help\n"
+	"  --version           show the version\n";
+
+enum { OPT_FROM = FD_OPT_TOOL_BASE + 100 };
+
+static const struct option list_longopts[] = {
+	FD_CLI_LONGOPTS,
+	{"from", required_argument, NULL, OPT_FROM},
+	{NULL, 0, NULL, 0},
+};
+
+static const char *const list_cols[] = {"name", "values", "created_by", "created_at"};
+static const char *const value_cols[] = {"value", "added_by", "added_at"};
+
+static int show_row(void *ctx, const struct fd_rule_list_row *row)
+{
+	struct fd_writer *w = ctx;
+
+	fd_writer_begin(w);
+	if (row->value) {
+		fd_writer_cstr(w, row->value);
+		fd_writer_cstr(w, row->by);
+		fd_writer_ts(w, row->at);
+	} else {
+		fd_writer_cstr(w, row->name);
+		fd_writer_i64(w, row->values);
+		fd_writer_cstr(w, row->by);
+		fd_writer_ts(w, row->at);
+	}
+	fd_writer_end(w);
+	return FD_OK;
+}
+
+/* Values of a list file (the format of `in @FILE`: one a line, blanks around a value
+ * trimmed, '#' at the start or after a blank begins a comment) appended to *v. */
+static int read_values(const char *path, char ***v, size_t *n, size_t *cap, struct fd_buf *text, struct fd_err *err)
+{
+	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	char chunk[65536];
+	size_t got, i = 0;
+
+	if (!fp)
+		return fd_err_set(err, FD_EIO, "cannot open '%s': %s", path, strerror(errno));
+	while ((got = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		if (fd_buf_add(text, chunk, got)) {
+			if (fp != stdin)
+				fclose(fp);
+			return oom(err);
+		}
+	if (ferror(fp)) {
+		if (fp != stdin)
+			fclose(fp);
+		return fd_err_set(err, FD_EIO, "cannot read '%s': %s", path, strerror(errno));
+	}
+	if (fp != stdin)
+		fclose(fp);
+	while (i < text->len) {
+		size_t a = i, e, k;
+
+		while (i < text->len && text->s[i] != '\n')
+			i++;
+		e = i;
+		if (i < text->len)
+			text->s[i++] = '\0';
+		for (k = a; k < e; k++)
+			if (text->s[k] == '#' && (k == a || text->s[k - 1] == ' ' || text->s[k - 1] == '\t')) {
+				e = k;
+				break;
+			}
+		while (a < e && (text->s[a] == ' ' || text->s[a] == '\t'))
+			a++;
+		while (e > a && (text->s[e - 1] == ' ' || text->s[e - 1] == '\t' || text->s[e - 1] == '\r'))
+			e--;
+		if (a == e)
+			continue;
+		text->s[e] = '\0';
+		if (*n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 64;
+			char **q = realloc(*v, nc * sizeof(*q));
+
+			if (!q)
+				return oom(err);
+			*v = q;
+			*cap = nc;
+		}
+		(*v)[(*n)++] = text->s + a;
+	}
+	return FD_OK;
+}
+
+static int list_main(int argc, char **argv)
+{
+	struct fd_cli cli;
+	struct fd_err err = {0};
+	struct fd_store *st = NULL;
+	struct fd_out *out = NULL;
+	struct fd_writer *w = NULL;
+	struct fd_buf text = FD_BUF_INIT, what = FD_BUF_INIT;
+	const char *from = NULL, *verb, *name = NULL;
+	char **values = NULL;
+	size_t nvalues = 0, capvalues = 0;
+	int c, rc = FD_OK, i, nargs;
+	int64_t count = 0, seq = 0;
+
+	fd_cli_init(&cli, "fd-rules", list_usage);
+	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS, list_longopts, NULL)) != -1) {
+		if (c == OPT_FROM)
+			from = optarg;
+		else if (!fd_cli_option(&cli, c, optarg))
+			fd_cli_usage_error(&cli, "unexpected option");
+	}
+	fd_cli_finish(&cli);
+	nargs = argc - optind;
+	if (nargs < 1)
+		fd_cli_usage_error(&cli, "list needs add, remove or show");
+	verb = argv[optind];
+	if (strcmp(verb, "add") != 0 && strcmp(verb, "remove") != 0 && strcmp(verb, "show") != 0)
+		fd_cli_usage_error(&cli, "list takes add, remove or show, not '%s'", verb);
+	if (nargs >= 2)
+		name = argv[optind + 1];
+	if (!name && strcmp(verb, "show") != 0)
+		fd_cli_usage_error(&cli, "list %s needs the name of a list", verb);
+	if (strcmp(verb, "show") == 0 && nargs > 2)
+		fd_cli_usage_error(&cli, "list show takes one name at most");
+	if (from && strcmp(verb, "add") != 0)
+		fd_cli_usage_error(&cli, "--from belongs to list add");
+	if (cli.format != FD_FMT_AUTO && strcmp(verb, "show") != 0)
+		fd_cli_usage_error(&cli, "--format belongs to list show");
+	if (name) {
+		const char *why = fd_rule_list_name_check(name);
+
+		if (why) {
+			char vis[128];
+
+			fd_cli_usage_error(&cli, "bad list name '%s': %s", fd_visible(vis, sizeof(vis), name, strlen(name)), why);
+		}
+	}
+	for (i = optind + 2; i < argc; i++) {
+		const char *why = fd_rule_list_value_check(argv[i]);
+
+		if (why) {
+			char vis[128];
+
+			fd_cli_usage_error(&cli, "bad value '%s': %s", fd_visible(vis, sizeof(vis), argv[i], strlen(argv[i])), why);
+		}
+		if (nvalues == capvalues) {
+			size_t nc = capvalues ? capvalues * 2 : 16;
+			char **q = realloc(values, nc * sizeof(*q));
+
+			if (!q) {
+				rc = oom(&err);
+				goto fail;
+			}
+			values = q;
+			capvalues = nc;
+		}
+		values[nvalues++] = argv[i];
+	}
+	if (from) {
+		size_t k0 = nvalues, k;
+
+		if ((rc = read_values(from, &values, &nvalues, &capvalues, &text, &err)))
+			goto fail;
+		for (k = k0; k < nvalues; k++) {
+			const char *why = fd_rule_list_value_check(values[k]);
+
+			if (why) {
+				char vis[128];
+
+				rc = fd_err_set(&err, FD_EINPUT, "%s: bad value '%s': %s", from,
+						fd_visible(vis, sizeof(vis), values[k], strlen(values[k])), why);
+				goto fail;
+			}
+		}
+	}
+
+	if (strcmp(verb, "show") == 0) {
+		struct fd_who who = {cli.actor, "fd-rules", FD_VERSION};
+		int fmt = cli.format != FD_FMT_AUTO ? cli.format : FD_FMT_CSV;
+
+		if ((rc = fd_store_open(&st, cli.store, FD_STORE_READONLY, &who, &err)) ||
+		    (rc = fd_out_open(&out, NULL, NULL, &err)))
+			goto fail;
+		if (!(w = fd_writer_create(out, fmt, name ? value_cols : list_cols, name ? 3 : 4))) {
+			rc = oom(&err);
+			goto fail;
+		}
+		if ((rc = fd_rule_lists_show(st, name, show_row, w, &err)))
+			goto fail;
+		fd_writer_free(w);
+		w = NULL;
+		if ((rc = fd_out_commit(out, &err)))
+			goto fail;
+		out = NULL;
+	} else {
+		struct fd_who who = {cli.actor, "fd-rules", FD_VERSION};
+		int add = strcmp(verb, "add") == 0, created = 0;
+
+		fd_buf_addf(&what, "rule list %s", name);
+		if ((rc = fd_store_open(&st, cli.store, add ? FD_STORE_CREATE : 0, &who, &err)) ||
+		    (rc = fd_role_authorize(st, FD_ACT_RULES, what.s, &err)))
+			goto fail;
+		if (add)
+			rc = fd_rule_lists_add(st, name, (const char *const *)values, nvalues, &count, &created, &seq, &err);
+		else
+			rc = fd_rule_lists_remove(st, name, (const char *const *)values, nvalues, &count, &seq, &err);
+		if (rc)
+			goto fail;
+		if (!cli.quiet) {
+			if (add && !seq)
+				fd_cli_msg(&cli, "%s: list '%s': nothing new, every value already in it", fd_store_path(st), name);
+			else if (add)
+				fd_cli_msg(&cli, "%s: list '%s'%s: %lld value%s added (audit entry %lld)", fd_store_path(st), name,
+					   created ? " created" : "", (long long)count, count == 1 ? "" : "s", (long long)seq);
+			else
+				fd_cli_msg(&cli, "%s: list '%s'%s: %lld value%s removed (audit entry %lld)", fd_store_path(st),
+					   name, nvalues ? "" : " removed whole", (long long)count, count == 1 ? "" : "s",
+					   (long long)seq);
+		}
+	}
+	goto out;
+fail:
+	rc = fd_cli_report(&cli, &err);
+out:
+	fd_writer_free(w);
+	fd_out_abort(out);
+	fd_store_close(st);
+	free(values);
+	fd_buf_release(&text);
+	fd_buf_release(&what);
+	{
+		int r2 = fd_cli_close_stdout(&cli);
+
+		if (!rc)
+			rc = r2;
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct run run;
@@ -885,7 +1140,10 @@ int main(int argc, char **argv)
 	const struct fd_feat_def *defs;
 	const char *rules_path = NULL, *compare_path = NULL, *map_spec = NULL, *tz = NULL, *currency = NULL;
 	const char *since_arg = NULL, *until_arg = NULL, *fmt_arg = NULL;
-	char *rules_found = NULL;
+	char *rules_found = NULL, *list_dir = NULL;
+	struct fd_who lwho = {NULL, "fd-rules", FD_VERSION};
+	struct fd_rule_lists_src lsrc = {NULL, NULL, NULL};
+	struct fd_rules_opts ropts;
 	char delim = 0;
 	int c, rc = 0, sort = 0, strict = 0, store_opt, store_input, tz_min = 0, warm, r, i, ninputs;
 	int64_t since = INT64_MIN, until = INT64_MAX, audit_seq = 0;
@@ -898,6 +1156,11 @@ int main(int argc, char **argv)
 	memset(&so, 0, sizeof(so));
 	memset(&src_o, 0, sizeof(src_o));
 	memset(&fo, 0, sizeof(fo));
+	memset(&ropts, 0, sizeof(ropts));
+	if (argc > 1 && strcmp(argv[1], "list") == 0) {
+		argv[1] = argv[0];
+		return list_main(argc - 1, argv + 1);
+	}
 	fd_cli_init(&run.cli, "fd-rules", usage);
 	if (argc > 1 && strcmp(argv[1], "backtest") == 0) {
 		run.backtest = 1;
@@ -974,11 +1237,17 @@ int main(int argc, char **argv)
 	/* ---- rules and features */
 	if (!rules_path && !(rules_path = rules_found = fd_datafile_find(argv[0], "FD_RULES", "rules/default.rules", "rules file", "--rules", &err)))
 		goto fail;
-	if ((rc = ruleset_load(&run.base, rules_path, &err)))
+	lwho.actor = run.cli.actor;
+	lsrc.store = run.cli.store;
+	lsrc.who = &lwho;
+	ropts.list_dir = list_dir = fd_datafile_dir(argv[0], "rules/default.rules");
+	ropts.get_lists = fd_rule_lists_get;
+	ropts.arg = &lsrc;
+	if ((rc = ruleset_load(&run.base, rules_path, &ropts, &err)))
 		goto fail;
 	if (compare_path) {
 		run.compare = 1;
-		if ((rc = ruleset_load(&run.other, compare_path, &err)))
+		if ((rc = ruleset_load(&run.other, compare_path, &ropts, &err)))
 			goto fail;
 	}
 	fo.label_delay_ms = llround(label_delay * (double)DAY_MS);
@@ -1032,7 +1301,9 @@ int main(int argc, char **argv)
 	src_o.paths = (const char *const *)(argv + optind);
 	src_o.npaths = (size_t)ninputs;
 	src_o.stream = so;
-	src_o.stream.no_metadata = 1;  /* rules read canonical fields only */
+	/* the other columns are read only for rules that read metadata.NAME */
+	src_o.stream.no_metadata = !fd_rules_uses_metadata(run.base.r) &&
+				   !(run.compare && fd_rules_uses_metadata(run.other.r));
 	src_o.sort = sort;
 	if (store_input) {
 		src_o.store = run.st;
@@ -1200,6 +1471,8 @@ out:
 	free(run.chg);
 	free(run.all);
 	free(rules_found);
+	free(list_dir);
+	fd_named_lists_free(lsrc.lists);
 	fd_buf_release(&run.reason);
 	{
 		int r2 = fd_cli_close_stdout(&run.cli);

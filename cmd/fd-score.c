@@ -23,6 +23,7 @@
 #include "fd_metrics.h"
 #include "fd_model.h"
 #include "fd_reader.h"
+#include "fd_rule_lists.h"
 #include "fd_rules.h"
 #include "fd_score.h"
 #include "fd_role.h"
@@ -470,6 +471,11 @@ int main(int argc, char **argv)
 	size_t top = 100;
 	int64_t since = INT64_MIN, until = INT64_MAX, bad = 0, warm = 0, run_id = 0, audit_seq = 0;
 	int64_t added = 0, already = 0;
+	/* rules: list files also from the bundled directory; named lists from the store */
+	struct fd_who lwho = {NULL, "fd-score", FD_VERSION};
+	struct fd_rule_lists_src lsrc = {NULL, &lwho, NULL};
+	struct fd_rules_opts ropts = {NULL, NULL, fd_rule_lists_get, &lsrc};
+	char *list_dir = NULL;
 
 	memset(&run, 0, sizeof(run));
 	memset(&so, 0, sizeof(so));
@@ -582,7 +588,10 @@ int main(int argc, char **argv)
 		if (!rules_arg && !(rules_arg = rules_found = fd_datafile_find(argv[0], "FD_RULES", "rules/default.rules",
 									       "rules file", "--rules", &err)))
 			goto fail;
-		if ((rc = fd_rules_load(&rules, rules_arg, &err)) || (rc = file_sha(rules_arg, rules_sha, &err)))
+		lwho.actor = run.cli.actor;
+		lsrc.store = run.cli.store;
+		ropts.list_dir = list_dir = fd_datafile_dir(argv[0], "rules/default.rules");
+		if ((rc = fd_rules_load_opts(&rules, rules_arg, &ropts, &err)) || (rc = file_sha(rules_arg, rules_sha, &err)))
 			goto fail;
 	}
 	run.rules = rules;
@@ -656,7 +665,7 @@ int main(int argc, char **argv)
 	src_o.stream.currency = currency;
 	src_o.stream.map = map;
 	fd_cli_input_apply(&run.cli, &src_o.stream);
-	src_o.stream.no_metadata = 1;  /* scores read canonical fields only */
+	src_o.stream.no_metadata = !(rules && fd_rules_uses_metadata(rules));  /* else canonical fields only */
 	src_o.paths = (const char *const *)(argv + optind);
 	src_o.npaths = (size_t)(argc - optind);
 	src_o.sort = sort;
@@ -849,6 +858,8 @@ out:
 	fd_model_free(m);
 	free(model_found);
 	free(rules_found);
+	free(list_dir);
+	fd_named_lists_free(lsrc.lists);
 	free(run.fl);
 	fd_buf_release(&run.flags);
 	fd_buf_release(&run.a);

@@ -19,12 +19,15 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fd_features.h"
 #include "fd_intern.h"
@@ -36,17 +39,22 @@
 
 /* ---- the compiled form ------------------------------------------------------------------- */
 
-enum ty { TY_NUM = 1, TY_STR, TY_BOOL };
+/* TY_ANY: a metadata value before its use decides whether it is read as a number or as text
+ * (coerce() turns it into one or the other; nothing of type TY_ANY is left after compiling). */
+enum ty { TY_NUM = 1, TY_STR, TY_BOOL, TY_ANY };
 
 enum op {
 	/* numbers */
 	N_CONST, N_FEAT, N_AMOUNT, N_LAT, N_LON, N_NEG, N_ADD, N_SUB, N_MUL, N_DIV, N_ABS, N_MIN,
-	N_MAX,
+	N_MAX, N_META, N_LENGTH,
 	/* text */
-	S_CONST, S_FIELD,
+	S_CONST, S_FIELD, S_META, S_LOWER, S_UPPER,
 	/* conditions */
 	B_CONST, B_LT, B_LE, B_GT, B_GE, B_EQ, B_NE, B_SEQ, B_SNE, B_IN_NUM, B_NIN_NUM, B_IN_STR,
-	B_NIN_STR, B_BETWEEN, B_AND, B_OR, B_NOT, B_DEF_NUM, B_DEF_STR,
+	B_NIN_STR, B_BETWEEN, B_AND, B_OR, B_NOT, B_DEF_NUM, B_DEF_STR, B_CONTAINS, B_STARTS,
+	B_ENDS, B_REGEX,
+	/* a metadata value not yet typed (TY_ANY) */
+	M_META,
 };
 
 struct node {
@@ -58,12 +66,16 @@ struct node {
 		int32_t feat;         /* N_FEAT: catalog index */
 		int32_t field;        /* S_FIELD: enum fd_field */
 		int32_t list;         /* B_*IN_*: index into lists */
-		struct { uint32_t off, len; } str;  /* S_CONST, in the arena */
+		int32_t re;           /* B_REGEX: index into regexes */
+		struct { uint32_t off, len; } str;  /* S_CONST; N_META, S_META, M_META: the keys
+						       of the path, each ended by a NUL (len:
+						       their bytes with the NULs); in the arena */
 	} u;
 };
 
 struct list {
 	char *path;               /* resolved path of a list file; NULL for an inline list */
+	char *name;               /* name of a named list (`in list NAME`), else NULL */
 	int type;                 /* TY_NUM or TY_STR */
 	struct fd_intern *set;    /* TY_STR */
 	double *nums;             /* TY_NUM */
@@ -100,6 +112,17 @@ struct fd_rules {
 	struct fd_intern *ids;    /* rule ids: intern id == rule index */
 	int *feat;
 	size_t nfeat;
+	regex_t *res;             /* compiled patterns of regex(), each distinct one once */
+	uint32_t *re_src;         /* arena offset of each pattern's text */
+	size_t nres, capres, capre_src;
+	int meta;                 /* some node reads the metadata */
+};
+
+/* Named lists handed to the compiler (fd_rules.h). */
+struct fd_named_lists {
+	struct fd_intern *names;  /* intern id == index into sets */
+	struct fd_intern **sets;  /* sets[0 .. nsets-1]; NULL after an allocation failed */
+	size_t nsets, cap;
 };
 
 /* ---- small helpers ----------------------------------------------------------------------- */
@@ -169,7 +192,13 @@ static const struct txn_name {
 
 static const char *const attr_words[] = { "rule", "description", "when", "points", "action",
 					  "reason" };
-static const char *const func_words[] = { "defined", "abs", "min", "max" };
+/* Functions: name, arguments; the compiler checks the arguments' types (parse_call). */
+enum { F_DEFINED, F_ABS, F_MIN, F_MAX, F_CONTAINS, F_STARTS, F_ENDS, F_LOWER, F_UPPER, F_REGEX,
+       F_LENGTH, F_N };
+static const char *const func_words[F_N] = { "defined", "abs", "min", "max", "contains",
+					     "starts_with", "ends_with", "lower", "upper", "regex",
+					     "length" };
+static const int func_nargs[F_N] = { 1, 1, 2, 2, 2, 2, 2, 1, 1, 2, 1 };
 
 /* Edit distance (Levenshtein) of a (n bytes) and the string b, capped at 99. */
 static int edit_distance(const char *a, size_t n, const char *b)
@@ -226,7 +255,7 @@ static const char *suggest_pick(const struct suggest *sg, size_t n)
 
 enum tt {
 	T_IDENT = 1, T_NUM, T_STR, T_LIST, T_LP, T_RP, T_COMMA, T_PLUS, T_MINUS, T_STAR, T_SLASH,
-	T_LT, T_LE, T_GT, T_GE, T_EQ, T_NE, T_BANG, T_ANDAND, T_OROR,
+	T_LT, T_LE, T_GT, T_GE, T_EQ, T_NE, T_BANG, T_ANDAND, T_OROR, T_LB, T_RB,
 };
 
 struct tok {
@@ -251,6 +280,10 @@ struct parser {
 	struct fd_err *err;
 	const char *name;         /* file name for messages */
 	const char *dir;          /* for list files; NULL = refused */
+	const char *list_dir;     /* second place for relative list files, or NULL */
+	const struct fd_named_lists *named;  /* for `in list NAME`, or NULL */
+	const struct fd_rules_opts *o;       /* o->get_lists, called once, when named is NULL */
+	int asked;
 	const char *src;          /* text the current tokens point into */
 	struct tok *toks;
 	size_t ntok, captok;
@@ -392,6 +425,12 @@ static int lex_one(struct parser *p, struct lexer *lx, int bol, int indent)
 	if (is_ident_start(c)) {
 		while (i < n && is_ident_char((unsigned char)s[i]))
 			i++;
+		/* a dotted name, for metadata.a.b */
+		while (i + 1 < n && s[i] == '.' && is_ident_char((unsigned char)s[i + 1])) {
+			i++;
+			while (i < n && is_ident_char((unsigned char)s[i]))
+				i++;
+		}
 		t->type = T_IDENT;
 	} else if (is_digit(c) || (c == '.' && i + 1 < n && is_digit((unsigned char)s[i + 1]))) {
 		char buf[64], *endp;
@@ -470,6 +509,8 @@ static int lex_one(struct parser *p, struct lexer *lx, int bol, int indent)
 		case '(': t->type = T_LP; break;
 		case ')': t->type = T_RP; break;
 		case ',': t->type = T_COMMA; break;
+		case '[': t->type = T_LB; break;
+		case ']': t->type = T_RB; break;
 		case '+': t->type = T_PLUS; break;
 		case '-': t->type = T_MINUS; break;
 		case '*': t->type = T_STAR; break;
@@ -644,7 +685,24 @@ static int32_t add_node(struct parser *p, int op, int type, int32_t a, int32_t b
 
 static const char *type_name(int type)
 {
-	return type == TY_NUM ? "a number" : type == TY_STR ? "text" : "a condition";
+	return type == TY_NUM ? "a number" : type == TY_STR ? "text" :
+	       type == TY_ANY ? "a metadata value" : "a condition";
+}
+
+/* Read node i, when it is a metadata value not yet typed, as a number or as text (want);
+ * any other node is returned as it is. */
+static int32_t coerce(struct parser *p, int32_t i, int want)
+{
+	struct node *n;
+
+	if (i < 0)
+		return i;
+	n = &p->r->nodes[i];
+	if (n->type != TY_ANY || (want != TY_NUM && want != TY_STR))
+		return i;
+	n->op = want == TY_NUM ? N_META : S_META;
+	n->type = (uint8_t)want;
+	return i;
 }
 
 static int type_of(const struct parser *p, int32_t i)
@@ -668,6 +726,62 @@ static int32_t missing_operand(struct parser *p)
 	return -1;
 }
 
+/*
+ * metadata.a.b, metadata["any key"], or both (metadata.card["issuer country"]): a path of
+ * keys, stored in the arena each followed by a NUL.  name is t's text.
+ */
+static int32_t parse_metadata(struct parser *p, const struct tok *t, const char *name)
+{
+	struct fd_buf path = FD_BUF_INIT, *a = &p->r->arena;
+	size_t k, off, n = strlen(name);
+	int32_t i = -1;
+
+	for (k = 9; k <= n && n > 8; k++)      /* the dotted keys: '.' becomes the NUL */
+		if (fd_buf_addc(&path, k == n || name[k] == '.' ? '\0' : name[k]))
+			goto nomem;
+	while (at(p, T_LB)) {
+		const struct tok *key = peek2(p), *close;
+
+		p->pos++;
+		if (!key || key->type != T_STR) {
+			perr_here(p, "expected a key in double quotes after '['");
+			goto out;
+		}
+		if (memchr(arena_str(p->r, key->val), '\0', key->vlen)) {
+			perr(p, key->line, key->col, "a metadata key cannot hold a NUL byte");
+			goto out;
+		}
+		p->pos++;
+		close = peek(p);
+		if (!close || close->type != T_RB) {
+			perr_here(p, "expected ']' after the key");
+			goto out;
+		}
+		p->pos++;
+		if (fd_buf_add(&path, arena_str(p->r, key->val), key->vlen) || fd_buf_addc(&path, '\0'))
+			goto nomem;
+	}
+	if (path.len == 0) {
+		perr(p, t->line, t->col, "'metadata' needs a field name: metadata.NAME, metadata.a.b or metadata[\"any name\"]");
+		goto out;
+	}
+	off = a->len;
+	if (fd_buf_add(a, path.s, path.len) || fd_buf_addc(a, '\0') || a->len > UINT32_MAX)
+		goto nomem;
+	if ((i = add_node(p, M_META, TY_ANY, -1, -1, -1)) >= 0) {
+		p->r->nodes[i].u.str.off = (uint32_t)off;
+		p->r->nodes[i].u.str.len = (uint32_t)path.len;
+		p->r->meta = 1;
+	}
+	goto out;
+nomem:
+	oom(p);
+	i = -1;
+out:
+	fd_buf_release(&path);
+	return i;
+}
+
 static int32_t parse_name(struct parser *p, const struct tok *t)
 {
 	char name[MAX_NAME + 1], vis[MAX_NAME * 4];
@@ -684,6 +798,8 @@ static int32_t parse_name(struct parser *p, const struct tok *t)
 	}
 	memcpy(name, p->src + t->off, t->len);
 	name[t->len] = '\0';
+	if (strncmp(name, "metadata", 8) == 0 && (name[8] == '.' || name[8] == '\0'))
+		return parse_metadata(p, t, name);
 	for (k = 0; k < sizeof(txn_names) / sizeof(*txn_names); k++) {
 		if (strcmp(name, txn_names[k].name) != 0)
 			continue;
@@ -714,12 +830,50 @@ static int32_t parse_name(struct parser *p, const struct tok *t)
 	return -1;
 }
 
+/* The compiled pattern of regex(): one regex_t per distinct pattern of the file. */
+static int32_t add_regex(struct parser *p, int32_t pat, long line, long col)
+{
+	struct fd_rules *r = p->r;
+	const struct node *n = &r->nodes[pat];
+	const char *src = arena_str(r, n->u.str.off);
+	size_t k;
+	int e;
+
+	if (n->op != S_CONST) {
+		perr(p, line, col, "'regex' takes its pattern as a string in double quotes");
+		return -1;
+	}
+	if (memchr(src, '\0', n->u.str.len)) {
+		perr(p, line, col, "bad regular expression: it contains a NUL byte");
+		return -1;
+	}
+	for (k = 0; k < r->nres; k++)
+		if (strcmp(arena_str(r, r->re_src[k]), src) == 0)
+			return (int32_t)k;
+	if (r->nres >= INT32_MAX || grow(&r->res, &r->capres, r->nres + 1, sizeof(*r->res)) ||
+	    grow(&r->re_src, &r->capre_src, r->nres + 1, sizeof(*r->re_src))) {
+		oom(p);
+		return -1;
+	}
+	if ((e = regcomp(&r->res[r->nres], src, REG_EXTENDED | REG_NOSUB)) != 0) {
+		char why[256], vis[128];
+
+		regerror(e, &r->res[r->nres], why, sizeof(why));
+		perr(p, line, col, "bad regular expression '%s': %s",
+		     fd_visible(vis, sizeof(vis), src, n->u.str.len), why);
+		return -1;
+	}
+	r->re_src[r->nres] = n->u.str.off;
+	return (int32_t)r->nres++;
+}
+
 static int32_t parse_call(struct parser *p, const struct tok *t)
 {
 	char vis[MAX_NAME * 4];
-	int32_t args[2] = { -1, -1 };
+	int32_t args[2] = { -1, -1 }, i;
+	long aline[2] = { 0, 0 }, acol[2] = { 0, 0 };
 	int nargs = 0, want, k;
-	size_t f, nf = sizeof(func_words) / sizeof(*func_words);
+	size_t f, nf = F_N;
 
 	for (f = 0; f < nf; f++)
 		if (tok_is_word(p, t, func_words[f]))
@@ -735,20 +889,26 @@ static int32_t parse_call(struct parser *p, const struct tok *t)
 			perr(p, t->line, t->col, "unknown function '%s' (did you mean '%s'?)",
 			     tok_text(p, t, vis, sizeof(vis)), hint);
 		else
-			perr(p, t->line, t->col, "unknown function '%s' (defined, abs, min, max)",
+			perr(p, t->line, t->col, "unknown function '%s' (defined, abs, min, max, contains, "
+			     "starts_with, ends_with, lower, upper, regex, length)",
 			     tok_text(p, t, vis, sizeof(vis)));
 		return -1;
 	}
-	want = f >= 2 ? 2 : 1;
+	want = func_nargs[f];
 	p->pos++; /* ( */
 	if (!at(p, T_RP)) {
 		for (;;) {
+			const struct tok *at0 = peek(p);
+			long l0 = at0 ? at0->line : p->end_line, c0 = at0 ? at0->col : p->end_col;
 			int32_t a = parse_or(p);
 
 			if (a < 0)
 				return -1;
-			if (nargs < 2)
+			if (nargs < 2) {
 				args[nargs] = a;
+				aline[nargs] = l0;
+				acol[nargs] = c0;
+			}
 			nargs++;
 			if (!at(p, T_COMMA))
 				break;
@@ -762,25 +922,54 @@ static int32_t parse_call(struct parser *p, const struct tok *t)
 	}
 	p->pos++;
 	if (nargs != want) {
-		perr(p, t->line, t->col, "'%s' takes %d argument%s", func_words[f], want, want > 1 ? "s" : "");
+		perr(p, t->line, t->col, "'%s' takes %d argument%s, not %d", func_words[f], want,
+		     want > 1 ? "s" : "", nargs);
 		return -1;
 	}
-	if (f == 0) { /* defined */
+	if (f == F_DEFINED) {
 		int ty = type_of(p, args[0]);
 
 		if (ty == TY_BOOL) {
 			perr(p, t->line, t->col, "'defined' takes a number or text, not a condition");
 			return -1;
 		}
+		if (ty == TY_ANY)   /* present and not null */
+			ty = type_of(p, coerce(p, args[0], TY_STR));
 		return add_node(p, ty == TY_NUM ? B_DEF_NUM : B_DEF_STR, TY_BOOL, args[0], -1, -1);
 	}
+	if (f == F_ABS || f == F_MIN || f == F_MAX) {
+		for (k = 0; k < nargs; k++)
+			if (type_of(p, coerce(p, args[k], TY_NUM)) != TY_NUM) {
+				perr(p, aline[k], acol[k], "'%s' takes numbers, not %s", func_words[f],
+				     type_name(type_of(p, args[k])));
+				return -1;
+			}
+		return add_node(p, f == F_ABS ? N_ABS : f == F_MIN ? N_MIN : N_MAX, TY_NUM, args[0], args[1], -1);
+	}
+	/* the text functions */
 	for (k = 0; k < nargs; k++)
-		if (type_of(p, args[k]) != TY_NUM) {
-			perr(p, t->line, t->col, "'%s' takes numbers, not %s", func_words[f],
+		if (type_of(p, coerce(p, args[k], TY_STR)) != TY_STR) {
+			perr(p, aline[k], acol[k], "'%s' takes text, not %s", func_words[f],
 			     type_name(type_of(p, args[k])));
 			return -1;
 		}
-	return add_node(p, f == 1 ? N_ABS : f == 2 ? N_MIN : N_MAX, TY_NUM, args[0], args[1], -1);
+	switch (f) {
+	case F_LOWER: return add_node(p, S_LOWER, TY_STR, args[0], -1, -1);
+	case F_UPPER: return add_node(p, S_UPPER, TY_STR, args[0], -1, -1);
+	case F_LENGTH: return add_node(p, N_LENGTH, TY_NUM, args[0], -1, -1);
+	case F_CONTAINS: return add_node(p, B_CONTAINS, TY_BOOL, args[0], args[1], -1);
+	case F_STARTS: return add_node(p, B_STARTS, TY_BOOL, args[0], args[1], -1);
+	case F_ENDS: return add_node(p, B_ENDS, TY_BOOL, args[0], args[1], -1);
+	default: { /* F_REGEX */
+		int32_t re = add_regex(p, args[1], aline[1], acol[1]);
+
+		if (re < 0)
+			return -1;
+		if ((i = add_node(p, B_REGEX, TY_BOOL, args[0], -1, -1)) >= 0)
+			p->r->nodes[i].u.re = re;
+		return i;
+	}
+	}
 }
 
 static int32_t parse_primary(struct parser *p)
@@ -849,7 +1038,7 @@ static int32_t parse_unary(struct parser *p)
 	if (++p->depth > MAX_DEPTH)
 		return perr_here(p, "expression nested too deeply"), -1;
 	p->pos++;
-	a = parse_unary(p);
+	a = coerce(p, parse_unary(p), TY_NUM);
 	p->depth--;
 	if (a < 0)
 		return -1;
@@ -873,6 +1062,8 @@ static int32_t arith(struct parser *p, const struct tok *op, int32_t a, int32_t 
 				   [T_SLASH] = N_DIV };
 	char vis[8];
 
+	a = coerce(p, a, TY_NUM);
+	b = coerce(p, b, TY_NUM);
 	if (type_of(p, a) != TY_NUM || type_of(p, b) != TY_NUM) {
 		perr(p, op->line, op->col, "'%s' needs numbers on both sides, not %s",
 		     tok_text(p, op, vis, sizeof(vis)),
@@ -1024,7 +1215,20 @@ out:
 	return rc;
 }
 
-/* The list of a `@name` token for values of the given type, loading it on first use. */
+/* dir/name into path (name alone when it is absolute or dir is "" or "."). */
+static int join_path(struct fd_buf *path, const char *dir, const char *name)
+{
+	fd_buf_reset(path);
+	if (name[0] != '/' && dir[0] && strcmp(dir, ".") != 0) {
+		if (fd_buf_adds(path, dir) || (path->s[path->len - 1] != '/' && fd_buf_addc(path, '/')))
+			return -1;
+	}
+	return fd_buf_adds(path, name);
+}
+
+/* The list of a `@name` token for values of the given type, loading it on first use.  A
+ * relative name is looked for beside the rules file, then in p->list_dir (the bundled
+ * lists), so that a copy of the default rules edited elsewhere still finds them. */
 static int32_t file_list(struct parser *p, const struct tok *t, int type)
 {
 	const char *name = arena_str(p->r, t->val);
@@ -1041,13 +1245,26 @@ static int32_t file_list(struct parser *p, const struct tok *t, int type)
 		perr(p, t->line, t->col, "bad list file name");
 		return -1;
 	}
-	if (name[0] != '/' && p->dir[0] && strcmp(p->dir, ".") != 0) {
-		if (fd_buf_adds(&path, p->dir) ||
-		    (path.s[path.len - 1] != '/' && fd_buf_addc(&path, '/')))
-			goto nomem;
-	}
-	if (fd_buf_adds(&path, name))
+	if (join_path(&path, p->dir, name))
 		goto nomem;
+	if (name[0] != '/' && p->list_dir && access(path.s, F_OK) != 0 && errno == ENOENT) {
+		struct fd_buf alt = FD_BUF_INIT;
+
+		if (join_path(&alt, p->list_dir, name)) {
+			fd_buf_release(&alt);
+			goto nomem;
+		}
+		if (access(alt.s, F_OK) == 0) {
+			fd_buf_release(&path);
+			path = alt;
+		} else {
+			fd_err_set(p->err, FD_EIO, "%s:%ld:%ld: cannot read list '%s': No such file or directory "
+				   "(nor '%s')", p->name, t->line, t->col, path.s, alt.s);
+			fd_buf_release(&alt);
+			fd_buf_release(&path);
+			return -1;
+		}
+	}
 	for (k = 0; k < r->nlists; k++)
 		if (r->lists[k].path && r->lists[k].type == type && strcmp(r->lists[k].path, path.s) == 0) {
 			fd_buf_release(&path);
@@ -1061,6 +1278,78 @@ nomem:
 	fd_buf_release(&path);
 	oom(p);
 	return -1;
+}
+
+/* The list of a `list NAME` token (a named list, from the store), copied on first use. */
+static int32_t named_list(struct parser *p, const struct tok *t, int type)
+{
+	struct fd_rules *r = p->r;
+	char name[MAX_NAME + 1], vis[MAX_NAME * 4];
+	const struct fd_intern *set;
+	int64_t id = -1;
+	uint32_t k, nv;
+	int32_t li;
+	size_t j;
+
+	if (t->len > MAX_NAME) {
+		perr(p, t->line, t->col, "list name too long");
+		return -1;
+	}
+	memcpy(name, p->src + t->off, t->len);
+	name[t->len] = '\0';
+	if (!p->named && !p->asked && p->o && p->o->get_lists) {
+		p->asked = 1;
+		if (p->o->get_lists(p->o->arg, &p->named, p->err)) {
+			fd_err_prefix(p->err, "%s:%ld:%ld", p->name, t->line, t->col);
+			return -1;
+		}
+	}
+	if (p->named) {
+		id = fd_intern_find(p->named->names, name, t->len);
+		if (id >= 0 && ((size_t)id >= p->named->nsets || !p->named->sets[id]))
+			return oom(p), -1;
+	}
+	if (id < 0) {
+		if (!p->named)
+			perr(p, t->line, t->col, "unknown list '%s': named lists are kept in a store, and "
+			     "none was given", tok_text(p, t, vis, sizeof(vis)));
+		else
+			perr(p, t->line, t->col, "unknown list '%s' (fd-rules list show names the store's lists)",
+			     tok_text(p, t, vis, sizeof(vis)));
+		return -1;
+	}
+	for (j = 0; j < r->nlists; j++)
+		if (r->lists[j].name && r->lists[j].type == type && strcmp(r->lists[j].name, name) == 0)
+			return (int32_t)j;
+	if ((li = new_list(p, type, NULL)) < 0)
+		return -1;
+	if (!(r->lists[li].name = strdup(name)))
+		return oom(p), -1;
+	set = p->named->sets[id];
+	nv = fd_intern_count(set);
+	for (k = 0; k < nv; k++) {
+		size_t len;
+		const char *v = fd_intern_str(set, k, &len);
+
+		if (type == TY_STR) {
+			if (list_add_str(p, &r->lists[li], v, len))
+				return -1;
+		} else {
+			char *endp;
+			double x = strtod(v, &endp);
+
+			if (endp == v || *endp || !isfinite(x)) {
+				char vv[64];
+
+				perr(p, t->line, t->col, "list '%s' holds '%s', not a number, and is compared with a number",
+				     name, fd_visible(vv, sizeof(vv), v, len));
+				return -1;
+			}
+			if (list_add_num(p, &r->lists[li], x))
+				return -1;
+		}
+	}
+	return li;
 }
 
 /* `in` followed by ( literal, ... ) or @file, for a left operand of type `type`. */
@@ -1078,11 +1367,23 @@ static int32_t parse_list(struct parser *p, const struct tok *in_tok, int type)
 		p->pos++;
 		return file_list(p, t, type);
 	}
+	if (tok_is_word(p, t, "list")) {
+		const struct tok *nt = peek2(p);
+
+		p->pos++;
+		if (!nt || nt->type != T_IDENT || is_reserved(p, nt)) {
+			perr_here(p, "expected the name of a list after 'list'");
+			return -1;
+		}
+		p->pos++;
+		return named_list(p, nt, type);
+	}
 	if (!t || t->type != T_LP) {
 		if (!t)
-			perr_here(p, "expected '(' or '@file' after 'in'");
+			perr_here(p, "expected '(', '@file' or 'list NAME' after 'in'");
 		else
-			perr_here(p, "expected '(' or '@file' after 'in', not '%s'", tok_text(p, t, vis, sizeof(vis)));
+			perr_here(p, "expected '(', '@file' or 'list NAME' after 'in', not '%s'",
+				  tok_text(p, t, vis, sizeof(vis)));
 		return -1;
 	}
 	p->pos++;
@@ -1147,6 +1448,18 @@ static int32_t parse_cmp(struct parser *p)
 			return -1;
 		ta = type_of(p, a);
 		tb = type_of(p, b);
+		/* a metadata value takes the other side's type; two of them compare as text with
+		 * == and !=, as numbers with the others */
+		if (ta == TY_ANY && tb == TY_ANY)
+			ta = tb = op->type == T_EQ || op->type == T_NE ? TY_STR : TY_NUM;
+		else if (ta == TY_ANY)
+			ta = tb;
+		else if (tb == TY_ANY)
+			tb = ta;
+		a = coerce(p, a, ta);
+		b = coerce(p, b, tb);
+		ta = type_of(p, a);
+		tb = type_of(p, b);
 		if (ta == TY_NUM && tb == TY_NUM) {
 			static const int ops[] = { [T_LT] = B_LT, [T_LE] = B_LE, [T_GT] = B_GT,
 						   [T_GE] = B_GE, [T_EQ] = B_EQ, [T_NE] = B_NE };
@@ -1165,9 +1478,17 @@ static int32_t parse_cmp(struct parser *p)
 			return -1;
 		}
 	} else if (at_word(p, "in") || (at_word(p, "not") && tok_is_word(p, peek2(p), "in"))) {
-		int neg = at_word(p, "not"), ty = type_of(p, a);
+		int neg = at_word(p, "not"), ty;
 
 		p->pos += neg ? 2 : 1;
+		if (type_of(p, a) == TY_ANY) {  /* a metadata value: numbers for a list of numbers */
+			const struct tok *l1 = peek(p), *l2 = peek2(p);
+
+			ty = l1 && l1->type == T_LP && l2 && (l2->type == T_NUM || l2->type == T_MINUS) ?
+			     TY_NUM : TY_STR;
+			a = coerce(p, a, ty);
+		}
+		ty = type_of(p, a);
 		if ((li = parse_list(p, &p->toks[p->pos - 1], ty)) < 0)
 			return -1;
 		a = add_node(p, ty == TY_NUM ? (neg ? B_NIN_NUM : B_IN_NUM) : (neg ? B_NIN_STR : B_IN_STR),
@@ -1189,6 +1510,9 @@ static int32_t parse_cmp(struct parser *p)
 		p->pos++;
 		if ((c = parse_sum(p)) < 0)
 			return -1;
+		a = coerce(p, a, TY_NUM);
+		b = coerce(p, b, TY_NUM);
+		c = coerce(p, c, TY_NUM);
 		if (type_of(p, a) != TY_NUM || type_of(p, b) != TY_NUM || type_of(p, c) != TY_NUM) {
 			perr(p, op->line, op->col, "'between' needs numbers");
 			return -1;
@@ -1369,6 +1693,7 @@ static int compile_placeholder(struct parser *p, const char *v, size_t a, size_t
 	if ((sg.root = parse_full(p)) < 0)
 		return p->err->code;
 	p->ntok = tok0;
+	sg.root = coerce(p, sg.root, sg.decimals >= 0 ? TY_NUM : TY_STR);
 	if (sg.decimals >= 0 && type_of(p, sg.root) != TY_NUM)
 		return perr(p, line, colmap[colon], "format ':.%df' needs a number, not %s",
 			    sg.decimals, type_name(type_of(p, sg.root)));
@@ -1505,7 +1830,7 @@ static int start_rule(struct parser *p, size_t i, size_t j)
 	if (j == i + 1)
 		return perr(p, k->line, k->col + k->len, "missing rule id after 'rule'");
 	id = &p->toks[i + 1];
-	if (id->type != T_IDENT)
+	if (id->type != T_IDENT || memchr(p->src + id->off, '.', id->len))
 		return perr(p, id->line, id->col, "bad rule id '%s' (letters, digits and _, not starting with a digit)",
 			    tok_text(p, id, vis, sizeof(vis)));
 	if (j > i + 2)
@@ -1712,6 +2037,12 @@ static int collect_features(struct parser *p)
 int fd_rules_parse(struct fd_rules **rp, const char *text, size_t n, const char *name,
 		   const char *dir, struct fd_err *err)
 {
+	return fd_rules_parse_opts(rp, text, n, name, dir, NULL, err);
+}
+
+int fd_rules_parse_opts(struct fd_rules **rp, const char *text, size_t n, const char *name,
+			const char *dir, const struct fd_rules_opts *o, struct fd_err *err)
+{
 	struct parser p;
 	struct fd_rules *r;
 	int rc;
@@ -1721,6 +2052,9 @@ int fd_rules_parse(struct fd_rules **rp, const char *text, size_t n, const char 
 	p.err = err;
 	p.name = name ? name : "<rules>";
 	p.dir = dir;
+	p.list_dir = o ? o->list_dir : NULL;
+	p.named = o ? o->lists : NULL;
+	p.o = o;
 	p.src = text;
 	if (!(r = calloc(1, sizeof(*r))) || !(r->ids = fd_intern_create())) {
 		free(r);
@@ -1746,6 +2080,12 @@ out:
 
 int fd_rules_load(struct fd_rules **r, const char *path, struct fd_err *err)
 {
+	return fd_rules_load_opts(r, path, NULL, err);
+}
+
+int fd_rules_load_opts(struct fd_rules **r, const char *path, const struct fd_rules_opts *o,
+		       struct fd_err *err)
+{
 	struct fd_buf text = FD_BUF_INIT, dir = FD_BUF_INIT;
 	const char *slash;
 	char chunk[65536];
@@ -1770,7 +2110,7 @@ int fd_rules_load(struct fd_rules **r, const char *path, struct fd_err *err)
 		rc = fd_err_set(err, FD_EIO, "%s: out of memory", path);
 		goto out;
 	}
-	rc = fd_rules_parse(r, text.s ? text.s : "", text.len, path, dir.s ? dir.s : "", err);
+	rc = fd_rules_parse_opts(r, text.s ? text.s : "", text.len, path, dir.s ? dir.s : "", o, err);
 out:
 	fclose(fp);
 	fd_buf_release(&text);
@@ -1788,7 +2128,12 @@ void fd_rules_free(struct fd_rules *r)
 		fd_intern_free(r->lists[k].set);
 		free(r->lists[k].nums);
 		free(r->lists[k].path);
+		free(r->lists[k].name);
 	}
+	for (k = 0; k < r->nres; k++)
+		regfree(&r->res[k]);
+	free(r->res);
+	free(r->re_src);
 	free(r->lists);
 	free(r->rules);
 	free(r->nodes);
@@ -1797,6 +2142,52 @@ void fd_rules_free(struct fd_rules *r)
 	fd_intern_free(r->ids);
 	fd_buf_release(&r->arena);
 	free(r);
+}
+
+/* ---- named lists ------------------------------------------------------------------------- */
+
+struct fd_named_lists *fd_named_lists_create(void)
+{
+	struct fd_named_lists *l = calloc(1, sizeof(*l));
+
+	if (l && !(l->names = fd_intern_create())) {
+		free(l);
+		return NULL;
+	}
+	return l;
+}
+
+void fd_named_lists_free(struct fd_named_lists *l)
+{
+	uint32_t k, n;
+
+	if (!l)
+		return;
+	n = (uint32_t)l->nsets;
+	for (k = 0; k < n; k++)
+		fd_intern_free(l->sets[k]);
+	free(l->sets);
+	fd_intern_free(l->names);
+	free(l);
+}
+
+int fd_named_lists_add(struct fd_named_lists *l, const char *name, const char *value, size_t n)
+{
+	int is_new = 0;
+	int64_t id = fd_intern_put(l->names, name, strlen(name), &is_new);
+
+	if (id < 0)
+		return FD_EIO;
+	if (is_new && (size_t)id == l->nsets) {
+		if (grow(&l->sets, &l->cap, (size_t)id + 1, sizeof(*l->sets)))
+			return FD_EIO;
+		l->sets[l->nsets++] = fd_intern_create();
+	}
+	if ((size_t)id >= l->nsets || !l->sets[id])
+		return FD_EIO;  /* an earlier allocation failed */
+	if (value && fd_intern_put(l->sets[id], value, n, NULL) < 0)
+		return FD_EIO;
+	return FD_OK;
 }
 
 /* ---- accessors --------------------------------------------------------------------------- */
@@ -1851,6 +2242,11 @@ long fd_rules_line(const struct fd_rules *r, size_t i)
 	return r->rules[i].line;
 }
 
+int fd_rules_uses_metadata(const struct fd_rules *r)
+{
+	return r->meta;
+}
+
 size_t fd_rules_features(const struct fd_rules *r, const int **idx)
 {
 	*idx = r->feat;
@@ -1863,7 +2259,146 @@ struct ctx {
 	const struct fd_rules *r;
 	const struct fd_txn *t;
 	const double *feat;
+	/* only when the rules read the metadata or make text (lower, upper): */
+	json_t *meta;             /* the transaction's metadata, parsed on first read */
+	int meta_state;           /* 0 not read yet, 1 parsed, -1 none (absent, not an object) */
+	void **blk;               /* text made during this evaluation, freed by ctx_release */
+	size_t nblk, capblk;
 };
+
+static void ctx_release(struct ctx *c)
+{
+	size_t k;
+
+	for (k = 0; k < c->nblk; k++)
+		free(c->blk[k]);
+	free(c->blk);
+	json_decref(c->meta);
+}
+
+/* n bytes that live until ctx_release; NULL when out of memory (the value is then absent). */
+static char *scratch(struct ctx *c, size_t n)
+{
+	char *q;
+
+	if (grow(&c->blk, &c->capblk, c->nblk + 1, sizeof(*c->blk)) || !(q = malloc(n)))
+		return NULL;
+	c->blk[c->nblk++] = q;
+	return q;
+}
+
+/* The metadata value of an N_META / S_META node, NULL when absent or null. */
+static json_t *meta_get(struct ctx *c, const struct node *n)
+{
+	const char *path = arena_str(c->r, n->u.str.off), *end = path + n->u.str.len;
+	json_t *v;
+
+	if (c->meta_state == 0) {
+		c->meta_state = -1;
+		if (c->t->metadata && c->t->metadata_len) {
+			c->meta = json_loadb(c->t->metadata, c->t->metadata_len, 0, NULL);
+			if (json_is_object(c->meta))
+				c->meta_state = 1;
+		}
+	}
+	if (c->meta_state != 1)
+		return NULL;
+	for (v = c->meta; path < end; path += strlen(path) + 1)
+		if (!json_is_object(v) || !(v = json_object_get(v, path)))
+			return NULL;
+	return json_is_null(v) ? NULL : v;
+}
+
+/* A decimal number as text: [+-] digits [. digits] [e [+-] digits], blanks around it
+ * allowed; NAN for anything else (hex, inf, nan, thousands separators, ""). */
+static double text_number(const char *s, size_t n)
+{
+	char buf[64], *endp;
+	size_t a = 0, b = n, k;
+	int digits = 0;
+	double v;
+
+	while (a < b && is_blank(s[a]))
+		a++;
+	while (b > a && is_blank(s[b - 1]))
+		b--;
+	if (b - a == 0 || b - a >= sizeof(buf))
+		return NAN;
+	for (k = a; k < b; k++) {
+		char ch = s[k];
+
+		if (is_digit((unsigned char)ch))
+			digits = 1;
+		else if (!(ch == '.' || ch == 'e' || ch == 'E' || ch == '+' || ch == '-'))
+			return NAN;
+	}
+	if (!digits)
+		return NAN;
+	memcpy(buf, s + a, b - a);
+	buf[b - a] = '\0';
+	v = strtod(buf, &endp);
+	return *endp || endp == buf || !isfinite(v) ? NAN : v;
+}
+
+/* A metadata value as a number: a JSON number, or text that is a decimal number. */
+static double meta_num(struct ctx *c, const struct node *n)
+{
+	json_t *v = meta_get(c, n);
+
+	if (json_is_integer(v))
+		return (double)json_integer_value(v);
+	if (json_is_real(v))
+		return json_real_value(v);
+	if (json_is_string(v))
+		return text_number(json_string_value(v), json_string_length(v));
+	return NAN;
+}
+
+/* A metadata value as text: text as it is, a number in the C locale (the shortest form
+ * that reads back the same), true/false, an object or array as compact JSON. */
+static const char *meta_str(struct ctx *c, const struct node *n, size_t *len)
+{
+	json_t *v = meta_get(c, n);
+	char *q;
+	int k;
+
+	*len = 0;
+	if (!v)
+		return NULL;
+	if (json_is_string(v)) {   /* "" is absent, as an empty cell of a canonical field is */
+		*len = json_string_length(v);
+		return *len ? json_string_value(v) : NULL;
+	}
+	if (json_is_true(v) || json_is_false(v)) {
+		*len = json_is_true(v) ? 4 : 5;
+		return json_is_true(v) ? "true" : "false";
+	}
+	if (json_is_integer(v)) {
+		if (!(q = scratch(c, 32)))
+			return NULL;
+		k = snprintf(q, 32, "%lld", (long long)json_integer_value(v));
+	} else if (json_is_real(v)) {
+		double x = json_real_value(v);
+
+		if (!(q = scratch(c, 40)))
+			return NULL;
+		k = snprintf(q, 40, "%.15g", x);
+		if (strtod(q, NULL) != x)
+			k = snprintf(q, 40, "%.17g", x);
+	} else {
+		char *d = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+		if (!d || grow(&c->blk, &c->capblk, c->nblk + 1, sizeof(*c->blk))) {
+			free(d);
+			return NULL;
+		}
+		c->blk[c->nblk++] = d;
+		*len = strlen(d);
+		return d;
+	}
+	*len = k > 0 ? (size_t)k : 0;
+	return q;
+}
 
 static const char *txn_str(const struct fd_txn *t, int field)
 {
@@ -1883,7 +2418,9 @@ static const char *txn_str(const struct fd_txn *t, int field)
 	}
 }
 
-static double ev_num(const struct ctx *c, int32_t i)
+static const char *ev_str(struct ctx *c, int32_t i, size_t *len);
+
+static double ev_num(struct ctx *c, int32_t i)
 {
 	const struct node *n = &c->r->nodes[i];
 	double x, y;
@@ -1903,6 +2440,17 @@ static double ev_num(const struct ctx *c, int32_t i)
 		y = ev_num(c, n->b);
 		return y == 0 ? NAN : x / y;
 	case N_ABS: return fabs(ev_num(c, n->a));
+	case N_META: return meta_num(c, n);
+	case N_LENGTH: {  /* characters of UTF-8 text: the bytes that do not continue one */
+		size_t len, k, chars = 0;
+		const char *s = ev_str(c, n->a, &len);
+
+		if (!s)
+			return NAN;
+		for (k = 0; k < len; k++)
+			chars += ((unsigned char)s[k] & 0xC0) != 0x80;
+		return (double)chars;
+	}
 	case N_MIN:
 	case N_MAX:
 		x = ev_num(c, n->a);
@@ -1915,21 +2463,46 @@ static double ev_num(const struct ctx *c, int32_t i)
 }
 
 /* Text value, NULL when absent. */
-static const char *ev_str(const struct ctx *c, int32_t i, size_t *len)
+static const char *ev_str(struct ctx *c, int32_t i, size_t *len)
 {
 	const struct node *n = &c->r->nodes[i];
 	const char *s;
 
-	if (n->op == S_CONST) {
+	switch (n->op) {
+	case S_CONST:
 		*len = n->u.str.len;
 		return arena_str(c->r, n->u.str.off);
+	case S_META:
+		return meta_str(c, n, len);
+	case S_LOWER:
+	case S_UPPER: {  /* ASCII letters; other bytes (UTF-8 included) as they are */
+		size_t k;
+		char *q;
+
+		if (!(s = ev_str(c, n->a, len)) || !(q = scratch(c, *len + 1))) {
+			*len = 0;
+			return NULL;
+		}
+		for (k = 0; k < *len; k++) {
+			char ch = s[k];
+
+			if (n->op == S_LOWER && ch >= 'A' && ch <= 'Z')
+				ch = (char)(ch - 'A' + 'a');
+			else if (n->op == S_UPPER && ch >= 'a' && ch <= 'z')
+				ch = (char)(ch - 'a' + 'A');
+			q[k] = ch;
+		}
+		q[*len] = '\0';
+		return q;
 	}
-	s = txn_str(c->t, n->u.field);
-	*len = s ? strlen(s) : 0;
-	return s;
+	default:
+		s = txn_str(c->t, n->u.field);
+		*len = s ? strlen(s) : 0;
+		return s;
+	}
 }
 
-static int str_eq(const struct ctx *c, const struct node *n)
+static int str_eq(struct ctx *c, const struct node *n)
 {
 	size_t la, lb;
 	const char *a = ev_str(c, n->a, &la), *b = ev_str(c, n->b, &lb);
@@ -1947,7 +2520,7 @@ static int in_num(const struct list *l, double x)
 	return 0;
 }
 
-static int in_str(const struct ctx *c, const struct node *n)
+static int in_str(struct ctx *c, const struct node *n)
 {
 	size_t len;
 	const char *s = ev_str(c, n->a, &len);
@@ -1955,7 +2528,7 @@ static int in_str(const struct ctx *c, const struct node *n)
 	return s && fd_intern_find(c->r->lists[n->u.list].set, s, len) >= 0;
 }
 
-static int ev_bool(const struct ctx *c, int32_t i)
+static int ev_bool(struct ctx *c, int32_t i)
 {
 	const struct node *n = &c->r->nodes[i];
 	double x;
@@ -1986,6 +2559,24 @@ static int ev_bool(const struct ctx *c, int32_t i)
 
 		return ev_str(c, n->a, &len) != NULL;
 	}
+	case B_CONTAINS:
+	case B_STARTS:
+	case B_ENDS: {
+		size_t la, lb;
+		const char *a = ev_str(c, n->a, &la), *b = ev_str(c, n->b, &lb);
+
+		if (!a || !b || lb > la)
+			return 0;
+		if (n->op == B_CONTAINS)
+			return lb == 0 || memmem(a, la, b, lb) != NULL;
+		return memcmp(n->op == B_STARTS ? a : a + la - lb, b, lb) == 0;
+	}
+	case B_REGEX: {  /* every text value is NUL-terminated at its length */
+		size_t len;
+		const char *a = ev_str(c, n->a, &len);
+
+		return a && regexec(&c->r->res[n->u.re], a, 0, NULL, 0) == 0;
+	}
 	default: return 0;
 	}
 }
@@ -1993,7 +2584,7 @@ static int ev_bool(const struct ctx *c, int32_t i)
 size_t fd_rules_eval(const struct fd_rules *r, const struct fd_txn *t, const double *feat,
 		     struct fd_rule_hit *hits)
 {
-	struct ctx c = { r, t, feat };
+	struct ctx c = { .r = r, .t = t, .feat = feat };
 	size_t i, nh = 0;
 
 	for (i = 0; i < r->nrules; i++) {
@@ -2006,15 +2597,18 @@ size_t fd_rules_eval(const struct fd_rules *r, const struct fd_txn *t, const dou
 			nh++;
 		}
 	}
+	ctx_release(&c);
 	return nh;
 }
 
 int fd_rules_eval_one(const struct fd_rules *r, size_t i, const struct fd_txn *t,
 		      const double *feat)
 {
-	struct ctx c = { r, t, feat };
+	struct ctx c = { .r = r, .t = t, .feat = feat };
+	int hit = ev_bool(&c, r->rules[i].root);
 
-	return ev_bool(&c, r->rules[i].root);
+	ctx_release(&c);
+	return hit;
 }
 
 /* The number text p[0 .. n-1] ("-1234567.5") with thousands separators ("-1,234,567.5"):
@@ -2075,7 +2669,7 @@ int fd_rules_reason(const struct fd_rules *r, size_t i, const struct fd_txn *t,
 		    const double *feat, struct fd_buf *out, struct fd_err *err)
 {
 	const struct rule *ru = &r->rules[i];
-	struct ctx c = { r, t, feat };
+	struct ctx c = { .r = r, .t = t, .feat = feat };
 	uint32_t k;
 	int bad = 0;
 
@@ -2109,6 +2703,7 @@ int fd_rules_reason(const struct fd_rules *r, size_t i, const struct fd_txn *t,
 		} else
 			bad = fd_buf_adds(out, ev_bool(&c, s->root) ? "true" : "false");
 	}
+	ctx_release(&c);
 	if (bad)
 		return fd_err_set(err, FD_EIO, "out of memory");
 	return FD_OK;

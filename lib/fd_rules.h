@@ -21,11 +21,25 @@
  *    are read from the struct fd_txn and take precedence over a catalog feature of the same
  *    name; or
  *  - a feature of the catalog (fd_features.h), resolved with fd_feat_lookup() and read from
- *    the caller's catalog-indexed vector.
+ *    the caller's catalog-indexed vector; or
+ *  - metadata.NAME (metadata.a.b for a nested value): a field of the transaction's metadata
+ *    (struct fd_txn's metadata, the JSON object of the export's other columns).  Its use
+ *    decides how it is read: compared with a number, in arithmetic or in number functions
+ *    as a number (a JSON number, or text that is a decimal number; anything else is
+ *    undefined), compared with text, in text functions and in reasons as text (a number in
+ *    the C locale, true/false, an object or array as compact JSON); two metadata values
+ *    compare as text with == and !=, as numbers with <, <=, >, >=.  An absent field, a JSON
+ *    null, empty text (an empty cell), and metadata that is absent or not a JSON object
+ *    are undefined.
  * The label is deliberately not visible to rules.
  *
+ * Text functions: contains(s, t), starts_with(s, t), ends_with(s, t) (conditions, false
+ * when s or t is undefined), lower(s), upper(s) (ASCII letters only), length(s) (characters
+ * of UTF-8 text), regex(s, "pattern") (POSIX extended, unanchored; the pattern a string
+ * constant, compiled once at load).
+ *
  * Undefined values: a feature is undefined when it is NaN, a text field when it is absent
- * (NULL, or "" for country).  An undefined value equals nothing, so ==, <, <=, >, >=, in and
+ * (NULL, or "" for country), a metadata field as above.  An undefined value equals nothing, so ==, <, <=, >, >=, in and
  * between are false when an operand is undefined, while != and "not in", their negations, are
  * true; arithmetic on an undefined value is undefined, and so is a division by zero.
  * defined(x) tests for it.  A rule hits when its expression is true.
@@ -57,6 +71,37 @@ struct fd_rule_hit {
 struct fd_rules;
 
 /*
+ * Named lists (`in list NAME`): a set of values per name, filled by the caller (from the
+ * store's rule_lists: fd_rule_lists.h) and read by the compiler, which copies what it uses.
+ */
+struct fd_named_lists;
+/* NULL when out of memory. */
+struct fd_named_lists *fd_named_lists_create(void);
+/* Accepts NULL. */
+void fd_named_lists_free(struct fd_named_lists *l);
+/* Add value (n bytes) to the list name (NUL-terminated), creating the list; value NULL
+ * creates an empty list.  FD_EIO when out of memory. */
+int fd_named_lists_add(struct fd_named_lists *l, const char *name, const char *value, size_t n);
+
+/* Options of loading; a zeroed struct or NULL is the plain behaviour. */
+struct fd_rules_opts {
+	/* A second directory for list files named by a relative path: used when the file is not
+	 * beside the rules file (the bundled lists, so that a copy of the default rules made
+	 * elsewhere still finds them).  NULL: only beside the rules file. */
+	const char *list_dir;
+	/* The named lists `in list NAME` may name (borrowed during the load only).  NULL: none,
+	 * and a rule naming one is an FD_EINPUT error ("unknown list 'x': named lists are kept
+	 * in a store, and none was given"), as is a name l does not hold. */
+	const struct fd_named_lists *lists;
+	/* When lists is NULL: called at the first `list NAME` to provide them (so that a store is
+	 * read only for rules that name a list).  Sets *lists (borrowed until the load ends;
+	 * NULL = none) and returns FD_OK, or returns an error with err set, which the load
+	 * returns with the rule's place before the message.  NULL: no named lists. */
+	int (*get_lists)(void *arg, const struct fd_named_lists **lists, struct fd_err *err);
+	void *arg;
+};
+
+/*
  * Load and compile the rules file at path.  List files (`in @name`) are resolved relative to
  * the directory of path and read once each.
  *
@@ -70,6 +115,12 @@ struct fd_rules;
  *    'rules/x.txt': No such file or directory" for a list), or out of memory.
  */
 int fd_rules_load(struct fd_rules **r, const char *path, struct fd_err *err);
+/* The same with options (o may be NULL); a relative list file missing beside the rules file
+ * and in o->list_dir is FD_EIO "PATH:LINE:COL: cannot read list 'A': No such file or
+ * directory (nor 'B')".  A bad regex() pattern is FD_EINPUT at the pattern's place, with
+ * regerror's words. */
+int fd_rules_load_opts(struct fd_rules **r, const char *path, const struct fd_rules_opts *o,
+		       struct fd_err *err);
 
 /*
  * The same from memory: text (n bytes, may contain anything; need not be NUL-terminated) is
@@ -79,6 +130,8 @@ int fd_rules_load(struct fd_rules **r, const char *path, struct fd_err *err);
  */
 int fd_rules_parse(struct fd_rules **r, const char *text, size_t n, const char *name,
 		   const char *dir, struct fd_err *err);
+int fd_rules_parse_opts(struct fd_rules **r, const char *text, size_t n, const char *name,
+			const char *dir, const struct fd_rules_opts *o, struct fd_err *err);
 
 /* Accepts NULL. */
 void fd_rules_free(struct fd_rules *r);
@@ -112,13 +165,19 @@ long fd_rules_line(const struct fd_rules *r, size_t i);
  */
 size_t fd_rules_features(const struct fd_rules *r, const int **idx);
 
+/* 1 when some expression or reason reads metadata.NAME: the caller must then fill the
+ * transactions' metadata (fd_txnstream's no_metadata off). */
+int fd_rules_uses_metadata(const struct fd_rules *r);
+
 /* ---- evaluation -------------------------------------------------------------------------- */
 
 /*
  * Evaluate every rule for t, with feat the catalog-indexed feature vector (fd_features_push's
  * all_out; only the indices of fd_rules_features() are read; NULL = every feature undefined).
  * Writes the hits in rule order into hits, which must hold fd_rules_count() entries, and
- * returns their number.  Never fails, never allocates.
+ * returns their number.  Never fails.  Allocates only to read metadata (parsed once per call)
+ * and to make text (lower, upper, a metadata number as text), freed before it returns; out
+ * of memory, such a value is undefined.
  */
 size_t fd_rules_eval(const struct fd_rules *r, const struct fd_txn *t, const double *feat,
 		     struct fd_rule_hit *hits);

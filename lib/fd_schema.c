@@ -123,6 +123,7 @@ const struct fd_migration fd_migrations[] = {
 	{5, "audit: audit_seals", fd_schema_v5_audit},
 	{6, "ingest: ingest_rejects, superseded_transactions; sources rebuilt for re-ingest and namespaces",
 	 fd_schema_v6_ingest},
+	{9, "rules: rule_lists, rule_list_values", fd_schema_v9_rule_lists},
 };
 
 const size_t fd_nmigrations = sizeof(fd_migrations) / sizeof(fd_migrations[0]);
@@ -152,6 +153,8 @@ const struct fd_table_cover fd_table_covers[] = {
 	{"audit_seals", FD_COVER_ROWS, "id", "audit.seal entries (seal/ID)"},
 	{"ingest_rejects", FD_COVER_ROWS, "source_id", "ingest.source and ingest.supersede entries (source/ID)"},
 	{"superseded_transactions", FD_COVER_ROWS, "source_id", "ingest.supersede entries (source/ID)"},
+	{"rule_lists", FD_COVER_ROWS, "id", "rules.list_add and rules.list_remove entries (rule_list/ID)"},
+	{"rule_list_values", FD_COVER_ROWS, "list_id", "rules.list_add and rules.list_remove entries (rule_list/ID)"},
 };
 
 const size_t fd_ntable_covers = sizeof(fd_table_covers) / sizeof(fd_table_covers[0]);

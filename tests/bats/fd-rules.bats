@@ -226,7 +226,8 @@ OUT
 	# "  when merchant_id in @vip.txt": '@' at column 23
 	run --separate-stderr fd-rules --rules "$R/nolist.rules" "$R/labelled.csv"
 	assert_failure 4
-	[ "$stderr" = "fd-rules: $R/nolist.rules:2:23: cannot read list '$R/vip.txt': No such file or directory" ] || { echo "$stderr"; false; }
+	# not beside the rules file, nor in the bundled lists' directory
+	[[ $stderr == "fd-rules: $R/nolist.rules:2:23: cannot read list '$R/vip.txt': No such file or directory (nor '"*"/vip.txt')" ]] || { echo "$stderr"; false; }
 	run --separate-stderr fd-rules --rules nothing.rules "$R/labelled.csv"
 	assert_failure 4
 	[ "$stderr" = "fd-rules: cannot open rules 'nothing.rules': No such file or directory" ] || { echo "$stderr"; false; }
@@ -628,6 +629,235 @@ OUT
 	assert_success
 	assert_line --index 0 "usage: fd-rules [options] [FILE...]"
 	assert_line --index 1 "       fd-rules backtest [options] [--compare OTHER.rules] [FILE...]"
+}
+
+# ---- metadata, text functions, lists -----------------------------------------------------
+
+META_HITS='txn_id,rule_id,points,action,reason
+M1,gambling,30,review,ACME Online Store: Online Gambling
+M1,issuer_risk,20,review,issuer risk score 87.5 over 80
+M2,mastercard_bin,5,review,Mastercard BIN 551234
+M3,gambling,30,review,casino royale: Casinos
+M3,disposable_email,40,review,disposable e-mail domain: bob@tempmail.io
+M4,no_card_data,1,review,No card data in the export'
+
+@test "metadata fields and text functions over an export's other columns, worked out by hand" {
+	# see testdata/rules/README.md for each row's arithmetic
+	run --separate-stderr fd-rules -q --rules "$R/meta.rules" "$R/meta.csv"
+	assert_success
+	assert_output "$META_HITS"
+	# NDJSON: nested values by dotted paths, a JSON number, text "2" read as 2, null absent
+	run --separate-stderr fd-rules -q --rules "$R/meta.rules" --format csv "$R/meta.ndjson"
+	assert_success
+	assert_output - <<'OUT'
+txn_id,rule_id,points,action,reason
+N1,mastercard_nested,5,review,card.bin 523456
+N1,issuer_country,10,review,issuer in NG
+N1,many_attempts,10,review,4 attempts (limit 3)
+N3,no_card_data,1,review,No card data in the export
+OUT
+	# a header that is not a plain name, in brackets; the number compares as a number
+	printf 'txn_id,ts,amount,sender_id,Card Type,risk-score\nK1,2026-03-02T10:00:00Z,5.00,S1,Visa Debit,91\nK2,2026-03-02T10:01:00Z,5.00,S2,Visa Credit,9\n' > k.csv
+	printf 'rule debit\n  when ends_with(metadata["Card Type"], "Debit") and metadata["risk-score"] > 90\n  points 1\n  action review\n  reason "{metadata[\\"Card Type\\"]} {metadata[\\"risk-score\\"]}"\n' > k.rules
+	run --separate-stderr fd-rules -q --rules k.rules k.csv
+	assert_success
+	assert_output - <<'OUT'
+txn_id,rule_id,points,action,reason
+K1,debit,1,review,Visa Debit 91
+OUT
+}
+
+@test "metadata from the store: the same hits as from the export" {
+	fd-ingest -q "$R/meta.csv"
+	run --separate-stderr fd-rules -q --rules "$R/meta.rules" --since 2026-03-02
+	assert_success
+	assert_output "$META_HITS"
+}
+
+@test "a bad regex() pattern, a wrong argument and an unknown function are exit 3 at their place" {
+	# "  when regex(merchant_id, "^(ab")": the pattern's quote at column 27
+	run --separate-stderr fd-rules --rules "$R/badregex.rules" "$R/meta.csv"
+	assert_failure 3
+	[ "$stderr" = "fd-rules: $R/badregex.rules:2:27: bad regular expression '^(ab': Unmatched ( or \\(" ] || { echo "$stderr"; false; }
+	[ -z "$output" ]
+	printf 'rule r\n  when contains(merchant_id, amount)\n  points 1\n  action review\n' > args.rules
+	run --separate-stderr fd-rules --rules args.rules "$R/meta.csv"
+	assert_failure 3
+	[ "$stderr" = "fd-rules: args.rules:2:30: 'contains' takes text, not a number" ] || { echo "$stderr"; false; }
+	printf 'rule r\n  when starts_with(merchant_id) \n  points 1\n  action review\n' > arity.rules
+	run --separate-stderr fd-rules --rules arity.rules "$R/meta.csv"
+	assert_failure 3
+	[ "$stderr" = "fd-rules: arity.rules:2:8: 'starts_with' takes 2 arguments, not 1" ] || { echo "$stderr"; false; }
+	printf 'rule r\n  when metadata.x\n  points 1\n  action review\n' > cond.rules
+	run --separate-stderr fd-rules --rules cond.rules "$R/meta.csv"
+	assert_failure 3
+	[ "$stderr" = "fd-rules: cond.rules:2:8: 'when' needs a condition, not a metadata value (compare it with something)" ] || { echo "$stderr"; false; }
+}
+
+@test "a copy of the default rules elsewhere still finds the bundled lists; a list beside it wins" {
+	mkdir copy
+	cp "$DEF" copy/my.rules
+	run --separate-stderr fd-rules -q --rules copy/my.rules "$R/labelled.csv"
+	assert_success
+	assert_output "$HITS"
+	# from the copy's own directory, by a relative path
+	(cd copy && fd-rules -q --rules my.rules "$R/labelled.csv") > out.csv
+	[ "$(cat out.csv)" = "$HITS" ]
+	# a list of the same name beside the copy is the one used: IR is no longer sanctioned
+	printf 'KP\n' > copy/sanctioned_countries.txt
+	run --separate-stderr fd-rules -q --rules copy/my.rules "$R/labelled.csv"
+	assert_success
+	refute_line --partial "D1,sanctioned_country"
+	[ "${#lines[@]}" -eq 9 ]
+}
+
+@test "list add, remove, show: named lists in the store, each change one audit entry" {
+	run --separate-stderr fd-rules list add watched M7 M8
+	assert_success
+	[ "$stderr" = "fd-rules: $FD_STORE: list 'watched' created: 2 values added (audit entry $(q 'SELECT max(seq) FROM audit_log'))" ] || { echo "$stderr"; false; }
+	# again: nothing new, nothing written
+	n=$(q 'SELECT count(*) FROM audit_log')
+	run --separate-stderr fd-rules list add watched M8
+	assert_success
+	[ "$stderr" = "fd-rules: $FD_STORE: list 'watched': nothing new, every value already in it" ]
+	[ "$(q 'SELECT count(*) FROM audit_log')" -eq "$n" ]
+	# values from a list file too (comments and blanks as in an @file)
+	printf '# more\n  M9   # third\n\nM7\n' > more.txt
+	fd-rules list add watched --from more.txt -q
+	[ "$(q "SELECT group_concat(value, ' ') FROM (SELECT value FROM rule_list_values ORDER BY value)")" = "M7 M8 M9" ]
+	[ "$(q "SELECT DISTINCT added_by FROM rule_list_values")" = "tester" ]
+	run --separate-stderr fd-rules list show
+	assert_success
+	assert_line --index 0 "name,values,created_by,created_at"
+	[[ ${lines[1]} == "watched,3,tester,20"*"Z" ]] || { echo "${lines[1]}"; false; }
+	run --separate-stderr fd-rules list show watched
+	assert_success
+	assert_line --index 0 "value,added_by,added_at"
+	[ "$(printf '%s\n' "${lines[@]}" | cut -d, -f1 | tail -n +2 | tr '\n' ' ')" = "M7 M8 M9 " ]
+	run --separate-stderr fd-rules list show watched --format ndjson
+	[[ ${lines[0]} == '{"value":"M7","added_by":"tester","added_at":"20'* ]]
+	# the audit entries: created with 2, then 1 added (M9); list_id covered
+	[ "$(q "SELECT action || ' ' || object_type || ' ' || json_extract(details, '\$.list') || ' ' || json_extract(details, '\$.added') FROM audit_log WHERE action LIKE 'rules.list%' ORDER BY seq")" = "rules.list_add rule_list watched 2
+rules.list_add rule_list watched 1" ]
+	# remove values, then the whole list
+	run --separate-stderr fd-rules list remove watched M8
+	assert_success
+	[[ $stderr == "fd-rules: $FD_STORE: list 'watched': 1 value removed (audit entry "*")" ]]
+	run --separate-stderr fd-rules list remove watched
+	assert_success
+	[[ $stderr == "fd-rules: $FD_STORE: list 'watched' removed whole: 2 values removed (audit entry "*")" ]]
+	[ "$(q 'SELECT count(*) FROM rule_lists') $(q 'SELECT count(*) FROM rule_list_values')" = "0 0" ]
+	run fd-audit verify
+	assert_success
+}
+
+@test "rules name the store's lists: hits follow the list, an unknown list is exit 3" {
+	fd-rules list -q add watched "ACME Online Store" Bookshop
+	run --separate-stderr fd-rules -q --rules "$R/storelist.rules" "$R/meta.csv"
+	assert_success
+	assert_output - <<'OUT'
+txn_id,rule_id,points,action,reason
+M1,watched_merchant,50,review,merchant ACME Online Store is on the watch list
+M4,watched_merchant,50,review,merchant Bookshop is on the watch list
+OUT
+	fd-rules list -q remove watched Bookshop
+	run --separate-stderr fd-rules -q --rules "$R/storelist.rules" "$R/meta.csv"
+	assert_success
+	refute_line --partial "M4,"
+	# recorded with --store: the same store holds the list
+	run --separate-stderr fd-rules -q --store "$FD_STORE" --rules "$R/storelist.rules" "$R/meta.csv"
+	assert_success
+	[ "$(q 'SELECT txn_id FROM rule_hits')" = "M1" ]
+	# "  when merchant_id in list watched" (line 3): the name at column 28
+	fd-rules list -q remove watched
+	run --separate-stderr fd-rules -q --rules "$R/storelist.rules" "$R/meta.csv"
+	assert_failure 3
+	[ "$stderr" = "fd-rules: $R/storelist.rules:3:28: unknown list 'watched' (fd-rules list show names the store's lists)" ] || { echo "$stderr"; false; }
+	# no store at all: the store's error, at the rule's place
+	run --separate-stderr fd-rules -q --store nothing.db --rules "$R/storelist.rules" "$R/meta.csv"
+	assert_failure 4
+	[[ $stderr == "fd-rules: $R/storelist.rules:3:28: named lists: "* ]] || { echo "$stderr"; false; }
+	[ ! -e nothing.db ]
+}
+
+@test "fd-score reads metadata and the store's lists through the same rules" {
+	[ -x "$FD_BIN/fd-score" ] || skip "fd-score is not built"
+	fd-rules list -q add watched "casino royale"
+	cat "$R/meta.rules" > both.rules
+	sed 's/watched_merchant/watched_merchant2/' "$R/storelist.rules" >> both.rules
+	run --separate-stderr fd-score -q --rules both.rules --format csv "$R/meta.csv"
+	assert_success
+	# M3: gambling, disposable_email and the watch list
+	line=$(printf '%s\n' "$output" | grep '^M3,')
+	[[ $line == *gambling* && $line == *disposable_email* && $line == *watched_merchant2* ]] || { echo "$output"; false; }
+}
+
+@test "fd-audit verify finds a list edited behind the tools' back" {
+	[ -x "$FD_BIN/fd-audit" ] || skip "fd-audit is not built"
+	fd-rules list -q add watched M1 M2
+	run fd-audit verify
+	assert_success
+	q "INSERT INTO rule_list_values (list_id, value, added_by, added_at) SELECT id, 'M3', 'x', 0 FROM rule_lists"
+	run fd-audit verify
+	assert_failure 1
+	assert_output --partial "rule_list_values"
+}
+
+@test "roles: a VIEWER cannot change lists, an ANALYST can; both can show them" {
+	[ -x "$FD_BIN/fd-case" ] || skip "fd-case is not built"
+	fd-ingest -q "$R/meta.csv"
+	fd-case -q --actor boss user add boss --role ADMIN
+	fd-case -q --actor boss user add ann --role ANALYST
+	fd-case -q --actor boss user add vic --role VIEWER
+	n=$(q 'SELECT count(*) FROM audit_log')
+	run --separate-stderr fd-rules list --actor vic add watched M1
+	assert_failure 5
+	[[ $stderr == "fd-rules: permission denied: user 'vic' (VIEWER) may not "* ]] || { echo "$stderr"; false; }
+	[ "$(q 'SELECT count(*) FROM rule_lists')" -eq 0 ]
+	[ "$(q 'SELECT count(*) FROM audit_log')" -eq $((n + 1)) ]
+	fd-rules list -q --actor ann add watched M1
+	run --separate-stderr fd-rules list --actor vic remove watched
+	assert_failure 5
+	run --separate-stderr fd-rules list --actor vic show watched
+	assert_success
+	[[ ${lines[1]} == "M1,ann,"* ]]
+}
+
+@test "list: every error path" {
+	err() {  # err STATUS "expected stderr" ARGS...
+		local st=$1 want=$2; shift 2
+		run --separate-stderr fd-rules "$@"
+		[ "$status" -eq "$st" ] || { echo "fd-rules $*: exit $status: $stderr"; return 1; }
+		[ "${stderr_lines[0]}" = "$want" ] || { echo "fd-rules $*: ${stderr_lines[0]}"; return 1; }
+		[ -z "$output" ]
+	}
+	err 2 "fd-rules: list needs add, remove or show" list
+	err 2 "fd-rules: list takes add, remove or show, not 'drop'" list drop x
+	err 2 "fd-rules: list add needs the name of a list" list add
+	err 2 "fd-rules: list remove needs the name of a list" list remove
+	err 2 "fd-rules: list show takes one name at most" list show a b
+	err 2 "fd-rules: bad list name '1st': a list name is letters, digits and _, not starting with a digit" list add 1st v
+	err 2 "fd-rules: bad list name 'in': a list name cannot be a word of the rules language (and, or, not, in, between, list)" list add in v
+	err 2 "fd-rules: bad value '': empty value" list add vip ''
+	err 2 "fd-rules: bad value 'a\\tb': control character in value" list add vip "$(printf 'a\tb')"
+	err 2 "fd-rules: --from belongs to list add" list remove vip --from x.txt
+	err 2 "fd-rules: --format belongs to list show" list add vip v --format csv
+	err 2 "fd-rules: unrecognized option '--nope'" list add vip v --nope
+	[ ! -e "$FD_STORE" ]
+	err 4 "fd-rules: cannot open 'none.txt': No such file or directory" list add vip --from none.txt
+	printf 'ok\nbad\001\n' > ctl.txt
+	err 3 "fd-rules: ctl.txt: bad value 'bad\\x01': control character in value" list add vip --from ctl.txt
+	[ ! -e "$FD_STORE" ]
+	fd-rules list -q add vip M1
+	err 3 "fd-rules: no list 'nope' in the store" list remove nope
+	err 3 "fd-rules: no list 'nope' in the store" list show nope
+	err 3 "fd-rules: 'M2' is not in list 'vip'" list remove vip M1 M2
+	# all or nothing: M1 is still there
+	[ "$(q 'SELECT value FROM rule_list_values')" = "M1" ]
+	err 4 "fd-rules: no store at 'other.db' (ingest something first, or give --store)" list show --store other.db
+	run --separate-stderr fd-rules list --help
+	assert_success
+	assert_line --index 0 "usage: fd-rules list add NAME [VALUE...] [--from FILE]"
 }
 
 # ---- the man page ----------------------------------------------------------------------------

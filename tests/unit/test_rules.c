@@ -18,6 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "fd_features.h"
 #include "fd_rules.h"
 #include "fd_txn.h"
@@ -206,7 +208,7 @@ static void test_errors_names(void **state)
 	/* "  when abss(amount) > 1": column 8 */
 	ERR(RULE_HEAD "  when abss(amount) > 1\n" TAIL,
 	    "t.rules:2:8: unknown function 'abss' (did you mean 'abs'?)");
-	ERR(RULE_HEAD "  when min(amount) > 1\n" TAIL, "t.rules:2:8: 'min' takes 2 arguments");
+	ERR(RULE_HEAD "  when min(amount) > 1\n" TAIL, "t.rules:2:8: 'min' takes 2 arguments, not 1");
 }
 
 static void test_errors_syntax(void **state)
@@ -994,7 +996,356 @@ static void test_man_examples(void **state)
 	}
 	fclose(fp);
 	fd_buf_release(&text);
-	assert_int_equal(blocks, 2);
+	assert_int_equal(blocks, 3);
+}
+
+
+/* ---- metadata, text functions, named lists, the bundled list directory ----------------- */
+
+/* The metadata of a transaction, as fd-ingest keeps the other columns of a CSV export (text)
+ * and of an NDJSON one (any JSON). */
+static const char META[] =
+	"{\"mcc_desc\":\"Online Gambling\",\"bin\":\"412345\",\"score\":\"87.5\",\"attempts\":3,"
+	"\"ratio\":0.25,\"vip\":true,\"note\":null,\"ref\":\"1,234\",\"hex\":\"0x10\","
+	"\"card\":{\"bin\":\"400000\",\"issuer\":{\"country\":\"NG\"}},\"tags\":[\"a\",\"b\"],"
+	"\"email\":\"Jo.Doe@Example.COM\",\"name\":\"Zoë\",\"empty\":\"\",\"big\":12345678901,"
+	"\"Card Type\":\"Visa Debit\",\"risk-score\":\"91\",\"a.b\":\"dotted key\","
+	"\"card \\\"x\\\"\":{\"issuer country\":\"GH\"}}";
+
+static void test_metadata(void **state)
+{
+	struct fd_txn t;
+	double *f = feat_nan();
+
+	(void)state;
+	txn_init(&t);
+	t.metadata = META;
+	t.metadata_len = sizeof(META) - 1;
+	/* text compares as text */
+	TRUE("metadata.mcc_desc == \"Online Gambling\"");
+	FALSE("metadata.mcc_desc == \"online gambling\"");
+	TRUE("metadata.mcc_desc != \"x\"");
+	/* a number kept as text compares as a number with a number: "87.5" > 80, "412345" */
+	TRUE("metadata.score > 80");
+	TRUE("metadata.score == 87.5");
+	FALSE("metadata.score < 87.5");
+	TRUE("metadata.bin between 400000 and 499999");
+	TRUE("metadata.bin in (412345, 5)");
+	TRUE("metadata.bin in (\"412345\")");
+	/* a JSON number: 3 and 0.25; arithmetic: 3 * 0.25 = 0.75 */
+	TRUE("metadata.attempts >= 3 and metadata.attempts < 4");
+	TRUE("metadata.attempts * metadata.ratio == 0.75");
+	TRUE("-metadata.attempts == -3");
+	TRUE("metadata.big == 12345678901");
+	/* ... and as text: "3", "0.25" */
+	TRUE("metadata.attempts == \"3\"");
+	TRUE("metadata.ratio == \"0.25\"");
+	TRUE("metadata.vip == \"true\"");
+	/* not numbers: "1,234" (a separator), "0x10" (hex), "Online Gambling", true */
+	FALSE("metadata.ref > 0");
+	FALSE("metadata.ref <= 0");
+	FALSE("metadata.hex == 16");
+	FALSE("metadata.mcc_desc > 0");
+	FALSE("metadata.vip == 1");
+	TRUE("not defined(metadata.ref + 0)");
+	/* nested values with dotted paths */
+	TRUE("metadata.card.bin == \"400000\"");
+	TRUE("metadata.card.issuer.country == \"NG\"");
+	TRUE("metadata.card.issuer.country in @\"list.txt\" or metadata.card.issuer.country == \"NG\"");
+	FALSE("defined(metadata.card.issuer.city)");
+	FALSE("defined(metadata.bin.x)");       /* "412345" is not an object */
+	TRUE("metadata.tags == \"[\\\"a\\\",\\\"b\\\"]\"");   /* an array as compact JSON */
+	/* any key in brackets: spaces, dashes, a dot in the key, a quote; after dotted keys */
+	TRUE("metadata[\"Card Type\"] == \"Visa Debit\"");
+	TRUE("metadata[\"risk-score\"] > 90");
+	TRUE("metadata[\"a.b\"] == \"dotted key\"");
+	FALSE("defined(metadata.a.b)");          /* a nested b in a, which there is not */
+	TRUE("metadata[\"card \\\"x\\\"\"][\"issuer country\"] == \"GH\"");
+	TRUE("metadata.card[\"issuer\"][\"country\"] == \"NG\"");
+	/* absent and null: comparisons false, their negations true, defined() false */
+	FALSE("metadata.nothing == \"x\"");
+	TRUE("metadata.nothing != \"x\"");
+	FALSE("metadata.nothing > 0");
+	FALSE("metadata.nothing <= 0");
+	FALSE("metadata.nothing in (\"a\")");
+	TRUE("metadata.nothing not in (\"a\")");
+	FALSE("defined(metadata.nothing)");
+	FALSE("defined(metadata.note)");
+	/* empty text (an empty cell) is absent, as for the canonical fields */
+	FALSE("defined(metadata.empty)");
+	FALSE("metadata.empty == \"\"");
+	TRUE("defined(metadata.mcc_desc)");
+	/* two metadata values: text with ==, numbers with < ("412345" < "87.5" as text, not as
+	 * numbers) */
+	TRUE("metadata.score < metadata.bin");
+	FALSE("metadata.score == metadata.bin");
+	TRUE("metadata.card.bin == metadata.card.bin");
+	/* no metadata, or metadata that is not an object: every field undefined */
+	t.metadata = NULL;
+	t.metadata_len = 0;
+	FALSE("defined(metadata.mcc_desc)");
+	TRUE("metadata.mcc_desc != \"Online Gambling\"");
+	t.metadata = "[1,2]";
+	t.metadata_len = 5;
+	FALSE("defined(metadata.mcc_desc)");
+	t.metadata = "{bad";
+	t.metadata_len = 4;
+	FALSE("defined(metadata.mcc_desc)");
+	free(f);
+}
+
+static void test_text_functions(void **state)
+{
+	struct fd_txn t;
+	double *f = feat_nan();
+
+	(void)state;
+	txn_init(&t);
+	t.metadata = META;
+	t.metadata_len = sizeof(META) - 1;
+	t.merchant_id = "ACME Online Store";
+	t.channel = "online";
+	/* contains, starts_with, ends_with: exact bytes, case matters */
+	TRUE("contains(merchant_id, \"Online\")");
+	FALSE("contains(merchant_id, \"online\")");
+	TRUE("contains(lower(merchant_id), \"online\")");
+	TRUE("contains(merchant_id, \"\")");
+	FALSE("contains(merchant_id, \"Store!\")");
+	TRUE("starts_with(merchant_id, \"ACME\")");
+	FALSE("starts_with(merchant_id, \"Store\")");
+	TRUE("ends_with(merchant_id, \"Store\")");
+	FALSE("ends_with(merchant_id, \"ACME\")");
+	FALSE("ends_with(\"ab\", \"xab\")");      /* longer than the text */
+	TRUE("starts_with(metadata.bin, \"4\")");
+	TRUE("ends_with(lower(metadata.email), \"@example.com\")");
+	/* lower and upper: ASCII letters only, the rest as is */
+	TRUE("lower(metadata.email) == \"jo.doe@example.com\"");
+	TRUE("upper(channel) == \"ONLINE\"");
+	TRUE("upper(metadata.name) == \"ZOë\"");
+	TRUE("lower(\"A1-b\") == \"a1-b\"");
+	TRUE("lower(metadata.mcc_desc) in (\"online gambling\", \"casino\")");
+	/* length: characters of UTF-8 text ("Zoë" is 3 characters, 4 bytes) */
+	TRUE("length(merchant_id) == 17");
+	TRUE("length(metadata.name) == 3");
+	FALSE("defined(length(metadata.empty))");
+	TRUE("length(\"\") == 0");
+	TRUE("length(metadata.attempts) == 1");   /* "3" */
+	FALSE("defined(length(recipient_id))");
+	/* regex: POSIX extended, unanchored unless anchored */
+	TRUE("regex(merchant_id, \"Online\")");
+	TRUE("regex(merchant_id, \"^ACME [A-Z][a-z]+ Store$\")");
+	FALSE("regex(merchant_id, \"^Online\")");
+	TRUE("regex(metadata.bin, \"^4[0-9]{5}$\")");
+	FALSE("regex(metadata.bin, \"^5[1-5]\")");
+	TRUE("regex(lower(metadata.email), \"@example\\\\.com$\")");
+	FALSE("regex(metadata.email, \"@example\\\\.com$\")");
+	TRUE("regex(metadata.card.issuer.country, \"^(NG|GH)$\")");
+	/* undefined text: every function false or undefined, their negations true */
+	FALSE("contains(recipient_id, \"\")");
+	FALSE("starts_with(recipient_id, \"\")");
+	FALSE("regex(recipient_id, \".*\")");
+	TRUE("not regex(recipient_id, \".*\")");
+	FALSE("defined(lower(recipient_id))");
+	FALSE("lower(metadata.nothing) == \"\"");
+	FALSE("contains(metadata.note, \"x\")");
+	free(f);
+}
+
+static void test_text_functions_reasons(void **state)
+{
+	struct fd_txn t;
+	double *f = feat_nan();
+
+	(void)state;
+	txn_init(&t);
+	t.metadata = META;
+	t.metadata_len = sizeof(META) - 1;
+	REASON("{metadata.mcc_desc} at {upper(metadata.card.issuer.country)}", "Online Gambling at NG");
+	REASON("{metadata.score:.0f} over {metadata.attempts} tries, {metadata.ratio}", "88 over 3 tries, 0.25");
+	REASON("{length(metadata.name)} {lower(metadata.email)} {metadata.nothing} {metadata.vip}",
+	       "3 jo.doe@example.com n/a true");
+	REASON("{metadata.card.issuer}", "{\"country\":\"NG\"}");
+	REASON("{contains(metadata.mcc_desc, \\\"Gambling\\\")}", "true");
+	free(f);
+}
+
+static void test_errors_functions(void **state)
+{
+	(void)state;
+	/* "  when contains(merchant_id) > 1": 'contains' at 8 */
+	ERR(RULE_HEAD "  when contains(merchant_id)\n" TAIL, "t.rules:2:8: 'contains' takes 2 arguments, not 1");
+	ERR(RULE_HEAD "  when lower(channel, \"a\") == \"x\"\n" TAIL, "t.rules:2:8: 'lower' takes 1 argument, not 2");
+	ERR(RULE_HEAD "  when length() > 1\n" TAIL, "t.rules:2:8: 'length' takes 1 argument, not 0");
+	/* "  when contains(channel, amount)": amount at 26 */
+	ERR(RULE_HEAD "  when contains(channel, amount)\n" TAIL, "t.rules:2:26: 'contains' takes text, not a number");
+	/* "  when starts_with(amount > 1, \"a\")": the condition starts at 20 */
+	ERR(RULE_HEAD "  when starts_with(amount > 1, \"a\")\n" TAIL,
+	    "t.rules:2:20: 'starts_with' takes text, not a condition");
+	/* "  when lower(channel) > 2": text compared with a number, at the '>' (23) */
+	ERR(RULE_HEAD "  when lower(channel) > 2\n" TAIL, "t.rules:2:23: '>' cannot compare text with a number");
+	/* "  when length(channel) == \"x\"" at the '==' (24) */
+	ERR(RULE_HEAD "  when length(channel) == \"x\"\n" TAIL, "t.rules:2:24: '==' cannot compare a number with text");
+	ERR(RULE_HEAD "  when upper(channel)\n" TAIL,
+	    "t.rules:2:8: 'when' needs a condition, not text (compare it with something)");
+	ERR(RULE_HEAD "  when lenght(channel) > 1\n" TAIL,
+	    "t.rules:2:8: unknown function 'lenght' (did you mean 'length'?)");
+	/* regex: the pattern a string constant, checked at load at its place: the quote at 23 */
+	ERR(RULE_HEAD "  when regex(channel, \"(ab\")\n" TAIL,
+	    "t.rules:2:23: bad regular expression '(ab': Unmatched ( or \\(");
+	ERR(RULE_HEAD "  when regex(channel, \"[a-\")\n" TAIL,
+	    "t.rules:2:23: bad regular expression '[a-': Unmatched [, [^, [:, [., or [=");
+	/* "  when regex(channel, channel)": the second channel at 23 */
+	ERR(RULE_HEAD "  when regex(channel, channel)\n" TAIL,
+	    "t.rules:2:23: 'regex' takes its pattern as a string in double quotes");
+	ERR(RULE_HEAD "  when regex(amount, \"1\")\n" TAIL, "t.rules:2:14: 'regex' takes text, not a number");
+	/* metadata: a name is needed; a metadata value is not a condition */
+	ERR(RULE_HEAD "  when metadata == \"x\"\n" TAIL,
+	    "t.rules:2:8: 'metadata' needs a field name: metadata.NAME, metadata.a.b or metadata[\"any name\"]");
+	/* "  when metadata[x] == 1": x at 17; "  when metadata[\"x\" == 1": '==' at 21 */
+	ERR(RULE_HEAD "  when metadata[x] == 1\n" TAIL, "t.rules:2:17: expected a key in double quotes after '['");
+	ERR(RULE_HEAD "  when metadata[\"x\" == 1\n" TAIL, "t.rules:2:21: expected ']' after the key");
+	ERR(RULE_HEAD "  when metadata[\"x\"\n" TAIL, "t.rules:2:20: expected ']' after the key");
+	/* a dot in a rule id */
+	ERR("rule a.b\n", "t.rules:1:6: bad rule id 'a.b' (letters, digits and _, not starting with a digit)");
+	ERR(RULE_HEAD "  when metadata.vip\n" TAIL,
+	    "t.rules:2:8: 'when' needs a condition, not a metadata value (compare it with something)");
+	/* "  when metadata.a and true": 'and' at 19 */
+	ERR(RULE_HEAD "  when metadata.a and true\n" TAIL,
+	    "t.rules:2:19: 'and' needs a condition on each side, not a metadata value");
+	ERR(RULE_HEAD "  when metadata.a == true\n" TAIL,
+	    "t.rules:2:19: '==' cannot compare a metadata value with a condition");
+	/* a dotted name that is not metadata's */
+	ERR(RULE_HEAD "  when card.bin == \"x\"\n" TAIL, "t.rules:2:8: unknown feature 'card.bin'");
+	/* "  when metadata.a in (1, \"x\")": "x" at 26 */
+	ERR(RULE_HEAD "  when metadata.a in (1, \"x\")\n" TAIL, "t.rules:2:26: expected a number in the list, not '\"x\"'");
+}
+
+static void test_named_lists(void **state)
+{
+	struct fd_named_lists *nl = fd_named_lists_create();
+	struct fd_rules_opts o = { .list_dir = NULL };
+	struct fd_rules *r = NULL;
+	struct fd_err err = { 0, "" };
+	struct fd_txn t;
+	const char *text = "rule a\n  when merchant_id in list vip or metadata.mcc in list mccs\n" TAIL
+			   "rule b\n  when metadata.attempts in list counts\n" TAIL
+			   "rule c\n  when merchant_id not in list empty\n" TAIL;
+	static const char *bad = "rule a\n  when merchant_id in list nope\n" TAIL;
+	static const char *numbad = "rule a\n  when amount in list vip\n" TAIL;
+	static const char *noname = "rule a\n  when merchant_id in list\n" TAIL;
+
+	(void)state;
+	assert_non_null(nl);
+	assert_int_equal(fd_named_lists_add(nl, "vip", "M1", 2), FD_OK);
+	assert_int_equal(fd_named_lists_add(nl, "vip", "M2", 2), FD_OK);
+	assert_int_equal(fd_named_lists_add(nl, "mccs", "7995", 4), FD_OK);
+	assert_int_equal(fd_named_lists_add(nl, "counts", "3", 1), FD_OK);
+	assert_int_equal(fd_named_lists_add(nl, "counts", "4.0", 3), FD_OK);
+	assert_int_equal(fd_named_lists_add(nl, "empty", NULL, 0), FD_OK);
+	o.lists = nl;
+	assert_int_equal(fd_rules_parse_opts(&r, text, strlen(text), "t.rules", tmpdir, &o, &err), FD_OK);
+	txn_init(&t);
+	t.merchant_id = "M2";
+	assert_int_equal(fd_rules_eval_one(r, 0, &t, NULL), 1);
+	assert_int_equal(fd_rules_eval_one(r, 2, &t, NULL), 1);   /* not in the empty list */
+	t.merchant_id = "M3";
+	assert_int_equal(fd_rules_eval_one(r, 0, &t, NULL), 0);
+	t.metadata = "{\"mcc\":\"7995\",\"attempts\":4}";
+	t.metadata_len = strlen(t.metadata);
+	assert_int_equal(fd_rules_eval_one(r, 0, &t, NULL), 1);
+	/* a metadata value is compared with a named list as text: 4 is "4", not "4.0" */
+	assert_int_equal(fd_rules_eval_one(r, 1, &t, NULL), 0);
+	t.metadata = "{\"attempts\":\"3\"}";
+	t.metadata_len = strlen(t.metadata);
+	assert_int_equal(fd_rules_eval_one(r, 1, &t, NULL), 1);
+	fd_rules_free(r);
+	/* the lists were copied: freeing them does not matter to a loaded set */
+	/* errors: an unknown name, a list of text compared with a number, no name; columns:
+	 * "  when merchant_id in list nope" nope at 28; "  when amount in list vip" vip at 23 */
+	assert_int_equal(fd_rules_parse_opts(&r, bad, strlen(bad), "t.rules", tmpdir, &o, &err), FD_EINPUT);
+	assert_string_equal(err.msg, "t.rules:2:28: unknown list 'nope' (fd-rules list show names the store's lists)");
+	assert_int_equal(fd_rules_parse_opts(&r, numbad, strlen(numbad), "t.rules", tmpdir, &o, &err), FD_EINPUT);
+	assert_string_equal(err.msg, "t.rules:2:23: list 'vip' holds 'M1', not a number, and is compared with a number");
+	assert_int_equal(fd_rules_parse_opts(&r, noname, strlen(noname), "t.rules", tmpdir, &o, &err), FD_EINPUT);
+	assert_string_equal(err.msg, "t.rules:2:27: expected the name of a list after 'list'");
+	/* no named lists at all */
+	assert_int_equal(fd_rules_parse(&r, bad, strlen(bad), "t.rules", tmpdir, &err), FD_EINPUT);
+	assert_string_equal(err.msg, "t.rules:2:28: unknown list 'nope': named lists are kept in a store, and none was given");
+	assert_null(r);
+	fd_named_lists_free(nl);
+	fd_named_lists_free(NULL);
+}
+
+/* A copy of a rules file elsewhere: its relative list files beside it first, then in the
+ * bundled directory (o.list_dir). */
+static void test_list_dir(void **state)
+{
+	char sub[128], rules[192], own[192];
+	struct fd_rules_opts o = { .list_dir = NULL };
+	struct fd_rules *r = NULL;
+	struct fd_err err = { 0, "" };
+	struct fd_txn t;
+	FILE *fp;
+
+	(void)state;
+	snprintf(sub, sizeof(sub), "%s/copy", tmpdir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(rules, sizeof(rules), "%s/my.rules", sub);
+	fp = fopen(rules, "w");
+	assert_non_null(fp);
+	fputs("rule a\n  when merchant_id in @list.txt\n" TAIL "rule b\n  when merchant_id in @own.txt\n" TAIL, fp);
+	assert_int_equal(fclose(fp), 0);
+	snprintf(own, sizeof(own), "%s/own.txt", sub);
+	fp = fopen(own, "w");
+	assert_non_null(fp);
+	fputs("M9\n", fp);
+	assert_int_equal(fclose(fp), 0);
+	/* without the bundled directory: list.txt is not beside the copy */
+	assert_int_equal(fd_rules_load(&r, rules, &err), FD_EIO);
+	{
+		char want[512];
+
+		snprintf(want, sizeof(want), "%s:2:23: cannot read list '%s/list.txt': No such file or directory",
+			 rules, sub);
+		assert_string_equal(err.msg, want);
+	}
+	/* with it, list.txt comes from there, own.txt from beside the copy */
+	o.list_dir = tmpdir;
+	assert_int_equal(fd_rules_load_opts(&r, rules, &o, &err), FD_OK);
+	txn_init(&t);
+	t.merchant_id = "M5";
+	assert_int_equal(fd_rules_eval_one(r, 0, &t, NULL), 1);
+	t.merchant_id = "M9";
+	assert_int_equal(fd_rules_eval_one(r, 1, &t, NULL), 1);
+	assert_int_equal(fd_rules_eval_one(r, 0, &t, NULL), 0);
+	fd_rules_free(r);
+	/* a list beside the copy wins over the bundled one */
+	fp = fopen(own, "w");
+	assert_non_null(fp);
+	fputs("M9\n", fp);
+	assert_int_equal(fclose(fp), 0);
+	snprintf(own, sizeof(own), "%s/list.txt", sub);
+	fp = fopen(own, "w");
+	assert_non_null(fp);
+	fputs("M9\n", fp);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(fd_rules_load_opts(&r, rules, &o, &err), FD_OK);
+	assert_int_equal(fd_rules_eval_one(r, 0, &t, NULL), 1);   /* M9 */
+	t.merchant_id = "M5";
+	assert_int_equal(fd_rules_eval_one(r, 0, &t, NULL), 0);
+	fd_rules_free(r);
+	/* in neither place: both named */
+	assert_int_equal(unlink(own), 0);
+	o.list_dir = sub;
+	assert_int_equal(fd_rules_load_opts(&r, rules, &o, &err), FD_EIO);
+	{
+		char want[1024];
+
+		snprintf(want, sizeof(want),
+			 "%s:2:23: cannot read list '%s/list.txt': No such file or directory (nor '%s/list.txt')",
+			 rules, sub, sub);
+		assert_string_equal(err.msg, want);
+	}
 }
 
 int main(void)
@@ -1015,6 +1366,12 @@ int main(void)
 		cmocka_unit_test(test_default_rules),
 		cmocka_unit_test(test_default_rules_with_features),
 		cmocka_unit_test(test_man_examples),
+		cmocka_unit_test(test_metadata),
+		cmocka_unit_test(test_text_functions),
+		cmocka_unit_test(test_text_functions_reasons),
+		cmocka_unit_test(test_errors_functions),
+		cmocka_unit_test(test_named_lists),
+		cmocka_unit_test(test_list_dir),
 	};
 
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
