@@ -4532,17 +4532,25 @@ out:
 
 static const char *ring_kind(const struct fd_graph_ring *r) { return r->kind < 0 ? "cycle" : fd_graph_fan_name[r->kind]; }
 
-/* Money the ring's account x sent and received within the ring. */
-static void ring_flows(const struct fd_graph *g, const struct fd_graph_ring *r, uint32_t x, int64_t *sent, int64_t *got)
+/* Money each of the ring's accounts sent and received within the ring, added up in the
+ * per-node arrays sent and got (zero before; ring_flows_clear makes them zero again). */
+static void ring_flows(const struct fd_graph *g, const struct fd_graph_ring *r, int64_t *sent, int64_t *got)
 {
 	uint32_t i;
 
-	*sent = *got = 0;
 	for (i = 0; i < r->nmoves; i++) {
-		if (move_src(g, r->moves[i]) == x)
-			*sent += g->moves[r->moves[i]].amount;
-		if (move_dst(g, r->moves[i]) == x)
-			*got += g->moves[r->moves[i]].amount;
+		sent[move_src(g, r->moves[i])] += g->moves[r->moves[i]].amount;
+		got[move_dst(g, r->moves[i])] += g->moves[r->moves[i]].amount;
+	}
+}
+
+static void ring_flows_clear(const struct fd_graph *g, const struct fd_graph_ring *r, int64_t *sent, int64_t *got)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->nmoves; i++) {
+		sent[move_src(g, r->moves[i])] = 0;
+		got[move_dst(g, r->moves[i])] = 0;
 	}
 }
 
@@ -4555,20 +4563,28 @@ int fd_graph_rings_write(const struct fd_graph *g, const struct fd_graph_rings *
 	struct vstore vs;
 	size_t n = top && top < res->n ? top : res->n, k;
 	uint32_t i;
-	int64_t sent, got;
+	int64_t *sent, *got;
 	int rc, exp = fd_graph_currency_exp(g);
 
 	if ((rc = w_begin(&w, g, format, out, err)))
 		return rc;
 	memset(&vs, 0, sizeof(vs));
+	sent = calloc((size_t)fd_graph_node_count(g) + 1, sizeof(*sent));
+	got = calloc((size_t)fd_graph_node_count(g) + 1, sizeof(*got));
+	if (!sent || !got) {
+		free(sent);
+		free(got);
+		w.oom = 1;
+		return w_end(&w, err);
+	}
 	if (format == FD_GRAPH_CSV) {
 		struct fd_writer *cw = csv_open(&w, cols, sizeof(cols) / sizeof(cols[0]));
 
 		for (k = 0; cw && k < n; k++) {
 			const struct fd_graph_ring *r = &res->r[k];
 
+			ring_flows(g, r, sent, got);
 			for (i = 0; i < r->naccounts; i++) {
-				ring_flows(g, r, r->accounts[i], &sent, &got);
 				fd_writer_begin(cw);
 				fd_writer_i64(cw, (int64_t)k + 1);
 				fd_writer_cstr(cw, ring_kind(r));
@@ -4577,8 +4593,8 @@ int fd_graph_rings_write(const struct fd_graph *g, const struct fd_graph_rings *
 				fd_writer_i64(cw, r->nfindings);
 				csv_name(cw, g, r->accounts[i]);
 				fd_writer_cstr(cw, fd_graph_role_name[r->roles[i]]);
-				fd_writer_amount(cw, sent, exp);
-				fd_writer_amount(cw, got, exp);
+				fd_writer_amount(cw, sent[r->accounts[i]], exp);
+				fd_writer_amount(cw, got[r->accounts[i]], exp);
 				fd_writer_i64(cw, r->nmoves);
 				fd_writer_amount(cw, r->total, exp);
 				fd_writer_cstr(cw, fd_graph_currency(g));
@@ -4587,12 +4603,17 @@ int fd_graph_rings_write(const struct fd_graph *g, const struct fd_graph_rings *
 				fd_writer_cstr(cw, r->why);
 				fd_writer_end(cw);
 			}
+			ring_flows_clear(g, r, sent, got);
 		}
 		fd_writer_free(cw);
+		free(sent);
+		free(got);
 		return w_end(&w, err);
 	}
 	if (vstore_init(&vs, g, n)) {
 		vstore_release(&vs);
+		free(sent);
+		free(got);
 		return fd_err_set(err, FD_EIO, "out of memory");
 	}
 	for (k = 0; k < n; k++) {
@@ -4628,16 +4649,17 @@ int fd_graph_rings_write(const struct fd_graph *g, const struct fd_graph_rings *
 			w_s(&w, ",\"total\":");
 			w_amount(&w, r->total);
 			w_s(&w, ",\"accounts\":[");
+			ring_flows(g, r, sent, got);
 			for (i = 0; i < r->naccounts; i++) {
-				ring_flows(g, r, r->accounts[i], &sent, &got);
 				w_s(&w, i ? ",{\"account\":" : "{\"account\":");
 				w_name_json(&w, r->accounts[i]);
 				w_f(&w, ",\"role\":\"%s\",\"sent\":", fd_graph_role_name[r->roles[i]]);
-				w_amount(&w, sent);
+				w_amount(&w, sent[r->accounts[i]]);
 				w_s(&w, ",\"received\":");
-				w_amount(&w, got);
+				w_amount(&w, got[r->accounts[i]]);
 				w_s(&w, "}");
 			}
+			ring_flows_clear(g, r, sent, got);
 			w_s(&w, "],\"txn_ids\":[");
 			for (i = 0; i < r->nmoves; i++) {
 				w_s(&w, i ? "," : "");
@@ -4650,5 +4672,7 @@ int fd_graph_rings_write(const struct fd_graph *g, const struct fd_graph_rings *
 	write_view(&w, &vs.v, "laundering rings, ranked by suspicion");
 	w.oom |= vs.oom;
 	vstore_release(&vs);
+	free(sent);
+	free(got);
 	return w_end(&w, err);
 }
