@@ -1974,11 +1974,20 @@ static uint32_t first_move_after(const struct fd_graph *g, uint32_t e, int64_t t
 	return lo < g->mv_off[e + 1] ? lo : UINT32_MAX;
 }
 
+/* One transfer a cycle may use, in its sender's list (struct cyc.out): the lists are built
+ * once per search, each sender's transfers in time order, so a step reads only the transfers
+ * after the one before it and within the window, from one array. */
+struct cmove {
+	int64_t ts, amount;
+	uint32_t dst, edge, move, pad;
+};
+
 struct cyc {
 	const struct fd_graph *g;
 	struct fd_graph_cycles *res;
 	int min_len, max_len;
 	int64_t limit;               /* t0 + window */
+	int64_t close_by;            /* the last transfer into the start within the window */
 	uint64_t max_steps;
 	double lo, hi;               /* share of the previous hop's amount; hi 0 = any */
 	int64_t pair_max;            /* transfers of a pair at most; 0 = any */
@@ -1987,6 +1996,12 @@ struct cyc {
 	uint32_t *scc;
 	uint8_t *dist;               /* hops back to u; 255 = further than max_len */
 	uint8_t *onpath;
+	uint32_t *off;               /* per node, its transfers in out[] */
+	struct cmove *out;
+	uint32_t *in_off;            /* per node, the times of its incoming transfers in in_ts[] */
+	int64_t *in_ts;
+	uint32_t *stamp;             /* per edge, the step that used it last */
+	uint32_t frame;
 	uint32_t path[32];           /* moves */
 	int plen;
 	struct fd_intern *keys;      /* canonical node sequences -> cycle index */
@@ -2081,57 +2096,151 @@ static int cycle_edge(const struct fd_graph *g, uint32_t e, int64_t pair_max)
 	       !(g->excluded && (g->excluded[x->src] || g->excluded[x->dst]));
 }
 
-/* The first move on edge e after t within the window whose amount is a share in [lo, hi] of
- * prev (any amount when hi is 0), or UINT32_MAX. */
-static uint32_t next_hop(const struct cyc *c, uint32_t e, int64_t t, int64_t prev)
+/* The first of n transfers (in time order) strictly after t: n when none. */
+static uint32_t cmove_after(const struct cmove *a, uint32_t n, int64_t t)
 {
-	const struct fd_graph *g = c->g;
-	uint32_t m = first_move_after(g, e, t);
+	uint32_t lo = 0, hi = n;
 
-	if (m == UINT32_MAX || (c->pair_max && g->edges[e].count > c->pair_max))
-		return UINT32_MAX;
-	for (; m < g->mv_off[e + 1] && g->moves[m].ts <= c->limit; m++)
-		if (c->hi <= 0 || ((double)g->moves[m].amount >= c->lo * (double)prev &&
-				   (double)g->moves[m].amount <= c->hi * (double)prev))
-			return m;
-	return UINT32_MAX;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (a[mid].ts > t)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
 }
 
+/* The cycles through the path so far, which ends at x at time t after depth hops.  Each
+ * edge carries the path on with its first transfer after t, within the window and within
+ * the share of the previous hop's amount; a step that is not the closing one must come
+ * before the last transfer into the start (close_by). */
 static void cyc_dfs(struct cyc *c, uint32_t x, int64_t t, int depth)
 {
 	const struct fd_graph *g = c->g;
-	uint32_t q, nq;
-	const uint32_t *ev = fd_graph_out_edges(g, x, &nq);
+	const struct cmove *a = c->out + c->off[x];
+	uint32_t n = c->off[x + 1] - c->off[x], i = cmove_after(a, n, t), frame;
 	int64_t prev = g->moves[c->path[c->plen - 1]].amount;
+	double lo = c->lo * (double)prev, hi = c->hi * (double)prev;
 
-	for (q = 0; q < nq && !c->res->truncated && !c->oom; q++) {
-		uint32_t e = ev[q], y = g->edges[e].dst, m;
+	if (++c->frame == 0) {  /* the stamps start again */
+		memset(c->stamp, 0, (size_t)g->ne * sizeof(*c->stamp));
+		c->frame = 1;
+	}
+	frame = c->frame;
+	for (; i < n && a[i].ts <= c->limit && !c->res->truncated && !c->oom; i++) {
+		uint32_t y = a[i].dst;
 
-		if (y == x || !cycle_edge(g, e, c->pair_max))
+		if (c->hi > 0 && ((double)a[i].amount < lo || (double)a[i].amount > hi))
 			continue;
+		if (c->stamp[a[i].edge] == frame)  /* a later transfer of a pair already followed */
+			continue;
+		c->stamp[a[i].edge] = frame;
 		if (y == c->u) {
-			if (depth + 1 < c->min_len || (m = next_hop(c, e, t, prev)) == UINT32_MAX)
+			if (depth + 1 < c->min_len)
 				continue;
-			c->path[c->plen++] = m;
+			c->path[c->plen++] = a[i].move;
 			cyc_record(c);
 			c->plen--;
 			continue;
 		}
-		if (depth + 1 >= c->max_len || c->onpath[y] || c->scc[y] != c->scc[c->u] ||
+		if (a[i].ts >= c->close_by || depth + 1 >= c->max_len || c->onpath[y] ||
 		    (c->dist[y] == 255 ? c->reach + 1 : c->dist[y]) > c->max_len - (depth + 1))
-			continue;
-		if ((m = next_hop(c, e, t, prev)) == UINT32_MAX)
 			continue;
 		if (++c->res->steps > c->max_steps) {
 			c->res->truncated = 1;
 			return;
 		}
 		c->onpath[y] = 1;
-		c->path[c->plen++] = m;
-		cyc_dfs(c, y, g->moves[m].ts, depth + 1);
+		c->path[c->plen++] = a[i].move;
+		cyc_dfs(c, y, a[i].ts, depth + 1);
 		c->plen--;
 		c->onpath[y] = 0;
 	}
+}
+
+static int cmove_cmp(const void *a, const void *b)
+{
+	const struct cmove *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->move < y->move ? -1 : x->move > y->move;
+}
+
+static int ts_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The transfers a cycle may use, each sender's in time order (c->off, c->out), and the times
+ * of each account's incoming ones (c->in_off, c->in_ts): over the edges of cycle_edge within
+ * one strongly connected component (a cycle never leaves its component). */
+static int cyc_lists(struct cyc *c)
+{
+	const struct fd_graph *g = c->g;
+	uint32_t nn = fd_graph_node_count(g), x, e, k = 0, *fill = NULL;
+
+	if (!(c->off = calloc((size_t)nn + 1, sizeof(uint32_t))) || !(c->in_off = calloc((size_t)nn + 1, sizeof(uint32_t))) ||
+	    !(c->stamp = calloc((size_t)g->ne + 1, sizeof(uint32_t))) || !(fill = malloc(((size_t)nn + 1) * sizeof(uint32_t))))
+		goto oom;
+	for (e = 0; e < g->ne; e++) {
+		const struct edge *d = &g->edges[e];
+
+		if (d->src == d->dst || c->scc[d->src] != c->scc[d->dst] || !cycle_edge(g, e, c->pair_max))
+			continue;
+		c->off[d->src + 1] += g->mv_off[e + 1] - g->mv_off[e];
+		c->in_off[d->dst + 1] += g->mv_off[e + 1] - g->mv_off[e];
+		k += g->mv_off[e + 1] - g->mv_off[e];
+	}
+	for (x = 0; x < nn; x++) {
+		c->off[x + 1] += c->off[x];
+		c->in_off[x + 1] += c->in_off[x];
+	}
+	if (!(c->out = malloc(((size_t)k + 1) * sizeof(*c->out))) || !(c->in_ts = malloc(((size_t)k + 1) * sizeof(*c->in_ts))))
+		goto oom;
+	memcpy(fill, c->off, ((size_t)nn + 1) * sizeof(uint32_t));
+	for (e = 0; e < g->ne; e++) {
+		const struct edge *d = &g->edges[e];
+		uint32_t m;
+
+		if (d->src == d->dst || c->scc[d->src] != c->scc[d->dst] || !cycle_edge(g, e, c->pair_max))
+			continue;
+		for (m = g->mv_off[e]; m < g->mv_off[e + 1]; m++) {
+			struct cmove *p = &c->out[fill[d->src]++];
+
+			p->ts = g->moves[m].ts;
+			p->amount = g->moves[m].amount;
+			p->dst = d->dst;
+			p->edge = e;
+			p->move = m;
+			p->pad = 0;
+		}
+	}
+	memcpy(fill, c->in_off, ((size_t)nn + 1) * sizeof(uint32_t));
+	for (e = 0; e < g->ne; e++) {
+		const struct edge *d = &g->edges[e];
+		uint32_t m;
+
+		if (d->src == d->dst || c->scc[d->src] != c->scc[d->dst] || !cycle_edge(g, e, c->pair_max))
+			continue;
+		for (m = g->mv_off[e]; m < g->mv_off[e + 1]; m++)
+			c->in_ts[fill[d->dst]++] = g->moves[m].ts;
+	}
+	for (x = 0; x < nn; x++) {
+		if (c->off[x + 1] - c->off[x] > 1)
+			qsort(c->out + c->off[x], c->off[x + 1] - c->off[x], sizeof(*c->out), cmove_cmp);
+		if (c->in_off[x + 1] - c->in_off[x] > 1)
+			qsort(c->in_ts + c->in_off[x], c->in_off[x + 1] - c->in_off[x], sizeof(*c->in_ts), ts_cmp);
+	}
+	free(fill);
+	return 0;
+oom:
+	free(fill);
+	return -1;
 }
 
 /* Strongly connected components of the money edges (iterative Tarjan).  scc[v] = component
@@ -2232,6 +2341,20 @@ int fd_graph_cycles(const struct fd_graph *g, int min_len, int max_len, int64_t 
 	return fd_graph_cycles_find(g, &o, res, err);
 }
 
+static void cyc_free(struct cyc *c, uint32_t *bfs)
+{
+	free(c->scc);
+	free(c->dist);
+	free(c->onpath);
+	free(c->off);
+	free(c->out);
+	free(c->in_off);
+	free(c->in_ts);
+	free(c->stamp);
+	free(bfs);
+	fd_intern_free(c->keys);
+}
+
 int fd_graph_cycles_find(const struct fd_graph *g, const struct fd_graph_cycle_opts *o,
 			 struct fd_graph_cycles *res, struct fd_err *err)
 {
@@ -2239,7 +2362,7 @@ int fd_graph_cycles_find(const struct fd_graph *g, const struct fd_graph_cycle_o
 	int64_t window = o->window;
 	uint64_t max_steps = o->max_steps;
 	struct cyc c;
-	uint32_t nn = fd_graph_node_count(g), u, *bfs = NULL, *csize = NULL;
+	uint32_t nn = fd_graph_node_count(g), u, *bfs = NULL;
 	size_t i;
 
 	memset(res, 0, sizeof(*res));
@@ -2259,16 +2382,16 @@ int fd_graph_cycles_find(const struct fd_graph *g, const struct fd_graph_cycle_o
 	c.reach = max_len - 1 < CYCLE_REACH ? max_len - 1 : CYCLE_REACH;
 	if (!(c.scc = malloc(((size_t)nn + 1) * sizeof(uint32_t))) || !(c.dist = malloc((size_t)nn + 1)) ||
 	    !(c.onpath = calloc((size_t)nn + 1, 1)) || !(bfs = malloc(((size_t)nn + 1) * sizeof(uint32_t))) ||
-	    !(csize = calloc((size_t)nn + 1, sizeof(uint32_t))) || !(c.keys = fd_intern_create()) || money_scc(g, c.pair_max, c.scc))
+	    !(c.keys = fd_intern_create()) || money_scc(g, c.pair_max, c.scc) || cyc_lists(&c))
 		goto oom;
 	memset(c.dist, 255, (size_t)nn + 1);
-	for (u = 0; u < nn; u++)
-		csize[c.scc[u]]++;
 	for (u = 0; u < nn && !res->truncated && !c.oom; u++) {
-		uint32_t q, nq, head = 0, tail = 0;
+		uint32_t q, nq, head = 0, tail = 0, n = c.off[u + 1] - c.off[u], nin = c.in_off[u + 1] - c.in_off[u];
+		const struct cmove *a = c.out + c.off[u];
+		const int64_t *in = c.in_ts + c.in_off[u];
 		const uint32_t *ev;
 
-		if (csize[c.scc[u]] < 2 || (g->excluded && g->excluded[u]))
+		if (!n || !nin)  /* no cycle through u (set aside, or alone in its component) */
 			continue;
 		/* hops from each node back to u, within u's component and max_len - 1 */
 		c.dist[u] = 0;
@@ -2290,20 +2413,33 @@ int fd_graph_cycles_find(const struct fd_graph *g, const struct fd_graph_cycle_o
 		}
 		c.u = u;
 		c.onpath[u] = 1;
-		ev = fd_graph_out_edges(g, u, &nq);
-		for (q = 0; q < nq && !res->truncated && !c.oom; q++) {
-			uint32_t e = ev[q], v = g->edges[e].dst, m;
+		for (i = 0; i < n && !res->truncated && !c.oom; i++) {
+			uint32_t v = a[i].dst, k;
 
-			if (v == u || c.scc[v] != c.scc[u] || !cycle_edge(g, e, c.pair_max))
-				continue;
-			for (m = g->mv_off[e]; m < g->mv_off[e + 1] && !res->truncated && !c.oom; m++) {
-				c.limit = g->moves[m].ts > INT64_MAX - window ? INT64_MAX : g->moves[m].ts + window;
-				c.path[0] = m;
-				c.plen = 1;
-				c.onpath[v] = 1;
-				cyc_dfs(&c, v, g->moves[m].ts, 1);
-				c.onpath[v] = 0;
+			c.limit = a[i].ts > INT64_MAX - window ? INT64_MAX : a[i].ts + window;
+			/* the last transfer into u within the window: every other hop comes before it */
+			k = nin;
+			if (in[nin - 1] > c.limit) {
+				uint32_t lo = 0, hi = nin;
+
+				while (lo < hi) {
+					uint32_t mid = lo + (hi - lo) / 2;
+
+					if (in[mid] > c.limit)
+						hi = mid;
+					else
+						lo = mid + 1;
+				}
+				k = lo;
 			}
+			if (!k || in[k - 1] <= a[i].ts)
+				continue;
+			c.close_by = in[k - 1];
+			c.path[0] = a[i].move;
+			c.plen = 1;
+			c.onpath[v] = 1;
+			cyc_dfs(&c, v, a[i].ts, 1);
+			c.onpath[v] = 0;
 		}
 		c.onpath[u] = 0;
 		for (q = 0; q < tail; q++)
@@ -2315,23 +2451,14 @@ int fd_graph_cycles_find(const struct fd_graph *g, const struct fd_graph_cycle_o
 		res->c[i].hops = res->pool + (uintptr_t)res->c[i].hops;
 	if (res->n > 1)
 		qsort_r(res->c, res->n, sizeof(*res->c), cycle_cmp, (void *)g);
-	free(c.scc);
-	free(c.dist);
-	free(c.onpath);
-	free(bfs);
-	free(csize);
-	fd_intern_free(c.keys);
+	cyc_free(&c, bfs);
 	return FD_OK;
 oom:
-	free(c.scc);
-	free(c.dist);
-	free(c.onpath);
-	free(bfs);
-	free(csize);
-	fd_intern_free(c.keys);
+	cyc_free(&c, bfs);
 	fd_graph_cycles_release(res);
 	return fd_err_set(err, FD_EIO, "out of memory");
 }
+
 /* ---- fans ---------------------------------------------------------------------------- */
 
 struct fanctx {
@@ -4405,17 +4532,25 @@ out:
 
 static const char *ring_kind(const struct fd_graph_ring *r) { return r->kind < 0 ? "cycle" : fd_graph_fan_name[r->kind]; }
 
-/* Money the ring's account x sent and received within the ring. */
-static void ring_flows(const struct fd_graph *g, const struct fd_graph_ring *r, uint32_t x, int64_t *sent, int64_t *got)
+/* Money each of the ring's accounts sent and received within the ring, added up in the
+ * per-node arrays sent and got (zero before; ring_flows_clear makes them zero again). */
+static void ring_flows(const struct fd_graph *g, const struct fd_graph_ring *r, int64_t *sent, int64_t *got)
 {
 	uint32_t i;
 
-	*sent = *got = 0;
 	for (i = 0; i < r->nmoves; i++) {
-		if (move_src(g, r->moves[i]) == x)
-			*sent += g->moves[r->moves[i]].amount;
-		if (move_dst(g, r->moves[i]) == x)
-			*got += g->moves[r->moves[i]].amount;
+		sent[move_src(g, r->moves[i])] += g->moves[r->moves[i]].amount;
+		got[move_dst(g, r->moves[i])] += g->moves[r->moves[i]].amount;
+	}
+}
+
+static void ring_flows_clear(const struct fd_graph *g, const struct fd_graph_ring *r, int64_t *sent, int64_t *got)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->nmoves; i++) {
+		sent[move_src(g, r->moves[i])] = 0;
+		got[move_dst(g, r->moves[i])] = 0;
 	}
 }
 
@@ -4428,20 +4563,28 @@ int fd_graph_rings_write(const struct fd_graph *g, const struct fd_graph_rings *
 	struct vstore vs;
 	size_t n = top && top < res->n ? top : res->n, k;
 	uint32_t i;
-	int64_t sent, got;
+	int64_t *sent, *got;
 	int rc, exp = fd_graph_currency_exp(g);
 
 	if ((rc = w_begin(&w, g, format, out, err)))
 		return rc;
 	memset(&vs, 0, sizeof(vs));
+	sent = calloc((size_t)fd_graph_node_count(g) + 1, sizeof(*sent));
+	got = calloc((size_t)fd_graph_node_count(g) + 1, sizeof(*got));
+	if (!sent || !got) {
+		free(sent);
+		free(got);
+		w.oom = 1;
+		return w_end(&w, err);
+	}
 	if (format == FD_GRAPH_CSV) {
 		struct fd_writer *cw = csv_open(&w, cols, sizeof(cols) / sizeof(cols[0]));
 
 		for (k = 0; cw && k < n; k++) {
 			const struct fd_graph_ring *r = &res->r[k];
 
+			ring_flows(g, r, sent, got);
 			for (i = 0; i < r->naccounts; i++) {
-				ring_flows(g, r, r->accounts[i], &sent, &got);
 				fd_writer_begin(cw);
 				fd_writer_i64(cw, (int64_t)k + 1);
 				fd_writer_cstr(cw, ring_kind(r));
@@ -4450,8 +4593,8 @@ int fd_graph_rings_write(const struct fd_graph *g, const struct fd_graph_rings *
 				fd_writer_i64(cw, r->nfindings);
 				csv_name(cw, g, r->accounts[i]);
 				fd_writer_cstr(cw, fd_graph_role_name[r->roles[i]]);
-				fd_writer_amount(cw, sent, exp);
-				fd_writer_amount(cw, got, exp);
+				fd_writer_amount(cw, sent[r->accounts[i]], exp);
+				fd_writer_amount(cw, got[r->accounts[i]], exp);
 				fd_writer_i64(cw, r->nmoves);
 				fd_writer_amount(cw, r->total, exp);
 				fd_writer_cstr(cw, fd_graph_currency(g));
@@ -4460,12 +4603,17 @@ int fd_graph_rings_write(const struct fd_graph *g, const struct fd_graph_rings *
 				fd_writer_cstr(cw, r->why);
 				fd_writer_end(cw);
 			}
+			ring_flows_clear(g, r, sent, got);
 		}
 		fd_writer_free(cw);
+		free(sent);
+		free(got);
 		return w_end(&w, err);
 	}
 	if (vstore_init(&vs, g, n)) {
 		vstore_release(&vs);
+		free(sent);
+		free(got);
 		return fd_err_set(err, FD_EIO, "out of memory");
 	}
 	for (k = 0; k < n; k++) {
@@ -4501,16 +4649,17 @@ int fd_graph_rings_write(const struct fd_graph *g, const struct fd_graph_rings *
 			w_s(&w, ",\"total\":");
 			w_amount(&w, r->total);
 			w_s(&w, ",\"accounts\":[");
+			ring_flows(g, r, sent, got);
 			for (i = 0; i < r->naccounts; i++) {
-				ring_flows(g, r, r->accounts[i], &sent, &got);
 				w_s(&w, i ? ",{\"account\":" : "{\"account\":");
 				w_name_json(&w, r->accounts[i]);
 				w_f(&w, ",\"role\":\"%s\",\"sent\":", fd_graph_role_name[r->roles[i]]);
-				w_amount(&w, sent);
+				w_amount(&w, sent[r->accounts[i]]);
 				w_s(&w, ",\"received\":");
-				w_amount(&w, got);
+				w_amount(&w, got[r->accounts[i]]);
 				w_s(&w, "}");
 			}
+			ring_flows_clear(g, r, sent, got);
 			w_s(&w, "],\"txn_ids\":[");
 			for (i = 0; i < r->nmoves; i++) {
 				w_s(&w, i ? "," : "");
@@ -4523,5 +4672,7 @@ int fd_graph_rings_write(const struct fd_graph *g, const struct fd_graph_rings *
 	write_view(&w, &vs.v, "laundering rings, ranked by suspicion");
 	w.oom |= vs.oom;
 	vstore_release(&vs);
+	free(sent);
+	free(got);
 	return w_end(&w, err);
 }

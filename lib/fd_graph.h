@@ -441,7 +441,10 @@ int fd_graph_hubs(struct fd_graph *g, uint32_t min_counterparties, uint32_t **hu
  *   stack              bipartite layers chained: the recipients of one pay on as senders
  * Each pattern is scored for suspicion (score 0-100 and why, the components in fd-graph(1))
  * and the list is sorted by score, highest first.  Hubs and excluded accounts take no part.
- * A gather-scatter centre is not listed again as a fan-in or fan-out.
+ * Of an account's groups of legs, gather-scatter is judged on the ones with the most senders
+ * and recipients, a fan is the one that looks most like one operation (similar amounts, size,
+ * tight timing, large amounts).  A gather-scatter centre is not listed again as a fan-in or
+ * fan-out, nor is a fan half of whose legs belong to a bipartite or stack pattern.
  */
 struct fd_graph_pattern_opts {
 	unsigned kinds;             /* FD_GRAPH_BIT(FD_FAN_*) mask; 0 = all */

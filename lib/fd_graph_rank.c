@@ -464,6 +464,7 @@ struct pat {
 	uint32_t *legs, *grp[2];
 	size_t legcap, grpcap[2], ngrp[2];
 	uint8_t *sg_src, *sg_dst;
+	uint8_t *bp;                 /* per move: a leg of a bipartite or stack pattern */
 };
 
 static int grow(uint32_t **a, size_t *cap, size_t need)
@@ -526,85 +527,142 @@ static size_t fresh_legs(struct pat *p, uint32_t x, int dir)
 static uint32_t other_end(const struct fd_graph *g, uint32_t m, int dir) { return dir ? msrc(g, m) : mdst(g, m); }
 
 /*
- * The best group of x's legs (dir as fresh_legs): the most distinct counterparties whose
- * amounts lie within the band and whose times within the window.  Into p->grp[dir]; returns
- * the number of distinct counterparties (0 when below min).  -1 out of memory.
+ * Among legs t[0..m) in time order, the
+ * time window with the most distinct counterparties (first such); its first and last index
+ * into *ta, *tk; returns the number of counterparties.
  */
-static long best_group(struct pat *p, uint32_t x, int dir, uint32_t min)
+static size_t band_window(struct pat *p, const uint32_t *t, size_t m, int dir, size_t *ta, size_t *tk)
 {
 	const struct fd_graph *g = p->g;
-	size_t n = fresh_legs(p, x, dir), i, j = 0, k, best = 0, bi = 0, bj = 0;
+	size_t a, k, distinct = 0, top = 0;
+
+	*ta = *tk = 0;
+	for (a = k = 0; k < m; k++) {
+		if (p->cnt[other_end(g, t[k], dir)]++ == 0)
+			distinct++;
+		while (g->moves[t[k]].ts - g->moves[t[a]].ts > p->o->window)
+			if (--p->cnt[other_end(g, t[a++], dir)] == 0)
+				distinct--;
+		if (distinct > top) {
+			top = distinct;
+			*ta = a;
+			*tk = k;
+		}
+	}
+	for (k = a; k < m; k++)
+		p->cnt[other_end(g, t[k], dir)] = 0;
+	return top;
+}
+
+static double size_fit(double legs, double lo, double hi);
+
+/*
+ * The evidence of a group of legs t[0..m) (time order) with d distinct counterparties on its
+ * own, before its accounts are looked at: the points a fan of these legs gets for similar
+ * amounts, for its size, for tight timing and for large amounts (score_finding); am is room
+ * for m amounts.
+ */
+static double group_evidence(const struct pat *p, const uint32_t *t, size_t m, size_t d, double *am)
+{
+	const struct fd_graph *g = p->g;
+	double cv, span = m ? (double)(g->moves[t[m - 1]].ts - g->moves[t[0]].ts) : 0, timing, large;
+	size_t i;
+
+	for (i = 0; i < m; i++)
+		am[i] = (double)g->moves[t[i]].amount;
+	qsort(am, m, sizeof(*am), dbl_cmp);
+	large = m && am[m / 2] > 0 && p->b.amount_median > 0 ? log10(am[m / 2] / p->b.amount_median) : 0;
+	large = large < 0 ? 0 : large > 1 ? 1 : large;
+	timing = 1 - span / (double)p->o->window;
+	timing = timing < 0 ? 0 : timing;
+	return PT_FLOW * similarity(g, t, (uint32_t)m, &cv) + PT_SIZE * size_fit((double)d, 3, 12) + PT_TIME * timing +
+	       PT_LARGE * large;
+}
+
+/*
+ * A group of x's legs (dir as fresh_legs): for each band of amounts (factor band), the time
+ * window with the most distinct counterparties is a candidate.  By count (evidence 0) the
+ * candidate with the most counterparties wins.  By evidence, the one that looks most like
+ * one operation: of the candidates with want or more counterparties (else with min or more)
+ * the one with the strongest evidence of its own (group_evidence: similar amounts, size,
+ * tight timing, large amounts), more counterparties breaking a tie; an account busy with
+ * ordinary payments then still shows the one fan among them that was cut from one sum.
+ * Into p->grp[dir]; returns the number of distinct counterparties (0 when below min).  -1
+ * out of memory.
+ */
+static long best_group(struct pat *p, uint32_t x, int dir, uint32_t min, uint32_t want, int evidence)
+{
+	const struct fd_graph *g = p->g;
+	size_t n = fresh_legs(p, x, dir), i, j = 0, ta, tk, best[2] = {0, 0}, bi[2] = {0, 0}, bj[2] = {0, 0};
+	double ev[2] = {-1, -1}, *am;
 	uint32_t *t;
+	int c;
 
 	p->ngrp[dir] = 0;
 	if (n == SIZE_MAX)
 		return -1;
 	if (n < min)
 		return 0;
-	if (!(t = malloc(n * sizeof(*t))))
+	if (want < min || !evidence)
+		want = min;
+	t = malloc(n * sizeof(*t));
+	am = malloc(n * sizeof(*am));
+	if (!t || !am) {
+		free(t);
+		free(am);
 		return -1;
+	}
 	qsort_r(p->legs, n, sizeof(*p->legs), amount_cmp_r, (void *)g);
 	for (i = 0; i < n; i++) {
-		size_t m, a, distinct = 0;
+		size_t m, d;
+		double e, bound;
 
 		if (j < i)
 			j = i;
 		while (j < n && (double)g->moves[p->legs[j]].amount <= p->o->band * (double)g->moves[p->legs[i]].amount)
 			j++;
-		if (j - i < min || j - i <= best)
-			continue;
-		/* within the band: the time window with the most distinct counterparties */
 		m = j - i;
+		if (m < min)
+			continue;
+		/* no candidate of this band can beat the best one that counts */
+		if (!evidence && (double)m <= ev[1])
+			continue;
+		bound = PT_FLOW + PT_TIME + PT_LARGE + PT_SIZE * size_fit((double)m, 3, 12);
+		if (evidence && (best[1] ? bound < ev[1] : m < want && best[0] && bound < ev[0]))
+			continue;
 		memcpy(t, p->legs + i, m * sizeof(*t));
 		qsort_r(t, m, sizeof(*t), time_cmp_r, (void *)g);
-		for (a = k = 0; k < m; k++) {
-			if (p->cnt[other_end(g, t[k], dir)]++ == 0)
-				distinct++;
-			while (g->moves[t[k]].ts - g->moves[t[a]].ts > p->o->window)
-				if (--p->cnt[other_end(g, t[a++], dir)] == 0)
-					distinct--;
-			if (distinct > best) {
-				best = distinct;
-				bi = i;
-				bj = j;
-			}
+		if ((d = band_window(p, t, m, dir, &ta, &tk)) < min)
+			continue;
+		e = evidence ? group_evidence(p, t + ta, tk - ta + 1, d, am) : (double)d;
+		c = d >= want;
+		if (e > ev[c] || (e == ev[c] && d > best[c])) {
+			ev[c] = e;
+			best[c] = d;
+			bi[c] = i;
+			bj[c] = j;
 		}
-		for (k = a; k < m; k++)
-			p->cnt[other_end(g, t[k], dir)] = 0;
 	}
-	if (best < min) {
+	c = best[1] ? 1 : 0;
+	if (!best[c]) {
 		free(t);
+		free(am);
 		return 0;
 	}
-	/* the winning band again, and its best window */
-	{
-		size_t m = bj - bi, a, distinct = 0, top = 0, ta = 0, tk = 0;
-
-		memcpy(t, p->legs + bi, m * sizeof(*t));
-		qsort_r(t, m, sizeof(*t), time_cmp_r, (void *)g);
-		for (a = k = 0; k < m; k++) {
-			if (p->cnt[other_end(g, t[k], dir)]++ == 0)
-				distinct++;
-			while (g->moves[t[k]].ts - g->moves[t[a]].ts > p->o->window)
-				if (--p->cnt[other_end(g, t[a++], dir)] == 0)
-					distinct--;
-			if (distinct > top) {
-				top = distinct;
-				ta = a;
-				tk = k;
-			}
-		}
-		for (k = a; k < m; k++)
-			p->cnt[other_end(g, t[k], dir)] = 0;
-		if (grow(&p->grp[dir], &p->grpcap[dir], m)) {
-			free(t);
-			return -1;
-		}
-		memcpy(p->grp[dir], t + ta, (tk - ta + 1) * sizeof(*t));
-		p->ngrp[dir] = tk - ta + 1;
+	/* the winning band again, and its window */
+	memcpy(t, p->legs + bi[c], (bj[c] - bi[c]) * sizeof(*t));
+	qsort_r(t, bj[c] - bi[c], sizeof(*t), time_cmp_r, (void *)g);
+	band_window(p, t, bj[c] - bi[c], dir, &ta, &tk);
+	if (grow(&p->grp[dir], &p->grpcap[dir], tk - ta + 1)) {
+		free(t);
+		free(am);
+		return -1;
 	}
+	memcpy(p->grp[dir], t + ta, (tk - ta + 1) * sizeof(*t));
+	p->ngrp[dir] = tk - ta + 1;
 	free(t);
-	return (long)best;
+	free(am);
+	return (long)best[c];
 }
 
 /* Distinct accounts of moves mv[0..n) (both ends), sorted, into *acc (malloc'ed). */
@@ -726,6 +784,17 @@ static double size_fit(double legs, double lo, double hi)
 	return legs <= lo ? 0 : legs >= hi ? 1 : (legs - lo) / (hi - lo);
 }
 
+/* Whether half or more of the legs mv[0..n) are legs of a bipartite or stack pattern: then
+ * they are a side of that pattern, not a fan of their own. */
+static int bp_side(const struct pat *p, const uint32_t *mv, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += p->bp[mv[i]];
+	return n && 2 * k >= n;
+}
+
 /* Fan-in, fan-out or gather-scatter at x. */
 static int pat_fans(struct pat *p, uint32_t x)
 {
@@ -735,7 +804,8 @@ static int pat_fans(struct pat *p, uint32_t x)
 	long nin, nout;
 	char fw[200], sw[80], tw[80];
 
-	if ((nin = best_group(p, x, 1, lo)) < 0 || (nout = best_group(p, x, 0, lo)) < 0)
+	/* money through x: the most senders and the most recipients */
+	if ((nin = best_group(p, x, 1, lo, lo, 0)) < 0 || (nout = best_group(p, x, 0, lo, lo, 0)) < 0)
 		return -1;
 	if (nin >= (long)p->o->gs_min && nout >= (long)p->o->gs_min) {
 		double in = sum_amounts(g, p->grp[1], p->ngrp[1]), out = sum_amounts(g, p->grp[0], p->ngrp[0]), r = out / in;
@@ -764,7 +834,13 @@ static int pat_fans(struct pat *p, uint32_t x)
 			return i ? -1 : 0;
 		}
 	}
-	if ((kinds & FD_GRAPH_BIT(FD_FAN_IN)) && nin >= (long)p->o->min_legs && !p->sg_dst[x]) {
+	/* else x's fans: the legs that look most like one operation, each way */
+	if ((kinds & FD_GRAPH_BIT(FD_FAN_IN)) && (nin = best_group(p, x, 1, p->o->min_legs, p->o->min_legs, 1)) < 0)
+		return -1;
+	if ((kinds & FD_GRAPH_BIT(FD_FAN_OUT)) && (nout = best_group(p, x, 0, p->o->min_legs, p->o->min_legs, 1)) < 0)
+		return -1;
+	if ((kinds & FD_GRAPH_BIT(FD_FAN_IN)) && nin >= (long)p->o->min_legs && !p->sg_dst[x] &&
+	    !bp_side(p, p->grp[1], p->ngrp[1])) {
 		double s = legs_sim(p, p->grp[1], p->ngrp[1], fw, sizeof(fw), "legs");
 		double t = span_fit(p, p->grp[1], p->ngrp[1], tw, sizeof(tw));
 
@@ -773,7 +849,8 @@ static int pat_fans(struct pat *p, uint32_t x)
 			    t, tw))
 			return -1;
 	}
-	if ((kinds & FD_GRAPH_BIT(FD_FAN_OUT)) && nout >= (long)p->o->min_legs && !p->sg_src[x]) {
+	if ((kinds & FD_GRAPH_BIT(FD_FAN_OUT)) && nout >= (long)p->o->min_legs && !p->sg_src[x] &&
+	    !bp_side(p, p->grp[0], p->ngrp[0])) {
 		double s = legs_sim(p, p->grp[0], p->ngrp[0], fw, sizeof(fw), "legs");
 		double t = span_fit(p, p->grp[0], p->ngrp[0], tw, sizeof(tw));
 
@@ -804,7 +881,7 @@ static int sgc_cmp(const void *a, const void *b)
 static int pat_scatter(struct pat *p, uint32_t x)
 {
 	const struct fd_graph *g = p->g;
-	long nout = best_group(p, x, 0, p->o->sg_min);
+	long nout = best_group(p, x, 0, p->o->sg_min, p->o->sg_min, 0);
 	struct sgc *c = NULL;
 	size_t nc = 0, cap = 0, i, j, bi = 0, bn = 0;
 	int rc = -1;
@@ -1052,6 +1129,8 @@ static int pat_bipartite(struct pat *p, unsigned kinds)
 				snprintf(fw, sizeof(fw), "%u legs varying %.0f%%", ng, 100 * cv);
 				snprintf(sw, sizeof(sw), "%u senders each paying several of %u recipients", s_n, r_n);
 			}
+			for (q = 0; na >= 4 && q < ng; q++)
+				p->bp[grp[q]] = 1;
 			if ((kinds & FD_GRAPH_BIT(kind)) && na >= 4)
 				rc = pat_add(p, kind, acc[0], -1, s_n, r_n, grp, ng, flow, fw, size_fit((double)ng, 3, 12), sw,
 					     span_fit(p, grp, ng, tw, sizeof(tw)), tw);
@@ -1108,7 +1187,12 @@ int fd_graph_patterns(const struct fd_graph *g, const struct fd_graph_pattern_op
 	p.o = &oo;
 	p.res = res;
 	if (base_init(&p.b, g, oo.window) || !(p.cnt = calloc((size_t)nn + 1, sizeof(*p.cnt))) ||
-	    !(p.sg_src = calloc((size_t)nn + 1, 1)) || !(p.sg_dst = calloc((size_t)nn + 1, 1)))
+	    !(p.sg_src = calloc((size_t)nn + 1, 1)) || !(p.sg_dst = calloc((size_t)nn + 1, 1)) ||
+	    !(p.bp = calloc((size_t)g->nm + 1, 1)))
+		goto out;
+	/* the legs of bipartite and stack patterns first (listed at the end, when asked for): a
+	 * side of one is not listed again as a fan */
+	if ((oo.kinds & (FD_GRAPH_BIT(FD_FAN_IN) | FD_GRAPH_BIT(FD_FAN_OUT))) && pat_bipartite(&p, 0))
 		goto out;
 	if (oo.kinds & (FD_GRAPH_BIT(FD_FAN_SCATTER_GATHER) | FD_GRAPH_BIT(FD_FAN_IN) | FD_GRAPH_BIT(FD_FAN_OUT)))
 		for (x = 0; x < nn; x++)
@@ -1133,6 +1217,7 @@ out:
 	free(p.grp[1]);
 	free(p.sg_src);
 	free(p.sg_dst);
+	free(p.bp);
 	if (rc) {
 		fd_graph_fans_release(res);
 		return fd_err_set(err, FD_EIO, "out of memory");

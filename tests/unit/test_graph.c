@@ -937,6 +937,72 @@ static void test_hubs(void **state)
 	fd_graph_free(g);
 }
 
+/* A busy account's fan is the legs cut from one sum, not its most counterparties; the sides
+ * of a bipartite pattern are not listed again as fans. */
+static void test_fan_groups(void **state)
+{
+	struct fd_graph *g = new_graph(FD_GRAPH_MONEY, 1);
+	struct fd_graph_pattern_opts o;
+	struct fd_graph_fans f;
+	struct fd_graph_move m;
+	struct fd_err err = {0};
+	char id[8], who[8];
+	uint32_t busy, j;
+	size_t i, fans_at_busy = 0, bip = 0;
+	int k;
+
+	(void)state;
+	/* BUSY: 8 ordinary senders, 100.00-191.00, a week apart (one band of amounts, 49 days) */
+	for (k = 0; k < 8; k++) {
+		snprintf(id, sizeof(id), "b%d", k);
+		snprintf(who, sizeof(who), "B%d", k);
+		add(g, tx(id, T(1 + 7 * k, 10, 0), 10000 + 1300 * k, who, "BUSY"));
+	}
+	/* and 5 senders of 5000.00 each within 3 days */
+	for (k = 0; k < 5; k++) {
+		snprintf(id, sizeof(id), "f%d", k);
+		snprintf(who, sizeof(who), "F%d", k);
+		add(g, tx(id, T(30 + k / 2, 9 + k, 0), 500000, who, "BUSY"));
+	}
+	/* P0..P4 each pay Q0 and Q1 700.00: bipartite, whose recipients get 5 legs each */
+	for (k = 0; k < 10; k++) {
+		snprintf(id, sizeof(id), "p%d", k);
+		snprintf(who, sizeof(who), "P%d", k / 2);
+		add(g, tx(id, T(20 + k / 4, k, 0), 70000, who, k % 2 ? "Q1" : "Q0"));
+	}
+	finish(g);
+	busy = (uint32_t)fd_graph_find(g, "account", "BUSY");
+	fd_graph_pattern_opts_init(&o);
+	o.kinds = FD_GRAPH_BIT(FD_FAN_IN) | FD_GRAPH_BIT(FD_FAN_OUT);
+	assert_int_equal(fd_graph_patterns(g, &o, &f, &err), FD_OK);
+	for (i = 0; i < f.n; i++) {
+		assert_int_equal(f.f[i].kind, FD_FAN_IN);
+		assert_int_equal(f.f[i].center, busy);  /* no fan at Q0 or Q1 */
+		assert_int_equal(f.f[i].nin, 5);
+		assert_int_equal(f.f[i].nmoves, 5);
+		for (j = 0; j < f.f[i].nmoves; j++) {
+			fd_graph_move_get(g, f.f[i].moves[j], &m);
+			assert_int_equal(m.amount, 500000);
+		}
+		fans_at_busy++;
+	}
+	assert_int_equal(fans_at_busy, 1);
+	fd_graph_fans_release(&f);
+	/* asked for, the bipartite pattern is listed, its recipients still no fans */
+	o.kinds |= FD_GRAPH_BIT(FD_FAN_BIPARTITE);
+	assert_int_equal(fd_graph_patterns(g, &o, &f, &err), FD_OK);
+	for (i = 0; i < f.n; i++) {
+		if (f.f[i].kind == FD_FAN_BIPARTITE) {
+			bip++;
+			assert_int_equal(f.f[i].nmoves, 10);
+		} else
+			assert_int_equal(f.f[i].center, busy);
+	}
+	assert_int_equal(bip, 1);
+	fd_graph_fans_release(&f);
+	fd_graph_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -954,6 +1020,7 @@ int main(void)
 		cmocka_unit_test(test_rank_curves),
 		cmocka_unit_test(test_cycles_ranked),
 		cmocka_unit_test(test_hubs),
+		cmocka_unit_test(test_fan_groups),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
