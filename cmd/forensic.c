@@ -735,29 +735,47 @@ out:
 
 /* ---- duplicates ---------------------------------------------------------------------------- */
 
+/* Strings kept for the output, one after another in an arena: an offset each (no table, no
+ * hashing: the transaction ids are all distinct). */
+static int64_t arena_put(struct fd_buf *a, const char *s, size_t n)
+{
+	int64_t off = (int64_t)a->len;
+
+	if (fd_buf_add(a, s, n) || fd_buf_addc(a, '\0'))
+		return -1;
+	return off;
+}
+
 struct drec {
-	uint32_t payee, txn;
-	int64_t ref;       /* string id, or -1 */
-	int64_t amount, ts, day;
+	int64_t amount, ts, txn, ref;  /* txn, ref: arena offsets (ref -1: none) */
+	uint32_t payee;
 	char currency[4];
 	int exponent;
-	uint32_t seq;
 };
 
-static int drec_cmp(const void *a, const void *b)
-{
-	const struct drec *x = a, *y = b;
-	int c;
+/* What is sorted: a hash of (payee, currency, amount), then time; records of one key are
+ * then adjacent in time order.  Distinct keys that share a hash are told apart again before
+ * any two records are linked. */
+struct dkey {
+	uint64_t key;
+	int64_t ts;
+	uint32_t idx;
+};
 
-	if (x->payee != y->payee)
-		return x->payee < y->payee ? -1 : 1;
-	if ((c = memcmp(x->currency, y->currency, 4)))
-		return c;
-	if (x->amount != y->amount)
-		return x->amount < y->amount ? -1 : 1;
+static int dkey_cmp(const void *a, const void *b)
+{
+	const struct dkey *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
 	if (x->ts != y->ts)
 		return x->ts < y->ts ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static int same_key(const struct drec *a, const struct drec *b)
+{
+	return a->payee == b->payee && a->amount == b->amount && memcmp(a->currency, b->currency, 4) == 0;
 }
 
 static size_t uf_find(size_t *parent, size_t i)
@@ -791,6 +809,7 @@ enum { B_SAME_DAY = 1, B_REF_SAME = 2, B_REF_DIGITS = 4, B_REF_EDIT = 8 };
 #define MAX_PAIRWISE 2000  /* payments of one amount to one payee compared reference by reference */
 
 struct pos {
+	int64_t first_ts;  /* the time of the group's first payment: groups come in that order */
 	size_t root, idx;
 };
 
@@ -798,6 +817,8 @@ static int pos_cmp(const void *a, const void *b)
 {
 	const struct pos *x = a, *y = b;
 
+	if (x->first_ts != y->first_ts)
+		return x->first_ts < y->first_ts ? -1 : 1;
 	if (x->root != y->root)
 		return x->root < y->root ? -1 : 1;
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
@@ -807,16 +828,19 @@ static int cmd_duplicates(struct run *run, struct fd_err *err)
 {
 	static const char *const cols[] = {"group", "basis", "size", "txn_id", "ts", "amount", "currency",
 					   "payee", "reference"};
-	struct fd_intern *strs = fd_intern_create();
+	struct fd_intern *payees = fd_intern_create();
+	struct fd_buf arena = FD_BUF_INIT;
 	struct drec *recs = NULL;
+	struct dkey *keys = NULL;
 	size_t nrec = 0, alloc = 0, i, j, k, *parent = NULL, *size = NULL, npos = 0;
+	int64_t *day = NULL;
 	unsigned *basis = NULL;
 	struct pos *pos = NULL;
 	struct fd_txn t;
 	int64_t nopayee = 0, groups = 0, members = 0, big_runs = 0;
 	int r, rc = 0;
 
-	if (!strs)
+	if (!payees)
 		return fd_err_set(err, FD_EIO, "out of memory");
 	while ((r = next_txn(run, &t, err)) == 1) {
 		const char *payee = t.recipient_id ? t.recipient_id : t.merchant_id, *ref;
@@ -832,46 +856,59 @@ static int cmd_duplicates(struct run *run, struct fd_err *err)
 			goto oom;
 		d = &recs[nrec];
 		memset(d, 0, sizeof(*d));
-		if ((id = fd_intern_put(strs, payee, strlen(payee), NULL)) < 0)
+		if ((id = fd_intern_put(payees, payee, strlen(payee), NULL)) < 0)
 			goto oom;
 		d->payee = (uint32_t)id;
-		if ((id = fd_intern_put(strs, t.txn_id, strlen(t.txn_id), NULL)) < 0)
+		if ((d->txn = arena_put(&arena, t.txn_id, strlen(t.txn_id))) < 0)
 			goto oom;
-		d->txn = (uint32_t)id;
 		d->ref = -1;
-		if (run->reference && (ref = reference_of(run, &t, &rn)) &&
-		    (d->ref = fd_intern_put(strs, ref, rn, NULL)) < 0)
+		if (run->reference && (ref = reference_of(run, &t, &rn)) && (d->ref = arena_put(&arena, ref, rn)) < 0)
 			goto oom;
 		d->amount = t.amount;
 		d->ts = t.ts;
-		d->day = fd_day_of(t.ts, offset_at(run, t.ts));
 		memcpy(d->currency, t.currency, 4);
 		d->exponent = t.exponent;
-		d->seq = (uint32_t)nrec;
 		nrec++;
 	}
 	if (r < 0) {
 		rc = -r;
 		goto out;
 	}
-	qsort(recs, nrec, sizeof(*recs), drec_cmp);
-	if (nrec && (!(parent = malloc(nrec * sizeof(*parent))) || !(basis = calloc(nrec, sizeof(*basis))) ||
-		     !(size = calloc(nrec, sizeof(*size))) || !(pos = malloc(nrec * sizeof(*pos)))))
+	if (nrec && (!(keys = malloc(nrec * sizeof(*keys))) || !(parent = malloc(nrec * sizeof(*parent))) ||
+		     !(basis = calloc(nrec, sizeof(*basis))) || !(size = calloc(nrec, sizeof(*size))) ||
+		     !(pos = malloc(nrec * sizeof(*pos))) || !(day = malloc(nrec * sizeof(*day)))))
 		goto oom;
-	for (i = 0; i < nrec; i++)
-		parent[i] = i;
-	/* runs of one payee, currency and amount */
+	for (i = 0; i < nrec; i++) {
+		unsigned char kb[16];
+
+		memcpy(kb, &recs[i].payee, 4);
+		memcpy(kb + 4, recs[i].currency, 4);
+		memcpy(kb + 8, &recs[i].amount, 8);
+		keys[i].key = fd_hash64(kb, sizeof(kb));
+		keys[i].ts = recs[i].ts;
+		keys[i].idx = (uint32_t)i;
+	}
+	qsort(keys, nrec, sizeof(*keys), dkey_cmp);
+	/* from here on, position k stands for the record keys[k].idx */
+	for (k = 0; k < nrec; k++) {
+		parent[k] = k;
+		day[k] = fd_day_of(keys[k].ts, offset_at(run, keys[k].ts));
+	}
 	for (i = 0; i < nrec; i = j) {
-		for (j = i + 1; j < nrec && recs[j].payee == recs[i].payee && recs[j].amount == recs[i].amount &&
-				memcmp(recs[j].currency, recs[i].currency, 4) == 0;
-		     j++)
+		for (j = i + 1; j < nrec && keys[j].key == keys[i].key; j++)
 			;
 		if (j - i < 2)
 			continue;
 		/* the same day: in time order, so each day's payments are adjacent */
-		for (k = i + 1; k < j; k++)
-			if (recs[k].day == recs[k - 1].day)
-				uf_union(parent, basis, k - 1, k, B_SAME_DAY);
+		for (k = i + 1; k < j; k++) {
+			size_t l;
+
+			for (l = k; l-- > i && day[l] == day[k];)
+				if (same_key(&recs[keys[l].idx], &recs[keys[k].idx])) {
+					uf_union(parent, basis, l, k, B_SAME_DAY);
+					break;
+				}
+		}
 		if (!run->reference)
 			continue;
 		if (j - i > MAX_PAIRWISE) {
@@ -879,33 +916,34 @@ static int cmd_duplicates(struct run *run, struct fd_err *err)
 			continue;
 		}
 		for (k = i; k < j; k++) {
-			size_t l, na, nb;
-			const char *a, *b;
+			const struct drec *x = &recs[keys[k].idx];
+			size_t l;
 
-			if (recs[k].ref < 0)
+			if (x->ref < 0)
 				continue;
-			a = fd_intern_str(strs, (uint32_t)recs[k].ref, &na);
 			for (l = k + 1; l < j; l++) {
+				const struct drec *y = &recs[keys[l].idx];
+				const char *a = arena.s + x->ref, *b = arena.s + y->ref;
 				int m;
 
-				if (recs[l].ref < 0)
+				if (y->ref < 0 || !same_key(x, y))
 					continue;
-				b = fd_intern_str(strs, (uint32_t)recs[l].ref, &nb);
-				m = fd_ref_match(a, na, b, nb);
+				m = fd_ref_match(a, strlen(a), b, strlen(b));
 				if (m)
 					uf_union(parent, basis, k, l,
 						 m == FD_REF_SAME ? B_REF_SAME : m == FD_REF_DIGITS ? B_REF_DIGITS : B_REF_EDIT);
 			}
 		}
 	}
-	for (i = 0; i < nrec; i++)
-		size[uf_find(parent, i)]++;
-	for (i = 0; i < nrec; i++) {
-		size_t root = uf_find(parent, i);
+	for (k = 0; k < nrec; k++)
+		size[uf_find(parent, k)]++;
+	for (k = 0; k < nrec; k++) {
+		size_t root = uf_find(parent, k);
 
 		if (size[root] >= 2) {
+			pos[npos].first_ts = keys[root].ts;
 			pos[npos].root = root;
-			pos[npos].idx = i;
+			pos[npos].idx = k;
 			npos++;
 		}
 	}
@@ -913,7 +951,7 @@ static int cmd_duplicates(struct run *run, struct fd_err *err)
 	if ((rc = start_output(run, cols, 9, err)))
 		goto out;
 	for (k = 0; k < npos; k++) {
-		const struct drec *d = &recs[pos[k].idx];
+		const struct drec *d = &recs[keys[pos[k].idx].idx];
 		struct fd_buf bs = FD_BUF_INIT;
 		unsigned bits = basis[pos[k].root];
 
@@ -932,12 +970,12 @@ static int cmd_duplicates(struct run *run, struct fd_err *err)
 		fd_writer_i64(run->w, groups);
 		fd_writer_cstr(run->w, bs.s);
 		fd_writer_i64(run->w, (int64_t)size[pos[k].root]);
-		fd_writer_cstr(run->w, fd_intern_str(strs, d->txn, NULL));
+		fd_writer_cstr(run->w, arena.s + d->txn);
 		fd_writer_ts(run->w, d->ts);
 		fd_writer_amount(run->w, d->amount, d->exponent);
 		fd_writer_cstr(run->w, d->currency);
-		fd_writer_cstr(run->w, fd_intern_str(strs, d->payee, NULL));
-		fd_writer_cstr(run->w, d->ref >= 0 ? fd_intern_str(strs, (uint32_t)d->ref, NULL) : NULL);
+		fd_writer_cstr(run->w, fd_intern_str(payees, d->payee, NULL));
+		fd_writer_cstr(run->w, d->ref >= 0 ? arena.s + d->ref : NULL);
 		fd_writer_end(run->w);
 		fd_buf_release(&bs);
 	}
@@ -963,29 +1001,31 @@ oom:
 	rc = fd_err_set(err, FD_EIO, "out of memory");
 out:
 	free(recs);
+	free(keys);
 	free(parent);
 	free(basis);
 	free(size);
 	free(pos);
-	fd_intern_free(strs);
+	free(day);
+	fd_buf_release(&arena);
+	fd_intern_free(payees);
 	return rc;
 }
 
 /* ---- gaps ---------------------------------------------------------------------------------- */
 
 struct grec {
-	uint32_t prefix, txn;
-	int64_t number;
+	uint32_t prefix, rank, seq;  /* rank: of the prefix by name */
+	int64_t number, txn;  /* txn: arena offset */
 	int width;
-	uint32_t seq;
 };
 
 static int grec_cmp(const void *a, const void *b)
 {
 	const struct grec *x = a, *y = b;
 
-	if (x->prefix != y->prefix)
-		return x->prefix < y->prefix ? -1 : 1;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
 	if (x->number != y->number)
 		return x->number < y->number ? -1 : 1;
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
@@ -1002,14 +1042,15 @@ static void write_number(struct fd_writer *w, int64_t v, int width)
 static int cmd_gaps(struct run *run, struct fd_err *err)
 {
 	static const char *const cols[] = {"prefix", "kind", "from", "to", "count", "txn_id"};
-	struct fd_intern *prefixes = fd_intern_create(), *txns = fd_intern_create();
+	struct fd_intern *prefixes = fd_intern_create();
+	struct fd_buf txns = FD_BUF_INIT;
 	struct grec *recs = NULL;
 	size_t nrec = 0, alloc = 0, i, j, k;
 	struct fd_txn t;
 	int64_t noref = 0, nonum = 0, gaps = 0, missing = 0, dupnums = 0, duprecs = 0, nprefix = 0;
 	int r, rc = 0;
 
-	if (!prefixes || !txns) {
+	if (!prefixes) {
 		rc = fd_err_set(err, FD_EIO, "out of memory");
 		goto out;
 	}
@@ -1034,9 +1075,8 @@ static int cmd_gaps(struct run *run, struct fd_err *err)
 		if ((id = fd_intern_put(prefixes, ref, pl, NULL)) < 0)
 			goto oom;
 		g->prefix = (uint32_t)id;
-		if ((id = fd_intern_put(txns, t.txn_id, strlen(t.txn_id), NULL)) < 0)
+		if ((g->txn = arena_put(&txns, t.txn_id, strlen(t.txn_id))) < 0)
 			goto oom;
-		g->txn = (uint32_t)id;
 		g->number = num;
 		g->width = width;
 		g->seq = (uint32_t)nrec;
@@ -1045,6 +1085,27 @@ static int cmd_gaps(struct run *run, struct fd_err *err)
 	if (r < 0) {
 		rc = -r;
 		goto out;
+	}
+	/* prefixes in the order of their names, not of their first appearance */
+	{
+		uint32_t np = fd_intern_count(prefixes), *order, *rank;
+
+		order = malloc((np ? np : 1) * sizeof(*order));
+		rank = malloc((np ? np : 1) * sizeof(*rank));
+		if (!order || !rank) {
+			free(order);
+			free(rank);
+			goto oom;
+		}
+		for (i = 0; i < np; i++)
+			order[i] = (uint32_t)i;
+		qsort_r(order, np, sizeof(*order), cmp_group_name, prefixes);
+		for (i = 0; i < np; i++)
+			rank[order[i]] = (uint32_t)i;
+		for (i = 0; i < nrec; i++)
+			recs[i].rank = rank[recs[i].prefix];
+		free(order);
+		free(rank);
 	}
 	qsort(recs, nrec, sizeof(*recs), grec_cmp);
 	if ((rc = start_output(run, cols, 6, err)))
@@ -1065,7 +1126,7 @@ static int cmd_gaps(struct run *run, struct fd_err *err)
 				write_number(run->w, from, recs[j - 1].width);
 				write_number(run->w, to, recs[j - 1].width);
 				fd_writer_i64(run->w, to - from + 1);
-				fd_writer_cstr(run->w, fd_intern_str(txns, recs[j - 1].txn, NULL));
+				fd_writer_cstr(run->w, txns.s + recs[j - 1].txn);
 				fd_writer_end(run->w);
 			}
 			if ((j == i || recs[j].number != recs[j - 1].number) && j + 1 < nrec &&
@@ -1083,7 +1144,7 @@ static int cmd_gaps(struct run *run, struct fd_err *err)
 					write_number(run->w, recs[k].number, recs[k].width);
 					write_number(run->w, recs[k].number, recs[k].width);
 					fd_writer_i64(run->w, (int64_t)(e - j));
-					fd_writer_cstr(run->w, fd_intern_str(txns, recs[k].txn, NULL));
+					fd_writer_cstr(run->w, txns.s + recs[k].txn);
 					fd_writer_end(run->w);
 				}
 			}
@@ -1112,21 +1173,29 @@ oom:
 out:
 	free(recs);
 	fd_intern_free(prefixes);
-	fd_intern_free(txns);
+	fd_buf_release(&txns);
 	return rc;
 }
 
 /* ---- round --------------------------------------------------------------------------------- */
 
-static const int64_t round_units[3] = {1000, 100, 10};
+/*
+ * Round amounts, tier by tier: whole amounts among all (expected 1 in 10^exponent when the
+ * minor units are uniform), multiples of 10 among whole amounts of at least 10, of 100 among
+ * multiples of 10 of at least 100, of 1000 among multiples of 100 of at least 1000 (each
+ * expected 1 in 10).  Each tier asks whether one more trailing digit is zero more often than
+ * chance, so prices in whole units do not make every tier a finding.
+ */
+#define NTIER 4
+static const int64_t tier_unit[NTIER] = {1, 10, 100, 1000};
 
 static int cmd_round(struct run *run, struct fd_err *err)
 {
 	static const char *const cols[] = {"test", "value", "band_low", "band_high", "n", "count", "observed",
 					   "expected", "z", "finding"};
-	int64_t n[3] = {0}, k[3] = {0}, below[MAX_LIST] = {0}, neigh[MAX_LIST] = {0};
+	int64_t n[NTIER] = {0}, k[NTIER] = {0}, below[MAX_LIST] = {0}, neigh[MAX_LIST] = {0};
 	int64_t lo1[MAX_LIST], lo2[MAX_LIST], positive = 0;
-	double expsum[3] = {0};
+	double expsum[NTIER] = {0};
 	struct fd_txn t;
 	size_t i;
 	int r, rc;
@@ -1138,23 +1207,30 @@ static int cmd_round(struct run *run, struct fd_err *err)
 		lo2[i] = lo1[i] - w;
 	}
 	while ((r = next_txn(run, &t, err)) == 1) {
-		int64_t s;
+		int64_t s, unit_minor = 1;
+		int e;
 
 		if (t.amount <= 0)
 			continue;
 		positive++;
 		s = fd_scaled(t.amount, t.exponent);
-		for (i = 0; i < 3; i++) {
-			int64_t unit_minor = round_units[i];
-			int e;
+		for (e = 0; e < t.exponent; e++)
+			unit_minor *= 10;
+		/* tier 0: whole amounts, for currencies with minor units */
+		if (t.exponent > 0 && s >= 10000) {
+			n[0]++;
+			expsum[0] += 1.0 / (double)unit_minor;
+			k[0] += t.amount % unit_minor == 0;
+		}
+		/* tiers 1..3: among the multiples of the tier below that reach the unit */
+		if (t.amount % unit_minor == 0) {
+			int64_t whole = t.amount / unit_minor;
 
-			if (s < round_units[i] * 10000)
-				continue;
-			for (e = 0; e < t.exponent; e++)
-				unit_minor *= 10;
-			n[i]++;
-			expsum[i] += 1.0 / (double)unit_minor;
-			k[i] += t.amount % unit_minor == 0;
+			for (i = 1; i < NTIER && whole >= tier_unit[i] && whole % tier_unit[i - 1] == 0; i++) {
+				n[i]++;
+				expsum[i] += 0.1;
+				k[i] += whole % tier_unit[i] == 0;
+			}
 		}
 		for (i = 0; i < run->nthresholds; i++) {
 			if (s >= lo1[i] && s < run->thresholds[i])
@@ -1167,14 +1243,14 @@ static int cmd_round(struct run *run, struct fd_err *err)
 		return -r;
 	if ((rc = start_output(run, cols, 10, err)))
 		return rc;
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < NTIER; i++) {
 		double p = n[i] ? expsum[i] / (double)n[i] : 0, z = fd_binom_z(k[i], n[i], p);
 		int f = n[i] > 0 && z >= run->zmin;
 
 		run->findings += f;
 		fd_writer_begin(run->w);
 		fd_writer_cstr(run->w, "multiple");
-		fd_writer_amount(run->w, round_units[i], 0);
+		fd_writer_amount(run->w, tier_unit[i], 0);
 		fd_writer_null(run->w);
 		fd_writer_null(run->w);
 		fd_writer_i64(run->w, n[i]);

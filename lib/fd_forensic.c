@@ -230,8 +230,20 @@ int fd_ref_match(const char *a, size_t na, const char *b, size_t nb)
 		if (ndx >= 3 && ndx == ndy && memcmp(dx, dy, ndx) == 0)
 			return FD_REF_DIGITS;
 	}
-	if (nx >= 4 && ny >= 4 && fd_edit1(x, nx, y, ny))
+	if (nx >= 4 && ny >= 4 && fd_edit1(x, nx, y, ny)) {
+		size_t i = 0;
+
+		if (nx != ny)
+			return FD_REF_EDIT;
+		while (x[i] == y[i])
+			i++;
+		/* one digit replaced by another is the next number of a series (INV1001, INV1002),
+		 * not a slip of the keyboard: no match */
+		if (memcmp(x + i + 1, y + i + 1, nx - i - 1) == 0 && x[i] >= '0' && x[i] <= '9' && y[i] >= '0' &&
+		    y[i] <= '9')
+			return FD_REF_NONE;
 		return FD_REF_EDIT;
+	}
 	return FD_REF_NONE;
 }
 

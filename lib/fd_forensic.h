@@ -80,8 +80,9 @@ int fd_edit1(const char *a, size_t na, const char *b, size_t nb);
 /*
  * How two references match, strongest first: FD_REF_SAME (equal once normalised),
  * FD_REF_DIGITS (the same digits in the same order, at least 3 of them: "INV 1001" and
- * "1001"), FD_REF_EDIT (normalised, one edit apart, both at least 4 bytes long), or
- * FD_REF_NONE.  Empty references never match.
+ * "1001"), FD_REF_EDIT (normalised, one edit apart, both at least 4 bytes long, except one
+ * digit replaced by another: "INV1001" and "INV1002" are consecutive numbers of a series, not
+ * a typing slip), or FD_REF_NONE.  Empty references never match.
  */
 enum fd_ref_match { FD_REF_NONE = 0, FD_REF_EDIT, FD_REF_DIGITS, FD_REF_SAME };
 int fd_ref_match(const char *a, size_t na, const char *b, size_t nb);

@@ -196,6 +196,8 @@ static void test_references(void **state)
 	assert_int_equal(match("INV1001", "INV1010"), FD_REF_EDIT);   /* swapped digits */
 	assert_int_equal(match("INV1001", "INV10001"), FD_REF_EDIT);  /* one more */
 	assert_int_equal(match("INV1001", "INV2002"), FD_REF_NONE);
+	assert_int_equal(match("INV1001", "INV1002"), FD_REF_NONE);  /* the next number */
+	assert_int_equal(match("ACME-X", "ACNE-X"), FD_REF_EDIT);   /* a letter mistyped */
 	assert_int_equal(match("A1", "A2"), FD_REF_NONE);            /* too short for one edit */
 	assert_int_equal(match("12", "AB12"), FD_REF_NONE);          /* two digits: too few */
 	assert_int_equal(match("", "INV1"), FD_REF_NONE);
