@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "forensic.h"
 #include "fd_buf.h"
 #include "fd_bundle.h"
 #include "fd_io.h"
@@ -23,7 +24,9 @@
 
 static const char usage[] =
 	"usage: fd-audit [options] verify|log|keygen|seal|export\n"
-	"Check, query, seal and export the evidence store's hash-chained audit log.\n"
+	"       fd-audit [options] benford|duplicates|gaps|round|weekend|strata|ageing [FILE...]\n"
+	"Check, query, seal and export the evidence store's hash-chained audit log; run forensic\n"
+	"tests over transactions (fd-audit benford --help lists their options).\n"
 	"\n"
 	"  verify              recompute the chain, the data digests and the seals (exit 1 if broken)\n"
 	"  log                 list audit entries\n"
@@ -513,6 +516,8 @@ int main(int argc, char **argv)
 	size_t i;
 	double t0;
 
+	if (fd_forensic_wanted(argc, argv, longopts))
+		return fd_forensic_main(argc, argv);
 	memset(&run, 0, sizeof(run));
 	memset(&f, 0, sizeof(f));
 	f.since = INT64_MIN;

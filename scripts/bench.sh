@@ -112,3 +112,13 @@ scripts/bench_score.sh "$f1"
 echo
 echo "-- issue 6: graph (targets: build + components of 1M under 2 s; 2-hop from 10M under 50 ms)"
 scripts/bench_graph.sh "$f1" "$dir"
+
+echo
+echo "-- issue 15: fd-audit forensic tests over a stream (exit 1 = findings), vs awk summing the amounts"
+bestof ref "awk" "$rows" ':' awk -F, '{ s += $3 } END { print s }' "$f1"
+best_secs=$ref_secs best_cpu=$ref_cpu best_rss=$ref_rss report "awk -F, '{ s += \$3 }'" "$rows"
+for t in benford duplicates gaps round weekend strata "ageing --as-of 2026-04-01"; do
+	# shellcheck disable=SC2086
+	bestof fx "fd-audit $t" "$rows" ':' sh -c 'fd-audit "$@" -q; [ $? -le 1 ]' sh $t "$f1"
+	best_secs=$fx_secs best_cpu=$fx_cpu best_rss=$fx_rss report "fd-audit $t" "$rows"
+done
