@@ -1172,8 +1172,11 @@ static int cmd_report(struct app *a, int argc, char **argv)
 static const char u_dashboard[] =
 	"usage: fd-case dashboard --html FILE\n"
 	"Write the dashboard page (self-contained HTML, inline SVG): cards for transactions, flagged\n"
-	"transactions, open cases and the amount at stake; transactions per day by risk level; the\n"
-	"risk distribution; cases by status; recent flagged transactions.\n"
+	"transactions, open cases and the amount at stake; models and rule sets in use; transactions\n"
+	"per day by risk level; alerts and cases opened and closed per day; the risk distribution\n"
+	"(log scale, thresholds marked); cases by status; model against rules; rule hit rates and\n"
+	"precision; case ageing and workload per investigator; the top rings; recent flagged\n"
+	"transactions with their deciding reason.\n"
 	"\n"
 	"  --html FILE         write the page there ('-' = standard output)\n"
 	"\n" COMMON_HELP;

@@ -120,10 +120,10 @@ static void w_amount(struct w *w, int64_t minor, int exponent, const char *cur)
 	wf(w, "%s %s", fd_format_amount(minor, exponent, a), cur);
 }
 
-/* 1234567 -> "1,234,567" */
-static void w_int(struct w *w, int64_t v)
+/* 1234567 -> "1,234,567" in o (32 bytes); returns o. */
+static char *fmt_int(int64_t v, char o[32])
 {
-	char d[32], o[48];
+	char d[24];
 	int n, i, k = 0, neg = v < 0;
 	uint64_t u = neg ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v;
 
@@ -136,7 +136,66 @@ static void w_int(struct w *w, int64_t v)
 		o[k++] = d[i];
 	}
 	o[k] = '\0';
-	ws(w, o);
+	return o;
+}
+
+static void w_int(struct w *w, int64_t v)
+{
+	char o[32];
+
+	ws(w, fmt_int(v, o));
+}
+
+/* s with its digit runs grouped by thousands ("3452.50 USD" -> "3,452.50 USD"); digits after a
+ * '.' (a fraction) are left alone.  For amounts and counts only, never for identifiers. */
+static void w_group(struct w *w, const char *s)
+{
+	const char *p = s;
+
+	while (p && *p) {
+		size_t n = strspn(p, "0123456789"), i;
+
+		if (!n) {
+			char c[2] = {*p++, 0};
+
+			ws(w, c);
+			continue;
+		}
+		for (i = 0; i < n; i++) {
+			char c[2] = {p[i], 0};
+
+			if (i && (n - i) % 3 == 0 && !(p > s && p[-1] == '.'))
+				ws(w, ",");
+			ws(w, c);
+		}
+		p += n;
+	}
+}
+
+/* An amount with thousands separators and its currency: "2,500.00 USD". */
+static void w_amt(struct w *w, int64_t minor, int exponent, const char *cur)
+{
+	char a[FD_AMOUNT_BUFSZ];
+
+	w_group(w, fd_format_amount(minor, exponent, a));
+	ws(w, " ");
+	wh(w, cur);
+}
+
+/* The UTC day of a time in ms (floor), and a day as "2026-03-01". */
+static int64_t day_of(int64_t ms)
+{
+	return ms / 86400000 - (ms < 0 && ms % 86400000 != 0);
+}
+
+static char *day_str(int64_t day, char buf[16])
+{
+	int64_t y;
+	unsigned m, d;
+
+	fd_civil_from_days(day, &y, &m, &d);
+	snprintf(buf, 16, "%04lld-%02u-%02u", (long long)y, m, d);
+	return buf;
 }
 
 static const char *level_color(const char *level)
@@ -434,12 +493,12 @@ static void y_axis(struct w *w, double lo, double hi, double x0, double x1, doub
 		double y = ybot - (v - lo) / (hi - lo) * (ybot - ytop);
 
 		wf(w, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e7eb\"/>\n", x0, y, x1, y);
-		if (fabs(v) >= 1e6)
-			snprintf(lab, sizeof(lab), "%.3gM", v / 1e6);
-		else if (fabs(v) >= 1e4)
-			snprintf(lab, sizeof(lab), "%.4gk", v / 1e3);
+		if (fabs(v) < step * 1e-9)
+			v = 0;
+		if (fabs(v) < 1e15 && v == floor(v))
+			fmt_int((int64_t)v, lab);
 		else
-			snprintf(lab, sizeof(lab), "%g", fabs(v) < step * 1e-9 ? 0 : v);
+			snprintf(lab, sizeof(lab), "%g", v);
 		svg_text(w, x0 - 6, y + 4, "end", "fill=\"#4b5563\"", lab);
 	}
 }
@@ -776,6 +835,7 @@ static const char html_style[] =
 	".card .sub{color:#6b7280;font-size:12px;margin-top:2px}\n"
 	".grid2{display:grid;grid-template-columns:1fr 1fr;gap:12px}\n"
 	"code{font-size:12px}\n"
+	".range{color:#374151;font-size:12px;margin:6px 0 0}\n"
 	"</style>\n";
 
 static void html_head(struct w *w, const char *title)
@@ -1115,12 +1175,69 @@ out:
 
 /* The latest score of each transaction (SQLite's bare columns take their values from the row
  * where max() is found). */
-#define LATEST "(SELECT txn_id, risk, level, decision, reasons, max(scored_at) AS scored_at FROM scores GROUP BY txn_id)"
+#define LATEST "(SELECT txn_id, risk, level, decision, reasons, model_version, rule_points, rules," \
+	" max(scored_at) AS scored_at FROM scores GROUP BY txn_id)"
+
+static int prep(struct fd_store *st, sqlite3_stmt **q, const char *sql, struct fd_err *err)
+{
+	sqlite3_finalize(*q);
+	*q = NULL;
+	return fd_store_prepare(st, q, sql, err);
+}
+
+/* Every chart states the dates it covers: "Dates: 2026-03-01 to 2026-04-01 (UTC), by ...". */
+static void w_range(struct w *w, const char *id, int have, int64_t t0, int64_t t1, const char *basis)
+{
+	char a[16], b[16];
+
+	wf(w, "<p class=\"range\" id=\"range-%s\"", id);
+	if (have)
+		wf(w, " data-from=\"%s\" data-to=\"%s\">Dates: %s to %s (UTC), ", day_str(day_of(t0), a),
+		   day_str(day_of(t1), b), a, b);
+	else
+		ws(w, ">Dates: none (no data yet); ");
+	wh(w, basis);
+	ws(w, ".</p>\n");
+}
+
+/* min and max of the query's two columns (the first row); 0 when they are NULL. */
+static int range_of(struct fd_store *st, const char *sql, int64_t *t0, int64_t *t1, int *have, struct fd_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	*have = 0;
+	if ((rc = fd_store_prepare(st, &q, sql, err)))
+		return rc;
+	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL) {
+		*t0 = sqlite3_column_int64(q, 0);
+		*t1 = sqlite3_column_int64(q, 1);
+		*have = 1;
+	}
+	sqlite3_finalize(q);
+	return FD_OK;
+}
 
 struct day {
 	int64_t day;        /* days since the epoch */
-	int64_t n[4];       /* LOW, MEDIUM, HIGH, unscored */
+	int64_t n[4];       /* LOW, MEDIUM, HIGH, unscored; or alerts, opened, closed */
 };
+
+static int day_push(struct day **d, size_t *n, size_t *cap, int64_t day)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 32;
+		void *p = realloc(*d, nc * sizeof(**d));
+
+		if (!p)
+			return -1;
+		*d = p;
+		*cap = nc;
+	}
+	memset(&(*d)[*n], 0, sizeof(**d));
+	(*d)[(*n)++].day = day;
+	return 0;
+}
 
 static int level_index(const char *level)
 {
@@ -1135,25 +1252,27 @@ static int level_index(const char *level)
 	return 3;
 }
 
-static void chart_days(struct w *w, const struct day *d, size_t n)
+/* Bars per day, k series side by side (grouped) or on top of each other (stacked). */
+static void chart_bars(struct w *w, const char *label, const struct day *d, size_t n, int k,
+		       const char *const *names, const char *const *colors, int stacked, const char *xlabel)
 {
-	static const char *const names[4] = {"LOW", "MEDIUM", "HIGH", "unscored"};
-	static const char *const colors[4] = {"#16a34a", "#f59e0b", "#dc2626", "#9ca3af"};
-	const int W = 1140, H = 300, L = 60, R = 20, T = 30, B = 50;
+	const int W = 1140, H = 300, L = 70, R = 20, T = 30, B = 50;
 	double hi = 1, bw, x;
 	size_t i;
-	int k;
+	int j;
 
 	for (i = 0; i < n; i++) {
-		double tot = (double)(d[i].n[0] + d[i].n[1] + d[i].n[2] + d[i].n[3]);
+		double tot = 0;
 
+		for (j = 0; j < k; j++)
+			tot = stacked ? tot + (double)d[i].n[j] : fmax(tot, (double)d[i].n[j]);
 		if (tot > hi)
 			hi = tot;
 	}
 	hi = ceil(hi / nice_step(hi, 5)) * nice_step(hi, 5);
-	svg_begin(w, W, H, "transactions per day by risk level");
+	svg_begin(w, W, H, label);
 	if (n == 0) {
-		svg_text(w, W / 2.0, H / 2.0, "middle", "fill=\"#6b7280\"", "no transactions");
+		svg_text(w, W / 2.0, H / 2.0, "middle", "fill=\"#6b7280\"", "no data");
 		ws(w, "</svg>\n");
 		return;
 	}
@@ -1161,63 +1280,91 @@ static void chart_days(struct w *w, const struct day *d, size_t n)
 	bw = (double)(W - L - R) / (double)n;
 	for (i = 0; i < n; i++) {
 		double y = H - B;
-		int64_t y0, day = d[i].day;
-		unsigned mo, dd;
+		char ds[16], c[32];
 
 		x = L + bw * (double)i;
-		for (k = 0; k < 4; k++) {
-			double h = (double)d[i].n[k] / hi * (H - B - T);
+		day_str(d[i].day, ds);
+		for (j = 0; j < k; j++) {
+			double h = (double)d[i].n[j] / hi * (H - B - T), gx, gw;
 
-			if (!d[i].n[k])
+			if (!d[i].n[j])
 				continue;
-			y -= h;
-			wf(w, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>", x + bw * 0.1, y,
-			   bw * 0.8, h, colors[k]);
-			fd_civil_from_days(day, &y0, &mo, &dd);
-			wf(w, "%04lld-%02u-%02u %s: %lld</title></rect>\n", (long long)y0, mo, dd, names[k], (long long)d[i].n[k]);
+			if (stacked) {
+				y -= h;
+				gx = x + bw * 0.1;
+				gw = bw * 0.8;
+			} else {
+				gw = bw * 0.8 / k;
+				gx = x + bw * 0.1 + gw * j;
+				y = H - B - h;
+			}
+			wf(w, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>%s %s: %s</title></rect>\n",
+			   gx, y, gw, h, colors[j], ds, names[j], fmt_int(d[i].n[j], c));
 		}
-		if (n <= 16 || i % ((n + 15) / 16) == 0) {
-			char lab[16];
-
-			fd_civil_from_days(day, &y0, &mo, &dd);
-			snprintf(lab, sizeof(lab), "%02u-%02u", mo, dd);
-			svg_text(w, x + bw / 2, H - B + 16, "middle", "fill=\"#4b5563\"", lab);
-		}
+		if (n <= 16 || i % ((n + 15) / 16) == 0)
+			svg_text(w, x + bw / 2, H - B + 16, "middle", "fill=\"#4b5563\"", ds + 5);
 	}
-	for (k = 0; k < 4; k++) {
-		wf(w, "<rect x=\"%d\" y=\"8\" width=\"12\" height=\"12\" fill=\"%s\"/>\n", L + k * 110, colors[k]);
-		svg_text(w, L + 16 + k * 110, 18, "start", NULL, names[k]);
+	for (j = 0; j < k; j++) {
+		wf(w, "<rect x=\"%d\" y=\"8\" width=\"12\" height=\"12\" fill=\"%s\"/>\n", L + j * 130, colors[j]);
+		svg_text(w, L + 16 + j * 130, 18, "start", NULL, names[j]);
 	}
-	svg_text(w, (L + W - R) / 2.0, H - 12, "middle", "fill=\"#4b5563\"", "day (UTC), by the transactions' time");
+	svg_text(w, (L + W - R) / 2.0, H - 12, "middle", "fill=\"#4b5563\"", xlabel);
 	ws(w, "</svg>\n");
 }
 
-static void chart_hist(struct w *w, const int64_t bins[10])
+/* The risk distribution: 20 bins of 5 points on a log count scale, the level thresholds marked. */
+static void chart_risk(struct w *w, const int64_t bins[20], int med, int high, const char *model)
 {
-	const int W = 560, H = 260, L = 60, R = 16, T = 16, B = 46;
-	double hi = 1, bw = (double)(W - L - R) / 10;
+	const int W = 560, H = 290, L = 60, R = 16, T = 34, B = 46;
+	const double pw = W - L - R, lo = 0.5;
+	double hi = 10, ly;
+	int64_t mx = 0;
 	int i;
+	char c[32], lab[96];
 
-	for (i = 0; i < 10; i++)
-		if ((double)bins[i] > hi)
-			hi = (double)bins[i];
-	hi = ceil(hi / nice_step(hi, 5)) * nice_step(hi, 5);
-	svg_begin(w, W, H, "risk distribution");
-	if (hi == 1 && bins[0] + bins[1] + bins[2] + bins[3] + bins[4] + bins[5] + bins[6] + bins[7] + bins[8] + bins[9] == 0)
-		svg_text(w, (L + W - R) / 2.0, H / 2.0, "middle", "fill=\"#6b7280\"", "no scores yet");
-	y_axis(w, 0, hi, L, W - R, T, H - B);
-	for (i = 0; i < 10; i++) {
-		double h = (double)bins[i] / hi * (H - B - T), x = L + bw * i;
-		char lab[16];
-		const char *c = i >= 7 ? "#dc2626" : i >= 4 ? "#f59e0b" : "#16a34a";
+	for (i = 0; i < 20; i++)
+		if (bins[i] > mx)
+			mx = bins[i];
+	while (hi < (double)mx)
+		hi *= 10;
+	ly = log10(hi / lo);
+	svg_begin(w, W, H, "risk distribution, log scale");
+	for (double v = 1; v <= hi; v *= 10) {
+		double y = (H - B) - log10(v / lo) / ly * (H - B - T);
 
-		wf(w, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>risk %d-%d: %lld</title></rect>\n",
-		   x + 2, H - B - h, bw - 4, h, c, i * 10, i == 9 ? 100 : i * 10 + 9, (long long)bins[i]);
-		snprintf(lab, sizeof(lab), "%d", i * 10);
-		svg_text(w, x, H - B + 14, "middle", "fill=\"#4b5563\"", lab);
+		wf(w, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#e5e7eb\"/>\n", L, y, W - R, y);
+		svg_text(w, L - 6, y + 4, "end", "fill=\"#4b5563\"", fmt_int((int64_t)v, c));
+	}
+	if (!mx)
+		svg_text(w, L + pw / 2, H / 2.0, "middle", "fill=\"#6b7280\"", "no scores yet");
+	for (i = 0; i < 20; i++) {
+		double x = L + pw * i / 20.0, h = bins[i] ? log10((double)bins[i] / lo) / ly * (H - B - T) : 0;
+		const char *col = high >= 0 && i * 5 >= high ? "#dc2626" : med >= 0 && i * 5 >= med ? "#f59e0b" : "#16a34a";
+
+		wf(w, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>risk %d-%d: %s</title></rect>\n",
+		   x + 1, H - B - h, pw / 20 - 2, h, col, i * 5, i == 19 ? 100 : i * 5 + 4, fmt_int(bins[i], c));
+		if (i % 2 == 0) {
+			snprintf(lab, sizeof(lab), "%d", i * 5);
+			svg_text(w, x, H - B + 14, "middle", "fill=\"#4b5563\"", lab);
+		}
 	}
 	svg_text(w, W - R, H - B + 14, "middle", "fill=\"#4b5563\"", "100");
-	svg_text(w, (L + W - R) / 2.0, H - 10, "middle", "fill=\"#4b5563\"", "risk score (latest score of each transaction)");
+	for (i = 0; i < 2; i++) {
+		int t = i ? high : med;
+		double x = L + pw * t / 100.0;
+
+		if (t < 0)
+			continue;
+		wf(w, "<line class=\"threshold\" data-level=\"%s\" data-risk=\"%d\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\""
+		   " stroke=\"%s\" stroke-width=\"2\" stroke-dasharray=\"5 3\"/>\n", i ? "HIGH" : "MEDIUM", t, x, T - 14, x,
+		   H - B, i ? "#991b1b" : "#b45309");
+		snprintf(lab, sizeof(lab), i ? "HIGH from %d" : "MEDIUM from %d", t);
+		/* MEDIUM's label to the left of its line, HIGH's to the right: they cannot overlap */
+		svg_text(w, x + (i ? 4 : -4), T - 18, i ? "start" : "end", i ? "fill=\"#991b1b\"" : "fill=\"#b45309\"", lab);
+	}
+	snprintf(lab, sizeof(lab), "risk score (latest score of each transaction); count on a log scale");
+	svg_text(w, L + pw / 2, H - 10, "middle", "fill=\"#4b5563\"", lab);
+	(void)model;
 	ws(w, "</svg>\n");
 }
 
@@ -1238,8 +1385,7 @@ static void chart_status(struct w *w, const int64_t n[FD_CASE_NSTATUS])
 
 		svg_text(w, L - 8, y + 22, "end", NULL, fd_case_status_name[i]);
 		wf(w, "<rect x=\"%d\" y=\"%.1f\" width=\"%.1f\" height=\"30\" fill=\"%s\"/>\n", L, y + 6, bwid, colors[i]);
-		snprintf(lab, sizeof(lab), "%lld", (long long)n[i]);
-		svg_text(w, L + bwid + 6, y + 26, "start", "font-size=\"13\"", lab);
+		svg_text(w, L + bwid + 6, y + 26, "start", "font-size=\"13\"", fmt_int(n[i], lab));
 	}
 	ws(w, "</svg>\n");
 }
@@ -1254,48 +1400,797 @@ static void card(struct w *w, const char *id, const char *label, int64_t value, 
 	ws(w, "</div></div>\n");
 }
 
+/* An inline bar for a table cell: share 0-1 of 120 px. */
+static void cell_bar(struct w *w, double share, const char *color)
+{
+	if (!(share >= 0))
+		share = 0;
+	if (share > 1)
+		share = 1;
+	wf(w, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"120\" height=\"10\" role=\"img\" aria-label=\"%.1f%%\">"
+	   "<rect width=\"120\" height=\"10\" fill=\"#f3f4f6\"/><rect width=\"%.1f\" height=\"10\" fill=\"%s\"/></svg>",
+	   100 * share, 120 * share, color);
+}
+
+static void w_pct(struct w *w, int64_t num, int64_t den)
+{
+	if (den > 0)
+		wf(w, "%.1f%%", 100.0 * (double)num / (double)den);
+	else
+		ws(w, "&#8211;");
+}
+
+/* The model and rule versions behind the scores and hits in the store. */
+static int dash_versions(struct w *w, struct fd_store *st, char *model, size_t msz, struct fd_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	char ts[FD_TS_BUFSZ], c[32];
+	int rc, rows = 0;
+
+	*model = '\0';
+	ws(w, "<h2>Models and rules</h2>\n<table id=\"versions\">\n<tr><th>Kind</th><th>Version</th><th>Used for</th>"
+	      "<th>Last used (UTC)</th><th>Note</th></tr>\n");
+	if ((rc = prep(st, &q, "SELECT l.model_version, count(*), max(l.scored_at), coalesce(m.promoted, 0), m.trained_at"
+		       " FROM " LATEST " l LEFT JOIN models m ON m.version = l.model_version"
+		       " GROUP BY l.model_version ORDER BY count(*) DESC, l.model_version", err)))
+		goto out;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *ver = (const char *)sqlite3_column_text(q, 0);
+
+		if (!rows++)
+			snprintf(model, msz, "%s", ver);
+		ws(w, "<tr data-kind=\"model\"><td>model</td><td><code>");
+		wh(w, ver);
+		wf(w, "</code></td><td>%s latest score%s</td><td>%s</td><td>", fmt_int(sqlite3_column_int64(q, 1), c),
+		   sqlite3_column_int64(q, 1) == 1 ? "" : "s", fd_format_ts(sqlite3_column_int64(q, 2), ts));
+		if (sqlite3_column_int(q, 3))
+			ws(w, "promoted; ");
+		if (sqlite3_column_type(q, 4) != SQLITE_NULL)
+			wf(w, "trained %s", fd_format_ts(sqlite3_column_int64(q, 4), ts));
+		else
+			ws(w, "not registered in the store");
+		ws(w, "</td></tr>\n");
+	}
+	if ((rc = prep(st, &q, "SELECT ruleset, 'fd-rules', min(rules_file), count(*), max(started_at) FROM rule_runs GROUP BY ruleset"
+		       " UNION ALL SELECT ruleset, 'fd-score', NULL, count(*), max(started_at) FROM score_runs"
+		       " WHERE ruleset IS NOT NULL GROUP BY ruleset ORDER BY 5 DESC, 1, 2", err)))
+		goto out;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *set = (const char *)sqlite3_column_text(q, 0);
+
+		rows++;
+		ws(w, "<tr data-kind=\"rules\"><td>rules</td><td><code title=\"");
+		wh(w, set);
+		wf(w, "\">%.12s</code></td><td>%s ", set, fmt_int(sqlite3_column_int64(q, 3), c));
+		wh(w, (const char *)sqlite3_column_text(q, 1));
+		wf(w, " run%s</td><td>%s</td><td>", sqlite3_column_int64(q, 3) == 1 ? "" : "s",
+		   fd_format_ts(sqlite3_column_int64(q, 4), ts));
+		if (sqlite3_column_type(q, 2) != SQLITE_NULL) {
+			ws(w, "file ");
+			wh(w, (const char *)sqlite3_column_text(q, 2));
+		} else
+			ws(w, "rules file SHA-256, as fd-score recorded it");
+		ws(w, "</td></tr>\n");
+	}
+	if (!rows)
+		ws(w, "<tr><td colspan=\"5\" class=\"muted\">No scores or rule runs yet.</td></tr>\n");
+	ws(w, "</table>\n");
+out:
+	sqlite3_finalize(q);
+	return rc;
+}
+
+/* Transactions per day by level (by their time), and alerts, cases opened and closed per day
+ * (by when it happened). */
+static int dash_days(struct w *w, struct fd_store *st, struct fd_err *err)
+{
+	static const char *const lnames[4] = {"LOW", "MEDIUM", "HIGH", "unscored"};
+	static const char *const lcolors[4] = {"#16a34a", "#f59e0b", "#dc2626", "#9ca3af"};
+	static const char *const anames[3] = {"alerts", "cases opened", "cases closed"};
+	static const char *const acolors[3] = {"#f59e0b", "#2563eb", "#16a34a"};
+	sqlite3_stmt *q = NULL;
+	struct day *d = NULL;
+	size_t n = 0, cap = 0;
+	int rc, have;
+	int64_t t0 = 0, t1 = 0;
+
+	/* per day, the last 60 days that have transactions */
+	if ((rc = prep(st, &q, "SELECT d, lvl, n FROM (SELECT t.ts / 86400000 - (t.ts < 0 AND t.ts % 86400000 != 0) AS d,"
+		       " l.level AS lvl, count(*) AS n FROM transactions t LEFT JOIN " LATEST " l ON l.txn_id = t.txn_id"
+		       " GROUP BY 1, 2) WHERE d > (SELECT max(ts) / 86400000 FROM transactions) - 60 ORDER BY d", err)))
+		goto out;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		int64_t day = sqlite3_column_int64(q, 0);
+
+		if ((!n || d[n - 1].day != day) && day_push(&d, &n, &cap, day))
+			goto nomem;
+		d[n - 1].n[level_index((const char *)sqlite3_column_text(q, 1))] += sqlite3_column_int64(q, 2);
+	}
+	ws(w, "<h2>Transactions per day by risk level</h2>\n<div class=\"panel\" id=\"per-day\">\n");
+	chart_bars(w, "transactions per day by risk level", d, n, 4, lnames, lcolors, 1, "day (UTC), by the transactions' time");
+	if (n) {
+		t0 = d[0].day * 86400000;
+		t1 = d[n - 1].day * 86400000;
+	}
+	w_range(w, "per-day", n > 0, t0, t1, "by the transactions' time; the last 60 days with transactions");
+	ws(w, "</div>\n");
+
+	n = 0;
+	if ((rc = prep(st, &q, "SELECT d, sum(a), sum(o), sum(c) FROM ("
+		       " SELECT scored_at / 86400000 AS d, 1 AS a, 0 AS o, 0 AS c FROM " LATEST " WHERE level IN ('MEDIUM', 'HIGH')"
+		       " UNION ALL SELECT created_at / 86400000, 0, 1, 0 FROM cases"
+		       " UNION ALL SELECT closed_at / 86400000, 0, 0, 1 FROM cases WHERE closed_at IS NOT NULL)"
+		       " GROUP BY d ORDER BY d DESC LIMIT 60", err)))
+		goto out;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		if (day_push(&d, &n, &cap, sqlite3_column_int64(q, 0)))
+			goto nomem;
+		d[n - 1].n[0] = sqlite3_column_int64(q, 1);
+		d[n - 1].n[1] = sqlite3_column_int64(q, 2);
+		d[n - 1].n[2] = sqlite3_column_int64(q, 3);
+	}
+	for (size_t i = 0; i < n / 2; i++) {  /* oldest first */
+		struct day x = d[i];
+
+		d[i] = d[n - 1 - i];
+		d[n - 1 - i] = x;
+	}
+	ws(w, "<h2>Alerts and cases per day</h2>\n<div class=\"panel\" id=\"activity\">\n");
+	chart_bars(w, "alerts, cases opened and cases closed per day", d, n, 3, anames, acolors, 0,
+		   "day (UTC): alerts by when they were scored MEDIUM or HIGH, cases by when they were opened and closed");
+	if (n) {
+		t0 = d[0].day * 86400000;
+		t1 = d[n - 1].day * 86400000;
+	}
+	w_range(w, "activity", n > 0, t0, t1,
+		"by when the alert was scored and the case opened or closed; the last 60 days with activity, days without any left out");
+	ws(w, "</div>\n");
+	(void)have;
+	goto out;
+nomem:
+	rc = fd_err_set(err, FD_EIO, "out of memory");
+out:
+	sqlite3_finalize(q);
+	free(d);
+	return rc;
+}
+
+static int dash_risk(struct w *w, struct fd_store *st, const char *model, const int64_t cases[FD_CASE_NSTATUS],
+		     struct fd_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int64_t bins[20] = {0}, t0 = 0, t1 = 0;
+	int rc, have, med = -1, high = -1;
+
+	if ((rc = prep(st, &q, "SELECT min(risk / 5, 19), count(*) FROM " LATEST " GROUP BY 1", err)))
+		goto out;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		int b = sqlite3_column_int(q, 0);
+
+		if (b >= 0 && b < 20)
+			bins[b] = sqlite3_column_int64(q, 1);
+	}
+	if ((rc = prep(st, &q, "SELECT min(CASE WHEN level IN ('MEDIUM', 'HIGH') THEN risk END),"
+		       " min(CASE WHEN level = 'HIGH' THEN risk END) FROM " LATEST " WHERE model_version = ?1", err)))
+		goto out;
+	sqlite3_bind_text(q, 1, model, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		if (sqlite3_column_type(q, 0) != SQLITE_NULL)
+			med = sqlite3_column_int(q, 0);
+		if (sqlite3_column_type(q, 1) != SQLITE_NULL)
+			high = sqlite3_column_int(q, 1);
+	}
+	if ((rc = range_of(st, "SELECT min(t.ts), max(t.ts) FROM " LATEST " l JOIN transactions t ON t.txn_id = l.txn_id",
+			   &t0, &t1, &have, err)))
+		goto out;
+	ws(w, "<div class=\"grid2\">\n<div><h2>Risk distribution</h2>\n<div class=\"panel\" id=\"risk-dist\">\n");
+	chart_risk(w, bins, med, high, model);
+	ws(w, "<p class=\"muted\">Thresholds: the lowest risk scored MEDIUM and HIGH by model <code>");
+	wh(w, *model ? model : "-");
+	ws(w, "</code> (its calibrated thresholds are at or below them).</p>\n");
+	w_range(w, "risk-dist", have, t0, t1, "by the scored transactions' time");
+	if ((rc = range_of(st, "SELECT min(created_at), max(created_at) FROM cases", &t0, &t1, &have, err)))
+		goto out;
+	ws(w, "</div></div>\n<div><h2>Cases by status</h2>\n<div class=\"panel\" id=\"cases-status\">\n");
+	chart_status(w, cases);
+	w_range(w, "cases-status", have, t0, t1, "by when the cases were opened");
+	ws(w, "</div></div>\n</div>\n");
+out:
+	sqlite3_finalize(q);
+	return rc;
+}
+
+/* Rule hits (fd-rules' and those fd-score recorded with a score), hit rates, and precision
+ * from case outcomes (effective_labels). */
+static int dash_rules(struct w *w, struct fd_store *st, struct fd_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int64_t total = 0, t0 = 0, t1 = 0;
+	int rc, have, rows = 0;
+	char c[32];
+
+#define HITS "(SELECT txn_id, rule_id FROM rule_hits UNION SELECT l.txn_id, j.value FROM " LATEST " l, json_each(l.rules) j)"
+	if ((rc = prep(st, &q, "SELECT count(*) FROM (SELECT txn_id FROM transactions UNION SELECT txn_id FROM scores"
+		       " UNION SELECT txn_id FROM rule_hits)", err)))
+		goto out;
+	if (sqlite3_step(q) == SQLITE_ROW)
+		total = sqlite3_column_int64(q, 0);
+	if ((rc = range_of(st, "SELECT min(t.ts), max(t.ts) FROM " HITS " h JOIN transactions t ON t.txn_id = h.txn_id",
+			   &t0, &t1, &have, err)))
+		goto out;
+	ws(w, "<h2>Rule hit rates and precision</h2>\n<div class=\"panel\">\n<table id=\"rules\">\n<tr><th>Rule</th>"
+	      "<th>Action</th><th>Hits</th><th>Hit rate</th><th></th><th>With an outcome</th><th>Fraud</th>"
+	      "<th>Precision</th><th></th></tr>\n");
+	if ((rc = prep(st, &q, "SELECT h.rule_id, count(*), sum(e.label IS NOT NULL), coalesce(sum(e.label = 1), 0),"
+		       " (SELECT max(action = 'block') FROM rule_hits r WHERE r.rule_id = h.rule_id)"
+		       " FROM " HITS " h LEFT JOIN effective_labels e ON e.txn_id = h.txn_id"
+		       " GROUP BY h.rule_id ORDER BY count(*) DESC, h.rule_id", err)))
+		goto out;
+#undef HITS
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		int64_t hits = sqlite3_column_int64(q, 1), lab = sqlite3_column_int64(q, 2), fr = sqlite3_column_int64(q, 3);
+
+		rows++;
+		ws(w, "<tr data-rule=\"");
+		wh(w, (const char *)sqlite3_column_text(q, 0));
+		wf(w, "\" data-hits=\"%lld\" data-labelled=\"%lld\" data-fraud=\"%lld\"><td><code>", (long long)hits,
+		   (long long)lab, (long long)fr);
+		wh(w, (const char *)sqlite3_column_text(q, 0));
+		wf(w, "</code></td><td>%s</td><td class=\"num\">%s</td><td class=\"num\">",
+		   sqlite3_column_type(q, 4) == SQLITE_NULL ? "-" : sqlite3_column_int(q, 4) ? "block" : "review",
+		   fmt_int(hits, c));
+		w_pct(w, hits, total);
+		ws(w, "</td><td>");
+		cell_bar(w, total ? (double)hits / (double)total : 0, "#2563eb");
+		wf(w, "</td><td class=\"num\">%s</td>", fmt_int(lab, c));
+		wf(w, "<td class=\"num\">%s</td><td class=\"num\">", fmt_int(fr, c));
+		w_pct(w, fr, lab);
+		ws(w, "</td><td>");
+		if (lab)
+			cell_bar(w, (double)fr / (double)lab, "#dc2626");
+		ws(w, "</td></tr>\n");
+	}
+	if (!rows)
+		ws(w, "<tr><td colspan=\"9\" class=\"muted\">No rule hits.</td></tr>\n");
+	ws(w, "</table>\n<p class=\"muted\">Hit rate: hits over the ");
+	w_int(w, total);
+	ws(w, " transactions known to the store (stored, scored or ruled). Precision: the share of hits with a case"
+	      " outcome or an exported label that are fraud (effective_labels).</p>\n");
+	w_range(w, "rules", have, t0, t1, "by the time of the transactions hit");
+	ws(w, "</div>\n");
+out:
+	sqlite3_finalize(q);
+	return rc;
+}
+
+/* What raised flagged transactions: the model alone, the model with rule points below the
+ * risk, or rule points that set the risk; and the points each gave. */
+static int dash_contrib(struct w *w, struct fd_store *st, struct fd_err *err)
+{
+	static const char *const names[3] = {"model alone", "model and rules", "rules decided"};
+	static const char *const colors[3] = {"#7c3aed", "#0891b2", "#ea580c"};
+	sqlite3_stmt *q = NULL;
+	int64_t v[2][6] = {{0}}, t0 = 0, t1 = 0, hi = 1;
+	int rc, have, i, k;
+	char c[32];
+
+	if ((rc = prep(st, &q, "SELECT level = 'HIGH', count(*), sum(rule_points <= 0), sum(rule_points > 0 AND rule_points < risk),"
+		       " sum(rule_points > 0 AND rule_points >= risk), sum(max(0, min(rule_points, risk))),"
+		       " sum(risk - max(0, min(rule_points, risk))) FROM " LATEST " WHERE level IN ('MEDIUM', 'HIGH') GROUP BY 1", err)))
+		goto out;
+	while (sqlite3_step(q) == SQLITE_ROW)
+		for (k = 0; k < 6; k++)
+			v[sqlite3_column_int(q, 0) ? 1 : 0][k] = sqlite3_column_int64(q, k + 1);
+	if ((rc = range_of(st, "SELECT min(t.ts), max(t.ts) FROM " LATEST " l JOIN transactions t ON t.txn_id = l.txn_id"
+			   " WHERE l.level IN ('MEDIUM', 'HIGH')", &t0, &t1, &have, err)))
+		goto out;
+	ws(w, "<h2>Model and rules: what raised the alerts</h2>\n<div class=\"panel\" id=\"contrib\">\n");
+	for (i = 0; i < 2; i++)
+		if (v[i][0] > hi)
+			hi = v[i][0];
+	svg_begin(w, 1140, 130, "flagged transactions by what raised them");
+	for (i = 0; i < 2; i++) {
+		double x = 100, y = 14 + 44 * i;
+
+		svg_text(w, 90, y + 20, "end", "font-weight=\"bold\"", i ? "HIGH" : "MEDIUM");
+		for (k = 0; k < 3; k++) {
+			double bw = (double)v[i][k + 1] / (double)hi * 900;
+
+			if (!v[i][k + 1])
+				continue;
+			wf(w, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"28\" fill=\"%s\"><title>%s, %s: %s</title></rect>\n",
+			   x, y, bw, colors[k], i ? "HIGH" : "MEDIUM", names[k], fmt_int(v[i][k + 1], c));
+			x += bw;
+		}
+		svg_text(w, x + 6, y + 19, "start", NULL, fmt_int(v[i][0], c));
+	}
+	for (k = 0; k < 3; k++) {
+		wf(w, "<rect x=\"%d\" y=\"110\" width=\"12\" height=\"12\" fill=\"%s\"/>\n", 100 + k * 170, colors[k]);
+		svg_text(w, 116 + k * 170, 120, "start", NULL, names[k]);
+	}
+	ws(w, "</svg>\n<table id=\"contrib-table\">\n<tr><th>Level</th><th>Flagged</th><th>Model alone</th>"
+	      "<th>Model and rules</th><th>Rules decided</th><th>Risk points from the model</th>"
+	      "<th>Risk points from rules</th><th>Rules' share</th></tr>\n");
+	for (i = 0; i < 2; i++) {
+		wf(w, "<tr data-level=\"%s\"><td>%s</td>", i ? "HIGH" : "MEDIUM", i ? "HIGH" : "MEDIUM");
+		for (k = 0; k < 4; k++)
+			wf(w, "<td class=\"num\">%s</td>", fmt_int(v[i][k], c));
+		wf(w, "<td class=\"num\">%s</td>", fmt_int(v[i][5], c));
+		wf(w, "<td class=\"num\">%s</td><td class=\"num\">", fmt_int(v[i][4], c));
+		w_pct(w, v[i][4], v[i][4] + v[i][5]);
+		ws(w, "</td></tr>\n");
+	}
+	ws(w, "</table>\n<p class=\"muted\">A flagged transaction's risk is split into the rule points it got (at most"
+	      " its risk) and the rest, from the model. \"Rules decided\": the rule points alone reach its risk.</p>\n");
+	w_range(w, "contrib", have, t0, t1, "by the flagged transactions' time");
+	ws(w, "</div>\n");
+out:
+	sqlite3_finalize(q);
+	return rc;
+}
+
+/* Open cases by age and investigator. */
+struct load {
+	char *who;                  /* "" = unassigned */
+	int64_t open, progress, closed, age[4];
+	int64_t oldest;             /* ms, of the open ones */
+};
+
+static int dash_workload(struct w *w, struct fd_store *st, int64_t now, struct fd_err *err)
+{
+	static const char *const bucket[4] = {"under 1 day", "1-7 days", "7-30 days", "30 days or more"};
+	static const char *const colors[4] = {"#16a34a", "#f59e0b", "#ea580c", "#dc2626"};
+	sqlite3_stmt *q = NULL;
+	struct load *l = NULL;
+	size_t n = 0, i;
+	int64_t t0 = 0, t1 = 0, hi = 1;
+	int rc, have, k;
+	char c[32];
+
+	if ((rc = prep(st, &q, "SELECT coalesce(assignee, ''), status, created_at FROM cases"
+		       " ORDER BY assignee IS NULL, assignee, id", err)))
+		goto out;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *who = (const char *)sqlite3_column_text(q, 0);
+		int s = fd_case_status_parse((const char *)sqlite3_column_text(q, 1));
+		int64_t age = now - sqlite3_column_int64(q, 2);
+
+		if (!n || strcmp(l[n - 1].who, who) != 0) {
+			void *p = realloc(l, (n + 1) * sizeof(*l));
+
+			if (!p)
+				goto nomem;
+			l = p;
+			memset(&l[n], 0, sizeof(l[n]));
+			if (!(l[n++].who = strdup(who)))
+				goto nomem;
+		}
+		if (s == FD_CASE_OPEN || s == FD_CASE_IN_PROGRESS) {
+			struct load *x = &l[n - 1];
+
+			if (s == FD_CASE_OPEN)
+				x->open++;
+			else
+				x->progress++;
+			x->age[age < 86400000 ? 0 : age < 7 * 86400000LL ? 1 : age < 30 * 86400000LL ? 2 : 3]++;
+			if (age > x->oldest)
+				x->oldest = age;
+			if (x->open + x->progress > hi)
+				hi = x->open + x->progress;
+		} else
+			l[n - 1].closed++;
+	}
+	if ((rc = range_of(st, "SELECT min(created_at), max(created_at) FROM cases", &t0, &t1, &have, err)))
+		goto out;
+	ws(w, "<h2>Case ageing and workload per investigator</h2>\n<div class=\"panel\" id=\"workload\">\n");
+	svg_begin(w, 1140, (int)(40 + 34 * (n ? n : 1)), "open cases per investigator by age");
+	if (!n)
+		svg_text(w, 570, 30, "middle", "fill=\"#6b7280\"", "no cases");
+	for (i = 0; i < n; i++) {
+		double x = 200, y = 8 + 34.0 * (double)i;
+
+		svg_text(w, 190, y + 17, "end", NULL, *l[i].who ? l[i].who : "(unassigned)");
+		for (k = 0; k < 4; k++) {
+			double bw = (double)l[i].age[k] / (double)hi * 820;
+
+			if (!l[i].age[k])
+				continue;
+			wf(w, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"24\" fill=\"%s\"><title>", x, y, bw, colors[k]);
+			wh(w, *l[i].who ? l[i].who : "(unassigned)");
+			wf(w, ", open %s: %s</title></rect>\n", bucket[k], fmt_int(l[i].age[k], c));
+			x += bw;
+		}
+		svg_text(w, x + 6, y + 17, "start", NULL, fmt_int(l[i].open + l[i].progress, c));
+	}
+	for (k = 0; k < 4; k++) {
+		wf(w, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>\n", 200 + k * 170,
+		   (int)(22 + 34 * (n ? n : 1)), colors[k]);
+		svg_text(w, 216 + k * 170, 32 + 34.0 * (double)(n ? n : 1), "start", NULL, bucket[k]);
+	}
+	ws(w, "</svg>\n<table id=\"workload-table\">\n<tr><th>Investigator</th><th>Open</th><th>In progress</th>"
+	      "<th>Closed</th><th>Open under 1 day</th><th>1-7 days</th><th>7-30 days</th><th>30 days or more</th>"
+	      "<th>Oldest open (days)</th></tr>\n");
+	for (i = 0; i < n; i++) {
+		ws(w, "<tr data-assignee=\"");
+		wh(w, l[i].who);
+		ws(w, "\"><td>");
+		wh(w, *l[i].who ? l[i].who : "(unassigned)");
+		wf(w, "</td><td class=\"num\">%s</td>", fmt_int(l[i].open, c));
+		wf(w, "<td class=\"num\">%s</td>", fmt_int(l[i].progress, c));
+		wf(w, "<td class=\"num\">%s</td>", fmt_int(l[i].closed, c));
+		for (k = 0; k < 4; k++)
+			wf(w, "<td class=\"num\">%s</td>", fmt_int(l[i].age[k], c));
+		if (l[i].open + l[i].progress)
+			wf(w, "<td class=\"num\">%.1f</td></tr>\n", (double)l[i].oldest / 86400000.0);
+		else
+			ws(w, "<td class=\"num\">-</td></tr>\n");
+	}
+	if (!n)
+		ws(w, "<tr><td colspan=\"9\" class=\"muted\">No cases.</td></tr>\n");
+	ws(w, "</table>\n<p class=\"muted\">Ages of open and in-progress cases at ");
+	{
+		char ts[FD_TS_BUFSZ];
+
+		ws(w, fd_format_ts(now, ts));
+	}
+	ws(w, ", from when each was opened.</p>\n");
+	w_range(w, "workload", have, t0, t1, "by when the cases were opened");
+	ws(w, "</div>\n");
+	goto out;
+nomem:
+	rc = fd_err_set(err, FD_EIO, "out of memory");
+out:
+	for (i = 0; i < n; i++)
+		free(l[i].who);
+	free(l);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+/* ---- the top rings (fd-graph rings --case records them in cases) ------------------------------- */
+
+#define RING_MAX_ACCTS 24
+
+struct ring {
+	int64_t case_id;
+	int k;                      /* the ring's number in fd-graph's run */
+	char kinds[64];
+	double score;
+	char *reason;               /* case_transactions.reason, as stored */
+	int64_t ntx, t0, t1;
+};
+
+static int ring_cmp(const void *a, const void *b)
+{
+	const struct ring *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	if (x->case_id != y->case_id)
+		return x->case_id < y->case_id ? -1 : 1;
+	return x->k - y->k;
+}
+
+static const char *role_color(const char *role)
+{
+	if (strcmp(role, "source") == 0)
+		return "#2563eb";
+	if (strcmp(role, "destination") == 0)
+		return "#dc2626";
+	return "#f59e0b";
+}
+
+/* Up to 18 bytes of s (not cutting a UTF-8 sequence), "..." when cut. */
+static void short_label(char *o, size_t osz, const char *s)
+{
+	size_t n = strlen(s), cut = 18;
+
+	if (n <= cut + 1) {
+		snprintf(o, osz, "%s", s);
+		return;
+	}
+	while (cut && ((unsigned char)s[cut] & 0xc0) == 0x80)
+		cut--;
+	snprintf(o, osz, "%.*s...", (int)cut, s);
+}
+
+/* One ring: sources on the left, mules in the middle, destinations on the right (a ring of
+ * mules only, a cycle, on a circle); one arrow per sender and recipient pair. */
+static int draw_ring(struct w *w, struct fd_store *st, const struct ring *r, struct fd_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	char key[RING_MAX_ACCTS][160], role[RING_MAX_ACCTS][16], pat[64], lab[64], c[32];
+	double x[RING_MAX_ACCTS], y[RING_MAX_ACCTS];
+	int col[RING_MAX_ACCTS], ncol[3] = {0}, idx[3] = {0};
+	size_t n = 0, i, more = 0;
+	int rc, W = 540, H, circle;
+
+	snprintf(pat, sizeof(pat), "fd-graph ring %d (%%", r->k);
+	if ((rc = prep(st, &q, "SELECT e.key, ce.note FROM case_entities ce JOIN entities e ON e.id = ce.entity_id"
+		       " WHERE ce.case_id = ?1 AND ce.note LIKE ?2 ORDER BY e.key", err)))
+		goto out;
+	sqlite3_bind_int64(q, 1, r->case_id);
+	sqlite3_bind_text(q, 2, pat, -1, SQLITE_TRANSIENT);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *note = (const char *)sqlite3_column_text(q, 1), *ro = strstr(note, "): ");
+
+		if (n == RING_MAX_ACCTS) {
+			more++;
+			continue;
+		}
+		snprintf(key[n], sizeof(key[n]), "%s", (const char *)sqlite3_column_text(q, 0));
+		snprintf(role[n], sizeof(role[n]), "%s", ro ? ro + 3 : "mule");
+		col[n] = strcmp(role[n], "source") == 0 ? 0 : strcmp(role[n], "destination") == 0 ? 2 : 1;
+		ncol[col[n]]++;
+		n++;
+	}
+	circle = ncol[0] == 0 && ncol[2] == 0;
+	{
+		int m = ncol[0] > ncol[1] ? ncol[0] : ncol[1];
+
+		m = m > ncol[2] ? m : ncol[2];
+		H = circle ? 300 : 70 + 44 * (m ? m : 1);
+	}
+	for (i = 0; i < n; i++) {
+		if (circle) {
+			double a = -M_PI / 2 + 2 * M_PI * (double)i / (double)n;
+
+			x[i] = W / 2.0 + 100 * cos(a);
+			y[i] = H / 2.0 + 100 * sin(a);
+		} else {
+			x[i] = col[i] == 0 ? 150 : col[i] == 1 ? W / 2.0 : W - 150;
+			y[i] = 30 + (H - 60) * (idx[col[i]] + 0.5) / ncol[col[i]];
+			idx[col[i]]++;
+		}
+	}
+	wf(w, "<div class=\"panel ring\" data-case=\"%lld\" data-ring=\"%d\" data-accounts=\"%zu\" data-transfers=\"%lld\">\n",
+	   (long long)r->case_id, r->k, n + more, (long long)r->ntx);
+	wf(w, "<strong>Case %lld, ring %d: ", (long long)r->case_id, r->k);
+	wh(w, r->kinds);
+	wf(w, "</strong>, score %.1f; %zu accounts, %s transfers\n", r->score, n + more, fmt_int(r->ntx, c));
+	svg_begin(w, W, H, "ring");
+	/* arrows: one per pair, their count and amount in the title */
+	if ((rc = prep(st, &q, "SELECT t.sender_id, coalesce(t.recipient_id, t.merchant_id), count(*), sum(t.amount),"
+		       " min(t.currency), count(DISTINCT t.currency) FROM case_transactions ct JOIN transactions t ON t.txn_id = ct.txn_id"
+		       " WHERE ct.case_id = ?1 AND ct.reason = ?2 GROUP BY 1, 2 ORDER BY 1, 2", err)))
+		goto out;
+	sqlite3_bind_int64(q, 1, r->case_id);
+	sqlite3_bind_text(q, 2, r->reason, -1, SQLITE_STATIC);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *s = (const char *)sqlite3_column_text(q, 0), *d = (const char *)sqlite3_column_text(q, 1);
+		int a = -1, b = -1;
+		double dx, dy, len, ux, uy, x1, y1, x2, y2, mx, my;
+
+		for (i = 0; i < n; i++) {
+			if (s && strcmp(key[i], s) == 0)
+				a = (int)i;
+			if (d && strcmp(key[i], d) == 0)
+				b = (int)i;
+		}
+		if (a < 0 || b < 0 || a == b)
+			continue;
+		dx = x[b] - x[a];
+		dy = y[b] - y[a];
+		len = sqrt(dx * dx + dy * dy);
+		ux = dx / len;
+		uy = dy / len;
+		x1 = x[a] + ux * 9;
+		y1 = y[a] + uy * 9;
+		x2 = x[b] - ux * 11;
+		y2 = y[b] - uy * 11;
+		/* same column: bend the line to the right so it does not run through the nodes between */
+		mx = (x1 + x2) / 2 + (fabs(dx) < 1 ? 40 : 0);
+		my = (y1 + y2) / 2;
+		wf(w, "<path d=\"M%.1f %.1f Q%.1f %.1f %.1f %.1f\" fill=\"none\" stroke=\"#6b7280\" stroke-width=\"1.5\"><title>",
+		   x1, y1, mx, my, x2, y2);
+		wh(w, s);
+		ws(w, " to ");
+		wh(w, d);
+		wf(w, ": %s transfer%s", fmt_int(sqlite3_column_int64(q, 2), c), sqlite3_column_int64(q, 2) == 1 ? "" : "s");
+		if (sqlite3_column_int(q, 5) == 1) {
+			const char *cur = (const char *)sqlite3_column_text(q, 4);
+			int ex = fd_currency_exponent(cur);
+
+			ws(w, ", ");
+			w_amt(w, sqlite3_column_int64(q, 3), ex < 0 ? 2 : ex, cur);
+		}
+		ws(w, "</title></path>\n");
+		{
+			/* the arrow head along the curve's end tangent */
+			double tx = x2 - mx, ty = y2 - my, tl = sqrt(tx * tx + ty * ty);
+
+			tx /= tl;
+			ty /= tl;
+			wf(w, "<polygon points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f\" fill=\"#6b7280\"/>\n", x2, y2,
+			   x2 - tx * 8 - ty * 4, y2 - ty * 8 + tx * 4, x2 - tx * 8 + ty * 4, y2 - ty * 8 - tx * 4);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		const char *anchor = "middle";
+		double lx = x[i], ly = y[i] - 13;
+
+		wf(w, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"8\" fill=\"%s\"><title>", x[i], y[i], role_color(role[i]));
+		wh(w, key[i]);
+		wf(w, " (%s)</title></circle>\n", role[i]);
+		if (circle) {
+			double ca = (x[i] - W / 2.0) / 100, sa = (y[i] - H / 2.0) / 100;
+
+			lx = x[i] + ca * 14;
+			ly = y[i] + sa * 14 + 4;
+			anchor = ca > 0.3 ? "start" : ca < -0.3 ? "end" : "middle";
+			if (fabs(ca) <= 0.3)
+				ly += sa > 0 ? 8 : -4;
+		} else if (col[i] == 0) {
+			lx = x[i] - 14;
+			ly = y[i] + 4;
+			anchor = "end";
+		} else if (col[i] == 2) {
+			lx = x[i] + 14;
+			ly = y[i] + 4;
+			anchor = "start";
+		}
+		short_label(lab, sizeof(lab), key[i]);
+		svg_text(w, lx, ly, anchor, "class=\"node-label\"", lab);
+	}
+	{
+		static const char *const roles[3] = {"source", "mule", "destination"};
+		int k;
+
+		for (k = 0; k < 3; k++) {
+			wf(w, "<circle cx=\"%d\" cy=\"%d\" r=\"6\" fill=\"%s\"/>\n", 16 + k * 110, H - 12, role_color(roles[k]));
+			svg_text(w, 26 + k * 110, H - 8, "start", NULL, roles[k]);
+		}
+	}
+	ws(w, "</svg>\n");
+	if (more)
+		wf(w, "<p class=\"muted\">%zu more accounts not drawn.</p>\n", more);
+	w_range(w, "ring", r->ntx > 0, r->t0, r->t1, "by the ring's transfers");
+	ws(w, "</div>\n");
+out:
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int dash_rings(struct w *w, struct fd_store *st, struct fd_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	struct ring *r = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	if ((rc = prep(st, &q, "SELECT ct.case_id, ct.reason, count(*), min(t.ts), max(t.ts) FROM case_transactions ct"
+		       " LEFT JOIN transactions t ON t.txn_id = ct.txn_id WHERE ct.reason LIKE 'fd-graph ring %'"
+		       " GROUP BY ct.case_id, ct.reason", err)))
+		goto out;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		struct ring x = {0};
+		const char *reason = (const char *)sqlite3_column_text(q, 1);
+		void *p;
+
+		if (sscanf(reason, "fd-graph ring %d: %63[^,], score %lf", &x.k, x.kinds, &x.score) != 3)
+			continue;
+		if (!(p = realloc(r, (n + 1) * sizeof(*r))))
+			goto nomem;
+		r = p;
+		x.case_id = sqlite3_column_int64(q, 0);
+		x.ntx = sqlite3_column_int64(q, 2);
+		x.t0 = sqlite3_column_int64(q, 3);
+		x.t1 = sqlite3_column_int64(q, 4);
+		if (!(x.reason = strdup(reason)))
+			goto nomem;
+		r[n++] = x;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (n)
+		qsort(r, n, sizeof(*r), ring_cmp);
+	ws(w, "<h2>Top rings</h2>\n<div id=\"rings\">\n");
+	if (!n)
+		ws(w, "<p class=\"muted\">No ring in any case yet (<code>fd-graph rings --case</code> records them).</p>\n");
+	else
+		ws(w, "<p class=\"muted\">The highest-scored rings that <code>fd-graph rings --case</code> put into cases.</p>\n");
+	ws(w, "<div class=\"grid2\">\n");
+	for (i = 0; i < n && i < 4; i++)
+		if ((rc = draw_ring(w, st, &r[i], err)))
+			goto out;
+	ws(w, "</div>\n</div>\n");
+	goto out;
+nomem:
+	rc = fd_err_set(err, FD_EIO, "out of memory");
+out:
+	for (i = 0; i < n; i++)
+		free(r[i].reason);
+	free(r);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int dash_recent(struct w *w, struct fd_store *st, int64_t nflag, struct fd_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	ws(w, "<h2>Recent flagged transactions</h2>\n<table id=\"recent\">\n<tr><th>Time (UTC)</th><th>Transaction</th>"
+	      "<th>Sender</th><th>Amount</th><th>Risk</th><th>Decision</th><th>Case</th><th>Top reason</th></tr>\n");
+	if ((rc = prep(st, &q, "SELECT l.txn_id, t.ts, t.amount, t.currency, t.sender_id, l.risk, l.level, l.reasons,"
+		       " (SELECT min(case_id) FROM case_transactions ct WHERE ct.txn_id = l.txn_id), l.decision"
+		       " FROM " LATEST " l LEFT JOIN transactions t ON t.txn_id = l.txn_id"
+		       " WHERE l.level IN ('MEDIUM', 'HIGH') ORDER BY t.ts DESC, l.txn_id LIMIT 15", err)))
+		goto out;
+	if (nflag == 0)
+		ws(w, "<tr><td colspan=\"8\" class=\"muted\">No flagged transactions.</td></tr>\n");
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *cur = (const char *)sqlite3_column_text(q, 3), *reasons = (const char *)sqlite3_column_text(q, 7);
+		json_t *rj = reasons ? json_loads(reasons, 0, NULL) : NULL;
+		/* the deciding reason: the score's reasons are ordered most decisive first */
+		const char *top = json_is_array(rj) && json_is_string(json_array_get(rj, 0)) ? json_string_value(json_array_get(rj, 0)) : "";
+		int ex = cur ? fd_currency_exponent(cur) : 2;
+		char c[32];
+
+		ws(w, "<tr><td>");
+		if (sqlite3_column_type(q, 1) != SQLITE_NULL)
+			w_ts(w, sqlite3_column_int64(q, 1));
+		ws(w, "</td><td><code>");
+		wh(w, (const char *)sqlite3_column_text(q, 0));
+		ws(w, "</code></td><td>");
+		wh(w, or_dash((const char *)sqlite3_column_text(q, 4)));
+		ws(w, "</td><td class=\"num\">");
+		if (cur)
+			w_amt(w, sqlite3_column_int64(q, 2), ex < 0 ? 2 : ex, cur);
+		wf(w, "</td><td class=\"num\">%d ", sqlite3_column_int(q, 5));
+		level_badge(w, (const char *)sqlite3_column_text(q, 6));
+		ws(w, "</td><td>");
+		wh(w, (const char *)sqlite3_column_text(q, 9));
+		ws(w, "</td><td>");
+		if (sqlite3_column_type(q, 8) != SQLITE_NULL)
+			ws(w, fmt_int(sqlite3_column_int64(q, 8), c));
+		ws(w, "</td><td class=\"top-reason\">");
+		wh(w, top);
+		ws(w, "</td></tr>\n");
+		json_decref(rj);
+	}
+	ws(w, "</table>\n");
+out:
+	sqlite3_finalize(q);
+	return rc;
+}
+
 int fd_report_dashboard(struct fd_store *st, int64_t now, struct fd_buf *out, struct fd_err *err)
 {
 	struct w w = {out, 0};
 	sqlite3_stmt *q = NULL;
-	struct day *days = NULL;
-	size_t ndays = 0, cap = 0;
-	int64_t ntx = 0, nflag = 0, nhigh = 0, nscored = 0, bins[10] = {0}, cases[FD_CASE_NSTATUS] = {0}, stake_n = 0;
+	int64_t ntx = 0, nflag = 0, nhigh = 0, nscored = 0, cases[FD_CASE_NSTATUS] = {0}, stake_n = 0;
 	struct fd_case_amount *stake = NULL;
 	size_t nstake = 0, cstake = 0;
 	struct fd_buf tmp = FD_BUF_INIT;
-	char ts[FD_TS_BUFSZ];
+	char ts[FD_TS_BUFSZ], model[256], c1[32], c2[32];
 	int rc;
 
 	if ((rc = fd_case_authorize(st, FD_CA_VIEW, "dashboard", err)))
 		return rc;
-#define PREP(sql) do { sqlite3_finalize(q); q = NULL; if ((rc = fd_store_prepare(st, &q, sql, err))) goto out; } while (0)
-	PREP("SELECT count(*) FROM transactions");
+	if ((rc = prep(st, &q, "SELECT count(*) FROM transactions", err)))
+		goto out;
 	if (sqlite3_step(q) == SQLITE_ROW)
 		ntx = sqlite3_column_int64(q, 0);
-	PREP("SELECT count(*), sum(level IN ('MEDIUM', 'HIGH')), sum(level = 'HIGH') FROM " LATEST);
+	if ((rc = prep(st, &q, "SELECT count(*), sum(level IN ('MEDIUM', 'HIGH')), sum(level = 'HIGH') FROM " LATEST, err)))
+		goto out;
 	if (sqlite3_step(q) == SQLITE_ROW) {
 		nscored = sqlite3_column_int64(q, 0);
 		nflag = sqlite3_column_int64(q, 1);
 		nhigh = sqlite3_column_int64(q, 2);
 	}
-	PREP("SELECT min(risk / 10, 9), count(*) FROM " LATEST " GROUP BY 1");
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		int b = sqlite3_column_int(q, 0);
-
-		if (b >= 0 && b < 10)
-			bins[b] = sqlite3_column_int64(q, 1);
-	}
-	PREP("SELECT status, count(*) FROM cases GROUP BY status");
+	if ((rc = prep(st, &q, "SELECT status, count(*) FROM cases GROUP BY status", err)))
+		goto out;
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		int s = fd_case_status_parse((const char *)sqlite3_column_text(q, 0));
 
 		if (s >= 0)
 			cases[s] = sqlite3_column_int64(q, 1);
 	}
-	PREP("SELECT currency, sum(amount), count(*) FROM transactions WHERE txn_id IN (SELECT ct.txn_id"
-	     " FROM case_transactions ct JOIN cases c ON c.id = ct.case_id WHERE c.status IN ('OPEN', 'IN_PROGRESS'))"
-	     " GROUP BY currency ORDER BY count(*) DESC, currency");
+	if ((rc = prep(st, &q, "SELECT currency, sum(amount), count(*) FROM transactions WHERE txn_id IN (SELECT ct.txn_id"
+		       " FROM case_transactions ct JOIN cases c ON c.id = ct.case_id WHERE c.status IN ('OPEN', 'IN_PROGRESS'))"
+		       " GROUP BY currency ORDER BY count(*) DESC, currency", err)))
+		goto out;
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		struct fd_case_amount *a;
 
@@ -1319,31 +2214,8 @@ int fd_report_dashboard(struct fd_store *st, int64_t now, struct fd_buf *out, st
 		a->count = sqlite3_column_int64(q, 2);
 		stake_n += a->count;
 	}
-	/* per day, the last 60 days that have transactions */
-	PREP("SELECT d, lvl, n FROM (SELECT t.ts / 86400000 - (t.ts < 0 AND t.ts % 86400000 != 0) AS d, l.level AS lvl,"
-	     " count(*) AS n FROM transactions t LEFT JOIN " LATEST " l ON l.txn_id = t.txn_id GROUP BY 1, 2)"
-	     " WHERE d > (SELECT max(ts) / 86400000 FROM transactions) - 60 ORDER BY d");
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		int64_t d = sqlite3_column_int64(q, 0);
-		const char *lvl = (const char *)sqlite3_column_text(q, 1);
-
-		if (!ndays || days[ndays - 1].day != d) {
-			if (ndays == cap) {
-				size_t nc = cap ? cap * 2 : 32;
-				void *p = realloc(days, nc * sizeof(*days));
-
-				if (!p) {
-					rc = fd_err_set(err, FD_EIO, "out of memory");
-					goto out;
-				}
-				days = p;
-				cap = nc;
-			}
-			memset(&days[ndays], 0, sizeof(days[ndays]));
-			days[ndays++].day = d;
-		}
-		days[ndays - 1].n[level_index(lvl)] += sqlite3_column_int64(q, 2);
-	}
+	sqlite3_finalize(q);
+	q = NULL;
 
 	html_head(&w, "fd dashboard");
 	ws(&w, "<h1>Fraud detection dashboard</h1>\n<p class=\"muted\">Store <code>");
@@ -1352,85 +2224,49 @@ int fd_report_dashboard(struct fd_store *st, int64_t now, struct fd_buf *out, st
 
 	ws(&w, "<div class=\"cards\">\n");
 	fd_buf_reset(&tmp);
-	fd_buf_addf(&tmp, "%lld scored", (long long)nscored);
+	fd_buf_addf(&tmp, "%s scored", fmt_int(nscored, c1));
 	card(&w, "transactions", "Transactions", ntx, tmp.s);
 	fd_buf_reset(&tmp);
-	fd_buf_addf(&tmp, "%lld HIGH, %lld MEDIUM", (long long)nhigh, (long long)(nflag - nhigh));
+	fd_buf_addf(&tmp, "%s HIGH, %s MEDIUM", fmt_int(nhigh, c1), fmt_int(nflag - nhigh, c2));
 	card(&w, "flagged", "Flagged (MEDIUM or HIGH)", nflag, tmp.s);
 	fd_buf_reset(&tmp);
-	fd_buf_addf(&tmp, "%lld in progress", (long long)cases[FD_CASE_IN_PROGRESS]);
+	fd_buf_addf(&tmp, "%s in progress", fmt_int(cases[FD_CASE_IN_PROGRESS], c1));
 	card(&w, "open-cases", "Open cases", cases[FD_CASE_OPEN] + cases[FD_CASE_IN_PROGRESS], tmp.s);
 	/* amount at stake: the main currency large, all of them below */
 	{
 		char a[FD_AMOUNT_BUFSZ];
+		size_t i;
 
 		wf(&w, "<div class=\"card\" id=\"card-stake\" data-value=\"%s\" data-currency=\"%s\"><div class=\"label\">"
 		   "Amount at stake (open cases)</div><div class=\"value\">", nstake ? fd_format_amount(stake[0].minor, stake[0].exponent, a) : "0",
 		   nstake ? stake[0].currency : "");
 		if (nstake)
-			wf(&w, "%s %s", fd_format_amount(stake[0].minor, stake[0].exponent, a), stake[0].currency);
+			w_amt(&w, stake[0].minor, stake[0].exponent, stake[0].currency);
 		else
 			ws(&w, "0");
-		fd_buf_reset(&tmp);
-		if (nstake > 1)
-			fd_case_format_amounts(stake, nstake, &tmp);
-		else
-			fd_buf_addf(&tmp, "%lld transaction%s", (long long)stake_n, stake_n == 1 ? "" : "s");
 		ws(&w, "</div><div class=\"sub\">");
-		wh(&w, tmp.s);
+		if (nstake > 1)
+			for (i = 0; i < nstake; i++) {
+				if (i)
+					ws(&w, " + ");
+				w_amt(&w, stake[i].minor, stake[i].exponent, stake[i].currency);
+			}
+		else
+			wf(&w, "%s transaction%s", fmt_int(stake_n, c1), stake_n == 1 ? "" : "s");
 		ws(&w, "</div></div>\n");
 	}
 	ws(&w, "</div>\n");
 
-	ws(&w, "<h2>Transactions per day by risk level</h2>\n<div class=\"panel\" id=\"per-day\">\n");
-	chart_days(&w, days, ndays);
-	ws(&w, "</div>\n<div class=\"grid2\">\n<div><h2>Risk distribution</h2>\n<div class=\"panel\" id=\"risk-dist\">\n");
-	chart_hist(&w, bins);
-	ws(&w, "</div></div>\n<div><h2>Cases by status</h2>\n<div class=\"panel\" id=\"cases-status\">\n");
-	chart_status(&w, cases);
-	ws(&w, "</div></div>\n</div>\n");
-
-	ws(&w, "<h2>Recent flagged transactions</h2>\n<table id=\"recent\">\n<tr><th>Time (UTC)</th><th>Transaction</th>"
-	       "<th>Sender</th><th>Amount</th><th>Risk</th><th>Case</th><th>Top reason</th></tr>\n");
-	PREP("SELECT l.txn_id, t.ts, t.amount, t.currency, t.sender_id, l.risk, l.level, l.reasons,"
-	     " (SELECT min(case_id) FROM case_transactions ct WHERE ct.txn_id = l.txn_id)"
-	     " FROM " LATEST " l LEFT JOIN transactions t ON t.txn_id = l.txn_id"
-	     " WHERE l.level IN ('MEDIUM', 'HIGH') ORDER BY t.ts DESC, l.txn_id LIMIT 15");
-	if (nflag == 0)
-		ws(&w, "<tr><td colspan=\"7\" class=\"muted\">No flagged transactions.</td></tr>\n");
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		const char *cur = (const char *)sqlite3_column_text(q, 3), *reasons = (const char *)sqlite3_column_text(q, 7);
-		json_t *rj = reasons ? json_loads(reasons, 0, NULL) : NULL;
-		const char *top = json_is_array(rj) && json_is_string(json_array_get(rj, 0)) ? json_string_value(json_array_get(rj, 0)) : "";
-		int ex = cur ? fd_currency_exponent(cur) : 2;
-
-		ws(&w, "<tr><td>");
-		if (sqlite3_column_type(q, 1) != SQLITE_NULL)
-			w_ts(&w, sqlite3_column_int64(q, 1));
-		ws(&w, "</td><td><code>");
-		wh(&w, (const char *)sqlite3_column_text(q, 0));
-		ws(&w, "</code></td><td>");
-		wh(&w, or_dash((const char *)sqlite3_column_text(q, 4)));
-		ws(&w, "</td><td class=\"num\">");
-		if (cur)
-			w_amount(&w, sqlite3_column_int64(q, 2), ex < 0 ? 2 : ex, cur);
-		wf(&w, "</td><td class=\"num\">%d ", sqlite3_column_int(q, 5));
-		level_badge(&w, (const char *)sqlite3_column_text(q, 6));
-		ws(&w, "</td><td>");
-		if (sqlite3_column_type(q, 8) != SQLITE_NULL)
-			wf(&w, "%lld", (long long)sqlite3_column_int64(q, 8));
-		ws(&w, "</td><td>");
-		wh(&w, top);
-		ws(&w, "</td></tr>\n");
-		json_decref(rj);
-	}
-	ws(&w, "</table>\n</body>\n</html>\n");
-#undef PREP
+	if ((rc = dash_versions(&w, st, model, sizeof(model), err)) || (rc = dash_days(&w, st, err)) ||
+	    (rc = dash_risk(&w, st, model, cases, err)) || (rc = dash_contrib(&w, st, err)) ||
+	    (rc = dash_rules(&w, st, err)) || (rc = dash_workload(&w, st, now, err)) || (rc = dash_rings(&w, st, err)) ||
+	    (rc = dash_recent(&w, st, nflag, err)))
+		goto out;
+	ws(&w, "</body>\n</html>\n");
 	if (w.bad)
 		rc = fd_err_set(err, FD_EIO, "out of memory");
 out:
 	sqlite3_finalize(q);
-	free(days);
 	free(stake);
 	fd_buf_release(&tmp);
 	return rc;
