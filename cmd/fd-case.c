@@ -1127,8 +1127,9 @@ static int cmd_user(struct app *a, int argc, char **argv)
 static const char u_report[] =
 	"usage: fd-case report ID [--format md|html] [-o FILE]\n"
 	"Write a self-contained case report (no network resources; charts as inline SVG): summary,\n"
-	"timeline, transactions, amounts over time, the entity neighbourhood, the reasons behind\n"
-	"each flag, the evidence.\n"
+	"timeline, transactions, what each risk came from, the sender's usual amounts, amounts over\n"
+	"time, the entity neighbourhood (the suspect at the centre), the reasons behind each flag,\n"
+	"the evidence, the audit head and seal for hand-over.\n"
 	"\n"
 	"  --format md|html    Markdown (default) or HTML\n"
 	"  -o, --output FILE   write there (atomically) instead of standard output\n"

@@ -503,14 +503,43 @@ static void y_axis(struct w *w, double lo, double hi, double x0, double x1, doub
 	}
 }
 
+struct box {
+	double x0, y0, x1, y1;
+};
+
+static int box_hits(const struct box *b, const struct box *o, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (b->x0 < o[i].x1 && o[i].x0 < b->x1 && b->y0 < o[i].y1 && o[i].y0 < b->y1)
+			return 1;
+	return 0;
+}
+
+/* The estimated box of a label at (x, y) (its baseline) with an anchor: 11 px sans-serif is
+ * at most about 7 px a character (bold included); the box is kept a little larger. */
+static struct box label_box(double x, double y, const char *anchor, size_t chars)
+{
+	double wd = 7.0 * (double)chars + 4;
+	struct box b;
+
+	b.x0 = strcmp(anchor, "start") == 0 ? x - 2 : strcmp(anchor, "end") == 0 ? x - wd + 2 : x - wd / 2;
+	b.x1 = b.x0 + wd;
+	b.y0 = y - 12;
+	b.y1 = y + 4;
+	return b;
+}
+
 /* Amounts over time: one lollipop per stored transaction, coloured by risk level. */
 static void chart_amounts(struct w *w, const struct fd_case_view *v)
 {
 	const int W = 720, H = 280, L = 70, R = 20, T = 20, B = 50;
 	int64_t t0 = INT64_MAX, t1 = INT64_MIN;
 	double lo = 0, hi = 0, base;
-	size_t i, n = 0;
+	size_t i, n = 0, nlb = 0;
 	char a[FD_TS_BUFSZ], b[FD_TS_BUFSZ];
+	struct box lb[12];
 
 	for (i = 0; i < v->ntxns; i++) {
 		const struct fd_case_txn *t = &v->txns[i];
@@ -567,8 +596,15 @@ static void chart_amounts(struct w *w, const struct fd_case_view *v)
 		ws(w, " ");
 		w_amount(w, t->amount, t->exponent, t->currency);
 		ws(w, "</title></circle>\n");
-		if (n <= 12)
-			svg_text(w, x, y - 9, "middle", "fill=\"#111827\"", t->txn_id);
+		if (n <= 12) {
+			/* a label only where it meets no other one */
+			struct box lbx = label_box(x, y - 9, "middle", strlen(t->txn_id));
+
+			if (!box_hits(&lbx, lb, nlb)) {
+				lb[nlb++] = lbx;
+				svg_text(w, x, y - 9, "middle", "fill=\"#111827\"", t->txn_id);
+			}
+		}
 	}
 	fd_format_ts(t0, a);
 	fd_format_ts(t1, b);
@@ -752,12 +788,62 @@ out:
 	return rc;
 }
 
-static void chart_graph(struct w *w, const struct graph *g)
+/* Up to 18 bytes of s (not cutting a UTF-8 sequence), "..." when cut. */
+static void short_label(char *o, size_t osz, const char *s)
 {
-	const int W = 720, H = 520;
-	const double cx = W / 2.0, cy = H / 2.0 - 10, r = 180;
+	size_t n = strlen(s), cut = 18;
+
+	if (n <= cut + 1) {
+		snprintf(o, osz, "%s", s);
+		return;
+	}
+	while (cut && ((unsigned char)s[cut] & 0xc0) == 0x80)
+		cut--;
+	snprintf(o, osz, "%.*s...", (int)cut, s);
+}
+
+/* The node at the centre: the case's suspect (an entity with role SUSPECT, else the auto
+ * case's suspect), else the account that sent most of the case's transactions. */
+static int graph_centre(const struct graph *g, const struct fd_case_view *v)
+{
+	size_t i, j;
+	int best = -1;
+	int64_t bestn = 0;
+
+	for (i = 0; i < g->nn; i++)
+		if (g->n[i].role == FD_ER_SUSPECT)
+			return (int)i;
+	if (v->s.suspect)
+		for (i = 0; i < g->nn; i++) {
+			size_t kl = strlen(g->n[i].kind);
+
+			if (strncmp(v->s.suspect, g->n[i].kind, kl) == 0 && v->s.suspect[kl] == ':' &&
+			    strcmp(v->s.suspect + kl + 1, g->n[i].key) == 0)
+				return (int)i;
+		}
+	for (i = 0; i < g->nn; i++) {
+		int64_t n = 0;
+
+		if (strcmp(g->n[i].kind, "account") != 0)
+			continue;
+		for (j = 0; j < v->ntxns; j++)
+			n += v->txns[j].stored && v->txns[j].sender && strcmp(v->txns[j].sender, g->n[i].key) == 0;
+		if (n > bestn) {
+			bestn = n;
+			best = (int)i;
+		}
+	}
+	return best >= 0 ? best : 0;
+}
+
+static void chart_graph(struct w *w, const struct graph *g, const struct fd_case_view *v)
+{
+	const int W = 760, H = 600;
+	const double cx = W / 2.0, cy = H / 2.0 - 14;
 	double x[GRAPH_MAX_NODES], y[GRAPH_MAX_NODES];
-	size_t i;
+	struct box placed[2 * GRAPH_MAX_NODES];
+	size_t i, np = 0, ninner = 0, nouter = 0, ki = 0, ko = 0;
+	int c;
 
 	svg_begin(w, W, H, "entity neighbourhood");
 	if (g->nn == 0) {
@@ -765,11 +851,32 @@ static void chart_graph(struct w *w, const struct graph *g)
 		ws(w, "</svg>\n");
 		return;
 	}
+	/* the centre, the rest of the case on an inner ring, the neighbours on an outer one */
+	c = graph_centre(g, v);
+	for (i = 0; i < g->nn; i++)
+		if ((int)i != c)
+			g->n[i].core ? ninner++ : nouter++;
 	for (i = 0; i < g->nn; i++) {
-		double ang = -M_PI / 2 + 2 * M_PI * (double)i / (double)g->nn;
+		int inner = g->n[i].core || !nouter || !ninner;
+		size_t k = inner ? ki++ : ko++, m = inner ? (ninner + (!nouter || !ninner ? nouter : 0)) : nouter;
+		double r = inner && ninner && nouter ? 120 : 200, ang;
 
-		x[i] = g->nn == 1 ? cx : cx + r * cos(ang);
-		y[i] = g->nn == 1 ? cy : cy + r * sin(ang);
+		if ((int)i == c) {
+			x[i] = cx;
+			y[i] = cy;
+			if (inner)
+				ki--;
+			else
+				ko--;
+			continue;
+		}
+		/* the outer ring turned by half a step, so its nodes fall between the inner ones */
+		ang = -M_PI / 2 + 2 * M_PI * ((double)k + (inner ? 0 : 0.5)) / (double)(m ? m : 1);
+		x[i] = cx + r * cos(ang) * 1.25;
+		y[i] = cy + r * sin(ang);
+	}
+	for (i = 0; i < g->nn; i++) {
+		placed[np++] = (struct box){x[i] - 11, y[i] - 11, x[i] + 11, y[i] + 11};
 	}
 	for (i = 0; i < g->ne; i++) {
 		const struct gedge *e = &g->e[i];
@@ -785,20 +892,44 @@ static void chart_graph(struct w *w, const struct graph *g)
 	}
 	for (i = 0; i < g->nn; i++) {
 		const struct gnode *n = &g->n[i];
-		int right = x[i] >= cx;
 		const char *stroke = n->role == FD_ER_SUSPECT ? "#dc2626" : n->core ? "#111827" : "#ffffff";
+		char lab[64];
+		double dx = x[i] - cx, dy = y[i] - cy, d = sqrt(dx * dx + dy * dy), ux = d > 0 ? dx / d : 0,
+		       uy = d > 0 ? dy / d : 1, lx = x[i], ly = y[i];
+		const char *anchor = "middle";
+		struct box b = {0, 0, 0, 0};
+		int t;
 
-		wf(w, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%d\" fill=\"%s\" stroke=\"%s\" stroke-width=\"%d\"><title>",
-		   x[i], y[i], n->core ? 10 : 7, kind_color(n->kind), stroke, n->role == FD_ER_SUSPECT ? 4 : 2);
+		wf(w, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%d\" fill=\"%s\" stroke=\"%s\" stroke-width=\"%d\"%s><title>",
+		   x[i], y[i], n->core ? 10 : 7, kind_color(n->kind), stroke, n->role == FD_ER_SUSPECT ? 4 : 2,
+		   (int)i == c ? " class=\"centre\"" : "");
 		wh(w, n->kind);
 		ws(w, ":");
 		wh(w, n->key);
 		if (n->role >= 0)
 			wf(w, " (%s)", fd_entity_role_name[n->role]);
 		ws(w, "</title></circle>\n");
-		svg_text(w, x[i] + (g->nn == 1 ? 0 : right ? 14 : -14), y[i] + (g->nn == 1 ? -16 : 4),
-			 g->nn == 1 ? "middle" : right ? "start" : "end", n->core ? "font-weight=\"bold\"" : "fill=\"#374151\"",
-			 n->key);
+		short_label(lab, sizeof(lab), n->key);
+		/* outward from the centre, further out (then sideways) until it meets no other label
+		 * and no node */
+		for (t = 0; t < 24; t++) {
+			double off = 15 + 8 * (t / 3), side = (t % 3 == 0 ? 0 : t % 3 == 1 ? -1 : 1) * 14.0 * (1 + t / 6);
+
+			anchor = ux > 0.35 ? "start" : ux < -0.35 ? "end" : "middle";
+			lx = x[i] + ux * off - uy * side;
+			ly = y[i] + uy * off + ux * side + (fabs(ux) > 0.35 ? 4 : uy > 0 ? 10 : 0);
+			if ((int)i == c) {
+				anchor = "middle";
+				lx = x[i] + side * 3;
+				ly = y[i] + 30 + 8 * (t / 3);
+			}
+			b = label_box(lx, ly, anchor, strlen(lab));
+			if (!box_hits(&b, placed, np) && b.x0 >= 0 && b.x1 <= W && b.y0 >= 0 && b.y1 <= H - 30)
+				break;
+		}
+		placed[np++] = b;
+		svg_text(w, lx, ly, anchor, n->core ? "class=\"node-label\" font-weight=\"bold\"" : "class=\"node-label\" fill=\"#374151\"",
+			 lab);
 	}
 	/* legend */
 	{
@@ -809,8 +940,8 @@ static void chart_graph(struct w *w, const struct graph *g)
 			wf(w, "<circle cx=\"%d\" cy=\"%d\" r=\"6\" fill=\"%s\"/>\n", 20 + k * 110, H - 18, kind_color(kinds[k]));
 			svg_text(w, 30 + k * 110, H - 14, "start", NULL, kinds[k]);
 		}
-		svg_text(w, W - 10, H - 14, "end", "fill=\"#4b5563\"",
-			 "bold: in the case; red ring: suspect; dashed: uses device/IP");
+		svg_text(w, W - 10, H - 38, "end", "fill=\"#4b5563\"",
+			 "centre: the suspect; bold: in the case; red ring: suspect; dashed: uses device/IP");
 	}
 	ws(w, "</svg>\n");
 }
@@ -871,7 +1002,366 @@ static void summary_row(struct w *w, int html, const char *k, const char *v)
 	}
 }
 
-static void doc_case(struct w *w, int html, const struct fd_case_view *v, const struct graph *g, int64_t now)
+static int prep(struct fd_store *st, sqlite3_stmt **q, const char *sql, struct fd_err *err)
+{
+	sqlite3_finalize(*q);
+	*q = NULL;
+	return fd_store_prepare(st, q, sql, err);
+}
+
+/* What the case report reads besides the case view: each transaction's rule points (for the
+ * contribution bars), each sender's amounts before the case (the baseline) and the audit
+ * head and latest seal (for hand-over). */
+struct base {
+	char *sender;
+	char currency[4];
+	int exponent;
+	int64_t *before, nbefore;   /* the sender's amounts in the currency before its first case transaction */
+	int64_t *flagged, nflagged; /* its case transactions' amounts */
+};
+
+struct extra {
+	int *rule_points;           /* per v->txns; -1 when not scored */
+	struct base *b;
+	size_t nb;
+	int head, seal;
+	int64_t head_seq, head_ts, seal_seq, sealed_at;
+	char head_hash[65], seal_hash[65], seal_key[65], seal_sig[129], seal_actor[128];
+};
+
+static void extra_release(struct extra *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->nb; i++) {
+		free(x->b[i].sender);
+		free(x->b[i].before);
+		free(x->b[i].flagged);
+	}
+	free(x->b);
+	free(x->rule_points);
+}
+
+static int i64_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The median of n sorted values (the mean of the middle two, rounded down, when n is even). */
+static int64_t median_of(const int64_t *v, int64_t n)
+{
+	if (n % 2)
+		return v[n / 2];
+	return v[n / 2 - 1] + (v[n / 2] - v[n / 2 - 1]) / 2;
+}
+
+static int push_i64(int64_t **v, int64_t *n, int64_t x)
+{
+	if ((*n & (*n - 1)) == 0) {  /* at 0, 1, 2, 4, ...: double */
+		void *p = realloc(*v, (size_t)(*n ? *n * 2 : 1) * sizeof(**v));
+
+		if (!p)
+			return -1;
+		*v = p;
+	}
+	(*v)[(*n)++] = x;
+	return 0;
+}
+
+static int load_extra(struct fd_store *st, const struct fd_case_view *v, struct extra *x, struct fd_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	size_t i, j;
+	int rc;
+
+	if (!(x->rule_points = calloc(v->ntxns + 1, sizeof(int))))
+		goto nomem;
+	if ((rc = prep(st, &q, "SELECT rule_points FROM scores WHERE txn_id = ?1 ORDER BY scored_at DESC, id DESC LIMIT 1", err)))
+		goto out;
+	for (i = 0; i < v->ntxns; i++) {
+		sqlite3_reset(q);
+		sqlite3_bind_text(q, 1, v->txns[i].txn_id, -1, SQLITE_STATIC);
+		x->rule_points[i] = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : -1;
+	}
+	/* senders and currencies of the stored case transactions */
+	for (i = 0; i < v->ntxns; i++) {
+		const struct fd_case_txn *t = &v->txns[i];
+		struct base *b = NULL;
+
+		if (!t->stored || !t->sender)
+			continue;
+		for (j = 0; j < x->nb; j++)
+			if (strcmp(x->b[j].sender, t->sender) == 0 && strcmp(x->b[j].currency, t->currency) == 0)
+				b = &x->b[j];
+		if (!b) {
+			void *p = realloc(x->b, (x->nb + 1) * sizeof(*x->b));
+
+			if (!p)
+				goto nomem;
+			x->b = p;
+			b = &x->b[x->nb++];
+			memset(b, 0, sizeof(*b));
+			if (!(b->sender = strdup(t->sender)))
+				goto nomem;
+			snprintf(b->currency, sizeof(b->currency), "%s", t->currency);
+			b->exponent = t->exponent;
+		}
+		if (push_i64(&b->flagged, &b->nflagged, t->amount))
+			goto nomem;
+	}
+	if ((rc = prep(st, &q, "SELECT amount FROM transactions WHERE sender_id = ?1 AND currency = ?2 AND ts < ("
+		       "SELECT min(t.ts) FROM case_transactions ct JOIN transactions t ON t.txn_id = ct.txn_id"
+		       " WHERE ct.case_id = ?3 AND t.sender_id = ?1 AND t.currency = ?2)"
+		       " AND txn_id NOT IN (SELECT txn_id FROM case_transactions WHERE case_id = ?3)", err)))
+		goto out;
+	for (j = 0; j < x->nb; j++) {
+		struct base *b = &x->b[j];
+
+		sqlite3_reset(q);
+		sqlite3_bind_text(q, 1, b->sender, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, b->currency, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 3, v->s.id);
+		while (sqlite3_step(q) == SQLITE_ROW)
+			if (push_i64(&b->before, &b->nbefore, sqlite3_column_int64(q, 0)))
+				goto nomem;
+		if (b->nbefore)
+			qsort(b->before, (size_t)b->nbefore, sizeof(int64_t), i64_cmp);
+		qsort(b->flagged, (size_t)b->nflagged, sizeof(int64_t), i64_cmp);
+	}
+	if ((rc = prep(st, &q, "SELECT seq, hash, ts FROM audit_log ORDER BY seq DESC LIMIT 1", err)))
+		goto out;
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		x->head = 1;
+		x->head_seq = sqlite3_column_int64(q, 0);
+		snprintf(x->head_hash, sizeof(x->head_hash), "%s", (const char *)sqlite3_column_text(q, 1));
+		x->head_ts = sqlite3_column_int64(q, 2);
+	}
+	if ((rc = prep(st, &q, "SELECT seq, head_hash, public_key, signature, sealed_at, actor FROM audit_seals"
+		       " ORDER BY id DESC LIMIT 1", err)))
+		goto out;
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		x->seal = 1;
+		x->seal_seq = sqlite3_column_int64(q, 0);
+		snprintf(x->seal_hash, sizeof(x->seal_hash), "%s", (const char *)sqlite3_column_text(q, 1));
+		snprintf(x->seal_key, sizeof(x->seal_key), "%s", (const char *)sqlite3_column_text(q, 2));
+		snprintf(x->seal_sig, sizeof(x->seal_sig), "%s", (const char *)sqlite3_column_text(q, 3));
+		x->sealed_at = sqlite3_column_int64(q, 4);
+		snprintf(x->seal_actor, sizeof(x->seal_actor), "%s", (const char *)sqlite3_column_text(q, 5));
+	}
+	goto out;
+nomem:
+	rc = fd_err_set(err, FD_EIO, "out of memory");
+out:
+	sqlite3_finalize(q);
+	return rc;
+}
+
+/* One sender's amounts on a log axis: the baseline grey, the case's red, the baseline's
+ * median as a tick. */
+static void chart_base(struct w *w, const struct base *b)
+{
+	const int W = 720, H = 64, L = 20, R = 20;
+	double lo = INFINITY, hi = -INFINITY, sc = pow(10, b->exponent), span;
+	int64_t i;
+	char c[32];
+
+	for (i = 0; i < b->nbefore + b->nflagged; i++) {
+		int64_t a = i < b->nbefore ? b->before[i] : b->flagged[i - b->nbefore];
+
+		if (a > 0) {
+			lo = fmin(lo, log10((double)a / sc));
+			hi = fmax(hi, log10((double)a / sc));
+		}
+	}
+	svg_begin(w, W, H, "amounts before the case and in it, log scale");
+	if (!(hi >= lo)) {
+		ws(w, "</svg>\n");
+		return;
+	}
+	lo = floor(lo);
+	hi = ceil(hi);
+	if (hi <= lo)
+		hi = lo + 1;
+	span = hi - lo;
+	for (double p = lo; p <= hi; p++) {
+		double x = L + (p - lo) / span * (W - L - R);
+
+		wf(w, "<line x1=\"%.1f\" y1=\"8\" x2=\"%.1f\" y2=\"40\" stroke=\"#e5e7eb\"/>\n", x, x);
+		if (p >= 0)
+			svg_text(w, x, 54, "middle", "fill=\"#4b5563\"", fmt_int((int64_t)pow(10, p), c));
+		else {
+			snprintf(c, sizeof(c), "%g", pow(10, p));
+			svg_text(w, x, 54, "middle", "fill=\"#4b5563\"", c);
+		}
+	}
+	for (i = 0; i < b->nbefore + b->nflagged; i++) {
+		int fl = i >= b->nbefore;
+		int64_t a = fl ? b->flagged[i - b->nbefore] : b->before[i];
+		double x;
+		char am[FD_AMOUNT_BUFSZ];
+
+		if (a <= 0)
+			continue;
+		x = L + (log10((double)a / sc) - lo) / span * (W - L - R);
+		wf(w, "<circle class=\"%s\" cx=\"%.1f\" cy=\"%d\" r=\"5\" fill=\"%s\" fill-opacity=\"0.7\"><title>%s %s %s</title></circle>\n",
+		   fl ? "flagged" : "before", x, fl ? 32 : 16, fl ? "#dc2626" : "#6b7280", fl ? "in the case" : "before",
+		   fd_format_amount(a, b->exponent, am), b->currency);
+	}
+	if (b->nbefore) {
+		double x = L + (log10((double)median_of(b->before, b->nbefore) / sc) - lo) / span * (W - L - R);
+
+		if (median_of(b->before, b->nbefore) > 0)
+			wf(w, "<line class=\"median\" x1=\"%.1f\" y1=\"6\" x2=\"%.1f\" y2=\"42\" stroke=\"#111827\" stroke-width=\"2\"/>\n", x, x);
+	}
+	ws(w, "</svg>\n");
+}
+
+/* The sender's normal amounts beside the flagged ones, in either format. */
+static void doc_baseline(struct w *w, int html, const struct extra *x)
+{
+	size_t j;
+
+	ws(w, html ? "<h2>The sender's usual amounts</h2>\n<div class=\"panel\" id=\"baseline\">\n<table id=\"baseline-table\">\n"
+		     "<tr><th>Sender</th><th>Before the case</th><th>Median before</th><th>Largest before</th>"
+		     "<th>In the case</th><th>Median in the case</th><th>Largest in the case</th><th>Largest / median before</th></tr>\n"
+		   : "\n## The sender's usual amounts\n\n| Sender | Before the case | Median before | Largest before | In the case"
+		     " | Median in the case | Largest in the case | Largest / median before |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+	for (j = 0; j < x->nb; j++) {
+		const struct base *b = &x->b[j];
+		int64_t med = b->nbefore ? median_of(b->before, b->nbefore) : 0;
+		char c[32];
+
+		if (html) {
+			ws(w, "<tr data-sender=\"");
+			wh(w, b->sender);
+			wf(w, "\" data-currency=\"%s\"><td>", b->currency);
+			wh(w, b->sender);
+			wf(w, "</td><td class=\"num\">%s</td><td class=\"num\">", fmt_int(b->nbefore, c));
+		} else {
+			ws(w, "| ");
+			wm(w, b->sender);
+			wf(w, " | %s | ", fmt_int(b->nbefore, c));
+		}
+		if (b->nbefore)
+			w_amt(w, med, b->exponent, b->currency);
+		else
+			ws(w, "-");
+		ws(w, html ? "</td><td class=\"num\">" : " | ");
+		if (b->nbefore)
+			w_amt(w, b->before[b->nbefore - 1], b->exponent, b->currency);
+		else
+			ws(w, "-");
+		wf(w, html ? "</td><td class=\"num\">%s</td><td class=\"num\">" : " | %s | ", fmt_int(b->nflagged, c));
+		w_amt(w, median_of(b->flagged, b->nflagged), b->exponent, b->currency);
+		ws(w, html ? "</td><td class=\"num\">" : " | ");
+		w_amt(w, b->flagged[b->nflagged - 1], b->exponent, b->currency);
+		ws(w, html ? "</td><td class=\"num\">" : " | ");
+		if (b->nbefore && med > 0)
+			wf(w, "%.1f×", (double)b->flagged[b->nflagged - 1] / (double)med);
+		else
+			ws(w, "-");
+		ws(w, html ? "</td></tr>\n" : " |\n");
+	}
+	ws(w, html ? "</table>\n" : "\n");
+	for (j = 0; j < x->nb; j++) {
+		const struct base *b = &x->b[j];
+
+		if (html) {
+			ws(w, "<p><strong>");
+			wh(w, b->sender);
+			wf(w, "</strong>, %s: grey before the case (top), red in it (bottom), the line the median before;"
+			   " log scale</p>\n", b->currency);
+		} else {
+			ws(w, "\n");
+			wm(w, b->sender);
+			wf(w, ", %s: grey before the case, red in it, the line the median before; log scale\n\n", b->currency);
+		}
+		chart_base(w, b);
+	}
+	ws(w, html ? "<p class=\"muted\">Before the case: the sender's transactions in that currency before its first"
+		     " transaction in the case, the case's own left out.</p>\n</div>\n"
+		   : "\nBefore the case: the sender's transactions in that currency before its first transaction in the case.\n");
+}
+
+/* Per transaction: its risk split into rule points (at most the risk) and the model's part. */
+static void doc_contrib(struct w *w, int html, const struct fd_case_view *v, const struct extra *x)
+{
+	const int W = 720, L = 150, rowh = 24;
+	size_t i, n = 0, k = 0;
+
+	for (i = 0; i < v->ntxns; i++)
+		n += v->txns[i].scored && x->rule_points[i] >= 0;
+	ws(w, html ? "<h2>What each transaction's risk came from</h2>\n<div class=\"panel\" id=\"contrib\">\n"
+		   : "\n## What each transaction's risk came from\n\n");
+	svg_begin(w, W, (int)(30 + rowh * (n ? n : 1)), "risk per transaction: model and rules");
+	for (i = 0; i < v->ntxns; i++) {
+		const struct fd_case_txn *t = &v->txns[i];
+		int rp, mp;
+		double y;
+
+		if (!t->scored || x->rule_points[i] < 0)
+			continue;
+		rp = x->rule_points[i] < 0 ? 0 : x->rule_points[i] < t->risk ? x->rule_points[i] : t->risk;
+		mp = t->risk - rp;
+		y = 6 + rowh * (double)k++;
+		svg_text(w, L - 8, y + 13, "end", NULL, t->txn_id);
+		wf(w, "<rect class=\"model\" x=\"%d\" y=\"%.1f\" width=\"%.1f\" height=\"16\" fill=\"#7c3aed\"><title>",
+		   L, y, mp * 4.5);
+		wh(w, t->txn_id);
+		wf(w, " model: %d</title></rect>\n", mp);
+		wf(w, "<rect class=\"rules\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"16\" fill=\"#ea580c\"><title>",
+		   L + mp * 4.5, y, rp * 4.5);
+		wh(w, t->txn_id);
+		wf(w, " rules: %d</title></rect>\n", rp);
+		{
+			char lab[64];
+
+			snprintf(lab, sizeof(lab), "%d %s", t->risk, t->decision);
+			svg_text(w, L + t->risk * 4.5 + 6, y + 13, "start", NULL, lab);
+		}
+	}
+	wf(w, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"#7c3aed\"/>\n", L, (int)(12 + rowh * (n ? n : 1)));
+	svg_text(w, L + 16, 22 + rowh * (double)(n ? n : 1), "start", NULL, "model");
+	wf(w, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"#ea580c\"/>\n", L + 90, (int)(12 + rowh * (n ? n : 1)));
+	svg_text(w, L + 106, 22 + rowh * (double)(n ? n : 1), "start", NULL, "rule points (at most the risk); risk 0-100, then the decision");
+	ws(w, "</svg>\n");
+	ws(w, html ? "</div>\n" : "\n");
+}
+
+/* The audit head and the latest seal, for hand-over. */
+static void doc_handover(struct w *w, int html, const struct extra *x)
+{
+	char ts[FD_TS_BUFSZ], c[32];
+
+	ws(w, html ? "<h2>Hand-over: audit head and seal</h2>\n<table id=\"handover\">\n"
+		   : "\n## Hand-over: audit head and seal\n\n| Field | Value |\n|---|---|\n");
+	if (x->head) {
+		fd_format_ts(x->head_ts, ts);
+		wf(w, html ? "<tr><th>Audit head</th><td>entry %s, %s</td></tr>\n<tr><th>Head hash</th><td><code>%s</code></td></tr>\n"
+			   : "| Audit head | entry %s, %s |\n| Head hash | `%s` |\n", fmt_int(x->head_seq, c), ts, x->head_hash);
+	}
+	if (x->seal) {
+		fd_format_ts(x->sealed_at, ts);
+		wf(w, html ? "<tr><th>Latest seal</th><td>entry %s, sealed %s by " : "| Latest seal | entry %s, sealed %s by ",
+		   fmt_int(x->seal_seq, c), ts);
+		html ? wh(w, x->seal_actor) : wm(w, x->seal_actor);
+		wf(w, html ? "; %s entries after it</td></tr>\n" : "; %s entries after it |\n", fmt_int(x->head_seq - x->seal_seq, c));
+		wf(w, html ? "<tr><th>Sealed hash</th><td><code>%s</code></td></tr>\n<tr><th>Public key (Ed25519)</th><td><code>%s</code></td></tr>\n"
+			     "<tr><th>Signature</th><td><code>%s</code></td></tr>\n"
+			   : "| Sealed hash | `%s` |\n| Public key (Ed25519) | `%s` |\n| Signature | `%s` |\n",
+		   x->seal_hash, x->seal_key, x->seal_sig);
+	} else
+		ws(w, html ? "<tr><th>Latest seal</th><td>none: seal the chain (fd-audit seal) before hand-over</td></tr>\n"
+			   : "| Latest seal | none: seal the chain (fd-audit seal) before hand-over |\n");
+	ws(w, html ? "</table>\n<p class=\"muted\">The recipient checks the store with <code>fd-audit verify</code> and"
+		     " compares the head hash and the seal with these.</p>\n"
+		   : "\nThe recipient checks the store with `fd-audit verify` and compares the head hash and the seal with these.\n");
+}
+
+static void doc_case(struct w *w, int html, const struct fd_case_view *v, const struct graph *g,
+		     const struct extra *x, int64_t now)
 {
 	const struct fd_case_summary *s = &v->s;
 	struct fd_buf tmp = FD_BUF_INIT, title = FD_BUF_INIT;
@@ -1007,6 +1497,9 @@ static void doc_case(struct w *w, int html, const struct fd_case_view *v, const 
 	}
 	ws(w, html ? "</table>\n" : "");
 
+	doc_contrib(w, html, v, x);
+	doc_baseline(w, html, x);
+
 	/* charts */
 	ws(w, html ? "<h2>Amounts over time</h2>\n<div class=\"panel\" id=\"amounts\">\n" : "\n## Amounts over time\n\n");
 	chart_amounts(w, v);
@@ -1014,7 +1507,7 @@ static void doc_case(struct w *w, int html, const struct fd_case_view *v, const 
 
 	ws(w, html ? "<h2>Entity neighbourhood</h2>\n<div class=\"panel\" id=\"neighbourhood\">\n"
 		   : "\n## Entity neighbourhood\n\n");
-	chart_graph(w, g);
+	chart_graph(w, g, v);
 	if (g->dropped)
 		wf(w, html ? "<p class=\"muted\">%lld more neighbours not drawn.</p>\n" : "\n%lld more neighbours not drawn.\n",
 		   (long long)g->dropped);
@@ -1136,6 +1629,7 @@ static void doc_case(struct w *w, int html, const struct fd_case_view *v, const 
 		}
 		ws(w, html ? "</table>\n" : "");
 	}
+	doc_handover(w, html, x);
 	ws(w, html ? "</body>\n</html>\n" : "");
 	fd_buf_release(&tmp);
 	fd_buf_release(&title);
@@ -1146,10 +1640,12 @@ int fd_report_case(struct fd_store *st, int64_t id, int format, int64_t now, str
 {
 	struct fd_case_view *v = NULL;
 	struct graph g;
+	struct extra x;
 	struct w w = {out, 0};
 	int rc;
 
 	memset(&g, 0, sizeof(g));
+	memset(&x, 0, sizeof(x));
 	if ((rc = fd_case_load(st, id, &v, err)))
 		return rc;
 	if (format == FD_REPORT_TEXT)
@@ -1161,11 +1657,14 @@ int fd_report_case(struct fd_store *st, int64_t id, int format, int64_t now, str
 		}
 		if ((rc = build_graph(st, v, &g, err)))
 			goto out;
-		doc_case(&w, format == FD_REPORT_HTML, v, &g, now);
+		if ((rc = load_extra(st, v, &x, err)))
+			goto out;
+		doc_case(&w, format == FD_REPORT_HTML, v, &g, &x, now);
 	}
 	if (w.bad)
 		rc = fd_err_set(err, FD_EIO, "out of memory");
 out:
+	extra_release(&x);
 	fd_intern_free(g.ids);
 	fd_case_view_free(v);
 	return rc;
@@ -1177,13 +1676,6 @@ out:
  * where max() is found). */
 #define LATEST "(SELECT txn_id, risk, level, decision, reasons, model_version, rule_points, rules," \
 	" max(scored_at) AS scored_at FROM scores GROUP BY txn_id)"
-
-static int prep(struct fd_store *st, sqlite3_stmt **q, const char *sql, struct fd_err *err)
-{
-	sqlite3_finalize(*q);
-	*q = NULL;
-	return fd_store_prepare(st, q, sql, err);
-}
 
 /* Every chart states the dates it covers: "Dates: 2026-03-01 to 2026-04-01 (UTC), by ...". */
 static void w_range(struct w *w, const char *id, int have, int64_t t0, int64_t t1, const char *basis)
@@ -1878,20 +2370,6 @@ static const char *role_color(const char *role)
 	if (strcmp(role, "destination") == 0)
 		return "#dc2626";
 	return "#f59e0b";
-}
-
-/* Up to 18 bytes of s (not cutting a UTF-8 sequence), "..." when cut. */
-static void short_label(char *o, size_t osz, const char *s)
-{
-	size_t n = strlen(s), cut = 18;
-
-	if (n <= cut + 1) {
-		snprintf(o, osz, "%s", s);
-		return;
-	}
-	while (cut && ((unsigned char)s[cut] & 0xc0) == 0x80)
-		cut--;
-	snprintf(o, osz, "%.*s...", (int)cut, s);
 }
 
 /* One ring: sources on the left, mules in the middle, destinations on the right (a ring of

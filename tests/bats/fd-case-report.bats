@@ -56,13 +56,14 @@ chrome() {  # chrome OUTPUT-OPTION FILE: headless render; stderr (console messag
 	assert_line "- amount 38.0× this sender's 30-day mean"
 	sha=$(sha256sum ev.txt | cut -d' ' -f1)
 	assert_line --regexp "^\| 1 \| ev.txt \| 9 \| \`$sha\` \| 20[0-9T:.-]+Z by tester \|$"
-	[ "$(grep -c '<svg xmlns="http://www.w3.org/2000/svg"' <<<"$output")" -eq 2 ]
+	# amounts, neighbourhood, contributions, and A1's amounts before and in the case
+	[ "$(grep -c '<svg xmlns="http://www.w3.org/2000/svg"' <<<"$output")" -eq 4 ]
 }
 
 @test "report --format html: self-contained, escaped, the neighbourhood drawn from the store" {
 	fd-case -q report 1 --format html -o r.html
 	run grep -c '<svg ' r.html
-	assert_output "2"
+	assert_output "4"
 	# nothing to fetch: no src or href, no script, the only URL the SVG namespace
 	run grep -Ec '(src|href)=|<script|<link|@import|url\(' r.html
 	assert_output "0"
@@ -110,6 +111,55 @@ chrome() {  # chrome OUTPUT-OPTION FILE: headless render; stderr (console messag
 	[ ! -e d.html ]
 	run env FD_ACTOR=vic fd-case -q dashboard --html d.html
 	assert_success
+}
+
+@test "report: the sender's usual amounts beside the flagged ones, contribution bars, audit head and seal" {
+	# A1's history before the case (odd count: the median is one of them), one later not counted
+	cat > hist.csv <<'CSV'
+txn_id,ts,amount,currency,sender_id,merchant_id
+H1,2026-02-01T10:00:00Z,12.00,USD,A1,M7
+H2,2026-02-03T10:00:00Z,30.00,USD,A1,M7
+H3,2026-02-05T10:00:00Z,18.50,USD,A1,M7
+H4,2026-02-07T10:00:00Z,1250.00,USD,A1,M7
+H5,2026-02-09T10:00:00Z,25.00,USD,A1,M7
+H6,2026-03-05T10:00:00Z,9999.00,USD,A1,M7
+CSV
+	fd-ingest -q hist.csv
+	fd-case -q report 1 --format html -o r.html
+	first=$(q "SELECT min(t.ts) FROM case_transactions ct JOIN transactions t USING (txn_id) WHERE ct.case_id = 1 AND t.sender_id = 'A1'")
+	amounts=$(q "SELECT amount FROM transactions WHERE sender_id = 'A1' AND ts < $first
+		AND txn_id NOT IN (SELECT txn_id FROM case_transactions WHERE case_id = 1)")
+	n=$(wc -l <<<"$amounts")
+	med=$(python3 -c 'import statistics, sys; print("{:,.2f}".format(statistics.median(int(x) for x in sys.argv[1].split()) / 100))' "$amounts")
+	mx=$(python3 -c 'import sys; print("{:,.2f}".format(max(int(x) for x in sys.argv[1].split()) / 100))' "$amounts")
+	# by hand: 12.00 18.50 25.00 30.00 1,250.00: median 25.00; the case's X01-X04: median (1.50 + 950.00) / 2
+	[ "$n" -eq 5 ] && [ "$med" = "25.00" ] && [ "$mx" = "1,250.00" ]
+	grep -qF "<tr data-sender=\"A1\" data-currency=\"USD\"><td>A1</td><td class=\"num\">$n</td><td class=\"num\">$med USD</td><td class=\"num\">$mx USD</td><td class=\"num\">4</td><td class=\"num\">475.75 USD</td><td class=\"num\">2,500.00 USD</td><td class=\"num\">100.0×</td></tr>" r.html
+	[ "$(grep -c '<circle class="before"' r.html)" -eq 5 ]
+	[ "$(grep -c '<circle class="flagged"' r.html)" -eq 4 ]
+	grep -qF '<title>before 1250.00 USD</title>' r.html
+	# contribution bars, 4.5 px a point: X03 risk 92 with 30 rule points, X04 85 all model
+	grep -qF '<rect class="model" x="150" y="54.0" width="279.0" height="16" fill="#7c3aed"><title>X03 model: 62</title></rect>' r.html
+	grep -qF '<title>X03 rules: 30</title>' r.html
+	grep -qF '<title>X04 model: 85</title>' r.html
+	grep -qF '<title>X04 rules: 0</title>' r.html
+	# hand-over: no seal yet, then the head and the seal as sqlite3 reads them
+	grep -qF 'none: seal the chain (fd-audit seal) before hand-over' r.html
+	# (the fixture's scores went in behind the tools' back, so fd-audit would not seal this
+	# chain: a seal row as fd-audit writes it, over an entry before the head)
+	q "INSERT INTO audit_seals (seq, head_hash, public_key, signature, sealed_at, actor)
+		SELECT seq, hash, lower(hex(randomblob(32))), lower(hex(randomblob(64))), 1772582400000, 'sealer'
+		FROM audit_log ORDER BY seq DESC LIMIT 1 OFFSET 2"
+	fd-case -q report 1 --format html -o r.html
+	IFS='|' read -r seq hash <<<"$(q "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")"
+	IFS='|' read -r sseq shash key sig <<<"$(q "SELECT seq, head_hash, public_key, signature FROM audit_seals ORDER BY id DESC LIMIT 1")"
+	grep -qF "<tr><th>Head hash</th><td><code>$hash</code></td></tr>" r.html
+	grep -qF "<tr><th>Audit head</th><td>entry $seq, " r.html
+	grep -qF "<tr><th>Latest seal</th><td>entry $sseq, sealed " r.html
+	grep -qF "; $((seq - sseq)) entries after it</td></tr>" r.html
+	grep -qF "<code>$shash</code>" r.html && grep -qF "<code>$key</code>" r.html && grep -qF "<code>$sig</code>" r.html
+	run fd-case report 1
+	assert_line "| Head hash | \`$hash\` |"
 }
 
 # The latest score of each transaction, written independently of the code's own query.
