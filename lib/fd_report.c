@@ -872,7 +872,7 @@ static void chart_graph(struct w *w, const struct graph *g, const struct fd_case
 		}
 		/* the outer ring turned by half a step, so its nodes fall between the inner ones */
 		ang = -M_PI / 2 + 2 * M_PI * ((double)k + (inner ? 0 : 0.5)) / (double)(m ? m : 1);
-		x[i] = cx + r * cos(ang) * 1.25;
+		x[i] = cx + r * cos(ang) * 1.1;
 		y[i] = cy + r * sin(ang);
 	}
 	for (i = 0; i < g->nn; i++) {
@@ -926,6 +926,17 @@ static void chart_graph(struct w *w, const struct graph *g, const struct fd_case
 			b = label_box(lx, ly, anchor, strlen(lab));
 			if (!box_hits(&b, placed, np) && b.x0 >= 0 && b.x1 <= W && b.y0 >= 0 && b.y1 <= H - 30)
 				break;
+		}
+		/* no clear place: at least inside the picture */
+		if (b.x1 > W) {
+			lx -= b.x1 - W;
+			b.x0 -= b.x1 - W;
+			b.x1 = W;
+		}
+		if (b.x0 < 0) {
+			lx -= b.x0;
+			b.x1 -= b.x0;
+			b.x0 = 0;
 		}
 		placed[np++] = b;
 		svg_text(w, lx, ly, anchor, n->core ? "class=\"node-label\" font-weight=\"bold\"" : "class=\"node-label\" fill=\"#374151\"",
