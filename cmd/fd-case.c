@@ -1127,8 +1127,9 @@ static int cmd_user(struct app *a, int argc, char **argv)
 static const char u_report[] =
 	"usage: fd-case report ID [--format md|html] [-o FILE]\n"
 	"Write a self-contained case report (no network resources; charts as inline SVG): summary,\n"
-	"timeline, transactions, amounts over time, the entity neighbourhood, the reasons behind\n"
-	"each flag, the evidence.\n"
+	"timeline, transactions, what each risk came from, the sender's usual amounts, amounts over\n"
+	"time, the entity neighbourhood (the suspect at the centre), the reasons behind each flag,\n"
+	"the evidence, the audit head and seal for hand-over.\n"
 	"\n"
 	"  --format md|html    Markdown (default) or HTML\n"
 	"  -o, --output FILE   write there (atomically) instead of standard output\n"
@@ -1172,8 +1173,11 @@ static int cmd_report(struct app *a, int argc, char **argv)
 static const char u_dashboard[] =
 	"usage: fd-case dashboard --html FILE\n"
 	"Write the dashboard page (self-contained HTML, inline SVG): cards for transactions, flagged\n"
-	"transactions, open cases and the amount at stake; transactions per day by risk level; the\n"
-	"risk distribution; cases by status; recent flagged transactions.\n"
+	"transactions, open cases and the amount at stake; models and rule sets in use; transactions\n"
+	"per day by risk level; alerts and cases opened and closed per day; the risk distribution\n"
+	"(log scale, thresholds marked); cases by status; model against rules; rule hit rates and\n"
+	"precision; case ageing and workload per investigator; the top rings; recent flagged\n"
+	"transactions with their deciding reason.\n"
 	"\n"
 	"  --html FILE         write the page there ('-' = standard output)\n"
 	"\n" COMMON_HELP;

@@ -3,8 +3,9 @@
  * (fd-case report), and the store's dashboard as HTML (fd-case dashboard).
  *
  * Reports are self-contained: no network access, no external style sheet, font or script;
- * charts are inline SVG drawn here (amounts over time, the entity neighbourhood, transactions
- * per day by risk level, the risk distribution, cases by status).  Markdown reports carry
+ * charts are inline SVG drawn here (see man/fd-case.1 for what each page shows).  Every chart
+ * of the dashboard states the dates it covers (<p class="range" data-from data-to>), and
+ * numbers on the page carry thousands separators.  Markdown reports carry
  * the same SVG inline (renderers that strip HTML still have the tables).  Every text from the
  * store is escaped for its context (fd_report_html_escape; Markdown table cells have '|' and
  * line breaks neutralised).

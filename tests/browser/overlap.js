@@ -1,0 +1,31 @@
+// Injected by tests/bats/fd-case-browser.bats into a copy of a rendered page: measures every
+// SVG text with the browser's own font metrics and lists the pairs, within one chart, whose
+// boxes overlap, and the texts that stick out of their chart.  The result goes into the DOM
+// (<pre id="layout-check">) for chromium --dump-dom.
+(function () {
+	var out = [], svgs = document.querySelectorAll('svg'), i, j, k;
+	for (i = 0; i < svgs.length; i++) {
+		var s = svgs[i], sb = s.getBoundingClientRect(), t = s.querySelectorAll('text'), b = [];
+		for (j = 0; j < t.length; j++) {
+			var r = t[j].getBoundingClientRect();
+			if (r.width === 0)
+				continue;
+			b.push({r: r, s: t[j].textContent});
+			if (r.left < sb.left - 0.5 || r.right > sb.right + 0.5 || r.top < sb.top - 0.5 || r.bottom > sb.bottom + 0.5)
+				out.push('outside ' + (s.getAttribute('aria-label') || '') + ': ' + t[j].textContent);
+		}
+		for (j = 0; j < b.length; j++)
+			for (k = j + 1; k < b.length; k++) {
+				var p = b[j].r, q = b[k].r;
+				// 1 px of slack: glyph boxes include the font's line gap
+				if (p.left < q.right - 1 && q.left < p.right - 1 && p.top < q.bottom - 1 && q.top < p.bottom - 1)
+					out.push('overlap ' + (s.getAttribute('aria-label') || '') + ': ' + b[j].s + ' / ' + b[k].s);
+			}
+	}
+	var pre = document.createElement('pre');
+	pre.id = 'layout-check';
+	pre.setAttribute('data-svgs', String(svgs.length));
+	pre.setAttribute('data-problems', String(out.length));
+	pre.textContent = out.join('\n');
+	document.body.appendChild(pre);
+})();
