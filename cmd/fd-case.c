@@ -56,6 +56,8 @@ static const char usage[] =
 	"  prioritize [--limit N]\n"
 	"  auto [--window DUR] [--level L] [--since TS] [--until TS] [--min-risk N] [--assign] [FILE...]\n"
 	"  sla [--sla P=DUR[,P=DUR]] [--near PCT] [--all] [--limit N] [selection]\n"
+	"  duplicates\n"
+	"  merge KEEP DUP [--note TEXT]\n"
 	"  user add NAME --role ROLE | user list | user disable NAME | user enable NAME\n"
 	"  report ID [--format md|html] [-o FILE]\n"
 	"  dashboard --html FILE\n"
@@ -365,7 +367,7 @@ static const char u_list[] =
 	"usage: fd-case list [options]\n"
 	"List cases, filtered and sorted (a table, or CSV / NDJSON with --format).\n"
 	"\n"
-	"  --status S[,S]      OPEN, IN_PROGRESS, CLOSED, FALSE_POSITIVE\n"
+	"  --status S[,S]      OPEN, IN_PROGRESS, CLOSED, FALSE_POSITIVE, DUPLICATE\n"
 	"  --assignee USER     cases assigned to USER ('' = unassigned)\n"
 	"  --priority P[,P]    LOW, MEDIUM, HIGH, CRITICAL\n"
 	"  --entity REF        cases involving the entity (KIND:KEY or KEY)\n"
@@ -1031,7 +1033,7 @@ static int cmd_auto(struct app *a, int argc, char **argv)
 	{"older-than", required_argument, NULL, OPT_OLDER}
 
 #define SELECT_HELP \
-	"  --status S[,S]      OPEN, IN_PROGRESS, CLOSED, FALSE_POSITIVE\n" \
+	"  --status S[,S]      OPEN, IN_PROGRESS, CLOSED, FALSE_POSITIVE, DUPLICATE\n" \
 	"  --priority P[,P]    LOW, MEDIUM, HIGH, CRITICAL\n" \
 	"  --assignee USER     cases assigned to USER\n" \
 	"  --unassigned        cases assigned to nobody\n" \
@@ -1343,6 +1345,95 @@ static int cmd_sla(struct app *a, int argc, char **argv)
 	return FD_OK;
 }
 
+/* ---- duplicates, merge ------------------------------------------------------------------------- */
+
+static const char u_duplicates[] =
+	"usage: fd-case duplicates\n"
+	"List pairs of open cases (OPEN, IN_PROGRESS) about the same suspect or the same\n"
+	"transactions, the older one first as the one to keep (fd-case merge KEEP DUP).\n"
+	"\n" COMMON_HELP;
+
+static int cmd_duplicates(struct app *a, int argc, char **argv)
+{
+	static const struct option o[] = {TAIL_OPTS};
+	static const char *const cols[] = {"keep", "duplicate", "shared_txns", "shared_suspects", "keep_txns",
+					   "duplicate_txns"};
+	struct fd_case_dup *d = NULL;
+	size_t n = 0, i;
+	int ch, rc;
+
+	a->cli.usage = u_duplicates;
+	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1)
+		common_option(a, ch, optarg);
+	if (optind < argc)
+		fd_cli_usage_error(&a->cli, "duplicates: unexpected argument '%s'", argv[optind]);
+	if ((rc = open_store_ro(a)) || (rc = fd_case_duplicates(a->st, &d, &n, &a->err)))
+		return rc;
+	if (a->cli.format != FD_FMT_AUTO) {
+		struct table t;
+
+		if (!(rc = table_open(a, &t, cols, sizeof(cols) / sizeof(cols[0])))) {
+			for (i = 0; i < n; i++) {
+				fd_writer_begin(t.w);
+				fd_writer_i64(t.w, d[i].keep);
+				fd_writer_i64(t.w, d[i].dup);
+				fd_writer_i64(t.w, d[i].shared_txns);
+				fd_writer_cstr(t.w, d[i].suspects);
+				fd_writer_i64(t.w, d[i].keep_txns);
+				fd_writer_i64(t.w, d[i].dup_txns);
+				fd_writer_end(t.w);
+			}
+			rc = table_close(a, &t);
+		}
+	} else {
+		if (n)
+			printf("%-5s %-5s %-11s %s\n", "KEEP", "DUP", "SHARED TXNS", "SHARED SUSPECTS");
+		for (i = 0; i < n; i++)
+			printf("%-5lld %-5lld %-11lld %s\n", (long long)d[i].keep, (long long)d[i].dup,
+			       (long long)d[i].shared_txns, d[i].suspects ? d[i].suspects : "-");
+	}
+	if (!rc)
+		say(a, "duplicates: %zu pair%s of open cases", n, n == 1 ? "" : "s");
+	fd_case_dups_free(d, n);
+	return rc;
+}
+
+static const char u_merge[] =
+	"usage: fd-case merge KEEP DUP [--note TEXT]\n"
+	"Merge case DUP into case KEEP (both OPEN or IN_PROGRESS): DUP's transactions and entities\n"
+	"that KEEP lacks move to KEEP; DUP becomes DUPLICATE, a final status without labels.\n"
+	"\n"
+	"  --note TEXT         why (recorded on both cases)\n"
+	"\n" COMMON_HELP;
+
+static int cmd_merge(struct app *a, int argc, char **argv)
+{
+	static const struct option o[] = {{"note", required_argument, NULL, OPT_NOTE}, TAIL_OPTS};
+	struct fd_case_merge_result res;
+	const char *note = NULL;
+	int64_t keep, dup;
+	int ch, rc;
+
+	a->cli.usage = u_merge;
+	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1) {
+		if (ch == OPT_NOTE)
+			note = optarg;
+		else
+			common_option(a, ch, optarg);
+	}
+	if (argc - optind != 2)
+		fd_cli_usage_error(&a->cli, "merge: needs KEEP and DUP case IDs");
+	keep = parse_id(a, argv[optind]);
+	dup = parse_id(a, argv[optind + 1]);
+	if ((rc = open_store(a)) || (rc = fd_case_merge(a->st, keep, dup, note, &res, &a->err)))
+		return rc;
+	say(a, "case %lld merged into case %lld: %lld transaction%s and %lld entit%s moved, %lld and %lld already there;"
+	    " case %lld is DUPLICATE", (long long)dup, (long long)keep, (long long)res.txns_moved,
+	    res.txns_moved == 1 ? "" : "s", (long long)res.ents_moved, res.ents_moved == 1 ? "y" : "ies",
+	    (long long)res.txns_already, (long long)res.ents_already, (long long)dup);
+	return FD_OK;
+}
+
 /* ---- users ------------------------------------------------------------------------------------- */
 
 static const char u_user[] =
@@ -1529,7 +1620,8 @@ static const struct {
 } commands[] = {
 	{"create", cmd_create}, {"list", cmd_list}, {"show", cmd_show}, {"status", cmd_status},
 	{"assign", cmd_assign}, {"note", cmd_note}, {"link", cmd_link}, {"related", cmd_related},
-	{"prioritize", cmd_prioritize}, {"auto", cmd_auto}, {"sla", cmd_sla}, {"user", cmd_user}, {"report", cmd_report},
+	{"prioritize", cmd_prioritize}, {"auto", cmd_auto}, {"sla", cmd_sla},
+	{"duplicates", cmd_duplicates}, {"merge", cmd_merge}, {"user", cmd_user}, {"report", cmd_report},
 	{"dashboard", cmd_dashboard},
 };
 

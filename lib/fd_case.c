@@ -21,7 +21,8 @@
 
 /* ---- vocabularies ---------------------------------------------------------------------- */
 
-const char *const fd_case_status_name[FD_CASE_NSTATUS] = {"OPEN", "IN_PROGRESS", "CLOSED", "FALSE_POSITIVE"};
+const char *const fd_case_status_name[FD_CASE_NSTATUS] = {"OPEN", "IN_PROGRESS", "CLOSED", "FALSE_POSITIVE",
+							   "DUPLICATE"};
 const char *const fd_case_priority_name[FD_NPRIO] = {"LOW", "MEDIUM", "HIGH", "CRITICAL"};
 const char *const fd_entity_role_name[FD_NER] = {"SUSPECT", "VICTIM", "WITNESS", "RELATED"};
 const char *const fd_case_action_name[FD_NCA] = {"view", "create", "note", "link", "status", "assign",
@@ -63,7 +64,7 @@ unsigned fd_case_moves(int from)
 
 int fd_case_status_final(int status)
 {
-	return status == FD_CASE_CLOSED || status == FD_CASE_FALSE_POSITIVE;
+	return status == FD_CASE_CLOSED || status == FD_CASE_FALSE_POSITIVE || status == FD_CASE_DUPLICATE;
 }
 
 int fd_case_allowed(int role, int action)
@@ -966,7 +967,7 @@ static void moves_text(int from, char *buf, size_t n)
 	size_t used = 0;
 	int t, k = 0;
 
-	buf[0] = '\0';
+	snprintf(buf, n, "%s", m ? "" : "none (it was merged into another case)");
 	for (t = 0; t < FD_CASE_NSTATUS; t++)
 		if (m & (1u << t) && used < n)
 			used += (size_t)snprintf(buf + used, n - used, "%s%s", k++ ? " or " : "", fd_case_status_name[t]);
@@ -1500,6 +1501,10 @@ int fd_case_link(struct fd_store *st, int64_t id, const struct fd_case_txn_ref *
 	}
 	if ((rc = case_status(st, id, &status, err)))
 		goto out;
+	if (status == FD_CASE_DUPLICATE) {
+		rc = fd_err_set(err, FD_EUSAGE, "case %lld is DUPLICATE: link to the case it was merged into", (long long)id);
+		goto out;
+	}
 	if (fd_case_status_final(status)) {
 		rc = fd_err_set(err, FD_EUSAGE, "case %lld is %s: reopen it (status %lld IN_PROGRESS --note ...) before linking",
 				(long long)id, fd_case_status_name[status], (long long)id);
@@ -1724,7 +1729,7 @@ int fd_case_list(struct fd_store *st, const struct fd_case_filter *f, struct fd_
 	if ((rc = fd_store_prepare(st, &q,
 				   "SELECT id FROM cases c WHERE"
 				   " (?1 = 0 OR (?1 >> (CASE status WHEN 'OPEN' THEN 0 WHEN 'IN_PROGRESS' THEN 1"
-				   "   WHEN 'CLOSED' THEN 2 ELSE 3 END)) & 1)"
+				   "   WHEN 'CLOSED' THEN 2 WHEN 'FALSE_POSITIVE' THEN 3 ELSE 4 END)) & 1)"
 				   " AND (?2 IS NULL OR ifnull(assignee, '') = ?2)"
 				   " AND (?3 = 0 OR (?3 >> (CASE priority WHEN 'LOW' THEN 0 WHEN 'MEDIUM' THEN 1"
 				   "   WHEN 'HIGH' THEN 2 ELSE 3 END)) & 1)"
@@ -2858,11 +2863,20 @@ static int auto_suspect(struct fd_store *st, const struct flagrec *f, size_t n, 
 	size_t ntc = 0, cap = 0, i, k;
 	int rc;
 
-	if ((rc = fd_store_prepare(st, &qin, "SELECT 1 FROM case_transactions ct JOIN cases c ON c.id = ct.case_id"
-				   " WHERE ct.txn_id = ? AND c.origin = 'auto' AND c.suspect = ?", err)) ||
-	    (rc = fd_store_prepare(st, &qcase, "SELECT id, status, priority FROM cases WHERE origin = 'auto'"
-				   " AND suspect = ?1 AND ?2 >= window_start - ?3 AND ?2 < window_end"
-				   " ORDER BY status IN ('CLOSED', 'FALSE_POSITIVE'), window_end DESC, id DESC LIMIT 1", err)) ||
+	/* the suspect's auto cases and the cases they were merged into (fd_case_merge) */
+	if ((rc = fd_store_prepare(st, &qin, "WITH RECURSIVE fam(id) AS (SELECT id FROM cases WHERE origin = 'auto'"
+				   " AND suspect = ?2 UNION SELECT json_extract(e.details, '$.into') FROM case_events e"
+				   " JOIN fam ON e.case_id = fam.id WHERE e.kind = 'duplicate')"
+				   " SELECT 1 FROM case_transactions WHERE txn_id = ?1 AND case_id IN fam", err)) ||
+	    /* the case whose window holds the flag; a merged one stands for the case it was merged
+	     * into (followed to the end of the chain) */
+	    (rc = fd_store_prepare(st, &qcase, "WITH RECURSIVE ch(id, d) AS (SELECT id, 0 FROM (SELECT id FROM cases"
+				   " WHERE origin = 'auto' AND suspect = ?1 AND ?2 >= window_start - ?3 AND ?2 < window_end"
+				   " ORDER BY status IN ('CLOSED', 'FALSE_POSITIVE', 'DUPLICATE'), window_end DESC, id DESC LIMIT 1)"
+				   " UNION SELECT json_extract(e.details, '$.into'), d + 1 FROM case_events e JOIN ch ON e.case_id = ch.id"
+				   " WHERE e.kind = 'duplicate')"
+				   " SELECT c.id, c.status, c.priority FROM ch JOIN cases c ON c.id = ch.id ORDER BY ch.d DESC LIMIT 1",
+				   err)) ||
 	    (rc = fd_store_prepare(st, &qend, "UPDATE cases SET window_end = ?1 WHERE id = ?2 AND window_end < ?1", err)) ||
 	    /* OR IGNORE: another auto case of the suspect may start exactly there (its window is
 	     * then left as it is rather than the run failing) */
@@ -3110,5 +3124,274 @@ int fd_case_auto_from_store(struct fd_store *st, int64_t since, int64_t until,
 		free((char *)fl[i].reasons);
 	}
 	free(fl);
+	return rc;
+}
+
+/* ---- duplicates and merging ------------------------------------------------------------------ */
+
+void fd_case_dups_free(struct fd_case_dup *d, size_t n)
+{
+	size_t i;
+
+	for (i = 0; d && i < n; i++)
+		free(d[i].suspects);
+	free(d);
+}
+
+int fd_case_duplicates(struct fd_store *st, struct fd_case_dup **out, size_t *np, struct fd_err *err)
+{
+	sqlite3_stmt *q;
+	struct fd_case_dup *d = NULL;
+	size_t n = 0, cap = 0;
+	int rc, bad = 0;
+
+	*out = NULL;
+	*np = 0;
+	if ((rc = fd_case_authorize(st, FD_CA_VIEW, "duplicates", err)))
+		return rc;
+	if ((rc = fd_store_prepare(st, &q,
+		"WITH oc AS (SELECT id FROM cases WHERE status IN ('OPEN', 'IN_PROGRESS')),"
+		" sus AS (SELECT id AS case_id, suspect AS s FROM cases WHERE suspect IS NOT NULL AND id IN oc"
+		"  UNION SELECT ce.case_id, e.kind || ':' || e.key FROM case_entities ce JOIN entities e ON e.id = ce.entity_id"
+		"   WHERE ce.role = 'SUSPECT' AND ce.case_id IN oc),"
+		" tx AS (SELECT a.case_id AS a, b.case_id AS b, count(*) AS n FROM case_transactions a"
+		"  JOIN case_transactions b ON b.txn_id = a.txn_id AND b.case_id > a.case_id"
+		"  WHERE a.case_id IN oc AND b.case_id IN oc GROUP BY 1, 2),"
+		" su AS (SELECT a, b, group_concat(s, ' ') AS s FROM (SELECT x.case_id AS a, y.case_id AS b, x.s AS s"
+		"  FROM sus x JOIN sus y ON y.s = x.s AND y.case_id > x.case_id ORDER BY 1, 2, 3) GROUP BY 1, 2),"
+		" pairs AS (SELECT a, b FROM tx UNION SELECT a, b FROM su)"
+		" SELECT p.a, p.b, coalesce(tx.n, 0), su.s,"
+		"  (SELECT count(*) FROM case_transactions WHERE case_id = p.a),"
+		"  (SELECT count(*) FROM case_transactions WHERE case_id = p.b)"
+		" FROM pairs p LEFT JOIN tx ON tx.a = p.a AND tx.b = p.b LEFT JOIN su ON su.a = p.a AND su.b = p.b"
+		" ORDER BY p.a, p.b", err)))
+		return rc;
+	while (!bad && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct fd_case_dup *x = grow1((void **)&d, &n, &cap, sizeof(*d));
+
+		if (!x) {
+			bad = 1;
+			break;
+		}
+		x->keep = sqlite3_column_int64(q, 0);
+		x->dup = sqlite3_column_int64(q, 1);
+		x->shared_txns = sqlite3_column_int64(q, 2);
+		x->suspects = col_dup(q, 3, &bad);
+		x->keep_txns = sqlite3_column_int64(q, 4);
+		x->dup_txns = sqlite3_column_int64(q, 5);
+	}
+	if (bad)
+		rc = oom(err);
+	else
+		rc = rc == SQLITE_DONE ? FD_OK : fd_store_error(st, "reading cases", err);
+	sqlite3_finalize(q);
+	if (rc) {
+		fd_case_dups_free(d, n);
+		return rc;
+	}
+	*out = d;
+	*np = n;
+	return FD_OK;
+}
+
+/* Append the JSON string s to the array text in b ("[" already there). */
+static int json_arr_add(struct fd_buf *b, const char *s)
+{
+	return (b->len > 1 && fd_buf_addc(b, ',')) || fd_buf_add_json_str(b, s, strlen(s));
+}
+
+int fd_case_merge(struct fd_store *st, int64_t keep, int64_t dup, const char *note,
+		  struct fd_case_merge_result *res, struct fd_err *err)
+{
+	struct fd_case_merge_result tmp;
+	sqlite3_stmt *q = NULL;
+	struct fd_buf moved = FD_BUF_INIT, already = FD_BUF_INIT, ents = FD_BUF_INIT, det = FD_BUF_INIT;
+	struct jo j;
+	char what[64];
+	int64_t now = fd_wall_ms();
+	int rc, own, began = 0, skeep, sdup, pkeep = -1, pdup = -1;
+
+	if (!res)
+		res = &tmp;
+	memset(res, 0, sizeof(*res));
+	snprintf(what, sizeof(what), "case %lld into case %lld", (long long)dup, (long long)keep);
+	if ((rc = fd_case_authorize(st, FD_CA_STATUS, what, err)))
+		return rc;
+	if ((rc = check_text("the note", note, FD_CASE_TEXT_MAX, 0, 1, err)))
+		return rc;
+	if (keep == dup)
+		return fd_err_set(err, FD_EUSAGE, "cannot merge case %lld into itself", (long long)keep);
+	if ((rc = tx_begin(st, &own, err)))
+		return rc;
+	began = 1;
+	if ((rc = case_status(st, keep, &skeep, err)) || (rc = case_status(st, dup, &sdup, err)))
+		goto out;
+	if (fd_case_status_final(skeep) || fd_case_status_final(sdup)) {
+		int64_t c = fd_case_status_final(skeep) ? keep : dup;
+
+		rc = fd_err_set(err, FD_EUSAGE, "case %lld is %s: only OPEN or IN_PROGRESS cases are merged", (long long)c,
+				fd_case_status_name[c == keep ? skeep : sdup]);
+		goto out;
+	}
+	res->from_status = sdup;
+	if ((rc = fd_store_prepare(st, &q, "SELECT (SELECT priority FROM cases WHERE id = ?1),"
+				   " (SELECT priority FROM cases WHERE id = ?2)", err)))
+		goto out;
+	sqlite3_bind_int64(q, 1, keep);
+	sqlite3_bind_int64(q, 2, dup);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		pkeep = fd_case_priority_parse((const char *)sqlite3_column_text(q, 0));
+		pdup = fd_case_priority_parse((const char *)sqlite3_column_text(q, 1));
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (fd_buf_addc(&moved, '[') || fd_buf_addc(&already, '[') || fd_buf_addc(&ents, '[')) {
+		rc = oom(err);
+		goto out;
+	}
+	/* the transactions: those keep lacks move (their reason and note with them) */
+	if ((rc = fd_store_prepare(st, &q, "SELECT txn_id, EXISTS (SELECT 1 FROM case_transactions k WHERE k.case_id = ?2"
+				   " AND k.txn_id = d.txn_id) FROM case_transactions d WHERE d.case_id = ?1 ORDER BY txn_id", err)))
+		goto out;
+	sqlite3_bind_int64(q, 1, dup);
+	sqlite3_bind_int64(q, 2, keep);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(q, 0);
+
+		if (sqlite3_column_int(q, 1)) {
+			res->txns_already++;
+			if (json_arr_add(&already, t))
+				break;
+		} else {
+			res->txns_moved++;
+			if (json_arr_add(&moved, t))
+				break;
+		}
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (rc != SQLITE_DONE) {
+		rc = rc == SQLITE_ROW ? oom(err) : fd_store_error(st, "reading a case", err);
+		goto out;
+	}
+	if ((rc = fd_store_prepare(st, &q, "INSERT INTO case_transactions (case_id, txn_id, reason, note, added_at, added_by)"
+				   " SELECT ?2, txn_id, reason, note, ?3, ?4 FROM case_transactions d WHERE d.case_id = ?1"
+				   " AND NOT EXISTS (SELECT 1 FROM case_transactions k WHERE k.case_id = ?2 AND k.txn_id = d.txn_id)"
+				   " ORDER BY txn_id", err)))
+		goto out;
+	sqlite3_bind_int64(q, 1, dup);
+	sqlite3_bind_int64(q, 2, keep);
+	sqlite3_bind_int64(q, 3, now);
+	sqlite3_bind_text(q, 4, actor_of(st), -1, SQLITE_STATIC);
+	if ((rc = step_done(st, q, "moving transactions", err)))
+		goto out;
+	sqlite3_finalize(q);
+	q = NULL;
+	/* the entities: those keep lacks move with their role and note; keep's own stay as they are */
+	if ((rc = fd_store_prepare(st, &q, "SELECT e.kind || ':' || e.key, d.role, EXISTS (SELECT 1 FROM case_entities k"
+				   " WHERE k.case_id = ?2 AND k.entity_id = d.entity_id) FROM case_entities d"
+				   " JOIN entities e ON e.id = d.entity_id WHERE d.case_id = ?1 ORDER BY e.kind, e.key", err)))
+		goto out;
+	sqlite3_bind_int64(q, 1, dup);
+	sqlite3_bind_int64(q, 2, keep);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (sqlite3_column_int(q, 2)) {
+			res->ents_already++;
+			continue;
+		}
+		res->ents_moved++;
+		if (json_arr_add(&ents, (const char *)sqlite3_column_text(q, 0)))
+			break;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (rc != SQLITE_DONE) {
+		rc = rc == SQLITE_ROW ? oom(err) : fd_store_error(st, "reading a case", err);
+		goto out;
+	}
+	if ((rc = fd_store_prepare(st, &q, "INSERT INTO case_entities (case_id, entity_id, role, note, added_at, added_by)"
+				   " SELECT ?2, entity_id, role, note, ?3, ?4 FROM case_entities d WHERE d.case_id = ?1"
+				   " AND NOT EXISTS (SELECT 1 FROM case_entities k WHERE k.case_id = ?2 AND k.entity_id = d.entity_id)"
+				   " ORDER BY entity_id", err)))
+		goto out;
+	sqlite3_bind_int64(q, 1, dup);
+	sqlite3_bind_int64(q, 2, keep);
+	sqlite3_bind_int64(q, 3, now);
+	sqlite3_bind_text(q, 4, actor_of(st), -1, SQLITE_STATIC);
+	if ((rc = step_done(st, q, "moving entities", err)))
+		goto out;
+	sqlite3_finalize(q);
+	q = NULL;
+	if ((rc = fd_store_prepare(st, &q, "DELETE FROM case_transactions WHERE case_id = ?", err)))
+		goto out;
+	sqlite3_bind_int64(q, 1, dup);
+	if ((rc = step_done(st, q, "moving transactions", err)))
+		goto out;
+	sqlite3_finalize(q);
+	q = NULL;
+	if ((rc = fd_store_prepare(st, &q, "DELETE FROM case_entities WHERE case_id = ?", err)))
+		goto out;
+	sqlite3_bind_int64(q, 1, dup);
+	if ((rc = step_done(st, q, "moving entities", err)))
+		goto out;
+	sqlite3_finalize(q);
+	q = NULL;
+	if ((rc = fd_store_prepare(st, &q, "UPDATE cases SET status = 'DUPLICATE', closed_at = ? WHERE id = ?", err)))
+		goto out;
+	sqlite3_bind_int64(q, 1, now);
+	sqlite3_bind_int64(q, 2, dup);
+	if ((rc = step_done(st, q, "closing a duplicate", err)))
+		goto out;
+	sqlite3_finalize(q);
+	q = NULL;
+	if (pdup > pkeep) {
+		if ((rc = fd_store_prepare(st, &q, "UPDATE cases SET priority = ? WHERE id = ?", err)))
+			goto out;
+		sqlite3_bind_text(q, 1, fd_case_priority_name[pdup], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, keep);
+		if ((rc = step_done(st, q, "raising a case's priority", err)))
+			goto out;
+		sqlite3_finalize(q);
+		q = NULL;
+	}
+	if (fd_buf_addc(&moved, ']') || fd_buf_addc(&already, ']') || fd_buf_addc(&ents, ']')) {
+		rc = oom(err);
+		goto out;
+	}
+	/* the duplicate's event: where its transactions and entities went */
+	jo_begin(&j, &det);
+	jo_int(&j, "into", keep);
+	jo_str(&j, "from", fd_case_status_name[sdup]);
+	jo_raw(&j, "txns_moved", moved.s, moved.len);
+	jo_raw(&j, "txns_already", already.s, already.len);
+	jo_raw(&j, "entities_moved", ents.s, ents.len);
+	if (note && *note)
+		jo_str(&j, "note", note);
+	if ((rc = jo_end(&j, err)) || (rc = case_event(st, dup, "duplicate", det.s, now, err)))
+		goto out;
+	/* the survivor's event: what it received */
+	fd_buf_reset(&det);
+	jo_begin(&j, &det);
+	jo_int(&j, "duplicate", dup);
+	jo_raw(&j, "txns_added", moved.s, moved.len);
+	jo_raw(&j, "entities_added", ents.s, ents.len);
+	if (pdup > pkeep) {
+		jo_str(&j, "priority_from", pkeep >= 0 ? fd_case_priority_name[pkeep] : NULL);
+		jo_str(&j, "priority", fd_case_priority_name[pdup]);
+	}
+	if (note && *note)
+		jo_str(&j, "note", note);
+	if (!(rc = jo_end(&j, err)))
+		rc = case_event(st, keep, "merge", det.s, now, err);
+out:
+	sqlite3_finalize(q);
+	fd_buf_release(&moved);
+	fd_buf_release(&already);
+	fd_buf_release(&ents);
+	fd_buf_release(&det);
+	if (began)
+		rc = tx_end(st, own, rc, err);
+	if (rc)
+		memset(res, 0, sizeof(*res));
 	return rc;
 }

@@ -8,7 +8,8 @@
  *	OPEN -> IN_PROGRESS
  *	IN_PROGRESS -> CLOSED | FALSE_POSITIVE
  *	CLOSED | FALSE_POSITIVE -> IN_PROGRESS   (reopening: needs a reason)
- * Every other move is refused with FD_EUSAGE and a message naming the allowed moves.
+ * Every other move is refused with FD_EUSAGE and a message naming the allowed moves.  A case
+ * merged into another (fd_case_merge) is DUPLICATE: final, no move leads to it or out of it.
  *
  * Labels.  Closing a case CLOSED writes label 1 (fraud) for each of its transactions,
  * FALSE_POSITIVE label 0, in table labels with source "case:ID"; reopening withdraws them.
@@ -54,12 +55,15 @@
 
 /* ---- vocabularies: NAME tables in enum order; parse is case-insensitive, -1 if unknown --- */
 
-enum fd_case_status { FD_CASE_OPEN, FD_CASE_IN_PROGRESS, FD_CASE_CLOSED, FD_CASE_FALSE_POSITIVE, FD_CASE_NSTATUS };
+/* DUPLICATE: merged into another case (fd_case_merge); final, with no label and no move out. */
+enum fd_case_status {
+	FD_CASE_OPEN, FD_CASE_IN_PROGRESS, FD_CASE_CLOSED, FD_CASE_FALSE_POSITIVE, FD_CASE_DUPLICATE, FD_CASE_NSTATUS
+};
 extern const char *const fd_case_status_name[FD_CASE_NSTATUS];
 int fd_case_status_parse(const char *s);
 /* The statuses a case in status from may move to, as a bit mask (1u << status). */
 unsigned fd_case_moves(int from);
-/* 1 when status is CLOSED or FALSE_POSITIVE. */
+/* 1 when status is CLOSED, FALSE_POSITIVE or DUPLICATE. */
 int fd_case_status_final(int status);
 
 enum fd_case_priority { FD_PRIO_LOW, FD_PRIO_MEDIUM, FD_PRIO_HIGH, FD_PRIO_CRITICAL, FD_NPRIO };
@@ -480,6 +484,41 @@ int fd_case_auto(struct fd_store *st, const struct fd_case_flag *flags, size_t n
 int fd_case_auto_from_store(struct fd_store *st, int64_t since, int64_t until,
 			    const struct fd_case_auto_opts *o, struct fd_case_auto_result *res,
 			    struct fd_err *err);
+
+/* ---- duplicates and merging -------------------------------------------------------------- */
+
+struct fd_case_dup {
+	int64_t keep, dup;        /* keep < dup: the older case is suggested as the survivor */
+	int64_t shared_txns;      /* transactions in both */
+	char *suspects;           /* the suspects both have ("account:A1 device:D2"), or NULL */
+	int64_t keep_txns, dup_txns;
+};
+/*
+ * Pairs of OPEN or IN_PROGRESS cases about the same suspect or the same transactions: sharing
+ * a transaction, or a suspect (an auto case's suspect, or a SUSPECT case entity, as
+ * "kind:key").  By keep, then dup.  Action view.  Free with fd_case_dups_free.
+ */
+int fd_case_duplicates(struct fd_store *st, struct fd_case_dup **out, size_t *n, struct fd_err *err);
+void fd_case_dups_free(struct fd_case_dup *d, size_t n);
+
+struct fd_case_merge_result {
+	int from_status;          /* dup's status before */
+	int64_t txns_moved, txns_already;  /* already: keep had them */
+	int64_t ents_moved, ents_already;  /* already: keep had them (keep's role stays) */
+};
+/*
+ * Merge case dup into case keep, both OPEN or IN_PROGRESS: dup's transactions (with their
+ * reasons and notes) and entities (with their roles and notes) that keep lacks move to keep;
+ * those keep has stay as keep has them; dup is left without transactions or entities and
+ * becomes DUPLICATE (closed_at set; its notes and attachments stay with it).  keep's priority
+ * rises to dup's when that is higher.  Two events, each with its audit entry: "duplicate" on
+ * dup (details into, from, txns_moved, txns_already, entities_moved, note) and "merge" on keep
+ * (duplicate, txns_added, entities_added, a raised priority, note).  Later alerts that would
+ * join dup go to keep (fd_case_auto follows the merge).  FD_EUSAGE for an unknown case, the
+ * same case twice or a case not open; FD_EPERM (action status).  res may be NULL.
+ */
+int fd_case_merge(struct fd_store *st, int64_t keep, int64_t dup, const char *note,
+		  struct fd_case_merge_result *res, struct fd_err *err);
 
 /* ---- small helpers shared with fd_report ------------------------------------------------ */
 

@@ -123,6 +123,8 @@ const struct fd_migration fd_migrations[] = {
 	{5, "audit: audit_seals", fd_schema_v5_audit},
 	{6, "ingest: ingest_rejects, superseded_transactions; sources rebuilt for re-ingest and namespaces",
 	 fd_schema_v6_ingest},
+	/* 8: the lead renumbers at merge */
+	{8, "cases: status DUPLICATE for merged cases; cases rebuilt", fd_schema_v8_case},
 };
 
 const size_t fd_nmigrations = sizeof(fd_migrations) / sizeof(fd_migrations[0]);

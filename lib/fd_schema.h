@@ -61,5 +61,6 @@ extern const char fd_schema_v3_score[];
 extern const char fd_schema_v4_case[];
 extern const char fd_schema_v5_audit[];
 extern const char fd_schema_v6_ingest[];
+extern const char fd_schema_v8_case[];
 
 #endif

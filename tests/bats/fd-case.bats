@@ -45,7 +45,7 @@ users() {
 	run --separate-stderr fd-case --help
 	assert_success
 	[[ ${lines[0]} == "usage: fd-case [options] COMMAND [ARGS]" ]]
-	for c in create list show status assign note link related prioritize auto sla user report dashboard; do
+	for c in create list show status assign note link related prioritize auto sla duplicates merge user report dashboard; do
 		run --separate-stderr fd-case "$c" --help
 		assert_success
 		[[ ${lines[0]} == "usage: fd-case $c"* ]] || { echo "$c: ${lines[0]}"; false; }
@@ -433,7 +433,7 @@ OUT
 	[ "$(ids --since 2026-03-02 --until 2026-03-03)" = "2 " ]
 	run --separate-stderr fd-case list --status DONE
 	[ "$status" -eq 2 ]
-	[[ ${stderr_lines[0]} == "fd-case: --status: unknown value 'DONE' (one of OPEN, IN_PROGRESS, CLOSED, FALSE_POSITIVE)" ]]
+	[[ ${stderr_lines[0]} == "fd-case: --status: unknown value 'DONE' (one of OPEN, IN_PROGRESS, CLOSED, FALSE_POSITIVE, DUPLICATE)" ]]
 	run --separate-stderr fd-case list --entity M3
 	[ "$status" -eq 2 ]
 	[[ $stderr == "fd-case: entity 'M3' is ambiguous: account:M3, merchant:M3; give KIND:KEY" ]]
@@ -565,6 +565,8 @@ OUT
 - 0
 round-robin 1
 OUT
+	run fd-case show 2
+	assert_output --partial "assigned to carl (automatic: round-robin) (was alice)"
 	# now alice 2 (3, 6), bob 2 (1, 4), carl 2 (2, 5).  Least-loaded over alice's cases, each not
 	# counting itself: case 3: alice 1, bob 2, carl 2 -> alice (already); case 6: likewise alice
 	run fd-case -q assign --auto --assignee alice --format csv
@@ -747,6 +749,148 @@ OUT
 	run --separate-stderr fd-case sla extra
 	[ "$status" -eq 2 ]
 	[[ ${stderr_lines[0]} == "fd-case: sla: unexpected argument 'extra'" ]]
+}
+
+# ---- duplicates, merge ---------------------------------------------------------------------------
+
+@test "duplicates and merge: same suspect or transactions; moved, closed as DUPLICATE, audited; later alerts follow" {
+	mk1   # case 1: X01, X02, X03; A1 SUSPECT, M1 RELATED; HIGH
+	fd-case -q auto   # case 2: A1 (X03, X04), 3: A4 (X10), 4: A5 (X07)
+	fd-case -q create "A4 transfers" --priority LOW --txn X06 --entity account:A4 --role SUSPECT >/dev/null  # 5
+	fd-case -q create "A5 done" --txn X07 >/dev/null  # 6, closed: not a candidate
+	fd-case -q status 6 IN_PROGRESS
+	fd-case -q status 6 FALSE_POSITIVE
+	# 1 and 2 share X03 and the suspect A1; 3 (auto suspect A4) and 5 (A4 as SUSPECT) share the suspect
+	run --separate-stderr fd-case duplicates --format csv
+	assert_success
+	assert_output - <<'OUT'
+keep,duplicate,shared_txns,shared_suspects,keep_txns,duplicate_txns
+1,2,1,account:A1,3,2
+3,5,0,account:A4,1,1
+OUT
+	[[ $stderr == "fd-case: duplicates: 2 pairs of open cases" ]]
+	run --separate-stderr fd-case merge 1 2 --note "same account"
+	assert_success
+	[[ $stderr == "fd-case: case 2 merged into case 1: 1 transaction and 0 entities moved, 1 and 1 already there; case 2 is DUPLICATE" ]]
+	run q "SELECT case_id, txn_id, reason FROM case_transactions WHERE case_id IN (1, 2) ORDER BY 1, 2"
+	assert_output - <<'OUT'
+1|X01|test charge
+1|X02|
+1|X03|
+1|X04|risk 85: first transfer to recipient A2
+OUT
+	run q "SELECT id, status, priority, closed_at IS NOT NULL, (SELECT count(*) FROM case_entities WHERE case_id = id) FROM cases WHERE id IN (1, 2)"
+	assert_output - <<'OUT'
+1|OPEN|CRITICAL|0|2
+2|DUPLICATE|CRITICAL|1|0
+OUT
+	run q "SELECT case_id, kind, details FROM case_events WHERE kind IN ('merge', 'duplicate') ORDER BY id"
+	assert_output - <<'OUT'
+2|duplicate|{"into":1,"from":"OPEN","txns_moved":["X04"],"txns_already":["X03"],"entities_moved":[],"note":"same account"}
+1|merge|{"duplicate":2,"txns_added":["X04"],"entities_added":[],"priority_from":"HIGH","priority":"CRITICAL","note":"same account"}
+OUT
+	run q "SELECT action, object_id FROM audit_log WHERE action IN ('case.duplicate', 'case.merge') ORDER BY seq"
+	assert_output - <<'OUT'
+case.duplicate|2
+case.merge|1
+OUT
+	# the auto cases stay idempotent; a new alert of A1 within case 2's window goes to case 1
+	run --separate-stderr fd-case auto
+	[[ $stderr == "fd-case: auto: 4 HIGH flags: 0 cases created, 0 extended, 0 reopened; 0 transactions added, 4 already in their cases" ]]
+	printf 'txn_id,risk,level,sender_id,ts\nN3,90,HIGH,A1,2026-03-02T09:00:00Z\n' > n3.csv
+	run --separate-stderr fd-case auto n3.csv
+	[[ $stderr == "fd-case: auto: 1 HIGH flag: 0 cases created, 1 extended, 0 reopened; 1 transaction added, 0 already in their cases" ]]
+	run q "SELECT case_id FROM case_transactions WHERE txn_id = 'N3'"
+	assert_output "1"
+	# the suspect-only pair: X06 moves, A4 is in both
+	fd-case -q merge 3 5
+	run q "SELECT group_concat(txn_id) FROM (SELECT txn_id FROM case_transactions WHERE case_id = 3 ORDER BY txn_id)"
+	assert_output "X06,X10"
+	run --separate-stderr fd-case duplicates
+	assert_success
+	assert_output ""
+	run fd-case list --status DUPLICATE --format csv
+	assert_line --index 1 --regexp '^2,'
+	assert_line --index 2 --regexp '^5,'
+	verify_cases
+}
+
+@test "merge: errors, DUPLICATE is final, permissions" {
+	mk1
+	fd-case -q create "two" --txn X04 >/dev/null
+	fd-case -q create "three" >/dev/null
+	fd-case -q merge 1 2
+	run --separate-stderr fd-case merge 1 2
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: case 2 is DUPLICATE: only OPEN or IN_PROGRESS cases are merged" ]]
+	run --separate-stderr fd-case merge 1 1
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: cannot merge case 1 into itself" ]]
+	run --separate-stderr fd-case merge 1 99
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: no case 99" ]]
+	run --separate-stderr fd-case merge 1
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: merge: needs KEEP and DUP case IDs" ]]
+	run --separate-stderr fd-case duplicates extra
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: duplicates: unexpected argument 'extra'" ]]
+	run --separate-stderr fd-case status 2 IN_PROGRESS --note "undo"
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: case 2 is DUPLICATE: it cannot move to IN_PROGRESS; allowed: none (it was merged into another case)" ]]
+	run --separate-stderr fd-case status 3 DUPLICATE
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: case 3 is OPEN: it cannot move to DUPLICATE; allowed: IN_PROGRESS" ]]
+	run --separate-stderr fd-case link 2 --txn X05
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: case 2 is DUPLICATE: link to the case it was merged into" ]]
+	fd-case -q status 3 IN_PROGRESS
+	fd-case -q status 3 CLOSED
+	run --separate-stderr fd-case merge 3 1
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: case 3 is CLOSED: only OPEN or IN_PROGRESS cases are merged" ]]
+	# no labels for a duplicate's transactions
+	run q "SELECT count(*) FROM labels WHERE case_id = 2"
+	assert_output "0"
+	users
+	fd-case -q --actor boss create "four" >/dev/null
+	fd-case -q --actor boss create "five" >/dev/null
+	run --separate-stderr fd-case --actor ann merge 4 5
+	[ "$status" -eq 5 ]
+	run q "SELECT action, object_id FROM audit_log ORDER BY seq DESC LIMIT 1"
+	assert_output "case.denied|case 5 into case 4"
+	run --separate-stderr fd-case --actor alice merge 4 5
+	assert_success
+}
+
+@test "a store from before migration 8 (cases rebuilt for DUPLICATE): migrated, its cases still verify" {
+	# testdata/case/store-v6.sql: two cases (1 OPEN with a note, 2 CLOSED) written by the tools
+	# of schema version 6
+	export FD_STORE=$PWD/old.db
+	sqlite3 "$FD_STORE" < "$C/store-v6.sql"
+	[ "$(q "PRAGMA user_version")" = 6 ]
+	run fd-case list --format csv
+	assert_success
+	[ "$(q "PRAGMA user_version")" -gt 6 ]
+	run q "SELECT id, title, status FROM cases ORDER BY id"
+	assert_output - <<'OUT'
+1|one|OPEN
+2|two|CLOSED
+OUT
+	run q "PRAGMA foreign_key_check"
+	assert_output ""
+	run fd-audit verify
+	assert_success
+	fd-case -q create "three" --txn X01 --txn X02 >/dev/null
+	fd-case -q merge 1 3
+	run q "SELECT id, status FROM cases ORDER BY id"
+	assert_output - <<'OUT'
+1|OPEN
+2|CLOSED
+3|DUPLICATE
+OUT
+	run fd-audit verify
+	assert_success
 }
 
 # ---- auto --------------------------------------------------------------------------------------

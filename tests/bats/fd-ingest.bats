@@ -334,8 +334,10 @@ OUT
 @test "the audit chain: entries, actor, hash recomputed independently" {
 	fd-ingest -q --actor alice "$I/good.csv"
 	run q "SELECT seq, actor, tool, action, object_type, object_id, data_digest IS NOT NULL FROM audit_log ORDER BY seq"
-	n=$(schema_latest)
-	assert_output "$(for ((v = 1; v <= n; v++)); do echo "$v|alice|fd-ingest|store.migrate|store|$v|0"; done
+	# the versions as listed (a branch may number a new migration past a gap)
+	vs=$(grep -oE '^[[:space:]]*\{[0-9]+, "' "$FD_ROOT/lib/fd_schema.c" | tr -dc '0-9\n')
+	n=$(wc -l <<<"$vs")
+	assert_output "$(k=0; for v in $vs; do k=$((k + 1)); echo "$k|alice|fd-ingest|store.migrate|store|$v|0"; done
 		echo "$((n + 1))|alice|fd-ingest|ingest.source|source|1|1")"
 	e=$((n + 1))
 	# recompute the ingest entry's hash with printf and sha256sum: netstrings of its fields in order
