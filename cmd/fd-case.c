@@ -1337,6 +1337,13 @@ static int cmd_sla(struct app *a, int argc, char **argv)
 	fd_case_sla_rows_free(r, n);
 	if (rc)
 		return rc;
+	if (a->metrics) {
+		fd_metrics_add(a->metrics, "fd_case_sla_cases", "gauge", "Open cases past or near their service level.",
+			       "state=\"breached\"", (double)nb);
+		if (all || !sel.f.limit)  /* NEAR is counted over what was listed */
+			fd_metrics_add(a->metrics, "fd_case_sla_cases", "gauge", "Open cases past or near their service level.",
+				       "state=\"near\"", (double)near);
+	}
 	say(a, "sla: %zu case%s breached, %zu near%s", nb, nb == 1 ? "" : "s", near,
 	    !all && sel.f.limit ? " (as listed)" : "");
 	if (nb)

@@ -725,6 +725,13 @@ OUT
 	run --separate-stderr fd-case -q sla --now 2026-03-11T06:00:00Z --assignee alice --format csv
 	assert_success
 	[[ ${lines[1]} == 2,NEAR,HIGH,OPEN,alice,* ]]
+	# 1 and 4 breached, 2 near
+	run --separate-stderr fd-case -q --metrics m.prom sla --now 2026-03-11T06:00:00Z
+	[ "$status" -eq 1 ]
+	run grep -E '^fd_case_sla_cases\{.*state="breached"\} 2$' m.prom
+	assert_success
+	run grep -E '^fd_case_sla_cases\{.*state="near"\} 1$' m.prom
+	assert_success
 	run --separate-stderr fd-case -q sla --now 2026-03-11T06:00:00Z --status CLOSED
 	assert_success
 	[ "${#lines[@]}" -eq 1 ]
