@@ -54,7 +54,8 @@ static const char usage[] =
 	"  link ID [--txn ID [--reason R]]... [--entity REF [--role R]]...\n"
 	"  related ID [--limit N] [--near DUR] [--amount-tolerance PCT] [--amount-window DUR]\n"
 	"  prioritize [--limit N]\n"
-	"  auto [--window DUR] [--level L] [--since TS] [--until TS] [--min-risk N] [--assign] [FILE...]\n"
+	"  auto [--window DUR] [--level L] [--since TS] [--until TS] [--min-risk N] [--assign [--pick P]]\n"
+	"       [FILE...]\n"
 	"  sla [--sla P=DUR[,P=DUR]] [--near PCT] [--all] [--limit N] [selection]\n"
 	"  duplicates\n"
 	"  merge KEEP DUP [--note TEXT]\n"
@@ -812,7 +813,8 @@ static const char u_auto[] =
 	"  --until TS          store scores: transactions before TS\n"
 	"  --min-risk N        ignore flags below risk N; records without a level count as HIGH\n"
 	"                      from this risk on (default 80)\n"
-	"  --assign            assign new cases to the least-loaded investigator\n"
+	"  --assign            assign new cases to an active investigator\n"
+	"  --pick P            with --assign: least-loaded (default) or round-robin (as assign --auto)\n"
 	"\n" COMMON_HELP;
 
 struct flags {
@@ -961,13 +963,14 @@ static int cmd_auto(struct app *a, int argc, char **argv)
 	static const struct option o[] = {
 		{"window", required_argument, NULL, OPT_WINDOW}, {"since", required_argument, NULL, OPT_SINCE},
 		{"until", required_argument, NULL, OPT_UNTIL}, {"min-risk", required_argument, NULL, OPT_MIN_RISK},
-		{"assign", no_argument, NULL, OPT_ASSIGN}, {"level", required_argument, NULL, OPT_LEVEL}, TAIL_OPTS,
+		{"assign", no_argument, NULL, OPT_ASSIGN}, {"level", required_argument, NULL, OPT_LEVEL},
+		{"pick", required_argument, NULL, OPT_PICK}, TAIL_OPTS,
 	};
 	struct fd_case_auto_opts ao;
 	struct fd_case_auto_result res;
 	struct flags fl = {0};
 	int64_t since = INT64_MIN, until = INT64_MAX, bad = 0;
-	int ch, rc = FD_OK, i, min_given = 0, range = 0;
+	int ch, rc = FD_OK, i, min_given = 0, range = 0, pick_given = 0;
 
 	memset(&ao, 0, sizeof(ao));
 	ao.min_risk = 80;
@@ -979,6 +982,11 @@ static int cmd_auto(struct app *a, int argc, char **argv)
 		case OPT_UNTIL: until = parse_time(a, "--until", optarg); range = 1; break;
 		case OPT_MIN_RISK: ao.min_risk = (int)fd_cli_int(&a->cli, "--min-risk", optarg, 0, 100); min_given = 1; break;
 		case OPT_ASSIGN: ao.assign = 1; break;
+		case OPT_PICK:
+			if ((ao.pick = fd_case_pick_parse(optarg)) < 0)
+				fd_cli_usage_error(&a->cli, "--pick must be least-loaded or round-robin, not '%s'", optarg);
+			pick_given = 1;
+			break;
 		case OPT_LEVEL:
 			if ((ao.min_level = level_rank(optarg, strlen(optarg))) < 0)
 				fd_cli_usage_error(&a->cli, "--level must be HIGH, MEDIUM or LOW, not '%s'", optarg);
@@ -988,6 +996,8 @@ static int cmd_auto(struct app *a, int argc, char **argv)
 	}
 	if (range && optind < argc)
 		fd_cli_usage_error(&a->cli, "auto: --since and --until select store scores; not with FILE");
+	if (pick_given && !ao.assign)
+		fd_cli_usage_error(&a->cli, "auto: --pick goes with --assign");
 	if ((rc = open_store(a)))
 		return rc;
 	if (optind == argc) {

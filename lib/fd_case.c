@@ -1208,6 +1208,30 @@ static int last_auto_assignee(struct fd_store *st, char *out, struct fd_err *err
 	return rc;
 }
 
+/* The investigator whose turn it is: the first active INVESTIGATOR by name after whoever
+ * received the latest automatic assignment (wrapping round); *found 0 when there is none. */
+static int round_robin_next(struct fd_store *st, char *out, int *found, struct fd_err *err)
+{
+	char **pool = NULL, last[FD_CASE_NAME_MAX + 1];
+	size_t n = 0, i, k;
+	int rc;
+
+	*found = 0;
+	if ((rc = investigators(st, &pool, &n, err)) || (rc = last_auto_assignee(st, last, err)))
+		goto out;
+	for (k = 0; k < n && strcmp(pool[k], last) <= 0; k++)
+		;
+	if (n) {
+		snprintf(out, FD_CASE_NAME_MAX + 1, "%s", pool[k < n ? k : 0]);
+		*found = 1;
+	}
+out:
+	for (i = 0; i < n; i++)
+		free(pool[i]);
+	free(pool);
+	return rc;
+}
+
 int fd_case_assign_many(struct fd_store *st, const int64_t *ids, size_t nids, const struct fd_case_filter *f,
 			const char *user, int pick, struct fd_case_assignment **out, size_t *nout,
 			struct fd_err *err)
@@ -2832,10 +2856,11 @@ static int auto_finish(struct fd_store *st, struct touched *t, const struct fd_c
 		char name[FD_CASE_NAME_MAX + 1];
 		int found;
 
-		if ((rc = least_loaded(st, t->id, name, &found, err)))
+		if ((rc = o->pick == FD_PICK_ROUND_ROBIN ? round_robin_next(st, name, &found, err)
+							 : least_loaded(st, t->id, name, &found, err)))
 			goto out;
 		if (found)
-			rc = set_assignee(st, t->id, name, 1, NULL, now, err);
+			rc = set_assignee(st, t->id, name, 1, o->pick == FD_PICK_ROUND_ROBIN ? "round-robin" : NULL, now, err);
 		else
 			res->unassigned++;
 	}

@@ -439,7 +439,8 @@ enum fd_case_level { FD_CASE_LEVEL_HIGH, FD_CASE_LEVEL_MEDIUM, FD_CASE_LEVEL_LOW
 struct fd_case_auto_opts {
 	int64_t window_ms;       /* 0 = FD_CASE_AUTO_WINDOW (see fd_case_auto) */
 	int min_risk;            /* flags below this risk are ignored (0 = take all) */
-	int assign;              /* assign new cases to the least-loaded investigator */
+	int assign;              /* assign new cases to an active investigator ... */
+	int pick;                /* ... picked so (enum fd_case_pick; zero: least-loaded) */
 	int min_level;           /* enum fd_case_level: fd_case_auto_from_store takes the store's
 				    scores at or above it; titles name it */
 };

@@ -1108,6 +1108,28 @@ OUT
 	assert_output "0"
 }
 
+@test "auto --assign --pick round-robin: new cases in turn; --pick errors" {
+	users
+	export FD_ACTOR=boss
+	printf 'txn_id,risk,level,sender_id,ts\nR1,91,HIGH,Q1,2026-03-01T00:00:00Z\nR2,85,HIGH,Q2,2026-03-01T00:00:00Z\nR3,85,HIGH,Q3,2026-03-01T00:00:00Z\n' > r.csv
+	fd-case -q auto --assign --pick round-robin r.csv
+	# no automatic assignment before: alice, bob (by name), then alice again
+	run q "SELECT suspect, assignee FROM cases ORDER BY id"
+	assert_output - <<'OUT'
+account:Q1|alice
+account:Q2|bob
+account:Q3|alice
+OUT
+	run q "SELECT group_concat(json_extract(details, '$.pick'), ' ') FROM case_events WHERE kind = 'assign'"
+	assert_output "round-robin round-robin round-robin"
+	run --separate-stderr fd-case auto --pick round-robin r.csv
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: auto: --pick goes with --assign" ]]
+	run --separate-stderr fd-case auto --assign --pick next r.csv
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: --pick must be least-loaded or round-robin, not 'next'" ]]
+}
+
 @test "auto --metrics writes the counts" {
 	fd-case -q --metrics m.prom auto
 	run grep -E '^fd_case_auto_cases_total\{.*outcome="created"\} 3$' m.prom
