@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "fd_buf.h"
 #include "fd_case.h"
+#include "fd_case_sla.h"
 #include "fd_intern.h"
 #include "fd_io.h"
 #include "fd_metrics.h"
@@ -47,11 +49,16 @@ static const char usage[] =
 	"  show ID\n"
 	"  status ID NEW [--note TEXT]\n"
 	"  assign ID USER | assign ID --auto\n"
+	"  assign (--to USER | --auto [--pick P]) (ID... | --all | selection)\n"
 	"  note ID TEXT | note ID --file F [--name NAME] [TEXT]\n"
 	"  link ID [--txn ID [--reason R]]... [--entity REF [--role R]]...\n"
 	"  related ID [--limit N] [--near DUR] [--amount-tolerance PCT] [--amount-window DUR]\n"
 	"  prioritize [--limit N]\n"
-	"  auto [--window DUR] [--since TS] [--until TS] [--min-risk N] [--assign] [FILE...]\n"
+	"  auto [--window DUR] [--level L] [--since TS] [--until TS] [--min-risk N] [--assign [--pick P]]\n"
+	"       [FILE...]\n"
+	"  sla [--sla P=DUR[,P=DUR]] [--near PCT] [--all] [--limit N] [selection]\n"
+	"  duplicates\n"
+	"  merge KEEP DUP [--note TEXT]\n"
 	"  user add NAME --role ROLE | user list | user disable NAME | user enable NAME\n"
 	"  report ID [--format md|html] [-o FILE]\n"
 	"  dashboard --html FILE\n"
@@ -62,7 +69,7 @@ enum {
 	OPT_TITLE, OPT_DESC, OPT_PRIO, OPT_TXN, OPT_ENTITY, OPT_ROLE, OPT_NOTE, OPT_REASON,
 	OPT_STATUS, OPT_ASSIGNEE, OPT_SINCE, OPT_UNTIL, OPT_ORIGIN, OPT_SORT, OPT_DESCENDING, OPT_LIMIT,
 	OPT_AUTO, OPT_FILE, OPT_NAME, OPT_NEAR, OPT_TOL, OPT_AMT_WINDOW, OPT_WINDOW, OPT_MIN_RISK,
-	OPT_ASSIGN, OPT_RFORMAT, OPT_OUTPUT, OPT_HTML,
+	OPT_ASSIGN, OPT_RFORMAT, OPT_OUTPUT, OPT_HTML, OPT_LEVEL, OPT_UNASSIGNED, OPT_OLDER, OPT_SLA, OPT_ALL, OPT_TO, OPT_PICK,
 };
 
 #define TAIL_OPTS FD_CLI_LONGOPTS, FD_CLI_EXCEL_SAFE, {"now", required_argument, NULL, OPT_NOW}, {NULL, 0, NULL, 0}
@@ -361,7 +368,7 @@ static const char u_list[] =
 	"usage: fd-case list [options]\n"
 	"List cases, filtered and sorted (a table, or CSV / NDJSON with --format).\n"
 	"\n"
-	"  --status S[,S]      OPEN, IN_PROGRESS, CLOSED, FALSE_POSITIVE\n"
+	"  --status S[,S]      OPEN, IN_PROGRESS, CLOSED, FALSE_POSITIVE, DUPLICATE\n"
 	"  --assignee USER     cases assigned to USER ('' = unassigned)\n"
 	"  --priority P[,P]    LOW, MEDIUM, HIGH, CRITICAL\n"
 	"  --entity REF        cases involving the entity (KIND:KEY or KEY)\n"
@@ -561,38 +568,6 @@ static int cmd_status(struct app *a, int argc, char **argv)
 		    fd_case_status_name[res.to], (long long)res.withdrawn, res.withdrawn == 1 ? "" : "s");
 	else
 		say(a, "case %lld: %s -> %s", (long long)id, fd_case_status_name[res.from], fd_case_status_name[res.to]);
-	return FD_OK;
-}
-
-static const char u_assign[] =
-	"usage: fd-case assign ID USER | fd-case assign ID --auto\n"
-	"Assign a case to USER, or with --auto to the active INVESTIGATOR with the fewest open cases.\n"
-	"\n"
-	"  --auto              pick the least-loaded active investigator\n"
-	"\n" COMMON_HELP;
-
-static int cmd_assign(struct app *a, int argc, char **argv)
-{
-	static const struct option o[] = {{"auto", no_argument, NULL, OPT_AUTO}, TAIL_OPTS};
-	char who[FD_CASE_NAME_MAX + 1];
-	int64_t id;
-	int ch, rc, automatic = 0;
-
-	a->cli.usage = u_assign;
-	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1) {
-		if (ch == OPT_AUTO)
-			automatic = 1;
-		else
-			common_option(a, ch, optarg);
-	}
-	if (argc - optind != (automatic ? 1 : 2))
-		fd_cli_usage_error(&a->cli, automatic ? "assign: --auto takes only the case ID" : "assign: needs ID and USER (or --auto)");
-	id = parse_id(a, argv[optind]);
-	if ((rc = open_store(a)) ||
-	    (rc = fd_case_assign(a->st, id, automatic ? NULL : argv[optind + 1], who, &a->err)))
-		return rc;
-	printf("%s\n", who);
-	say(a, "case %lld assigned to %s", (long long)id, who);
 	return FD_OK;
 }
 
@@ -826,17 +801,20 @@ static int cmd_prioritize(struct app *a, int argc, char **argv)
 
 static const char u_auto[] =
 	"usage: fd-case auto [options] [FILE...]\n"
-	"Open or extend one case per suspect per time window from HIGH-risk scores: the store's\n"
-	"scores (no FILE), or scored records in CSV / NDJSON files ('-' = stdin) with columns\n"
-	"txn_id, risk, and optionally level, suspect or sender_id, ts, reasons (records without a\n"
-	"suspect and time take the sender and time stored for the transaction).  Idempotent.\n"
+	"Open or extend one case per suspect from HIGH-risk scores: the store's scores (no FILE),\n"
+	"or scored records in CSV / NDJSON files ('-' = stdin) with columns txn_id, risk, and\n"
+	"optionally level, suspect or sender_id, ts, reasons (records without a suspect and time\n"
+	"take the sender and time stored for the transaction).  An alert joins the suspect's case\n"
+	"when it lies within the window of the case's alerts; else a new case opens.  Idempotent.\n"
 	"\n"
-	"  --window DUR        the time window of a case (default 24h, aligned on UTC)\n"
+	"  --window DUR        how far an alert may lie from a case's alerts to join it (default 7d)\n"
+	"  --level L           the lowest level that makes an alert: HIGH (default), MEDIUM or LOW\n"
 	"  --since TS          store scores: transactions at or after TS\n"
 	"  --until TS          store scores: transactions before TS\n"
 	"  --min-risk N        ignore flags below risk N; records without a level count as HIGH\n"
 	"                      from this risk on (default 80)\n"
-	"  --assign            assign new cases to the least-loaded investigator\n"
+	"  --assign            assign new cases to an active investigator\n"
+	"  --pick P            with --assign: least-loaded (default) or round-robin (as assign --auto)\n"
 	"\n" COMMON_HELP;
 
 struct flags {
@@ -853,7 +831,20 @@ static const char *keep(struct flags *fl, const char *s, size_t n)
 }
 
 /* Read one input of scored records into fl; bad records are reported and counted in *bad. */
-static int read_flags(struct app *a, const char *path, int min_risk, int min_risk_given, struct flags *fl, int64_t *bad)
+/* The rank of a level text (HIGH 0, MEDIUM 1, LOW 2, as enum fd_case_level), -1 if unknown. */
+static int level_rank(const char *v, size_t n)
+{
+	static const char *const names[] = {"HIGH", "MEDIUM", "LOW"};
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (n == strlen(names[i]) && strncasecmp(v, names[i], n) == 0)
+			return i;
+	return -1;
+}
+
+static int read_flags(struct app *a, const char *path, int min_risk, int min_risk_given, int min_level,
+		      struct flags *fl, int64_t *bad)
 {
 	struct fd_in *in = NULL;
 	struct fd_reader *r = NULL;
@@ -898,8 +889,12 @@ static int read_flags(struct app *a, const char *path, int min_risk, int min_ris
 			(*bad)++;
 			continue;
 		}
-		if (fd_reader_get(r, s_level, &lv, &ln) && !(ln == 4 && memcmp(lv, "HIGH", 4) == 0))
-			continue;
+		if (fd_reader_get(r, s_level, &lv, &ln)) {
+			int rank = level_rank(lv, ln);
+
+			if (rank < 0 || rank > min_level)
+				continue;
+		}
 		if (!fd_reader_get(r, s_risk, &v, &n) || n == 0 || n >= sizeof(buf)) {
 			fd_cli_msg(&a->cli, "%s:%lld: no risk", name, (long long)line);
 			(*bad)++;
@@ -968,13 +963,14 @@ static int cmd_auto(struct app *a, int argc, char **argv)
 	static const struct option o[] = {
 		{"window", required_argument, NULL, OPT_WINDOW}, {"since", required_argument, NULL, OPT_SINCE},
 		{"until", required_argument, NULL, OPT_UNTIL}, {"min-risk", required_argument, NULL, OPT_MIN_RISK},
-		{"assign", no_argument, NULL, OPT_ASSIGN}, TAIL_OPTS,
+		{"assign", no_argument, NULL, OPT_ASSIGN}, {"level", required_argument, NULL, OPT_LEVEL},
+		{"pick", required_argument, NULL, OPT_PICK}, TAIL_OPTS,
 	};
 	struct fd_case_auto_opts ao;
 	struct fd_case_auto_result res;
 	struct flags fl = {0};
 	int64_t since = INT64_MIN, until = INT64_MAX, bad = 0;
-	int ch, rc = FD_OK, i, min_given = 0, range = 0;
+	int ch, rc = FD_OK, i, min_given = 0, range = 0, pick_given = 0;
 
 	memset(&ao, 0, sizeof(ao));
 	ao.min_risk = 80;
@@ -986,11 +982,22 @@ static int cmd_auto(struct app *a, int argc, char **argv)
 		case OPT_UNTIL: until = parse_time(a, "--until", optarg); range = 1; break;
 		case OPT_MIN_RISK: ao.min_risk = (int)fd_cli_int(&a->cli, "--min-risk", optarg, 0, 100); min_given = 1; break;
 		case OPT_ASSIGN: ao.assign = 1; break;
+		case OPT_PICK:
+			if ((ao.pick = fd_case_pick_parse(optarg)) < 0)
+				fd_cli_usage_error(&a->cli, "--pick must be least-loaded or round-robin, not '%s'", optarg);
+			pick_given = 1;
+			break;
+		case OPT_LEVEL:
+			if ((ao.min_level = level_rank(optarg, strlen(optarg))) < 0)
+				fd_cli_usage_error(&a->cli, "--level must be HIGH, MEDIUM or LOW, not '%s'", optarg);
+			break;
 		default: common_option(a, ch, optarg);
 		}
 	}
 	if (range && optind < argc)
 		fd_cli_usage_error(&a->cli, "auto: --since and --until select store scores; not with FILE");
+	if (pick_given && !ao.assign)
+		fd_cli_usage_error(&a->cli, "auto: --pick goes with --assign");
 	if ((rc = open_store(a)))
 		return rc;
 	if (optind == argc) {
@@ -1001,7 +1008,7 @@ static int cmd_auto(struct app *a, int argc, char **argv)
 		if (!(fl.strs = fd_intern_create()))
 			return fd_err_set(&a->err, FD_EIO, "out of memory");
 		for (i = optind; i < argc && !rc; i++)
-			rc = read_flags(a, argv[i], ao.min_risk, min_given, &fl, &bad);
+			rc = read_flags(a, argv[i], ao.min_risk, min_given, ao.min_level, &fl, &bad);
 		if (!rc && bad)
 			rc = fd_err_set(&a->err, FD_EINPUT, "%lld bad record%s: no case written", (long long)bad, bad == 1 ? "" : "s");
 		if (!rc) {
@@ -1024,6 +1031,423 @@ static int cmd_auto(struct app *a, int argc, char **argv)
 		fd_metrics_add(a->metrics, "fd_case_auto_cases_total", "counter", "Cases touched, by outcome.", "outcome=\"reopened\"", (double)res.reopened);
 		fd_metrics_add(a->metrics, "fd_case_auto_transactions_total", "counter", "Transactions added to cases.", NULL, (double)res.added);
 	}
+	return FD_OK;
+}
+
+/* ---- case selections (sla, bulk assign) ------------------------------------------------------------ */
+
+#define SELECT_OPTS \
+	{"status", required_argument, NULL, OPT_STATUS}, {"priority", required_argument, NULL, OPT_PRIO}, \
+	{"assignee", required_argument, NULL, OPT_ASSIGNEE}, {"unassigned", no_argument, NULL, OPT_UNASSIGNED}, \
+	{"origin", required_argument, NULL, OPT_ORIGIN}, {"entity", required_argument, NULL, OPT_ENTITY}, \
+	{"older-than", required_argument, NULL, OPT_OLDER}
+
+#define SELECT_HELP \
+	"  --status S[,S]      OPEN, IN_PROGRESS, CLOSED, FALSE_POSITIVE, DUPLICATE\n" \
+	"  --priority P[,P]    LOW, MEDIUM, HIGH, CRITICAL\n" \
+	"  --assignee USER     cases assigned to USER\n" \
+	"  --unassigned        cases assigned to nobody\n" \
+	"  --origin O          manual or auto\n" \
+	"  --entity REF        cases involving the entity (KIND:KEY or KEY)\n" \
+	"  --older-than DUR    cases created more than DUR before now (--now)\n"
+
+struct selection {
+	struct fd_case_filter f;
+	int64_t older;  /* --older-than, -1 when not given */
+	int given;      /* some selecting option was given */
+};
+
+static void selection_init(struct selection *sel)
+{
+	fd_case_filter_init(&sel->f);
+	sel->older = -1;
+	sel->given = 0;
+}
+
+/* Handle a selecting option; 1 when c was one. */
+static int selection_option(struct app *a, struct selection *sel, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_STATUS:
+		sel->f.status_mask = parse_mask(a, "--status", arg, fd_case_status_parse, fd_case_status_name, FD_CASE_NSTATUS);
+		break;
+	case OPT_PRIO:
+		sel->f.priority_mask = parse_mask(a, "--priority", arg, fd_case_priority_parse, fd_case_priority_name, FD_NPRIO);
+		break;
+	case OPT_ASSIGNEE:
+		if (!*arg)
+			fd_cli_usage_error(&a->cli, "--assignee needs a user name (--unassigned for nobody)");
+		if (sel->f.assignee && !*sel->f.assignee)
+			fd_cli_usage_error(&a->cli, "--assignee and --unassigned exclude each other");
+		sel->f.assignee = arg;
+		break;
+	case OPT_UNASSIGNED:
+		if (sel->f.assignee && *sel->f.assignee)
+			fd_cli_usage_error(&a->cli, "--assignee and --unassigned exclude each other");
+		sel->f.assignee = "";
+		break;
+	case OPT_ORIGIN:
+		if (strcmp(arg, "manual") != 0 && strcmp(arg, "auto") != 0)
+			fd_cli_usage_error(&a->cli, "--origin must be manual or auto, not '%s'", arg);
+		sel->f.origin = arg;
+		break;
+	case OPT_ENTITY:
+		if (!*arg)
+			fd_cli_usage_error(&a->cli, "--entity needs a reference (KIND:KEY or KEY)");
+		sel->f.entity = arg;
+		break;
+	case OPT_OLDER:
+		sel->older = parse_dur(a, "--older-than", arg);
+		break;
+	default:
+		return 0;
+	}
+	sel->given = 1;
+	return 1;
+}
+
+/* After the store is open (a->now set): --older-than into the filter. */
+static void selection_finish(struct app *a, struct selection *sel)
+{
+	if (sel->older >= 0)
+		sel->f.until = a->now - sel->older;
+}
+
+/* "3 d 4 h", "5 h 12 min", "42 min", "30 s" (negative: "-" in front) */
+static const char *span_text(int64_t ms, char *buf, size_t n)
+{
+	const char *sign = ms < 0 ? "-" : "";
+	int64_t s = (ms < 0 ? -ms : ms) / 1000;
+
+	if (s >= 86400)
+		snprintf(buf, n, "%s%lld d %lld h", sign, (long long)(s / 86400), (long long)(s % 86400 / 3600));
+	else if (s >= 3600)
+		snprintf(buf, n, "%s%lld h %lld min", sign, (long long)(s / 3600), (long long)(s % 3600 / 60));
+	else if (s >= 60)
+		snprintf(buf, n, "%s%lld min", sign, (long long)(s / 60));
+	else
+		snprintf(buf, n, "%s%lld s", sign, (long long)s);
+	return buf;
+}
+
+/* ---- assign ------------------------------------------------------------------------------------ */
+
+static const char u_assign[] =
+	"usage: fd-case assign ID USER | assign ID --auto\n"
+	"       fd-case assign (--to USER | --auto [--pick P]) (ID... | --all | selection)\n"
+	"Assign a case to USER, or with --auto to the active INVESTIGATOR with the fewest open cases.\n"
+	"With --to or several IDs or a selection, assign many cases at once: each one listed with\n"
+	"whom it went to.  A selection takes OPEN and IN_PROGRESS cases unless --status says.\n"
+	"\n"
+	"  --auto              pick the investigator automatically\n"
+	"  --to USER           assign the cases to USER\n"
+	"  --pick P            with --auto: least-loaded (default; fewest open cases) or round-robin\n"
+	"                      (in turn by name, after whoever was picked last)\n"
+	"  --all               every OPEN or IN_PROGRESS case (or --status)\n"
+	SELECT_HELP "\n" COMMON_HELP;
+
+static int cmd_assign(struct app *a, int argc, char **argv)
+{
+	static const struct option o[] = {
+		{"auto", no_argument, NULL, OPT_AUTO}, {"to", required_argument, NULL, OPT_TO},
+		{"pick", required_argument, NULL, OPT_PICK}, {"all", no_argument, NULL, OPT_ALL}, SELECT_OPTS, TAIL_OPTS,
+	};
+	static const char *const cols[] = {"case_id", "from", "to", "changed"};
+	char who[FD_CASE_NAME_MAX + 1];
+	struct selection sel;
+	struct fd_case_assignment *res = NULL;
+	const char *to = NULL;
+	int64_t id, *ids = NULL;
+	size_t nres = 0, nids = 0, i, changed = 0;
+	int ch, rc, automatic = 0, pick = -1, all = 0;
+
+	selection_init(&sel);
+	a->cli.usage = u_assign;
+	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1) {
+		if (selection_option(a, &sel, ch, optarg))
+			continue;
+		switch (ch) {
+		case OPT_AUTO: automatic = 1; break;
+		case OPT_TO:
+			if (!*optarg)
+				fd_cli_usage_error(&a->cli, "--to needs a user name");
+			to = optarg;
+			break;
+		case OPT_PICK:
+			if ((pick = fd_case_pick_parse(optarg)) < 0)
+				fd_cli_usage_error(&a->cli, "--pick must be least-loaded or round-robin, not '%s'", optarg);
+			break;
+		case OPT_ALL: all = 1; break;
+		default: common_option(a, ch, optarg);
+		}
+	}
+	if (to && automatic)
+		fd_cli_usage_error(&a->cli, "assign: --to and --auto exclude each other");
+	if (pick >= 0 && !automatic)
+		fd_cli_usage_error(&a->cli, "assign: --pick goes with --auto");
+	/* the single-case forms: ID USER, ID --auto */
+	if (!to && !sel.given && !all && pick < 0 && argc - optind == (automatic ? 1 : 2)) {
+		id = parse_id(a, argv[optind]);
+		if ((rc = open_store(a)) ||
+		    (rc = fd_case_assign(a->st, id, automatic ? NULL : argv[optind + 1], who, &a->err)))
+			return rc;
+		printf("%s\n", who);
+		say(a, "case %lld assigned to %s", (long long)id, who);
+		return FD_OK;
+	}
+	if (!to && !automatic)
+		fd_cli_usage_error(&a->cli, "assign: needs ID and USER, or --to USER or --auto");
+	nids = (size_t)(argc - optind);
+	if (nids && (sel.given || all))
+		fd_cli_usage_error(&a->cli, "assign: give case IDs or a selection, not both");
+	if (!nids && !sel.given && !all)
+		fd_cli_usage_error(&a->cli, "assign: which cases? Give IDs, --all or a selection (--status, --priority,"
+				   " --assignee, --unassigned, --origin, --entity, --older-than)");
+	if (nids && !(ids = calloc(nids, sizeof(*ids))))
+		return fd_err_set(&a->err, FD_EIO, "out of memory");
+	for (i = 0; i < nids; i++)
+		ids[i] = parse_id(a, argv[optind + (int)i]);
+	if (!sel.f.status_mask)
+		sel.f.status_mask = 1u << FD_CASE_OPEN | 1u << FD_CASE_IN_PROGRESS;
+	if ((rc = open_store(a)))
+		goto out;
+	selection_finish(a, &sel);
+	if ((rc = fd_case_assign_many(a->st, ids, nids, &sel.f, to, pick < 0 ? FD_PICK_LEAST_LOADED : pick, &res, &nres,
+				      &a->err)))
+		goto out;
+	if (a->cli.format != FD_FMT_AUTO) {
+		struct table t;
+
+		if (!(rc = table_open(a, &t, cols, sizeof(cols) / sizeof(cols[0])))) {
+			for (i = 0; i < nres; i++) {
+				fd_writer_begin(t.w);
+				fd_writer_i64(t.w, res[i].id);
+				fd_writer_cstr(t.w, res[i].from);
+				fd_writer_cstr(t.w, res[i].to);
+				fd_writer_bool(t.w, res[i].changed);
+				fd_writer_end(t.w);
+			}
+			rc = table_close(a, &t);
+		}
+	} else {
+		if (nres)
+			printf("%-5s %-20s %s\n", "ID", "FROM", "TO");
+		for (i = 0; i < nres; i++)
+			printf("%-5lld %-20s %s%s\n", (long long)res[i].id, res[i].from ? res[i].from : "-", res[i].to,
+			       res[i].changed ? "" : " (already)");
+	}
+	for (i = 0; i < nres; i++)
+		changed += res[i].changed != 0;
+	if (!rc)
+		say(a, "assign: %zu case%s selected, %zu assigned, %zu already so", nres, nres == 1 ? "" : "s", changed,
+		    nres - changed);
+out:
+	fd_case_assignments_free(res, nres);
+	free(ids);
+	return rc;
+}
+
+/* ---- sla --------------------------------------------------------------------------------------- */
+
+static const char u_sla[] =
+	"usage: fd-case sla [options]\n"
+	"Ageing and service levels of the open cases (OPEN, IN_PROGRESS): age, time since the last\n"
+	"action, the time the priority allows (default CRITICAL 1d, HIGH 3d, MEDIUM 7d, LOW 30d),\n"
+	"and the state: BREACHED (age at or past it), NEAR (from --near percent of it) or OK.\n"
+	"Lists the NEAR and BREACHED cases, the most overdue first; exit 1 when any is BREACHED.\n"
+	"\n"
+	"  --sla P=DUR[,P=DUR] the time allowed for priority P (repeatable): CRITICAL=12h,LOW=14d\n"
+	"  --near PCT          NEAR from PCT percent of the time allowed (default 80)\n"
+	"  --all               list every open case, OK ones too\n"
+	"  --limit N           at most N cases\n"
+	SELECT_HELP "\n" COMMON_HELP;
+
+static int cmd_sla(struct app *a, int argc, char **argv)
+{
+	static const struct option o[] = {
+		{"sla", required_argument, NULL, OPT_SLA}, {"near", required_argument, NULL, OPT_NEAR},
+		{"all", no_argument, NULL, OPT_ALL}, {"limit", required_argument, NULL, OPT_LIMIT}, SELECT_OPTS, TAIL_OPTS,
+	};
+	static const char *const cols[] = {"case_id", "state", "priority", "status", "assignee", "created_at",
+					   "last_action_at", "age_s", "idle_s", "sla_s", "due_at", "overdue_s", "title"};
+	struct fd_case_sla_policy pol;
+	struct fd_case_sla_row *r = NULL;
+	struct selection sel;
+	size_t n = 0, nb = 0, i, near = 0;
+	int ch, rc, all = 0;
+	char why[256];
+
+	fd_case_sla_defaults(&pol);
+	selection_init(&sel);
+	a->cli.usage = u_sla;
+	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1) {
+		if (selection_option(a, &sel, ch, optarg))
+			continue;
+		switch (ch) {
+		case OPT_SLA:
+			if (fd_case_sla_parse(&pol, optarg, why, sizeof(why)))
+				fd_cli_usage_error(&a->cli, "--sla: %s", why);
+			break;
+		case OPT_NEAR: pol.near_pct = (int)fd_cli_int(&a->cli, "--near", optarg, 1, 100); break;
+		case OPT_ALL: all = 1; break;
+		case OPT_LIMIT: sel.f.limit = fd_cli_int(&a->cli, "--limit", optarg, 1, INT64_MAX); break;
+		default: common_option(a, ch, optarg);
+		}
+	}
+	if (optind < argc)
+		fd_cli_usage_error(&a->cli, "sla: unexpected argument '%s'", argv[optind]);
+	if ((rc = open_store_ro(a)))
+		return rc;
+	selection_finish(a, &sel);
+	if ((rc = fd_case_sla(a->st, &pol, &sel.f, a->now, all, &r, &n, &nb, &a->err)))
+		return rc;
+	for (i = 0; i < n; i++)
+		near += r[i].state == FD_SLA_NEAR;
+	if (a->cli.format != FD_FMT_AUTO) {
+		struct table t;
+
+		if (!(rc = table_open(a, &t, cols, sizeof(cols) / sizeof(cols[0])))) {
+			for (i = 0; i < n; i++) {
+				const struct fd_case_sla_row *x = &r[i];
+
+				fd_writer_begin(t.w);
+				fd_writer_i64(t.w, x->s.id);
+				fd_writer_cstr(t.w, fd_case_sla_state_name[x->state]);
+				fd_writer_cstr(t.w, fd_case_priority_name[x->s.priority]);
+				fd_writer_cstr(t.w, fd_case_status_name[x->s.status]);
+				fd_writer_cstr(t.w, x->s.assignee);
+				fd_writer_ts(t.w, x->s.created_at);
+				fd_writer_ts(t.w, x->s.updated_at);
+				fd_writer_i64(t.w, x->age_ms / 1000);
+				fd_writer_i64(t.w, x->idle_ms / 1000);
+				fd_writer_i64(t.w, x->sla_ms / 1000);
+				fd_writer_ts(t.w, x->due_at);
+				fd_writer_i64(t.w, (x->age_ms - x->sla_ms) / 1000);
+				fd_writer_cstr(t.w, x->s.title);
+				fd_writer_end(t.w);
+			}
+			rc = table_close(a, &t);
+		}
+	} else {
+		printf("%-5s %-8s %-8s %-11s %-12s %-10s %-10s %-8s %-17s %s\n", "ID", "STATE", "PRIORITY", "STATUS",
+		       "ASSIGNEE", "AGE", "IDLE", "SLA", "DUE", "TITLE");
+		for (i = 0; i < n; i++) {
+			const struct fd_case_sla_row *x = &r[i];
+			char age[32], idle[32], sla[32], due[FD_TS_BUFSZ];
+
+			fd_format_ts(x->due_at, due);
+			due[16] = '\0';
+			printf("%-5lld %-8s %-8s %-11s %-12s %-10s %-10s %-8s %-17s %s\n", (long long)x->s.id,
+			       fd_case_sla_state_name[x->state], fd_case_priority_name[x->s.priority],
+			       fd_case_status_name[x->s.status], x->s.assignee ? x->s.assignee : "-",
+			       span_text(x->age_ms, age, sizeof(age)), span_text(x->idle_ms, idle, sizeof(idle)),
+			       span_text(x->sla_ms, sla, sizeof(sla)), due, x->s.title);
+		}
+	}
+	fd_case_sla_rows_free(r, n);
+	if (rc)
+		return rc;
+	if (a->metrics) {
+		fd_metrics_add(a->metrics, "fd_case_sla_cases", "gauge", "Open cases past or near their service level.",
+			       "state=\"breached\"", (double)nb);
+		if (all || !sel.f.limit)  /* NEAR is counted over what was listed */
+			fd_metrics_add(a->metrics, "fd_case_sla_cases", "gauge", "Open cases past or near their service level.",
+				       "state=\"near\"", (double)near);
+	}
+	say(a, "sla: %zu case%s breached, %zu near%s", nb, nb == 1 ? "" : "s", near,
+	    !all && sel.f.limit ? " (as listed)" : "");
+	if (nb)
+		return fd_err_set(&a->err, FD_EFINDINGS, "%zu open case%s past %s SLA", nb, nb == 1 ? " is" : "s are",
+				  nb == 1 ? "its" : "their");
+	return FD_OK;
+}
+
+/* ---- duplicates, merge ------------------------------------------------------------------------- */
+
+static const char u_duplicates[] =
+	"usage: fd-case duplicates\n"
+	"List pairs of open cases (OPEN, IN_PROGRESS) about the same suspect or the same\n"
+	"transactions, the older one first as the one to keep (fd-case merge KEEP DUP).\n"
+	"\n" COMMON_HELP;
+
+static int cmd_duplicates(struct app *a, int argc, char **argv)
+{
+	static const struct option o[] = {TAIL_OPTS};
+	static const char *const cols[] = {"keep", "duplicate", "shared_txns", "shared_suspects", "keep_txns",
+					   "duplicate_txns"};
+	struct fd_case_dup *d = NULL;
+	size_t n = 0, i;
+	int ch, rc;
+
+	a->cli.usage = u_duplicates;
+	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1)
+		common_option(a, ch, optarg);
+	if (optind < argc)
+		fd_cli_usage_error(&a->cli, "duplicates: unexpected argument '%s'", argv[optind]);
+	if ((rc = open_store_ro(a)) || (rc = fd_case_duplicates(a->st, &d, &n, &a->err)))
+		return rc;
+	if (a->cli.format != FD_FMT_AUTO) {
+		struct table t;
+
+		if (!(rc = table_open(a, &t, cols, sizeof(cols) / sizeof(cols[0])))) {
+			for (i = 0; i < n; i++) {
+				fd_writer_begin(t.w);
+				fd_writer_i64(t.w, d[i].keep);
+				fd_writer_i64(t.w, d[i].dup);
+				fd_writer_i64(t.w, d[i].shared_txns);
+				fd_writer_cstr(t.w, d[i].suspects);
+				fd_writer_i64(t.w, d[i].keep_txns);
+				fd_writer_i64(t.w, d[i].dup_txns);
+				fd_writer_end(t.w);
+			}
+			rc = table_close(a, &t);
+		}
+	} else {
+		if (n)
+			printf("%-5s %-5s %-11s %s\n", "KEEP", "DUP", "SHARED TXNS", "SHARED SUSPECTS");
+		for (i = 0; i < n; i++)
+			printf("%-5lld %-5lld %-11lld %s\n", (long long)d[i].keep, (long long)d[i].dup,
+			       (long long)d[i].shared_txns, d[i].suspects ? d[i].suspects : "-");
+	}
+	if (!rc)
+		say(a, "duplicates: %zu pair%s of open cases", n, n == 1 ? "" : "s");
+	fd_case_dups_free(d, n);
+	return rc;
+}
+
+static const char u_merge[] =
+	"usage: fd-case merge KEEP DUP [--note TEXT]\n"
+	"Merge case DUP into case KEEP (both OPEN or IN_PROGRESS): DUP's transactions and entities\n"
+	"that KEEP lacks move to KEEP; DUP becomes DUPLICATE, a final status without labels.\n"
+	"\n"
+	"  --note TEXT         why (recorded on both cases)\n"
+	"\n" COMMON_HELP;
+
+static int cmd_merge(struct app *a, int argc, char **argv)
+{
+	static const struct option o[] = {{"note", required_argument, NULL, OPT_NOTE}, TAIL_OPTS};
+	struct fd_case_merge_result res;
+	const char *note = NULL;
+	int64_t keep, dup;
+	int ch, rc;
+
+	a->cli.usage = u_merge;
+	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1) {
+		if (ch == OPT_NOTE)
+			note = optarg;
+		else
+			common_option(a, ch, optarg);
+	}
+	if (argc - optind != 2)
+		fd_cli_usage_error(&a->cli, "merge: needs KEEP and DUP case IDs");
+	keep = parse_id(a, argv[optind]);
+	dup = parse_id(a, argv[optind + 1]);
+	if ((rc = open_store(a)) || (rc = fd_case_merge(a->st, keep, dup, note, &res, &a->err)))
+		return rc;
+	say(a, "case %lld merged into case %lld: %lld transaction%s and %lld entit%s moved, %lld and %lld already there;"
+	    " case %lld is DUPLICATE", (long long)dup, (long long)keep, (long long)res.txns_moved,
+	    res.txns_moved == 1 ? "" : "s", (long long)res.ents_moved, res.ents_moved == 1 ? "y" : "ies",
+	    (long long)res.txns_already, (long long)res.ents_already, (long long)dup);
 	return FD_OK;
 }
 
@@ -1217,7 +1641,8 @@ static const struct {
 } commands[] = {
 	{"create", cmd_create}, {"list", cmd_list}, {"show", cmd_show}, {"status", cmd_status},
 	{"assign", cmd_assign}, {"note", cmd_note}, {"link", cmd_link}, {"related", cmd_related},
-	{"prioritize", cmd_prioritize}, {"auto", cmd_auto}, {"user", cmd_user}, {"report", cmd_report},
+	{"prioritize", cmd_prioritize}, {"auto", cmd_auto}, {"sla", cmd_sla},
+	{"duplicates", cmd_duplicates}, {"merge", cmd_merge}, {"user", cmd_user}, {"report", cmd_report},
 	{"dashboard", cmd_dashboard},
 };
 

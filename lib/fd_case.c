@@ -21,7 +21,8 @@
 
 /* ---- vocabularies ---------------------------------------------------------------------- */
 
-const char *const fd_case_status_name[FD_CASE_NSTATUS] = {"OPEN", "IN_PROGRESS", "CLOSED", "FALSE_POSITIVE"};
+const char *const fd_case_status_name[FD_CASE_NSTATUS] = {"OPEN", "IN_PROGRESS", "CLOSED", "FALSE_POSITIVE",
+							   "DUPLICATE"};
 const char *const fd_case_priority_name[FD_NPRIO] = {"LOW", "MEDIUM", "HIGH", "CRITICAL"};
 const char *const fd_entity_role_name[FD_NER] = {"SUSPECT", "VICTIM", "WITNESS", "RELATED"};
 const char *const fd_case_action_name[FD_NCA] = {"view", "create", "note", "link", "status", "assign",
@@ -63,7 +64,7 @@ unsigned fd_case_moves(int from)
 
 int fd_case_status_final(int status)
 {
-	return status == FD_CASE_CLOSED || status == FD_CASE_FALSE_POSITIVE;
+	return status == FD_CASE_CLOSED || status == FD_CASE_FALSE_POSITIVE || status == FD_CASE_DUPLICATE;
 }
 
 int fd_case_allowed(int role, int action)
@@ -966,7 +967,7 @@ static void moves_text(int from, char *buf, size_t n)
 	size_t used = 0;
 	int t, k = 0;
 
-	buf[0] = '\0';
+	snprintf(buf, n, "%s", m ? "" : "none (it was merged into another case)");
 	for (t = 0; t < FD_CASE_NSTATUS; t++)
 		if (m & (1u << t) && used < n)
 			used += (size_t)snprintf(buf + used, n - used, "%s%s", k++ ? " or " : "", fd_case_status_name[t]);
@@ -1032,9 +1033,10 @@ static int least_loaded(struct fd_store *st, int64_t id, char *out, int *found, 
 	return rc;
 }
 
-/* Set the assignee of case id (no permission check): the event says from, to and auto. */
-static int set_assignee(struct fd_store *st, int64_t id, const char *to, int automatic, int64_t now,
-			struct fd_err *err)
+/* Set the assignee of case id (no permission check): the event says from, to, auto and, for
+ * an assignment of several cases, how the assignee was picked (how: NULL = not said). */
+static int set_assignee(struct fd_store *st, int64_t id, const char *to, int automatic, const char *how,
+			int64_t now, struct fd_err *err)
 {
 	sqlite3_stmt *s;
 	struct fd_buf det = FD_BUF_INIT;
@@ -1066,6 +1068,8 @@ static int set_assignee(struct fd_store *st, int64_t id, const char *to, int aut
 	jo_str(&j, "from", from);
 	jo_str(&j, "to", to);
 	jo_bool(&j, "auto", automatic);
+	if (how)
+		jo_str(&j, "pick", how);
 	if (!(rc = jo_end(&j, err)))
 		rc = case_event(st, id, "assign", det.s, now, err);
 out:
@@ -1074,11 +1078,30 @@ out:
 	return rc;
 }
 
+/* May user be given cases?  With users defined: an active ADMIN or INVESTIGATOR.  what names
+ * the cases in the message ("case 3", "cases"). */
+static int check_assignee(struct fd_store *st, const char *what, const char *user, struct fd_err *err)
+{
+	int64_t nusers;
+	int rc, role, active;
+
+	if ((rc = actor_user(st, user, &nusers, &role, &active, err)))
+		return rc;
+	if (nusers && role < 0)
+		return fd_err_set(err, FD_EUSAGE, "cannot assign %s to '%s': no such user", what, user);
+	if (nusers && !active)
+		return fd_err_set(err, FD_EUSAGE, "cannot assign %s to '%s': the user is disabled", what, user);
+	if (nusers && role != FD_ROLE_ADMIN && role != FD_ROLE_INVESTIGATOR)
+		return fd_err_set(err, FD_EUSAGE, "cannot assign %s to '%s': role %s does not work cases"
+				  " (ADMIN or INVESTIGATOR only)", what, user, fd_user_role_name[role]);
+	return FD_OK;
+}
+
 int fd_case_assign(struct fd_store *st, int64_t id, const char *user, char *assigned, struct fd_err *err)
 {
 	char what[48], name[FD_CASE_NAME_MAX + 1];
 	int64_t nusers;
-	int rc, own, status, role, active, found;
+	int rc, own, status, found;
 
 	snprintf(what, sizeof(what), "case %lld", (long long)id);
 	if ((rc = fd_case_authorize(st, FD_CA_ASSIGN, what, err)))
@@ -1090,21 +1113,8 @@ int fd_case_assign(struct fd_store *st, int64_t id, const char *user, char *assi
 	if ((rc = case_status(st, id, &status, err)))
 		goto out;
 	if (user) {
-		if ((rc = actor_user(st, user, &nusers, &role, &active, err)))
+		if ((rc = check_assignee(st, what, user, err)))
 			goto out;
-		if (nusers && role < 0) {
-			rc = fd_err_set(err, FD_EUSAGE, "cannot assign case %lld to '%s': no such user", (long long)id, user);
-			goto out;
-		}
-		if (nusers && !active) {
-			rc = fd_err_set(err, FD_EUSAGE, "cannot assign case %lld to '%s': the user is disabled", (long long)id, user);
-			goto out;
-		}
-		if (nusers && role != FD_ROLE_ADMIN && role != FD_ROLE_INVESTIGATOR) {
-			rc = fd_err_set(err, FD_EUSAGE, "cannot assign case %lld to '%s': role %s does not work cases"
-					" (ADMIN or INVESTIGATOR only)", (long long)id, user, fd_user_role_name[role]);
-			goto out;
-		}
 		snprintf(name, sizeof(name), "%s", user);
 	} else {
 		if ((rc = query_i64(st, "SELECT count(*) FROM users", NULL, 0, &nusers, err)))
@@ -1121,11 +1131,231 @@ int fd_case_assign(struct fd_store *st, int64_t id, const char *user, char *assi
 			}
 		}
 	}
-	rc = set_assignee(st, id, name, user == NULL, fd_wall_ms(), err);
+	rc = set_assignee(st, id, name, user == NULL, NULL, fd_wall_ms(), err);
 	if (!rc && assigned)
 		snprintf(assigned, FD_CASE_NAME_MAX + 1, "%s", name);
 out:
 	return tx_end(st, own, rc, err);
+}
+
+/* ---- bulk and automatic assignment ----------------------------------------------------------- */
+
+const char *const fd_case_pick_name[FD_NPICK] = {"least-loaded", "round-robin"};
+
+static void *grow1(void **arr, size_t *n, size_t *cap, size_t sz);
+
+int fd_case_pick_parse(const char *s)
+{
+	return parse_name(fd_case_pick_name, FD_NPICK, s);
+}
+
+void fd_case_assignments_free(struct fd_case_assignment *a, size_t n)
+{
+	size_t i;
+
+	for (i = 0; a && i < n; i++) {
+		free(a[i].from);
+		free(a[i].to);
+	}
+	free(a);
+}
+
+/* The active INVESTIGATORs by name into *names (an array of *n strings, each owned). */
+static int investigators(struct fd_store *st, char ***names, size_t *n, struct fd_err *err)
+{
+	sqlite3_stmt *s;
+	size_t cap = 0;
+	int rc, bad = 0;
+
+	*names = NULL;
+	*n = 0;
+	if ((rc = fd_store_prepare(st, &s, "SELECT name FROM users WHERE active = 1 AND role = 'INVESTIGATOR'"
+				   " ORDER BY name", err)))
+		return rc;
+	while (!bad && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		char **slot = grow1((void **)names, n, &cap, sizeof(**names));
+
+		if (!slot || !(*slot = col_dup(s, 0, &bad)))
+			bad = 1;
+	}
+	if (bad)
+		rc = oom(err);
+	else
+		rc = rc == SQLITE_DONE ? FD_OK : fd_store_error(st, "reading users", err);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* The user who received the latest automatic assignment ("" when none), into out. */
+static int last_auto_assignee(struct fd_store *st, char *out, struct fd_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	out[0] = '\0';
+	if ((rc = fd_store_prepare(st, &s, "SELECT json_extract(details, '$.to') FROM case_events WHERE kind = 'assign'"
+				   " AND json_extract(details, '$.auto') = 1 ORDER BY id DESC LIMIT 1", err)))
+		return rc;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(s, 0);
+
+		snprintf(out, FD_CASE_NAME_MAX + 1, "%s", t ? t : "");
+		rc = FD_OK;
+	} else
+		rc = rc == SQLITE_DONE ? FD_OK : fd_store_error(st, "reading case events", err);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* The investigator whose turn it is: the first active INVESTIGATOR by name after whoever
+ * received the latest automatic assignment (wrapping round); *found 0 when there is none. */
+static int round_robin_next(struct fd_store *st, char *out, int *found, struct fd_err *err)
+{
+	char **pool = NULL, last[FD_CASE_NAME_MAX + 1];
+	size_t n = 0, i, k;
+	int rc;
+
+	*found = 0;
+	if ((rc = investigators(st, &pool, &n, err)) || (rc = last_auto_assignee(st, last, err)))
+		goto out;
+	for (k = 0; k < n && strcmp(pool[k], last) <= 0; k++)
+		;
+	if (n) {
+		snprintf(out, FD_CASE_NAME_MAX + 1, "%s", pool[k < n ? k : 0]);
+		*found = 1;
+	}
+out:
+	for (i = 0; i < n; i++)
+		free(pool[i]);
+	free(pool);
+	return rc;
+}
+
+int fd_case_assign_many(struct fd_store *st, const int64_t *ids, size_t nids, const struct fd_case_filter *f,
+			const char *user, int pick, struct fd_case_assignment **out, size_t *nout,
+			struct fd_err *err)
+{
+	struct fd_case_summary *cs = NULL;
+	struct fd_case_assignment *res = NULL;
+	char **pool = NULL, name[FD_CASE_NAME_MAX + 1], last[FD_CASE_NAME_MAX + 1];
+	int64_t nusers, *list = NULL, now = fd_wall_ms();
+	size_t npool = 0, n = 0, i, next = 0;
+	int rc, own = 0, began = 0;
+
+	*out = NULL;
+	*nout = 0;
+	if ((rc = fd_case_authorize(st, FD_CA_ASSIGN, nids ? "cases (list)" : "cases (selection)", err)))
+		return rc;
+	if (pick < 0 || pick >= FD_NPICK)
+		return fd_err_set(err, FD_EUSAGE, "unknown assignment strategy");
+	if (user && (rc = check_text("a user name", user, FD_CASE_NAME_MAX, 1, 0, err)))
+		return rc;
+	if ((rc = tx_begin(st, &own, err)))
+		return rc;
+	began = 1;
+	if (user && (rc = check_assignee(st, "cases", user, err)))
+		goto out;
+	/* the cases, in id order (a list as given) */
+	if (nids) {
+		if (!(list = malloc(nids * sizeof(*list)))) {
+			rc = oom(err);
+			goto out;
+		}
+		for (i = 0; i < nids; i++) {
+			int status;
+
+			if ((rc = case_status(st, ids[i], &status, err)))
+				goto out;
+			list[i] = ids[i];
+		}
+		n = nids;
+	} else {
+		struct fd_case_filter g = *f;
+
+		g.sort = FD_CASE_SORT_ID;
+		g.descending = 0;
+		if ((rc = fd_case_list(st, &g, &cs, &n, err)))
+			goto out;
+		if (n && !(list = malloc(n * sizeof(*list)))) {
+			rc = oom(err);
+			goto out;
+		}
+		for (i = 0; i < n; i++)
+			list[i] = cs[i].id;
+	}
+	if (!user) {
+		if ((rc = query_i64(st, "SELECT count(*) FROM users", NULL, 0, &nusers, err)))
+			goto out;
+		if (nusers) {
+			if ((rc = investigators(st, &pool, &npool, err)))
+				goto out;
+			if (!npool && n) {
+				rc = fd_err_set(err, FD_EUSAGE, "no active INVESTIGATOR to assign the cases to"
+						" (fd-case user add NAME --role INVESTIGATOR)");
+				goto out;
+			}
+			if (pick == FD_PICK_ROUND_ROBIN) {
+				/* continue after whoever received the latest automatic assignment */
+				if ((rc = last_auto_assignee(st, last, err)))
+					goto out;
+				for (next = 0; next < npool && strcmp(pool[next], last) <= 0; next++)
+					;
+				if (next == npool)
+					next = 0;
+			}
+		}
+	}
+	if (n && !(res = calloc(n, sizeof(*res)))) {
+		rc = oom(err);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		sqlite3_stmt *s;
+		int bad = 0, found;
+
+		if (user)
+			snprintf(name, sizeof(name), "%s", user);
+		else if (!npool)
+			snprintf(name, sizeof(name), "%s", actor_of(st));  /* a single-user store */
+		else if (pick == FD_PICK_ROUND_ROBIN) {
+			snprintf(name, sizeof(name), "%s", pool[next]);
+			next = (next + 1) % npool;
+		} else {
+			if ((rc = least_loaded(st, list[i], name, &found, err)))
+				goto out;
+		}
+		res[i].id = list[i];
+		if ((rc = fd_store_prepare(st, &s, "SELECT assignee FROM cases WHERE id = ?", err)))
+			goto out;
+		sqlite3_bind_int64(s, 1, list[i]);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			res[i].from = col_dup(s, 0, &bad);
+		sqlite3_finalize(s);
+		if (bad || !(res[i].to = strdup(name))) {
+			rc = oom(err);
+			goto out;
+		}
+		res[i].changed = !res[i].from || strcmp(res[i].from, name) != 0;
+		*nout = i + 1;
+		if ((rc = set_assignee(st, list[i], name, user == NULL, user ? NULL : fd_case_pick_name[pick], now, err)))
+			goto out;
+	}
+out:
+	if (began)
+		rc = tx_end(st, own, rc, err);
+	for (i = 0; i < npool; i++)
+		free(pool[i]);
+	free(pool);
+	free(list);
+	fd_case_summaries_free(cs, nids ? 0 : n);
+	if (rc) {
+		fd_case_assignments_free(res, *nout);
+		*nout = 0;
+		res = NULL;
+	}
+	*out = res;
+	return rc;
 }
 
 int fd_case_note(struct fd_store *st, int64_t id, const char *text, struct fd_err *err)
@@ -1295,6 +1525,10 @@ int fd_case_link(struct fd_store *st, int64_t id, const struct fd_case_txn_ref *
 	}
 	if ((rc = case_status(st, id, &status, err)))
 		goto out;
+	if (status == FD_CASE_DUPLICATE) {
+		rc = fd_err_set(err, FD_EUSAGE, "case %lld is DUPLICATE: link to the case it was merged into", (long long)id);
+		goto out;
+	}
 	if (fd_case_status_final(status)) {
 		rc = fd_err_set(err, FD_EUSAGE, "case %lld is %s: reopen it (status %lld IN_PROGRESS --note ...) before linking",
 				(long long)id, fd_case_status_name[status], (long long)id);
@@ -1519,7 +1753,7 @@ int fd_case_list(struct fd_store *st, const struct fd_case_filter *f, struct fd_
 	if ((rc = fd_store_prepare(st, &q,
 				   "SELECT id FROM cases c WHERE"
 				   " (?1 = 0 OR (?1 >> (CASE status WHEN 'OPEN' THEN 0 WHEN 'IN_PROGRESS' THEN 1"
-				   "   WHEN 'CLOSED' THEN 2 ELSE 3 END)) & 1)"
+				   "   WHEN 'CLOSED' THEN 2 WHEN 'FALSE_POSITIVE' THEN 3 ELSE 4 END)) & 1)"
 				   " AND (?2 IS NULL OR ifnull(assignee, '') = ?2)"
 				   " AND (?3 = 0 OR (?3 >> (CASE priority WHEN 'LOW' THEN 0 WHEN 'MEDIUM' THEN 1"
 				   "   WHEN 'HIGH' THEN 2 ELSE 3 END)) & 1)"
@@ -2434,7 +2668,7 @@ int fd_case_prioritize(struct fd_store *st, int64_t now, struct fd_case_rank **o
 struct flagrec {
 	const char *txn_id;
 	char *suspect;        /* normalised "kind:key", owned */
-	int64_t ts, wstart;
+	int64_t ts;
 	int risk;
 	const char *reasons;
 };
@@ -2446,8 +2680,6 @@ static int cmp_flag(const void *pa, const void *pb)
 
 	if (c)
 		return c;
-	if (a->wstart != b->wstart)
-		return a->wstart < b->wstart ? -1 : 1;
 	if (a->ts != b->ts)
 		return a->ts < b->ts ? -1 : 1;
 	return strcmp(a->txn_id, b->txn_id);
@@ -2472,184 +2704,297 @@ static int flag_reason(const struct flagrec *f, struct fd_buf *b)
 	return r;
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
+/* A case one call of fd_case_auto touched: what it was before, what the call added. */
+struct touched {
+	int64_t id;
+	int is_new;
+	int status, prio;     /* before the call (a new case: OPEN, -1) */
+	int maxrisk;          /* of the flags added */
+	struct fd_buf txns;   /* JSON array of the transactions added */
+};
 
-	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+/* The title's level words: "HIGH", "MEDIUM or HIGH", "LOW, MEDIUM or HIGH". */
+static const char *auto_level_words(const struct fd_case_auto_opts *o)
+{
+	int l = o ? o->min_level : FD_CASE_LEVEL_HIGH;
+
+	return l == FD_CASE_LEVEL_LOW ? "LOW, MEDIUM or HIGH" : l == FD_CASE_LEVEL_MEDIUM ? "MEDIUM or HIGH" : "HIGH";
 }
 
-/* One suspect's flags in one window: f[0..n). */
-static int auto_group(struct fd_store *st, const struct flagrec *f, size_t n, int64_t window,
-		      const struct fd_case_auto_opts *o, int64_t now, struct fd_case_auto_result *res,
-		      struct fd_err *err)
+/* Open a new auto case for flag f: window [ts, ts + window), the suspect as SUSPECT entity. */
+static int auto_open(struct fd_store *st, const struct flagrec *f, int64_t window,
+		     const struct fd_case_auto_opts *o, int64_t now, int64_t *idp, struct fd_err *err)
 {
 	sqlite3_stmt *q = NULL;
-	struct fd_buf reason = FD_BUF_INIT, tj = FD_BUF_INIT, det = FD_BUF_INIT, title = FD_BUF_INIT;
-	struct jo j;
-	char ts1[FD_TS_BUFSZ], ts2[FD_TS_BUFSZ];
-	int64_t id = 0, added = 0;
-	int rc, status = FD_CASE_OPEN, prio = -1, want, maxrisk = 0, is_new = 0, a;
-	size_t i;
+	struct fd_buf title = FD_BUF_INIT, desc = FD_BUF_INIT;
+	const char *key = strchr(f->suspect, ':') + 1;
+	char kind[16], ts1[FD_TS_BUFSZ], span[48];
+	int64_t id, eid;
+	int rc;
 
-	for (i = 0; i < n; i++)
-		if (f[i].risk > maxrisk)
-			maxrisk = f[i].risk;
-	want = maxrisk >= 90 ? FD_PRIO_CRITICAL : FD_PRIO_HIGH;
-	if ((rc = fd_store_prepare(st, &q, "SELECT id, status, priority FROM cases WHERE origin = 'auto'"
-				   " AND suspect = ? AND window_start = ?", err)))
-		return rc;
-	sqlite3_bind_text(q, 1, f[0].suspect, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, f[0].wstart);
-	if (sqlite3_step(q) == SQLITE_ROW) {
-		id = sqlite3_column_int64(q, 0);
-		status = fd_case_status_parse((const char *)sqlite3_column_text(q, 1));
-		prio = fd_case_priority_parse((const char *)sqlite3_column_text(q, 2));
+	fd_format_ts(f->ts, ts1);
+	if (window % 86400000 == 0) {
+		ts1[10] = '\0';
+		snprintf(span, sizeof(span), "%lld d", (long long)(window / 86400000));
+	} else {
+		ts1[16] = 'Z';
+		ts1[17] = '\0';
+		fmt_span(window, span, sizeof(span));
 	}
-	sqlite3_finalize(q);
-	q = NULL;
-
-	fd_format_ts(f[0].wstart, ts1);
-	fd_format_ts(f[0].wstart + window, ts2);
-	if (!id) {
-		const char *key = strchr(f[0].suspect, ':') + 1;
-		char kind[16];
-		int64_t eid;
-
-		is_new = 1;
-		if (window % 86400000 == 0)
-			ts1[10] = '\0';
-		else {
-			ts1[16] = 'Z';
-			ts1[17] = '\0';
-		}
-		if (fd_buf_addf(&title, "HIGH risk: %s, %s", f[0].suspect, ts1) ||
-		    fd_buf_addf(&det, "Opened automatically from %zu HIGH-risk transaction%s of %s in the window %s to %s.",
-				n, n == 1 ? "" : "s", f[0].suspect, fd_format_ts(f[0].wstart, ts1), ts2)) {
-			rc = oom(err);
-			goto out;
-		}
-		if ((rc = fd_store_prepare(st, &q, "INSERT INTO cases (title, description, priority, status, origin,"
-					   " suspect, window_start, window_end, created_at, created_by, updated_at)"
-					   " VALUES (?, ?, ?, 'OPEN', 'auto', ?, ?, ?, ?, ?, ?)", err)))
-			goto out;
-		sqlite3_bind_text(q, 1, title.s, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 2, det.s, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 3, fd_case_priority_name[want], -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 4, f[0].suspect, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 5, f[0].wstart);
-		sqlite3_bind_int64(q, 6, f[0].wstart + window);
-		sqlite3_bind_int64(q, 7, now);
-		sqlite3_bind_text(q, 8, actor_of(st), -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 9, now);
-		if ((rc = step_done(st, q, "creating a case", err)))
-			goto out;
-		sqlite3_finalize(q);
-		q = NULL;
-		id = sqlite3_last_insert_rowid(fd_store_db(st));
-		fd_buf_reset(&det);
-		/* the suspect as a case entity, when the store knows it */
-		snprintf(kind, sizeof(kind), "%.*s", (int)(key - 1 - f[0].suspect), f[0].suspect);
-		if ((rc = fd_store_prepare(st, &q, "SELECT id FROM entities WHERE kind = ? AND key = ?", err)))
-			goto out;
-		sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
-		eid = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
-		sqlite3_finalize(q);
-		q = NULL;
-		if (eid) {
-			int what, was;
-
-			if ((rc = add_entity(st, id, eid, FD_ER_SUSPECT, "suspect of the HIGH-risk transactions", now,
-					     &what, &was, err)))
-				goto out;
-		}
-		res->created++;
-	}
-	if (fd_buf_addc(&tj, '[')) {
+	if (fd_buf_addf(&title, "%s risk: %s, %s", auto_level_words(o), f->suspect, ts1) ||
+	    fd_buf_addf(&desc, "Opened automatically from the %s-risk alerts of %s. While it is open it"
+			" collects the suspect's further alerts up to %s after the latest one.",
+			auto_level_words(o), f->suspect, span)) {
 		rc = oom(err);
 		goto out;
 	}
+	if ((rc = fd_store_prepare(st, &q, "INSERT INTO cases (title, description, priority, status, origin,"
+				   " suspect, window_start, window_end, created_at, created_by, updated_at)"
+				   " VALUES (?, ?, 'HIGH', 'OPEN', 'auto', ?, ?, ?, ?, ?, ?)", err)))
+		goto out;
+	sqlite3_bind_text(q, 1, title.s, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, desc.s, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, f->suspect, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, f->ts);
+	sqlite3_bind_int64(q, 5, f->ts + window);
+	sqlite3_bind_int64(q, 6, now);
+	sqlite3_bind_text(q, 7, actor_of(st), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 8, now);
+	if ((rc = step_done(st, q, "creating a case", err)))
+		goto out;
+	sqlite3_finalize(q);
+	q = NULL;
+	*idp = id = sqlite3_last_insert_rowid(fd_store_db(st));
+	/* the suspect as a case entity, when the store knows it */
+	snprintf(kind, sizeof(kind), "%.*s", (int)(key - 1 - f->suspect), f->suspect);
+	if ((rc = fd_store_prepare(st, &q, "SELECT id FROM entities WHERE kind = ? AND key = ?", err)))
+		goto out;
+	sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
+	eid = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+	if (eid) {
+		int what, was;
+
+		rc = add_entity(st, id, eid, FD_ER_SUSPECT, "suspect of the automatic case's alerts", now, &what, &was, err);
+	}
+out:
+	sqlite3_finalize(q);
+	fd_buf_release(&title);
+	fd_buf_release(&desc);
+	return rc;
+}
+
+/* Record what the call did to case t: priority raised, the "created" or "auto" event, a
+ * reopening, an automatic assignment. */
+static int auto_finish(struct fd_store *st, struct touched *t, const struct fd_case_auto_opts *o, int64_t now,
+		       struct fd_case_auto_result *res, struct fd_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	struct fd_buf det = FD_BUF_INIT;
+	struct jo j;
+	char ts1[FD_TS_BUFSZ], ts2[FD_TS_BUFSZ];
+	int rc, want = t->maxrisk >= 90 ? FD_PRIO_CRITICAL : FD_PRIO_HIGH;
+	int raise = t->is_new ? want > FD_PRIO_HIGH : t->prio < want;
+
+	if (fd_buf_addc(&t->txns, ']'))
+		return oom(err);
+	if (raise) {
+		if ((rc = fd_store_prepare(st, &q, "UPDATE cases SET priority = ? WHERE id = ?", err)))
+			return rc;
+		sqlite3_bind_text(q, 1, fd_case_priority_name[want], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, t->id);
+		rc = step_done(st, q, "raising a case's priority", err);
+		sqlite3_finalize(q);
+		q = NULL;
+		if (rc)
+			return rc;
+	}
+	if ((rc = fd_store_prepare(st, &q, "SELECT title, suspect, window_start, window_end FROM cases WHERE id = ?", err)))
+		return rc;
+	sqlite3_bind_int64(q, 1, t->id);
+	if (sqlite3_step(q) != SQLITE_ROW) {
+		rc = fd_store_error(st, "reading a case", err);
+		goto out;
+	}
+	fd_format_ts(sqlite3_column_int64(q, 2), ts1);
+	fd_format_ts(sqlite3_column_int64(q, 3), ts2);
+	jo_begin(&j, &det);
+	if (t->is_new) {
+		jo_str(&j, "title", (const char *)sqlite3_column_text(q, 0));
+		jo_str(&j, "priority", fd_case_priority_name[want]);
+		jo_str(&j, "origin", "auto");
+		jo_str(&j, "suspect", (const char *)sqlite3_column_text(q, 1));
+		jo_str(&j, "window_start", ts1);
+		jo_str(&j, "window_end", ts2);
+		jo_raw(&j, "txns", t->txns.s, t->txns.len);
+	} else {
+		jo_raw(&j, "added", t->txns.s, t->txns.len);
+		if (raise) {
+			jo_str(&j, "priority_from", t->prio >= 0 ? fd_case_priority_name[t->prio] : NULL);
+			jo_str(&j, "priority", fd_case_priority_name[want]);
+		}
+		jo_str(&j, "window_start", ts1);
+		jo_str(&j, "window_end", ts2);
+	}
+	jo_int(&j, "max_risk", t->maxrisk);
+	sqlite3_finalize(q);
+	q = NULL;
+	if ((rc = jo_end(&j, err)) || (rc = case_event(st, t->id, t->is_new ? "created" : "auto", det.s, now, err)))
+		goto out;
+	if (!t->is_new) {
+		res->extended++;
+		if (fd_case_status_final(t->status)) {
+			struct fd_case_status_result sr;
+
+			if ((rc = move_case(st, t->id, t->status, FD_CASE_IN_PROGRESS, "new HIGH-risk transaction", now,
+					    &sr, err)))
+				goto out;
+			res->reopened++;
+		}
+	}
+	if (t->is_new && o && o->assign) {
+		char name[FD_CASE_NAME_MAX + 1];
+		int found;
+
+		if ((rc = o->pick == FD_PICK_ROUND_ROBIN ? round_robin_next(st, name, &found, err)
+							 : least_loaded(st, t->id, name, &found, err)))
+			goto out;
+		if (found)
+			rc = set_assignee(st, t->id, name, 1, o->pick == FD_PICK_ROUND_ROBIN ? "round-robin" : NULL, now, err);
+		else
+			res->unassigned++;
+	}
+out:
+	sqlite3_finalize(q);
+	fd_buf_release(&det);
+	return rc;
+}
+
+/*
+ * One suspect's flags f[0..n), in time order.  A flag whose transaction is already in one of
+ * the suspect's auto cases changes nothing.  Otherwise it joins the suspect's auto case whose
+ * window holds it — ts in [window_start - window, window_end) — preferring a case still
+ * open, then the latest; the case's window then stretches to cover it (window_end = the
+ * latest flag + window).  With no such case a new one opens.  Events are written at the end,
+ * one per case touched.
+ */
+static int auto_suspect(struct fd_store *st, const struct flagrec *f, size_t n, int64_t window,
+			const struct fd_case_auto_opts *o, int64_t now, struct fd_case_auto_result *res,
+			struct fd_err *err)
+{
+	sqlite3_stmt *qin = NULL, *qcase = NULL, *qend = NULL, *qstart = NULL;
+	struct fd_buf reason = FD_BUF_INIT;
+	struct touched *tc = NULL;
+	size_t ntc = 0, cap = 0, i, k;
+	int rc;
+
+	/* the suspect's auto cases and the cases they were merged into (fd_case_merge) */
+	if ((rc = fd_store_prepare(st, &qin, "WITH RECURSIVE fam(id) AS (SELECT id FROM cases WHERE origin = 'auto'"
+				   " AND suspect = ?2 UNION SELECT json_extract(e.details, '$.into') FROM case_events e"
+				   " JOIN fam ON e.case_id = fam.id WHERE e.kind = 'duplicate')"
+				   " SELECT 1 FROM case_transactions WHERE txn_id = ?1 AND case_id IN fam", err)) ||
+	    /* the case whose window holds the flag; a merged one stands for the case it was merged
+	     * into (followed to the end of the chain) */
+	    (rc = fd_store_prepare(st, &qcase, "WITH RECURSIVE ch(id, d) AS (SELECT id, 0 FROM (SELECT id FROM cases"
+				   " WHERE origin = 'auto' AND suspect = ?1 AND ?2 >= window_start - ?3 AND ?2 < window_end"
+				   " ORDER BY status IN ('CLOSED', 'FALSE_POSITIVE', 'DUPLICATE'), window_end DESC, id DESC LIMIT 1)"
+				   " UNION SELECT json_extract(e.details, '$.into'), d + 1 FROM case_events e JOIN ch ON e.case_id = ch.id"
+				   " WHERE e.kind = 'duplicate')"
+				   " SELECT c.id, c.status, c.priority FROM ch JOIN cases c ON c.id = ch.id ORDER BY ch.d DESC LIMIT 1",
+				   err)) ||
+	    (rc = fd_store_prepare(st, &qend, "UPDATE cases SET window_end = ?1 WHERE id = ?2 AND window_end < ?1", err)) ||
+	    /* OR IGNORE: another auto case of the suspect may start exactly there (its window is
+	     * then left as it is rather than the run failing) */
+	    (rc = fd_store_prepare(st, &qstart, "UPDATE OR IGNORE cases SET window_start = ?1 WHERE id = ?2"
+				   " AND window_start > ?1", err)))
+		goto out;
 	for (i = 0; i < n; i++) {
+		struct touched *t = NULL;
+		int64_t id = 0;
+		int status = FD_CASE_OPEN, prio = -1, a;
+
+		sqlite3_bind_text(qin, 1, f[i].txn_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(qin, 2, f[i].suspect, -1, SQLITE_STATIC);
+		rc = sqlite3_step(qin);
+		sqlite3_reset(qin);
+		if (rc == SQLITE_ROW) {
+			res->already++;
+			rc = FD_OK;
+			continue;
+		}
+		if (rc != SQLITE_DONE) {
+			rc = fd_store_error(st, "reading cases", err);
+			goto out;
+		}
+		sqlite3_bind_text(qcase, 1, f[i].suspect, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(qcase, 2, f[i].ts);
+		sqlite3_bind_int64(qcase, 3, window);
+		if (sqlite3_step(qcase) == SQLITE_ROW) {
+			id = sqlite3_column_int64(qcase, 0);
+			status = fd_case_status_parse((const char *)sqlite3_column_text(qcase, 1));
+			prio = fd_case_priority_parse((const char *)sqlite3_column_text(qcase, 2));
+		}
+		sqlite3_reset(qcase);
+		for (k = 0; id && k < ntc; k++)
+			if (tc[k].id == id)
+				t = &tc[k];
+		if (!t) {
+			if (!(t = grow1((void **)&tc, &ntc, &cap, sizeof(*tc)))) {
+				rc = oom(err);
+				goto out;
+			}
+			t->txns = (struct fd_buf)FD_BUF_INIT;
+			if (fd_buf_addc(&t->txns, '[')) {
+				rc = oom(err);
+				goto out;
+			}
+			if (!id) {
+				if ((rc = auto_open(st, &f[i], window, o, now, &id, err)))
+					goto out;
+				t->is_new = 1;
+				res->created++;
+			}
+			t->id = id;
+			t->status = status;
+			t->prio = prio;
+		}
 		if (flag_reason(&f[i], &reason)) {
 			rc = oom(err);
 			goto out;
 		}
 		if ((rc = add_txn(st, id, f[i].txn_id, reason.s, NULL, now, &a, err)))
 			goto out;
-		if (!a) {
+		if (!a) { /* cannot happen (checked above), but count it rather than record it */
 			res->already++;
 			continue;
 		}
-		added++;
-		if ((tj.len > 1 && fd_buf_addc(&tj, ',')) || fd_buf_add_json_str(&tj, f[i].txn_id, strlen(f[i].txn_id))) {
+		res->added++;
+		if (f[i].risk > t->maxrisk)
+			t->maxrisk = f[i].risk;
+		if ((t->txns.len > 1 && fd_buf_addc(&t->txns, ',')) ||
+		    fd_buf_add_json_str(&t->txns, f[i].txn_id, strlen(f[i].txn_id))) {
 			rc = oom(err);
 			goto out;
 		}
-	}
-	if (fd_buf_addc(&tj, ']')) {
-		rc = oom(err);
-		goto out;
-	}
-	res->added += added;
-	if (!is_new && added == 0)
-		goto out; /* nothing new: nothing recorded */
-	if (!is_new)
-		res->extended++;
-	if (!is_new && prio < want) {
-		if ((rc = fd_store_prepare(st, &q, "UPDATE cases SET priority = ? WHERE id = ?", err)))
+		sqlite3_bind_int64(qend, 1, f[i].ts + window);
+		sqlite3_bind_int64(qend, 2, id);
+		sqlite3_bind_int64(qstart, 1, f[i].ts);
+		sqlite3_bind_int64(qstart, 2, id);
+		if ((rc = step_done(st, qend, "moving a case's window", err)) ||
+		    (rc = step_done(st, qstart, "moving a case's window", err)))
 			goto out;
-		sqlite3_bind_text(q, 1, fd_case_priority_name[want], -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 2, id);
-		if ((rc = step_done(st, q, "raising a case's priority", err)))
-			goto out;
-		sqlite3_finalize(q);
-		q = NULL;
 	}
-	fd_buf_reset(&det);
-	jo_begin(&j, &det);
-	if (is_new) {
-		jo_str(&j, "title", title.s);
-		jo_str(&j, "priority", fd_case_priority_name[want]);
-		jo_str(&j, "origin", "auto");
-		jo_str(&j, "suspect", f[0].suspect);
-		jo_str(&j, "window_start", fd_format_ts(f[0].wstart, ts1));
-		jo_str(&j, "window_end", ts2);
-		jo_raw(&j, "txns", tj.s, tj.len);
-	} else {
-		jo_raw(&j, "added", tj.s, tj.len);
-		if (prio < want) {
-			jo_str(&j, "priority_from", prio >= 0 ? fd_case_priority_name[prio] : NULL);
-			jo_str(&j, "priority", fd_case_priority_name[want]);
-		}
-	}
-	jo_int(&j, "max_risk", maxrisk);
-	if ((rc = jo_end(&j, err)) || (rc = case_event(st, id, is_new ? "created" : "auto", det.s, now, err)))
-		goto out;
-	if (!is_new && fd_case_status_final(status)) {
-		struct fd_case_status_result sr;
-
-		if ((rc = move_case(st, id, status, FD_CASE_IN_PROGRESS, "new HIGH-risk transaction", now, &sr, err)))
-			goto out;
-		res->reopened++;
-	}
-	if (is_new && o && o->assign) {
-		char name[FD_CASE_NAME_MAX + 1];
-		int found;
-
-		if ((rc = least_loaded(st, id, name, &found, err)))
-			goto out;
-		if (found)
-			rc = set_assignee(st, id, name, 1, now, err);
-		else
-			res->unassigned++;
-	}
+	for (k = 0; k < ntc && !rc; k++)
+		rc = auto_finish(st, &tc[k], o, now, res, err);
 out:
-	sqlite3_finalize(q);
+	sqlite3_finalize(qin);
+	sqlite3_finalize(qcase);
+	sqlite3_finalize(qend);
+	sqlite3_finalize(qstart);
+	for (k = 0; k < ntc; k++)
+		fd_buf_release(&tc[k].txns);
+	free(tc);
 	fd_buf_release(&reason);
-	fd_buf_release(&tj);
-	fd_buf_release(&det);
-	fd_buf_release(&title);
 	return rc;
 }
 
@@ -2660,7 +3005,7 @@ int fd_case_auto(struct fd_store *st, const struct fd_case_flag *flags, size_t n
 	struct flagrec *fr = NULL;
 	struct fd_buf b = FD_BUF_INIT;
 	sqlite3_stmt *q = NULL;
-	int64_t window = o && o->window_ms > 0 ? o->window_ms : 86400000, now = fd_wall_ms();
+	int64_t window = o && o->window_ms > 0 ? o->window_ms : FD_CASE_AUTO_WINDOW, now = fd_wall_ms();
 	size_t nf = 0, i, g;
 	int rc, own = 0, began = 0, min_risk = o ? o->min_risk : 0;
 	char vis[200];
@@ -2710,7 +3055,6 @@ int fd_case_auto(struct fd_store *st, const struct fd_case_flag *flags, size_t n
 		r = &fr[nf];
 		r->txn_id = f->txn_id;
 		r->ts = ts;
-		r->wstart = floor_div(ts, window) * window;
 		r->risk = f->risk;
 		r->reasons = f->reasons;
 		if (!b.s || !(r->suspect = strdup(b.s))) {
@@ -2726,9 +3070,9 @@ int fd_case_auto(struct fd_store *st, const struct fd_case_flag *flags, size_t n
 		goto out;
 	began = 1;
 	for (i = 0; i < nf; i = g) {
-		for (g = i + 1; g < nf && fr[g].wstart == fr[i].wstart && strcmp(fr[g].suspect, fr[i].suspect) == 0; g++)
+		for (g = i + 1; g < nf && strcmp(fr[g].suspect, fr[i].suspect) == 0; g++)
 			;
-		if ((rc = auto_group(st, fr + i, g - i, window, o, now, res, err)))
+		if ((rc = auto_suspect(st, fr + i, g - i, window, o, now, res, err)))
 			break;
 	}
 out:
@@ -2757,11 +3101,13 @@ int fd_case_auto_from_store(struct fd_store *st, int64_t since, int64_t until,
 		return rc;
 	if ((rc = fd_store_prepare(st, &q, "SELECT s.txn_id, t.sender_id, t.ts, s.risk, s.reasons"
 				   " FROM scores s JOIN transactions t ON t.txn_id = s.txn_id"
-				   " WHERE s.level = 'HIGH' AND t.ts >= ? AND t.ts < ?"
+				   " WHERE (CASE s.level WHEN 'HIGH' THEN 0 WHEN 'MEDIUM' THEN 1 ELSE 2 END) <= ?3"
+				   " AND t.ts >= ?1 AND t.ts < ?2"
 				   " AND s.id = " LATEST_SCORE("s.txn_id") " ORDER BY t.ts, s.txn_id", err)))
 		return rc;
 	sqlite3_bind_int64(q, 1, since);
 	sqlite3_bind_int64(q, 2, until);
+	sqlite3_bind_int(q, 3, o ? o->min_level : FD_CASE_LEVEL_HIGH);
 	while (!bad && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct fd_case_flag *f = grow1((void **)&fl, &n, &cap, sizeof(*fl));
 		int b2 = 0;
@@ -2803,5 +3149,274 @@ int fd_case_auto_from_store(struct fd_store *st, int64_t since, int64_t until,
 		free((char *)fl[i].reasons);
 	}
 	free(fl);
+	return rc;
+}
+
+/* ---- duplicates and merging ------------------------------------------------------------------ */
+
+void fd_case_dups_free(struct fd_case_dup *d, size_t n)
+{
+	size_t i;
+
+	for (i = 0; d && i < n; i++)
+		free(d[i].suspects);
+	free(d);
+}
+
+int fd_case_duplicates(struct fd_store *st, struct fd_case_dup **out, size_t *np, struct fd_err *err)
+{
+	sqlite3_stmt *q;
+	struct fd_case_dup *d = NULL;
+	size_t n = 0, cap = 0;
+	int rc, bad = 0;
+
+	*out = NULL;
+	*np = 0;
+	if ((rc = fd_case_authorize(st, FD_CA_VIEW, "duplicates", err)))
+		return rc;
+	if ((rc = fd_store_prepare(st, &q,
+		"WITH oc AS (SELECT id FROM cases WHERE status IN ('OPEN', 'IN_PROGRESS')),"
+		" sus AS (SELECT id AS case_id, suspect AS s FROM cases WHERE suspect IS NOT NULL AND id IN oc"
+		"  UNION SELECT ce.case_id, e.kind || ':' || e.key FROM case_entities ce JOIN entities e ON e.id = ce.entity_id"
+		"   WHERE ce.role = 'SUSPECT' AND ce.case_id IN oc),"
+		" tx AS (SELECT a.case_id AS a, b.case_id AS b, count(*) AS n FROM case_transactions a"
+		"  JOIN case_transactions b ON b.txn_id = a.txn_id AND b.case_id > a.case_id"
+		"  WHERE a.case_id IN oc AND b.case_id IN oc GROUP BY 1, 2),"
+		" su AS (SELECT a, b, group_concat(s, ' ') AS s FROM (SELECT x.case_id AS a, y.case_id AS b, x.s AS s"
+		"  FROM sus x JOIN sus y ON y.s = x.s AND y.case_id > x.case_id ORDER BY 1, 2, 3) GROUP BY 1, 2),"
+		" pairs AS (SELECT a, b FROM tx UNION SELECT a, b FROM su)"
+		" SELECT p.a, p.b, coalesce(tx.n, 0), su.s,"
+		"  (SELECT count(*) FROM case_transactions WHERE case_id = p.a),"
+		"  (SELECT count(*) FROM case_transactions WHERE case_id = p.b)"
+		" FROM pairs p LEFT JOIN tx ON tx.a = p.a AND tx.b = p.b LEFT JOIN su ON su.a = p.a AND su.b = p.b"
+		" ORDER BY p.a, p.b", err)))
+		return rc;
+	while (!bad && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct fd_case_dup *x = grow1((void **)&d, &n, &cap, sizeof(*d));
+
+		if (!x) {
+			bad = 1;
+			break;
+		}
+		x->keep = sqlite3_column_int64(q, 0);
+		x->dup = sqlite3_column_int64(q, 1);
+		x->shared_txns = sqlite3_column_int64(q, 2);
+		x->suspects = col_dup(q, 3, &bad);
+		x->keep_txns = sqlite3_column_int64(q, 4);
+		x->dup_txns = sqlite3_column_int64(q, 5);
+	}
+	if (bad)
+		rc = oom(err);
+	else
+		rc = rc == SQLITE_DONE ? FD_OK : fd_store_error(st, "reading cases", err);
+	sqlite3_finalize(q);
+	if (rc) {
+		fd_case_dups_free(d, n);
+		return rc;
+	}
+	*out = d;
+	*np = n;
+	return FD_OK;
+}
+
+/* Append the JSON string s to the array text in b ("[" already there). */
+static int json_arr_add(struct fd_buf *b, const char *s)
+{
+	return (b->len > 1 && fd_buf_addc(b, ',')) || fd_buf_add_json_str(b, s, strlen(s));
+}
+
+int fd_case_merge(struct fd_store *st, int64_t keep, int64_t dup, const char *note,
+		  struct fd_case_merge_result *res, struct fd_err *err)
+{
+	struct fd_case_merge_result tmp;
+	sqlite3_stmt *q = NULL;
+	struct fd_buf moved = FD_BUF_INIT, already = FD_BUF_INIT, ents = FD_BUF_INIT, det = FD_BUF_INIT;
+	struct jo j;
+	char what[64];
+	int64_t now = fd_wall_ms();
+	int rc, own, began = 0, skeep, sdup, pkeep = -1, pdup = -1;
+
+	if (!res)
+		res = &tmp;
+	memset(res, 0, sizeof(*res));
+	snprintf(what, sizeof(what), "case %lld into case %lld", (long long)dup, (long long)keep);
+	if ((rc = fd_case_authorize(st, FD_CA_STATUS, what, err)))
+		return rc;
+	if ((rc = check_text("the note", note, FD_CASE_TEXT_MAX, 0, 1, err)))
+		return rc;
+	if (keep == dup)
+		return fd_err_set(err, FD_EUSAGE, "cannot merge case %lld into itself", (long long)keep);
+	if ((rc = tx_begin(st, &own, err)))
+		return rc;
+	began = 1;
+	if ((rc = case_status(st, keep, &skeep, err)) || (rc = case_status(st, dup, &sdup, err)))
+		goto out;
+	if (fd_case_status_final(skeep) || fd_case_status_final(sdup)) {
+		int64_t c = fd_case_status_final(skeep) ? keep : dup;
+
+		rc = fd_err_set(err, FD_EUSAGE, "case %lld is %s: only OPEN or IN_PROGRESS cases are merged", (long long)c,
+				fd_case_status_name[c == keep ? skeep : sdup]);
+		goto out;
+	}
+	res->from_status = sdup;
+	if ((rc = fd_store_prepare(st, &q, "SELECT (SELECT priority FROM cases WHERE id = ?1),"
+				   " (SELECT priority FROM cases WHERE id = ?2)", err)))
+		goto out;
+	sqlite3_bind_int64(q, 1, keep);
+	sqlite3_bind_int64(q, 2, dup);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		pkeep = fd_case_priority_parse((const char *)sqlite3_column_text(q, 0));
+		pdup = fd_case_priority_parse((const char *)sqlite3_column_text(q, 1));
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (fd_buf_addc(&moved, '[') || fd_buf_addc(&already, '[') || fd_buf_addc(&ents, '[')) {
+		rc = oom(err);
+		goto out;
+	}
+	/* the transactions: those keep lacks move (their reason and note with them) */
+	if ((rc = fd_store_prepare(st, &q, "SELECT txn_id, EXISTS (SELECT 1 FROM case_transactions k WHERE k.case_id = ?2"
+				   " AND k.txn_id = d.txn_id) FROM case_transactions d WHERE d.case_id = ?1 ORDER BY txn_id", err)))
+		goto out;
+	sqlite3_bind_int64(q, 1, dup);
+	sqlite3_bind_int64(q, 2, keep);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(q, 0);
+
+		if (sqlite3_column_int(q, 1)) {
+			res->txns_already++;
+			if (json_arr_add(&already, t))
+				break;
+		} else {
+			res->txns_moved++;
+			if (json_arr_add(&moved, t))
+				break;
+		}
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (rc != SQLITE_DONE) {
+		rc = rc == SQLITE_ROW ? oom(err) : fd_store_error(st, "reading a case", err);
+		goto out;
+	}
+	if ((rc = fd_store_prepare(st, &q, "INSERT INTO case_transactions (case_id, txn_id, reason, note, added_at, added_by)"
+				   " SELECT ?2, txn_id, reason, note, ?3, ?4 FROM case_transactions d WHERE d.case_id = ?1"
+				   " AND NOT EXISTS (SELECT 1 FROM case_transactions k WHERE k.case_id = ?2 AND k.txn_id = d.txn_id)"
+				   " ORDER BY txn_id", err)))
+		goto out;
+	sqlite3_bind_int64(q, 1, dup);
+	sqlite3_bind_int64(q, 2, keep);
+	sqlite3_bind_int64(q, 3, now);
+	sqlite3_bind_text(q, 4, actor_of(st), -1, SQLITE_STATIC);
+	if ((rc = step_done(st, q, "moving transactions", err)))
+		goto out;
+	sqlite3_finalize(q);
+	q = NULL;
+	/* the entities: those keep lacks move with their role and note; keep's own stay as they are */
+	if ((rc = fd_store_prepare(st, &q, "SELECT e.kind || ':' || e.key, d.role, EXISTS (SELECT 1 FROM case_entities k"
+				   " WHERE k.case_id = ?2 AND k.entity_id = d.entity_id) FROM case_entities d"
+				   " JOIN entities e ON e.id = d.entity_id WHERE d.case_id = ?1 ORDER BY e.kind, e.key", err)))
+		goto out;
+	sqlite3_bind_int64(q, 1, dup);
+	sqlite3_bind_int64(q, 2, keep);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (sqlite3_column_int(q, 2)) {
+			res->ents_already++;
+			continue;
+		}
+		res->ents_moved++;
+		if (json_arr_add(&ents, (const char *)sqlite3_column_text(q, 0)))
+			break;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (rc != SQLITE_DONE) {
+		rc = rc == SQLITE_ROW ? oom(err) : fd_store_error(st, "reading a case", err);
+		goto out;
+	}
+	if ((rc = fd_store_prepare(st, &q, "INSERT INTO case_entities (case_id, entity_id, role, note, added_at, added_by)"
+				   " SELECT ?2, entity_id, role, note, ?3, ?4 FROM case_entities d WHERE d.case_id = ?1"
+				   " AND NOT EXISTS (SELECT 1 FROM case_entities k WHERE k.case_id = ?2 AND k.entity_id = d.entity_id)"
+				   " ORDER BY entity_id", err)))
+		goto out;
+	sqlite3_bind_int64(q, 1, dup);
+	sqlite3_bind_int64(q, 2, keep);
+	sqlite3_bind_int64(q, 3, now);
+	sqlite3_bind_text(q, 4, actor_of(st), -1, SQLITE_STATIC);
+	if ((rc = step_done(st, q, "moving entities", err)))
+		goto out;
+	sqlite3_finalize(q);
+	q = NULL;
+	if ((rc = fd_store_prepare(st, &q, "DELETE FROM case_transactions WHERE case_id = ?", err)))
+		goto out;
+	sqlite3_bind_int64(q, 1, dup);
+	if ((rc = step_done(st, q, "moving transactions", err)))
+		goto out;
+	sqlite3_finalize(q);
+	q = NULL;
+	if ((rc = fd_store_prepare(st, &q, "DELETE FROM case_entities WHERE case_id = ?", err)))
+		goto out;
+	sqlite3_bind_int64(q, 1, dup);
+	if ((rc = step_done(st, q, "moving entities", err)))
+		goto out;
+	sqlite3_finalize(q);
+	q = NULL;
+	if ((rc = fd_store_prepare(st, &q, "UPDATE cases SET status = 'DUPLICATE', closed_at = ? WHERE id = ?", err)))
+		goto out;
+	sqlite3_bind_int64(q, 1, now);
+	sqlite3_bind_int64(q, 2, dup);
+	if ((rc = step_done(st, q, "closing a duplicate", err)))
+		goto out;
+	sqlite3_finalize(q);
+	q = NULL;
+	if (pdup > pkeep) {
+		if ((rc = fd_store_prepare(st, &q, "UPDATE cases SET priority = ? WHERE id = ?", err)))
+			goto out;
+		sqlite3_bind_text(q, 1, fd_case_priority_name[pdup], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, keep);
+		if ((rc = step_done(st, q, "raising a case's priority", err)))
+			goto out;
+		sqlite3_finalize(q);
+		q = NULL;
+	}
+	if (fd_buf_addc(&moved, ']') || fd_buf_addc(&already, ']') || fd_buf_addc(&ents, ']')) {
+		rc = oom(err);
+		goto out;
+	}
+	/* the duplicate's event: where its transactions and entities went */
+	jo_begin(&j, &det);
+	jo_int(&j, "into", keep);
+	jo_str(&j, "from", fd_case_status_name[sdup]);
+	jo_raw(&j, "txns_moved", moved.s, moved.len);
+	jo_raw(&j, "txns_already", already.s, already.len);
+	jo_raw(&j, "entities_moved", ents.s, ents.len);
+	if (note && *note)
+		jo_str(&j, "note", note);
+	if ((rc = jo_end(&j, err)) || (rc = case_event(st, dup, "duplicate", det.s, now, err)))
+		goto out;
+	/* the survivor's event: what it received */
+	fd_buf_reset(&det);
+	jo_begin(&j, &det);
+	jo_int(&j, "duplicate", dup);
+	jo_raw(&j, "txns_added", moved.s, moved.len);
+	jo_raw(&j, "entities_added", ents.s, ents.len);
+	if (pdup > pkeep) {
+		jo_str(&j, "priority_from", pkeep >= 0 ? fd_case_priority_name[pkeep] : NULL);
+		jo_str(&j, "priority", fd_case_priority_name[pdup]);
+	}
+	if (note && *note)
+		jo_str(&j, "note", note);
+	if (!(rc = jo_end(&j, err)))
+		rc = case_event(st, keep, "merge", det.s, now, err);
+out:
+	sqlite3_finalize(q);
+	fd_buf_release(&moved);
+	fd_buf_release(&already);
+	fd_buf_release(&ents);
+	fd_buf_release(&det);
+	if (began)
+		rc = tx_end(st, own, rc, err);
+	if (rc)
+		memset(res, 0, sizeof(*res));
 	return rc;
 }

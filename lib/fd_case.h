@@ -8,7 +8,8 @@
  *	OPEN -> IN_PROGRESS
  *	IN_PROGRESS -> CLOSED | FALSE_POSITIVE
  *	CLOSED | FALSE_POSITIVE -> IN_PROGRESS   (reopening: needs a reason)
- * Every other move is refused with FD_EUSAGE and a message naming the allowed moves.
+ * Every other move is refused with FD_EUSAGE and a message naming the allowed moves.  A case
+ * merged into another (fd_case_merge) is DUPLICATE: final, no move leads to it or out of it.
  *
  * Labels.  Closing a case CLOSED writes label 1 (fraud) for each of its transactions,
  * FALSE_POSITIVE label 0, in table labels with source "case:ID"; reopening withdraws them.
@@ -54,12 +55,15 @@
 
 /* ---- vocabularies: NAME tables in enum order; parse is case-insensitive, -1 if unknown --- */
 
-enum fd_case_status { FD_CASE_OPEN, FD_CASE_IN_PROGRESS, FD_CASE_CLOSED, FD_CASE_FALSE_POSITIVE, FD_CASE_NSTATUS };
+/* DUPLICATE: merged into another case (fd_case_merge); final, with no label and no move out. */
+enum fd_case_status {
+	FD_CASE_OPEN, FD_CASE_IN_PROGRESS, FD_CASE_CLOSED, FD_CASE_FALSE_POSITIVE, FD_CASE_DUPLICATE, FD_CASE_NSTATUS
+};
 extern const char *const fd_case_status_name[FD_CASE_NSTATUS];
 int fd_case_status_parse(const char *s);
 /* The statuses a case in status from may move to, as a bit mask (1u << status). */
 unsigned fd_case_moves(int from);
-/* 1 when status is CLOSED or FALSE_POSITIVE. */
+/* 1 when status is CLOSED, FALSE_POSITIVE or DUPLICATE. */
 int fd_case_status_final(int status);
 
 enum fd_case_priority { FD_PRIO_LOW, FD_PRIO_MEDIUM, FD_PRIO_HIGH, FD_PRIO_CRITICAL, FD_NPRIO };
@@ -185,6 +189,35 @@ int fd_case_set_status(struct fd_store *st, int64_t id, int to, const char *note
  */
 int fd_case_assign(struct fd_store *st, int64_t id, const char *user, char *assigned,
 		   struct fd_err *err);
+
+struct fd_case_filter;  /* below, with fd_case_list */
+
+/* How fd_case_assign_many picks assignees: the active INVESTIGATOR with the fewest OPEN or
+ * IN_PROGRESS cases (ties by name), or each in turn by name, continuing after whoever received
+ * the latest automatic assignment (from the case events, so turns carry over between runs). */
+enum fd_case_pick { FD_PICK_LEAST_LOADED, FD_PICK_ROUND_ROBIN, FD_NPICK };
+extern const char *const fd_case_pick_name[FD_NPICK];  /* "least-loaded", "round-robin" */
+int fd_case_pick_parse(const char *s);
+
+struct fd_case_assignment {
+	int64_t id;
+	char *from, *to;          /* from NULL when it was unassigned */
+	int changed;              /* 0: it was assigned to to already (nothing recorded) */
+};
+/*
+ * Assign several cases in one store transaction: the cases ids[0..nids) when nids > 0 (each
+ * must exist), else those matching f (whose sort and limit apply; taken in id order).  user
+ * as for fd_case_assign; with user NULL each case goes to the investigator pick chooses (in a
+ * single-user store: the actor).  Each change is one "assign" event (details from, to, auto,
+ * and pick when automatic) and its audit entry, as fd_case_assign writes.  *out receives the
+ * assignments in order (*nout of them; free with fd_case_assignments_free).  FD_EUSAGE for an
+ * unknown case or user, or no investigator to pick; FD_EPERM (action assign).  Nothing is
+ * changed on failure.
+ */
+int fd_case_assign_many(struct fd_store *st, const int64_t *ids, size_t nids, const struct fd_case_filter *f,
+			const char *user, int pick, struct fd_case_assignment **out, size_t *nout,
+			struct fd_err *err);
+void fd_case_assignments_free(struct fd_case_assignment *a, size_t n);
 
 /* Append a note (1..FD_CASE_TEXT_MAX bytes).  Action note. */
 int fd_case_note(struct fd_store *st, int64_t id, const char *text, struct fd_err *err);
@@ -398,10 +431,18 @@ struct fd_case_flag {
 	const char *reasons;     /* JSON array of sentences, or NULL */
 };
 
+/* The lowest risk level that makes a flag (zero: HIGH only). */
+enum fd_case_level { FD_CASE_LEVEL_HIGH, FD_CASE_LEVEL_MEDIUM, FD_CASE_LEVEL_LOW };
+
+#define FD_CASE_AUTO_WINDOW (7 * 86400000LL) /* the default window: 7 days */
+
 struct fd_case_auto_opts {
-	int64_t window_ms;       /* 0 = 24 h: windows are [k*w, (k+1)*w) in UTC ms */
+	int64_t window_ms;       /* 0 = FD_CASE_AUTO_WINDOW (see fd_case_auto) */
 	int min_risk;            /* flags below this risk are ignored (0 = take all) */
-	int assign;              /* assign new cases to the least-loaded investigator */
+	int assign;              /* assign new cases to an active investigator ... */
+	int pick;                /* ... picked so (enum fd_case_pick; zero: least-loaded) */
+	int min_level;           /* enum fd_case_level: fd_case_auto_from_store takes the store's
+				    scores at or above it; titles name it */
 };
 
 struct fd_case_auto_result {
@@ -415,29 +456,70 @@ struct fd_case_auto_result {
 };
 
 /*
- * Open or extend one case per suspect per time window: a flag goes to the auto case of its
- * suspect whose window holds its ts (origin 'auto', unique on suspect and window_start),
- * created when missing: title "HIGH risk: account:C1, 2026-11-24" (the window start),
- * priority CRITICAL when a flag's risk is 90 or more, else HIGH (raised, never lowered, as
- * flags arrive), the suspect as a SUSPECT case entity when it is in the store, each
- * transaction with the reason "risk 93: " and its first reason sentence.  Idempotent:
- * a transaction already in its case is counted in already and changes nothing, so running
- * again on the same flags writes nothing.  A flag for a CLOSED or FALSE_POSITIVE case
- * reopens it (IN_PROGRESS, labels withdrawn) with the reason "new HIGH-risk transaction".
- * Flags may come in any order; each case gets one "created" or "auto" event per call.
- * FD_EUSAGE for a flag without txn_id or suspect; FD_EPERM (action auto).  res may be NULL.
+ * Open or extend one case per suspect over a sliding window.  Flags are taken per suspect in
+ * time order.  A flag whose transaction is already in one of the suspect's auto cases
+ * changes nothing (counted in already), so running again on the same flags writes nothing.
+ * Otherwise the flag is attached to the suspect's auto case whose window holds its ts —
+ * [window_start - window, window_end) — preferring a case still open, then the latest; the
+ * case's window stretches to cover it (window_start: its earliest flagged transaction,
+ * window_end: its latest plus window).  With no such case a new one opens (origin 'auto'),
+ * titled "HIGH risk: account:C1, 2026-11-24" (the first flag's UTC day, or minute when window
+ * is not whole days; "MEDIUM or HIGH risk" for min_level MEDIUM), priority CRITICAL when a
+ * flag's risk is 90 or more, else HIGH (raised, never lowered, as flags arrive), the suspect
+ * as a SUSPECT case entity when it is in the store, each transaction with the reason
+ * "risk 93: " and its first reason sentence.  A flag attached to a CLOSED or FALSE_POSITIVE
+ * case reopens it (IN_PROGRESS, labels withdrawn) with the reason "new HIGH-risk
+ * transaction".  Each case touched gets one "created" or "auto" event per call (details: the
+ * transactions added, the window, a raised priority).  FD_EUSAGE for a flag without txn_id or
+ * suspect; FD_EPERM (action auto).  res may be NULL.
  */
 int fd_case_auto(struct fd_store *st, const struct fd_case_flag *flags, size_t n,
 		 const struct fd_case_auto_opts *o, struct fd_case_auto_result *res,
 		 struct fd_err *err);
 
 /*
- * fd_case_auto over the store's HIGH scores (the latest score of each transaction) of
- * transactions with ts in [since, until), the sender as suspect.
+ * fd_case_auto over the store's scores at or above o->min_level (HIGH when o is NULL; the
+ * latest score of each transaction) of transactions with ts in [since, until), the sender as
+ * suspect.
  */
 int fd_case_auto_from_store(struct fd_store *st, int64_t since, int64_t until,
 			    const struct fd_case_auto_opts *o, struct fd_case_auto_result *res,
 			    struct fd_err *err);
+
+/* ---- duplicates and merging -------------------------------------------------------------- */
+
+struct fd_case_dup {
+	int64_t keep, dup;        /* keep < dup: the older case is suggested as the survivor */
+	int64_t shared_txns;      /* transactions in both */
+	char *suspects;           /* the suspects both have ("account:A1 device:D2"), or NULL */
+	int64_t keep_txns, dup_txns;
+};
+/*
+ * Pairs of OPEN or IN_PROGRESS cases about the same suspect or the same transactions: sharing
+ * a transaction, or a suspect (an auto case's suspect, or a SUSPECT case entity, as
+ * "kind:key").  By keep, then dup.  Action view.  Free with fd_case_dups_free.
+ */
+int fd_case_duplicates(struct fd_store *st, struct fd_case_dup **out, size_t *n, struct fd_err *err);
+void fd_case_dups_free(struct fd_case_dup *d, size_t n);
+
+struct fd_case_merge_result {
+	int from_status;          /* dup's status before */
+	int64_t txns_moved, txns_already;  /* already: keep had them */
+	int64_t ents_moved, ents_already;  /* already: keep had them (keep's role stays) */
+};
+/*
+ * Merge case dup into case keep, both OPEN or IN_PROGRESS: dup's transactions (with their
+ * reasons and notes) and entities (with their roles and notes) that keep lacks move to keep;
+ * those keep has stay as keep has them; dup is left without transactions or entities and
+ * becomes DUPLICATE (closed_at set; its notes and attachments stay with it).  keep's priority
+ * rises to dup's when that is higher.  Two events, each with its audit entry: "duplicate" on
+ * dup (details into, from, txns_moved, txns_already, entities_moved, note) and "merge" on keep
+ * (duplicate, txns_added, entities_added, a raised priority, note).  Later alerts that would
+ * join dup go to keep (fd_case_auto follows the merge).  FD_EUSAGE for an unknown case, the
+ * same case twice or a case not open; FD_EPERM (action status).  res may be NULL.
+ */
+int fd_case_merge(struct fd_store *st, int64_t keep, int64_t dup, const char *note,
+		  struct fd_case_merge_result *res, struct fd_err *err);
 
 /* ---- small helpers shared with fd_report ------------------------------------------------ */
 

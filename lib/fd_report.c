@@ -299,7 +299,8 @@ int fd_report_event_line(const char *kind, const char *details, struct fd_buf *o
 
 		wf(&w, "assigned to %s", jstr(d, "to") ? jstr(d, "to") : "?");
 		if (json_is_true(a))
-			ws(&w, " (automatic: least-loaded investigator)");
+			wf(&w, " (automatic: %s)", jstr(d, "pick") && strcmp(jstr(d, "pick"), "round-robin") == 0
+			   ? "round-robin" : "least-loaded investigator");
 		if (jstr(d, "from"))
 			wf(&w, " (was %s)", jstr(d, "from"));
 	} else if (strcmp(kind, "note") == 0) {
@@ -1873,7 +1874,7 @@ static void chart_risk(struct w *w, const int64_t bins[20], int med, int high, c
 
 static void chart_status(struct w *w, const int64_t n[FD_CASE_NSTATUS])
 {
-	static const char *const colors[FD_CASE_NSTATUS] = {"#2563eb", "#7c3aed", "#dc2626", "#16a34a"};
+	static const char *const colors[FD_CASE_NSTATUS] = {"#2563eb", "#7c3aed", "#dc2626", "#16a34a", "#6b7280"};
 	const int W = 560, H = 260, L = 130, R = 60, T = 20, rowh = 46;
 	double hi = 1;
 	int i;

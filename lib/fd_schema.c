@@ -123,7 +123,8 @@ const struct fd_migration fd_migrations[] = {
 	{5, "audit: audit_seals", fd_schema_v5_audit},
 	{6, "ingest: ingest_rejects, superseded_transactions; sources rebuilt for re-ingest and namespaces",
 	 fd_schema_v6_ingest},
-	{9, "rules: rule_lists, rule_list_values", fd_schema_v9_rule_lists},
+	{7, "cases: status DUPLICATE for merged cases; cases rebuilt", fd_schema_v7_case},
+	{8, "rules: rule_lists, rule_list_values", fd_schema_v8_rule_lists},
 };
 
 const size_t fd_nmigrations = sizeof(fd_migrations) / sizeof(fd_migrations[0]);

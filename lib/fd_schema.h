@@ -61,6 +61,7 @@ extern const char fd_schema_v3_score[];
 extern const char fd_schema_v4_case[];
 extern const char fd_schema_v5_audit[];
 extern const char fd_schema_v6_ingest[];
-extern const char fd_schema_v9_rule_lists[];
+extern const char fd_schema_v7_case[];
+extern const char fd_schema_v8_rule_lists[];
 
 #endif

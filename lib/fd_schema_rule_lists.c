@@ -1,7 +1,7 @@
-/* fd_schema_rule_lists.c — migration 9, owned by fd-rules: named lists.  See fd_schema.c. */
+/* fd_schema_rule_lists.c — migration 8, owned by fd-rules: named lists.  See fd_schema.c. */
 #include "fd_schema.h"
 
-const char fd_schema_v9_rule_lists[] =
+const char fd_schema_v8_rule_lists[] =
 	/* a named list that rules name with `in list NAME` (fd-rules list) */
 	"CREATE TABLE rule_lists ("
 	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"  /* never reused: an audit entry names it */

@@ -22,6 +22,15 @@ mk1() {
 		--entity account:A1 --role SUSPECT --note "owns DX" --entity M1 >/dev/null
 }
 
+# fd-audit verify over a copy of the store without the fixture's scores and rule hits (written
+# with sqlite3, so covered by no audit entry): everything fd-case wrote must verify
+verify_cases() {
+	sqlite3 "$FD_STORE" ".backup v.db"
+	sqlite3 v.db "DELETE FROM scores; DELETE FROM score_runs; DELETE FROM rule_hits; DELETE FROM rule_runs"
+	run fd-audit verify --store v.db
+	assert_success
+}
+
 users() {
 	fd-case -q user add boss --role ADMIN
 	fd-case -q --actor boss user add alice --role INVESTIGATOR
@@ -36,7 +45,7 @@ users() {
 	run --separate-stderr fd-case --help
 	assert_success
 	[[ ${lines[0]} == "usage: fd-case [options] COMMAND [ARGS]" ]]
-	for c in create list show status assign note link related prioritize auto user report dashboard; do
+	for c in create list show status assign note link related prioritize auto sla duplicates merge user report dashboard; do
 		run --separate-stderr fd-case "$c" --help
 		assert_success
 		[[ ${lines[0]} == "usage: fd-case $c"* ]] || { echo "$c: ${lines[0]}"; false; }
@@ -267,7 +276,7 @@ OUT
 	assert_output "carol/0 tester/1"
 	run --separate-stderr fd-case assign 1
 	[ "$status" -eq 2 ]
-	[[ ${stderr_lines[0]} == "fd-case: assign: needs ID and USER (or --auto)" ]]
+	[[ ${stderr_lines[0]} == "fd-case: assign: needs ID and USER, or --to USER or --auto" ]]
 }
 
 @test "assign --auto: the least-loaded active investigator, ties by name" {
@@ -424,7 +433,7 @@ OUT
 	[ "$(ids --since 2026-03-02 --until 2026-03-03)" = "2 " ]
 	run --separate-stderr fd-case list --status DONE
 	[ "$status" -eq 2 ]
-	[[ ${stderr_lines[0]} == "fd-case: --status: unknown value 'DONE' (one of OPEN, IN_PROGRESS, CLOSED, FALSE_POSITIVE)" ]]
+	[[ ${stderr_lines[0]} == "fd-case: --status: unknown value 'DONE' (one of OPEN, IN_PROGRESS, CLOSED, FALSE_POSITIVE, DUPLICATE)" ]]
 	run --separate-stderr fd-case list --entity M3
 	[ "$status" -eq 2 ]
 	[[ $stderr == "fd-case: entity 'M3' is ambiguous: account:M3, merchant:M3; give KIND:KEY" ]]
@@ -522,20 +531,392 @@ OUT
 	assert_line --index 1 --regexp '^1 +2 +67.1  OPEN +MEDIUM +- +JPY transfer$'
 }
 
+@test "assign many: --to a list, round-robin turns carried over between runs, least-loaded over a selection" {
+	users
+	export FD_ACTOR=boss
+	for i in 1 2 3 4 5 6; do fd-case -q create "case $i" >/dev/null; done
+	fd-case -q --actor boss user add carl --role INVESTIGATOR
+	run --separate-stderr fd-case assign --to alice 1 2 --format csv
+	assert_success
+	assert_output - <<'OUT'
+case_id,from,to,changed
+1,,alice,1
+2,,alice,1
+OUT
+	[[ $stderr == "fd-case: assign: 2 cases selected, 2 assigned, 0 already so" ]]
+	# round-robin by name (alice, bob, carl); no automatic assignment yet: from alice
+	run fd-case -q assign --auto --pick round-robin --unassigned
+	assert_output - <<'OUT'
+ID    FROM                 TO
+3     -                    alice
+4     -                    bob
+5     -                    carl
+6     -                    alice
+OUT
+	# the next run continues after alice, the last picked
+	run fd-case -q assign --auto --pick round-robin 1 2 --format csv
+	assert_output - <<'OUT'
+case_id,from,to,changed
+1,alice,bob,1
+2,alice,carl,1
+OUT
+	run q "SELECT coalesce(json_extract(details, '$.pick'), '-') || ' ' || json_extract(details, '$.auto') FROM case_events WHERE case_id = 2 AND kind = 'assign' ORDER BY id"
+	assert_output - <<'OUT'
+- 0
+round-robin 1
+OUT
+	run fd-case show 2
+	assert_output --partial "assigned to carl (automatic: round-robin) (was alice)"
+	# now alice 2 (3, 6), bob 2 (1, 4), carl 2 (2, 5).  Least-loaded over alice's cases, each not
+	# counting itself: case 3: alice 1, bob 2, carl 2 -> alice (already); case 6: likewise alice
+	run fd-case -q assign --auto --assignee alice --format csv
+	assert_output - <<'OUT'
+case_id,from,to,changed
+3,alice,alice,0
+6,alice,alice,0
+OUT
+	# carl leaves: his cases to the least loaded of alice and bob.  Case 2: alice 2, bob 2 ->
+	# alice (by name); case 5: alice 3, bob 2 -> bob
+	fd-case -q --actor boss user disable carl
+	run fd-case -q assign --auto --assignee carl --format csv
+	assert_output - <<'OUT'
+case_id,from,to,changed
+2,carl,alice,1
+5,carl,bob,1
+OUT
+	# a closed case is left out of a selection unless --status names it
+	fd-case -q status 4 IN_PROGRESS
+	fd-case -q status 4 CLOSED
+	run fd-case -q assign --to alice --assignee bob --format csv
+	assert_output - <<'OUT'
+case_id,from,to,changed
+1,bob,alice,1
+5,bob,alice,1
+OUT
+	run fd-case -q assign --to alice --assignee bob --status CLOSED --format csv
+	assert_output - <<'OUT'
+case_id,from,to,changed
+4,bob,alice,1
+OUT
+	verify_cases
+}
+
+@test "assign many: selection by priority and age; errors" {
+	users
+	export FD_ACTOR=boss
+	fd-case -q create "old low" --priority LOW >/dev/null
+	fd-case -q create "new high" --priority HIGH >/dev/null
+	fd-case -q create "old high" --priority HIGH >/dev/null
+	# created 2026-03-01 (1772323200000) and 2026-03-10 (1773100800000)
+	q "UPDATE cases SET created_at = 1772323200000 WHERE id IN (1, 3); UPDATE cases SET created_at = 1773100800000 WHERE id = 2"
+	run fd-case -q --now 2026-03-11T00:00:00Z assign --to bob --older-than 5d --priority HIGH --format csv
+	assert_output - <<'OUT'
+case_id,from,to,changed
+3,,bob,1
+OUT
+	run fd-case -q --now 2026-03-11T00:00:00Z assign --to bob --older-than 5d --format csv
+	assert_output - <<'OUT'
+case_id,from,to,changed
+1,,bob,1
+3,bob,bob,0
+OUT
+	# nothing matches: nothing to do, success
+	run --separate-stderr fd-case assign --to bob --priority CRITICAL
+	assert_success
+	[[ $stderr == "fd-case: assign: 0 cases selected, 0 assigned, 0 already so" ]]
+	run --separate-stderr fd-case assign --to alice --auto 1
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: assign: --to and --auto exclude each other" ]]
+	run --separate-stderr fd-case assign --to alice --pick round-robin 1
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: assign: --pick goes with --auto" ]]
+	run --separate-stderr fd-case assign --auto --pick fair --all
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: --pick must be least-loaded or round-robin, not 'fair'" ]]
+	run --separate-stderr fd-case assign --to alice 1 --unassigned
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: assign: give case IDs or a selection, not both" ]]
+	run --separate-stderr fd-case assign --to alice
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: assign: which cases? Give IDs, --all or a selection"* ]]
+	run --separate-stderr fd-case assign --unassigned
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: assign: needs ID and USER, or --to USER or --auto" ]]
+	run --separate-stderr fd-case assign --to alice --assignee bob --unassigned
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: --assignee and --unassigned exclude each other" ]]
+	run --separate-stderr fd-case assign --to alice --older-than soon
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: --older-than 'soon': "* ]]
+	# unknown case or user, wrong role: nothing changed
+	before=$(q "SELECT count(*) FROM case_events")
+	run --separate-stderr fd-case assign --to alice 1 9
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: no case 9" ]]
+	run --separate-stderr fd-case assign --to ann --all
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: cannot assign cases to 'ann': role ANALYST does not work cases (ADMIN or INVESTIGATOR only)" ]]
+	run --separate-stderr fd-case assign --to zed --all
+	[[ $stderr == "fd-case: cannot assign cases to 'zed': no such user" ]]
+	[ "$(q "SELECT count(*) FROM case_events")" = "$before" ]
+	# an ANALYST may not assign: denied and recorded
+	run --separate-stderr fd-case --actor ann assign --to alice --all
+	[ "$status" -eq 5 ]
+	run q "SELECT action, object_id FROM audit_log ORDER BY seq DESC LIMIT 1"
+	assert_output "case.denied|cases (selection)"
+	# nobody to pick
+	fd-case -q user disable alice
+	fd-case -q user disable bob
+	run --separate-stderr fd-case assign --auto --all
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: no active INVESTIGATOR to assign the cases to (fd-case user add NAME --role INVESTIGATOR)" ]]
+}
+
+# ---- sla ---------------------------------------------------------------------------------------
+
+@test "sla: age, idle time, SLA per priority, NEAR and BREACHED, the most overdue first, exit 1" {
+	for p in CRITICAL HIGH MEDIUM LOW HIGH; do fd-case -q create "a $p case" --priority $p >/dev/null; done
+	fd-case -q status 5 IN_PROGRESS
+	fd-case -q status 5 CLOSED
+	ms() { echo $(( $(date -ud "$1" +%s) * 1000 )); }
+	q "UPDATE cases SET created_at = $(ms 2026-03-10T00:00Z), updated_at = $(ms 2026-03-11T00:00Z) WHERE id = 1;
+	   UPDATE cases SET created_at = $(ms 2026-03-08T12:00Z), updated_at = $(ms 2026-03-08T12:00Z) WHERE id = 2;
+	   UPDATE cases SET created_at = $(ms 2026-03-10T00:00Z), updated_at = $(ms 2026-03-10T00:00Z) WHERE id = 3;
+	   UPDATE cases SET created_at = $(ms 2026-02-01T00:00Z), updated_at = $(ms 2026-02-01T00:00Z) WHERE id = 4;
+	   UPDATE cases SET created_at = $(ms 2026-01-01T00:00Z), updated_at = $(ms 2026-01-01T00:00Z) WHERE id = 5"
+	# now 2026-03-11T06:00Z.  1 CRITICAL: age 30 h >= 24 h: BREACHED by 6 h, idle 6 h.
+	# 2 HIGH: 66 h of 72 h (>= 80 % = 57.6 h): NEAR, 6 h left.  3 MEDIUM: 30 h of 168 h: OK.
+	# 4 LOW: 38 d 6 h (February has 28 days) >= 30 d: BREACHED by 8 d 6 h.  5 closed: not listed.
+	# due: 4 2026-03-03T00:00, 1 03-11T00:00, 2 03-11T12:00
+	run --separate-stderr fd-case sla --now 2026-03-11T06:00:00Z --format csv
+	[ "$status" -eq 1 ]
+	assert_output - <<'OUT'
+case_id,state,priority,status,assignee,created_at,last_action_at,age_s,idle_s,sla_s,due_at,overdue_s,title
+4,BREACHED,LOW,OPEN,,2026-02-01T00:00:00.000Z,2026-02-01T00:00:00.000Z,3304800,3304800,2592000,2026-03-03T00:00:00.000Z,712800,a LOW case
+1,BREACHED,CRITICAL,OPEN,,2026-03-10T00:00:00.000Z,2026-03-11T00:00:00.000Z,108000,21600,86400,2026-03-11T00:00:00.000Z,21600,a CRITICAL case
+2,NEAR,HIGH,OPEN,,2026-03-08T12:00:00.000Z,2026-03-08T12:00:00.000Z,237600,237600,259200,2026-03-11T12:00:00.000Z,-21600,a HIGH case
+OUT
+	[[ ${stderr_lines[0]} == "fd-case: sla: 2 cases breached, 1 near" ]]
+	[[ ${stderr_lines[1]} == "fd-case: 2 open cases are past their SLA" ]]
+	run --separate-stderr fd-case -q sla --now 2026-03-11T06:00:00Z --all
+	[ "$status" -eq 1 ]
+	assert_line --index 0 --regexp '^ID +STATE +PRIORITY +STATUS +ASSIGNEE +AGE +IDLE +SLA +DUE +TITLE$'
+	assert_line --index 1 --regexp '^4 +BREACHED +LOW +OPEN +- +38 d 6 h +38 d 6 h +30 d 0 h +2026-03-03T00:00 +a LOW case$'
+	assert_line --index 2 --regexp '^1 +BREACHED +CRITICAL +OPEN +- +1 d 6 h +6 h 0 min +1 d 0 h +2026-03-11T00:00 +a CRITICAL case$'
+	assert_line --index 4 --regexp '^3 +OK +MEDIUM +OPEN +- +1 d 6 h +1 d 6 h +7 d 0 h +2026-03-17T00:00 +a MEDIUM case$'
+	[ "${#lines[@]}" -eq 5 ]
+	# configured: HIGH 2 d breaches case 2 (66 h >= 48 h); LOW 60 d and CRITICAL 2d clear 4 and 1
+	run --separate-stderr fd-case -q sla --now 2026-03-11T06:00:00Z --sla HIGH=2d --sla LOW=60d,critical=2d --format csv
+	[ "$status" -eq 1 ]
+	assert_output - <<'OUT'
+case_id,state,priority,status,assignee,created_at,last_action_at,age_s,idle_s,sla_s,due_at,overdue_s,title
+2,BREACHED,HIGH,OPEN,,2026-03-08T12:00:00.000Z,2026-03-08T12:00:00.000Z,237600,237600,172800,2026-03-10T12:00:00.000Z,64800,a HIGH case
+OUT
+	# --near 95: case 2 at 91.7 % is OK; with no breach the exit status is 0
+	run --separate-stderr fd-case sla --now 2026-03-11T06:00:00Z --sla LOW=60d,CRITICAL=2d --near 95
+	assert_success
+	[ "${#lines[@]}" -eq 1 ]
+	[[ $stderr == "fd-case: sla: 0 cases breached, 0 near" ]]
+	# a selection: CRITICAL only; an assignee
+	run --separate-stderr fd-case -q sla --now 2026-03-11T06:00:00Z --priority CRITICAL --format csv
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 2 ] && [[ ${lines[1]} == 1,BREACHED,* ]]
+	fd-case -q assign 2 alice
+	run --separate-stderr fd-case -q sla --now 2026-03-11T06:00:00Z --assignee alice --format csv
+	assert_success
+	[[ ${lines[1]} == 2,NEAR,HIGH,OPEN,alice,* ]]
+	# 1 and 4 breached, 2 near
+	run --separate-stderr fd-case -q --metrics m.prom sla --now 2026-03-11T06:00:00Z
+	[ "$status" -eq 1 ]
+	run grep -E '^fd_case_sla_cases\{.*state="breached"\} 2$' m.prom
+	assert_success
+	run grep -E '^fd_case_sla_cases\{.*state="near"\} 1$' m.prom
+	assert_success
+	run --separate-stderr fd-case -q sla --now 2026-03-11T06:00:00Z --status CLOSED
+	assert_success
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+@test "sla: usage errors" {
+	run --separate-stderr fd-case sla --sla HIGH
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: --sla: 'HIGH' is not PRIORITY=DURATION" ]]
+	run --separate-stderr fd-case sla --sla URGENT=1d
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: --sla: unknown priority 'URGENT' (LOW, MEDIUM, HIGH or CRITICAL)" ]]
+	run --separate-stderr fd-case sla --sla HIGH=soon
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: --sla: HIGH: 'soon': "* ]]
+	run --separate-stderr fd-case sla --sla LOW=0s
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: --sla: LOW: '0s': "* ]]
+	run --separate-stderr fd-case sla --near 0
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: --near needs a whole number from 1 to 100"* ]]
+	run --separate-stderr fd-case sla extra
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: sla: unexpected argument 'extra'" ]]
+}
+
+# ---- duplicates, merge ---------------------------------------------------------------------------
+
+@test "duplicates and merge: same suspect or transactions; moved, closed as DUPLICATE, audited; later alerts follow" {
+	mk1   # case 1: X01, X02, X03; A1 SUSPECT, M1 RELATED; HIGH
+	fd-case -q auto   # case 2: A1 (X03, X04), 3: A4 (X10), 4: A5 (X07)
+	fd-case -q create "A4 transfers" --priority LOW --txn X06 --entity account:A4 --role SUSPECT >/dev/null  # 5
+	fd-case -q create "A5 done" --txn X07 >/dev/null  # 6, closed: not a candidate
+	fd-case -q status 6 IN_PROGRESS
+	fd-case -q status 6 FALSE_POSITIVE
+	# 1 and 2 share X03 and the suspect A1; 3 (auto suspect A4) and 5 (A4 as SUSPECT) share the suspect
+	run --separate-stderr fd-case duplicates --format csv
+	assert_success
+	assert_output - <<'OUT'
+keep,duplicate,shared_txns,shared_suspects,keep_txns,duplicate_txns
+1,2,1,account:A1,3,2
+3,5,0,account:A4,1,1
+OUT
+	[[ $stderr == "fd-case: duplicates: 2 pairs of open cases" ]]
+	run --separate-stderr fd-case merge 1 2 --note "same account"
+	assert_success
+	[[ $stderr == "fd-case: case 2 merged into case 1: 1 transaction and 0 entities moved, 1 and 1 already there; case 2 is DUPLICATE" ]]
+	run q "SELECT case_id, txn_id, reason FROM case_transactions WHERE case_id IN (1, 2) ORDER BY 1, 2"
+	assert_output - <<'OUT'
+1|X01|test charge
+1|X02|
+1|X03|
+1|X04|risk 85: first transfer to recipient A2
+OUT
+	run q "SELECT id, status, priority, closed_at IS NOT NULL, (SELECT count(*) FROM case_entities WHERE case_id = id) FROM cases WHERE id IN (1, 2)"
+	assert_output - <<'OUT'
+1|OPEN|CRITICAL|0|2
+2|DUPLICATE|CRITICAL|1|0
+OUT
+	run q "SELECT case_id, kind, details FROM case_events WHERE kind IN ('merge', 'duplicate') ORDER BY id"
+	assert_output - <<'OUT'
+2|duplicate|{"into":1,"from":"OPEN","txns_moved":["X04"],"txns_already":["X03"],"entities_moved":[],"note":"same account"}
+1|merge|{"duplicate":2,"txns_added":["X04"],"entities_added":[],"priority_from":"HIGH","priority":"CRITICAL","note":"same account"}
+OUT
+	run q "SELECT action, object_id FROM audit_log WHERE action IN ('case.duplicate', 'case.merge') ORDER BY seq"
+	assert_output - <<'OUT'
+case.duplicate|2
+case.merge|1
+OUT
+	# the auto cases stay idempotent; a new alert of A1 within case 2's window goes to case 1
+	run --separate-stderr fd-case auto
+	[[ $stderr == "fd-case: auto: 4 HIGH flags: 0 cases created, 0 extended, 0 reopened; 0 transactions added, 4 already in their cases" ]]
+	printf 'txn_id,risk,level,sender_id,ts\nN3,90,HIGH,A1,2026-03-02T09:00:00Z\n' > n3.csv
+	run --separate-stderr fd-case auto n3.csv
+	[[ $stderr == "fd-case: auto: 1 HIGH flag: 0 cases created, 1 extended, 0 reopened; 1 transaction added, 0 already in their cases" ]]
+	run q "SELECT case_id FROM case_transactions WHERE txn_id = 'N3'"
+	assert_output "1"
+	# the suspect-only pair: X06 moves, A4 is in both
+	fd-case -q merge 3 5
+	run q "SELECT group_concat(txn_id) FROM (SELECT txn_id FROM case_transactions WHERE case_id = 3 ORDER BY txn_id)"
+	assert_output "X06,X10"
+	run --separate-stderr fd-case duplicates
+	assert_success
+	assert_output ""
+	run fd-case list --status DUPLICATE --format csv
+	assert_line --index 1 --regexp '^2,'
+	assert_line --index 2 --regexp '^5,'
+	verify_cases
+}
+
+@test "merge: errors, DUPLICATE is final, permissions" {
+	mk1
+	fd-case -q create "two" --txn X04 >/dev/null
+	fd-case -q create "three" >/dev/null
+	fd-case -q merge 1 2
+	run --separate-stderr fd-case merge 1 2
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: case 2 is DUPLICATE: only OPEN or IN_PROGRESS cases are merged" ]]
+	run --separate-stderr fd-case merge 1 1
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: cannot merge case 1 into itself" ]]
+	run --separate-stderr fd-case merge 1 99
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: no case 99" ]]
+	run --separate-stderr fd-case merge 1
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: merge: needs KEEP and DUP case IDs" ]]
+	run --separate-stderr fd-case duplicates extra
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: duplicates: unexpected argument 'extra'" ]]
+	run --separate-stderr fd-case status 2 IN_PROGRESS --note "undo"
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: case 2 is DUPLICATE: it cannot move to IN_PROGRESS; allowed: none (it was merged into another case)" ]]
+	run --separate-stderr fd-case status 3 DUPLICATE
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: case 3 is OPEN: it cannot move to DUPLICATE; allowed: IN_PROGRESS" ]]
+	run --separate-stderr fd-case link 2 --txn X05
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: case 2 is DUPLICATE: link to the case it was merged into" ]]
+	fd-case -q status 3 IN_PROGRESS
+	fd-case -q status 3 CLOSED
+	run --separate-stderr fd-case merge 3 1
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-case: case 3 is CLOSED: only OPEN or IN_PROGRESS cases are merged" ]]
+	# no labels for a duplicate's transactions
+	run q "SELECT count(*) FROM labels WHERE case_id = 2"
+	assert_output "0"
+	users
+	fd-case -q --actor boss create "four" >/dev/null
+	fd-case -q --actor boss create "five" >/dev/null
+	run --separate-stderr fd-case --actor ann merge 4 5
+	[ "$status" -eq 5 ]
+	run q "SELECT action, object_id FROM audit_log ORDER BY seq DESC LIMIT 1"
+	assert_output "case.denied|case 5 into case 4"
+	run --separate-stderr fd-case --actor alice merge 4 5
+	assert_success
+}
+
+@test "a store from before migration 8 (cases rebuilt for DUPLICATE): migrated, its cases still verify" {
+	# testdata/case/store-v6.sql: two cases (1 OPEN with a note, 2 CLOSED) written by the tools
+	# of schema version 6
+	export FD_STORE=$PWD/old.db
+	sqlite3 "$FD_STORE" < "$C/store-v6.sql"
+	[ "$(q "PRAGMA user_version")" = 6 ]
+	run fd-case list --format csv
+	assert_success
+	[ "$(q "PRAGMA user_version")" -gt 6 ]
+	run q "SELECT id, title, status FROM cases ORDER BY id"
+	assert_output - <<'OUT'
+1|one|OPEN
+2|two|CLOSED
+OUT
+	run q "PRAGMA foreign_key_check"
+	assert_output ""
+	run fd-audit verify
+	assert_success
+	fd-case -q create "three" --txn X01 --txn X02 >/dev/null
+	fd-case -q merge 1 3
+	run q "SELECT id, status FROM cases ORDER BY id"
+	assert_output - <<'OUT'
+1|OPEN
+2|CLOSED
+3|DUPLICATE
+OUT
+	run fd-audit verify
+	assert_success
+}
+
 # ---- auto --------------------------------------------------------------------------------------
 
-@test "auto from the store: one case per suspect per day, idempotent" {
-	# latest HIGH scores: X03 (A1, 03-01, 92), X04 (A1, 03-01, 85), X07 (A5, 03-01, 88), X10 (A4, 03-03, 95);
-	# X05's HIGH score is superseded by a LOW one
+@test "auto from the store: one case per suspect over the 7-day window, idempotent" {
+	# latest HIGH scores: X03 (A1, 03-01 10:05, 92), X04 (A1, 03-01 11:30, 85), X07 (A5, 03-01 10:03, 88),
+	# X10 (A4, 03-03 08:00, 95); X05's HIGH score is superseded by a LOW one
 	run --separate-stderr fd-case auto
 	assert_success
 	[[ $stderr == "fd-case: auto: 4 HIGH flags: 3 cases created, 0 extended, 0 reopened; 4 transactions added, 0 already in their cases" ]]
 	run q "SELECT id, title, priority, origin, suspect, window_start, window_end FROM cases ORDER BY id"
-	# 2026-03-01T00:00Z = 1772323200000, 03-03 = 1772496000000
+	# windows: the first alert to the last alert + 7 days (date -ud ... +%s):
+	# A1 2026-03-01T10:05Z = 1772359500000 to 03-08T11:30Z = 1772969400000;
+	# A4 03-03T08:00Z = 1772524800000 to 03-10T08:00Z = 1773129600000;
+	# A5 03-01T10:03Z = 1772359380000 to 03-08T10:03Z = 1772964180000
 	assert_output - <<'OUT'
-1|HIGH risk: account:A1, 2026-03-01|CRITICAL|auto|account:A1|1772323200000|1772409600000
-2|HIGH risk: account:A4, 2026-03-03|CRITICAL|auto|account:A4|1772496000000|1772582400000
-3|HIGH risk: account:A5, 2026-03-01|HIGH|auto|account:A5|1772323200000|1772409600000
+1|HIGH risk: account:A1, 2026-03-01|CRITICAL|auto|account:A1|1772359500000|1772969400000
+2|HIGH risk: account:A4, 2026-03-03|CRITICAL|auto|account:A4|1772524800000|1773129600000
+3|HIGH risk: account:A5, 2026-03-01|HIGH|auto|account:A5|1772359380000|1772964180000
 OUT
 	run q "SELECT case_id, txn_id, reason FROM case_transactions ORDER BY case_id, txn_id"
 	assert_output - <<'OUT'
@@ -550,35 +931,114 @@ OUT
 2|A4|SUSPECT
 3|A5|SUSPECT
 OUT
+	run q "SELECT json_extract(details, '$.window_start') || ' ' || json_extract(details, '$.window_end') FROM case_events WHERE case_id = 1"
+	assert_output "2026-03-01T10:05:00.000Z 2026-03-08T11:30:00.000Z"
 	before=$(q "SELECT (SELECT count(*) FROM case_events) || '/' || (SELECT count(*) FROM audit_log)")
 	run --separate-stderr fd-case auto
 	[[ $stderr == "fd-case: auto: 4 HIGH flags: 0 cases created, 0 extended, 0 reopened; 0 transactions added, 4 already in their cases" ]]
 	[ "$(q "SELECT (SELECT count(*) FROM case_events) || '/' || (SELECT count(*) FROM audit_log)")" = "$before" ]
+	verify_cases
+}
+
+@test "auto: one suspect alerting over days gets one case; a gap longer than the window opens another" {
+	# account Z: alerts on days 1, 3, 6 and 12 (each within 7 days of the previous), then on day 25
+	# (13 days after day 12): two cases, not five (one per day)
+	cat > z.csv <<'EOF'
+txn_id,risk,level,sender_id,ts
+Z1,91,HIGH,Z,2026-05-01T09:00:00Z
+Z2,85,HIGH,Z,2026-05-03T22:00:00Z
+Z3,86,HIGH,Z,2026-05-06T01:00:00Z
+Z4,82,HIGH,Z,2026-05-12T12:00:00Z
+Z5,88,HIGH,Z,2026-05-25T12:00:00Z
+EOF
+	run --separate-stderr fd-case auto z.csv
+	assert_success
+	[[ $stderr == "fd-case: auto: 5 HIGH flags: 2 cases created, 0 extended, 0 reopened; 5 transactions added, 0 already in their cases" ]]
+	# case 1: 05-01T09:00Z to 05-12T12:00Z + 7d = 05-19T12:00Z; case 2: 05-25T12:00Z to 06-01T12:00Z
+	run q "SELECT c.id, c.priority, strftime('%Y-%m-%dT%H:%M', c.window_start / 1000, 'unixepoch'),
+	       strftime('%Y-%m-%dT%H:%M', c.window_end / 1000, 'unixepoch'), group_concat(ct.txn_id)
+	       FROM cases c JOIN case_transactions ct ON ct.case_id = c.id GROUP BY c.id ORDER BY c.id"
+	assert_output - <<'OUT'
+1|CRITICAL|2026-05-01T09:00|2026-05-19T12:00|Z1,Z2,Z3,Z4
+2|HIGH|2026-05-25T12:00|2026-06-01T12:00|Z5
+OUT
+	# later alerts: Z6 within case 1's window (05-15) is attached to it with an "auto" event;
+	# Z0 (04-26, 5 days before Z1) too, and moves its start; Z4 again is already there
+	cat > z2.csv <<'EOF'
+txn_id,risk,level,sender_id,ts
+Z6,84,HIGH,Z,2026-05-15T00:00:00Z
+Z0,81,HIGH,Z,2026-04-26T09:00:00Z
+Z4,82,HIGH,Z,2026-05-12T12:00:00Z
+EOF
+	run --separate-stderr fd-case auto z2.csv
+	[[ $stderr == "fd-case: auto: 3 HIGH flags: 0 cases created, 1 extended, 0 reopened; 2 transactions added, 1 already in their cases" ]]
+	run q "SELECT strftime('%Y-%m-%dT%H:%M', window_start / 1000, 'unixepoch'), strftime('%Y-%m-%dT%H:%M', window_end / 1000, 'unixepoch'),
+	       (SELECT count(*) FROM case_transactions WHERE case_id = 1), (SELECT count(*) FROM cases) FROM cases WHERE id = 1"
+	assert_output "2026-04-26T09:00|2026-05-22T00:00|6|2"
+	run q "SELECT kind, json_extract(details, '$.added') FROM case_events WHERE case_id = 1 ORDER BY id"
+	assert_output - <<'OUT'
+created|
+auto|["Z0","Z6"]
+OUT
+	# idempotent
+	run --separate-stderr fd-case auto z.csv z2.csv
+	[[ $stderr == "fd-case: auto: 8 HIGH flags: 0 cases created, 0 extended, 0 reopened; 0 transactions added, 8 already in their cases" ]]
+	verify_cases
+	# --window 3d: Z1 to Z2 is 61 h and Z2 to Z3 51 h (< 72 h), Z3 to Z4 6 d 11 h, Z4 to Z5 13 d
+	rm -f "$FD_STORE"; fd-ingest -q "$C/txns.csv"
+	fd-case -q auto --window 3d z.csv
+	run q "SELECT group_concat(txns, ' ') FROM (SELECT group_concat(txn_id) AS txns FROM case_transactions GROUP BY case_id ORDER BY case_id)"
+	assert_output "Z1,Z2,Z3 Z4 Z5"
+}
+
+@test "auto --level MEDIUM: MEDIUM and HIGH scores; bad --level" {
+	# MEDIUM or HIGH latest scores: A1 X01 (45), X02 (55), X03, X04; A4 X10; A5 X07
+	run --separate-stderr fd-case auto --level medium
+	assert_success
+	[[ $stderr == "fd-case: auto: 6 HIGH flags: 3 cases created, 0 extended, 0 reopened; 6 transactions added, 0 already in their cases" ]]
+	run q "SELECT title, (SELECT group_concat(txn_id) FROM case_transactions WHERE case_id = cases.id) FROM cases WHERE id = 1"
+	assert_output "MEDIUM or HIGH risk: account:A1, 2026-03-01|X01,X02,X03,X04"
+	printf 'txn_id,risk,level,sender_id,ts\nM1,60,MEDIUM,Q,2026-03-01T00:00:00Z\nM2,20,LOW,Q,2026-03-01T00:00:00Z\n' > m.csv
+	run --separate-stderr fd-case auto --level MEDIUM m.csv
+	[[ $stderr == *"auto: 1 HIGH flag: 1 case created"* ]]
+	run --separate-stderr fd-case auto --level SEVERE
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: --level must be HIGH, MEDIUM or LOW, not 'SEVERE'" ]]
 }
 
 @test "auto: windows, ranges, extension with a raised priority, reopening a closed case" {
-	# 1-hour windows split A1's X03 (10:05) and X04 (11:30)
+	# 1-hour windows split A1's X03 (10:05) and X04 (11:30): 85 minutes apart
 	fd-case -q auto --window 1h --until 2026-03-02
-	run q "SELECT suspect, window_start FROM cases ORDER BY id"
+	run q "SELECT suspect, window_start, window_end FROM cases ORDER BY id"
+	# 10:05Z = 1772359500000, 11:05Z = 1772363100000, 11:30Z = 1772364600000, 12:30Z = 1772368200000,
+	# A5's X07 10:03Z = 1772359380000, 11:03Z = 1772362980000
 	assert_output - <<'OUT'
-account:A1|1772359200000
-account:A1|1772362800000
-account:A5|1772359200000
+account:A1|1772359500000|1772363100000
+account:A1|1772364600000|1772368200000
+account:A5|1772359380000|1772362980000
 OUT
 	run q "SELECT title FROM cases WHERE id = 1"
-	assert_output "HIGH risk: account:A1, 2026-03-01T10:00Z"
+	assert_output "HIGH risk: account:A1, 2026-03-01T10:05Z"
+	rm -f "$FD_STORE"; fd-ingest -q "$C/txns.csv"; q < "$C/scores.sql"
+	fd-case -q auto --window 2h --until 2026-03-02
+	run q "SELECT suspect, group_concat(txn_id) FROM cases JOIN case_transactions ON case_id = id GROUP BY id ORDER BY id"
+	assert_output - <<'OUT'
+account:A1|X03,X04
+account:A5|X07
+OUT
 	rm -f "$FD_STORE"; fd-ingest -q "$C/txns.csv"; q < "$C/scores.sql"
 	fd-case -q auto --since 2026-03-01T11:00:00Z --until 2026-03-02
 	run q "SELECT group_concat(txn_id) FROM case_transactions"
 	assert_output "X04"
-	# a newer HIGH score of X02 (risk 86) extends A1's case, priority HIGH stays (86 < 90)
+	# a newer HIGH score of X02 (10:02, risk 86) extends A1's case (X02 and X03 lie within 7 days
+	# of X04), its window now starts at X02 (10:02Z = 1772359320000); priority rises to CRITICAL (X03, 92)
 	q "INSERT INTO score_runs (id, model_version, rows, started_at, actor) VALUES (3, 'm2', 1, 1772668800000, 'fixture'); INSERT INTO scores (run_id, txn_id, model_version, risk, level, decision, reasons, scored_at) VALUES (3, 'X02', 'm2', 86, 'HIGH', 'BLOCK', '[]', 1772668800000)"
 	run --separate-stderr fd-case auto
 	[[ $stderr == "fd-case: auto: 5 HIGH flags: 2 cases created, 1 extended, 0 reopened; 4 transactions added, 1 already in their cases" ]]
-	run q "SELECT priority, (SELECT group_concat(txn_id) FROM (SELECT txn_id FROM case_transactions WHERE case_id = 1 ORDER BY txn_id)) FROM cases WHERE id = 1"
-	assert_output "CRITICAL|X02,X03,X04"
-	run q "SELECT json_extract(details, '$.added') FROM case_events WHERE case_id = 1 AND kind = 'auto'"
-	assert_output '["X02","X03"]'
+	run q "SELECT priority, window_start, (SELECT group_concat(txn_id) FROM (SELECT txn_id FROM case_transactions WHERE case_id = 1 ORDER BY txn_id)) FROM cases WHERE id = 1"
+	assert_output "CRITICAL|1772359320000|X02,X03,X04"
+	run q "SELECT json_extract(details, '$.added'), json_extract(details, '$.priority_from'), json_extract(details, '$.priority') FROM case_events WHERE case_id = 1 AND kind = 'auto'"
+	assert_output '["X02","X03"]|HIGH|CRITICAL'
 	# case 3 (A5) closed; a new stream flag in its window reopens it
 	fd-case -q status 3 IN_PROGRESS
 	fd-case -q status 3 CLOSED
@@ -591,6 +1051,13 @@ OUT
 	assert_output "0"
 	run q "SELECT json_extract(details, '$.note') FROM case_events WHERE case_id = 3 ORDER BY id DESC LIMIT 1"
 	assert_output "new HIGH-risk transaction"
+	# a flag for A5 a month later, beyond the window: a new case, case 3 left as it is
+	printf 'txn_id,risk,level,sender_id,ts\nN2,81,HIGH,A5,2026-04-01T20:00:00Z\n' > n2.csv
+	run --separate-stderr fd-case auto n2.csv
+	[[ $stderr == "fd-case: auto: 1 HIGH flag: 1 case created, 0 extended, 0 reopened; 1 transaction added, 0 already in their cases" ]]
+	run q "SELECT id, suspect FROM cases WHERE id = (SELECT case_id FROM case_transactions WHERE txn_id = 'N2')"
+	assert_output "4|account:A5"
+	verify_cases
 }
 
 @test "auto from files: CSV and NDJSON, levels, min risk, store look-up, --assign" {
@@ -639,6 +1106,28 @@ OUT
 	[[ ${stderr_lines[0]} == "fd-case: auto: --since and --until select store scores; not with FILE" ]]
 	run q "SELECT count(*) FROM cases"
 	assert_output "0"
+}
+
+@test "auto --assign --pick round-robin: new cases in turn; --pick errors" {
+	users
+	export FD_ACTOR=boss
+	printf 'txn_id,risk,level,sender_id,ts\nR1,91,HIGH,Q1,2026-03-01T00:00:00Z\nR2,85,HIGH,Q2,2026-03-01T00:00:00Z\nR3,85,HIGH,Q3,2026-03-01T00:00:00Z\n' > r.csv
+	fd-case -q auto --assign --pick round-robin r.csv
+	# no automatic assignment before: alice, bob (by name), then alice again
+	run q "SELECT suspect, assignee FROM cases ORDER BY id"
+	assert_output - <<'OUT'
+account:Q1|alice
+account:Q2|bob
+account:Q3|alice
+OUT
+	run q "SELECT group_concat(json_extract(details, '$.pick'), ' ') FROM case_events WHERE kind = 'assign'"
+	assert_output "round-robin round-robin round-robin"
+	run --separate-stderr fd-case auto --pick round-robin r.csv
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: auto: --pick goes with --assign" ]]
+	run --separate-stderr fd-case auto --assign --pick next r.csv
+	[ "$status" -eq 2 ]
+	[[ ${stderr_lines[0]} == "fd-case: --pick must be least-loaded or round-robin, not 'next'" ]]
 }
 
 @test "auto --metrics writes the counts" {
