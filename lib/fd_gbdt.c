@@ -2,6 +2,7 @@
 #include "fd_gbdt.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,15 +11,23 @@
 
 /*
  * The trees, flattened for scoring (see fd_gbdt.h, "Scoring"): every tree's nodes in one
- * array, children as absolute indices, a leaf's value in `value`; mean[] is each node's
- * expected value (the cover-weighted mean of its leaves) for the approximate contributions.
+ * array, renumbered breadth first so that a node's right child is its left child + 1, and
+ * walked without branches on the data.  A leaf points back at itself (left is its own index
+ * - 1 and it always goes right: its threshold is NaN, and no missing value goes left), so
+ * that every row of a block can take the same number of steps, the tree's depth, whatever
+ * its path.  mean[] is each node's expected value (the cover-weighted mean of its leaves)
+ * for the approximate contributions.
  */
 struct flat_node {
-	float value;              /* the split threshold (go left when x < value), or the leaf value */
-	int32_t left, right;      /* absolute node indices; left -1 for a leaf */
-	uint32_t feat;            /* the split feature */
-	uint32_t dleft;           /* 1: a missing value goes left */
+	float thr;                /* the split threshold (go left when x < thr); NaN at a leaf */
+	uint32_t feat;            /* the split feature, | FLAT_DLEFT, | FLAT_LEAF */
+	int32_t left;             /* absolute index of the left child; the right one is left + 1 */
+	float value;              /* a leaf's value (0 for a split) */
 };
+
+#define FLAT_DLEFT 0x80000000u  /* a missing value goes left */
+#define FLAT_LEAF 0x40000000u
+#define FLAT_FEAT 0x3fffffffu
 
 struct fd_gbdt {
 	BoosterHandle h;
@@ -27,6 +36,7 @@ struct fd_gbdt {
 	struct flat_node *node;   /* all trees' nodes */
 	float *mean;              /* each node's expected value */
 	size_t *root;             /* each tree's first node */
+	unsigned *depth;          /* each tree's depth (steps from its root to its deepest leaf) */
 	size_t ntree, nnode;
 	float base_margin;        /* logit(base_score) */
 };
@@ -81,6 +91,7 @@ void fd_gbdt_free(struct fd_gbdt *g)
 	free(g->node);
 	free(g->mean);
 	free(g->root);
+	free(g->depth);
 	free(g);
 }
 
@@ -273,7 +284,9 @@ static int flatten(struct fd_gbdt *g, struct fd_err *err)
 	bst_ulong len;
 	const char *p;
 	json_t *j = NULL, *trees, *model, *name, *base;
-	size_t t, i, total = 0, at = 0;
+	size_t t, i, total = 0, at = 0, maxn = 0, *ord = NULL;
+	float *om = NULL;         /* a tree's expected values, in XGBoost's numbering */
+	unsigned *lev = NULL;     /* its nodes' depths (UINT_MAX: not reached yet) */
 	int rc = FD_OK;
 
 	if (XGBoosterSaveModelToBuffer(g->h, "{\"format\":\"json\"}", &len, &p) != 0)
@@ -309,16 +322,19 @@ static int flatten(struct fd_gbdt *g, struct fd_err *err)
 			goto out;
 		}
 		total += json_array_size(l);
+		if (json_array_size(l) > maxn)
+			maxn = json_array_size(l);
 	}
-	g->nnode = total;
 	if (!(g->node = calloc(total, sizeof(*g->node))) || !(g->mean = calloc(total, sizeof(*g->mean))) ||
-	    !(g->root = calloc(g->ntree, sizeof(*g->root)))) {
+	    !(g->root = calloc(g->ntree, sizeof(*g->root))) || !(g->depth = calloc(g->ntree, sizeof(*g->depth))) ||
+	    !(om = malloc(maxn * sizeof(*om))) || !(ord = malloc(maxn * sizeof(*ord))) ||
+	    !(lev = malloc(maxn * sizeof(*lev)))) {
 		rc = oom(err);
 		goto out;
 	}
 	for (t = 0; t < g->ntree; t++) {
 		json_t *tr = json_array_get(trees, t);
-		size_t n = json_array_size(json_object_get(tr, "left_children"));
+		size_t n = json_array_size(json_object_get(tr, "left_children")), q;
 		json_t *L = num_array(tr, "left_children", n), *R = num_array(tr, "right_children", n),
 		       *F = num_array(tr, "split_indices", n), *C = num_array(tr, "split_conditions", n),
 		       *D = num_array(tr, "default_left", n), *H = num_array(tr, "sum_hessian", n),
@@ -328,92 +344,148 @@ static int flatten(struct fd_gbdt *g, struct fd_err *err)
 			rc = fd_err_set(err, FD_EINPUT, "%s", bad);
 			goto out;
 		}
-		g->root[t] = at;
-		for (i = 0; i < n; i++) {
-			struct flat_node *nd = &g->node[at + i];
+		/* check every split, and the expected values in XGBoost's numbering, leaves up
+		 * (XGBoost's FillNodeMeanValue, in float); children come after their parent in
+		 * XGBoost's trees, which the means rely on */
+		for (i = n; i-- > 0;) {
 			json_int_t l = json_integer_value(json_array_get(L, i)), r = json_integer_value(json_array_get(R, i)),
 				   f = json_integer_value(json_array_get(F, i));
 
-			nd->value = (float)json_number_value(json_array_get(C, i));
 			if (l == -1) {
-				nd->left = nd->right = -1;
+				om[i] = (float)json_number_value(json_array_get(C, i));
 				continue;
 			}
-			/* children come after their parent in XGBoost's trees; the means rely on it */
 			if (l <= (json_int_t)i || r <= (json_int_t)i || l >= (json_int_t)n || r >= (json_int_t)n || f < 0 ||
 			    (size_t)f >= g->nf || (S && json_integer_value(json_array_get(S, i)) != 0)) {
 				rc = fd_err_set(err, FD_EINPUT, "%s", bad);
 				goto out;
 			}
-			nd->left = (int32_t)(at + (size_t)l);
-			nd->right = (int32_t)(at + (size_t)r);
-			nd->feat = (uint32_t)f;
-			nd->dleft = json_integer_value(json_array_get(D, i)) != 0;
-		}
-		/* expected values, leaves up (XGBoost's FillNodeMeanValue, in float) */
-		for (i = n; i-- > 0;) {
-			struct flat_node *nd = &g->node[at + i];
+			{
+				float res = om[l] * (float)json_number_value(json_array_get(H, (size_t)l));
 
-			if (nd->left < 0) {
-				g->mean[at + i] = nd->value;
-			} else {
-				size_t a = (size_t)nd->left - at, b = (size_t)nd->right - at;
-				float res = g->mean[nd->left] * (float)json_number_value(json_array_get(H, a));
-
-				res += g->mean[nd->right] * (float)json_number_value(json_array_get(H, b));
+				res += om[r] * (float)json_number_value(json_array_get(H, (size_t)r));
 				res /= (float)json_number_value(json_array_get(H, i));
-				g->mean[at + i] = res;
+				om[i] = res;
 			}
 		}
-		at += n;
+		/* breadth first from the root: ord[] lists XGBoost's indices in the new order, a
+		 * split's two children side by side; a node reached twice is not a tree */
+		memset(lev, 0xff, n * sizeof(*lev));
+		ord[0] = 0;
+		lev[0] = 0;
+		g->root[t] = at;
+		g->depth[t] = 0;
+		for (q = 0, i = 1; q < i; q++) {
+			size_t o = ord[q];
+			struct flat_node *nd = &g->node[at + q];
+			json_int_t l = json_integer_value(json_array_get(L, o));
+
+			g->mean[at + q] = om[o];
+			if (lev[o] > g->depth[t])
+				g->depth[t] = lev[o];
+			if (l == -1) {
+				nd->thr = NAN;
+				nd->feat = FLAT_LEAF;
+				nd->left = (int32_t)(at + q) - 1;
+				nd->value = om[o];
+				continue;
+			}
+			{
+				size_t lc = (size_t)l, rc2 = (size_t)json_integer_value(json_array_get(R, o));
+
+				if (lev[lc] != UINT_MAX || lev[rc2] != UINT_MAX || lc == rc2) {
+					rc = fd_err_set(err, FD_EINPUT, "%s", bad);
+					goto out;
+				}
+				nd->thr = (float)json_number_value(json_array_get(C, o));
+				nd->feat = (uint32_t)json_integer_value(json_array_get(F, o)) |
+					   (json_integer_value(json_array_get(D, o)) != 0 ? FLAT_DLEFT : 0);
+				nd->left = (int32_t)(at + i);
+				nd->value = 0;
+				lev[lc] = lev[rc2] = lev[o] + 1;
+				ord[i++] = lc;
+				ord[i++] = rc2;
+			}
+		}
+		at += i;  /* nodes no path reaches are left out */
 	}
+	g->nnode = at;
 out:
 	json_decref(j);
+	free(om);
+	free(ord);
+	free(lev);
 	if (rc) {
 		free(g->node);
 		free(g->mean);
 		free(g->root);
+		free(g->depth);
 		g->node = NULL;
 		g->mean = NULL;
 		g->root = NULL;
+		g->depth = NULL;
 		g->ntree = g->nnode = 0;
 	}
 	return rc;
 }
 
-/* The leaf a row reaches in the tree from node k.  Without branches on the data (a right
- * child is its left sibling + 1? not in XGBoost: both indices are kept), so that the rows of
- * a block walk the same tree side by side. */
-static inline size_t leaf_of(const struct flat_node *node, size_t k, const float *x)
+/*
+ * One step down a tree from node k for row x: to the right child unless x is below the
+ * threshold, or missing where a missing value goes left.  Computed, not branched on, so that
+ * the rows of a group walk side by side; a leaf steps to itself.
+ */
+static inline int32_t step(const struct flat_node *node, int32_t k, const float *x)
 {
-	while (node[k].left >= 0) {
-		const struct flat_node *nd = &node[k];
-		float v = x[nd->feat];
-		int go_left = v != v ? (int)nd->dleft : v < nd->value;
-		int32_t next = go_left ? nd->left : nd->right;
+	const struct flat_node *nd = &node[k];
+	float v = x[nd->feat & FLAT_FEAT];
+	int32_t right = !(v < nd->thr) & !((v != v) & (int32_t)(nd->feat >> 31));
 
-		k = (size_t)next;
-	}
-	return k;
+	return nd->left + right;
 }
 
-/* Rows scored per pass over the trees: their features stay in cache while every tree is walked. */
+/* Rows scored per pass over the trees: their features stay in cache while every tree is
+ * walked.  Within a block, FLAT_LANES rows walk each tree together, so that one row's step
+ * (two loads, a compare) overlaps the others' instead of waiting for its own. */
 #define FLAT_BLOCK 64
+#define FLAT_LANES 8
 
 int fd_gbdt_predict(const struct fd_gbdt *g, const float *X, size_t n, float *prob, struct fd_err *err)
 {
-	size_t i0, i, t;
+	const struct flat_node *node = g->node;
+	size_t i0, i, t, r;
 
 	(void)err;
 	for (i0 = 0; i0 < n; i0 += FLAT_BLOCK) {
 		size_t m = n - i0 < FLAT_BLOCK ? n - i0 : FLAT_BLOCK;
-		float margin[FLAT_BLOCK];
+		/* a last group of fewer rows is filled up with the block's last row, its sums
+		 * written past m and dropped */
+		float margin[FLAT_BLOCK + FLAT_LANES];
+		const float *x[FLAT_BLOCK + FLAT_LANES];
 
-		for (i = 0; i < m; i++)
+		for (i = 0; i < m + FLAT_LANES; i++) {
 			margin[i] = g->base_margin;
-		for (t = 0; t < g->ntree; t++)
-			for (i = 0; i < m; i++)
-				margin[i] += g->node[leaf_of(g->node, g->root[t], X + (i0 + i) * g->nf)].value;
+			x[i] = X + (i0 + (i < m ? i : m - 1)) * g->nf;
+		}
+		for (t = 0; t < g->ntree; t++) {
+			int32_t root = (int32_t)g->root[t];
+			unsigned d, depth = g->depth[t];
+
+			for (i = 0; i < m; i += FLAT_LANES) {
+				int32_t k[FLAT_LANES];
+
+#pragma GCC unroll 8
+				for (r = 0; r < FLAT_LANES; r++)
+					k[r] = root;
+				for (d = 0; d < depth; d++) {
+#pragma GCC unroll 8
+					for (r = 0; r < FLAT_LANES; r++)
+						k[r] = step(node, k[r], x[i + r]);
+				}
+#pragma GCC unroll 8
+				for (r = 0; r < FLAT_LANES; r++)
+					margin[i + r] += node[k[r]].value;
+			}
+		}
 		for (i = 0; i < m; i++)
 			prob[i0 + i] = 1.0f / (1.0f + expf(-margin[i]));
 	}
@@ -428,17 +500,15 @@ static void contrib_approx(const struct fd_gbdt *g, const float *x, float *c)
 	for (j = 0; j <= g->nf; j++)
 		c[j] = 0;
 	for (t = 0; t < g->ntree; t++) {
-		size_t k = g->root[t];
+		int32_t k = (int32_t)g->root[t];
 		float v = g->mean[k];
 
 		c[g->nf] += v;
-		while (g->node[k].left >= 0) {
-			const struct flat_node *nd = &g->node[k];
-			float xv = x[nd->feat];
+		while (!(g->node[k].feat & FLAT_LEAF)) {
+			uint32_t f = g->node[k].feat & FLAT_FEAT;
 
-			k = isnan(xv) ? (size_t)(nd->dleft ? nd->left : nd->right)
-				      : (size_t)(xv < nd->value ? nd->left : nd->right);
-			c[nd->feat] += g->mean[k] - v;
+			k = step(g->node, k, x);
+			c[f] += g->mean[k] - v;
 			v = g->mean[k];
 		}
 	}
