@@ -358,20 +358,17 @@ int fd_model_fit_hist(struct fd_model *m, const float *X, size_t rows, struct fd
 
 int fd_model_hist_bin(const struct fd_feat_hist *h, double v)
 {
-	size_t lo = 0, hi = h->ne;
+	size_t b;
+	int lo = 0;
 
 	if (isnan(v))
 		return -1;
-	/* the number of edges <= v */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (h->edge[mid] <= v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return (int)lo;
+	/* the number of edges <= v: counted, not searched, for fd-score calls this for every
+	 * feature of every transaction and a search's branches go either way at random (the
+	 * edges ascend strictly, fd_model_load checks it, so the count is the search's answer) */
+	for (b = 0; b < h->ne; b++)
+		lo += h->edge[b] <= v;
+	return lo;
 }
 
 static double psi_term(double a, double e)

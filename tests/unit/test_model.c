@@ -856,6 +856,17 @@ static void test_hist_psi(void **state)
 	assert_int_equal(fd_model_hist_bin(&m->hist[0], 1.9), 1);
 	assert_int_equal(fd_model_hist_bin(&m->hist[0], 100.0), 9);
 	assert_int_equal(fd_model_hist_bin(&m->hist[0], NAN), -1);
+	/* bin b holds edge[b-1] <= x < edge[b]: an edge itself opens the next bin, just below it
+	 * is the bin before; the infinities fall in the end bins */
+	for (i = 0; i < 9; i++) {
+		double e = m->hist[0].edge[i];
+
+		assert_int_equal(fd_model_hist_bin(&m->hist[0], e), (int)i + 1);
+		assert_int_equal(fd_model_hist_bin(&m->hist[0], nextafter(e, -INFINITY)), (int)i);
+		assert_int_equal(fd_model_hist_bin(&m->hist[0], (1.5 + (double)i) * 0.9 + 1.0), (int)i + 1);
+	}
+	assert_int_equal(fd_model_hist_bin(&m->hist[0], -INFINITY), 0);
+	assert_int_equal(fd_model_hist_bin(&m->hist[0], INFINITY), 9);
 	c[0] = 10;
 	assert_float_equal(fd_model_psi(&m->hist[0], c, 0), 8.283089355027482, 1e-5);
 	c[0] = 5;
