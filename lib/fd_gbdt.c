@@ -12,22 +12,29 @@
 /*
  * The trees, flattened for scoring (see fd_gbdt.h, "Scoring"): every tree's nodes in one
  * array, renumbered breadth first so that a node's right child is its left child + 1, and
- * walked without branches on the data.  A leaf points back at itself (left is its own index
- * - 1 and it always goes right: its threshold is NaN, and no missing value goes left), so
- * that every row of a block can take the same number of steps, the tree's depth, whatever
+ * walked without branches on the data.
+ *
+ * Rows are walked as keys, not floats: each value becomes an int32 that orders as the floats
+ * do (key_of), twice, once with a missing value below every threshold (for splits that send
+ * it left) and once above (for those that send it right), so that a step is one integer
+ * compare: right when the key is >= the threshold's.  The keys of FLAT_LANES rows are
+ * interleaved (key i of row r at i x FLAT_LANES + r), and a split holds its key's offset in
+ * that layout, so that the rows of a group walk a tree side by side from one base address.
+ * A leaf steps to itself (its left is its own index - 1, its threshold the lowest key), so
+ * that every row of a group can take the same number of steps, the tree's depth, whatever
  * its path.  mean[] is each node's expected value (the cover-weighted mean of its leaves)
  * for the approximate contributions.
  */
 struct flat_node {
-	float thr;                /* the split threshold (go left when x < thr); NaN at a leaf */
-	uint32_t feat;            /* the split feature, | FLAT_DLEFT, | FLAT_LEAF */
-	int32_t left;             /* absolute index of the left child; the right one is left + 1 */
+	int32_t thr;              /* the split threshold's key (go left when below); a leaf: INT32_MIN */
+	uint32_t key;             /* the offset of the key a split reads: (2 x feature + 1 when a
+				     missing value goes right) x FLAT_LANES; 0 at a leaf */
+	int32_t left;             /* absolute index of the left child, the right one is left + 1;
+				     a leaf: its own index - 1 (a split's children follow it) */
 	float value;              /* a leaf's value (0 for a split) */
 };
 
-#define FLAT_DLEFT 0x80000000u  /* a missing value goes left */
-#define FLAT_LEAF 0x40000000u
-#define FLAT_FEAT 0x3fffffffu
+#define FLAT_LANES 8
 
 struct fd_gbdt {
 	BoosterHandle h;
@@ -260,6 +267,39 @@ out:
 
 /* ---- the flattened trees ---------------------------------------------------------------- */
 
+/*
+ * The key of a value that is not missing: its bits as an int32, the negative ones' magnitude
+ * bits flipped so that they order as the floats do, -0 as +0 (they compare equal).  The
+ * infinities are keys like the others; the missing keys INT32_MIN and INT32_MAX lie beyond
+ * them.
+ */
+static inline int32_t key_of(float v)
+{
+	uint32_t b;
+	int32_t k;
+
+	memcpy(&b, &v, sizeof(b));
+	if (b == 0x80000000u)
+		b = 0;
+	k = (int32_t)b;
+	return k ^ ((k >> 31) & 0x7fffffff);
+}
+
+/* Row x's keys into lane k of a group (see struct flat_node): feature j's with a missing
+ * value below every threshold at k[2j x FLAT_LANES], above at k[(2j + 1) x FLAT_LANES]. */
+static void keys_of(const float *x, size_t nf, int32_t *k)
+{
+	size_t j;
+
+	for (j = 0; j < nf; j++) {
+		int32_t v = key_of(x[j]);
+		int miss = x[j] != x[j];
+
+		k[2 * j * FLAT_LANES] = miss ? INT32_MIN : v;
+		k[(2 * j + 1) * FLAT_LANES] = miss ? INT32_MAX : v;
+	}
+}
+
 /* An array member of a tree as numbers: NULL unless an array of n numbers. */
 static json_t *num_array(json_t *tree, const char *key, size_t n)
 {
@@ -384,8 +424,8 @@ static int flatten(struct fd_gbdt *g, struct fd_err *err)
 			if (lev[o] > g->depth[t])
 				g->depth[t] = lev[o];
 			if (l == -1) {
-				nd->thr = NAN;
-				nd->feat = FLAT_LEAF;
+				nd->thr = INT32_MIN;
+				nd->key = 0;
 				nd->left = (int32_t)(at + q) - 1;
 				nd->value = om[o];
 				continue;
@@ -397,9 +437,12 @@ static int flatten(struct fd_gbdt *g, struct fd_err *err)
 					rc = fd_err_set(err, FD_EINPUT, "%s", bad);
 					goto out;
 				}
-				nd->thr = (float)json_number_value(json_array_get(C, o));
-				nd->feat = (uint32_t)json_integer_value(json_array_get(F, o)) |
-					   (json_integer_value(json_array_get(D, o)) != 0 ? FLAT_DLEFT : 0);
+				nd->thr = key_of((float)json_number_value(json_array_get(C, o)));
+				/* no float is below a NaN threshold: only a missing value sent left goes left */
+				if (isnan(json_number_value(json_array_get(C, o))))
+					nd->thr = INT32_MIN + 1;
+				nd->key = (2 * (uint32_t)json_integer_value(json_array_get(F, o)) +
+					   (json_integer_value(json_array_get(D, o)) == 0)) * FLAT_LANES;
 				nd->left = (int32_t)(at + i);
 				nd->value = 0;
 				lev[lc] = lev[rc2] = lev[o] + 1;
@@ -430,47 +473,50 @@ out:
 }
 
 /*
- * One step down a tree from node k for row x: to the right child unless x is below the
- * threshold, or missing where a missing value goes left.  Computed, not branched on, so that
- * the rows of a group walk side by side; a leaf steps to itself.
+ * One step down a tree from node k for the row whose keys are at lane (see struct
+ * flat_node): to the right child unless the key is below the threshold's.  Computed, not
+ * branched on, so that the rows of a group walk side by side; a leaf steps to itself.
  */
-static inline int32_t step(const struct flat_node *node, int32_t k, const float *x)
+static inline int32_t step(const struct flat_node *node, int32_t k, const int32_t *lane)
 {
 	const struct flat_node *nd = &node[k];
-	float v = x[nd->feat & FLAT_FEAT];
-	int32_t right = !(v < nd->thr) & !((v != v) & (int32_t)(nd->feat >> 31));
 
-	return nd->left + right;
+	return nd->left + (lane[nd->key] >= nd->thr);
 }
 
-/* Rows scored per pass over the trees: their features stay in cache while every tree is
- * walked.  Within a block, FLAT_LANES rows walk each tree together, so that one row's step
- * (two loads, a compare) overlaps the others' instead of waiting for its own. */
-#define FLAT_BLOCK 64
-#define FLAT_LANES 8
+/* Rows scored per pass over the trees (whole groups of FLAT_LANES): their keys stay in cache
+ * while every tree is walked. */
+#define FLAT_BLOCK 32
 
 int fd_gbdt_predict(const struct fd_gbdt *g, const float *X, size_t n, float *prob, struct fd_err *err)
 {
 	const struct flat_node *node = g->node;
+	const size_t gk = 2 * g->nf * FLAT_LANES;  /* keys of a group */
+	int32_t *keys;
 	size_t i0, i, t, r;
 
-	(void)err;
+	if (n == 0)
+		return FD_OK;
+	if (!(keys = malloc(FLAT_BLOCK / FLAT_LANES * gk * sizeof(*keys))))
+		return oom(err);
 	for (i0 = 0; i0 < n; i0 += FLAT_BLOCK) {
 		size_t m = n - i0 < FLAT_BLOCK ? n - i0 : FLAT_BLOCK;
 		/* a last group of fewer rows is filled up with the block's last row, its sums
 		 * written past m and dropped */
-		float margin[FLAT_BLOCK + FLAT_LANES];
-		const float *x[FLAT_BLOCK + FLAT_LANES];
+		size_t mg = (m + FLAT_LANES - 1) / FLAT_LANES * FLAT_LANES;
+		float margin[FLAT_BLOCK];
 
-		for (i = 0; i < m + FLAT_LANES; i++) {
+		for (i = 0; i < mg; i++) {
+			keys_of(X + (i0 + (i < m ? i : m - 1)) * g->nf, g->nf,
+				keys + i / FLAT_LANES * gk + i % FLAT_LANES);
 			margin[i] = g->base_margin;
-			x[i] = X + (i0 + (i < m ? i : m - 1)) * g->nf;
 		}
 		for (t = 0; t < g->ntree; t++) {
 			int32_t root = (int32_t)g->root[t];
 			unsigned d, depth = g->depth[t];
 
-			for (i = 0; i < m; i += FLAT_LANES) {
+			for (i = 0; i < mg; i += FLAT_LANES) {
+				const int32_t *gr = keys + i / FLAT_LANES * gk;
 				int32_t k[FLAT_LANES];
 
 #pragma GCC unroll 8
@@ -479,7 +525,7 @@ int fd_gbdt_predict(const struct fd_gbdt *g, const float *X, size_t n, float *pr
 				for (d = 0; d < depth; d++) {
 #pragma GCC unroll 8
 					for (r = 0; r < FLAT_LANES; r++)
-						k[r] = step(node, k[r], x[i + r]);
+						k[r] = step(node, k[r], gr + r);
 				}
 #pragma GCC unroll 8
 				for (r = 0; r < FLAT_LANES; r++)
@@ -489,11 +535,13 @@ int fd_gbdt_predict(const struct fd_gbdt *g, const float *X, size_t n, float *pr
 		for (i = 0; i < m; i++)
 			prob[i0 + i] = 1.0f / (1.0f + expf(-margin[i]));
 	}
+	free(keys);
 	return FD_OK;
 }
 
-/* Path attribution of one row (XGBoost's CalculateContributionsApprox): c[0 .. nf]. */
-static void contrib_approx(const struct fd_gbdt *g, const float *x, float *c)
+/* Path attribution of one row (XGBoost's CalculateContributionsApprox) from its keys in lane
+ * 0 of a group: c[0 .. nf]. */
+static void contrib_approx(const struct fd_gbdt *g, const int32_t *lane, float *c)
 {
 	size_t t, j;
 
@@ -504,10 +552,10 @@ static void contrib_approx(const struct fd_gbdt *g, const float *x, float *c)
 		float v = g->mean[k];
 
 		c[g->nf] += v;
-		while (!(g->node[k].feat & FLAT_LEAF)) {
-			uint32_t f = g->node[k].feat & FLAT_FEAT;
+		while (g->node[k].left > k) {
+			uint32_t f = g->node[k].key / (2 * FLAT_LANES);
 
-			k = step(g->node, k, x);
+			k = step(g->node, k, lane);
 			c[f] += g->mean[k] - v;
 			v = g->mean[k];
 		}
@@ -573,10 +621,19 @@ int fd_gbdt_contrib(const struct fd_gbdt *g, const float *X, size_t n, int exact
 {
 	size_t i;
 
+	int32_t *keys;
+
 	if (exact)
 		return fd_gbdt_contrib_xgb(g, X, n, 1, contrib, err);
-	for (i = 0; i < n; i++)
-		contrib_approx(g, X + i * g->nf, contrib + i * (g->nf + 1));
+	if (n == 0)
+		return FD_OK;
+	if (!(keys = malloc(2 * g->nf * FLAT_LANES * sizeof(*keys))))
+		return oom(err);
+	for (i = 0; i < n; i++) {
+		keys_of(X + i * g->nf, g->nf, keys);
+		contrib_approx(g, keys, contrib + i * (g->nf + 1));
+	}
+	free(keys);
 	return FD_OK;
 }
 
