@@ -10,23 +10,30 @@
 #include <xgboost/c_api.h>
 
 /*
- * The trees, flattened for scoring (see fd_gbdt.h, "Scoring"): every tree's nodes in one
- * array, renumbered breadth first so that a node's right child is its left child + 1, and
- * walked without branches on the data.
+ * The trees, flattened for scoring (see fd_gbdt.h, "Scoring").
  *
- * Rows are walked as keys, not floats: each value becomes an int32 that orders as the floats
- * do (key_of), twice, once with a missing value below every threshold (for splits that send
- * it left) and once above (for those that send it right), so that a step is one integer
- * compare: right when the key is >= the threshold's.  The keys of FLAT_LANES rows are
- * interleaved (key i of row r at i x FLAT_LANES + r), and a split holds its key's offset in
- * that layout, so that the rows of a group walk a tree side by side from one base address.
- * A leaf steps to itself (its left is its own index - 1, its threshold the lowest key), so
- * that every row of a group can take the same number of steps, the tree's depth, whatever
- * its path.  mean[] is each node's expected value (the cover-weighted mean of its leaves)
- * for the approximate contributions.
+ * Rows are walked as keys, not floats: each value becomes a uint32 that orders as the floats
+ * do (key_of), twice, once with a missing value below every threshold (key 0, for splits
+ * that send it left) and once above (UINT32_MAX, for those that send it right), so that a
+ * step is one unsigned compare: right when the key is >= the threshold's.  The keys of
+ * FLAT_LANES rows are interleaved (key i of row r at i x FLAT_LANES + r), and a split holds
+ * its key's offset in that layout, so that the rows of a group walk a tree side by side from
+ * one base address, each step computed, not branched on.
+ *
+ * Every tree's nodes are in node[], renumbered breadth first so that a split's right child is
+ * its left child + 1; a leaf steps to itself (its left is its own index - 1, its threshold
+ * key 0), so that every row of a group can take the same number of steps, the tree's depth,
+ * whatever its path.  mean[] is each node's expected value (the cover-weighted mean of its
+ * leaves) for the approximate contributions, which walk node[].
+ *
+ * Predictions walk a second form where a tree is at most FLAT_PAD_DEPTH deep (any tree fd
+ * trains): the tree padded to a complete one of its depth D, a leaf above the bottom standing
+ * for all the leaves below it, with its 2^D - 1 splits in heap order (the children of split i
+ * are 2i + 1 and 2i + 2, so a step loads no child index) and its 2^D leaf values beside them.
+ * Deeper trees are walked in node[].
  */
 struct flat_node {
-	int32_t thr;              /* the split threshold's key (go left when below); a leaf: INT32_MIN */
+	uint32_t thr;             /* the split threshold's key (go left when below); a leaf: 0 */
 	uint32_t key;             /* the offset of the key a split reads: (2 x feature + 1 when a
 				     missing value goes right) x FLAT_LANES; 0 at a leaf */
 	int32_t left;             /* absolute index of the left child, the right one is left + 1;
@@ -34,7 +41,12 @@ struct flat_node {
 	float value;              /* a leaf's value (0 for a split) */
 };
 
+struct heap_split {
+	uint32_t key, thr;        /* as in struct flat_node; a padding split: 0, 0 (goes right) */
+};
+
 #define FLAT_LANES 8
+#define FLAT_PAD_DEPTH 10
 
 struct fd_gbdt {
 	BoosterHandle h;
@@ -45,6 +57,9 @@ struct fd_gbdt {
 	size_t *root;             /* each tree's first node */
 	unsigned *depth;          /* each tree's depth (steps from its root to its deepest leaf) */
 	size_t ntree, nnode;
+	struct heap_split *hsplit; /* the padded trees' splits, then */
+	float *hleaf;             /* their leaves */
+	size_t *hroot;            /* tree t's first split and first leaf; SIZE_MAX: not padded */
 	float base_margin;        /* logit(base_score) */
 };
 
@@ -99,6 +114,9 @@ void fd_gbdt_free(struct fd_gbdt *g)
 	free(g->mean);
 	free(g->root);
 	free(g->depth);
+	free(g->hsplit);
+	free(g->hleaf);
+	free(g->hroot);
 	free(g);
 }
 
@@ -268,35 +286,33 @@ out:
 /* ---- the flattened trees ---------------------------------------------------------------- */
 
 /*
- * The key of a value that is not missing: its bits as an int32, the negative ones' magnitude
- * bits flipped so that they order as the floats do, -0 as +0 (they compare equal).  The
- * infinities are keys like the others; the missing keys INT32_MIN and INT32_MAX lie beyond
- * them.
+ * The key of a value that is not missing: its bits as a uint32, the sign bit set for a
+ * positive value and every bit flipped for a negative one, so that keys order as the floats
+ * do; -0 as +0 (they compare equal).  The infinities are keys like the others; the missing
+ * keys 0 and UINT32_MAX lie beyond them.
  */
-static inline int32_t key_of(float v)
+static inline uint32_t key_of(float v)
 {
 	uint32_t b;
-	int32_t k;
 
 	memcpy(&b, &v, sizeof(b));
 	if (b == 0x80000000u)
 		b = 0;
-	k = (int32_t)b;
-	return k ^ ((k >> 31) & 0x7fffffff);
+	return b & 0x80000000u ? ~b : b | 0x80000000u;
 }
 
 /* Row x's keys into lane k of a group (see struct flat_node): feature j's with a missing
  * value below every threshold at k[2j x FLAT_LANES], above at k[(2j + 1) x FLAT_LANES]. */
-static void keys_of(const float *x, size_t nf, int32_t *k)
+static void keys_of(const float *x, size_t nf, uint32_t *k)
 {
 	size_t j;
 
 	for (j = 0; j < nf; j++) {
-		int32_t v = key_of(x[j]);
+		uint32_t v = key_of(x[j]);
 		int miss = x[j] != x[j];
 
-		k[2 * j * FLAT_LANES] = miss ? INT32_MIN : v;
-		k[(2 * j + 1) * FLAT_LANES] = miss ? INT32_MAX : v;
+		k[2 * j * FLAT_LANES] = miss ? 0 : v;
+		k[(2 * j + 1) * FLAT_LANES] = miss ? UINT32_MAX : v;
 	}
 }
 
@@ -312,6 +328,57 @@ static json_t *num_array(json_t *tree, const char *key, size_t n)
 		if (!json_is_number(json_array_get(a, i)))
 			return NULL;
 	return a;
+}
+
+/* The padded, heap-ordered form of the trees no deeper than FLAT_PAD_DEPTH (see struct
+ * flat_node) from node[]. */
+static int pad(struct fd_gbdt *g, struct fd_err *err)
+{
+	size_t t, p, ns = 0, nl = 0, *src = NULL;
+	int rc = FD_OK;
+
+	if (!(g->hroot = malloc(2 * g->ntree * sizeof(*g->hroot))))
+		return oom(err);
+	for (t = 0; t < g->ntree; t++) {
+		if (g->depth[t] > FLAT_PAD_DEPTH) {
+			g->hroot[2 * t] = g->hroot[2 * t + 1] = SIZE_MAX;
+			continue;
+		}
+		g->hroot[2 * t] = ns;
+		g->hroot[2 * t + 1] = nl;
+		ns += ((size_t)1 << g->depth[t]) - 1;
+		nl += (size_t)1 << g->depth[t];
+	}
+	if (!(g->hsplit = malloc((ns ? ns : 1) * sizeof(*g->hsplit))) ||
+	    !(g->hleaf = malloc((nl ? nl : 1) * sizeof(*g->hleaf))) ||
+	    !(src = malloc(((size_t)2 << FLAT_PAD_DEPTH) * sizeof(*src)))) {
+		rc = oom(err);
+		goto out;
+	}
+	for (t = 0; t < g->ntree; t++) {
+		size_t nsp = ((size_t)1 << g->depth[t]) - 1;
+		struct heap_split *hs = g->hsplit + g->hroot[2 * t];
+
+		if (g->hroot[2 * t] == SIZE_MAX)
+			continue;
+		/* src[p]: the node of node[] heap position p stands for; a leaf above the
+		 * bottom stands for both its children */
+		src[0] = g->root[t];
+		for (p = 0; p < nsp; p++) {
+			const struct flat_node *nd = &g->node[src[p]];
+			int leaf = nd->left < (int32_t)src[p];
+
+			hs[p].key = leaf ? 0 : nd->key;
+			hs[p].thr = leaf ? 0 : nd->thr;
+			src[2 * p + 1] = leaf ? src[p] : (size_t)nd->left;
+			src[2 * p + 2] = leaf ? src[p] : (size_t)nd->left + 1;
+		}
+		for (p = 0; p <= nsp; p++)
+			g->hleaf[g->hroot[2 * t + 1] + p] = g->node[src[nsp + p]].value;
+	}
+out:
+	free(src);
+	return rc;
 }
 
 /*
@@ -424,7 +491,7 @@ static int flatten(struct fd_gbdt *g, struct fd_err *err)
 			if (lev[o] > g->depth[t])
 				g->depth[t] = lev[o];
 			if (l == -1) {
-				nd->thr = INT32_MIN;
+				nd->thr = 0;
 				nd->key = 0;
 				nd->left = (int32_t)(at + q) - 1;
 				nd->value = om[o];
@@ -440,7 +507,7 @@ static int flatten(struct fd_gbdt *g, struct fd_err *err)
 				nd->thr = key_of((float)json_number_value(json_array_get(C, o)));
 				/* no float is below a NaN threshold: only a missing value sent left goes left */
 				if (isnan(json_number_value(json_array_get(C, o))))
-					nd->thr = INT32_MIN + 1;
+					nd->thr = 1;
 				nd->key = (2 * (uint32_t)json_integer_value(json_array_get(F, o)) +
 					   (json_integer_value(json_array_get(D, o)) == 0)) * FLAT_LANES;
 				nd->left = (int32_t)(at + i);
@@ -453,6 +520,7 @@ static int flatten(struct fd_gbdt *g, struct fd_err *err)
 		at += i;  /* nodes no path reaches are left out */
 	}
 	g->nnode = at;
+	rc = pad(g, err);
 out:
 	json_decref(j);
 	free(om);
@@ -463,37 +531,90 @@ out:
 		free(g->mean);
 		free(g->root);
 		free(g->depth);
+		free(g->hsplit);
+		free(g->hleaf);
+		free(g->hroot);
 		g->node = NULL;
 		g->mean = NULL;
 		g->root = NULL;
 		g->depth = NULL;
+		g->hsplit = NULL;
+		g->hleaf = NULL;
+		g->hroot = NULL;
 		g->ntree = g->nnode = 0;
 	}
 	return rc;
 }
 
 /*
- * One step down a tree from node k for the row whose keys are at lane (see struct
+ * One step down a tree in node[] from node k for the row whose keys are at lane (see struct
  * flat_node): to the right child unless the key is below the threshold's.  Computed, not
  * branched on, so that the rows of a group walk side by side; a leaf steps to itself.
  */
-static inline int32_t step(const struct flat_node *node, int32_t k, const int32_t *lane)
+static inline int32_t step(const struct flat_node *node, int32_t k, const uint32_t *lane)
 {
 	const struct flat_node *nd = &node[k];
 
 	return nd->left + (lane[nd->key] >= nd->thr);
 }
 
+/* The same in a padded tree's splits hs from heap position i: 2i + 2 less one when the key is
+ * below the threshold's, which compilers turn into a compare and a subtract with borrow. */
+static inline size_t heap_step(const struct heap_split *hs, size_t i, const uint32_t *lane)
+{
+	return 2 * i + 2 - (size_t)(lane[hs[i].key] < hs[i].thr);
+}
+
 /* Rows scored per pass over the trees (whole groups of FLAT_LANES): their keys stay in cache
  * while every tree is walked. */
 #define FLAT_BLOCK 32
 
+/* Tree t's leaf values for the group of rows at gr added to sum[0 .. FLAT_LANES - 1]. */
+static inline void walk_group(const struct fd_gbdt *g, size_t t, const uint32_t *gr, float *sum)
+{
+	const unsigned depth = g->depth[t];
+	unsigned d, r;
+
+	if (g->hroot[2 * t] != SIZE_MAX) {
+		const struct heap_split *hs = g->hsplit + g->hroot[2 * t];
+		const float *lf = g->hleaf + g->hroot[2 * t + 1];
+		const size_t nsp = ((size_t)1 << depth) - 1;
+		size_t k[FLAT_LANES];
+
+#pragma GCC unroll 8
+		for (r = 0; r < FLAT_LANES; r++)
+			k[r] = 0;
+		for (d = 0; d < depth; d++) {
+#pragma GCC unroll 8
+			for (r = 0; r < FLAT_LANES; r++)
+				k[r] = heap_step(hs, k[r], gr + r);
+		}
+#pragma GCC unroll 8
+		for (r = 0; r < FLAT_LANES; r++)
+			sum[r] += lf[k[r] - nsp];
+	} else {
+		const struct flat_node *node = g->node;
+		int32_t k[FLAT_LANES];
+
+#pragma GCC unroll 8
+		for (r = 0; r < FLAT_LANES; r++)
+			k[r] = (int32_t)g->root[t];
+		for (d = 0; d < depth; d++) {
+#pragma GCC unroll 8
+			for (r = 0; r < FLAT_LANES; r++)
+				k[r] = step(node, k[r], gr + r);
+		}
+#pragma GCC unroll 8
+		for (r = 0; r < FLAT_LANES; r++)
+			sum[r] += node[k[r]].value;
+	}
+}
+
 int fd_gbdt_predict(const struct fd_gbdt *g, const float *X, size_t n, float *prob, struct fd_err *err)
 {
-	const struct flat_node *node = g->node;
 	const size_t gk = 2 * g->nf * FLAT_LANES;  /* keys of a group */
-	int32_t *keys;
-	size_t i0, i, t, r;
+	uint32_t *keys;
+	size_t i0, i, t;
 
 	if (n == 0)
 		return FD_OK;
@@ -511,27 +632,9 @@ int fd_gbdt_predict(const struct fd_gbdt *g, const float *X, size_t n, float *pr
 				keys + i / FLAT_LANES * gk + i % FLAT_LANES);
 			margin[i] = g->base_margin;
 		}
-		for (t = 0; t < g->ntree; t++) {
-			int32_t root = (int32_t)g->root[t];
-			unsigned d, depth = g->depth[t];
-
-			for (i = 0; i < mg; i += FLAT_LANES) {
-				const int32_t *gr = keys + i / FLAT_LANES * gk;
-				int32_t k[FLAT_LANES];
-
-#pragma GCC unroll 8
-				for (r = 0; r < FLAT_LANES; r++)
-					k[r] = root;
-				for (d = 0; d < depth; d++) {
-#pragma GCC unroll 8
-					for (r = 0; r < FLAT_LANES; r++)
-						k[r] = step(node, k[r], gr + r);
-				}
-#pragma GCC unroll 8
-				for (r = 0; r < FLAT_LANES; r++)
-					margin[i + r] += node[k[r]].value;
-			}
-		}
+		for (t = 0; t < g->ntree; t++)
+			for (i = 0; i < mg; i += FLAT_LANES)
+				walk_group(g, t, keys + i / FLAT_LANES * gk, margin + i);
 		for (i = 0; i < m; i++)
 			prob[i0 + i] = 1.0f / (1.0f + expf(-margin[i]));
 	}
@@ -541,7 +644,7 @@ int fd_gbdt_predict(const struct fd_gbdt *g, const float *X, size_t n, float *pr
 
 /* Path attribution of one row (XGBoost's CalculateContributionsApprox) from its keys in lane
  * 0 of a group: c[0 .. nf]. */
-static void contrib_approx(const struct fd_gbdt *g, const int32_t *lane, float *c)
+static void contrib_approx(const struct fd_gbdt *g, const uint32_t *lane, float *c)
 {
 	size_t t, j;
 
@@ -621,7 +724,7 @@ int fd_gbdt_contrib(const struct fd_gbdt *g, const float *X, size_t n, int exact
 {
 	size_t i;
 
-	int32_t *keys;
+	uint32_t *keys;
 
 	if (exact)
 		return fd_gbdt_contrib_xgb(g, X, n, 1, contrib, err);
