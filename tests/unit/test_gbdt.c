@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <float.h>
 
 #include "fd_gbdt.c"
 
@@ -176,6 +177,118 @@ static void test_flat_trees_equal_xgboost(void **state)
 	fd_gbdt_free(h);
 }
 
+/*
+ * Keys order as the floats do (IEEE 754: -inf < -FLT_MAX < ... < -denormal < -0 = +0 <
+ * denormal < ... < FLT_MAX < inf), and a missing value's two keys lie below and above all of
+ * them, in lane 0 of a group at the offsets a split reads.
+ */
+static void test_keys_order_as_floats(void **state)
+{
+	static const float v[] = { -INFINITY, -FLT_MAX, -1e30f, -2.0f, -1.0f, -1.5e-38f, -1e-45f, 0.0f,
+				   1e-45f, 1.5e-38f, 1.0f, 2.0f, 1e30f, FLT_MAX, INFINITY };
+	float x[3] = { -0.0f, NAN, 1.0f };
+	uint32_t k[3 * 2 * FLAT_LANES];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i + 1 < sizeof(v) / sizeof(v[0]); i++) {
+		assert_true(key_of(v[i]) < key_of(v[i + 1]));
+		assert_true(key_of(v[i]) > 0 && key_of(v[i + 1]) < UINT32_MAX);
+	}
+	assert_int_equal(key_of(-0.0f), key_of(0.0f));
+	memset(k, 0xa5, sizeof(k));
+	keys_of(x, 3, k);
+	assert_int_equal(k[0], key_of(0.0f));
+	assert_int_equal(k[FLAT_LANES], key_of(0.0f));
+	assert_int_equal(k[2 * FLAT_LANES], 0);             /* missing, sent left: below all */
+	assert_int_equal(k[3 * FLAT_LANES], UINT32_MAX);    /* missing, sent right: above all */
+	assert_int_equal(k[4 * FLAT_LANES], key_of(1.0f));
+	assert_int_equal(k[1], 0xa5a5a5a5u);               /* other lanes untouched */
+}
+
+/*
+ * The padded heap walk, the breadth-first walk of deeper trees, and groups of eight rows
+ * filled up at the end, against XGBoost's own predictor: boosters of depth 1, 2 and 5, one
+ * of up to depth 14 where some trees stay within FLAT_PAD_DEPTH and others grow past it (both
+ * walks in one model), and one of single-leaf trees (no split is allowed),
+ * each on row counts that are and are not multiples of the group and the block, from an
+ * unaligned first row, on rows with missing values.
+ */
+#define ND 2000
+#define NFD 6
+static void test_walks_equal_xgboost(void **state)
+{
+	static float X[ND * NFD], y[ND], T[ND * NFD];
+	static float pf[ND], px[ND], cf[40 * (NFD + 1)], cx[40 * (NFD + 1)];
+	static const size_t counts[] = { 1, 7, 8, 9, 31, 32, 33, ND - 5 };
+	static const struct { unsigned depth; double mcw; } cfg[] = {
+		{ 1, 1 }, { 2, 1 }, { 5, 1 }, { 14, 10 }, { 4, 1e9 },
+	};
+	uint32_t s = 4242;
+	size_t i, j, c, k;
+
+	(void)state;
+	for (i = 0; i < ND; i++) {
+		for (k = 0; k < 2; k++) {
+			float *x = (k ? T : X) + i * NFD;
+
+			for (j = 0; j < NFD; j++) {
+				s = s * 1103515245u + 12345u;
+				x[j] = (float)((s >> 8) % 20000) / 100.0f - 50.0f;
+				/* missing: often in feature 1, now and then in the others, all of a row
+				 * in one row of 50 */
+				if ((j == 1 && (s >> 4) % 3 == 0) || (s >> 5) % 17 == 0 || i % 50 == 3)
+					x[j] = NAN;
+			}
+			if (!k) {
+				s = s * 1103515245u + 12345u;
+				y[i] = (x[0] + (isnan(x[1]) ? 30 : x[1]) > 20) != ((s >> 10) % 4 == 0) ? 1.0f : 0.0f;
+			}
+		}
+	}
+	for (c = 0; c < sizeof(cfg) / sizeof(cfg[0]); c++) {
+		struct fd_gbdt_opts o;
+		struct fd_gbdt_result res;
+		struct fd_gbdt *g = NULL;
+		struct fd_err err = {0};
+		unsigned maxd = 0, padded = 0;
+
+		fd_gbdt_opts_init(&o);
+		o.max_rounds = 25;
+		o.patience = 0;
+		o.max_depth = cfg[c].depth;
+		o.min_child_weight = cfg[c].mcw;
+		assert_int_equal(fd_gbdt_train(&g, X, y, ND, NULL, NULL, 0, NFD, &o, &res, &err), FD_OK);
+		for (i = 0; i < g->ntree; i++) {
+			assert_true(g->depth[i] <= cfg[c].depth);
+			maxd = g->depth[i] > maxd ? g->depth[i] : maxd;
+			padded += g->hroot[2 * i] != SIZE_MAX;
+		}
+		if (cfg[c].depth == 14) {
+			assert_true(maxd > FLAT_PAD_DEPTH);      /* the breadth-first walk is used */
+			assert_true(padded > 0 && padded < g->ntree);
+		} else if (cfg[c].mcw > 1e6) {
+			assert_int_equal(maxd, 0);               /* a leaf alone */
+		} else {
+			assert_int_equal(maxd, cfg[c].depth);
+			assert_int_equal(padded, g->ntree);
+		}
+		for (k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
+			const float *at = T + 5 * NFD;
+
+			assert_int_equal(fd_gbdt_predict(g, at, counts[k], pf, &err), FD_OK);
+			assert_int_equal(fd_gbdt_predict_xgb(g, at, counts[k], px, &err), FD_OK);
+			for (i = 0; i < counts[k]; i++)
+				assert_float_equal(pf[i], px[i], 1e-6);
+		}
+		assert_int_equal(fd_gbdt_contrib(g, T + 140 * NFD, 40, 0, cf, &err), FD_OK);
+		assert_int_equal(fd_gbdt_contrib_xgb(g, T + 140 * NFD, 40, 0, cx, &err), FD_OK);
+		for (i = 0; i < 40 * (NFD + 1); i++)
+			assert_float_equal(cf[i], cx[i], 1e-5);
+		fd_gbdt_free(g);
+	}
+}
+
 static void test_round_trip_and_determinism(void **state)
 {
 	struct fd_gbdt_result res;
@@ -237,6 +350,8 @@ int main(void)
 		cmocka_unit_test(test_learns_threshold),
 		cmocka_unit_test(test_contrib_sum_to_margin),
 		cmocka_unit_test(test_flat_trees_equal_xgboost),
+		cmocka_unit_test(test_keys_order_as_floats),
+		cmocka_unit_test(test_walks_equal_xgboost),
 		cmocka_unit_test(test_round_trip_and_determinism),
 		cmocka_unit_test(test_errors),
 	};
