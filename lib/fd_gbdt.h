@@ -40,10 +40,13 @@
  *
  * Scoring: XGBoost's predictor is general (any tree kind, any adapter) and cost fd-score about
  * 1 µs a row per 100 trees; after training or loading, the trees are read once from the
- * booster's JSON form into one flat array of nodes (threshold, children, feature, default
- * direction; each node's cover-weighted expected value beside it), and fd_gbdt_predict and
- * the approximate fd_gbdt_contrib walk that, 64 rows at a time so that a block of rows stays
- * in cache while every tree is walked.  The arithmetic is XGBoost's own, in float and in the
+ * booster's JSON form into flat arrays, and fd_gbdt_predict and the approximate
+ * fd_gbdt_contrib walk those without branching on the data: each row's values become integer
+ * keys that order as the floats do (a missing value's key below or above every threshold, as
+ * each split sends it), eight rows walk a tree side by side, a step is one integer compare,
+ * and trees up to depth 10 are padded to complete ones in heap order so that a step loads no
+ * child index (deeper trees are walked node by node, a leaf stepping to itself).  About 0.3
+ * µs a row per 100 trees of depth 4.  The arithmetic is XGBoost's own, in float and in the
  * same order (margin = logit(base_score) + the trees' leaves, sigmoid; means filled leaves
  * up): the unit tests compare both with XGBoost's predictions on trained boosters.  Only
  * numerical splits of gbtree boosters are accepted (fd trains nothing else).
