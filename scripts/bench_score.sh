@@ -8,7 +8,11 @@
 #    fd-features alone (the feature engine and CSV I/O, the floor under fd-score);
 #  - per-transaction latency p50/p99 through a pipe, one record at a time (fd-score --flush,
 #    timed by tests/bench/latency.c; PyTorch forward pass ~57 us; target p99 < 50 us), with
-#    both processes on one core and, unpinned, free to sit on two.
+#    both processes on one core and, unpinned, free to sit on two;
+#  - issue 10's speed target (scoring speed not below what it was before the supervised layer):
+#    fd-score CPU seconds per 200k rows with today's models/default.fdm next to the bundled
+#    model of before issue 10 (commit 25043d8, autoencoder and forest only), both timed in this
+#    run by this build, alternating, best of BENCH_REPEAT (default 3).
 # Wall time overstates the cost on a busy machine, so each line also gives the CPU time (user +
 # sys) and the rate per CPU second.  BENCH_EPOCHS (default 3) epochs are timed.
 set -euo pipefail
@@ -50,6 +54,36 @@ timed "fd-features (every feature, the engine's floor)" "$n" bin/fd-features -q 
 timed "fd-score (default model, default rules)" "$n" bin/fd-score -q "$csv"
 timed "fd-score (default model, no rules)" "$n" bin/fd-score -q --no-rules "$csv"
 timed "fd-score (18-feature model, no rules)" "$n" bin/fd-score -q --no-rules --model "$tmp/m18.fdm" "$csv"
+echo
+
+echo "-- issue 10: fd-score CPU per 200k rows, today's default model vs the one before issue 10 (target: not slower)"
+if git show 25043d8:models/default.fdm > "$tmp/pre10.fdm" 2> /dev/null; then
+	head -n 200001 "$csv" > "$tmp/200k.csv"
+	rows200=$(( $(wc -l < "$tmp/200k.csv") - 1 ))
+	best_now=999999 best_pre=999999
+	for ((k = 0; k < ${BENCH_REPEAT:-3}; k++)); do
+		for which in pre now; do
+			model=models/default.fdm
+			[ "$which" = pre ] && model="$tmp/pre10.fdm"
+			/usr/bin/time -f '%U %S' -o "$tmp/time" bin/fd-score -q --model "$model" "$tmp/200k.csv" \
+				> /dev/null 2> "$tmp/err" || { echo "bench_score: fd-score --model $model failed:" >&2; cat "$tmp/err" >&2; exit 1; }
+			cpu=$(awk '{ print $1 + $2 }' "$tmp/time")
+			if [ "$which" = pre ]; then
+				(( $(echo "$cpu < $best_pre" | bc -l) )) && best_pre=$cpu
+			else
+				(( $(echo "$cpu < $best_now" | bc -l) )) && best_now=$cpu
+			fi
+		done
+	done
+	scale=$(echo "200000 / $rows200" | bc -l)
+	printf '%-48s cpu %.2f s per 200k rows\n' "before issue 10 (25043d8: autoencoder, forest)" \
+		"$(echo "$best_pre * $scale" | bc -l)"
+	printf '%-48s cpu %.2f s per 200k rows (%.2fx the one before issue 10; load %s)\n' \
+		"today's default model (+ boosted trees)" "$(echo "$best_now * $scale" | bc -l)" \
+		"$(echo "$best_now / $best_pre" | bc -l)" "$(cut -d' ' -f1 /proc/loadavg)"
+else
+	echo "(skipped: no git history with commit 25043d8 here)"
+fi
 echo
 
 echo "-- issue 4: latency per transaction through a pipe, --flush (PyTorch forward ~57 us; target p99 < 50 us)"
