@@ -2,6 +2,7 @@
 #include "fd_score.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -824,6 +825,34 @@ static const struct phrase *phrase_of(const char *name)
 	return NULL;
 }
 
+/* Each catalog feature's phrase (NULL: none), found once: fd-score asks for every candidate
+ * reason of every row that has reasons, and a search by name cost some 3% of its time. */
+#define PHRASE_CAT_MAX 512
+static const struct phrase *phrase_cat[PHRASE_CAT_MAX];
+static size_t phrase_ncat;  /* 0: the catalog is larger, search by name */
+static pthread_once_t phrase_once = PTHREAD_ONCE_INIT;
+
+static void phrase_cat_init(void)
+{
+	const struct fd_feat_def *defs;
+	size_t i, n = fd_feat_catalog(&defs);
+
+	if (n > PHRASE_CAT_MAX)
+		return;
+	for (i = 0; i < n; i++)
+		phrase_cat[i] = phrase_of(defs[i].name);
+	phrase_ncat = n;
+}
+
+/* The phrase of catalog feature cat, named name. */
+static const struct phrase *phrase_at(int cat, const char *name)
+{
+	pthread_once(&phrase_once, phrase_cat_init);
+	if (cat >= 0 && (size_t)cat < phrase_ncat)
+		return phrase_cat[cat];
+	return phrase_of(name);
+}
+
 /* ", typically T over all senders" */
 static int add_typical(struct fd_buf *o, double typical, int decimals)
 {
@@ -852,7 +881,7 @@ int fd_score_feature_reason(int cat, double v, double typical, const struct fd_s
 	const struct fd_feat_def *defs;
 	size_t ncat = fd_feat_catalog(&defs);
 	const char *name = cat >= 0 && (size_t)cat < ncat ? defs[cat].name : "feature";
-	const struct phrase *ph = phrase_of(name);
+	const struct phrase *ph = phrase_at(cat, name);
 	double mean30 = b->ctx.sender_mean_30d, x;
 	int bad = 0;
 
@@ -1117,7 +1146,7 @@ int fd_score_feature_notable(int cat, double v, double typical, const struct fd_
 	const struct fd_feat_def *defs;
 	size_t ncat = fd_feat_catalog(&defs);
 	const char *name = cat >= 0 && (size_t)cat < ncat ? defs[cat].name : "feature";
-	const struct phrase *ph = phrase_of(name);
+	const struct phrase *ph = phrase_at(cat, name);
 	const double r = FD_REASON_RATIO, amt = amount_major(b), mean30 = b->ctx.sender_mean_30d;
 	double x;
 
