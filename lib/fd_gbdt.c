@@ -59,6 +59,9 @@ struct fd_gbdt {
 	size_t ntree, nnode;
 	struct heap_split *hsplit; /* the padded trees' splits, then */
 	float *hleaf;             /* their leaves */
+	uint32_t *hfeat;          /* each padded split's feature; nf + 1 for a padding split */
+	float *hmean;             /* each heap position's expected value, splits then leaves:
+				     tree t's from hroot[2t] + hroot[2t + 1] */
 	size_t *hroot;            /* tree t's first split and first leaf; SIZE_MAX: not padded */
 	float base_margin;        /* logit(base_score) */
 };
@@ -116,6 +119,8 @@ void fd_gbdt_free(struct fd_gbdt *g)
 	free(g->depth);
 	free(g->hsplit);
 	free(g->hleaf);
+	free(g->hfeat);
+	free(g->hmean);
 	free(g->hroot);
 	free(g);
 }
@@ -351,6 +356,8 @@ static int pad(struct fd_gbdt *g, struct fd_err *err)
 	}
 	if (!(g->hsplit = malloc((ns ? ns : 1) * sizeof(*g->hsplit))) ||
 	    !(g->hleaf = malloc((nl ? nl : 1) * sizeof(*g->hleaf))) ||
+	    !(g->hfeat = malloc((ns ? ns : 1) * sizeof(*g->hfeat))) ||
+	    !(g->hmean = malloc((ns + nl) * sizeof(*g->hmean))) ||
 	    !(src = malloc(((size_t)2 << FLAT_PAD_DEPTH) * sizeof(*src)))) {
 		rc = oom(err);
 		goto out;
@@ -358,6 +365,8 @@ static int pad(struct fd_gbdt *g, struct fd_err *err)
 	for (t = 0; t < g->ntree; t++) {
 		size_t nsp = ((size_t)1 << g->depth[t]) - 1;
 		struct heap_split *hs = g->hsplit + g->hroot[2 * t];
+		uint32_t *hf = g->hfeat + g->hroot[2 * t];
+		float *hm = g->hmean + g->hroot[2 * t] + g->hroot[2 * t + 1];
 
 		if (g->hroot[2 * t] == SIZE_MAX)
 			continue;
@@ -370,11 +379,14 @@ static int pad(struct fd_gbdt *g, struct fd_err *err)
 
 			hs[p].key = leaf ? 0 : nd->key;
 			hs[p].thr = leaf ? 0 : nd->thr;
+			hf[p] = leaf ? (uint32_t)g->nf + 1 : nd->key / (2 * FLAT_LANES);
 			src[2 * p + 1] = leaf ? src[p] : (size_t)nd->left;
 			src[2 * p + 2] = leaf ? src[p] : (size_t)nd->left + 1;
 		}
 		for (p = 0; p <= nsp; p++)
 			g->hleaf[g->hroot[2 * t + 1] + p] = g->node[src[nsp + p]].value;
+		for (p = 0; p <= 2 * nsp; p++)
+			hm[p] = g->mean[src[p]];
 	}
 out:
 	free(src);
@@ -533,7 +545,11 @@ out:
 		free(g->depth);
 		free(g->hsplit);
 		free(g->hleaf);
+		free(g->hfeat);
+		free(g->hmean);
 		free(g->hroot);
+		g->hfeat = NULL;
+		g->hmean = NULL;
 		g->node = NULL;
 		g->mean = NULL;
 		g->root = NULL;
@@ -642,28 +658,57 @@ int fd_gbdt_predict(const struct fd_gbdt *g, const float *X, size_t n, float *pr
 	return FD_OK;
 }
 
-/* Path attribution of one row (XGBoost's CalculateContributionsApprox) from its keys in lane
- * 0 of a group: c[0 .. nf]. */
-static void contrib_approx(const struct fd_gbdt *g, const uint32_t *lane, float *c)
+/*
+ * Path attribution (XGBoost's CalculateContributionsApprox) of tree t for the group of rows
+ * at gr, into c[r x cs + 0 .. nf] for lane r: the tree's expected value to the bias (c[nf]),
+ * and at each split on a row's path the change of the expected value to the split's feature.
+ * In a padded tree the lanes walk side by side; a padding split's change (none) goes to
+ * c[nf + 1], a slot the caller drops, so that the real ones are added exactly as XGBoost
+ * adds them, in the same order.
+ */
+static void contrib_tree(const struct fd_gbdt *g, size_t t, const uint32_t *gr, float *c, size_t cs)
 {
-	size_t t, j;
+	const unsigned depth = g->depth[t];
+	unsigned d, r;
 
-	for (j = 0; j <= g->nf; j++)
-		c[j] = 0;
-	for (t = 0; t < g->ntree; t++) {
+	if (g->hroot[2 * t] != SIZE_MAX) {
+		const struct heap_split *hs = g->hsplit + g->hroot[2 * t];
+		const uint32_t *hf = g->hfeat + g->hroot[2 * t];
+		const float *hm = g->hmean + g->hroot[2 * t] + g->hroot[2 * t + 1];
+		size_t k[FLAT_LANES];
+		float v[FLAT_LANES];
+
+#pragma GCC unroll 8
+		for (r = 0; r < FLAT_LANES; r++) {
+			k[r] = 0;
+			v[r] = hm[0];
+			c[r * cs + g->nf] += v[r];
+		}
+		for (d = 0; d < depth; d++) {
+#pragma GCC unroll 8
+			for (r = 0; r < FLAT_LANES; r++) {
+				uint32_t f = hf[k[r]];
+
+				k[r] = heap_step(hs, k[r], gr + r);
+				c[r * cs + f] += hm[k[r]] - v[r];
+				v[r] = hm[k[r]];
+			}
+		}
+		return;
+	}
+	for (r = 0; r < FLAT_LANES; r++) {
 		int32_t k = (int32_t)g->root[t];
 		float v = g->mean[k];
 
-		c[g->nf] += v;
+		c[r * cs + g->nf] += v;
 		while (g->node[k].left > k) {
 			uint32_t f = g->node[k].key / (2 * FLAT_LANES);
 
-			k = step(g->node, k, lane);
-			c[f] += g->mean[k] - v;
+			k = step(g->node, k, gr + r);
+			c[r * cs + f] += g->mean[k] - v;
 			v = g->mean[k];
 		}
 	}
-	c[g->nf] += g->base_margin;
 }
 
 /* XGBoost's own in-place prediction (type 0, probability): the tests' independent reference. */
@@ -722,21 +767,38 @@ out:
 int fd_gbdt_contrib(const struct fd_gbdt *g, const float *X, size_t n, int exact, float *contrib,
 		    struct fd_err *err)
 {
-	size_t i;
-
+	const size_t gk = 2 * g->nf * FLAT_LANES, cs = g->nf + 2;
 	uint32_t *keys;
+	float *c;
+	size_t i0, t, r;
 
 	if (exact)
 		return fd_gbdt_contrib_xgb(g, X, n, 1, contrib, err);
 	if (n == 0)
 		return FD_OK;
-	if (!(keys = malloc(2 * g->nf * FLAT_LANES * sizeof(*keys))))
+	keys = malloc(gk * sizeof(*keys));
+	c = malloc(FLAT_LANES * cs * sizeof(*c));
+	if (!keys || !c) {
+		free(keys);
+		free(c);
 		return oom(err);
-	for (i = 0; i < n; i++) {
-		keys_of(X + i * g->nf, g->nf, keys);
-		contrib_approx(g, keys, contrib + i * (g->nf + 1));
+	}
+	/* FLAT_LANES rows at a time, a last group filled up with the last row */
+	for (i0 = 0; i0 < n; i0 += FLAT_LANES) {
+		size_t m = n - i0 < FLAT_LANES ? n - i0 : FLAT_LANES;
+
+		for (r = 0; r < FLAT_LANES; r++)
+			keys_of(X + (i0 + (r < m ? r : m - 1)) * g->nf, g->nf, keys + r);
+		memset(c, 0, FLAT_LANES * cs * sizeof(*c));
+		for (t = 0; t < g->ntree; t++)
+			contrib_tree(g, t, keys, c, cs);
+		for (r = 0; r < m; r++) {
+			c[r * cs + g->nf] += g->base_margin;
+			memcpy(contrib + (i0 + r) * (g->nf + 1), c + r * cs, (g->nf + 1) * sizeof(*c));
+		}
 	}
 	free(keys);
+	free(c);
 	return FD_OK;
 }
 

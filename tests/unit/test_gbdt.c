@@ -281,10 +281,14 @@ static void test_walks_equal_xgboost(void **state)
 			for (i = 0; i < counts[k]; i++)
 				assert_float_equal(pf[i], px[i], 1e-6);
 		}
-		assert_int_equal(fd_gbdt_contrib(g, T + 140 * NFD, 40, 0, cf, &err), FD_OK);
-		assert_int_equal(fd_gbdt_contrib_xgb(g, T + 140 * NFD, 40, 0, cx, &err), FD_OK);
-		for (i = 0; i < 40 * (NFD + 1); i++)
-			assert_float_equal(cf[i], cx[i], 1e-5);
+		for (k = 0; k < 3; k++) {
+			static const size_t cn[3] = { 1, 9, 40 };  /* a group and a bit; five groups */
+
+			assert_int_equal(fd_gbdt_contrib(g, T + 141 * NFD, cn[k], 0, cf, &err), FD_OK);
+			assert_int_equal(fd_gbdt_contrib_xgb(g, T + 141 * NFD, cn[k], 0, cx, &err), FD_OK);
+			for (i = 0; i < cn[k] * (NFD + 1); i++)
+				assert_float_equal(cf[i], cx[i], 1e-5);
+		}
 		fd_gbdt_free(g);
 	}
 }
