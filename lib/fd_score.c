@@ -1841,25 +1841,25 @@ int fd_scorer_push(struct fd_scorer *sc, const struct fd_txn *t, struct fd_err *
 	s->basis.exponent = t->exponent;
 	memcpy(s->basis.currency, t->currency, sizeof(s->basis.currency));
 	fd_features_context(sc->fe, &s->basis.ctx);
-	for (j = 0; j < sc->nin; j++) {
-		double v = s->all[sc->cidx[j]];
+	/* each model feature once: standardised, raw for the trees, counted for drift */
+	{
+		float *r = sc->R ? sc->R + sc->n * sc->nin : NULL;
+		const size_t nin = sc->nin;
 
-		x[j] = isnan(v) ? 0.0f : (float)((v - m->mean[j]) / m->std[j]);
-	}
-	if (sc->R) {
-		float *r = sc->R + sc->n * sc->nin;
+		for (j = 0; j < nin; j++) {
+			double v = s->all[sc->cidx[j]];
 
-		for (j = 0; j < sc->nin; j++)
-			r[j] = (float)s->all[sc->cidx[j]];
-	}
-	if (sc->hcnt) {
-		for (j = 0; j < sc->nin; j++) {
-			int b = fd_model_hist_bin(&m->hist[j], s->all[sc->cidx[j]]);
+			x[j] = isnan(v) ? 0.0f : (float)((v - m->mean[j]) / m->std[j]);
+			if (r)
+				r[j] = (float)v;
+			if (sc->hcnt) {
+				int b = fd_model_hist_bin(&m->hist[j], v);
 
-			if (b < 0)
-				sc->hmiss[j]++;
-			else
-				sc->hcnt[j * FD_MODEL_HIST_BINS + (size_t)b]++;
+				if (b < 0)
+					sc->hmiss[j]++;
+				else
+					sc->hcnt[j * FD_MODEL_HIST_BINS + (size_t)b]++;
+			}
 		}
 	}
 	s->nhits = 0;
