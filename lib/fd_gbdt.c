@@ -24,13 +24,13 @@
  * its left child + 1; a leaf steps to itself (its left is its own index - 1, its threshold
  * key 0), so that every row of a group can take the same number of steps, the tree's depth,
  * whatever its path.  mean[] is each node's expected value (the cover-weighted mean of its
- * leaves) for the approximate contributions, which walk node[].
+ * leaves) for the approximate contributions.
  *
- * Predictions walk a second form where a tree is at most FLAT_PAD_DEPTH deep (any tree fd
- * trains): the tree padded to a complete one of its depth D, a leaf above the bottom standing
- * for all the leaves below it, with its 2^D - 1 splits in heap order (the children of split i
- * are 2i + 1 and 2i + 2, so a step loads no child index) and its 2^D leaf values beside them.
- * Deeper trees are walked in node[].
+ * Predictions and contributions walk a second form where a tree is at most FLAT_PAD_DEPTH
+ * deep (any tree fd trains): the tree padded to a complete one of its depth D, a leaf above
+ * the bottom standing for all the leaves below it, with its 2^D - 1 splits in heap order (the
+ * children of split i are 2i + 1 and 2i + 2, so a step loads no child index), its 2^D leaf
+ * values, and the expected values of all its positions.  Deeper trees are walked in node[].
  */
 struct flat_node {
 	uint32_t thr;             /* the split threshold's key (go left when below); a leaf: 0 */
@@ -57,7 +57,7 @@ struct fd_gbdt {
 	size_t *root;             /* each tree's first node */
 	unsigned *depth;          /* each tree's depth (steps from its root to its deepest leaf) */
 	size_t ntree, nnode;
-	struct heap_split *hsplit; /* the padded trees' splits, then */
+	struct heap_split *hsplit; /* the padded trees' splits */
 	float *hleaf;             /* their leaves */
 	uint32_t *hfeat;          /* each padded split's feature; nf + 1 for a padding split */
 	float *hmean;             /* each heap position's expected value, splits then leaves:
@@ -357,7 +357,7 @@ static int pad(struct fd_gbdt *g, struct fd_err *err)
 	if (!(g->hsplit = malloc((ns ? ns : 1) * sizeof(*g->hsplit))) ||
 	    !(g->hleaf = malloc((nl ? nl : 1) * sizeof(*g->hleaf))) ||
 	    !(g->hfeat = malloc((ns ? ns : 1) * sizeof(*g->hfeat))) ||
-	    !(g->hmean = malloc((ns + nl) * sizeof(*g->hmean))) ||
+	    !(g->hmean = malloc((ns + nl ? ns + nl : 1) * sizeof(*g->hmean))) ||
 	    !(src = malloc(((size_t)2 << FLAT_PAD_DEPTH) * sizeof(*src)))) {
 		rc = oom(err);
 		goto out;
@@ -416,8 +416,9 @@ static int flatten(struct fd_gbdt *g, struct fd_err *err)
 	name = json_object_get(json_object_get(json_object_get(j, "learner"), "gradient_booster"), "name");
 	base = json_object_get(json_object_get(json_object_get(j, "learner"), "learner_model_param"), "base_score");
 	trees = json_object_get(model, "trees");
+	/* a split's key offset, (2 x feature + 1) x FLAT_LANES, is a uint32 */
 	if (!json_is_string(name) || strcmp(json_string_value(name), "gbtree") != 0 || !json_is_array(trees) ||
-	    json_array_size(trees) == 0 || !json_is_string(base)) {
+	    json_array_size(trees) == 0 || !json_is_string(base) || g->nf >= UINT32_MAX / (2 * FLAT_LANES)) {
 		rc = fd_err_set(err, FD_EINPUT, "%s", bad);
 		goto out;
 	}
