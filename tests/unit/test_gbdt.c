@@ -210,7 +210,8 @@ static void test_keys_order_as_floats(void **state)
  * The padded heap walk, the breadth-first walk of deeper trees, and groups of eight rows
  * filled up at the end, against XGBoost's own predictor: boosters of depth 1, 2 and 5, one
  * of up to depth 14 where some trees stay within FLAT_PAD_DEPTH and others grow past it (both
- * walks in one model), and one of single-leaf trees (no split is allowed),
+ * walks in one model), one where all grow past it, and one of single-leaf trees (no split is
+ * allowed),
  * each on row counts that are and are not multiples of the group and the block, from an
  * unaligned first row, on rows with missing values.
  */
@@ -222,7 +223,7 @@ static void test_walks_equal_xgboost(void **state)
 	static float pf[ND], px[ND], cf[40 * (NFD + 1)], cx[40 * (NFD + 1)];
 	static const size_t counts[] = { 1, 7, 8, 9, 31, 32, 33, ND - 5 };
 	static const struct { unsigned depth; double mcw; } cfg[] = {
-		{ 1, 1 }, { 2, 1 }, { 5, 1 }, { 14, 10 }, { 4, 1e9 },
+		{ 1, 1 }, { 2, 1 }, { 5, 1 }, { 14, 10 }, { 14, 0 }, { 4, 1e9 },
 	};
 	uint32_t s = 4242;
 	size_t i, j, c, k;
@@ -266,7 +267,11 @@ static void test_walks_equal_xgboost(void **state)
 		}
 		if (cfg[c].depth == 14) {
 			assert_true(maxd > FLAT_PAD_DEPTH);      /* the breadth-first walk is used */
-			assert_true(padded > 0 && padded < g->ntree);
+			assert_true(padded < g->ntree);
+			if (cfg[c].mcw > 0)
+				assert_true(padded > 0);         /* ... beside the padded one */
+			else
+				assert_int_equal(padded, 0);     /* ... alone */
 		} else if (cfg[c].mcw > 1e6) {
 			assert_int_equal(maxd, 0);               /* a leaf alone */
 		} else {
