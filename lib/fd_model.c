@@ -230,6 +230,85 @@ static int cmp_float(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+#define RADIX_BITS 11
+#define RADIX_N (1u << RADIX_BITS)
+#define RADIX_PASSES 3   /* 33 bits cover a 32-bit key */
+
+/* An order-preserving key: negative floats reversed below the positive ones. */
+static inline uint32_t float_key(float f)
+{
+	uint32_t u;
+
+	memcpy(&u, &f, sizeof(u));
+	return u & 0x80000000u ? ~u : u | 0x80000000u;
+}
+
+static inline float key_float(uint32_t k)
+{
+	uint32_t u = k & 0x80000000u ? k & 0x7fffffffu : ~k;
+	float f;
+
+	memcpy(&f, &u, sizeof(f));
+	return f;
+}
+
+int fd_model_sort_floats(float *v, size_t n)
+{
+	uint32_t *a, *b, *t;
+	size_t (*cnt)[RADIX_N], i;
+	unsigned p;
+
+	if (n < 2)
+		return 0;
+	a = malloc(n * sizeof(*a));
+	b = malloc(n * sizeof(*b));
+	cnt = calloc(RADIX_PASSES, sizeof(*cnt));
+	if (!a || !b || !cnt) {
+		free(a);
+		free(b);
+		free(cnt);
+		return -1;
+	}
+	/* the keys and every pass's digit counts in one read */
+	for (i = 0; i < n; i++) {
+		uint32_t k = float_key(v[i]);
+
+		a[i] = k;
+		for (p = 0; p < RADIX_PASSES; p++)
+			cnt[p][(k >> (p * RADIX_BITS)) & (RADIX_N - 1)]++;
+	}
+	for (p = 0; p < RADIX_PASSES; p++) {
+		size_t sum = 0, d, c;
+		unsigned sh = p * RADIX_BITS;
+
+		if (cnt[p][(a[0] >> sh) & (RADIX_N - 1)] == n)
+			continue;  /* one digit for all: the order stands */
+		for (d = 0; d < RADIX_N; d++) {
+			c = cnt[p][d];
+			cnt[p][d] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			b[cnt[p][(a[i] >> sh) & (RADIX_N - 1)]++] = a[i];
+		t = a;
+		a = b;
+		b = t;
+	}
+	for (i = 0; i < n; i++)
+		v[i] = key_float(a[i]);
+	free(a);
+	free(b);
+	free(cnt);
+	return 0;
+}
+
+/* Sort, by radix and by qsort if out of memory for it. */
+static void sort_floats(float *s, size_t n)
+{
+	if (fd_model_sort_floats(s, n) != 0)
+		qsort(s, n, sizeof(*s), cmp_float);
+}
+
 /* Quantile of sorted s[0 .. n-1], n > 0. */
 static double quantile_sorted(const float *s, size_t n, double q)
 {
@@ -250,7 +329,7 @@ double fd_model_quantile(const float *v, size_t n, double q)
 	if (n == 0 || !(q >= 0.0 && q <= 1.0) || !(s = malloc(n * sizeof(*s))))
 		return NAN;
 	memcpy(s, v, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), cmp_float);
+	sort_floats(s, n);
 	r = quantile_sorted(s, n, q);
 	free(s);
 	return r;
@@ -278,7 +357,7 @@ int fd_model_calibrate_ae(struct fd_model *m, const float *val_errors, size_t n,
 		return fd_err_set(err, FD_EIO, "out of memory");
 	}
 	memcpy(s, val_errors, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), cmp_float);
+	sort_floats(s, n);
 	m->thr.ae_medium = quantile_sorted(s, n, q_medium);
 	m->thr.ae_high = quantile_sorted(s, n, q_high);
 	for (i = 0; i < ECDF_POINTS; i++)
@@ -316,41 +395,53 @@ double fd_model_ae_score(const struct fd_model *m, double e)
 
 /* ---- drift: training histograms ---------------------------------------------------- */
 
+#define HIST_GROUP 8  /* columns copied out in one pass over the row-major matrix */
+
 int fd_model_fit_hist(struct fd_model *m, const float *X, size_t rows, struct fd_err *err)
 {
 	const size_t d = m->n_features;
 	struct fd_feat_hist *h = calloc(d ? d : 1, sizeof(*h));
-	float *col = malloc((rows ? rows : 1) * sizeof(*col));
-	size_t j, i;
+	float *cols = malloc((rows ? rows : 1) * HIST_GROUP * sizeof(*cols));
+	size_t j0, i;
 
-	if (!h || !col) {
+	if (!h || !cols) {
 		free(h);
-		free(col);
+		free(cols);
 		return fd_err_set(err, FD_EIO, "out of memory");
 	}
-	for (j = 0; j < d; j++) {
-		size_t n = 0, b, cnt[FD_MODEL_HIST_BINS] = {0};
+	for (j0 = 0; j0 < d; j0 += HIST_GROUP) {
+		size_t ng = d - j0 < HIST_GROUP ? d - j0 : HIST_GROUP, nn[HIST_GROUP] = {0}, g;
 
-		for (i = 0; i < rows; i++)
-			if (!isnan(X[i * d + j]))
-				col[n++] = X[i * d + j];
-		h[j].missing = rows ? (float)((double)(rows - n) / (double)rows) : 0.0f;
-		if (n == 0)
-			continue;
-		qsort(col, n, sizeof(*col), cmp_float);
-		for (b = 1; b < FD_MODEL_HIST_BINS; b++) {
-			float e = (float)quantile_sorted(col, n, (double)b / FD_MODEL_HIST_BINS);
+		/* up to HIST_GROUP columns without their missing values, in one read of X */
+		for (i = 0; i < rows; i++) {
+			const float *x = X + i * d + j0;
 
-			/* an edge at the minimum would leave its bin empty; repeated ones merge */
-			if (e > col[0] && (h[j].ne == 0 || e > h[j].edge[h[j].ne - 1]))
-				h[j].edge[h[j].ne++] = e;
+			for (g = 0; g < ng; g++)
+				if (!isnan(x[g]))
+					cols[g * rows + nn[g]++] = x[g];
 		}
-		for (i = 0; i < n; i++)
-			cnt[fd_model_hist_bin(&h[j], col[i])]++;
-		for (b = 0; b <= h[j].ne; b++)
-			h[j].share[b] = (float)((double)cnt[b] / (double)rows);
+		for (g = 0; g < ng; g++) {
+			size_t j = j0 + g, n = nn[g], b, cnt[FD_MODEL_HIST_BINS] = {0};
+			float *col = cols + g * rows;
+
+			h[j].missing = rows ? (float)((double)(rows - n) / (double)rows) : 0.0f;
+			if (n == 0)
+				continue;
+			sort_floats(col, n);
+			for (b = 1; b < FD_MODEL_HIST_BINS; b++) {
+				float e = (float)quantile_sorted(col, n, (double)b / FD_MODEL_HIST_BINS);
+
+				/* an edge at the minimum would leave its bin empty; repeated ones merge */
+				if (e > col[0] && (h[j].ne == 0 || e > h[j].edge[h[j].ne - 1]))
+					h[j].edge[h[j].ne++] = e;
+			}
+			for (i = 0; i < n; i++)
+				cnt[fd_model_hist_bin(&h[j], col[i])]++;
+			for (b = 0; b <= h[j].ne; b++)
+				h[j].share[b] = (float)((double)cnt[b] / (double)rows);
+		}
 	}
-	free(col);
+	free(cols);
 	free(m->hist);
 	m->hist = h;
 	return FD_OK;
