@@ -1471,6 +1471,30 @@ static int describe_gbdt(const struct fd_model *m, struct fd_buf *o)
 					   (long long)json_integer_value(json_object_get(g, "pos_train")),
 					   json_number_value(json_object_get(g, "scale_pos_weight")));
 		bad |= fd_buf_addc(o, '\n');
+		if (json_is_object(g) && json_object_get(g, "legit_train_all")) {
+			/* fd-train --gb-rows: the rows the trees saw, sampled or not */
+			static const char *const part[2] = {"train", "val"};
+			int k;
+
+			for (k = 0; k < 2; k++) {
+				char kl[32], ka[32], kw[32];
+				long long n, all;
+
+				snprintf(kl, sizeof(kl), "legit_%s", part[k]);
+				snprintf(ka, sizeof(ka), "legit_%s_all", part[k]);
+				snprintf(kw, sizeof(kw), "legit_%s_weight", part[k]);
+				n = json_integer_value(json_object_get(g, kl));
+				all = json_integer_value(json_object_get(g, ka));
+				bad |= fd_buf_addf(o, "  %s rows: %lld (%lld fraud", k ? "early-stopping validation" : "training",
+						   (long long)json_integer_value(json_object_get(g, k ? "n_val" : "n_train")),
+						   (long long)json_integer_value(json_object_get(g, k ? "pos_val" : "pos_train")));
+				if (n < all)
+					bad |= fd_buf_addf(o, ", %lld of %lld legitimate sampled, each weighing %.4g)\n", n, all,
+							   json_number_value(json_object_get(g, kw)));
+				else
+					bad |= fd_buf_addf(o, ", all %lld legitimate)\n", all);
+			}
+		}
 		if (r && gain && !fd_gbdt_importance(m->gb, gain, &e2)) {
 			for (j = 0; j < m->n_features; j++) {
 				r[j].g = gain[j];
@@ -1542,6 +1566,16 @@ int fd_model_describe(const struct fd_model *m, struct fd_buf *o)
 			bad |= fd_buf_addf(o, "-%zu", hidden[i]);
 		bad |= fd_buf_addf(o, "-%zu (hidden layers: batch normalisation, ReLU), %zu parameters\n",
 				   fd_nn_inputs(m->nn), np);
+		if (m->meta.metrics_json) {
+			json_t *mj = json_loads(m->meta.metrics_json, 0, NULL);
+			json_t *ar = json_object_get(mj, "ae_rows"), *af = json_object_get(mj, "ae_rows_from");
+
+			if (json_is_integer(ar) && json_is_integer(af))
+				bad |= fd_buf_addf(o, "  trained on %lld of %lld rows not labelled fraud%s\n",
+						   (long long)json_integer_value(ar), (long long)json_integer_value(af),
+						   json_integer_value(ar) < json_integer_value(af) ? " (a sample)" : "");
+			json_decref(mj);
+		}
 	} else
 		bad |= fd_buf_adds(o, "autoencoder: none\n");
 	if (m->forest) {
