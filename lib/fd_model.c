@@ -435,8 +435,12 @@ int fd_model_fit_hist(struct fd_model *m, const float *X, size_t rows, struct fd
 				if (e > col[0] && (h[j].ne == 0 || e > h[j].edge[h[j].ne - 1]))
 					h[j].edge[h[j].ne++] = e;
 			}
-			for (i = 0; i < n; i++)
-				cnt[fd_model_hist_bin(&h[j], col[i])]++;
+			/* the column is sorted: each value's bin (the number of edges <= it) by one walk */
+			for (i = 0, b = 0; i < n; i++) {
+				while (b < h[j].ne && h[j].edge[b] <= col[i])
+					b++;
+				cnt[b]++;
+			}
 			for (b = 0; b <= h[j].ne; b++)
 				h[j].share[b] = (float)((double)cnt[b] / (double)rows);
 		}
