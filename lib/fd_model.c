@@ -167,39 +167,51 @@ int fd_model_set_metrics(struct fd_model *m, const char *json, struct fd_err *er
 void fd_model_fit_scaler(struct fd_model *m, const float *X, size_t rows)
 {
 	const size_t d = m->n_features;
-	size_t r, j;
+	double *sum = calloc(d ? d : 1, sizeof(*sum)), *ss = calloc(d ? d : 1, sizeof(*ss));
+	size_t *cnt = calloc(d ? d : 1, sizeof(*cnt)), r, j;
 
-	/* Two passes per feature (mean, then squared deviations), in double: exact enough for
-	 * amounts and epoch seconds alike, where one-pass sums of squares are not. */
-	for (j = 0; j < d; j++) {
-		double sum = 0.0, ss = 0.0, mean;
-		size_t cnt = 0;
-
-		for (r = 0; r < rows; r++) {
-			float v = X[r * d + j];
-
-			if (isfinite(v)) {
-				sum += v;
-				cnt++;
-			}
-		}
-		if (cnt == 0) {
+	if (!sum || !ss || !cnt) {
+		/* no room for the sums: standardise nothing rather than fail */
+		for (j = 0; j < d; j++) {
 			m->mean[j] = 0.0;
+			m->std[j] = 1.0;
+		}
+		goto out;
+	}
+	/* Two passes over the rows (means, then squared deviations), every feature in each, in
+	 * double: exact enough for amounts and epoch seconds alike, where one-pass sums of squares
+	 * are not.  Each feature's sums are added in row order, as one feature at a time would. */
+	for (r = 0; r < rows; r++) {
+		const float *x = X + r * d;
+
+		for (j = 0; j < d; j++)
+			if (isfinite(x[j])) {
+				sum[j] += x[j];
+				cnt[j]++;
+			}
+	}
+	for (j = 0; j < d; j++)
+		m->mean[j] = cnt[j] ? sum[j] / (double)cnt[j] : 0.0;
+	for (r = 0; r < rows; r++) {
+		const float *x = X + r * d;
+
+		for (j = 0; j < d; j++)
+			if (isfinite(x[j]))
+				ss[j] += ((double)x[j] - m->mean[j]) * ((double)x[j] - m->mean[j]);
+	}
+	for (j = 0; j < d; j++) {
+		if (cnt[j] == 0) {
 			m->std[j] = 1.0;
 			continue;
 		}
-		mean = sum / (double)cnt;
-		for (r = 0; r < rows; r++) {
-			float v = X[r * d + j];
-
-			if (isfinite(v))
-				ss += ((double)v - mean) * ((double)v - mean);
-		}
-		m->mean[j] = mean;
-		m->std[j] = sqrt(ss / (double)cnt);
+		m->std[j] = sqrt(ss[j] / (double)cnt[j]);
 		if (!(m->std[j] > 0.0) || !isfinite(m->std[j]))
 			m->std[j] = 1.0;
 	}
+out:
+	free(sum);
+	free(ss);
+	free(cnt);
 }
 
 void fd_model_standardise(const struct fd_model *m, float *X, size_t rows)
