@@ -1621,24 +1621,24 @@ static int train(const struct opts *o, char **paths, size_t npaths, struct fd_er
 			fd_cli_msg(&cli, "thresholds at the %.4g%% and %.4g%% quantiles of %zu validation rows: risk MEDIUM >= %.0f, HIGH >= %.0f%s",
 				   100 * qm, 100 * qh, g[G_VU] + g[G_VL], m->thr.risk_medium, m->thr.risk_high,
 				   rules ? " (rule points included)" : " (without rules)");
+		PHASE(P_WRITE);
+		{
+			struct fd_buf line = FD_BUF_INIT;
+			double total = 0;
+			int p;
+
+			for (p = 0; p < P_N; p++)
+				total += cpu[p];
+			fd_buf_addf(&line, "cpu %.1f s (wall %.1f s):", total, fd_now() - t0);
+			for (p = 0; p < P_N; p++)
+				fd_buf_addf(&line, "%s %s %.1f", p ? "," : "", phase_name[p], cpu[p]);
+			if (line.s)
+				fd_cli_msg(&cli, "%s", line.s);
+			fd_buf_release(&line);
+		}
 		fd_cli_msg(&cli, "model %s, version %s%s%s", path.s, version,
 			   !cli.store_opt ? "" : registered ? " (registered in the store)" : " (already registered in the store)",
 			   o->promote ? ", promoted" : "");
-	}
-	PHASE(P_WRITE);
-	if (!cli.quiet) {
-		struct fd_buf line = FD_BUF_INIT;
-		double total = 0;
-		int p;
-
-		for (p = 0; p < P_N; p++)
-			total += cpu[p];
-		fd_buf_addf(&line, "cpu %.1f s (wall %.1f s):", total, fd_now() - t0);
-		for (p = 0; p < P_N; p++)
-			fd_buf_addf(&line, "%s %s %.1f", p ? "," : "", phase_name[p], cpu[p]);
-		if (line.s)
-			fd_cli_msg(&cli, "%s", line.s);
-		fd_buf_release(&line);
 	}
 	if (cli.metrics) {
 		double dur = fd_now() - t0;
