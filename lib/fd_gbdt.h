@@ -4,10 +4,15 @@
  *
  * Training (fd_gbdt_train): binary:logistic on the labelled rows of a training part, with
  * early stopping on a validation part that follows it in time (the caller splits; the last
- * part of the training period is what the future looks like).  After every round the
- * validation set's average precision (XGBoost's "aucpr") is measured; training stops when
- * `patience` rounds in a row bring no better value, and the booster is cut back to the best
- * round (XGBoosterSlice), so the model holds exactly the trees that did best.
+ * part of the training period is what the future looks like).  After every round (every
+ * opts.eval_every rounds) the validation set's average precision (XGBoost's "aucpr",
+ * weighted when the rows carry weights) is measured; training stops when `patience` rounds
+ * pass without a better value, and the booster is cut back to the best measured round
+ * (XGBoosterSlice), so the model holds exactly the trees that did best.
+ *
+ * Weights (fd_gbdt_train_weighted) let a caller learn from a sample: fd-train keeps every
+ * fraud row and a share of the legitimate ones, each weighing the inverse of that share, so
+ * the trees fit the probabilities of the whole data at a fraction of the cost.
  *
  * Class imbalance is handled by what training optimises and how the scores are read, not by
  * reweighting: early stopping on the validation rows' average precision (a measure of the
