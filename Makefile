@@ -18,7 +18,7 @@ OPT       ?= -O2
 CFLAGS    ?= $(OPT) -g
 WARN      := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wformat=2
 CPPFLAGS  += -std=c11 -D_GNU_SOURCE -DFD_VERSION='"$(VERSION)"' -Ilib -Icmd
-LDLIBS    += -lcsv -lsqlite3 -lzstd -lopenblas -ljansson -lsodium -lxgboost -lm -lpthread
+LDLIBS    += -lcsv -lsqlite3 -lzstd -lopenblas -ljansson -lsodium -lxgboost -lgomp -lm -lpthread
 BUILD     ?= build
 BIN       ?= bin
 

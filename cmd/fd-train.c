@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "cli.h"
 #include "datafile.h"
@@ -27,6 +28,7 @@
 #include "fd_model.h"
 #include "fd_nn.h"
 #include "fd_reader.h"
+#include "fd_rng.h"
 #include "fd_rules.h"
 #include "fd_score.h"
 #include "fd_role.h"
@@ -60,6 +62,12 @@ static const char usage[] =
 	"  --seed N            random seed (default 1)\n"
 	"  --gb-rounds N       at most N boosting rounds (default 400)\n"
 	"  --gb-pos-weight W   weight of a fraud row in boosting (default 1; 0 = legitimate/fraud)\n"
+	"  --gb-rows N         boost on every fraud row and a weighted sample of legitimate ones,\n"
+	"                      N rows in all (default 100000; 0 = every labelled row); the same\n"
+	"                      for the validation rows that stop the boosting early\n"
+	"  --gb-eval-every K   measure the validation AP every K rounds (default 2)\n"
+	"  --ae-rows N         train the autoencoder on a sample of N rows (default 100000;\n"
+	"                      0 = every row)\n"
 	"  --no-gbdt           no boosted trees, even with labels\n"
 	"  --as-of T           train as at T: labels later than T minus the label delay unused\n"
 	"  --promote           with --store: make the model the store's promoted model\n"
@@ -91,6 +99,7 @@ enum {
 	OPT_TREES, OPT_SUBSAMPLE, OPT_SEED, OPT_ALERTS, OPT_RULES, OPT_NO_RULES, OPT_SINCE, OPT_UNTIL,
 	OPT_MODEL, OPT_TOP, OPT_MAP, OPT_DELIM, OPT_TZ, OPT_CURRENCY, OPT_SORT, OPT_STRICT,
 	OPT_LABEL_DELAY, OPT_INSPECT, OPT_AS_OF, OPT_PROMOTE, OPT_NO_GBDT, OPT_GB_ROUNDS, OPT_GB_POS_WEIGHT,
+	OPT_GB_ROWS, OPT_GB_EVAL_EVERY, OPT_AE_ROWS,
 };
 
 static const struct option longopts[] = {
@@ -125,6 +134,9 @@ static const struct option longopts[] = {
 	{"no-gbdt", no_argument, NULL, OPT_NO_GBDT},
 	{"gb-rounds", required_argument, NULL, OPT_GB_ROUNDS},
 	{"gb-pos-weight", required_argument, NULL, OPT_GB_POS_WEIGHT},
+	{"gb-rows", required_argument, NULL, OPT_GB_ROWS},
+	{"gb-eval-every", required_argument, NULL, OPT_GB_EVAL_EVERY},
+	{"ae-rows", required_argument, NULL, OPT_AE_ROWS},
 	{NULL, 0, NULL, 0},
 };
 
@@ -139,7 +151,8 @@ struct opts {
 	const char *output, *features, *layers, *rules, *model, *map_spec, *tz, *since_arg, *until_arg;
 	const char *inspect, *fmt_arg, *as_of_arg;
 	int input, no_rules, sort, strict, promote, no_gbdt;
-	unsigned gb_rounds;
+	unsigned gb_rounds, gb_eval_every;
+	size_t gb_rows, ae_rows;   /* 0 = every row */
 	double gb_pos_weight;
 	int64_t as_of;
 	char delim;
@@ -186,6 +199,18 @@ static char parse_delim(const char *s)
 	if (strlen(s) != 1 || s[0] == '"' || s[0] == '\n' || s[0] == '\r')
 		fd_cli_usage_error(&cli, "--delimiter needs one character other than a quote or newline, or 'tab', not '%s'", s);
 	return s[0];
+}
+
+#define MIN_SAMPLE 100   /* the smallest sample --gb-rows and --ae-rows take */
+
+/* A sample size: 0 (every row) or at least MIN_SAMPLE. */
+static size_t sample_size(const char *opt, const char *arg)
+{
+	long long v = fd_cli_int(&cli, opt, arg, 0, 1000000000);
+
+	if (v > 0 && v < MIN_SAMPLE)
+		fd_cli_usage_error(&cli, "%s needs 0 (every row) or at least %d rows, not '%s'", opt, MIN_SAMPLE, arg);
+	return (size_t)v;
 }
 
 static int64_t parse_time_opt(const char *opt, const char *arg, int tz)
@@ -984,35 +1009,49 @@ static int drop_features(struct data *d, struct fd_buf *dropped, struct fd_buf *
 {
 	size_t j, i, w = 0, nf = d->nf;
 	unsigned char *keep = malloc(nf ? nf : 1);
+	float *lo = malloc((nf ? nf : 1) * sizeof(*lo)), *hi = malloc((nf ? nf : 1) * sizeof(*hi));
 
 	*ndropped = 0;
-	if (!keep)
+	if (!keep || !lo || !hi) {
+		free(keep);
+		free(lo);
+		free(hi);
 		return oom(err);
+	}
+	/* every feature's range in one pass over the rows (NaN compares false: skipped) */
 	for (j = 0; j < nf; j++) {
-		float lo = NAN, hi = NAN;
+		lo[j] = INFINITY;
+		hi[j] = -INFINITY;
+	}
+	for (i = 0; i < d->rows; i++) {
+		const float *x = d->X + i * nf;
 
-		for (i = 0; i < d->rows; i++) {
-			float v = d->X[i * nf + j];
-
-			if (isnan(v))
-				continue;
-			if (isnan(lo) || v < lo)
-				lo = v;
-			if (isnan(hi) || v > hi)
-				hi = v;
+		for (j = 0; j < nf; j++) {
+			if (x[j] < lo[j])
+				lo[j] = x[j];
+			if (x[j] > hi[j])
+				hi[j] = x[j];
 		}
-		keep[j] = !isnan(lo) && hi > lo;
+	}
+	for (j = 0; j < nf; j++) {
+		int missing = lo[j] > hi[j];
+
+		keep[j] = !missing && hi[j] > lo[j];
 		if (!keep[j]) {
 			if ((dropped->len && fd_buf_addc(dropped, ',')) ||
 			    fd_buf_add_json_str(dropped, d->names[j], strlen(d->names[j])) ||
 			    fd_buf_addf(words, "%s%s (%s)", *ndropped ? ", " : "", d->names[j],
-					isnan(lo) ? "missing" : "constant")) {
+					missing ? "missing" : "constant")) {
 				free(keep);
+				free(lo);
+				free(hi);
 				return oom(err);
 			}
 			(*ndropped)++;
 		}
 	}
+	free(lo);
+	free(hi);
 	if (*ndropped == nf) {
 		free(keep);
 		return fd_err_set(err, FD_EINPUT, "every feature is missing or constant in the training data: %s", words->s);
@@ -1034,6 +1073,133 @@ static int drop_features(struct data *d, struct fd_buf *dropped, struct fd_buf *
 	free(keep);
 	return FD_OK;
 }
+
+/* ---- samples ----------------------------------------------------------------------------- */
+
+#define RNG_GB_TRAIN 0x6762747261696eULL  /* the streams of the samples */
+#define RNG_GB_VAL 0x676276616cULL
+#define RNG_AE 0x6165ULL
+
+/* CPU seconds of the process (every thread), for the per-phase breakdown. */
+static double cpu_now(void)
+{
+	struct timespec t;
+
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t) != 0)
+		return 0;
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/*
+ * Choose k of the rows 0 .. n-1 (k <= n), each k-set equally likely, in ascending order
+ * (selection sampling, Knuth's Algorithm S): row i is kept with probability (k - kept) /
+ * (n - i).  Deterministic for a seed and stream.
+ */
+static void choose_rows(size_t n, size_t k, uint64_t seed, uint64_t stream, size_t *idx)
+{
+	struct fd_rng r;
+	size_t i, kept = 0;
+
+	fd_rng_seed(&r, seed, stream);
+	for (i = 0; i < n && kept < k; i++)
+		if (fd_rng_below(&r, n - i) < k - kept)
+			idx[kept++] = i;
+}
+
+/* The boosting rows of one part of the split. */
+struct gb_part {
+	float *X, *y, *w;      /* rows x nf, labels, weights (w NULL: all 1) */
+	size_t n, legit, legit_all, fraud;
+	double legit_weight;   /* what a sampled legitimate row stands for */
+	int own_X;             /* X allocated here (a sample), not borrowed */
+};
+
+static void gb_part_release(struct gb_part *p)
+{
+	if (p->own_X)
+		free(p->X);
+	free(p->y);
+	free(p->w);
+	memset(p, 0, sizeof(*p));
+}
+
+/*
+ * The boosting rows of a part: its nl legitimate rows at Xl and its nfr fraud rows right after
+ * them.  With cap 0, or when the part holds at most cap rows, all of them (borrowed); else
+ * every fraud row and cap minus their number (at least cap / 2) legitimate rows chosen at
+ * random, each weighing nl / chosen, so the weighted rows stand for the whole part and the
+ * trees' probabilities stay calibrated.
+ */
+static int gb_part_make(struct gb_part *p, const float *Xl, size_t nl, size_t nfr, size_t nf, size_t cap,
+			uint64_t seed, uint64_t stream, struct fd_err *err)
+{
+	size_t k = nl, i, *idx = NULL;
+
+	memset(p, 0, sizeof(*p));
+	if (cap && nl + nfr > cap)
+		k = cap > nfr && cap - nfr > cap / 2 ? cap - nfr : cap / 2;
+	if (k > nl)
+		k = nl;
+	p->n = k + nfr;
+	p->legit = k;
+	p->legit_all = nl;
+	p->fraud = nfr;
+	p->legit_weight = k ? (double)nl / (double)k : 1.0;
+	if (!(p->y = malloc((p->n ? p->n : 1) * sizeof(*p->y))))
+		return oom(err);
+	for (i = 0; i < p->n; i++)
+		p->y[i] = i >= k;
+	if (k == nl) {
+		p->X = (float *)Xl;
+		return FD_OK;
+	}
+	idx = malloc(k * sizeof(*idx));
+	p->X = malloc(p->n * nf * sizeof(*p->X));
+	p->w = malloc(p->n * sizeof(*p->w));
+	p->own_X = 1;
+	if (!idx || !p->X || !p->w) {
+		free(idx);
+		return oom(err);
+	}
+	choose_rows(nl, k, seed, stream, idx);
+	for (i = 0; i < k; i++) {
+		memcpy(p->X + i * nf, Xl + idx[i] * nf, nf * sizeof(*p->X));
+		p->w[i] = (float)p->legit_weight;
+	}
+	memcpy(p->X + k * nf, Xl + nl * nf, nfr * nf * sizeof(*p->X));
+	for (i = k; i < p->n; i++)
+		p->w[i] = 1.0f;
+	free(idx);
+	return FD_OK;
+}
+
+/* Rows for the autoencoder: n rows of X, or a sample of cap of them (copied to *own). */
+static int ae_sample(const float *X, size_t n, size_t nf, size_t cap, uint64_t seed, const float **Xa, size_t *na,
+		     float **own, struct fd_err *err)
+{
+	size_t *idx, i;
+
+	*own = NULL;
+	*Xa = X;
+	*na = n;
+	if (!cap || n <= cap)
+		return FD_OK;
+	idx = malloc(cap * sizeof(*idx));
+	*own = malloc(cap * nf * sizeof(**own));
+	if (!idx || !*own) {
+		free(idx);
+		return oom(err);
+	}
+	choose_rows(n, cap, seed, RNG_AE, idx);
+	for (i = 0; i < cap; i++)
+		memcpy(*own + i * nf, X + idx[i] * nf, nf * sizeof(**own));
+	free(idx);
+	*Xa = *own;
+	*na = cap;
+	return FD_OK;
+}
+
+/* ---- training ---------------------------------------------------------------------------- */
 
 static int train(const struct opts *o, char **paths, size_t npaths, struct fd_err *err)
 {
@@ -1058,7 +1224,15 @@ static int train(const struct opts *o, char **paths, size_t npaths, struct fd_er
 	struct progress prog;
 	struct fd_score_layers *sl = NULL;
 	size_t hidden[FD_NN_MAX_HIDDEN], nh, i, g[G_N], n_unsup, n_val, v0, ndropped = 0;
-	float *verr = NULL, *ifs = NULL, *y = NULL, *gbp = NULL;
+	float *verr = NULL, *ifs = NULL, *gbp = NULL, *ae_own = NULL;
+	const float *Xa;
+	size_t n_ae = 0;
+	struct gb_part gbt, gbv;
+	/* CPU seconds per phase */
+	enum { P_FEAT, P_PREP, P_TREES, P_AE, P_FOREST, P_STACK, P_WRITE, P_N };
+	static const char *const phase_name[P_N] = {"features", "preparation", "trees", "autoencoder", "forest",
+						    "stackers", "writing"};
+	double cpu[P_N] = {0}, c_mark = cpu_now();
 	int *vpoints = NULL, *slab = NULL;
 	unsigned char *vblock = NULL;
 	char *rules_path = NULL, rules_sha[65] = "", sha[65], version[FD_MODEL_VERSION_LEN + 1];
@@ -1069,6 +1243,9 @@ static int train(const struct opts *o, char **paths, size_t npaths, struct fd_er
 	memset(&d, 0, sizeof(d));
 	memset(&res, 0, sizeof(res));
 	memset(&gres, 0, sizeof(gres));
+	memset(&gbt, 0, sizeof(gbt));
+	memset(&gbv, 0, sizeof(gbv));
+#define PHASE(p) do { double c_ = cpu_now(); cpu[p] += c_ - c_mark; c_mark = c_; } while (0)
 	if (o->map_spec && (rc = fd_colmap_load(&map, o->map_spec, err)))
 		goto out;
 	if (kind == IN_AUTO) {
@@ -1118,6 +1295,7 @@ static int train(const struct opts *o, char **paths, size_t npaths, struct fd_er
 		rc = read_feature_rows(o, paths, npaths, &d, err);
 	if (rc)
 		goto out;
+	PHASE(P_FEAT);
 
 	if (o->alerts_per_day > 0) {
 		double days, share;
@@ -1183,32 +1361,31 @@ static int train(const struct opts *o, char **paths, size_t npaths, struct fd_er
 	else if (g[G_TF] < MIN_FRAUD_GB || g[G_VF] < FD_SCORE_MIN_FRAUD || !g[G_TL] || !g[G_VL])
 		fd_buf_addf(&gb_skip, "too few labels: %zu labelled fraud in the training part and %zu in the validation part "
 			    "(at least %d and %d needed)", g[G_TF], g[G_VF], MIN_FRAUD_GB, FD_SCORE_MIN_FRAUD);
+	PHASE(P_PREP);
 	if (!gb_skip.len) {
-		size_t nt = g[G_TL] + g[G_TF], nv = g[G_VL] + g[G_VF];
-
-		if (!(y = malloc((nt + nv) * sizeof(*y)))) {
-			rc = oom(err);
+		if ((rc = gb_part_make(&gbt, d.X + g[G_TU] * d.nf, g[G_TL], g[G_TF], d.nf, o->gb_rows, o->seed, RNG_GB_TRAIN,
+				       err)) ||
+		    (rc = gb_part_make(&gbv, d.X + (v0 + g[G_VU]) * d.nf, g[G_VL], g[G_VF], d.nf, o->gb_rows, o->seed,
+				       RNG_GB_VAL, err)))
 			goto out;
-		}
-		for (i = 0; i < nt; i++)
-			y[i] = d.label[g[G_TU] + i];
-		for (i = 0; i < nv; i++)
-			y[nt + i] = d.label[v0 + g[G_VU] + i];
 		fd_gbdt_opts_init(&go);
 		go.seed = o->seed;
 		go.max_rounds = o->gb_rounds;
 		go.scale_pos_weight = o->gb_pos_weight;
+		go.eval_every = o->gb_eval_every;
 		if (cli.progress)
-			fd_cli_msg(&cli, "boosting on %zu labelled rows (%zu fraud), validating on %zu (%zu fraud)", nt, g[G_TF],
-				   nv, g[G_VF]);
+			fd_cli_msg(&cli, "boosting on %zu labelled rows (%zu fraud, %zu of %zu legitimate), validating on %zu "
+				   "(%zu fraud, %zu of %zu legitimate)", gbt.n, gbt.fraud, gbt.legit, gbt.legit_all, gbv.n,
+				   gbv.fraud, gbv.legit, gbv.legit_all);
 		t_gb = fd_now();
-		if ((rc = fd_gbdt_train(&gb, d.X + g[G_TU] * d.nf, y, nt, d.X + (v0 + g[G_VU]) * d.nf, y + nt, nv, d.nf,
-					&go, &gres, err)))
+		if ((rc = fd_gbdt_train_weighted(&gb, gbt.X, gbt.y, gbt.w, gbt.n, gbv.X, gbv.y, gbv.w, gbv.n, d.nf, &go,
+						 &gres, err)))
 			goto out;
 		t_gb = fd_now() - t_gb;
 		if ((rc = fd_model_set_gbdt(m, gb, err)))
 			goto out;
 		gb = NULL;
+		/* the stackers see every validation row */
 		if (!(gbp = malloc(n_val * sizeof(*gbp)))) {
 			rc = oom(err);
 			goto out;
@@ -1217,8 +1394,11 @@ static int train(const struct opts *o, char **paths, size_t npaths, struct fd_er
 			goto out;
 	} else if (!cli.quiet && !o->no_gbdt)
 		fd_cli_msg(&cli, "no boosted trees: %s; the autoencoder and the forest carry on", gb_skip.s);
+	PHASE(P_TREES);
 	fd_model_fit_scaler(m, d.X, n_unsup);
 	fd_model_standardise(m, d.X, d.rows);
+	if ((rc = ae_sample(d.X, n_unsup, d.nf, o->ae_rows, o->seed, &Xa, &n_ae, &ae_own, err)))
+		goto out;
 	if (o->layers) {
 		if ((rc = fd_nn_parse_layers(o->layers, hidden, &nh, err)))
 			goto out;
@@ -1238,13 +1418,16 @@ static int train(const struct opts *o, char **paths, size_t npaths, struct fd_er
 	if (cli.progress) {
 		to.progress = on_epoch;
 		to.user = &prog;
-		fd_cli_msg(&cli, "training on %zu rows of %zu features (%lld labelled fraud left out)", n_unsup, d.nf,
-			   (long long)g[G_TF]);
+		fd_cli_msg(&cli, "training the autoencoder on %zu of %zu rows of %zu features (%lld labelled fraud left out)",
+			   n_ae, n_unsup, d.nf, (long long)g[G_TF]);
 	}
 	t_train = fd_now();
-	if ((rc = fd_nn_train(nn, d.X, n_unsup, d.nf, &to, &res, err)))
+	if ((rc = fd_nn_train(nn, Xa, n_ae, d.nf, &to, &res, err)))
 		goto out;
 	t_train = fd_now() - t_train;
+	free(ae_own);
+	ae_own = NULL;
+	PHASE(P_AE);
 	if ((rc = fd_model_set_nn(m, nn, err)))
 		goto out;
 	nn = NULL;
@@ -1257,6 +1440,7 @@ static int train(const struct opts *o, char **paths, size_t npaths, struct fd_er
 	if ((rc = fd_model_set_forest(m, forest, err)))
 		goto out;
 	forest = NULL;
+	PHASE(P_FOREST);
 
 	/* the validation rows, later in time than every training row: calibration */
 	verr = malloc(n_val * sizeof(*verr));
@@ -1317,6 +1501,7 @@ static int train(const struct opts *o, char **paths, size_t npaths, struct fd_er
 		rc = FD_OK;
 	}
 
+	PHASE(P_STACK);
 	/* metadata: nothing here depends on the clock, so the file is reproducible */
 	m->meta.rows = n_unsup;
 	m->meta.seed = o->seed;
@@ -1332,7 +1517,8 @@ static int train(const struct opts *o, char **paths, size_t npaths, struct fd_er
 		    "\"stopped_early\":%s,\"train_loss\":%.9g,\"val_loss\":%.9g,\"n_train\":%zu,\"n_val\":%zu,"
 		    "\"trees\":%u,\"subsample\":%zu,\"quantiles\":[%.9g,%.9g]", o->batch, o->epochs, o->patience,
 		    res.epochs, res.best_epoch, res.stopped_early ? "true" : "false", res.train_loss, res.val_loss,
-		    n_unsup, n_val, fd_iforest_trees(m->forest), fd_iforest_subsample(m->forest), qm, qh);
+		    n_ae, n_val, fd_iforest_trees(m->forest), fd_iforest_subsample(m->forest), qm, qh);
+	fd_buf_addf(&mj, ",\"ae_rows\":%zu,\"ae_rows_from\":%zu", n_ae, n_unsup);
 	fd_buf_addf(&mj, ",\"split\":{\"train\":%zu,\"validation\":%zu,\"validation_from\":", v0, n_val);
 	if (cut != INT64_MIN)
 		fd_buf_addf(&mj, "%lld}", (long long)cut);
@@ -1347,8 +1533,11 @@ static int train(const struct opts *o, char **paths, size_t npaths, struct fd_er
 	if (m->gb)
 		fd_buf_addf(&mj, ",\"gbdt\":{\"rounds\":%u,\"best_rounds\":%u,\"val_ap\":%.9g,\"n_train\":%zu,\"pos_train\":%zu,"
 			    "\"n_val\":%zu,\"pos_val\":%zu,\"scale_pos_weight\":%.9g,\"max_depth\":%u,\"eta\":%.9g,"
-			    "\"patience\":%u}", gres.rounds, gres.best_rounds, gres.best_val_ap, gres.n_train, gres.pos_train,
-			    gres.n_val, gres.pos_val, gres.scale_pos_weight, go.max_depth, go.eta, go.patience);
+			    "\"patience\":%u,\"eval_every\":%u,\"legit_train\":%zu,\"legit_train_all\":%zu,"
+			    "\"legit_train_weight\":%.9g,\"legit_val\":%zu,\"legit_val_all\":%zu,\"legit_val_weight\":%.9g}",
+			    gres.rounds, gres.best_rounds, gres.best_val_ap, gres.n_train, gres.pos_train, gres.n_val, gres.pos_val,
+			    gres.scale_pos_weight, go.max_depth, go.eta, go.patience, go.eval_every, gbt.legit, gbt.legit_all,
+			    gbt.legit_weight, gbv.legit, gbv.legit_all, gbv.legit_weight);
 	else {
 		fd_buf_adds(&mj, ",\"gbdt_skipped\":");
 		fd_buf_add_json_str(&mj, gb_skip.s ? gb_skip.s : "", gb_skip.len);
@@ -1413,12 +1602,13 @@ static int train(const struct opts *o, char **paths, size_t npaths, struct fd_er
 
 		for (i = 0; i < nh && at < sizeof(arch); i++)
 			at += (size_t)snprintf(arch + at, sizeof(arch) - at, "%zu-", hidden[i]);
-		fd_cli_msg(&cli, "autoencoder %zu-%s%zu: %u epochs, %.3g s/epoch, best %u (validation loss %.6g)%s",
-			   d.nf, arch, d.nf, res.epochs, res.epochs ? t_train / res.epochs : 0.0,
+		fd_cli_msg(&cli, "autoencoder %zu-%s%zu on %zu of %zu rows: %u epochs, %.3g s/epoch, best %u (validation loss %.6g)%s",
+			   d.nf, arch, d.nf, n_ae, n_unsup, res.epochs, res.epochs ? t_train / res.epochs : 0.0,
 			   res.best_epoch, res.val_loss, res.stopped_early ? ", stopped early" : "");
 		if (m->gb)
-			fd_cli_msg(&cli, "boosted trees: %u rounds kept of %u run (validation average precision %.4f), %.1f s",
-				   gres.best_rounds, gres.rounds, gres.best_val_ap, t_gb);
+			fd_cli_msg(&cli, "boosted trees on %zu rows (%zu fraud, %zu of %zu legitimate): %u rounds kept of %u run "
+				   "(validation average precision %.4f on %zu rows), %.1f s", gbt.n, gbt.fraud, gbt.legit,
+				   gbt.legit_all, gres.best_rounds, gres.rounds, gres.best_val_ap, gbv.n, t_gb);
 		if (fd_score_stacker(m, rules != NULL)) {
 			double med, high;
 
@@ -1431,6 +1621,21 @@ static int train(const struct opts *o, char **paths, size_t npaths, struct fd_er
 			fd_cli_msg(&cli, "thresholds at the %.4g%% and %.4g%% quantiles of %zu validation rows: risk MEDIUM >= %.0f, HIGH >= %.0f%s",
 				   100 * qm, 100 * qh, g[G_VU] + g[G_VL], m->thr.risk_medium, m->thr.risk_high,
 				   rules ? " (rule points included)" : " (without rules)");
+		PHASE(P_WRITE);
+		{
+			struct fd_buf line = FD_BUF_INIT;
+			double total = 0;
+			int p;
+
+			for (p = 0; p < P_N; p++)
+				total += cpu[p];
+			fd_buf_addf(&line, "cpu %.1f s (wall %.1f s):", total, fd_now() - t0);
+			for (p = 0; p < P_N; p++)
+				fd_buf_addf(&line, "%s %s %.1f", p ? "," : "", phase_name[p], cpu[p]);
+			if (line.s)
+				fd_cli_msg(&cli, "%s", line.s);
+			fd_buf_release(&line);
+		}
 		fd_cli_msg(&cli, "model %s, version %s%s%s", path.s, version,
 			   !cli.store_opt ? "" : registered ? " (registered in the store)" : " (already registered in the store)",
 			   o->promote ? ", promoted" : "");
@@ -1469,8 +1674,10 @@ out:
 	free(rules_path);
 	free(verr);
 	free(ifs);
-	free(y);
 	free(gbp);
+	free(ae_own);
+	gb_part_release(&gbt);
+	gb_part_release(&gbv);
 	free(sl);
 	free(slab);
 	free(vpoints);
@@ -1678,6 +1885,9 @@ int main(int argc, char **argv)
 	o.top = 100;
 	o.gb_rounds = 400;
 	o.gb_pos_weight = 1;
+	o.gb_rows = 100000;
+	o.gb_eval_every = 2;
+	o.ae_rows = 100000;
 	o.since = INT64_MIN;
 	o.until = INT64_MAX;
 	fd_cli_init(&cli, "fd-train", usage);
@@ -1729,6 +1939,11 @@ int main(int argc, char **argv)
 		case OPT_NO_GBDT: o.no_gbdt = 1; break;
 		case OPT_GB_ROUNDS: o.gb_rounds = (unsigned)fd_cli_int(&cli, "--gb-rounds", optarg, 1, FD_GBDT_MAX_ROUNDS); break;
 		case OPT_GB_POS_WEIGHT: o.gb_pos_weight = fd_cli_double(&cli, "--gb-pos-weight", optarg, 0, 1e6); break;
+		case OPT_GB_ROWS: o.gb_rows = sample_size("--gb-rows", optarg); break;
+		case OPT_GB_EVAL_EVERY:
+			o.gb_eval_every = (unsigned)fd_cli_int(&cli, "--gb-eval-every", optarg, 1, 1000);
+			break;
+		case OPT_AE_ROWS: o.ae_rows = sample_size("--ae-rows", optarg); break;
 		case FD_OPT_FORMAT: o.fmt_arg = optarg; break;
 		default:
 			if (!fd_cli_option(&cli, c, optarg))

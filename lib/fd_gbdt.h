@@ -4,10 +4,15 @@
  *
  * Training (fd_gbdt_train): binary:logistic on the labelled rows of a training part, with
  * early stopping on a validation part that follows it in time (the caller splits; the last
- * part of the training period is what the future looks like).  After every round the
- * validation set's average precision (XGBoost's "aucpr") is measured; training stops when
- * `patience` rounds in a row bring no better value, and the booster is cut back to the best
- * round (XGBoosterSlice), so the model holds exactly the trees that did best.
+ * part of the training period is what the future looks like).  After every round (every
+ * opts.eval_every rounds) the validation set's average precision (XGBoost's "aucpr",
+ * weighted when the rows carry weights) is measured; training stops when `patience` rounds
+ * pass without a better value, and the booster is cut back to the best measured round
+ * (XGBoosterSlice), so the model holds exactly the trees that did best.
+ *
+ * Weights (fd_gbdt_train_weighted) let a caller learn from a sample: fd-train keeps every
+ * fraud row and a share of the legitimate ones, each weighing the inverse of that share, so
+ * the trees fit the probabilities of the whole data at a fraction of the cost.
  *
  * Class imbalance is handled by what training optimises and how the scores are read, not by
  * reweighting: early stopping on the validation rows' average precision (a measure of the
@@ -78,6 +83,11 @@ struct fd_gbdt_opts {
 				     the training rows (the classes weighed equally) */
 	uint64_t seed;            /* 0 */
 	int threads;              /* 1 (deterministic); more is faster but see above */
+	unsigned eval_every;      /* measure the validation AP every this many rounds: 1.
+				     Early stopping then sees rounds K, 2K, ... (and the last
+				     one); patience still counts rounds, so patience 30 with
+				     eval_every 2 stops after 15 measures without a better AP,
+				     and the trees are cut back to a measured round. */
 };
 
 void fd_gbdt_opts_init(struct fd_gbdt_opts *o);
@@ -99,6 +109,18 @@ struct fd_gbdt_result {
 int fd_gbdt_train(struct fd_gbdt **g, const float *X, const float *y, size_t n, const float *Xv,
 		  const float *yv, size_t nv, size_t nf, const struct fd_gbdt_opts *o,
 		  struct fd_gbdt_result *res, struct fd_err *err);
+
+/*
+ * The same with a weight per row (w for X, wv for Xv; either may be NULL: every weight 1).
+ * A weight is what one row stands for: a legitimate row kept with probability 1/10 in a
+ * sample weighs 10, and the trees then learn the probabilities of the whole data (the
+ * gradients and hessians, the leaf values, min_child_weight and the validation AP are all
+ * weighted; scale_pos_weight multiplies the fraud rows' weights).  FD_EINPUT for a weight
+ * that is not finite and positive.
+ */
+int fd_gbdt_train_weighted(struct fd_gbdt **g, const float *X, const float *y, const float *w, size_t n,
+			   const float *Xv, const float *yv, const float *wv, size_t nv, size_t nf,
+			   const struct fd_gbdt_opts *o, struct fd_gbdt_result *res, struct fd_err *err);
 
 /* Accepts NULL. */
 void fd_gbdt_free(struct fd_gbdt *g);

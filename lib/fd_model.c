@@ -167,39 +167,51 @@ int fd_model_set_metrics(struct fd_model *m, const char *json, struct fd_err *er
 void fd_model_fit_scaler(struct fd_model *m, const float *X, size_t rows)
 {
 	const size_t d = m->n_features;
-	size_t r, j;
+	double *sum = calloc(d ? d : 1, sizeof(*sum)), *ss = calloc(d ? d : 1, sizeof(*ss));
+	size_t *cnt = calloc(d ? d : 1, sizeof(*cnt)), r, j;
 
-	/* Two passes per feature (mean, then squared deviations), in double: exact enough for
-	 * amounts and epoch seconds alike, where one-pass sums of squares are not. */
-	for (j = 0; j < d; j++) {
-		double sum = 0.0, ss = 0.0, mean;
-		size_t cnt = 0;
-
-		for (r = 0; r < rows; r++) {
-			float v = X[r * d + j];
-
-			if (isfinite(v)) {
-				sum += v;
-				cnt++;
-			}
-		}
-		if (cnt == 0) {
+	if (!sum || !ss || !cnt) {
+		/* no room for the sums: standardise nothing rather than fail */
+		for (j = 0; j < d; j++) {
 			m->mean[j] = 0.0;
+			m->std[j] = 1.0;
+		}
+		goto out;
+	}
+	/* Two passes over the rows (means, then squared deviations), every feature in each, in
+	 * double: exact enough for amounts and epoch seconds alike, where one-pass sums of squares
+	 * are not.  Each feature's sums are added in row order, as one feature at a time would. */
+	for (r = 0; r < rows; r++) {
+		const float *x = X + r * d;
+
+		for (j = 0; j < d; j++)
+			if (isfinite(x[j])) {
+				sum[j] += x[j];
+				cnt[j]++;
+			}
+	}
+	for (j = 0; j < d; j++)
+		m->mean[j] = cnt[j] ? sum[j] / (double)cnt[j] : 0.0;
+	for (r = 0; r < rows; r++) {
+		const float *x = X + r * d;
+
+		for (j = 0; j < d; j++)
+			if (isfinite(x[j]))
+				ss[j] += ((double)x[j] - m->mean[j]) * ((double)x[j] - m->mean[j]);
+	}
+	for (j = 0; j < d; j++) {
+		if (cnt[j] == 0) {
 			m->std[j] = 1.0;
 			continue;
 		}
-		mean = sum / (double)cnt;
-		for (r = 0; r < rows; r++) {
-			float v = X[r * d + j];
-
-			if (isfinite(v))
-				ss += ((double)v - mean) * ((double)v - mean);
-		}
-		m->mean[j] = mean;
-		m->std[j] = sqrt(ss / (double)cnt);
+		m->std[j] = sqrt(ss[j] / (double)cnt[j]);
 		if (!(m->std[j] > 0.0) || !isfinite(m->std[j]))
 			m->std[j] = 1.0;
 	}
+out:
+	free(sum);
+	free(ss);
+	free(cnt);
 }
 
 void fd_model_standardise(const struct fd_model *m, float *X, size_t rows)
@@ -230,6 +242,85 @@ static int cmp_float(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+#define RADIX_BITS 11
+#define RADIX_N (1u << RADIX_BITS)
+#define RADIX_PASSES 3   /* 33 bits cover a 32-bit key */
+
+/* An order-preserving key: negative floats reversed below the positive ones. */
+static inline uint32_t float_key(float f)
+{
+	uint32_t u;
+
+	memcpy(&u, &f, sizeof(u));
+	return u & 0x80000000u ? ~u : u | 0x80000000u;
+}
+
+static inline float key_float(uint32_t k)
+{
+	uint32_t u = k & 0x80000000u ? k & 0x7fffffffu : ~k;
+	float f;
+
+	memcpy(&f, &u, sizeof(f));
+	return f;
+}
+
+int fd_model_sort_floats(float *v, size_t n)
+{
+	uint32_t *a, *b, *t;
+	size_t (*cnt)[RADIX_N], i;
+	unsigned p;
+
+	if (n < 2)
+		return 0;
+	a = malloc(n * sizeof(*a));
+	b = malloc(n * sizeof(*b));
+	cnt = calloc(RADIX_PASSES, sizeof(*cnt));
+	if (!a || !b || !cnt) {
+		free(a);
+		free(b);
+		free(cnt);
+		return -1;
+	}
+	/* the keys and every pass's digit counts in one read */
+	for (i = 0; i < n; i++) {
+		uint32_t k = float_key(v[i]);
+
+		a[i] = k;
+		for (p = 0; p < RADIX_PASSES; p++)
+			cnt[p][(k >> (p * RADIX_BITS)) & (RADIX_N - 1)]++;
+	}
+	for (p = 0; p < RADIX_PASSES; p++) {
+		size_t sum = 0, d, c;
+		unsigned sh = p * RADIX_BITS;
+
+		if (cnt[p][(a[0] >> sh) & (RADIX_N - 1)] == n)
+			continue;  /* one digit for all: the order stands */
+		for (d = 0; d < RADIX_N; d++) {
+			c = cnt[p][d];
+			cnt[p][d] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			b[cnt[p][(a[i] >> sh) & (RADIX_N - 1)]++] = a[i];
+		t = a;
+		a = b;
+		b = t;
+	}
+	for (i = 0; i < n; i++)
+		v[i] = key_float(a[i]);
+	free(a);
+	free(b);
+	free(cnt);
+	return 0;
+}
+
+/* Sort, by radix and by qsort if out of memory for it. */
+static void sort_floats(float *s, size_t n)
+{
+	if (fd_model_sort_floats(s, n) != 0)
+		qsort(s, n, sizeof(*s), cmp_float);
+}
+
 /* Quantile of sorted s[0 .. n-1], n > 0. */
 static double quantile_sorted(const float *s, size_t n, double q)
 {
@@ -250,7 +341,7 @@ double fd_model_quantile(const float *v, size_t n, double q)
 	if (n == 0 || !(q >= 0.0 && q <= 1.0) || !(s = malloc(n * sizeof(*s))))
 		return NAN;
 	memcpy(s, v, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), cmp_float);
+	sort_floats(s, n);
 	r = quantile_sorted(s, n, q);
 	free(s);
 	return r;
@@ -278,7 +369,7 @@ int fd_model_calibrate_ae(struct fd_model *m, const float *val_errors, size_t n,
 		return fd_err_set(err, FD_EIO, "out of memory");
 	}
 	memcpy(s, val_errors, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), cmp_float);
+	sort_floats(s, n);
 	m->thr.ae_medium = quantile_sorted(s, n, q_medium);
 	m->thr.ae_high = quantile_sorted(s, n, q_high);
 	for (i = 0; i < ECDF_POINTS; i++)
@@ -316,41 +407,57 @@ double fd_model_ae_score(const struct fd_model *m, double e)
 
 /* ---- drift: training histograms ---------------------------------------------------- */
 
+#define HIST_GROUP 8  /* columns copied out in one pass over the row-major matrix */
+
 int fd_model_fit_hist(struct fd_model *m, const float *X, size_t rows, struct fd_err *err)
 {
 	const size_t d = m->n_features;
 	struct fd_feat_hist *h = calloc(d ? d : 1, sizeof(*h));
-	float *col = malloc((rows ? rows : 1) * sizeof(*col));
-	size_t j, i;
+	float *cols = malloc((rows ? rows : 1) * HIST_GROUP * sizeof(*cols));
+	size_t j0, i;
 
-	if (!h || !col) {
+	if (!h || !cols) {
 		free(h);
-		free(col);
+		free(cols);
 		return fd_err_set(err, FD_EIO, "out of memory");
 	}
-	for (j = 0; j < d; j++) {
-		size_t n = 0, b, cnt[FD_MODEL_HIST_BINS] = {0};
+	for (j0 = 0; j0 < d; j0 += HIST_GROUP) {
+		size_t ng = d - j0 < HIST_GROUP ? d - j0 : HIST_GROUP, nn[HIST_GROUP] = {0}, g;
 
-		for (i = 0; i < rows; i++)
-			if (!isnan(X[i * d + j]))
-				col[n++] = X[i * d + j];
-		h[j].missing = rows ? (float)((double)(rows - n) / (double)rows) : 0.0f;
-		if (n == 0)
-			continue;
-		qsort(col, n, sizeof(*col), cmp_float);
-		for (b = 1; b < FD_MODEL_HIST_BINS; b++) {
-			float e = (float)quantile_sorted(col, n, (double)b / FD_MODEL_HIST_BINS);
+		/* up to HIST_GROUP columns without their missing values, in one read of X */
+		for (i = 0; i < rows; i++) {
+			const float *x = X + i * d + j0;
 
-			/* an edge at the minimum would leave its bin empty; repeated ones merge */
-			if (e > col[0] && (h[j].ne == 0 || e > h[j].edge[h[j].ne - 1]))
-				h[j].edge[h[j].ne++] = e;
+			for (g = 0; g < ng; g++)
+				if (!isnan(x[g]))
+					cols[g * rows + nn[g]++] = x[g];
 		}
-		for (i = 0; i < n; i++)
-			cnt[fd_model_hist_bin(&h[j], col[i])]++;
-		for (b = 0; b <= h[j].ne; b++)
-			h[j].share[b] = (float)((double)cnt[b] / (double)rows);
+		for (g = 0; g < ng; g++) {
+			size_t j = j0 + g, n = nn[g], b, cnt[FD_MODEL_HIST_BINS] = {0};
+			float *col = cols + g * rows;
+
+			h[j].missing = rows ? (float)((double)(rows - n) / (double)rows) : 0.0f;
+			if (n == 0)
+				continue;
+			sort_floats(col, n);
+			for (b = 1; b < FD_MODEL_HIST_BINS; b++) {
+				float e = (float)quantile_sorted(col, n, (double)b / FD_MODEL_HIST_BINS);
+
+				/* an edge at the minimum would leave its bin empty; repeated ones merge */
+				if (e > col[0] && (h[j].ne == 0 || e > h[j].edge[h[j].ne - 1]))
+					h[j].edge[h[j].ne++] = e;
+			}
+			/* the column is sorted: each value's bin (the number of edges <= it) by one walk */
+			for (i = 0, b = 0; i < n; i++) {
+				while (b < h[j].ne && h[j].edge[b] <= col[i])
+					b++;
+				cnt[b]++;
+			}
+			for (b = 0; b <= h[j].ne; b++)
+				h[j].share[b] = (float)((double)cnt[b] / (double)rows);
+		}
 	}
-	free(col);
+	free(cols);
 	free(m->hist);
 	m->hist = h;
 	return FD_OK;
@@ -1377,6 +1484,30 @@ static int describe_gbdt(const struct fd_model *m, struct fd_buf *o)
 					   (long long)json_integer_value(json_object_get(g, "pos_train")),
 					   json_number_value(json_object_get(g, "scale_pos_weight")));
 		bad |= fd_buf_addc(o, '\n');
+		if (json_is_object(g) && json_object_get(g, "legit_train_all")) {
+			/* fd-train --gb-rows: the rows the trees saw, sampled or not */
+			static const char *const part[2] = {"train", "val"};
+			int k;
+
+			for (k = 0; k < 2; k++) {
+				char kl[32], ka[32], kw[32];
+				long long n, all;
+
+				snprintf(kl, sizeof(kl), "legit_%s", part[k]);
+				snprintf(ka, sizeof(ka), "legit_%s_all", part[k]);
+				snprintf(kw, sizeof(kw), "legit_%s_weight", part[k]);
+				n = json_integer_value(json_object_get(g, kl));
+				all = json_integer_value(json_object_get(g, ka));
+				bad |= fd_buf_addf(o, "  %s rows: %lld (%lld fraud", k ? "early-stopping validation" : "training",
+						   (long long)json_integer_value(json_object_get(g, k ? "n_val" : "n_train")),
+						   (long long)json_integer_value(json_object_get(g, k ? "pos_val" : "pos_train")));
+				if (n < all)
+					bad |= fd_buf_addf(o, ", %lld of %lld legitimate sampled, each weighing %.4g)\n", n, all,
+							   json_number_value(json_object_get(g, kw)));
+				else
+					bad |= fd_buf_addf(o, ", all %lld legitimate)\n", all);
+			}
+		}
 		if (r && gain && !fd_gbdt_importance(m->gb, gain, &e2)) {
 			for (j = 0; j < m->n_features; j++) {
 				r[j].g = gain[j];
@@ -1448,6 +1579,16 @@ int fd_model_describe(const struct fd_model *m, struct fd_buf *o)
 			bad |= fd_buf_addf(o, "-%zu", hidden[i]);
 		bad |= fd_buf_addf(o, "-%zu (hidden layers: batch normalisation, ReLU), %zu parameters\n",
 				   fd_nn_inputs(m->nn), np);
+		if (m->meta.metrics_json) {
+			json_t *mj = json_loads(m->meta.metrics_json, 0, NULL);
+			json_t *ar = json_object_get(mj, "ae_rows"), *af = json_object_get(mj, "ae_rows_from");
+
+			if (json_is_integer(ar) && json_is_integer(af))
+				bad |= fd_buf_addf(o, "  trained on %lld of %lld rows not labelled fraud%s\n",
+						   (long long)json_integer_value(ar), (long long)json_integer_value(af),
+						   json_integer_value(ar) < json_integer_value(af) ? " (a sample)" : "");
+			json_decref(mj);
+		}
 	} else
 		bad |= fd_buf_adds(o, "autoencoder: none\n");
 	if (m->forest) {

@@ -180,6 +180,15 @@ void fd_model_standardise_row(const struct fd_model *m, const double *in, float 
 double fd_model_quantile(const float *v, size_t n, double q);
 
 /*
+ * Sort v[0 .. n-1] ascending (no NaN) in linear time: an LSD radix sort on the floats' bits
+ * mapped to order-preserving unsigned keys, 11 bits a pass, passes where every key has the
+ * same digit skipped.  -0 sorts before +0.  Returns -1 (v unchanged) out of memory.  What
+ * the quantiles, the drift histograms and fd-train's split use instead of qsort: 1M values
+ * in about 10 ms instead of 100.
+ */
+int fd_model_sort_floats(float *v, size_t n);
+
+/*
  * Calibrate the autoencoder from its validation errors: thr.ae_medium and thr.ae_high at the
  * quantiles q_medium and q_high (0.95 and 0.99 by default in fd-train; an alert budget b,
  * the share of rows that may alert, is q = 1 − b), and the ECDF (101 quantiles, 0% to 100%)

@@ -110,6 +110,9 @@ echo "-- issue 4: train and score (PyTorch ~12.7 s/epoch; sklearn IsolationFores
 scripts/bench_score.sh "$f1"
 
 echo
+scripts/bench_train.sh "$f1"
+
+echo
 echo "-- issue 6: graph (targets: build + components of 1M under 2 s; 2-hop from 10M under 50 ms)"
 scripts/bench_graph.sh "$f1" "$dir"
 

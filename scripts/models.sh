@@ -29,6 +29,10 @@ echo "models: training on $start to $split (seed $train_seed)"
 SOURCE_DATE_EPOCH=$(date -u -d "$split" +%s) fd-train -q --seed "$train_seed" --store "$tmp/fd.db" \
 	--until "$split" -o models/default.fdm > /dev/null
 fd-train --inspect models/default.fdm > "$tmp/inspect.txt"
+# the architecture as trained, from the model's own metrics (so the card cannot drift from it)
+sed -n 's/^  metrics        //p' "$tmp/inspect.txt" > "$tmp/metrics.json"
+mj() { jq -r "$1" "$tmp/metrics.json"; }
+num() { echo "$1" | sed ':a; s/\B[0-9]\{3\}\>/,&/; ta'; }  # 1234567 -> 1,234,567
 
 echo "models: evaluating on $split to $end (held out)"
 fd-score -q --model models/default.fdm --eval --store "$tmp/fd.db" --since "$split" --until "$end" > "$tmp/eval.txt"
@@ -94,15 +98,22 @@ same engine as \`fd-features\`, standardised for the unsupervised layers with th
 mean and standard deviation (kept in the model; a missing value becomes the mean).
 
 - **Autoencoder**: the default layers of \`fd-train\` (2n/3, n/3, 2n/3 hidden units for n
-  features: the study in \`lib/fd_nn.h\`), ReLU, batch normalisation, dropout 0.2, mean squared
+  features: the study in \`lib/fd_nn.h\`: here $(mj '.features')-$(mj '.layers | map(tostring) | join("-")')-$(mj '.features')), ReLU, batch normalisation, dropout 0.2, mean squared
   error, Adam 1e-3, mini-batches of 64, at most 100 epochs with early stopping after 5 without a
-  better validation loss; seed $train_seed.
+  better validation loss ($(mj '.epochs') run, best $(mj '.best_epoch')); seed $train_seed. It learns from a sample of
+  $(num "$(mj '.ae_rows')") of the $(num "$(mj '.ae_rows_from')") training rows not labelled fraud (\`--ae-rows\`, 100,000 by default).
 - **Isolation forest**: 100 trees of 256-row subsamples of the training rows (validation rows
   excluded), standard path-length normalisation, scores 0-1.
 - **Boosted trees** (the supervised layer, XGBoost through its C API): binary:logistic, the
-  histogram method on one thread, depth 6, learning rate 0.1, the classes weighed equally,
-  at most 400 rounds, stopped after 30 without a better validation average precision and
-  cut back to the best round; fd-score's \`gb_score\` and the SHAP reasons.
+  histogram method on one thread, depth $(mj '.gbdt.max_depth'), learning rate $(mj '.gbdt.eta'), fraud rows not up-weighted
+  (scale_pos_weight $(mj '.gbdt.scale_pos_weight')), at most 400 rounds, the validation average precision measured every
+  $(mj '.gbdt.eval_every') rounds, stopped $(mj '.gbdt.patience') rounds after the best and cut back to it: $(mj '.gbdt.best_rounds') trees kept of
+  $(mj '.gbdt.rounds') rounds run. They learn from $(num "$(mj '.gbdt.n_train')") rows (\`--gb-rows\`, 100,000 by default): every one
+  of the $(num "$(mj '.gbdt.pos_train')") labelled frauds of the training part and $(num "$(mj '.gbdt.legit_train')") of its $(num "$(mj '.gbdt.legit_train_all')") legitimate
+  rows, chosen by the seed, each weighing $(printf '%.4g' "$(mj '.gbdt.legit_train_weight')") so that the probabilities are those of the
+  whole part; early stopping on $(num "$(mj '.gbdt.n_val')") validation rows ($(num "$(mj '.gbdt.pos_val')") fraud, $(num "$(mj '.gbdt.legit_val')") of
+  $(num "$(mj '.gbdt.legit_val_all')") legitimate, weighing $(printf '%.4g' "$(mj '.gbdt.legit_val_weight')")), while the stackers and thresholds see every
+  validation row. fd-score's \`gb_score\` and the SHAP reasons.
 - **Stackers**: the combined risk is a logistic regression over the layers' surprises, the
   trees' log-odds and (with rules) the points of the default rules (\`rules/default.rules\`),
   fitted on the labelled validation rows; one with rules and one without, so the risk is a

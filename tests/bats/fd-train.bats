@@ -58,8 +58,9 @@ arch() {  # the default architecture for n features
 		[[ $stderr == *" $f (constant)"* ]] || { echo "$f: $stderr"; false; }
 	done
 	[[ $stderr == *"fd-train: 2000 rows of $NK features (100 labelled fraud, 0 bad records skipped): 1600 to train, 400 to validate (the last 20% in time); the autoencoder and the forest learn from the $((TR - TF)) not labelled fraud"* ]] || { echo "$stderr"; false; }
-	[[ $stderr == *"fd-train: autoencoder $(arch "$NK"): "*" epochs, "* ]] || { echo "$stderr"; false; }
-	[[ $stderr == *"fd-train: boosted trees: "*" rounds kept of "*" run (validation average precision "* ]] || { echo "$stderr"; false; }
+	# fewer rows than the samples' defaults (100000): every row
+	[[ $stderr == *"fd-train: autoencoder $(arch "$NK") on $((TR - TF)) of $((TR - TF)) rows: "*" epochs, "* ]] || { echo "$stderr"; false; }
+	[[ $stderr == *"fd-train: boosted trees on $TR rows ($TF fraud, $((TR - TF)) of $((TR - TF)) legitimate): "*" rounds kept of "*" run (validation average precision "*" on $VA rows), "* ]] || { echo "$stderr"; false; }
 	[[ $stderr == *"fd-train: stacked risk on 400 labelled validation rows ($VF fraud): MEDIUM >= "*", HIGH >= "*" (the 95% and 99% quantiles) (rule points included; a second stacker for scoring without rules)"* ]] || { echo "$stderr"; false; }
 	[[ $stderr == *"fd-train: model models/model-${sha:0:12}.fdm, version ${sha:0:12}" ]] || { echo "$stderr"; false; }
 }
@@ -95,6 +96,72 @@ arch() {  # the default architecture for n features
 	# the scaler: the mean of amount over the training part's legitimate rows, by awk
 	mean=$(sed 1d "$T" | sort -t, -k2,2 | head -n "$TR" | awk -F, '$16 != 1 { s += $3; n++ } END { printf "%.6g", s / n }')
 	assert_line --regexp "^ +[0-9]+  amount +$mean "
+}
+
+# The samples of fd-train(1), worked out from the split counted by awk: --gb-rows N keeps every
+# fraud of the part and N minus their number (at least N/2) legitimate rows, each weighing the
+# part's legitimate rows over those kept.
+@test "--gb-rows, --ae-rows: the samples --inspect reports, weighted; every row with 0" {
+	TL=$((TR - TF)) VL=$((VA - VF))
+	fd-train -q --gb-rows 500 --ae-rows 300 -o m.fdm "$T"
+	run --separate-stderr fd-train --inspect m.fdm
+	assert_success
+	w=$(awk -v a="$TL" -v k=$((500 - TF)) 'BEGIN { printf "%.4g", a / k }')
+	assert_line "  trained on 300 of $TL rows not labelled fraud (a sample)"
+	assert_line --regexp "^boosted trees: .*, 500 training rows \($TF fraud\), "
+	assert_line "  training rows: 500 ($TF fraud, $((500 - TF)) of $TL legitimate sampled, each weighing $w)"
+	# the validation part holds 400 rows, fewer than 500: all of them
+	assert_line "  early-stopping validation rows: $VA ($VF fraud, all $VL legitimate)"
+	# more fraud than N/2: N/2 legitimate rows; the validation part sampled as well
+	fd-train -q --gb-rows 100 --ae-rows 100 -o m100.fdm "$T"
+	[ "$TF" -gt 50 ] && [ "$VF" -lt 50 ]
+	run --separate-stderr fd-train --inspect m100.fdm
+	assert_line "  training rows: $((TF + 50)) ($TF fraud, 50 of $TL legitimate sampled, each weighing $(awk -v a="$TL" 'BEGIN { printf "%.4g", a / 50 }'))"
+	assert_line "  early-stopping validation rows: 100 ($VF fraud, $((100 - VF)) of $VL legitimate sampled, each weighing $(awk -v a="$VL" -v k=$((100 - VF)) 'BEGIN { printf "%.4g", a / k }'))"
+	assert_line "  trained on 100 of $TL rows not labelled fraud (a sample)"
+	# 0: every row, unweighted
+	fd-train -q --gb-rows 0 --ae-rows 0 -o m0.fdm "$T"
+	run --separate-stderr fd-train --inspect m0.fdm
+	assert_line "  training rows: $TR ($TF fraud, all $TL legitimate)"
+	assert_line "  trained on $TL of $TL rows not labelled fraud"
+	# a sample is the seed's: the same seed, the same bytes; another seed, another model
+	fd-train -q --gb-rows 500 --ae-rows 300 -o again.fdm "$T"
+	cmp m.fdm again.fdm
+	fd-train -q --gb-rows 500 --ae-rows 300 --seed 2 -o other.fdm "$T"
+	! cmp -s m.fdm other.fdm
+}
+
+@test "--gb-eval-every: the trees kept end on a measured round; the CPU line per phase" {
+	# 7 rounds measured every 5: at 5 and at the last, 7
+	run --separate-stderr fd-train --gb-rounds 7 --gb-eval-every 5 -o m.fdm "$T"
+	assert_success
+	[[ $stderr =~ fd-train:\ boosted\ trees\ on\ .*:\ ([0-9]+)\ rounds\ kept\ of\ 7\ run ]] || { echo "$stderr"; false; }
+	kept=${BASH_REMATCH[1]}
+	[ "$kept" -eq 5 ] || [ "$kept" -eq 7 ]
+	# the phases' CPU seconds add up to the total (each rounded to 0.1 s)
+	[[ $stderr =~ fd-train:\ cpu\ ([0-9.]+)\ s\ \(wall\ [0-9.]+\ s\):\ features\ ([0-9.]+),\ preparation\ ([0-9.]+),\ trees\ ([0-9.]+),\ autoencoder\ ([0-9.]+),\ forest\ ([0-9.]+),\ stackers\ ([0-9.]+),\ writing\ ([0-9.]+) ]] || { echo "$stderr"; false; }
+	awk -v t="${BASH_REMATCH[1]}" -v s="${BASH_REMATCH[2]} ${BASH_REMATCH[3]} ${BASH_REMATCH[4]} ${BASH_REMATCH[5]} ${BASH_REMATCH[6]} ${BASH_REMATCH[7]} ${BASH_REMATCH[8]}" \
+		'BEGIN { n = split(s, a, " "); for (i = 1; i <= n; i++) sum += a[i]; d = sum - t; exit !(d < 0.41 && d > -0.41 && t > 0) }'
+	fd-train --inspect m.fdm | grep -q '"eval_every":5'
+	# -q: no CPU line
+	run --separate-stderr fd-train -q -o m2.fdm "$T"
+	[ -z "$stderr" ]
+}
+
+@test "--gb-rows, --ae-rows, --gb-eval-every: bad values exit 2 naming the option" {
+	run --separate-stderr fd-train --gb-rows 50 "$T"
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-train: --gb-rows needs 0 (every row) or at least 100 rows, not '50'"* ]] || { echo "$stderr"; false; }
+	run --separate-stderr fd-train --ae-rows -1 "$T"
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-train: --ae-rows needs a whole number from 0 to 1000000000, not '-1'"* ]] || { echo "$stderr"; false; }
+	run --separate-stderr fd-train --ae-rows 1k "$T"
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-train: --ae-rows needs a whole number from 0 to 1000000000, not '1k'"* ]] || { echo "$stderr"; false; }
+	run --separate-stderr fd-train --gb-eval-every 0 "$T"
+	[ "$status" -eq 2 ]
+	[[ $stderr == "fd-train: --gb-eval-every needs a whole number from 1 to 1000, not '0'"* ]] || { echo "$stderr"; false; }
+	[ ! -e models ]
 }
 
 @test "determinism: the same input and seed give the same bytes; another seed does not" {

@@ -353,6 +353,89 @@ static void test_errors(void **state)
 	assert_null(g);
 }
 
+/*
+ * Weights: one constant feature, so no split is possible and the model converges to the
+ * weighted share of fraud.  2 fraud and 8 legitimate rows, each legitimate row weighing 4 (a
+ * 1-in-4 sample): 2 / (2 + 32) = 0.0588; unweighted it is 2 / 10.
+ */
+static void test_weights(void **state)
+{
+	float X[10], y[10], w[10], p[1], x0[1] = { 0 };
+	struct fd_gbdt_opts o;
+	struct fd_gbdt_result res;
+	struct fd_gbdt *g = NULL;
+	struct fd_err err = {0};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 10; i++) {
+		X[i] = 0;
+		y[i] = i < 2;
+		w[i] = i < 2 ? 1.0f : 4.0f;
+	}
+	fd_gbdt_opts_init(&o);
+	o.max_rounds = 300;
+	o.eta = 0.3;
+	o.min_child_weight = 0;
+	assert_int_equal(fd_gbdt_train_weighted(&g, X, y, w, 10, NULL, NULL, NULL, 0, 1, &o, &res, &err), FD_OK);
+	assert_int_equal(fd_gbdt_predict(g, x0, 1, p, &err), FD_OK);
+	assert_float_equal(p[0], 2.0 / 34.0, 2e-3);
+	fd_gbdt_free(g);
+	assert_int_equal(fd_gbdt_train_weighted(&g, X, y, NULL, 10, NULL, NULL, NULL, 0, 1, &o, &res, &err), FD_OK);
+	assert_int_equal(fd_gbdt_predict(g, x0, 1, p, &err), FD_OK);
+	assert_float_equal(p[0], 0.2, 2e-3);
+	fd_gbdt_free(g);
+	g = NULL;
+	/* a weight must be finite and positive */
+	w[3] = 0;
+	assert_int_equal(fd_gbdt_train_weighted(&g, X, y, w, 10, NULL, NULL, NULL, 0, 1, &o, &res, &err), FD_EINPUT);
+	assert_non_null(strstr(err.msg, "training weight 3"));
+	w[3] = NAN;
+	assert_int_equal(fd_gbdt_train_weighted(&g, X, y, NULL, 10, X, y, w, 10, 1, &o, &res, &err), FD_EINPUT);
+	assert_non_null(strstr(err.msg, "validation weight 3"));
+	assert_null(g);
+}
+
+/*
+ * Measuring every 3 rounds: the separable set reaches AP 1 by the first measure (round 3);
+ * with patience 5 the measures at 6 (3 rounds after the best) and 9 (6 >= 5) follow, and
+ * training stops at round 9 with the trees cut back to 3.
+ */
+static void test_eval_every(void **state)
+{
+	static float X[N * NF], y[N], Xv[N * NF], yv[N];
+	struct fd_gbdt_opts o;
+	struct fd_gbdt_result res;
+	struct fd_gbdt *g = NULL;
+	struct fd_err err = {0};
+
+	(void)state;
+	make(X, y, N, 0);
+	make(Xv, yv, N, 1);
+	fd_gbdt_opts_init(&o);
+	assert_int_equal(o.eval_every, 1);
+	o.max_rounds = 50;
+	o.patience = 5;
+	o.eval_every = 3;
+	assert_int_equal(fd_gbdt_train(&g, X, y, N, Xv, yv, N, NF, &o, &res, &err), FD_OK);
+	assert_float_equal(res.best_val_ap, 1.0, 1e-9);
+	assert_int_equal(res.best_rounds, 3);
+	assert_int_equal(res.rounds, 9);
+	assert_int_equal(fd_gbdt_rounds(g), 3);
+	fd_gbdt_free(g);
+	/* the last round is measured even off the step: 4 rounds, every 3 -> measures at 3 and 4 */
+	o.max_rounds = 4;
+	o.patience = 0;
+	assert_int_equal(fd_gbdt_train(&g, X, y, N, Xv, yv, N, NF, &o, &res, &err), FD_OK);
+	assert_int_equal(res.rounds, 4);
+	assert_int_equal(res.best_rounds, 3);
+	fd_gbdt_free(g);
+	g = NULL;
+	o.eval_every = 0;
+	assert_int_equal(fd_gbdt_train(&g, X, y, N, Xv, yv, N, NF, &o, &res, &err), FD_EUSAGE);
+	assert_null(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -363,6 +446,8 @@ int main(void)
 		cmocka_unit_test(test_walks_equal_xgboost),
 		cmocka_unit_test(test_round_trip_and_determinism),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_weights),
+		cmocka_unit_test(test_eval_every),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

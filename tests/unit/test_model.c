@@ -691,6 +691,46 @@ static void test_scaler(void **state)
 }
 
 /* Quantiles by hand, numpy's linear rule: sorted 1 2 3 4 5; q = 0.95 → position 3.8 → 4.8. */
+static int cmp_f(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The radix sort: a hand-sorted example, then 100000 values of every sign and scale against qsort. */
+static void test_sort_floats(void **state)
+{
+	float v[7] = { 3, -1, 0.5f, -7.25f, 2, 2, -0.0f }, want[7] = { -7.25f, -1, -0.0f, 0.5f, 2, 2, 3 };
+	size_t n = 100000, i;
+	float *a = malloc(n * sizeof(*a)), *b = malloc(n * sizeof(*b));
+	uint32_t s = 99;
+
+	(void)state;
+	assert_int_equal(fd_model_sort_floats(v, 7), 0);
+	assert_memory_equal(v, want, sizeof(v));
+	assert_non_null(a);
+	assert_non_null(b);
+	for (i = 0; i < n; i++) {
+		s = s * 1664525u + 1013904223u;
+		/* small integers (one radix digit differs: passes skipped), tiny and huge values */
+		a[i] = i % 3 == 0 ? (float)(s >> 28) : ((float)(int32_t)s) * (i % 3 == 1 ? 1e-30f : 1e20f);
+		b[i] = a[i];
+	}
+	assert_int_equal(fd_model_sort_floats(a, n), 0);
+	qsort(b, n, sizeof(*b), cmp_f);
+	for (i = 0; i < n; i++)
+		assert_true(a[i] == b[i]);
+	/* all equal, and one value */
+	for (i = 0; i < 1000; i++)
+		a[i] = 4.5f;
+	assert_int_equal(fd_model_sort_floats(a, 1000), 0);
+	assert_true(a[0] == 4.5f && a[999] == 4.5f);
+	assert_int_equal(fd_model_sort_floats(a, 1), 0);
+	free(a);
+	free(b);
+}
+
 static void test_quantile_and_calibration(void **state)
 {
 	const float v[] = { 5, 1, 3, 2, 4 };
@@ -972,6 +1012,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_payloads),
 		cmocka_unit_test(test_deterministic_files),
 		cmocka_unit_test(test_scaler),
+		cmocka_unit_test(test_sort_floats),
 		cmocka_unit_test(test_quantile_and_calibration),
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_hist_psi),
