@@ -39,8 +39,8 @@ static char *fd_num_copy(char *buf, const char *s)
 
 char *fd_num_amount(int64_t minor, int exponent, char *buf)
 {
-	/* fd_format_amount writes at most 21 bytes (sign, 19 digits, point) plus the zeros that
-	 * pad a small value up to the exponent: 18 + 3 at most, and 6 separators fit in 48. */
+	/* At most a sign, 19 digits and 6 more bytes (six separators with no point, or a point
+	 * and at most five): 26 bytes and the NUL; a small value padded to "0.000..." is shorter. */
 	return group(fd_format_amount(minor, exponent, buf));
 }
 

@@ -15,9 +15,8 @@
 
 #include "fd_buf.h"
 
-/* Enough for any int64_t with separators, a sign, a point and up to 18 fraction digits, and
- * for every fd_num_double output. */
-#define FD_NUM_BUFSZ 48
+/* Enough for every output: the longest is INT64_MIN with separators (26 bytes and the NUL). */
+#define FD_NUM_BUFSZ 32
 
 /* An exact amount in minor units: minor / 10^exponent with exactly `exponent` fraction digits
  * (clamped to 0..18), e.g. (-123456750, 2) gives "-1,234,567.50" and (1234, 0) gives "1,234".
@@ -26,6 +25,11 @@ char *fd_num_amount(int64_t minor, int exponent, char *buf);
 
 /* A count: fd_num_amount(n, 0, buf). */
 char *fd_num_count(int64_t n, char *buf);
+
+/* fd_num_count into a buffer of its own, for a format argument:
+ * fd_buf_addf(b, "%s rows", FD_NUM(n)).  The buffer is a compound literal that lives to the
+ * end of the enclosing block: use the result within the statement. */
+#define FD_NUM(n) fd_num_count((int64_t)(n), (char[FD_NUM_BUFSZ]){0})
 
 /* v rounded to `decimals` fraction digits (clamped to 0..9), halves away from zero (as a person
  * rounds, not to even as printf does), with separators: (2.5, 0) gives "3", (0.125, 2) "0.13",
