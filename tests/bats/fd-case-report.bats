@@ -387,14 +387,16 @@ LATEST_SQL="SELECT * FROM scores s WHERE scored_at = (SELECT max(scored_at) FROM
 	[[ $dom == *'<div class="value">3,452.50 USD</div>'* ]]
 	run chrome --screenshot="$BATS_TEST_TMPDIR/d.png" d.html
 	assert_success
-	run python3 -c "import struct,sys; d=open(sys.argv[1],'rb').read(24); print(d[:8]==b'\x89PNG\r\n\x1a\n', struct.unpack('>II', d[16:24]))" d.png
-	assert_output "True (1280, 2400)"
+	# the window's size, and not blank
+	run python3 "$FD_ROOT/tests/browser/png_check.py" d.png --min-width 1280 --min-height 2400
+	assert_success
+	[[ $output == "1280 2400 "* ]]
 	run chrome --dump-dom r.html
 	assert_success
 	dom=$output
 	run grep -c ':CONSOLE' chrome.err
 	assert_output "0"
-	[[ $dom == *'<td class="num">2500.00 USD</td>'* ]]
+	[[ $dom == *'<td class="num">2,500.00 USD</td>'* ]]
 	[[ $dom == *'<h1>Case 1: Card testing by A1</h1>'* ]]
 	# the check can fail: a page with a script error (blocked by the page's policy) is caught
 	sed 's|</body>|<script>undefined_function()</script></body>|' d.html > bad.html

@@ -1,7 +1,7 @@
 // Injected by tests/bats/fd-case-browser.bats into a copy of a rendered page: measures every
 // SVG text with the browser's own font metrics and lists the pairs, within one chart, whose
 // boxes overlap, and the texts that stick out of their chart.  The result goes into the DOM
-// (<pre id="layout-check">) for chromium --dump-dom.
+// (<pre id="layout-check">) for chromium --dump-dom, with the page's height (data-height).
 (function () {
 	var out = [], svgs = document.querySelectorAll('svg'), i, j, k;
 	for (i = 0; i < svgs.length; i++) {
@@ -22,8 +22,12 @@
 					out.push('overlap ' + (s.getAttribute('aria-label') || '') + ': ' + b[j].s + ' / ' + b[k].s);
 			}
 	}
+	// the page's full height at this width, before the result adds to it: a screenshot of the
+	// whole page needs at least this many rows
+	var height = Math.ceil(Math.max(document.documentElement.scrollHeight, document.body.scrollHeight));
 	var pre = document.createElement('pre');
 	pre.id = 'layout-check';
+	pre.setAttribute('data-height', String(height));
 	pre.setAttribute('data-svgs', String(svgs.length));
 	pre.setAttribute('data-problems', String(out.length));
 	pre.textContent = out.join('\n');
