@@ -2,6 +2,7 @@
 #include "fd_report.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -919,6 +920,7 @@ static const char html_style[] =
 	"table{border-collapse:collapse;width:100%;background:#fff;font-size:13px}\n"
 	"th,td{border:1px solid #e5e7eb;padding:5px 8px;text-align:left;vertical-align:top}\n"
 	"th{background:#f3f4f6}td.num{text-align:right;font-variant-numeric:tabular-nums}\n"
+	"td.ts{white-space:nowrap;font-variant-numeric:tabular-nums}\n"
 	".muted{color:#6b7280}.panel{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:12px;"
 	"margin:8px 0}\n"
 	".lvl{display:inline-block;padding:1px 6px;border-radius:4px;color:#fff;font-size:12px}\n"
@@ -1120,63 +1122,132 @@ out:
 	return rc;
 }
 
-/* One sender's amounts on a log axis: the baseline grey, the case's red, the baseline's
- * median as a tick. */
+/* The 1-2-5 bin of a positive amount in minor units: bins [1, 2), [2, 5), [5, 10) times each
+ * power of ten, numbered 3 per decade from 0 for [1, 2) minor units.  *lo and *hi get the
+ * bin's edges in minor units. */
+static int bin125(int64_t a, int64_t *lo, int64_t *hi)
+{
+	int64_t p = 1;
+	int d = 0, m;
+
+	while (a / p >= 10) {
+		p *= 10;
+		d++;
+	}
+	m = (int)(a / p);
+	*lo = (m < 2 ? 1 : m < 5 ? 2 : 5) * p;
+	*hi = m < 2 ? 2 * p : m < 5 ? 5 * p : 10 * p;  /* 10 * p: at most 10^19, see the caller */
+	return 3 * d + (m < 2 ? 0 : m < 5 ? 1 : 2);
+}
+
+/* Edges in minor units of bin k (as numbered by bin125). */
+static void bin125_edges(int k, double *lo, double *hi)
+{
+	static const double e[] = {1, 2, 5, 10};
+
+	*lo = e[k % 3] * pow(10, k / 3);
+	*hi = e[k % 3 + 1] * pow(10, k / 3);
+}
+
+/* One sender's amounts binned 1-2-5 on a log axis (1, 2, 5, 10, 20, 50, ... in the currency):
+ * a row of grey bars for the transactions before the case, a row of red ones for the case's,
+ * each bar as tall as its count against the row's largest, the count above it when it fits,
+ * and the median before as a black line placed within its bin.  Zero and negative amounts
+ * (reversals) have no bin and are left out. */
 static void chart_base(struct w *w, const struct base *b)
 {
-	const int W = 720, H = 64, L = 20, R = 20;
-	double lo = INFINITY, hi = -INFINITY, sc = pow(10, b->exponent), span;
-	int64_t i;
-	char c[32];
+	const int W = 720, H = 132, L = 90, R = 20, BAR = 36;
+	const int base_y[2] = {56, 108};  /* bottom of the before row and of the case row */
+	int kmin = INT_MAX, kmax = INT_MIN, nbin, k, row, step;
+	int *cnt[2] = {NULL, NULL}, top[2] = {0, 0};
+	int64_t i, lo, hi;
+	double bw, sc = pow(10, b->exponent);
+	char c[FD_NUM_BUFSZ], e1[FD_NUM_BUFSZ], e2[FD_NUM_BUFSZ];
 
 	for (i = 0; i < b->nbefore + b->nflagged; i++) {
 		int64_t a = i < b->nbefore ? b->before[i] : b->flagged[i - b->nbefore];
 
-		if (a > 0) {
-			lo = fmin(lo, log10((double)a / sc));
-			hi = fmax(hi, log10((double)a / sc));
+		/* above 10^18 the bin's upper edge would not fit in an int64_t */
+		if (a > 0 && a < INT64_C(1000000000000000000)) {
+			k = bin125(a, &lo, &hi);
+			kmin = k < kmin ? k : kmin;
+			kmax = k > kmax ? k : kmax;
 		}
 	}
-	svg_begin(w, W, H, "amounts before the case and in it, log scale");
-	if (!(hi >= lo)) {
+	svg_begin(w, W, H, "amounts before the case and in it, in 1-2-5 bins on a log scale");
+	if (kmin > kmax) {
 		ws(w, "</svg>\n");
 		return;
 	}
-	lo = floor(lo);
-	hi = ceil(hi);
-	if (hi <= lo)
-		hi = lo + 1;
-	span = hi - lo;
-	for (double p = lo; p <= hi; p++) {
-		double x = L + (p - lo) / span * (W - L - R);
-
-		wf(w, "<line x1=\"%.1f\" y1=\"8\" x2=\"%.1f\" y2=\"40\" stroke=\"#e5e7eb\"/>\n", x, x);
-		if (p >= 0)
-			svg_text(w, x, 54, "middle", "fill=\"#4b5563\"", fd_num_count((int64_t)pow(10, p), c));
-		else {
-			snprintf(c, sizeof(c), "%g", pow(10, p));
-			svg_text(w, x, 54, "middle", "fill=\"#4b5563\"", c);
-		}
+	/* whole decades on the axis: from the decade of the smallest to the end of the largest's */
+	kmin -= kmin % 3;
+	kmax += 2 - kmax % 3;
+	nbin = kmax - kmin + 1;
+	bw = (double)(W - L - R) / nbin;
+	if (!(cnt[0] = calloc((size_t)nbin, sizeof(int))) || !(cnt[1] = calloc((size_t)nbin, sizeof(int)))) {
+		free(cnt[0]);
+		free(cnt[1]);
+		w->bad = 1;
+		return;
 	}
 	for (i = 0; i < b->nbefore + b->nflagged; i++) {
 		int fl = i >= b->nbefore;
 		int64_t a = fl ? b->flagged[i - b->nbefore] : b->before[i];
-		double x;
-		char am[FD_NUM_BUFSZ];
 
-		if (a <= 0)
+		if (a > 0 && a < INT64_C(1000000000000000000)) {
+			k = bin125(a, &lo, &hi) - kmin;
+			if (++cnt[fl][k] > top[fl])
+				top[fl] = cnt[fl][k];
+		}
+	}
+	svg_text(w, L - 8, base_y[0] - 4, "end", "fill=\"#4b5563\"", "before");
+	svg_text(w, L - 8, base_y[1] - 4, "end", "fill=\"#4b5563\"", "in the case");
+	/* decade lines and labels, every step-th decade so that the labels keep 70 px apart */
+	step = (int)ceil(70.0 / (3 * bw));
+	for (k = 0; k <= nbin; k += 3) {
+		double x = L + k * bw, elo, ehi;
+
+		wf(w, "<line x1=\"%.1f\" y1=\"8\" x2=\"%.1f\" y2=\"%d\" stroke=\"#e5e7eb\"/>\n", x, x, base_y[1]);
+		if ((k / 3) % step)
 			continue;
-		x = L + (log10((double)a / sc) - lo) / span * (W - L - R);
-		wf(w, "<circle class=\"%s\" cx=\"%.1f\" cy=\"%d\" r=\"5\" fill=\"%s\" fill-opacity=\"0.7\"><title>%s %s %s</title></circle>\n",
-		   fl ? "flagged" : "before", x, fl ? 32 : 16, fl ? "#dc2626" : "#6b7280", fl ? "in the case" : "before",
-		   fd_num_amount(a, b->exponent, am), b->currency);
+		bin125_edges(k + kmin, &elo, &ehi);
+		if (elo / sc >= 1)
+			fd_num_double(elo / sc, 0, c);
+		else
+			snprintf(c, sizeof(c), "%g", elo / sc);
+		svg_text(w, x, base_y[1] + 16, "middle", "fill=\"#4b5563\"", c);
 	}
-	if (b->nbefore) {
-		double x = L + (log10((double)median_of(b->before, b->nbefore) / sc) - lo) / span * (W - L - R);
+	for (row = 0; row < 2; row++) {
+		wf(w, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#9ca3af\"/>\n", L, base_y[row], W - R, base_y[row]);
+		for (k = 0; k < nbin; k++) {
+			double h, x = L + k * bw, elo, ehi;
 
-		if (median_of(b->before, b->nbefore) > 0)
-			wf(w, "<line class=\"median\" x1=\"%.1f\" y1=\"6\" x2=\"%.1f\" y2=\"42\" stroke=\"#111827\" stroke-width=\"2\"/>\n", x, x);
+			if (!cnt[row][k])
+				continue;
+			bin125_edges(k + kmin, &elo, &ehi);
+			h = (double)BAR * cnt[row][k] / top[row];
+			wf(w, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>%s %s, ",
+			   row ? "flagged" : "before", x + 1, base_y[row] - h, bw - 2, h, row ? "#dc2626" : "#6b7280",
+			   fd_num_count(cnt[row][k], c), row ? "in the case" : "before");
+			wf(w, "%s to %s %s</title></rect>\n", fd_num_amount((int64_t)elo, b->exponent, e1),
+			   fd_num_amount((int64_t)ehi, b->exponent, e2), b->currency);
+			fd_num_count(cnt[row][k], c);
+			if (bw >= 7.0 * strlen(c) + 4)
+				svg_text(w, x + bw / 2, base_y[row] - h - 3, "middle", NULL, c);
+		}
 	}
+	if (b->nbefore && median_of(b->before, b->nbefore) > 0 &&
+	    median_of(b->before, b->nbefore) < INT64_C(1000000000000000000)) {
+		int64_t m = median_of(b->before, b->nbefore);
+		double x;
+
+		k = bin125(m, &lo, &hi);
+		x = L + (k - kmin) * bw + bw * (double)(m - lo) / (double)(hi - lo);
+		wf(w, "<line class=\"median\" x1=\"%.1f\" y1=\"8\" x2=\"%.1f\" y2=\"%d\" stroke=\"#111827\" stroke-width=\"2\">"
+		   "<title>median before: %s %s</title></line>\n", x, x, base_y[0], fd_num_amount(m, b->exponent, e1), b->currency);
+	}
+	free(cnt[0]);
+	free(cnt[1]);
 	ws(w, "</svg>\n");
 }
 
@@ -1233,12 +1304,13 @@ static void doc_baseline(struct w *w, int html, const struct extra *x)
 		if (html) {
 			ws(w, "<p><strong>");
 			wh(w, b->sender);
-			wf(w, "</strong>, %s: grey before the case (top), red in it (bottom), the line the median before;"
-			   " log scale</p>\n", b->currency);
+			wf(w, "</strong>, %s: how many transactions in each range of amounts (1-2-5 bins, log scale),"
+			   " grey before the case, red in it; the black line is the median before</p>\n", b->currency);
 		} else {
 			ws(w, "\n");
 			wm(w, b->sender);
-			wf(w, ", %s: grey before the case, red in it, the line the median before; log scale\n\n", b->currency);
+			wf(w, ", %s: how many transactions in each range of amounts (1-2-5 bins, log scale), grey before"
+			   " the case, red in it; the black line is the median before\n\n", b->currency);
 		}
 		chart_base(w, b);
 	}
@@ -1384,7 +1456,7 @@ static void doc_case(struct w *w, int html, const struct fd_case_view *v, const 
 		fd_report_event_line(e->kind, e->details, &tmp);
 		fd_format_ts(e->ts, ts);
 		if (html) {
-			wf(w, "<tr><td>%s</td><td>", ts);
+			wf(w, "<tr><td class=\"ts\">%s</td><td>", ts);
 			wh(w, e->actor);
 			ws(w, "</td><td>");
 			wh(w, e->kind);

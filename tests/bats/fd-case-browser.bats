@@ -76,7 +76,21 @@ page_height() {  # page_height FILE: the rendered page's full height in pixels a
 	[ "$(grep -c '<svg ' dom.html)" -ge 9 ]
 }
 
+# A1's amounts before the case, for the report's usual amounts: 20 small card payments
+# (1.00 to 97.00 USD) and one of 1,200.00
+history() {
+	{
+		echo "txn_id,ts,amount,currency,sender_id,merchant_id"
+		for i in $(seq 1 20); do
+			printf 'H%d,2026-02-%02dT12:00:00Z,%d.00,USD,A1,M9\n' "$i" "$i" $((i * i * 96 / 400 + 1))
+		done
+		echo "H21,2026-02-21T12:00:00Z,1200.00,USD,A1,M9"
+	} > history.csv
+	fd-ingest -q history.csv
+}
+
 @test "browser: a case report renders, the suspect at the centre; screenshot" {
+	history
 	fd-case -q report 1 --format html -o report.html
 	shot report.html
 	run grep -c ':CONSOLE' chrome.err
@@ -89,10 +103,15 @@ page_height() {  # page_height FILE: the rendered page's full height in pixels a
 	grep -qF '<circle cx="380.0" cy="286.0" r="10" fill="#2563eb" stroke="#dc2626" stroke-width="4" class="centre"><title>account:A1 (SUSPECT)</title>' dom.html
 	grep -qF '<th>Decision</th>' dom.html
 	grep -qF '2,500.00 USD' dom.html
+	# the usual amounts: 21 before the case in 1-2-5 bins beside the case's 4
+	[ "$(grep -c '<rect class="before"' dom.html)" -ge 4 ]
+	[ "$(grep -c '<rect class="flagged"' dom.html)" -eq 3 ]
+	grep -qF '<td class="num">21</td>' dom.html
 }
 
 @test "browser: no text overlaps another in any chart of the dashboard or a report, none sticks out" {
 	fd-case -q dashboard --html dashboard.html
+	history
 	fd-case -q report 1 --format html -o report.html
 	# a neighbourhood crowded with long names: 12 accounts sharing A1's device
 	for i in $(seq 1 12); do
@@ -106,7 +125,11 @@ page_height() {  # page_height FILE: the rendered page's full height in pixels a
 		[[ $output == *'data-problems="0"'* ]] || { echo "$f: $output"; false; }
 		[[ $output == *'data-svgs="'[1-9]* ]]
 	done
-	# the check can fail: two labels drawn on top of each other are caught
+	# the check can fail: a timeline whose times may wrap is caught
+	sed 's/td.ts{white-space:nowrap;/td.ts{/' report.html > wrap.html
+	run layout wrap.html
+	[[ $output == *'wrapped: 20'* ]] || { echo "$output"; false; }
+	# two labels drawn on top of each other are caught
 	sed 's|</svg>|<text x="10" y="20">overlapping</text><text x="12" y="21">overlapping</text></svg>|' report.html > bad.html
 	run layout bad.html
 	[[ $output == *'overlap '*'overlapping / overlapping'* ]]
