@@ -20,6 +20,7 @@
 #include "fd_intern.h"
 #include "fd_io.h"
 #include "fd_metrics.h"
+#include "fd_num.h"
 #include "fd_reader.h"
 #include "fd_report.h"
 #include "fd_store.h"
@@ -380,11 +381,12 @@ static const char u_list[] =
 	"  --limit N           at most N cases\n"
 	"\n" COMMON_HELP;
 
-static void amounts_text(const struct fd_case_summary *s, char *buf, size_t n)
+/* The amounts at stake: plain for CSV / NDJSON, with separators (human) for the table. */
+static void amounts_text(const struct fd_case_summary *s, int human, char *buf, size_t n)
 {
 	struct fd_buf b = FD_BUF_INIT;
 
-	fd_case_format_amounts(s->stake, s->nstake, &b);
+	fd_case_format_amounts(s->stake, s->nstake, human, &b);
 	snprintf(buf, n, "%s", b.s ? b.s : "");
 	fd_buf_release(&b);
 }
@@ -445,7 +447,7 @@ static int cmd_list(struct app *a, int argc, char **argv)
 			for (i = 0; i < n; i++) {
 				const struct fd_case_summary *s = &cs[i];
 
-				amounts_text(s, stake, sizeof(stake));
+				amounts_text(s, 0, stake, sizeof(stake));
 				fd_writer_begin(t.w);
 				fd_writer_i64(t.w, s->id);
 				fd_writer_cstr(t.w, s->title);
@@ -472,15 +474,15 @@ static int cmd_list(struct app *a, int argc, char **argv)
 		       "TXNS", "AT STAKE", "CREATED", "TITLE");
 		for (i = 0; i < n; i++) {
 			const struct fd_case_summary *s = &cs[i];
-			char stake[512], created[FD_TS_BUFSZ], risk[8];
+			char stake[512], created[FD_TS_BUFSZ], risk[8], ntx[FD_NUM_BUFSZ];
 
-			amounts_text(s, stake, sizeof(stake));
+			amounts_text(s, 1, stake, sizeof(stake));
 			fd_format_ts(s->created_at, created);
 			created[16] = '\0';
 			snprintf(risk, sizeof(risk), "%d", s->max_risk);
-			printf("%-5lld %-14s %-8s %-12s %4s %4lld  %-20s %-17s %s\n", (long long)s->id,
+			printf("%-5lld %-14s %-8s %-12s %4s %4s  %-20s %-17s %s\n", (long long)s->id,
 			       fd_case_status_name[s->status], fd_case_priority_name[s->priority], s->assignee ? s->assignee : "-",
-			       s->max_risk >= 0 ? risk : "-", (long long)s->ntxns, stake, created, s->title);
+			       s->max_risk >= 0 ? risk : "-", fd_num_count(s->ntxns, ntx), stake, created, s->title);
 		}
 	}
 	fd_case_summaries_free(cs, n);
@@ -724,9 +726,9 @@ static int cmd_related(struct app *a, int argc, char **argv)
 	} else {
 		printf("%-4s %-16s %-24s %14s %-12s %4s %6s  %s\n", "RANK", "TXN", "TIME", "AMOUNT", "SENDER", "RISK", "WEIGHT", "WHY");
 		for (i = 0; i < n; i++) {
-			char ts[FD_TS_BUFSZ], amt[FD_AMOUNT_BUFSZ + 8], am[FD_AMOUNT_BUFSZ], risk[8];
+			char ts[FD_TS_BUFSZ], amt[FD_NUM_BUFSZ + 8], am[FD_NUM_BUFSZ], risk[8];
 
-			snprintf(amt, sizeof(amt), "%s %s", fd_format_amount(r[i].amount, r[i].exponent, am), r[i].currency);
+			snprintf(amt, sizeof(amt), "%s %s", fd_num_amount(r[i].amount, r[i].exponent, am), r[i].currency);
 			snprintf(risk, sizeof(risk), "%d", r[i].risk);
 			printf("%-4zu %-16s %-24s %14s %-12s %4s %6g  %s\n", i + 1, r[i].txn_id, fd_format_ts(r[i].ts, ts), amt,
 			       r[i].sender, r[i].risk >= 0 ? risk : "-", r[i].score, r[i].why);
@@ -1405,9 +1407,12 @@ static int cmd_duplicates(struct app *a, int argc, char **argv)
 	} else {
 		if (n)
 			printf("%-5s %-5s %-11s %s\n", "KEEP", "DUP", "SHARED TXNS", "SHARED SUSPECTS");
-		for (i = 0; i < n; i++)
-			printf("%-5lld %-5lld %-11lld %s\n", (long long)d[i].keep, (long long)d[i].dup,
-			       (long long)d[i].shared_txns, d[i].suspects ? d[i].suspects : "-");
+		for (i = 0; i < n; i++) {
+			char c[FD_NUM_BUFSZ];
+
+			printf("%-5lld %-5lld %-11s %s\n", (long long)d[i].keep, (long long)d[i].dup,
+			       fd_num_count(d[i].shared_txns, c), d[i].suspects ? d[i].suspects : "-");
+		}
 	}
 	if (!rc)
 		say(a, "duplicates: %zu pair%s of open cases", n, n == 1 ? "" : "s");

@@ -23,6 +23,7 @@
 #include "fd_intern.h"
 #include "fd_io.h"
 #include "fd_metrics.h"
+#include "fd_num.h"
 #include "fd_reader.h"
 #include "fd_store.h"
 #include "fd_txn.h"
@@ -519,7 +520,7 @@ static int grow(void **p, size_t *alloc, size_t need, size_t size)
 /* "1,234" */
 static void plural(struct fd_buf *b, int64_t n, const char *one, const char *many)
 {
-	fd_buf_addf(b, "%lld %s", (long long)n, n == 1 ? one : many);
+	fd_buf_addf(b, "%s %s", FD_NUM(n), n == 1 ? one : many);
 }
 
 /* ---- benford ------------------------------------------------------------------------------ */
@@ -700,12 +701,12 @@ static int cmd_benford(struct run *run, struct fd_err *err)
 	if (!run->cli.quiet) {
 		fd_buf_adds(&msg, "benford: ");
 		if (run->by) {
-			fd_buf_addf(&msg, "%lld %s groups of at least %lld amounts tested (%lld smaller left out)",
-				    (long long)tested, fd_field_name[run->by], run->min_count, (long long)small);
+			fd_buf_addf(&msg, "%s %s groups of at least %s amounts tested (%s smaller left out)",
+				    FD_NUM(tested), fd_field_name[run->by], FD_NUM(run->min_count), FD_NUM(small));
 			for (test = 0; test < 2; test++)
 				if (run->tests & (1 << test))
-					fd_buf_addf(&msg, "; %s digit%s: %lld nonconforming", test ? "first two" : "first",
-						    test ? "s" : "", (long long)nonconf[test]);
+					fd_buf_addf(&msg, "; %s digit%s: %s nonconforming", test ? "first two" : "first",
+						    test ? "s" : "", FD_NUM(nonconf[test]));
 		} else {
 			for (test = 0; test < 2; test++) {
 				const struct fd_benford_result *res = &last[test];
@@ -717,12 +718,13 @@ static int cmd_benford(struct run *run, struct fd_err *err)
 				fd_buf_addf(&msg, "%s digit%s: ", test ? "first two" : "first", test ? "s" : "");
 				plural(&msg, res->n, "amount", "amounts");
 				if (res->n)
-					fd_buf_addf(&msg, ", chi-square %.2f (%d df, p %.4g), MAD %.5f: %s%s", res->chi2,
+					fd_buf_addf(&msg, ", chi-square %s (%d df, p %.4g), MAD %.5f: %s%s",
+						    fd_num_double(res->chi2, 2, (char[FD_NUM_BUFSZ]){0}),
 						    res->df, res->p_value, res->mad, res->conformity,
 						    strcmp(res->conformity, "nonconformity") ? " conformity" : "");
 			}
 		}
-		fd_buf_addf(&msg, " (%lld zero or negative amounts not counted)", (long long)b.nonpositive);
+		fd_buf_addf(&msg, " (%s zero or negative amounts not counted)", FD_NUM(b.nonpositive));
 		fd_cli_msg(&run->cli, "%s", msg.s ? msg.s : "out of memory");
 	}
 out:
@@ -987,11 +989,11 @@ static int cmd_duplicates(struct run *run, struct fd_err *err)
 		plural(&msg, groups, "group", "groups");
 		fd_buf_adds(&msg, " of ");
 		plural(&msg, members, "transaction", "transactions");
-		fd_buf_addf(&msg, " among %lld (%lld without a recipient or merchant not compared", (long long)nrec,
-			    (long long)nopayee);
+		fd_buf_addf(&msg, " among %s (%s without a recipient or merchant not compared", FD_NUM(nrec),
+			    FD_NUM(nopayee));
 		if (big_runs)
-			fd_buf_addf(&msg, "; references not compared in %lld runs of more than %d payments of one "
-					  "amount to one payee", (long long)big_runs, MAX_PAIRWISE);
+			fd_buf_addf(&msg, "; references not compared in %s runs of more than %s payments of one "
+					  "amount to one payee", FD_NUM(big_runs), FD_NUM(MAX_PAIRWISE));
 		fd_buf_adds(&msg, ")");
 		fd_cli_msg(&run->cli, "%s", msg.s ? msg.s : "out of memory");
 		fd_buf_release(&msg);
@@ -1154,16 +1156,16 @@ static int cmd_gaps(struct run *run, struct fd_err *err)
 	if (!run->cli.quiet) {
 		struct fd_buf msg = FD_BUF_INIT;
 
-		fd_buf_addf(&msg, "gaps: %s numbers of %lld ", run->reference, (long long)nrec);
+		fd_buf_addf(&msg, "gaps: %s numbers of %s ", run->reference, FD_NUM(nrec));
 		fd_buf_adds(&msg, nrec == 1 ? "transaction" : "transactions");
 		fd_buf_adds(&msg, " in ");
 		plural(&msg, nprefix, "prefix", "prefixes");
 		fd_buf_adds(&msg, ": ");
 		plural(&msg, gaps, "gap", "gaps");
-		fd_buf_addf(&msg, " (%lld numbers missing), ", (long long)missing);
+		fd_buf_addf(&msg, " (%s numbers missing), ", FD_NUM(missing));
 		plural(&msg, dupnums, "duplicated number", "duplicated numbers");
-		fd_buf_addf(&msg, " (%lld transactions); %lld without %s, %lld not ending in a number of up to 18 "
-				  "digits", (long long)duprecs, (long long)noref, run->reference, (long long)nonum);
+		fd_buf_addf(&msg, " (%s transactions); %s without %s, %s not ending in a number of up to 18 "
+				  "digits", FD_NUM(duprecs), FD_NUM(noref), run->reference, FD_NUM(nonum));
 		fd_cli_msg(&run->cli, "%s", msg.s ? msg.s : "out of memory");
 		fd_buf_release(&msg);
 	}
@@ -1289,8 +1291,8 @@ static int cmd_round(struct run *run, struct fd_err *err)
 		fd_writer_end(run->w);
 	}
 	if (!run->cli.quiet)
-		fd_cli_msg(&run->cli, "round: %lld positive amounts; %lld %s (z >= %g)", (long long)positive,
-			   (long long)run->findings, run->findings == 1 ? "cluster" : "clusters", run->zmin);
+		fd_cli_msg(&run->cli, "round: %s positive amounts; %s %s (z >= %g)", FD_NUM(positive),
+			   FD_NUM(run->findings), run->findings == 1 ? "cluster" : "clusters", run->zmin);
 	return 0;
 }
 
@@ -1345,10 +1347,10 @@ static int cmd_weekend(struct run *run, struct fd_err *err)
 	if (!run->w && (rc = start_output(run, cols, 10, err)))
 		return rc;
 	if (!run->cli.quiet)
-		fd_cli_msg(&run->cli, "weekend: %lld of %lld transactions on weekend days or holidays (%lld on "
-				      "weekend days, %lld on the %zu holidays given)",
-			   (long long)run->findings, (long long)run->records, (long long)weekend, (long long)holiday,
-			   run->nholidays);
+		fd_cli_msg(&run->cli, "weekend: %s of %s transactions on weekend days or holidays (%s on "
+				      "weekend days, %s on the %s holidays given)",
+			   FD_NUM(run->findings), FD_NUM(run->records), FD_NUM(weekend), FD_NUM(holiday),
+			   FD_NUM(run->nholidays));
 	return 0;
 }
 
@@ -1493,7 +1495,7 @@ static int cmd_strata(struct run *run, struct fd_err *err)
 	if ((rc = start_output(run, cols, 7, err)) || (rc = bands_write(run, &b, strata_label, err)))
 		goto out;
 	if (!run->cli.quiet)
-		fd_cli_msg(&run->cli, "strata: %lld transactions in %zu bands, %zu %s", (long long)run->records,
+		fd_cli_msg(&run->cli, "strata: %s transactions in %zu bands, %zu %s", FD_NUM(run->records),
 			   b.nb, b.ncur, b.ncur == 1 ? "currency" : "currencies");
 out:
 	bands_release(&b);
@@ -1556,8 +1558,8 @@ static int cmd_ageing(struct run *run, struct fd_err *err)
 	if (!run->cli.quiet) {
 		char ts[FD_TS_BUFSZ];
 
-		fd_cli_msg(&run->cli, "ageing: %lld transactions as of %s, %lld after it", (long long)run->records,
-			   fd_format_ts(run->as_of, ts), (long long)future);
+		fd_cli_msg(&run->cli, "ageing: %s transactions as of %s, %s after it", FD_NUM(run->records),
+			   fd_format_ts(run->as_of, ts), FD_NUM(future));
 	}
 out:
 	bands_release(&b);
@@ -1784,7 +1786,7 @@ int fd_forensic_main(int argc, char **argv)
 	if (rc)
 		goto fail;
 	if (run.bad && !run.cli.quiet)
-		fd_cli_msg(&run.cli, "%lld bad records skipped", (long long)run.bad);
+		fd_cli_msg(&run.cli, "%s bad records skipped", FD_NUM(run.bad));
 	if (run.metrics) {
 		char lbl[64];
 

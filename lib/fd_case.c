@@ -16,6 +16,7 @@
 #include "fd_audit.h"
 #include "fd_intern.h"
 #include "fd_io.h"
+#include "fd_num.h"
 #include "fd_txn.h"
 #include "fd_verify.h"
 
@@ -1561,16 +1562,19 @@ out:
 
 /* ---- reading ------------------------------------------------------------------------------ */
 
-int fd_case_format_amounts(const struct fd_case_amount *a, size_t n, struct fd_buf *out)
+int fd_case_format_amounts(const struct fd_case_amount *a, size_t n, int human, struct fd_buf *out)
 {
-	char buf[FD_AMOUNT_BUFSZ];
+	char buf[FD_NUM_BUFSZ > FD_AMOUNT_BUFSZ ? FD_NUM_BUFSZ : FD_AMOUNT_BUFSZ];
 	size_t i;
 
 	if (n == 0)
 		return fd_buf_adds(out, "0");
 	for (i = 0; i < n; i++)
 		if ((i && fd_buf_adds(out, " + ")) ||
-		    fd_buf_addf(out, "%s %s", fd_format_amount(a[i].minor, a[i].exponent, buf), a[i].currency))
+		    fd_buf_addf(out, "%s %s",
+				human ? fd_num_amount(a[i].minor, a[i].exponent, buf)
+				      : fd_format_amount(a[i].minor, a[i].exponent, buf),
+				a[i].currency))
 			return -1;
 	return 0;
 }
@@ -2359,7 +2363,7 @@ int fd_case_related(struct fd_store *st, int64_t id, const struct fd_case_relate
 		double score = 0, best_rel = 2;
 		int64_t nearest = INT64_MAX, best_dt = 0;
 		struct rel_sortable *r;
-		char a1[FD_AMOUNT_BUFSZ], a2[FD_AMOUNT_BUFSZ], span[48];
+		char a1[FD_NUM_BUFSZ], a2[FD_NUM_BUFSZ], span[48];
 		int ex = fd_currency_exponent(cur);
 
 		if (ex < 0)
@@ -2405,8 +2409,8 @@ int fd_case_related(struct fd_store *st, int64_t id, const struct fd_case_relate
 		}
 		if (best_amt) {
 			score += 1;
-			WHY("similar amount: %s %s vs %s %s in %s", fd_format_amount(amount, ex, a1), cur,
-			    fd_format_amount(best_amt->amount, ex, a2), cur, best_amt->txn_id);
+			WHY("similar amount: %s %s vs %s %s in %s", fd_num_amount(amount, ex, a1), cur,
+			    fd_num_amount(best_amt->amount, ex, a2), cur, best_amt->txn_id);
 		}
 		if (best_near) {
 			score += 1;
@@ -2581,9 +2585,11 @@ static int case_entity_risk(struct fd_store *st, const struct fd_case_summary *s
 			if (r > *risk || why->len == 0) {
 				*risk = r;
 				fd_buf_reset(why);
-				if (fd_buf_addf(why, "%s:%s has %lld HIGH-risk transaction%s", kind, key, (long long)high,
+				char c1[FD_NUM_BUFSZ], c2[FD_NUM_BUFSZ];
+
+				if (fd_buf_addf(why, "%s:%s has %s HIGH-risk transaction%s", kind, key, fd_num_count(high, c1),
 						high == 1 ? "" : "s") ||
-				    (prior && fd_buf_addf(why, " and %lld confirmed-fraud case%s", (long long)prior,
+				    (prior && fd_buf_addf(why, " and %s confirmed-fraud case%s", fd_num_count(prior, c2),
 							  prior == 1 ? "" : "s"))) {
 					rc = oom(err);
 					break;
@@ -2618,6 +2624,7 @@ int fd_case_prioritize(struct fd_store *st, int64_t now, struct fd_case_rank **o
 	for (i = 0; i < n; i++) {
 		struct fd_case_rank *k = &r[i];
 		double major, days, erisk;
+		char num[FD_NUM_BUFSZ];
 
 		k->s = cs[i];
 		memset(&cs[i], 0, sizeof(cs[i]));
@@ -2639,11 +2646,12 @@ int fd_case_prioritize(struct fd_store *st, int64_t now, struct fd_case_rank **o
 		else
 			fd_buf_adds(&why, "not scored");
 		fd_buf_adds(&why, "; ");
-		fd_case_format_amounts(k->s.stake, k->s.nstake, &why);
-		fd_buf_addf(&why, " at stake in %lld transaction%s", (long long)k->s.ntxns, k->s.ntxns == 1 ? "" : "s");
+		fd_case_format_amounts(k->s.stake, k->s.nstake, 1, &why);
+		fd_buf_addf(&why, " at stake in %s transaction%s", fd_num_count(k->s.ntxns, num),
+			    k->s.ntxns == 1 ? "" : "s");
 		if (ew.len)
 			fd_buf_addf(&why, "; %s", ew.s);
-		fd_buf_addf(&why, "; open %.1f days", days);
+		fd_buf_addf(&why, "; open %s days", fd_num_double(days, 1, num));
 		if (!why.s || !(k->why = strdup(why.s))) {
 			rc = oom(err);
 			break;

@@ -255,8 +255,10 @@ struct fd_case_amount {
 	int64_t minor;
 	int64_t count;
 };
-/* "1250.00 USD", "1250.00 USD + 500 JPY", or "0" for none; appended to out.  0 or -1. */
-int fd_case_format_amounts(const struct fd_case_amount *a, size_t n, struct fd_buf *out);
+/* The amounts, appended to out: "1250.00 USD", "1250.00 USD + 500 JPY", or "0" for none; with
+ * human set, in the one number format a person reads (fd_num.h): "1,250.00 USD".  Plain for
+ * machine-readable outputs (CSV, NDJSON), human for text.  0 or -1. */
+int fd_case_format_amounts(const struct fd_case_amount *a, size_t n, int human, struct fd_buf *out);
 
 struct fd_case_summary {
 	int64_t id;

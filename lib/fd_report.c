@@ -2,6 +2,7 @@
 #include "fd_report.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "fd_case.h"
 #include "fd_intern.h"
+#include "fd_num.h"
 #include "fd_txn.h"
 
 /* ---- output with one out-of-memory flag --------------------------------------------------- */
@@ -113,71 +115,20 @@ static void w_ts(struct w *w, int64_t ms)
 	ws(w, fd_format_ts(ms, t));
 }
 
-static void w_amount(struct w *w, int64_t minor, int exponent, const char *cur)
-{
-	char a[FD_AMOUNT_BUFSZ];
-
-	wf(w, "%s %s", fd_format_amount(minor, exponent, a), cur);
-}
-
-/* 1234567 -> "1,234,567" in o (32 bytes); returns o. */
-static char *fmt_int(int64_t v, char o[32])
-{
-	char d[24];
-	int n, i, k = 0, neg = v < 0;
-	uint64_t u = neg ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v;
-
-	n = snprintf(d, sizeof(d), "%llu", (unsigned long long)u);
-	if (neg)
-		o[k++] = '-';
-	for (i = 0; i < n; i++) {
-		if (i && (n - i) % 3 == 0)
-			o[k++] = ',';
-		o[k++] = d[i];
-	}
-	o[k] = '\0';
-	return o;
-}
-
+/* A count with thousands separators: "1,234". */
 static void w_int(struct w *w, int64_t v)
 {
-	char o[32];
+	char o[FD_NUM_BUFSZ];
 
-	ws(w, fmt_int(v, o));
-}
-
-/* s with its digit runs grouped by thousands ("3452.50 USD" -> "3,452.50 USD"); digits after a
- * '.' (a fraction) are left alone.  For amounts and counts only, never for identifiers. */
-static void w_group(struct w *w, const char *s)
-{
-	const char *p = s;
-
-	while (p && *p) {
-		size_t n = strspn(p, "0123456789"), i;
-
-		if (!n) {
-			char c[2] = {*p++, 0};
-
-			ws(w, c);
-			continue;
-		}
-		for (i = 0; i < n; i++) {
-			char c[2] = {p[i], 0};
-
-			if (i && (n - i) % 3 == 0 && !(p > s && p[-1] == '.'))
-				ws(w, ",");
-			ws(w, c);
-		}
-		p += n;
-	}
+	ws(w, fd_num_count(v, o));
 }
 
 /* An amount with thousands separators and its currency: "2,500.00 USD". */
 static void w_amt(struct w *w, int64_t minor, int exponent, const char *cur)
 {
-	char a[FD_AMOUNT_BUFSZ];
+	char a[FD_NUM_BUFSZ];
 
-	w_group(w, fd_format_amount(minor, exponent, a));
+	ws(w, fd_num_amount(minor, exponent, a));
 	ws(w, " ");
 	wh(w, cur);
 }
@@ -290,10 +241,10 @@ int fd_report_event_line(const char *kind, const char *details, struct fd_buf *o
 			long long lab = 0;
 
 			jint(d, "label", &lab);
-			wf(&w, " [%lld transaction%s labelled %s]", v, v == 1 ? "" : "s", lab ? "fraud" : "legitimate");
+			wf(&w, " [%s transaction%s labelled %s]", FD_NUM(v), v == 1 ? "" : "s", lab ? "fraud" : "legitimate");
 		}
 		if (jint(d, "labels_withdrawn", &v) && v)
-			wf(&w, " [%lld label%s withdrawn]", v, v == 1 ? "" : "s");
+			wf(&w, " [%s label%s withdrawn]", FD_NUM(v), v == 1 ? "" : "s");
 	} else if (strcmp(kind, "assign") == 0) {
 		json_t *a = json_object_get(d, "auto");
 
@@ -307,7 +258,7 @@ int fd_report_event_line(const char *kind, const char *details, struct fd_buf *o
 		ws(&w, jstr(d, "text"));
 	} else if (strcmp(kind, "attach") == 0) {
 		jint(d, "size", &v);
-		wf(&w, "attached %s (%lld bytes, sha256 %s)", jstr(d, "name") ? jstr(d, "name") : "?", v,
+		wf(&w, "attached %s (%s bytes, sha256 %s)", jstr(d, "name") ? jstr(d, "name") : "?", FD_NUM(v),
 		   jstr(d, "sha256") ? jstr(d, "sha256") : "?");
 		if (jstr(d, "note"))
 			wf(&w, ": %s", jstr(d, "note"));
@@ -322,7 +273,7 @@ int fd_report_event_line(const char *kind, const char *details, struct fd_buf *o
 	} else if (strcmp(kind, "auto") == 0) {
 		size_t n = json_array_size(json_object_get(d, "added"));
 
-		wf(&w, "%zu new HIGH-risk transaction%s: ", n, n == 1 ? "" : "s");
+		wf(&w, "%s new HIGH-risk transaction%s: ", FD_NUM(n), n == 1 ? "" : "s");
 		list_member(&w, d, "added");
 		if (jstr(d, "priority_from"))
 			wf(&w, "; priority %s -> %s", jstr(d, "priority_from"), jstr(d, "priority"));
@@ -369,15 +320,15 @@ static void text_case(struct w *w, const struct fd_case_view *v)
 		ws(w, "\n");
 	}
 	ws(w, "  at stake    ");
-	if (fd_case_format_amounts(s->stake, s->nstake, w->b))
+	if (fd_case_format_amounts(s->stake, s->nstake, 1, w->b))
 		w->bad = 1;
-	wf(w, " in %lld transaction%s\n", (long long)s->ntxns, s->ntxns == 1 ? "" : "s");
+	wf(w, " in %s transaction%s\n", FD_NUM(s->ntxns), s->ntxns == 1 ? "" : "s");
 	if (s->max_risk >= 0)
 		wf(w, "  max risk    %d\n", s->max_risk);
 	if (s->description && *s->description)
 		wf(w, "  description %s\n", s->description);
 
-	wf(w, "\nTimeline (%zu event%s)\n", v->nevents, v->nevents == 1 ? "" : "s");
+	wf(w, "\nTimeline (%s event%s)\n", FD_NUM(v->nevents), v->nevents == 1 ? "" : "s");
 	for (i = 0; i < v->nevents; i++) {
 		const struct fd_case_event *e = &v->events[i];
 
@@ -389,7 +340,7 @@ static void text_case(struct w *w, const struct fd_case_view *v)
 		wf(w, "  %-8s %-7s %s\n", e->actor, e->kind, line.s ? line.s : "");
 	}
 
-	wf(w, "\nTransactions (%zu)\n", v->ntxns);
+	wf(w, "\nTransactions (%s)\n", FD_NUM(v->ntxns));
 	for (i = 0; i < v->ntxns; i++) {
 		const struct fd_case_txn *t = &v->txns[i];
 
@@ -398,7 +349,7 @@ static void text_case(struct w *w, const struct fd_case_view *v)
 			ws(w, "  ");
 			w_ts(w, t->ts);
 			ws(w, "  ");
-			w_amount(w, t->amount, t->exponent, t->currency);
+			w_amt(w, t->amount, t->exponent, t->currency);
 			wf(w, "  %s -> %s", t->sender, t->recipient ? t->recipient : t->merchant ? t->merchant : "-");
 		} else
 			ws(w, "  (not in the store)");
@@ -417,18 +368,18 @@ static void text_case(struct w *w, const struct fd_case_view *v)
 			wf(w, "      reason: %s\n", t->reasons[j]);
 	}
 
-	wf(w, "\nEntities (%zu)\n", v->nents);
+	wf(w, "\nEntities (%s)\n", FD_NUM(v->nents));
 	for (i = 0; i < v->nents; i++) {
 		const struct fd_case_entity *e = &v->ents[i];
 
-		wf(w, "  %-8s %s:%s  (%lld transactions)", fd_entity_role_name[e->role], e->kind, e->key,
-		   (long long)e->txn_count);
+		wf(w, "  %-8s %s:%s  (%s transactions)", fd_entity_role_name[e->role], e->kind, e->key,
+		   FD_NUM(e->txn_count));
 		if (e->note && *e->note)
 			wf(w, "  %s", e->note);
 		ws(w, "\n");
 	}
 
-	wf(w, "\nNotes (%lld)\n", (long long)s->nnotes);
+	wf(w, "\nNotes (%s)\n", FD_NUM(s->nnotes));
 	for (i = 0; i < v->nevents; i++) {
 		const struct fd_case_event *e = &v->events[i];
 
@@ -442,11 +393,11 @@ static void text_case(struct w *w, const struct fd_case_view *v)
 		wf(w, "  %s: %s\n", e->actor, line.s ? line.s : "");
 	}
 
-	wf(w, "\nAttachments (%zu)\n", v->natts);
+	wf(w, "\nAttachments (%s)\n", FD_NUM(v->natts));
 	for (i = 0; i < v->natts; i++) {
 		const struct fd_case_attachment *a = &v->atts[i];
 
-		wf(w, "  #%lld %s  %lld bytes  sha256 %s  by %s at ", (long long)a->id, a->name, (long long)a->size,
+		wf(w, "  #%lld %s  %s bytes  sha256 %s  by %s at ", (long long)a->id, a->name, FD_NUM(a->size),
 		   a->sha256, a->added_by);
 		w_ts(w, a->added_at);
 		ws(w, "\n");
@@ -497,7 +448,7 @@ static void y_axis(struct w *w, double lo, double hi, double x0, double x1, doub
 		if (fabs(v) < step * 1e-9)
 			v = 0;
 		if (fabs(v) < 1e15 && v == floor(v))
-			fmt_int((int64_t)v, lab);
+			fd_num_count((int64_t)v, lab);
 		else
 			snprintf(lab, sizeof(lab), "%g", v);
 		svg_text(w, x0 - 6, y + 4, "end", "fill=\"#4b5563\"", lab);
@@ -595,7 +546,7 @@ static void chart_amounts(struct w *w, const struct fd_case_view *v)
 		   level_color(t->scored ? t->level : NULL));
 		wh(w, t->txn_id);
 		ws(w, " ");
-		w_amount(w, t->amount, t->exponent, t->currency);
+		w_amt(w, t->amount, t->exponent, t->currency);
 		ws(w, "</title></circle>\n");
 		if (n <= 12) {
 			/* a label only where it meets no other one */
@@ -889,7 +840,7 @@ static void chart_graph(struct w *w, const struct graph *g, const struct fd_case
 		wh(w, g->n[e->a].key);
 		wf(w, " %s ", e->label);
 		wh(w, g->n[e->b].key);
-		wf(w, " (%lld)</title></line>\n", (long long)e->count);
+		wf(w, " (%s)</title></line>\n", FD_NUM(e->count));
 	}
 	for (i = 0; i < g->nn; i++) {
 		const struct gnode *n = &g->n[i];
@@ -969,6 +920,7 @@ static const char html_style[] =
 	"table{border-collapse:collapse;width:100%;background:#fff;font-size:13px}\n"
 	"th,td{border:1px solid #e5e7eb;padding:5px 8px;text-align:left;vertical-align:top}\n"
 	"th{background:#f3f4f6}td.num{text-align:right;font-variant-numeric:tabular-nums}\n"
+	"td.ts{white-space:nowrap;font-variant-numeric:tabular-nums}\n"
 	".muted{color:#6b7280}.panel{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:12px;"
 	"margin:8px 0}\n"
 	".lvl{display:inline-block;padding:1px 6px;border-radius:4px;color:#fff;font-size:12px}\n"
@@ -1170,63 +1122,132 @@ out:
 	return rc;
 }
 
-/* One sender's amounts on a log axis: the baseline grey, the case's red, the baseline's
- * median as a tick. */
+/* The 1-2-5 bin of a positive amount in minor units: bins [1, 2), [2, 5), [5, 10) times each
+ * power of ten, numbered 3 per decade from 0 for [1, 2) minor units.  *lo and *hi get the
+ * bin's edges in minor units. */
+static int bin125(int64_t a, int64_t *lo, int64_t *hi)
+{
+	int64_t p = 1;
+	int d = 0, m;
+
+	while (a / p >= 10) {
+		p *= 10;
+		d++;
+	}
+	m = (int)(a / p);
+	*lo = (m < 2 ? 1 : m < 5 ? 2 : 5) * p;
+	*hi = m < 2 ? 2 * p : m < 5 ? 5 * p : 10 * p;  /* 10 * p: at most 10^19, see the caller */
+	return 3 * d + (m < 2 ? 0 : m < 5 ? 1 : 2);
+}
+
+/* Edges in minor units of bin k (as numbered by bin125). */
+static void bin125_edges(int k, double *lo, double *hi)
+{
+	static const double e[] = {1, 2, 5, 10};
+
+	*lo = e[k % 3] * pow(10, k / 3);
+	*hi = e[k % 3 + 1] * pow(10, k / 3);
+}
+
+/* One sender's amounts binned 1-2-5 on a log axis (1, 2, 5, 10, 20, 50, ... in the currency):
+ * a row of grey bars for the transactions before the case, a row of red ones for the case's,
+ * each bar as tall as its count against the row's largest, the count above it when it fits,
+ * and the median before as a black line placed within its bin.  Zero and negative amounts
+ * (reversals) have no bin and are left out. */
 static void chart_base(struct w *w, const struct base *b)
 {
-	const int W = 720, H = 64, L = 20, R = 20;
-	double lo = INFINITY, hi = -INFINITY, sc = pow(10, b->exponent), span;
-	int64_t i;
-	char c[32];
+	const int W = 720, H = 132, L = 90, R = 20, BAR = 36;
+	const int base_y[2] = {56, 108};  /* bottom of the before row and of the case row */
+	int kmin = INT_MAX, kmax = INT_MIN, nbin, k, row, step;
+	int *cnt[2] = {NULL, NULL}, top[2] = {0, 0};
+	int64_t i, lo, hi;
+	double bw, sc = pow(10, b->exponent);
+	char c[FD_NUM_BUFSZ], e1[FD_NUM_BUFSZ], e2[FD_NUM_BUFSZ];
 
 	for (i = 0; i < b->nbefore + b->nflagged; i++) {
 		int64_t a = i < b->nbefore ? b->before[i] : b->flagged[i - b->nbefore];
 
-		if (a > 0) {
-			lo = fmin(lo, log10((double)a / sc));
-			hi = fmax(hi, log10((double)a / sc));
+		/* above 10^18 the bin's upper edge would not fit in an int64_t */
+		if (a > 0 && a < INT64_C(1000000000000000000)) {
+			k = bin125(a, &lo, &hi);
+			kmin = k < kmin ? k : kmin;
+			kmax = k > kmax ? k : kmax;
 		}
 	}
-	svg_begin(w, W, H, "amounts before the case and in it, log scale");
-	if (!(hi >= lo)) {
+	svg_begin(w, W, H, "amounts before the case and in it, in 1-2-5 bins on a log scale");
+	if (kmin > kmax) {
 		ws(w, "</svg>\n");
 		return;
 	}
-	lo = floor(lo);
-	hi = ceil(hi);
-	if (hi <= lo)
-		hi = lo + 1;
-	span = hi - lo;
-	for (double p = lo; p <= hi; p++) {
-		double x = L + (p - lo) / span * (W - L - R);
-
-		wf(w, "<line x1=\"%.1f\" y1=\"8\" x2=\"%.1f\" y2=\"40\" stroke=\"#e5e7eb\"/>\n", x, x);
-		if (p >= 0)
-			svg_text(w, x, 54, "middle", "fill=\"#4b5563\"", fmt_int((int64_t)pow(10, p), c));
-		else {
-			snprintf(c, sizeof(c), "%g", pow(10, p));
-			svg_text(w, x, 54, "middle", "fill=\"#4b5563\"", c);
-		}
+	/* whole decades on the axis: from the decade of the smallest to the end of the largest's */
+	kmin -= kmin % 3;
+	kmax += 2 - kmax % 3;
+	nbin = kmax - kmin + 1;
+	bw = (double)(W - L - R) / nbin;
+	if (!(cnt[0] = calloc((size_t)nbin, sizeof(int))) || !(cnt[1] = calloc((size_t)nbin, sizeof(int)))) {
+		free(cnt[0]);
+		free(cnt[1]);
+		w->bad = 1;
+		return;
 	}
 	for (i = 0; i < b->nbefore + b->nflagged; i++) {
 		int fl = i >= b->nbefore;
 		int64_t a = fl ? b->flagged[i - b->nbefore] : b->before[i];
-		double x;
-		char am[FD_AMOUNT_BUFSZ];
 
-		if (a <= 0)
+		if (a > 0 && a < INT64_C(1000000000000000000)) {
+			k = bin125(a, &lo, &hi) - kmin;
+			if (++cnt[fl][k] > top[fl])
+				top[fl] = cnt[fl][k];
+		}
+	}
+	svg_text(w, L - 8, base_y[0] - 4, "end", "fill=\"#4b5563\"", "before");
+	svg_text(w, L - 8, base_y[1] - 4, "end", "fill=\"#4b5563\"", "in the case");
+	/* decade lines and labels, every step-th decade so that the labels keep 70 px apart */
+	step = (int)ceil(70.0 / (3 * bw));
+	for (k = 0; k <= nbin; k += 3) {
+		double x = L + k * bw, elo, ehi;
+
+		wf(w, "<line x1=\"%.1f\" y1=\"8\" x2=\"%.1f\" y2=\"%d\" stroke=\"#e5e7eb\"/>\n", x, x, base_y[1]);
+		if ((k / 3) % step)
 			continue;
-		x = L + (log10((double)a / sc) - lo) / span * (W - L - R);
-		wf(w, "<circle class=\"%s\" cx=\"%.1f\" cy=\"%d\" r=\"5\" fill=\"%s\" fill-opacity=\"0.7\"><title>%s %s %s</title></circle>\n",
-		   fl ? "flagged" : "before", x, fl ? 32 : 16, fl ? "#dc2626" : "#6b7280", fl ? "in the case" : "before",
-		   fd_format_amount(a, b->exponent, am), b->currency);
+		bin125_edges(k + kmin, &elo, &ehi);
+		if (elo / sc >= 1)
+			fd_num_double(elo / sc, 0, c);
+		else
+			snprintf(c, sizeof(c), "%g", elo / sc);
+		svg_text(w, x, base_y[1] + 16, "middle", "fill=\"#4b5563\"", c);
 	}
-	if (b->nbefore) {
-		double x = L + (log10((double)median_of(b->before, b->nbefore) / sc) - lo) / span * (W - L - R);
+	for (row = 0; row < 2; row++) {
+		wf(w, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#9ca3af\"/>\n", L, base_y[row], W - R, base_y[row]);
+		for (k = 0; k < nbin; k++) {
+			double h, x = L + k * bw, elo, ehi;
 
-		if (median_of(b->before, b->nbefore) > 0)
-			wf(w, "<line class=\"median\" x1=\"%.1f\" y1=\"6\" x2=\"%.1f\" y2=\"42\" stroke=\"#111827\" stroke-width=\"2\"/>\n", x, x);
+			if (!cnt[row][k])
+				continue;
+			bin125_edges(k + kmin, &elo, &ehi);
+			h = (double)BAR * cnt[row][k] / top[row];
+			wf(w, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>%s %s, ",
+			   row ? "flagged" : "before", x + 1, base_y[row] - h, bw - 2, h, row ? "#dc2626" : "#6b7280",
+			   fd_num_count(cnt[row][k], c), row ? "in the case" : "before");
+			wf(w, "%s to %s %s</title></rect>\n", fd_num_amount((int64_t)elo, b->exponent, e1),
+			   fd_num_amount((int64_t)ehi, b->exponent, e2), b->currency);
+			fd_num_count(cnt[row][k], c);
+			if (bw >= 7.0 * strlen(c) + 4)
+				svg_text(w, x + bw / 2, base_y[row] - h - 3, "middle", NULL, c);
+		}
 	}
+	if (b->nbefore && median_of(b->before, b->nbefore) > 0 &&
+	    median_of(b->before, b->nbefore) < INT64_C(1000000000000000000)) {
+		int64_t m = median_of(b->before, b->nbefore);
+		double x;
+
+		k = bin125(m, &lo, &hi);
+		x = L + (k - kmin) * bw + bw * (double)(m - lo) / (double)(hi - lo);
+		wf(w, "<line class=\"median\" x1=\"%.1f\" y1=\"8\" x2=\"%.1f\" y2=\"%d\" stroke=\"#111827\" stroke-width=\"2\">"
+		   "<title>median before: %s %s</title></line>\n", x, x, base_y[0], fd_num_amount(m, b->exponent, e1), b->currency);
+	}
+	free(cnt[0]);
+	free(cnt[1]);
 	ws(w, "</svg>\n");
 }
 
@@ -1250,11 +1271,11 @@ static void doc_baseline(struct w *w, int html, const struct extra *x)
 			wh(w, b->sender);
 			wf(w, "\" data-currency=\"%s\"><td>", b->currency);
 			wh(w, b->sender);
-			wf(w, "</td><td class=\"num\">%s</td><td class=\"num\">", fmt_int(b->nbefore, c));
+			wf(w, "</td><td class=\"num\">%s</td><td class=\"num\">", fd_num_count(b->nbefore, c));
 		} else {
 			ws(w, "| ");
 			wm(w, b->sender);
-			wf(w, " | %s | ", fmt_int(b->nbefore, c));
+			wf(w, " | %s | ", fd_num_count(b->nbefore, c));
 		}
 		if (b->nbefore)
 			w_amt(w, med, b->exponent, b->currency);
@@ -1265,13 +1286,13 @@ static void doc_baseline(struct w *w, int html, const struct extra *x)
 			w_amt(w, b->before[b->nbefore - 1], b->exponent, b->currency);
 		else
 			ws(w, "-");
-		wf(w, html ? "</td><td class=\"num\">%s</td><td class=\"num\">" : " | %s | ", fmt_int(b->nflagged, c));
+		wf(w, html ? "</td><td class=\"num\">%s</td><td class=\"num\">" : " | %s | ", fd_num_count(b->nflagged, c));
 		w_amt(w, median_of(b->flagged, b->nflagged), b->exponent, b->currency);
 		ws(w, html ? "</td><td class=\"num\">" : " | ");
 		w_amt(w, b->flagged[b->nflagged - 1], b->exponent, b->currency);
 		ws(w, html ? "</td><td class=\"num\">" : " | ");
 		if (b->nbefore && med > 0)
-			wf(w, "%.1f×", (double)b->flagged[b->nflagged - 1] / (double)med);
+			wf(w, "%s×", fd_num_double((double)b->flagged[b->nflagged - 1] / (double)med, 1, (char[FD_NUM_BUFSZ]){0}));
 		else
 			ws(w, "-");
 		ws(w, html ? "</td></tr>\n" : " |\n");
@@ -1283,12 +1304,13 @@ static void doc_baseline(struct w *w, int html, const struct extra *x)
 		if (html) {
 			ws(w, "<p><strong>");
 			wh(w, b->sender);
-			wf(w, "</strong>, %s: grey before the case (top), red in it (bottom), the line the median before;"
-			   " log scale</p>\n", b->currency);
+			wf(w, "</strong>, %s: how many transactions in each range of amounts (1-2-5 bins, log scale),"
+			   " grey before the case, red in it; the black line is the median before</p>\n", b->currency);
 		} else {
 			ws(w, "\n");
 			wm(w, b->sender);
-			wf(w, ", %s: grey before the case, red in it, the line the median before; log scale\n\n", b->currency);
+			wf(w, ", %s: how many transactions in each range of amounts (1-2-5 bins, log scale), grey before"
+			   " the case, red in it; the black line is the median before\n\n", b->currency);
 		}
 		chart_base(w, b);
 	}
@@ -1352,14 +1374,14 @@ static void doc_handover(struct w *w, int html, const struct extra *x)
 	if (x->head) {
 		fd_format_ts(x->head_ts, ts);
 		wf(w, html ? "<tr><th>Audit head</th><td>entry %s, %s</td></tr>\n<tr><th>Head hash</th><td><code>%s</code></td></tr>\n"
-			   : "| Audit head | entry %s, %s |\n| Head hash | `%s` |\n", fmt_int(x->head_seq, c), ts, x->head_hash);
+			   : "| Audit head | entry %s, %s |\n| Head hash | `%s` |\n", fd_num_count(x->head_seq, c), ts, x->head_hash);
 	}
 	if (x->seal) {
 		fd_format_ts(x->sealed_at, ts);
 		wf(w, html ? "<tr><th>Latest seal</th><td>entry %s, sealed %s by " : "| Latest seal | entry %s, sealed %s by ",
-		   fmt_int(x->seal_seq, c), ts);
+		   fd_num_count(x->seal_seq, c), ts);
 		html ? wh(w, x->seal_actor) : wm(w, x->seal_actor);
-		wf(w, html ? "; %s entries after it</td></tr>\n" : "; %s entries after it |\n", fmt_int(x->head_seq - x->seal_seq, c));
+		wf(w, html ? "; %s entries after it</td></tr>\n" : "; %s entries after it |\n", fd_num_count(x->head_seq - x->seal_seq, c));
 		wf(w, html ? "<tr><th>Sealed hash</th><td><code>%s</code></td></tr>\n<tr><th>Public key (Ed25519)</th><td><code>%s</code></td></tr>\n"
 			     "<tr><th>Signature</th><td><code>%s</code></td></tr>\n"
 			   : "| Sealed hash | `%s` |\n| Public key (Ed25519) | `%s` |\n| Signature | `%s` |\n",
@@ -1411,12 +1433,12 @@ static void doc_case(struct w *w, int html, const struct fd_case_view *v, const 
 	if (s->closed_at)
 		summary_row(w, html, "Closed", fd_format_ts(s->closed_at, ts));
 	fd_buf_reset(&tmp);
-	fd_case_format_amounts(s->stake, s->nstake, &tmp);
-	fd_buf_addf(&tmp, " in %lld transaction%s", (long long)s->ntxns, s->ntxns == 1 ? "" : "s");
+	fd_case_format_amounts(s->stake, s->nstake, 1, &tmp);
+	fd_buf_addf(&tmp, " in %s transaction%s", FD_NUM(s->ntxns), s->ntxns == 1 ? "" : "s");
 	summary_row(w, html, "Amount at stake", tmp.s);
 	snprintf(num, sizeof(num), "%d", s->max_risk);
 	summary_row(w, html, "Highest risk", s->max_risk >= 0 ? num : "not scored");
-	snprintf(num, sizeof(num), "%zu", v->nents);
+	fd_num_count((int64_t)v->nents, num);
 	summary_row(w, html, "Entities", num);
 	if (s->description && *s->description)
 		summary_row(w, html, "Description", s->description);
@@ -1434,7 +1456,7 @@ static void doc_case(struct w *w, int html, const struct fd_case_view *v, const 
 		fd_report_event_line(e->kind, e->details, &tmp);
 		fd_format_ts(e->ts, ts);
 		if (html) {
-			wf(w, "<tr><td>%s</td><td>", ts);
+			wf(w, "<tr><td class=\"ts\">%s</td><td>", ts);
 			wh(w, e->actor);
 			ws(w, "</td><td>");
 			wh(w, e->kind);
@@ -1468,9 +1490,9 @@ static void doc_case(struct w *w, int html, const struct fd_case_view *v, const 
 		const char *label = t->label < 0 ? "-" : t->label ? "fraud" : "legitimate";
 
 		if (t->stored) {
-			char a[FD_AMOUNT_BUFSZ];
+			char a[FD_NUM_BUFSZ];
 
-			snprintf(amt, sizeof(amt), "%s %s", fd_format_amount(t->amount, t->exponent, a), t->currency);
+			snprintf(amt, sizeof(amt), "%s %s", fd_num_amount(t->amount, t->exponent, a), t->currency);
 			fd_format_ts(t->ts, ts);
 		} else {
 			snprintf(amt, sizeof(amt), "-");
@@ -1521,8 +1543,8 @@ static void doc_case(struct w *w, int html, const struct fd_case_view *v, const 
 		   : "\n## Entity neighbourhood\n\n");
 	chart_graph(w, g, v);
 	if (g->dropped)
-		wf(w, html ? "<p class=\"muted\">%lld more neighbours not drawn.</p>\n" : "\n%lld more neighbours not drawn.\n",
-		   (long long)g->dropped);
+		wf(w, html ? "<p class=\"muted\">%s more neighbours not drawn.</p>\n" : "\n%s more neighbours not drawn.\n",
+		   FD_NUM(g->dropped));
 	ws(w, html ? "</div>\n" : "\n");
 	if (html)
 		ws(w, "<table id=\"entities\">\n<tr><th>Entity</th><th>Role</th><th>Transactions</th><th>Note</th></tr>\n");
@@ -1536,13 +1558,13 @@ static void doc_case(struct w *w, int html, const struct fd_case_view *v, const 
 		if (html) {
 			ws(w, "<tr><td>");
 			wh(w, tmp.s);
-			wf(w, "</td><td>%s</td><td class=\"num\">%lld</td><td>", fd_entity_role_name[e->role], (long long)e->txn_count);
+			wf(w, "</td><td>%s</td><td class=\"num\">%s</td><td>", fd_entity_role_name[e->role], FD_NUM(e->txn_count));
 			wh(w, e->note);
 			ws(w, "</td></tr>\n");
 		} else {
 			ws(w, "| ");
 			wm(w, tmp.s);
-			wf(w, " | %s | %lld | ", fd_entity_role_name[e->role], (long long)e->txn_count);
+			wf(w, " | %s | %s | ", fd_entity_role_name[e->role], FD_NUM(e->txn_count));
 			wm(w, e->note);
 			ws(w, " |\n");
 		}
@@ -1627,14 +1649,14 @@ static void doc_case(struct w *w, int html, const struct fd_case_view *v, const 
 			if (html) {
 				wf(w, "<tr><td>%lld</td><td>", (long long)a->id);
 				wh(w, a->name);
-				wf(w, "</td><td class=\"num\">%lld</td><td><code>%s</code></td><td>%s by ", (long long)a->size,
+				wf(w, "</td><td class=\"num\">%s</td><td><code>%s</code></td><td>%s by ", FD_NUM(a->size),
 				   a->sha256, ts);
 				wh(w, a->added_by);
 				ws(w, "</td></tr>\n");
 			} else {
 				wf(w, "| %lld | ", (long long)a->id);
 				wm(w, a->name);
-				wf(w, " | %lld | `%s` | %s by ", (long long)a->size, a->sha256, ts);
+				wf(w, " | %s | `%s` | %s by ", FD_NUM(a->size), a->sha256, ts);
 				wm(w, a->added_by);
 				ws(w, " |\n");
 			}
@@ -1803,7 +1825,7 @@ static void chart_bars(struct w *w, const char *label, const struct day *d, size
 				y = H - B - h;
 			}
 			wf(w, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>%s %s: %s</title></rect>\n",
-			   gx, y, gw, h, colors[j], ds, names[j], fmt_int(d[i].n[j], c));
+			   gx, y, gw, h, colors[j], ds, names[j], fd_num_count(d[i].n[j], c));
 		}
 		if (n <= 16 || i % ((n + 15) / 16) == 0)
 			svg_text(w, x + bw / 2, H - B + 16, "middle", "fill=\"#4b5563\"", ds + 5);
@@ -1837,7 +1859,7 @@ static void chart_risk(struct w *w, const int64_t bins[20], int med, int high, c
 		double y = (H - B) - log10(v / lo) / ly * (H - B - T);
 
 		wf(w, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#e5e7eb\"/>\n", L, y, W - R, y);
-		svg_text(w, L - 6, y + 4, "end", "fill=\"#4b5563\"", fmt_int((int64_t)v, c));
+		svg_text(w, L - 6, y + 4, "end", "fill=\"#4b5563\"", fd_num_count((int64_t)v, c));
 	}
 	if (!mx)
 		svg_text(w, L + pw / 2, H / 2.0, "middle", "fill=\"#6b7280\"", "no scores yet");
@@ -1846,7 +1868,7 @@ static void chart_risk(struct w *w, const int64_t bins[20], int med, int high, c
 		const char *col = high >= 0 && i * 5 >= high ? "#dc2626" : med >= 0 && i * 5 >= med ? "#f59e0b" : "#16a34a";
 
 		wf(w, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>risk %d-%d: %s</title></rect>\n",
-		   x + 1, H - B - h, pw / 20 - 2, h, col, i * 5, i == 19 ? 100 : i * 5 + 4, fmt_int(bins[i], c));
+		   x + 1, H - B - h, pw / 20 - 2, h, col, i * 5, i == 19 ? 100 : i * 5 + 4, fd_num_count(bins[i], c));
 		if (i % 2 == 0) {
 			snprintf(lab, sizeof(lab), "%d", i * 5);
 			svg_text(w, x, H - B + 14, "middle", "fill=\"#4b5563\"", lab);
@@ -1889,7 +1911,7 @@ static void chart_status(struct w *w, const int64_t n[FD_CASE_NSTATUS])
 
 		svg_text(w, L - 8, y + 22, "end", NULL, fd_case_status_name[i]);
 		wf(w, "<rect x=\"%d\" y=\"%.1f\" width=\"%.1f\" height=\"30\" fill=\"%s\"/>\n", L, y + 6, bwid, colors[i]);
-		svg_text(w, L + bwid + 6, y + 26, "start", "font-size=\"13\"", fmt_int(n[i], lab));
+		svg_text(w, L + bwid + 6, y + 26, "start", "font-size=\"13\"", fd_num_count(n[i], lab));
 	}
 	ws(w, "</svg>\n");
 }
@@ -1945,7 +1967,7 @@ static int dash_versions(struct w *w, struct fd_store *st, char *model, size_t m
 			snprintf(model, msz, "%s", ver);
 		ws(w, "<tr data-kind=\"model\"><td>model</td><td><code>");
 		wh(w, ver);
-		wf(w, "</code></td><td>%s latest score%s</td><td>%s</td><td>", fmt_int(sqlite3_column_int64(q, 1), c),
+		wf(w, "</code></td><td>%s latest score%s</td><td>%s</td><td>", fd_num_count(sqlite3_column_int64(q, 1), c),
 		   sqlite3_column_int64(q, 1) == 1 ? "" : "s", fd_format_ts(sqlite3_column_int64(q, 2), ts));
 		if (sqlite3_column_int(q, 3))
 			ws(w, "promoted; ");
@@ -1965,7 +1987,7 @@ static int dash_versions(struct w *w, struct fd_store *st, char *model, size_t m
 		rows++;
 		ws(w, "<tr data-kind=\"rules\"><td>rules</td><td><code title=\"");
 		wh(w, set);
-		wf(w, "\">%.12s</code></td><td>%s ", set, fmt_int(sqlite3_column_int64(q, 3), c));
+		wf(w, "\">%.12s</code></td><td>%s ", set, fd_num_count(sqlite3_column_int64(q, 3), c));
 		wh(w, (const char *)sqlite3_column_text(q, 1));
 		wf(w, " run%s</td><td>%s</td><td>", sqlite3_column_int64(q, 3) == 1 ? "" : "s",
 		   fd_format_ts(sqlite3_column_int64(q, 4), ts));
@@ -2142,12 +2164,12 @@ static int dash_rules(struct w *w, struct fd_store *st, struct fd_err *err)
 		wh(w, (const char *)sqlite3_column_text(q, 0));
 		wf(w, "</code></td><td>%s</td><td class=\"num\">%s</td><td class=\"num\">",
 		   sqlite3_column_type(q, 4) == SQLITE_NULL ? "-" : sqlite3_column_int(q, 4) ? "block" : "review",
-		   fmt_int(hits, c));
+		   fd_num_count(hits, c));
 		w_pct(w, hits, total);
 		ws(w, "</td><td>");
 		cell_bar(w, total ? (double)hits / (double)total : 0, "#2563eb");
-		wf(w, "</td><td class=\"num\">%s</td>", fmt_int(lab, c));
-		wf(w, "<td class=\"num\">%s</td><td class=\"num\">", fmt_int(fr, c));
+		wf(w, "</td><td class=\"num\">%s</td>", fd_num_count(lab, c));
+		wf(w, "<td class=\"num\">%s</td><td class=\"num\">", fd_num_count(fr, c));
 		w_pct(w, fr, lab);
 		ws(w, "</td><td>");
 		if (lab)
@@ -2203,10 +2225,10 @@ static int dash_contrib(struct w *w, struct fd_store *st, struct fd_err *err)
 			if (!v[i][k + 1])
 				continue;
 			wf(w, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"28\" fill=\"%s\"><title>%s, %s: %s</title></rect>\n",
-			   x, y, bw, colors[k], i ? "HIGH" : "MEDIUM", names[k], fmt_int(v[i][k + 1], c));
+			   x, y, bw, colors[k], i ? "HIGH" : "MEDIUM", names[k], fd_num_count(v[i][k + 1], c));
 			x += bw;
 		}
-		svg_text(w, x + 6, y + 19, "start", NULL, fmt_int(v[i][0], c));
+		svg_text(w, x + 6, y + 19, "start", NULL, fd_num_count(v[i][0], c));
 	}
 	for (k = 0; k < 3; k++) {
 		wf(w, "<rect x=\"%d\" y=\"110\" width=\"12\" height=\"12\" fill=\"%s\"/>\n", 100 + k * 170, colors[k]);
@@ -2218,9 +2240,9 @@ static int dash_contrib(struct w *w, struct fd_store *st, struct fd_err *err)
 	for (i = 0; i < 2; i++) {
 		wf(w, "<tr data-level=\"%s\"><td>%s</td>", i ? "HIGH" : "MEDIUM", i ? "HIGH" : "MEDIUM");
 		for (k = 0; k < 4; k++)
-			wf(w, "<td class=\"num\">%s</td>", fmt_int(v[i][k], c));
-		wf(w, "<td class=\"num\">%s</td>", fmt_int(v[i][5], c));
-		wf(w, "<td class=\"num\">%s</td><td class=\"num\">", fmt_int(v[i][4], c));
+			wf(w, "<td class=\"num\">%s</td>", fd_num_count(v[i][k], c));
+		wf(w, "<td class=\"num\">%s</td>", fd_num_count(v[i][5], c));
+		wf(w, "<td class=\"num\">%s</td><td class=\"num\">", fd_num_count(v[i][4], c));
 		w_pct(w, v[i][4], v[i][4] + v[i][5]);
 		ws(w, "</td></tr>\n");
 	}
@@ -2301,10 +2323,10 @@ static int dash_workload(struct w *w, struct fd_store *st, int64_t now, struct f
 				continue;
 			wf(w, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"24\" fill=\"%s\"><title>", x, y, bw, colors[k]);
 			wh(w, *l[i].who ? l[i].who : "(unassigned)");
-			wf(w, ", open %s: %s</title></rect>\n", bucket[k], fmt_int(l[i].age[k], c));
+			wf(w, ", open %s: %s</title></rect>\n", bucket[k], fd_num_count(l[i].age[k], c));
 			x += bw;
 		}
-		svg_text(w, x + 6, y + 17, "start", NULL, fmt_int(l[i].open + l[i].progress, c));
+		svg_text(w, x + 6, y + 17, "start", NULL, fd_num_count(l[i].open + l[i].progress, c));
 	}
 	for (k = 0; k < 4; k++) {
 		wf(w, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>\n", 200 + k * 170,
@@ -2319,13 +2341,13 @@ static int dash_workload(struct w *w, struct fd_store *st, int64_t now, struct f
 		wh(w, l[i].who);
 		ws(w, "\"><td>");
 		wh(w, *l[i].who ? l[i].who : "(unassigned)");
-		wf(w, "</td><td class=\"num\">%s</td>", fmt_int(l[i].open, c));
-		wf(w, "<td class=\"num\">%s</td>", fmt_int(l[i].progress, c));
-		wf(w, "<td class=\"num\">%s</td>", fmt_int(l[i].closed, c));
+		wf(w, "</td><td class=\"num\">%s</td>", fd_num_count(l[i].open, c));
+		wf(w, "<td class=\"num\">%s</td>", fd_num_count(l[i].progress, c));
+		wf(w, "<td class=\"num\">%s</td>", fd_num_count(l[i].closed, c));
 		for (k = 0; k < 4; k++)
-			wf(w, "<td class=\"num\">%s</td>", fmt_int(l[i].age[k], c));
+			wf(w, "<td class=\"num\">%s</td>", fd_num_count(l[i].age[k], c));
 		if (l[i].open + l[i].progress)
-			wf(w, "<td class=\"num\">%.1f</td></tr>\n", (double)l[i].oldest / 86400000.0);
+			wf(w, "<td class=\"num\">%s</td></tr>\n", fd_num_double((double)l[i].oldest / 86400000.0, 1, c));
 		else
 			ws(w, "<td class=\"num\">-</td></tr>\n");
 	}
@@ -2437,7 +2459,7 @@ static int draw_ring(struct w *w, struct fd_store *st, const struct ring *r, str
 	   (long long)r->case_id, r->k, n + more, (long long)r->ntx);
 	wf(w, "<strong>Case %lld, ring %d: ", (long long)r->case_id, r->k);
 	wh(w, r->kinds);
-	wf(w, "</strong>, score %.1f; %zu accounts, %s transfers\n", r->score, n + more, fmt_int(r->ntx, c));
+	wf(w, "</strong>, score %.1f; %zu accounts, %s transfers\n", r->score, n + more, fd_num_count(r->ntx, c));
 	svg_begin(w, W, H, "ring");
 	/* arrows: one per pair, their count and amount in the title */
 	if ((rc = prep(st, &q, "SELECT t.sender_id, coalesce(t.recipient_id, t.merchant_id), count(*), sum(t.amount),"
@@ -2476,7 +2498,7 @@ static int draw_ring(struct w *w, struct fd_store *st, const struct ring *r, str
 		wh(w, s);
 		ws(w, " to ");
 		wh(w, d);
-		wf(w, ": %s transfer%s", fmt_int(sqlite3_column_int64(q, 2), c), sqlite3_column_int64(q, 2) == 1 ? "" : "s");
+		wf(w, ": %s transfer%s", fd_num_count(sqlite3_column_int64(q, 2), c), sqlite3_column_int64(q, 2) == 1 ? "" : "s");
 		if (sqlite3_column_int(q, 5) == 1) {
 			const char *cur = (const char *)sqlite3_column_text(q, 4);
 			int ex = fd_currency_exponent(cur);
@@ -2633,7 +2655,7 @@ static int dash_recent(struct w *w, struct fd_store *st, int64_t nflag, struct f
 		wh(w, (const char *)sqlite3_column_text(q, 9));
 		ws(w, "</td><td>");
 		if (sqlite3_column_type(q, 8) != SQLITE_NULL)
-			ws(w, fmt_int(sqlite3_column_int64(q, 8), c));
+			ws(w, fd_num_count(sqlite3_column_int64(q, 8), c));
 		ws(w, "</td><td class=\"top-reason\">");
 		wh(w, top);
 		ws(w, "</td></tr>\n");
@@ -2714,13 +2736,13 @@ int fd_report_dashboard(struct fd_store *st, int64_t now, struct fd_buf *out, st
 
 	ws(&w, "<div class=\"cards\">\n");
 	fd_buf_reset(&tmp);
-	fd_buf_addf(&tmp, "%s scored", fmt_int(nscored, c1));
+	fd_buf_addf(&tmp, "%s scored", fd_num_count(nscored, c1));
 	card(&w, "transactions", "Transactions", ntx, tmp.s);
 	fd_buf_reset(&tmp);
-	fd_buf_addf(&tmp, "%s HIGH, %s MEDIUM", fmt_int(nhigh, c1), fmt_int(nflag - nhigh, c2));
+	fd_buf_addf(&tmp, "%s HIGH, %s MEDIUM", fd_num_count(nhigh, c1), fd_num_count(nflag - nhigh, c2));
 	card(&w, "flagged", "Flagged (MEDIUM or HIGH)", nflag, tmp.s);
 	fd_buf_reset(&tmp);
-	fd_buf_addf(&tmp, "%s in progress", fmt_int(cases[FD_CASE_IN_PROGRESS], c1));
+	fd_buf_addf(&tmp, "%s in progress", fd_num_count(cases[FD_CASE_IN_PROGRESS], c1));
 	card(&w, "open-cases", "Open cases", cases[FD_CASE_OPEN] + cases[FD_CASE_IN_PROGRESS], tmp.s);
 	/* amount at stake: the main currency large, all of them below */
 	{
@@ -2742,7 +2764,7 @@ int fd_report_dashboard(struct fd_store *st, int64_t now, struct fd_buf *out, st
 				w_amt(&w, stake[i].minor, stake[i].exponent, stake[i].currency);
 			}
 		else
-			wf(&w, "%s transaction%s", fmt_int(stake_n, c1), stake_n == 1 ? "" : "s");
+			wf(&w, "%s transaction%s", fd_num_count(stake_n, c1), stake_n == 1 ? "" : "s");
 		ws(&w, "</div></div>\n");
 	}
 	ws(&w, "</div>\n");

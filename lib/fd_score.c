@@ -11,6 +11,7 @@
 
 #include "fd_audit.h"
 #include "fd_eval.h"
+#include "fd_num.h"
 #include "fd_reader.h"
 #include "fd_verify.h"
 #include "fd_writer.h"
@@ -626,35 +627,10 @@ double fd_score_calibrated_rate(const struct fd_model *m, int rules, double t)
 
 /* ---- numbers in words ------------------------------------------------------------------ */
 
-/* v rounded to decimals, with thousands separators: 3912.4 -> "3,912", 1250.5 (2) -> "1,250.50" */
+/* v rounded to decimals in the one number format (fd_num.h): 3912.4 -> "3,912" */
 static int add_num(struct fd_buf *b, double v, int decimals)
 {
-	char tmp[64], *dot, *p;
-	size_t i, digits;
-	int r;
-
-	if (!isfinite(v))
-		return fd_buf_adds(b, isnan(v) ? "n/a" : v > 0 ? "infinity" : "-infinity");
-	if (fabs(v) >= 1e15)
-		return fd_buf_addf(b, "%.6g", v);
-	r = snprintf(tmp, sizeof(tmp), "%.*f", decimals, v);
-	if (r <= 0 || (size_t)r >= sizeof(tmp))
-		return fd_buf_addf(b, "%.6g", v);
-	p = tmp;
-	if (*p == '-') {
-		if (strspn(p + 1, "0.") != strlen(p + 1) && fd_buf_addc(b, '-'))
-			return -1;  /* never "-0.0" */
-		p++;
-	}
-	dot = strchr(p, '.');
-	digits = dot ? (size_t)(dot - p) : strlen(p);
-	for (i = 0; i < digits; i++) {
-		if (i > 0 && (digits - i) % 3 == 0 && fd_buf_addc(b, ','))
-			return -1;
-		if (fd_buf_addc(b, p[i]))
-			return -1;
-	}
-	return dot ? fd_buf_adds(b, dot) : 0;
+	return fd_num_add(b, v, decimals);
 }
 
 /* A whole number below 1000 in full, else with separators. */

@@ -38,7 +38,7 @@ chrome() {  # chrome OUTPUT-OPTION FILE: headless render; stderr (console messag
 	assert_line "| Status | OPEN |"
 	assert_line "| Priority | HIGH |"
 	# 1.00 + 1.50 + 950.00 + 2500.00
-	assert_line "| Amount at stake | 3452.50 USD in 4 transactions |"
+	assert_line "| Amount at stake | 3,452.50 USD in 4 transactions |"
 	assert_line "| Highest risk | 92 |"
 	assert_line "| Entities | 3 |"
 	assert_line "## Timeline"
@@ -46,7 +46,7 @@ chrome() {  # chrome OUTPUT-OPTION FILE: headless render; stderr (console messag
 	assert_line "| Transaction | Time (UTC) | Amount | From | To | Risk | Decision | Label | Why included |"
 	assert_line "| X01 | 2026-03-01T10:00:00.000Z | 1.00 USD | A1 | M1 | 45 | REVIEW | - | test charge |"
 	assert_line "| X03 | 2026-03-01T10:05:00.000Z | 950.00 USD | A1 | M2 | 92 | BLOCK | - |  |"
-	assert_line "| X04 | 2026-03-01T11:30:00.000Z | 2500.00 USD | A1 | A2 | 85 | BLOCK | - | cash-out |"
+	assert_line "| X04 | 2026-03-01T11:30:00.000Z | 2,500.00 USD | A1 | A2 | 85 | BLOCK | - | cash-out |"
 	assert_line "## Amounts over time"
 	assert_line "## Entity neighbourhood"
 	assert_line "| account:A1 | SUSPECT | 4 |  |"
@@ -135,9 +135,23 @@ CSV
 	# by hand: 12.00 18.50 25.00 30.00 1,250.00: median 25.00; the case's X01-X04: median (1.50 + 950.00) / 2
 	[ "$n" -eq 5 ] && [ "$med" = "25.00" ] && [ "$mx" = "1,250.00" ]
 	grep -qF "<tr data-sender=\"A1\" data-currency=\"USD\"><td>A1</td><td class=\"num\">$n</td><td class=\"num\">$med USD</td><td class=\"num\">$mx USD</td><td class=\"num\">4</td><td class=\"num\">475.75 USD</td><td class=\"num\">2,500.00 USD</td><td class=\"num\">100.0×</td></tr>" r.html
-	[ "$(grep -c '<circle class="before"' r.html)" -eq 5 ]
-	[ "$(grep -c '<circle class="flagged"' r.html)" -eq 4 ]
-	grep -qF '<title>before 1250.00 USD</title>' r.html
+	# binned 1-2-5 (in cents: 1200 1850 | 2500 3000 | 125000 before; 100 150 | 95000 | 250000 in the
+	# case): bins 1 to 10,000 USD, 12 of them, 610 / 12 = 50.83 px each from x 90; a count of 2 is
+	# the row's tallest (36 px), 1 is 18 px; the before row ends at y 56, the case's at y 108
+	[ "$(grep -c '<rect class="before"' r.html)" -eq 3 ]
+	[ "$(grep -c '<rect class="flagged"' r.html)" -eq 3 ]
+	grep -qF '<rect class="before" x="243.5" y="20.0" width="48.8" height="36.0" fill="#6b7280"><title>2 before, 10.00 to 20.00 USD</title></rect>' r.html
+	grep -qF '<title>2 before, 20.00 to 50.00 USD</title>' r.html
+	grep -qF 'height="18.0" fill="#6b7280"><title>1 before, 1,000.00 to 2,000.00 USD</title>' r.html
+	grep -qF '<rect class="flagged" x="91.0" y="72.0" width="48.8" height="36.0" fill="#dc2626"><title>2 in the case, 1.00 to 2.00 USD</title></rect>' r.html
+	grep -qF '<title>1 in the case, 500.00 to 1,000.00 USD</title>' r.html
+	grep -qF '<rect class="flagged" x="599.3" y="90.0" width="48.8" height="18.0" fill="#dc2626"><title>1 in the case, 2,000.00 to 5,000.00 USD</title></rect>' r.html
+	# the median before, 25.00 USD, a sixth of the way into its bin [20, 50): 90 + 4 * 50.83 + 50.83 / 6
+	grep -qF '<line class="median" x1="301.8" y1="8" x2="301.8" y2="56" stroke="#111827" stroke-width="2"><title>median before: 25.00 USD</title></line>' r.html
+	# decades labelled 1 to 10,000, with separators
+	for lab in '>1<' '>10<' '>100<' '>1,000<' '>10,000<'; do
+		grep -qF "text-anchor=\"middle\" fill=\"#4b5563\"$lab/text>" r.html || { echo "no axis label $lab"; false; }
+	done
 	# contribution bars, 4.5 px a point: X03 risk 92 with 30 rule points, X04 85 all model
 	grep -qF '<rect class="model" x="150" y="54.0" width="279.0" height="16" fill="#7c3aed"><title>X03 model: 62</title></rect>' r.html
 	grep -qF '<title>X03 rules: 30</title>' r.html
@@ -387,14 +401,16 @@ LATEST_SQL="SELECT * FROM scores s WHERE scored_at = (SELECT max(scored_at) FROM
 	[[ $dom == *'<div class="value">3,452.50 USD</div>'* ]]
 	run chrome --screenshot="$BATS_TEST_TMPDIR/d.png" d.html
 	assert_success
-	run python3 -c "import struct,sys; d=open(sys.argv[1],'rb').read(24); print(d[:8]==b'\x89PNG\r\n\x1a\n', struct.unpack('>II', d[16:24]))" d.png
-	assert_output "True (1280, 2400)"
+	# the window's size, and not blank
+	run python3 "$FD_ROOT/tests/browser/png_check.py" d.png --min-width 1280 --min-height 2400
+	assert_success
+	[[ $output == "1280 2400 "* ]]
 	run chrome --dump-dom r.html
 	assert_success
 	dom=$output
 	run grep -c ':CONSOLE' chrome.err
 	assert_output "0"
-	[[ $dom == *'<td class="num">2500.00 USD</td>'* ]]
+	[[ $dom == *'<td class="num">2,500.00 USD</td>'* ]]
 	[[ $dom == *'<h1>Case 1: Card testing by A1</h1>'* ]]
 	# the check can fail: a page with a script error (blocked by the page's policy) is caught
 	sed 's|</body>|<script>undefined_function()</script></body>|' d.html > bad.html

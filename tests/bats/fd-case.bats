@@ -461,7 +461,8 @@ OUT
 OUT
 	run fd-case list
 	assert_line --index 0 --regexp '^ID +STATUS +PRIORITY +ASSIGNEE +RISK +TXNS +AT STAKE +CREATED +TITLE$'
-	assert_line --index 2 --regexp '^2 +OPEN +LOW +- +95 +1  120000 JPY +20[0-9T:-]+ +JPY$'
+	# the table is for people: separators (the CSV and NDJSON above keep plain numbers)
+	assert_line --index 2 --regexp '^2 +OPEN +LOW +- +95 +1  120,000 JPY +20[0-9T:-]+ +JPY$'
 }
 
 # ---- related -----------------------------------------------------------------------------------
@@ -518,15 +519,15 @@ OUT
 	run fd-case prioritize --now 2026-03-12T00:00:00Z --format csv
 	assert_output - <<'OUT'
 rank,case_id,score,risk_part,amount_part,entity_part,age_part,status,priority,assignee,title,why
-1,2,61.1,38.0,21.2,1.4,0.5,OPEN,MEDIUM,,JPY transfer,max risk 95; 120000 JPY at stake in 1 transaction; account:A4 has 1 HIGH-risk transaction; open 1.0 days
-2,1,59.3,36.8,14.7,2.8,5.0,OPEN,HIGH,,Card testing by A1,max risk 92; 3452.50 USD at stake in 4 transactions; account:A1 has 2 HIGH-risk transactions; open 10.0 days
+1,2,61.1,38.0,21.2,1.4,0.5,OPEN,MEDIUM,,JPY transfer,"max risk 95; 120,000 JPY at stake in 1 transaction; account:A4 has 1 HIGH-risk transaction; open 1.0 days"
+2,1,59.3,36.8,14.7,2.8,5.0,OPEN,HIGH,,Card testing by A1,"max risk 92; 3,452.50 USD at stake in 4 transactions; account:A1 has 2 HIGH-risk transactions; open 10.0 days"
 OUT
 	# A4 in a case confirmed as fraud adds 0.3: 20*(0.07+0.3) = 7.4, total 67.1
 	fd-case -q create "A4 before" --entity account:A4 >/dev/null
 	fd-case -q status 4 IN_PROGRESS
 	fd-case -q status 4 CLOSED
 	run fd-case prioritize --now 2026-03-12T00:00:00Z --format csv --limit 1
-	assert_line --index 1 "1,2,67.1,38.0,21.2,7.4,0.5,OPEN,MEDIUM,,JPY transfer,max risk 95; 120000 JPY at stake in 1 transaction; account:A4 has 1 HIGH-risk transaction and 1 confirmed-fraud case; open 1.0 days"
+	assert_line --index 1 '1,2,67.1,38.0,21.2,7.4,0.5,OPEN,MEDIUM,,JPY transfer,"max risk 95; 120,000 JPY at stake in 1 transaction; account:A4 has 1 HIGH-risk transaction and 1 confirmed-fraud case; open 1.0 days"'
 	run fd-case prioritize --now 2026-03-12T00:00:00Z
 	assert_line --index 1 --regexp '^1 +2 +67.1  OPEN +MEDIUM +- +JPY transfer$'
 }

@@ -59,7 +59,7 @@ INV-,gap,0011,1011,1001,P010
 INV-,gap,1014,1014,1,P014
 INV-,gap,1016,2000,985,P015
 INV-,gap,2002,2009,8,P016"
-	[ "$stderr" = "fd-audit: gaps: invoice numbers of 17 transactions in 4 prefixes: 6 gaps (1997 numbers missing), 1 duplicated number (2 transactions); 0 without invoice, 0 not ending in a number of up to 18 digits" ]
+	[ "$stderr" = "fd-audit: gaps: invoice numbers of 17 transactions in 4 prefixes: 6 gaps (1,997 numbers missing), 1 duplicated number (2 transactions); 0 without invoice, 0 not ending in a number of up to 18 digits" ]
 }
 
 @test "gaps: txn_id by default; an unbroken sequence is exit 0" {

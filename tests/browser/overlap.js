@@ -1,7 +1,7 @@
 // Injected by tests/bats/fd-case-browser.bats into a copy of a rendered page: measures every
 // SVG text with the browser's own font metrics and lists the pairs, within one chart, whose
-// boxes overlap, and the texts that stick out of their chart.  The result goes into the DOM
-// (<pre id="layout-check">) for chromium --dump-dom.
+// boxes overlap, the texts that stick out of their chart, and the times (td.ts) broken over lines.  The result goes into the DOM
+// (<pre id="layout-check">) for chromium --dump-dom, with the page's height (data-height).
 (function () {
 	var out = [], svgs = document.querySelectorAll('svg'), i, j, k;
 	for (i = 0; i < svgs.length; i++) {
@@ -22,8 +22,23 @@
 					out.push('overlap ' + (s.getAttribute('aria-label') || '') + ': ' + b[j].s + ' / ' + b[k].s);
 			}
 	}
+	// a time (td.ts) is one line: broken over two it reads as two values
+	var ts = document.querySelectorAll('td.ts');
+	for (i = 0; i < ts.length; i++) {
+		var rg = document.createRange();
+		rg.selectNodeContents(ts[i]);
+		var tops = {}, rs = rg.getClientRects();
+		for (j = 0; j < rs.length; j++)
+			tops[Math.round(rs[j].top)] = 1;
+		if (Object.keys(tops).length > 1)
+			out.push('wrapped: ' + ts[i].textContent);
+	}
+	// the page's full height at this width, before the result adds to it: a screenshot of the
+	// whole page needs at least this many rows
+	var height = Math.ceil(Math.max(document.documentElement.scrollHeight, document.body.scrollHeight));
 	var pre = document.createElement('pre');
 	pre.id = 'layout-check';
+	pre.setAttribute('data-height', String(height));
 	pre.setAttribute('data-svgs', String(svgs.length));
 	pre.setAttribute('data-problems', String(out.length));
 	pre.textContent = out.join('\n');
