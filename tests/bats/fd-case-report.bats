@@ -51,7 +51,7 @@ chrome() {  # chrome OUTPUT-OPTION FILE: headless render; stderr (console messag
 	assert_line "## Entity neighbourhood"
 	assert_line "| account:A1 | SUSPECT | 4 |  |"
 	assert_line "| account:A2 | VICTIM | 2 |  |"
-	assert_line "### X03: risk 92, HIGH, BLOCK (model m1)"
+	assert_line "### X03: risk 92.00, HIGH, BLOCK (model m1)"
 	assert_line "- rule \`velocity_5m\` (+30 points): 3 transactions in 5 minutes, limit 2"
 	assert_line "- amount 38.0× this sender's 30-day mean"
 	sha=$(sha256sum ev.txt | cut -d' ' -f1)
@@ -214,8 +214,8 @@ LATEST_SQL="SELECT * FROM scores s WHERE scored_at = (SELECT max(scored_at) FROM
 	# log10(2/0.5) / log10(10/0.5) * 210 px high, one of 1 log10(2) / log10(20) * 210
 	h2=$(python3 -c 'import math; print("%.1f" % (math.log10(4) / math.log10(20) * 210))')
 	h1=$(python3 -c 'import math; print("%.1f" % (math.log10(2) / math.log10(20) * 210))')
-	grep -qE "height=\"$h2\" fill=\"#dc2626\"><title>risk 85-89: 2</title>" d.html
-	grep -qE "height=\"$h1\" fill=\"#dc2626\"><title>risk 90-94: 1</title>" d.html
+	grep -qE "height=\"$h2\" fill=\"#dc2626\"><title>risk 85-89.99: 2</title>" d.html
+	grep -qE "height=\"$h1\" fill=\"#dc2626\"><title>risk 90-94.99: 1</title>" d.html
 	grep -qF '>1</text>' d.html && grep -qF '>10</text>' d.html
 	grep -qF 'count on a log scale' d.html
 	# thresholds: the lowest MEDIUM risk (X01 45) and the lowest HIGH one (X04 85) of model m1
