@@ -1862,8 +1862,17 @@ static void chart_risk(struct w *w, const int64_t bins[20], double med, double h
 		   " stroke=\"%s\" stroke-width=\"2\" stroke-dasharray=\"5 3\"/>\n", i ? "HIGH" : "MEDIUM", t, x, T - 14, x,
 		   H - B, i ? "#991b1b" : "#b45309");
 		snprintf(lab, sizeof(lab), i ? "HIGH from %.2f" : "MEDIUM from %.2f", t);
-		/* MEDIUM's label to the left of its line, HIGH's to the right: they cannot overlap */
-		svg_text(w, x + (i ? 4 : -4), T - 18, i ? "start" : "end", i ? "fill=\"#991b1b\"" : "fill=\"#b45309\"", lab);
+		/* MEDIUM's label to the left of its line, HIGH's to the right: they cannot overlap.  A
+		 * label that would stick out of the chart (about 6.5 px a character at 11 px) goes to
+		 * the other side of its line, one row lower, clear of the other label's row. */
+		{
+			double est = 6.5 * (double)strlen(lab);
+			int flip = i ? x + 4 + est > W - 2 : x - 4 - est < 2;
+			int right = i ? !flip : flip;
+
+			svg_text(w, x + (right ? 4 : -4), flip ? T - 5 : T - 18, right ? "start" : "end",
+				 i ? "fill=\"#991b1b\"" : "fill=\"#b45309\"", lab);
+		}
 	}
 	snprintf(lab, sizeof(lab), "risk score (latest score of each transaction); count on a log scale");
 	svg_text(w, L + pw / 2, H - 10, "middle", "fill=\"#4b5563\"", lab);

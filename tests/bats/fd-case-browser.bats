@@ -63,7 +63,7 @@ layout() {  # layout FILE: the overlap check on a copy of FILE without its scrip
 	# the numbers the reader sees, with thousands separators
 	grep -qF '<div class="value">6</div>' dom.html
 	grep -qF '120,000 JPY' dom.html
-	grep -qF 'class="threshold" data-level="HIGH" data-risk="85"' dom.html
+	grep -qF 'class="threshold" data-level="HIGH" data-risk="85.00"' dom.html
 	[ "$(grep -c '<div class="panel ring"' dom.html)" -eq 2 ]
 	[ "$(grep -c '<svg ' dom.html)" -ge 9 ]
 }
