@@ -461,7 +461,7 @@ static int cmd_list(struct app *a, int argc, char **argv)
 				fd_writer_i64(t.w, s->ntxns);
 				fd_writer_i64(t.w, s->nentities);
 				if (s->max_risk >= 0)
-					fd_writer_i64(t.w, s->max_risk);
+					fd_writer_fixed(t.w, s->max_risk, 2);
 				else
 					fd_writer_null(t.w);
 				fd_writer_cstr(t.w, stake);
@@ -470,7 +470,7 @@ static int cmd_list(struct app *a, int argc, char **argv)
 			rc = table_close(a, &t);
 		}
 	} else {
-		printf("%-5s %-14s %-8s %-12s %4s %4s  %-20s %-17s %s\n", "ID", "STATUS", "PRIORITY", "ASSIGNEE", "RISK",
+		printf("%-5s %-14s %-8s %-12s %6s %4s  %-20s %-17s %s\n", "ID", "STATUS", "PRIORITY", "ASSIGNEE", "RISK",
 		       "TXNS", "AT STAKE", "CREATED", "TITLE");
 		for (i = 0; i < n; i++) {
 			const struct fd_case_summary *s = &cs[i];
@@ -479,8 +479,8 @@ static int cmd_list(struct app *a, int argc, char **argv)
 			amounts_text(s, 1, stake, sizeof(stake));
 			fd_format_ts(s->created_at, created);
 			created[16] = '\0';
-			snprintf(risk, sizeof(risk), "%d", s->max_risk);
-			printf("%-5lld %-14s %-8s %-12s %4s %4s  %-20s %-17s %s\n", (long long)s->id,
+			snprintf(risk, sizeof(risk), "%.2f", s->max_risk);
+			printf("%-5lld %-14s %-8s %-12s %6s %4s  %-20s %-17s %s\n", (long long)s->id,
 			       fd_case_status_name[s->status], fd_case_priority_name[s->priority], s->assignee ? s->assignee : "-",
 			       s->max_risk >= 0 ? risk : "-", fd_num_count(s->ntxns, ntx), stake, created, s->title);
 		}
@@ -714,7 +714,7 @@ static int cmd_related(struct app *a, int argc, char **argv)
 				fd_writer_cstr(t.w, r[i].sender);
 				fd_writer_cstr(t.w, r[i].recipient);
 				if (r[i].risk >= 0)
-					fd_writer_i64(t.w, r[i].risk);
+					fd_writer_fixed(t.w, r[i].risk, 2);
 				else
 					fd_writer_null(t.w);
 				fd_writer_f64(t.w, r[i].score);
@@ -724,13 +724,13 @@ static int cmd_related(struct app *a, int argc, char **argv)
 			rc = table_close(a, &t);
 		}
 	} else {
-		printf("%-4s %-16s %-24s %14s %-12s %4s %6s  %s\n", "RANK", "TXN", "TIME", "AMOUNT", "SENDER", "RISK", "WEIGHT", "WHY");
+		printf("%-4s %-16s %-24s %14s %-12s %6s %6s  %s\n", "RANK", "TXN", "TIME", "AMOUNT", "SENDER", "RISK", "WEIGHT", "WHY");
 		for (i = 0; i < n; i++) {
 			char ts[FD_TS_BUFSZ], amt[FD_NUM_BUFSZ + 8], am[FD_NUM_BUFSZ], risk[8];
 
 			snprintf(amt, sizeof(amt), "%s %s", fd_num_amount(r[i].amount, r[i].exponent, am), r[i].currency);
-			snprintf(risk, sizeof(risk), "%d", r[i].risk);
-			printf("%-4zu %-16s %-24s %14s %-12s %4s %6g  %s\n", i + 1, r[i].txn_id, fd_format_ts(r[i].ts, ts), amt,
+			snprintf(risk, sizeof(risk), "%.2f", r[i].risk);
+			printf("%-4zu %-16s %-24s %14s %-12s %6s %6g  %s\n", i + 1, r[i].txn_id, fd_format_ts(r[i].ts, ts), amt,
 			       r[i].sender, r[i].risk >= 0 ? risk : "-", r[i].score, r[i].why);
 		}
 	}
@@ -845,7 +845,7 @@ static int level_rank(const char *v, size_t n)
 	return -1;
 }
 
-static int read_flags(struct app *a, const char *path, int min_risk, int min_risk_given, int min_level,
+static int read_flags(struct app *a, const char *path, double min_risk, int min_risk_given, int min_level,
 		      struct flags *fl, int64_t *bad)
 {
 	struct fd_in *in = NULL;
@@ -930,7 +930,7 @@ static int read_flags(struct app *a, const char *path, int min_risk, int min_ris
 		}
 		f = &fl->f[fl->n];
 		memset(f, 0, sizeof(*f));
-		f->risk = (int)(risk + 0.5);
+		f->risk = risk;
 		fd_reader_get(r, s_txn, &v, &n);
 		f->txn_id = keep(fl, v, n);
 		if (fd_reader_get(r, s_ts, &v, &n) && n) {
@@ -982,7 +982,7 @@ static int cmd_auto(struct app *a, int argc, char **argv)
 		case OPT_WINDOW: ao.window_ms = parse_dur(a, "--window", optarg); break;
 		case OPT_SINCE: since = parse_time(a, "--since", optarg); range = 1; break;
 		case OPT_UNTIL: until = parse_time(a, "--until", optarg); range = 1; break;
-		case OPT_MIN_RISK: ao.min_risk = (int)fd_cli_int(&a->cli, "--min-risk", optarg, 0, 100); min_given = 1; break;
+		case OPT_MIN_RISK: ao.min_risk = fd_cli_double(&a->cli, "--min-risk", optarg, 0, 100); min_given = 1; break;
 		case OPT_ASSIGN: ao.assign = 1; break;
 		case OPT_PICK:
 			if ((ao.pick = fd_case_pick_parse(optarg)) < 0)

@@ -362,7 +362,7 @@ static int emit(void *user, const struct fd_score_row *row, struct fd_err *err)
 	fd_writer_begin(w);
 	fd_writer_cstr(w, row->txn_id);
 	fd_writer_ts(w, row->ts);
-	fd_writer_i64(w, row->v.risk);
+	fd_writer_fixed(w, row->v.risk, 2);
 	fd_writer_cstr(w, fd_level_name[row->v.level]);
 	fd_writer_cstr(w, fd_decision_name[row->v.decision]);
 	fd_writer_f64_sig(w, row->v.confidence, 2);

@@ -259,6 +259,14 @@ static void jo_int(struct jo *j, const char *k, int64_t v)
 		j->bad = 1;
 }
 
+/* A risk (0-100, to the hundredth) as written everywhere: two decimals. */
+static void jo_risk(struct jo *j, const char *k, double v)
+{
+	jo_key(j, k);
+	if (fd_buf_addf(j->b, "%.2f", v))
+		j->bad = 1;
+}
+
 static void jo_bool(struct jo *j, const char *k, int v)
 {
 	jo_key(j, k);
@@ -1602,9 +1610,6 @@ void fd_case_summaries_free(struct fd_case_summary *s, size_t n)
 	free(s);
 }
 
-#define LATEST_SCORE(txn) \
-	"(SELECT s2.id FROM scores s2 WHERE s2.txn_id = " txn " ORDER BY s2.scored_at DESC, s2.id DESC LIMIT 1)"
-
 /* Fill s for case id (FD_EUSAGE when there is none). */
 static int load_summary(struct fd_store *st, int64_t id, struct fd_case_summary *s, struct fd_err *err)
 {
@@ -1620,8 +1625,8 @@ static int load_summary(struct fd_store *st, int64_t id, struct fd_case_summary 
 				   " (SELECT count(*) FROM case_events WHERE case_id = c.id),"
 				   " (SELECT count(*) FROM case_events WHERE case_id = c.id AND kind = 'note'),"
 				   " (SELECT count(*) FROM case_attachments WHERE case_id = c.id),"
-				   " (SELECT max(s.risk) FROM case_transactions ct JOIN scores s ON s.txn_id = ct.txn_id"
-				   "   WHERE ct.case_id = c.id AND s.id = " LATEST_SCORE("ct.txn_id") ")"
+				   " (SELECT max(l.risk) FROM case_transactions ct JOIN latest_scores l ON l.txn_id = ct.txn_id"
+				   "   WHERE ct.case_id = c.id)"
 				   " FROM cases c WHERE id = ?", err)))
 		return rc;
 	sqlite3_bind_int64(q, 1, id);
@@ -1651,7 +1656,7 @@ static int load_summary(struct fd_store *st, int64_t id, struct fd_case_summary 
 	s->nevents = sqlite3_column_int64(q, 16);
 	s->nnotes = sqlite3_column_int64(q, 17);
 	s->nattachments = sqlite3_column_int64(q, 18);
-	s->max_risk = sqlite3_column_type(q, 19) == SQLITE_NULL ? -1 : sqlite3_column_int(q, 19);
+	s->max_risk = sqlite3_column_type(q, 19) == SQLITE_NULL ? -1 : sqlite3_column_double(q, 19);
 	sqlite3_finalize(q);
 	if (bad)
 		goto nomem;
@@ -1948,13 +1953,13 @@ static int load_txn_extras(struct fd_store *st, struct fd_case_txn *t, struct fd
 	size_t cap = 0;
 	int rc, bad = 0;
 
-	if ((rc = fd_store_prepare(st, &q, "SELECT risk, level, decision, model_version, reasons FROM scores"
-				   " WHERE txn_id = ?1 ORDER BY scored_at DESC, id DESC LIMIT 1", err)))
+	if ((rc = fd_store_prepare(st, &q, "SELECT risk, level, decision, model_version, reasons FROM latest_scores"
+				   " WHERE txn_id = ?1", err)))
 		return rc;
 	sqlite3_bind_text(q, 1, t->txn_id, -1, SQLITE_STATIC);
 	if (sqlite3_step(q) == SQLITE_ROW) {
 		t->scored = 1;
-		t->risk = sqlite3_column_int(q, 0);
+		t->risk = sqlite3_column_double(q, 0);
 		snprintf(t->level, sizeof(t->level), "%s", (const char *)sqlite3_column_text(q, 1));
 		snprintf(t->decision, sizeof(t->decision), "%s", (const char *)sqlite3_column_text(q, 2));
 		t->model_version = col_dup(q, 3, &bad);
@@ -2337,8 +2342,7 @@ int fd_case_related(struct fd_store *st, int64_t id, const struct fd_case_relate
 	if ((rc = fd_store_prepare(st, &q,
 				   "SELECT t.txn_id, t.ts, t.amount, t.currency, t.sender_id, t.recipient_id,"
 				   " t.merchant_id, t.device_id, t.ip,"
-				   " (SELECT s.risk FROM scores s WHERE s.txn_id = t.txn_id"
-				   "   ORDER BY s.scored_at DESC, s.id DESC LIMIT 1)"
+				   " (SELECT l.risk FROM latest_scores l WHERE l.txn_id = t.txn_id)"
 				   " FROM transactions t WHERE (t.sender_id IN (SELECT value FROM json_each(?1))"
 				   "   OR t.recipient_id IN (SELECT value FROM json_each(?1))"
 				   "   OR t.merchant_id IN (SELECT value FROM json_each(?2))"
@@ -2433,7 +2437,7 @@ int fd_case_related(struct fd_store *st, int64_t id, const struct fd_case_relate
 		r->r.exponent = ex;
 		r->r.sender = xstrdup(snd);
 		r->r.recipient = xstrdup(rcp);
-		r->r.risk = sqlite3_column_type(q, 9) == SQLITE_NULL ? -1 : sqlite3_column_int(q, 9);
+		r->r.risk = sqlite3_column_type(q, 9) == SQLITE_NULL ? -1 : sqlite3_column_double(q, 9);
 		r->r.score = score;
 		r->r.why = xstrdup(why.s);
 		r->nearest = nearest;
@@ -2539,8 +2543,7 @@ static int entity_high(struct fd_store *st, const char *kind, const char *key, i
 	if (k == 4)
 		return FD_OK;
 	if (fd_buf_adds(&q, sql[k]) ||
-	    fd_buf_adds(&q, "(SELECT s.level FROM scores s WHERE s.txn_id = t.txn_id"
-			" ORDER BY s.scored_at DESC, s.id DESC LIMIT 1) = 'HIGH'"))
+	    fd_buf_adds(&q, "(SELECT l.level FROM latest_scores l WHERE l.txn_id = t.txn_id) = 'HIGH'"))
 		return oom(err);
 	rc = query_i64(st, q.s, key, 0, n, err);
 	fd_buf_release(&q);
@@ -2642,7 +2645,7 @@ int fd_case_prioritize(struct fd_store *st, int64_t now, struct fd_case_rank **o
 		k->score = k->risk_part + k->amount_part + k->entity_part + k->age_part;
 		fd_buf_reset(&why);
 		if (k->s.max_risk >= 0)
-			fd_buf_addf(&why, "max risk %d", k->s.max_risk);
+			fd_buf_addf(&why, "max risk %.2f", k->s.max_risk);
 		else
 			fd_buf_adds(&why, "not scored");
 		fd_buf_adds(&why, "; ");
@@ -2677,7 +2680,7 @@ struct flagrec {
 	const char *txn_id;
 	char *suspect;        /* normalised "kind:key", owned */
 	int64_t ts;
-	int risk;
+	double risk;
 	const char *reasons;
 };
 
@@ -2703,7 +2706,7 @@ static int flag_reason(const struct flagrec *f, struct fd_buf *b)
 	fd_buf_reset(b);
 	if (split_reasons(f->reasons, &rs, &n))
 		return -1;
-	r = fd_buf_addf(b, "risk %d", f->risk);
+	r = fd_buf_addf(b, "risk %.2f", f->risk);
 	if (!r && n)
 		r = fd_buf_addf(b, ": %s", rs[0]);
 	for (i = 0; i < n; i++)
@@ -2717,7 +2720,7 @@ struct touched {
 	int64_t id;
 	int is_new;
 	int status, prio;     /* before the call (a new case: OPEN, -1) */
-	int maxrisk;          /* of the flags added */
+	double maxrisk;       /* of the flags added */
 	struct fd_buf txns;   /* JSON array of the transactions added */
 };
 
@@ -2844,7 +2847,7 @@ static int auto_finish(struct fd_store *st, struct touched *t, const struct fd_c
 		jo_str(&j, "window_start", ts1);
 		jo_str(&j, "window_end", ts2);
 	}
-	jo_int(&j, "max_risk", t->maxrisk);
+	jo_risk(&j, "max_risk", t->maxrisk);
 	sqlite3_finalize(q);
 	q = NULL;
 	if ((rc = jo_end(&j, err)) || (rc = case_event(st, t->id, t->is_new ? "created" : "auto", det.s, now, err)))
@@ -3015,7 +3018,8 @@ int fd_case_auto(struct fd_store *st, const struct fd_case_flag *flags, size_t n
 	sqlite3_stmt *q = NULL;
 	int64_t window = o && o->window_ms > 0 ? o->window_ms : FD_CASE_AUTO_WINDOW, now = fd_wall_ms();
 	size_t nf = 0, i, g;
-	int rc, own = 0, began = 0, min_risk = o ? o->min_risk : 0;
+	int rc, own = 0, began = 0;
+	double min_risk = o ? o->min_risk : 0;
 	char vis[200];
 
 	if (!res)
@@ -3108,10 +3112,9 @@ int fd_case_auto_from_store(struct fd_store *st, int64_t since, int64_t until,
 	if ((rc = fd_case_authorize(st, FD_CA_AUTO, "auto", err)))
 		return rc;
 	if ((rc = fd_store_prepare(st, &q, "SELECT s.txn_id, t.sender_id, t.ts, s.risk, s.reasons"
-				   " FROM scores s JOIN transactions t ON t.txn_id = s.txn_id"
+				   " FROM latest_scores s JOIN transactions t ON t.txn_id = s.txn_id"
 				   " WHERE (CASE s.level WHEN 'HIGH' THEN 0 WHEN 'MEDIUM' THEN 1 ELSE 2 END) <= ?3"
-				   " AND t.ts >= ?1 AND t.ts < ?2"
-				   " AND s.id = " LATEST_SCORE("s.txn_id") " ORDER BY t.ts, s.txn_id", err)))
+				   " AND t.ts >= ?1 AND t.ts < ?2 ORDER BY t.ts, s.txn_id", err)))
 		return rc;
 	sqlite3_bind_int64(q, 1, since);
 	sqlite3_bind_int64(q, 2, until);
@@ -3137,7 +3140,7 @@ int fd_case_auto_from_store(struct fd_store *st, int64_t since, int64_t until,
 			f->suspect = sus;
 		}
 		f->ts = sqlite3_column_int64(q, 2);
-		f->risk = sqlite3_column_int(q, 3);
+		f->risk = sqlite3_column_double(q, 3);
 		f->reasons = col_dup(q, 4, &b2);
 		if (b2 || !f->txn_id || !f->suspect)
 			bad = 1;

@@ -271,7 +271,7 @@ struct fd_case_summary {
 	int64_t created_at, updated_at, closed_at;  /* closed_at 0 when not closed */
 	char *created_by;
 	int64_t ntxns, nentities, nevents, nnotes, nattachments;
-	int max_risk;                /* highest latest risk of its transactions, -1 when none scored */
+	double max_risk;             /* highest latest risk of its transactions, -1 when none scored */
 	struct fd_case_amount *stake; /* amounts of its stored transactions, per currency */
 	size_t nstake;
 };
@@ -326,8 +326,8 @@ struct fd_case_txn {
 	char currency[4];
 	int exponent;
 	char *sender, *recipient, *merchant, *device, *ip, *channel, *country;
-	int scored;                 /* 1 when it has a score: the latest by scored_at */
-	int risk;
+	int scored;                 /* 1 when it has a score: its latest_scores row */
+	double risk;
 	char level[8], decision[8];
 	char *model_version;
 	char **reasons;             /* the score's reasons, nreasons sentences */
@@ -386,7 +386,7 @@ struct fd_case_related {
 	char currency[4];
 	int exponent;
 	char *sender, *recipient;
-	int risk;                 /* latest risk, -1 when not scored */
+	double risk;              /* latest risk, -1 when not scored */
 	double score;             /* the rank's weight: the sum of the reasons' weights */
 	char *why;                /* the reasons, "; "-separated */
 };
@@ -429,7 +429,7 @@ struct fd_case_flag {
 	const char *txn_id;
 	const char *suspect;     /* "account:C1", "device:D9", ...; a bare key is an account */
 	int64_t ts;              /* the transaction's time */
-	int risk;                /* 0-100 */
+	double risk;             /* 0-100, to the hundredth */
 	const char *reasons;     /* JSON array of sentences, or NULL */
 };
 
@@ -440,7 +440,7 @@ enum fd_case_level { FD_CASE_LEVEL_HIGH, FD_CASE_LEVEL_MEDIUM, FD_CASE_LEVEL_LOW
 
 struct fd_case_auto_opts {
 	int64_t window_ms;       /* 0 = FD_CASE_AUTO_WINDOW (see fd_case_auto) */
-	int min_risk;            /* flags below this risk are ignored (0 = take all) */
+	double min_risk;         /* flags below this risk are ignored (0 = take all) */
 	int assign;              /* assign new cases to an active investigator ... */
 	int pick;                /* ... picked so (enum fd_case_pick; zero: least-loaded) */
 	int min_level;           /* enum fd_case_level: fd_case_auto_from_store takes the store's

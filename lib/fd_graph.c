@@ -343,8 +343,19 @@ static int64_t edge_get(struct fd_graph *g, uint32_t s, uint32_t d, uint32_t tag
 	return g->ne - 1;
 }
 
+/* Risks are kept in hundredths (the written risk has two decimals), -1 when none is scored. */
+static int32_t risk_in(double r)
+{
+	return r < 0 ? -1 : (int32_t)lround(r * 100.0);
+}
+
+static double risk_out(int32_t c)
+{
+	return c < 0 ? -1 : c / 100.0;
+}
+
 static void edge_touch(struct edge *e, int64_t first, int64_t last, int64_t count, int64_t amount,
-		       int64_t flagged, int risk)
+		       int64_t flagged, int32_t risk)
 {
 	if (e->count == 0 || first < e->first)
 		e->first = first;
@@ -357,7 +368,7 @@ static void edge_touch(struct edge *e, int64_t first, int64_t last, int64_t coun
 		e->risk = risk;
 }
 
-static void node_touch(struct node *n, int64_t ts, int flag, int risk)
+static void node_touch(struct node *n, int64_t ts, int flag, int32_t risk)
 {
 	if (n->txns == 0 || ts < n->first)
 		n->first = ts;
@@ -640,7 +651,7 @@ int fd_graph_add_txn(struct fd_graph *g, const struct fd_graph_txn *t, struct fd
 		}
 		if ((e = edge_get(g, (uint32_t)s, (uint32_t)d, TAG(te[i].ekind, sub))) < 0)
 			return fd_err_set(err, FD_EIO, "out of memory");
-		edge_touch(&g->edges[e], t->ts, t->ts, 1, amount, flag, t->risk);
+		edge_touch(&g->edges[e], t->ts, t->ts, 1, amount, flag, risk_in(t->risk));
 		if (i == 0 && money >= 0 && g->o.keep_txns) {
 			const char *tid = t->txn_id ? t->txn_id : "";
 			int64_t name = fd_intern_put(g->txnames, tid, strlen(tid), NULL);
@@ -688,7 +699,7 @@ int fd_graph_add_txn(struct fd_graph *g, const struct fd_graph_txn *t, struct fd
 			ids[nid++] = d;
 	}
 	for (j = 0; j < nid; j++)
-		node_touch(&g->nodes[ids[j]], t->ts, flag, t->risk);
+		node_touch(&g->nodes[ids[j]], t->ts, flag, risk_in(t->risk));
 	return FD_OK;
 }
 
@@ -889,7 +900,7 @@ void fd_graph_node_get(const struct fd_graph *g, uint32_t id, struct fd_graph_no
 	n->flagged = nd->flagged;
 	n->sent = nd->sent;
 	n->sent_flagged = nd->sent_flagged;
-	n->risk = nd->risk;
+	n->risk = risk_out(nd->risk);
 	n->first = nd->first;
 	n->last = nd->last;
 }
@@ -907,7 +918,7 @@ void fd_graph_edge_get(const struct fd_graph *g, uint32_t id, struct fd_graph_ed
 	e->first = ed->first;
 	e->last = ed->last;
 	e->flagged = ed->flagged;
-	e->risk = ed->risk;
+	e->risk = risk_out(ed->risk);
 }
 
 const uint32_t *fd_graph_out_edges(const struct fd_graph *g, uint32_t node, uint32_t *n)
@@ -942,8 +953,9 @@ void fd_graph_move_get(const struct fd_graph *g, uint32_t id, struct fd_graph_mo
 enum { C_ID, C_TXN, C_TS, C_AMOUNT, C_CUR, C_SENDER, C_RECIP, C_MERCH, C_DEVICE, C_IP, C_LABEL, C_META, C_NCOLS };
 /* ... and, in the per-hop queries, the scores of the row (constants when there are none:
  * the lookups would cost more than the rest of the query) */
-#define SCORE_COLS ", (SELECT max(s.risk) FROM scores s WHERE s.txn_id = t.txn_id)," \
-	" EXISTS (SELECT 1 FROM scores s WHERE s.txn_id = t.txn_id AND s.level IN ('HIGH', 'MEDIUM'))"
+/* (its latest score: the schema's one meaning of a transaction's risk) */
+#define SCORE_COLS ", (SELECT l.risk FROM latest_scores l WHERE l.txn_id = t.txn_id)," \
+	" coalesce((SELECT l.level IN ('HIGH', 'MEDIUM') FROM latest_scores l WHERE l.txn_id = t.txn_id), 0)"
 #define NO_SCORE_COLS ", NULL, 0"
 
 static const char *col_text(sqlite3_stmt *s, int c)
@@ -973,7 +985,7 @@ static void row_txn(sqlite3_stmt *s, struct fd_graph_txn *t)
 /* Scores by txn id, for the whole-store load. */
 struct scoremap {
 	struct fd_intern *ids;
-	int8_t *risk;
+	int16_t *risk;              /* hundredths */
 	uint8_t *flag;
 };
 
@@ -1001,7 +1013,7 @@ static int scores_load(struct fd_store *st, struct scoremap *m, struct fd_err *e
 	memset(m, 0, sizeof(*m));
 	if ((r = have_scores(st, err)) <= 0)
 		return r < 0 ? err->code : FD_OK;
-	if ((rc = fd_store_prepare(st, &s, "SELECT txn_id, max(risk), max(level IN ('HIGH', 'MEDIUM')) FROM scores GROUP BY txn_id", err)))
+	if ((rc = fd_store_prepare(st, &s, "SELECT txn_id, risk, level IN ('HIGH', 'MEDIUM') FROM latest_scores", err)))
 		return rc;
 	if (!(m->ids = fd_intern_create()))
 		goto oom;
@@ -1013,7 +1025,7 @@ static int scores_load(struct fd_store *st, struct scoremap *m, struct fd_err *e
 			goto oom;
 		if ((size_t)k >= cap) {
 			size_t c = cap ? cap * 2 : 4096;
-			int8_t *pr = realloc(m->risk, c);
+			int16_t *pr = realloc(m->risk, c * sizeof(*pr));
 			uint8_t *pf;
 
 			if (!pr)
@@ -1024,7 +1036,7 @@ static int scores_load(struct fd_store *st, struct scoremap *m, struct fd_err *e
 			m->flag = pf;
 			cap = c;
 		}
-		m->risk[k] = (int8_t)sqlite3_column_int(s, 1);
+		m->risk[k] = (int16_t)risk_in(sqlite3_column_double(s, 1));
 		m->flag[k] = (uint8_t)sqlite3_column_int(s, 2);
 	}
 	sqlite3_finalize(s);
@@ -1090,7 +1102,7 @@ int fd_graph_load(struct fd_graph *g, struct fd_store *st, struct fd_err *err)
 			int64_t k = fd_intern_find(sm.ids, t.txn_id, (size_t)sqlite3_column_bytes(s, C_TXN));
 
 			if (k >= 0) {
-				t.risk = sm.risk[k];
+				t.risk = risk_out(sm.risk[k]);
 				t.scored_flag = sm.flag[k];
 			}
 		}
@@ -1210,7 +1222,7 @@ static int ego_keep(struct ego *eg, sqlite3_stmt *s)
 		r->ts = t.ts;
 		r->amount = t.amount;
 		r->label = t.label;
-		r->risk = sqlite3_column_type(s, C_NCOLS) == SQLITE_NULL ? -1 : sqlite3_column_int(s, C_NCOLS);
+		r->risk = sqlite3_column_type(s, C_NCOLS) == SQLITE_NULL ? -1 : risk_in(sqlite3_column_double(s, C_NCOLS));
 		r->flag = sqlite3_column_int(s, C_NCOLS + 1);
 		r->metalen = t.metadata_len;
 		for (i = 0; i < R_NSTR; i++)
@@ -1236,7 +1248,7 @@ static void erow_txn(const struct ego *eg, const struct erow *r, struct fd_graph
 	t->metadata = arena_str(eg, r->off[R_META]);
 	t->metadata_len = r->metalen;
 	t->label = r->label;
-	t->risk = r->risk;
+	t->risk = risk_out(r->risk);
 	t->scored_flag = r->flag;
 }
 
@@ -3445,7 +3457,7 @@ static void json_node(struct wr *w, const struct view *v, uint32_t x)
 	w_jstr(w, node_key(g, x));
 	w_f(w, ",\"txns\":%" PRId64 ",\"flagged\":%" PRId64 ",\"risk\":", nd->txns, nd->flagged);
 	if (nd->risk >= 0)
-		w_f(w, "%d", nd->risk);
+		w_f(w, "%.2f", risk_out(nd->risk));
 	else
 		w_s(w, "null");
 	if (nd->kind == NK_ACCOUNT)
@@ -3501,7 +3513,7 @@ static void json_edge(struct wr *w, const struct view *v, uint32_t e)
 	w_ts_json(w, ei.last);
 	w_f(w, ",\"flagged\":%" PRId64 ",\"risk\":", ei.flagged);
 	if (ei.risk >= 0)
-		w_f(w, "%d", ei.risk);
+		w_f(w, "%.2f", ei.risk);
 	else
 		w_s(w, "null");
 	if (v->enote && v->enote[e]) {
@@ -3547,7 +3559,7 @@ static void dot_node(struct wr *w, const struct view *v, uint32_t x)
 	if (nd->flagged)
 		fd_buf_addf(&t, ", %" PRId64 " flagged", nd->flagged);
 	if (nd->risk >= 0)
-		fd_buf_addf(&t, "\nrisk %d", nd->risk);
+		fd_buf_addf(&t, "\nrisk %.2f", risk_out(nd->risk));
 	if (v->st)
 		fd_buf_addf(&t, "\npagerank %.4g", v->st->pagerank[x]);
 	w_s(w, " [label=");
@@ -3561,7 +3573,7 @@ static void dot_node(struct wr *w, const struct view *v, uint32_t x)
 	w_dot_str(w, node_kind(g, x));
 	w_f(w, ", txns=%" PRId64 ", flagged=%" PRId64, nd->txns, nd->flagged);
 	if (nd->risk >= 0)
-		w_f(w, ", risk=%d", nd->risk);
+		w_f(w, ", risk=%.2f", risk_out(nd->risk));
 	if (g->ego)
 		w_f(w, ", depth=%d", nd->depth);
 	w_s(w, "];\n");
@@ -3669,7 +3681,7 @@ static void write_graphml(struct wr *w, const struct view *v)
 	gml_key(w, "n_label", "node", "label", "string");
 	gml_key(w, "n_txns", "node", "txns", "long");
 	gml_key(w, "n_flagged", "node", "flagged", "long");
-	gml_key(w, "n_risk", "node", "risk", "int");
+	gml_key(w, "n_risk", "node", "risk", "double");
 	gml_key(w, "n_first", "node", "first", "string");
 	gml_key(w, "n_last", "node", "last", "string");
 	if (g->ego)
@@ -3712,7 +3724,7 @@ static void write_graphml(struct wr *w, const struct view *v)
 		snprintf(buf, sizeof(buf), "%" PRId64, nd->flagged);
 		gml_data(w, "n_flagged", buf);
 		if (nd->risk >= 0) {
-			snprintf(buf, sizeof(buf), "%d", nd->risk);
+			snprintf(buf, sizeof(buf), "%.2f", risk_out(nd->risk));
 			gml_data(w, "n_risk", buf);
 		}
 		if (nd->txns) {
@@ -3768,7 +3780,7 @@ static void write_graphml(struct wr *w, const struct view *v)
 		snprintf(buf, sizeof(buf), "%" PRId64, ei.flagged);
 		gml_data(w, "e_flagged", buf);
 		if (ei.risk >= 0) {
-			snprintf(buf, sizeof(buf), "%d", ei.risk);
+			snprintf(buf, sizeof(buf), "%.2f", ei.risk);
 			gml_data(w, "e_risk", buf);
 		}
 		if (v->enote && v->enote[e])
@@ -3865,10 +3877,10 @@ static void csv_name(struct fd_writer *cw, const struct fd_graph *g, uint32_t x)
 	fd_buf_release(&t);
 }
 
-static void csv_risk(struct fd_writer *cw, int risk)
+static void csv_risk(struct fd_writer *cw, double risk)
 {
 	if (risk >= 0)
-		fd_writer_i64(cw, risk);
+		fd_writer_fixed(cw, risk, 2);
 	else
 		fd_writer_null(cw);
 }
@@ -4502,7 +4514,7 @@ int fd_graph_stats_write(const struct fd_graph *g, const struct fd_graph_stats *
 			fd_writer_f64(cw, s->pagerank[x]);
 			fd_writer_i64(cw, g->nodes[x].txns);
 			fd_writer_i64(cw, g->nodes[x].flagged);
-			csv_risk(cw, g->nodes[x].risk);
+			csv_risk(cw, risk_out(g->nodes[x].risk));
 			fd_writer_end(cw);
 		}
 		fd_writer_free(cw);

@@ -28,8 +28,9 @@
  * of the graph (fd_graph_money_dropped() counts it).
  *
  * Flagged.  A transaction is flagged when its label is 1 (known fraud in the export) or when
- * any score of it (any model version) has level HIGH or MEDIUM.  risk is the highest score risk
- * (0-100) of a node's or edge's transactions, -1 when none is scored.
+ * its latest score (the store's latest_scores) has level HIGH or MEDIUM.  risk is the highest
+ * latest risk (0-100, to the hundredth) of a node's or edge's transactions, -1 when none is
+ * scored.
  *
  * Time.  Only transactions with since <= ts < until count; an explicit link counts when its
  * [first_seen, last_seen] overlaps that window.
@@ -128,8 +129,8 @@ struct fd_graph_txn {
 	const char *metadata;       /* JSON object text with the attributes, or NULL */
 	size_t metadata_len;
 	int label;                  /* 1 known fraud; anything else not */
-	int risk;                   /* highest score risk 0-100, -1 unscored */
-	int scored_flag;            /* some score has level HIGH or MEDIUM */
+	double risk;                /* latest score risk 0-100, -1 unscored */
+	int scored_flag;            /* the latest score has level HIGH or MEDIUM */
 };
 
 /* Add a transaction (outside the window: ignored).  Before fd_graph_finish() only.
@@ -194,7 +195,7 @@ struct fd_graph_node_info {
 	int expanded;               /* ego: its neighbours were looked up; else 1 */
 	int64_t txns, flagged;      /* transactions it takes part in, and how many flagged */
 	int64_t sent, sent_flagged; /* accounts: transactions it sent */
-	int risk;                   /* -1 when none scored */
+	double risk;                /* highest latest risk, -1 when none scored */
 	int64_t first, last;        /* times of its first and last transaction (0 when none) */
 };
 void fd_graph_node_get(const struct fd_graph *g, uint32_t id, struct fd_graph_node_info *n);
@@ -207,7 +208,7 @@ struct fd_graph_edge_info {
 	int64_t total;              /* money edges: minor units of fd_graph_currency(); else 0 */
 	int64_t first, last;
 	int64_t flagged;
-	int risk;
+	double risk;                /* highest latest risk, -1 when none scored */
 };
 void fd_graph_edge_get(const struct fd_graph *g, uint32_t id, struct fd_graph_edge_info *e);
 

@@ -18,7 +18,7 @@ enum { NK_ACCOUNT, NK_MERCHANT, NK_DEVICE, NK_IP, NK_ATTR0 };
 
 struct node {
 	int64_t txns, flagged, sent, sent_flagged, first, last;
-	int32_t risk;
+	int32_t risk;      /* hundredths of the highest latest risk, -1 none scored */
 	int16_t depth;
 	uint8_t kind;
 	uint8_t expanded;
@@ -27,7 +27,7 @@ struct node {
 struct edge {
 	uint32_t src, dst;
 	uint32_t tag;      /* kind | sub << 8 */
-	int32_t risk;
+	int32_t risk;      /* hundredths of the highest latest risk, -1 none scored */
 	int64_t count, total, first, last, flagged;
 };
 

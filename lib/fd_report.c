@@ -324,7 +324,7 @@ static void text_case(struct w *w, const struct fd_case_view *v)
 		w->bad = 1;
 	wf(w, " in %s transaction%s\n", FD_NUM(s->ntxns), s->ntxns == 1 ? "" : "s");
 	if (s->max_risk >= 0)
-		wf(w, "  max risk    %d\n", s->max_risk);
+		wf(w, "  max risk    %.2f\n", s->max_risk);
 	if (s->description && *s->description)
 		wf(w, "  description %s\n", s->description);
 
@@ -354,7 +354,7 @@ static void text_case(struct w *w, const struct fd_case_view *v)
 		} else
 			ws(w, "  (not in the store)");
 		if (t->scored)
-			wf(w, "  risk %d %s %s", t->risk, t->level, t->decision);
+			wf(w, "  risk %.2f %s %s", t->risk, t->level, t->decision);
 		if (t->label >= 0)
 			wf(w, "  label %s", t->label ? "fraud" : "legitimate");
 		ws(w, "\n");
@@ -1042,7 +1042,7 @@ static int load_extra(struct fd_store *st, const struct fd_case_view *v, struct 
 
 	if (!(x->rule_points = calloc(v->ntxns + 1, sizeof(int))))
 		goto nomem;
-	if ((rc = prep(st, &q, "SELECT rule_points FROM scores WHERE txn_id = ?1 ORDER BY scored_at DESC, id DESC LIMIT 1", err)))
+	if ((rc = prep(st, &q, "SELECT rule_points FROM latest_scores WHERE txn_id = ?1", err)))
 		goto out;
 	for (i = 0; i < v->ntxns; i++) {
 		sqlite3_reset(q);
@@ -1332,8 +1332,7 @@ static void doc_contrib(struct w *w, int html, const struct fd_case_view *v, con
 	svg_begin(w, W, (int)(30 + rowh * (n ? n : 1)), "risk per transaction: model and rules");
 	for (i = 0; i < v->ntxns; i++) {
 		const struct fd_case_txn *t = &v->txns[i];
-		int rp, mp;
-		double y;
+		double rp, mp, y;
 
 		if (!t->scored || x->rule_points[i] < 0)
 			continue;
@@ -1344,15 +1343,15 @@ static void doc_contrib(struct w *w, int html, const struct fd_case_view *v, con
 		wf(w, "<rect class=\"model\" x=\"%d\" y=\"%.1f\" width=\"%.1f\" height=\"16\" fill=\"#7c3aed\"><title>",
 		   L, y, mp * 4.5);
 		wh(w, t->txn_id);
-		wf(w, " model: %d</title></rect>\n", mp);
+		wf(w, " model: %.2f</title></rect>\n", mp);
 		wf(w, "<rect class=\"rules\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"16\" fill=\"#ea580c\"><title>",
 		   L + mp * 4.5, y, rp * 4.5);
 		wh(w, t->txn_id);
-		wf(w, " rules: %d</title></rect>\n", rp);
+		wf(w, " rules: %.2f</title></rect>\n", rp);
 		{
 			char lab[64];
 
-			snprintf(lab, sizeof(lab), "%d %s", t->risk, t->decision);
+			snprintf(lab, sizeof(lab), "%.2f %s", t->risk, t->decision);
 			svg_text(w, L + t->risk * 4.5 + 6, y + 13, "start", NULL, lab);
 		}
 	}
@@ -1436,7 +1435,7 @@ static void doc_case(struct w *w, int html, const struct fd_case_view *v, const 
 	fd_case_format_amounts(s->stake, s->nstake, 1, &tmp);
 	fd_buf_addf(&tmp, " in %s transaction%s", FD_NUM(s->ntxns), s->ntxns == 1 ? "" : "s");
 	summary_row(w, html, "Amount at stake", tmp.s);
-	snprintf(num, sizeof(num), "%d", s->max_risk);
+	snprintf(num, sizeof(num), "%.2f", s->max_risk);
 	summary_row(w, html, "Highest risk", s->max_risk >= 0 ? num : "not scored");
 	fd_num_count((int64_t)v->nents, num);
 	summary_row(w, html, "Entities", num);
@@ -1498,7 +1497,7 @@ static void doc_case(struct w *w, int html, const struct fd_case_view *v, const 
 			snprintf(amt, sizeof(amt), "-");
 			snprintf(ts, sizeof(ts), "not in the store");
 		}
-		snprintf(num, sizeof(num), "%d", t->risk);
+		snprintf(num, sizeof(num), "%.2f", t->risk);
 		if (html) {
 			ws(w, "<tr><td><code>");
 			wh(w, t->txn_id);
@@ -1510,7 +1509,7 @@ static void doc_case(struct w *w, int html, const struct fd_case_view *v, const 
 			wh(w, or_dash(to));
 			ws(w, "</td><td class=\"num\">");
 			if (t->scored) {
-				wf(w, "%d ", t->risk);
+				wf(w, "%.2f ", t->risk);
 				level_badge(w, t->level);
 			} else
 				ws(w, "-");
@@ -1589,7 +1588,7 @@ static void doc_case(struct w *w, int html, const struct fd_case_view *v, const 
 			wh(w, t->txn_id);
 			ws(w, "</code></strong> ");
 			if (t->scored) {
-				wf(w, "risk %d ", t->risk);
+				wf(w, "risk %.2f ", t->risk);
 				level_badge(w, t->level);
 				wf(w, " %s <span class=\"muted\">(model ", t->decision);
 				wh(w, t->model_version);
@@ -1613,7 +1612,7 @@ static void doc_case(struct w *w, int html, const struct fd_case_view *v, const 
 			ws(w, "### ");
 			wm(w, t->txn_id);
 			if (t->scored) {
-				wf(w, ": risk %d, %s, %s (model ", t->risk, t->level, t->decision);
+				wf(w, ": risk %.2f, %s, %s (model ", t->risk, t->level, t->decision);
 				wm(w, t->model_version);
 				ws(w, ")");
 			}
@@ -1706,10 +1705,9 @@ out:
 
 /* ---- the dashboard ------------------------------------------------------------------------------ */
 
-/* The latest score of each transaction (SQLite's bare columns take their values from the row
- * where max() is found). */
-#define LATEST "(SELECT txn_id, risk, level, decision, reasons, model_version, rule_points, rules," \
-	" max(scored_at) AS scored_at FROM scores GROUP BY txn_id)"
+/* The latest score of each transaction: the schema's view, the one meaning of a transaction's
+ * risk (fd_schema_latest.c). */
+#define LATEST "latest_scores"
 
 /* Every chart states the dates it covers: "Dates: 2026-03-01 to 2026-04-01 (UTC), by ...". */
 static void w_range(struct w *w, const char *id, int have, int64_t t0, int64_t t1, const char *basis)
@@ -1839,7 +1837,7 @@ static void chart_bars(struct w *w, const char *label, const struct day *d, size
 }
 
 /* The risk distribution: 20 bins of 5 points on a log count scale, the level thresholds marked. */
-static void chart_risk(struct w *w, const int64_t bins[20], int med, int high, const char *model)
+static void chart_risk(struct w *w, const int64_t bins[20], double med, double high, const char *model)
 {
 	const int W = 560, H = 290, L = 60, R = 16, T = 34, B = 46;
 	const double pw = W - L - R, lo = 0.5;
@@ -1867,8 +1865,11 @@ static void chart_risk(struct w *w, const int64_t bins[20], int med, int high, c
 		double x = L + pw * i / 20.0, h = bins[i] ? log10((double)bins[i] / lo) / ly * (H - B - T) : 0;
 		const char *col = high >= 0 && i * 5 >= high ? "#dc2626" : med >= 0 && i * 5 >= med ? "#f59e0b" : "#16a34a";
 
-		wf(w, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>risk %d-%d: %s</title></rect>\n",
-		   x + 1, H - B - h, pw / 20 - 2, h, col, i * 5, i == 19 ? 100 : i * 5 + 4, fd_num_count(bins[i], c));
+		char top[16];
+
+		snprintf(top, sizeof(top), "%d", i * 5 + 4);
+		wf(w, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>risk %d-%s%s: %s</title></rect>\n",
+		   x + 1, H - B - h, pw / 20 - 2, h, col, i * 5, i == 19 ? "100" : top, i == 19 ? "" : ".99", fd_num_count(bins[i], c));
 		if (i % 2 == 0) {
 			snprintf(lab, sizeof(lab), "%d", i * 5);
 			svg_text(w, x, H - B + 14, "middle", "fill=\"#4b5563\"", lab);
@@ -1876,17 +1877,26 @@ static void chart_risk(struct w *w, const int64_t bins[20], int med, int high, c
 	}
 	svg_text(w, W - R, H - B + 14, "middle", "fill=\"#4b5563\"", "100");
 	for (i = 0; i < 2; i++) {
-		int t = i ? high : med;
+		double t = i ? high : med;
 		double x = L + pw * t / 100.0;
 
 		if (t < 0)
 			continue;
-		wf(w, "<line class=\"threshold\" data-level=\"%s\" data-risk=\"%d\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\""
+		wf(w, "<line class=\"threshold\" data-level=\"%s\" data-risk=\"%.2f\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\""
 		   " stroke=\"%s\" stroke-width=\"2\" stroke-dasharray=\"5 3\"/>\n", i ? "HIGH" : "MEDIUM", t, x, T - 14, x,
 		   H - B, i ? "#991b1b" : "#b45309");
-		snprintf(lab, sizeof(lab), i ? "HIGH from %d" : "MEDIUM from %d", t);
-		/* MEDIUM's label to the left of its line, HIGH's to the right: they cannot overlap */
-		svg_text(w, x + (i ? 4 : -4), T - 18, i ? "start" : "end", i ? "fill=\"#991b1b\"" : "fill=\"#b45309\"", lab);
+		snprintf(lab, sizeof(lab), i ? "HIGH from %.2f" : "MEDIUM from %.2f", t);
+		/* MEDIUM's label to the left of its line, HIGH's to the right: they cannot overlap.  A
+		 * label that would stick out of the chart (about 6.5 px a character at 11 px) goes to
+		 * the other side of its line, one row lower, clear of the other label's row. */
+		{
+			double est = 6.5 * (double)strlen(lab);
+			int flip = i ? x + 4 + est > W - 2 : x - 4 - est < 2;
+			int right = i ? !flip : flip;
+
+			svg_text(w, x + (right ? 4 : -4), flip ? T - 5 : T - 18, right ? "start" : "end",
+				 i ? "fill=\"#991b1b\"" : "fill=\"#b45309\"", lab);
+		}
 	}
 	snprintf(lab, sizeof(lab), "risk score (latest score of each transaction); count on a log scale");
 	svg_text(w, L + pw / 2, H - 10, "middle", "fill=\"#4b5563\"", lab);
@@ -2086,9 +2096,10 @@ static int dash_risk(struct w *w, struct fd_store *st, const char *model, const 
 {
 	sqlite3_stmt *q = NULL;
 	int64_t bins[20] = {0}, t0 = 0, t1 = 0;
-	int rc, have, med = -1, high = -1;
+	int rc, have;
+	double med = -1, high = -1;
 
-	if ((rc = prep(st, &q, "SELECT min(risk / 5, 19), count(*) FROM " LATEST " GROUP BY 1", err)))
+	if ((rc = prep(st, &q, "SELECT min(CAST(risk / 5 AS INTEGER), 19), count(*) FROM " LATEST " GROUP BY 1", err)))
 		goto out;
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		int b = sqlite3_column_int(q, 0);
@@ -2102,9 +2113,9 @@ static int dash_risk(struct w *w, struct fd_store *st, const char *model, const 
 	sqlite3_bind_text(q, 1, model, -1, SQLITE_STATIC);
 	if (sqlite3_step(q) == SQLITE_ROW) {
 		if (sqlite3_column_type(q, 0) != SQLITE_NULL)
-			med = sqlite3_column_int(q, 0);
+			med = sqlite3_column_double(q, 0);
 		if (sqlite3_column_type(q, 1) != SQLITE_NULL)
-			high = sqlite3_column_int(q, 1);
+			high = sqlite3_column_double(q, 1);
 	}
 	if ((rc = range_of(st, "SELECT min(t.ts), max(t.ts) FROM " LATEST " l JOIN transactions t ON t.txn_id = l.txn_id",
 			   &t0, &t1, &have, err)))
@@ -2201,8 +2212,8 @@ static int dash_contrib(struct w *w, struct fd_store *st, struct fd_err *err)
 	char c[32];
 
 	if ((rc = prep(st, &q, "SELECT level = 'HIGH', count(*), sum(rule_points <= 0), sum(rule_points > 0 AND rule_points < risk),"
-		       " sum(rule_points > 0 AND rule_points >= risk), sum(max(0, min(rule_points, risk))),"
-		       " sum(risk - max(0, min(rule_points, risk))) FROM " LATEST " WHERE level IN ('MEDIUM', 'HIGH') GROUP BY 1", err)))
+		       " sum(rule_points > 0 AND rule_points >= risk), round(sum(max(0, min(rule_points, risk)))),"
+		       " round(sum(risk - max(0, min(rule_points, risk)))) FROM " LATEST " WHERE level IN ('MEDIUM', 'HIGH') GROUP BY 1", err)))
 		goto out;
 	while (sqlite3_step(q) == SQLITE_ROW)
 		for (k = 0; k < 6; k++)
@@ -2649,7 +2660,7 @@ static int dash_recent(struct w *w, struct fd_store *st, int64_t nflag, struct f
 		ws(w, "</td><td class=\"num\">");
 		if (cur)
 			w_amt(w, sqlite3_column_int64(q, 2), ex < 0 ? 2 : ex, cur);
-		wf(w, "</td><td class=\"num\">%d ", sqlite3_column_int(q, 5));
+		wf(w, "</td><td class=\"num\">%.2f ", sqlite3_column_double(q, 5));
 		level_badge(w, (const char *)sqlite3_column_text(q, 6));
 		ws(w, "</td><td>");
 		wh(w, (const char *)sqlite3_column_text(q, 9));

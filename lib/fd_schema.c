@@ -125,6 +125,7 @@ const struct fd_migration fd_migrations[] = {
 	 fd_schema_v6_ingest},
 	{7, "cases: status DUPLICATE for merged cases; cases rebuilt", fd_schema_v7_case},
 	{8, "rules: rule_lists, rule_list_values", fd_schema_v8_rule_lists},
+	{9, "scoring: latest_scores, the latest score of each transaction", fd_schema_v9_latest},
 };
 
 const size_t fd_nmigrations = sizeof(fd_migrations) / sizeof(fd_migrations[0]);

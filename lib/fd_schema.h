@@ -63,5 +63,6 @@ extern const char fd_schema_v5_audit[];
 extern const char fd_schema_v6_ingest[];
 extern const char fd_schema_v7_case[];
 extern const char fd_schema_v8_rule_lists[];
+extern const char fd_schema_v9_latest[];
 
 #endif

@@ -192,12 +192,30 @@ void fd_score_combine(const struct fd_model *m, const struct fd_score_layers *l,
 	fd_score_combine_at(m, l, med, high, v);
 }
 
+double fd_score_risk_round(double raw)
+{
+	if (!(raw > 0.0))
+		return 0.0;  /* NaN too */
+	if (raw >= 100.0)
+		return 100.0;
+	return (double)lround(raw * 100.0) / 100.0;
+}
+
+int fd_score_risk_reaches(double risk, double t)
+{
+	if (isnan(t) || isnan(risk) || t > 100.0)
+		return 0;
+	if (t <= 0.0)
+		return 1;
+	return lround(risk * 100.0) >= (long)ceil(t * 100.0 - 1e-6);
+}
+
 void fd_score_combine_at(const struct fd_model *m, const struct fd_score_layers *l, double medium,
 			 double high, struct fd_score_verdict *v)
 {
 	int fitted;
 	const struct fd_stacker *sk = stacker_for(m, l->rules_present, &fitted);
-	double u = 0.0, raw, z[FD_MODEL_MAX_STACK_INPUTS], cmp;
+	double u = 0.0, raw, z[FD_MODEL_MAX_STACK_INPUTS];
 	int nu = 0, flag;
 
 	v->layers = v->agree = 0;
@@ -205,7 +223,6 @@ void fd_score_combine_at(const struct fd_model *m, const struct fd_score_layers 
 		raw = stack_risk(sk, z);
 		if (l->block)
 			raw = 100.0;
-		cmp = raw;  /* levels on the unrounded risk: the thresholds are quantiles */
 	} else {
 		if (!isnan(l->ae_u)) {
 			u += l->ae_u;
@@ -218,15 +235,13 @@ void fd_score_combine_at(const struct fd_model *m, const struct fd_score_layers 
 		raw = nu ? FD_SCORE_MODEL_WEIGHT * u / nu : 0.0;
 		if (l->rule_points > raw)
 			raw = l->rule_points;
-		cmp = NAN;
 	}
 	v->risk_raw = raw;
-	v->risk = raw >= 100.0 ? 100 : raw <= 0.0 ? 0 : (int)lround(raw);
-	if (isnan(cmp))
-		cmp = v->risk;
-	if (cmp >= high)
+	v->risk = fd_score_risk_round(raw);
+	/* levels on the written risk, so that a row shown at 80.00 never disagrees with its level */
+	if (fd_score_risk_reaches(v->risk, high))
 		v->level = FD_LEVEL_HIGH;
-	else if (cmp >= medium)
+	else if (fd_score_risk_reaches(v->risk, medium))
 		v->level = FD_LEVEL_MEDIUM;
 	else
 		v->level = FD_LEVEL_LOW;
@@ -2388,7 +2403,7 @@ int fd_score_store_add(struct fd_score_store *ss, const struct fd_score_row *row
 	bind_real(q, 6, row->l.if_score);
 	sqlite3_bind_int(q, 7, row->l.rule_points);
 	sqlite3_bind_text(q, 8, ss->rules.s, (int)ss->rules.len, SQLITE_STATIC);
-	sqlite3_bind_int(q, 9, row->v.risk);
+	sqlite3_bind_double(q, 9, row->v.risk);
 	sqlite3_bind_text(q, 10, fd_level_name[row->v.level], -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 11, fd_decision_name[row->v.decision], -1, SQLITE_STATIC);
 	bind_real(q, 12, row->v.confidence);

@@ -26,9 +26,9 @@
  *   autoencoder's ECDF at ae_medium and ae_high (fd-train sets both layers' thresholds at the
  *   same quantiles), else 0.95 and 0.99.
  *
- * THE RISK (0-100, a whole number).  The model's risk is 25 times the mean surprise of its
+ * THE RISK (0-100, rounded to the hundredth, written with two decimals).  The model's risk is 25 times the mean surprise of its
  * layers; the rules' points are a risk of their own; the risk is the higher of the two:
- *	risk = min(100, round(max(25 * mean(u_ae, u_if), rule points)))
+ *	risk = min(100, round2(max(25 * mean(u_ae, u_if), rule points)))
  * so a typical transaction has about 8, one in the top 1% of both layers 50, and a rule of
  * 30 points makes at least 30 (a block rule's 100 points make 100).  The maximum rather than
  * the sum, because frequent weak rules (the hour of the day) would otherwise shift every
@@ -40,7 +40,8 @@
  * LEVELS use the model's own risk thresholds, calibrated by fd-train on its validation rows
  * (rule points included when it had rules): risk_medium is the lowest whole risk reached by at
  * most 5% of them (1 - q_m), risk_high by at most 1% (1 - q_h).  risk >= risk_high: HIGH;
- * >= risk_medium: MEDIUM; else LOW.
+ * >= risk_medium: MEDIUM; else LOW — always the written (rounded) risk against the threshold
+ * rounded up to the hundredth (fd_score_risk_reaches), with and without a stacker.
  *
  * STACKING (models trained with labels, format version 2).  The supervised layer, boosted
  * trees (fd_gbdt.h), gives a fraud probability p_gb, written as gb_score.  The combined risk
@@ -57,14 +58,14 @@
  * confidence and the reasons.  Two stackers are fitted when the training had rules, one with
  * the rules' inputs and one without, each a calibrated probability of fraud given what it
  * sees, so a risk means the same with and without rules:
- *	risk = 100 * sigmoid(w . z + b)      (risk_raw unrounded, risk rounded; a block rule: 100)
+ *	risk = round2(100 * sigmoid(w . z + b))   (risk_raw unrounded; a block rule: 100)
  * Scoring with rules a model trained without them uses its stacker without rules: a block
  * rule still gives 100, but other rules' points do not move the risk — they are not on the
  * stacker's scale (a calibrated probability whose MEDIUM threshold may be 0.4), so taking
  * the higher of the two sent 30% of make eval's sparkov traffic to MEDIUM for a rule that hit
  * 7,074 legitimate night-time purchases and 2 frauds.  Their hits still give reasons and the
  * confidence; fd-score notes that the model was calibrated without rules.
- * Levels compare risk_raw with the stacker's own thresholds, the quantiles q_m and q_h of
+ * Levels compare the risk with the stacker's own thresholds, the quantiles q_m and q_h of
  * the validation rows' risks (all rows, fraud included: the share of traffic that will
  * alert).  A model without stackers (no labels, or too few) combines as above.
  *
@@ -161,7 +162,7 @@ struct fd_score_layers {
 
 struct fd_score_verdict {
 	double risk_raw;     /* before rounding and the cap, for ranking (evaluation) */
-	int risk;            /* 0-100 */
+	double risk;         /* 0-100, rounded to the hundredth (fd_score_risk_round) */
 	int level;           /* enum fd_level */
 	int decision;        /* enum fd_decision */
 	double confidence;   /* 0-1 */
@@ -170,6 +171,14 @@ struct fd_score_verdict {
 
 /* Combine (see the top of this file).  Thresholds that are unset (NaN) never flag: a model
  * without risk thresholds gives LOW unless a block rule hits. */
+/* A raw risk capped to 0..100 and rounded to the hundredth (half away from zero): the risk
+ * that is written everywhere (CSV, NDJSON, the store, reports). */
+double fd_score_risk_round(double raw);
+/* Whether the written risk (fd_score_risk_round) reaches the threshold t rounded up to the
+ * hundredth (within 1e-6 of a hundredth counts as that hundredth, so 80 stays 80.00 whatever
+ * the binary representation): a risk printed 80.00 never disagrees with its level.  NaN and
+ * thresholds above 100 are never reached. */
+int fd_score_risk_reaches(double risk, double t);
 void fd_score_combine(const struct fd_model *m, const struct fd_score_layers *l,
 		      struct fd_score_verdict *v);
 /* The same with the level thresholds medium and high (risk 0-100) instead of the model's. */

@@ -252,13 +252,13 @@ def check_fd_eval(path, ours):
             continue
         fa, fp = float(r[ai]), float(r[pi])
         sa, sp = ours[c][0], ours[c][1]
-        # fd ranks by its unrounded scores; the output rounds them (risk to a whole number,
+        # fd ranks by its unrounded scores; the output rounds them (risk to the hundredth,
         # the forest to 4 decimals, the error to 6 digits): ties in the output move the
-        # figures a little, most for the integer risk -- a calibrated probability in percent,
-        # so at a fraud rate below 1% most rows share a risk of 0 or 1 (on hbsim the whole
-        # numbers cost 0.013 of AUC against the unrounded risk)
-        coarse = c == "risk"
-        ok = abs(fa - sa) <= (0.025 if coarse else 0.002) and abs(fp - sp) <= (0.025 if coarse else 0.002)
+        # figures a little, most for the risk -- a calibrated probability in percent, so at a
+        # fraud rate below 1% many legitimate rows share a risk of 0.00 (whole-number risks
+        # cost hbsim 0.013 of AUC; two decimals under 0.001 on every data set of make eval)
+        tol = 0.005 if c == "risk" else 0.002
+        ok = abs(fa - sa) <= tol and abs(fp - sp) <= tol
         bad |= not ok
         print(f"  {r[li]:<12} fd {fa:.4f} {fp:.4f}   sklearn {sa:.4f} {sp:.4f}   {'ok' if ok else 'DIFFERENT'}")
     return 1 if bad else 0

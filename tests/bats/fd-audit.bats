@@ -581,7 +581,7 @@ OUT
 	assert_line --index 0 "SEQ  TIME                      ACTOR   TOOL       ACTION         OBJECT    DETAILS"
 	assert_line --index 2 "  2  $t  tester  fd-ingest  store.migrate  store/2   {\"from\":1,\"to\":2,\"name\":\"rules: rule_runs, rule_hits\"}"
 	[ "${#lines[@]}" = $(S 7) ]
-	assert_line --index $(S 6) --regexp "^  $(S 6)  .*  ingest\\.source  source/1  \\{\"path\":.{60,}\\.\\.\\.\$"
+	assert_line --index $(S 6) --regexp "^ {1,2}$(S 6)  .*  ingest\\.source  source/1  \\{\"path\":.{60,}\\.\\.\\.\$"
 }
 
 @test "log --format csv: every field, as the store holds it" {

@@ -71,7 +71,7 @@ page_height() {  # page_height FILE: the rendered page's full height in pixels a
 	# the numbers the reader sees, with thousands separators
 	grep -qF '<div class="value">6</div>' dom.html
 	grep -qF '120,000 JPY' dom.html
-	grep -qF 'class="threshold" data-level="HIGH" data-risk="85"' dom.html
+	grep -qF 'class="threshold" data-level="HIGH" data-risk="85.00"' dom.html
 	[ "$(grep -c '<div class="panel ring"' dom.html)" -eq 2 ]
 	[ "$(grep -c '<svg ' dom.html)" -ge 9 ]
 }

@@ -39,19 +39,19 @@ chrome() {  # chrome OUTPUT-OPTION FILE: headless render; stderr (console messag
 	assert_line "| Priority | HIGH |"
 	# 1.00 + 1.50 + 950.00 + 2500.00
 	assert_line "| Amount at stake | 3,452.50 USD in 4 transactions |"
-	assert_line "| Highest risk | 92 |"
+	assert_line "| Highest risk | 92.00 |"
 	assert_line "| Entities | 3 |"
 	assert_line "## Timeline"
 	assert_line --regexp '^\| 20[0-9T:.-]+Z \| tester \| link \| linked X04; account:A2 as VICTIM \|$'
 	assert_line "| Transaction | Time (UTC) | Amount | From | To | Risk | Decision | Label | Why included |"
-	assert_line "| X01 | 2026-03-01T10:00:00.000Z | 1.00 USD | A1 | M1 | 45 | REVIEW | - | test charge |"
-	assert_line "| X03 | 2026-03-01T10:05:00.000Z | 950.00 USD | A1 | M2 | 92 | BLOCK | - |  |"
-	assert_line "| X04 | 2026-03-01T11:30:00.000Z | 2,500.00 USD | A1 | A2 | 85 | BLOCK | - | cash-out |"
+	assert_line "| X01 | 2026-03-01T10:00:00.000Z | 1.00 USD | A1 | M1 | 45.00 | REVIEW | - | test charge |"
+	assert_line "| X03 | 2026-03-01T10:05:00.000Z | 950.00 USD | A1 | M2 | 92.00 | BLOCK | - |  |"
+	assert_line "| X04 | 2026-03-01T11:30:00.000Z | 2,500.00 USD | A1 | A2 | 85.00 | BLOCK | - | cash-out |"
 	assert_line "## Amounts over time"
 	assert_line "## Entity neighbourhood"
 	assert_line "| account:A1 | SUSPECT | 4 |  |"
 	assert_line "| account:A2 | VICTIM | 2 |  |"
-	assert_line "### X03: risk 92, HIGH, BLOCK (model m1)"
+	assert_line "### X03: risk 92.00, HIGH, BLOCK (model m1)"
 	assert_line "- rule \`velocity_5m\` (+30 points): 3 transactions in 5 minutes, limit 2"
 	assert_line "- amount 38.0× this sender's 30-day mean"
 	sha=$(sha256sum ev.txt | cut -d' ' -f1)
@@ -153,10 +153,10 @@ CSV
 		grep -qF "text-anchor=\"middle\" fill=\"#4b5563\"$lab/text>" r.html || { echo "no axis label $lab"; false; }
 	done
 	# contribution bars, 4.5 px a point: X03 risk 92 with 30 rule points, X04 85 all model
-	grep -qF '<rect class="model" x="150" y="54.0" width="279.0" height="16" fill="#7c3aed"><title>X03 model: 62</title></rect>' r.html
-	grep -qF '<title>X03 rules: 30</title>' r.html
-	grep -qF '<title>X04 model: 85</title>' r.html
-	grep -qF '<title>X04 rules: 0</title>' r.html
+	grep -qF '<rect class="model" x="150" y="54.0" width="279.0" height="16" fill="#7c3aed"><title>X03 model: 62.00</title></rect>' r.html
+	grep -qF '<title>X03 rules: 30.00</title>' r.html
+	grep -qF '<title>X04 model: 85.00</title>' r.html
+	grep -qF '<title>X04 rules: 0.00</title>' r.html
 	# hand-over: no seal yet, then the head and the seal as sqlite3 reads them
 	grep -qF 'none: seal the chain (fd-audit seal) before hand-over' r.html
 	# (the fixture's scores went in behind the tools' back, so fd-audit would not seal this
@@ -209,7 +209,7 @@ LATEST_SQL="SELECT * FROM scores s WHERE scored_at = (SELECT max(scored_at) FROM
 	# recent flagged, newest first: X10, X04, X03, X07, X02, X01
 	run sh -c "sed -n '/<table id=\"recent\">/,/<\/table>/p' d.html | grep -o '<code>X[0-9]*</code>' | tr -d '</>cdoe' | tr '\n' ' '"
 	assert_output "X10 X04 X03 X07 X02 X01 "
-	grep -qF '<td><code>X10</code></td><td>A4</td><td class="num">120,000 JPY</td><td class="num">95 ' d.html
+	grep -qF '<td><code>X10</code></td><td>A4</td><td class="num">120,000 JPY</td><td class="num">95.00 ' d.html
 	grep -qF '<th>Decision</th>' d.html
 	grep -qF '</span></td><td>BLOCK</td><td>3</td><td class="top-reason">amount 120000 JPY is 60× this sender&#39;s largest</td>' d.html
 	run grep -Ec '(src|href)=|<script' d.html
@@ -220,24 +220,24 @@ LATEST_SQL="SELECT * FROM scores s WHERE scored_at = (SELECT max(scored_at) FROM
 	fd-case -q dashboard --html d.html
 	# every bin of 5 points against sqlite3's count over the latest scores
 	for b in $(seq 0 19); do
-		lo=$((b * 5)); hi=$((b == 19 ? 100 : b * 5 + 4))
-		n=$(q "SELECT count(*) FROM ($LATEST_SQL) WHERE risk BETWEEN $lo AND $hi")
-		grep -qF "<title>risk $lo-$hi: $n</title></rect>" d.html || { echo "bin $lo-$hi: $n"; false; }
+		lo=$((b * 5)); hi=$((b == 19 ? 100 : b * 5 + 4)); frac=$([ "$b" -eq 19 ] || echo .99)
+		n=$(q "SELECT count(*) FROM ($LATEST_SQL) WHERE risk >= $lo AND (risk < $lo + 5 OR $b = 19)")
+		grep -qF "<title>risk $lo-$hi$frac: $n</title></rect>" d.html || { echo "bin $lo-$hi$frac: $n"; false; }
 	done
 	# log scale from 0.5 to 10 over 210 px: a bin of 2 (risk 85-89: X04 85, X07 88) is
 	# log10(2/0.5) / log10(10/0.5) * 210 px high, one of 1 log10(2) / log10(20) * 210
 	h2=$(python3 -c 'import math; print("%.1f" % (math.log10(4) / math.log10(20) * 210))')
 	h1=$(python3 -c 'import math; print("%.1f" % (math.log10(2) / math.log10(20) * 210))')
-	grep -qE "height=\"$h2\" fill=\"#dc2626\"><title>risk 85-89: 2</title>" d.html
-	grep -qE "height=\"$h1\" fill=\"#dc2626\"><title>risk 90-94: 1</title>" d.html
+	grep -qE "height=\"$h2\" fill=\"#dc2626\"><title>risk 85-89.99: 2</title>" d.html
+	grep -qE "height=\"$h1\" fill=\"#dc2626\"><title>risk 90-94.99: 1</title>" d.html
 	grep -qF '>1</text>' d.html && grep -qF '>10</text>' d.html
 	grep -qF 'count on a log scale' d.html
 	# thresholds: the lowest MEDIUM risk (X01 45) and the lowest HIGH one (X04 85) of model m1
 	[ "$(q "SELECT min(risk) FROM ($LATEST_SQL) WHERE level IN ('MEDIUM', 'HIGH') AND model_version = 'm1'")" = 45 ]
-	grep -qF 'class="threshold" data-level="MEDIUM" data-risk="45"' d.html
-	grep -qF 'class="threshold" data-level="HIGH" data-risk="85"' d.html
-	grep -qF '>MEDIUM from 45</text>' d.html
-	grep -qF '>HIGH from 85</text>' d.html
+	grep -qF 'class="threshold" data-level="MEDIUM" data-risk="45.00"' d.html
+	grep -qF 'class="threshold" data-level="HIGH" data-risk="85.00"' d.html
+	grep -qF '>MEDIUM from 45.00</text>' d.html
+	grep -qF '>HIGH from 85.00</text>' d.html
 	from=$(q "SELECT date(min(t.ts) / 1000, 'unixepoch') FROM ($LATEST_SQL) s JOIN transactions t USING (txn_id)")
 	to=$(q "SELECT date(max(t.ts) / 1000, 'unixepoch') FROM ($LATEST_SQL) s JOIN transactions t USING (txn_id)")
 	grep -qF "id=\"range-risk-dist\" data-from=\"$from\" data-to=\"$to\">" d.html

@@ -151,12 +151,12 @@ OUT
 	assert_line "  assignee    -"
 	# 1.00 + 1.50 + 950.00
 	assert_line "  at stake    952.50 USD in 3 transactions"
-	assert_line "  max risk    92"
+	assert_line "  max risk    92.00"
 	assert_line "Timeline (2 events)"
 	assert_line --regexp '^  20[0-9-]+T[0-9:.]+Z  tester   note    called the bank$'
-	assert_line "  X01  2026-03-01T10:00:00.000Z  1.00 USD  A1 -> M1  risk 45 MEDIUM REVIEW"
+	assert_line "  X01  2026-03-01T10:00:00.000Z  1.00 USD  A1 -> M1  risk 45.00 MEDIUM REVIEW"
 	assert_line "      included: test charge"
-	assert_line "  X03  2026-03-01T10:05:00.000Z  950.00 USD  A1 -> M2  risk 92 HIGH BLOCK"
+	assert_line "  X03  2026-03-01T10:05:00.000Z  950.00 USD  A1 -> M2  risk 92.00 HIGH BLOCK"
 	assert_line "      rule velocity_5m (+30): 3 transactions in 5 minutes, limit 2"
 	assert_line "      reason: amount 38.0× this sender's 30-day mean"
 	assert_line "  SUSPECT  account:A1  (4 transactions)  owns DX"
@@ -171,8 +171,8 @@ OUT
 	fd-case -q create "A3" --txn X05 >/dev/null
 	run fd-case show 1
 	# scores.sql: X05 m0 risk 99 (older), m1 risk 30 (latest)
-	assert_line "  X05  2026-03-01T10:40:00.000Z  940.00 USD  A3 -> M3  risk 30 LOW APPROVE"
-	assert_line "  max risk    30"
+	assert_line "  X05  2026-03-01T10:40:00.000Z  940.00 USD  A3 -> M3  risk 30.00 LOW APPROVE"
+	assert_line "  max risk    30.00"
 }
 
 # ---- workflow ---------------------------------------------------------------------------------
@@ -452,7 +452,7 @@ OUT
 	[ "$status" -eq 2 ]
 	run fd-case list --format csv --limit 1
 	assert_line --index 0 "case_id,title,status,priority,assignee,origin,suspect,created_at,updated_at,txns,entities,max_risk,at_stake"
-	assert_line --index 1 --regexp '^1,Card testing by A1,OPEN,HIGH,,manual,,20[0-9T:.-]+Z,20[0-9T:.-]+Z,3,2,92,952.50 USD$'
+	assert_line --index 1 --regexp '^1,Card testing by A1,OPEN,HIGH,,manual,,20[0-9T:.-]+Z,20[0-9T:.-]+Z,3,2,92.00,952.50 USD$'
 	run sh -c "fd-case list --format ndjson | jq -c '[.case_id, .status, .max_risk, .at_stake]'"
 	assert_output - <<'OUT'
 [1,"OPEN",92,"952.50 USD"]
@@ -462,7 +462,7 @@ OUT
 	run fd-case list
 	assert_line --index 0 --regexp '^ID +STATUS +PRIORITY +ASSIGNEE +RISK +TXNS +AT STAKE +CREATED +TITLE$'
 	# the table is for people: separators (the CSV and NDJSON above keep plain numbers)
-	assert_line --index 2 --regexp '^2 +OPEN +LOW +- +95 +1  120,000 JPY +20[0-9T:-]+ +JPY$'
+	assert_line --index 2 --regexp '^2 +OPEN +LOW +- +95\.00 +1  120,000 JPY +20[0-9T:-]+ +JPY$'
 }
 
 # ---- related -----------------------------------------------------------------------------------
@@ -480,9 +480,9 @@ OUT
 	assert_success
 	assert_output - <<'OUT'
 rank,txn_id,ts,amount,currency,sender_id,recipient_id,risk,weight,why
-1,X05,2026-03-01T10:40:00.000Z,940.00,USD,A3,,30,5,same device DX; similar amount: 940.00 USD vs 950.00 USD in X03; 35 min after X03
-2,X09,2026-03-02T15:00:00.000Z,75.00,USD,A2,,10,5,shares account A2 (sender); same merchant M2
-3,X07,2026-03-01T10:03:00.000Z,300.00,EUR,A5,,88,3,same IP 198.51.100.10; 1 min after X02
+1,X05,2026-03-01T10:40:00.000Z,940.00,USD,A3,,30.00,5,same device DX; similar amount: 940.00 USD vs 950.00 USD in X03; 35 min after X03
+2,X09,2026-03-02T15:00:00.000Z,75.00,USD,A2,,10.00,5,shares account A2 (sender); same merchant M2
+3,X07,2026-03-01T10:03:00.000Z,300.00,EUR,A5,,88.00,3,same IP 198.51.100.10; 1 min after X02
 4,X06,2026-03-02T09:00:00.000Z,20.00,USD,A4,,,1,same merchant M1
 OUT
 	# --near 30m: X05 (35 min) is no longer near, 940 is not within 0.5 % of 950: X05 3 ties
@@ -490,11 +490,11 @@ OUT
 	run fd-case related 1 --format csv --limit 2 --near 30m --amount-tolerance 0.5
 	assert_output - <<'OUT'
 rank,txn_id,ts,amount,currency,sender_id,recipient_id,risk,weight,why
-1,X09,2026-03-02T15:00:00.000Z,75.00,USD,A2,,10,5,shares account A2 (sender); same merchant M2
-2,X07,2026-03-01T10:03:00.000Z,300.00,EUR,A5,,88,3,same IP 198.51.100.10; 1 min after X02
+1,X09,2026-03-02T15:00:00.000Z,75.00,USD,A2,,10.00,5,shares account A2 (sender); same merchant M2
+2,X07,2026-03-01T10:03:00.000Z,300.00,EUR,A5,,88.00,3,same IP 198.51.100.10; 1 min after X02
 OUT
 	run fd-case related 1
-	assert_line --index 1 --regexp '^1 +X05 +2026-03-01T10:40:00.000Z +940.00 USD A3 +30 +5  same device DX; '
+	assert_line --index 1 --regexp '^1 +X05 +2026-03-01T10:40:00.000Z +940.00 USD A3 +30.00 +5  same device DX; '
 	run --separate-stderr fd-case related 1 --near soon
 	[ "$status" -eq 2 ]
 	[[ ${stderr_lines[0]} == "fd-case: --near 'soon': not a duration (e.g. 90s, 15m, 24h, 7d)" ]]
@@ -519,15 +519,15 @@ OUT
 	run fd-case prioritize --now 2026-03-12T00:00:00Z --format csv
 	assert_output - <<'OUT'
 rank,case_id,score,risk_part,amount_part,entity_part,age_part,status,priority,assignee,title,why
-1,2,61.1,38.0,21.2,1.4,0.5,OPEN,MEDIUM,,JPY transfer,"max risk 95; 120,000 JPY at stake in 1 transaction; account:A4 has 1 HIGH-risk transaction; open 1.0 days"
-2,1,59.3,36.8,14.7,2.8,5.0,OPEN,HIGH,,Card testing by A1,"max risk 92; 3,452.50 USD at stake in 4 transactions; account:A1 has 2 HIGH-risk transactions; open 10.0 days"
+1,2,61.1,38.0,21.2,1.4,0.5,OPEN,MEDIUM,,JPY transfer,"max risk 95.00; 120,000 JPY at stake in 1 transaction; account:A4 has 1 HIGH-risk transaction; open 1.0 days"
+2,1,59.3,36.8,14.7,2.8,5.0,OPEN,HIGH,,Card testing by A1,"max risk 92.00; 3,452.50 USD at stake in 4 transactions; account:A1 has 2 HIGH-risk transactions; open 10.0 days"
 OUT
 	# A4 in a case confirmed as fraud adds 0.3: 20*(0.07+0.3) = 7.4, total 67.1
 	fd-case -q create "A4 before" --entity account:A4 >/dev/null
 	fd-case -q status 4 IN_PROGRESS
 	fd-case -q status 4 CLOSED
 	run fd-case prioritize --now 2026-03-12T00:00:00Z --format csv --limit 1
-	assert_line --index 1 '1,2,67.1,38.0,21.2,7.4,0.5,OPEN,MEDIUM,,JPY transfer,"max risk 95; 120,000 JPY at stake in 1 transaction; account:A4 has 1 HIGH-risk transaction and 1 confirmed-fraud case; open 1.0 days"'
+	assert_line --index 1 '1,2,67.1,38.0,21.2,7.4,0.5,OPEN,MEDIUM,,JPY transfer,"max risk 95.00; 120,000 JPY at stake in 1 transaction; account:A4 has 1 HIGH-risk transaction and 1 confirmed-fraud case; open 1.0 days"'
 	run fd-case prioritize --now 2026-03-12T00:00:00Z
 	assert_line --index 1 --regexp '^1 +2 +67.1  OPEN +MEDIUM +- +JPY transfer$'
 }
@@ -785,7 +785,7 @@ OUT
 1|X01|test charge
 1|X02|
 1|X03|
-1|X04|risk 85: first transfer to recipient A2
+1|X04|risk 85.00: first transfer to recipient A2
 OUT
 	run q "SELECT id, status, priority, closed_at IS NOT NULL, (SELECT count(*) FROM case_entities WHERE case_id = id) FROM cases WHERE id IN (1, 2)"
 	assert_output - <<'OUT'
@@ -921,10 +921,10 @@ OUT
 OUT
 	run q "SELECT case_id, txn_id, reason FROM case_transactions ORDER BY case_id, txn_id"
 	assert_output - <<'OUT'
-1|X03|risk 92: amount 38.0× this sender's 30-day mean
-1|X04|risk 85: first transfer to recipient A2
-2|X10|risk 95: amount 120000 JPY is 60× this sender's largest
-3|X07|risk 88: IP 198.51.100.10 shared with 2 accounts
+1|X03|risk 92.00: amount 38.0× this sender's 30-day mean
+1|X04|risk 85.00: first transfer to recipient A2
+2|X10|risk 95.00: amount 120000 JPY is 60× this sender's largest
+3|X07|risk 88.00: IP 198.51.100.10 shared with 2 accounts
 OUT
 	run q "SELECT ce.case_id, e.key, ce.role FROM case_entities ce JOIN entities e ON e.id = ce.entity_id ORDER BY 1"
 	assert_output - <<'OUT'
@@ -1081,7 +1081,7 @@ account:A4|CRITICAL|alice|S1,X08
 device:DZ|HIGH|bob|S3
 OUT
 	run q "SELECT reason FROM case_transactions WHERE txn_id = 'S1'"
-	assert_output "risk 97: burst of transfers"
+	assert_output "risk 97.00: burst of transfers"
 	run --separate-stderr fd-case auto --min-risk 90 f.ndjson
 	[[ $stderr == "fd-case: auto: 0 HIGH flags: 0 cases created, 0 extended, 0 reopened; 0 transactions added, 0 already in their cases" ]]
 }

@@ -350,7 +350,7 @@ OUT
 	# fd-score: ids quoted, numbers (the negative amount's risk etc.) untouched
 	fd-score -q --store x.db --since 2025-01-01T00:00:00Z --excel-safe > s.csv
 	run python3 -c 'import csv, sys; [print(r[0], r[2]) for r in list(csv.reader(open(sys.argv[1])))[1:]]' s.csv
-	assert_line --index 0 --regexp "^'=HYPERLINK\(\"http://evil.example/\",\"x\"\) [0-9]+$"
+	assert_line --index 0 --regexp "^'=HYPERLINK\(\"http://evil.example/\",\"x\"\) [0-9]+\.[0-9]{2}$"
 	# fd-graph's CSV too: the node table's key column
 	fd-graph -q --store x.db stats > g.csv
 	fd-graph -q --store x.db stats --excel-safe > gs.csv

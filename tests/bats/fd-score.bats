@@ -549,5 +549,5 @@ OUT
 	fd-score "$S/history.csv" "$S/probe.csv" > scores.csv 2>/dev/null
 	run awk -F, '$5 != "APPROVE" { print $1, $3, $4, $5 }' scores.csv
 	assert_success
-	assert_line "P2 100 HIGH BLOCK"
+	assert_line "P2 100.00 HIGH BLOCK"
 }

@@ -232,7 +232,7 @@ static void test_aggregates(void **state)
 	t = tx("t3", T(6, 9, 0), 499, "A", "M1");
 	t.device = "D1";
 	t.scored_flag = 1;
-	t.risk = 80;
+	t.risk = 80.25;  /* risks have two decimals */
 	add(g, t);
 	t = tx("t4", T(6, 10, 0), -499, "A", "M1");  /* a reversal: no money, but the device */
 	t.device = "D2";
@@ -256,12 +256,12 @@ static void test_aggregates(void **state)
 	assert_int_equal(e.first, T(5, 8, 0));
 	assert_int_equal(e.last, T(5, 9, 0));
 	assert_int_equal(e.flagged, 1);
-	assert_int_equal(e.risk, 30);
+	assert_float_equal(e.risk, 30.0, 1e-9);
 	e = edge(g, "account", "A", "merchant", "M1", FD_GRAPH_PAYMENT);
 	assert_int_equal(e.count, 1);
 	assert_int_equal(e.total, 499);
 	assert_int_equal(e.flagged, 1);
-	assert_int_equal(e.risk, 80);
+	assert_float_equal(e.risk, 80.25, 1e-9);
 	e = edge(g, "account", "A", "device", "D1", FD_GRAPH_DEVICE);
 	assert_int_equal(e.count, 2);
 	assert_int_equal(e.total, 0);
@@ -281,7 +281,7 @@ static void test_aggregates(void **state)
 	assert_int_equal(n.flagged, 2);
 	assert_int_equal(n.sent, 4);
 	assert_int_equal(n.sent_flagged, 2);
-	assert_int_equal(n.risk, 80);
+	assert_float_equal(n.risk, 80.25, 1e-9);
 	assert_int_equal(n.first, T(5, 8, 0));
 	assert_int_equal(n.last, T(7, 9, 0));
 	/* moves: USD money only, in (edge, time) order */

@@ -105,12 +105,12 @@ static void test_combine(void **state)
 	struct fd_score_verdict v;
 
 	(void)state;
-	/* typical: 25 * (0.30103 + 1.30103) / 2 = 20.03 -> 20, LOW; the forest flags (0.5 >= 0.5),
+	/* typical: 25 * (0.30103 + 1.30103) / 2 = 20.0257 -> 20.03, LOW; the forest flags (0.5 >= 0.5),
 	 * the autoencoder and the rules do not: 2 of 3 agree with APPROVE */
 	layers(&l, m, 5.0, 0.5, 1, 0, 0, 0);
 	fd_score_combine(m, &l, &v);
 	assert_float_equal(v.risk_raw, 20.025749891599524, 1e-6);
-	assert_int_equal(v.risk, 20);
+	assert_float_equal(v.risk, 20.03, 1e-9);
 	assert_int_equal(v.level, FD_LEVEL_LOW);
 	assert_int_equal(v.decision, FD_DECISION_APPROVE);
 	assert_int_equal(v.layers, 3);
@@ -119,7 +119,7 @@ static void test_combine(void **state)
 	/* both layers at their HIGH thresholds: 25 * 2 = 50 -> HIGH, REVIEW; the rules disagree */
 	layers(&l, m, 9.9, 0.6, 1, 0, 0, 0);
 	fd_score_combine(m, &l, &v);
-	assert_int_equal(v.risk, 50);
+	assert_float_equal(v.risk, 50.0, 1e-9);
 	assert_int_equal(v.level, FD_LEVEL_HIGH);
 	assert_int_equal(v.decision, FD_DECISION_REVIEW);
 	assert_int_equal(v.agree, 2);
@@ -134,7 +134,7 @@ static void test_combine(void **state)
 	/* a block rule: risk 100, HIGH, BLOCK */
 	layers(&l, m, 5.0, 0.3, 1, 100, 1, 1);
 	fd_score_combine(m, &l, &v);
-	assert_int_equal(v.risk, 100);
+	assert_float_equal(v.risk, 100.0, 0);
 	assert_int_equal(v.level, FD_LEVEL_HIGH);
 	assert_int_equal(v.decision, FD_DECISION_BLOCK);
 	assert_int_equal(v.agree, 1);
@@ -147,13 +147,13 @@ static void test_combine(void **state)
 	layers(&l, m, 19.8, 0.55, 0, 0, 0, 0);
 	fd_score_combine(m, &l, &v);
 	assert_float_equal(v.risk_raw, 192.42861964560123, 1e-5);
-	assert_int_equal(v.risk, 100);
+	assert_float_equal(v.risk, 100.0, 0);
 	assert_int_equal(v.layers, 2);
 	assert_float_equal(v.confidence, 1.0, 0);
 	/* the forest alone (no autoencoder, no rules): 25 * 2 = 50 */
 	layers(&l, m, NAN, 0.6, 0, 0, 0, 0);
 	fd_score_combine(m, &l, &v);
-	assert_int_equal(v.risk, 50);
+	assert_float_equal(v.risk, 50.0, 1e-9);
 	assert_int_equal(v.layers, 1);
 	assert_float_equal(v.confidence, 1.0, 0);
 	/* unset risk thresholds never flag */
@@ -422,6 +422,34 @@ static void test_fit_lr(void **state)
 
 /* A stacker by hand over the rules' inputs (the model has no other layer): z = (points / 100,
  * any hit), w = (2, 1), b = -3. */
+/* The written risk: capped, to the hundredth; a threshold is reached by the written risk
+ * against the threshold rounded up to the hundredth. */
+static void test_risk_round_reaches(void **state)
+{
+	(void)state;
+	assert_float_equal(fd_score_risk_round(42.123), 42.12, 1e-12);
+	assert_float_equal(fd_score_risk_round(42.126), 42.13, 1e-12);
+	assert_float_equal(fd_score_risk_round(0.004), 0.0, 0);
+	assert_float_equal(fd_score_risk_round(-3), 0.0, 0);
+	assert_float_equal(fd_score_risk_round(NAN), 0.0, 0);
+	assert_float_equal(fd_score_risk_round(99.996), 100.0, 1e-12);
+	assert_float_equal(fd_score_risk_round(250), 100.0, 0);
+	assert_true(fd_score_risk_reaches(80.00, 80));
+	assert_true(fd_score_risk_reaches(80.00, 79.999));       /* -> 80.00 */
+	assert_false(fd_score_risk_reaches(79.99, 79.991));      /* -> 80.00 */
+	assert_true(fd_score_risk_reaches(80.00, 80.0000000001)); /* within 1e-6 of 80.00 */
+	assert_false(fd_score_risk_reaches(80.00, 80.001));      /* -> 80.01 */
+	assert_true(fd_score_risk_reaches(1.10, 1.1));           /* 1.1 * 100 is 110.00000000000001 */
+	assert_true(fd_score_risk_reaches(0.29, 0.29));          /* 0.29 * 100 is 28.999999999999996 */
+	assert_false(fd_score_risk_reaches(0.28, 0.29));
+	assert_true(fd_score_risk_reaches(0.0, 0));
+	assert_true(fd_score_risk_reaches(0.0, -5));
+	assert_true(fd_score_risk_reaches(100.0, 100));
+	assert_false(fd_score_risk_reaches(100.0, 100.5));
+	assert_false(fd_score_risk_reaches(100.0, INFINITY));
+	assert_false(fd_score_risk_reaches(100.0, NAN));
+}
+
 static void test_stacked_combine(void **state)
 {
 	struct fd_model *m = hand_model();
@@ -449,21 +477,29 @@ static void test_stacked_combine(void **state)
 	layers(&l, m, NAN, NAN, 1, 50, 1, 0);
 	fd_score_combine(m, &l, &v);
 	assert_float_equal(v.risk_raw, 26.894142136999513, 1e-9);
-	assert_int_equal(v.risk, 27);
+	assert_float_equal(v.risk, 26.89, 1e-9);
 	assert_int_equal(v.level, FD_LEVEL_MEDIUM);
 	assert_int_equal(v.decision, FD_DECISION_REVIEW);
-	/* thresholds given: 26.9 >= 25 is HIGH */
+	/* thresholds given: 26.89 >= 25 is HIGH */
 	fd_score_combine_at(m, &l, 10, 25, &v);
+	assert_int_equal(v.level, FD_LEVEL_HIGH);
+	/* the written risk 26.89 against HIGH at 26.891: rounded up to 26.90, not reached, although
+	 * the unrounded 26.894 is above it — the level follows the printed risk */
+	fd_score_combine_at(m, &l, 10, 26.891, &v);
+	assert_int_equal(v.level, FD_LEVEL_MEDIUM);
+	fd_score_combine_at(m, &l, 10, 26.885, &v);  /* rounded up to 26.89: reached */
+	assert_int_equal(v.level, FD_LEVEL_HIGH);
+	fd_score_combine_at(m, &l, 10, 26.89 + 1e-9, &v);  /* within 1e-6 of 26.89: reached */
 	assert_int_equal(v.level, FD_LEVEL_HIGH);
 	/* a block rule: 100 */
 	layers(&l, m, NAN, NAN, 1, 100, 1, 1);
 	fd_score_combine(m, &l, &v);
-	assert_int_equal(v.risk, 100);
+	assert_float_equal(v.risk, 100.0, 0);
 	assert_int_equal(v.decision, FD_DECISION_BLOCK);
 	/* no stacker without rules: the fixed combination (no model layer: risk 0) */
 	layers(&l, m, NAN, NAN, 0, 0, 0, 0);
 	fd_score_combine(m, &l, &v);
-	assert_int_equal(v.risk, 0);
+	assert_float_equal(v.risk, 0.0, 0);
 	assert_null(fd_score_stacker(m, 0));
 	/* --alerts-per-day 10 of 1000 a day: share 0.01; MEDIUM at the quantile 0.99 of 0..100,
 	 * HIGH at 0.998 */
@@ -484,6 +520,7 @@ int main(void)
 		cmocka_unit_test(test_surprises),
 		cmocka_unit_test(test_fit_lr),
 		cmocka_unit_test(test_stacked_combine),
+		cmocka_unit_test(test_risk_round_reaches),
 		cmocka_unit_test(test_combine),
 		cmocka_unit_test(test_risk_threshold),
 		cmocka_unit_test(test_levels_names),
