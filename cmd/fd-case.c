@@ -502,7 +502,7 @@ static int write_buf(struct app *a, const char *path, const struct fd_buf *b)
 	fflush(stdout);
 	if (fd_out_open(&out, path, NULL, &a->err))
 		return a->err.code;
-	fd_out_write(out, b->s ? b->s : "", b->len);
+	fd_out_write_buf(out, b);
 	return fd_out_commit(out, &a->err);
 }
 

@@ -164,7 +164,7 @@ int main(int argc, char **argv)
 			rc = -more;
 			goto out;
 		}
-		fd_out_write(out, buf.s, buf.len);
+		fd_out_write_buf(out, &buf);
 		bytes += buf.len;
 		fd_buf_reset(&buf);
 		fd_cli_progress(&cli, fd_gen_rows_done(g), bytes, 0);

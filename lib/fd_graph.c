@@ -3260,9 +3260,9 @@ static void w_flush(struct wr *w)
 {
 	if (w->b.len) {
 		if (w->dst)
-			w->oom |= fd_buf_add(w->dst, w->b.s, w->b.len) != 0;
+			w->oom |= fd_buf_failed(&w->b) || fd_buf_add(w->dst, w->b.s, w->b.len) != 0;
 		else
-			fd_out_write(w->out, w->b.s, w->b.len);
+			fd_out_write_buf(w->out, &w->b);
 		fd_buf_reset(&w->b);
 	}
 }
