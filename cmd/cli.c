@@ -16,6 +16,7 @@
 #include "fd_reader.h"
 #include "fd_txn.h"
 #include "fd_tz.h"
+#include "banned.h"
 
 /* SIGINT, SIGTERM, SIGHUP: remove the temporary outputs, then die of the signal as before. */
 static void on_signal(int sig)

@@ -21,6 +21,7 @@
 #include "fd_txn.h"
 #include "fd_verify.h"
 #include "fd_writer.h"
+#include "banned.h"
 
 static const char usage[] =
 	"usage: fd-audit [options] verify|log|keygen|seal|export\n"

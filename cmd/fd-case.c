@@ -25,6 +25,7 @@
 #include "fd_store.h"
 #include "fd_txn.h"
 #include "fd_writer.h"
+#include "banned.h"
 
 #define COMMON_HELP \
 	"Common options (before or after the command):\n" \

@@ -15,6 +15,7 @@
 #include "fd_store.h"
 #include "fd_txnsrc.h"
 #include "fd_writer.h"
+#include "banned.h"
 
 static const char usage[] =
 	"usage: fd-features [options] [FILE...]\n"

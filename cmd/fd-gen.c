@@ -14,6 +14,7 @@
 #include "fd_io.h"
 #include "fd_reader.h"
 #include "fd_txn.h"
+#include "banned.h"
 
 static const char usage[] =
 	"usage: fd-gen [options]\n"

@@ -18,6 +18,7 @@
 #include "fd_role.h"
 #include "fd_store.h"
 #include "fd_txn.h"
+#include "banned.h"
 
 static const char usage[] =
 	"usage: fd-graph COMMAND [options]\n"

@@ -32,6 +32,7 @@
 #include "fd_txnstream.h"
 #include "fd_writer.h"
 #include "fd_txn.h"
+#include "banned.h"
 
 static const char usage[] =
 	"usage: fd-score [options] [FILE...]\n"

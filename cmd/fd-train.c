@@ -34,6 +34,7 @@
 #include "fd_txnsrc.h"
 #include "fd_txnstream.h"
 #include "fd_txn.h"
+#include "banned.h"
 
 static const char usage[] =
 	"usage: fd-train [options] [FILE...]\n"

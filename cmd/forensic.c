@@ -30,6 +30,7 @@
 #include "fd_txnstream.h"
 #include "fd_tz.h"
 #include "fd_writer.h"
+#include "banned.h"
 
 static const char usage[] =
 	"usage: fd-audit [options] benford|duplicates|gaps|round|weekend|strata|ageing [FILE...]\n"

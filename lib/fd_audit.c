@@ -8,6 +8,7 @@
 
 #include "fd_buf.h"
 #include "fd_txn.h"
+#include "banned.h"
 
 const char fd_audit_genesis[65] =
 	"0000000000000000000000000000000000000000000000000000000000000000";

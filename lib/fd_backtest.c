@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "banned.h"
 
 #define DAY_MS 86400000LL
 

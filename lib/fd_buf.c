@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "banned.h"
 
 /* A unit test may define FD_BUF_REALLOC before it includes this file, to make growth fail. */
 #ifndef FD_BUF_REALLOC

@@ -20,6 +20,7 @@
 #include "fd_reader.h"
 #include "fd_txn.h"
 #include "fd_writer.h"
+#include "banned.h"
 
 #define DIRNAME "fd-bundle"
 #define CHUNK (1 << 20)

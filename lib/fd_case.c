@@ -18,6 +18,7 @@
 #include "fd_io.h"
 #include "fd_txn.h"
 #include "fd_verify.h"
+#include "banned.h"
 
 /* ---- vocabularies ---------------------------------------------------------------------- */
 

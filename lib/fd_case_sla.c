@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "banned.h"
 
 const char *const fd_case_sla_state_name[FD_NSLA] = {"OK", "NEAR", "BREACHED"};
 

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "banned.h"
 
 int fd_err_set(struct fd_err *err, int code, const char *fmt, ...)
 {

@@ -33,6 +33,7 @@
 
 #include "fd_intern.h"
 #include "fd_tz.h"
+#include "banned.h"
 
 /* ---- the catalog ----------------------------------------------------------------------- */
 

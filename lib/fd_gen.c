@@ -23,6 +23,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "banned.h"
 
 /* ---- random numbers: xoshiro256** seeded through splitmix64 ------------------------------- */
 

@@ -29,6 +29,7 @@
 #include "fd_reader.h"
 #include "fd_txn.h"
 #include "fd_writer.h"
+#include "banned.h"
 
 const char *const fd_graph_kind_name[FD_GRAPH_NKINDS] = {
 	"transfer", "payment", "device", "ip", "attr", "link",

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "banned.h"
 
 const char *const fd_graph_role_name[FD_GRAPH_NROLES] = {"source", "mule", "destination"};
 
@@ -1380,9 +1381,9 @@ int fd_graph_rings(const struct fd_graph *g, const struct fd_graph_cycles *cy, c
 			memcpy(mv + nm, f[ord[j].f].mv, f[ord[j].f].n * sizeof(*mv));
 			nm += f[ord[j].f].n;
 			if (!strstr(kinds, w) && strlen(kinds) + strlen(w) + 2 < sizeof(kinds)) {
-				if (*kinds)
-					strcat(kinds, "+");
-				strcat(kinds, w);
+				size_t used = strlen(kinds);
+
+				snprintf(kinds + used, sizeof(kinds) - used, "%s%s", used ? "+" : "", w);
 			}
 		}
 		qsort(mv, nm, sizeof(*mv), u32_cmp);

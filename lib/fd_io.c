@@ -25,6 +25,7 @@
 
 #include <sodium.h>
 #include <zstd.h>
+#include "banned.h"
 
 #define IN_RAWBUF (128 * 1024)
 #define OUT_BUFSZ (256 * 1024)

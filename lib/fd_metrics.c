@@ -9,6 +9,7 @@
 
 #include "fd_buf.h"
 #include "fd_io.h"
+#include "banned.h"
 
 struct fd_metrics {
 	char *tool;

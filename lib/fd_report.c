@@ -11,6 +11,7 @@
 #include "fd_case.h"
 #include "fd_intern.h"
 #include "fd_txn.h"
+#include "banned.h"
 
 /* ---- output with one out-of-memory flag --------------------------------------------------- */
 

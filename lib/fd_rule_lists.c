@@ -7,6 +7,7 @@
 #include "fd_buf.h"
 #include "fd_txn.h"
 #include "fd_verify.h"
+#include "banned.h"
 
 #define MAX_LIST_NAME 128
 #define MAX_VALUE 4096

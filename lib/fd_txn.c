@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include <strings.h>
+#include "banned.h"
 
 /* ---- fields --------------------------------------------------------------------------- */
 

@@ -19,6 +19,7 @@
 #include "fd_schema.h"
 #include "fd_txn.h"
 #include "fd_writer.h"
+#include "banned.h"
 
 #define MAX_KEPT_FINDINGS 10000
 
