@@ -7,6 +7,7 @@
 #   make bench      benchmarks (1M generated transactions)
 #   make models     rebuild models/default.fdm reproducibly
 #   make eval       fd's layers next to scikit-learn references on third-party data
+#   make check-headers    every header of lib/ compiles on its own (part of make test)
 #   make check-sanitize   the suite under ASan + UBSan
 #   make fuzz       build the libFuzzer targets of tests/fuzz into build-fuzz/ (clang)
 #   make check      make test, then each fuzz target for FUZZ_SECONDS (default 5) seconds
@@ -39,7 +40,7 @@ UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MANPAGES  := $(sort $(wildcard man/*.[1-9]))
 
-.PHONY: all setup test unit demo bench models eval check-sanitize fuzz check install uninstall clean lint-man
+.PHONY: all setup check-headers test unit demo bench models eval check-sanitize fuzz check install uninstall clean lint-man
 
 all: $(TOOL_BIN)
 
@@ -73,11 +74,24 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libfd.a $(wildcard lib/*.h lib/*.c) | 
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(BUILD)/libfd.a -lcmocka $(LDLIBS)
 
+# Every header of lib/ compiles on its own, twice in a row (its include guard): it includes
+# what it uses.  A stamp per header, so only changed headers are compiled again.
+HEADERS   := $(sort $(wildcard lib/*.h))
+HDR_OK    := $(HEADERS:lib/%.h=$(BUILD)/hdr/%.ok)
+
+check-headers: $(HDR_OK)
+
+$(BUILD)/hdr/%.ok: lib/%.h $(HEADERS) | $(CLEAN_FIRST)
+	@mkdir -p $(@D)
+	@printf '#include "%s"\n#include "%s"\n' $*.h $*.h | \
+	  $(CC) $(CPPFLAGS) $(WARN) -Werror -fsyntax-only -x c - || { echo "check-headers: lib/$*.h does not compile on its own" >&2; exit 1; }
+	@touch $@
+
 unit: setup
 	+@$(SUBMAKE) $(UNIT_BIN)
 
 test: setup
-	+@$(SUBMAKE) $(TOOL_BIN) $(UNIT_BIN)
+	+@$(SUBMAKE) check-headers $(TOOL_BIN) $(UNIT_BIN)
 	@FD_BIN=$(abspath $(BIN)) tests/run.sh $(UNIT_BIN)
 
 demo: setup
