@@ -1712,15 +1712,15 @@ static double stake_major(const struct fd_case_summary *s)
 	return v;
 }
 
-static int g_sort, g_desc; /* qsort has no context argument: set just before the call */
-
-static int cmp_summary(const void *pa, const void *pb)
+/* qsort_r (glibc's argument order) comparator; ctx is the filter: its sort key and order. */
+static int cmp_summary(const void *pa, const void *pb, void *ctx)
 {
+	const struct fd_case_filter *f = ctx;
 	const struct fd_case_summary *a = pa, *b = pb;
 	double x = 0, y = 0;
 	int c;
 
-	switch (g_sort) {
+	switch (f->sort) {
 	case FD_CASE_SORT_CREATED: x = (double)a->created_at; y = (double)b->created_at; break;
 	case FD_CASE_SORT_UPDATED: x = (double)a->updated_at; y = (double)b->updated_at; break;
 	case FD_CASE_SORT_PRIORITY: x = a->priority; y = b->priority; break;
@@ -1732,7 +1732,7 @@ static int cmp_summary(const void *pa, const void *pb)
 	c = x < y ? -1 : x > y ? 1 : 0;
 	if (c == 0)
 		c = a->id < b->id ? -1 : a->id > b->id;
-	return g_desc ? -c : c;
+	return f->descending ? -c : c;
 }
 
 int fd_case_list(struct fd_store *st, const struct fd_case_filter *f, struct fd_case_summary **out,
@@ -1801,10 +1801,8 @@ int fd_case_list(struct fd_store *st, const struct fd_case_filter *f, struct fd_
 		goto out;
 	}
 	rc = FD_OK;
-	g_sort = f->sort;
-	g_desc = f->descending;
 	if (n > 1)
-		qsort(v, n, sizeof(*v), cmp_summary);
+		qsort_r(v, n, sizeof(*v), cmp_summary, (void *)f);
 	if (f->limit > 0 && (int64_t)n > f->limit) {
 		size_t i;
 
