@@ -371,6 +371,28 @@ const char *fd_cli_parse_ts(const struct fd_cli *cli, const char *arg, int tz_of
 	return fd_parse_ts_opts(arg, strlen(arg), &o, ms);
 }
 
+int64_t fd_cli_time(const struct fd_cli *cli, const char *opt, const char *arg, int tz_offset_min)
+{
+	int64_t ms = 0;
+	const char *why = fd_cli_parse_ts(cli, arg, tz_offset_min, &ms);
+	char vis[128];
+
+	if (why)
+		fd_cli_usage_error(cli, "%s '%s': %s", opt, fd_visible(vis, sizeof(vis), arg, strlen(arg)), why);
+	return ms;
+}
+
+int64_t fd_cli_duration(const struct fd_cli *cli, const char *opt, const char *arg)
+{
+	int64_t ms = 0;
+	const char *why = fd_parse_duration(arg, &ms);
+	char vis[128];
+
+	if (why)
+		fd_cli_usage_error(cli, "%s '%s': %s", opt, fd_visible(vis, sizeof(vis), arg, strlen(arg)), why);
+	return ms;
+}
+
 void fd_cli_input_release(struct fd_cli *cli)
 {
 	fd_tz_free(cli->input.tz);

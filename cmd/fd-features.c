@@ -66,16 +66,6 @@ static const struct option longopts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static int64_t parse_time_opt(const struct fd_cli *cli, const char *opt, const char *arg, int tz)
-{
-	int64_t ms;
-	const char *why = fd_cli_parse_ts(cli, arg, tz, &ms);
-
-	if (why)
-		fd_cli_usage_error(cli, "%s '%s': %s", opt, arg, why);
-	return ms;
-}
-
 /* The catalog (or the selection), one feature a line: name, group, definition, tab-separated. */
 static int list_catalog(struct fd_cli *cli, const char *features)
 {
@@ -161,9 +151,9 @@ int main(int argc, char **argv)
 	fd_cli_input_apply(&cli, &so.stream);
 	/* read in the zone of --tz, like the records */
 	if (since_arg)
-		since = parse_time_opt(&cli, "--since", since_arg, so.stream.tz_offset_min);
+		since = fd_cli_time(&cli, "--since", since_arg, so.stream.tz_offset_min);
 	if (until_arg)
-		until = parse_time_opt(&cli, "--until", until_arg, so.stream.tz_offset_min);
+		until = fd_cli_time(&cli, "--until", until_arg, so.stream.tz_offset_min);
 	if (since != INT64_MIN && until != INT64_MAX && until <= since)
 		fd_cli_usage_error(&cli, "--until must be later than --since");
 	store_mode = optind == argc && (cli.store_opt || since != INT64_MIN || until != INT64_MAX);

@@ -144,17 +144,6 @@ static const struct {
 	{OPT_TOP, "--top", ~(1u << CMD_NEIGHBORS)},
 };
 
-static int64_t parse_time(const struct fd_cli *cli, const char *opt, const char *arg)
-{
-	int64_t ms;
-	const char *why = fd_parse_ts(arg, strlen(arg), 0, &ms);
-	char vis[128];
-
-	if (why)
-		fd_cli_usage_error(cli, "%s '%s': %s", opt, fd_visible(vis, sizeof(vis), arg, strlen(arg)), why);
-	return ms;
-}
-
 /* Split a comma-separated list in place into list[] (at most max). */
 static size_t split_list(const struct fd_cli *cli, const char *opt, char *s, const char **list, size_t max)
 {
@@ -369,8 +358,8 @@ int main(int argc, char **argv)
 				fd_cli_usage_error(&cli, "--output needs a file name");
 			output = optarg;
 			break;
-		case OPT_SINCE: go.since = parse_time(&cli, "--since", optarg); break;
-		case OPT_UNTIL: go.until = parse_time(&cli, "--until", optarg); break;
+		case OPT_SINCE: go.since = fd_cli_time(&cli, "--since", optarg, 0); break;
+		case OPT_UNTIL: go.until = fd_cli_time(&cli, "--until", optarg, 0); break;
 		case OPT_MIN_AMOUNT: {
 			const char *why = fd_parse_amount(optarg, strlen(optarg), FD_GRAPH_AMOUNT_EXP, &go.min_amount);
 
@@ -408,10 +397,7 @@ int main(int argc, char **argv)
 		case OPT_MAX_ACC: max_acc = fd_cli_int(&cli, "--max-accounts", optarg, 0, UINT32_MAX); break;
 		case OPT_MIN_LEN: min_len = (int)fd_cli_int(&cli, "--min-length", optarg, 2, 30); break;
 		case OPT_MAX_LEN: max_len = (int)fd_cli_int(&cli, "--max-length", optarg, 2, 30); break;
-		case OPT_WINDOW:
-			if (fd_graph_parse_duration(optarg, &window, &err))
-				fd_cli_usage_error(&cli, "--window: %s", err.msg);
-			break;
+		case OPT_WINDOW: window = fd_cli_duration(&cli, "--window", optarg); break;
 		case OPT_KIND: {
 			char *buf = strdup(optarg), *p, *e;
 

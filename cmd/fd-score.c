@@ -155,16 +155,6 @@ static char parse_delim(const struct fd_cli *cli, const char *s)
 	return s[0];
 }
 
-static int64_t parse_time_opt(const struct fd_cli *cli, const char *opt, const char *arg, int tz)
-{
-	int64_t ms;
-	const char *why = fd_cli_parse_ts(cli, arg, tz, &ms);
-
-	if (why)
-		fd_cli_usage_error(cli, "%s '%s': %s", opt, arg, why);
-	return ms;
-}
-
 /* Read a whole file's SHA-256 (the ruleset id, as fd-rules records it). */
 static int file_sha(const char *path, char hex[65], struct fd_err *err)
 {
@@ -534,9 +524,9 @@ int main(int argc, char **argv)
 	if (currency && (strlen(currency) != 3 || fd_currency_exponent(currency) < 0))
 		fd_cli_usage_error(&run.cli, "--currency '%s' is not an ISO 4217 code (upper case, e.g. EUR)", currency);
 	if (since_arg)
-		since = parse_time_opt(&run.cli, "--since", since_arg, tz_min);
+		since = fd_cli_time(&run.cli, "--since", since_arg, tz_min);
 	if (until_arg)
-		until = parse_time_opt(&run.cli, "--until", until_arg, tz_min);
+		until = fd_cli_time(&run.cli, "--until", until_arg, tz_min);
 	if (since_arg && until_arg && until <= since)
 		fd_cli_usage_error(&run.cli, "--until must be later than --since");
 	store_input = since_arg || until_arg;

@@ -73,42 +73,6 @@ int fd_case_allowed(int role, int action)
 	return action >= 0 && action < FD_NCA && fd_role_allowed(role, action);
 }
 
-const char *fd_case_parse_duration(const char *s, int64_t *ms)
-{
-	char *end;
-	long long v;
-	int64_t mult;
-
-	if (!s || !*s)
-		return "empty duration";
-	if (*s < '0' || *s > '9')
-		return "not a duration (e.g. 90s, 15m, 24h, 7d)";
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno)
-		return "duration out of range";
-	if (strcmp(end, "") == 0 || strcmp(end, "s") == 0)
-		mult = 1000;
-	else if (strcmp(end, "ms") == 0)
-		mult = 1;
-	else if (strcmp(end, "m") == 0)
-		mult = 60000;
-	else if (strcmp(end, "h") == 0)
-		mult = 3600000;
-	else if (strcmp(end, "d") == 0)
-		mult = 86400000;
-	else if (strcmp(end, "w") == 0)
-		mult = 7 * 86400000LL;
-	else
-		return "unknown unit (use ms, s, m, h, d or w)";
-	if (v <= 0)
-		return "duration must be positive";
-	if (v > INT64_MAX / mult / 1000)
-		return "duration out of range";
-	*ms = (int64_t)v * mult;
-	return NULL;
-}
-
 /* ---- small helpers --------------------------------------------------------------------- */
 
 static const char *actor_of(struct fd_store *st)

@@ -1,5 +1,6 @@
 /* fd_case_sla.c — see fd_case_sla.h. */
 #include "fd_case_sla.h"
+#include "fd_txn.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +46,7 @@ const char *fd_case_sla_parse(struct fd_case_sla_policy *p, const char *spec, ch
 			snprintf(why, whysz, "unknown priority '%s' (LOW, MEDIUM, HIGH or CRITICAL)", buf);
 			return why;
 		}
-		if ((bad = fd_case_parse_duration(eq + 1, &ms))) {
+		if ((bad = fd_parse_duration(eq + 1, &ms))) {
 			snprintf(why, whysz, "%s: '%s': %s", fd_case_priority_name[prio], eq + 1, bad);
 			return why;
 		}

@@ -84,42 +84,6 @@ int fd_graph_parse_kinds(const char *s, unsigned *mask, struct fd_err *err)
 	return FD_OK;
 }
 
-int fd_graph_parse_duration(const char *s, int64_t *ms, struct fd_err *err)
-{
-	const char *p = s;
-	int64_t v = 0, unit;
-	char vis[64];
-
-	if (!s || !isdigit((unsigned char)*p))
-		goto bad;
-	while (isdigit((unsigned char)*p)) {
-		if (v > 1000000000000LL)
-			goto bad;
-		v = v * 10 + (*p++ - '0');
-	}
-	if (!*p || strcmp(p, "s") == 0)
-		unit = 1000;
-	else if (strcmp(p, "ms") == 0)
-		unit = 1;
-	else if (strcmp(p, "m") == 0)
-		unit = 60000;
-	else if (strcmp(p, "h") == 0)
-		unit = 3600000;
-	else if (strcmp(p, "d") == 0)
-		unit = 86400000;
-	else if (strcmp(p, "w") == 0)
-		unit = 7 * 86400000LL;
-	else
-		goto bad;
-	if (v <= 0 || v > 3660LL * 86400000 / unit)
-		goto bad;
-	*ms = v * unit;
-	return FD_OK;
-bad:
-	return fd_err_set(err, FD_EUSAGE, "bad duration '%s' (a positive number with a unit: ms, s, m, h, d, w; "
-			  "at most 10 years)", fd_visible(vis, sizeof(vis), s ? s : "", s ? strlen(s) : 0));
-}
-
 int fd_graph_format_parse(const char *s)
 {
 	if (!s)
