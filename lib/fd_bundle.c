@@ -85,16 +85,6 @@ static void tmpdir_remove(struct tmpdir *t)
 
 /* ---- what the snapshot says ------------------------------------------------------------ */
 
-static int plain_name(const char *s)
-{
-	if (!s || !*s)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
-			return 0;
-	return 1;
-}
-
 /* audit.ndjson: the log as `fd-audit log --format ndjson` writes it. */
 static int write_audit(struct fd_store *snap, const char *path, char sha[65], int64_t *size,
 		       struct fd_err *err)
@@ -171,7 +161,7 @@ static int add_counts(struct fd_store *snap, struct fd_buf *b, struct fd_bundle_
 		first = 0;
 		add_str(b, name);
 		fd_buf_addc(b, ':');
-		if (!plain_name(name)) {  /* not one of ours: never put into SQL */
+		if (!fd_plain_ident(name, FD_IDENT_MAX)) {  /* not one of ours: never put into SQL */
 			fd_buf_adds(b, "null");
 			continue;
 		}

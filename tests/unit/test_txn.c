@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "fd_txn.h"
+#include "fd_err.h"
 
 /* ---- helpers -------------------------------------------------------------------------- */
 
@@ -976,6 +977,25 @@ static void test_parse_duration(void **state)
 	assert_int_equal(ms, 5);
 }
 
+/* fd_plain_ident (fd_err.h): letters, digits and '_', not starting with a digit, 1 to max. */
+static void test_plain_ident(void **state)
+{
+	(void)state;
+	assert_true(fd_plain_ident("rule_hits", 64));
+	assert_true(fd_plain_ident("_x", 64));
+	assert_true(fd_plain_ident("Risky_Merchants2", 64));
+	assert_true(fd_plain_ident("abc", 3));
+	assert_false(fd_plain_ident("abcd", 3));
+	assert_false(fd_plain_ident("", 64));
+	assert_false(fd_plain_ident(NULL, 64));
+	assert_false(fd_plain_ident("2fast", 64));
+	assert_false(fd_plain_ident("a-b", 64));
+	assert_false(fd_plain_ident("a b", 64));
+	assert_false(fd_plain_ident("a.b", 64));
+	assert_false(fd_plain_ident("t\"x", 64));
+	assert_false(fd_plain_ident("caf\xc3\xa9", 64));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1013,6 +1033,7 @@ int main(void)
 		cmocka_unit_test(test_label),
 		cmocka_unit_test(test_haversine),
 		cmocka_unit_test(test_parse_duration),
+		cmocka_unit_test(test_plain_ident),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
