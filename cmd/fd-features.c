@@ -114,7 +114,7 @@ int main(int argc, char **argv)
 
 	memset(&so, 0, sizeof(so));
 	memset(&fo, 0, sizeof(fo));
-	fo.label_delay_ms = 7LL * 86400000;
+	fo.label_delay_ms = 7 * FD_DAY_MS;
 	fd_cli_init(&cli, "fd-features", usage);
 	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS "o:", longopts, NULL)) != -1) {
 		switch (c) {
@@ -122,7 +122,7 @@ int main(int argc, char **argv)
 		case OPT_LIST: list = 1; break;
 		case OPT_SORT: sort = 1; break;
 		case OPT_LABEL_DELAY:
-			fo.label_delay_ms = (int64_t)(fd_cli_double(&cli, "--label-delay", optarg, 0, 3650) * 86400000.0);
+			fo.label_delay_ms = (int64_t)(fd_cli_double(&cli, "--label-delay", optarg, 0, 3650) * (double)FD_DAY_MS);
 			break;
 		case OPT_SINCE: since_arg = optarg; break;
 		case OPT_UNTIL: until_arg = optarg; break;

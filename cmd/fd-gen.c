@@ -70,7 +70,7 @@ static int64_t parse_start(const struct fd_cli *cli, const char *arg)
 	    fd_parse_ts(arg, 10, 0, &ms) != NULL)
 		fd_cli_usage_error(cli, "--start needs a date YYYY-MM-DD, not '%s'",
 				   fd_visible(vis, sizeof(vis), arg, strlen(arg)));
-	return ms / 86400000;
+	return ms / FD_DAY_MS;
 }
 
 int main(int argc, char **argv)

@@ -510,7 +510,7 @@ int main(int argc, char **argv)
 		break;
 	}
 	if (window < 0)
-		window = 70 * 86400000LL;
+		window = 70 * FD_DAY_MS;
 	if (case_given && !(given & (1u << (OPT_TOP - FD_OPT_TOOL_BASE))))
 		top = 1;
 
@@ -609,14 +609,14 @@ int main(int argc, char **argv)
 		if (!cli.quiet && cmd != CMD_FAN) {
 			fd_cli_msg(&cli, "%u transfers between %u nodes; %zu time-ordered cycles of %d-%d transfers within %.4g days%s",
 				   fd_graph_move_count(g), fd_graph_node_count(g), cycles.n, min_len, max_len,
-				   (double)window / 86400000.0, any_amount ? "" : ", each hop 80-101% of the one before");
+				   (double)window / (double)FD_DAY_MS, any_amount ? "" : ", each hop 80-101% of the one before");
 			if (cycles.truncated)
 				fd_cli_msg(&cli, "warning: the search stopped after %llu steps; narrow it with --since/--until, "
 					   "--window or --max-length", (unsigned long long)cycles.steps);
 		}
 		if (!cli.quiet && cmd != CMD_CYCLES)
 			fd_cli_msg(&cli, "%zu patterns within %.4g days: %zu fan-in, %zu fan-out, %zu gather-scatter, "
-				   "%zu scatter-gather, %zu bipartite, %zu stack", fans.n, (double)window / 86400000.0, nk[0], nk[1],
+				   "%zu scatter-gather, %zu bipartite, %zu stack", fans.n, (double)window / (double)FD_DAY_MS, nk[0], nk[1],
 				   nk[2], nk[3], nk[4], nk[5]);
 		if (!cli.quiet && cmd == CMD_RINGS)
 			fd_cli_msg(&cli, "%zu rings (findings merged where they share a transfer, or two accounts and half of the smaller), ranked by suspicion", rings.n);

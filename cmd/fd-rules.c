@@ -87,7 +87,6 @@ static const struct option longopts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-#define DAY_MS 86400000LL
 #define FMT_TABLE 100           /* backtest --format table (beside FD_FMT_CSV/NDJSON) */
 #define PROGRESS_EVERY 65536
 
@@ -1240,7 +1239,7 @@ int main(int argc, char **argv)
 		if ((rc = ruleset_load(&run.other, compare_path, &ropts, &err)))
 			goto fail;
 	}
-	fo.label_delay_ms = llround(label_delay * (double)DAY_MS);
+	fo.label_delay_ms = llround(label_delay * (double)FD_DAY_MS);
 	if ((rc = fd_features_create(&run.fe, &fo, &err)))
 		goto fail;
 	nidx = fd_rules_features(run.base.r, &idx);

@@ -106,7 +106,6 @@ static const struct option longopts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-#define DAY_MS 86400000LL
 #define FMT_TABLE 0
 #define PROGRESS_EVERY 65536
 
@@ -608,7 +607,7 @@ int main(int argc, char **argv)
 				   alerts_per_day, so.medium, so.high, m->rows_per_day);
 	}
 	so.drift = m->hist != NULL;
-	fo.label_delay_ms = llround(label_delay * (double)DAY_MS);
+	fo.label_delay_ms = llround(label_delay * (double)FD_DAY_MS);
 	so.batch = run.flush ? 1 : 256;
 	so.reasons_all = all_reasons;
 	so.no_reasons = eval;

@@ -1526,7 +1526,7 @@ static int cmd_ageing(struct run *run, struct fd_err *err)
 
 	b.nb = run->nbuckets + 2;
 	while ((r = next_txn(run, &t, err)) == 1) {
-		int64_t age = run->as_of - t.ts, days = age / 86400000 - (age % 86400000 < 0);
+		int64_t age = run->as_of - t.ts, days = age / FD_DAY_MS - (age % FD_DAY_MS < 0);
 		size_t k = 0;
 
 		if (days < 0) {

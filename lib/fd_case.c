@@ -2213,8 +2213,8 @@ int fd_case_related(struct fd_store *st, int64_t id, const struct fd_case_relate
 	struct rel_sortable *rs = NULL;
 	sqlite3_stmt *q = NULL;
 	size_t nct = 0, cct = 0, nrs = 0, crs = 0, i, limit = o && o->limit ? o->limit : 20;
-	int64_t near = o && o->near_ms > 0 ? o->near_ms : 3600000;
-	int64_t amt_ms = o && o->amount_ms > 0 ? o->amount_ms : 7 * 86400000LL;
+	int64_t near = o && o->near_ms > 0 ? o->near_ms : FD_HOUR_MS;
+	int64_t amt_ms = o && o->amount_ms > 0 ? o->amount_ms : 7 * FD_DAY_MS;
 	double tol = o && o->amount_tol > 0 ? o->amount_tol : 0.05;
 	int64_t lo = 1, hi = 0, wide = near > amt_ms ? near : amt_ms;
 	char what[48];
@@ -2585,7 +2585,7 @@ int fd_case_prioritize(struct fd_store *st, int64_t now, struct fd_case_rank **o
 		k->s = cs[i];
 		memset(&cs[i], 0, sizeof(cs[i]));
 		major = stake_major(&k->s);
-		days = (double)(now - k->s.created_at) / 86400000.0;
+		days = (double)(now - k->s.created_at) / (double)FD_DAY_MS;
 		if (days < 0)
 			days = 0;
 		fd_buf_reset(&ew);
@@ -2696,9 +2696,9 @@ static int auto_open(struct fd_store *st, const struct flagrec *f, int64_t windo
 	int rc;
 
 	fd_format_ts(f->ts, ts1);
-	if (window % 86400000 == 0) {
+	if (window % FD_DAY_MS == 0) {
 		ts1[10] = '\0';
-		snprintf(span, sizeof(span), "%lld d", (long long)(window / 86400000));
+		snprintf(span, sizeof(span), "%lld d", (long long)(window / FD_DAY_MS));
 	} else {
 		ts1[16] = 'Z';
 		ts1[17] = '\0';

@@ -11,10 +11,10 @@ const char *const fd_case_sla_state_name[FD_NSLA] = {"OK", "NEAR", "BREACHED"};
 
 void fd_case_sla_defaults(struct fd_case_sla_policy *p)
 {
-	p->due_ms[FD_PRIO_CRITICAL] = 1 * 86400000LL;
-	p->due_ms[FD_PRIO_HIGH] = 3 * 86400000LL;
-	p->due_ms[FD_PRIO_MEDIUM] = 7 * 86400000LL;
-	p->due_ms[FD_PRIO_LOW] = 30 * 86400000LL;
+	p->due_ms[FD_PRIO_CRITICAL] = 1 * FD_DAY_MS;
+	p->due_ms[FD_PRIO_HIGH] = 3 * FD_DAY_MS;
+	p->due_ms[FD_PRIO_MEDIUM] = 7 * FD_DAY_MS;
+	p->due_ms[FD_PRIO_LOW] = 30 * FD_DAY_MS;
 	p->near_pct = 80;
 }
 

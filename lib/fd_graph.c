@@ -4176,7 +4176,7 @@ int fd_graph_cycles_write(const struct fd_graph *g, const struct fd_graph_cycles
 			vstore_note(&vs, g->moves[m].edge, t);
 		}
 		snprintf(t, sizeof(t), "cycle %zu: %u transfers over %.1f h, at least %s %s went round", k + 1, c->len,
-			 (double)(c->end - c->start) / 3600000.0, fd_format_amount(c->amount_min, fd_graph_currency_exp(g), amt),
+			 (double)(c->end - c->start) / (double)FD_HOUR_MS, fd_format_amount(c->amount_min, fd_graph_currency_exp(g), amt),
 			 fd_graph_currency(g));
 		vstore_title(&vs, k + 1, t);
 	}

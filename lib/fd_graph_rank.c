@@ -27,7 +27,7 @@ enum { PT_FLOW = 30, PT_FRESH = 20, PT_SIZE = 10, PT_TIME = 10, PT_QUIET = 10, P
        PT_FLAG = 5, PT_NEW = 5 };
 #define FRESH_MAX 2          /* transfers a pair may have and still be "fresh" */
 #define THRESHOLD 10000.0    /* the usual cash-reporting threshold, in currency units */
-#define DAY 86400000.0
+#define DAY ((double)FD_DAY_MS)
 
 static int is_money_edge(const struct fd_graph *g, uint32_t e)
 {
@@ -446,7 +446,7 @@ int fd_graph_cycles_rank(const struct fd_graph *g, struct fd_graph_cycles *res, 
 void fd_graph_pattern_opts_init(struct fd_graph_pattern_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->window = 70 * 86400000LL;
+	o->window = 70 * FD_DAY_MS;
 	o->min_pass = 0.5;
 	o->min_legs = 5;
 	o->gs_min = 3;
