@@ -1,11 +1,13 @@
 # fd — forensic fraud-detection toolkit.  See README.md.
 #
-#   make            build every tool into bin/
-#   make test       build and run the whole suite (ends with "N passed, N failed")
+#   make            build every tool into bin/ (installs nothing: see make setup)
+#   make setup      install the Debian packages the build and the tests need (scripts/setup.sh)
+#   make test       set up, build and run the whole suite (ends with "N passed, N failed")
 #   make demo       generate data and run the pipeline on it
 #   make bench      benchmarks (1M generated transactions)
 #   make models     rebuild models/default.fdm reproducibly
 #   make eval       fd's layers next to scikit-learn references on third-party data
+#   make check-headers    every header of lib/ compiles on its own (part of make test)
 #   make check-sanitize   the suite under ASan + UBSan
 #   make fuzz       build the libFuzzer targets of tests/fuzz into build-fuzz/ (clang)
 #   make check      make test, then each fuzz target for FUZZ_SECONDS (default 5) seconds
@@ -38,55 +40,81 @@ UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MANPAGES  := $(sort $(wildcard man/*.[1-9]))
 
-.PHONY: all setup test unit demo bench models eval check-sanitize fuzz check install uninstall clean lint-man
+.PHONY: all setup check-headers test unit demo bench models eval check-sanitize fuzz check install uninstall clean lint-man
 
-all: setup $(TOOL_BIN)
+all: $(TOOL_BIN)
 
 # Installs the Debian packages the build and the tests need; a no-op when all are present.
-setup:
+# The targets that need packages (test, demo, bench, models, eval, ...) run it first and only
+# then build, through a recursive make: under make -j the set-up never races the compilation.
+# `make -j2 clean test` cleans before anything is set up or built (CLEAN_FIRST).
+CLEAN_FIRST := $(filter clean,$(MAKECMDGOALS))
+SUBMAKE   := $(MAKE) --no-print-directory
+
+setup: | $(CLEAN_FIRST)
 	@scripts/setup.sh
 
-$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h)
+$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(CLEAN_FIRST)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
 
-$(BUILD)/cmd/%.o: cmd/%.c $(wildcard lib/*.h cmd/*.h)
+$(BUILD)/cmd/%.o: cmd/%.c $(wildcard lib/*.h cmd/*.h) | $(CLEAN_FIRST)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
 
-$(BUILD)/libfd.a: $(LIB_OBJ)
+$(BUILD)/libfd.a: $(LIB_OBJ) | $(CLEAN_FIRST)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN)/%: $(BUILD)/cmd/%.o $(CLI_OBJ) $(BUILD)/libfd.a
+$(BIN)/%: $(BUILD)/cmd/%.o $(CLI_OBJ) $(BUILD)/libfd.a | $(CLEAN_FIRST)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CLI_OBJ) $(BUILD)/libfd.a $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libfd.a $(wildcard lib/*.h lib/*.c)
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libfd.a $(wildcard lib/*.h lib/*.c) | $(CLEAN_FIRST)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(LDFLAGS) -o $@ $< $(BUILD)/libfd.a -lcmocka $(LDLIBS)
 
-unit: setup $(UNIT_BIN)
-test: setup $(TOOL_BIN) $(UNIT_BIN)
+# Every header of lib/ compiles on its own, twice in a row (its include guard): it includes
+# what it uses.  A stamp per header, so only changed headers are compiled again.
+HEADERS   := $(sort $(wildcard lib/*.h))
+HDR_OK    := $(HEADERS:lib/%.h=$(BUILD)/hdr/%.ok)
+
+check-headers: $(HDR_OK)
+
+$(BUILD)/hdr/%.ok: lib/%.h $(HEADERS) | $(CLEAN_FIRST)
+	@mkdir -p $(@D)
+	@printf '#include "%s"\n#include "%s"\n' $*.h $*.h | \
+	  $(CC) $(CPPFLAGS) $(WARN) -Werror -fsyntax-only -x c - || { echo "check-headers: lib/$*.h does not compile on its own" >&2; exit 1; }
+	@touch $@
+
+unit: setup
+	+@$(SUBMAKE) $(UNIT_BIN)
+
+test: setup
+	+@$(SUBMAKE) check-headers $(TOOL_BIN) $(UNIT_BIN)
 	@FD_BIN=$(abspath $(BIN)) tests/run.sh $(UNIT_BIN)
 
-demo: all
+demo: setup
+	+@$(SUBMAKE) all
 	@scripts/demo.sh
 
-bench: all
+bench: setup
+	+@$(SUBMAKE) all
 	@scripts/bench.sh
 
-models: all
+models: setup
+	+@$(SUBMAKE) all
 	@scripts/models.sh
 
 # A time split of ../shared/data/sparkov and of fd-gen data (models/README.md); not in make test.
-eval: all
+eval: setup
+	+@$(SUBMAKE) all
 	@scripts/eval.sh
 
 # The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer, in its own tree.
 check-sanitize: setup
-	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  $(MAKE) --no-print-directory BUILD=build-san BIN=build-san/bin SAN=1 test
+	+@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  $(SUBMAKE) BUILD=build-san BIN=build-san/bin SAN=1 test
 
 # libFuzzer targets: the library again, built by clang with the fuzzer's coverage and ASan +
 # UBSan, in its own tree; each tests/fuzz/fuzz_NAME.c becomes build-fuzz/fuzz_NAME.
@@ -110,7 +138,7 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libfd.a
 
 fuzz: setup
 	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz needs $(FUZZ_CC) (Debian: clang)" >&2; exit 4; }
-	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+	+@$(SUBMAKE) $(FUZZ_BIN)
 
 # CI runs make test; make check adds a short run of every fuzz target.
 check: test fuzz

@@ -16,6 +16,7 @@
 #include "fd_reader.h"
 #include "fd_txn.h"
 #include "fd_tz.h"
+#include "banned.h"
 
 /* SIGINT, SIGTERM, SIGHUP: remove the temporary outputs, then die of the signal as before. */
 static void on_signal(int sig)
@@ -368,6 +369,28 @@ const char *fd_cli_parse_ts(const struct fd_cli *cli, const char *arg, int tz_of
 	if (!cli->input.tz)
 		return fd_parse_ts(arg, strlen(arg), tz_offset_min, ms);
 	return fd_parse_ts_opts(arg, strlen(arg), &o, ms);
+}
+
+int64_t fd_cli_time(const struct fd_cli *cli, const char *opt, const char *arg, int tz_offset_min)
+{
+	int64_t ms = 0;
+	const char *why = fd_cli_parse_ts(cli, arg, tz_offset_min, &ms);
+	char vis[128];
+
+	if (why)
+		fd_cli_usage_error(cli, "%s '%s': %s", opt, fd_visible(vis, sizeof(vis), arg, strlen(arg)), why);
+	return ms;
+}
+
+int64_t fd_cli_duration(const struct fd_cli *cli, const char *opt, const char *arg)
+{
+	int64_t ms = 0;
+	const char *why = fd_parse_duration(arg, &ms);
+	char vis[128];
+
+	if (why)
+		fd_cli_usage_error(cli, "%s '%s': %s", opt, fd_visible(vis, sizeof(vis), arg, strlen(arg)), why);
+	return ms;
 }
 
 void fd_cli_input_release(struct fd_cli *cli)

@@ -134,6 +134,13 @@ int fd_cli_report(const struct fd_cli *cli, const struct fd_err *err);
 /* Checked number parsing for option arguments: exit 2 with a message naming the option. */
 long long fd_cli_int(const struct fd_cli *cli, const char *opt, const char *arg, long long min, long long max);
 double fd_cli_double(const struct fd_cli *cli, const char *opt, const char *arg, double min, double max);
+/* A timestamp option (--since, --until, ...): fd_cli_parse_ts, so a naive time is in the zone
+ * of --tz, else tz_offset_min minutes east of UTC.  Exit 2 with "OPT 'X': reason" (the
+ * value with control bytes made visible). */
+int64_t fd_cli_time(const struct fd_cli *cli, const char *opt, const char *arg, int tz_offset_min);
+/* A duration option ("90s", "15m", "24h", "7d"): fd_parse_duration (fd_txn.h).  Exit 2 with
+ * "OPT 'X': reason". */
+int64_t fd_cli_duration(const struct fd_cli *cli, const char *opt, const char *arg);
 
 /* A --delimiter argument: one character other than a quote, CR or LF, or "tab"; exit 2
  * naming the option otherwise. */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "fd_buf.h"
+#include "banned.h"
 
 char *fd_datafile_find(const char *argv0, const char *env, const char *tree_rel, const char *what,
 		       const char *option, struct fd_err *err)

@@ -21,6 +21,7 @@
 #include "fd_txn.h"
 #include "fd_verify.h"
 #include "fd_writer.h"
+#include "banned.h"
 
 static const char usage[] =
 	"usage: fd-audit [options] verify|log|keygen|seal|export\n"
@@ -495,16 +496,6 @@ static int cmd_export(struct run *run, const char *path)
 
 /* ---- main ------------------------------------------------------------------------------ */
 
-static int64_t parse_time(const struct fd_cli *cli, const char *opt, const char *s)
-{
-	int64_t ms;
-	const char *why = fd_parse_ts(s, strlen(s), 0, &ms);
-
-	if (why)
-		fd_cli_usage_error(cli, "%s '%s': %s", opt, s, why);
-	return ms;
-}
-
 int main(int argc, char **argv)
 {
 	struct run run;
@@ -533,8 +524,8 @@ int main(int argc, char **argv)
 		case OPT_SEAL: seal_text = optarg; break;
 		case OPT_BUNDLE: bundle = optarg; break;
 		case OPT_OUT: out = optarg; break;
-		case OPT_SINCE: f.since = parse_time(&run.cli, "--since", optarg); break;
-		case OPT_UNTIL: f.until = parse_time(&run.cli, "--until", optarg); break;
+		case OPT_SINCE: f.since = fd_cli_time(&run.cli, "--since", optarg, 0); break;
+		case OPT_UNTIL: f.until = fd_cli_time(&run.cli, "--until", optarg, 0); break;
 		case OPT_ACTION: f.action = optarg; break;
 		case OPT_OBJECT: object = optarg; break;
 		case FD_OPT_FORMAT:

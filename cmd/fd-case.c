@@ -26,6 +26,7 @@
 #include "fd_store.h"
 #include "fd_txn.h"
 #include "fd_writer.h"
+#include "banned.h"
 
 #define COMMON_HELP \
 	"Common options (before or after the command):\n" \
@@ -101,26 +102,6 @@ static void common_option(struct app *a, int c, const char *arg)
 static int64_t parse_id(struct app *a, const char *s)
 {
 	return fd_cli_int(&a->cli, "a case ID", s, 1, INT64_MAX);
-}
-
-static int64_t parse_time(struct app *a, const char *opt, const char *s)
-{
-	int64_t ms;
-	const char *why = fd_parse_ts(s, strlen(s), 0, &ms);
-
-	if (why)
-		fd_cli_usage_error(&a->cli, "%s '%s': %s", opt, s, why);
-	return ms;
-}
-
-static int64_t parse_dur(struct app *a, const char *opt, const char *s)
-{
-	int64_t ms;
-	const char *why = fd_case_parse_duration(s, &ms);
-
-	if (why)
-		fd_cli_usage_error(&a->cli, "%s '%s': %s", opt, s, why);
-	return ms;
 }
 
 /* Comma-separated names into a bit mask. */
@@ -424,8 +405,8 @@ static int cmd_list(struct app *a, int argc, char **argv)
 				fd_cli_usage_error(&a->cli, "--origin must be manual or auto, not '%s'", optarg);
 			f.origin = optarg;
 			break;
-		case OPT_SINCE: f.since = parse_time(a, "--since", optarg); break;
-		case OPT_UNTIL: f.until = parse_time(a, "--until", optarg); break;
+		case OPT_SINCE: f.since = fd_cli_time(&a->cli, "--since", optarg, 0); break;
+		case OPT_UNTIL: f.until = fd_cli_time(&a->cli, "--until", optarg, 0); break;
 		case OPT_SORT:
 			if ((f.sort = fd_case_sort_parse(optarg)) < 0)
 				fd_cli_usage_error(&a->cli, "--sort must be id, created, updated, priority, status, risk or amount, not '%s'", optarg);
@@ -504,7 +485,7 @@ static int write_buf(struct app *a, const char *path, const struct fd_buf *b)
 	fflush(stdout);
 	if (fd_out_open(&out, path, NULL, &a->err))
 		return a->err.code;
-	fd_out_write(out, b->s ? b->s : "", b->len);
+	fd_out_write_buf(out, b);
 	return fd_out_commit(out, &a->err);
 }
 
@@ -689,9 +670,9 @@ static int cmd_related(struct app *a, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1) {
 		switch (ch) {
 		case OPT_LIMIT: ro.limit = (size_t)fd_cli_int(&a->cli, "--limit", optarg, 1, 1000000); break;
-		case OPT_NEAR: ro.near_ms = parse_dur(a, "--near", optarg); break;
+		case OPT_NEAR: ro.near_ms = fd_cli_duration(&a->cli, "--near", optarg); break;
 		case OPT_TOL: ro.amount_tol = fd_cli_double(&a->cli, "--amount-tolerance", optarg, 0.001, 100) / 100; break;
-		case OPT_AMT_WINDOW: ro.amount_ms = parse_dur(a, "--amount-window", optarg); break;
+		case OPT_AMT_WINDOW: ro.amount_ms = fd_cli_duration(&a->cli, "--amount-window", optarg); break;
 		default: common_option(a, ch, optarg);
 		}
 	}
@@ -979,9 +960,9 @@ static int cmd_auto(struct app *a, int argc, char **argv)
 	a->cli.usage = u_auto;
 	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1) {
 		switch (ch) {
-		case OPT_WINDOW: ao.window_ms = parse_dur(a, "--window", optarg); break;
-		case OPT_SINCE: since = parse_time(a, "--since", optarg); range = 1; break;
-		case OPT_UNTIL: until = parse_time(a, "--until", optarg); range = 1; break;
+		case OPT_WINDOW: ao.window_ms = fd_cli_duration(&a->cli, "--window", optarg); break;
+		case OPT_SINCE: since = fd_cli_time(&a->cli, "--since", optarg, 0); range = 1; break;
+		case OPT_UNTIL: until = fd_cli_time(&a->cli, "--until", optarg, 0); range = 1; break;
 		case OPT_MIN_RISK: ao.min_risk = fd_cli_double(&a->cli, "--min-risk", optarg, 0, 100); min_given = 1; break;
 		case OPT_ASSIGN: ao.assign = 1; break;
 		case OPT_PICK:
@@ -1099,7 +1080,7 @@ static int selection_option(struct app *a, struct selection *sel, int c, const c
 		sel->f.entity = arg;
 		break;
 	case OPT_OLDER:
-		sel->older = parse_dur(a, "--older-than", arg);
+		sel->older = fd_cli_duration(&a->cli, "--older-than", arg);
 		break;
 	default:
 		return 0;

@@ -15,6 +15,7 @@
 #include "fd_store.h"
 #include "fd_txnsrc.h"
 #include "fd_writer.h"
+#include "banned.h"
 
 static const char usage[] =
 	"usage: fd-features [options] [FILE...]\n"
@@ -65,16 +66,6 @@ static const struct option longopts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static int64_t parse_time_opt(const struct fd_cli *cli, const char *opt, const char *arg, int tz)
-{
-	int64_t ms;
-	const char *why = fd_cli_parse_ts(cli, arg, tz, &ms);
-
-	if (why)
-		fd_cli_usage_error(cli, "%s '%s': %s", opt, arg, why);
-	return ms;
-}
-
 /* The catalog (or the selection), one feature a line: name, group, definition, tab-separated. */
 static int list_catalog(struct fd_cli *cli, const char *features)
 {
@@ -123,7 +114,7 @@ int main(int argc, char **argv)
 
 	memset(&so, 0, sizeof(so));
 	memset(&fo, 0, sizeof(fo));
-	fo.label_delay_ms = 7LL * 86400000;
+	fo.label_delay_ms = 7 * FD_DAY_MS;
 	fd_cli_init(&cli, "fd-features", usage);
 	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS "o:", longopts, NULL)) != -1) {
 		switch (c) {
@@ -131,7 +122,7 @@ int main(int argc, char **argv)
 		case OPT_LIST: list = 1; break;
 		case OPT_SORT: sort = 1; break;
 		case OPT_LABEL_DELAY:
-			fo.label_delay_ms = (int64_t)(fd_cli_double(&cli, "--label-delay", optarg, 0, 3650) * 86400000.0);
+			fo.label_delay_ms = (int64_t)(fd_cli_double(&cli, "--label-delay", optarg, 0, 3650) * (double)FD_DAY_MS);
 			break;
 		case OPT_SINCE: since_arg = optarg; break;
 		case OPT_UNTIL: until_arg = optarg; break;
@@ -160,9 +151,9 @@ int main(int argc, char **argv)
 	fd_cli_input_apply(&cli, &so.stream);
 	/* read in the zone of --tz, like the records */
 	if (since_arg)
-		since = parse_time_opt(&cli, "--since", since_arg, so.stream.tz_offset_min);
+		since = fd_cli_time(&cli, "--since", since_arg, so.stream.tz_offset_min);
 	if (until_arg)
-		until = parse_time_opt(&cli, "--until", until_arg, so.stream.tz_offset_min);
+		until = fd_cli_time(&cli, "--until", until_arg, so.stream.tz_offset_min);
 	if (since != INT64_MIN && until != INT64_MAX && until <= since)
 		fd_cli_usage_error(&cli, "--until must be later than --since");
 	store_mode = optind == argc && (cli.store_opt || since != INT64_MIN || until != INT64_MAX);

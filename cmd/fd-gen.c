@@ -14,6 +14,7 @@
 #include "fd_io.h"
 #include "fd_reader.h"
 #include "fd_txn.h"
+#include "banned.h"
 
 static const char usage[] =
 	"usage: fd-gen [options]\n"
@@ -69,7 +70,7 @@ static int64_t parse_start(const struct fd_cli *cli, const char *arg)
 	    fd_parse_ts(arg, 10, 0, &ms) != NULL)
 		fd_cli_usage_error(cli, "--start needs a date YYYY-MM-DD, not '%s'",
 				   fd_visible(vis, sizeof(vis), arg, strlen(arg)));
-	return ms / 86400000;
+	return ms / FD_DAY_MS;
 }
 
 int main(int argc, char **argv)
@@ -164,7 +165,7 @@ int main(int argc, char **argv)
 			rc = -more;
 			goto out;
 		}
-		fd_out_write(out, buf.s, buf.len);
+		fd_out_write_buf(out, &buf);
 		bytes += buf.len;
 		fd_buf_reset(&buf);
 		fd_cli_progress(&cli, fd_gen_rows_done(g), bytes, 0);

@@ -18,6 +18,7 @@
 #include "fd_role.h"
 #include "fd_store.h"
 #include "fd_txn.h"
+#include "banned.h"
 
 static const char usage[] =
 	"usage: fd-graph COMMAND [options]\n"
@@ -142,17 +143,6 @@ static const struct {
 	{OPT_CASE, "--case", 1u << CMD_RINGS},
 	{OPT_TOP, "--top", ~(1u << CMD_NEIGHBORS)},
 };
-
-static int64_t parse_time(const struct fd_cli *cli, const char *opt, const char *arg)
-{
-	int64_t ms;
-	const char *why = fd_parse_ts(arg, strlen(arg), 0, &ms);
-	char vis[128];
-
-	if (why)
-		fd_cli_usage_error(cli, "%s '%s': %s", opt, fd_visible(vis, sizeof(vis), arg, strlen(arg)), why);
-	return ms;
-}
 
 /* Split a comma-separated list in place into list[] (at most max). */
 static size_t split_list(const struct fd_cli *cli, const char *opt, char *s, const char **list, size_t max)
@@ -368,8 +358,8 @@ int main(int argc, char **argv)
 				fd_cli_usage_error(&cli, "--output needs a file name");
 			output = optarg;
 			break;
-		case OPT_SINCE: go.since = parse_time(&cli, "--since", optarg); break;
-		case OPT_UNTIL: go.until = parse_time(&cli, "--until", optarg); break;
+		case OPT_SINCE: go.since = fd_cli_time(&cli, "--since", optarg, 0); break;
+		case OPT_UNTIL: go.until = fd_cli_time(&cli, "--until", optarg, 0); break;
 		case OPT_MIN_AMOUNT: {
 			const char *why = fd_parse_amount(optarg, strlen(optarg), FD_GRAPH_AMOUNT_EXP, &go.min_amount);
 
@@ -407,10 +397,7 @@ int main(int argc, char **argv)
 		case OPT_MAX_ACC: max_acc = fd_cli_int(&cli, "--max-accounts", optarg, 0, UINT32_MAX); break;
 		case OPT_MIN_LEN: min_len = (int)fd_cli_int(&cli, "--min-length", optarg, 2, 30); break;
 		case OPT_MAX_LEN: max_len = (int)fd_cli_int(&cli, "--max-length", optarg, 2, 30); break;
-		case OPT_WINDOW:
-			if (fd_graph_parse_duration(optarg, &window, &err))
-				fd_cli_usage_error(&cli, "--window: %s", err.msg);
-			break;
+		case OPT_WINDOW: window = fd_cli_duration(&cli, "--window", optarg); break;
 		case OPT_KIND: {
 			char *buf = strdup(optarg), *p, *e;
 
@@ -523,7 +510,7 @@ int main(int argc, char **argv)
 		break;
 	}
 	if (window < 0)
-		window = 70 * 86400000LL;
+		window = 70 * FD_DAY_MS;
 	if (case_given && !(given & (1u << (OPT_TOP - FD_OPT_TOOL_BASE))))
 		top = 1;
 
@@ -622,14 +609,14 @@ int main(int argc, char **argv)
 		if (!cli.quiet && cmd != CMD_FAN) {
 			fd_cli_msg(&cli, "%u transfers between %u nodes; %zu time-ordered cycles of %d-%d transfers within %.4g days%s",
 				   fd_graph_move_count(g), fd_graph_node_count(g), cycles.n, min_len, max_len,
-				   (double)window / 86400000.0, any_amount ? "" : ", each hop 80-101% of the one before");
+				   (double)window / (double)FD_DAY_MS, any_amount ? "" : ", each hop 80-101% of the one before");
 			if (cycles.truncated)
 				fd_cli_msg(&cli, "warning: the search stopped after %llu steps; narrow it with --since/--until, "
 					   "--window or --max-length", (unsigned long long)cycles.steps);
 		}
 		if (!cli.quiet && cmd != CMD_CYCLES)
 			fd_cli_msg(&cli, "%zu patterns within %.4g days: %zu fan-in, %zu fan-out, %zu gather-scatter, "
-				   "%zu scatter-gather, %zu bipartite, %zu stack", fans.n, (double)window / 86400000.0, nk[0], nk[1],
+				   "%zu scatter-gather, %zu bipartite, %zu stack", fans.n, (double)window / (double)FD_DAY_MS, nk[0], nk[1],
 				   nk[2], nk[3], nk[4], nk[5]);
 		if (!cli.quiet && cmd == CMD_RINGS)
 			fd_cli_msg(&cli, "%zu rings (findings merged where they share a transfer, or two accounts and half of the smaller), ranked by suspicion", rings.n);

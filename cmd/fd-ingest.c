@@ -18,6 +18,7 @@
 #include "fd_role.h"
 #include "fd_store.h"
 #include "fd_writer.h"
+#include "banned.h"
 
 static const char usage[] =
 	"usage: fd-ingest [options] [FILE...]\n"
@@ -124,7 +125,7 @@ static void on_reject(void *ctx, const struct fd_reject *r)
 		add_bytes(b, ",", "reason", r->reason, strlen(r->reason));
 		add_bytes(b, ",", "record", r->raw ? r->raw : "", r->raw ? r->rawlen : 0);
 		fd_buf_adds(b, "}\n");
-		fd_out_write(run->rejects, b->s, b->len);
+		fd_out_write_buf(run->rejects, b);
 		return;
 	}
 	if (run->shown < MAX_SHOWN_REJECTS) {

@@ -32,6 +32,7 @@
 #include "fd_verify.h"
 #include "fd_writer.h"
 #include "fd_txn.h"
+#include "banned.h"
 
 static const char usage[] =
 	"usage: fd-rules [options] [FILE...]\n"
@@ -86,7 +87,6 @@ static const struct option longopts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-#define DAY_MS 86400000LL
 #define FMT_TABLE 100           /* backtest --format table (beside FD_FMT_CSV/NDJSON) */
 #define PROGRESS_EVERY 65536
 
@@ -204,17 +204,6 @@ static void ruleset_release(struct ruleset *rs)
 	free(rs->per_rule);
 	free(rs->path);
 	memset(rs, 0, sizeof(*rs));
-}
-
-/* Timestamp of --since / --until: anything fd_parse_ts takes, naive in the zone of --tz. */
-static int64_t parse_time_opt(const struct fd_cli *cli, const char *opt, const char *arg, int tz)
-{
-	int64_t ms;
-	const char *why = fd_cli_parse_ts(cli, arg, tz, &ms);
-
-	if (why)
-		fd_cli_usage_error(cli, "%s '%s': %s", opt, arg, why);
-	return ms;
 }
 
 /* ---- the store ------------------------------------------------------------------------ */
@@ -1209,9 +1198,9 @@ int main(int argc, char **argv)
 	if (currency && (strlen(currency) != 3 || fd_currency_exponent(currency) < 0))
 		fd_cli_usage_error(&run.cli, "--currency '%s' is not an ISO 4217 code (upper case, e.g. EUR)", currency);
 	if (since_arg)
-		since = parse_time_opt(&run.cli, "--since", since_arg, tz_min);
+		since = fd_cli_time(&run.cli, "--since", since_arg, tz_min);
 	if (until_arg)
-		until = parse_time_opt(&run.cli, "--until", until_arg, tz_min);
+		until = fd_cli_time(&run.cli, "--until", until_arg, tz_min);
 	if (since_arg && until_arg && until <= since)
 		fd_cli_usage_error(&run.cli, "--until must be later than --since");
 	store_input = since_arg || until_arg;
@@ -1250,7 +1239,7 @@ int main(int argc, char **argv)
 		if ((rc = ruleset_load(&run.other, compare_path, &ropts, &err)))
 			goto fail;
 	}
-	fo.label_delay_ms = llround(label_delay * (double)DAY_MS);
+	fo.label_delay_ms = llround(label_delay * (double)FD_DAY_MS);
 	if ((rc = fd_features_create(&run.fe, &fo, &err)))
 		goto fail;
 	nidx = fd_rules_features(run.base.r, &idx);

@@ -32,6 +32,7 @@
 #include "fd_txnstream.h"
 #include "fd_writer.h"
 #include "fd_txn.h"
+#include "banned.h"
 
 static const char usage[] =
 	"usage: fd-score [options] [FILE...]\n"
@@ -105,7 +106,6 @@ static const struct option longopts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-#define DAY_MS 86400000LL
 #define FMT_TABLE 0
 #define PROGRESS_EVERY 65536
 
@@ -152,16 +152,6 @@ static char parse_delim(const struct fd_cli *cli, const char *s)
 	if (strlen(s) != 1 || s[0] == '"' || s[0] == '\n' || s[0] == '\r')
 		fd_cli_usage_error(cli, "--delimiter needs one character other than a quote or newline, or 'tab', not '%s'", s);
 	return s[0];
-}
-
-static int64_t parse_time_opt(const struct fd_cli *cli, const char *opt, const char *arg, int tz)
-{
-	int64_t ms;
-	const char *why = fd_cli_parse_ts(cli, arg, tz, &ms);
-
-	if (why)
-		fd_cli_usage_error(cli, "%s '%s': %s", opt, arg, why);
-	return ms;
 }
 
 /* Read a whole file's SHA-256 (the ruleset id, as fd-rules records it). */
@@ -533,9 +523,9 @@ int main(int argc, char **argv)
 	if (currency && (strlen(currency) != 3 || fd_currency_exponent(currency) < 0))
 		fd_cli_usage_error(&run.cli, "--currency '%s' is not an ISO 4217 code (upper case, e.g. EUR)", currency);
 	if (since_arg)
-		since = parse_time_opt(&run.cli, "--since", since_arg, tz_min);
+		since = fd_cli_time(&run.cli, "--since", since_arg, tz_min);
 	if (until_arg)
-		until = parse_time_opt(&run.cli, "--until", until_arg, tz_min);
+		until = fd_cli_time(&run.cli, "--until", until_arg, tz_min);
 	if (since_arg && until_arg && until <= since)
 		fd_cli_usage_error(&run.cli, "--until must be later than --since");
 	store_input = since_arg || until_arg;
@@ -617,7 +607,7 @@ int main(int argc, char **argv)
 				   alerts_per_day, so.medium, so.high, m->rows_per_day);
 	}
 	so.drift = m->hist != NULL;
-	fo.label_delay_ms = llround(label_delay * (double)DAY_MS);
+	fo.label_delay_ms = llround(label_delay * (double)FD_DAY_MS);
 	so.batch = run.flush ? 1 : 256;
 	so.reasons_all = all_reasons;
 	so.no_reasons = eval;

@@ -36,6 +36,7 @@
 #include "fd_txnsrc.h"
 #include "fd_txnstream.h"
 #include "fd_txn.h"
+#include "banned.h"
 
 static const char usage[] =
 	"usage: fd-train [options] [FILE...]\n"
@@ -211,16 +212,6 @@ static size_t sample_size(const char *opt, const char *arg)
 	if (v > 0 && v < MIN_SAMPLE)
 		fd_cli_usage_error(&cli, "%s needs 0 (every row) or at least %d rows, not '%s'", opt, MIN_SAMPLE, arg);
 	return (size_t)v;
-}
-
-static int64_t parse_time_opt(const char *opt, const char *arg, int tz)
-{
-	int64_t ms;
-	const char *why = fd_parse_ts(arg, strlen(arg), tz, &ms);
-
-	if (why)
-		fd_cli_usage_error(&cli, "%s '%s': %s", opt, arg, why);
-	return ms;
 }
 
 /* ---- collecting rows ------------------------------------------------------------------ */
@@ -1967,13 +1958,13 @@ int main(int argc, char **argv)
 	if (o.currency && (strlen(o.currency) != 3 || fd_currency_exponent(o.currency) < 0))
 		fd_cli_usage_error(&cli, "--currency '%s' is not an ISO 4217 code (upper case, e.g. EUR)", o.currency);
 	if (o.since_arg)
-		o.since = parse_time_opt("--since", o.since_arg, o.tz_min);
+		o.since = fd_cli_time(&cli, "--since", o.since_arg, o.tz_min);
 	if (o.until_arg)
-		o.until = parse_time_opt("--until", o.until_arg, o.tz_min);
+		o.until = fd_cli_time(&cli, "--until", o.until_arg, o.tz_min);
 	if (o.since_arg && o.until_arg && o.until <= o.since)
 		fd_cli_usage_error(&cli, "--until must be later than --since");
 	if (o.as_of_arg)
-		o.as_of = parse_time_opt("--as-of", o.as_of_arg, o.tz_min);
+		o.as_of = fd_cli_time(&cli, "--as-of", o.as_of_arg, o.tz_min);
 	if (o.promote && !cli.store_opt)
 		fd_cli_usage_error(&cli, "--promote marks the model in a store's models table: give --store");
 	if ((o.since_arg || o.until_arg) && optind < argc)

@@ -31,6 +31,7 @@
 #include "fd_txnstream.h"
 #include "fd_tz.h"
 #include "fd_writer.h"
+#include "banned.h"
 
 static const char usage[] =
 	"usage: fd-audit [options] benford|duplicates|gaps|round|weekend|strata|ageing [FILE...]\n"
@@ -234,16 +235,6 @@ int fd_forensic_wanted(int argc, char **argv, const struct option *other)
 		if (strcmp(argv[i], test_name[t]) == 0)
 			return 1;
 	return 0;
-}
-
-static int64_t parse_time_opt(const struct fd_cli *cli, const char *opt, const char *arg, int tz)
-{
-	int64_t ms;
-	const char *why = fd_cli_parse_ts(cli, arg, tz, &ms);
-
-	if (why)
-		fd_cli_usage_error(cli, "%s '%s': %s", opt, arg, why);
-	return ms;
 }
 
 static void parse_list(const struct fd_cli *cli, const char *opt, const char *arg, int64_t *v, size_t *n)
@@ -1537,7 +1528,7 @@ static int cmd_ageing(struct run *run, struct fd_err *err)
 
 	b.nb = run->nbuckets + 2;
 	while ((r = next_txn(run, &t, err)) == 1) {
-		int64_t age = run->as_of - t.ts, days = age / 86400000 - (age % 86400000 < 0);
+		int64_t age = run->as_of - t.ts, days = age / FD_DAY_MS - (age % FD_DAY_MS < 0);
 		size_t k = 0;
 
 		if (days < 0) {
@@ -1724,12 +1715,12 @@ int fd_forensic_main(int argc, char **argv)
 	}
 	fd_cli_input_apply(&run.cli, &run.so);
 	if (since_arg)
-		run.since = parse_time_opt(&run.cli, "--since", since_arg, run.so.tz_offset_min);
+		run.since = fd_cli_time(&run.cli, "--since", since_arg, run.so.tz_offset_min);
 	if (until_arg)
-		run.until = parse_time_opt(&run.cli, "--until", until_arg, run.so.tz_offset_min);
+		run.until = fd_cli_time(&run.cli, "--until", until_arg, run.so.tz_offset_min);
 	if (run.since != INT64_MIN && run.until != INT64_MAX && run.until <= run.since)
 		fd_cli_usage_error(&run.cli, "--until must be later than --since");
-	run.as_of = as_of_arg ? parse_time_opt(&run.cli, "--as-of", as_of_arg, run.so.tz_offset_min) : fd_wall_ms();
+	run.as_of = as_of_arg ? fd_cli_time(&run.cli, "--as-of", as_of_arg, run.so.tz_offset_min) : fd_wall_ms();
 	store_mode = optind == argc;
 	if (!store_mode && (run.since != INT64_MIN || run.until != INT64_MAX))
 		fd_cli_usage_error(&run.cli, "--since and --until select from the store; they do not apply to FILEs");

@@ -8,6 +8,7 @@
 
 #include "fd_buf.h"
 #include "fd_txn.h"
+#include "banned.h"
 
 const char fd_audit_genesis[65] =
 	"0000000000000000000000000000000000000000000000000000000000000000";
@@ -258,16 +259,6 @@ void fd_digest_final(struct fd_digest *d, char hex[65])
 	fd_hex(h, sizeof(h), hex);
 }
 
-static int plain_ident(const char *s)
-{
-	if (!*s)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || *s == '_'))
-			return 0;
-	return 1;
-}
-
 int fd_audit_digest_rows(struct fd_store *st, const char *table, const char *key_col, int64_t key,
 			 char hex[65], int64_t *rows, struct fd_err *err)
 {
@@ -276,7 +267,7 @@ int fd_audit_digest_rows(struct fd_store *st, const char *table, const char *key
 	sqlite3_stmt *s;
 	int rc, i, n;
 
-	if (!plain_ident(table) || !plain_ident(key_col))
+	if (!fd_plain_ident(table, FD_IDENT_MAX) || !fd_plain_ident(key_col, FD_IDENT_MAX))
 		return fd_err_set(err, FD_EUSAGE, "internal: bad table or column name");
 	/* identifiers cannot be bound; they are checked above and come from code, not data */
 	if (fd_buf_addf(&sql, "SELECT * FROM \"%s\" WHERE \"%s\" = ?1 ORDER BY rowid", table, key_col))

@@ -87,7 +87,7 @@ void fd_digest_final(struct fd_digest *d, char hex[65]);
 
 /*
  * Digest of the rows of table whose key_col equals key, all columns in table order, rows in
- * rowid order.  table and key_col must be plain identifiers ([a-z_]+), else FD_EUSAGE.
+ * rowid order.  table and key_col must be plain identifiers (fd_plain_ident), else FD_EUSAGE.
  * *rows (may be NULL) receives the row count.
  */
 int fd_audit_digest_rows(struct fd_store *st, const char *table, const char *key_col,

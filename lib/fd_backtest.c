@@ -4,8 +4,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "banned.h"
 
-#define DAY_MS 86400000LL
 
 /* Sums per currency, kept sorted by code: few currencies, so a sorted array is enough. */
 struct purse {
@@ -151,8 +151,8 @@ int fd_backtest_add(struct fd_backtest *bt, const struct fd_txn *t, const struct
 static int64_t days(const struct fd_backtest *bt)
 {
 	/* floor division: timestamps before 1970 are negative */
-	int64_t a = bt->first_ts / DAY_MS - (bt->first_ts % DAY_MS < 0);
-	int64_t b = bt->last_ts / DAY_MS - (bt->last_ts % DAY_MS < 0);
+	int64_t a = bt->first_ts / FD_DAY_MS - (bt->first_ts % FD_DAY_MS < 0);
+	int64_t b = bt->last_ts / FD_DAY_MS - (bt->last_ts % FD_DAY_MS < 0);
 
 	return bt->txns ? b - a + 1 : 0;
 }

@@ -5,11 +5,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "banned.h"
+
+/* A unit test may define FD_BUF_REALLOC before it includes this file, to make growth fail. */
+#ifndef FD_BUF_REALLOC
+#define FD_BUF_REALLOC realloc
+#endif
 
 void fd_buf_init(struct fd_buf *b)
 {
 	b->s = NULL;
 	b->len = b->cap = 0;
+	b->failed = 0;
 }
 
 void fd_buf_release(struct fd_buf *b)
@@ -23,22 +30,27 @@ int fd_buf_grow(struct fd_buf *b, size_t extra)
 	size_t need = b->len + extra + 1, cap;
 	char *p;
 
-	if (need < b->len)
+	if (b->failed)
 		return -1;
+	if (need < b->len)
+		goto fail;
 	if (need <= b->cap)
 		return 0;
 	cap = b->cap ? b->cap : 64;
 	while (cap < need) {
 		if (cap > SIZE_MAX / 2)
-			return -1;
+			goto fail;
 		cap *= 2;
 	}
-	p = realloc(b->s, cap);
+	p = FD_BUF_REALLOC(b->s, cap);
 	if (!p)
-		return -1;
+		goto fail;
 	b->s = p;
 	b->cap = cap;
 	return 0;
+fail:
+	b->failed = 1;
+	return -1;
 }
 
 int fd_buf_add(struct fd_buf *b, const void *p, size_t n)
@@ -59,7 +71,7 @@ int fd_buf_adds(struct fd_buf *b, const char *s)
 
 int fd_buf_addc(struct fd_buf *b, char c)
 {
-	if (b->len + 1 < b->cap) {
+	if (b->len + 1 < b->cap && !b->failed) {
 		b->s[b->len++] = c;
 		b->s[b->len] = '\0';
 		return 0;
@@ -72,11 +84,17 @@ int fd_buf_addf(struct fd_buf *b, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	if (b->failed)
+		return -1;
 	va_start(ap, fmt);
 	n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0) {
+		if (b->s)
+			b->s[b->len] = '\0';
+		b->failed = 1;
 		return -1;
+	}
 	if (b->s && (size_t)n < b->cap - b->len) {
 		b->len += (size_t)n;
 		return 0;
@@ -176,8 +194,10 @@ char *fd_buf_detach(struct fd_buf *b, size_t *len)
 {
 	char *s;
 
-	if (!b->s && fd_buf_grow(b, 0))
+	if (b->failed || (!b->s && fd_buf_grow(b, 0))) {
+		fd_buf_release(b);
 		return NULL;
+	}
 	s = b->s;
 	if (len)
 		*len = b->len;

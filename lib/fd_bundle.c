@@ -20,6 +20,7 @@
 #include "fd_reader.h"
 #include "fd_txn.h"
 #include "fd_writer.h"
+#include "banned.h"
 
 #define DIRNAME "fd-bundle"
 #define CHUNK (1 << 20)
@@ -83,16 +84,6 @@ static void tmpdir_remove(struct tmpdir *t)
 }
 
 /* ---- what the snapshot says ------------------------------------------------------------ */
-
-static int plain_name(const char *s)
-{
-	if (!s || !*s)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
-			return 0;
-	return 1;
-}
 
 /* audit.ndjson: the log as `fd-audit log --format ndjson` writes it. */
 static int write_audit(struct fd_store *snap, const char *path, char sha[65], int64_t *size,
@@ -170,7 +161,7 @@ static int add_counts(struct fd_store *snap, struct fd_buf *b, struct fd_bundle_
 		first = 0;
 		add_str(b, name);
 		fd_buf_addc(b, ':');
-		if (!plain_name(name)) {  /* not one of ours: never put into SQL */
+		if (!fd_plain_ident(name, FD_IDENT_MAX)) {  /* not one of ours: never put into SQL */
 			fd_buf_adds(b, "null");
 			continue;
 		}
@@ -328,7 +319,7 @@ static int derived(struct fd_store *snap, const struct tmpdir *t, const struct f
 	fd_buf_addc(b, ',');
 	if ((rc = add_seals(snap, b, info, err)))
 		return rc;
-	if (!b->s)
+	if (!b->s || fd_buf_failed(b))
 		return fd_err_set(err, FD_EIO, "out of memory");
 	return FD_OK;
 }
@@ -489,14 +480,14 @@ static int tar_file(struct tarw *w, const char *name, const char *path, char *bu
 	return FD_OK;
 }
 
-static int write_text(const char *path, const char *text, size_t n, struct fd_err *err)
+static int write_text(const char *path, const struct fd_buf *b, struct fd_err *err)
 {
 	struct fd_out *out;
 	int rc;
 
 	if ((rc = fd_out_open(&out, path, NULL, err)))
 		return rc;
-	fd_out_write(out, text, n);
+	fd_out_write_buf(out, b);
 	return fd_out_commit(out, err);
 }
 
@@ -559,7 +550,7 @@ int fd_bundle_export(struct fd_store *st, const char *path, const struct fd_veri
 	fd_buf_adds(&man, "},");
 	if ((rc = derived(snap, &t, vr, &man, info, err)))
 		goto out;
-	if (fd_buf_adds(&man, "}\n")) {
+	if (fd_buf_adds(&man, "}\n") || fd_buf_failed(&det)) {
 		rc = fd_err_set(err, FD_EIO, "out of memory");
 		goto out;
 	}
@@ -570,7 +561,7 @@ int fd_bundle_export(struct fd_store *st, const char *path, const struct fd_veri
 		rc = fd_err_set(err, FD_EIO, "cannot rename in '%s': %s", t.dir, strerror(errno));
 		goto out;
 	}
-	if ((rc = write_text(t.path[M_MANIFEST], man.s, man.len, err)))
+	if ((rc = write_text(t.path[M_MANIFEST], &man, err)))
 		goto out;
 	/* SHA256SUMS */
 	for (i = 0; i < M_N; i++) {
@@ -580,11 +571,11 @@ int fd_bundle_export(struct fd_store *st, const char *path, const struct fd_veri
 			goto out;
 		sums_line(&sums, hex, member_name[i]);
 	}
-	if (!sums.s) {
+	if (!sums.s || fd_buf_failed(&sums)) {
 		rc = fd_err_set(err, FD_EIO, "out of memory");
 		goto out;
 	}
-	if ((rc = write_text(t.path[M_SUMS], sums.s, sums.len, err)))
+	if ((rc = write_text(t.path[M_SUMS], &sums, err)))
 		goto out;
 
 	/* the archive */
@@ -635,7 +626,7 @@ int fd_bundle_export(struct fd_store *st, const char *path, const struct fd_veri
 		add_str(&det, path && strcmp(path, "-") ? path : "-");
 		fd_buf_addf(&det, ",\"size\":%lld,\"head_seq\":%lld,\"head_hash\":\"%s\",\"store_sha256\":\"%s\"}",
 			    (long long)info->size, (long long)info->head_seq, info->head_hash, info->db_sha256);
-		if (!det.s) {
+		if (!det.s || fd_buf_failed(&det)) {
 			rc = fd_err_set(err, FD_EIO, "out of memory");
 			goto out;
 		}

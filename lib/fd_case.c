@@ -19,6 +19,7 @@
 #include "fd_num.h"
 #include "fd_txn.h"
 #include "fd_verify.h"
+#include "banned.h"
 
 /* ---- vocabularies ---------------------------------------------------------------------- */
 
@@ -71,42 +72,6 @@ int fd_case_status_final(int status)
 int fd_case_allowed(int role, int action)
 {
 	return action >= 0 && action < FD_NCA && fd_role_allowed(role, action);
-}
-
-const char *fd_case_parse_duration(const char *s, int64_t *ms)
-{
-	char *end;
-	long long v;
-	int64_t mult;
-
-	if (!s || !*s)
-		return "empty duration";
-	if (*s < '0' || *s > '9')
-		return "not a duration (e.g. 90s, 15m, 24h, 7d)";
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno)
-		return "duration out of range";
-	if (strcmp(end, "") == 0 || strcmp(end, "s") == 0)
-		mult = 1000;
-	else if (strcmp(end, "ms") == 0)
-		mult = 1;
-	else if (strcmp(end, "m") == 0)
-		mult = 60000;
-	else if (strcmp(end, "h") == 0)
-		mult = 3600000;
-	else if (strcmp(end, "d") == 0)
-		mult = 86400000;
-	else if (strcmp(end, "w") == 0)
-		mult = 7 * 86400000LL;
-	else
-		return "unknown unit (use ms, s, m, h, d or w)";
-	if (v <= 0)
-		return "duration must be positive";
-	if (v > INT64_MAX / mult / 1000)
-		return "duration out of range";
-	*ms = (int64_t)v * mult;
-	return NULL;
 }
 
 /* ---- small helpers --------------------------------------------------------------------- */
@@ -1720,15 +1685,15 @@ static double stake_major(const struct fd_case_summary *s)
 	return v;
 }
 
-static int g_sort, g_desc; /* qsort has no context argument: set just before the call */
-
-static int cmp_summary(const void *pa, const void *pb)
+/* qsort_r (glibc's argument order) comparator; ctx is the filter: its sort key and order. */
+static int cmp_summary(const void *pa, const void *pb, void *ctx)
 {
+	const struct fd_case_filter *f = ctx;
 	const struct fd_case_summary *a = pa, *b = pb;
 	double x = 0, y = 0;
 	int c;
 
-	switch (g_sort) {
+	switch (f->sort) {
 	case FD_CASE_SORT_CREATED: x = (double)a->created_at; y = (double)b->created_at; break;
 	case FD_CASE_SORT_UPDATED: x = (double)a->updated_at; y = (double)b->updated_at; break;
 	case FD_CASE_SORT_PRIORITY: x = a->priority; y = b->priority; break;
@@ -1740,7 +1705,7 @@ static int cmp_summary(const void *pa, const void *pb)
 	c = x < y ? -1 : x > y ? 1 : 0;
 	if (c == 0)
 		c = a->id < b->id ? -1 : a->id > b->id;
-	return g_desc ? -c : c;
+	return f->descending ? -c : c;
 }
 
 int fd_case_list(struct fd_store *st, const struct fd_case_filter *f, struct fd_case_summary **out,
@@ -1809,10 +1774,8 @@ int fd_case_list(struct fd_store *st, const struct fd_case_filter *f, struct fd_
 		goto out;
 	}
 	rc = FD_OK;
-	g_sort = f->sort;
-	g_desc = f->descending;
 	if (n > 1)
-		qsort(v, n, sizeof(*v), cmp_summary);
+		qsort_r(v, n, sizeof(*v), cmp_summary, (void *)f);
 	if (f->limit > 0 && (int64_t)n > f->limit) {
 		size_t i;
 
@@ -2259,8 +2222,8 @@ int fd_case_related(struct fd_store *st, int64_t id, const struct fd_case_relate
 	struct rel_sortable *rs = NULL;
 	sqlite3_stmt *q = NULL;
 	size_t nct = 0, cct = 0, nrs = 0, crs = 0, i, limit = o && o->limit ? o->limit : 20;
-	int64_t near = o && o->near_ms > 0 ? o->near_ms : 3600000;
-	int64_t amt_ms = o && o->amount_ms > 0 ? o->amount_ms : 7 * 86400000LL;
+	int64_t near = o && o->near_ms > 0 ? o->near_ms : FD_HOUR_MS;
+	int64_t amt_ms = o && o->amount_ms > 0 ? o->amount_ms : 7 * FD_DAY_MS;
 	double tol = o && o->amount_tol > 0 ? o->amount_tol : 0.05;
 	int64_t lo = 1, hi = 0, wide = near > amt_ms ? near : amt_ms;
 	char what[48];
@@ -2632,7 +2595,7 @@ int fd_case_prioritize(struct fd_store *st, int64_t now, struct fd_case_rank **o
 		k->s = cs[i];
 		memset(&cs[i], 0, sizeof(cs[i]));
 		major = stake_major(&k->s);
-		days = (double)(now - k->s.created_at) / 86400000.0;
+		days = (double)(now - k->s.created_at) / (double)FD_DAY_MS;
 		if (days < 0)
 			days = 0;
 		fd_buf_reset(&ew);
@@ -2744,9 +2707,9 @@ static int auto_open(struct fd_store *st, const struct flagrec *f, int64_t windo
 	int rc;
 
 	fd_format_ts(f->ts, ts1);
-	if (window % 86400000 == 0) {
+	if (window % FD_DAY_MS == 0) {
 		ts1[10] = '\0';
-		snprintf(span, sizeof(span), "%lld d", (long long)(window / 86400000));
+		snprintf(span, sizeof(span), "%lld d", (long long)(window / FD_DAY_MS));
 	} else {
 		ts1[16] = 'Z';
 		ts1[17] = '\0';

@@ -523,10 +523,4 @@ struct fd_case_merge_result {
 int fd_case_merge(struct fd_store *st, int64_t keep, int64_t dup, const char *note,
 		  struct fd_case_merge_result *res, struct fd_err *err);
 
-/* ---- small helpers shared with fd_report ------------------------------------------------ */
-
-/* Parse a duration "90s", "15m", "24h", "7d", "1w", or plain milliseconds "5000ms" (a bare
- * number is seconds).  NULL on success, else a reason; *ms left alone on error. */
-const char *fd_case_parse_duration(const char *s, int64_t *ms);
-
 #endif

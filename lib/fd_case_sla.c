@@ -1,18 +1,20 @@
 /* fd_case_sla.c — see fd_case_sla.h. */
 #include "fd_case_sla.h"
+#include "fd_txn.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "banned.h"
 
 const char *const fd_case_sla_state_name[FD_NSLA] = {"OK", "NEAR", "BREACHED"};
 
 void fd_case_sla_defaults(struct fd_case_sla_policy *p)
 {
-	p->due_ms[FD_PRIO_CRITICAL] = 1 * 86400000LL;
-	p->due_ms[FD_PRIO_HIGH] = 3 * 86400000LL;
-	p->due_ms[FD_PRIO_MEDIUM] = 7 * 86400000LL;
-	p->due_ms[FD_PRIO_LOW] = 30 * 86400000LL;
+	p->due_ms[FD_PRIO_CRITICAL] = 1 * FD_DAY_MS;
+	p->due_ms[FD_PRIO_HIGH] = 3 * FD_DAY_MS;
+	p->due_ms[FD_PRIO_MEDIUM] = 7 * FD_DAY_MS;
+	p->due_ms[FD_PRIO_LOW] = 30 * FD_DAY_MS;
 	p->near_pct = 80;
 }
 
@@ -44,7 +46,7 @@ const char *fd_case_sla_parse(struct fd_case_sla_policy *p, const char *spec, ch
 			snprintf(why, whysz, "unknown priority '%s' (LOW, MEDIUM, HIGH or CRITICAL)", buf);
 			return why;
 		}
-		if ((bad = fd_case_parse_duration(eq + 1, &ms))) {
+		if ((bad = fd_parse_duration(eq + 1, &ms))) {
 			snprintf(why, whysz, "%s: '%s': %s", fd_case_priority_name[prio], eq + 1, bad);
 			return why;
 		}

@@ -25,7 +25,7 @@ void fd_case_sla_defaults(struct fd_case_sla_policy *p);
 
 /*
  * Change p by spec: comma-separated PRIORITY=DURATION items ("CRITICAL=12h,LOW=14d";
- * priority names case-insensitive, durations as fd_case_parse_duration, more than 0).
+ * priority names case-insensitive, durations as fd_parse_duration (fd_txn.h), more than 0).
  * NULL on success, else a reason naming the bad item (p then partly changed).
  */
 const char *fd_case_sla_parse(struct fd_case_sla_policy *p, const char *spec, char *why, size_t whysz);

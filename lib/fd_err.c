@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "banned.h"
 
 int fd_err_set(struct fd_err *err, int code, const char *fmt, ...)
 {
@@ -86,4 +87,19 @@ char *fd_visible(char *dst, size_t dstsz, const char *s, size_t n)
 	}
 	dst[o < dstsz ? o : dstsz - 1] = '\0';
 	return dst;
+}
+
+int fd_plain_ident(const char *s, size_t max)
+{
+	size_t i;
+
+	if (!s || !*s || (*s >= '0' && *s <= '9'))
+		return 0;
+	for (i = 0; s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (i >= max || !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+			return 0;
+	}
+	return 1;
 }

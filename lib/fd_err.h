@@ -43,4 +43,14 @@ void fd_err_clear(struct fd_err *err);
  */
 char *fd_visible(char *dst, size_t dstsz, const char *s, size_t n);
 
+/*
+ * 1 when s is a plain identifier of 1 to max bytes: ASCII letters, digits and '_', not
+ * starting with a digit (a C name, and an SQL name that needs no quoting); else 0 (NULL too).
+ * The one check of names that fd puts into SQL or accepts from users (list names, tables
+ * and columns named by audit entries).
+ */
+int fd_plain_ident(const char *s, size_t max);
+/* The longest table or column name fd_plain_ident is asked to pass for SQL. */
+#define FD_IDENT_MAX 64
+
 #endif

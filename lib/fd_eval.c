@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include "banned.h"
 
 struct pair {
 	double score;

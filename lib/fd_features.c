@@ -33,6 +33,7 @@
 
 #include "fd_intern.h"
 #include "fd_tz.h"
+#include "banned.h"
 
 /* ---- the catalog ----------------------------------------------------------------------- */
 
@@ -42,12 +43,11 @@ static const int64_t win_ms[NWIN] = {
 };
 enum { W30S, W5M, W10M, W1H, W24H, W7D, W30D };
 
-#define DAY_MS 86400000LL
 /* The sender windows with a mean and a z-score: 24 h, 7 d, 30 d (win_ms[W24H + i]). */
 #define NSW 3
 /* The delayed-label windows of merchants and recipients: 1, 7, 30 days before t - delay. */
 #define NKW 3
-static const int64_t kwin_ms[NKW] = { DAY_MS, 7 * DAY_MS, 30 * DAY_MS };
+static const int64_t kwin_ms[NKW] = { FD_DAY_MS, 7 * FD_DAY_MS, 30 * FD_DAY_MS };
 #define TS_LIMIT (1LL << 53)          /* |ts| beyond this (285,000 years) is refused: time
 					 differences then never overflow and stay exact as doubles */
 #define LASTN 20
@@ -633,7 +633,7 @@ int fd_features_create(struct fd_features **fp, const struct fd_feat_opts *opts,
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return fd_err_set(err, FD_EIO, "out of memory");
-	f->delay = opts ? opts->label_delay_ms : 7 * DAY_MS;
+	f->delay = opts ? opts->label_delay_ms : 7 * FD_DAY_MS;
 	if (opts && (opts->zone || opts->zone_fixed)) {
 		f->zone = opts->zone;
 		f->zone_known = 1;
@@ -1030,7 +1030,7 @@ static int kring_step(struct kring *k, int64_t ts, int64_t delay, int kmax, int 
 			v[sh0 + j] = n ? (double)k->fr[j] / n : 0.0;
 		}
 		if (first >= 0 && k->has_fraud)
-			v[first] = (double)(ts - k->first_fraud_ts) / (double)DAY_MS;
+			v[first] = (double)(ts - k->first_fraud_ts) / (double)FD_DAY_MS;
 	}
 	start = kmax >= 0 ? k->head[kmax] : k->vis;
 	if (k->end - start == k->cap) {
@@ -1276,8 +1276,8 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 	/* stateless features */
 	if (v) {
 		int64_t msd, dow;
-		int64_t day = floor_div(ts, DAY_MS, &msd);
-		int hour = (int)(msd / 3600000);
+		int64_t day = floor_div(ts, FD_DAY_MS, &msd);
+		int hour = (int)(msd / FD_HOUR_MS);
 
 		dow = (day + 3) % 7;  /* 1970-01-01 was a Thursday: 3 with Monday 0 */
 		if (dow < 0)
@@ -1421,8 +1421,8 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 		if (v) {
 			if (s->n) {
 				v[F_SECS_LAST] = (double)(ts - s->last_ts) / 1000.0;
-				v[F_DAYS_LAST] = (double)(ts - s->last_ts) / (double)DAY_MS;
-				v[F_AGE_DAYS] = (double)(ts - s->first_ts) / (double)DAY_MS;
+				v[F_DAYS_LAST] = (double)(ts - s->last_ts) / (double)FD_DAY_MS;
+				v[F_AGE_DAYS] = (double)(ts - s->first_ts) / (double)FD_DAY_MS;
 				f->ctx.prev_ts = s->last_ts;
 			} else {
 				v[F_AGE_DAYS] = 0;
@@ -1659,7 +1659,7 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 			int64_t msd, day_s;
 			long off = 0;
 
-			floor_div(ts, DAY_MS, &msd);
+			floor_div(ts, FD_DAY_MS, &msd);
 			if (t->zone_known || f->zone_known) {
 				int64_t utc_s = (ts - msd) / 1000 + msd / 1000;  /* floor(ts / 1000) */
 				int64_t z = t->zone_known ? t->zone_offset_s
@@ -1680,7 +1680,7 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 				}
 				if (!isnan(lon))
 					off = lround(lon / 15.0);
-				v[F_LOCAL_HOUR] = (double)(((msd / 3600000 + off) % 24 + 24) % 24);
+				v[F_LOCAL_HOUR] = (double)(((msd / FD_HOUR_MS + off) % 24 + 24) % 24);
 			}
 		}
 		if (v && s->n_geo) {
@@ -1703,7 +1703,7 @@ static int step(struct fd_features *f, const struct fd_txn *t, double *v, struct
 			if (v && s->n_geo) {
 				if (f->want[F_GEO_DIST] || f->want[F_GEO_SPEED]) {
 					double d = fd_haversine_km(s->geo_lat, s->geo_lon, t->lat, t->lon);
-					double h = (double)(ts - s->geo_ts) / 3600000.0;
+					double h = (double)(ts - s->geo_ts) / (double)FD_HOUR_MS;
 
 					v[F_GEO_DIST] = d;
 					v[F_GEO_SPEED] = d / (h > 1.0 / 60.0 ? h : 1.0 / 60.0);

@@ -7,6 +7,7 @@
 
 #include "fd_forensic.h"
 #include "fd_txn.h"
+#include "banned.h"
 
 /* ---- Benford's law -------------------------------------------------------------------- */
 

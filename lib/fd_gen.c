@@ -23,6 +23,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "banned.h"
 
 /* ---- random numbers: xoshiro256** seeded through splitmix64 ------------------------------- */
 
@@ -223,7 +224,6 @@ static const int typ_max[FD_GEN_NTYPES] = {0, 20, 6, 16, 1, 6, 3, 15, 6};
 #define MAX_CONTACT 4
 #define NIDENT 24        /* fraudster identities (device, IP, location), shared across victims */
 #define NMULE_POOL 64    /* external accounts that collect stolen money */
-#define DAY_MS 86400000LL
 
 struct cust {
 	int32_t lat, lon;          /* home, 1e-4 degrees */
@@ -1081,7 +1081,7 @@ static struct ev *pat_add(struct fd_gen *g, int64_t ts, int type)
  */
 static int64_t pat_commit(struct fd_gen *g, int64_t t0, int64_t day_end)
 {
-	int64_t limit = (g->o.start_day + g->o.days) * DAY_MS - 1, last = t0;
+	int64_t limit = (g->o.start_day + g->o.days) * FD_DAY_MS - 1, last = t0;
 	int i;
 
 	for (i = 0; i < g->npat; i++)
@@ -1089,7 +1089,7 @@ static int64_t pat_commit(struct fd_gen *g, int64_t t0, int64_t day_end)
 			last = g->pat[i].ts;
 	if (last > limit) {
 		/* end at some moment of the last hours, not always on the very last millisecond */
-		int64_t room = limit - t0 < 2 * 3600000 ? limit - t0 : 2 * 3600000;
+		int64_t room = limit - t0 < 2 * FD_HOUR_MS ? limit - t0 : 2 * FD_HOUR_MS;
 
 		limit -= rng_below(&g->fr_rng, (uint64_t)room + 1);
 		for (i = 0; i < g->npat; i++)
@@ -1357,7 +1357,7 @@ static int64_t fr_sanctioned(struct fd_gen *g, struct fd_rng *r, int64_t t, int 
 		/* a cross-border transfer: the geography is the beneficiary's */
 		geo_city(g, r, e, city);
 		e->amount = to_minor(g, rng_lognormal(r, 2500, 0.8) * lvl);
-		t += rng_range(r, DAY_MS, 5 * DAY_MS);
+		t += rng_range(r, FD_DAY_MS, 5 * FD_DAY_MS);
 	}
 	return pat_commit(g, t0, day_end);
 }
@@ -1398,7 +1398,7 @@ static int64_t fr_mule(struct fd_gen *g, struct fd_rng *r, int64_t t, int n, int
 		total += e->amount;
 	}
 	/* and leaves again within hours, split among the next accounts, less a cut */
-	last = t + off[fin - 1] + rng_range(r, 3600000, 12 * 3600000LL);
+	last = t + off[fin - 1] + rng_range(r, FD_HOUR_MS, 12 * FD_HOUR_MS);
 	for (i = 0; i < fout; i++) {
 		w[i] = rng_uniform(r, 0.5, 1.5);
 		wsum += w[i];
@@ -1448,7 +1448,7 @@ static int64_t fr_cycle(struct fd_gen *g, struct fd_rng *r, int64_t t, int n, in
 		e->amount = amt;
 		/* each hop keeps a small fee */
 		amt -= (int64_t)fmax(1.0, floor((double)amt * rng_uniform(r, 0.005, 0.03)));
-		t += rng_range(r, 3600000, 30 * 3600000LL);
+		t += rng_range(r, FD_HOUR_MS, 30 * FD_HOUR_MS);
 	}
 	last = pat_commit(g, t0, day_end);
 	if (last >= 0)
@@ -1492,7 +1492,7 @@ static int start_pattern(struct fd_gen *g, int day, int64_t day_start, int64_t d
 	n = typ_min[typ] + (int)rng_below(r, (uint64_t)(typ_max[typ] - typ_min[typ] + 1));
 	if (n > left)
 		n = (int)left;
-	return fr_gen[typ](g, r, day_start + rng_below(r, DAY_MS), n, day, day_end) < 0 ? -1 : 0;
+	return fr_gen[typ](g, r, day_start + rng_below(r, FD_DAY_MS), n, day, day_end) < 0 ? -1 : 0;
 }
 
 /* ---- days --------------------------------------------------------------------------------- */
@@ -1517,7 +1517,7 @@ static int cmp_ev(const void *a, const void *b)
 static int next_day(struct fd_gen *g)
 {
 	int64_t d = g->day, days = g->o.start_day + d;
-	int64_t day_start = days * DAY_MS, day_end = day_start + DAY_MS;
+	int64_t day_start = days * FD_DAY_MS, day_end = day_start + FD_DAY_MS;
 	int64_t fraud_target, legit_target, y;
 	unsigned mo, da;
 

@@ -29,6 +29,7 @@
 #include "fd_reader.h"
 #include "fd_txn.h"
 #include "fd_writer.h"
+#include "banned.h"
 
 const char *const fd_graph_kind_name[FD_GRAPH_NKINDS] = {
 	"transfer", "payment", "device", "ip", "attr", "link",
@@ -81,42 +82,6 @@ int fd_graph_parse_kinds(const char *s, unsigned *mask, struct fd_err *err)
 	}
 	*mask = m;
 	return FD_OK;
-}
-
-int fd_graph_parse_duration(const char *s, int64_t *ms, struct fd_err *err)
-{
-	const char *p = s;
-	int64_t v = 0, unit;
-	char vis[64];
-
-	if (!s || !isdigit((unsigned char)*p))
-		goto bad;
-	while (isdigit((unsigned char)*p)) {
-		if (v > 1000000000000LL)
-			goto bad;
-		v = v * 10 + (*p++ - '0');
-	}
-	if (!*p || strcmp(p, "s") == 0)
-		unit = 1000;
-	else if (strcmp(p, "ms") == 0)
-		unit = 1;
-	else if (strcmp(p, "m") == 0)
-		unit = 60000;
-	else if (strcmp(p, "h") == 0)
-		unit = 3600000;
-	else if (strcmp(p, "d") == 0)
-		unit = 86400000;
-	else if (strcmp(p, "w") == 0)
-		unit = 7 * 86400000LL;
-	else
-		goto bad;
-	if (v <= 0 || v > 3660LL * 86400000 / unit)
-		goto bad;
-	*ms = v * unit;
-	return FD_OK;
-bad:
-	return fd_err_set(err, FD_EUSAGE, "bad duration '%s' (a positive number with a unit: ms, s, m, h, d, w; "
-			  "at most 10 years)", fd_visible(vis, sizeof(vis), s ? s : "", s ? strlen(s) : 0));
 }
 
 int fd_graph_format_parse(const char *s)
@@ -3272,9 +3237,9 @@ static void w_flush(struct wr *w)
 {
 	if (w->b.len) {
 		if (w->dst)
-			w->oom |= fd_buf_add(w->dst, w->b.s, w->b.len) != 0;
+			w->oom |= fd_buf_failed(&w->b) || fd_buf_add(w->dst, w->b.s, w->b.len) != 0;
 		else
-			fd_out_write(w->out, w->b.s, w->b.len);
+			fd_out_write_buf(w->out, &w->b);
 		fd_buf_reset(&w->b);
 	}
 }
@@ -4223,7 +4188,7 @@ int fd_graph_cycles_write(const struct fd_graph *g, const struct fd_graph_cycles
 			vstore_note(&vs, g->moves[m].edge, t);
 		}
 		snprintf(t, sizeof(t), "cycle %zu: %u transfers over %.1f h, at least %s %s went round", k + 1, c->len,
-			 (double)(c->end - c->start) / 3600000.0, fd_format_amount(c->amount_min, fd_graph_currency_exp(g), amt),
+			 (double)(c->end - c->start) / (double)FD_HOUR_MS, fd_format_amount(c->amount_min, fd_graph_currency_exp(g), amt),
 			 fd_graph_currency(g));
 		vstore_title(&vs, k + 1, t);
 	}

@@ -80,12 +80,6 @@ extern const char *const fd_graph_kind_name[FD_GRAPH_NKINDS];
  */
 int fd_graph_parse_kinds(const char *s, unsigned *mask, struct fd_err *err);
 
-/*
- * Parse a duration: digits with a unit ms, s, m, h, d or w ("90m", "48h", "7d"); a bare number
- * is seconds.  Positive, at most 10 years.  FD_EUSAGE "bad duration 'x' (...)" on error.
- */
-int fd_graph_parse_duration(const char *s, int64_t *ms, struct fd_err *err);
-
 /* Output formats of the writers below. */
 enum { FD_GRAPH_CSV = 1, FD_GRAPH_JSON, FD_GRAPH_DOT, FD_GRAPH_GRAPHML };
 /* "csv", "json", "dot", "graphml" -> the enum above, or -1. */

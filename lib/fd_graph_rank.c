@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "banned.h"
 
 const char *const fd_graph_role_name[FD_GRAPH_NROLES] = {"source", "mule", "destination"};
 
@@ -26,7 +27,7 @@ enum { PT_FLOW = 30, PT_FRESH = 20, PT_SIZE = 10, PT_TIME = 10, PT_QUIET = 10, P
        PT_FLAG = 5, PT_NEW = 5 };
 #define FRESH_MAX 2          /* transfers a pair may have and still be "fresh" */
 #define THRESHOLD 10000.0    /* the usual cash-reporting threshold, in currency units */
-#define DAY 86400000.0
+#define DAY ((double)FD_DAY_MS)
 
 static int is_money_edge(const struct fd_graph *g, uint32_t e)
 {
@@ -445,7 +446,7 @@ int fd_graph_cycles_rank(const struct fd_graph *g, struct fd_graph_cycles *res, 
 void fd_graph_pattern_opts_init(struct fd_graph_pattern_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->window = 70 * 86400000LL;
+	o->window = 70 * FD_DAY_MS;
 	o->min_pass = 0.5;
 	o->min_legs = 5;
 	o->gs_min = 3;
@@ -1380,9 +1381,9 @@ int fd_graph_rings(const struct fd_graph *g, const struct fd_graph_cycles *cy, c
 			memcpy(mv + nm, f[ord[j].f].mv, f[ord[j].f].n * sizeof(*mv));
 			nm += f[ord[j].f].n;
 			if (!strstr(kinds, w) && strlen(kinds) + strlen(w) + 2 < sizeof(kinds)) {
-				if (*kinds)
-					strcat(kinds, "+");
-				strcat(kinds, w);
+				size_t used = strlen(kinds);
+
+				snprintf(kinds + used, sizeof(kinds) - used, "%s%s", used ? "+" : "", w);
 			}
 		}
 		qsort(mv, nm, sizeof(*mv), u32_cmp);

@@ -26,6 +26,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "banned.h"
 
 #define EULER_GAMMA 0.5772156649
 #define ROW_BLOCK 8    /* rows walked through a tree together: independent chains of loads */

@@ -25,6 +25,7 @@
 #include "fd_txnstream.h"
 #include "fd_txn.h"
 #include "fd_verify.h"
+#include "banned.h"
 
 /* ---- per-input state ----------------------------------------------------------------- */
 

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "banned.h"
 
 #define ARENA_CHUNK (1u << 20)
 

@@ -25,6 +25,7 @@
 
 #include <sodium.h>
 #include <zstd.h>
+#include "banned.h"
 
 #define IN_RAWBUF (128 * 1024)
 #define OUT_BUFSZ (256 * 1024)
@@ -750,6 +751,7 @@ struct fd_out {
 	unsigned char *buf;
 	size_t len, cap;
 	int errnum;   /* first error (errno), 0 while healthy */
+	int cut;      /* errnum came from a failed fd_buf (fd_out_write_buf) */
 };
 
 static mode_t new_file_mode(void)
@@ -1028,6 +1030,18 @@ void fd_out_printf(struct fd_out *out, const char *fmt, ...)
 	free(big);
 }
 
+void fd_out_write_buf(struct fd_out *out, const struct fd_buf *b)
+{
+	if (fd_buf_failed(b)) {
+		if (!out->errnum) {
+			out->errnum = ENOMEM;
+			out->cut = 1;
+		}
+		return;
+	}
+	fd_out_write(out, b->s ? b->s : "", b->len);
+}
+
 void fd_out_set_error(struct fd_out *out, int errnum)
 {
 	if (!out->errnum)
@@ -1106,7 +1120,11 @@ int fd_out_commit(struct fd_out *out, struct fd_err *err)
 		}
 		drop_tmp(out);
 	}
-	if (out->errnum)
+	if (out->errnum && out->cut)
+		rc = fd_err_set(err, FD_EIO, "out of memory building '%s': %s", fd_out_name(out),
+				out->in_place || out->is_stdout ? "its content is incomplete"
+								 : "not written");
+	else if (out->errnum)
 		rc = fd_err_set(err, FD_EIO, "%s '%s': %s", what, fd_out_name(out),
 				strerror(out->errnum));
 	out_free(out);

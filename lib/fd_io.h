@@ -125,6 +125,11 @@ int fd_out_open(struct fd_out **out, const char *path, const char *const *avoid,
 void fd_out_write(struct fd_out *out, const void *p, size_t n);
 void fd_out_puts(struct fd_out *out, const char *s);
 void fd_out_printf(struct fd_out *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Write a buffer's content; when the buffer failed (fd_buf_failed(), fd_buf.h) nothing is
+ * written and fd_out_commit() fails with FD_EIO "out of memory building 'x': not written"
+ * (on standard output or in place: "... its content is incomplete"). */
+struct fd_buf;
+void fd_out_write_buf(struct fd_out *out, const struct fd_buf *b);
 /* Flush what is buffered (for line-at-a-time pipelines).  0 or -1 (error kept for commit). */
 int fd_out_flush(struct fd_out *out);
 /* Flush, fsync and rename into place (or flush stdout); frees out.  FD_EIO on any error

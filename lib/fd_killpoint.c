@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include "banned.h"
 
 void fd_killpoint(const char *point)
 {

@@ -9,6 +9,7 @@
 
 #include "fd_buf.h"
 #include "fd_io.h"
+#include "banned.h"
 
 struct fd_metrics {
 	char *tool;
@@ -122,6 +123,6 @@ int fd_metrics_write(struct fd_metrics *m, const char *path, int success, double
 		return fd_err_set(err, FD_EIO, "out of memory writing metrics");
 	if ((rc = fd_out_open(&out, path, NULL, err)))
 		return rc;
-	fd_out_write(out, m->text.s, m->text.len);
+	fd_out_write_buf(out, &m->text);
 	return fd_out_commit(out, err);
 }

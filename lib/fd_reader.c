@@ -40,6 +40,7 @@
 
 #include <csv.h>
 #include <jansson.h>
+#include "banned.h"
 
 #define READ_CHUNK (256 * 1024)
 

@@ -13,6 +13,7 @@
 #include "fd_intern.h"
 #include "fd_num.h"
 #include "fd_txn.h"
+#include "banned.h"
 
 /* ---- output with one out-of-memory flag --------------------------------------------------- */
 
@@ -136,7 +137,7 @@ static void w_amt(struct w *w, int64_t minor, int exponent, const char *cur)
 /* The UTC day of a time in ms (floor), and a day as "2026-03-01". */
 static int64_t day_of(int64_t ms)
 {
-	return ms / 86400000 - (ms < 0 && ms % 86400000 != 0);
+	return ms / FD_DAY_MS - (ms < 0 && ms % FD_DAY_MS != 0);
 }
 
 static char *day_str(int64_t day, char buf[16])
@@ -517,8 +518,8 @@ static void chart_amounts(struct w *w, const struct fd_case_view *v)
 		return;
 	}
 	if (t1 == t0) {
-		t0 -= 3600000;
-		t1 += 3600000;
+		t0 -= FD_HOUR_MS;
+		t1 += FD_HOUR_MS;
 	}
 	if (hi == lo)
 		hi = lo + 1;
@@ -2045,8 +2046,8 @@ static int dash_days(struct w *w, struct fd_store *st, struct fd_err *err)
 	ws(w, "<h2>Transactions per day by risk level</h2>\n<div class=\"panel\" id=\"per-day\">\n");
 	chart_bars(w, "transactions per day by risk level", d, n, 4, lnames, lcolors, 1, "day (UTC), by the transactions' time");
 	if (n) {
-		t0 = d[0].day * 86400000;
-		t1 = d[n - 1].day * 86400000;
+		t0 = d[0].day * FD_DAY_MS;
+		t1 = d[n - 1].day * FD_DAY_MS;
 	}
 	w_range(w, "per-day", n > 0, t0, t1, "by the transactions' time; the last 60 days with transactions");
 	ws(w, "</div>\n");
@@ -2075,8 +2076,8 @@ static int dash_days(struct w *w, struct fd_store *st, struct fd_err *err)
 	chart_bars(w, "alerts, cases opened and cases closed per day", d, n, 3, anames, acolors, 0,
 		   "day (UTC): alerts by when they were scored MEDIUM or HIGH, cases by when they were opened and closed");
 	if (n) {
-		t0 = d[0].day * 86400000;
-		t1 = d[n - 1].day * 86400000;
+		t0 = d[0].day * FD_DAY_MS;
+		t1 = d[n - 1].day * FD_DAY_MS;
 	}
 	w_range(w, "activity", n > 0, t0, t1,
 		"by when the alert was scored and the case opened or closed; the last 60 days with activity, days without any left out");
@@ -2309,7 +2310,7 @@ static int dash_workload(struct w *w, struct fd_store *st, int64_t now, struct f
 				x->open++;
 			else
 				x->progress++;
-			x->age[age < 86400000 ? 0 : age < 7 * 86400000LL ? 1 : age < 30 * 86400000LL ? 2 : 3]++;
+			x->age[age < FD_DAY_MS ? 0 : age < 7 * FD_DAY_MS ? 1 : age < 30 * FD_DAY_MS ? 2 : 3]++;
 			if (age > x->oldest)
 				x->oldest = age;
 			if (x->open + x->progress > hi)
@@ -2358,7 +2359,7 @@ static int dash_workload(struct w *w, struct fd_store *st, int64_t now, struct f
 		for (k = 0; k < 4; k++)
 			wf(w, "<td class=\"num\">%s</td>", fd_num_count(l[i].age[k], c));
 		if (l[i].open + l[i].progress)
-			wf(w, "<td class=\"num\">%s</td></tr>\n", fd_num_double((double)l[i].oldest / 86400000.0, 1, c));
+			wf(w, "<td class=\"num\">%s</td></tr>\n", fd_num_double((double)l[i].oldest / (double)FD_DAY_MS, 1, c));
 		else
 			ws(w, "<td class=\"num\">-</td></tr>\n");
 	}

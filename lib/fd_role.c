@@ -10,6 +10,7 @@
 
 #include "fd_audit.h"
 #include "fd_buf.h"
+#include "banned.h"
 
 const char *const fd_user_role_name[FD_NROLES] = {"ADMIN", "INVESTIGATOR", "ANALYST", "VIEWER"};
 

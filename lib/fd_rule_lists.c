@@ -7,6 +7,7 @@
 #include "fd_buf.h"
 #include "fd_txn.h"
 #include "fd_verify.h"
+#include "banned.h"
 
 #define MAX_LIST_NAME 128
 #define MAX_VALUE 4096
@@ -20,13 +21,8 @@ const char *fd_rule_list_name_check(const char *name)
 
 	if (n == 0 || n > MAX_LIST_NAME)
 		return "a list name is 1 to 128 bytes";
-	for (k = 0; k < n; k++) {
-		unsigned char c = (unsigned char)name[k];
-		int letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-
-		if (!letter && !(k > 0 && c >= '0' && c <= '9'))
-			return "a list name is letters, digits and _, not starting with a digit";
-	}
+	if (!fd_plain_ident(name, MAX_LIST_NAME))
+		return "a list name is letters, digits and _, not starting with a digit";
 	for (k = 0; k < sizeof(words) / sizeof(*words); k++)
 		if (strcmp(name, words[k]) == 0)
 			return "a list name cannot be a word of the rules language (and, or, not, in, between, list)";

@@ -31,6 +31,7 @@
 
 #include "fd_features.h"
 #include "fd_intern.h"
+#include "banned.h"
 
 #define MAX_DEPTH 64      /* nesting of parentheses, not, unary minus: bounds the parser's stack */
 #define MAX_HEIGHT 256    /* height of an expression tree: bounds the evaluator's stack (a long

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <string.h>
+#include "banned.h"
 
 /* The secondary indexes of transactions, named once: migration 1 creates them, and a bulk
  * ingest drops and rebuilds them inside its transaction (fd_ingest.c). */

@@ -2,6 +2,7 @@
  * A seal is written with its own audit.seal entry, which covers its row (fd_verify.h), so a
  * seal inserted or edited by hand is caught by fd-audit verify. */
 #include "fd_schema.h"
+#include "banned.h"
 
 const char fd_schema_v5_audit[] =
 	"CREATE TABLE audit_seals ("

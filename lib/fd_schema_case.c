@@ -1,6 +1,7 @@
 /* fd_schema_case.c — migration 4, owned by fd-case (lib/fd_case.h): cases, their events,
  * links, attachments, users, and the labels that case outcomes give transactions. */
 #include "fd_schema.h"
+#include "banned.h"
 
 const char fd_schema_v4_case[] =
 	/* with no row here the store is single-user: the actor may do everything */

@@ -8,6 +8,7 @@
  * requires; the legacy rename leaves the references to 'cases' (case_events, case_transactions,
  * case_entities, case_attachments, labels) naming the new table. */
 #include "fd_schema.h"
+#include "banned.h"
 
 const char fd_schema_v7_case[] =
 	"CREATE TABLE cases_v8 ("

@@ -15,6 +15,7 @@
  * id, same columns, hence the same row digest), to superseded_transactions, and the
  * ingest.supersede audit entry covers both tables for that source. */
 #include "fd_schema.h"
+#include "banned.h"
 
 const char fd_schema_v6_ingest[] =
 	"CREATE TABLE sources_v6 ("

@@ -1,5 +1,6 @@
 /* fd_schema_rule_lists.c — migration 8, owned by fd-rules: named lists.  See fd_schema.c. */
 #include "fd_schema.h"
+#include "banned.h"
 
 const char fd_schema_v8_rule_lists[] =
 	/* a named list that rules name with `in list NAME` (fd-rules list) */

@@ -1,5 +1,6 @@
 /* fd_schema_rules.c — migration 2, owned by fd-rules: the rule hits.  See fd_schema.c. */
 #include "fd_schema.h"
+#include "banned.h"
 
 const char fd_schema_v2_rules[] =
 	/* one row per fd-rules run that recorded hits: the audit entry covers a run's rows */

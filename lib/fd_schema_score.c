@@ -1,5 +1,6 @@
 /* fd_schema_score.c — migration 3, owned by fd-train and fd-score: models, score runs and scores. */
 #include "fd_schema.h"
+#include "banned.h"
 
 const char fd_schema_v3_score[] =
 	"CREATE TABLE models ("

@@ -15,6 +15,7 @@
 #include "fd_reader.h"
 #include "fd_verify.h"
 #include "fd_writer.h"
+#include "banned.h"
 
 const char *const fd_level_name[FD_NLEVELS] = { "LOW", "MEDIUM", "HIGH" };
 const char *const fd_decision_name[FD_NDECISIONS] = { "APPROVE", "REVIEW", "BLOCK" };

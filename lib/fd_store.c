@@ -12,6 +12,7 @@
 #include "fd_audit.h"
 #include "fd_buf.h"
 #include "fd_schema.h"
+#include "banned.h"
 
 #define BUSY_TIMEOUT_MS 10000  /* default; $FD_BUSY_TIMEOUT (seconds) overrides */
 

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include <strings.h>
+#include "banned.h"
 
 /* ---- fields --------------------------------------------------------------------------- */
 
@@ -319,6 +320,40 @@ static const char *parse_ts(const char *s, size_t n, int tz_offset_min, const st
 	} else
 		t -= (int64_t)off * 60;
 	*ms = t * 1000 + frac;
+	return NULL;
+}
+
+const char *fd_parse_duration(const char *s, int64_t *ms)
+{
+	static const struct {
+		const char *name;
+		int64_t ms;
+	} units[] = {
+		{"", FD_SECOND_MS}, {"ms", 1}, {"s", FD_SECOND_MS}, {"m", FD_MINUTE_MS},
+		{"h", FD_HOUR_MS},  {"d", FD_DAY_MS}, {"w", FD_WEEK_MS},
+	};
+	int64_t v = 0, unit = 0;
+	size_t i;
+
+	if (!s || *s < '0' || *s > '9')
+		return "not a duration (e.g. 90s, 15m, 24h, 7d)";
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > FD_DURATION_MAX_MS)  /* already too long in any unit: no overflow below */
+			break;
+		v = v * 10 + (*s - '0');
+	}
+	while (*s >= '0' && *s <= '9')
+		s++;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(s, units[i].name) == 0)
+			unit = units[i].ms;
+	if (!unit)
+		return "unknown unit (use ms, s, m, h, d or w)";
+	if (v == 0)
+		return "duration must be positive";
+	if (v > FD_DURATION_MAX_MS / unit)
+		return "duration out of range (at most 3660 days)";
+	*ms = v * unit;
 	return NULL;
 }
 

@@ -19,6 +19,15 @@
 #define FD_TXN_ID_MAX 128      /* bytes */
 #define FD_TEXT_MAX 1024       /* bytes, for other text fields */
 
+/* Spans of time in milliseconds, the unit of every timestamp and duration in fd. */
+#define FD_SECOND_MS 1000LL
+#define FD_MINUTE_MS (60 * FD_SECOND_MS)
+#define FD_HOUR_MS (60 * FD_MINUTE_MS)
+#define FD_DAY_MS (24 * FD_HOUR_MS)
+#define FD_WEEK_MS (7 * FD_DAY_MS)
+/* The longest duration fd_parse_duration takes: 3660 days, ten years and then some. */
+#define FD_DURATION_MAX_MS (3660 * FD_DAY_MS)
+
 /* The canonical fields, in their canonical (output) order. */
 enum fd_field {
 	FD_F_TXN_ID,
@@ -110,6 +119,16 @@ void fd_txn_clear(struct fd_txn *t);
  * offset", "trailing characters", "epoch value has too many digits".
  */
 const char *fd_parse_ts(const char *s, size_t n, int tz_offset_min, int64_t *ms);
+
+/*
+ * Parse a duration (NUL-terminated): unsigned decimal digits and a unit, "ms", "s", "m",
+ * "h", "d" or "w" ("250ms", "90s", "15m", "24h", "7d", "2w"); no unit means seconds.  It must
+ * be more than 0 and at most FD_DURATION_MAX_MS.  NULL, with *ms set; else *ms is left alone
+ * and the reason is one of: "not a duration (e.g. 90s, 15m, 24h, 7d)" (empty, or not starting
+ * with a digit), "unknown unit (use ms, s, m, h, d or w)", "duration must be positive",
+ * "duration out of range (at most 3660 days)".
+ */
+const char *fd_parse_duration(const char *s, int64_t *ms);
 
 /*
  * Parse a --tz argument (NUL-terminated): "UTC", "Z" (either case), "+HH:MM", "-HHMM", "+HH",

@@ -10,6 +10,7 @@
 #include "fd_tz.h"
 
 #include <sqlite3.h>
+#include "banned.h"
 
 #define ARENA_CHUNK (4u << 20)
 

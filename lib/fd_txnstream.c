@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "fd_buf.h"
+#include "banned.h"
 
 /* ---- column mapping ------------------------------------------------------------------ */
 

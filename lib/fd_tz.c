@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "fd_txn.h"
+#include "banned.h"
 
 #define WINDOW (26 * 3600)
 

@@ -19,6 +19,7 @@
 #include "fd_schema.h"
 #include "fd_txn.h"
 #include "fd_writer.h"
+#include "banned.h"
 
 #define MAX_KEPT_FINDINGS 10000
 
@@ -214,16 +215,6 @@ static int add_cover(struct verifier *v, const char *table, const char *key_col,
 	return 0;
 }
 
-static int ident_ok(const char *s)
-{
-	if (!s || !*s)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || *s == '_'))
-			return 0;
-	return 1;
-}
-
 static int64_t json_int_or(json_t *o, const char *name, int64_t dflt)
 {
 	json_t *x = json_object_get(o, name);
@@ -286,7 +277,7 @@ static int note_covers(struct verifier *v, const struct fd_audit_row *r, const c
 		const char *k = json_string_value(json_object_get(d, "key"));
 		int64_t rows = json_int_or(d, "rows", json_int_or(d, "accepted", -1));
 
-		if (!ident_ok(t) || !ident_ok(k)) {
+		if (!fd_plain_ident(t, FD_IDENT_MAX) || !fd_plain_ident(k, FD_IDENT_MAX)) {
 			finding(v, r->seq, "%s: details name no valid table and key column", name);
 			goto out;
 		}
@@ -310,7 +301,7 @@ static int note_covers(struct verifier *v, const struct fd_audit_row *r, const c
 			const char *k = json_string_value(json_object_get(p, "key"));
 			const char *h = json_string_value(json_object_get(p, "digest"));
 
-			if (!ident_ok(t) || !ident_ok(k) || !is_hex(h, 64)) {
+			if (!fd_plain_ident(t, FD_IDENT_MAX) || !fd_plain_ident(k, FD_IDENT_MAX) || !is_hex(h, 64)) {
 				finding(v, r->seq, "%s: part %zu of its details names no valid table, key column and digest",
 					name, i + 1);
 				free(dg);
@@ -619,7 +610,7 @@ static int check_coverage_of(struct verifier *v, const char *table, const char *
 	/* the first cover of this (table, key_col) */
 	while (lo < v->ncv && (strcmp(v->cv[lo].table, table) != 0 || strcmp(v->cv[lo].key_col, key_col) != 0))
 		lo++;
-	/* identifiers are checked plain (ident_ok) and come from entries or code, never bound */
+	/* identifiers are checked plain (fd_plain_ident) and come from entries or code, never bound */
 	if (fd_buf_addf(&sql, "SELECT \"%s\", count(*) FROM \"%s\" GROUP BY 1 ORDER BY 1", key_col, table))
 		return fd_err_set(err, FD_EIO, "out of memory");
 	rc = fd_store_prepare(v->st, &s, sql.s, err);

@@ -15,6 +15,7 @@
 #include "fd_buf.h"
 #include "fd_reader.h"
 #include "fd_txn.h"
+#include "banned.h"
 
 struct fd_writer {
 	struct fd_out *out;

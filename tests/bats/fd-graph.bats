@@ -612,9 +612,14 @@ print(g.number_of_nodes(), g.number_of_edges(), a["kind"], a["degree"], round(a[
 	run fd-graph cycles --edges device
 	assert_line --index 0 "fd-graph: --edges must name money edges (transfer, payment) for cycles"
 	run fd-graph cycles --window 5x
-	assert_line --index 0 "fd-graph: --window: bad duration '5x' (a positive number with a unit: ms, s, m, h, d, w; at most 10 years)"
+	assert_failure 2
+	assert_line --index 0 "fd-graph: --window '5x': unknown unit (use ms, s, m, h, d or w)"
 	run fd-graph cycles --window 0d
-	assert_line --index 0 --partial "fd-graph: --window: bad duration '0d'"
+	assert_failure 2
+	assert_line --index 0 "fd-graph: --window '0d': duration must be positive"
+	run fd-graph cycles --window 3661d
+	assert_failure 2
+	assert_line --index 0 "fd-graph: --window '3661d': duration out of range (at most 3660 days)"
 	run fd-graph stats --attrs phone,account
 	assert_failure 2
 	assert_output "fd-graph: attribute 'account' cannot name a node kind (not empty, no ':', not account, merchant, device or ip)"

@@ -173,7 +173,7 @@ static void test_put_ts(void **state)
 		g.o.rows = 0;
 		assert_int_equal(next_day(&g), 0);
 		for (j = 0; j < sizeof(ms) / sizeof(ms[0]); j++) {
-			int64_t t = days[i] * DAY_MS + ms[j];
+			int64_t t = days[i] * FD_DAY_MS + ms[j];
 
 			*put_ts(&g, a, t) = '\0';
 			assert_string_equal(a, fd_format_ts(t, b));
@@ -264,8 +264,8 @@ static void test_exact_counts(void **state)
 						fraud += t.label;
 						assert_int_equal(t.label, typ != 0);
 						assert_true(t.ts >= prev);
-						assert_true(t.ts >= o.start_day * DAY_MS);
-						assert_true(t.ts < (o.start_day + o.days) * DAY_MS);
+						assert_true(t.ts >= o.start_day * FD_DAY_MS);
+						assert_true(t.ts < (o.start_day + o.days) * FD_DAY_MS);
 						prev = t.ts;
 					}
 					assert_int_equal(rc, 0);

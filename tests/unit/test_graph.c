@@ -157,32 +157,9 @@ static void test_parse_kinds(void **state)
 	assert_string_equal(err.msg, "unknown edge kind '' (transfer, payment, device, ip, attr, link; money, shared, links, all)");
 }
 
-static void test_parse_duration(void **state)
+static void test_format_parse(void **state)
 {
-	struct fd_err err = {0};
-	int64_t ms = 0;
-
 	(void)state;
-	assert_int_equal(fd_graph_parse_duration("7d", &ms, &err), FD_OK);
-	assert_int_equal(ms, 604800000);
-	assert_int_equal(fd_graph_parse_duration("48h", &ms, &err), FD_OK);
-	assert_int_equal(ms, 172800000);
-	assert_int_equal(fd_graph_parse_duration("90m", &ms, &err), FD_OK);
-	assert_int_equal(ms, 5400000);
-	assert_int_equal(fd_graph_parse_duration("30", &ms, &err), FD_OK);
-	assert_int_equal(ms, 30000);
-	assert_int_equal(fd_graph_parse_duration("2w", &ms, &err), FD_OK);
-	assert_int_equal(ms, 1209600000);
-	assert_int_equal(fd_graph_parse_duration("250ms", &ms, &err), FD_OK);
-	assert_int_equal(ms, 250);
-	assert_int_equal(fd_graph_parse_duration("3660d", &ms, &err), FD_OK);
-	assert_int_equal(fd_graph_parse_duration("3661d", &ms, &err), FD_EUSAGE);
-	assert_int_equal(fd_graph_parse_duration("0s", &ms, &err), FD_EUSAGE);
-	assert_int_equal(fd_graph_parse_duration("-1d", &ms, &err), FD_EUSAGE);
-	assert_int_equal(fd_graph_parse_duration("1.5h", &ms, &err), FD_EUSAGE);
-	assert_int_equal(fd_graph_parse_duration("h", &ms, &err), FD_EUSAGE);
-	assert_int_equal(fd_graph_parse_duration("99999999999999999999d", &ms, &err), FD_EUSAGE);
-	assert_string_equal(err.msg, "bad duration '99999999999999999999d' (a positive number with a unit: ms, s, m, h, d, w; at most 10 years)");
 	assert_int_equal(fd_graph_format_parse("graphml"), FD_GRAPH_GRAPHML);
 	assert_int_equal(fd_graph_format_parse("dot"), FD_GRAPH_DOT);
 	assert_int_equal(fd_graph_format_parse("JSON"), -1);
@@ -1007,7 +984,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_kinds),
-		cmocka_unit_test(test_parse_duration),
+		cmocka_unit_test(test_format_parse),
 		cmocka_unit_test(test_normalise),
 		cmocka_unit_test(test_aggregates),
 		cmocka_unit_test(test_currency_window_minimum),

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "fd_txn.h"
+#include "fd_err.h"
 
 /* ---- helpers -------------------------------------------------------------------------- */
 
@@ -922,6 +923,79 @@ static void test_haversine(void **state)
 	NEAR(fd_haversine_km(10, 20, 11, 20), M_PI / 180 * 6371.0088, 1e-6);
 }
 
+/* Durations: values worked by hand (1 d = 24 x 60 x 60 x 1000 ms = 86,400,000 ms). */
+static void test_parse_duration(void **state)
+{
+	int64_t ms = -1;
+
+	(void)state;
+	assert_int_equal(FD_MINUTE_MS, 60000);
+	assert_int_equal(FD_HOUR_MS, 3600000);
+	assert_int_equal(FD_DAY_MS, 86400000);
+	assert_int_equal(FD_WEEK_MS, 604800000);
+	assert_null(fd_parse_duration("30s", &ms));
+	assert_int_equal(ms, 30000);
+	assert_null(fd_parse_duration("15m", &ms));
+	assert_int_equal(ms, 900000);
+	assert_null(fd_parse_duration("24h", &ms));
+	assert_int_equal(ms, 86400000);
+	assert_null(fd_parse_duration("7d", &ms));
+	assert_int_equal(ms, 604800000);
+	assert_null(fd_parse_duration("2w", &ms));
+	assert_int_equal(ms, 1209600000);
+	assert_null(fd_parse_duration("250ms", &ms));
+	assert_int_equal(ms, 250);
+	assert_null(fd_parse_duration("90", &ms));  /* no unit: seconds */
+	assert_int_equal(ms, 90000);
+	assert_null(fd_parse_duration("007m", &ms));
+	assert_int_equal(ms, 420000);
+	/* the longest: 3660 d = 316,224,000,000 ms, in any unit */
+	assert_null(fd_parse_duration("3660d", &ms));
+	assert_int_equal(ms, 316224000000LL);
+	assert_null(fd_parse_duration("316224000000ms", &ms));
+	assert_int_equal(ms, 316224000000LL);
+	assert_null(fd_parse_duration("87840h", &ms));
+	assert_int_equal(ms, 316224000000LL);
+	/* errors leave *ms alone */
+	ms = 5;
+	assert_string_equal(fd_parse_duration("3661d", &ms), "duration out of range (at most 3660 days)");
+	assert_string_equal(fd_parse_duration("316224000001ms", &ms), "duration out of range (at most 3660 days)");
+	assert_string_equal(fd_parse_duration("523w", &ms), "duration out of range (at most 3660 days)");
+	assert_string_equal(fd_parse_duration("99999999999999999999999d", &ms), "duration out of range (at most 3660 days)");
+	assert_string_equal(fd_parse_duration("0s", &ms), "duration must be positive");
+	assert_string_equal(fd_parse_duration("0", &ms), "duration must be positive");
+	assert_string_equal(fd_parse_duration("", &ms), "not a duration (e.g. 90s, 15m, 24h, 7d)");
+	assert_string_equal(fd_parse_duration(NULL, &ms), "not a duration (e.g. 90s, 15m, 24h, 7d)");
+	assert_string_equal(fd_parse_duration("-1d", &ms), "not a duration (e.g. 90s, 15m, 24h, 7d)");
+	assert_string_equal(fd_parse_duration("h", &ms), "not a duration (e.g. 90s, 15m, 24h, 7d)");
+	assert_string_equal(fd_parse_duration(" 1d", &ms), "not a duration (e.g. 90s, 15m, 24h, 7d)");
+	assert_string_equal(fd_parse_duration("1.5h", &ms), "unknown unit (use ms, s, m, h, d or w)");
+	assert_string_equal(fd_parse_duration("5x", &ms), "unknown unit (use ms, s, m, h, d or w)");
+	assert_string_equal(fd_parse_duration("1d ", &ms), "unknown unit (use ms, s, m, h, d or w)");
+	assert_string_equal(fd_parse_duration("1D", &ms), "unknown unit (use ms, s, m, h, d or w)");
+	assert_string_equal(fd_parse_duration("1dd", &ms), "unknown unit (use ms, s, m, h, d or w)");
+	assert_int_equal(ms, 5);
+}
+
+/* fd_plain_ident (fd_err.h): letters, digits and '_', not starting with a digit, 1 to max. */
+static void test_plain_ident(void **state)
+{
+	(void)state;
+	assert_true(fd_plain_ident("rule_hits", 64));
+	assert_true(fd_plain_ident("_x", 64));
+	assert_true(fd_plain_ident("Risky_Merchants2", 64));
+	assert_true(fd_plain_ident("abc", 3));
+	assert_false(fd_plain_ident("abcd", 3));
+	assert_false(fd_plain_ident("", 64));
+	assert_false(fd_plain_ident(NULL, 64));
+	assert_false(fd_plain_ident("2fast", 64));
+	assert_false(fd_plain_ident("a-b", 64));
+	assert_false(fd_plain_ident("a b", 64));
+	assert_false(fd_plain_ident("a.b", 64));
+	assert_false(fd_plain_ident("t\"x", 64));
+	assert_false(fd_plain_ident("caf\xc3\xa9", 64));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -958,6 +1032,8 @@ int main(void)
 		cmocka_unit_test(test_coord),
 		cmocka_unit_test(test_label),
 		cmocka_unit_test(test_haversine),
+		cmocka_unit_test(test_parse_duration),
+		cmocka_unit_test(test_plain_ident),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
