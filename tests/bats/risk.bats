@@ -130,7 +130,7 @@ OUT
 	run fd-case show 1
 	assert_success
 	assert_line "  max risk    12.34"
-	assert_line --regexp '^  P1  2026-07-01T03:10:00.000Z  25000.00 USD  C000028 -> C000099  risk 12.34 LOW APPROVE  label fraud$'
+	assert_line --regexp '^  P1  2026-07-01T03:10:00.000Z  25,000.00 USD  C000028 -> C000099  risk 12.34 LOW APPROVE  label fraud$'
 	assert_line --regexp '^  P4b  .*  risk 5.25 LOW APPROVE  label fraud$'
 	run fd-case list --format csv
 	assert_line --index 1 --regexp '^1,two scores,OPEN,MEDIUM,,manual,,[^,]+,[^,]+,2,0,12.34,34600.00 USD$'
@@ -138,7 +138,7 @@ OUT
 	assert_line "### P1: risk 12.34, LOW, APPROVE (model newer)"
 	assert_line "### P4b: risk 5.25, LOW, APPROVE (model newer)"
 	run fd-case prioritize --format csv
-	assert_line --index 1 --partial ",two scores,max risk 12.34; "
+	assert_line --index 1 --partial ",two scores,\"max risk 12.34; "
 	# P4a and P4c share P4b's sender; their risks are the fixture's (78, 100)
 	run fd-case related 1 --format csv
 	assert_line --regexp '^[0-9]+,P4a,[^,]+,9500.00,USD,C000027,C000003,78.00,'
