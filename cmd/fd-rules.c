@@ -25,6 +25,7 @@
 #include "fd_reader.h"
 #include "fd_rule_lists.h"
 #include "fd_rules.h"
+#include "fd_rules_store.h"
 #include "fd_role.h"
 #include "fd_store.h"
 #include "fd_txnsrc.h"
@@ -125,9 +126,8 @@ struct run {
 	/* store */
 	struct fd_store *st;
 	int recording;              /* --store given: hits go to rule_hits */
-	sqlite3_stmt *ins;
-	int64_t created_at, new_rows;
-	int64_t run_id;             /* rule_runs.id of this run */
+	struct fd_rules_store *rec; /* the run being recorded */
+	int64_t new_rows;           /* hits it added */
 	/* counts */
 	int64_t txns, bad, warm;
 	/* --compare */
@@ -206,116 +206,6 @@ static void ruleset_release(struct ruleset *rs)
 	memset(rs, 0, sizeof(*rs));
 }
 
-/* ---- the store ------------------------------------------------------------------------ */
-
-/*
- * Hits are recorded in one store transaction with a rule_runs row, whose id is the run's key:
- * the audit entry covers that row and the rows of rule_hits with its run_id (fd_verify.h's
- * convention), so fd-audit verify can recompute their digests.
- */
-static int store_start(struct run *run, struct fd_err *err)
-{
-	sqlite3_stmt *q = NULL;
-	int rc;
-
-	run->created_at = fd_wall_ms();
-	if ((rc = fd_store_begin(run->st, err)))
-		return rc;
-	if ((rc = fd_store_prepare(run->st, &q,
-				   "INSERT INTO rule_runs (ruleset, rules_file, transactions, hits, started_at, actor)"
-				   " VALUES (?1, ?2, 0, 0, ?3, ?4) RETURNING id", err)))
-		return rc;
-	sqlite3_bind_text(q, 1, run->base.sha, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, run->base.path, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 3, run->created_at);
-	sqlite3_bind_text(q, 4, fd_store_who(run->st)->actor, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q) == SQLITE_ROW ? FD_OK : fd_store_error(run->st, "cannot record the run", err);
-	if (rc == FD_OK)
-		run->run_id = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	if (rc)
-		return rc;
-	if ((rc = fd_store_prepare(run->st, &run->ins,
-				   "INSERT OR IGNORE INTO rule_hits (txn_id, rule_id, ruleset, points, action, reason, created_at, run_id)"
-				   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", err)))
-		return rc;
-	sqlite3_bind_text(run->ins, 3, run->base.sha, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(run->ins, 7, run->created_at);
-	sqlite3_bind_int64(run->ins, 8, run->run_id);
-	return FD_OK;
-}
-
-static int store_hit(struct run *run, const struct fd_txn *t, const struct fd_rule_hit *h, struct fd_err *err)
-{
-	sqlite3_stmt *s = run->ins;
-	int r;
-
-	sqlite3_bind_text(s, 1, t->txn_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, fd_rules_id(run->base.r, h->rule), -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 4, h->points);
-	sqlite3_bind_text(s, 5, fd_rule_action_name(h->action), -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, run->reason.s ? run->reason.s : "", (int)run->reason.len, SQLITE_STATIC);
-	r = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (r != SQLITE_DONE)
-		return fd_store_error(run->st, "cannot record a rule hit", err);
-	run->new_rows += sqlite3_changes(fd_store_db(run->st));
-	return FD_OK;
-}
-
-/* Commit the hits with their audit entry; with nothing new there is nothing to record. */
-static int store_finish(struct run *run, int store_input, int64_t since, int64_t until, int64_t *seq,
-			struct fd_err *err)
-{
-	static const struct fd_verify_part parts[] = {{"rule_runs", "id"}, {"rule_hits", "run_id"}};
-	struct fd_buf d = FD_BUF_INIT;
-	sqlite3_stmt *u = NULL;
-	int rc;
-
-	sqlite3_finalize(run->ins);
-	run->ins = NULL;
-	*seq = 0;
-	if (run->new_rows == 0) {
-		fd_store_rollback(run->st);
-		return FD_OK;
-	}
-	fd_buf_adds(&d, "{\"ruleset\":\"");
-	fd_buf_adds(&d, run->base.sha);
-	fd_buf_adds(&d, "\",\"rules_file\":");
-	fd_buf_add_json_str(&d, run->base.path, strlen(run->base.path));
-	fd_buf_addf(&d, ",\"input\":\"%s\",\"transactions\":%lld,\"hits\":%lld,\"new\":%lld,\"already\":%lld",
-		    store_input ? "store" : "stream", (long long)run->txns, (long long)run->base.hits_total,
-		    (long long)run->new_rows, (long long)(run->base.hits_total - run->new_rows));
-	if (store_input) {
-		if (since != INT64_MIN)
-			fd_buf_addf(&d, ",\"since\":%lld", (long long)since);
-		if (until != INT64_MAX)
-			fd_buf_addf(&d, ",\"until\":%lld", (long long)until);
-	}
-	if (fd_buf_addc(&d, '}')) {
-		fd_buf_release(&d);
-		return oom(err);
-	}
-	if ((rc = fd_store_prepare(run->st, &u, "UPDATE rule_runs SET transactions = ?1, hits = ?2 WHERE id = ?3", err))) {
-		fd_buf_release(&d);
-		return rc;
-	}
-	sqlite3_bind_int64(u, 1, run->txns);
-	sqlite3_bind_int64(u, 2, run->base.hits_total);
-	sqlite3_bind_int64(u, 3, run->run_id);
-	rc = sqlite3_step(u) == SQLITE_DONE ? FD_OK : fd_store_error(run->st, "cannot record the run", err);
-	sqlite3_finalize(u);
-	if (rc) {
-		fd_buf_release(&d);
-		return rc;
-	}
-	rc = fd_verify_record(run->st, "rules.hits", "rule_run", run->run_id, parts, 2, d.s, seq, err);
-	fd_buf_release(&d);
-	if (!rc)
-		rc = fd_store_commit(run->st, err);
-	return rc;
-}
-
 /* ---- per transaction ------------------------------------------------------------------ */
 
 static const char *const hit_cols[] = {"txn_id", "rule_id", "points", "action", "reason"};
@@ -339,8 +229,13 @@ static int write_hits(struct run *run, const struct fd_txn *t, size_t n, struct 
 		fd_writer_cstr(run->w, fd_rule_action_name(h->action));
 		fd_writer_str(run->w, run->reason.s ? run->reason.s : "", run->reason.len);
 		fd_writer_end(run->w);
-		if (run->ins && (rc = store_hit(run, t, h, err)))
-			return rc;
+		if (run->rec) {
+			struct fd_rules_store_hit sh = {t->txn_id, fd_rules_id(rs->r, h->rule), h->points,
+							fd_rule_action_name(h->action), run->reason.s, run->reason.len};
+
+			if ((rc = fd_rules_store_add(run->rec, &sh, err)))
+				return rc;
+		}
 	}
 	return FD_OK;
 }
@@ -1276,7 +1171,8 @@ int main(int argc, char **argv)
 		if ((rc = fd_store_open(&run.st, run.cli.store, flags, &who, &err)))
 			goto fail;
 		if (run.recording && ((rc = fd_role_authorize(run.st, FD_ACT_RULES, rules_path, &err)) ||
-				      (rc = store_start(&run, &err))))
+				      (rc = fd_rules_store_begin(&run.rec, run.st, run.base.sha, run.base.path,
+								 fd_wall_ms(), &err))))
 			goto fail;
 	}
 
@@ -1365,8 +1261,16 @@ int main(int argc, char **argv)
 		}
 		fd_writer_free(run.w);
 		run.w = NULL;
-		if (run.recording && (rc = store_finish(&run, store_input, since, until, &audit_seq, &err)))
-			goto fail;
+		if (run.recording) {
+			struct fd_rules_store_info info = {run.txns, run.base.hits_total, store_input, since, until};
+
+			run.new_rows = fd_rules_store_added(run.rec);
+			rc = fd_rules_store_finish(run.rec, &info, &audit_seq, &err);
+			fd_rules_store_free(run.rec);
+			run.rec = NULL;
+			if (rc)
+				goto fail;
+		}
 	} else {
 		struct fd_backtest_totals tot;
 
@@ -1441,8 +1345,7 @@ fail:
 			fd_cli_report(&run.cli, &e2);
 	}
 out:
-	if (run.ins)
-		sqlite3_finalize(run.ins);
+	fd_rules_store_free(run.rec);
 	fd_store_close(run.st);  /* rolls back what was not committed */
 	fd_txnsrc_free(src);
 	fd_writer_free(run.w);
