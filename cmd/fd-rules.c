@@ -49,6 +49,7 @@ static const char usage[] =
 	"  --since T           read the store's transactions with ts >= T instead of FILEs\n"
 	"  --until T           ... and ts < T (RFC 3339, a date, or epoch; zone of --tz)\n"
 	"  --format FMT        hits: csv or ndjson (default: the input's); backtest: table, csv, ndjson\n"
+	"  -o, --output FILE   write there (atomically) instead of stdout\n"
 	"  --compare FILE      backtest: the alerts that appear and disappear with these rules\n"
 	"  --map SPEC          column mapping file, or a preset: fd, sparkov\n"
 	"  --delimiter C       CSV input field delimiter: ',' ';' 'tab' '|' (default ',')\n"
@@ -77,6 +78,7 @@ static const struct option longopts[] = {
 	{"since", required_argument, NULL, OPT_SINCE},
 	{"until", required_argument, NULL, OPT_UNTIL},
 	{"compare", required_argument, NULL, OPT_COMPARE},
+	{"output", required_argument, NULL, 'o'},
 	{"map", required_argument, NULL, OPT_MAP},
 	{"delimiter", required_argument, NULL, OPT_DELIM},
 	{"tz", required_argument, NULL, OPT_TZ},
@@ -1023,7 +1025,7 @@ int main(int argc, char **argv)
 	struct fd_txn_bad bad;
 	const struct fd_feat_def *defs;
 	const char *rules_path = NULL, *compare_path = NULL, *map_spec = NULL, *tz = NULL, *currency = NULL;
-	const char *since_arg = NULL, *until_arg = NULL, *fmt_arg = NULL;
+	const char *since_arg = NULL, *until_arg = NULL, *fmt_arg = NULL, *output = NULL;
 	char *rules_found = NULL, *list_dir = NULL;
 	struct fd_who lwho = {NULL, "fd-rules", FD_VERSION};
 	struct fd_rule_lists_src lsrc = {NULL, NULL, NULL};
@@ -1052,8 +1054,9 @@ int main(int argc, char **argv)
 		argc--;
 		argv++;
 	}
-	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS, longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS "o:", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'o': output = optarg; break;
 		case OPT_RULES: rules_path = optarg; break;
 		case OPT_SINCE: since_arg = optarg; break;
 		case OPT_UNTIL: until_arg = optarg; break;
@@ -1076,7 +1079,7 @@ int main(int argc, char **argv)
 	store_opt = run.cli.store != NULL;  /* --store itself, before $FD_STORE is looked at */
 	fd_cli_finish(&run.cli);
 	fd_cli_inputs(&run.cli, argc - optind, argv + optind);
-	fd_cli_inputs(&run.cli, 2, (char *const[]){(char *)rules_path, (char *)map_spec});
+	fd_cli_inputs(&run.cli, 3, (char *const[]){(char *)rules_path, (char *)map_spec, (char *)compare_path});
 	t0 = fd_now();
 	ninputs = argc - optind;
 
@@ -1119,8 +1122,11 @@ int main(int argc, char **argv)
 		}
 
 	/* ---- rules and features */
-	if (!rules_path && !(rules_path = rules_found = fd_datafile_find(argv[0], "FD_RULES", "rules/default.rules", "rules file", "--rules", &err)))
-		goto fail;
+	if (!rules_path) {
+		if (!(rules_path = rules_found = fd_datafile_find(argv[0], "FD_RULES", "rules/default.rules", "rules file", "--rules", &err)))
+			goto fail;
+		fd_cli_inputs(&run.cli, 1, &rules_found);
+	}
 	lwho.actor = run.cli.actor;
 	lsrc.store = run.cli.store;
 	lsrc.who = &lwho;
@@ -1162,6 +1168,10 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 
+	/* -o naming a protected file is refused before anything is recorded */
+	if (output && (rc = fd_out_check(output, &err)))
+		goto fail;
+
 	/* ---- the store: read from it (--since/--until), record hits in it (--store) */
 	run.recording = store_opt && !run.backtest;
 	if (store_input || run.recording) {
@@ -1198,7 +1208,7 @@ int main(int argc, char **argv)
 	}
 	if ((rc = fd_txnsrc_open(&src, &src_o, &err)))
 		goto fail;
-	if ((rc = fd_out_open(&run.out, NULL, NULL, &err)))
+	if ((rc = fd_out_open(&run.out, output, NULL, &err)))
 		goto fail;
 
 	for (;;) {

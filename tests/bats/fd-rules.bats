@@ -556,6 +556,62 @@ OUT
 	assert_line --index 5 "unusual_hour,2,1,0,1,1,0,0,0"
 }
 
+@test "-o writes the hits, or the backtest, there instead of standard output" {
+	run --separate-stderr fd-rules -o hits.csv "$R/labelled.csv"
+	assert_success
+	assert_output ""
+	[ "$stderr" = "fd-rules: 19 transactions, 0 bad records skipped; 9 hits on 9 transactions (rules $DEF, 11 rules, sha256 $DEFSHA)" ] || { echo "$stderr"; false; }
+	[ "$(cat hits.csv)" = "$HITS" ]
+	run fd-rules backtest -q --output bt.txt "$R/labelled.csv"
+	assert_success
+	assert_output ""
+	[ "$(cat bt.txt)" = "${TABLE/DEFSHA/$DEFSHA}" ]
+	# '-' is standard output
+	run fd-rules -q -o - "$R/labelled.csv"
+	assert_output "$HITS"
+	# the two outputs, no temporary left behind (bats keeps its stderr files here too)
+	run bash -c "ls -A | grep -v '^separate-stderr-'"
+	assert_output $'bt.txt\nhits.csv'
+}
+
+@test "-o: a failed run leaves the file as it was; -o naming the store or an input is exit 2" {
+	echo old > out.csv
+	run --separate-stderr fd-rules --strict -o out.csv "$R/bad.csv"
+	assert_failure 3
+	[ "$(cat out.csv)" = old ]
+	run bash -c "ls -A | grep -v '^separate-stderr-'"
+	assert_output out.csv
+	cp "$R/labelled.csv" in.csv
+	cp "$R/other.rules" o.rules
+	cp "$DEF" my.rules
+	cp "$R/mapped.map" mapped.map
+	cp in.csv keep.csv
+	err() {  # err "expected message" ARGS...
+		local want=$1; shift
+		run --separate-stderr fd-rules "$@"
+		[ "$status" -eq 2 ] || { echo "fd-rules $*: exit $status"; return 1; }
+		[ "$stderr" = "$want" ] || { echo "fd-rules $*: $stderr"; return 1; }
+		[ -z "$output" ]
+	}
+	err "fd-rules: refusing to overwrite input file 'in.csv'" -o in.csv in.csv
+	err "fd-rules: refusing to overwrite input file './in.csv' (same file as 'in.csv')" -o ./in.csv in.csv
+	err "fd-rules: refusing to overwrite input file 'my.rules'" --rules my.rules -o my.rules in.csv
+	err "fd-rules: refusing to overwrite input file 'o.rules'" backtest --compare o.rules -o o.rules in.csv
+	err "fd-rules: refusing to overwrite input file 'mapped.map'" --map mapped.map -o mapped.map in.csv
+	FD_RULES="$PWD/my.rules" err "fd-rules: refusing to overwrite input file 'my.rules' (same file as '$PWD/my.rules')" -o my.rules in.csv
+	# the store: refused before anything is recorded (the store is not even created)
+	err "fd-rules: refusing to overwrite the store '$FD_STORE'" --store "$FD_STORE" -o "$FD_STORE" in.csv
+	[ ! -e "$FD_STORE" ]
+	fd-rules -q --store "$FD_STORE" in.csv > /dev/null
+	err "fd-rules: refusing to overwrite the store 'fd.db' (same file as '$FD_STORE')" -o fd.db in.csv
+	err "fd-rules: refusing to overwrite 'fd.db-wal': it belongs to the store '$FD_STORE'" -o fd.db-wal in.csv
+	run q "SELECT count(*) FROM rule_runs"
+	assert_output 1
+	cmp in.csv keep.csv
+	cmp my.rules "$DEF"
+	cmp o.rules "$R/other.rules"
+}
+
 @test "backtest without labelled transactions is exit 3" {
 	run --separate-stderr fd-rules backtest "$R/naive.csv"
 	assert_failure 3
