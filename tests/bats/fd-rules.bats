@@ -748,6 +748,17 @@ OUT
 	run --separate-stderr fd-rules --rules cond.rules "$R/meta.csv"
 	assert_failure 3
 	[ "$stderr" = "fd-rules: cond.rules:2:8: 'when' needs a condition, not a metadata value (compare it with something)" ] || { echo "$stderr"; false; }
+	# an unknown function: a suggestion when one is close, else the functions there are
+	# ("  when amount > 1 and uper(city) == 1": uper at 23; on line 3, frob at column 10)
+	printf 'rule r\n  when amount > 1 and uper(city) == "X"\n  points 1\n  action review\n' > typo.rules
+	run --separate-stderr fd-rules --rules typo.rules "$R/meta.csv"
+	assert_failure 3
+	[ "$stderr" = "fd-rules: typo.rules:2:23: unknown function 'uper' (did you mean 'upper'?)" ] || { echo "$stderr"; false; }
+	printf 'rule r\n  when amount > 1\n    and frob(city)\n  points 1\n  action review\n' > unknown.rules
+	run --separate-stderr fd-rules --rules unknown.rules "$R/meta.csv"
+	assert_failure 3
+	[ "$stderr" = "fd-rules: unknown.rules:3:9: unknown function 'frob' (defined, abs, min, max, contains, starts_with, ends_with, lower, upper, regex, length)" ] || { echo "$stderr"; false; }
+	[ -z "$output" ]
 }
 
 @test "a copy of the default rules elsewhere still finds the bundled lists; a list beside it wins" {
