@@ -31,6 +31,7 @@
 
 #include "fd_features.h"
 #include "fd_intern.h"
+#include "fd_io.h"
 #include "banned.h"
 
 #define MAX_DEPTH 64      /* nesting of parentheses, not, unary minus: bounds the parser's stack */
@@ -2100,8 +2101,10 @@ int fd_rules_load(struct fd_rules **r, const char *path, struct fd_err *err)
 	return fd_rules_load_opts(r, path, NULL, err);
 }
 
-int fd_rules_load_opts(struct fd_rules **r, const char *path, const struct fd_rules_opts *o,
-		       struct fd_err *err)
+/* Read, (when sha) hash and compile the file at path; what names it in the messages of a file
+ * that cannot be read ("" or "rules "). */
+static int load_file(struct fd_rules **r, const char *path, const struct fd_rules_opts *o, char *sha,
+		     const char *what, struct fd_err *err)
 {
 	struct fd_buf text = FD_BUF_INIT, dir = FD_BUF_INIT;
 	const char *slash;
@@ -2112,16 +2115,19 @@ int fd_rules_load_opts(struct fd_rules **r, const char *path, const struct fd_ru
 
 	*r = NULL;
 	if (!(fp = fopen(path, "rb")))
-		return fd_err_set(err, FD_EIO, "cannot open '%s': %s", path, strerror(errno));
+		return fd_err_set(err, FD_EIO, "cannot open %s'%s': %s", what, path, strerror(errno));
 	while ((got = fread(chunk, 1, sizeof(chunk), fp)) > 0)
 		if (fd_buf_add(&text, chunk, got)) {
 			rc = fd_err_set(err, FD_EIO, "%s: out of memory", path);
 			goto out;
 		}
 	if (ferror(fp)) {
-		rc = fd_err_set(err, FD_EIO, "cannot read '%s': %s", path, strerror(errno));
+		rc = fd_err_set(err, FD_EIO, "cannot read %s'%s': %s", what, path, strerror(errno));
 		goto out;
 	}
+	/* hashed and compiled from the same bytes, so that the hash names what was compiled */
+	if (sha)
+		fd_sha256_hex(text.s ? text.s : "", text.len, sha);
 	slash = strrchr(path, '/');
 	if (slash && fd_buf_add(&dir, path, slash == path ? 1 : (size_t)(slash - path))) {
 		rc = fd_err_set(err, FD_EIO, "%s: out of memory", path);
@@ -2133,6 +2139,18 @@ out:
 	fd_buf_release(&text);
 	fd_buf_release(&dir);
 	return rc;
+}
+
+int fd_rules_load_opts(struct fd_rules **r, const char *path, const struct fd_rules_opts *o,
+		       struct fd_err *err)
+{
+	return load_file(r, path, o, NULL, "", err);
+}
+
+int fd_rules_load_sha(struct fd_rules **r, const char *path, const struct fd_rules_opts *o, char sha[65],
+		      struct fd_err *err)
+{
+	return load_file(r, path, o, sha, "rules ", err);
 }
 
 void fd_rules_free(struct fd_rules *r)
