@@ -320,7 +320,7 @@ struct table {
 
 static void table_add(struct table *t, struct fd_buf *b)
 {
-	if (!b->s && fd_buf_grow(b, 1))
+	if (fd_buf_failed(b) || (!b->s && fd_buf_grow(b, 1)))
 		t->bad = 1;
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 64;
@@ -593,7 +593,7 @@ static int report_table(struct run *run, struct fd_err *err)
 		print_changes(run, 0);
 		fd_buf_reset(&b);
 		describe_change(&run->base, &run->other, &b);
-		if (!b.s) {
+		if (!b.s || fd_buf_failed(&b)) {
 			rc = oom(err);
 			goto out;
 		}
@@ -676,6 +676,9 @@ static int report_records(struct run *run, int fmt, struct fd_err *err)
 		write_bt_row(run, w, "all rules", &row, fmt);
 	}
 	fd_writer_free(w);
+	/* the money cells were built in run->reason, whose error is sticky: a cut one fails the run */
+	if (fd_buf_failed(&run->reason))
+		return oom(err);
 	return FD_OK;
 }
 
@@ -694,7 +697,7 @@ static void add_metrics(struct run *run, struct fd_metrics *m, double dur)
 	for (i = 0; i < run->base.n; i++) {
 		fd_buf_reset(&lab);
 		fd_buf_addf(&lab, "rule=\"%s\"", fd_rules_id(run->base.r, i));
-		if (lab.s)
+		if (lab.s && !fd_buf_failed(&lab))
 			fd_metrics_add(m, "fd_rules_hits_total", "counter", "Hits, by rule.", lab.s,
 				       (double)run->base.per_rule[i]);
 	}
@@ -714,7 +717,7 @@ static void add_metrics(struct run *run, struct fd_metrics *m, double dur)
 				v = pass ? row.recall : row.precision;
 				fd_buf_reset(&lab);
 				fd_buf_addf(&lab, "rule=\"%s\"", i < run->base.n ? fd_rules_id(run->base.r, i) : "all rules");
-				if (!lab.s || isnan(v))
+				if (!lab.s || fd_buf_failed(&lab) || isnan(v))
 					continue;
 				if (pass)
 					fd_metrics_add(m, "fd_rules_backtest_recall", "gauge",
@@ -860,7 +863,10 @@ static int list_main(int argc, char **argv)
 		struct fd_who who = {cli.actor, "fd-rules", FD_VERSION};
 		int add = strcmp(verb, "add") == 0, created = 0;
 
-		fd_buf_addf(&what, "rule list %s", name);
+		if (fd_buf_addf(&what, "rule list %s", name)) {
+			rc = oom(&err);
+			goto fail;
+		}
 		if ((rc = fd_store_open(&st, cli.store, add ? FD_STORE_CREATE : 0, &who, &err)) ||
 		    (rc = fd_role_authorize(st, FD_ACT_RULES, what.s, &err)))
 			goto fail;
