@@ -739,7 +739,7 @@ static void add_metrics(struct run *run, struct fd_metrics *m, double dur)
 static const char list_usage[] =
 	"usage: fd-rules list add NAME [VALUE...] [--from FILE]\n"
 	"       fd-rules list remove NAME [VALUE...]\n"
-	"       fd-rules list show [NAME]\n"
+	"       fd-rules list show [NAME] [-o FILE]\n"
 	"Named lists in the store, for rules that say 'x in list NAME': add values (creating the\n"
 	"list), remove values (or, with none, the whole list), show the lists or one list's values.\n"
 	"\n"
@@ -747,6 +747,7 @@ static const char list_usage[] =
 	"  --store PATH        the store (default $FD_STORE, else ./fd.db)\n"
 	"  --actor NAME        who is acting (default $FD_ACTOR, else the login name)\n"
 	"  --format FMT        show: csv or ndjson (default csv)\n"
+	"  -o, --output FILE   show: write there (atomically) instead of stdout\n"
 	"  -q, --quiet         no summary on stderr\n"
 	"  -h, --help          show this help\n"
 	"  --version           show the version\n";
@@ -756,6 +757,7 @@ enum { OPT_FROM = FD_OPT_TOOL_BASE + 100 };
 static const struct option list_longopts[] = {
 	FD_CLI_LONGOPTS,
 	{"from", required_argument, NULL, OPT_FROM},
+	{"output", required_argument, NULL, 'o'},
 	{NULL, 0, NULL, 0},
 };
 
@@ -789,15 +791,17 @@ static int list_main(int argc, char **argv)
 	struct fd_out *out = NULL;
 	struct fd_writer *w = NULL;
 	struct fd_buf text = FD_BUF_INIT, what = FD_BUF_INIT;
-	const char *from = NULL, *verb, *name = NULL;
+	const char *from = NULL, *verb, *name = NULL, *output = NULL;
 	struct fd_rule_values values = FD_RULE_VALUES_INIT;
 	int c, rc = FD_OK, i, nargs;
 	int64_t count = 0, seq = 0;
 
 	fd_cli_init(&cli, "fd-rules", list_usage);
-	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS, list_longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS "o:", list_longopts, NULL)) != -1) {
 		if (c == OPT_FROM)
 			from = optarg;
+		else if (c == 'o')
+			output = optarg;
 		else if (!fd_cli_option(&cli, c, optarg))
 			fd_cli_usage_error(&cli, "unexpected option");
 	}
@@ -818,6 +822,8 @@ static int list_main(int argc, char **argv)
 		fd_cli_usage_error(&cli, "--from belongs to list add");
 	if (cli.format != FD_FMT_AUTO && strcmp(verb, "show") != 0)
 		fd_cli_usage_error(&cli, "--format belongs to list show");
+	if (output && strcmp(verb, "show") != 0)
+		fd_cli_usage_error(&cli, "-o belongs to list show");
 	if (name) {
 		const char *why = fd_rule_list_name_check(name);
 
@@ -845,8 +851,9 @@ static int list_main(int argc, char **argv)
 		struct fd_who who = {cli.actor, "fd-rules", FD_VERSION};
 		int fmt = cli.format != FD_FMT_AUTO ? cli.format : FD_FMT_CSV;
 
-		if ((rc = fd_store_open(&st, cli.store, FD_STORE_READONLY, &who, &err)) ||
-		    (rc = fd_out_open(&out, NULL, NULL, &err)))
+		if ((output && (rc = fd_out_check(output, &err))) ||
+		    (rc = fd_store_open(&st, cli.store, FD_STORE_READONLY, &who, &err)) ||
+		    (rc = fd_out_open(&out, output, NULL, &err)))
 			goto fail;
 		if (!(w = fd_writer_create(out, fmt, name ? value_cols : list_cols, name ? 3 : 4))) {
 			rc = oom(&err);

@@ -803,6 +803,11 @@ OUT
 	[ "$(printf '%s\n' "${lines[@]}" | cut -d, -f1 | tail -n +2 | tr '\n' ' ')" = "M7 M8 M9 " ]
 	run --separate-stderr fd-rules list show watched --format ndjson
 	[[ ${lines[0]} == '{"value":"M7","added_by":"tester","added_at":"20'* ]]
+	# -o: the same rows in a file
+	run --separate-stderr fd-rules list show watched -o values.csv
+	assert_success
+	assert_output ""
+	[ "$(cut -d, -f1 values.csv | tr '\n' ' ')" = "value M7 M8 M9 " ]
 	# the audit entries: created with 2, then 1 added (M9); list_id covered
 	[ "$(q "SELECT action || ' ' || object_type || ' ' || json_extract(details, '\$.list') || ' ' || json_extract(details, '\$.added') FROM audit_log WHERE action LIKE 'rules.list%' ORDER BY seq")" = "rules.list_add rule_list watched 2
 rules.list_add rule_list watched 1" ]
@@ -909,6 +914,7 @@ OUT
 	err 2 "fd-rules: bad value 'a\\tb': control character in value" list add vip "$(printf 'a\tb')"
 	err 2 "fd-rules: --from belongs to list add" list remove vip --from x.txt
 	err 2 "fd-rules: --format belongs to list show" list add vip v --format csv
+	err 2 "fd-rules: -o belongs to list show" list add vip v -o x.csv
 	err 2 "fd-rules: unrecognized option '--nope'" list add vip v --nope
 	[ ! -e "$FD_STORE" ]
 	err 4 "fd-rules: cannot open 'none.txt': No such file or directory" list add vip --from none.txt
@@ -922,6 +928,10 @@ OUT
 	# all or nothing: M1 is still there
 	[ "$(q 'SELECT value FROM rule_list_values')" = "M1" ]
 	err 4 "fd-rules: no store at 'other.db' (ingest something first, or give --store)" list show --store other.db
+	# list show -o: not over the store or one of its files
+	err 2 "fd-rules: refusing to overwrite the store '$FD_STORE'" list show -o "$FD_STORE"
+	err 2 "fd-rules: refusing to overwrite 'fd.db-wal': it belongs to the store '$FD_STORE'" list show vip -o fd.db-wal
+	[ "$(q 'SELECT value FROM rule_list_values')" = "M1" ]
 	run --separate-stderr fd-rules list --help
 	assert_success
 	assert_line --index 0 "usage: fd-rules list add NAME [VALUE...] [--from FILE]"
