@@ -105,15 +105,6 @@ struct ruleset {
 	struct fd_backtest *bt;
 };
 
-/* An alert of one rule set only (backtest --compare). */
-struct change {
-	char *txn_id;
-	char *rules;                /* ids of the rules that hit, space-separated */
-	int64_t ts, amount;
-	int label, exponent, appears;
-	char currency[4];
-};
-
 struct run {
 	struct fd_cli cli;
 	int backtest;
@@ -132,9 +123,7 @@ struct run {
 	int64_t new_rows;           /* hits it added */
 	/* counts */
 	int64_t txns, bad, warm;
-	/* --compare */
-	struct change *chg;
-	size_t nchg, capchg;
+	struct fd_backtest_changes chg; /* --compare: alerts of one rule set only */
 };
 
 /* ---- small helpers -------------------------------------------------------------------- */
@@ -215,47 +204,6 @@ static int write_hits(struct run *run, const struct fd_txn *t, size_t n, struct 
 	return FD_OK;
 }
 
-/* Remember an alert of one rule set only. */
-static int note_change(struct run *run, const struct fd_txn *t, const struct ruleset *rs, size_t n, int appears,
-		       struct fd_err *err)
-{
-	struct fd_buf ids = FD_BUF_INIT;
-	struct change *c;
-	size_t k;
-
-	if (run->nchg == run->capchg) {
-		size_t cap = run->capchg ? run->capchg * 2 : 64;
-		struct change *p = realloc(run->chg, cap * sizeof(*p));
-
-		if (!p)
-			return oom(err);
-		run->chg = p;
-		run->capchg = cap;
-	}
-	for (k = 0; k < n; k++)
-		if (fd_buf_addf(&ids, "%s%s", k ? " " : "", fd_rules_id(rs->r, rs->hits[k].rule))) {
-			fd_buf_release(&ids);
-			return oom(err);
-		}
-	c = &run->chg[run->nchg];
-	memset(c, 0, sizeof(*c));
-	c->txn_id = xstrdup(t->txn_id);
-	c->rules = fd_buf_detach(&ids, NULL);
-	if (!c->txn_id || !c->rules) {
-		free(c->txn_id);
-		free(c->rules);
-		return oom(err);
-	}
-	c->ts = t->ts;
-	c->amount = t->amount;
-	c->exponent = t->exponent;
-	memcpy(c->currency, t->currency, sizeof(c->currency));
-	c->label = t->label;
-	c->appears = appears;
-	run->nchg++;
-	return FD_OK;
-}
-
 static int evaluate(struct run *run, const struct fd_txn *t, struct fd_err *err)
 {
 	struct ruleset *b = &run->base, *o = &run->other;
@@ -287,9 +235,7 @@ static int evaluate(struct run *run, const struct fd_txn *t, struct fd_err *err)
 	}
 	if ((rc = fd_backtest_add(o->bt, t, o->hits, n2, err)))
 		return rc;
-	if (!n != !n2)
-		return note_change(run, t, n ? b : o, n ? n : n2, n2 != 0, err);
-	return FD_OK;
+	return fd_backtest_changes_add(&run->chg, t, b->r, b->hits, n, o->r, o->hits, n2, err);
 }
 
 /* ---- backtest reports ----------------------------------------------------------------- */
@@ -541,21 +487,21 @@ static void print_changes(struct run *run, int appears)
 	char amt[FD_AMOUNT_BUFSZ];
 	size_t i, k = 0, wid = 0, awid = 0;
 
-	for (i = 0; i < run->nchg; i++)
-		if (run->chg[i].appears == appears) {
-			size_t l = strlen(run->chg[i].txn_id), a;
+	for (i = 0; i < run->chg.n; i++)
+		if (run->chg.v[i].appears == appears) {
+			size_t l = strlen(run->chg.v[i].txn_id), a;
 
 			k++;
 			wid = l > wid ? l : wid;
-			a = strlen(fd_format_amount(run->chg[i].amount, run->chg[i].exponent, amt));
+			a = strlen(fd_format_amount(run->chg.v[i].amount, run->chg.v[i].exponent, amt));
 			awid = a > awid ? a : awid;
 		}
 	if (appears)
 		fd_out_printf(run->out, "alerts that appear (only %s flags them): %zu\n", run->other.path, k);
 	else
 		fd_out_printf(run->out, "alerts that disappear (only %s flags them): %zu\n", run->base.path, k);
-	for (i = 0; i < run->nchg; i++) {
-		const struct change *c = &run->chg[i];
+	for (i = 0; i < run->chg.n; i++) {
+		const struct fd_backtest_change *c = &run->chg.v[i];
 		char ts[FD_TS_BUFSZ];
 
 		if (c->appears != appears)
@@ -649,8 +595,8 @@ static int report_records(struct run *run, int fmt, struct fd_err *err)
 		int pass;
 
 		for (pass = 1; pass >= 0; pass--)
-			for (i = 0; i < run->nchg; i++) {
-				const struct change *c = &run->chg[i];
+			for (i = 0; i < run->chg.n; i++) {
+				const struct fd_backtest_change *c = &run->chg.v[i];
 
 				if (c->appears != pass)
 					continue;
@@ -1248,8 +1194,6 @@ static void summary(struct run *run, const struct args *a, int64_t audit_seq)
 
 static void run_release(struct run *run)
 {
-	size_t i;
-
 	fd_rules_store_free(run->rec);
 	fd_store_close(run->st);  /* rolls back what was not committed */
 	fd_writer_free(run->w);
@@ -1258,11 +1202,7 @@ static void run_release(struct run *run)
 	fd_features_free(run->fe);
 	ruleset_release(&run->base);
 	ruleset_release(&run->other);
-	for (i = 0; i < run->nchg; i++) {
-		free(run->chg[i].txn_id);
-		free(run->chg[i].rules);
-	}
-	free(run->chg);
+	fd_backtest_changes_release(&run->chg);
 	free(run->all);
 	fd_buf_release(&run->reason);
 }
