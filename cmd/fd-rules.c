@@ -25,6 +25,7 @@
 #include "fd_reader.h"
 #include "fd_rule_lists.h"
 #include "fd_rules.h"
+#include "fd_rules_store.h"
 #include "fd_role.h"
 #include "fd_store.h"
 #include "fd_txnsrc.h"
@@ -48,6 +49,7 @@ static const char usage[] =
 	"  --since T           read the store's transactions with ts >= T instead of FILEs\n"
 	"  --until T           ... and ts < T (RFC 3339, a date, or epoch; zone of --tz)\n"
 	"  --format FMT        hits: csv or ndjson (default: the input's); backtest: table, csv, ndjson\n"
+	"  -o, --output FILE   write there (atomically) instead of stdout\n"
 	"  --compare FILE      backtest: the alerts that appear and disappear with these rules\n"
 	"  --map SPEC          column mapping file, or a preset: fd, sparkov\n"
 	"  --delimiter C       CSV input field delimiter: ',' ';' 'tab' '|' (default ',')\n"
@@ -76,6 +78,7 @@ static const struct option longopts[] = {
 	{"since", required_argument, NULL, OPT_SINCE},
 	{"until", required_argument, NULL, OPT_UNTIL},
 	{"compare", required_argument, NULL, OPT_COMPARE},
+	{"output", required_argument, NULL, 'o'},
 	{"map", required_argument, NULL, OPT_MAP},
 	{"delimiter", required_argument, NULL, OPT_DELIM},
 	{"tz", required_argument, NULL, OPT_TZ},
@@ -102,15 +105,6 @@ struct ruleset {
 	struct fd_backtest *bt;
 };
 
-/* An alert of one rule set only (backtest --compare). */
-struct change {
-	char *txn_id;
-	char *rules;                /* ids of the rules that hit, space-separated */
-	int64_t ts, amount;
-	int label, exponent, appears;
-	char currency[4];
-};
-
 struct run {
 	struct fd_cli cli;
 	int backtest;
@@ -125,14 +119,11 @@ struct run {
 	/* store */
 	struct fd_store *st;
 	int recording;              /* --store given: hits go to rule_hits */
-	sqlite3_stmt *ins;
-	int64_t created_at, new_rows;
-	int64_t run_id;             /* rule_runs.id of this run */
+	struct fd_rules_store *rec; /* the run being recorded */
+	int64_t new_rows;           /* hits it added */
 	/* counts */
 	int64_t txns, bad, warm;
-	/* --compare */
-	struct change *chg;
-	size_t nchg, capchg;
+	struct fd_backtest_changes chg; /* --compare: alerts of one rule set only */
 };
 
 /* ---- small helpers -------------------------------------------------------------------- */
@@ -155,45 +146,18 @@ static char *xstrdup(const char *s)
 /* Read, hash and compile a rules file. */
 static int ruleset_load(struct ruleset *rs, const char *path, const struct fd_rules_opts *o, struct fd_err *err)
 {
-	struct fd_buf text = FD_BUF_INIT, dir = FD_BUF_INIT;
-	const char *slash;
-	char chunk[65536];
-	size_t got;
-	FILE *fp;
-	int rc = FD_OK;
+	int rc;
 
 	if (!(rs->path = xstrdup(path)))
 		return oom(err);
-	if (!(fp = fopen(path, "rb")))
-		return fd_err_set(err, FD_EIO, "cannot open rules '%s': %s", path, strerror(errno));
-	while ((got = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		if (fd_buf_add(&text, chunk, got)) {
-			rc = oom(err);
-			goto out;
-		}
-	if (ferror(fp)) {
-		rc = fd_err_set(err, FD_EIO, "cannot read rules '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	/* hashed and compiled from the same bytes, so the ruleset id names what ran */
-	fd_sha256_hex(text.s ? text.s : "", text.len, rs->sha);
-	slash = strrchr(path, '/');
-	if (slash && fd_buf_add(&dir, path, slash == path ? 1 : (size_t)(slash - path))) {
-		rc = oom(err);
-		goto out;
-	}
-	if ((rc = fd_rules_parse_opts(&rs->r, text.s ? text.s : "", text.len, path, dir.s ? dir.s : "", o, err)))
-		goto out;
+	if ((rc = fd_rules_load_sha(&rs->r, path, o, rs->sha, err)))
+		return rc;
 	rs->n = fd_rules_count(rs->r);
 	rs->hits = calloc(rs->n + 1, sizeof(*rs->hits));
 	rs->per_rule = calloc(rs->n + 1, sizeof(*rs->per_rule));
 	if (!rs->hits || !rs->per_rule)
-		rc = oom(err);
-out:
-	fclose(fp);
-	fd_buf_release(&text);
-	fd_buf_release(&dir);
-	return rc;
+		return oom(err);
+	return FD_OK;
 }
 
 static void ruleset_release(struct ruleset *rs)
@@ -204,116 +168,6 @@ static void ruleset_release(struct ruleset *rs)
 	free(rs->per_rule);
 	free(rs->path);
 	memset(rs, 0, sizeof(*rs));
-}
-
-/* ---- the store ------------------------------------------------------------------------ */
-
-/*
- * Hits are recorded in one store transaction with a rule_runs row, whose id is the run's key:
- * the audit entry covers that row and the rows of rule_hits with its run_id (fd_verify.h's
- * convention), so fd-audit verify can recompute their digests.
- */
-static int store_start(struct run *run, struct fd_err *err)
-{
-	sqlite3_stmt *q = NULL;
-	int rc;
-
-	run->created_at = fd_wall_ms();
-	if ((rc = fd_store_begin(run->st, err)))
-		return rc;
-	if ((rc = fd_store_prepare(run->st, &q,
-				   "INSERT INTO rule_runs (ruleset, rules_file, transactions, hits, started_at, actor)"
-				   " VALUES (?1, ?2, 0, 0, ?3, ?4) RETURNING id", err)))
-		return rc;
-	sqlite3_bind_text(q, 1, run->base.sha, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, run->base.path, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 3, run->created_at);
-	sqlite3_bind_text(q, 4, fd_store_who(run->st)->actor, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q) == SQLITE_ROW ? FD_OK : fd_store_error(run->st, "cannot record the run", err);
-	if (rc == FD_OK)
-		run->run_id = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	if (rc)
-		return rc;
-	if ((rc = fd_store_prepare(run->st, &run->ins,
-				   "INSERT OR IGNORE INTO rule_hits (txn_id, rule_id, ruleset, points, action, reason, created_at, run_id)"
-				   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", err)))
-		return rc;
-	sqlite3_bind_text(run->ins, 3, run->base.sha, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(run->ins, 7, run->created_at);
-	sqlite3_bind_int64(run->ins, 8, run->run_id);
-	return FD_OK;
-}
-
-static int store_hit(struct run *run, const struct fd_txn *t, const struct fd_rule_hit *h, struct fd_err *err)
-{
-	sqlite3_stmt *s = run->ins;
-	int r;
-
-	sqlite3_bind_text(s, 1, t->txn_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, fd_rules_id(run->base.r, h->rule), -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 4, h->points);
-	sqlite3_bind_text(s, 5, fd_rule_action_name(h->action), -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, run->reason.s ? run->reason.s : "", (int)run->reason.len, SQLITE_STATIC);
-	r = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (r != SQLITE_DONE)
-		return fd_store_error(run->st, "cannot record a rule hit", err);
-	run->new_rows += sqlite3_changes(fd_store_db(run->st));
-	return FD_OK;
-}
-
-/* Commit the hits with their audit entry; with nothing new there is nothing to record. */
-static int store_finish(struct run *run, int store_input, int64_t since, int64_t until, int64_t *seq,
-			struct fd_err *err)
-{
-	static const struct fd_verify_part parts[] = {{"rule_runs", "id"}, {"rule_hits", "run_id"}};
-	struct fd_buf d = FD_BUF_INIT;
-	sqlite3_stmt *u = NULL;
-	int rc;
-
-	sqlite3_finalize(run->ins);
-	run->ins = NULL;
-	*seq = 0;
-	if (run->new_rows == 0) {
-		fd_store_rollback(run->st);
-		return FD_OK;
-	}
-	fd_buf_adds(&d, "{\"ruleset\":\"");
-	fd_buf_adds(&d, run->base.sha);
-	fd_buf_adds(&d, "\",\"rules_file\":");
-	fd_buf_add_json_str(&d, run->base.path, strlen(run->base.path));
-	fd_buf_addf(&d, ",\"input\":\"%s\",\"transactions\":%lld,\"hits\":%lld,\"new\":%lld,\"already\":%lld",
-		    store_input ? "store" : "stream", (long long)run->txns, (long long)run->base.hits_total,
-		    (long long)run->new_rows, (long long)(run->base.hits_total - run->new_rows));
-	if (store_input) {
-		if (since != INT64_MIN)
-			fd_buf_addf(&d, ",\"since\":%lld", (long long)since);
-		if (until != INT64_MAX)
-			fd_buf_addf(&d, ",\"until\":%lld", (long long)until);
-	}
-	if (fd_buf_addc(&d, '}')) {
-		fd_buf_release(&d);
-		return oom(err);
-	}
-	if ((rc = fd_store_prepare(run->st, &u, "UPDATE rule_runs SET transactions = ?1, hits = ?2 WHERE id = ?3", err))) {
-		fd_buf_release(&d);
-		return rc;
-	}
-	sqlite3_bind_int64(u, 1, run->txns);
-	sqlite3_bind_int64(u, 2, run->base.hits_total);
-	sqlite3_bind_int64(u, 3, run->run_id);
-	rc = sqlite3_step(u) == SQLITE_DONE ? FD_OK : fd_store_error(run->st, "cannot record the run", err);
-	sqlite3_finalize(u);
-	if (rc) {
-		fd_buf_release(&d);
-		return rc;
-	}
-	rc = fd_verify_record(run->st, "rules.hits", "rule_run", run->run_id, parts, 2, d.s, seq, err);
-	fd_buf_release(&d);
-	if (!rc)
-		rc = fd_store_commit(run->st, err);
-	return rc;
 }
 
 /* ---- per transaction ------------------------------------------------------------------ */
@@ -339,50 +193,14 @@ static int write_hits(struct run *run, const struct fd_txn *t, size_t n, struct 
 		fd_writer_cstr(run->w, fd_rule_action_name(h->action));
 		fd_writer_str(run->w, run->reason.s ? run->reason.s : "", run->reason.len);
 		fd_writer_end(run->w);
-		if (run->ins && (rc = store_hit(run, t, h, err)))
-			return rc;
-	}
-	return FD_OK;
-}
+		if (run->rec) {
+			struct fd_rules_store_hit sh = {t->txn_id, fd_rules_id(rs->r, h->rule), h->points,
+							fd_rule_action_name(h->action), run->reason.s, run->reason.len};
 
-/* Remember an alert of one rule set only. */
-static int note_change(struct run *run, const struct fd_txn *t, const struct ruleset *rs, size_t n, int appears,
-		       struct fd_err *err)
-{
-	struct fd_buf ids = FD_BUF_INIT;
-	struct change *c;
-	size_t k;
-
-	if (run->nchg == run->capchg) {
-		size_t cap = run->capchg ? run->capchg * 2 : 64;
-		struct change *p = realloc(run->chg, cap * sizeof(*p));
-
-		if (!p)
-			return oom(err);
-		run->chg = p;
-		run->capchg = cap;
-	}
-	for (k = 0; k < n; k++)
-		if (fd_buf_addf(&ids, "%s%s", k ? " " : "", fd_rules_id(rs->r, rs->hits[k].rule))) {
-			fd_buf_release(&ids);
-			return oom(err);
+			if ((rc = fd_rules_store_add(run->rec, &sh, err)))
+				return rc;
 		}
-	c = &run->chg[run->nchg];
-	memset(c, 0, sizeof(*c));
-	c->txn_id = xstrdup(t->txn_id);
-	c->rules = fd_buf_detach(&ids, NULL);
-	if (!c->txn_id || !c->rules) {
-		free(c->txn_id);
-		free(c->rules);
-		return oom(err);
 	}
-	c->ts = t->ts;
-	c->amount = t->amount;
-	c->exponent = t->exponent;
-	memcpy(c->currency, t->currency, sizeof(c->currency));
-	c->label = t->label;
-	c->appears = appears;
-	run->nchg++;
 	return FD_OK;
 }
 
@@ -417,9 +235,7 @@ static int evaluate(struct run *run, const struct fd_txn *t, struct fd_err *err)
 	}
 	if ((rc = fd_backtest_add(o->bt, t, o->hits, n2, err)))
 		return rc;
-	if (!n != !n2)
-		return note_change(run, t, n ? b : o, n ? n : n2, n2 != 0, err);
-	return FD_OK;
+	return fd_backtest_changes_add(&run->chg, t, b->r, b->hits, n, o->r, o->hits, n2, err);
 }
 
 /* ---- backtest reports ----------------------------------------------------------------- */
@@ -450,7 +266,7 @@ struct table {
 
 static void table_add(struct table *t, struct fd_buf *b)
 {
-	if (!b->s && fd_buf_grow(b, 1))
+	if (fd_buf_failed(b) || (!b->s && fd_buf_grow(b, 1)))
 		t->bad = 1;
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 64;
@@ -671,21 +487,21 @@ static void print_changes(struct run *run, int appears)
 	char amt[FD_AMOUNT_BUFSZ];
 	size_t i, k = 0, wid = 0, awid = 0;
 
-	for (i = 0; i < run->nchg; i++)
-		if (run->chg[i].appears == appears) {
-			size_t l = strlen(run->chg[i].txn_id), a;
+	for (i = 0; i < run->chg.n; i++)
+		if (run->chg.v[i].appears == appears) {
+			size_t l = strlen(run->chg.v[i].txn_id), a;
 
 			k++;
 			wid = l > wid ? l : wid;
-			a = strlen(fd_format_amount(run->chg[i].amount, run->chg[i].exponent, amt));
+			a = strlen(fd_format_amount(run->chg.v[i].amount, run->chg.v[i].exponent, amt));
 			awid = a > awid ? a : awid;
 		}
 	if (appears)
 		fd_out_printf(run->out, "alerts that appear (only %s flags them): %zu\n", run->other.path, k);
 	else
 		fd_out_printf(run->out, "alerts that disappear (only %s flags them): %zu\n", run->base.path, k);
-	for (i = 0; i < run->nchg; i++) {
-		const struct change *c = &run->chg[i];
+	for (i = 0; i < run->chg.n; i++) {
+		const struct fd_backtest_change *c = &run->chg.v[i];
 		char ts[FD_TS_BUFSZ];
 
 		if (c->appears != appears)
@@ -723,7 +539,7 @@ static int report_table(struct run *run, struct fd_err *err)
 		print_changes(run, 0);
 		fd_buf_reset(&b);
 		describe_change(&run->base, &run->other, &b);
-		if (!b.s) {
+		if (!b.s || fd_buf_failed(&b)) {
 			rc = oom(err);
 			goto out;
 		}
@@ -779,8 +595,8 @@ static int report_records(struct run *run, int fmt, struct fd_err *err)
 		int pass;
 
 		for (pass = 1; pass >= 0; pass--)
-			for (i = 0; i < run->nchg; i++) {
-				const struct change *c = &run->chg[i];
+			for (i = 0; i < run->chg.n; i++) {
+				const struct fd_backtest_change *c = &run->chg.v[i];
 
 				if (c->appears != pass)
 					continue;
@@ -806,6 +622,9 @@ static int report_records(struct run *run, int fmt, struct fd_err *err)
 		write_bt_row(run, w, "all rules", &row, fmt);
 	}
 	fd_writer_free(w);
+	/* the money cells were built in run->reason, whose error is sticky: a cut one fails the run */
+	if (fd_buf_failed(&run->reason))
+		return oom(err);
 	return FD_OK;
 }
 
@@ -824,7 +643,7 @@ static void add_metrics(struct run *run, struct fd_metrics *m, double dur)
 	for (i = 0; i < run->base.n; i++) {
 		fd_buf_reset(&lab);
 		fd_buf_addf(&lab, "rule=\"%s\"", fd_rules_id(run->base.r, i));
-		if (lab.s)
+		if (lab.s && !fd_buf_failed(&lab))
 			fd_metrics_add(m, "fd_rules_hits_total", "counter", "Hits, by rule.", lab.s,
 				       (double)run->base.per_rule[i]);
 	}
@@ -844,7 +663,7 @@ static void add_metrics(struct run *run, struct fd_metrics *m, double dur)
 				v = pass ? row.recall : row.precision;
 				fd_buf_reset(&lab);
 				fd_buf_addf(&lab, "rule=\"%s\"", i < run->base.n ? fd_rules_id(run->base.r, i) : "all rules");
-				if (!lab.s || isnan(v))
+				if (!lab.s || fd_buf_failed(&lab) || isnan(v))
 					continue;
 				if (pass)
 					fd_metrics_add(m, "fd_rules_backtest_recall", "gauge",
@@ -866,7 +685,7 @@ static void add_metrics(struct run *run, struct fd_metrics *m, double dur)
 static const char list_usage[] =
 	"usage: fd-rules list add NAME [VALUE...] [--from FILE]\n"
 	"       fd-rules list remove NAME [VALUE...]\n"
-	"       fd-rules list show [NAME]\n"
+	"       fd-rules list show [NAME] [-o FILE]\n"
 	"Named lists in the store, for rules that say 'x in list NAME': add values (creating the\n"
 	"list), remove values (or, with none, the whole list), show the lists or one list's values.\n"
 	"\n"
@@ -874,6 +693,7 @@ static const char list_usage[] =
 	"  --store PATH        the store (default $FD_STORE, else ./fd.db)\n"
 	"  --actor NAME        who is acting (default $FD_ACTOR, else the login name)\n"
 	"  --format FMT        show: csv or ndjson (default csv)\n"
+	"  -o, --output FILE   show: write there (atomically) instead of stdout\n"
 	"  -q, --quiet         no summary on stderr\n"
 	"  -h, --help          show this help\n"
 	"  --version           show the version\n";
@@ -883,6 +703,7 @@ enum { OPT_FROM = FD_OPT_TOOL_BASE + 100 };
 static const struct option list_longopts[] = {
 	FD_CLI_LONGOPTS,
 	{"from", required_argument, NULL, OPT_FROM},
+	{"output", required_argument, NULL, 'o'},
 	{NULL, 0, NULL, 0},
 };
 
@@ -908,63 +729,6 @@ static int show_row(void *ctx, const struct fd_rule_list_row *row)
 	return FD_OK;
 }
 
-/* Values of a list file (the format of `in @FILE`: one a line, blanks around a value
- * trimmed, '#' at the start or after a blank begins a comment) appended to *v. */
-static int read_values(const char *path, char ***v, size_t *n, size_t *cap, struct fd_buf *text, struct fd_err *err)
-{
-	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	char chunk[65536];
-	size_t got, i = 0;
-
-	if (!fp)
-		return fd_err_set(err, FD_EIO, "cannot open '%s': %s", path, strerror(errno));
-	while ((got = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		if (fd_buf_add(text, chunk, got)) {
-			if (fp != stdin)
-				fclose(fp);
-			return oom(err);
-		}
-	if (ferror(fp)) {
-		if (fp != stdin)
-			fclose(fp);
-		return fd_err_set(err, FD_EIO, "cannot read '%s': %s", path, strerror(errno));
-	}
-	if (fp != stdin)
-		fclose(fp);
-	while (i < text->len) {
-		size_t a = i, e, k;
-
-		while (i < text->len && text->s[i] != '\n')
-			i++;
-		e = i;
-		if (i < text->len)
-			text->s[i++] = '\0';
-		for (k = a; k < e; k++)
-			if (text->s[k] == '#' && (k == a || text->s[k - 1] == ' ' || text->s[k - 1] == '\t')) {
-				e = k;
-				break;
-			}
-		while (a < e && (text->s[a] == ' ' || text->s[a] == '\t'))
-			a++;
-		while (e > a && (text->s[e - 1] == ' ' || text->s[e - 1] == '\t' || text->s[e - 1] == '\r'))
-			e--;
-		if (a == e)
-			continue;
-		text->s[e] = '\0';
-		if (*n == *cap) {
-			size_t nc = *cap ? *cap * 2 : 64;
-			char **q = realloc(*v, nc * sizeof(*q));
-
-			if (!q)
-				return oom(err);
-			*v = q;
-			*cap = nc;
-		}
-		(*v)[(*n)++] = text->s + a;
-	}
-	return FD_OK;
-}
-
 static int list_main(int argc, char **argv)
 {
 	struct fd_cli cli;
@@ -973,16 +737,17 @@ static int list_main(int argc, char **argv)
 	struct fd_out *out = NULL;
 	struct fd_writer *w = NULL;
 	struct fd_buf text = FD_BUF_INIT, what = FD_BUF_INIT;
-	const char *from = NULL, *verb, *name = NULL;
-	char **values = NULL;
-	size_t nvalues = 0, capvalues = 0;
+	const char *from = NULL, *verb, *name = NULL, *output = NULL;
+	struct fd_rule_values values = FD_RULE_VALUES_INIT;
 	int c, rc = FD_OK, i, nargs;
 	int64_t count = 0, seq = 0;
 
 	fd_cli_init(&cli, "fd-rules", list_usage);
-	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS, list_longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS "o:", list_longopts, NULL)) != -1) {
 		if (c == OPT_FROM)
 			from = optarg;
+		else if (c == 'o')
+			output = optarg;
 		else if (!fd_cli_option(&cli, c, optarg))
 			fd_cli_usage_error(&cli, "unexpected option");
 	}
@@ -1003,6 +768,8 @@ static int list_main(int argc, char **argv)
 		fd_cli_usage_error(&cli, "--from belongs to list add");
 	if (cli.format != FD_FMT_AUTO && strcmp(verb, "show") != 0)
 		fd_cli_usage_error(&cli, "--format belongs to list show");
+	if (output && strcmp(verb, "show") != 0)
+		fd_cli_usage_error(&cli, "-o belongs to list show");
 	if (name) {
 		const char *why = fd_rule_list_name_check(name);
 
@@ -1020,43 +787,19 @@ static int list_main(int argc, char **argv)
 
 			fd_cli_usage_error(&cli, "bad value '%s': %s", fd_visible(vis, sizeof(vis), argv[i], strlen(argv[i])), why);
 		}
-		if (nvalues == capvalues) {
-			size_t nc = capvalues ? capvalues * 2 : 16;
-			char **q = realloc(values, nc * sizeof(*q));
-
-			if (!q) {
-				rc = oom(&err);
-				goto fail;
-			}
-			values = q;
-			capvalues = nc;
-		}
-		values[nvalues++] = argv[i];
-	}
-	if (from) {
-		size_t k0 = nvalues, k;
-
-		if ((rc = read_values(from, &values, &nvalues, &capvalues, &text, &err)))
+		if ((rc = fd_rule_values_add(&values, argv[i], &err)))
 			goto fail;
-		for (k = k0; k < nvalues; k++) {
-			const char *why = fd_rule_list_value_check(values[k]);
-
-			if (why) {
-				char vis[128];
-
-				rc = fd_err_set(&err, FD_EINPUT, "%s: bad value '%s': %s", from,
-						fd_visible(vis, sizeof(vis), values[k], strlen(values[k])), why);
-				goto fail;
-			}
-		}
 	}
+	if (from && (rc = fd_rule_values_read_file(&values, from, &text, &err)))
+		goto fail;
 
 	if (strcmp(verb, "show") == 0) {
 		struct fd_who who = {cli.actor, "fd-rules", FD_VERSION};
 		int fmt = cli.format != FD_FMT_AUTO ? cli.format : FD_FMT_CSV;
 
-		if ((rc = fd_store_open(&st, cli.store, FD_STORE_READONLY, &who, &err)) ||
-		    (rc = fd_out_open(&out, NULL, NULL, &err)))
+		if ((output && (rc = fd_out_check(output, &err))) ||
+		    (rc = fd_store_open(&st, cli.store, FD_STORE_READONLY, &who, &err)) ||
+		    (rc = fd_out_open(&out, output, NULL, &err)))
 			goto fail;
 		if (!(w = fd_writer_create(out, fmt, name ? value_cols : list_cols, name ? 3 : 4))) {
 			rc = oom(&err);
@@ -1073,14 +816,17 @@ static int list_main(int argc, char **argv)
 		struct fd_who who = {cli.actor, "fd-rules", FD_VERSION};
 		int add = strcmp(verb, "add") == 0, created = 0;
 
-		fd_buf_addf(&what, "rule list %s", name);
+		if (fd_buf_addf(&what, "rule list %s", name)) {
+			rc = oom(&err);
+			goto fail;
+		}
 		if ((rc = fd_store_open(&st, cli.store, add ? FD_STORE_CREATE : 0, &who, &err)) ||
 		    (rc = fd_role_authorize(st, FD_ACT_RULES, what.s, &err)))
 			goto fail;
 		if (add)
-			rc = fd_rule_lists_add(st, name, (const char *const *)values, nvalues, &count, &created, &seq, &err);
+			rc = fd_rule_lists_add(st, name, values.v, values.n, &count, &created, &seq, &err);
 		else
-			rc = fd_rule_lists_remove(st, name, (const char *const *)values, nvalues, &count, &seq, &err);
+			rc = fd_rule_lists_remove(st, name, values.v, values.n, &count, &seq, &err);
 		if (rc)
 			goto fail;
 		if (!cli.quiet) {
@@ -1091,7 +837,7 @@ static int list_main(int argc, char **argv)
 					   created ? " created" : "", (long long)count, count == 1 ? "" : "s", (long long)seq);
 			else
 				fd_cli_msg(&cli, "%s: list '%s'%s: %lld value%s removed (audit entry %lld)", fd_store_path(st),
-					   name, nvalues ? "" : " removed whole", (long long)count, count == 1 ? "" : "s",
+					   name, values.n ? "" : " removed whole", (long long)count, count == 1 ? "" : "s",
 					   (long long)seq);
 		}
 	}
@@ -1102,7 +848,7 @@ out:
 	fd_writer_free(w);
 	fd_out_abort(out);
 	fd_store_close(st);
-	free(values);
+	fd_rule_values_release(&values);
 	fd_buf_release(&text);
 	fd_buf_release(&what);
 	{
@@ -1114,38 +860,366 @@ out:
 	return rc;
 }
 
+/* ---- fd-rules and fd-rules backtest ---------------------------------------------------- */
+
+/* The command line, parsed and checked. */
+struct args {
+	const char *rules, *compare, *map, *tz, *currency, *output;
+	char delim;
+	int sort, strict;
+	int store_opt;              /* --store itself, before $FD_STORE is looked at */
+	int store_input;            /* --since or --until: the store's transactions */
+	int tz_min;
+	int64_t since, until;
+	double label_delay;
+	char **inputs;              /* FILE... */
+	int ninputs;
+	struct fd_feat_opts fo;
+};
+
+/* Parse and check the options (a usage error exits 2). */
+static void parse_args(struct run *run, struct args *a, int argc, char **argv)
+{
+	const char *since_arg = NULL, *until_arg = NULL, *fmt_arg = NULL;
+	int c, i;
+
+	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS "o:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': a->output = optarg; break;
+		case OPT_RULES: a->rules = optarg; break;
+		case OPT_SINCE: since_arg = optarg; break;
+		case OPT_UNTIL: until_arg = optarg; break;
+		case OPT_COMPARE: a->compare = optarg; break;
+		case OPT_MAP: a->map = optarg; break;
+		case OPT_DELIM: a->delim = fd_cli_delimiter(&run->cli, optarg); break;
+		case OPT_TZ: a->tz = optarg; break;
+		case OPT_CURRENCY: a->currency = optarg; break;
+		case OPT_SORT: a->sort = 1; break;
+		case OPT_STRICT: a->strict = 1; break;
+		case OPT_LABEL_DELAY:
+			a->label_delay = fd_cli_double(&run->cli, "--label-delay", optarg, 0, 3650);
+			break;
+		case FD_OPT_FORMAT: fmt_arg = optarg; break;
+		default:
+			if (!fd_cli_input_option(&run->cli, c, optarg) && !fd_cli_option(&run->cli, c, optarg))
+				fd_cli_usage_error(&run->cli, "unexpected option");
+		}
+	}
+	a->store_opt = run->cli.store != NULL;
+	fd_cli_finish(&run->cli);
+	fd_cli_inputs(&run->cli, argc - optind, argv + optind);
+	fd_cli_inputs(&run->cli, 3, (char *const[]){(char *)a->rules, (char *)a->map, (char *)a->compare});
+	a->inputs = argv + optind;
+	a->ninputs = argc - optind;
+
+	if (fmt_arg) {
+		if (run->backtest && strcmp(fmt_arg, "table") == 0)
+			run->out_format = FMT_TABLE;
+		else if ((run->out_format = fd_format_parse(fmt_arg)) < 0)
+			fd_cli_usage_error(&run->cli, "--format must be %s, not '%s'",
+					   run->backtest ? "table, csv or ndjson" : "csv or ndjson", fmt_arg);
+	} else
+		run->out_format = run->backtest ? FMT_TABLE : FD_FMT_AUTO;
+	fd_cli_input_tz(&run->cli, a->tz, &a->tz_min);
+	if (a->currency && (strlen(a->currency) != 3 || fd_currency_exponent(a->currency) < 0))
+		fd_cli_usage_error(&run->cli, "--currency '%s' is not an ISO 4217 code (upper case, e.g. EUR)", a->currency);
+	if (since_arg)
+		a->since = fd_cli_time(&run->cli, "--since", since_arg, a->tz_min);
+	if (until_arg)
+		a->until = fd_cli_time(&run->cli, "--until", until_arg, a->tz_min);
+	if (since_arg && until_arg && a->until <= a->since)
+		fd_cli_usage_error(&run->cli, "--until must be later than --since");
+	a->store_input = since_arg || until_arg;
+	if (!a->store_input)  /* local_hour on the export's clock (the store's records are UTC) */
+		fd_cli_feat_zone(&run->cli, a->tz_min, &a->fo);
+	if (a->store_input && a->ninputs)
+		fd_cli_usage_error(&run->cli, "--since and --until read the store's transactions: give no FILE");
+	if (a->store_input && a->sort)
+		fd_cli_usage_error(&run->cli, "--sort is for FILEs: the store is read in time order");
+	if (a->compare && !run->backtest)
+		fd_cli_usage_error(&run->cli, "--compare belongs to fd-rules backtest");
+	if (run->backtest && a->store_opt && !a->store_input)
+		fd_cli_usage_error(&run->cli, "backtest records nothing: --store reads the store only with --since or --until");
+	for (i = 0; i < a->ninputs; i++)
+		if (strcmp(a->inputs[i], "-") == 0) {
+			int j;
+
+			for (j = i + 1; j < a->ninputs; j++)
+				if (strcmp(a->inputs[j], "-") == 0)
+					fd_cli_usage_error(&run->cli, "standard input ('-') given twice");
+		}
+}
+
+/* What main() holds besides the run: the rules' helpers and the input. */
+struct setup {
+	char *rules_found, *list_dir;
+	struct fd_who lwho;
+	struct fd_rule_lists_src lsrc;
+	struct fd_colmap *map;
+	struct fd_metrics *metrics;
+	struct fd_txnsrc *src;
+};
+
+/* Load the rules (and --compare's), and make the features they read. */
+static int load_rules(struct run *run, struct args *a, struct setup *su, const char *argv0, struct fd_err *err)
+{
+	struct fd_rules_opts ropts;
+	size_t nfeat;
+	const struct fd_feat_def *defs;
+	const int *idx;
+	size_t nidx;
+	int rc;
+
+	if (!a->rules) {
+		if (!(a->rules = su->rules_found = fd_datafile_find(argv0, "FD_RULES", "rules/default.rules", "rules file",
+								    "--rules", err)))
+			return FD_EIO;
+		fd_cli_inputs(&run->cli, 1, &su->rules_found);
+	}
+	su->lwho.actor = run->cli.actor;
+	su->lwho.tool = "fd-rules";
+	su->lwho.version = FD_VERSION;
+	su->lsrc.store = run->cli.store;
+	su->lsrc.who = &su->lwho;
+	memset(&ropts, 0, sizeof(ropts));
+	ropts.list_dir = su->list_dir = fd_datafile_dir(argv0, "rules/default.rules");
+	ropts.get_lists = fd_rule_lists_get;
+	ropts.arg = &su->lsrc;
+	if ((rc = ruleset_load(&run->base, a->rules, &ropts, err)))
+		return rc;
+	if (a->compare) {
+		run->compare = 1;
+		if ((rc = ruleset_load(&run->other, a->compare, &ropts, err)))
+			return rc;
+	}
+	a->fo.label_delay_ms = llround(a->label_delay * (double)FD_DAY_MS);
+	if ((rc = fd_features_create(&run->fe, &a->fo, err)))
+		return rc;
+	nidx = fd_rules_features(run->base.r, &idx);
+	if ((rc = fd_features_select_idx(run->fe, idx, nidx, 0, err)))
+		return rc;
+	if (run->compare) {
+		nidx = fd_rules_features(run->other.r, &idx);
+		if ((rc = fd_features_select_idx(run->fe, idx, nidx, 1, err)))
+			return rc;
+	}
+	nfeat = fd_feat_catalog(&defs);
+	if (!(run->all = malloc(nfeat * sizeof(double))))
+		return oom(err);
+	if (run->backtest) {
+		if ((rc = fd_backtest_create(&run->base.bt, run->base.n, err)) ||
+		    (run->compare && (rc = fd_backtest_create(&run->other.bt, run->other.n, err))))
+			return rc;
+	}
+	return FD_OK;
+}
+
+/* Open the store (to read from and to record in), the transactions and the output. */
+static int open_io(struct run *run, const struct args *a, struct setup *su, struct fd_err *err)
+{
+	struct fd_txnsrc_opts src_o;
+	int rc;
+
+	/* -o naming a protected file is refused before anything is recorded */
+	if (a->output && (rc = fd_out_check(a->output, err)))
+		return rc;
+	run->recording = a->store_opt && !run->backtest;
+	if (a->store_input || run->recording) {
+		struct fd_who who = {run->cli.actor, "fd-rules", FD_VERSION};
+		int flags = !run->recording ? FD_STORE_READONLY : a->store_input ? 0 : FD_STORE_CREATE;
+
+		if ((rc = fd_store_open(&run->st, run->cli.store, flags, &who, err)))
+			return rc;
+		if (run->recording && ((rc = fd_role_authorize(run->st, FD_ACT_RULES, a->rules, err)) ||
+				       (rc = fd_rules_store_begin(&run->rec, run->st, run->base.sha, run->base.path,
+								  fd_wall_ms(), err))))
+			return rc;
+	}
+	memset(&src_o, 0, sizeof(src_o));
+	src_o.stream.format = FD_FMT_AUTO;
+	src_o.stream.delimiter = a->delim;
+	src_o.stream.tz_offset_min = a->tz_min;
+	src_o.stream.currency = a->currency;
+	src_o.stream.map = su->map;
+	fd_cli_input_apply(&run->cli, &src_o.stream);
+	src_o.paths = (const char *const *)a->inputs;
+	src_o.npaths = (size_t)a->ninputs;
+	/* the other columns are read only for rules that read metadata.NAME */
+	src_o.stream.no_metadata = !fd_rules_uses_metadata(run->base.r) &&
+				   !(run->compare && fd_rules_uses_metadata(run->other.r));
+	src_o.sort = a->sort;
+	if (a->store_input) {
+		src_o.store = run->st;
+		src_o.since = a->since;
+		src_o.until = a->until;
+		src_o.warm_ms = -1;  /* all earlier history: see fd_txnsrc.h */
+	}
+	if ((rc = fd_txnsrc_open(&su->src, &src_o, err)))
+		return rc;
+	return fd_out_open(&run->out, a->output, NULL, err);
+}
+
+/* The hits' writer, in the format asked for, else the input's. */
+static int hits_writer(struct run *run, struct fd_txnsrc *src, struct fd_err *err)
+{
+	int fmt = run->out_format != FD_FMT_AUTO ? run->out_format : fd_txnsrc_format(src);
+
+	if (!(run->w = fd_writer_create(run->out, fmt, hit_cols, 5)))
+		return oom(err);
+	fd_writer_excel_safe(run->w, run->cli.excel_safe);
+	return FD_OK;
+}
+
+/* Evaluate every transaction.  A bad record is reported and skipped; under --strict it stops
+ * the run: *stopped = 1 and FD_EINPUT, already reported. */
+static int read_all(struct run *run, const struct args *a, struct fd_txnsrc *src, int *stopped, struct fd_err *err)
+{
+	struct fd_txn t;
+	struct fd_txn_bad bad;
+	int r, warm, rc;
+
+	for (;;) {
+		r = fd_txnsrc_next(src, &t, &warm, &bad, err);
+		if (r == 0)
+			break;
+		if (r < 0)
+			return -r;
+		if (r == 2) {
+			const char *where = fd_txnsrc_where(src);
+			const char *stop = a->strict ? " (--strict: stopped here, nothing recorded)" : "";
+
+			run->bad++;
+			if (bad.field < 0)
+				fd_cli_msg(&run->cli, "%s: %s%s", where, bad.msg, stop);
+			else
+				fd_cli_msg(&run->cli, "%s: field '%s': %s%s", where, bad.field_name, bad.msg, stop);
+			if (a->strict) {
+				*stopped = 1;
+				return FD_EINPUT;
+			}
+			continue;
+		}
+		if (warm) {
+			run->warm++;
+			if ((rc = fd_features_warm(run->fe, &t, err)))
+				return rc;
+			continue;
+		}
+		if (!run->backtest && !run->w && (rc = hits_writer(run, src, err)))
+			return rc;
+		if ((rc = evaluate(run, &t, err))) {
+			fd_err_prefix(err, "%s", fd_txnsrc_where(src));
+			return rc;
+		}
+		if ((run->txns & (PROGRESS_EVERY - 1)) == 0)
+			fd_cli_progress(&run->cli, fd_txnsrc_count(src), fd_txnsrc_bytes(src), -1);
+	}
+	fd_cli_progress_end(&run->cli);
+	return FD_OK;
+}
+
+/* The hits' end (and their record in the store), or the backtest's report; then the output
+ * is committed. */
+static int finish(struct run *run, const struct args *a, struct fd_txnsrc *src, int64_t *audit_seq,
+		  struct fd_err *err)
+{
+	int rc;
+
+	if (!run->backtest) {
+		if (!run->w && (rc = hits_writer(run, src, err)))
+			return rc;
+		fd_writer_free(run->w);
+		run->w = NULL;
+		if (run->recording) {
+			struct fd_rules_store_info info = {run->txns, run->base.hits_total, a->store_input, a->since, a->until};
+
+			run->new_rows = fd_rules_store_added(run->rec);
+			rc = fd_rules_store_finish(run->rec, &info, audit_seq, err);
+			fd_rules_store_free(run->rec);
+			run->rec = NULL;
+			if (rc)
+				return rc;
+		}
+	} else {
+		struct fd_backtest_totals tot;
+
+		fd_backtest_totals(run->base.bt, &tot);
+		if (tot.labelled == 0)
+			return fd_err_set(err, FD_EINPUT,
+					  "no labelled transactions: a backtest needs the label (1 fraud, 0 legitimate) of some of the %lld read",
+					  (long long)run->txns);
+		if ((rc = run->out_format == FMT_TABLE ? report_table(run, err) : report_records(run, run->out_format, err)))
+			return rc;
+	}
+	rc = fd_out_commit(run->out, err);
+	run->out = NULL;
+	return rc;
+}
+
+/* The summary on stderr. */
+static void summary(struct run *run, const struct args *a, int64_t audit_seq)
+{
+	char from[96] = "";
+
+	if (a->store_input)
+		snprintf(from, sizeof(from), " from the store (after replaying %lld earlier ones)", (long long)run->warm);
+	fd_cli_msg(&run->cli, "%lld transactions%s, %lld bad records skipped; %lld hits on %lld transactions (rules %s, %zu rule%s, sha256 %s)",
+		   (long long)run->txns, from, (long long)run->bad,
+		   (long long)run->base.hits_total, (long long)run->base.alerts, run->base.path, run->base.n,
+		   run->base.n == 1 ? "" : "s", run->base.sha);
+	if (run->recording) {
+		if (audit_seq)
+			fd_cli_msg(&run->cli, "%s: rule_hits: %lld new, %lld already recorded (audit entry %lld)",
+				   fd_store_path(run->st), (long long)run->new_rows,
+				   (long long)(run->base.hits_total - run->new_rows), (long long)audit_seq);
+		else
+			fd_cli_msg(&run->cli, "%s: rule_hits: nothing new, %lld already recorded",
+				   fd_store_path(run->st), (long long)run->base.hits_total);
+	}
+	if (run->backtest && run->out_format != FMT_TABLE) {
+		struct fd_buf b = FD_BUF_INIT;
+
+		describe_data(&run->base, &b);
+		if (b.s && !fd_buf_failed(&b))
+			fd_cli_msg(&run->cli, "backtest data: %s", b.s);
+		if (run->compare) {
+			fd_buf_reset(&b);
+			describe_change(&run->base, &run->other, &b);
+			if (b.s && !fd_buf_failed(&b))
+				fd_cli_msg(&run->cli, "compared with %s: %s", run->other.path, b.s);
+		}
+		fd_buf_release(&b);
+	}
+}
+
+static void run_release(struct run *run)
+{
+	fd_rules_store_free(run->rec);
+	fd_store_close(run->st);  /* rolls back what was not committed */
+	fd_writer_free(run->w);
+	fd_out_abort(run->out);
+	fd_cli_input_release(&run->cli);
+	fd_features_free(run->fe);
+	ruleset_release(&run->base);
+	ruleset_release(&run->other);
+	fd_backtest_changes_release(&run->chg);
+	free(run->all);
+	fd_buf_release(&run->reason);
+}
+
 int main(int argc, char **argv)
 {
 	struct run run;
+	struct args a;
+	struct setup su;
 	struct fd_err err = {0};
-	struct fd_txnstream_opts so;
-	struct fd_txnsrc_opts src_o;
-	struct fd_txnsrc *src = NULL;
-	struct fd_colmap *map = NULL;
-	struct fd_metrics *metrics = NULL;
-	struct fd_feat_opts fo;
-	struct fd_txn t;
-	struct fd_txn_bad bad;
-	const struct fd_feat_def *defs;
-	const char *rules_path = NULL, *compare_path = NULL, *map_spec = NULL, *tz = NULL, *currency = NULL;
-	const char *since_arg = NULL, *until_arg = NULL, *fmt_arg = NULL;
-	char *rules_found = NULL, *list_dir = NULL;
-	struct fd_who lwho = {NULL, "fd-rules", FD_VERSION};
-	struct fd_rule_lists_src lsrc = {NULL, NULL, NULL};
-	struct fd_rules_opts ropts;
-	char delim = 0;
-	int c, rc = 0, sort = 0, strict = 0, store_opt, store_input, tz_min = 0, warm, r, i, ninputs;
-	int64_t since = INT64_MIN, until = INT64_MAX, audit_seq = 0;
-	double t0, label_delay = 7;
-	size_t nfeat = fd_feat_catalog(&defs);
-	const int *idx;
-	size_t nidx;
+	int rc = 0, stopped = 0;
+	int64_t audit_seq = 0;
+	double t0;
 
 	memset(&run, 0, sizeof(run));
-	memset(&so, 0, sizeof(so));
-	memset(&src_o, 0, sizeof(src_o));
-	memset(&fo, 0, sizeof(fo));
-	memset(&ropts, 0, sizeof(ropts));
+	memset(&a, 0, sizeof(a));
+	memset(&su, 0, sizeof(su));
 	if (argc > 1 && strcmp(argv[1], "list") == 0) {
 		argv[1] = argv[0];
 		return list_main(argc - 1, argv + 1);
@@ -1157,312 +1231,57 @@ int main(int argc, char **argv)
 		argc--;
 		argv++;
 	}
-	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS, longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_RULES: rules_path = optarg; break;
-		case OPT_SINCE: since_arg = optarg; break;
-		case OPT_UNTIL: until_arg = optarg; break;
-		case OPT_COMPARE: compare_path = optarg; break;
-		case OPT_MAP: map_spec = optarg; break;
-		case OPT_DELIM: delim = fd_cli_delimiter(&run.cli, optarg); break;
-		case OPT_TZ: tz = optarg; break;
-		case OPT_CURRENCY: currency = optarg; break;
-		case OPT_SORT: sort = 1; break;
-		case OPT_STRICT: strict = 1; break;
-		case OPT_LABEL_DELAY:
-			label_delay = fd_cli_double(&run.cli, "--label-delay", optarg, 0, 3650);
-			break;
-		case FD_OPT_FORMAT: fmt_arg = optarg; break;
-		default:
-			if (!fd_cli_input_option(&run.cli, c, optarg) && !fd_cli_option(&run.cli, c, optarg))
-				fd_cli_usage_error(&run.cli, "unexpected option");
-		}
-	}
-	store_opt = run.cli.store != NULL;  /* --store itself, before $FD_STORE is looked at */
-	fd_cli_finish(&run.cli);
-	fd_cli_inputs(&run.cli, argc - optind, argv + optind);
-	fd_cli_inputs(&run.cli, 2, (char *const[]){(char *)rules_path, (char *)map_spec});
+	a.since = INT64_MIN;
+	a.until = INT64_MAX;
+	a.label_delay = 7;
+	parse_args(&run, &a, argc, argv);
 	t0 = fd_now();
-	ninputs = argc - optind;
 
-	/* ---- what the options mean together */
-	if (fmt_arg) {
-		if (run.backtest && strcmp(fmt_arg, "table") == 0)
-			run.out_format = FMT_TABLE;
-		else if ((run.out_format = fd_format_parse(fmt_arg)) < 0)
-			fd_cli_usage_error(&run.cli, "--format must be %s, not '%s'",
-					   run.backtest ? "table, csv or ndjson" : "csv or ndjson", fmt_arg);
-	} else
-		run.out_format = run.backtest ? FMT_TABLE : FD_FMT_AUTO;
-	fd_cli_input_tz(&run.cli, tz, &tz_min);
-	if (currency && (strlen(currency) != 3 || fd_currency_exponent(currency) < 0))
-		fd_cli_usage_error(&run.cli, "--currency '%s' is not an ISO 4217 code (upper case, e.g. EUR)", currency);
-	if (since_arg)
-		since = fd_cli_time(&run.cli, "--since", since_arg, tz_min);
-	if (until_arg)
-		until = fd_cli_time(&run.cli, "--until", until_arg, tz_min);
-	if (since_arg && until_arg && until <= since)
-		fd_cli_usage_error(&run.cli, "--until must be later than --since");
-	store_input = since_arg || until_arg;
-	if (!store_input)  /* local_hour on the export's clock (the store's records are UTC) */
-		fd_cli_feat_zone(&run.cli, tz_min, &fo);
-	if (store_input && ninputs)
-		fd_cli_usage_error(&run.cli, "--since and --until read the store's transactions: give no FILE");
-	if (store_input && sort)
-		fd_cli_usage_error(&run.cli, "--sort is for FILEs: the store is read in time order");
-	if (compare_path && !run.backtest)
-		fd_cli_usage_error(&run.cli, "--compare belongs to fd-rules backtest");
-	if (run.backtest && store_opt && !store_input)
-		fd_cli_usage_error(&run.cli, "backtest records nothing: --store reads the store only with --since or --until");
-	for (i = optind; i < argc; i++)
-		if (strcmp(argv[i], "-") == 0) {
-			int j;
-
-			for (j = i + 1; j < argc; j++)
-				if (strcmp(argv[j], "-") == 0)
-					fd_cli_usage_error(&run.cli, "standard input ('-') given twice");
-		}
-
-	/* ---- rules and features */
-	if (!rules_path && !(rules_path = rules_found = fd_datafile_find(argv[0], "FD_RULES", "rules/default.rules", "rules file", "--rules", &err)))
+	if ((rc = load_rules(&run, &a, &su, argv[0], &err)))
 		goto fail;
-	lwho.actor = run.cli.actor;
-	lsrc.store = run.cli.store;
-	lsrc.who = &lwho;
-	ropts.list_dir = list_dir = fd_datafile_dir(argv[0], "rules/default.rules");
-	ropts.get_lists = fd_rule_lists_get;
-	ropts.arg = &lsrc;
-	if ((rc = ruleset_load(&run.base, rules_path, &ropts, &err)))
+	if (a.map && (rc = fd_colmap_load(&su.map, a.map, &err)))
 		goto fail;
-	if (compare_path) {
-		run.compare = 1;
-		if ((rc = ruleset_load(&run.other, compare_path, &ropts, &err)))
-			goto fail;
-	}
-	fo.label_delay_ms = llround(label_delay * (double)FD_DAY_MS);
-	if ((rc = fd_features_create(&run.fe, &fo, &err)))
-		goto fail;
-	nidx = fd_rules_features(run.base.r, &idx);
-	if ((rc = fd_features_select_idx(run.fe, idx, nidx, 0, &err)))
-		goto fail;
-	if (run.compare) {
-		nidx = fd_rules_features(run.other.r, &idx);
-		if ((rc = fd_features_select_idx(run.fe, idx, nidx, 1, &err)))
-			goto fail;
-	}
-	run.all = malloc(nfeat * sizeof(double));
-	if (!run.all) {
+	if (run.cli.metrics && !(su.metrics = fd_metrics_create("fd-rules"))) {
 		rc = oom(&err);
 		goto fail;
 	}
-	if (run.backtest) {
-		if ((rc = fd_backtest_create(&run.base.bt, run.base.n, &err)) ||
-		    (run.compare && (rc = fd_backtest_create(&run.other.bt, run.other.n, &err))))
-			goto fail;
-	}
-	if (map_spec && (rc = fd_colmap_load(&map, map_spec, &err)))
+	if ((rc = open_io(&run, &a, &su, &err)))
 		goto fail;
-	if (run.cli.metrics && !(metrics = fd_metrics_create("fd-rules"))) {
-		rc = oom(&err);
+	if ((rc = read_all(&run, &a, su.src, &stopped, &err))) {
+		if (stopped)
+			goto out;
 		goto fail;
 	}
-
-	/* ---- the store: read from it (--since/--until), record hits in it (--store) */
-	run.recording = store_opt && !run.backtest;
-	if (store_input || run.recording) {
-		struct fd_who who = {run.cli.actor, "fd-rules", FD_VERSION};
-		int flags = !run.recording ? FD_STORE_READONLY : store_input ? 0 : FD_STORE_CREATE;
-
-		if ((rc = fd_store_open(&run.st, run.cli.store, flags, &who, &err)))
-			goto fail;
-		if (run.recording && ((rc = fd_role_authorize(run.st, FD_ACT_RULES, rules_path, &err)) ||
-				      (rc = store_start(&run, &err))))
-			goto fail;
-	}
-
-	/* ---- the transactions */
-	so.format = FD_FMT_AUTO;
-	so.delimiter = delim;
-	so.tz_offset_min = tz_min;
-	so.currency = currency;
-	so.map = map;
-	fd_cli_input_apply(&run.cli, &so);
-	src_o.paths = (const char *const *)(argv + optind);
-	src_o.npaths = (size_t)ninputs;
-	src_o.stream = so;
-	/* the other columns are read only for rules that read metadata.NAME */
-	src_o.stream.no_metadata = !fd_rules_uses_metadata(run.base.r) &&
-				   !(run.compare && fd_rules_uses_metadata(run.other.r));
-	src_o.sort = sort;
-	if (store_input) {
-		src_o.store = run.st;
-		src_o.since = since;
-		src_o.until = until;
-		src_o.warm_ms = -1;  /* all earlier history: see fd_txnsrc.h */
-	}
-	if ((rc = fd_txnsrc_open(&src, &src_o, &err)))
+	if ((rc = finish(&run, &a, su.src, &audit_seq, &err)))
 		goto fail;
-	if ((rc = fd_out_open(&run.out, NULL, NULL, &err)))
-		goto fail;
-
-	for (;;) {
-		r = fd_txnsrc_next(src, &t, &warm, &bad, &err);
-		if (r == 0)
-			break;
-		if (r < 0) {
-			rc = -r;
-			goto fail;
-		}
-		if (r == 2) {
-			const char *where = fd_txnsrc_where(src);
-			const char *stop = strict ? " (--strict: stopped here, nothing recorded)" : "";
-
-			run.bad++;
-			if (bad.field < 0)
-				fd_cli_msg(&run.cli, "%s: %s%s", where, bad.msg, stop);
-			else
-				fd_cli_msg(&run.cli, "%s: field '%s': %s%s", where, bad.field_name, bad.msg, stop);
-			if (strict) {
-				rc = FD_EINPUT;
-				goto out;
-			}
-			continue;
-		}
-		if (warm) {
-			run.warm++;
-			if ((rc = fd_features_warm(run.fe, &t, &err)))
-				goto fail;
-			continue;
-		}
-		if (!run.backtest && !run.w) {
-			int fmt = run.out_format != FD_FMT_AUTO ? run.out_format : fd_txnsrc_format(src);
-
-			if (!(run.w = fd_writer_create(run.out, fmt, hit_cols, 5))) {
-				rc = oom(&err);
-				goto fail;
-			}
-			fd_writer_excel_safe(run.w, run.cli.excel_safe);
-		}
-		if ((rc = evaluate(&run, &t, &err))) {
-			fd_err_prefix(&err, "%s", fd_txnsrc_where(src));
-			goto fail;
-		}
-		if ((run.txns & (PROGRESS_EVERY - 1)) == 0)
-			fd_cli_progress(&run.cli, fd_txnsrc_count(src), fd_txnsrc_bytes(src), -1);
-	}
-	fd_cli_progress_end(&run.cli);
-
-	/* ---- results */
-	if (!run.backtest) {
-		if (!run.w) {
-			int fmt = run.out_format != FD_FMT_AUTO ? run.out_format : fd_txnsrc_format(src);
-
-			if (!(run.w = fd_writer_create(run.out, fmt, hit_cols, 5))) {
-				rc = oom(&err);
-				goto fail;
-			}
-			fd_writer_excel_safe(run.w, run.cli.excel_safe);
-		}
-		fd_writer_free(run.w);
-		run.w = NULL;
-		if (run.recording && (rc = store_finish(&run, store_input, since, until, &audit_seq, &err)))
-			goto fail;
-	} else {
-		struct fd_backtest_totals tot;
-
-		fd_backtest_totals(run.base.bt, &tot);
-		if (tot.labelled == 0) {
-			rc = fd_err_set(&err, FD_EINPUT,
-					"no labelled transactions: a backtest needs the label (1 fraud, 0 legitimate) of some of the %lld read",
-					(long long)run.txns);
-			goto fail;
-		}
-		if (run.out_format == FMT_TABLE)
-			rc = report_table(&run, &err);
-		else
-			rc = report_records(&run, run.out_format, &err);
-		if (rc)
-			goto fail;
-	}
-	rc = fd_out_commit(run.out, &err);
-	run.out = NULL;
-	if (rc)
-		goto fail;
-
-	if (!run.cli.quiet) {
-		char from[96] = "";
-
-		if (store_input)
-			snprintf(from, sizeof(from), " from the store (after replaying %lld earlier ones)", (long long)run.warm);
-		fd_cli_msg(&run.cli, "%lld transactions%s, %lld bad records skipped; %lld hits on %lld transactions (rules %s, %zu rule%s, sha256 %s)",
-			   (long long)run.txns, from, (long long)run.bad,
-			   (long long)run.base.hits_total, (long long)run.base.alerts, run.base.path, run.base.n,
-			   run.base.n == 1 ? "" : "s", run.base.sha);
-		if (run.recording) {
-			if (audit_seq)
-				fd_cli_msg(&run.cli, "%s: rule_hits: %lld new, %lld already recorded (audit entry %lld)",
-					   fd_store_path(run.st), (long long)run.new_rows,
-					   (long long)(run.base.hits_total - run.new_rows), (long long)audit_seq);
-			else
-				fd_cli_msg(&run.cli, "%s: rule_hits: nothing new, %lld already recorded",
-					   fd_store_path(run.st), (long long)run.base.hits_total);
-		}
-		if (run.backtest && run.out_format != FMT_TABLE) {
-			struct fd_buf b = FD_BUF_INIT;
-
-			describe_data(&run.base, &b);
-			if (b.s)
-				fd_cli_msg(&run.cli, "backtest data: %s", b.s);
-			if (run.compare) {
-				fd_buf_reset(&b);
-				describe_change(&run.base, &run.other, &b);
-				if (b.s)
-					fd_cli_msg(&run.cli, "compared with %s: %s", run.other.path, b.s);
-			}
-			fd_buf_release(&b);
-		}
-	}
-	if (metrics) {
+	if (!run.cli.quiet)
+		summary(&run, &a, audit_seq);
+	if (su.metrics) {
 		double dur = fd_now() - t0;
 
-		add_metrics(&run, metrics, dur);
-		if ((rc = fd_metrics_write(metrics, run.cli.metrics, 1, dur, &err)))
+		add_metrics(&run, su.metrics, dur);
+		if ((rc = fd_metrics_write(su.metrics, run.cli.metrics, 1, dur, &err)))
 			goto fail;
 	}
 	goto out;
 fail:
 	fd_cli_progress_end(&run.cli);
 	rc = fd_cli_report(&run.cli, &err);
-	if (metrics) {
+	if (su.metrics) {
 		struct fd_err e2 = {0};
 
-		add_metrics(&run, metrics, fd_now() - t0);
-		if (fd_metrics_write(metrics, run.cli.metrics, 0, fd_now() - t0, &e2))
+		add_metrics(&run, su.metrics, fd_now() - t0);
+		if (fd_metrics_write(su.metrics, run.cli.metrics, 0, fd_now() - t0, &e2))
 			fd_cli_report(&run.cli, &e2);
 	}
 out:
-	if (run.ins)
-		sqlite3_finalize(run.ins);
-	fd_store_close(run.st);  /* rolls back what was not committed */
-	fd_txnsrc_free(src);
-	fd_writer_free(run.w);
-	fd_out_abort(run.out);
-	fd_colmap_free(map);
-	fd_cli_input_release(&run.cli);
-	fd_metrics_free(metrics);
-	fd_features_free(run.fe);
-	ruleset_release(&run.base);
-	ruleset_release(&run.other);
-	for (i = 0; i < (int)run.nchg; i++) {
-		free(run.chg[i].txn_id);
-		free(run.chg[i].rules);
-	}
-	free(run.chg);
-	free(run.all);
-	free(rules_found);
-	free(list_dir);
-	fd_named_lists_free(lsrc.lists);
-	fd_buf_release(&run.reason);
+	fd_txnsrc_free(su.src);
+	fd_colmap_free(su.map);
+	fd_metrics_free(su.metrics);
+	fd_named_lists_free(su.lsrc.lists);
+	free(su.rules_found);
+	free(su.list_dir);
+	run_release(&run);
 	{
 		int r2 = fd_cli_close_stdout(&run.cli);
 

@@ -186,6 +186,65 @@ void fd_backtest_totals(const struct fd_backtest *bt, struct fd_backtest_totals 
 	tot->nfraud_amount = bt->fraud_amount.n;
 }
 
+int fd_backtest_changes_add(struct fd_backtest_changes *c, const struct fd_txn *t,
+			    const struct fd_rules *base, const struct fd_rule_hit *hb, size_t nb,
+			    const struct fd_rules *other, const struct fd_rule_hit *ho, size_t no,
+			    struct fd_err *err)
+{
+	const struct fd_rules *r = nb ? base : other;
+	const struct fd_rule_hit *h = nb ? hb : ho;
+	size_t n = nb ? nb : no, k, len;
+	struct fd_buf ids = FD_BUF_INIT;
+	struct fd_backtest_change *ch;
+
+	if (!nb == !no)
+		return FD_OK;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		struct fd_backtest_change *p = realloc(c->v, cap * sizeof(*p));
+
+		if (!p)
+			return fd_err_set(err, FD_EIO, "out of memory");
+		c->v = p;
+		c->cap = cap;
+	}
+	for (k = 0; k < n; k++)
+		fd_buf_addf(&ids, "%s%s", k ? " " : "", fd_rules_id(r, h[k].rule));
+	ch = &c->v[c->n];
+	memset(ch, 0, sizeof(*ch));
+	len = strlen(t->txn_id) + 1;
+	if (fd_buf_failed(&ids) || !(ch->txn_id = malloc(len))) {
+		fd_buf_release(&ids);
+		return fd_err_set(err, FD_EIO, "out of memory");
+	}
+	memcpy(ch->txn_id, t->txn_id, len);
+	if (!(ch->rules = fd_buf_detach(&ids, NULL))) {
+		free(ch->txn_id);
+		return fd_err_set(err, FD_EIO, "out of memory");
+	}
+	ch->ts = t->ts;
+	ch->amount = t->amount;
+	ch->exponent = t->exponent;
+	memcpy(ch->currency, t->currency, sizeof(ch->currency));
+	ch->label = t->label;
+	ch->appears = no != 0;
+	c->n++;
+	return FD_OK;
+}
+
+void fd_backtest_changes_release(struct fd_backtest_changes *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		free(c->v[i].txn_id);
+		free(c->v[i].rules);
+	}
+	free(c->v);
+	c->v = NULL;
+	c->n = c->cap = 0;
+}
+
 int fd_money_text(const struct fd_money *m, size_t n, struct fd_buf *out)
 {
 	char a[FD_AMOUNT_BUFSZ];

@@ -88,6 +88,36 @@ struct fd_backtest_totals {
 void fd_backtest_totals(const struct fd_backtest *bt, struct fd_backtest_totals *tot);
 
 /*
+ * Comparing two rule sets (fd-rules backtest --compare): the transactions that exactly one of
+ * them alerts on, in the order they were added.
+ */
+struct fd_backtest_change {
+	char *txn_id;
+	char *rules;                /* ids of the rules of that set that hit, space-separated */
+	int64_t ts, amount;
+	int exponent;
+	int label;                  /* 1 fraud, 0 legitimate, -1 unknown */
+	char currency[4];
+	int appears;                /* 1: only the other set alerts; 0: only the base set */
+};
+struct fd_backtest_changes {
+	struct fd_backtest_change *v;
+	size_t n, cap;
+};
+#define FD_BACKTEST_CHANGES_INIT { NULL, 0, 0 }
+/*
+ * Note transaction t when exactly one of the sets alerts on it: base's hits hb[0 .. nb-1]
+ * (rules of base) and other's ho[0 .. no-1] (rules of other), as fd_rules_eval writes them.
+ * Nothing is noted when both or neither alert.  FD_EIO when out of memory (c unchanged).
+ */
+int fd_backtest_changes_add(struct fd_backtest_changes *c, const struct fd_txn *t,
+			    const struct fd_rules *base, const struct fd_rule_hit *hb, size_t nb,
+			    const struct fd_rules *other, const struct fd_rule_hit *ho, size_t no,
+			    struct fd_err *err);
+/* Free what c holds; c is empty afterwards. */
+void fd_backtest_changes_release(struct fd_backtest_changes *c);
+
+/*
  * Append amounts as text: "1234.56 USD; 500 JPY" (in the order given, each with its
  * currency's decimals), or "0" when n is 0.  -1 when out of memory.
  */

@@ -1,7 +1,10 @@
 /* fd_rule_lists.c — named lists in the store.  See fd_rule_lists.h. */
 #include "fd_rule_lists.h"
 
+#include <errno.h>
 #include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fd_buf.h"
@@ -41,6 +44,92 @@ const char *fd_rule_list_value_check(const char *value)
 		if ((unsigned char)value[k] < 0x20 || value[k] == 0x7f)
 			return "control character in value";
 	return NULL;
+}
+
+int fd_rule_values_add(struct fd_rule_values *vals, const char *value, struct fd_err *err)
+{
+	if (vals->n == vals->cap) {
+		size_t cap = vals->cap ? vals->cap * 2 : 64;
+		const char **p = realloc(vals->v, cap * sizeof(*p));
+
+		if (!p)
+			return fd_err_set(err, FD_EIO, "out of memory");
+		vals->v = p;
+		vals->cap = cap;
+	}
+	vals->v[vals->n++] = value;
+	return FD_OK;
+}
+
+void fd_rule_values_release(struct fd_rule_values *vals)
+{
+	free(vals->v);
+	vals->v = NULL;
+	vals->n = vals->cap = 0;
+}
+
+/* The whole of fp into text. */
+static int slurp(FILE *fp, const char *path, struct fd_buf *text, struct fd_err *err)
+{
+	char chunk[65536];
+	size_t got;
+
+	while ((got = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		if (fd_buf_add(text, chunk, got))
+			return fd_err_set(err, FD_EIO, "out of memory");
+	if (ferror(fp))
+		return fd_err_set(err, FD_EIO, "cannot read '%s': %s", path, strerror(errno));
+	return FD_OK;
+}
+
+int fd_rule_values_read_file(struct fd_rule_values *vals, const char *path, struct fd_buf *text,
+			     struct fd_err *err)
+{
+	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	size_t i = 0, k0 = vals->n, k;
+	int rc;
+
+	if (!fp)
+		return fd_err_set(err, FD_EIO, "cannot open '%s': %s", path, strerror(errno));
+	rc = slurp(fp, path, text, err);
+	if (fp != stdin)
+		fclose(fp);
+	if (rc)
+		return rc;
+	while (i < text->len) {
+		size_t a = i, e;
+
+		while (i < text->len && text->s[i] != '\n')
+			i++;
+		e = i;
+		if (i < text->len)
+			text->s[i++] = '\0';
+		for (k = a; k < e; k++)
+			if (text->s[k] == '#' && (k == a || text->s[k - 1] == ' ' || text->s[k - 1] == '\t')) {
+				e = k;
+				break;
+			}
+		while (a < e && (text->s[a] == ' ' || text->s[a] == '\t'))
+			a++;
+		while (e > a && (text->s[e - 1] == ' ' || text->s[e - 1] == '\t' || text->s[e - 1] == '\r'))
+			e--;
+		if (a == e)
+			continue;
+		text->s[e] = '\0';
+		if ((rc = fd_rule_values_add(vals, text->s + a, err)))
+			return rc;
+	}
+	for (k = k0; k < vals->n; k++) {
+		const char *why = fd_rule_list_value_check(vals->v[k]);
+
+		if (why) {
+			char vis[128];
+
+			return fd_err_set(err, FD_EINPUT, "%s: bad value '%s': %s", path,
+					  fd_visible(vis, sizeof(vis), vals->v[k], strlen(vals->v[k])), why);
+		}
+	}
+	return FD_OK;
 }
 
 int fd_rule_lists_read(struct fd_store *st, struct fd_named_lists **out, struct fd_err *err)

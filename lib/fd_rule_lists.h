@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fd_buf.h"
 #include "fd_err.h"
 #include "fd_rules.h"
 #include "fd_store.h"
@@ -30,6 +31,31 @@ const char *fd_rule_list_name_check(const char *name);
 /* NULL when value can be a value of a list: 1 to 4096 bytes, no control characters (a list
  * file holds one value a line); else the reason. */
 const char *fd_rule_list_value_check(const char *value);
+
+/* Values for fd_rule_lists_add and _remove: a growing array of borrowed pointers. */
+struct fd_rule_values {
+	const char **v;
+	size_t n, cap;
+};
+#define FD_RULE_VALUES_INIT { NULL, 0, 0 }
+/* Append value (borrowed, not copied).  FD_EIO when out of memory. */
+int fd_rule_values_add(struct fd_rule_values *vals, const char *value, struct fd_err *err);
+/* Free the array (not the values); vals is empty afterwards. */
+void fd_rule_values_release(struct fd_rule_values *vals);
+
+/*
+ * Append the values of a list file to vals: path ("-" = standard input) in the format of
+ * `in @FILE` (fd-rules(5)): one value a line, blanks (space, tab) around a value and a CR
+ * before the line feed trimmed, '#' at the start of a line or after a blank beginning a
+ * comment, blank lines ignored.  The file is read into text (an empty buffer, one per file),
+ * which the values point into: keep it until they are used, then release it.  Each value must
+ * pass
+ * fd_rule_list_value_check: FD_EINPUT "PATH: bad value 'V': reason" otherwise (V with control
+ * bytes made visible).  FD_EIO "cannot open 'PATH': ..." or "cannot read 'PATH': ...", or out
+ * of memory.
+ */
+int fd_rule_values_read_file(struct fd_rule_values *vals, const char *path, struct fd_buf *text,
+			     struct fd_err *err);
 
 /* Every list of the store, with its values, into a new *out (the caller frees it with
  * fd_named_lists_free).  FD_EIO on store errors or out of memory. */

@@ -31,6 +31,7 @@
 
 #include "fd_features.h"
 #include "fd_intern.h"
+#include "fd_io.h"
 #include "banned.h"
 
 #define MAX_DEPTH 64      /* nesting of parentheses, not, unary minus: bounds the parser's stack */
@@ -193,13 +194,34 @@ static const struct txn_name {
 
 static const char *const attr_words[] = { "rule", "description", "when", "points", "action",
 					  "reason" };
-/* Functions: name, arguments; the compiler checks the arguments' types (parse_call). */
-enum { F_DEFINED, F_ABS, F_MIN, F_MAX, F_CONTAINS, F_STARTS, F_ENDS, F_LOWER, F_UPPER, F_REGEX,
-       F_LENGTH, F_N };
-static const char *const func_words[F_N] = { "defined", "abs", "min", "max", "contains",
-					     "starts_with", "ends_with", "lower", "upper", "regex",
-					     "length" };
-static const int func_nargs[F_N] = { 1, 1, 2, 2, 2, 2, 2, 1, 1, 2, 1 };
+/*
+ * Functions: the one table of them.  The compiler (parse_call) finds a call's name here, checks
+ * the number and the type of its arguments, and compiles it to the node op, which the
+ * evaluator knows; the messages for an unknown name or a wrong number of arguments are made
+ * from it.  defined() takes a number or text (its op is B_DEF_NUM, B_DEF_STR for text);
+ * regex() compiles its pattern, a text constant, once (add_regex).
+ */
+enum { FA_ANY, FA_NUM, FA_STR };  /* what a function's arguments must be */
+static const struct func {
+	const char *name;
+	int arity;
+	int op;         /* enum op */
+	int args;       /* FA_* */
+	int type;       /* enum ty of the result */
+} funcs[] = {
+	{ "defined", 1, B_DEF_NUM, FA_ANY, TY_BOOL },
+	{ "abs", 1, N_ABS, FA_NUM, TY_NUM },
+	{ "min", 2, N_MIN, FA_NUM, TY_NUM },
+	{ "max", 2, N_MAX, FA_NUM, TY_NUM },
+	{ "contains", 2, B_CONTAINS, FA_STR, TY_BOOL },
+	{ "starts_with", 2, B_STARTS, FA_STR, TY_BOOL },
+	{ "ends_with", 2, B_ENDS, FA_STR, TY_BOOL },
+	{ "lower", 1, S_LOWER, FA_STR, TY_STR },
+	{ "upper", 1, S_UPPER, FA_STR, TY_STR },
+	{ "regex", 2, B_REGEX, FA_STR, TY_BOOL },
+	{ "length", 1, N_LENGTH, FA_STR, TY_NUM },
+};
+#define NFUNCS (sizeof(funcs) / sizeof(funcs[0]))
 
 /* Edit distance (Levenshtein) of a (n bytes) and the string b, capped at 99. */
 static int edit_distance(const char *a, size_t n, const char *b)
@@ -868,34 +890,46 @@ static int32_t add_regex(struct parser *p, int32_t pat, long line, long col)
 	return (int32_t)r->nres++;
 }
 
+/* "unknown function 'x' (did you mean 'y'?)", or with the table's names when nothing is close. */
+static int unknown_func(struct parser *p, const struct tok *t)
+{
+	struct suggest sg = { NULL, 99 };
+	struct fd_buf names = FD_BUF_INIT;
+	char vis[MAX_NAME * 4];
+	const char *hint;
+	size_t k;
+
+	for (k = 0; k < NFUNCS; k++)
+		suggest_try(&sg, p->src + t->off, t->len, funcs[k].name);
+	hint = suggest_pick(&sg, t->len);
+	if (hint)
+		return perr(p, t->line, t->col, "unknown function '%s' (did you mean '%s'?)",
+			    tok_text(p, t, vis, sizeof(vis)), hint);
+	for (k = 0; k < NFUNCS; k++)
+		fd_buf_addf(&names, "%s%s", k ? ", " : "", funcs[k].name);
+	if (fd_buf_failed(&names)) {
+		fd_buf_release(&names);
+		return oom(p);
+	}
+	perr(p, t->line, t->col, "unknown function '%s' (%s)", tok_text(p, t, vis, sizeof(vis)), names.s);
+	fd_buf_release(&names);
+	return FD_EINPUT;
+}
+
 static int32_t parse_call(struct parser *p, const struct tok *t)
 {
-	char vis[MAX_NAME * 4];
 	int32_t args[2] = { -1, -1 }, i;
 	long aline[2] = { 0, 0 }, acol[2] = { 0, 0 };
-	int nargs = 0, want, k;
-	size_t f, nf = F_N;
+	int nargs = 0, want, k, ty;
+	const struct func *fn = NULL;
+	size_t f;
 
-	for (f = 0; f < nf; f++)
-		if (tok_is_word(p, t, func_words[f]))
-			break;
-	if (f == nf) {
-		struct suggest sg = { NULL, 99 };
-		const char *hint;
-
-		for (k = 0; k < (int)nf; k++)
-			suggest_try(&sg, p->src + t->off, t->len, func_words[k]);
-		hint = suggest_pick(&sg, t->len);
-		if (hint)
-			perr(p, t->line, t->col, "unknown function '%s' (did you mean '%s'?)",
-			     tok_text(p, t, vis, sizeof(vis)), hint);
-		else
-			perr(p, t->line, t->col, "unknown function '%s' (defined, abs, min, max, contains, "
-			     "starts_with, ends_with, lower, upper, regex, length)",
-			     tok_text(p, t, vis, sizeof(vis)));
-		return -1;
-	}
-	want = func_nargs[f];
+	for (f = 0; f < NFUNCS && !fn; f++)
+		if (tok_is_word(p, t, funcs[f].name))
+			fn = &funcs[f];
+	if (!fn)
+		return unknown_func(p, t), -1;
+	want = fn->arity;
 	p->pos++; /* ( */
 	if (!at(p, T_RP)) {
 		for (;;) {
@@ -918,59 +952,42 @@ static int32_t parse_call(struct parser *p, const struct tok *t)
 	}
 	if (!at(p, T_RP)) {
 		if (!peek(p))
-			return perr_here(p, "missing ')' after the arguments of '%s'", func_words[f]), -1;
-		return perr_here(p, "expected ',' or ')' in the arguments of '%s'", func_words[f]), -1;
+			return perr_here(p, "missing ')' after the arguments of '%s'", fn->name), -1;
+		return perr_here(p, "expected ',' or ')' in the arguments of '%s'", fn->name), -1;
 	}
 	p->pos++;
 	if (nargs != want) {
-		perr(p, t->line, t->col, "'%s' takes %d argument%s, not %d", func_words[f], want,
+		perr(p, t->line, t->col, "'%s' takes %d argument%s, not %d", fn->name, want,
 		     want > 1 ? "s" : "", nargs);
 		return -1;
 	}
-	if (f == F_DEFINED) {
-		int ty = type_of(p, args[0]);
-
+	if (fn->args == FA_ANY) {  /* defined(): a number or text */
+		ty = type_of(p, args[0]);
 		if (ty == TY_BOOL) {
-			perr(p, t->line, t->col, "'defined' takes a number or text, not a condition");
+			perr(p, t->line, t->col, "'%s' takes a number or text, not a condition", fn->name);
 			return -1;
 		}
 		if (ty == TY_ANY)   /* present and not null */
 			ty = type_of(p, coerce(p, args[0], TY_STR));
-		return add_node(p, ty == TY_NUM ? B_DEF_NUM : B_DEF_STR, TY_BOOL, args[0], -1, -1);
+		return add_node(p, ty == TY_NUM ? B_DEF_NUM : B_DEF_STR, fn->type, args[0], -1, -1);
 	}
-	if (f == F_ABS || f == F_MIN || f == F_MAX) {
-		for (k = 0; k < nargs; k++)
-			if (type_of(p, coerce(p, args[k], TY_NUM)) != TY_NUM) {
-				perr(p, aline[k], acol[k], "'%s' takes numbers, not %s", func_words[f],
-				     type_name(type_of(p, args[k])));
-				return -1;
-			}
-		return add_node(p, f == F_ABS ? N_ABS : f == F_MIN ? N_MIN : N_MAX, TY_NUM, args[0], args[1], -1);
-	}
-	/* the text functions */
+	ty = fn->args == FA_NUM ? TY_NUM : TY_STR;
 	for (k = 0; k < nargs; k++)
-		if (type_of(p, coerce(p, args[k], TY_STR)) != TY_STR) {
-			perr(p, aline[k], acol[k], "'%s' takes text, not %s", func_words[f],
-			     type_name(type_of(p, args[k])));
+		if (type_of(p, coerce(p, args[k], ty)) != ty) {
+			perr(p, aline[k], acol[k], "'%s' takes %s, not %s", fn->name,
+			     ty == TY_NUM ? "numbers" : "text", type_name(type_of(p, args[k])));
 			return -1;
 		}
-	switch (f) {
-	case F_LOWER: return add_node(p, S_LOWER, TY_STR, args[0], -1, -1);
-	case F_UPPER: return add_node(p, S_UPPER, TY_STR, args[0], -1, -1);
-	case F_LENGTH: return add_node(p, N_LENGTH, TY_NUM, args[0], -1, -1);
-	case F_CONTAINS: return add_node(p, B_CONTAINS, TY_BOOL, args[0], args[1], -1);
-	case F_STARTS: return add_node(p, B_STARTS, TY_BOOL, args[0], args[1], -1);
-	case F_ENDS: return add_node(p, B_ENDS, TY_BOOL, args[0], args[1], -1);
-	default: { /* F_REGEX */
+	if (fn->op == B_REGEX) {
 		int32_t re = add_regex(p, args[1], aline[1], acol[1]);
 
 		if (re < 0)
 			return -1;
-		if ((i = add_node(p, B_REGEX, TY_BOOL, args[0], -1, -1)) >= 0)
+		if ((i = add_node(p, B_REGEX, fn->type, args[0], -1, -1)) >= 0)
 			p->r->nodes[i].u.re = re;
 		return i;
 	}
-	}
+	return add_node(p, fn->op, fn->type, args[0], args[1], -1);
 }
 
 static int32_t parse_primary(struct parser *p)
@@ -2084,8 +2101,10 @@ int fd_rules_load(struct fd_rules **r, const char *path, struct fd_err *err)
 	return fd_rules_load_opts(r, path, NULL, err);
 }
 
-int fd_rules_load_opts(struct fd_rules **r, const char *path, const struct fd_rules_opts *o,
-		       struct fd_err *err)
+/* Read, (when sha) hash and compile the file at path; what names it in the messages of a file
+ * that cannot be read ("" or "rules "). */
+static int load_file(struct fd_rules **r, const char *path, const struct fd_rules_opts *o, char *sha,
+		     const char *what, struct fd_err *err)
 {
 	struct fd_buf text = FD_BUF_INIT, dir = FD_BUF_INIT;
 	const char *slash;
@@ -2096,16 +2115,19 @@ int fd_rules_load_opts(struct fd_rules **r, const char *path, const struct fd_ru
 
 	*r = NULL;
 	if (!(fp = fopen(path, "rb")))
-		return fd_err_set(err, FD_EIO, "cannot open '%s': %s", path, strerror(errno));
+		return fd_err_set(err, FD_EIO, "cannot open %s'%s': %s", what, path, strerror(errno));
 	while ((got = fread(chunk, 1, sizeof(chunk), fp)) > 0)
 		if (fd_buf_add(&text, chunk, got)) {
 			rc = fd_err_set(err, FD_EIO, "%s: out of memory", path);
 			goto out;
 		}
 	if (ferror(fp)) {
-		rc = fd_err_set(err, FD_EIO, "cannot read '%s': %s", path, strerror(errno));
+		rc = fd_err_set(err, FD_EIO, "cannot read %s'%s': %s", what, path, strerror(errno));
 		goto out;
 	}
+	/* hashed and compiled from the same bytes, so that the hash names what was compiled */
+	if (sha)
+		fd_sha256_hex(text.s ? text.s : "", text.len, sha);
 	slash = strrchr(path, '/');
 	if (slash && fd_buf_add(&dir, path, slash == path ? 1 : (size_t)(slash - path))) {
 		rc = fd_err_set(err, FD_EIO, "%s: out of memory", path);
@@ -2117,6 +2139,18 @@ out:
 	fd_buf_release(&text);
 	fd_buf_release(&dir);
 	return rc;
+}
+
+int fd_rules_load_opts(struct fd_rules **r, const char *path, const struct fd_rules_opts *o,
+		       struct fd_err *err)
+{
+	return load_file(r, path, o, NULL, "", err);
+}
+
+int fd_rules_load_sha(struct fd_rules **r, const char *path, const struct fd_rules_opts *o, char sha[65],
+		      struct fd_err *err)
+{
+	return load_file(r, path, o, sha, "rules ", err);
 }
 
 void fd_rules_free(struct fd_rules *r)

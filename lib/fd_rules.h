@@ -121,6 +121,11 @@ int fd_rules_load(struct fd_rules **r, const char *path, struct fd_err *err);
  * regerror's words. */
 int fd_rules_load_opts(struct fd_rules **r, const char *path, const struct fd_rules_opts *o,
 		       struct fd_err *err);
+/* fd_rules_load_opts, and the SHA-256 of the file's bytes (64 hex digits and a NUL) into sha,
+ * hashed from the bytes compiled (so that it names the rule set that ran).  A file that
+ * cannot be read is FD_EIO "cannot open rules 'PATH': ..." ("cannot read rules ..."). */
+int fd_rules_load_sha(struct fd_rules **r, const char *path, const struct fd_rules_opts *o, char sha[65],
+		      struct fd_err *err);
 
 /*
  * The same from memory: text (n bytes, may contain anything; need not be NUL-terminated) is

@@ -556,6 +556,62 @@ OUT
 	assert_line --index 5 "unusual_hour,2,1,0,1,1,0,0,0"
 }
 
+@test "-o writes the hits, or the backtest, there instead of standard output" {
+	run --separate-stderr fd-rules -o hits.csv "$R/labelled.csv"
+	assert_success
+	assert_output ""
+	[ "$stderr" = "fd-rules: 19 transactions, 0 bad records skipped; 9 hits on 9 transactions (rules $DEF, 11 rules, sha256 $DEFSHA)" ] || { echo "$stderr"; false; }
+	[ "$(cat hits.csv)" = "$HITS" ]
+	run fd-rules backtest -q --output bt.txt "$R/labelled.csv"
+	assert_success
+	assert_output ""
+	[ "$(cat bt.txt)" = "${TABLE/DEFSHA/$DEFSHA}" ]
+	# '-' is standard output
+	run fd-rules -q -o - "$R/labelled.csv"
+	assert_output "$HITS"
+	# the two outputs, no temporary left behind (bats keeps its stderr files here too)
+	run bash -c "ls -A | grep -v '^separate-stderr-'"
+	assert_output $'bt.txt\nhits.csv'
+}
+
+@test "-o: a failed run leaves the file as it was; -o naming the store or an input is exit 2" {
+	echo old > out.csv
+	run --separate-stderr fd-rules --strict -o out.csv "$R/bad.csv"
+	assert_failure 3
+	[ "$(cat out.csv)" = old ]
+	run bash -c "ls -A | grep -v '^separate-stderr-'"
+	assert_output out.csv
+	cp "$R/labelled.csv" in.csv
+	cp "$R/other.rules" o.rules
+	cp "$DEF" my.rules
+	cp "$R/mapped.map" mapped.map
+	cp in.csv keep.csv
+	err() {  # err "expected message" ARGS...
+		local want=$1; shift
+		run --separate-stderr fd-rules "$@"
+		[ "$status" -eq 2 ] || { echo "fd-rules $*: exit $status"; return 1; }
+		[ "$stderr" = "$want" ] || { echo "fd-rules $*: $stderr"; return 1; }
+		[ -z "$output" ]
+	}
+	err "fd-rules: refusing to overwrite input file 'in.csv'" -o in.csv in.csv
+	err "fd-rules: refusing to overwrite input file './in.csv' (same file as 'in.csv')" -o ./in.csv in.csv
+	err "fd-rules: refusing to overwrite input file 'my.rules'" --rules my.rules -o my.rules in.csv
+	err "fd-rules: refusing to overwrite input file 'o.rules'" backtest --compare o.rules -o o.rules in.csv
+	err "fd-rules: refusing to overwrite input file 'mapped.map'" --map mapped.map -o mapped.map in.csv
+	FD_RULES="$PWD/my.rules" err "fd-rules: refusing to overwrite input file 'my.rules' (same file as '$PWD/my.rules')" -o my.rules in.csv
+	# the store: refused before anything is recorded (the store is not even created)
+	err "fd-rules: refusing to overwrite the store '$FD_STORE'" --store "$FD_STORE" -o "$FD_STORE" in.csv
+	[ ! -e "$FD_STORE" ]
+	fd-rules -q --store "$FD_STORE" in.csv > /dev/null
+	err "fd-rules: refusing to overwrite the store 'fd.db' (same file as '$FD_STORE')" -o fd.db in.csv
+	err "fd-rules: refusing to overwrite 'fd.db-wal': it belongs to the store '$FD_STORE'" -o fd.db-wal in.csv
+	run q "SELECT count(*) FROM rule_runs"
+	assert_output 1
+	cmp in.csv keep.csv
+	cmp my.rules "$DEF"
+	cmp o.rules "$R/other.rules"
+}
+
 @test "backtest without labelled transactions is exit 3" {
 	run --separate-stderr fd-rules backtest "$R/naive.csv"
 	assert_failure 3
@@ -692,6 +748,17 @@ OUT
 	run --separate-stderr fd-rules --rules cond.rules "$R/meta.csv"
 	assert_failure 3
 	[ "$stderr" = "fd-rules: cond.rules:2:8: 'when' needs a condition, not a metadata value (compare it with something)" ] || { echo "$stderr"; false; }
+	# an unknown function: a suggestion when one is close, else the functions there are
+	# ("  when amount > 1 and uper(city) == 1": uper at 23; on line 3, frob at column 10)
+	printf 'rule r\n  when amount > 1 and uper(city) == "X"\n  points 1\n  action review\n' > typo.rules
+	run --separate-stderr fd-rules --rules typo.rules "$R/meta.csv"
+	assert_failure 3
+	[ "$stderr" = "fd-rules: typo.rules:2:23: unknown function 'uper' (did you mean 'upper'?)" ] || { echo "$stderr"; false; }
+	printf 'rule r\n  when amount > 1\n    and frob(city)\n  points 1\n  action review\n' > unknown.rules
+	run --separate-stderr fd-rules --rules unknown.rules "$R/meta.csv"
+	assert_failure 3
+	[ "$stderr" = "fd-rules: unknown.rules:3:9: unknown function 'frob' (defined, abs, min, max, contains, starts_with, ends_with, lower, upper, regex, length)" ] || { echo "$stderr"; false; }
+	[ -z "$output" ]
 }
 
 @test "a copy of the default rules elsewhere still finds the bundled lists; a list beside it wins" {
@@ -736,6 +803,11 @@ OUT
 	[ "$(printf '%s\n' "${lines[@]}" | cut -d, -f1 | tail -n +2 | tr '\n' ' ')" = "M7 M8 M9 " ]
 	run --separate-stderr fd-rules list show watched --format ndjson
 	[[ ${lines[0]} == '{"value":"M7","added_by":"tester","added_at":"20'* ]]
+	# -o: the same rows in a file
+	run --separate-stderr fd-rules list show watched -o values.csv
+	assert_success
+	assert_output ""
+	[ "$(cut -d, -f1 values.csv | tr '\n' ' ')" = "value M7 M8 M9 " ]
 	# the audit entries: created with 2, then 1 added (M9); list_id covered
 	[ "$(q "SELECT action || ' ' || object_type || ' ' || json_extract(details, '\$.list') || ' ' || json_extract(details, '\$.added') FROM audit_log WHERE action LIKE 'rules.list%' ORDER BY seq")" = "rules.list_add rule_list watched 2
 rules.list_add rule_list watched 1" ]
@@ -842,6 +914,7 @@ OUT
 	err 2 "fd-rules: bad value 'a\\tb': control character in value" list add vip "$(printf 'a\tb')"
 	err 2 "fd-rules: --from belongs to list add" list remove vip --from x.txt
 	err 2 "fd-rules: --format belongs to list show" list add vip v --format csv
+	err 2 "fd-rules: -o belongs to list show" list add vip v -o x.csv
 	err 2 "fd-rules: unrecognized option '--nope'" list add vip v --nope
 	[ ! -e "$FD_STORE" ]
 	err 4 "fd-rules: cannot open 'none.txt': No such file or directory" list add vip --from none.txt
@@ -855,6 +928,10 @@ OUT
 	# all or nothing: M1 is still there
 	[ "$(q 'SELECT value FROM rule_list_values')" = "M1" ]
 	err 4 "fd-rules: no store at 'other.db' (ingest something first, or give --store)" list show --store other.db
+	# list show -o: not over the store or one of its files
+	err 2 "fd-rules: refusing to overwrite the store '$FD_STORE'" list show -o "$FD_STORE"
+	err 2 "fd-rules: refusing to overwrite 'fd.db-wal': it belongs to the store '$FD_STORE'" list show vip -o fd.db-wal
+	[ "$(q 'SELECT value FROM rule_list_values')" = "M1" ]
 	run --separate-stderr fd-rules list --help
 	assert_success
 	assert_line --index 0 "usage: fd-rules list add NAME [VALUE...] [--from FILE]"

@@ -277,6 +277,60 @@ static void test_sums(void **state)
 	fd_backtest_free(bt);
 }
 
+/* --compare's changes: noted only when exactly one set alerts, with that set's rule ids. */
+static void test_changes(void **state)
+{
+	static const char base_text[] = "rule big\n  when amount >= 100\n  points 10\n  action review\n"
+					"rule huge\n  when amount >= 1000\n  points 20\n  action block\n";
+	static const char other_text[] = "rule mid\n  when amount >= 500\n  points 5\n  action review\n";
+	struct fd_backtest_changes c = FD_BACKTEST_CHANGES_INIT;
+	struct fd_rules *base = NULL, *other = NULL;
+	struct fd_rule_hit hb[2], ho[1];
+	struct fd_err err = { 0, "" };
+	struct fd_txn t = tx(T0 + 5, 150000, "EUR", 2, 1);
+	size_t nb, no;
+
+	(void)state;
+	assert_int_equal(fd_rules_parse(&base, base_text, sizeof(base_text) - 1, "b.rules", NULL, &err), FD_OK);
+	assert_int_equal(fd_rules_parse(&other, other_text, sizeof(other_text) - 1, "o.rules", NULL, &err), FD_OK);
+	/* both alert, then neither: nothing */
+	nb = hits_of(hb, 0, 1, -1);
+	no = hits_of(ho, 0, -1);
+	assert_int_equal(fd_backtest_changes_add(&c, &t, base, hb, nb, other, ho, no, &err), FD_OK);
+	assert_int_equal(fd_backtest_changes_add(&c, &t, base, hb, 0, other, ho, 0, &err), FD_OK);
+	assert_int_equal(c.n, 0);
+	/* only the base: it disappears with the other set; both its rules, in hit order */
+	t.txn_id = "X1";
+	assert_int_equal(fd_backtest_changes_add(&c, &t, base, hb, nb, other, ho, 0, &err), FD_OK);
+	/* only the other: it appears */
+	t = tx(T0 + 9, -700, "JPY", 0, -1);
+	t.txn_id = "X2";
+	assert_int_equal(fd_backtest_changes_add(&c, &t, base, hb, 0, other, ho, no, &err), FD_OK);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.v[0].txn_id, "X1");
+	assert_string_equal(c.v[0].rules, "big huge");
+	assert_int_equal(c.v[0].appears, 0);
+	assert_int_equal(c.v[0].ts, T0 + 5);
+	assert_int_equal(c.v[0].amount, 150000);
+	assert_int_equal(c.v[0].exponent, 2);
+	assert_string_equal(c.v[0].currency, "EUR");
+	assert_int_equal(c.v[0].label, 1);
+	assert_string_equal(c.v[1].txn_id, "X2");
+	assert_string_equal(c.v[1].rules, "mid");
+	assert_int_equal(c.v[1].appears, 1);
+	assert_int_equal(c.v[1].amount, -700);
+	assert_string_equal(c.v[1].currency, "JPY");
+	assert_int_equal(c.v[1].label, -1);
+	/* the ids are copies: the transaction's text may go */
+	t.txn_id = "changed";
+	assert_string_equal(c.v[1].txn_id, "X2");
+	fd_backtest_changes_release(&c);
+	assert_null(c.v);
+	assert_int_equal(c.n, 0);
+	fd_rules_free(base);
+	fd_rules_free(other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +339,7 @@ int main(void)
 		cmocka_unit_test(test_zero_over_zero),
 		cmocka_unit_test(test_days),
 		cmocka_unit_test(test_sums),
+		cmocka_unit_test(test_changes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

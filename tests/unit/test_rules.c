@@ -1169,6 +1169,38 @@ static void test_text_functions_reasons(void **state)
 	free(f);
 }
 
+/* The function table, written out by hand from fd-rules(5): each name with a wrong number of
+ * arguments, and an unknown name with nothing close, whose message lists them all. */
+static void test_errors_function_table(void **state)
+{
+	static const struct { const char *call, *msg; } c[] = {
+		{ "defined(channel, channel)", "'defined' takes 1 argument, not 2" },
+		{ "abs(amount, amount)", "'abs' takes 1 argument, not 2" },
+		{ "min(amount, amount, amount)", "'min' takes 2 arguments, not 3" },
+		{ "max(amount)", "'max' takes 2 arguments, not 1" },
+		{ "contains(channel, channel, channel)", "'contains' takes 2 arguments, not 3" },
+		{ "starts_with()", "'starts_with' takes 2 arguments, not 0" },
+		{ "ends_with(channel)", "'ends_with' takes 2 arguments, not 1" },
+		{ "lower()", "'lower' takes 1 argument, not 0" },
+		{ "upper(channel, channel)", "'upper' takes 1 argument, not 2" },
+		{ "regex(channel)", "'regex' takes 2 arguments, not 1" },
+		{ "length(channel, channel)", "'length' takes 1 argument, not 2" },
+		{ "frobnicate(amount)", "unknown function 'frobnicate' (defined, abs, min, max, contains, "
+					"starts_with, ends_with, lower, upper, regex, length)" },
+		{ "mx(amount, 1)", "unknown function 'mx' (did you mean 'max'?)" },
+	};
+	char text[256], msg[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		/* "  when 1 == 1 or CALL": the call at column 18 */
+		snprintf(text, sizeof(text), RULE_HEAD "  when 1 == 1 or %s\n" TAIL, c[i].call);
+		snprintf(msg, sizeof(msg), "t.rules:2:18: %s", c[i].msg);
+		ERR(text, msg);
+	}
+}
+
 static void test_errors_functions(void **state)
 {
 	(void)state;
@@ -1348,6 +1380,43 @@ static void test_list_dir(void **state)
 	}
 }
 
+/* fd_rules_load_sha: the SHA-256 of the file's bytes, from python3's hashlib.sha256; the
+ * messages of a file that cannot be opened name it "rules". */
+static void test_load_sha(void **state)
+{
+	char path[256], sha[65];
+	struct fd_rules *r = NULL;
+	struct fd_err err = { 0, "" };
+
+	(void)state;
+	write_file("sha.rules", "rule a\n  when amount > 1\n  points 1\n  action review\n");
+	snprintf(path, sizeof(path), "%s/sha.rules", tmpdir);
+	assert_int_equal(fd_rules_load_sha(&r, path, NULL, sha, &err), FD_OK);
+	assert_string_equal(sha, "ba4d42847715a4e1c911714a7d0fd26b12d66de386350cfc068dc27fc71e7e2e");
+	assert_int_equal(fd_rules_count(r), 1);
+	fd_rules_free(r);
+	snprintf(path, sizeof(path), "%s/none.rules", tmpdir);
+	assert_int_equal(fd_rules_load_sha(&r, path, NULL, sha, &err), FD_EIO);
+	assert_null(r);
+	{
+		char want[400];
+
+		snprintf(want, sizeof(want), "cannot open rules '%s': No such file or directory", path);
+		assert_string_equal(err.msg, want);
+		assert_int_equal(fd_rules_load_opts(&r, path, NULL, &err), FD_EIO);
+		snprintf(want, sizeof(want), "cannot open '%s': No such file or directory", path);
+		assert_string_equal(err.msg, want);
+	}
+	/* a directory opens but cannot be read */
+	assert_int_equal(fd_rules_load_sha(&r, tmpdir, NULL, sha, &err), FD_EIO);
+	{
+		char want[400];
+
+		snprintf(want, sizeof(want), "cannot read rules '%s': Is a directory", tmpdir);
+		assert_string_equal(err.msg, want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1370,6 +1439,8 @@ int main(void)
 		cmocka_unit_test(test_text_functions),
 		cmocka_unit_test(test_text_functions_reasons),
 		cmocka_unit_test(test_errors_functions),
+		cmocka_unit_test(test_errors_function_table),
+		cmocka_unit_test(test_load_sha),
 		cmocka_unit_test(test_named_lists),
 		cmocka_unit_test(test_list_dir),
 	};
