@@ -17,53 +17,28 @@
 #include "fd_writer.h"
 #include "banned.h"
 
-static const char usage[] =
+static const char synopsis[] =
 	"usage: fd-features [options] [FILE...]\n"
 	"Compute point-in-time features of transactions read in time order from FILEs (CSV or\n"
 	"NDJSON, plain or zstd; '-' or none = stdin) or from the store.\n"
-	"\n"
-	"  --features LIST     comma-separated feature names (default: all; see --list)\n"
-	"  --list              print the catalog: name, group, definition\n"
-	"  --sort              sort the input by time in memory (else out-of-order input is an error)\n"
-	"  --label-delay DAYS  labels become known this long after a transaction (default 7)\n"
-	"  --store PATH        read from this store instead of files (default $FD_STORE, else ./fd.db)\n"
-	"  --since T, --until T  store period [T, T'): RFC 3339 or epoch; history before --since\n"
-	"                      warms the state\n"
-	"  --format FMT        output csv or ndjson (default: the input's format)\n"
-	"  --map SPEC          column mapping file or preset, as in fd-ingest\n"
-	"  --delimiter C       CSV input delimiter\n"
-	"  --currency CODE     currency of input rows without one (default USD)\n"
-	FD_CLI_INPUT_USAGE
-	"  --strict            stop at the first bad record (exit 3)\n"
-	"  --metrics FILE      write Prometheus textfile metrics there\n"
-	"  -o, --output FILE   write there (atomically) instead of stdout\n"
-	"  --excel-safe        quote CSV text that a spreadsheet would run as a formula\n"
-	"  -q, --quiet         no summary on stderr\n"
-	"  -h, --help          show this help\n"
-	"  --version           show the version\n";
+	"\n";
 
-enum {
-	OPT_FEATURES = FD_OPT_TOOL_BASE, OPT_LIST, OPT_SORT, OPT_LABEL_DELAY, OPT_SINCE, OPT_UNTIL,
-	OPT_MAP, OPT_DELIM, OPT_TZ, OPT_CURRENCY, OPT_STRICT,
-};
+enum { OPT_FEATURES = FD_OPT_TOOL_BASE, OPT_LIST, OPT_SORT, OPT_LABEL_DELAY, OPT_SINCE, OPT_UNTIL };
 
-static const struct option longopts[] = {
-	FD_CLI_LONGOPTS,
-	FD_CLI_EXCEL_SAFE,
-	{"features", required_argument, NULL, OPT_FEATURES},
-	{"list", no_argument, NULL, OPT_LIST},
-	{"sort", no_argument, NULL, OPT_SORT},
-	{"label-delay", required_argument, NULL, OPT_LABEL_DELAY},
-	{"since", required_argument, NULL, OPT_SINCE},
-	{"until", required_argument, NULL, OPT_UNTIL},
-	{"map", required_argument, NULL, OPT_MAP},
-	{"delimiter", required_argument, NULL, OPT_DELIM},
-	{"tz", required_argument, NULL, OPT_TZ},
-	FD_CLI_INPUT_LONGOPTS,
-	{"currency", required_argument, NULL, OPT_CURRENCY},
-	{"strict", no_argument, NULL, OPT_STRICT},
-	{"output", required_argument, NULL, 'o'},
-	{NULL, 0, NULL, 0},
+static const struct fd_cli_opt opts[] = {
+	{"features", required_argument, OPT_FEATURES,
+	 "  --features LIST     comma-separated feature names (default: all; see --list)\n"},
+	{"list", no_argument, OPT_LIST, "  --list              print the catalog: name, group, definition\n"},
+	{"sort", no_argument, OPT_SORT,
+	 "  --sort              sort the input by time in memory (else out-of-order input is an error)\n"},
+	{"label-delay", required_argument, OPT_LABEL_DELAY,
+	 "  --label-delay DAYS  labels become known this long after a transaction (default 7)\n"},
+	{"store", 0, 0, "  --store PATH        read from this store instead of files (default $FD_STORE, else ./fd.db)\n"},
+	{"since", required_argument, OPT_SINCE,
+	 "  --since T, --until T  store period [T, T'): RFC 3339 or epoch; history before --since\n"
+	 "                      warms the state\n"},
+	{"until", required_argument, OPT_UNTIL, NULL},
+	{NULL, 0, 0, NULL},
 };
 
 /* The catalog (or the selection), one feature a line: name, group, definition, tab-separated. */
@@ -90,6 +65,25 @@ static int list_catalog(struct fd_cli *cli, const char *features)
 	return fd_cli_close_stdout(cli);
 }
 
+/* The output's columns: txn_id, ts, label, then the selected features (names[] borrows the
+ * catalog's). */
+static const char **column_names(const struct fd_features *feat, size_t nf)
+{
+	const struct fd_feat_def *defs;
+	const char **names = calloc(nf + 3, sizeof(*names));
+	size_t i;
+
+	if (!names)
+		return NULL;
+	fd_feat_catalog(&defs);
+	names[0] = "txn_id";
+	names[1] = "ts";
+	names[2] = "label";
+	for (i = 0; i < nf; i++)
+		names[i + 3] = defs[fd_features_catalog_index(feat, i)].name;
+	return names;
+}
+
 int main(int argc, char **argv)
 {
 	struct fd_cli cli;
@@ -97,17 +91,15 @@ int main(int argc, char **argv)
 	struct fd_feat_opts fo;
 	struct fd_features *feat = NULL;
 	struct fd_txnsrc_opts so;
-	struct fd_txnsrc *src = NULL;
+	struct fd_cli_txns *src = NULL;
 	struct fd_store *st = NULL;
 	struct fd_out *out = NULL;
 	struct fd_writer *w = NULL;
-	struct fd_colmap *map = NULL;
 	struct fd_metrics *metrics = NULL;
-	const char *features = NULL, *map_spec = NULL, *tz = NULL, *output = NULL;
-	const char *since_arg = NULL, *until_arg = NULL;
+	const char *features = NULL, *since_arg = NULL, *until_arg = NULL;
 	const char **names = NULL;
 	double *vals = NULL;
-	int c, sort = 0, strict = 0, rc = 0, list = 0, store_mode, fmt;
+	int c, sort = 0, rc = 0, list = 0, store_mode;
 	int64_t since = INT64_MIN, until = INT64_MAX, rows = 0, bad = 0, warmed = 0;
 	size_t nf, i;
 	double t0;
@@ -115,8 +107,10 @@ int main(int argc, char **argv)
 	memset(&so, 0, sizeof(so));
 	memset(&fo, 0, sizeof(fo));
 	fo.label_delay_ms = 7 * FD_DAY_MS;
-	fd_cli_init(&cli, "fd-features", usage);
-	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS "o:", longopts, NULL)) != -1) {
+	fd_cli_setup(&cli, "fd-features", synopsis,
+		     FD_CLI_G_STORE | FD_CLI_G_INPUT | FD_CLI_G_STRICT | FD_CLI_G_FORMAT | FD_CLI_G_OUTPUT |
+		     FD_CLI_G_EXCEL | FD_CLI_G_METRICS | FD_CLI_G_PROGRESS, opts);
+	while ((c = fd_cli_getopt(&cli, argc, argv)) != -1) {
 		switch (c) {
 		case OPT_FEATURES: features = optarg; break;
 		case OPT_LIST: list = 1; break;
@@ -126,29 +120,15 @@ int main(int argc, char **argv)
 			break;
 		case OPT_SINCE: since_arg = optarg; break;
 		case OPT_UNTIL: until_arg = optarg; break;
-		case OPT_MAP: map_spec = optarg; break;
-		case OPT_DELIM: so.stream.delimiter = fd_cli_delimiter(&cli, optarg); break;
-		case OPT_TZ: tz = optarg; break;
-		case OPT_CURRENCY:
-			if (strlen(optarg) != 3 || fd_currency_exponent(optarg) < 0)
-				fd_cli_usage_error(&cli, "--currency '%s' is not an ISO 4217 code (upper case, e.g. EUR)", optarg);
-			so.stream.currency = optarg;
-			break;
-		case OPT_STRICT: strict = 1; break;
-		case 'o': output = optarg; break;
-		default:
-			if (!fd_cli_input_option(&cli, c, optarg) && !fd_cli_option(&cli, c, optarg))
-				fd_cli_usage_error(&cli, "unexpected option");
 		}
 	}
 	fd_cli_finish(&cli);
 	fd_cli_inputs(&cli, argc - optind, argv + optind);
-	fd_cli_inputs(&cli, 1, (char *const[]){(char *)map_spec});
 	if (list)
 		return list_catalog(&cli, features);
 	t0 = fd_now();
-	fd_cli_input_tz(&cli, tz, &so.stream.tz_offset_min);
-	fd_cli_input_apply(&cli, &so.stream);
+	if ((rc = fd_cli_input_open(&cli, &so.stream, &err)))
+		goto fail;
 	/* read in the zone of --tz, like the records */
 	if (since_arg)
 		since = fd_cli_time(&cli, "--since", since_arg, so.stream.tz_offset_min);
@@ -166,8 +146,6 @@ int main(int argc, char **argv)
 
 	if ((rc = fd_features_create(&feat, &fo, &err)) || (rc = fd_features_select(feat, features, &err)))
 		goto fail;
-	if (map_spec && (rc = fd_colmap_load(&map, map_spec, &err)))
-		goto fail;
 	if (store_mode) {
 		struct fd_who who = {cli.actor, "fd-features", FD_VERSION};
 
@@ -183,40 +161,27 @@ int main(int argc, char **argv)
 		so.paths = (const char *const *)argv + optind;
 		so.npaths = (size_t)(argc - optind);
 		so.sort = sort;
-		so.stream.map = map;
 		so.stream.no_metadata = 1;  /* features read canonical fields only */
 	}
-	if ((rc = fd_txnsrc_open(&src, &so, &err)))
+	if ((rc = fd_cli_txns_open(&src, &cli, &so, 0, &err)))
 		goto fail;
 	if (cli.metrics && !(metrics = fd_metrics_create("fd-features"))) {
 		rc = fd_err_set(&err, FD_EIO, "out of memory");
 		goto fail;
 	}
-
 	nf = fd_features_count(feat);
-	names = calloc(nf + 3, sizeof(*names));
+	names = column_names(feat, nf);
 	vals = calloc(nf ? nf : 1, sizeof(*vals));
 	if (!names || !vals) {
 		rc = fd_err_set(&err, FD_EIO, "out of memory");
 		goto fail;
 	}
-	{
-		const struct fd_feat_def *defs;
-
-		fd_feat_catalog(&defs);
-		names[0] = "txn_id";
-		names[1] = "ts";
-		names[2] = "label";
-		for (i = 0; i < nf; i++)
-			names[i + 3] = defs[fd_features_catalog_index(feat, i)].name;
-	}
-	if ((rc = fd_out_open(&out, output, NULL, &err)))
+	if ((rc = fd_cli_output_open(&cli, &out, &err)))
 		goto fail;
 
 	for (;;) {
 		struct fd_txn t;
-		struct fd_txn_bad b;
-		int warm, r = fd_txnsrc_next(src, &t, &warm, &b, &err);
+		int warm = 0, r = fd_cli_txns_next(src, &t, &warm, &err);
 
 		if (r == 0)
 			break;
@@ -224,26 +189,15 @@ int main(int argc, char **argv)
 			rc = -r;
 			goto fail;
 		}
-		if (r == 2) {
-			bad++;
-			if (strict) {
-				rc = fd_err_set(&err, FD_EINPUT, "%s: field '%s': %s (--strict)", fd_txnsrc_where(src),
-						b.field_name, b.msg);
-				goto fail;
-			}
-			if (!cli.quiet)
-				fd_cli_msg(&cli, "%s: skipped: field '%s': %s", fd_txnsrc_where(src), b.field_name, b.msg);
-			continue;
-		}
 		if (!w) {
 			/* the output format follows the input's unless --format says otherwise */
-			fmt = cli.format != FD_FMT_AUTO ? cli.format : fd_txnsrc_format(src);
-			w = fd_writer_create(out, fmt, names, nf + 3);
-		fd_writer_excel_safe(w, cli.excel_safe);
+			w = fd_writer_create(out, cli.format != FD_FMT_AUTO ? cli.format : fd_cli_txns_format(src),
+					     names, nf + 3);
 			if (!w) {
 				rc = fd_err_set(&err, FD_EIO, "out of memory");
 				goto fail;
 			}
+			fd_writer_excel_safe(w, cli.excel_safe);
 		}
 		if (warm) {
 			if ((rc = fd_features_warm(feat, &t, &err)))
@@ -264,18 +218,16 @@ int main(int argc, char **argv)
 			fd_writer_f64_sig(w, vals[i], 9);
 		fd_writer_end(w);
 		rows++;
-		if ((rows & 65535) == 0)
-			fd_cli_progress(&cli, rows, fd_txnsrc_bytes(src), -1);
 	}
+	bad = fd_cli_txns_bad(src);
 	if (!w) {
 		/* no record at all: still a header, so the output is a valid empty table */
-		fmt = cli.format != FD_FMT_AUTO ? cli.format : fd_txnsrc_format(src);
-		w = fd_writer_create(out, fmt, names, nf + 3);
-		fd_writer_excel_safe(w, cli.excel_safe);
+		w = fd_writer_create(out, cli.format != FD_FMT_AUTO ? cli.format : fd_cli_txns_format(src), names, nf + 3);
 		if (!w) {
 			rc = fd_err_set(&err, FD_EIO, "out of memory");
 			goto fail;
 		}
+		fd_writer_excel_safe(w, cli.excel_safe);
 	}
 	fd_writer_free(w);
 	w = NULL;
@@ -284,6 +236,8 @@ int main(int argc, char **argv)
 	out = NULL;
 	if (rc)
 		goto fail;
+	fd_cli_txns_free(src);  /* says how many bad records were not shown */
+	src = NULL;
 	if (!cli.quiet)
 		fd_cli_msg(&cli, "%lld transactions, %zu features each%s%lld skipped%s", (long long)rows, nf,
 			   bad ? ", " : " (", (long long)bad, bad ? " (bad records)" : ")");
@@ -305,7 +259,7 @@ int main(int argc, char **argv)
 	}
 	goto out;
 fail_where:
-	fd_err_prefix(&err, "%s", fd_txnsrc_where(src));
+	fd_err_prefix(&err, "%s", fd_cli_txns_where(src));
 fail:
 	fd_cli_progress_end(&cli);
 	rc = fd_cli_report(&cli, &err);
@@ -314,10 +268,9 @@ fail:
 out:
 	fd_writer_free(w);
 	fd_out_abort(out);
-	fd_txnsrc_free(src);
+	fd_cli_txns_free(src);
 	fd_features_free(feat);
 	fd_store_close(st);
-	fd_colmap_free(map);
 	fd_cli_input_release(&cli);
 	fd_metrics_free(metrics);
 	free(names);
