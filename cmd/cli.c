@@ -853,6 +853,8 @@ int fd_cli_txns_next(struct fd_cli_txns *r, struct fd_txn *t, int *warm, struct 
 		r->records++;
 		if ((r->records & (PROGRESS_EVERY - 1)) == 0)
 			fd_cli_progress(r->cli, r->records, r->src ? fd_txnsrc_bytes(r->src) : 0, -1);
+		if (rc == 1 && w && !warm)
+			continue;  /* the caller has no use for warm-up history */
 		if (rc == 1) {
 			if (warm)
 				*warm = w;
