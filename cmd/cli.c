@@ -570,6 +570,9 @@ void fd_cli_setup(struct fd_cli *cli, const char *tool, const char *synopsis, un
 	for (o = opts; o && o->name; o++) {
 		if (o->help)
 			bad |= fd_buf_adds(&built_usage, o->help);
+		for (i = 0; !o->help && !o->val && i < NGROUP_OPTS; i++)  /* the group's own lines, here */
+			if (strcmp(group_opts[i].o.name, o->name) == 0 && group_opts[i].o.help)
+				bad |= fd_buf_adds(&built_usage, group_opts[i].o.help);
 		if (n == MAX_OPTS)
 			abort();  /* a table larger than this is a programming error */
 		built_long[n] = (struct option){o->name, o->has_arg, NULL, o->val};

@@ -125,10 +125,10 @@ enum {
  * One option of a tool's table: its long name, has_arg and code as in struct option, and its
  * usage line(s) ("  --seed N            random seed (default 1)\n"), or NULL for an alias
  * that is accepted but not shown.  A code below 256 is also the short option.  An entry
- * named like a group's option replaces it: its help text is shown in the tool's order, and
- * with a code other than 0 fd_cli_getopt returns that code to the tool instead of handling
- * the option (the tool may still pass it to fd_cli_option).  The table ends with a NULL
- * name.
+ * named like a group's option replaces it: its help text (the group's when NULL and the code
+ * is 0) is shown in the tool's order, and with a code other than 0 fd_cli_getopt returns that
+ * code to the tool instead of handling the option (the tool may still pass it to
+ * fd_cli_option).  The table ends with a NULL name.
  */
 struct fd_cli_opt {
 	const char *name;
