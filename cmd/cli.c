@@ -197,7 +197,7 @@ void fd_cli_finish(struct fd_cli *cli)
 		cli->progress = 0;
 	if (fd_out_protect(cli->store, 1, &err) || fd_out_protect(cli->map_spec, 0, &err))
 		exit(fd_cli_report(cli, &err));
-	if (fd_out_check(cli->metrics, &err) || fd_out_check(cli->output, &err))
+	if (fd_out_check(cli->metrics, &err))
 		exit(fd_cli_report(cli, &err));
 }
 
@@ -209,7 +209,7 @@ void fd_cli_inputs(const struct fd_cli *cli, int n, char *const *paths)
 	for (i = 0; i < n; i++)
 		if (fd_out_protect(paths[i], 0, &err))
 			exit(fd_cli_report(cli, &err));
-	if (fd_out_check(cli->metrics, &err) || fd_out_check(cli->output, &err))
+	if (fd_out_check(cli->metrics, &err))
 		exit(fd_cli_report(cli, &err));
 }
 
