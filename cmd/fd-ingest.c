@@ -59,6 +59,12 @@ struct run {
 	struct fd_buf line;
 	int64_t shown;            /* rejects printed on stderr when there is no --rejects */
 	int64_t unshown;
+	/* the command line */
+	const char *rejects_path, *rejects_of_src, *supersede, *reason, *ns;
+	int emit_wanted;          /* --emit */
+	/* totals over the inputs */
+	int64_t total_acc, total_rej, nalready;
+	struct fd_buf rej_ids;    /* sources committed with rejects, for --rejects-of */
 };
 
 /*
@@ -260,6 +266,114 @@ static int rejects_of(struct run *run, struct fd_store *st, const char *which, c
 	return rc;
 }
 
+static void parse_args(struct run *run, struct fd_ingest_opts *o, int argc, char **argv)
+{
+	int c;
+
+	fd_cli_setup(&run->cli, "fd-ingest", synopsis,
+		     FD_CLI_G_STORE | FD_CLI_G_ACTOR | FD_CLI_G_FORMAT | FD_CLI_G_INPUT | FD_CLI_G_STRICT |
+		     FD_CLI_G_METRICS | FD_CLI_G_PROGRESS, opts);
+	while ((c = fd_cli_getopt(&run->cli, argc, argv)) != -1) {
+		switch (c) {
+		case OPT_REJECTS: run->rejects_path = optarg; break;
+		case OPT_EMIT: run->emit_wanted = 1; break;
+		case OPT_REJECTS_OF: run->rejects_of_src = optarg; break;
+		case OPT_MAX_REJECTS: parse_max_rejects(run, optarg, o); break;
+		case OPT_SUPERSEDE: run->supersede = optarg; break;
+		case OPT_REASON: run->reason = optarg; break;
+		case OPT_NAMESPACE: run->ns = optarg; break;
+		}
+	}
+	fd_cli_finish(&run->cli);
+	fd_cli_inputs(&run->cli, argc - optind, argv + optind);
+}
+
+/* What the options mean together. */
+static void check_args(struct run *run, int argc, char **argv)
+{
+	int i, j, ninputs = argc - optind;
+
+	if (run->rejects_path && strcmp(run->rejects_path, "-") == 0 && run->emit_wanted)
+		fd_cli_usage_error(&run->cli, "--rejects - and --emit cannot both use standard output");
+	if (run->ns && !namespace_ok(run->ns))
+		fd_cli_usage_error(&run->cli, "--namespace '%s': 1 to 64 letters, digits, '.', '_' or '-'", run->ns);
+	if (run->supersede && (!run->reason || !*run->reason))
+		fd_cli_usage_error(&run->cli, "--supersede needs --reason TEXT (why the earlier load is replaced)");
+	if (run->reason && !run->supersede)
+		fd_cli_usage_error(&run->cli, "--reason goes with --supersede");
+	if (run->supersede && ninputs != 1)
+		fd_cli_usage_error(&run->cli, "--supersede takes exactly one input");
+	if (run->rejects_of_src && (ninputs || run->emit_wanted || run->supersede))
+		fd_cli_usage_error(&run->cli, "--rejects-of takes no input, --emit or --supersede");
+	for (i = optind; i < argc; i++) {
+		if (run->rejects_path && strcmp(argv[i], run->rejects_path) == 0)
+			fd_cli_usage_error(&run->cli, "--rejects '%s' would overwrite an input", run->rejects_path);
+		for (j = i + 1; strcmp(argv[i], "-") == 0 && j < argc; j++)
+			if (strcmp(argv[j], "-") == 0)
+				fd_cli_usage_error(&run->cli, "standard input ('-') given twice");
+	}
+}
+
+/* What the run was told, kept with each source for the record. */
+static int options_json(const struct run *run, const struct fd_ingest_opts *o, struct fd_buf *b, struct fd_err *err)
+{
+	const struct fd_cli *cli = &run->cli;
+
+	if (fd_buf_adds(b, "{\"map\":") || fd_colmap_json(cli->map, b) ||
+	    fd_buf_addf(b, ",\"tz_offset_min\":%d,\"currency\":\"%s\",\"delimiter\":", o->tz_offset_min,
+			cli->currency ? cli->currency : "USD") ||
+	    fd_buf_add_json_str(b, cli->delimiter ? &cli->delimiter : ",", 1) || fd_cli_input_json(cli, b) ||
+	    fd_buf_addc(b, '}'))
+		return fd_err_set(err, FD_EIO, "out of memory");
+	return FD_OK;
+}
+
+/* Commit --rejects (dropped when --strict stopped the run) and --emit; rc, or the first error. */
+static int finish_outputs(struct run *run, int rc, struct fd_err *err)
+{
+	if (run->unshown && !run->cli.quiet)
+		fd_cli_msg(&run->cli, "... and %lld more rejected records (give --rejects FILE to keep them all)",
+			   (long long)run->unshown);
+	if (run->rejects) {
+		if (run->cli.strict && rc == FD_EINPUT)
+			fd_out_abort(run->rejects);
+		else if (fd_out_commit(run->rejects, err)) {
+			int r = fd_cli_report(&run->cli, err);
+
+			if (!rc)
+				rc = r;
+			if (run->rej_ids.len)
+				fd_cli_msg(&run->cli, "the rejected records are kept in the store: fd-ingest --rejects-of SOURCE"
+					   " writes them again (source%s%s)", strchr(run->rej_ids.s + 1, ' ') ? "s" : "",
+					   run->rej_ids.s);
+		}
+		run->rejects = NULL;
+	}
+	if (run->emit_out) {
+		fd_writer_free(run->emit);
+		run->emit = NULL;
+		if (fd_out_commit(run->emit_out, err) && !rc)
+			rc = fd_cli_report(&run->cli, err);
+		run->emit_out = NULL;
+	}
+	return rc;
+}
+
+static int write_metrics(struct run *run, struct fd_metrics *metrics, double dur, int rc, struct fd_err *err)
+{
+	fd_metrics_add(metrics, "fd_ingest_records_total", "counter", "Records read, by result.",
+		       "result=\"accepted\"", (double)run->total_acc);
+	fd_metrics_add(metrics, "fd_ingest_records_total", "counter", "Records read, by result.",
+		       "result=\"rejected\"", (double)run->total_rej);
+	fd_metrics_add(metrics, "fd_ingest_sources_total", "counter", "Inputs processed, by outcome.",
+		       "outcome=\"already\"", (double)run->nalready);
+	fd_metrics_add(metrics, "fd_ingest_records_per_second", "gauge", "Records read per second.",
+		       NULL, dur > 0 ? (double)(run->total_acc + run->total_rej) / dur : 0);
+	if (fd_metrics_write(metrics, run->cli.metrics, rc == 0, dur, err) && !rc)
+		rc = fd_cli_report(&run->cli, err);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct run run;
@@ -271,11 +385,7 @@ int main(int argc, char **argv)
 	struct fd_metrics *metrics = NULL;
 	struct fd_buf optjson = FD_BUF_INIT;
 	struct fd_who who;
-	const char *rejects_path = NULL;
-	const char *rejects_of_src = NULL, *supersede = NULL, *reason = NULL, *ns = NULL;
-	struct fd_buf rej_ids = FD_BUF_INIT;  /* sources committed with rejects, for --rejects-of */
-	int c, emit = 0, rc = 0, i, ninputs, nalready = 0;
-	int64_t total_acc = 0, total_rej = 0;
+	int rc = 0, i, ninputs;
 	double t0;
 
 	memset(&run, 0, sizeof(run));
@@ -283,80 +393,33 @@ int main(int argc, char **argv)
 	memset(&parse, 0, sizeof(parse));
 	o.max_rejects = -1;
 	o.max_rejects_pct = 5;  /* the default limit: more than 5% rejected fails the input */
-	fd_cli_setup(&run.cli, "fd-ingest", synopsis,
-		     FD_CLI_G_STORE | FD_CLI_G_ACTOR | FD_CLI_G_FORMAT | FD_CLI_G_INPUT | FD_CLI_G_STRICT |
-		     FD_CLI_G_METRICS | FD_CLI_G_PROGRESS, opts);
-	while ((c = fd_cli_getopt(&run.cli, argc, argv)) != -1) {
-		switch (c) {
-		case OPT_REJECTS: rejects_path = optarg; break;
-		case OPT_EMIT: emit = 1; break;
-		case OPT_REJECTS_OF: rejects_of_src = optarg; break;
-		case OPT_MAX_REJECTS: parse_max_rejects(&run, optarg, &o); break;
-		case OPT_SUPERSEDE: supersede = optarg; break;
-		case OPT_REASON: reason = optarg; break;
-		case OPT_NAMESPACE: ns = optarg; break;
-		}
-	}
-	fd_cli_finish(&run.cli);
-	fd_cli_inputs(&run.cli, argc - optind, argv + optind);
+	parse_args(&run, &o, argc, argv);
+	check_args(&run, argc, argv);
+	ninputs = argc - optind;
 	t0 = fd_now();
 
 	if ((rc = fd_cli_input_open(&run.cli, &parse, &err)))
 		goto fail;
 	o.parse = &parse;
 	o.tz_offset_min = parse.tz_offset_min;
-	if (rejects_path && strcmp(rejects_path, "-") == 0 && emit)
-		fd_cli_usage_error(&run.cli, "--rejects - and --emit cannot both use standard output");
-	ninputs = argc - optind;
-	if (ns && !namespace_ok(ns))
-		fd_cli_usage_error(&run.cli, "--namespace '%s': 1 to 64 letters, digits, '.', '_' or '-'", ns);
-	if (supersede && (!reason || !*reason))
-		fd_cli_usage_error(&run.cli, "--supersede needs --reason TEXT (why the earlier load is replaced)");
-	if (reason && !supersede)
-		fd_cli_usage_error(&run.cli, "--reason goes with --supersede");
-	if (supersede && ninputs != 1)
-		fd_cli_usage_error(&run.cli, "--supersede takes exactly one input");
-	if (rejects_of_src && (ninputs || emit || supersede))
-		fd_cli_usage_error(&run.cli, "--rejects-of takes no input, --emit or --supersede");
-	for (i = optind; i < argc; i++) {
-		if (rejects_path && strcmp(argv[i], rejects_path) == 0)
-			fd_cli_usage_error(&run.cli, "--rejects '%s' would overwrite an input", rejects_path);
-		if (strcmp(argv[i], "-") == 0 && ninputs > 1) {
-			int j;
-
-			for (j = i + 1; j < argc; j++)
-				if (strcmp(argv[j], "-") == 0)
-					fd_cli_usage_error(&run.cli, "standard input ('-') given twice");
-		}
-	}
-
 	if (run.cli.metrics && !(metrics = fd_metrics_create("fd-ingest"))) {
 		rc = fd_err_set(&err, FD_EIO, "out of memory");
 		goto fail;
 	}
-	/* what the run was told, kept with each source for the record */
-	fd_buf_adds(&optjson, "{\"map\":");
-	if (fd_colmap_json(run.cli.map, &optjson) ||
-	    fd_buf_addf(&optjson, ",\"tz_offset_min\":%d,\"currency\":\"%s\",\"delimiter\":", o.tz_offset_min,
-			run.cli.currency ? run.cli.currency : "USD") ||
-	    fd_buf_add_json_str(&optjson, run.cli.delimiter ? &run.cli.delimiter : ",", 1) || fd_cli_input_json(&run.cli, &optjson) ||
-	    fd_buf_addc(&optjson, '}')) {
-		rc = fd_err_set(&err, FD_EIO, "out of memory");
+	if ((rc = options_json(&run, &o, &optjson, &err)))
 		goto fail;
-	}
-
-	if (rejects_of_src) {
+	if (run.rejects_of_src) {
 		who.actor = run.cli.actor;
 		who.tool = "fd-ingest";
 		who.version = FD_VERSION;
 		if ((rc = fd_store_open(&st, run.cli.store, 0, &who, &err)) ||
-		    (rc = rejects_of(&run, st, rejects_of_src, rejects_path, &err)))
+		    (rc = rejects_of(&run, st, run.rejects_of_src, run.rejects_path, &err)))
 			goto fail;
 		goto out;
 	}
-	if (rejects_path && (rc = fd_out_open(&run.rejects, rejects_path, NULL, &err)))
+	if (run.rejects_path && (rc = fd_out_open(&run.rejects, run.rejects_path, NULL, &err)))
 		goto fail;
-	if (emit) {
+	if (run.emit_wanted) {
 		if ((rc = fd_out_open(&run.emit_out, NULL, NULL, &err)))
 			goto fail;
 		run.emit = fd_writer_create(run.emit_out, FD_FMT_NDJSON, emit_cols,
@@ -378,14 +441,14 @@ int main(int argc, char **argv)
 	o.currency = run.cli.currency;
 	o.map = run.cli.map;
 	o.strict = run.cli.strict;
-	o.replay_rejects = rejects_path != NULL;  /* a re-run rewrites --rejects, never truncates it */
-	o.ns = ns;
-	o.supersede_reason = reason;
-	if (supersede && (rc = fd_ingest_find_source(st, supersede, &o.supersede, &err)))
+	o.replay_rejects = run.rejects_path != NULL;  /* a re-run rewrites --rejects, never truncates it */
+	o.ns = run.ns;
+	o.supersede_reason = run.reason;
+	if (run.supersede && (rc = fd_ingest_find_source(st, run.supersede, &o.supersede, &err)))
 		goto fail;
 	o.options_json = optjson.s;
 	o.on_reject = on_reject;
-	o.on_accept = emit ? on_accept : NULL;
+	o.on_accept = run.emit_wanted ? on_accept : NULL;
 	o.on_progress = on_progress;
 	o.ctx = &run;
 
@@ -408,51 +471,16 @@ int main(int argc, char **argv)
 			fd_cli_msg(&run.cli, "%s: no records: the input is empty (an empty day?); source %lld recorded",
 				   res.name, (long long)res.source_id);
 		if (!res.already && res.rejected)
-			fd_buf_addf(&rej_ids, " %lld", (long long)res.source_id);
-		total_acc += res.accepted;
-		total_rej += res.rejected;
-		nalready += res.already;
-		if (emit && fd_out_flush(run.emit_out) != 0)
+			fd_buf_addf(&run.rej_ids, " %lld", (long long)res.source_id);
+		run.total_acc += res.accepted;
+		run.total_rej += res.rejected;
+		run.nalready += res.already;
+		if (run.emit_wanted && fd_out_flush(run.emit_out) != 0)
 			break; /* the commit below reports it */
 	}
-	if (run.unshown && !run.cli.quiet)
-		fd_cli_msg(&run.cli, "... and %lld more rejected records (give --rejects FILE to keep them all)",
-			   (long long)run.unshown);
-	if (run.rejects) {
-		if (run.cli.strict && rc == FD_EINPUT)
-			fd_out_abort(run.rejects);
-		else if (fd_out_commit(run.rejects, &err)) {
-			int r = fd_cli_report(&run.cli, &err);
-
-			if (!rc)
-				rc = r;
-			if (rej_ids.len)
-				fd_cli_msg(&run.cli, "the rejected records are kept in the store: fd-ingest --rejects-of SOURCE"
-					   " writes them again (source%s%s)", strchr(rej_ids.s + 1, ' ') ? "s" : "", rej_ids.s);
-		}
-		run.rejects = NULL;
-	}
-	if (run.emit_out) {
-		fd_writer_free(run.emit);
-		run.emit = NULL;
-		if (fd_out_commit(run.emit_out, &err) && !rc)
-			rc = fd_cli_report(&run.cli, &err);
-		run.emit_out = NULL;
-	}
-	if (metrics) {
-		double dur = fd_now() - t0;
-
-		fd_metrics_add(metrics, "fd_ingest_records_total", "counter", "Records read, by result.",
-			       "result=\"accepted\"", (double)total_acc);
-		fd_metrics_add(metrics, "fd_ingest_records_total", "counter", "Records read, by result.",
-			       "result=\"rejected\"", (double)total_rej);
-		fd_metrics_add(metrics, "fd_ingest_sources_total", "counter", "Inputs processed, by outcome.",
-			       "outcome=\"already\"", nalready);
-		fd_metrics_add(metrics, "fd_ingest_records_per_second", "gauge", "Records read per second.",
-			       NULL, dur > 0 ? (double)(total_acc + total_rej) / dur : 0);
-		if (fd_metrics_write(metrics, run.cli.metrics, rc == 0, dur, &err) && !rc)
-			rc = fd_cli_report(&run.cli, &err);
-	}
+	rc = finish_outputs(&run, rc, &err);
+	if (metrics)
+		rc = write_metrics(&run, metrics, fd_now() - t0, rc, &err);
 	goto out;
 fail:
 	rc = fd_cli_report(&run.cli, &err);
@@ -465,7 +493,7 @@ out:
 	fd_buf_release(&run.line);
 	fd_buf_release(&optjson);
 	fd_cli_input_release(&run.cli);
-	fd_buf_release(&rej_ids);
+	fd_buf_release(&run.rej_ids);
 	{
 		int r2 = fd_cli_close_stdout(&run.cli);
 
