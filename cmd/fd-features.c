@@ -84,6 +84,76 @@ static const char **column_names(const struct fd_features *feat, size_t nf)
 	return names;
 }
 
+/* The transactions: from the store (--store, --since, --until; all history before --since
+ * warms the state) or from the FILEs. */
+static int open_source(struct fd_cli *cli, struct fd_txnsrc_opts *so, int store_mode, int64_t since, int64_t until,
+		       int sort, int argc, char **argv, struct fd_store **st, struct fd_cli_txns **src,
+		       struct fd_err *err)
+{
+	int rc;
+
+	if (store_mode) {
+		struct fd_who who = {cli->actor, "fd-features", FD_VERSION};
+
+		if ((rc = fd_store_open(st, cli->store, FD_STORE_READONLY, &who, err)))
+			return rc;
+		so->store = *st;
+		so->since = since;
+		so->until = until;
+		/* all the history: novelty, sender age and dormancy look back without limit, so
+		 * only a full replay makes --since's first day equal that of one run over all */
+		so->warm_ms = -1;
+	} else {
+		so->paths = (const char *const *)argv + optind;
+		so->npaths = (size_t)(argc - optind);
+		so->sort = sort;
+		so->stream.no_metadata = 1;  /* features read canonical fields only */
+	}
+	return fd_cli_txns_open(src, cli, so, 0, err);
+}
+
+/* The writer, in --format or else the input's format. */
+static struct fd_writer *make_writer(const struct fd_cli *cli, struct fd_out *out, const struct fd_cli_txns *src,
+				     const char **names, size_t n)
+{
+	struct fd_writer *w = fd_writer_create(out, cli->format != FD_FMT_AUTO ? cli->format : fd_cli_txns_format(src),
+					       names, n);
+
+	fd_writer_excel_safe(w, cli->excel_safe);
+	return w;
+}
+
+static void write_row(struct fd_writer *w, const struct fd_txn *t, const double *vals, size_t nf)
+{
+	size_t i;
+
+	fd_writer_begin(w);
+	fd_writer_cstr(w, t->txn_id);
+	fd_writer_ts(w, t->ts);
+	if (t->label >= 0)
+		fd_writer_i64(w, t->label);
+	else
+		fd_writer_null(w);
+	for (i = 0; i < nf; i++)
+		fd_writer_f64_sig(w, vals[i], 9);
+	fd_writer_end(w);
+}
+
+static int write_metrics(const struct fd_cli *cli, struct fd_metrics *m, const struct fd_features *feat, double dur,
+			 int64_t rows, int64_t bad, int64_t warmed, struct fd_err *err)
+{
+	static const char help[] = "Transactions read, by result.";
+
+	fd_metrics_add(m, "fd_features_records_total", "counter", help, "result=\"computed\"", (double)rows);
+	fd_metrics_add(m, "fd_features_records_total", "counter", help, "result=\"skipped\"", (double)bad);
+	fd_metrics_add(m, "fd_features_records_total", "counter", help, "result=\"warm\"", (double)warmed);
+	fd_metrics_add(m, "fd_features_records_per_second", "gauge", "Transactions per second.",
+		       NULL, dur > 0 ? (double)rows / dur : 0);
+	fd_metrics_add(m, "fd_features_state_bytes", "gauge", "Memory held by feature state.",
+		       NULL, (double)fd_features_bytes(feat));
+	return fd_metrics_write(m, cli->metrics, 1, dur, err);
+}
+
 int main(int argc, char **argv)
 {
 	struct fd_cli cli;
@@ -101,7 +171,7 @@ int main(int argc, char **argv)
 	double *vals = NULL;
 	int c, sort = 0, rc = 0, list = 0, store_mode;
 	int64_t since = INT64_MIN, until = INT64_MAX, rows = 0, bad = 0, warmed = 0;
-	size_t nf, i;
+	size_t nf;
 	double t0;
 
 	memset(&so, 0, sizeof(so));
@@ -146,24 +216,7 @@ int main(int argc, char **argv)
 
 	if ((rc = fd_features_create(&feat, &fo, &err)) || (rc = fd_features_select(feat, features, &err)))
 		goto fail;
-	if (store_mode) {
-		struct fd_who who = {cli.actor, "fd-features", FD_VERSION};
-
-		if ((rc = fd_store_open(&st, cli.store, FD_STORE_READONLY, &who, &err)))
-			goto fail;
-		so.store = st;
-		so.since = since;
-		so.until = until;
-		/* all the history: novelty, sender age and dormancy look back without limit, so
-		 * only a full replay makes --since's first day equal that of one run over all */
-		so.warm_ms = -1;
-	} else {
-		so.paths = (const char *const *)argv + optind;
-		so.npaths = (size_t)(argc - optind);
-		so.sort = sort;
-		so.stream.no_metadata = 1;  /* features read canonical fields only */
-	}
-	if ((rc = fd_cli_txns_open(&src, &cli, &so, 0, &err)))
+	if ((rc = open_source(&cli, &so, store_mode, since, until, sort, argc, argv, &st, &src, &err)))
 		goto fail;
 	if (cli.metrics && !(metrics = fd_metrics_create("fd-features"))) {
 		rc = fd_err_set(&err, FD_EIO, "out of memory");
@@ -189,15 +242,9 @@ int main(int argc, char **argv)
 			rc = -r;
 			goto fail;
 		}
-		if (!w) {
-			/* the output format follows the input's unless --format says otherwise */
-			w = fd_writer_create(out, cli.format != FD_FMT_AUTO ? cli.format : fd_cli_txns_format(src),
-					     names, nf + 3);
-			if (!w) {
-				rc = fd_err_set(&err, FD_EIO, "out of memory");
-				goto fail;
-			}
-			fd_writer_excel_safe(w, cli.excel_safe);
+		if (!w && !(w = make_writer(&cli, out, src, names, nf + 3))) {
+			rc = fd_err_set(&err, FD_EIO, "out of memory");
+			goto fail;
 		}
 		if (warm) {
 			if ((rc = fd_features_warm(feat, &t, &err)))
@@ -207,27 +254,13 @@ int main(int argc, char **argv)
 		}
 		if ((rc = fd_features_push(feat, &t, vals, NULL, &err)))
 			goto fail_where;
-		fd_writer_begin(w);
-		fd_writer_cstr(w, t.txn_id);
-		fd_writer_ts(w, t.ts);
-		if (t.label >= 0)
-			fd_writer_i64(w, t.label);
-		else
-			fd_writer_null(w);
-		for (i = 0; i < nf; i++)
-			fd_writer_f64_sig(w, vals[i], 9);
-		fd_writer_end(w);
+		write_row(w, &t, vals, nf);
 		rows++;
 	}
 	bad = fd_cli_txns_bad(src);
-	if (!w) {
-		/* no record at all: still a header, so the output is a valid empty table */
-		w = fd_writer_create(out, cli.format != FD_FMT_AUTO ? cli.format : fd_cli_txns_format(src), names, nf + 3);
-		if (!w) {
-			rc = fd_err_set(&err, FD_EIO, "out of memory");
-			goto fail;
-		}
-		fd_writer_excel_safe(w, cli.excel_safe);
+	if (!w && !(w = make_writer(&cli, out, src, names, nf + 3))) {  /* no record: still a header */
+		rc = fd_err_set(&err, FD_EIO, "out of memory");
+		goto fail;
 	}
 	fd_writer_free(w);
 	w = NULL;
@@ -241,22 +274,8 @@ int main(int argc, char **argv)
 	if (!cli.quiet)
 		fd_cli_msg(&cli, "%lld transactions, %zu features each%s%lld skipped%s", (long long)rows, nf,
 			   bad ? ", " : " (", (long long)bad, bad ? " (bad records)" : ")");
-	if (metrics) {
-		double dur = fd_now() - t0;
-
-		fd_metrics_add(metrics, "fd_features_records_total", "counter", "Transactions read, by result.",
-			       "result=\"computed\"", (double)rows);
-		fd_metrics_add(metrics, "fd_features_records_total", "counter", "Transactions read, by result.",
-			       "result=\"skipped\"", (double)bad);
-		fd_metrics_add(metrics, "fd_features_records_total", "counter", "Transactions read, by result.",
-			       "result=\"warm\"", (double)warmed);
-		fd_metrics_add(metrics, "fd_features_records_per_second", "gauge", "Transactions per second.",
-			       NULL, dur > 0 ? (double)rows / dur : 0);
-		fd_metrics_add(metrics, "fd_features_state_bytes", "gauge", "Memory held by feature state.",
-			       NULL, (double)fd_features_bytes(feat));
-		if ((rc = fd_metrics_write(metrics, cli.metrics, 1, dur, &err)))
-			goto fail;
-	}
+	if (metrics && (rc = write_metrics(&cli, metrics, feat, fd_now() - t0, rows, bad, warmed, &err)))
+		goto fail;
 	goto out;
 fail_where:
 	fd_err_prefix(&err, "%s", fd_cli_txns_where(src));
