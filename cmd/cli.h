@@ -2,15 +2,20 @@
  * cli.h — what every fd tool's main() shares: the common options, messages, exit codes,
  * the progress meter.  Lives in cmd/ because it prints and exits; lib/ never does.
  *
- * Use:
- *	struct fd_cli cli;
- *	static const struct option opts[] = { FD_CLI_LONGOPTS, {"strict", no_argument, 0, 's'}, {0} };
- *	fd_cli_init(&cli, "fd-ingest", usage, FD_CLI_STORE | FD_CLI_FORMAT);
- *	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS "s", opts, NULL)) != -1)
- *		switch (c) { case 's': ...; default: fd_cli_option(&cli, c, optarg); }
+ * Use (option groups: the options and their usage lines come from one table):
+ *	static const struct fd_cli_opt opts[] = {
+ *		{"seed", required_argument, OPT_SEED, "  --seed N            random seed (default 1)\n"},
+ *		{NULL, 0, 0, NULL},
+ *	};
+ *	fd_cli_setup(&cli, "fd-gen", "usage: fd-gen [options]\n...\n\n", FD_CLI_G_FORMAT | FD_CLI_G_OUTPUT, opts);
+ *	while ((c = fd_cli_getopt(&cli, argc, argv)) != -1)
+ *		switch (c) { case OPT_SEED: ...; }
  *
- * fd_cli_option() handles -h/--help (usage on stdout, exit 0), --version (exit 0), the common
- * options, and anything else getopt reported ('?': one line plus usage on stderr, exit 2).
+ * The older way, still used by some tools: FD_CLI_LONGOPTS in the tool's own struct option
+ * table and fd_cli_init(&cli, "fd-x", usage), getopt_long, and fd_cli_option(&cli, c, optarg)
+ * for what the tool does not handle.  fd_cli_option() handles -h/--help (usage on stdout,
+ * exit 0), --version (exit 0), the common options, and anything else getopt reported ('?':
+ * one line plus usage on stderr, exit 2).
  */
 #ifndef FD_CLI_H
 #define FD_CLI_H
@@ -39,6 +44,11 @@ enum {
 	FD_OPT_ENCODING,
 	FD_OPT_DST,
 	FD_OPT_EXCEL_SAFE,
+	FD_OPT_MAP,              /* the option groups' own (fd_cli_setup) */
+	FD_OPT_DELIMITER,
+	FD_OPT_CURRENCY,
+	FD_OPT_TZ,
+	FD_OPT_STRICT,
 	FD_OPT_TOOL_BASE = 1100, /* tools number their own long-only options from here */
 };
 
@@ -93,9 +103,45 @@ struct fd_cli_input {
 /* --excel-safe, for the tools that write CSV from the data (fd_writer_excel_safe) */
 #define FD_CLI_EXCEL_SAFE {"excel-safe", no_argument, NULL, FD_OPT_EXCEL_SAFE}
 
+/*
+ * Option groups (fd_cli_setup): a tool names the groups it takes, and each group brings its
+ * long options and its usage lines from one table in cli.c.  An option of a group the tool
+ * did not name is not accepted.  -h/--help, --version and -q/--quiet come with every tool.
+ */
+enum {
+	FD_CLI_G_STORE = 1u << 0,    /* --store PATH */
+	FD_CLI_G_ACTOR = 1u << 1,    /* --actor NAME */
+	FD_CLI_G_FORMAT = 1u << 2,   /* --format FMT */
+	FD_CLI_G_OUTPUT = 1u << 3,   /* -o, --output FILE (cli->output; fd_cli_output_open) */
+	FD_CLI_G_EXCEL = 1u << 4,    /* --excel-safe */
+	FD_CLI_G_INPUT = 1u << 5,    /* reading exports: --map, --delimiter, --currency, --tz and
+				      * the export options (fd_cli_input_open) */
+	FD_CLI_G_STRICT = 1u << 6,   /* --strict: the bad-record policy of fd_cli_txns */
+	FD_CLI_G_METRICS = 1u << 7,  /* --metrics FILE */
+	FD_CLI_G_PROGRESS = 1u << 8, /* --progress, --no-progress */
+};
+
+/*
+ * One option of a tool's table: its long name, has_arg and code as in struct option, and its
+ * usage line(s) ("  --seed N            random seed (default 1)\n"), or NULL for an alias
+ * that is accepted but not shown.  A code below 256 is also the short option.  An entry
+ * named like a group's option replaces it: its help text (the group's when NULL and the code
+ * is 0) is shown in the tool's order, and with a code other than 0 fd_cli_getopt returns that
+ * code to the tool instead of handling the option (the tool may still pass it to
+ * fd_cli_option).  The table ends with a NULL name.
+ */
+struct fd_cli_opt {
+	const char *name;
+	int has_arg;
+	int val;
+	const char *help;
+};
+
 struct fd_cli {
 	const char *tool;     /* "fd-ingest" */
 	const char *usage;    /* the synopsis and options, as in the man page */
+	const char *short_usage; /* fd_cli_setup: the synopsis lines and a pointer to --help,
+				  * which usage errors print (else the whole usage) */
 	const char *store;    /* --store, else $FD_STORE, else "fd.db" (fd_cli_finish) */
 	int store_given;      /* --store or $FD_STORE was given */
 	int store_opt;        /* --store was given on the command line */
@@ -107,11 +153,41 @@ struct fd_cli {
 	int excel_safe;       /* --excel-safe: quote CSV text that a spreadsheet runs as a formula */
 	char actor_buf[256];
 	struct fd_cli_input input; /* the export options (see above) */
+	/* set by the groups of fd_cli_setup */
+	const char *output;   /* -o/--output FILE, or NULL for standard output */
+	const char *map_spec; /* --map SPEC */
+	const char *currency; /* --currency CODE (checked) */
+	const char *tz;       /* --tz TZ as given */
+	char delimiter;       /* --delimiter, or 0 */
+	int strict;           /* --strict */
+	unsigned groups;
+	const struct fd_cli_opt *opts;
+	struct fd_colmap *map;    /* fd_cli_input_open: --map loaded; fd_cli_input_release frees it */
 	/* progress meter state */
 	double t_start, t_last;
 };
 
 void fd_cli_init(struct fd_cli *cli, const char *tool, const char *usage);
+/*
+ * fd_cli_init with option groups: synopsis is the usage's head ("usage: fd-x [options]\n"
+ * and the description, ending in a blank line); the usage is the synopsis, the help of opts in
+ * their order, the groups' lines not replaced by opts, then -q, -h and --version.  The
+ * tables are borrowed for the life of the process.
+ */
+void fd_cli_setup(struct fd_cli *cli, const char *tool, const char *synopsis, unsigned groups,
+		  const struct fd_cli_opt *opts);
+/*
+ * getopt_long over the tool's table and its groups: the groups' options are handled here
+ * (stored in cli, checked, usage error on a bad argument); returns the tool's own option
+ * codes, and -1 at the end of the options (optind as getopt_long leaves it).  An unknown
+ * option, a missing or unexpected argument: "tool: unrecognized option '--x'" and the usage
+ * on stderr, exit 2.
+ */
+int fd_cli_getopt(struct fd_cli *cli, int argc, char **argv);
+/* For a command line scanned before parsing (fd-audit's forensic tests): 1 when the long
+ * option name[0..n) of the tool's table or groups takes an argument, 0 when it takes none,
+ * -1 when it is none of them. */
+int fd_cli_opt_arg(unsigned groups, const struct fd_cli_opt *opts, const char *name, size_t n);
 /* Handle a common option or a getopt error; returns 1 when handled. */
 int fd_cli_option(struct fd_cli *cli, int c, const char *arg);
 /* After option parsing: resolve store path and actor defaults (an --actor or $FD_ACTOR that is
@@ -125,7 +201,7 @@ void fd_cli_inputs(const struct fd_cli *cli, int n, char *const *paths);
 
 /* "tool: message" on stderr (stdout flushed first). */
 void fd_cli_msg(const struct fd_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Usage error: "tool: message", then the usage, on stderr; exit 2. */
+/* Usage error: "tool: message", then the short usage (else the usage), on stderr; exit 2. */
 _Noreturn void fd_cli_usage_error(const struct fd_cli *cli, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Report err ("tool: msg") and return its code (FD_EIO if none was set). */
@@ -166,6 +242,58 @@ int fd_cli_input_json(const struct fd_cli *cli, struct fd_buf *out);
 const char *fd_cli_parse_ts(const struct fd_cli *cli, const char *arg, int tz_offset_min, int64_t *ms);
 /* Free what fd_cli_input_tz loaded. */
 void fd_cli_input_release(struct fd_cli *cli);
+
+/*
+ * The input group (FD_CLI_G_INPUT): load --tz and --map and fill the stream options with
+ * them, --delimiter, --currency and the export options.  Exit as fd_cli_input_tz on a bad
+ * zone; a --map that cannot be loaded returns its status (err set).  fd_cli_input_release
+ * frees what it loaded.
+ */
+int fd_cli_input_open(struct fd_cli *cli, struct fd_txnstream_opts *so, struct fd_err *err);
+
+/* Open -o/--output (cli->output; NULL = standard output) with fd_out_open, which refuses the
+ * store, the inputs (fd_cli_inputs) and the like. */
+struct fd_out;
+int fd_cli_output_open(const struct fd_cli *cli, struct fd_out **out, struct fd_err *err);
+
+/*
+ * A bad record, in the one wording every tool uses: "tool: WHERE: field 'F': MSG (OUTCOME)",
+ * or "tool: WHERE: MSG (OUTCOME)" when field is NULL or "record" (the record as a whole).
+ * WHERE is "FILE:LINE".  fd_cli_bad_err puts the same text in err, for an error that stops
+ * the run (FD_EINPUT).
+ */
+void fd_cli_bad_record(const struct fd_cli *cli, const char *where, const char *field, const char *msg,
+		       const char *outcome);
+int fd_cli_bad_err(struct fd_err *err, const char *where, const char *field, const char *msg,
+		   const char *outcome);
+
+/*
+ * One loop over transactions for the tools that analyse them: fd_txnsrc (files in time order,
+ * or the store), or with any_order the files one after the other in whatever order they hold.
+ * It owns the bad-record policy: a bad record is reported ("... (skipped)"; at most
+ * FD_CLI_SHOWN_BAD of them, then a count at the end; none under -q) and skipped, or under
+ * --strict ends the run with FD_EINPUT and "... (--strict: stopped here)" (strict_note
+ * replaces "stopped here").  It also drives the progress meter.
+ */
+#define FD_CLI_SHOWN_BAD 20
+struct fd_txnsrc_opts;
+struct fd_cli_txns;
+int fd_cli_txns_open(struct fd_cli_txns **r, struct fd_cli *cli, const struct fd_txnsrc_opts *o, int any_order,
+		     struct fd_err *err);
+/* 1 with *t (strings valid until the next call) and *warm (history before --since: warm the
+ * state only; may be NULL when there is none), 0 at the end, or a negated status (err set):
+ * a fatal error, a bad record under --strict, out-of-time-order input. */
+int fd_cli_txns_next(struct fd_cli_txns *r, struct fd_txn *t, int *warm, struct fd_err *err);
+/* "FILE:LINE" of the current record, or "store". */
+const char *fd_cli_txns_where(struct fd_cli_txns *r);
+/* The format of the first input (FD_FMT_CSV for the store or before the first record). */
+int fd_cli_txns_format(const struct fd_cli_txns *r);
+/* Bad records seen so far. */
+int64_t fd_cli_txns_bad(const struct fd_cli_txns *r);
+/* The text after "--strict: " in the message that stops a run ("stopped here" by default). */
+void fd_cli_txns_strict_note(struct fd_cli_txns *r, const char *note);
+/* Free; after the end of the input, say how many bad records were not shown. NULL is fine. */
+void fd_cli_txns_free(struct fd_cli_txns *r);
 
 /* Close stdout and check for write errors (disk full, closed pipe); returns 0 or FD_EIO after
  * reporting. */

@@ -23,7 +23,7 @@
 #include "fd_writer.h"
 #include "banned.h"
 
-static const char usage[] =
+static const char synopsis[] =
 	"usage: fd-audit [options] verify|log|keygen|seal|export\n"
 	"       fd-audit [options] benford|duplicates|gaps|round|weekend|strata|ageing [FILE...]\n"
 	"Check, query, seal and export the evidence store's hash-chained audit log; run forensic\n"
@@ -31,41 +31,38 @@ static const char usage[] =
 	"\n"
 	"  verify              recompute the chain, the data digests and the seals (exit 1 if broken)\n"
 	"  log                 list audit entries\n"
-	"  keygen --out FILE   make an Ed25519 key pair: FILE (secret, mode 0600) and FILE.pub\n"
+	"  keygen -o FILE      make an Ed25519 key pair: FILE (secret, mode 0600) and FILE.pub\n"
 	"  seal --key SECRET   sign the head of the chain and print the seal's short text\n"
-	"  export --out FILE   write a zstd-compressed evidence bundle of the store\n"
-	"\n"
-	"  --store PATH        evidence store (default $FD_STORE, else ./fd.db)\n"
-	"  --key KEY           verify: public key file (or its 64 hex digits) whose seals must\n"
-	"                      verify; seal: the secret key file to sign with\n"
-	"  --seal TEXT         verify: check a seal's short text against the store (needs --key)\n"
-	"  --bundle FILE       verify: check an evidence bundle instead of the store\n"
-	"  --out FILE          keygen, export: the file to write\n"
-	"  --since TIME        log: entries at or after TIME (RFC 3339 or epoch)\n"
-	"  --until TIME        log: entries before TIME\n"
-	"  --actor NAME        log: entries by NAME; otherwise who is acting (default $FD_ACTOR)\n"
-	"  --action GLOB       log: entries whose action matches GLOB, e.g. 'ingest.*'\n"
-	"  --object TYPE[:ID]  log: entries about objects of TYPE (and ID)\n"
-	"  --format FMT        log: table (default), csv or ndjson\n"
-	"  --metrics FILE      write Prometheus textfile metrics there\n"
-	"  -q, --quiet         no summary\n"
-	"  --progress, --no-progress   force the progress meter on or off\n"
-	"  -h, --help          show this help\n"
-	"  --version           show the version\n";
+	"  export -o FILE      write a zstd-compressed evidence bundle of the store\n"
+	"\n";
 
-enum { OPT_KEY = FD_OPT_TOOL_BASE, OPT_SEAL, OPT_BUNDLE, OPT_OUT, OPT_SINCE, OPT_UNTIL, OPT_ACTION, OPT_OBJECT };
+enum { OPT_KEY = FD_OPT_TOOL_BASE, OPT_SEAL, OPT_BUNDLE, OPT_SINCE, OPT_UNTIL, OPT_ACTION, OPT_OBJECT };
 
-static const struct option longopts[] = {
-	FD_CLI_LONGOPTS,
-	{"key", required_argument, NULL, OPT_KEY},
-	{"seal", required_argument, NULL, OPT_SEAL},
-	{"bundle", required_argument, NULL, OPT_BUNDLE},
-	{"out", required_argument, NULL, OPT_OUT},
-	{"since", required_argument, NULL, OPT_SINCE},
-	{"until", required_argument, NULL, OPT_UNTIL},
-	{"action", required_argument, NULL, OPT_ACTION},
-	{"object", required_argument, NULL, OPT_OBJECT},
-	{NULL, 0, NULL, 0},
+#define GROUPS (FD_CLI_G_STORE | FD_CLI_G_ACTOR | FD_CLI_G_FORMAT | FD_CLI_G_OUTPUT | FD_CLI_G_METRICS | \
+		FD_CLI_G_PROGRESS)
+
+static const struct fd_cli_opt opts[] = {
+	{"store", 0, 0, "  --store PATH        evidence store (default $FD_STORE, else ./fd.db)\n"},
+	{"key", required_argument, OPT_KEY,
+	 "  --key KEY           verify: public key file (or its 64 hex digits) whose seals must\n"
+	 "                      verify; seal: the secret key file to sign with\n"},
+	{"seal", required_argument, OPT_SEAL,
+	 "  --seal TEXT         verify: check a seal's short text against the store (needs --key)\n"},
+	{"bundle", required_argument, OPT_BUNDLE,
+	 "  --bundle FILE       verify: check an evidence bundle instead of the store\n"},
+	{"output", required_argument, 'o', "  -o, --output FILE   keygen, export: the file to write\n"},
+	{"out", required_argument, 'o', NULL},  /* the old name, still accepted */
+	{"since", required_argument, OPT_SINCE, "  --since TIME        log: entries at or after TIME (RFC 3339 or epoch)\n"},
+	{"until", required_argument, OPT_UNTIL, "  --until TIME        log: entries before TIME\n"},
+	{"actor", required_argument, FD_OPT_ACTOR,
+	 "  --actor NAME        log: entries by NAME; otherwise who is acting (default $FD_ACTOR)\n"},
+	{"action", required_argument, OPT_ACTION,
+	 "  --action GLOB       log: entries whose action matches GLOB, e.g. 'ingest.*'\n"},
+	{"object", required_argument, OPT_OBJECT,
+	 "  --object TYPE[:ID]  log: entries about objects of TYPE (and ID)\n"},
+	{"format", required_argument, FD_OPT_FORMAT, "  --format FMT        log: table (default), csv or ndjson\n"},
+	{"quiet", 0, 0, "  -q, --quiet         no summary\n"},
+	{NULL, 0, 0, NULL},
 };
 
 enum cmd { C_VERIFY, C_LOG, C_KEYGEN, C_SEAL, C_EXPORT, C_N };
@@ -80,7 +77,7 @@ static const struct {
 	{OPT_KEY, "--key", 1u << C_VERIFY | 1u << C_SEAL},
 	{OPT_SEAL, "--seal", 1u << C_VERIFY},
 	{OPT_BUNDLE, "--bundle", 1u << C_VERIFY},
-	{OPT_OUT, "--out", 1u << C_KEYGEN | 1u << C_EXPORT},
+	{'o', "--output", 1u << C_KEYGEN | 1u << C_EXPORT},
 	{OPT_SINCE, "--since", 1u << C_LOG},
 	{OPT_UNTIL, "--until", 1u << C_LOG},
 	{OPT_ACTION, "--action", 1u << C_LOG},
@@ -394,7 +391,7 @@ static int cmd_keygen(struct run *run, const char *path)
 	char kid[17];
 
 	if (!path)
-		fd_cli_usage_error(&run->cli, "keygen needs --out FILE (the secret key; the public key goes to FILE.pub)");
+		fd_cli_usage_error(&run->cli, "keygen needs -o FILE (the secret key; the public key goes to FILE.pub)");
 	if (fd_seal_keygen(path, kid, &err))
 		return fd_cli_report(&run->cli, &err);
 	if (!run->cli.quiet)
@@ -455,7 +452,7 @@ static int cmd_export(struct run *run, const char *path)
 	int rc;
 
 	if (!path)
-		fd_cli_usage_error(&run->cli, "export needs --out FILE");
+		fd_cli_usage_error(&run->cli, "export needs -o FILE");
 	memset(&o, 0, sizeof(o));
 	o.on_finding = on_finding;
 	o.ctx = run;
@@ -507,15 +504,15 @@ int main(int argc, char **argv)
 	size_t i;
 	double t0;
 
-	if (fd_forensic_wanted(argc, argv, longopts))
+	if (fd_forensic_wanted(argc, argv, GROUPS, opts))
 		return fd_forensic_main(argc, argv);
 	memset(&run, 0, sizeof(run));
 	memset(&f, 0, sizeof(f));
 	f.since = INT64_MIN;
 	f.until = INT64_MAX;
-	fd_cli_init(&run.cli, "fd-audit", usage);
+	fd_cli_setup(&run.cli, "fd-audit", synopsis, GROUPS, opts);
 	run.cli.format = FMT_TABLE;
-	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS, longopts, NULL)) != -1) {
+	while ((c = fd_cli_getopt(&run.cli, argc, argv)) != -1) {
 		for (i = 0; i < sizeof(applies) / sizeof(applies[0]); i++)
 			if (applies[i].opt == c)
 				given |= 1u << i;
@@ -523,7 +520,11 @@ int main(int argc, char **argv)
 		case OPT_KEY: key = optarg; break;
 		case OPT_SEAL: seal_text = optarg; break;
 		case OPT_BUNDLE: bundle = optarg; break;
-		case OPT_OUT: out = optarg; break;
+		case 'o':
+			if (!*optarg)
+				fd_cli_usage_error(&run.cli, "--output needs a file name");
+			out = optarg;
+			break;
 		case OPT_SINCE: f.since = fd_cli_time(&run.cli, "--since", optarg, 0); break;
 		case OPT_UNTIL: f.until = fd_cli_time(&run.cli, "--until", optarg, 0); break;
 		case OPT_ACTION: f.action = optarg; break;
@@ -538,9 +539,6 @@ int main(int argc, char **argv)
 			actor_arg = optarg;  /* log's filter; also who is acting */
 			fd_cli_option(&run.cli, c, optarg);
 			break;
-		default:
-			if (!fd_cli_option(&run.cli, c, optarg))
-				fd_cli_usage_error(&run.cli, "unexpected option");
 		}
 	}
 	fd_cli_finish(&run.cli);
@@ -579,8 +577,6 @@ int main(int argc, char **argv)
 		f.object_type = object;
 	}
 	f.actor = actor_arg;
-	if (out && !*out)
-		fd_cli_usage_error(&run.cli, "--out needs a file name");
 	if (run.cli.metrics && !(run.metrics = fd_metrics_create("fd-audit"))) {
 		fd_cli_msg(&run.cli, "out of memory");
 		return FD_EIO;

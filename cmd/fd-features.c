@@ -17,53 +17,28 @@
 #include "fd_writer.h"
 #include "banned.h"
 
-static const char usage[] =
+static const char synopsis[] =
 	"usage: fd-features [options] [FILE...]\n"
 	"Compute point-in-time features of transactions read in time order from FILEs (CSV or\n"
 	"NDJSON, plain or zstd; '-' or none = stdin) or from the store.\n"
-	"\n"
-	"  --features LIST     comma-separated feature names (default: all; see --list)\n"
-	"  --list              print the catalog: name, group, definition\n"
-	"  --sort              sort the input by time in memory (else out-of-order input is an error)\n"
-	"  --label-delay DAYS  labels become known this long after a transaction (default 7)\n"
-	"  --store PATH        read from this store instead of files (default $FD_STORE, else ./fd.db)\n"
-	"  --since T, --until T  store period [T, T'): RFC 3339 or epoch; history before --since\n"
-	"                      warms the state\n"
-	"  --format FMT        output csv or ndjson (default: the input's format)\n"
-	"  --map SPEC          column mapping file or preset, as in fd-ingest\n"
-	"  --delimiter C       CSV input delimiter\n"
-	"  --currency CODE     currency of input rows without one (default USD)\n"
-	FD_CLI_INPUT_USAGE
-	"  --strict            stop at the first bad record (exit 3)\n"
-	"  --metrics FILE      write Prometheus textfile metrics there\n"
-	"  -o, --output FILE   write there (atomically) instead of stdout\n"
-	"  --excel-safe        quote CSV text that a spreadsheet would run as a formula\n"
-	"  -q, --quiet         no summary on stderr\n"
-	"  -h, --help          show this help\n"
-	"  --version           show the version\n";
+	"\n";
 
-enum {
-	OPT_FEATURES = FD_OPT_TOOL_BASE, OPT_LIST, OPT_SORT, OPT_LABEL_DELAY, OPT_SINCE, OPT_UNTIL,
-	OPT_MAP, OPT_DELIM, OPT_TZ, OPT_CURRENCY, OPT_STRICT,
-};
+enum { OPT_FEATURES = FD_OPT_TOOL_BASE, OPT_LIST, OPT_SORT, OPT_LABEL_DELAY, OPT_SINCE, OPT_UNTIL };
 
-static const struct option longopts[] = {
-	FD_CLI_LONGOPTS,
-	FD_CLI_EXCEL_SAFE,
-	{"features", required_argument, NULL, OPT_FEATURES},
-	{"list", no_argument, NULL, OPT_LIST},
-	{"sort", no_argument, NULL, OPT_SORT},
-	{"label-delay", required_argument, NULL, OPT_LABEL_DELAY},
-	{"since", required_argument, NULL, OPT_SINCE},
-	{"until", required_argument, NULL, OPT_UNTIL},
-	{"map", required_argument, NULL, OPT_MAP},
-	{"delimiter", required_argument, NULL, OPT_DELIM},
-	{"tz", required_argument, NULL, OPT_TZ},
-	FD_CLI_INPUT_LONGOPTS,
-	{"currency", required_argument, NULL, OPT_CURRENCY},
-	{"strict", no_argument, NULL, OPT_STRICT},
-	{"output", required_argument, NULL, 'o'},
-	{NULL, 0, NULL, 0},
+static const struct fd_cli_opt opts[] = {
+	{"features", required_argument, OPT_FEATURES,
+	 "  --features LIST     comma-separated feature names (default: all; see --list)\n"},
+	{"list", no_argument, OPT_LIST, "  --list              print the catalog: name, group, definition\n"},
+	{"sort", no_argument, OPT_SORT,
+	 "  --sort              sort the input by time in memory (else out-of-order input is an error)\n"},
+	{"label-delay", required_argument, OPT_LABEL_DELAY,
+	 "  --label-delay DAYS  labels become known this long after a transaction (default 7)\n"},
+	{"store", 0, 0, "  --store PATH        read from this store instead of files (default $FD_STORE, else ./fd.db)\n"},
+	{"since", required_argument, OPT_SINCE,
+	 "  --since T, --until T  store period [T, T'): RFC 3339 or epoch; history before --since\n"
+	 "                      warms the state\n"},
+	{"until", required_argument, OPT_UNTIL, NULL},
+	{NULL, 0, 0, NULL},
 };
 
 /* The catalog (or the selection), one feature a line: name, group, definition, tab-separated. */
@@ -90,6 +65,95 @@ static int list_catalog(struct fd_cli *cli, const char *features)
 	return fd_cli_close_stdout(cli);
 }
 
+/* The output's columns: txn_id, ts, label, then the selected features (names[] borrows the
+ * catalog's). */
+static const char **column_names(const struct fd_features *feat, size_t nf)
+{
+	const struct fd_feat_def *defs;
+	const char **names = calloc(nf + 3, sizeof(*names));
+	size_t i;
+
+	if (!names)
+		return NULL;
+	fd_feat_catalog(&defs);
+	names[0] = "txn_id";
+	names[1] = "ts";
+	names[2] = "label";
+	for (i = 0; i < nf; i++)
+		names[i + 3] = defs[fd_features_catalog_index(feat, i)].name;
+	return names;
+}
+
+/* The transactions: from the store (--store, --since, --until; all history before --since
+ * warms the state) or from the FILEs. */
+static int open_source(struct fd_cli *cli, struct fd_txnsrc_opts *so, int store_mode, int64_t since, int64_t until,
+		       int sort, int argc, char **argv, struct fd_store **st, struct fd_cli_txns **src,
+		       struct fd_err *err)
+{
+	int rc;
+
+	if (store_mode) {
+		struct fd_who who = {cli->actor, "fd-features", FD_VERSION};
+
+		if ((rc = fd_store_open(st, cli->store, FD_STORE_READONLY, &who, err)))
+			return rc;
+		so->store = *st;
+		so->since = since;
+		so->until = until;
+		/* all the history: novelty, sender age and dormancy look back without limit, so
+		 * only a full replay makes --since's first day equal that of one run over all */
+		so->warm_ms = -1;
+	} else {
+		so->paths = (const char *const *)argv + optind;
+		so->npaths = (size_t)(argc - optind);
+		so->sort = sort;
+		so->stream.no_metadata = 1;  /* features read canonical fields only */
+	}
+	return fd_cli_txns_open(src, cli, so, 0, err);
+}
+
+/* The writer, in --format or else the input's format. */
+static struct fd_writer *make_writer(const struct fd_cli *cli, struct fd_out *out, const struct fd_cli_txns *src,
+				     const char **names, size_t n)
+{
+	struct fd_writer *w = fd_writer_create(out, cli->format != FD_FMT_AUTO ? cli->format : fd_cli_txns_format(src),
+					       names, n);
+
+	fd_writer_excel_safe(w, cli->excel_safe);
+	return w;
+}
+
+static void write_row(struct fd_writer *w, const struct fd_txn *t, const double *vals, size_t nf)
+{
+	size_t i;
+
+	fd_writer_begin(w);
+	fd_writer_cstr(w, t->txn_id);
+	fd_writer_ts(w, t->ts);
+	if (t->label >= 0)
+		fd_writer_i64(w, t->label);
+	else
+		fd_writer_null(w);
+	for (i = 0; i < nf; i++)
+		fd_writer_f64_sig(w, vals[i], 9);
+	fd_writer_end(w);
+}
+
+static int write_metrics(const struct fd_cli *cli, struct fd_metrics *m, const struct fd_features *feat, double dur,
+			 int64_t rows, int64_t bad, int64_t warmed, struct fd_err *err)
+{
+	static const char help[] = "Transactions read, by result.";
+
+	fd_metrics_add(m, "fd_features_records_total", "counter", help, "result=\"computed\"", (double)rows);
+	fd_metrics_add(m, "fd_features_records_total", "counter", help, "result=\"skipped\"", (double)bad);
+	fd_metrics_add(m, "fd_features_records_total", "counter", help, "result=\"warm\"", (double)warmed);
+	fd_metrics_add(m, "fd_features_records_per_second", "gauge", "Transactions per second.",
+		       NULL, dur > 0 ? (double)rows / dur : 0);
+	fd_metrics_add(m, "fd_features_state_bytes", "gauge", "Memory held by feature state.",
+		       NULL, (double)fd_features_bytes(feat));
+	return fd_metrics_write(m, cli->metrics, 1, dur, err);
+}
+
 int main(int argc, char **argv)
 {
 	struct fd_cli cli;
@@ -97,26 +161,26 @@ int main(int argc, char **argv)
 	struct fd_feat_opts fo;
 	struct fd_features *feat = NULL;
 	struct fd_txnsrc_opts so;
-	struct fd_txnsrc *src = NULL;
+	struct fd_cli_txns *src = NULL;
 	struct fd_store *st = NULL;
 	struct fd_out *out = NULL;
 	struct fd_writer *w = NULL;
-	struct fd_colmap *map = NULL;
 	struct fd_metrics *metrics = NULL;
-	const char *features = NULL, *map_spec = NULL, *tz = NULL, *output = NULL;
-	const char *since_arg = NULL, *until_arg = NULL;
+	const char *features = NULL, *since_arg = NULL, *until_arg = NULL;
 	const char **names = NULL;
 	double *vals = NULL;
-	int c, sort = 0, strict = 0, rc = 0, list = 0, store_mode, fmt;
+	int c, sort = 0, rc = 0, list = 0, store_mode;
 	int64_t since = INT64_MIN, until = INT64_MAX, rows = 0, bad = 0, warmed = 0;
-	size_t nf, i;
+	size_t nf;
 	double t0;
 
 	memset(&so, 0, sizeof(so));
 	memset(&fo, 0, sizeof(fo));
 	fo.label_delay_ms = 7 * FD_DAY_MS;
-	fd_cli_init(&cli, "fd-features", usage);
-	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS "o:", longopts, NULL)) != -1) {
+	fd_cli_setup(&cli, "fd-features", synopsis,
+		     FD_CLI_G_STORE | FD_CLI_G_INPUT | FD_CLI_G_STRICT | FD_CLI_G_FORMAT | FD_CLI_G_OUTPUT |
+		     FD_CLI_G_EXCEL | FD_CLI_G_METRICS | FD_CLI_G_PROGRESS, opts);
+	while ((c = fd_cli_getopt(&cli, argc, argv)) != -1) {
 		switch (c) {
 		case OPT_FEATURES: features = optarg; break;
 		case OPT_LIST: list = 1; break;
@@ -126,29 +190,15 @@ int main(int argc, char **argv)
 			break;
 		case OPT_SINCE: since_arg = optarg; break;
 		case OPT_UNTIL: until_arg = optarg; break;
-		case OPT_MAP: map_spec = optarg; break;
-		case OPT_DELIM: so.stream.delimiter = fd_cli_delimiter(&cli, optarg); break;
-		case OPT_TZ: tz = optarg; break;
-		case OPT_CURRENCY:
-			if (strlen(optarg) != 3 || fd_currency_exponent(optarg) < 0)
-				fd_cli_usage_error(&cli, "--currency '%s' is not an ISO 4217 code (upper case, e.g. EUR)", optarg);
-			so.stream.currency = optarg;
-			break;
-		case OPT_STRICT: strict = 1; break;
-		case 'o': output = optarg; break;
-		default:
-			if (!fd_cli_input_option(&cli, c, optarg) && !fd_cli_option(&cli, c, optarg))
-				fd_cli_usage_error(&cli, "unexpected option");
 		}
 	}
 	fd_cli_finish(&cli);
 	fd_cli_inputs(&cli, argc - optind, argv + optind);
-	fd_cli_inputs(&cli, 1, (char *const[]){(char *)map_spec});
 	if (list)
 		return list_catalog(&cli, features);
 	t0 = fd_now();
-	fd_cli_input_tz(&cli, tz, &so.stream.tz_offset_min);
-	fd_cli_input_apply(&cli, &so.stream);
+	if ((rc = fd_cli_input_open(&cli, &so.stream, &err)))
+		goto fail;
 	/* read in the zone of --tz, like the records */
 	if (since_arg)
 		since = fd_cli_time(&cli, "--since", since_arg, so.stream.tz_offset_min);
@@ -166,57 +216,25 @@ int main(int argc, char **argv)
 
 	if ((rc = fd_features_create(&feat, &fo, &err)) || (rc = fd_features_select(feat, features, &err)))
 		goto fail;
-	if (map_spec && (rc = fd_colmap_load(&map, map_spec, &err)))
-		goto fail;
-	if (store_mode) {
-		struct fd_who who = {cli.actor, "fd-features", FD_VERSION};
-
-		if ((rc = fd_store_open(&st, cli.store, FD_STORE_READONLY, &who, &err)))
-			goto fail;
-		so.store = st;
-		so.since = since;
-		so.until = until;
-		/* all the history: novelty, sender age and dormancy look back without limit, so
-		 * only a full replay makes --since's first day equal that of one run over all */
-		so.warm_ms = -1;
-	} else {
-		so.paths = (const char *const *)argv + optind;
-		so.npaths = (size_t)(argc - optind);
-		so.sort = sort;
-		so.stream.map = map;
-		so.stream.no_metadata = 1;  /* features read canonical fields only */
-	}
-	if ((rc = fd_txnsrc_open(&src, &so, &err)))
+	if ((rc = open_source(&cli, &so, store_mode, since, until, sort, argc, argv, &st, &src, &err)))
 		goto fail;
 	if (cli.metrics && !(metrics = fd_metrics_create("fd-features"))) {
 		rc = fd_err_set(&err, FD_EIO, "out of memory");
 		goto fail;
 	}
-
 	nf = fd_features_count(feat);
-	names = calloc(nf + 3, sizeof(*names));
+	names = column_names(feat, nf);
 	vals = calloc(nf ? nf : 1, sizeof(*vals));
 	if (!names || !vals) {
 		rc = fd_err_set(&err, FD_EIO, "out of memory");
 		goto fail;
 	}
-	{
-		const struct fd_feat_def *defs;
-
-		fd_feat_catalog(&defs);
-		names[0] = "txn_id";
-		names[1] = "ts";
-		names[2] = "label";
-		for (i = 0; i < nf; i++)
-			names[i + 3] = defs[fd_features_catalog_index(feat, i)].name;
-	}
-	if ((rc = fd_out_open(&out, output, NULL, &err)))
+	if ((rc = fd_cli_output_open(&cli, &out, &err)))
 		goto fail;
 
 	for (;;) {
 		struct fd_txn t;
-		struct fd_txn_bad b;
-		int warm, r = fd_txnsrc_next(src, &t, &warm, &b, &err);
+		int warm = 0, r = fd_cli_txns_next(src, &t, &warm, &err);
 
 		if (r == 0)
 			break;
@@ -224,26 +242,9 @@ int main(int argc, char **argv)
 			rc = -r;
 			goto fail;
 		}
-		if (r == 2) {
-			bad++;
-			if (strict) {
-				rc = fd_err_set(&err, FD_EINPUT, "%s: field '%s': %s (--strict)", fd_txnsrc_where(src),
-						b.field_name, b.msg);
-				goto fail;
-			}
-			if (!cli.quiet)
-				fd_cli_msg(&cli, "%s: skipped: field '%s': %s", fd_txnsrc_where(src), b.field_name, b.msg);
-			continue;
-		}
-		if (!w) {
-			/* the output format follows the input's unless --format says otherwise */
-			fmt = cli.format != FD_FMT_AUTO ? cli.format : fd_txnsrc_format(src);
-			w = fd_writer_create(out, fmt, names, nf + 3);
-		fd_writer_excel_safe(w, cli.excel_safe);
-			if (!w) {
-				rc = fd_err_set(&err, FD_EIO, "out of memory");
-				goto fail;
-			}
+		if (!w && !(w = make_writer(&cli, out, src, names, nf + 3))) {
+			rc = fd_err_set(&err, FD_EIO, "out of memory");
+			goto fail;
 		}
 		if (warm) {
 			if ((rc = fd_features_warm(feat, &t, &err)))
@@ -253,29 +254,13 @@ int main(int argc, char **argv)
 		}
 		if ((rc = fd_features_push(feat, &t, vals, NULL, &err)))
 			goto fail_where;
-		fd_writer_begin(w);
-		fd_writer_cstr(w, t.txn_id);
-		fd_writer_ts(w, t.ts);
-		if (t.label >= 0)
-			fd_writer_i64(w, t.label);
-		else
-			fd_writer_null(w);
-		for (i = 0; i < nf; i++)
-			fd_writer_f64_sig(w, vals[i], 9);
-		fd_writer_end(w);
+		write_row(w, &t, vals, nf);
 		rows++;
-		if ((rows & 65535) == 0)
-			fd_cli_progress(&cli, rows, fd_txnsrc_bytes(src), -1);
 	}
-	if (!w) {
-		/* no record at all: still a header, so the output is a valid empty table */
-		fmt = cli.format != FD_FMT_AUTO ? cli.format : fd_txnsrc_format(src);
-		w = fd_writer_create(out, fmt, names, nf + 3);
-		fd_writer_excel_safe(w, cli.excel_safe);
-		if (!w) {
-			rc = fd_err_set(&err, FD_EIO, "out of memory");
-			goto fail;
-		}
+	bad = fd_cli_txns_bad(src);
+	if (!w && !(w = make_writer(&cli, out, src, names, nf + 3))) {  /* no record: still a header */
+		rc = fd_err_set(&err, FD_EIO, "out of memory");
+		goto fail;
 	}
 	fd_writer_free(w);
 	w = NULL;
@@ -284,28 +269,16 @@ int main(int argc, char **argv)
 	out = NULL;
 	if (rc)
 		goto fail;
+	fd_cli_txns_free(src);  /* says how many bad records were not shown */
+	src = NULL;
 	if (!cli.quiet)
 		fd_cli_msg(&cli, "%lld transactions, %zu features each%s%lld skipped%s", (long long)rows, nf,
 			   bad ? ", " : " (", (long long)bad, bad ? " (bad records)" : ")");
-	if (metrics) {
-		double dur = fd_now() - t0;
-
-		fd_metrics_add(metrics, "fd_features_records_total", "counter", "Transactions read, by result.",
-			       "result=\"computed\"", (double)rows);
-		fd_metrics_add(metrics, "fd_features_records_total", "counter", "Transactions read, by result.",
-			       "result=\"skipped\"", (double)bad);
-		fd_metrics_add(metrics, "fd_features_records_total", "counter", "Transactions read, by result.",
-			       "result=\"warm\"", (double)warmed);
-		fd_metrics_add(metrics, "fd_features_records_per_second", "gauge", "Transactions per second.",
-			       NULL, dur > 0 ? (double)rows / dur : 0);
-		fd_metrics_add(metrics, "fd_features_state_bytes", "gauge", "Memory held by feature state.",
-			       NULL, (double)fd_features_bytes(feat));
-		if ((rc = fd_metrics_write(metrics, cli.metrics, 1, dur, &err)))
-			goto fail;
-	}
+	if (metrics && (rc = write_metrics(&cli, metrics, feat, fd_now() - t0, rows, bad, warmed, &err)))
+		goto fail;
 	goto out;
 fail_where:
-	fd_err_prefix(&err, "%s", fd_txnsrc_where(src));
+	fd_err_prefix(&err, "%s", fd_cli_txns_where(src));
 fail:
 	fd_cli_progress_end(&cli);
 	rc = fd_cli_report(&cli, &err);
@@ -314,10 +287,9 @@ fail:
 out:
 	fd_writer_free(w);
 	fd_out_abort(out);
-	fd_txnsrc_free(src);
+	fd_cli_txns_free(src);
 	fd_features_free(feat);
 	fd_store_close(st);
-	fd_colmap_free(map);
 	fd_cli_input_release(&cli);
 	fd_metrics_free(metrics);
 	free(names);

@@ -16,46 +16,37 @@
 #include "fd_txn.h"
 #include "banned.h"
 
-static const char usage[] =
+static const char synopsis[] =
 	"usage: fd-gen [options]\n"
 	"Generate realistic labelled transactions with injected fraud, in time order, as CSV or\n"
 	"NDJSON; the same seed and options always give the same bytes.\n"
-	"\n"
-	"  --seed N            random seed (default 1)\n"
-	"  --rows N            exact number of rows (default 10000)\n"
-	"  --customers N       number of customers (default rows/100, from 20 to 1000000)\n"
-	"  --merchants N       number of merchants (default customers/5, 50 to 20000)\n"
-	"  --start DATE        first day, YYYY-MM-DD, UTC (default 2026-01-01)\n"
-	"  --id-prefix P       transaction ids are P and a number (default T)\n"
-	"  --start-id N        the first transaction's number (default 1); to continue a\n"
-	"                      previous run, its --start-id plus its --rows\n"
-	"  --days N            number of days covered (default 90)\n"
-	"  --fraud-rate R      share of rows that are fraud, 0 to 1 (default 0.01)\n"
-	"  --currency CODE     ISO 4217 currency of the amounts (default USD)\n"
-	"  --format FMT        csv or ndjson (default csv)\n"
-	"  -o, --output FILE   write to FILE, atomically (default: standard output)\n"
-	"  -q, --quiet         no progress meter\n"
-	"  --progress, --no-progress   force the progress meter on or off\n"
-	"  -h, --help          show this help\n"
-	"  --version           show the version\n";
+	"\n";
 
 enum { OPT_SEED = FD_OPT_TOOL_BASE, OPT_ROWS, OPT_CUSTOMERS, OPT_MERCHANTS, OPT_START, OPT_DAYS, OPT_ID_PREFIX, OPT_START_ID,
        OPT_FRAUD_RATE, OPT_CURRENCY };
 
-static const struct option longopts[] = {
-	FD_CLI_LONGOPTS,
-	{"seed", required_argument, NULL, OPT_SEED},
-	{"rows", required_argument, NULL, OPT_ROWS},
-	{"customers", required_argument, NULL, OPT_CUSTOMERS},
-	{"merchants", required_argument, NULL, OPT_MERCHANTS},
-	{"start", required_argument, NULL, OPT_START},
-	{"id-prefix", required_argument, NULL, OPT_ID_PREFIX},
-	{"start-id", required_argument, NULL, OPT_START_ID},
-	{"days", required_argument, NULL, OPT_DAYS},
-	{"fraud-rate", required_argument, NULL, OPT_FRAUD_RATE},
-	{"currency", required_argument, NULL, OPT_CURRENCY},
-	{"output", required_argument, NULL, 'o'},
-	{NULL, 0, NULL, 0},
+static const struct fd_cli_opt opts[] = {
+	{"seed", required_argument, OPT_SEED, "  --seed N            random seed (default 1)\n"},
+	{"rows", required_argument, OPT_ROWS, "  --rows N            exact number of rows (default 10000)\n"},
+	{"customers", required_argument, OPT_CUSTOMERS,
+	 "  --customers N       number of customers (default rows/100, from 20 to 1000000)\n"},
+	{"merchants", required_argument, OPT_MERCHANTS,
+	 "  --merchants N       number of merchants (default customers/5, 50 to 20000)\n"},
+	{"start", required_argument, OPT_START, "  --start DATE        first day, YYYY-MM-DD, UTC (default 2026-01-01)\n"},
+	{"id-prefix", required_argument, OPT_ID_PREFIX,
+	 "  --id-prefix P       transaction ids are P and a number (default T)\n"},
+	{"start-id", required_argument, OPT_START_ID,
+	 "  --start-id N        the first transaction's number (default 1); to continue a\n"
+	 "                      previous run, its --start-id plus its --rows\n"},
+	{"days", required_argument, OPT_DAYS, "  --days N            number of days covered (default 90)\n"},
+	{"fraud-rate", required_argument, OPT_FRAUD_RATE,
+	 "  --fraud-rate R      share of rows that are fraud, 0 to 1 (default 0.01)\n"},
+	{"currency", required_argument, OPT_CURRENCY,
+	 "  --currency CODE     ISO 4217 currency of the amounts (default USD)\n"},
+	{"format", 0, 0, "  --format FMT        csv or ndjson (default csv)\n"},
+	{"output", 0, 0, "  -o, --output FILE   write to FILE, atomically (default: standard output)\n"},
+	{"quiet", 0, 0, "  -q, --quiet         no progress meter\n"},
+	{NULL, 0, 0, NULL},
 };
 
 #define CHUNK (1u << 20)
@@ -81,14 +72,13 @@ int main(int argc, char **argv)
 	struct fd_out *out = NULL;
 	struct fd_buf buf = FD_BUF_INIT;
 	struct fd_err err = {0};
-	const char *output = NULL;
 	char vis[64];
 	int c, rc = 0, more;
 	uint64_t bytes = 0;
 
 	fd_gen_opts_init(&o);
-	fd_cli_init(&cli, "fd-gen", usage);
-	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS "o:", longopts, NULL)) != -1) {
+	fd_cli_setup(&cli, "fd-gen", synopsis, FD_CLI_G_FORMAT | FD_CLI_G_OUTPUT | FD_CLI_G_PROGRESS, opts);
+	while ((c = fd_cli_getopt(&cli, argc, argv)) != -1) {
 		switch (c) {
 		case OPT_SEED:
 			o.seed = (uint64_t)fd_cli_int(&cli, "--seed", optarg, 0, INT64_MAX);
@@ -133,14 +123,6 @@ int main(int argc, char **argv)
 			memcpy(o.currency, optarg, 4);
 			o.exponent = fd_currency_exponent(optarg);
 			break;
-		case 'o':
-			if (!*optarg)
-				fd_cli_usage_error(&cli, "--output needs a file name");
-			output = optarg;
-			break;
-		default:
-			fd_cli_option(&cli, c, optarg);  /* --store and the like: accepted, unused */
-			break;
 		}
 	}
 	if (optind < argc)
@@ -156,7 +138,7 @@ int main(int argc, char **argv)
 			fd_cli_usage_error(&cli, "%s", err.msg);
 		goto out;
 	}
-	rc = fd_out_open(&out, output, NULL, &err);
+	rc = fd_cli_output_open(&cli, &out, &err);
 	if (rc)
 		goto out;
 	do {

@@ -20,55 +20,36 @@
 #include "fd_writer.h"
 #include "banned.h"
 
-static const char usage[] =
+static const char synopsis[] =
 	"usage: fd-ingest [options] [FILE...]\n"
 	"Validate transaction exports (CSV or NDJSON, plain or zstd; '-' or none = stdin) and load\n"
 	"them into the evidence store, one atomic transaction per input.\n"
-	"\n"
-	"  --store PATH        evidence store (default $FD_STORE, else ./fd.db)\n"
-	"  --format FMT        input format: csv or ndjson (default: detected)\n"
-	"  --map SPEC          column mapping file, or a preset: fd, sparkov\n"
-	"  --delimiter C       CSV field delimiter: ',' ';' 'tab' '|' (default ',')\n"
-	"  --currency CODE     currency of rows without one (default USD)\n"
-	FD_CLI_INPUT_USAGE
-	"  --namespace NS      transaction ids are NS:reference (ids unique per namespace)\n"
-	"  --rejects FILE      write every rejected record there as NDJSON\n"
-	"  --rejects-of SOURCE write the stored rejects of a source (id, sha256 or path) as NDJSON\n"
-	"                      to --rejects FILE or standard output, and exit\n"
-	"  --max-rejects N|P%  fail an input (exit 3, nothing written) with more rejects (default 5%)\n"
-	"  --strict            stop at the first bad record (exit 3); nothing of that input is written\n"
-	"  --supersede SOURCE  the input replaces that earlier load (needs --reason)\n"
-	"  --reason TEXT       why the earlier load is superseded\n"
-	"  --emit              write the accepted records as canonical NDJSON on stdout\n"
-	"  --actor NAME        who is acting (default $FD_ACTOR, else the login name)\n"
-	"  --metrics FILE      write Prometheus textfile metrics there\n"
-	"  -q, --quiet         no summary on stderr\n"
-	"  --progress, --no-progress   force the progress meter on or off\n"
-	"  -h, --help          show this help\n"
-	"  --version           show the version\n";
+	"\n";
 
-enum { OPT_MAP = FD_OPT_TOOL_BASE, OPT_DELIM, OPT_TZ, OPT_CURRENCY, OPT_REJECTS, OPT_STRICT, OPT_EMIT,
-       OPT_REJECTS_OF, OPT_MAX_REJECTS, OPT_SUPERSEDE, OPT_REASON, OPT_NAMESPACE };
+enum { OPT_REJECTS = FD_OPT_TOOL_BASE, OPT_EMIT, OPT_REJECTS_OF, OPT_MAX_REJECTS, OPT_SUPERSEDE, OPT_REASON,
+       OPT_NAMESPACE };
 
-static const struct option longopts[] = {
-	FD_CLI_LONGOPTS,
-	FD_CLI_INPUT_LONGOPTS,
-	{"map", required_argument, NULL, OPT_MAP},
-	{"delimiter", required_argument, NULL, OPT_DELIM},
-	{"tz", required_argument, NULL, OPT_TZ},
-	{"currency", required_argument, NULL, OPT_CURRENCY},
-	{"rejects", required_argument, NULL, OPT_REJECTS},
-	{"strict", no_argument, NULL, OPT_STRICT},
-	{"emit", no_argument, NULL, OPT_EMIT},
-	{"rejects-of", required_argument, NULL, OPT_REJECTS_OF},
-	{"max-rejects", required_argument, NULL, OPT_MAX_REJECTS},
-	{"supersede", required_argument, NULL, OPT_SUPERSEDE},
-	{"reason", required_argument, NULL, OPT_REASON},
-	{"namespace", required_argument, NULL, OPT_NAMESPACE},
-	{NULL, 0, NULL, 0},
+static const struct fd_cli_opt opts[] = {
+	{"store", 0, 0, "  --store PATH        evidence store (default $FD_STORE, else ./fd.db)\n"},
+	{"format", 0, 0, "  --format FMT        input format: csv or ndjson (default: detected)\n"},
+	{"map", 0, 0, NULL}, {"delimiter", 0, 0, NULL}, {"currency", 0, 0, NULL},  /* the group's lines, here */
+	{"namespace", required_argument, OPT_NAMESPACE,
+	 "  --namespace NS      transaction ids are NS:reference (ids unique per namespace)\n"},
+	{"rejects", required_argument, OPT_REJECTS, "  --rejects FILE      write every rejected record there as NDJSON\n"},
+	{"rejects-of", required_argument, OPT_REJECTS_OF,
+	 "  --rejects-of SOURCE write the stored rejects of a source (id, sha256 or path) as NDJSON\n"
+	 "                      to --rejects FILE or standard output, and exit\n"},
+	{"max-rejects", required_argument, OPT_MAX_REJECTS,
+	 "  --max-rejects N|P%  fail an input (exit 3, nothing written) with more rejects (default 5%)\n"},
+	{"strict", 0, 0, "  --strict            stop at the first bad record (exit 3); nothing of that input is written\n"},
+	{"supersede", required_argument, OPT_SUPERSEDE,
+	 "  --supersede SOURCE  the input replaces that earlier load (needs --reason)\n"},
+	{"reason", required_argument, OPT_REASON, "  --reason TEXT       why the earlier load is superseded\n"},
+	{"emit", no_argument, OPT_EMIT, "  --emit              write the accepted records as canonical NDJSON on stdout\n"},
+	{NULL, 0, 0, NULL},
 };
 
-#define MAX_SHOWN_REJECTS 20
+#define MAX_SHOWN_REJECTS FD_CLI_SHOWN_BAD
 
 struct run {
 	struct fd_cli cli;
@@ -78,6 +59,12 @@ struct run {
 	struct fd_buf line;
 	int64_t shown;            /* rejects printed on stderr when there is no --rejects */
 	int64_t unshown;
+	/* the command line */
+	const char *rejects_path, *rejects_of_src, *supersede, *reason, *ns;
+	int emit_wanted;          /* --emit */
+	/* totals over the inputs */
+	int64_t total_acc, total_rej, nalready;
+	struct fd_buf rej_ids;    /* sources committed with rejects, for --rejects-of */
 };
 
 /*
@@ -128,12 +115,14 @@ static void on_reject(void *ctx, const struct fd_reject *r)
 		fd_out_write_buf(run->rejects, b);
 		return;
 	}
+	if (run->cli.quiet)
+		return;  /* -q: counted in the store and --metrics, not shown */
 	if (run->shown < MAX_SHOWN_REJECTS) {
-		if (strcmp(r->field, "record") == 0)
-			fd_cli_msg(&run->cli, "%s:%lld: rejected: %s", r->source, (long long)r->line, r->reason);
-		else
-			fd_cli_msg(&run->cli, "%s:%lld: rejected: field '%s': %s", r->source, (long long)r->line,
-				   r->field, r->reason);
+		char where[FD_TEXT_MAX + 32];
+
+		snprintf(where, sizeof(where), "%s:%lld", r->source, (long long)r->line);
+		fd_cli_progress_end(&run->cli);
+		fd_cli_bad_record(&run->cli, where, r->field, r->reason, "rejected");
 		run->shown++;
 	} else
 		run->unshown++;
@@ -277,6 +266,114 @@ static int rejects_of(struct run *run, struct fd_store *st, const char *which, c
 	return rc;
 }
 
+static void parse_args(struct run *run, struct fd_ingest_opts *o, int argc, char **argv)
+{
+	int c;
+
+	fd_cli_setup(&run->cli, "fd-ingest", synopsis,
+		     FD_CLI_G_STORE | FD_CLI_G_ACTOR | FD_CLI_G_FORMAT | FD_CLI_G_INPUT | FD_CLI_G_STRICT |
+		     FD_CLI_G_METRICS | FD_CLI_G_PROGRESS, opts);
+	while ((c = fd_cli_getopt(&run->cli, argc, argv)) != -1) {
+		switch (c) {
+		case OPT_REJECTS: run->rejects_path = optarg; break;
+		case OPT_EMIT: run->emit_wanted = 1; break;
+		case OPT_REJECTS_OF: run->rejects_of_src = optarg; break;
+		case OPT_MAX_REJECTS: parse_max_rejects(run, optarg, o); break;
+		case OPT_SUPERSEDE: run->supersede = optarg; break;
+		case OPT_REASON: run->reason = optarg; break;
+		case OPT_NAMESPACE: run->ns = optarg; break;
+		}
+	}
+	fd_cli_finish(&run->cli);
+	fd_cli_inputs(&run->cli, argc - optind, argv + optind);
+}
+
+/* What the options mean together. */
+static void check_args(struct run *run, int argc, char **argv)
+{
+	int i, j, ninputs = argc - optind;
+
+	if (run->rejects_path && strcmp(run->rejects_path, "-") == 0 && run->emit_wanted)
+		fd_cli_usage_error(&run->cli, "--rejects - and --emit cannot both use standard output");
+	if (run->ns && !namespace_ok(run->ns))
+		fd_cli_usage_error(&run->cli, "--namespace '%s': 1 to 64 letters, digits, '.', '_' or '-'", run->ns);
+	if (run->supersede && (!run->reason || !*run->reason))
+		fd_cli_usage_error(&run->cli, "--supersede needs --reason TEXT (why the earlier load is replaced)");
+	if (run->reason && !run->supersede)
+		fd_cli_usage_error(&run->cli, "--reason goes with --supersede");
+	if (run->supersede && ninputs != 1)
+		fd_cli_usage_error(&run->cli, "--supersede takes exactly one input");
+	if (run->rejects_of_src && (ninputs || run->emit_wanted || run->supersede))
+		fd_cli_usage_error(&run->cli, "--rejects-of takes no input, --emit or --supersede");
+	for (i = optind; i < argc; i++) {
+		if (run->rejects_path && strcmp(argv[i], run->rejects_path) == 0)
+			fd_cli_usage_error(&run->cli, "--rejects '%s' would overwrite an input", run->rejects_path);
+		for (j = i + 1; strcmp(argv[i], "-") == 0 && j < argc; j++)
+			if (strcmp(argv[j], "-") == 0)
+				fd_cli_usage_error(&run->cli, "standard input ('-') given twice");
+	}
+}
+
+/* What the run was told, kept with each source for the record. */
+static int options_json(const struct run *run, const struct fd_ingest_opts *o, struct fd_buf *b, struct fd_err *err)
+{
+	const struct fd_cli *cli = &run->cli;
+
+	if (fd_buf_adds(b, "{\"map\":") || fd_colmap_json(cli->map, b) ||
+	    fd_buf_addf(b, ",\"tz_offset_min\":%d,\"currency\":\"%s\",\"delimiter\":", o->tz_offset_min,
+			cli->currency ? cli->currency : "USD") ||
+	    fd_buf_add_json_str(b, cli->delimiter ? &cli->delimiter : ",", 1) || fd_cli_input_json(cli, b) ||
+	    fd_buf_addc(b, '}'))
+		return fd_err_set(err, FD_EIO, "out of memory");
+	return FD_OK;
+}
+
+/* Commit --rejects (dropped when --strict stopped the run) and --emit; rc, or the first error. */
+static int finish_outputs(struct run *run, int rc, struct fd_err *err)
+{
+	if (run->unshown && !run->cli.quiet)
+		fd_cli_msg(&run->cli, "... and %lld more rejected records (give --rejects FILE to keep them all)",
+			   (long long)run->unshown);
+	if (run->rejects) {
+		if (run->cli.strict && rc == FD_EINPUT)
+			fd_out_abort(run->rejects);
+		else if (fd_out_commit(run->rejects, err)) {
+			int r = fd_cli_report(&run->cli, err);
+
+			if (!rc)
+				rc = r;
+			if (run->rej_ids.len)
+				fd_cli_msg(&run->cli, "the rejected records are kept in the store: fd-ingest --rejects-of SOURCE"
+					   " writes them again (source%s%s)", strchr(run->rej_ids.s + 1, ' ') ? "s" : "",
+					   run->rej_ids.s);
+		}
+		run->rejects = NULL;
+	}
+	if (run->emit_out) {
+		fd_writer_free(run->emit);
+		run->emit = NULL;
+		if (fd_out_commit(run->emit_out, err) && !rc)
+			rc = fd_cli_report(&run->cli, err);
+		run->emit_out = NULL;
+	}
+	return rc;
+}
+
+static int write_metrics(struct run *run, struct fd_metrics *metrics, double dur, int rc, struct fd_err *err)
+{
+	fd_metrics_add(metrics, "fd_ingest_records_total", "counter", "Records read, by result.",
+		       "result=\"accepted\"", (double)run->total_acc);
+	fd_metrics_add(metrics, "fd_ingest_records_total", "counter", "Records read, by result.",
+		       "result=\"rejected\"", (double)run->total_rej);
+	fd_metrics_add(metrics, "fd_ingest_sources_total", "counter", "Inputs processed, by outcome.",
+		       "outcome=\"already\"", (double)run->nalready);
+	fd_metrics_add(metrics, "fd_ingest_records_per_second", "gauge", "Records read per second.",
+		       NULL, dur > 0 ? (double)(run->total_acc + run->total_rej) / dur : 0);
+	if (fd_metrics_write(metrics, run->cli.metrics, rc == 0, dur, err) && !rc)
+		rc = fd_cli_report(&run->cli, err);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct run run;
@@ -285,16 +382,10 @@ int main(int argc, char **argv)
 	struct fd_txnstream_opts parse;
 	struct fd_err err = {0};
 	struct fd_store *st = NULL;
-	struct fd_colmap *map = NULL;
 	struct fd_metrics *metrics = NULL;
 	struct fd_buf optjson = FD_BUF_INIT;
 	struct fd_who who;
-	const char *map_spec = NULL, *rejects_path = NULL, *tz = NULL, *currency = NULL;
-	const char *rejects_of_src = NULL, *supersede = NULL, *reason = NULL, *ns = NULL;
-	struct fd_buf rej_ids = FD_BUF_INIT;  /* sources committed with rejects, for --rejects-of */
-	char delim = 0;
-	int c, emit = 0, strict = 0, rc = 0, i, ninputs, nalready = 0;
-	int64_t total_acc = 0, total_rej = 0;
+	int rc = 0, i, ninputs;
 	double t0;
 
 	memset(&run, 0, sizeof(run));
@@ -302,89 +393,33 @@ int main(int argc, char **argv)
 	memset(&parse, 0, sizeof(parse));
 	o.max_rejects = -1;
 	o.max_rejects_pct = 5;  /* the default limit: more than 5% rejected fails the input */
-	fd_cli_init(&run.cli, "fd-ingest", usage);
-	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS, longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_MAP: map_spec = optarg; break;
-		case OPT_DELIM: delim = fd_cli_delimiter(&run.cli, optarg); break;
-		case OPT_TZ: tz = optarg; break;
-		case OPT_CURRENCY: currency = optarg; break;
-		case OPT_REJECTS: rejects_path = optarg; break;
-		case OPT_STRICT: strict = 1; break;
-		case OPT_EMIT: emit = 1; break;
-		case OPT_REJECTS_OF: rejects_of_src = optarg; break;
-		case OPT_MAX_REJECTS: parse_max_rejects(&run, optarg, &o); break;
-		case OPT_SUPERSEDE: supersede = optarg; break;
-		case OPT_REASON: reason = optarg; break;
-		case OPT_NAMESPACE: ns = optarg; break;
-		default:
-			if (!fd_cli_input_option(&run.cli, c, optarg) && !fd_cli_option(&run.cli, c, optarg))
-				fd_cli_usage_error(&run.cli, "unexpected option");
-		}
-	}
-	fd_cli_finish(&run.cli);
-	fd_cli_inputs(&run.cli, argc - optind, argv + optind);
-	fd_cli_inputs(&run.cli, 1, (char *const[]){(char *)map_spec});
+	parse_args(&run, &o, argc, argv);
+	check_args(&run, argc, argv);
+	ninputs = argc - optind;
 	t0 = fd_now();
 
-	fd_cli_input_tz(&run.cli, tz, &o.tz_offset_min);
-	fd_cli_input_apply(&run.cli, &parse);
-	o.parse = &parse;
-	if (currency && (strlen(currency) != 3 || fd_currency_exponent(currency) < 0))
-		fd_cli_usage_error(&run.cli, "--currency '%s' is not an ISO 4217 code (upper case, e.g. EUR)", currency);
-	if (rejects_path && strcmp(rejects_path, "-") == 0 && emit)
-		fd_cli_usage_error(&run.cli, "--rejects - and --emit cannot both use standard output");
-	ninputs = argc - optind;
-	if (ns && !namespace_ok(ns))
-		fd_cli_usage_error(&run.cli, "--namespace '%s': 1 to 64 letters, digits, '.', '_' or '-'", ns);
-	if (supersede && (!reason || !*reason))
-		fd_cli_usage_error(&run.cli, "--supersede needs --reason TEXT (why the earlier load is replaced)");
-	if (reason && !supersede)
-		fd_cli_usage_error(&run.cli, "--reason goes with --supersede");
-	if (supersede && ninputs != 1)
-		fd_cli_usage_error(&run.cli, "--supersede takes exactly one input");
-	if (rejects_of_src && (ninputs || emit || supersede))
-		fd_cli_usage_error(&run.cli, "--rejects-of takes no input, --emit or --supersede");
-	for (i = optind; i < argc; i++) {
-		if (rejects_path && strcmp(argv[i], rejects_path) == 0)
-			fd_cli_usage_error(&run.cli, "--rejects '%s' would overwrite an input", rejects_path);
-		if (strcmp(argv[i], "-") == 0 && ninputs > 1) {
-			int j;
-
-			for (j = i + 1; j < argc; j++)
-				if (strcmp(argv[j], "-") == 0)
-					fd_cli_usage_error(&run.cli, "standard input ('-') given twice");
-		}
-	}
-
-	if (map_spec && (rc = fd_colmap_load(&map, map_spec, &err)))
+	if ((rc = fd_cli_input_open(&run.cli, &parse, &err)))
 		goto fail;
+	o.parse = &parse;
+	o.tz_offset_min = parse.tz_offset_min;
 	if (run.cli.metrics && !(metrics = fd_metrics_create("fd-ingest"))) {
 		rc = fd_err_set(&err, FD_EIO, "out of memory");
 		goto fail;
 	}
-	/* what the run was told, kept with each source for the record */
-	fd_buf_adds(&optjson, "{\"map\":");
-	if (fd_colmap_json(map, &optjson) || fd_buf_addf(&optjson, ",\"tz_offset_min\":%d,\"currency\":\"%s\",\"delimiter\":",
-							  o.tz_offset_min, currency ? currency : "USD") ||
-	    fd_buf_add_json_str(&optjson, delim ? &delim : ",", 1) || fd_cli_input_json(&run.cli, &optjson) ||
-	    fd_buf_addc(&optjson, '}')) {
-		rc = fd_err_set(&err, FD_EIO, "out of memory");
+	if ((rc = options_json(&run, &o, &optjson, &err)))
 		goto fail;
-	}
-
-	if (rejects_of_src) {
+	if (run.rejects_of_src) {
 		who.actor = run.cli.actor;
 		who.tool = "fd-ingest";
 		who.version = FD_VERSION;
 		if ((rc = fd_store_open(&st, run.cli.store, 0, &who, &err)) ||
-		    (rc = rejects_of(&run, st, rejects_of_src, rejects_path, &err)))
+		    (rc = rejects_of(&run, st, run.rejects_of_src, run.rejects_path, &err)))
 			goto fail;
 		goto out;
 	}
-	if (rejects_path && (rc = fd_out_open(&run.rejects, rejects_path, NULL, &err)))
+	if (run.rejects_path && (rc = fd_out_open(&run.rejects, run.rejects_path, NULL, &err)))
 		goto fail;
-	if (emit) {
+	if (run.emit_wanted) {
 		if ((rc = fd_out_open(&run.emit_out, NULL, NULL, &err)))
 			goto fail;
 		run.emit = fd_writer_create(run.emit_out, FD_FMT_NDJSON, emit_cols,
@@ -402,18 +437,18 @@ int main(int argc, char **argv)
 		goto fail;
 
 	o.format = run.cli.format;
-	o.delimiter = delim;
-	o.currency = currency;
-	o.map = map;
-	o.strict = strict;
-	o.replay_rejects = rejects_path != NULL;  /* a re-run rewrites --rejects, never truncates it */
-	o.ns = ns;
-	o.supersede_reason = reason;
-	if (supersede && (rc = fd_ingest_find_source(st, supersede, &o.supersede, &err)))
+	o.delimiter = run.cli.delimiter;
+	o.currency = run.cli.currency;
+	o.map = run.cli.map;
+	o.strict = run.cli.strict;
+	o.replay_rejects = run.rejects_path != NULL;  /* a re-run rewrites --rejects, never truncates it */
+	o.ns = run.ns;
+	o.supersede_reason = run.reason;
+	if (run.supersede && (rc = fd_ingest_find_source(st, run.supersede, &o.supersede, &err)))
 		goto fail;
 	o.options_json = optjson.s;
 	o.on_reject = on_reject;
-	o.on_accept = emit ? on_accept : NULL;
+	o.on_accept = run.emit_wanted ? on_accept : NULL;
 	o.on_progress = on_progress;
 	o.ctx = &run;
 
@@ -427,7 +462,7 @@ int main(int argc, char **argv)
 			if (!rc)
 				rc = r;
 			fd_err_clear(&err);
-			if (strict)
+			if (run.cli.strict)
 				break;  /* --strict stops the run; otherwise each input stands alone */
 			continue;
 		}
@@ -436,57 +471,21 @@ int main(int argc, char **argv)
 			fd_cli_msg(&run.cli, "%s: no records: the input is empty (an empty day?); source %lld recorded",
 				   res.name, (long long)res.source_id);
 		if (!res.already && res.rejected)
-			fd_buf_addf(&rej_ids, " %lld", (long long)res.source_id);
-		total_acc += res.accepted;
-		total_rej += res.rejected;
-		nalready += res.already;
-		if (emit && fd_out_flush(run.emit_out) != 0)
+			fd_buf_addf(&run.rej_ids, " %lld", (long long)res.source_id);
+		run.total_acc += res.accepted;
+		run.total_rej += res.rejected;
+		run.nalready += res.already;
+		if (run.emit_wanted && fd_out_flush(run.emit_out) != 0)
 			break; /* the commit below reports it */
 	}
-	if (run.unshown && !run.cli.quiet)
-		fd_cli_msg(&run.cli, "... and %lld more rejected records (give --rejects FILE to keep them all)",
-			   (long long)run.unshown);
-	if (run.rejects) {
-		if (strict && rc == FD_EINPUT)
-			fd_out_abort(run.rejects);
-		else if (fd_out_commit(run.rejects, &err)) {
-			int r = fd_cli_report(&run.cli, &err);
-
-			if (!rc)
-				rc = r;
-			if (rej_ids.len)
-				fd_cli_msg(&run.cli, "the rejected records are kept in the store: fd-ingest --rejects-of SOURCE"
-					   " writes them again (source%s%s)", strchr(rej_ids.s + 1, ' ') ? "s" : "", rej_ids.s);
-		}
-		run.rejects = NULL;
-	}
-	if (run.emit_out) {
-		fd_writer_free(run.emit);
-		run.emit = NULL;
-		if (fd_out_commit(run.emit_out, &err) && !rc)
-			rc = fd_cli_report(&run.cli, &err);
-		run.emit_out = NULL;
-	}
-	if (metrics) {
-		double dur = fd_now() - t0;
-
-		fd_metrics_add(metrics, "fd_ingest_records_total", "counter", "Records read, by result.",
-			       "result=\"accepted\"", (double)total_acc);
-		fd_metrics_add(metrics, "fd_ingest_records_total", "counter", "Records read, by result.",
-			       "result=\"rejected\"", (double)total_rej);
-		fd_metrics_add(metrics, "fd_ingest_sources_total", "counter", "Inputs processed, by outcome.",
-			       "outcome=\"already\"", nalready);
-		fd_metrics_add(metrics, "fd_ingest_records_per_second", "gauge", "Records read per second.",
-			       NULL, dur > 0 ? (double)(total_acc + total_rej) / dur : 0);
-		if (fd_metrics_write(metrics, run.cli.metrics, rc == 0, dur, &err) && !rc)
-			rc = fd_cli_report(&run.cli, &err);
-	}
+	rc = finish_outputs(&run, rc, &err);
+	if (metrics)
+		rc = write_metrics(&run, metrics, fd_now() - t0, rc, &err);
 	goto out;
 fail:
 	rc = fd_cli_report(&run.cli, &err);
 out:
 	fd_store_close(st);
-	fd_colmap_free(map);
 	fd_metrics_free(metrics);
 	fd_writer_free(run.emit);
 	fd_out_abort(run.emit_out);
@@ -494,7 +493,7 @@ out:
 	fd_buf_release(&run.line);
 	fd_buf_release(&optjson);
 	fd_cli_input_release(&run.cli);
-	fd_buf_release(&rej_ids);
+	fd_buf_release(&run.rej_ids);
 	{
 		int r2 = fd_cli_close_stdout(&run.cli);
 

@@ -34,76 +34,50 @@
 #include "fd_txn.h"
 #include "banned.h"
 
-static const char usage[] =
+static const char synopsis[] =
 	"usage: fd-score [options] [FILE...]\n"
 	"Score transactions read in time order from FILEs (CSV or NDJSON, plain or zstd; '-' or\n"
 	"none = stdin) or from the store: features, rule hits, isolation forest, autoencoder; per\n"
 	"transaction the risk 0-100, level LOW/MEDIUM/HIGH, decision APPROVE/REVIEW/BLOCK,\n"
 	"confidence and reasons.\n"
-	"\n"
-	"  --model FILE        the model (default $FD_MODEL, else the store's promoted model, else\n"
-	"                      models/default.fdm of the tools' tree)\n"
-	"  --rules FILE        the rules (default $FD_RULES, else default.rules of the tools' tree)\n"
-	"  --no-rules          score without rules\n"
-	"  --store PATH        record the scores in the store (one per transaction and model version)\n"
-	"  --since T, --until T  score the store's transactions with T <= ts < T'\n"
-	"  --auto-case         with --store: open or extend a case per suspect for HIGH risk\n"
-	"  --fail-on LEVEL     exit 1 when a transaction reached LEVEL (MEDIUM or HIGH)\n"
-	"  --threshold RISK    HIGH from this risk (0-100) instead of the model's threshold\n"
-	"  --alerts-per-day N  MEDIUM and HIGH thresholds for about N alerts a day (HIGH: N/5)\n"
-	"  --eval              write the evaluation of each layer on labelled input instead of scores\n"
-	"  --top K             --eval: precision of the K highest scores (default 100)\n"
-	"  --all-reasons       feature reasons for every transaction, not only MEDIUM and HIGH\n"
-	"  --flush             score and write each transaction at once (for pipes)\n"
-	"  --format FMT        csv or ndjson (default: the input's); --eval: table, csv or ndjson\n"
-	"  -o, --output FILE   write there (atomically) instead of stdout\n"
-	"  --excel-safe        quote CSV text that a spreadsheet would run as a formula\n"
-	"  --map SPEC          column mapping file, or a preset: fd, sparkov\n"
-	"  --delimiter C       CSV input field delimiter (default ',')\n"
-	"  --currency CODE     currency of rows without one (default USD)\n"
-	FD_CLI_INPUT_USAGE
-	"  --sort              accept input out of time order (read into memory and sorted)\n"
-	"  --strict            stop at the first bad record (exit 3) instead of skipping it\n"
-	"  --label-delay DAYS  labels reach the features this long after a transaction (default 7)\n"
-	"  --actor NAME        who is acting (default $FD_ACTOR, else the login name)\n"
-	"  --metrics FILE      write Prometheus textfile metrics there\n"
-	"  -q, --quiet         no summary on stderr\n"
-	"  --progress, --no-progress   force the progress meter on or off\n"
-	"  -h, --help          show this help\n"
-	"  --version           show the version\n";
+	"\n";
 
 enum {
 	OPT_MODEL = FD_OPT_TOOL_BASE, OPT_RULES, OPT_NO_RULES, OPT_SINCE, OPT_UNTIL, OPT_AUTO_CASE,
-	OPT_FAIL_ON, OPT_EVAL, OPT_TOP, OPT_ALL_REASONS, OPT_FLUSH, OPT_MAP, OPT_DELIM, OPT_TZ,
-	OPT_CURRENCY, OPT_SORT, OPT_STRICT, OPT_LABEL_DELAY, OPT_THRESHOLD, OPT_ALERTS,
+	OPT_FAIL_ON, OPT_EVAL, OPT_TOP, OPT_ALL_REASONS, OPT_FLUSH, OPT_SORT, OPT_LABEL_DELAY,
+	OPT_THRESHOLD, OPT_ALERTS,
 };
 
-static const struct option longopts[] = {
-	FD_CLI_LONGOPTS,
-	FD_CLI_EXCEL_SAFE,
-	{"model", required_argument, NULL, OPT_MODEL},
-	{"rules", required_argument, NULL, OPT_RULES},
-	{"no-rules", no_argument, NULL, OPT_NO_RULES},
-	{"since", required_argument, NULL, OPT_SINCE},
-	{"until", required_argument, NULL, OPT_UNTIL},
-	{"auto-case", no_argument, NULL, OPT_AUTO_CASE},
-	{"fail-on", required_argument, NULL, OPT_FAIL_ON},
-	{"eval", no_argument, NULL, OPT_EVAL},
-	{"top", required_argument, NULL, OPT_TOP},
-	{"all-reasons", no_argument, NULL, OPT_ALL_REASONS},
-	{"flush", no_argument, NULL, OPT_FLUSH},
-	{"output", required_argument, NULL, 'o'},
-	{"map", required_argument, NULL, OPT_MAP},
-	{"delimiter", required_argument, NULL, OPT_DELIM},
-	{"tz", required_argument, NULL, OPT_TZ},
-	FD_CLI_INPUT_LONGOPTS,
-	{"currency", required_argument, NULL, OPT_CURRENCY},
-	{"sort", no_argument, NULL, OPT_SORT},
-	{"strict", no_argument, NULL, OPT_STRICT},
-	{"label-delay", required_argument, NULL, OPT_LABEL_DELAY},
-	{"threshold", required_argument, NULL, OPT_THRESHOLD},
-	{"alerts-per-day", required_argument, NULL, OPT_ALERTS},
-	{NULL, 0, NULL, 0},
+static const struct fd_cli_opt opts[] = {
+	{"model", required_argument, OPT_MODEL,
+	 "  --model FILE        the model (default $FD_MODEL, else the store's promoted model, else\n"
+	 "                      models/default.fdm of the tools' tree)\n"},
+	{"rules", required_argument, OPT_RULES,
+	 "  --rules FILE        the rules (default $FD_RULES, else default.rules of the tools' tree)\n"},
+	{"no-rules", no_argument, OPT_NO_RULES, "  --no-rules          score without rules\n"},
+	{"store", 0, 0, "  --store PATH        record the scores in the store (one per transaction and model version)\n"},
+	{"since", required_argument, OPT_SINCE, "  --since T, --until T  score the store's transactions with T <= ts < T'\n"},
+	{"until", required_argument, OPT_UNTIL, NULL},
+	{"auto-case", no_argument, OPT_AUTO_CASE,
+	 "  --auto-case         with --store: open or extend a case per suspect for HIGH risk\n"},
+	{"fail-on", required_argument, OPT_FAIL_ON,
+	 "  --fail-on LEVEL     exit 1 when a transaction reached LEVEL (MEDIUM or HIGH)\n"},
+	{"threshold", required_argument, OPT_THRESHOLD,
+	 "  --threshold RISK    HIGH from this risk (0-100) instead of the model's threshold\n"},
+	{"alerts-per-day", required_argument, OPT_ALERTS,
+	 "  --alerts-per-day N  MEDIUM and HIGH thresholds for about N alerts a day (HIGH: N/5)\n"},
+	{"eval", no_argument, OPT_EVAL,
+	 "  --eval              write the evaluation of each layer on labelled input instead of scores\n"},
+	{"top", required_argument, OPT_TOP, "  --top K             --eval: precision of the K highest scores (default 100)\n"},
+	{"all-reasons", no_argument, OPT_ALL_REASONS,
+	 "  --all-reasons       feature reasons for every transaction, not only MEDIUM and HIGH\n"},
+	{"flush", no_argument, OPT_FLUSH, "  --flush             score and write each transaction at once (for pipes)\n"},
+	{"format", required_argument, FD_OPT_FORMAT,
+	 "  --format FMT        csv or ndjson (default: the input's); --eval: table, csv or ndjson\n"},
+	{"sort", no_argument, OPT_SORT, "  --sort              accept input out of time order (read into memory and sorted)\n"},
+	{"label-delay", required_argument, OPT_LABEL_DELAY,
+	 "  --label-delay DAYS  labels reach the features this long after a transaction (default 7)\n"},
+	{NULL, 0, 0, NULL},
 };
 
 #define FMT_TABLE 0
@@ -143,15 +117,6 @@ struct run {
 static int oom(struct fd_err *err)
 {
 	return fd_err_set(err, FD_EIO, "out of memory");
-}
-
-static char parse_delim(const struct fd_cli *cli, const char *s)
-{
-	if (strcmp(s, "tab") == 0 || strcmp(s, "\\t") == 0 || strcmp(s, "\t") == 0)
-		return '\t';
-	if (strlen(s) != 1 || s[0] == '"' || s[0] == '\n' || s[0] == '\r')
-		fd_cli_usage_error(cli, "--delimiter needs one character other than a quote or newline, or 'tab', not '%s'", s);
-	return s[0];
 }
 
 /* Read a whole file's SHA-256 (the ruleset id, as fd-rules records it). */
@@ -435,297 +400,397 @@ static void add_metrics(struct run *run, struct fd_metrics *m, double dur, int64
 	}
 }
 
+/* What the command line asked for, beyond what the option groups keep in run->cli. */
+struct args {
+	const char *model, *rules, *since, *until, *fmt;
+	int no_rules, sort, eval, all_reasons, fail_on;
+	double label_delay, threshold, alerts_per_day;
+	size_t top;
+	/* derived */
+	int tz_min, store_input, recording;
+	int64_t since_ms, until_ms;
+};
+
+static void parse_args(struct run *run, struct args *a, int argc, char **argv)
+{
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	a->fail_on = -1;
+	a->label_delay = 7;
+	a->threshold = NAN;
+	a->top = 100;
+	a->since_ms = INT64_MIN;
+	a->until_ms = INT64_MAX;
+	fd_cli_setup(&run->cli, "fd-score", synopsis,
+		     FD_CLI_G_STORE | FD_CLI_G_ACTOR | FD_CLI_G_INPUT | FD_CLI_G_STRICT | FD_CLI_G_FORMAT |
+		     FD_CLI_G_OUTPUT | FD_CLI_G_EXCEL | FD_CLI_G_METRICS | FD_CLI_G_PROGRESS, opts);
+	while ((c = fd_cli_getopt(&run->cli, argc, argv)) != -1) {
+		switch (c) {
+		case OPT_MODEL: a->model = optarg; break;
+		case OPT_RULES: a->rules = optarg; break;
+		case OPT_NO_RULES: a->no_rules = 1; break;
+		case OPT_SINCE: a->since = optarg; break;
+		case OPT_UNTIL: a->until = optarg; break;
+		case OPT_AUTO_CASE: run->auto_case = 1; break;
+		case OPT_FAIL_ON:
+			a->fail_on = fd_level_parse(optarg);
+			if (a->fail_on != FD_LEVEL_MEDIUM && a->fail_on != FD_LEVEL_HIGH)
+				fd_cli_usage_error(&run->cli, "--fail-on must be MEDIUM or HIGH, not '%s'", optarg);
+			break;
+		case OPT_EVAL: a->eval = 1; break;
+		case OPT_TOP: a->top = (size_t)fd_cli_int(&run->cli, "--top", optarg, 1, 1000000000); break;
+		case OPT_ALL_REASONS: a->all_reasons = 1; break;
+		case OPT_FLUSH: run->flush = 1; break;
+		case OPT_SORT: a->sort = 1; break;
+		case OPT_LABEL_DELAY: a->label_delay = fd_cli_double(&run->cli, "--label-delay", optarg, 0, 3650); break;
+		case OPT_THRESHOLD: a->threshold = fd_cli_double(&run->cli, "--threshold", optarg, 0, 100); break;
+		case OPT_ALERTS: a->alerts_per_day = fd_cli_double(&run->cli, "--alerts-per-day", optarg, 1e-9, 1e12); break;
+		case FD_OPT_FORMAT: a->fmt = optarg; break;
+		}
+	}
+	fd_cli_finish(&run->cli);
+	fd_cli_inputs(&run->cli, argc - optind, argv + optind);
+	fd_cli_inputs(&run->cli, 2, (char *const[]){(char *)a->model, (char *)a->rules});
+}
+
+/* What the options mean together (after --tz is loaded: --since and --until are in its zone). */
+static void check_args(struct run *run, struct args *a, struct fd_feat_opts *fo, int argc, char **argv)
+{
+	struct fd_cli *cli = &run->cli;
+	int i, j;
+
+	if (a->fmt) {
+		if (a->eval && strcmp(a->fmt, "table") == 0)
+			run->format = FMT_TABLE;
+		else if ((run->format = fd_format_parse(a->fmt)) < 0)
+			fd_cli_usage_error(cli, "--format must be %s, not '%s'",
+					   a->eval ? "table, csv or ndjson" : "csv or ndjson", a->fmt);
+	} else
+		run->format = a->eval ? FMT_TABLE : FD_FMT_AUTO;
+	if (a->since)
+		a->since_ms = fd_cli_time(cli, "--since", a->since, a->tz_min);
+	if (a->until)
+		a->until_ms = fd_cli_time(cli, "--until", a->until, a->tz_min);
+	if (a->since && a->until && a->until_ms <= a->since_ms)
+		fd_cli_usage_error(cli, "--until must be later than --since");
+	a->store_input = a->since || a->until;
+	if (!a->store_input)  /* local_hour on the export's clock (the store's records are UTC) */
+		fd_cli_feat_zone(cli, a->tz_min, fo);
+	if (a->store_input && optind < argc)
+		fd_cli_usage_error(cli, "--since and --until read the store's transactions: give no FILE");
+	if (a->store_input && a->sort)
+		fd_cli_usage_error(cli, "--sort is for FILEs: the store is read in time order");
+	if (a->rules && a->no_rules)
+		fd_cli_usage_error(cli, "--rules and --no-rules contradict each other");
+	if (a->eval && cli->store_opt && !a->store_input)
+		fd_cli_usage_error(cli, "--eval records nothing: --store reads the store only with --since or --until");
+	if (a->eval && (run->auto_case || a->fail_on >= 0 || a->all_reasons || run->flush))
+		fd_cli_usage_error(cli, "--eval writes a report: no --auto-case, --fail-on, --all-reasons or --flush");
+	if (run->auto_case && !cli->store_opt)
+		fd_cli_usage_error(cli, "--auto-case writes cases into the store: give --store");
+	if (!isnan(a->threshold) && a->alerts_per_day > 0)
+		fd_cli_usage_error(cli, "--threshold and --alerts-per-day both set the thresholds: give one");
+	for (i = optind; i < argc; i++)
+		for (j = i + 1; strcmp(argv[i], "-") == 0 && j < argc; j++)
+			if (strcmp(argv[j], "-") == 0)
+				fd_cli_usage_error(cli, "standard input ('-') given twice");
+	a->recording = cli->store_opt && !a->eval;
+	run->timing = cli->metrics != NULL;
+}
+
+/* The loaded model and rules, and what they were loaded from. */
+struct loaded {
+	struct fd_model *m;
+	struct fd_rules *rules;
+	const char *model_path, *rules_path;
+	char *model_found, *rules_found, *list_dir;
+	char model_sha[65], rules_sha[65];
+	/* rules: list files also from the bundled directory; named lists from the store */
+	struct fd_who lwho;
+	struct fd_rule_lists_src lsrc;
+};
+
+/* The model (--model, $FD_MODEL, the store's promoted one, the bundled default) and the
+ * rules, with the notes about them; the thresholds that --threshold and --alerts-per-day set. */
+static int load_model(struct run *run, const struct args *a, struct loaded *l, struct fd_scorer_opts *so,
+		      const char *argv0, struct fd_err *err)
+{
+	struct fd_rules_opts ropts = {NULL, NULL, fd_rule_lists_get, &l->lsrc};
+	const char *model_src = NULL;
+	int rc;
+
+	l->model_path = a->model;
+	l->rules_path = a->rules;
+	if (!a->model && !getenv("FD_MODEL") && (rc = promoted_model(&run->cli, &l->model_found, err)))
+		return rc;
+	if (l->model_found) {
+		l->model_path = l->model_found;
+		model_src = "the store's promoted model";
+	}
+	if (!l->model_path) {
+		const char *e = getenv("FD_MODEL");
+
+		if (!(l->model_path = l->model_found = fd_datafile_find(argv0, "FD_MODEL", "models/default.fdm", "model",
+									"--model", err)))
+			return err->code ? err->code : FD_EIO;
+		model_src = e && *e ? NULL : "the bundled default";  /* the user's choices need no note */
+	}
+	if ((rc = fd_model_load(&l->m, l->model_path, err)) || (rc = file_sha(l->model_path, l->model_sha, err)))
+		return rc;
+	fd_score_model_version(l->model_sha, run->version);
+	if (!a->no_rules) {
+		if (!l->rules_path && !(l->rules_path = l->rules_found = fd_datafile_find(argv0, "FD_RULES",
+				"rules/default.rules", "rules file", "--rules", err)))
+			return err->code ? err->code : FD_EIO;
+		l->lwho = (struct fd_who){run->cli.actor, "fd-score", FD_VERSION};
+		l->lsrc.who = &l->lwho;
+		l->lsrc.store = run->cli.store;
+		ropts.list_dir = l->list_dir = fd_datafile_dir(argv0, "rules/default.rules");
+		if ((rc = fd_rules_load_opts(&l->rules, l->rules_path, &ropts, err)) ||
+		    (rc = file_sha(l->rules_path, l->rules_sha, err)))
+			return rc;
+	}
+	run->rules = l->rules;
+	if (!run->cli.quiet && model_src)
+		fd_cli_msg(&run->cli, "model %s (%s, version %s)", l->model_path, model_src, run->version);
+	if (!run->cli.quiet)
+		calibration_note(&run->cli, l->m, l->rules ? l->rules_sha : NULL);
+	if (!isnan(a->threshold)) {
+		double med, high;
+
+		fd_score_level_thresholds(l->m, l->rules != NULL, &med, &high);
+		so->thresholds = 1;
+		so->high = a->threshold;
+		so->medium = isnan(med) || med > a->threshold ? a->threshold : med;
+	} else if (a->alerts_per_day > 0) {
+		if ((rc = fd_score_alert_thresholds(l->m, l->rules != NULL, a->alerts_per_day, &so->medium, &so->high, err)))
+			return fd_err_prefix(err, "%s", l->model_path), rc;
+		so->thresholds = 1;
+		if (!run->cli.quiet)
+			fd_cli_msg(&run->cli, "--alerts-per-day %g: MEDIUM >= %.4g, HIGH >= %.4g (at the training data's %.0f transactions a day)",
+				   a->alerts_per_day, so->medium, so->high, l->m->rows_per_day);
+	}
+	return FD_OK;
+}
+
+static void loaded_release(struct loaded *l)
+{
+	fd_rules_free(l->rules);
+	fd_model_free(l->m);
+	free(l->model_found);
+	free(l->rules_found);
+	free(l->list_dir);
+	fd_named_lists_free(l->lsrc.lists);
+}
+
+/* The store: read from it (--since/--until), record scores in it (--store). */
+static int open_store(struct run *run, const struct args *a, const struct loaded *l, struct fd_store **st,
+		      struct fd_err *err)
+{
+	struct fd_who who = {run->cli.actor, "fd-score", FD_VERSION};
+	int flags = !a->recording ? FD_STORE_READONLY : a->store_input ? 0 : FD_STORE_CREATE;
+	int64_t model_id;
+	int created, rc;
+
+	if (!a->store_input && !a->recording)
+		return FD_OK;
+	if ((rc = fd_store_open(st, run->cli.store, flags, &who, err)))
+		return rc;
+	if (!a->recording)
+		return FD_OK;
+	if ((rc = fd_role_authorize(*st, FD_ACT_SCORE, run->version, err)) || (rc = fd_store_begin(*st, err)) ||
+	    (rc = fd_score_register_model(*st, l->m, l->model_path, l->model_sha, fd_wall_ms(), &model_id, &created, err)))
+		return rc;
+	return fd_score_store_begin(&run->ss, *st, run->version, l->rules ? l->rules_sha : NULL, fd_wall_ms(),
+				    l->rules, err);
+}
+
+/* The header and writer of the scores, once the input's format is known. */
+static int start_writer(struct run *run, const struct fd_cli_txns *src, struct fd_err *err)
+{
+	if (run->format == FD_FMT_AUTO)
+		run->format = fd_cli_txns_format(src);
+	if (!(run->w = fd_writer_create(run->out, run->format, out_cols, NCOLS)))
+		return oom(err);
+	fd_writer_excel_safe(run->w, run->cli.excel_safe);
+	return FD_OK;
+}
+
+/* Every transaction through the scorer (warm-up history only warms it). */
+static int score_all(struct run *run, const struct args *a, struct fd_scorer *sc, struct fd_cli_txns *src,
+		     struct fd_err *err)
+{
+	int rc;
+
+	for (;;) {
+		struct fd_txn t;
+		int w = 0, r = fd_cli_txns_next(src, &t, &w, err);
+
+		if (r <= 0)
+			return -r;
+		if (w) {
+			if ((rc = fd_scorer_warm(sc, &t, err)))
+				return fd_err_prefix(err, "%s", fd_cli_txns_where(src)), rc;
+			continue;
+		}
+		if (!a->eval && !run->w && (rc = start_writer(run, src, err)))
+			return rc;
+		if ((rc = fd_scorer_push(sc, &t, err))) {
+			if (err->code == FD_EINPUT)
+				fd_err_prefix(err, "%s", fd_cli_txns_where(src));
+			return rc;
+		}
+	}
+}
+
+struct rec_result {
+	int64_t added, already, run_id, audit_seq;
+};
+
+/* Close the scores' run in the store (and open the automatic cases): commit, or roll back
+ * when nothing was new. */
+static int record(struct run *run, const struct args *a, const struct loaded *l, struct fd_store *st,
+		  struct fd_case_auto_result *ares, struct rec_result *rr, struct fd_err *err)
+{
+	struct fd_buf d = FD_BUF_INIT;
+	int rc;
+
+	rr->added = fd_score_store_added(run->ss, &rr->already);
+	fd_buf_addf(&d, "{\"model_path\":");
+	fd_buf_add_json_str(&d, l->model_path, strlen(l->model_path));
+	fd_buf_addf(&d, ",\"input\":\"%s\",\"transactions\":%lld", a->store_input ? "store" : "stream",
+		    (long long)run->rows);
+	if (a->store_input && a->since_ms != INT64_MIN)
+		fd_buf_addf(&d, ",\"since\":%lld", (long long)a->since_ms);
+	if (a->store_input && a->until_ms != INT64_MAX)
+		fd_buf_addf(&d, ",\"until\":%lld", (long long)a->until_ms);
+	if (fd_buf_addc(&d, '}')) {
+		fd_buf_release(&d);
+		return oom(err);
+	}
+	rc = fd_score_store_finish(run->ss, d.s, &rr->run_id, &rr->audit_seq, err);
+	run->ss = NULL;
+	fd_buf_release(&d);
+	if (rc)
+		return rc;
+	if (run->auto_case && run->nfl && (rc = auto_cases(run, st, ares, err)))
+		return rc;
+	if (rr->run_id || ares->created || ares->extended || ares->reopened || ares->added)
+		return fd_store_commit(st, err);
+	fd_store_rollback(st);
+	return FD_OK;
+}
+
+/* The summary on stderr. */
+static void summary(struct run *run, const struct args *a, const struct loaded *l, struct fd_store *st,
+		    const struct fd_case_auto_result *ares, const struct rec_result *rr, int64_t bad, int fail_hit)
+{
+	struct fd_cli *cli = &run->cli;
+
+	if (cli->quiet)
+		return;
+	fd_cli_msg(cli, "%lld transactions%s, %lld bad records skipped: %lld LOW, %lld MEDIUM, %lld HIGH; "
+		   "%lld APPROVE, %lld REVIEW, %lld BLOCK (model %s, version %s; %s%s)",
+		   (long long)run->rows, a->store_input ? " from the store" : "", (long long)bad,
+		   (long long)run->by_level[0], (long long)run->by_level[1], (long long)run->by_level[2],
+		   (long long)run->by_decision[0], (long long)run->by_decision[1], (long long)run->by_decision[2],
+		   l->model_path, run->version, l->rules ? "rules " : "no rules", l->rules ? l->rules_path : "");
+	if (a->recording) {
+		if (rr->run_id)
+			fd_cli_msg(cli, "%s: scores: %lld new, %lld already recorded (run %lld, audit entry %lld)",
+				   fd_store_path(st), (long long)rr->added, (long long)rr->already, (long long)rr->run_id,
+				   (long long)rr->audit_seq);
+		else
+			fd_cli_msg(cli, "%s: scores: nothing new, %lld already recorded", fd_store_path(st),
+				   (long long)rr->already);
+	}
+	if (run->auto_case)
+		fd_cli_msg(cli, "cases: %lld HIGH-risk transactions; %lld cases opened, %lld extended, %lld reopened, "
+			   "%lld transactions added, %lld already in their case",
+			   (long long)ares->flags, (long long)ares->created, (long long)ares->extended,
+			   (long long)ares->reopened, (long long)ares->added, (long long)ares->already);
+	if (fail_hit)
+		fd_cli_msg(cli, "--fail-on %s: %lld transactions at %s or above", fd_level_name[a->fail_on],
+			   (long long)(a->fail_on == FD_LEVEL_MEDIUM ? run->by_level[1] + run->by_level[2] : run->by_level[2]),
+			   fd_level_name[a->fail_on]);
+}
+
 int main(int argc, char **argv)
 {
 	struct run run;
+	struct args a;
+	struct loaded l;
 	struct fd_err err = {0};
-	struct fd_model *m = NULL;
-	struct fd_rules *rules = NULL;
 	struct fd_store *st = NULL;
-	struct fd_colmap *map = NULL;
-	struct fd_txnsrc *src = NULL;
+	struct fd_cli_txns *src = NULL;
 	struct fd_scorer *sc = NULL;
 	struct fd_metrics *metrics = NULL;
 	struct fd_feat_opts fo = {0};
 	struct fd_scorer_opts so;
 	struct fd_txnsrc_opts src_o;
 	struct fd_case_auto_result ares;
-	const char *model_arg = NULL, *rules_arg = NULL, *since_arg = NULL, *until_arg = NULL;
-	const char *map_spec = NULL, *tz = NULL, *currency = NULL, *output = NULL, *fmt_arg = NULL;
-	char *model_found = NULL, *rules_found = NULL, model_sha[65], rules_sha[65] = "";
-	const char *model_src = NULL;
-	int c, rc = 0, no_rules = 0, sort = 0, strict = 0, eval = 0, all_reasons = 0, fail_on = -1;
-	int tz_min = 0, store_input, recording, fail_hit = 0, i;
-	char delim = 0;
-	double label_delay = 7, t0, threshold = NAN, alerts_per_day = 0;
-	size_t top = 100;
-	int64_t since = INT64_MIN, until = INT64_MAX, bad = 0, warm = 0, run_id = 0, audit_seq = 0;
-	int64_t added = 0, already = 0;
-	/* rules: list files also from the bundled directory; named lists from the store */
-	struct fd_who lwho = {NULL, "fd-score", FD_VERSION};
-	struct fd_rule_lists_src lsrc = {NULL, &lwho, NULL};
-	struct fd_rules_opts ropts = {NULL, NULL, fd_rule_lists_get, &lsrc};
-	char *list_dir = NULL;
+	struct rec_result rr = {0};
+	int rc = 0, fail_hit = 0, i;
+	int64_t bad = 0;
+	double t0;
 
 	memset(&run, 0, sizeof(run));
 	memset(&so, 0, sizeof(so));
 	memset(&src_o, 0, sizeof(src_o));
 	memset(&ares, 0, sizeof(ares));
-	fd_cli_init(&run.cli, "fd-score", usage);
-	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS "o:", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_MODEL: model_arg = optarg; break;
-		case OPT_RULES: rules_arg = optarg; break;
-		case OPT_NO_RULES: no_rules = 1; break;
-		case OPT_SINCE: since_arg = optarg; break;
-		case OPT_UNTIL: until_arg = optarg; break;
-		case OPT_AUTO_CASE: run.auto_case = 1; break;
-		case OPT_FAIL_ON:
-			fail_on = fd_level_parse(optarg);
-			if (fail_on != FD_LEVEL_MEDIUM && fail_on != FD_LEVEL_HIGH)
-				fd_cli_usage_error(&run.cli, "--fail-on must be MEDIUM or HIGH, not '%s'", optarg);
-			break;
-		case OPT_EVAL: eval = 1; break;
-		case OPT_TOP: top = (size_t)fd_cli_int(&run.cli, "--top", optarg, 1, 1000000000); break;
-		case OPT_ALL_REASONS: all_reasons = 1; break;
-		case OPT_FLUSH: run.flush = 1; break;
-		case 'o': output = optarg; break;
-		case OPT_MAP: map_spec = optarg; break;
-		case OPT_DELIM: delim = parse_delim(&run.cli, optarg); break;
-		case OPT_TZ: tz = optarg; break;
-		case OPT_CURRENCY: currency = optarg; break;
-		case OPT_SORT: sort = 1; break;
-		case OPT_STRICT: strict = 1; break;
-		case OPT_LABEL_DELAY: label_delay = fd_cli_double(&run.cli, "--label-delay", optarg, 0, 3650); break;
-		case OPT_THRESHOLD: threshold = fd_cli_double(&run.cli, "--threshold", optarg, 0, 100); break;
-		case OPT_ALERTS: alerts_per_day = fd_cli_double(&run.cli, "--alerts-per-day", optarg, 1e-9, 1e12); break;
-		case FD_OPT_FORMAT: fmt_arg = optarg; break;
-		default:
-			if (!fd_cli_input_option(&run.cli, c, optarg) && !fd_cli_option(&run.cli, c, optarg))
-				fd_cli_usage_error(&run.cli, "unexpected option");
-		}
-	}
-	fd_cli_finish(&run.cli);
-	fd_cli_inputs(&run.cli, argc - optind, argv + optind);
-	fd_cli_inputs(&run.cli, 3, (char *const[]){(char *)model_arg, (char *)rules_arg, (char *)map_spec});
+	memset(&l, 0, sizeof(l));
+	parse_args(&run, &a, argc, argv);
 	t0 = fd_now();
-
-	/* ---- what the options mean together */
-	if (fmt_arg) {
-		if (eval && strcmp(fmt_arg, "table") == 0)
-			run.format = FMT_TABLE;
-		else if ((run.format = fd_format_parse(fmt_arg)) < 0)
-			fd_cli_usage_error(&run.cli, "--format must be %s, not '%s'",
-					   eval ? "table, csv or ndjson" : "csv or ndjson", fmt_arg);
-	} else
-		run.format = eval ? FMT_TABLE : FD_FMT_AUTO;
-	fd_cli_input_tz(&run.cli, tz, &tz_min);
-	if (currency && (strlen(currency) != 3 || fd_currency_exponent(currency) < 0))
-		fd_cli_usage_error(&run.cli, "--currency '%s' is not an ISO 4217 code (upper case, e.g. EUR)", currency);
-	if (since_arg)
-		since = fd_cli_time(&run.cli, "--since", since_arg, tz_min);
-	if (until_arg)
-		until = fd_cli_time(&run.cli, "--until", until_arg, tz_min);
-	if (since_arg && until_arg && until <= since)
-		fd_cli_usage_error(&run.cli, "--until must be later than --since");
-	store_input = since_arg || until_arg;
-	if (!store_input)  /* local_hour on the export's clock (the store's records are UTC) */
-		fd_cli_feat_zone(&run.cli, tz_min, &fo);
-	if (store_input && optind < argc)
-		fd_cli_usage_error(&run.cli, "--since and --until read the store's transactions: give no FILE");
-	if (store_input && sort)
-		fd_cli_usage_error(&run.cli, "--sort is for FILEs: the store is read in time order");
-	if (rules_arg && no_rules)
-		fd_cli_usage_error(&run.cli, "--rules and --no-rules contradict each other");
-	if (eval && run.cli.store_opt && !store_input)
-		fd_cli_usage_error(&run.cli, "--eval records nothing: --store reads the store only with --since or --until");
-	if (eval && (run.auto_case || fail_on >= 0 || all_reasons || run.flush))
-		fd_cli_usage_error(&run.cli, "--eval writes a report: no --auto-case, --fail-on, --all-reasons or --flush");
-	if (run.auto_case && !run.cli.store_opt)
-		fd_cli_usage_error(&run.cli, "--auto-case writes cases into the store: give --store");
-	if (!isnan(threshold) && alerts_per_day > 0)
-		fd_cli_usage_error(&run.cli, "--threshold and --alerts-per-day both set the thresholds: give one");
-	for (i = optind; i < argc; i++)
-		if (strcmp(argv[i], "-") == 0) {
-			int j;
-
-			for (j = i + 1; j < argc; j++)
-				if (strcmp(argv[j], "-") == 0)
-					fd_cli_usage_error(&run.cli, "standard input ('-') given twice");
-		}
-	recording = run.cli.store_opt && !eval;
-	run.timing = run.cli.metrics != NULL;
-
-	/* ---- the model (--model, $FD_MODEL, the store's promoted one, the bundled default) */
-	if (!model_arg && !getenv("FD_MODEL") && (rc = promoted_model(&run.cli, &model_found, &err)))
+	if ((rc = fd_cli_input_open(&run.cli, &src_o.stream, &err)))
 		goto fail;
-	if (model_found) {
-		model_arg = model_found;
-		model_src = "the store's promoted model";
-	}
-	if (!model_arg) {
-		const char *e = getenv("FD_MODEL");
-
-		if (!(model_arg = model_found = fd_datafile_find(argv[0], "FD_MODEL", "models/default.fdm", "model",
-								 "--model", &err)))
-			goto fail;
-		model_src = e && *e ? NULL : "the bundled default";  /* the user's choices need no note */
-	}
-	if ((rc = fd_model_load(&m, model_arg, &err)) || (rc = file_sha(model_arg, model_sha, &err)))
+	a.tz_min = src_o.stream.tz_offset_min;
+	check_args(&run, &a, &fo, argc, argv);
+	if ((rc = load_model(&run, &a, &l, &so, argv[0], &err)))
 		goto fail;
-	fd_score_model_version(model_sha, run.version);
-	if (!no_rules) {
-		if (!rules_arg && !(rules_arg = rules_found = fd_datafile_find(argv[0], "FD_RULES", "rules/default.rules",
-									       "rules file", "--rules", &err)))
-			goto fail;
-		lwho.actor = run.cli.actor;
-		lsrc.store = run.cli.store;
-		ropts.list_dir = list_dir = fd_datafile_dir(argv[0], "rules/default.rules");
-		if ((rc = fd_rules_load_opts(&rules, rules_arg, &ropts, &err)) || (rc = file_sha(rules_arg, rules_sha, &err)))
-			goto fail;
-	}
-	run.rules = rules;
-	if (!run.cli.quiet && model_src)
-		fd_cli_msg(&run.cli, "model %s (%s, version %s)", model_arg, model_src, run.version);
-	if (!run.cli.quiet)
-		calibration_note(&run.cli, m, rules ? rules_sha : NULL);
-	if (!isnan(threshold)) {
-		double med, high;
-
-		fd_score_level_thresholds(m, rules != NULL, &med, &high);
-		so.thresholds = 1;
-		so.high = threshold;
-		so.medium = isnan(med) || med > threshold ? threshold : med;
-	} else if (alerts_per_day > 0) {
-		if ((rc = fd_score_alert_thresholds(m, rules != NULL, alerts_per_day, &so.medium, &so.high, &err))) {
-			fd_err_prefix(&err, "%s", model_arg);
-			goto fail;
-		}
-		so.thresholds = 1;
-		if (!run.cli.quiet)
-			fd_cli_msg(&run.cli, "--alerts-per-day %g: MEDIUM >= %.4g, HIGH >= %.4g (at the training data's %.0f transactions a day)",
-				   alerts_per_day, so.medium, so.high, m->rows_per_day);
-	}
-	so.drift = m->hist != NULL;
-	fo.label_delay_ms = llround(label_delay * (double)FD_DAY_MS);
+	so.drift = l.m->hist != NULL;
+	fo.label_delay_ms = llround(a.label_delay * (double)FD_DAY_MS);
 	so.batch = run.flush ? 1 : 256;
-	so.reasons_all = all_reasons;
-	so.no_reasons = eval;
+	so.reasons_all = a.all_reasons;
+	so.no_reasons = a.eval;
 	so.timing = run.timing;
 	so.feat = &fo;
 	so.emit = emit;
 	so.user = &run;
-	if ((rc = fd_scorer_create(&sc, m, rules, &so, &err))) {
-		fd_err_prefix(&err, "%s", model_arg);
+	if ((rc = fd_scorer_create(&sc, l.m, l.rules, &so, &err))) {
+		fd_err_prefix(&err, "%s", l.model_path);
 		goto fail;
 	}
-	if (eval && !(run.ev = fd_score_eval_create(m, rules != NULL))) {
+	if ((a.eval && !(run.ev = fd_score_eval_create(l.m, l.rules != NULL))) ||
+	    (run.cli.metrics && !(metrics = fd_metrics_create("fd-score")))) {
 		rc = oom(&err);
 		goto fail;
 	}
-	if (map_spec && (rc = fd_colmap_load(&map, map_spec, &err)))
+	if ((rc = open_store(&run, &a, &l, &st, &err)))
 		goto fail;
-	if (run.cli.metrics && !(metrics = fd_metrics_create("fd-score"))) {
-		rc = oom(&err);
-		goto fail;
-	}
-
-	/* ---- the store: read from it (--since/--until), record scores in it (--store) */
-	if (store_input || recording) {
-		struct fd_who who = {run.cli.actor, "fd-score", FD_VERSION};
-		int flags = !recording ? FD_STORE_READONLY : store_input ? 0 : FD_STORE_CREATE;
-		int64_t model_id;
-		int created;
-
-		if ((rc = fd_store_open(&st, run.cli.store, flags, &who, &err)))
-			goto fail;
-		if (recording) {
-			if ((rc = fd_role_authorize(st, FD_ACT_SCORE, run.version, &err)) ||
-			    (rc = fd_store_begin(st, &err)) ||
-			    (rc = fd_score_register_model(st, m, model_arg, model_sha, fd_wall_ms(), &model_id, &created, &err)) ||
-			    (rc = fd_score_store_begin(&run.ss, st, run.version, rules ? rules_sha : NULL, fd_wall_ms(),
-						       rules, &err)))
-				goto fail;
-		}
-	}
 
 	/* ---- the transactions */
-	src_o.stream.delimiter = delim;
-	src_o.stream.tz_offset_min = tz_min;
-	src_o.stream.currency = currency;
-	src_o.stream.map = map;
-	fd_cli_input_apply(&run.cli, &src_o.stream);
-	src_o.stream.no_metadata = !(rules && fd_rules_uses_metadata(rules));  /* else canonical fields only */
+	src_o.stream.no_metadata = !(l.rules && fd_rules_uses_metadata(l.rules));  /* else canonical fields only */
 	src_o.paths = (const char *const *)(argv + optind);
 	src_o.npaths = (size_t)(argc - optind);
-	src_o.sort = sort;
-	if (store_input) {
+	src_o.sort = a.sort;
+	if (a.store_input) {
 		src_o.store = st;
-		src_o.since = since;
-		src_o.until = until;
+		src_o.since = a.since_ms;
+		src_o.until = a.until_ms;
 		src_o.warm_ms = -1;  /* all earlier history, as when the model was trained */
 	}
-	if ((rc = fd_txnsrc_open(&src, &src_o, &err)))
+	if ((rc = fd_cli_txns_open(&src, &run.cli, &src_o, 0, &err)))
 		goto fail;
-	if ((rc = fd_out_open(&run.out, output, NULL, &err)))
-		goto fail;
-	for (;;) {
-		struct fd_txn t;
-		struct fd_txn_bad b;
-		int w, r = fd_txnsrc_next(src, &t, &w, &b, &err);
-
-		if (r == 0)
-			break;
-		if (r < 0) {
-			rc = -r;
-			goto fail;
-		}
-		if (r == 2) {
-			const char *where = fd_txnsrc_where(src);
-			const char *stop = strict ? " (--strict: stopped here, nothing recorded)" : "";
-
-			bad++;
-			if (b.field < 0)
-				fd_cli_msg(&run.cli, "%s: %s%s", where, b.msg, stop);
-			else
-				fd_cli_msg(&run.cli, "%s: field '%s': %s%s", where, b.field_name, b.msg, stop);
-			if (strict) {
-				rc = FD_EINPUT;
-				goto out;
-			}
-			continue;
-		}
-		if (w) {
-			warm++;
-			if ((rc = fd_scorer_warm(sc, &t, &err))) {
-				fd_err_prefix(&err, "%s", fd_txnsrc_where(src));
-				goto fail;
-			}
-			continue;
-		}
-		if (!eval && !run.w) {
-			if (run.format == FD_FMT_AUTO)
-				run.format = fd_txnsrc_format(src);
-			if (!(run.w = fd_writer_create(run.out, run.format, out_cols, NCOLS))) {
-				rc = oom(&err);
-				goto fail;
-			}
-			fd_writer_excel_safe(run.w, run.cli.excel_safe);
-		}
-		if ((rc = fd_scorer_push(sc, &t, &err))) {
-			if (err.code == FD_EINPUT)
-				fd_err_prefix(&err, "%s", fd_txnsrc_where(src));
-			goto fail;
-		}
-		if ((fd_txnsrc_count(src) & (PROGRESS_EVERY - 1)) == 0)
-			fd_cli_progress(&run.cli, fd_txnsrc_count(src), fd_txnsrc_bytes(src), -1);
-	}
-	if ((rc = fd_scorer_flush(sc, &err)))
+	fd_cli_txns_strict_note(src, a.recording ? "stopped here, nothing recorded" : "stopped here");
+	if ((rc = fd_cli_output_open(&run.cli, &run.out, &err)) || (rc = score_all(&run, &a, sc, src, &err)) ||
+	    (rc = fd_scorer_flush(sc, &err)))
 		goto fail;
 	fd_cli_progress_end(&run.cli);
+	bad = fd_cli_txns_bad(src);
 
 	/* ---- results */
-	if (eval) {
+	if (a.eval) {
 		size_t frauds, nl = fd_score_eval_count(run.ev, &frauds);
 
 		if (nl == 0) {
@@ -734,86 +799,25 @@ int main(int argc, char **argv)
 					(long long)run.rows);
 			goto fail;
 		}
-		if ((rc = fd_score_eval_write(run.ev, run.out, run.format, top, &err)))
+		if ((rc = fd_score_eval_write(run.ev, run.out, run.format, a.top, &err)))
 			goto fail;
-	} else if (!run.w) {
-		/* no record at all: still a header, so the output is a valid empty table */
-		if (run.format == FD_FMT_AUTO)
-			run.format = fd_txnsrc_format(src);
-		if (!(run.w = fd_writer_create(run.out, run.format, out_cols, NCOLS))) {
-			rc = oom(&err);
-			goto fail;
-		}
-		fd_writer_excel_safe(run.w, run.cli.excel_safe);
-	}
+	} else if (!run.w && (rc = start_writer(&run, src, &err)))  /* no record: still a header */
+		goto fail;
 	fd_writer_free(run.w);
 	run.w = NULL;
-	if (recording) {
-		struct fd_buf d = FD_BUF_INIT;
-
-		added = fd_score_store_added(run.ss, &already);
-		fd_buf_addf(&d, "{\"model_path\":");
-		fd_buf_add_json_str(&d, model_arg, strlen(model_arg));
-		fd_buf_addf(&d, ",\"input\":\"%s\",\"transactions\":%lld", store_input ? "store" : "stream",
-			    (long long)run.rows);
-		if (store_input && since != INT64_MIN)
-			fd_buf_addf(&d, ",\"since\":%lld", (long long)since);
-		if (store_input && until != INT64_MAX)
-			fd_buf_addf(&d, ",\"until\":%lld", (long long)until);
-		if (fd_buf_addc(&d, '}')) {
-			fd_buf_release(&d);
-			rc = oom(&err);
-			goto fail;
-		}
-		rc = fd_score_store_finish(run.ss, d.s, &run_id, &audit_seq, &err);
-		run.ss = NULL;
-		fd_buf_release(&d);
-		if (rc)
-			goto fail;
-		if (run.auto_case && run.nfl && (rc = auto_cases(&run, st, &ares, &err)))
-			goto fail;
-		if (run_id || ares.created || ares.extended || ares.reopened || ares.added) {
-			if ((rc = fd_store_commit(st, &err)))
-				goto fail;
-		} else
-			fd_store_rollback(st);
-	}
+	if (a.recording && (rc = record(&run, &a, &l, st, &ares, &rr, &err)))
+		goto fail;
 	rc = fd_out_commit(run.out, &err);
 	run.out = NULL;
 	if (rc)
 		goto fail;
-	if (fail_on >= 0)
-		for (i = fail_on; i < FD_NLEVELS; i++)
-			if (run.by_level[i])
-				fail_hit = 1;
-
-	if (!run.cli.quiet) {
-		fd_cli_msg(&run.cli, "%lld transactions%s, %lld bad records skipped: %lld LOW, %lld MEDIUM, %lld HIGH; "
-			   "%lld APPROVE, %lld REVIEW, %lld BLOCK (model %s, version %s; %s%s)",
-			   (long long)run.rows, store_input ? " from the store" : "", (long long)bad,
-			   (long long)run.by_level[0], (long long)run.by_level[1], (long long)run.by_level[2],
-			   (long long)run.by_decision[0], (long long)run.by_decision[1], (long long)run.by_decision[2],
-			   model_arg, run.version, rules ? "rules " : "no rules", rules ? rules_arg : "");
-		if (recording) {
-			if (run_id)
-				fd_cli_msg(&run.cli, "%s: scores: %lld new, %lld already recorded (run %lld, audit entry %lld)",
-					   fd_store_path(st), (long long)added, (long long)already, (long long)run_id,
-					   (long long)audit_seq);
-			else
-				fd_cli_msg(&run.cli, "%s: scores: nothing new, %lld already recorded", fd_store_path(st),
-					   (long long)already);
-		}
-		if (run.auto_case)
-			fd_cli_msg(&run.cli, "cases: %lld HIGH-risk transactions; %lld cases opened, %lld extended, %lld reopened, "
-				   "%lld transactions added, %lld already in their case",
-				   (long long)ares.flags, (long long)ares.created, (long long)ares.extended,
-				   (long long)ares.reopened, (long long)ares.added, (long long)ares.already);
-		if (fail_hit)
-			fd_cli_msg(&run.cli, "--fail-on %s: %lld transactions at %s or above", fd_level_name[fail_on],
-				   (long long)(fail_on == FD_LEVEL_MEDIUM ? run.by_level[1] + run.by_level[2] : run.by_level[2]),
-				   fd_level_name[fail_on]);
-	}
-	drift_warning(&run.cli, m, sc, rules != NULL, &so);
+	fd_cli_txns_free(src);  /* says how many bad records were not shown */
+	src = NULL;
+	for (i = a.fail_on; a.fail_on >= 0 && i < FD_NLEVELS; i++)
+		if (run.by_level[i])
+			fail_hit = 1;
+	summary(&run, &a, &l, st, &ares, &rr, bad, fail_hit);
+	drift_warning(&run.cli, l.m, sc, l.rules != NULL, &so);
 	if (metrics) {
 		double dur = fd_now() - t0;
 
@@ -829,27 +833,21 @@ fail:
 	if (metrics) {
 		struct fd_err e2 = {0};
 
-		add_metrics(&run, metrics, fd_now() - t0, bad);
+		add_metrics(&run, metrics, fd_now() - t0, fd_cli_txns_bad(src));
 		if (fd_metrics_write(metrics, run.cli.metrics, 0, fd_now() - t0, &e2))
 			fd_cli_report(&run.cli, &e2);
 	}
 out:
 	fd_score_store_free(run.ss);
 	fd_store_close(st);  /* rolls back what was not committed */
-	fd_txnsrc_free(src);
+	fd_cli_txns_free(src);
 	fd_writer_free(run.w);
 	fd_out_abort(run.out);
 	fd_scorer_free(sc);
 	fd_score_eval_free(run.ev);
-	fd_colmap_free(map);
 	fd_cli_input_release(&run.cli);
 	fd_metrics_free(metrics);
-	fd_rules_free(rules);
-	fd_model_free(m);
-	free(model_found);
-	free(rules_found);
-	free(list_dir);
-	fd_named_lists_free(lsrc.lists);
+	loaded_release(&l);
 	free(run.fl);
 	fd_buf_release(&run.flags);
 	fd_buf_release(&run.a);

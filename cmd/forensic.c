@@ -33,7 +33,7 @@
 #include "fd_writer.h"
 #include "banned.h"
 
-static const char usage[] =
+static const char synopsis[] =
 	"usage: fd-audit [options] benford|duplicates|gaps|round|weekend|strata|ageing [FILE...]\n"
 	"Forensic tests over the store's transactions (--store, --since, --until) or over\n"
 	"transactions read from FILEs (CSV or NDJSON, plain or zstd; '-' = stdin), in any order.\n"
@@ -46,72 +46,48 @@ static const char usage[] =
 	"  weekend             postings on weekend days and holidays\n"
 	"  strata              counts and totals per amount band\n"
 	"  ageing              counts and totals by days since posting\n"
-	"\n"
-	"  --store PATH        read this store (default $FD_STORE, else ./fd.db) when no FILE is given\n"
-	"  --since T, --until T  store period [T, T'): RFC 3339, a date, or epoch\n"
-	"  --test T            benford: first, first-two or both (default both)\n"
-	"  --by FIELD          benford: one test per sender, recipient or merchant\n"
-	"  --min AMOUNT        benford: least amount counted (default: every positive amount for the\n"
-	"                      first digit, 10 for the first two digits)\n"
-	"  --min-count N       benford --by: least amounts for a group to be tested (default 100)\n"
-	"  --summary           benford: one row per test (and group), not one per digit\n"
-	"  --reference FIELD   duplicates, gaps: the reference field, canonical or an export column\n"
-	"                      kept in metadata (gaps default txn_id; duplicates default none)\n"
-	"  --thresholds LIST   round: approval thresholds (default 10000,5000,3000)\n"
-	"  --band PCT          round: width of the band below a threshold, in percent (default 10)\n"
-	"  --z Z               round: least z to report clustering (default 3)\n"
-	"  --holidays FILE     weekend: dates (YYYY-MM-DD [name]) that are holidays\n"
-	"  --weekend-days LIST weekend: the days of the weekend (default sat,sun; or none)\n"
-	"  --bands LIST        strata: lower bounds of the bands (default 0,10,100,1000,10000,100000)\n"
-	"  --as-of T           ageing: the date to age to (default now)\n"
-	"  --buckets LIST      ageing: upper bounds of the buckets in days (default 30,60,90,180)\n"
-	"  --tz TZ             zone of timestamps without one, and of dates and days (default UTC)\n"
-	"  --map SPEC          column mapping file or preset, as in fd-ingest\n"
-	"  --delimiter C       CSV input delimiter\n"
-	"  --currency CODE     currency of input rows without one (default USD)\n"
-	"  --strict            stop at the first bad record (exit 3)\n"
-	"  --format FMT        output csv or ndjson (default: the input's format)\n"
-	"  -o, --output FILE   write there (atomically) instead of stdout\n"
-	"  --excel-safe        quote CSV text that a spreadsheet would run as a formula\n"
-	"  --metrics FILE      write Prometheus textfile metrics there\n"
-	"  -q, --quiet         no summary on stderr\n"
-	"  -h, --help          show this help\n"
-	"  --version           show the version\n";
+	"\n";
 
 enum {
-	OPT_SINCE = FD_OPT_TOOL_BASE + 50, OPT_UNTIL, OPT_MAP, OPT_DELIM, OPT_TZ, OPT_CURRENCY,
-	OPT_STRICT, OPT_TEST, OPT_BY, OPT_MIN, OPT_MIN_COUNT, OPT_SUMMARY, OPT_REFERENCE,
-	OPT_THRESHOLDS, OPT_BAND, OPT_Z, OPT_HOLIDAYS, OPT_WEEKEND_DAYS, OPT_BANDS, OPT_AS_OF,
+	OPT_SINCE = FD_OPT_TOOL_BASE + 50, OPT_UNTIL, OPT_TEST, OPT_BY, OPT_MIN, OPT_MIN_COUNT, OPT_SUMMARY,
+	OPT_REFERENCE, OPT_THRESHOLDS, OPT_BAND, OPT_Z, OPT_HOLIDAYS, OPT_WEEKEND_DAYS, OPT_BANDS, OPT_AS_OF,
 	OPT_BUCKETS,
 };
 
-static const struct option longopts[] = {
-	FD_CLI_LONGOPTS,
-	FD_CLI_EXCEL_SAFE,
-	FD_CLI_INPUT_LONGOPTS,
-	{"since", required_argument, NULL, OPT_SINCE},
-	{"until", required_argument, NULL, OPT_UNTIL},
-	{"map", required_argument, NULL, OPT_MAP},
-	{"delimiter", required_argument, NULL, OPT_DELIM},
-	{"tz", required_argument, NULL, OPT_TZ},
-	{"currency", required_argument, NULL, OPT_CURRENCY},
-	{"strict", no_argument, NULL, OPT_STRICT},
-	{"output", required_argument, NULL, 'o'},
-	{"test", required_argument, NULL, OPT_TEST},
-	{"by", required_argument, NULL, OPT_BY},
-	{"min", required_argument, NULL, OPT_MIN},
-	{"min-count", required_argument, NULL, OPT_MIN_COUNT},
-	{"summary", no_argument, NULL, OPT_SUMMARY},
-	{"reference", required_argument, NULL, OPT_REFERENCE},
-	{"thresholds", required_argument, NULL, OPT_THRESHOLDS},
-	{"band", required_argument, NULL, OPT_BAND},
-	{"z", required_argument, NULL, OPT_Z},
-	{"holidays", required_argument, NULL, OPT_HOLIDAYS},
-	{"weekend-days", required_argument, NULL, OPT_WEEKEND_DAYS},
-	{"bands", required_argument, NULL, OPT_BANDS},
-	{"as-of", required_argument, NULL, OPT_AS_OF},
-	{"buckets", required_argument, NULL, OPT_BUCKETS},
-	{NULL, 0, NULL, 0},
+#define GROUPS (FD_CLI_G_STORE | FD_CLI_G_INPUT | FD_CLI_G_STRICT | FD_CLI_G_FORMAT | FD_CLI_G_OUTPUT | \
+		FD_CLI_G_EXCEL | FD_CLI_G_METRICS | FD_CLI_G_PROGRESS)
+
+static const struct fd_cli_opt opts[] = {
+	{"store", 0, 0, "  --store PATH        read this store (default $FD_STORE, else ./fd.db) when no FILE is given\n"},
+	{"since", required_argument, OPT_SINCE, "  --since T, --until T  store period [T, T'): RFC 3339, a date, or epoch\n"},
+	{"until", required_argument, OPT_UNTIL, NULL},
+	{"test", required_argument, OPT_TEST, "  --test T            benford: first, first-two or both (default both)\n"},
+	{"by", required_argument, OPT_BY, "  --by FIELD          benford: one test per sender, recipient or merchant\n"},
+	{"min", required_argument, OPT_MIN,
+	 "  --min AMOUNT        benford: least amount counted (default: every positive amount for the\n"
+	 "                      first digit, 10 for the first two digits)\n"},
+	{"min-count", required_argument, OPT_MIN_COUNT,
+	 "  --min-count N       benford --by: least amounts for a group to be tested (default 100)\n"},
+	{"summary", no_argument, OPT_SUMMARY, "  --summary           benford: one row per test (and group), not one per digit\n"},
+	{"reference", required_argument, OPT_REFERENCE,
+	 "  --reference FIELD   duplicates, gaps: the reference field, canonical or an export column\n"
+	 "                      kept in metadata (gaps default txn_id; duplicates default none)\n"},
+	{"thresholds", required_argument, OPT_THRESHOLDS,
+	 "  --thresholds LIST   round: approval thresholds (default 10000,5000,3000)\n"},
+	{"band", required_argument, OPT_BAND,
+	 "  --band PCT          round: width of the band below a threshold, in percent (default 10)\n"},
+	{"z", required_argument, OPT_Z, "  --z Z               round: least z to report clustering (default 3)\n"},
+	{"holidays", required_argument, OPT_HOLIDAYS,
+	 "  --holidays FILE     weekend: dates (YYYY-MM-DD [name]) that are holidays\n"},
+	{"weekend-days", required_argument, OPT_WEEKEND_DAYS,
+	 "  --weekend-days LIST weekend: the days of the weekend (default sat,sun; or none)\n"},
+	{"bands", required_argument, OPT_BANDS,
+	 "  --bands LIST        strata: lower bounds of the bands (default 0,10,100,1000,10000,100000)\n"},
+	{"as-of", required_argument, OPT_AS_OF, "  --as-of T           ageing: the date to age to (default now)\n"},
+	{"buckets", required_argument, OPT_BUCKETS,
+	 "  --buckets LIST      ageing: upper bounds of the buckets in days (default 30,60,90,180)\n"},
+	{"tz", 0, 0, "  --tz TZ             zone of timestamps without one, and of dates and days (default UTC)\n"},
+	{NULL, 0, 0, NULL},
 };
 
 enum test { T_BENFORD, T_DUPLICATES, T_GAPS, T_ROUND, T_WEEKEND, T_STRATA, T_AGEING, T_N };
@@ -152,15 +128,11 @@ struct run {
 	enum test test;
 	/* input */
 	struct fd_txnstream_opts so;
-	struct fd_colmap *map;
 	struct fd_store *st;
-	struct fd_txnsrc *src;        /* store mode */
-	struct fd_txnstream *ts;      /* stream mode: the current file */
-	char **paths;
-	int npaths, cur, strict, fmt;
+	struct fd_cli_txns *txns;     /* the store, or the FILEs in any order */
 	int64_t since, until;
 	int32_t fixed_offset_s;       /* the zone of dates when --tz is a fixed offset */
-	int64_t records, bad;
+	int64_t records;
 	/* output */
 	const char *output;
 	struct fd_out *out;
@@ -190,15 +162,7 @@ struct run {
 
 /* ---- the command line -------------------------------------------------------------------- */
 
-static const struct option *find_long(const struct option *o, const char *name, size_t n)
-{
-	for (; o && o->name; o++)
-		if (strlen(o->name) == n && memcmp(o->name, name, n) == 0)
-			return o;
-	return NULL;
-}
-
-int fd_forensic_wanted(int argc, char **argv, const struct option *other)
+int fd_forensic_wanted(int argc, char **argv, unsigned other_groups, const struct fd_cli_opt *other)
 {
 	int i, t;
 
@@ -211,11 +175,11 @@ int fd_forensic_wanted(int argc, char **argv, const struct option *other)
 		}
 		if (a[0] == '-' && a[1] == '-') {
 			size_t n = strcspn(a + 2, "=");
-			const struct option *o = find_long(longopts, a + 2, n);
+			int arg = fd_cli_opt_arg(GROUPS, opts, a + 2, n);
 
-			if (!o)
-				o = find_long(other, a + 2, n);
-			if (o && o->has_arg == required_argument && !a[2 + n])
+			if (arg < 0)
+				arg = fd_cli_opt_arg(other_groups, other, a + 2, n);
+			if (arg == 1 && !a[2 + n])
 				i++;
 			continue;
 		}
@@ -343,71 +307,15 @@ out:
 
 /* ---- reading ------------------------------------------------------------------------------ */
 
-static const char *where(struct run *run)
-{
-	static char buf[FD_TEXT_MAX];
-
-	if (run->src)
-		return fd_txnsrc_where(run->src);
-	if (run->ts) {
-		snprintf(buf, sizeof(buf), "%s:%lld", fd_txnstream_name(run->ts),
-			 (long long)fd_txnstream_line(run->ts));
-		return buf;
-	}
-	return "input";
-}
-
-/* The next transaction: 1, 0 at the end, or a negated status (err set).  Bad records are
- * reported and skipped, or end the run under --strict. */
+/* The next transaction: 1, 0 at the end, or a negated status (err set).  fd_cli_txns reports
+ * and skips bad records, or ends the run under --strict. */
 static int next_txn(struct run *run, struct fd_txn *t, struct fd_err *err)
 {
-	struct fd_txn_bad bad;
-	int r, warm = 0;
+	int r = fd_cli_txns_next(run->txns, t, NULL, err);
 
-	for (;;) {
-		if (run->st) {
-			r = fd_txnsrc_next(run->src, t, &warm, &bad, err);
-		} else {
-			if (!run->ts) {
-				const char *p;
-
-				if (run->cur >= run->npaths)
-					return 0;
-				p = run->paths[run->cur++];
-				if ((r = fd_txnstream_open(&run->ts, strcmp(p, "-") ? p : NULL,
-							   strcmp(p, "-") ? p : "<stdin>", &run->so, err)))
-					return -r;
-				if (run->cur == 1)
-					run->fmt = fd_txnstream_format(run->ts);
-			}
-			r = fd_txnstream_next(run->ts, t, &bad, err);
-			if (r == 0) {
-				fd_txnstream_free(run->ts);
-				run->ts = NULL;
-				continue;
-			}
-		}
-		if (r < 0)
-			return r;
-		if (r == 0)
-			return 0;
-		if (r == 2) {
-			run->bad++;
-			if (run->strict)
-				return -fd_err_set(err, FD_EINPUT, "%s: field '%s': %s (--strict)", where(run),
-						   bad.field_name, bad.msg);
-			if (!run->cli.quiet)
-				fd_cli_msg(&run->cli, "%s: skipped: field '%s': %s", where(run), bad.field_name,
-					   bad.msg);
-			continue;
-		}
-		if (warm)
-			continue;
+	if (r == 1)
 		run->records++;
-		if ((run->records & 65535) == 0)
-			fd_cli_progress(&run->cli, run->records, run->src ? 0 : 0, -1);
-		return 1;
-	}
+	return r;
 }
 
 /* The offset of the zone of dates at ms: --tz's rules when it named a zone with them. */
@@ -470,7 +378,7 @@ static const char *reference_of(struct run *run, const struct fd_txn *t, size_t 
 
 static int start_output(struct run *run, const char *const *names, size_t n, struct fd_err *err)
 {
-	int fmt = run->cli.format != FD_FMT_AUTO ? run->cli.format : run->fmt;
+	int fmt = run->cli.format != FD_FMT_AUTO ? run->cli.format : fd_cli_txns_format(run->txns);
 
 	run->w = fd_writer_create(run->out, fmt, names, n);
 	fd_writer_excel_safe(run->w, run->cli.excel_safe);
@@ -1559,18 +1467,185 @@ out:
 
 /* ---- main ---------------------------------------------------------------------------------- */
 
+/* What the command line gave beyond what run keeps. */
+struct args {
+	const char *since, *until, *as_of, *holidays, *by;
+	unsigned given;      /* bit i: applies[i]'s option was given */
+};
+
+static void parse_args(struct run *run, struct args *a, int argc, char **argv)
+{
+	size_t i;
+	int c;
+
+	while ((c = fd_cli_getopt(&run->cli, argc, argv)) != -1) {
+		for (i = 0; i < sizeof(applies) / sizeof(applies[0]); i++)
+			if (applies[i].opt == c)
+				a->given |= 1u << i;
+		switch (c) {
+		case OPT_SINCE: a->since = optarg; break;
+		case OPT_UNTIL: a->until = optarg; break;
+		case OPT_BY: a->by = optarg; break;
+		case OPT_HOLIDAYS: a->holidays = optarg; break;
+		case OPT_AS_OF: a->as_of = optarg; break;
+		case OPT_TEST:
+			if (strcmp(optarg, "first") == 0)
+				run->tests = 1;
+			else if (strcmp(optarg, "first-two") == 0)
+				run->tests = 2;
+			else if (strcmp(optarg, "both") == 0)
+				run->tests = 3;
+			else
+				fd_cli_usage_error(&run->cli, "--test must be first, first-two or both, not '%s'", optarg);
+			break;
+		case OPT_MIN: {
+			const char *why = fd_parse_scaled(optarg, &run->min_scaled);
+
+			if (why)
+				fd_cli_usage_error(&run->cli, "--min '%s': %s", optarg, why);
+			break;
+		}
+		case OPT_MIN_COUNT: run->min_count = fd_cli_int(&run->cli, "--min-count", optarg, 1, INT64_MAX); break;
+		case OPT_SUMMARY: run->summary = 1; break;
+		case OPT_REFERENCE:
+			if (!*optarg)
+				fd_cli_usage_error(&run->cli, "--reference needs a field name");
+			run->reference = optarg;
+			break;
+		case OPT_THRESHOLDS: parse_list(&run->cli, "--thresholds", optarg, run->thresholds, &run->nthresholds); break;
+		case OPT_BAND: run->band_pct = fd_cli_double(&run->cli, "--band", optarg, 0.01, 50); break;
+		case OPT_Z: run->zmin = fd_cli_double(&run->cli, "--z", optarg, 0, 100); break;
+		case OPT_WEEKEND_DAYS: run->weekend_mask = parse_days(&run->cli, optarg); break;
+		case OPT_BANDS: parse_list(&run->cli, "--bands", optarg, run->bands, &run->nbands); break;
+		case OPT_BUCKETS:
+			parse_list(&run->cli, "--buckets", optarg, run->buckets, &run->nbuckets);
+			for (i = 0; i < run->nbuckets; i++)
+				if (run->buckets[i] % 10000 || run->buckets[i] == 0)
+					fd_cli_usage_error(&run->cli, "--buckets '%s': days must be whole and positive", optarg);
+			break;
+		}
+	}
+}
+
+/* The test named, the options that apply to it, and its defaults. */
+static void check_test(struct run *run, const struct args *a, int argc, char **argv)
+{
+	const char *by = a->by;
+	size_t i;
+	int t;
+
+	if (optind >= argc)
+		fd_cli_usage_error(&run->cli, "no test: give benford, duplicates, gaps, round, weekend, strata or ageing");
+	for (t = 0; t < T_N; t++)
+		if (strcmp(argv[optind], test_name[t]) == 0)
+			break;
+	if (t == T_N) {
+		char vis[64];
+
+		fd_visible(vis, sizeof(vis), argv[optind], strlen(argv[optind]));
+		fd_cli_usage_error(&run->cli, "unknown test '%s'", vis);
+	}
+	run->test = (enum test)t;
+	optind++;
+	for (i = 0; i < sizeof(applies) / sizeof(applies[0]); i++)
+		if ((a->given & (1u << i)) && !(applies[i].tests & (1u << run->test)))
+			fd_cli_usage_error(&run->cli, "%s does not apply to %s", applies[i].name, test_name[run->test]);
+	if (by) {
+		static const char *const names[] = {"sender", "recipient", "merchant"};
+		static const int fields[] = {FD_F_SENDER_ID, FD_F_RECIPIENT_ID, FD_F_MERCHANT_ID};
+
+		for (i = 0; i < 3; i++)
+			if (strcmp(by, names[i]) == 0)
+				run->by = fields[i];
+		if (!run->by)
+			fd_cli_usage_error(&run->cli, "--by must be sender, recipient or merchant, not '%s'", by);
+	}
+	if (run->test == T_GAPS && !run->reference)
+		run->reference = "txn_id";
+	if (run->reference) {
+		int f = fd_field_lookup(run->reference, strlen(run->reference));
+
+		if (f >= 0 && !text_field(&(struct fd_txn){.txn_id = "", .sender_id = "", .recipient_id = "",
+							   .merchant_id = "", .merchant_category = "", .channel = "",
+							   .device_id = "", .ip = "", .city = "", .country = "X",
+							   .currency = "X"}, f))
+			fd_cli_usage_error(&run->cli, "--reference '%s': not a text field", run->reference);
+		run->ref_field = f;
+	}
+	if (run->test == T_ROUND && !run->nthresholds) {
+		run->thresholds[0] = 3000 * 10000LL;
+		run->thresholds[1] = 5000 * 10000LL;
+		run->thresholds[2] = 10000 * 10000LL;
+		run->nthresholds = 3;
+	}
+	if (run->test == T_STRATA && !run->nbands) {
+		static const int64_t def[] = {0, 10, 100, 1000, 10000, 100000};
+
+		for (i = 0; i < 6; i++)
+			run->bands[i] = def[i] * 10000;
+		run->nbands = 6;
+	}
+	if (run->test == T_AGEING && !run->nbuckets) {
+		static const int64_t def[] = {30, 60, 90, 180};
+
+		for (i = 0; i < 4; i++)
+			run->buckets[i] = def[i] * 10000;
+		run->nbuckets = 4;
+	}
+}
+
+/* The input: the store (--since, --until) or the FILEs, in the zone of --tz. */
+static int open_input(struct run *run, const struct args *a, int argc, char **argv, struct fd_err *err)
+{
+	struct fd_txnsrc_opts so;
+	int rc, store_mode = optind == argc;
+
+	memset(&so, 0, sizeof(so));
+	if ((rc = fd_cli_input_open(&run->cli, &so.stream, err)))
+		return rc;
+	run->fixed_offset_s = so.stream.tz_offset_min * 60;
+	if (a->since)
+		run->since = fd_cli_time(&run->cli, "--since", a->since, so.stream.tz_offset_min);
+	if (a->until)
+		run->until = fd_cli_time(&run->cli, "--until", a->until, so.stream.tz_offset_min);
+	if (run->since != INT64_MIN && run->until != INT64_MAX && run->until <= run->since)
+		fd_cli_usage_error(&run->cli, "--until must be later than --since");
+	run->as_of = a->as_of ? fd_cli_time(&run->cli, "--as-of", a->as_of, so.stream.tz_offset_min) : fd_wall_ms();
+	if (!store_mode && (run->since != INT64_MIN || run->until != INT64_MAX))
+		fd_cli_usage_error(&run->cli, "--since and --until select from the store; they do not apply to FILEs");
+	if (store_mode && (run->cli.map_spec || run->cli.delimiter))
+		fd_cli_usage_error(&run->cli, "--map and --delimiter apply to FILEs, not to the store");
+	if (a->holidays && (rc = load_holidays(run, a->holidays, err)))
+		return rc;
+	if (store_mode) {
+		struct fd_who who = {run->cli.actor, "fd-audit", FD_VERSION};
+
+		if ((rc = fd_store_open(&run->st, run->cli.store, FD_STORE_READONLY, &who, err)))
+			return rc;
+		so.store = run->st;
+		so.since = run->since;
+		so.until = run->until;
+		so.warm_ms = 0;
+	} else {
+		so.paths = (const char *const *)argv + optind;
+		so.npaths = (size_t)(argc - optind);
+		/* the metadata's JSON is built only when a reference lives there */
+		so.stream.no_metadata = !(run->reference && run->ref_field < 0);
+	}
+	return fd_cli_txns_open(&run->txns, &run->cli, &so, 1, err);
+}
+
 int fd_forensic_main(int argc, char **argv)
 {
 	struct run run;
+	struct args a;
 	struct fd_err err = {0};
-	const char *tz = NULL, *map_spec = NULL, *since_arg = NULL, *until_arg = NULL, *as_of_arg = NULL;
-	const char *holidays = NULL, *by = NULL;
-	unsigned given = 0;
-	int c, rc = 0, store_mode, t;
+	int rc = 0;
 	size_t i;
 	double t0;
 
 	memset(&run, 0, sizeof(run));
+	memset(&a, 0, sizeof(a));
 	run.tests = 3;
 	run.min_scaled = -1;
 	run.min_count = 100;
@@ -1580,182 +1655,20 @@ int fd_forensic_main(int argc, char **argv)
 	run.weekend_mask = 1u << 5 | 1u << 6;
 	run.since = INT64_MIN;
 	run.until = INT64_MAX;
-	run.fmt = FD_FMT_CSV;
-	fd_cli_init(&run.cli, "fd-audit", usage);
-	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS "o:", longopts, NULL)) != -1) {
-		for (i = 0; i < sizeof(applies) / sizeof(applies[0]); i++)
-			if (applies[i].opt == c)
-				given |= 1u << i;
-		switch (c) {
-		case OPT_SINCE: since_arg = optarg; break;
-		case OPT_UNTIL: until_arg = optarg; break;
-		case OPT_MAP: map_spec = optarg; break;
-		case OPT_DELIM: run.so.delimiter = fd_cli_delimiter(&run.cli, optarg); break;
-		case OPT_TZ: tz = optarg; break;
-		case OPT_CURRENCY:
-			if (strlen(optarg) != 3 || fd_currency_exponent(optarg) < 0)
-				fd_cli_usage_error(&run.cli, "--currency '%s' is not an ISO 4217 code (upper case, e.g. EUR)",
-						   optarg);
-			run.so.currency = optarg;
-			break;
-		case OPT_STRICT: run.strict = 1; break;
-		case 'o': run.output = optarg; break;
-		case OPT_TEST:
-			if (strcmp(optarg, "first") == 0)
-				run.tests = 1;
-			else if (strcmp(optarg, "first-two") == 0)
-				run.tests = 2;
-			else if (strcmp(optarg, "both") == 0)
-				run.tests = 3;
-			else
-				fd_cli_usage_error(&run.cli, "--test must be first, first-two or both, not '%s'", optarg);
-			break;
-		case OPT_BY: by = optarg; break;
-		case OPT_MIN: {
-			const char *why = fd_parse_scaled(optarg, &run.min_scaled);
-
-			if (why)
-				fd_cli_usage_error(&run.cli, "--min '%s': %s", optarg, why);
-			break;
-		}
-		case OPT_MIN_COUNT: run.min_count = fd_cli_int(&run.cli, "--min-count", optarg, 1, INT64_MAX); break;
-		case OPT_SUMMARY: run.summary = 1; break;
-		case OPT_REFERENCE:
-			if (!*optarg)
-				fd_cli_usage_error(&run.cli, "--reference needs a field name");
-			run.reference = optarg;
-			break;
-		case OPT_THRESHOLDS: parse_list(&run.cli, "--thresholds", optarg, run.thresholds, &run.nthresholds); break;
-		case OPT_BAND: run.band_pct = fd_cli_double(&run.cli, "--band", optarg, 0.01, 50); break;
-		case OPT_Z: run.zmin = fd_cli_double(&run.cli, "--z", optarg, 0, 100); break;
-		case OPT_HOLIDAYS: holidays = optarg; break;
-		case OPT_WEEKEND_DAYS: run.weekend_mask = parse_days(&run.cli, optarg); break;
-		case OPT_BANDS: parse_list(&run.cli, "--bands", optarg, run.bands, &run.nbands); break;
-		case OPT_AS_OF: as_of_arg = optarg; break;
-		case OPT_BUCKETS:
-			parse_list(&run.cli, "--buckets", optarg, run.buckets, &run.nbuckets);
-			for (i = 0; i < run.nbuckets; i++)
-				if (run.buckets[i] % 10000 || run.buckets[i] == 0)
-					fd_cli_usage_error(&run.cli, "--buckets '%s': days must be whole and positive", optarg);
-			break;
-		default:
-			if (!fd_cli_input_option(&run.cli, c, optarg) && !fd_cli_option(&run.cli, c, optarg))
-				fd_cli_usage_error(&run.cli, "unexpected option");
-		}
-	}
+	fd_cli_setup(&run.cli, "fd-audit", synopsis, GROUPS, opts);
+	parse_args(&run, &a, argc, argv);
 	fd_cli_finish(&run.cli);
-	if (optind >= argc)
-		fd_cli_usage_error(&run.cli, "no test: give benford, duplicates, gaps, round, weekend, strata or ageing");
-	for (t = 0; t < T_N; t++)
-		if (strcmp(argv[optind], test_name[t]) == 0)
-			break;
-	if (t == T_N) {
-		char vis[64];
-
-		fd_visible(vis, sizeof(vis), argv[optind], strlen(argv[optind]));
-		fd_cli_usage_error(&run.cli, "unknown test '%s'", vis);
-	}
-	run.test = (enum test)t;
-	optind++;
-	for (i = 0; i < sizeof(applies) / sizeof(applies[0]); i++)
-		if ((given & (1u << i)) && !(applies[i].tests & (1u << run.test)))
-			fd_cli_usage_error(&run.cli, "%s does not apply to %s", applies[i].name, test_name[run.test]);
-	if (by) {
-		static const char *const names[] = {"sender", "recipient", "merchant"};
-		static const int fields[] = {FD_F_SENDER_ID, FD_F_RECIPIENT_ID, FD_F_MERCHANT_ID};
-
-		for (i = 0; i < 3; i++)
-			if (strcmp(by, names[i]) == 0)
-				run.by = fields[i];
-		if (!run.by)
-			fd_cli_usage_error(&run.cli, "--by must be sender, recipient or merchant, not '%s'", by);
-	}
-	if (run.test == T_GAPS && !run.reference)
-		run.reference = "txn_id";
-	if (run.reference) {
-		int f = fd_field_lookup(run.reference, strlen(run.reference));
-
-		if (f >= 0 && !text_field(&(struct fd_txn){.txn_id = "", .sender_id = "", .recipient_id = "",
-							   .merchant_id = "", .merchant_category = "", .channel = "",
-							   .device_id = "", .ip = "", .city = "", .country = "X",
-							   .currency = "X"}, f))
-			fd_cli_usage_error(&run.cli, "--reference '%s': not a text field", run.reference);
-		run.ref_field = f;
-	}
-	if (run.test == T_ROUND && !run.nthresholds) {
-		run.thresholds[0] = 3000 * 10000LL;
-		run.thresholds[1] = 5000 * 10000LL;
-		run.thresholds[2] = 10000 * 10000LL;
-		run.nthresholds = 3;
-	}
-	if (run.test == T_STRATA && !run.nbands) {
-		static const int64_t def[] = {0, 10, 100, 1000, 10000, 100000};
-
-		for (i = 0; i < 6; i++)
-			run.bands[i] = def[i] * 10000;
-		run.nbands = 6;
-	}
-	if (run.test == T_AGEING && !run.nbuckets) {
-		static const int64_t def[] = {30, 60, 90, 180};
-
-		for (i = 0; i < 4; i++)
-			run.buckets[i] = def[i] * 10000;
-		run.nbuckets = 4;
-	}
+	check_test(&run, &a, argc, argv);
 	fd_cli_inputs(&run.cli, argc - optind, argv + optind);
-	fd_cli_inputs(&run.cli, 1, (char *const[]){(char *)map_spec});
-	fd_cli_inputs(&run.cli, 1, (char *const[]){(char *)holidays});
+	fd_cli_inputs(&run.cli, 1, (char *const[]){(char *)a.holidays});
 	t0 = fd_now();
-	{
-		int off_min = 0;
-
-		fd_cli_input_tz(&run.cli, tz, &off_min);
-		run.so.tz_offset_min = off_min;
-		run.fixed_offset_s = off_min * 60;
-	}
-	fd_cli_input_apply(&run.cli, &run.so);
-	if (since_arg)
-		run.since = fd_cli_time(&run.cli, "--since", since_arg, run.so.tz_offset_min);
-	if (until_arg)
-		run.until = fd_cli_time(&run.cli, "--until", until_arg, run.so.tz_offset_min);
-	if (run.since != INT64_MIN && run.until != INT64_MAX && run.until <= run.since)
-		fd_cli_usage_error(&run.cli, "--until must be later than --since");
-	run.as_of = as_of_arg ? fd_cli_time(&run.cli, "--as-of", as_of_arg, run.so.tz_offset_min) : fd_wall_ms();
-	store_mode = optind == argc;
-	if (!store_mode && (run.since != INT64_MIN || run.until != INT64_MAX))
-		fd_cli_usage_error(&run.cli, "--since and --until select from the store; they do not apply to FILEs");
-	if (store_mode && (map_spec || run.so.delimiter))
-		fd_cli_usage_error(&run.cli, "--map and --delimiter apply to FILEs, not to the store");
-
-	if (holidays && (rc = load_holidays(&run, holidays, &err)))
-		goto fail;
-	if (map_spec && (rc = fd_colmap_load(&run.map, map_spec, &err)))
+	if ((rc = open_input(&run, &a, argc, argv, &err)))
 		goto fail;
 	if (run.cli.metrics && !(run.metrics = fd_metrics_create("fd-audit"))) {
 		rc = fd_err_set(&err, FD_EIO, "out of memory");
 		goto fail;
 	}
-	if (store_mode) {
-		struct fd_txnsrc_opts so;
-		struct fd_who who = {run.cli.actor, "fd-audit", FD_VERSION};
-
-		memset(&so, 0, sizeof(so));
-		if ((rc = fd_store_open(&run.st, run.cli.store, FD_STORE_READONLY, &who, &err)))
-			goto fail;
-		so.store = run.st;
-		so.since = run.since;
-		so.until = run.until;
-		so.warm_ms = 0;
-		if ((rc = fd_txnsrc_open(&run.src, &so, &err)))
-			goto fail;
-	} else {
-		run.paths = argv + optind;
-		run.npaths = argc - optind;
-		run.so.map = run.map;
-		/* the metadata's JSON is built only when a reference lives there */
-		run.so.no_metadata = !(run.reference && run.ref_field < 0);
-	}
-	if ((rc = fd_out_open(&run.out, run.output, NULL, &err)))
+	if ((rc = fd_cli_output_open(&run.cli, &run.out, &err)))
 		goto fail;
 
 	switch (run.test) {
@@ -1776,8 +1689,8 @@ int fd_forensic_main(int argc, char **argv)
 	run.out = NULL;
 	if (rc)
 		goto fail;
-	if (run.bad && !run.cli.quiet)
-		fd_cli_msg(&run.cli, "%s bad records skipped", FD_NUM(run.bad));
+	if (fd_cli_txns_bad(run.txns) && !run.cli.quiet)
+		fd_cli_msg(&run.cli, "%s bad records skipped", FD_NUM(fd_cli_txns_bad(run.txns)));
 	if (run.metrics) {
 		char lbl[64];
 
@@ -1799,10 +1712,8 @@ fail:
 out:
 	fd_writer_free(run.w);
 	fd_out_abort(run.out);
-	fd_txnsrc_free(run.src);
-	fd_txnstream_free(run.ts);
+	fd_cli_txns_free(run.txns);
 	fd_store_close(run.st);
-	fd_colmap_free(run.map);
 	fd_cli_input_release(&run.cli);
 	fd_metrics_free(run.metrics);
 	for (i = 0; i < run.nholidays; i++)

@@ -9,8 +9,10 @@
 #include <getopt.h>
 
 /* 1 when the command word of this fd-audit command line (its first operand, skipping the
- * options of fd-audit's table other and of the forensic tests) is a forensic test. */
-int fd_forensic_wanted(int argc, char **argv, const struct option *other);
+ * options of fd-audit's table other with its option groups, and of the forensic tests) is
+ * a forensic test. */
+struct fd_cli_opt;
+int fd_forensic_wanted(int argc, char **argv, unsigned other_groups, const struct fd_cli_opt *other);
 
 /* fd-audit's main for a forensic test: parses the whole command line itself; returns the
  * exit status. */

@@ -46,9 +46,9 @@ scripts/demo_case.sh "$FD_STORE"
 
 step "seal the audit log, export an evidence bundle, verify both"
 fd-audit log --action 'ingest.*'
-fd-audit keygen --out "$out/demo.key"
+fd-audit keygen -o "$out/demo.key"
 fd-audit seal --key "$out/demo.key" > "$out/seal.txt"
-fd-audit export --out "$out/evidence.fdb"
+fd-audit export -o "$out/evidence.fdb"
 fd-audit verify --key "$out/demo.key.pub" --seal "$(cat "$out/seal.txt")"
 fd-audit verify --bundle "$out/evidence.fdb" --key "$out/demo.key.pub"
 

@@ -243,7 +243,7 @@ rfc3339() { printf '%s.%03dZ' "$(date -u -d "@$(($1 / 1000))" +%Y-%m-%dT%H:%M:%S
 	assert_output "fd-audit: 'k.pub' exists: not replacing a key"
 	run fd-audit keygen
 	assert_failure 2
-	assert_line --index 0 "fd-audit: keygen needs --out FILE (the secret key; the public key goes to FILE.pub)"
+	assert_line --index 0 "fd-audit: keygen needs -o FILE (the secret key; the public key goes to FILE.pub)"
 }
 
 @test "seal signs the documented text with Ed25519: OpenSSL agrees" {
@@ -550,7 +550,7 @@ OUT
 	assert_failure 1
 }
 
-@test "export refuses to write over the store and needs --out" {
+@test "export refuses to write over the store and needs -o" {
 	run fd-audit export --out "$FD_STORE"
 	assert_failure 2
 	assert_output --partial "fd-audit: "
@@ -558,10 +558,25 @@ OUT
 	assert_output 5
 	run fd-audit export
 	assert_failure 2
-	assert_line --index 0 "fd-audit: export needs --out FILE"
+	assert_line --index 0 "fd-audit: export needs -o FILE"
 	ls -A > files
 	run grep -c '^\.' files
 	assert_output 0
+}
+
+@test "export and keygen take -o, --output and the old --out alike" {
+	for o in -o --output --out; do
+		fd-audit -q export $o "b$o.fdb"
+		run fd-audit verify --bundle "b$o.fdb"
+		assert_success
+		fd-audit -q keygen $o "k$o"
+		[ -s "k$o" ] && [ -s "k$o.pub" ]
+		run fd-audit export $o "$FD_STORE"
+		assert_failure 2
+		assert_line --index 0 --partial "refusing to overwrite the store"
+	done
+	run q "SELECT count(*) FROM audit_log WHERE action = 'audit.export'"
+	assert_output 3
 }
 
 @test "export to standard output" {
@@ -686,9 +701,16 @@ for r in list(csv.reader(open("log.csv")))[1:]:
 	assert_line --index 0 "fd-audit: --object needs TYPE or TYPE:ID, e.g. source:3"
 	run fd-audit log --object source:
 	assert_failure 2
-	run fd-audit keygen --out ''
+	for o in -o --output --out; do
+		run --separate-stderr fd-audit keygen $o ''
+		assert_failure 2
+		assert_equal "${stderr_lines[0]}" "fd-audit: --output needs a file name"
+		assert_equal "${stderr_lines[1]}" "usage: fd-audit [options] verify|log|keygen|seal|export"
+	done
+	run --separate-stderr fd-audit verify -o x.fdb
 	assert_failure 2
-	assert_line --index 0 "fd-audit: --out needs a file name"
+	assert_equal "${stderr_lines[0]}" "fd-audit: --output does not apply to verify"
+	[ ! -e x.fdb ]
 }
 
 # ---- metrics ----------------------------------------------------------------------------
@@ -738,9 +760,9 @@ OUT
 	fd-audit verify
 	fd-audit log --action 'ingest.*' --since 2000-01-01T00:00:00Z > /dev/null
 	fd-audit log --object source:1 --format ndjson | jq -e '.details.sha256' > /dev/null
-	fd-audit keygen --out investigator.key 2> /dev/null
+	fd-audit keygen -o investigator.key 2> /dev/null
 	fd-audit seal --key investigator.key > seal.txt 2> /dev/null
 	fd-audit verify --key investigator.key.pub --seal "$(cat seal.txt)" > /dev/null
-	fd-audit export --out case-2026-114.fdb 2> /dev/null
+	fd-audit export -o case-2026-114.fdb 2> /dev/null
 	fd-audit verify --bundle case-2026-114.fdb --key investigator.key.pub > /dev/null
 }

@@ -83,10 +83,28 @@ OUT
 	run --separate-stderr fd-features --features sender_txn_count_1h "$F/onebad.csv"
 	assert_success
 	assert_equal "$(echo "$output" | cut -d, -f1,4 | tr '\n' ' ')" "txn_id,sender_txn_count_1h G1,1 G3,2 "
-	assert_equal "$(echo "$stderr" | head -n 1)" "fd-features: $F/onebad.csv:3: skipped: field 'amount': bad amount '1.234' (too many decimals for the currency: --round-amounts rounds them; USD has 2 decimal places)"
+	assert_equal "$(echo "$stderr" | head -n 1)" "fd-features: $F/onebad.csv:3: field 'amount': bad amount '1.234' (too many decimals for the currency: --round-amounts rounds them; USD has 2 decimal places) (skipped)"
 	run fd-features -q --strict "$F/onebad.csv"
 	assert_failure 3
-	assert_output --partial "onebad.csv:3: field 'amount': bad amount '1.234'"
+	assert_output "fd-features: $F/onebad.csv:3: field 'amount': bad amount '1.234' (too many decimals for the currency: --round-amounts rounds them; USD has 2 decimal places) (--strict: stopped here)"
+	# -q: no message, the record still skipped
+	run --separate-stderr fd-features -q --features sender_txn_count_1h "$F/onebad.csv"
+	assert_success
+	assert_equal "$stderr" ""
+	[ "${#lines[@]}" -eq 3 ]
+}
+
+@test "at most 20 bad records are shown, then how many more were skipped" {
+	{ echo "txn_id,ts,amount,sender_id"
+	  for i in $(seq 1 25); do printf "B%d,2026-01-01T00:00:%02dZ,1.234,S1\n" "$i" "$i"; done
+	  echo "G1,2026-01-02T00:00:00Z,1.00,S1"; } > many.csv
+	run --separate-stderr fd-features --features sender_txn_count_1h many.csv
+	assert_success
+	[ "${#stderr_lines[@]}" -eq 22 ] || { echo "$stderr"; false; }
+	[[ ${stderr_lines[0]} == "fd-features: many.csv:2: field 'amount': bad amount '1.234' "*"(skipped)" ]]
+	[[ ${stderr_lines[19]} == "fd-features: many.csv:21: field 'amount': "*"(skipped)" ]]
+	assert_equal "${stderr_lines[20]}" "fd-features: ... and 5 more bad records skipped"
+	assert_equal "${stderr_lines[21]}" "fd-features: 1 transactions, 1 features each, 25 skipped (bad records)"
 }
 
 @test "from the store with --since: the same features as a full replay of the stream" {

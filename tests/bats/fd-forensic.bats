@@ -261,10 +261,15 @@ INV-,gap,0004,0004,1,P003"
 	{ cat "$P"; echo "P018,2026-11-30T00:00:00Z,12.345,USD,A1,V1,,INV-9999"; } >bad.csv
 	run --separate-stderr fd-audit strata bad.csv
 	assert_success
-	[[ $stderr == *"fd-audit: bad.csv:19: skipped: field 'amount': "* ]]
+	[[ ${stderr_lines[0]} == "fd-audit: bad.csv:19: field 'amount': bad amount '12.345' "*"(skipped)" ]]
+	[[ $stderr == *"fd-audit: 1 bad records skipped"* ]]
+	run --separate-stderr fd-audit strata -q bad.csv
+	assert_success
+	assert_equal "$stderr" ""
 	run --separate-stderr fd-audit strata --strict bad.csv
 	[ "$status" -eq 3 ]
-	[[ $stderr == "fd-audit: bad.csv:19: field 'amount': "*"(--strict)" ]]
+	[[ $stderr == "fd-audit: bad.csv:19: field 'amount': bad amount '12.345' "*"(--strict: stopped here)" ]]
+	[ -z "$output" ]
 	run --separate-stderr fd-audit strata nothere.csv
 	[ "$status" -eq 4 ]
 }

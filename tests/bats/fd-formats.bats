@@ -55,8 +55,8 @@ REF-010|$(lms $B '2026-12-31')|300|EUR|DE89370400440532013000|GB29NWBK6016133192
 REF-008|$(oms '2026-10-25 02:30 +0100')"
 	run fd-ingest --store b.db "${BANK_OPTS[@]}" --dst reject "$F/bank-de.csv"
 	assert_success
-	assert_line --index 0 "fd-ingest: $F/bank-de.csv:5: rejected: field 'ts': bad timestamp '29.03.2026 02:30' (nonexistent local time (skipped by a daylight-saving change))"
-	assert_line --index 1 "fd-ingest: $F/bank-de.csv:9: rejected: field 'ts': bad timestamp '25.10.2026 02:30' (ambiguous local time (repeated by a daylight-saving change))"
+	assert_line --index 0 "fd-ingest: $F/bank-de.csv:5: field 'ts': bad timestamp '29.03.2026 02:30' (nonexistent local time (skipped by a daylight-saving change)) (rejected)"
+	assert_line --index 1 "fd-ingest: $F/bank-de.csv:9: field 'ts': bad timestamp '25.10.2026 02:30' (ambiguous local time (repeated by a daylight-saving change)) (rejected)"
 	assert_output --partial "8 accepted, 2 rejected"
 	run fd-ingest --dst sometimes "$F/bank-de.csv"
 	assert_failure 2
@@ -138,12 +138,12 @@ REF-008|$(oms '2026-10-25 02:30 +0100')"
 	assert_line --index 0 "fd-ingest: --date-format '%d.%m': no year (%Y or %y)"
 	run fd-ingest --date-format '%d.%m.%Y' t.csv
 	assert_success
-	assert_line --index 0 "fd-ingest: t.csv:3: rejected: field 'ts': bad timestamp '2026-03-05' (does not match the date format)"
-	assert_line --index 1 "fd-ingest: t.csv:4: rejected: field 'ts': bad timestamp '31.02.2026' (day out of range for the month)"
+	assert_line --index 0 "fd-ingest: t.csv:3: field 'ts': bad timestamp '2026-03-05' (does not match the date format) (rejected)"
+	assert_line --index 1 "fd-ingest: t.csv:4: field 'ts': bad timestamp '31.02.2026' (day out of range for the month) (rejected)"
 	run q "SELECT ts FROM transactions"
 	assert_output "$(oms '2026-03-05 00:00 +0000')"
 	run fd-ingest --store b.db --date-format '%d.%m.%Y' --date-format '%Y/%m/%d' t.csv
-	assert_line --index 0 "fd-ingest: t.csv:3: rejected: field 'ts': bad timestamp '2026-03-05' (matches none of the date formats)"
+	assert_line --index 0 "fd-ingest: t.csv:3: field 'ts': bad timestamp '2026-03-05' (matches none of the date formats) (rejected)"
 }
 
 @test "amounts: thousands separators, decimal commas, ambiguity refused" {
@@ -157,8 +157,8 @@ p5;2026-01-01T00:00:00Z;12,50;s
 EOF
 	run fd-ingest --delimiter ';' p.csv
 	assert_success
-	assert_line --index 0 "fd-ingest: p.csv:5: rejected: field 'amount': bad amount '1,234' (ambiguous separator: one ',' before three digits could be a thousands separator or a decimal comma (write 1,234.00, or give --decimal-comma); USD has 2 decimal places)"
-	assert_line --index 1 "fd-ingest: p.csv:6: rejected: field 'amount': bad amount '12,50' (decimal comma not expected (give --decimal-comma); USD has 2 decimal places)"
+	assert_line --index 0 "fd-ingest: p.csv:5: field 'amount': bad amount '1,234' (ambiguous separator: one ',' before three digits could be a thousands separator or a decimal comma (write 1,234.00, or give --decimal-comma); USD has 2 decimal places) (rejected)"
+	assert_line --index 1 "fd-ingest: p.csv:6: field 'amount': bad amount '12,50' (decimal comma not expected (give --decimal-comma); USD has 2 decimal places) (rejected)"
 	run q "SELECT txn_id, amount FROM transactions ORDER BY txn_id"
 	assert_output "p1|123456
 p2|123456
@@ -173,8 +173,8 @@ c5;2026-01-01T00:00:00Z;12.5;s
 EOF
 	run fd-ingest --store c.db --delimiter ';' --decimal-comma c.csv
 	assert_success
-	assert_line --index 0 --partial "c.csv:5: rejected: field 'amount': bad amount '1.234' (ambiguous separator"
-	assert_line --index 1 --partial "c.csv:6: rejected: field 'amount': bad amount '12.5' (decimal point not expected in decimal-comma mode"
+	assert_line --index 0 --partial "c.csv:5: field 'amount': bad amount '1.234' (ambiguous separator"
+	assert_line --index 1 --partial "c.csv:6: field 'amount': bad amount '12.5' (decimal point not expected in decimal-comma mode"
 	run sqlite3 c.db "SELECT txn_id, amount FROM transactions ORDER BY txn_id"
 	assert_output "c1|123456
 c2|123456
@@ -185,7 +185,7 @@ c3|-50"
 	printf 'txn_id,ts,amount,sender_id\nr1,2026-01-01T00:00:00Z,288.09999999999997,s\nr2,2026-01-01T00:00:00Z,0.125,s\nr3,2026-01-01T00:00:00Z,0.135,s\nr4,2026-01-01T00:00:00Z,12.50,s\n' > r.csv
 	run fd-ingest r.csv
 	assert_success
-	assert_line --index 0 "fd-ingest: r.csv:2: rejected: field 'amount': bad amount '288.09999999999997' (too many decimals for the currency: --round-amounts rounds them; USD has 2 decimal places)"
+	assert_line --index 0 "fd-ingest: r.csv:2: field 'amount': bad amount '288.09999999999997' (too many decimals for the currency: --round-amounts rounds them; USD has 2 decimal places) (rejected)"
 	assert_output --partial "1 accepted, 3 rejected"
 	run fd-ingest --store r.db --round-amounts r.csv
 	assert_success
@@ -207,8 +207,8 @@ r4|1250"
 	printf 'txn_id = id\nts = when\namount = amt\nsender_id = from\nrecipient_id = to\ndirection = DC\n' > d.map
 	run fd-ingest --map d.map d.csv
 	assert_success
-	assert_line --index 0 "fd-ingest: d.csv:5: rejected: bad debit/credit indicator 'X' (expected D or C, DR or CR, DBIT or CRDT, debit or credit, S or H)"
-	assert_line --index 1 "fd-ingest: d.csv:6: rejected: missing debit/credit indicator"
+	assert_line --index 0 "fd-ingest: d.csv:5: bad debit/credit indicator 'X' (expected D or C, DR or CR, DBIT or CRDT, debit or credit, S or H) (rejected)"
+	assert_line --index 1 "fd-ingest: d.csv:6: missing debit/credit indicator (rejected)"
 	run q "SELECT txn_id, amount, metadata FROM transactions ORDER BY txn_id"
 	assert_output 'd1|1000|{"debit_credit":"debit"}
 d2|2000|{"debit_credit":"credit"}
@@ -234,7 +234,7 @@ d3|-500|{"debit_credit":"debit"}'
 	printf 'txn_id = id\nts = booking.date\namount = booking.amount.value\ncurrency = booking.amount.currency\nsender_id = party.iban\n' > n.map
 	run fd-ingest --map n.map n.ndjson
 	assert_success
-	assert_line --index 0 "fd-ingest: n.ndjson:2: rejected: field 'amount': missing required value"
+	assert_line --index 0 "fd-ingest: n.ndjson:2: field 'amount': missing required value (rejected)"
 	run q "SELECT txn_id, ts, amount, currency, sender_id FROM transactions"
 	assert_output "n1|$(oms '2026-03-05 10:00 +0000')|1250|EUR|DE0"
 }

@@ -398,8 +398,18 @@ OUT
 	check "the dates must fall within the years 0 to 9999" --start 9999-12-01 --days 100
 }
 
-@test "the shared options are accepted and ignored" {
-	run fd-gen --rows 3 --store /nonexistent/x.db --actor someone -q
+@test "the options of the tools that use a store are refused, not ignored" {
+	for o in "--store x.db" "--actor someone" "--metrics m.prom"; do
+		run --separate-stderr fd-gen --rows 3 $o -q
+		[ "$status" -eq 2 ] || { echo "$o: exit $status"; false; }
+		[ -z "$output" ] || { echo "$o wrote to stdout"; false; }
+		assert_equal "${stderr_lines[0]}" "fd-gen: unrecognized option '${o%% *}'"
+		assert_equal "${stderr_lines[1]}" "usage: fd-gen [options]"
+		assert_equal "${stderr_lines[2]}" "Try 'fd-gen --help' for the options."
+	done
+	[ ! -e x.db ] && [ ! -e m.prom ]
+	# what it does take still works
+	run fd-gen --rows 3 -q --no-progress
 	assert_success
 	[ "${#lines[@]}" -eq 4 ]
 }

@@ -127,8 +127,8 @@ OUT
 @test "without --rejects each reject is reported on stderr with file and line" {
 	run fd-ingest --max-rejects 15 "$I/bad.csv"
 	assert_success
-	assert_line --regexp "^fd-ingest: $I/bad.csv:3: rejected: field 'ts': bad timestamp '2026-13-05T09:15:00Z'"
-	assert_line "fd-ingest: $I/bad.csv:7: rejected: field 'sender_id': missing required value"
+	assert_line --regexp "^fd-ingest: $I/bad.csv:3: field 'ts': bad timestamp '2026-13-05T09:15:00Z'"
+	assert_line "fd-ingest: $I/bad.csv:7: field 'sender_id': missing required value (rejected)"
 }
 
 @test "--strict stops at the first bad record, exit 3, nothing written" {

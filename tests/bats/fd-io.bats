@@ -294,10 +294,10 @@ B5,2026-01-01T00:00:04Z,1.00, C1 ,,
 CSV
 	run fd-ingest --store b.db --max-rejects 100% blank.csv
 	assert_success
-	assert_line "fd-ingest: blank.csv:2: rejected: field 'sender_id': blank id ' '"
-	assert_line "fd-ingest: blank.csv:3: rejected: field 'recipient_id': blank id '  '"
-	assert_line "fd-ingest: blank.csv:4: rejected: field 'txn_id': blank id '   '"
-	assert_line "fd-ingest: blank.csv:5: rejected: field 'device_id': blank id ' '"
+	assert_line "fd-ingest: blank.csv:2: field 'sender_id': blank id ' ' (rejected)"
+	assert_line "fd-ingest: blank.csv:3: field 'recipient_id': blank id '  ' (rejected)"
+	assert_line "fd-ingest: blank.csv:4: field 'txn_id': blank id '   ' (rejected)"
+	assert_line "fd-ingest: blank.csv:5: field 'device_id': blank id ' ' (rejected)"
 	run sqlite3 b.db "SELECT '<' || sender_id || '>' FROM transactions"
 	assert_output "< C1 >"
 }

@@ -461,10 +461,20 @@ OUT
 	assert_success
 	[ "${#lines[@]}" -eq 7 ]
 	[[ $stderr == "fd-score: bad.csv:8: field 'amount': bad amount '12.345'"* ]] || { echo "$stderr"; false; }
+	[[ ${stderr_lines[0]} == *"USD has 2 decimal places) (skipped)" ]] || { echo "$stderr"; false; }
 	[[ $stderr == *"fd-score: 6 transactions, 1 bad records skipped:"* ]] || { echo "$stderr"; false; }
+	# -q: the record is still skipped, without a word
+	run --separate-stderr fd-score -q bad.csv
+	assert_success
+	[ "${#lines[@]}" -eq 7 ]
+	assert_equal "$stderr" ""
 	run --separate-stderr fd-score --strict --store fd.db bad.csv
 	[ "$status" -eq 3 ]
 	[[ $stderr == *"(--strict: stopped here, nothing recorded)" ]] || { echo "$stderr"; false; }
+	# without --store nothing is recorded anyway: the message says only where it stopped
+	run --separate-stderr fd-score --strict bad.csv
+	[ "$status" -eq 3 ]
+	[[ $stderr == *"fd-score: bad.csv:8: field 'amount': bad amount '12.345' "*"(--strict: stopped here)" ]] || { echo "$stderr"; false; }
 	[ "$(q 'SELECT count(*) FROM scores')" -eq 0 ]
 }
 

@@ -42,3 +42,74 @@ tools() { for t in "$FD_BIN"/fd-*; do [ -x "$t" ] && basename "$t"; done; }
 	assert_success
 	assert_output ""
 }
+
+# ---- the option groups (cmd/cli.c): fd-gen, fd-features, fd-score, fd-ingest, fd-audit ----------
+
+grouped() { echo fd-gen fd-features fd-score fd-ingest fd-audit; }
+
+@test "a usage error names the tool, not the path it ran as, with the short usage" {
+	for t in $(grouped); do
+		run --separate-stderr "$FD_BIN/$t" --bogus=1
+		[ "$status" -eq 2 ] || { echo "$t: exit $status"; false; }
+		[ -z "$output" ] || { echo "$t wrote to stdout"; false; }
+		assert_equal "${stderr_lines[0]}" "$t: unrecognized option '--bogus'"
+		[[ ${stderr_lines[1]} == "usage: $t "* ]] || { echo "$t: $stderr"; false; }
+		assert_equal "${stderr_lines[-1]}" "Try '$t --help' for the options."
+	done
+	# fd-audit's two synopsis lines; the forensic tests' own
+	run --separate-stderr "$FD_BIN/fd-audit" verify --bogus
+	[ "${#stderr_lines[@]}" -eq 4 ]
+	assert_equal "${stderr_lines[2]}" "       fd-audit [options] benford|duplicates|gaps|round|weekend|strata|ageing [FILE...]"
+	run --separate-stderr "$FD_BIN/fd-audit" benford --bogus
+	assert_equal "${stderr_lines[0]}" "fd-audit: unrecognized option '--bogus'"
+	assert_equal "${stderr_lines[1]}" "usage: fd-audit [options] benford|duplicates|gaps|round|weekend|strata|ageing [FILE...]"
+}
+
+@test "missing, unexpected and unknown arguments are worded as getopt does, after the tool's name" {
+	err() {  # expected first line, then the command
+		local want=$1
+		shift
+		run --separate-stderr "$@"
+		[ "$status" -eq 2 ] || { echo "$*: exit $status"; return 1; }
+		assert_equal "${stderr_lines[0]}" "$want"
+	}
+	err "fd-features: option '--features' requires an argument" "$FD_BIN/fd-features" --features
+	err "fd-features: option '--sort' doesn't allow an argument" "$FD_BIN/fd-features" --sort=yes
+	err "fd-score: option requires an argument -- 'o'" "$FD_BIN/fd-score" -o
+	err "fd-score: invalid option -- 'x'" "$FD_BIN/fd-score" -x
+	err "fd-ingest: --currency 'usd' is not an ISO 4217 code (upper case, e.g. EUR)" "$FD_BIN/fd-ingest" --currency usd
+	err "fd-features: --delimiter needs one character other than a quote or newline, or 'tab', not ';;'" \
+		"$FD_BIN/fd-features" --delimiter ';;'
+	err "fd-score: --map needs a file name or a preset" "$FD_BIN/fd-score" --map ''
+	err "fd-features: --output needs a file name" "$FD_BIN/fd-features" -o ''
+}
+
+@test "a tool refuses the options of the groups it does not take" {
+	refused() {  # the option, then the command before it
+		local opt=$1
+		shift
+		run --separate-stderr "$@" "$opt" x
+		[ "$status" -eq 2 ] || { echo "$* $opt: exit $status"; return 1; }
+		assert_equal "${stderr_lines[0]}" "${1##*/}: unrecognized option '$opt'"
+	}
+	refused --store "$FD_BIN/fd-gen"
+	refused --metrics "$FD_BIN/fd-gen"
+	refused --map "$FD_BIN/fd-gen"
+	refused --actor "$FD_BIN/fd-features"     # reads the store, never writes it
+	refused --output "$FD_BIN/fd-ingest"      # its outputs are --rejects and --emit
+	refused --excel-safe "$FD_BIN/fd-ingest"
+	refused --strict "$FD_BIN/fd-audit" verify
+	refused --map "$FD_BIN/fd-audit" log
+	refused --actor "$FD_BIN/fd-audit" benford
+	[ ! -e x ] && [ ! -e fd.db ]
+}
+
+@test "every option a grouped tool's --help shows is in its man page" {
+	for t in $(grouped); do
+		help=$("$FD_BIN/$t" --help)
+		[ "$t" = fd-audit ] && help+=$'\n'$("$FD_BIN/$t" benford --help)
+		for o in $(grep -oE '^  (-[a-z], )?--[a-z][a-z0-9-]*' <<<"$help" | grep -oE -- '--[a-z0-9-]+$' | sort -u); do
+			grep -qF -- "${o//-/\\-}" "$FD_ROOT/man/$t.1" || { echo "$t: $o not in man/$t.1"; false; }
+		done
+	done
+}
