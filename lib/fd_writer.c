@@ -168,7 +168,12 @@ static int next_col(struct fd_writer *w)
 			fd_out_write(w->out, ",", 1);
 		fd_out_write(w->out, w->keys.s + w->key_off[c], w->key_off[c + 1] - w->key_off[c]);
 	} else if (c) {
-		fd_out_write(w->out, ",", 1);
+		char *p = fd_out_room(w->out, 1);
+
+		if (p) {
+			*p = ',';
+			fd_out_advance(w->out, 1);
+		}
 	}
 	return 1;
 }
@@ -215,18 +220,28 @@ void fd_writer_i64(struct fd_writer *w, int64_t v)
 	fd_out_write(w->out, tmp + i, sizeof(tmp) - (size_t)i);
 }
 
-/* Decimal digits of an integer below 2^63 into buf; returns the length. */
+/* Decimal digits of an integer below 2^63 into buf; returns the length.  One and two digits
+ * (flags, counts: most feature values) without the loop. */
 static int int_dec(uint64_t u, int neg, char *buf)
 {
 	char tmp[24];
 	int i = (int)sizeof(tmp), n = 0;
 
+	if (neg)
+		buf[n++] = '-';
+	if (u < 10) {
+		buf[n] = (char)('0' + u);
+		return n + 1;
+	}
+	if (u < 100) {
+		buf[n] = (char)('0' + u / 10);
+		buf[n + 1] = (char)('0' + u % 10);
+		return n + 2;
+	}
 	do {
 		tmp[--i] = (char)('0' + u % 10);
 		u /= 10;
 	} while (u);
-	if (neg)
-		buf[n++] = '-';
 	memcpy(buf + n, tmp + i, sizeof(tmp) - (size_t)i);
 	return n + (int)sizeof(tmp) - i;
 }
@@ -276,7 +291,10 @@ static int sig_g(double v, int sig, char *buf, size_t sz)
 	}
 	k = sig - 1 - e;
 	scaled = k >= 0 ? a * p10[k] : a / p10[-k];
-	m = (uint64_t)llround(scaled);
+	/* llround without the library call: scaled >= 0, and scaled - floor(scaled) is exact */
+	m = (uint64_t)scaled;
+	if (scaled - (double)m >= 0.5)
+		m++;
 	if (m >= (uint64_t)p10[sig]) {  /* rounding carried into a new digit */
 		m = (m + 5) / 10;
 		e++;
@@ -312,19 +330,32 @@ static int sig_g(double v, int sig, char *buf, size_t sz)
 	return n;
 }
 
+/* Room for a number and its separator: sig_g and shortest_g write at most 25 bytes. */
+#define NUM_ROOM 48
+
 void fd_writer_f64_sig(struct fd_writer *w, double v, int sig)
 {
-	char buf[40];
-	int n;
+	char *p, *start;
 
 	if (!isfinite(v)) {
 		fd_writer_null(w);
 		return;
 	}
-	if (!next_col(w))
+	if (w->ndjson) {
+		if (next_col(w) && (p = fd_out_room(w->out, NUM_ROOM)))
+			fd_out_advance(w->out, (size_t)sig_g(v, sig, p, NUM_ROOM));
 		return;
-	n = sig_g(v, sig, buf, sizeof(buf));
-	fd_out_write(w->out, buf, (size_t)n);
+	}
+	/* CSV, the bulk of fd-features' output: separator and digits straight into the buffer */
+	if (w->col >= w->ncols)
+		return;
+	start = p = fd_out_room(w->out, NUM_ROOM + 1);
+	if (w->col++ && p)
+		*p++ = ',';
+	if (p) {
+		p += sig_g(v, sig, p, NUM_ROOM);
+		fd_out_advance(w->out, (size_t)(p - start));
+	}
 }
 
 void fd_writer_f64(struct fd_writer *w, double v)
