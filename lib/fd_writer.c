@@ -220,30 +220,33 @@ void fd_writer_i64(struct fd_writer *w, int64_t v)
 	fd_out_write(w->out, tmp + i, sizeof(tmp) - (size_t)i);
 }
 
-/* Decimal digits of an integer below 2^63 into buf; returns the length.  One and two digits
- * (flags, counts: most feature values) without the loop. */
+static const char dig2[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+			  "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+			  "8081828384858687888990919293949596979899";
+
+/* Decimal digits of an integer below 2^63 into buf (which has room for 25 bytes); returns the
+ * length.  Two digits a step, and a copy of fixed size (the bytes beyond the length are
+ * scratch). */
 static int int_dec(uint64_t u, int neg, char *buf)
 {
-	char tmp[24];
-	int i = (int)sizeof(tmp), n = 0;
+	char tmp[48];
+	char *end = tmp + 24, *p = end;
 
+	while (u >= 100) {
+		p -= 2;
+		memcpy(p, dig2 + 2 * (u % 100), 2);
+		u /= 100;
+	}
+	if (u >= 10) {
+		p -= 2;
+		memcpy(p, dig2 + 2 * u, 2);
+	} else {
+		*--p = (char)('0' + u);
+	}
 	if (neg)
-		buf[n++] = '-';
-	if (u < 10) {
-		buf[n] = (char)('0' + u);
-		return n + 1;
-	}
-	if (u < 100) {
-		buf[n] = (char)('0' + u / 10);
-		buf[n + 1] = (char)('0' + u % 10);
-		return n + 2;
-	}
-	do {
-		tmp[--i] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	memcpy(buf + n, tmp + i, sizeof(tmp) - (size_t)i);
-	return n + (int)sizeof(tmp) - i;
+		*buf = '-';
+	memcpy(buf + neg, p, 24);
+	return neg + (int)(end - p);
 }
 
 /* The shortest "%.Ng" that reads back as v (N = 15, 16 or 17: 17 always does). */
@@ -284,10 +287,23 @@ static int sig_g(double v, int sig, char *buf, size_t sz)
 	{
 		static const double pw[] = {1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1e0, 1e1, 1e2, 1e3, 1e4, 1e5,
 					    1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+		uint64_t bits;
+		int b2;
 
-		for (e = 0; e < 19 && a >= pw[e + 1]; e++)
-			;
-		e -= 5;
+		/* a in [2^(b2-1), 2^b2): floor((b2-1) * log10(2)) is floor(log10(a)) or one
+		 * less (78913 / 2^18 = 0.30103); the loops settle it against the table */
+		memcpy(&bits, &a, sizeof(bits));
+		b2 = (int)((bits >> 52) & 0x7ff) - 1022;
+		e = (b2 - 1) * 78913;
+		e = e >= 0 ? e >> 18 : -((-e + (1 << 18) - 1) >> 18);
+		if (e < -5)
+			e = -5;
+		if (e > 14)
+			e = 14;
+		while (e > -5 && a < pw[e + 5])
+			e--;
+		while (e < 14 && a >= pw[e + 6])
+			e++;
 	}
 	k = sig - 1 - e;
 	scaled = k >= 0 ? a * p10[k] : a / p10[-k];
