@@ -35,6 +35,7 @@ static const char usage[] =
 	"  --currency CODE     currency of input rows without one (default USD)\n"
 	FD_CLI_INPUT_USAGE
 	"  --strict            stop at the first bad record (exit 3)\n"
+	"  --shard I/N         only the senders of shard I of N (0 <= I < N; see SHARDING in the man page)\n"
 	"  --metrics FILE      write Prometheus textfile metrics there\n"
 	"  -o, --output FILE   write there (atomically) instead of stdout\n"
 	"  --excel-safe        quote CSV text that a spreadsheet would run as a formula\n"
@@ -45,6 +46,7 @@ static const char usage[] =
 enum {
 	OPT_FEATURES = FD_OPT_TOOL_BASE, OPT_LIST, OPT_SORT, OPT_LABEL_DELAY, OPT_SINCE, OPT_UNTIL,
 	OPT_MAP, OPT_DELIM, OPT_TZ, OPT_CURRENCY, OPT_STRICT,
+	OPT_SHARD,
 };
 
 static const struct option longopts[] = {
@@ -62,6 +64,7 @@ static const struct option longopts[] = {
 	FD_CLI_INPUT_LONGOPTS,
 	{"currency", required_argument, NULL, OPT_CURRENCY},
 	{"strict", no_argument, NULL, OPT_STRICT},
+	{"shard", required_argument, NULL, OPT_SHARD},
 	{"output", required_argument, NULL, 'o'},
 	{NULL, 0, NULL, 0},
 };
@@ -111,6 +114,8 @@ int main(int argc, char **argv)
 	int64_t since = INT64_MIN, until = INT64_MAX, rows = 0, bad = 0, warmed = 0;
 	size_t nf, i;
 	double t0;
+	unsigned shard_i = 0, shard_n = 1;
+	const char *why;
 
 	memset(&so, 0, sizeof(so));
 	memset(&fo, 0, sizeof(fo));
@@ -135,6 +140,10 @@ int main(int argc, char **argv)
 			so.stream.currency = optarg;
 			break;
 		case OPT_STRICT: strict = 1; break;
+		case OPT_SHARD:
+			if ((why = fd_parse_shard(optarg, &shard_i, &shard_n)))
+				fd_cli_usage_error(&cli, "--shard '%s': %s", optarg, why);
+			break;
 		case 'o': output = optarg; break;
 		default:
 			if (!fd_cli_input_option(&cli, c, optarg) && !fd_cli_option(&cli, c, optarg))
@@ -235,6 +244,8 @@ int main(int argc, char **argv)
 				fd_cli_msg(&cli, "%s: skipped: field '%s': %s", fd_txnsrc_where(src), b.field_name, b.msg);
 			continue;
 		}
+		if (shard_n > 1 && fd_shard_of(t.sender_id, shard_n) != shard_i)
+			continue;  /* another shard's sender */
 		if (!w) {
 			/* the output format follows the input's unless --format says otherwise */
 			fmt = cli.format != FD_FMT_AUTO ? cli.format : fd_txnsrc_format(src);
