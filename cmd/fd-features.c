@@ -35,7 +35,7 @@ static const char usage[] =
 	"  --currency CODE     currency of input rows without one (default USD)\n"
 	FD_CLI_INPUT_USAGE
 	"  --strict            stop at the first bad record (exit 3)\n"
-	"  --shard I/N         only the senders of shard I of N (0 <= I < N; see SHARDING in the man page)\n"
+	"  --shard I/N         only the senders of shard I of N (I from 0; see SHARDING)\n"
 	"  --metrics FILE      write Prometheus textfile metrics there\n"
 	"  -o, --output FILE   write there (atomically) instead of stdout\n"
 	"  --excel-safe        quote CSV text that a spreadsheet would run as a formula\n"
