@@ -224,29 +224,49 @@ static const char dig2[] = "0001020304050607080910111213141516171819202122232425
 			  "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 			  "8081828384858687888990919293949596979899";
 
-/* Decimal digits of an integer below 2^63 into buf (which has room for 25 bytes); returns the
- * length.  Two digits a step, and a copy of fixed size (the bytes beyond the length are
- * scratch). */
-static int int_dec(uint64_t u, int neg, char *buf)
-{
-	char tmp[48];
-	char *end = tmp + 24, *p = end;
+static const uint64_t p10u[] = {1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
+	10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL,
+	1000000000000ULL, 10000000000000ULL, 100000000000000ULL, 1000000000000000ULL,
+	10000000000000000ULL, 100000000000000000ULL, 1000000000000000000ULL,
+	10000000000000000000ULL};
 
-	while (u >= 100) {
+/* How many decimal digits u has: from its bit length (1233 / 4096 = log10(2) from below),
+ * corrected by one comparison. */
+static int dec_len(uint64_t u)
+{
+	int t;
+
+	if (u == 0)
+		return 1;
+	t = ((64 - __builtin_clzll(u)) * 1233) >> 12;
+	return t - (u < p10u[t]) + 1;
+}
+
+/* Exactly width decimal digits of u (leading zeros; u < 10^width) at dst, written from the
+ * end two at a time, straight where they belong (no copy, whose wide loads would wait on the
+ * narrow stores). */
+static void put_dec(uint64_t u, int width, char *dst)
+{
+	char *p = dst + width;
+
+	while (p - dst >= 2) {
 		p -= 2;
 		memcpy(p, dig2 + 2 * (u % 100), 2);
 		u /= 100;
 	}
-	if (u >= 10) {
-		p -= 2;
-		memcpy(p, dig2 + 2 * u, 2);
-	} else {
-		*--p = (char)('0' + u);
-	}
+	if (p > dst)
+		*--p = (char)('0' + u % 10);
+}
+
+/* Decimal digits of an integer below 2^63 into buf (room for 21 bytes); returns the length. */
+static int int_dec(uint64_t u, int neg, char *buf)
+{
+	int len = dec_len(u);
+
 	if (neg)
 		*buf = '-';
-	memcpy(buf + neg, p, 24);
-	return neg + (int)(end - p);
+	put_dec(u, len, buf + neg);
+	return neg + len;
 }
 
 /* The shortest "%.Ng" that reads back as v (N = 15, 16 or 17: 17 always does). */
@@ -276,7 +296,6 @@ static int sig_g(double v, int sig, char *buf, size_t sz)
 				     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20};
 	double a = fabs(v), scaled;
 	uint64_t m;
-	char dig[24];
 	int e, k, nd, n = 0, i, point;
 
 	if (v == floor(v) && a < 1e15)
@@ -315,7 +334,7 @@ static int sig_g(double v, int sig, char *buf, size_t sz)
 		m = (m + 5) / 10;
 		e++;
 	}
-	nd = int_dec(m, 0, dig);        /* sig digits */
+	nd = dec_len(m);                /* sig digits */
 	if (v < 0)
 		buf[n++] = '-';
 	point = e + 1;                  /* digits before the decimal point */
@@ -324,19 +343,21 @@ static int sig_g(double v, int sig, char *buf, size_t sz)
 		buf[n++] = '.';
 		for (i = 0; i < -point; i++)
 			buf[n++] = '0';
-		memcpy(buf + n, dig, (size_t)nd);
+		put_dec(m, nd, buf + n);
 		n += nd;
 	} else if (point >= nd) {
-		memcpy(buf + n, dig, (size_t)nd);
+		put_dec(m, nd, buf + n);
 		n += nd;
 		for (i = nd; i < point; i++)
 			buf[n++] = '0';
 		return n;
 	} else {
-		memcpy(buf + n, dig, (size_t)point);
+		uint64_t scale = p10u[nd - point];
+
+		put_dec(m / scale, point, buf + n);
 		n += point;
 		buf[n++] = '.';
-		memcpy(buf + n, dig + point, (size_t)(nd - point));
+		put_dec(m % scale, nd - point, buf + n);
 		n += nd - point;
 	}
 	while (buf[n - 1] == '0')
