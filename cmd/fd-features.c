@@ -23,7 +23,7 @@ static const char synopsis[] =
 	"NDJSON, plain or zstd; '-' or none = stdin) or from the store.\n"
 	"\n";
 
-enum { OPT_FEATURES = FD_OPT_TOOL_BASE, OPT_LIST, OPT_SORT, OPT_LABEL_DELAY, OPT_SINCE, OPT_UNTIL };
+enum { OPT_FEATURES = FD_OPT_TOOL_BASE, OPT_LIST, OPT_SORT, OPT_LABEL_DELAY, OPT_SINCE, OPT_UNTIL, OPT_SHARD };
 
 static const struct fd_cli_opt opts[] = {
 	{"features", required_argument, OPT_FEATURES,
@@ -38,6 +38,8 @@ static const struct fd_cli_opt opts[] = {
 	 "  --since T, --until T  store period [T, T'): RFC 3339 or epoch; history before --since\n"
 	 "                      warms the state\n"},
 	{"until", required_argument, OPT_UNTIL, NULL},
+	{"shard", required_argument, OPT_SHARD,
+	 "  --shard I/N         only the senders of shard I of N (I from 0; see SHARDING)\n"},
 	{NULL, 0, 0, NULL},
 };
 
@@ -173,6 +175,8 @@ int main(int argc, char **argv)
 	int64_t since = INT64_MIN, until = INT64_MAX, rows = 0, bad = 0, warmed = 0;
 	size_t nf;
 	double t0;
+	unsigned shard_i = 0, shard_n = 1;
+	const char *why;
 
 	memset(&so, 0, sizeof(so));
 	memset(&fo, 0, sizeof(fo));
@@ -190,6 +194,10 @@ int main(int argc, char **argv)
 			break;
 		case OPT_SINCE: since_arg = optarg; break;
 		case OPT_UNTIL: until_arg = optarg; break;
+		case OPT_SHARD:
+			if ((why = fd_parse_shard(optarg, &shard_i, &shard_n)))
+				fd_cli_usage_error(&cli, "--shard '%s': %s", optarg, why);
+			break;
 		}
 	}
 	fd_cli_finish(&cli);
@@ -242,6 +250,8 @@ int main(int argc, char **argv)
 			rc = -r;
 			goto fail;
 		}
+		if (shard_n > 1 && fd_shard_of(t.sender_id, shard_n) != shard_i)
+			continue;  /* another shard's sender */
 		if (!w && !(w = make_writer(&cli, out, src, names, nf + 3))) {
 			rc = fd_err_set(&err, FD_EIO, "out of memory");
 			goto fail;

@@ -19,8 +19,15 @@ struct entry {
 	uint32_t hash32;
 };
 
+/* The upper half of the hash beside the id: a probe passes other keys' slots without
+ * fetching their entries (a cache miss each in a big table). */
+struct slot {
+	uint32_t v;           /* 0 = empty, else id + 1 */
+	uint32_t hash32;
+};
+
 struct fd_intern {
-	uint32_t *slots;      /* 0 = empty, else id + 1 */
+	struct slot *slots;
 	size_t nslots;        /* power of two */
 	struct entry *ents;   /* by id */
 	uint32_t n, cap;
@@ -105,21 +112,23 @@ static size_t probe(const struct fd_intern *t, const char *s, size_t n, uint64_t
 	uint32_t h32 = (uint32_t)(h >> 32);
 
 	for (;;) {
-		uint32_t v = t->slots[i];
+		uint32_t v = t->slots[i].v;
 		const struct entry *e;
 
 		if (!v)
 			return i;
-		e = &t->ents[v - 1];
-		if (e->hash32 == h32 && e->len == n && memcmp(e->s, s, n) == 0)
-			return i;
+		if (t->slots[i].hash32 == h32) {
+			e = &t->ents[v - 1];
+			if (e->len == n && memcmp(e->s, s, n) == 0)
+				return i;
+		}
 		i = (i + 1) & mask;
 	}
 }
 
 int64_t fd_intern_find(const struct fd_intern *t, const char *s, size_t n)
 {
-	uint32_t v = t->slots[probe(t, s, n, fd_hash64(s, n))];
+	uint32_t v = t->slots[probe(t, s, n, fd_hash64(s, n))].v;
 
 	return v ? (int64_t)v - 1 : -1;
 }
@@ -127,16 +136,17 @@ int64_t fd_intern_find(const struct fd_intern *t, const char *s, size_t n)
 static int rehash(struct fd_intern *t)
 {
 	size_t nslots = t->nslots * 2, mask = nslots - 1, i;
-	uint32_t *slots = calloc(nslots, sizeof(*slots));
+	struct slot *slots = calloc(nslots, sizeof(*slots));
 
 	if (!slots)
 		return -1;
 	for (i = 0; i < t->n; i++) {
 		size_t j = (size_t)fd_hash64(t->ents[i].s, t->ents[i].len) & mask;
 
-		while (slots[j])
+		while (slots[j].v)
 			j = (j + 1) & mask;
-		slots[j] = (uint32_t)i + 1;
+		slots[j].v = (uint32_t)i + 1;
+		slots[j].hash32 = t->ents[i].hash32;
 	}
 	t->bytes += (nslots - t->nslots) * sizeof(*slots);
 	free(t->slots);
@@ -153,8 +163,8 @@ int64_t fd_intern_put(struct fd_intern *t, const char *s, size_t n, int *is_new)
 
 	if (is_new)
 		*is_new = 0;
-	if (t->slots[i])
-		return (int64_t)t->slots[i] - 1;
+	if (t->slots[i].v)
+		return (int64_t)t->slots[i].v - 1;
 	if (n > UINT32_MAX || t->n == UINT32_MAX - 1)
 		return -1;
 	if (t->n == t->cap) {
@@ -173,7 +183,8 @@ int64_t fd_intern_put(struct fd_intern *t, const char *s, size_t n, int *is_new)
 		return -1;
 	e->len = (uint32_t)n;
 	e->hash32 = (uint32_t)(h >> 32);
-	t->slots[i] = t->n + 1;
+	t->slots[i].v = t->n + 1;
+	t->slots[i].hash32 = e->hash32;
 	t->n++;
 	if (is_new)
 		*is_new = 1;

@@ -983,6 +983,20 @@ void fd_out_write(struct fd_out *out, const void *p, size_t n)
 	out->len = n;
 }
 
+char *fd_out_room(struct fd_out *out, size_t n)
+{
+	if (out->errnum || n > FD_OUT_ROOM_MAX)
+		return NULL;
+	if (n > out->cap - out->len && fd_out_flush(out))
+		return NULL;
+	return (char *)out->buf + out->len;
+}
+
+void fd_out_advance(struct fd_out *out, size_t n)
+{
+	out->len += n;
+}
+
 void fd_out_puts(struct fd_out *out, const char *s)
 {
 	fd_out_write(out, s, strlen(s));

@@ -125,6 +125,13 @@ int fd_out_open(struct fd_out **out, const char *path, const char *const *avoid,
 void fd_out_write(struct fd_out *out, const void *p, size_t n);
 void fd_out_puts(struct fd_out *out, const char *s);
 void fd_out_printf(struct fd_out *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Formatting in place, without a copy: fd_out_room() returns where up to n bytes (n at most
+ * FD_OUT_ROOM_MAX) can be written next, flushing first when the buffer has less room; the
+ * caller writes there and then fd_out_advance()s by the bytes it wrote (at most n).  NULL
+ * after an error (write nothing and do not advance). */
+#define FD_OUT_ROOM_MAX 4096
+char *fd_out_room(struct fd_out *out, size_t n);
+void fd_out_advance(struct fd_out *out, size_t n);
 /* Write a buffer's content; when the buffer failed (fd_buf_failed(), fd_buf.h) nothing is
  * written and fd_out_commit() fails with FD_EIO "out of memory building 'x': not written"
  * (on standard output or in place: "... its content is incomplete"). */

@@ -1268,3 +1268,48 @@ int64_t fd_wall_ms(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+/* ---- shards ---------------------------------------------------------------------------- */
+
+unsigned fd_shard_of(const char *key, unsigned n)
+{
+	const unsigned char *p = (const unsigned char *)key;
+	uint64_t h = 14695981039346656037ULL;
+
+	if (n <= 1)
+		return 0;
+	for (; *p; p++) {
+		h ^= *p;
+		h *= 1099511628211ULL;
+	}
+	return (unsigned)(h % n);
+}
+
+/* A decimal number of at most 9 digits at *s, advancing *s; -1 when there is none. */
+static long shard_num(const char **s)
+{
+	long v = 0;
+	int k = 0;
+
+	while (**s >= '0' && **s <= '9' && k < 9) {
+		v = v * 10 + (**s - '0');
+		(*s)++;
+		k++;
+	}
+	return k && !(**s >= '0' && **s <= '9') ? v : -1;
+}
+
+const char *fd_parse_shard(const char *s, unsigned *i, unsigned *n)
+{
+	long a, b;
+
+	if ((a = shard_num(&s)) < 0 || *s++ != '/' || (b = shard_num(&s)) < 0 || *s)
+		return "expected I/N (e.g. 0/4)";
+	if (b < 1 || b > FD_SHARD_MAX)
+		return "N must be from 1 to 65536";
+	if (a >= b)
+		return "I must be below N (shards are numbered from 0)";
+	*i = (unsigned)a;
+	*n = (unsigned)b;
+	return NULL;
+}

@@ -268,6 +268,21 @@ const char *fd_parse_coord(const char *s, size_t n, double limit, double *deg);
  * Nothing else (no white space, "t", "y", "legitimate"); *label is left alone on error. */
 const char *fd_parse_label(const char *s, size_t n, int *label);
 
+/*
+ * Sharding by entity (--shard I/N).  Per-sender state needs only that sender's rows, so a
+ * stream splits into N shards by sender that run apart (processes, machines) and whose
+ * outputs concatenate.  A row belongs to shard fd_shard_of(sender_id, N): the 64-bit FNV-1a
+ * hash of the key's bytes (offset basis 14695981039346656037, prime 1099511628211) modulo N.
+ * The function is part of the interface: it never changes, so that shards computed by
+ * different versions or by another engine line up.
+ */
+#define FD_SHARD_MAX 65536
+unsigned fd_shard_of(const char *key, unsigned n);
+/* Parse "I/N": decimal, 0 <= I < N <= FD_SHARD_MAX, nothing else (no signs, spaces).  NULL
+ * when valid; *i and *n are left alone on error.  Reasons: "expected I/N (e.g. 0/4)",
+ * "N must be from 1 to 65536", "I must be below N (shards are numbered from 0)". */
+const char *fd_parse_shard(const char *s, unsigned *i, unsigned *n);
+
 /* Great-circle distance in km between two points (haversine, mean Earth radius 6371.0088 km). */
 double fd_haversine_km(double lat1, double lon1, double lat2, double lon2);
 

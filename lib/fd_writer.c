@@ -168,7 +168,12 @@ static int next_col(struct fd_writer *w)
 			fd_out_write(w->out, ",", 1);
 		fd_out_write(w->out, w->keys.s + w->key_off[c], w->key_off[c + 1] - w->key_off[c]);
 	} else if (c) {
-		fd_out_write(w->out, ",", 1);
+		char *p = fd_out_room(w->out, 1);
+
+		if (p) {
+			*p = ',';
+			fd_out_advance(w->out, 1);
+		}
 	}
 	return 1;
 }
@@ -215,20 +220,53 @@ void fd_writer_i64(struct fd_writer *w, int64_t v)
 	fd_out_write(w->out, tmp + i, sizeof(tmp) - (size_t)i);
 }
 
-/* Decimal digits of an integer below 2^63 into buf; returns the length. */
+static const char dig2[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+			  "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+			  "8081828384858687888990919293949596979899";
+
+static const uint64_t p10u[] = {1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
+	10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL,
+	1000000000000ULL, 10000000000000ULL, 100000000000000ULL, 1000000000000000ULL,
+	10000000000000000ULL, 100000000000000000ULL, 1000000000000000000ULL,
+	10000000000000000000ULL};
+
+/* How many decimal digits u has: from its bit length (1233 / 4096 = log10(2) from below),
+ * corrected by one comparison. */
+static int dec_len(uint64_t u)
+{
+	int t;
+
+	if (u == 0)
+		return 1;
+	t = ((64 - __builtin_clzll(u)) * 1233) >> 12;
+	return t - (u < p10u[t]) + 1;
+}
+
+/* Exactly width decimal digits of u (leading zeros; u < 10^width) at dst, written from the
+ * end two at a time, straight where they belong (no copy, whose wide loads would wait on the
+ * narrow stores). */
+static void put_dec(uint64_t u, int width, char *dst)
+{
+	char *p = dst + width;
+
+	while (p - dst >= 2) {
+		p -= 2;
+		memcpy(p, dig2 + 2 * (u % 100), 2);
+		u /= 100;
+	}
+	if (p > dst)
+		*--p = (char)('0' + u % 10);
+}
+
+/* Decimal digits of an integer below 2^63 into buf (room for 21 bytes); returns the length. */
 static int int_dec(uint64_t u, int neg, char *buf)
 {
-	char tmp[24];
-	int i = (int)sizeof(tmp), n = 0;
+	int len = dec_len(u);
 
-	do {
-		tmp[--i] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
 	if (neg)
-		buf[n++] = '-';
-	memcpy(buf + n, tmp + i, sizeof(tmp) - (size_t)i);
-	return n + (int)sizeof(tmp) - i;
+		*buf = '-';
+	put_dec(u, len, buf + neg);
+	return neg + len;
 }
 
 /* The shortest "%.Ng" that reads back as v (N = 15, 16 or 17: 17 always does). */
@@ -258,7 +296,6 @@ static int sig_g(double v, int sig, char *buf, size_t sz)
 				     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20};
 	double a = fabs(v), scaled;
 	uint64_t m;
-	char dig[24];
 	int e, k, nd, n = 0, i, point;
 
 	if (v == floor(v) && a < 1e15)
@@ -269,19 +306,35 @@ static int sig_g(double v, int sig, char *buf, size_t sz)
 	{
 		static const double pw[] = {1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1e0, 1e1, 1e2, 1e3, 1e4, 1e5,
 					    1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+		uint64_t bits;
+		int b2;
 
-		for (e = 0; e < 19 && a >= pw[e + 1]; e++)
-			;
-		e -= 5;
+		/* a in [2^(b2-1), 2^b2): floor((b2-1) * log10(2)) is floor(log10(a)) or one
+		 * less (78913 / 2^18 = 0.30103); the loops settle it against the table */
+		memcpy(&bits, &a, sizeof(bits));
+		b2 = (int)((bits >> 52) & 0x7ff) - 1022;
+		e = (b2 - 1) * 78913;
+		e = e >= 0 ? e >> 18 : -((-e + (1 << 18) - 1) >> 18);
+		if (e < -5)
+			e = -5;
+		if (e > 14)
+			e = 14;
+		while (e > -5 && a < pw[e + 5])
+			e--;
+		while (e < 14 && a >= pw[e + 6])
+			e++;
 	}
 	k = sig - 1 - e;
 	scaled = k >= 0 ? a * p10[k] : a / p10[-k];
-	m = (uint64_t)llround(scaled);
+	/* llround without the library call: scaled >= 0, and scaled - floor(scaled) is exact */
+	m = (uint64_t)scaled;
+	if (scaled - (double)m >= 0.5)
+		m++;
 	if (m >= (uint64_t)p10[sig]) {  /* rounding carried into a new digit */
 		m = (m + 5) / 10;
 		e++;
 	}
-	nd = int_dec(m, 0, dig);        /* sig digits */
+	nd = dec_len(m);                /* sig digits */
 	if (v < 0)
 		buf[n++] = '-';
 	point = e + 1;                  /* digits before the decimal point */
@@ -290,19 +343,21 @@ static int sig_g(double v, int sig, char *buf, size_t sz)
 		buf[n++] = '.';
 		for (i = 0; i < -point; i++)
 			buf[n++] = '0';
-		memcpy(buf + n, dig, (size_t)nd);
+		put_dec(m, nd, buf + n);
 		n += nd;
 	} else if (point >= nd) {
-		memcpy(buf + n, dig, (size_t)nd);
+		put_dec(m, nd, buf + n);
 		n += nd;
 		for (i = nd; i < point; i++)
 			buf[n++] = '0';
 		return n;
 	} else {
-		memcpy(buf + n, dig, (size_t)point);
+		uint64_t scale = p10u[nd - point];
+
+		put_dec(m / scale, point, buf + n);
 		n += point;
 		buf[n++] = '.';
-		memcpy(buf + n, dig + point, (size_t)(nd - point));
+		put_dec(m % scale, nd - point, buf + n);
 		n += nd - point;
 	}
 	while (buf[n - 1] == '0')
@@ -312,19 +367,32 @@ static int sig_g(double v, int sig, char *buf, size_t sz)
 	return n;
 }
 
+/* Room for a number and its separator: sig_g and shortest_g write at most 25 bytes. */
+#define NUM_ROOM 48
+
 void fd_writer_f64_sig(struct fd_writer *w, double v, int sig)
 {
-	char buf[40];
-	int n;
+	char *p, *start;
 
 	if (!isfinite(v)) {
 		fd_writer_null(w);
 		return;
 	}
-	if (!next_col(w))
+	if (w->ndjson) {
+		if (next_col(w) && (p = fd_out_room(w->out, NUM_ROOM)))
+			fd_out_advance(w->out, (size_t)sig_g(v, sig, p, NUM_ROOM));
 		return;
-	n = sig_g(v, sig, buf, sizeof(buf));
-	fd_out_write(w->out, buf, (size_t)n);
+	}
+	/* CSV, the bulk of fd-features' output: separator and digits straight into the buffer */
+	if (w->col >= w->ncols)
+		return;
+	start = p = fd_out_room(w->out, NUM_ROOM + 1);
+	if (w->col++ && p)
+		*p++ = ',';
+	if (p) {
+		p += sig_g(v, sig, p, NUM_ROOM);
+		fd_out_advance(w->out, (size_t)(p - start));
+	}
 }
 
 void fd_writer_f64(struct fd_writer *w, double v)

@@ -85,6 +85,8 @@ for ((k = 0; k < repeat; k++)); do
 done
 best_secs=$r_secs best_cpu=$r_cpu best_rss=$r_rss report "sqlite3 .import + index(ts), index(sender_id)" "$rows"
 best_secs=$i_secs best_cpu=$i_cpu best_rss=$i_rss report "fd-ingest" "$rows"
+printf '%-50s %.2fx wall, %.2fx cpu\n' "fd-ingest / sqlite3 .import" "$(echo "$i_secs / $r_secs" | bc -l)" \
+	"$(echo "$i_cpu / $r_cpu" | bc -l)"
 if [ -n "$f5" ]; then
 	repeat_save=$repeat repeat=1
 	bestof b5 "fd-ingest big" "$big" 'rm -f "$dir/fd5.db" "$dir/fd5.db-wal" "$dir/fd5.db-shm"' \
@@ -104,6 +106,10 @@ if [ -n "$f5" ]; then
 	best_secs=$fe5_secs best_cpu=$fe5_cpu best_rss=$fe5_rss report "fd-features ($big rows)" "$big"
 fi
 scripts/bench_rules.sh "$f1" $f5
+
+echo
+echo "-- issue 14: end to end with CSV in and out, one core (targets: 1M rows/s; ingest <= 1.0x .import: see issue 2 above)"
+scripts/bench_io.sh "$f1"
 
 echo
 echo "-- issue 4: train and score (PyTorch ~12.7 s/epoch; sklearn IsolationForest ~47k rows/s; forward pass ~57 us)"

@@ -7,7 +7,7 @@ PKGS="gcc make libc6-dev pkg-config libcsv-dev libsqlite3-dev libzstd-dev libope
 libjansson-dev libsodium-dev libcmocka-dev bats bats-support bats-assert sqlite3 zstd mandoc
 graphviz libxml2-utils jq procps time bc bsdextrautils python3
 python3-networkx xxd openssl tzdata e2fsprogs util-linux libxgboost-dev python3-sklearn
-chromium fonts-dejavu-core"
+chromium fonts-dejavu-core parallel python3-pandas"
 
 missing=""
 for p in $PKGS; do

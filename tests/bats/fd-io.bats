@@ -383,3 +383,28 @@ CSV
 	run bash -c "sed '/^<svg/,/^<\/svg>/d' r.md | grep -E '(^|[^\\\\])\\]\\((javascript|vbscript|data):'"
 	assert_failure
 }
+
+@test "numbers written in place in the output buffer: records across its 256 KiB flushes are whole" {
+	fd-gen -q --seed 11 --rows 6000 --customers 300 --days 5 -o big.csv
+	fd-features -q big.csv > f.csv
+	[ "$(stat -c %s f.csv)" -gt $((4 * 262144)) ]
+	fd-features -q -o f2.csv big.csv
+	cmp f.csv f2.csv
+	python3 - <<'PY'
+import csv, re
+# positional from 1e-5 to 1e15 without trailing zeros, else %g's exponent form
+num = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?$|^-?[1-9](\.[0-9]*[1-9])?e[-+][0-9]{2,3}$")
+rows = list(csv.reader(open("f.csv")))
+src = {r["txn_id"]: r for r in csv.DictReader(open("big.csv"))}
+h = rows[0]
+assert len(rows) == 6001, len(rows)
+a = h.index("amount")
+for r in rows[1:]:
+    assert len(r) == len(h), r[0]
+    for v in r[3:]:
+        assert v == "" or num.match(v), (r[0], v)
+    # the amount goes out through the same formatting: equal to the input's decimal
+    assert float(r[a]) == float(src[r[0]]["amount"]), (r[0], r[a])
+PY
+	fd-features -q --format ndjson big.csv | jq -e -s 'length == 6000 and all(.[]; (keys | length) == 89)'
+}
