@@ -10,6 +10,11 @@
 #include <string.h>
 #include <xgboost/c_api.h>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define FD_GBDT_AVX2 1
+#endif
+
 /*
  * The trees, flattened for scoring (see fd_gbdt.h, "Scoring").
  *
@@ -48,6 +53,8 @@ struct heap_split {
 
 #define FLAT_LANES 8
 #define FLAT_PAD_DEPTH 10
+/* floats readable past the last padded tree's leaves (the AVX2 walk loads 8 or 16 at once) */
+#define FLAT_LEAF_SLACK 16
 
 struct fd_gbdt {
 	BoosterHandle h;
@@ -402,7 +409,7 @@ static int pad(struct fd_gbdt *g, struct fd_err *err)
 		nl += (size_t)1 << g->depth[t];
 	}
 	if (!(g->hsplit = malloc((ns ? ns : 1) * sizeof(*g->hsplit))) ||
-	    !(g->hleaf = malloc((nl ? nl : 1) * sizeof(*g->hleaf))) ||
+	    !(g->hleaf = calloc(nl + FLAT_LEAF_SLACK, sizeof(*g->hleaf))) ||
 	    !(g->hfeat = malloc((ns ? ns : 1) * sizeof(*g->hfeat))) ||
 	    !(g->hmean = malloc((ns + nl ? ns + nl : 1) * sizeof(*g->hmean))) ||
 	    !(src = malloc(((size_t)2 << FLAT_PAD_DEPTH) * sizeof(*src)))) {
@@ -674,12 +681,131 @@ static inline void walk_group(const struct fd_gbdt *g, size_t t, const uint32_t 
 	}
 }
 
+/*
+ * 1: fd_gbdt_predict walks the trees with AVX2 when the CPU has it (checked at run time, so
+ * the one build runs anywhere); 0: the portable walk only.  The unit tests set it to compare
+ * the two.
+ */
+static int gbdt_simd = 1;
+
+#ifdef FD_GBDT_AVX2
+/* Padded trees up to this depth are walked with AVX2; deeper ones (2^depth - 1 compares a
+ * group) take the portable walk. */
+#define SIMD_MAX_DEPTH 6
+
+/*
+ * The leaf positions (0 .. 2^D - 1) reached by the group of rows at gr in the padded tree of
+ * depth D with splits hs.  Every split is compared for all eight rows at once, level by
+ * level (a split reads the same key of each row, eight adjacent uint32s, so a compare is one
+ * load, no gather): "the key is >= the threshold's" as max(key, thr) == key, unsigned.  A
+ * row's choice at level d is then picked among that level's 2^d compares by its choices
+ * above (2^d - 1 blends), and is the next bit of its position.  The same path as heap_step's,
+ * computed for every split, where D steps would be eight rows' dependent loads each.
+ */
+__attribute__((target("avx2"), always_inline))
+static inline __m256i leaf_pos_avx2(const struct heap_split *hs, const uint32_t *gr, const unsigned D)
+{
+	__m256i s[SIMD_MAX_DEPTH], c[1 << (SIMD_MAX_DEPTH - 1)], pos = _mm256_setzero_si256();
+	unsigned d, i, j;
+
+#pragma GCC unroll 8
+	for (d = 0; d < D; d++) {
+		const unsigned first = (1u << d) - 1, cnt = 1u << d;
+
+#pragma GCC unroll 32
+		for (i = 0; i < cnt; i++) {
+			const struct heap_split *sp = &hs[first + i];
+			__m256i k = _mm256_loadu_si256((const __m256i *)(gr + sp->key));
+
+			c[i] = _mm256_cmpeq_epi32(_mm256_max_epu32(k, _mm256_set1_epi32((int)sp->thr)), k);
+		}
+		/* position within the level: bits s[0] (most significant) .. s[d - 1]; the
+		 * least significant choice halves the candidates first */
+#pragma GCC unroll 8
+		for (j = d; j-- > 0;) {
+#pragma GCC unroll 16
+			for (i = 0; i < (1u << j); i++)
+				c[i] = _mm256_blendv_epi8(c[2 * i], c[2 * i + 1], s[j]);
+		}
+		s[d] = c[0];
+		/* right (all ones) adds 1 */
+		pos = _mm256_sub_epi32(_mm256_add_epi32(pos, pos), s[d]);
+	}
+	return pos;
+}
+
+/* The leaf values of tree depth D at positions pos, from its leaves lf. */
+__attribute__((target("avx2"), always_inline))
+static inline __m256 leaf_val_avx2(const float *lf, __m256i pos, const unsigned D)
+{
+	if (D <= 3)
+		return _mm256_permutevar8x32_ps(_mm256_loadu_ps(lf), pos);
+	if (D == 4) {
+		__m256 lo = _mm256_permutevar8x32_ps(_mm256_loadu_ps(lf), pos);
+		__m256 hi = _mm256_permutevar8x32_ps(_mm256_loadu_ps(lf + 8), pos);
+
+		/* bit 3 of the position to the sign bit, which blendv reads */
+		return _mm256_blendv_ps(lo, hi, _mm256_castsi256_ps(_mm256_slli_epi32(pos, 28)));
+	}
+	return _mm256_i32gather_ps(lf, pos, 4);
+}
+
+/*
+ * Every tree's leaf values for the group of rows at gr added to sum[0 .. FLAT_LANES - 1],
+ * tree after tree as walk_group adds them: the same float additions in the same order, so
+ * the same margins to the bit.
+ */
+__attribute__((target("avx2")))
+static void predict_group_avx2(const struct fd_gbdt *g, const uint32_t *gr, float *sum)
+{
+	__m256 acc = _mm256_loadu_ps(sum);
+	size_t t;
+
+	for (t = 0; t < g->ntree; t++) {
+		const unsigned D = g->depth[t];
+		const struct heap_split *hs;
+		const float *lf;
+
+		if (g->hroot[2 * t] == SIZE_MAX || D > SIMD_MAX_DEPTH) {
+			_mm256_storeu_ps(sum, acc);
+			walk_group(g, t, gr, sum);
+			acc = _mm256_loadu_ps(sum);
+			continue;
+		}
+		hs = g->hsplit + g->hroot[2 * t];
+		lf = g->hleaf + g->hroot[2 * t + 1];
+		switch (D) {
+		case 0: acc = _mm256_add_ps(acc, _mm256_set1_ps(lf[0])); break;
+		case 1: acc = _mm256_add_ps(acc, leaf_val_avx2(lf, leaf_pos_avx2(hs, gr, 1), 1)); break;
+		case 2: acc = _mm256_add_ps(acc, leaf_val_avx2(lf, leaf_pos_avx2(hs, gr, 2), 2)); break;
+		case 3: acc = _mm256_add_ps(acc, leaf_val_avx2(lf, leaf_pos_avx2(hs, gr, 3), 3)); break;
+		case 4: acc = _mm256_add_ps(acc, leaf_val_avx2(lf, leaf_pos_avx2(hs, gr, 4), 4)); break;
+		case 5: acc = _mm256_add_ps(acc, leaf_val_avx2(lf, leaf_pos_avx2(hs, gr, 5), 5)); break;
+		default: acc = _mm256_add_ps(acc, leaf_val_avx2(lf, leaf_pos_avx2(hs, gr, 6), 6)); break;
+		}
+	}
+	_mm256_storeu_ps(sum, acc);
+}
+
+static int use_avx2(void)
+{
+	return gbdt_simd && __builtin_cpu_supports("avx2");
+}
+#else
+static int use_avx2(void)
+{
+	return 0;
+}
+#endif
+
 int fd_gbdt_predict(const struct fd_gbdt *g, const float *X, size_t n, float *prob, struct fd_err *err)
 {
 	const size_t gk = 2 * g->nf * FLAT_LANES;  /* keys of a group */
+	const int avx2 = use_avx2();
 	uint32_t *keys;
 	size_t i0, i, t;
 
+	(void)avx2;
 	if (n == 0)
 		return FD_OK;
 	if (!(keys = malloc(FLAT_BLOCK / FLAT_LANES * gk * sizeof(*keys))))
@@ -696,9 +822,15 @@ int fd_gbdt_predict(const struct fd_gbdt *g, const float *X, size_t n, float *pr
 				keys + i / FLAT_LANES * gk + i % FLAT_LANES);
 			margin[i] = g->base_margin;
 		}
-		for (t = 0; t < g->ntree; t++)
+#ifdef FD_GBDT_AVX2
+		if (avx2)
 			for (i = 0; i < mg; i += FLAT_LANES)
-				walk_group(g, t, keys + i / FLAT_LANES * gk, margin + i);
+				predict_group_avx2(g, keys + i / FLAT_LANES * gk, margin + i);
+		else
+#endif
+			for (t = 0; t < g->ntree; t++)
+				for (i = 0; i < mg; i += FLAT_LANES)
+					walk_group(g, t, keys + i / FLAT_LANES * gk, margin + i);
 		for (i = 0; i < m; i++)
 			prob[i0 + i] = 1.0f / (1.0f + expf(-margin[i]));
 	}

@@ -223,8 +223,10 @@ static void test_walks_equal_xgboost(void **state)
 	static float pf[ND], px[ND], cf[40 * (NFD + 1)], cx[40 * (NFD + 1)];
 	static const size_t counts[] = { 1, 7, 8, 9, 31, 32, 33, ND - 5 };
 	static const struct { unsigned depth; double mcw; } cfg[] = {
-		{ 1, 1 }, { 2, 1 }, { 5, 1 }, { 14, 10 }, { 14, 0 }, { 4, 1e9 },
+		{ 1, 1 }, { 2, 1 }, { 3, 1 }, { 4, 1 }, { 5, 1 }, { 6, 1 }, { 7, 1 }, { 14, 10 }, { 14, 0 },
+		{ 4, 1e9 },
 	};
+	static float ps[ND];
 	uint32_t s = 4242;
 	size_t i, j, c, k;
 
@@ -280,11 +282,20 @@ static void test_walks_equal_xgboost(void **state)
 		}
 		for (k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
 			const float *at = T + 5 * NFD;
+			int simd;
 
-			assert_int_equal(fd_gbdt_predict(g, at, counts[k], pf, &err), FD_OK);
+			/* the portable walk, then the AVX2 one where the CPU has it: each as
+			 * XGBoost, and the two the same to the bit */
+			for (simd = 0; simd < 2; simd++) {
+				gbdt_simd = simd;
+				assert_int_equal(fd_gbdt_predict(g, at, counts[k], simd ? pf : ps, &err), FD_OK);
+			}
 			assert_int_equal(fd_gbdt_predict_xgb(g, at, counts[k], px, &err), FD_OK);
-			for (i = 0; i < counts[k]; i++)
+			for (i = 0; i < counts[k]; i++) {
+				assert_float_equal(ps[i], px[i], 1e-6);
 				assert_float_equal(pf[i], px[i], 1e-6);
+			}
+			assert_memory_equal(pf, ps, counts[k] * sizeof(*pf));
 		}
 		for (k = 0; k < 3; k++) {
 			static const size_t cn[3] = { 1, 9, 40 };  /* a group and a bit; five groups */
@@ -296,6 +307,13 @@ static void test_walks_equal_xgboost(void **state)
 		}
 		fd_gbdt_free(g);
 	}
+	/* the AVX2 walk is taken wherever the CPU has it, and only then */
+	gbdt_simd = 1;
+#ifdef FD_GBDT_AVX2
+	assert_int_equal(use_avx2(), __builtin_cpu_supports("avx2") != 0);
+#else
+	assert_int_equal(use_avx2(), 0);
+#endif
 }
 
 static void test_round_trip_and_determinism(void **state)
