@@ -891,6 +891,59 @@ static void contrib_tree(const struct fd_gbdt *g, size_t t, const uint32_t *gr, 
 	}
 }
 
+#ifdef FD_GBDT_AVX2
+/*
+ * contrib_tree for every tree, the paths of the padded trees found with AVX2: a row's leaf
+ * position p in a tree of depth D names its whole path (the split at level d is heap
+ * position 2^d - 1 + (p >> (D - d))), so only the additions are left, lane by lane, level by
+ * level, as contrib_tree makes them.
+ */
+__attribute__((target("avx2")))
+static void contrib_group_avx2(const struct fd_gbdt *g, const uint32_t *gr, float *c, size_t cs)
+{
+	size_t t;
+
+	for (t = 0; t < g->ntree; t++) {
+		const unsigned D = g->depth[t];
+		const uint32_t *hf;
+		const float *hm;
+		uint32_t p[FLAT_LANES];
+		__m256i pos;
+		unsigned r, d;
+
+		if (g->hroot[2 * t] == SIZE_MAX || D > SIMD_MAX_DEPTH) {
+			contrib_tree(g, t, gr, c, cs);
+			continue;
+		}
+		hf = g->hfeat + g->hroot[2 * t];
+		hm = g->hmean + g->hroot[2 * t] + g->hroot[2 * t + 1];
+		switch (D) {
+		case 0: pos = _mm256_setzero_si256(); break;
+		case 1: pos = leaf_pos_avx2(g->hsplit + g->hroot[2 * t], gr, 1); break;
+		case 2: pos = leaf_pos_avx2(g->hsplit + g->hroot[2 * t], gr, 2); break;
+		case 3: pos = leaf_pos_avx2(g->hsplit + g->hroot[2 * t], gr, 3); break;
+		case 4: pos = leaf_pos_avx2(g->hsplit + g->hroot[2 * t], gr, 4); break;
+		case 5: pos = leaf_pos_avx2(g->hsplit + g->hroot[2 * t], gr, 5); break;
+		default: pos = leaf_pos_avx2(g->hsplit + g->hroot[2 * t], gr, 6); break;
+		}
+		_mm256_storeu_si256((__m256i *)p, pos);
+		for (r = 0; r < FLAT_LANES; r++) {
+			float *cr = c + r * cs;
+			float v = hm[0];
+
+			cr[g->nf] += v;
+			for (d = 0; d < D; d++) {
+				uint32_t f = hf[(1u << d) - 1 + (p[r] >> (D - d))];
+				float w = hm[(2u << d) - 1 + (p[r] >> (D - d - 1))];
+
+				cr[f] += w - v;
+				v = w;
+			}
+		}
+	}
+}
+#endif
+
 /* XGBoost's own in-place prediction (type 0, probability): the tests' independent reference. */
 int fd_gbdt_predict_xgb(const struct fd_gbdt *g, const float *X, size_t n, float *prob, struct fd_err *err)
 {
@@ -948,10 +1001,12 @@ int fd_gbdt_contrib(const struct fd_gbdt *g, const float *X, size_t n, int exact
 		    struct fd_err *err)
 {
 	const size_t gk = 2 * g->nf * FLAT_LANES, cs = g->nf + 2;
+	const int avx2 = use_avx2();
 	uint32_t *keys;
 	float *c;
 	size_t i0, t, r;
 
+	(void)avx2;
 	if (exact)
 		return fd_gbdt_contrib_xgb(g, X, n, 1, contrib, err);
 	if (n == 0)
@@ -970,8 +1025,13 @@ int fd_gbdt_contrib(const struct fd_gbdt *g, const float *X, size_t n, int exact
 		for (r = 0; r < FLAT_LANES; r++)
 			keys_of(X + (i0 + (r < m ? r : m - 1)) * g->nf, g->nf, keys + r);
 		memset(c, 0, FLAT_LANES * cs * sizeof(*c));
-		for (t = 0; t < g->ntree; t++)
-			contrib_tree(g, t, keys, c, cs);
+#ifdef FD_GBDT_AVX2
+		if (avx2)
+			contrib_group_avx2(g, keys, c, cs);
+		else
+#endif
+			for (t = 0; t < g->ntree; t++)
+				contrib_tree(g, t, keys, c, cs);
 		for (r = 0; r < m; r++) {
 			c[r * cs + g->nf] += g->base_margin;
 			memcpy(contrib + (i0 + r) * (g->nf + 1), c + r * cs, (g->nf + 1) * sizeof(*c));

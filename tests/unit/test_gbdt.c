@@ -300,10 +300,18 @@ static void test_walks_equal_xgboost(void **state)
 		for (k = 0; k < 3; k++) {
 			static const size_t cn[3] = { 1, 9, 40 };  /* a group and a bit; five groups */
 
+			static float cs[40 * (NFD + 1)];
+
+			gbdt_simd = 0;
+			assert_int_equal(fd_gbdt_contrib(g, T + 141 * NFD, cn[k], 0, cs, &err), FD_OK);
+			gbdt_simd = 1;
 			assert_int_equal(fd_gbdt_contrib(g, T + 141 * NFD, cn[k], 0, cf, &err), FD_OK);
 			assert_int_equal(fd_gbdt_contrib_xgb(g, T + 141 * NFD, cn[k], 0, cx, &err), FD_OK);
-			for (i = 0; i < cn[k] * (NFD + 1); i++)
+			for (i = 0; i < cn[k] * (NFD + 1); i++) {
+				assert_float_equal(cs[i], cx[i], 1e-5);
 				assert_float_equal(cf[i], cx[i], 1e-5);
+			}
+			assert_memory_equal(cf, cs, cn[k] * (NFD + 1) * sizeof(*cf));
 		}
 		fd_gbdt_free(g);
 	}
