@@ -898,47 +898,46 @@ static void contrib_tree(const struct fd_gbdt *g, size_t t, const uint32_t *gr, 
  * position 2^d - 1 + (p >> (D - d))), so only the additions are left, lane by lane, level by
  * level, as contrib_tree makes them.
  */
+__attribute__((target("avx2"), always_inline))
+static inline void contrib_paths_avx2(const struct fd_gbdt *g, size_t t, const uint32_t *gr, float *c,
+				      size_t cs, const unsigned D)
+{
+	const uint32_t *hf = g->hfeat + g->hroot[2 * t];
+	const float *hm = g->hmean + g->hroot[2 * t] + g->hroot[2 * t + 1];
+	uint32_t p[FLAT_LANES];
+	unsigned r, d;
+
+	_mm256_storeu_si256((__m256i *)p, leaf_pos_avx2(g->hsplit + g->hroot[2 * t], gr, D));
+	for (r = 0; r < FLAT_LANES; r++) {
+		float *cr = c + r * cs;
+		float v = hm[0];
+
+		cr[g->nf] += v;
+#pragma GCC unroll 8
+		for (d = 0; d < D; d++) {
+			uint32_t f = hf[(1u << d) - 1 + (p[r] >> (D - d))];
+			float w = hm[(2u << d) - 1 + (p[r] >> (D - d - 1))];
+
+			cr[f] += w - v;
+			v = w;
+		}
+	}
+}
+
 __attribute__((target("avx2")))
 static void contrib_group_avx2(const struct fd_gbdt *g, const uint32_t *gr, float *c, size_t cs)
 {
 	size_t t;
 
 	for (t = 0; t < g->ntree; t++) {
-		const unsigned D = g->depth[t];
-		const uint32_t *hf;
-		const float *hm;
-		uint32_t p[FLAT_LANES];
-		__m256i pos;
-		unsigned r, d;
-
-		if (g->hroot[2 * t] == SIZE_MAX || D > SIMD_MAX_DEPTH) {
-			contrib_tree(g, t, gr, c, cs);
-			continue;
-		}
-		hf = g->hfeat + g->hroot[2 * t];
-		hm = g->hmean + g->hroot[2 * t] + g->hroot[2 * t + 1];
-		switch (D) {
-		case 0: pos = _mm256_setzero_si256(); break;
-		case 1: pos = leaf_pos_avx2(g->hsplit + g->hroot[2 * t], gr, 1); break;
-		case 2: pos = leaf_pos_avx2(g->hsplit + g->hroot[2 * t], gr, 2); break;
-		case 3: pos = leaf_pos_avx2(g->hsplit + g->hroot[2 * t], gr, 3); break;
-		case 4: pos = leaf_pos_avx2(g->hsplit + g->hroot[2 * t], gr, 4); break;
-		case 5: pos = leaf_pos_avx2(g->hsplit + g->hroot[2 * t], gr, 5); break;
-		default: pos = leaf_pos_avx2(g->hsplit + g->hroot[2 * t], gr, 6); break;
-		}
-		_mm256_storeu_si256((__m256i *)p, pos);
-		for (r = 0; r < FLAT_LANES; r++) {
-			float *cr = c + r * cs;
-			float v = hm[0];
-
-			cr[g->nf] += v;
-			for (d = 0; d < D; d++) {
-				uint32_t f = hf[(1u << d) - 1 + (p[r] >> (D - d))];
-				float w = hm[(2u << d) - 1 + (p[r] >> (D - d - 1))];
-
-				cr[f] += w - v;
-				v = w;
-			}
+		switch (g->hroot[2 * t] == SIZE_MAX ? SIMD_MAX_DEPTH + 1 : g->depth[t]) {
+		case 1: contrib_paths_avx2(g, t, gr, c, cs, 1); break;
+		case 2: contrib_paths_avx2(g, t, gr, c, cs, 2); break;
+		case 3: contrib_paths_avx2(g, t, gr, c, cs, 3); break;
+		case 4: contrib_paths_avx2(g, t, gr, c, cs, 4); break;
+		case 5: contrib_paths_avx2(g, t, gr, c, cs, 5); break;
+		case 6: contrib_paths_avx2(g, t, gr, c, cs, 6); break;
+		default: contrib_tree(g, t, gr, c, cs); break;  /* a leaf alone, or deeper */
 		}
 	}
 }
