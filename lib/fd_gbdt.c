@@ -787,6 +787,28 @@ static void predict_group_avx2(const struct fd_gbdt *g, const uint32_t *gr, floa
 	_mm256_storeu_ps(sum, acc);
 }
 
+/*
+ * keys_of for a group: the keys of the eight rows at x + off[r] (floats), each feature's
+ * eight values gathered and turned into keys side by side, exactly as key_of does one.
+ */
+__attribute__((target("avx2")))
+static void keys_group_avx2(const float *x, size_t nf, const int32_t *off, uint32_t *k)
+{
+	const __m256i o = _mm256_loadu_si256((const __m256i *)off), sign = _mm256_set1_epi32(INT32_MIN);
+	size_t j;
+
+	for (j = 0; j < nf; j++) {
+		__m256 v = _mm256_i32gather_ps(x + j, o, 4);
+		__m256i b = _mm256_castps_si256(v), miss = _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)), u;
+
+		b = _mm256_andnot_si256(_mm256_cmpeq_epi32(b, sign), b);  /* -0 as +0 */
+		/* negative: every bit flipped; else the sign bit set */
+		u = _mm256_xor_si256(b, _mm256_or_si256(_mm256_srai_epi32(b, 31), sign));
+		_mm256_storeu_si256((__m256i *)(k + 2 * j * FLAT_LANES), _mm256_andnot_si256(miss, u));
+		_mm256_storeu_si256((__m256i *)(k + (2 * j + 1) * FLAT_LANES), _mm256_or_si256(u, miss));
+	}
+}
+
 static int use_avx2(void)
 {
 	return gbdt_simd && __builtin_cpu_supports("avx2");
@@ -797,6 +819,31 @@ static int use_avx2(void)
 	return 0;
 }
 #endif
+
+/* The keys of rows X[0 .. m - 1] into groups at keys, mg rows (whole groups): the rows past
+ * m are copies of the last one. */
+static void keys_block(const struct fd_gbdt *g, const float *X, size_t m, size_t mg, uint32_t *keys)
+{
+	const size_t gk = 2 * g->nf * FLAT_LANES;
+	size_t i;
+
+#ifdef FD_GBDT_AVX2
+	/* a group's offsets are int32: rows of fewer than INT32_MAX / 8 features */
+	if (use_avx2() && g->nf < INT32_MAX / FLAT_LANES) {
+		for (i = 0; i < mg; i += FLAT_LANES) {
+			int32_t off[FLAT_LANES];
+			size_t r;
+
+			for (r = 0; r < FLAT_LANES; r++)
+				off[r] = (int32_t)(((i + r < m ? i + r : m - 1) - i) * g->nf);
+			keys_group_avx2(X + i * g->nf, g->nf, off, keys + i / FLAT_LANES * gk);
+		}
+		return;
+	}
+#endif
+	for (i = 0; i < mg; i++)
+		keys_of(X + (i < m ? i : m - 1) * g->nf, g->nf, keys + i / FLAT_LANES * gk + i % FLAT_LANES);
+}
 
 int fd_gbdt_predict(const struct fd_gbdt *g, const float *X, size_t n, float *prob, struct fd_err *err)
 {
@@ -817,11 +864,9 @@ int fd_gbdt_predict(const struct fd_gbdt *g, const float *X, size_t n, float *pr
 		size_t mg = (m + FLAT_LANES - 1) / FLAT_LANES * FLAT_LANES;
 		float margin[FLAT_BLOCK];
 
-		for (i = 0; i < mg; i++) {
-			keys_of(X + (i0 + (i < m ? i : m - 1)) * g->nf, g->nf,
-				keys + i / FLAT_LANES * gk + i % FLAT_LANES);
+		for (i = 0; i < mg; i++)
 			margin[i] = g->base_margin;
-		}
+		keys_block(g, X + i0 * g->nf, m, mg, keys);
 #ifdef FD_GBDT_AVX2
 		if (avx2)
 			for (i = 0; i < mg; i += FLAT_LANES)
@@ -1021,8 +1066,7 @@ int fd_gbdt_contrib(const struct fd_gbdt *g, const float *X, size_t n, int exact
 	for (i0 = 0; i0 < n; i0 += FLAT_LANES) {
 		size_t m = n - i0 < FLAT_LANES ? n - i0 : FLAT_LANES;
 
-		for (r = 0; r < FLAT_LANES; r++)
-			keys_of(X + (i0 + (r < m ? r : m - 1)) * g->nf, g->nf, keys + r);
+		keys_block(g, X + i0 * g->nf, m, FLAT_LANES, keys);
 		memset(c, 0, FLAT_LANES * cs * sizeof(*c));
 #ifdef FD_GBDT_AVX2
 		if (avx2)

@@ -207,6 +207,45 @@ static void test_keys_order_as_floats(void **state)
 }
 
 /*
+ * A block's keys, the AVX2 way and the portable way, the same to the bit: every special
+ * value (missing, -0, the infinities, denormals) in every lane, and a last group filled up
+ * with copies of its last row.
+ */
+static void test_keys_block_both_ways(void **state)
+{
+	static const float v[] = { NAN, -0.0f, 0.0f, -INFINITY, INFINITY, -FLT_MAX, FLT_MAX, -1e-45f, 1e-45f,
+				   -1.5e-38f, 1.5e-38f, -2.5f, 2.5f, 1e30f, -1e30f, 7.0f };
+	enum { NV = sizeof(v) / sizeof(v[0]), NR = 13, NK = 5 };
+	struct fd_gbdt g;
+	float X[NR * NK];
+	static uint32_t a[2 * 2 * NK * FLAT_LANES], b[2 * 2 * NK * FLAT_LANES];
+	size_t r, j;
+
+	(void)state;
+	memset(&g, 0, sizeof(g));
+	g.nf = NK;
+	for (r = 0; r < NR; r++)
+		for (j = 0; j < NK; j++)
+			X[r * NK + j] = v[(r * 7 + j * 3) % NV];
+	memset(a, 0xa5, sizeof(a));
+	memset(b, 0x5a, sizeof(b));
+	gbdt_simd = 0;
+	keys_block(&g, X, NR, 16, a);
+	gbdt_simd = 1;
+	keys_block(&g, X, NR, 16, b);
+	assert_memory_equal(a, b, sizeof(a));
+	/* and as key_of says, lane by lane, the filled-up lanes as the last row */
+	for (r = 0; r < 16; r++)
+		for (j = 0; j < NK; j++) {
+			const float x = X[(r < NR ? r : NR - 1) * NK + j];
+			const uint32_t *k = b + r / FLAT_LANES * 2 * NK * FLAT_LANES + r % FLAT_LANES;
+
+			assert_int_equal(k[2 * j * FLAT_LANES], isnan(x) ? 0 : key_of(x));
+			assert_int_equal(k[(2 * j + 1) * FLAT_LANES], isnan(x) ? UINT32_MAX : key_of(x));
+		}
+}
+
+/*
  * The padded heap walk, the breadth-first walk of deeper trees, and groups of eight rows
  * filled up at the end, against XGBoost's own predictor: boosters of depth 1, 2 and 5, one
  * of up to depth 14 where some trees stay within FLAT_PAD_DEPTH and others grow past it (both
@@ -469,6 +508,7 @@ int main(void)
 		cmocka_unit_test(test_contrib_sum_to_margin),
 		cmocka_unit_test(test_flat_trees_equal_xgboost),
 		cmocka_unit_test(test_keys_order_as_floats),
+		cmocka_unit_test(test_keys_block_both_ways),
 		cmocka_unit_test(test_walks_equal_xgboost),
 		cmocka_unit_test(test_round_trip_and_determinism),
 		cmocka_unit_test(test_errors),
