@@ -501,9 +501,102 @@ static void test_eval_every(void **state)
 	assert_null(g);
 }
 
+/* Two flattenings of one booster, the same to the bit. */
+static void assert_same_flat(const struct fd_gbdt *a, const struct fd_gbdt *b)
+{
+	size_t t, ns = 0, nl = 0;
+
+	assert_int_equal(a->ntree, b->ntree);
+	assert_int_equal(a->nnode, b->nnode);
+	assert_memory_equal(&a->base_margin, &b->base_margin, sizeof(a->base_margin));
+	assert_memory_equal(a->node, b->node, a->nnode * sizeof(*a->node));
+	assert_memory_equal(a->mean, b->mean, a->nnode * sizeof(*a->mean));
+	assert_memory_equal(a->root, b->root, a->ntree * sizeof(*a->root));
+	assert_memory_equal(a->depth, b->depth, a->ntree * sizeof(*a->depth));
+	assert_memory_equal(a->hroot, b->hroot, 2 * a->ntree * sizeof(*a->hroot));
+	for (t = 0; t < a->ntree; t++)
+		if (a->hroot[2 * t] != SIZE_MAX) {
+			ns += ((size_t)1 << a->depth[t]) - 1;
+			nl += (size_t)1 << a->depth[t];
+		}
+	assert_memory_equal(a->hsplit, b->hsplit, ns * sizeof(*a->hsplit));
+	assert_memory_equal(a->hfeat, b->hfeat, ns * sizeof(*a->hfeat));
+	assert_memory_equal(a->hleaf, b->hleaf, nl * sizeof(*a->hleaf));
+	assert_memory_equal(a->hmean, b->hmean, (ns + nl) * sizeof(*a->hmean));
+}
+
+/*
+ * The trees read from the model's UBJSON bytes as from XGBoost's JSON form (jansson), the
+ * same to the bit, for a trained booster (its bytes written by XGBoost) and a loaded one (the
+ * bytes given); bytes of a layout the reader does not know fall back to the JSON form; and
+ * the reader stops inside every cut of the bytes (AddressSanitizer watches it in
+ * make check-sanitize) and reads them whole.
+ */
+static void test_ubj_reader_as_json(void **state)
+{
+	struct fd_gbdt_result res;
+	struct fd_gbdt *g = trained(&res), *u = NULL, *j = NULL, *f = NULL;
+	struct fd_buf b = FD_BUF_INIT;
+	struct fd_err err = {0};
+	struct src sr;
+	size_t cut, whole = 0;
+	int oomp;
+
+	(void)state;
+	assert_int_equal(fd_gbdt_save(g, &b, &err), FD_OK);
+	gbdt_ubj = 1;
+	assert_int_equal(fd_gbdt_load(&u, b.s, b.len, NF, &err), FD_OK);
+	gbdt_ubj = 0;
+	assert_int_equal(fd_gbdt_load(&j, b.s, b.len, NF, &err), FD_OK);
+	gbdt_ubj = 1;
+	assert_same_flat(u, j);
+	assert_same_flat(g, j);  /* trained: flattened from the bytes XGBoost wrote */
+	/* the UBJSON reader does read these bytes (no silent fallback) */
+	memset(&sr, 0, sizeof(sr));
+	assert_int_equal(read_ubj(b.s, b.len, &sr, &oomp), 0);
+	assert_int_equal(sr.ntree, u->ntree);
+	src_release(&sr);
+	/* a layout it does not know: the JSON form, the same trees */
+	assert_int_equal(fd_gbdt_load(&f, b.s, b.len, NF, &err), FD_OK);
+	free(f->node);
+	free(f->mean);
+	free(f->root);
+	free(f->depth);
+	free(f->hsplit);
+	free(f->hleaf);
+	free(f->hfeat);
+	free(f->hmean);
+	free(f->hroot);
+	assert_int_equal(flatten(f, "[]", 2, &err), FD_OK);
+	assert_same_flat(f, j);
+	for (cut = 0; cut <= b.len; cut++) {
+		unsigned char *copy = malloc(cut ? cut : 1);
+
+		memcpy(copy, b.s, cut);
+		memset(&sr, 0, sizeof(sr));
+		if (read_ubj(copy, cut, &sr, &oomp) == 0)
+			whole++;
+		assert_int_equal(oomp, 0);
+		src_release(&sr);
+		free(copy);
+	}
+	/* only whole bytes read whole (the last member after the trees may be cut and the
+	 * trees still be read, so: at least the whole, and nothing shorter than the trees) */
+	assert_true(whole >= 1);
+	memset(&sr, 0, sizeof(sr));
+	assert_int_equal(read_ubj(b.s, b.len / 2, &sr, &oomp), -1);
+	src_release(&sr);
+	fd_buf_release(&b);
+	fd_gbdt_free(g);
+	fd_gbdt_free(u);
+	fd_gbdt_free(j);
+	fd_gbdt_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ubj_reader_as_json),
 		cmocka_unit_test(test_learns_threshold),
 		cmocka_unit_test(test_contrib_sum_to_margin),
 		cmocka_unit_test(test_flat_trees_equal_xgboost),
