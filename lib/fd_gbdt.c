@@ -53,6 +53,18 @@ struct heap_split {
 	uint32_t key, thr;        /* as in struct flat_node; a padding split: 0, 0 (goes right) */
 };
 
+/* A step of a padded tree's path to a leaf, for the approximate contributions: the split's
+ * feature (nf + 1 for a padding split) and the change of the expected value below it, as
+ * contrib_tree computes it (the child's mean less the split's, in float). */
+struct path_step {
+	uint32_t f;
+	float delta;
+};
+
+/* Padded trees up to this depth get paths (and are walked with AVX2 where the CPU has it;
+ * deeper ones, 2^depth - 1 compares a group, take the portable walk). */
+#define SIMD_DEPTH 6
+
 #define FLAT_LANES 8
 #define FLAT_PAD_DEPTH 10
 /* floats readable past the last padded tree's leaves (the AVX2 walk loads 8 or 16 at once) */
@@ -73,6 +85,9 @@ struct fd_gbdt {
 	float *hmean;             /* each heap position's expected value, splits then leaves:
 				     tree t's from hroot[2t] + hroot[2t + 1] */
 	size_t *hroot;            /* tree t's first split and first leaf; SIZE_MAX: not padded */
+	struct path_step *hpath;  /* padded trees up to SIMD_DEPTH deep: each leaf's path */
+	size_t *hpoff;            /* tree t's paths from hpath[hpoff[t]], leaf p's D steps at
+				     + p x D; SIZE_MAX: none */
 	float base_margin;        /* logit(base_score) */
 };
 
@@ -133,6 +148,8 @@ void fd_gbdt_free(struct fd_gbdt *g)
 	free(g->hfeat);
 	free(g->hmean);
 	free(g->hroot);
+	free(g->hpath);
+	free(g->hpoff);
 	free(g);
 }
 
@@ -433,6 +450,47 @@ static int pad(struct fd_gbdt *g, struct fd_err *err)
 out:
 	free(src);
 	return rc;
+}
+
+/* Each leaf's path in the padded trees up to SIMD_DEPTH deep (g->hpath), from pad()'s forms. */
+static int paths(struct fd_gbdt *g, struct fd_err *err)
+{
+	size_t t, total = 0, p;
+	unsigned d;
+
+	if (!(g->hpoff = malloc(g->ntree * sizeof(*g->hpoff))))
+		return oom(err);
+	for (t = 0; t < g->ntree; t++) {
+		if (g->hroot[2 * t] == SIZE_MAX || g->depth[t] > SIMD_DEPTH) {
+			g->hpoff[t] = SIZE_MAX;
+			continue;
+		}
+		g->hpoff[t] = total;
+		total += ((size_t)g->depth[t]) << g->depth[t];
+	}
+	if (!(g->hpath = malloc((total ? total : 1) * sizeof(*g->hpath))))
+		return oom(err);
+	for (t = 0; t < g->ntree; t++) {
+		const unsigned D = g->depth[t];
+		const uint32_t *hf = g->hfeat + g->hroot[2 * t];
+		const float *hm = g->hmean + g->hroot[2 * t] + g->hroot[2 * t + 1];
+
+		if (g->hpoff[t] == SIZE_MAX)
+			continue;
+		for (p = 0; p < ((size_t)1 << D); p++) {
+			struct path_step *ps = g->hpath + g->hpoff[t] + p * D;
+
+			/* the split at level d is heap position 2^d - 1 + (p >> (D - d)) */
+			for (d = 0; d < D; d++) {
+				size_t k = ((size_t)1 << d) - 1 + (p >> (D - d));
+				size_t kn = ((size_t)2 << d) - 1 + (p >> (D - d - 1));
+
+				ps[d].f = hf[k];
+				ps[d].delta = hm[kn] - hm[k];
+			}
+		}
+	}
+	return FD_OK;
 }
 
 /*
@@ -968,7 +1026,8 @@ static int flatten(struct fd_gbdt *g, const void *ubj, size_t ubj_len, struct fd
 		at += i;  /* nodes no path reaches are left out */
 	}
 	g->nnode = at;
-	rc = pad(g, err);
+	if (!(rc = pad(g, err)))
+		rc = paths(g, err);
 out:
 	src_release(&sr);
 	free(om);
@@ -984,6 +1043,10 @@ out:
 		free(g->hfeat);
 		free(g->hmean);
 		free(g->hroot);
+		free(g->hpath);
+		free(g->hpoff);
+		g->hpath = NULL;
+		g->hpoff = NULL;
 		g->hfeat = NULL;
 		g->hmean = NULL;
 		g->node = NULL;
@@ -1070,10 +1133,6 @@ static inline void walk_group(const struct fd_gbdt *g, size_t t, const uint32_t 
 static int gbdt_simd = 1;
 
 #ifdef FD_GBDT_AVX2
-/* Padded trees up to this depth are walked with AVX2; deeper ones (2^depth - 1 compares a
- * group) take the portable walk. */
-#define SIMD_MAX_DEPTH 6
-
 /*
  * The leaf positions (0 .. 2^D - 1) reached by the group of rows at gr in the padded tree of
  * depth D with splits hs.  Every split is compared for all eight rows at once, level by
@@ -1086,7 +1145,7 @@ static int gbdt_simd = 1;
 __attribute__((target("avx2"), always_inline))
 static inline __m256i leaf_pos_avx2(const struct heap_split *hs, const uint32_t *gr, const unsigned D)
 {
-	__m256i s[SIMD_MAX_DEPTH], c[1 << (SIMD_MAX_DEPTH - 1)], pos = _mm256_setzero_si256();
+	__m256i s[SIMD_DEPTH], c[1 << (SIMD_DEPTH - 1)], pos = _mm256_setzero_si256();
 	unsigned d, i, j;
 
 #pragma GCC unroll 8
@@ -1147,7 +1206,7 @@ static void predict_group_avx2(const struct fd_gbdt *g, const uint32_t *gr, floa
 		const struct heap_split *hs;
 		const float *lf;
 
-		if (g->hroot[2 * t] == SIZE_MAX || D > SIMD_MAX_DEPTH) {
+		if (g->hroot[2 * t] == SIZE_MAX || D > SIMD_DEPTH) {
 			_mm256_storeu_ps(sum, acc);
 			walk_group(g, t, gr, sum);
 			acc = _mm256_loadu_ps(sum);
@@ -1319,34 +1378,29 @@ static void contrib_tree(const struct fd_gbdt *g, size_t t, const uint32_t *gr, 
 
 #ifdef FD_GBDT_AVX2
 /*
- * contrib_tree for every tree, the paths of the padded trees found with AVX2: a row's leaf
- * position p in a tree of depth D names its whole path (the split at level d is heap
- * position 2^d - 1 + (p >> (D - d))), so only the additions are left, lane by lane, level by
- * level, as contrib_tree makes them.
+ * contrib_tree for every tree, the padded trees' leaves found with AVX2: a row's leaf names
+ * its whole path, whose steps paths() wrote down at load (each split's feature and change of
+ * the expected value), so only the additions are left, lane by lane, level by level, the
+ * same float additions as contrib_tree's in the same order.
  */
 __attribute__((target("avx2"), always_inline))
 static inline void contrib_paths_avx2(const struct fd_gbdt *g, size_t t, const uint32_t *gr, float *c,
 				      size_t cs, const unsigned D)
 {
-	const uint32_t *hf = g->hfeat + g->hroot[2 * t];
-	const float *hm = g->hmean + g->hroot[2 * t] + g->hroot[2 * t + 1];
+	const float bias = g->hmean[g->hroot[2 * t] + g->hroot[2 * t + 1]];
+	const struct path_step *tp = g->hpath + g->hpoff[t];
 	uint32_t p[FLAT_LANES];
 	unsigned r, d;
 
 	_mm256_storeu_si256((__m256i *)p, leaf_pos_avx2(g->hsplit + g->hroot[2 * t], gr, D));
 	for (r = 0; r < FLAT_LANES; r++) {
 		float *cr = c + r * cs;
-		float v = hm[0];
+		const struct path_step *ps = tp + (size_t)p[r] * D;
 
-		cr[g->nf] += v;
+		cr[g->nf] += bias;
 #pragma GCC unroll 8
-		for (d = 0; d < D; d++) {
-			uint32_t f = hf[(1u << d) - 1 + (p[r] >> (D - d))];
-			float w = hm[(2u << d) - 1 + (p[r] >> (D - d - 1))];
-
-			cr[f] += w - v;
-			v = w;
-		}
+		for (d = 0; d < D; d++)
+			cr[ps[d].f] += ps[d].delta;
 	}
 }
 
@@ -1356,7 +1410,7 @@ static void contrib_group_avx2(const struct fd_gbdt *g, const uint32_t *gr, floa
 	size_t t;
 
 	for (t = 0; t < g->ntree; t++) {
-		switch (g->hroot[2 * t] == SIZE_MAX ? SIMD_MAX_DEPTH + 1 : g->depth[t]) {
+		switch (g->hpoff[t] == SIZE_MAX ? SIMD_DEPTH + 1 : g->depth[t]) {
 		case 1: contrib_paths_avx2(g, t, gr, c, cs, 1); break;
 		case 2: contrib_paths_avx2(g, t, gr, c, cs, 2); break;
 		case 3: contrib_paths_avx2(g, t, gr, c, cs, 3); break;

@@ -523,6 +523,11 @@ static void assert_same_flat(const struct fd_gbdt *a, const struct fd_gbdt *b)
 	assert_memory_equal(a->hfeat, b->hfeat, ns * sizeof(*a->hfeat));
 	assert_memory_equal(a->hleaf, b->hleaf, nl * sizeof(*a->hleaf));
 	assert_memory_equal(a->hmean, b->hmean, (ns + nl) * sizeof(*a->hmean));
+	assert_memory_equal(a->hpoff, b->hpoff, a->ntree * sizeof(*a->hpoff));
+	for (t = 0; t < a->ntree; t++)
+		if (a->hpoff[t] != SIZE_MAX)
+			assert_memory_equal(a->hpath + a->hpoff[t], b->hpath + b->hpoff[t],
+					    (a->depth[t] << a->depth[t]) * sizeof(*a->hpath));
 }
 
 /*
@@ -567,6 +572,8 @@ static void test_ubj_reader_as_json(void **state)
 	free(f->hfeat);
 	free(f->hmean);
 	free(f->hroot);
+	free(f->hpath);
+	free(f->hpoff);
 	assert_int_equal(flatten(f, "[]", 2, &err), FD_OK);
 	assert_same_flat(f, j);
 	for (cut = 0; cut <= b.len; cut++) {
