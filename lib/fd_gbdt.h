@@ -51,10 +51,20 @@
  * each split sends it), eight rows walk a tree side by side, a step is one integer compare,
  * and trees up to depth 10 are padded to complete ones in heap order so that a step loads no
  * child index (deeper trees are walked node by node, a leaf stepping to itself).  About 0.3
- * µs a row per 100 trees of depth 4.  The arithmetic is XGBoost's own, in float and in the
- * same order (margin = logit(base_score) + the trees' leaves, sigmoid; means filled leaves
- * up): the unit tests compare both with XGBoost's predictions on trained boosters.  Only
+ * µs a row per 100 trees of depth 4.  Where the CPU has AVX2 (checked at run time; the same
+ * build runs on any x86-64, and elsewhere the portable walk is compiled alone), trees up to
+ * depth 6 are walked another way: every split of a level compared for the eight rows at once
+ * (one load and two instructions a split, no gather), each row's choice picked among them
+ * by its choices above, the leaf looked up by a permute, and a group's keys built eight
+ * rows at a time; about 2.3x fewer instructions for depth 4.  The arithmetic is XGBoost's
+ * own, in float and in the same order (margin = logit(base_score) + the trees' leaves,
+ * sigmoid; means filled leaves up), on either path: the unit tests compare both with
+ * XGBoost's predictions on trained boosters and with each other, to the bit.  Only
  * numerical splits of gbtree boosters are accepted (fd trains nothing else).
+ *
+ * Loading reads the trees' arrays straight from the UBJSON bytes (big-endian typed arrays),
+ * not from XGBoost's JSON form through jansson (0.17 G instructions fewer per load of 272
+ * trees); a layout that reader does not know falls back to the JSON form.
  *
  * XGBoost itself never prints here: its verbosity is set to 0.  Errors come back as fd_status
  * with XGBoost's own message (XGBGetLastError) in err.

@@ -1242,6 +1242,44 @@ int fd_score_feature_notable(int cat, double v, double typical, const struct fd_
 
 /* ---- the scorer --------------------------------------------------------------------------- */
 
+/*
+ * A model feature's histogram edges (fd_model.h, HIST) as doubles, padded with +inf to 15, so
+ * that drift_bin finds a value's bin in four steps, without branches.
+ */
+#define DRIFT_SLOTS 15
+_Static_assert(FD_MODEL_HIST_BINS - 1 <= DRIFT_SLOTS, "drift_bin searches at most 15 edges");
+struct drift_edges {
+	double e[DRIFT_SLOTS + 1];
+	size_t ne;
+};
+
+static void drift_edges_init(struct drift_edges *d, const struct fd_feat_hist *h)
+{
+	size_t b;
+
+	for (b = 0; b <= DRIFT_SLOTS; b++)
+		d->e[b] = b < h->ne ? (double)h->edge[b] : INFINITY;
+	d->ne = h->ne;
+}
+
+/*
+ * fd_model_hist_bin's answer (the number of edges <= v, -1 for a missing value), called for
+ * every feature of every transaction: the edges ascend (fd_model_load checks it), so the
+ * count is a binary search's, and the padding counts only for v = +inf, where every edge does.
+ */
+static inline int drift_bin(const struct drift_edges *d, double v)
+{
+	size_t lo = 0;
+
+	if (isnan(v))
+		return -1;
+	lo += d->e[lo + 7] <= v ? 8 : 0;
+	lo += d->e[lo + 3] <= v ? 4 : 0;
+	lo += d->e[lo + 1] <= v ? 2 : 0;
+	lo += d->e[lo] <= v ? 1 : 0;
+	return (int)(lo < d->ne ? lo : d->ne);
+}
+
 /* A transaction waiting in the batch for the model. */
 struct slot {
 	char txn_id[FD_TXN_ID_MAX + 1];
@@ -1282,6 +1320,7 @@ struct fd_scorer {
 	float *RC, *contrib;    /* the rows that need reasons, and their SHAP contributions */
 	size_t *crow;           /* slot -> row in RC */
 	uint64_t *hcnt, *hmiss; /* drift: nin x FD_MODEL_HIST_BINS bin counts, nin missing */
+	struct drift_edges *hedge; /* nin: each feature's histogram edges, for drift_bin */
 	uint64_t rows, flagged;
 	struct fd_nn_ws *ws;
 	const char **rptr;      /* reason pointers handed to emit */
@@ -1329,6 +1368,7 @@ void fd_scorer_free(struct fd_scorer *sc)
 	free(sc->crow);
 	free(sc->hcnt);
 	free(sc->hmiss);
+	free(sc->hedge);
 	free(sc->rptr);
 	free(sc->ord);
 	free(sc);
@@ -1426,7 +1466,7 @@ int fd_scorer_create(struct fd_scorer **out, const struct fd_model *m, const str
 	struct fd_scorer *sc;
 	const struct fd_feat_def *defs;
 	struct fd_buf unknown = FD_BUF_INIT;
-	size_t i, nunknown = 0;
+	size_t i, j, nunknown = 0;
 	int rc;
 
 	*out = NULL;
@@ -1524,10 +1564,13 @@ int fd_scorer_create(struct fd_scorer **out, const struct fd_model *m, const str
 	if (sc->o.drift && m->hist) {
 		sc->hcnt = calloc(sc->nin * FD_MODEL_HIST_BINS, sizeof(*sc->hcnt));
 		sc->hmiss = calloc(sc->nin, sizeof(*sc->hmiss));
-		if (!sc->hcnt || !sc->hmiss) {
+		sc->hedge = malloc(sc->nin * sizeof(*sc->hedge));
+		if (!sc->hcnt || !sc->hmiss || !sc->hedge) {
 			rc = oom(err);
 			goto fail;
 		}
+		for (j = 0; j < sc->nin; j++)
+			drift_edges_init(&sc->hedge[j], &m->hist[j]);
 	}
 	fd_buf_release(&unknown);
 	*out = sc;
@@ -1845,7 +1888,7 @@ int fd_scorer_push(struct fd_scorer *sc, const struct fd_txn *t, struct fd_err *
 			if (r)
 				r[j] = (float)v;
 			if (sc->hcnt) {
-				int b = fd_model_hist_bin(&m->hist[j], v);
+				int b = drift_bin(&sc->hedge[j], v);
 
 				if (b < 0)
 					sc->hmiss[j]++;

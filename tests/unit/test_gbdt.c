@@ -207,6 +207,45 @@ static void test_keys_order_as_floats(void **state)
 }
 
 /*
+ * A block's keys, the AVX2 way and the portable way, the same to the bit: every special
+ * value (missing, -0, the infinities, denormals) in every lane, and a last group filled up
+ * with copies of its last row.
+ */
+static void test_keys_block_both_ways(void **state)
+{
+	static const float v[] = { NAN, -0.0f, 0.0f, -INFINITY, INFINITY, -FLT_MAX, FLT_MAX, -1e-45f, 1e-45f,
+				   -1.5e-38f, 1.5e-38f, -2.5f, 2.5f, 1e30f, -1e30f, 7.0f };
+	enum { NV = sizeof(v) / sizeof(v[0]), NR = 13, NK = 5 };
+	struct fd_gbdt g;
+	float X[NR * NK];
+	static uint32_t a[2 * 2 * NK * FLAT_LANES], b[2 * 2 * NK * FLAT_LANES];
+	size_t r, j;
+
+	(void)state;
+	memset(&g, 0, sizeof(g));
+	g.nf = NK;
+	for (r = 0; r < NR; r++)
+		for (j = 0; j < NK; j++)
+			X[r * NK + j] = v[(r * 7 + j * 3) % NV];
+	memset(a, 0xa5, sizeof(a));
+	memset(b, 0x5a, sizeof(b));
+	gbdt_simd = 0;
+	keys_block(&g, X, NR, 16, a);
+	gbdt_simd = 1;
+	keys_block(&g, X, NR, 16, b);
+	assert_memory_equal(a, b, sizeof(a));
+	/* and as key_of says, lane by lane, the filled-up lanes as the last row */
+	for (r = 0; r < 16; r++)
+		for (j = 0; j < NK; j++) {
+			const float x = X[(r < NR ? r : NR - 1) * NK + j];
+			const uint32_t *k = b + r / FLAT_LANES * 2 * NK * FLAT_LANES + r % FLAT_LANES;
+
+			assert_int_equal(k[2 * j * FLAT_LANES], isnan(x) ? 0 : key_of(x));
+			assert_int_equal(k[(2 * j + 1) * FLAT_LANES], isnan(x) ? UINT32_MAX : key_of(x));
+		}
+}
+
+/*
  * The padded heap walk, the breadth-first walk of deeper trees, and groups of eight rows
  * filled up at the end, against XGBoost's own predictor: boosters of depth 1, 2 and 5, one
  * of up to depth 14 where some trees stay within FLAT_PAD_DEPTH and others grow past it (both
@@ -223,8 +262,10 @@ static void test_walks_equal_xgboost(void **state)
 	static float pf[ND], px[ND], cf[40 * (NFD + 1)], cx[40 * (NFD + 1)];
 	static const size_t counts[] = { 1, 7, 8, 9, 31, 32, 33, ND - 5 };
 	static const struct { unsigned depth; double mcw; } cfg[] = {
-		{ 1, 1 }, { 2, 1 }, { 5, 1 }, { 14, 10 }, { 14, 0 }, { 4, 1e9 },
+		{ 1, 1 }, { 2, 1 }, { 3, 1 }, { 4, 1 }, { 5, 1 }, { 6, 1 }, { 7, 1 }, { 14, 10 }, { 14, 0 },
+		{ 4, 1e9 },
 	};
+	static float ps[ND];
 	uint32_t s = 4242;
 	size_t i, j, c, k;
 
@@ -280,22 +321,46 @@ static void test_walks_equal_xgboost(void **state)
 		}
 		for (k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
 			const float *at = T + 5 * NFD;
+			int simd;
 
-			assert_int_equal(fd_gbdt_predict(g, at, counts[k], pf, &err), FD_OK);
+			/* the portable walk, then the AVX2 one where the CPU has it: each as
+			 * XGBoost, and the two the same to the bit */
+			for (simd = 0; simd < 2; simd++) {
+				gbdt_simd = simd;
+				assert_int_equal(fd_gbdt_predict(g, at, counts[k], simd ? pf : ps, &err), FD_OK);
+			}
 			assert_int_equal(fd_gbdt_predict_xgb(g, at, counts[k], px, &err), FD_OK);
-			for (i = 0; i < counts[k]; i++)
+			for (i = 0; i < counts[k]; i++) {
+				assert_float_equal(ps[i], px[i], 1e-6);
 				assert_float_equal(pf[i], px[i], 1e-6);
+			}
+			assert_memory_equal(pf, ps, counts[k] * sizeof(*pf));
 		}
 		for (k = 0; k < 3; k++) {
 			static const size_t cn[3] = { 1, 9, 40 };  /* a group and a bit; five groups */
 
+			static float cs[40 * (NFD + 1)];
+
+			gbdt_simd = 0;
+			assert_int_equal(fd_gbdt_contrib(g, T + 141 * NFD, cn[k], 0, cs, &err), FD_OK);
+			gbdt_simd = 1;
 			assert_int_equal(fd_gbdt_contrib(g, T + 141 * NFD, cn[k], 0, cf, &err), FD_OK);
 			assert_int_equal(fd_gbdt_contrib_xgb(g, T + 141 * NFD, cn[k], 0, cx, &err), FD_OK);
-			for (i = 0; i < cn[k] * (NFD + 1); i++)
+			for (i = 0; i < cn[k] * (NFD + 1); i++) {
+				assert_float_equal(cs[i], cx[i], 1e-5);
 				assert_float_equal(cf[i], cx[i], 1e-5);
+			}
+			assert_memory_equal(cf, cs, cn[k] * (NFD + 1) * sizeof(*cf));
 		}
 		fd_gbdt_free(g);
 	}
+	/* the AVX2 walk is taken wherever the CPU has it, and only then */
+	gbdt_simd = 1;
+#ifdef FD_GBDT_AVX2
+	assert_int_equal(use_avx2(), __builtin_cpu_supports("avx2") != 0);
+#else
+	assert_int_equal(use_avx2(), 0);
+#endif
 }
 
 static void test_round_trip_and_determinism(void **state)
@@ -436,13 +501,114 @@ static void test_eval_every(void **state)
 	assert_null(g);
 }
 
+/* Two flattenings of one booster, the same to the bit. */
+static void assert_same_flat(const struct fd_gbdt *a, const struct fd_gbdt *b)
+{
+	size_t t, ns = 0, nl = 0;
+
+	assert_int_equal(a->ntree, b->ntree);
+	assert_int_equal(a->nnode, b->nnode);
+	assert_memory_equal(&a->base_margin, &b->base_margin, sizeof(a->base_margin));
+	assert_memory_equal(a->node, b->node, a->nnode * sizeof(*a->node));
+	assert_memory_equal(a->mean, b->mean, a->nnode * sizeof(*a->mean));
+	assert_memory_equal(a->root, b->root, a->ntree * sizeof(*a->root));
+	assert_memory_equal(a->depth, b->depth, a->ntree * sizeof(*a->depth));
+	assert_memory_equal(a->hroot, b->hroot, 2 * a->ntree * sizeof(*a->hroot));
+	for (t = 0; t < a->ntree; t++)
+		if (a->hroot[2 * t] != SIZE_MAX) {
+			ns += ((size_t)1 << a->depth[t]) - 1;
+			nl += (size_t)1 << a->depth[t];
+		}
+	assert_memory_equal(a->hsplit, b->hsplit, ns * sizeof(*a->hsplit));
+	assert_memory_equal(a->hfeat, b->hfeat, ns * sizeof(*a->hfeat));
+	assert_memory_equal(a->hleaf, b->hleaf, nl * sizeof(*a->hleaf));
+	assert_memory_equal(a->hmean, b->hmean, (ns + nl) * sizeof(*a->hmean));
+	assert_memory_equal(a->hpoff, b->hpoff, a->ntree * sizeof(*a->hpoff));
+	for (t = 0; t < a->ntree; t++)
+		if (a->hpoff[t] != SIZE_MAX)
+			assert_memory_equal(a->hpath + a->hpoff[t], b->hpath + b->hpoff[t],
+					    (a->depth[t] << a->depth[t]) * sizeof(*a->hpath));
+}
+
+/*
+ * The trees read from the model's UBJSON bytes as from XGBoost's JSON form (jansson), the
+ * same to the bit, for a trained booster (its bytes written by XGBoost) and a loaded one (the
+ * bytes given); bytes of a layout the reader does not know fall back to the JSON form; and
+ * the reader stops inside every cut of the bytes (AddressSanitizer watches it in
+ * make check-sanitize) and reads them whole.
+ */
+static void test_ubj_reader_as_json(void **state)
+{
+	struct fd_gbdt_result res;
+	struct fd_gbdt *g = trained(&res), *u = NULL, *j = NULL, *f = NULL;
+	struct fd_buf b = FD_BUF_INIT;
+	struct fd_err err = {0};
+	struct src sr;
+	size_t cut, whole = 0;
+	int oomp;
+
+	(void)state;
+	assert_int_equal(fd_gbdt_save(g, &b, &err), FD_OK);
+	gbdt_ubj = 1;
+	assert_int_equal(fd_gbdt_load(&u, b.s, b.len, NF, &err), FD_OK);
+	gbdt_ubj = 0;
+	assert_int_equal(fd_gbdt_load(&j, b.s, b.len, NF, &err), FD_OK);
+	gbdt_ubj = 1;
+	assert_same_flat(u, j);
+	assert_same_flat(g, j);  /* trained: flattened from the bytes XGBoost wrote */
+	/* the UBJSON reader does read these bytes (no silent fallback) */
+	memset(&sr, 0, sizeof(sr));
+	assert_int_equal(read_ubj(b.s, b.len, &sr, &oomp), 0);
+	assert_int_equal(sr.ntree, u->ntree);
+	src_release(&sr);
+	/* a layout it does not know: the JSON form, the same trees */
+	assert_int_equal(fd_gbdt_load(&f, b.s, b.len, NF, &err), FD_OK);
+	free(f->node);
+	free(f->mean);
+	free(f->root);
+	free(f->depth);
+	free(f->hsplit);
+	free(f->hleaf);
+	free(f->hfeat);
+	free(f->hmean);
+	free(f->hroot);
+	free(f->hpath);
+	free(f->hpoff);
+	assert_int_equal(flatten(f, "[]", 2, &err), FD_OK);
+	assert_same_flat(f, j);
+	for (cut = 0; cut <= b.len; cut++) {
+		unsigned char *copy = malloc(cut ? cut : 1);
+
+		memcpy(copy, b.s, cut);
+		memset(&sr, 0, sizeof(sr));
+		if (read_ubj(copy, cut, &sr, &oomp) == 0)
+			whole++;
+		assert_int_equal(oomp, 0);
+		src_release(&sr);
+		free(copy);
+	}
+	/* only whole bytes read whole (the last member after the trees may be cut and the
+	 * trees still be read, so: at least the whole, and nothing shorter than the trees) */
+	assert_true(whole >= 1);
+	memset(&sr, 0, sizeof(sr));
+	assert_int_equal(read_ubj(b.s, b.len / 2, &sr, &oomp), -1);
+	src_release(&sr);
+	fd_buf_release(&b);
+	fd_gbdt_free(g);
+	fd_gbdt_free(u);
+	fd_gbdt_free(j);
+	fd_gbdt_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ubj_reader_as_json),
 		cmocka_unit_test(test_learns_threshold),
 		cmocka_unit_test(test_contrib_sum_to_margin),
 		cmocka_unit_test(test_flat_trees_equal_xgboost),
 		cmocka_unit_test(test_keys_order_as_floats),
+		cmocka_unit_test(test_keys_block_both_ways),
 		cmocka_unit_test(test_walks_equal_xgboost),
 		cmocka_unit_test(test_round_trip_and_determinism),
 		cmocka_unit_test(test_errors),

@@ -514,9 +514,56 @@ static void test_stacked_combine(void **state)
 	fd_model_free(m);
 }
 
+/*
+ * drift_bin, the scorer's branchless search, gives fd_model_hist_bin's count for every
+ * number of edges a histogram may have, at the edges themselves, between and beyond them,
+ * at the infinities, at values a float cannot hold exactly, and -1 for a missing value.
+ */
+static void test_drift_bin_as_hist_bin(void **state)
+{
+	static const float edges[FD_MODEL_HIST_BINS - 1] = { -1e30f, -3.5f, -0.0f, 1e-7f, 0.1f, 2.0f, 2.5f, 1000.0f, 3e38f };
+	size_t ne, b, k;
+
+	(void)state;
+	for (ne = 0; ne <= FD_MODEL_HIST_BINS - 1; ne++) {
+		struct fd_feat_hist h;
+		struct drift_edges d;
+		double v[64];
+		size_t nv = 0;
+
+		memset(&h, 0, sizeof(h));
+		h.ne = ne;
+		for (b = 0; b < ne; b++)
+			h.edge[b] = edges[b];
+		drift_edges_init(&d, &h);
+		v[nv++] = -INFINITY;
+		v[nv++] = INFINITY;
+		v[nv++] = 0.0;
+		v[nv++] = -1e300;
+		v[nv++] = 1e300;
+		for (b = 0; b < FD_MODEL_HIST_BINS - 1; b++) {
+			v[nv++] = edges[b];
+			v[nv++] = nextafter((double)edges[b], -INFINITY);
+			v[nv++] = nextafter((double)edges[b], INFINITY);
+			v[nv++] = 0.1;  /* below the float 0.1f */
+		}
+		for (k = 0; k < nv; k++)
+			assert_int_equal(drift_bin(&d, v[k]), fd_model_hist_bin(&h, v[k]));
+		assert_int_equal(drift_bin(&d, NAN), -1);
+		/* by hand: with every edge, +inf is past all nine, -inf before all, 2.0 past six */
+		if (ne == FD_MODEL_HIST_BINS - 1) {
+			assert_int_equal(drift_bin(&d, INFINITY), 9);
+			assert_int_equal(drift_bin(&d, -INFINITY), 0);
+			assert_int_equal(drift_bin(&d, 2.0), 6);
+			assert_int_equal(drift_bin(&d, 0.0), 3);  /* -0 <= 0 */
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_drift_bin_as_hist_bin),
 		cmocka_unit_test(test_surprises),
 		cmocka_unit_test(test_fit_lr),
 		cmocka_unit_test(test_stacked_combine),
