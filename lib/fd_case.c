@@ -247,6 +247,36 @@ int jo_end(struct jo *j, struct fd_err *err)
 	return j->bad ? oom(err) : FD_OK;
 }
 
+/* The members of obj (a JSON object's text, as jo_end makes it) as members of j. */
+void jo_members(struct jo *j, const char *obj)
+{
+	size_t n = strlen(obj);
+
+	if (n < 2 || obj[0] != '{' || obj[n - 1] != '}') {
+		j->bad = 1;
+		return;
+	}
+	if (n == 2)
+		return;
+	if ((j->n++ && fd_buf_addc(j->b, ',')) || fd_buf_add(j->b, obj + 1, n - 2))
+		j->bad = 1;
+}
+
+/* An object as the next element of the array text in arr ("[" already there). */
+void jo_begin_item(struct jo *j, struct fd_buf *arr)
+{
+	int bad = arr->len > 1 && fd_buf_addc(arr, ',');
+
+	jo_begin(j, arr);
+	j->bad |= bad;
+}
+
+/* Append the JSON string s to the array text in b ("[" already there). */
+int json_arr_add(struct fd_buf *b, const char *s)
+{
+	return (b->len > 1 && fd_buf_addc(b, ',')) || fd_buf_add_json_str(b, s, strlen(s));
+}
+
 /* ---- events and audit ------------------------------------------------------------------ */
 
 /* The rows a case entry vouches for (fd_verify.h's convention): every table of the case,
@@ -271,6 +301,7 @@ int case_event(struct fd_store *st, int64_t id, const char *kind, const char *de
 {
 	sqlite3_stmt *s = NULL;
 	struct fd_buf ad = FD_BUF_INIT;
+	struct jo j;
 	char action[64];
 	int64_t eid;
 	int rc;
@@ -297,11 +328,12 @@ int case_event(struct fd_store *st, int64_t id, const char *kind, const char *de
 	if (rc)
 		return rc;
 	/* {"event":N, ...details} */
-	if (fd_buf_addf(&ad, "{\"event\":%lld", (long long)eid) ||
-	    (strcmp(details, "{}") != 0 && (fd_buf_addc(&ad, ',') || fd_buf_adds(&ad, details + 1))) ||
-	    (strcmp(details, "{}") == 0 && fd_buf_addc(&ad, '}'))) {
+	jo_begin(&j, &ad);
+	jo_int(&j, "event", eid);
+	jo_members(&j, details);
+	if ((rc = jo_end(&j, err))) {
 		fd_buf_release(&ad);
-		return oom(err);
+		return rc;
 	}
 	snprintf(action, sizeof(action), "case.%s", kind);
 	rc = fd_verify_record(st, action, "case", id, case_parts, sizeof(case_parts) / sizeof(case_parts[0]),
@@ -758,7 +790,7 @@ static int link_refs(struct fd_store *st, int64_t id, const struct fd_case_txn_r
 			continue;
 		}
 		res->txns_added++;
-		if ((tj->len > 1 && fd_buf_addc(tj, ',')) || fd_buf_add_json_str(tj, txns[i].txn_id, strlen(txns[i].txn_id)))
+		if (json_arr_add(tj, txns[i].txn_id))
 			bad = 1;
 	}
 	for (i = 0; i < r->n; i++) {
@@ -774,9 +806,7 @@ static int link_refs(struct fd_store *st, int64_t id, const struct fd_case_txn_r
 			res->ents_added++;
 		else
 			res->ents_changed++;
-		if (ej->len > 1 && fd_buf_addc(ej, ','))
-			bad = 1;
-		jo_begin(&j, ej);
+		jo_begin_item(&j, ej);
 		jo_str(&j, "entity", r->names[i]);
 		jo_str(&j, "role", fd_entity_role_name[ents[i].role]);
 		if (what == 2)

@@ -826,8 +826,7 @@ static int auto_suspect(struct fd_store *st, const struct flagrec *f, size_t n, 
 		res->added++;
 		if (f[i].risk > t->maxrisk)
 			t->maxrisk = f[i].risk;
-		if ((t->txns.len > 1 && fd_buf_addc(&t->txns, ',')) ||
-		    fd_buf_add_json_str(&t->txns, f[i].txn_id, strlen(f[i].txn_id))) {
+		if (json_arr_add(&t->txns, f[i].txn_id)) {
 			rc = oom(err);
 			goto out;
 		}
@@ -1072,12 +1071,6 @@ int fd_case_duplicates(struct fd_store *st, struct fd_case_dup **out, size_t *np
 	*out = d;
 	*np = n;
 	return FD_OK;
-}
-
-/* Append the JSON string s to the array text in b ("[" already there). */
-static int json_arr_add(struct fd_buf *b, const char *s)
-{
-	return (b->len > 1 && fd_buf_addc(b, ',')) || fd_buf_add_json_str(b, s, strlen(s));
 }
 
 int fd_case_merge(struct fd_store *st, int64_t keep, int64_t dup, const char *note,

@@ -48,6 +48,9 @@ void jo_int(struct jo *j, const char *k, int64_t v);
 void jo_risk(struct jo *j, const char *k, double v);
 void jo_raw(struct jo *j, const char *k, const char *json, size_t n);
 int jo_end(struct jo *j, struct fd_err *err);
+void jo_members(struct jo *j, const char *obj);
+void jo_begin_item(struct jo *j, struct fd_buf *arr);
+int json_arr_add(struct fd_buf *b, const char *s);
 
 /* changes of a case (a case_events row and its audit entry) */
 int case_event(struct fd_store *st, int64_t id, const char *kind, const char *details,
