@@ -8,6 +8,8 @@
 #   make models     rebuild models/default.fdm reproducibly
 #   make eval       fd's layers next to scikit-learn references on third-party data
 #   make check-headers    every header of lib/ compiles on its own (part of make test)
+#   make check-layers     no module of lib/ includes a header of a higher layer (io < store <
+#                         detect < case/graph; the layers are listed in scripts/check-layers.sh)
 #   make check-sanitize   the suite under ASan + UBSan
 #   make fuzz       build the libFuzzer targets of tests/fuzz into build-fuzz/ (clang)
 #   make check      make test, then each fuzz target for FUZZ_SECONDS (default 5) seconds
@@ -40,7 +42,7 @@ UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MANPAGES  := $(sort $(wildcard man/*.[1-9]))
 
-.PHONY: all setup check-headers test unit demo bench models eval check-sanitize fuzz check install uninstall clean lint-man
+.PHONY: all setup check-headers check-layers test unit demo bench models eval check-sanitize fuzz check install uninstall clean lint-man
 
 all: $(TOOL_BIN)
 
@@ -86,6 +88,13 @@ $(BUILD)/hdr/%.ok: lib/%.h $(HEADERS) | $(CLEAN_FIRST)
 	@printf '#include "%s"\n#include "%s"\n' $*.h $*.h | \
 	  $(CC) $(CPPFLAGS) $(WARN) -Werror -fsyntax-only -x c - || { echo "check-headers: lib/$*.h does not compile on its own" >&2; exit 1; }
 	@touch $@
+
+# The layers of lib/, low to high: io (bytes, files, CSV/NDJSON, the transaction), store (the
+# store, schema, audit chain, verifier, seals, roles, ingest), detect (features, rules, models,
+# scoring), case (cases, reports, the graph).  A module includes only its own layer and those
+# below; scripts/check-layers.sh names the layer of every module (a new one must be added).
+check-layers:
+	@scripts/check-layers.sh
 
 unit: setup
 	+@$(SUBMAKE) $(UNIT_BIN)

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "fd_case.h"
 #include "fd_graph.h"
 #include "fd_io.h"
 #include "fd_metrics.h"
@@ -208,204 +207,121 @@ static int set_aside(const struct fd_cli *cli, struct fd_graph *g, char *list, u
 	return FD_OK;
 }
 
-/*
- * --case: the accounts (with their roles in the note) and the transfers of the top rings into
- * a new case (id 0) or case id, in one store transaction of fd_case (audited, role-checked).
- */
+/* --case: the top rings into a new case (id 0) or case id (fd_graph_rings_to_case). */
 static int rings_to_case(const struct fd_cli *cli, struct fd_store *st, const struct fd_graph *g,
 			 const struct fd_graph_rings *r, size_t top, long long id, struct fd_err *err)
 {
-	size_t n = top && top < r->n ? top : r->n, k, nt = 0, ne = 0, nt_cap = 0, ne_cap = 0;
-	struct fd_case_txn_ref *tx = NULL;
-	struct fd_case_entity_ref *en = NULL;
-	struct fd_buf strs = FD_BUF_INIT;
-	size_t *offs = NULL, *eoffs, noffs = 0, neoffs = 0;
-	uint32_t i;
-	int rc = FD_OK, bad = 0;
-	int64_t made = id;
+	size_t n = top && top < r->n ? top : r->n, nt, ne;
+	int64_t made;
+	int rc;
 
 	if (!n) {
 		if (!cli->quiet)
 			fd_cli_msg(cli, "--case: no ring to add");
 		return FD_OK;
 	}
-	for (k = 0; k < n; k++) {
-		nt_cap += r->r[k].nmoves;
-		ne_cap += r->r[k].naccounts;
-	}
-	/* strings first (the buffer moves while it grows), pointers after */
-	if (!(tx = calloc(nt_cap + 1, sizeof(*tx))) || !(en = calloc(ne_cap + 1, sizeof(*en))) ||
-	    !(offs = malloc((2 * nt_cap + 2 * ne_cap + 2) * sizeof(*offs)))) {
-		rc = fd_err_set(err, FD_EIO, "out of memory");
-		goto out;
-	}
-	eoffs = offs + 2 * nt_cap + 1;  /* the entities' strings after the transactions' */
-	for (k = 0; k < n; k++) {
-		const struct fd_graph_ring *x = &r->r[k];
-		char line[160];
-
-		for (i = 0; i < x->nmoves; i++) {
-			struct fd_graph_move m;
-
-			fd_graph_move_get(g, x->moves[i], &m);
-			offs[noffs++] = strs.len;
-			bad |= fd_buf_adds(&strs, m.txn_id) != 0;
-			bad |= fd_buf_addc(&strs, '\0') != 0;
-			snprintf(line, sizeof(line), "fd-graph ring %zu: %s, score %.1f", k + 1, x->kinds, x->score);
-			offs[noffs++] = strs.len;
-			bad |= fd_buf_adds(&strs, line) != 0;
-			bad |= fd_buf_addc(&strs, '\0') != 0;
-			nt++;
-		}
-		for (i = 0; i < x->naccounts; i++) {
-			struct fd_graph_node_info ni;
-
-			fd_graph_node_get(g, x->accounts[i], &ni);
-			eoffs[neoffs++] = strs.len;
-			bad |= fd_buf_adds(&strs, ni.kind) != 0;
-			bad |= fd_buf_addc(&strs, ':') != 0;
-			bad |= fd_buf_adds(&strs, ni.key) != 0;
-			bad |= fd_buf_addc(&strs, '\0') != 0;
-			snprintf(line, sizeof(line), "fd-graph ring %zu (%s): %s", k + 1, x->kinds, fd_graph_role_name[x->roles[i]]);
-			eoffs[neoffs++] = strs.len;
-			bad |= fd_buf_adds(&strs, line) != 0;
-			bad |= fd_buf_addc(&strs, '\0') != 0;
-			ne++;
-		}
-	}
-	if (bad) {
-		rc = fd_err_set(err, FD_EIO, "out of memory");
-		goto out;
-	}
-	for (k = 0; k < nt; k++) {
-		tx[k].txn_id = strs.s + offs[2 * k];
-		tx[k].reason = strs.s + offs[2 * k + 1];
-	}
-	for (k = 0; k < ne; k++) {
-		en[k].ref = strs.s + eoffs[2 * k];
-		en[k].note = strs.s + eoffs[2 * k + 1];
-		en[k].role = FD_ER_SUSPECT;
-	}
-	if (!id) {
-		char title[200];
-		struct fd_case_new c = {0};
-
-		snprintf(title, sizeof(title), "fd-graph ring: %s of %u accounts, score %.1f%s", r->r[0].kinds,
-			 r->r[0].naccounts, r->r[0].score, n > 1 ? " (and more rings)" : "");
-		c.title = title;
-		c.description = r->r[0].why;
-		c.priority = r->r[0].score >= 75 ? FD_PRIO_HIGH : FD_PRIO_MEDIUM;
-		c.txns = tx;
-		c.ntxns = nt;
-		c.ents = en;
-		c.nents = ne;
-		rc = fd_case_create(st, &c, &made, err);
-	} else
-		rc = fd_case_link(st, id, tx, nt, en, ne, NULL, err);
-	if (!rc && !cli->quiet)
+	if ((rc = fd_graph_rings_to_case(st, g, r, top, id, &made, &nt, &ne, err)))
+		return rc;
+	if (!cli->quiet)
 		fd_cli_msg(cli, "--case: %zu ring%s (%zu accounts, %zu transfers) %s case %lld", n, n > 1 ? "s" : "", ne, nt,
 			   id ? "added to" : "opened as", (long long)made);
-out:
-	free(tx);
-	free(en);
-	free(offs);
-	fd_buf_release(&strs);
-	return rc;
+	return FD_OK;
 }
 
-int main(int argc, char **argv)
-{
-	struct fd_cli cli;
-	struct fd_err err = {0};
-	struct fd_store *st = NULL;
-	struct fd_graph *g = NULL;
+/* What the command line asks for. */
+struct opts {
 	struct fd_graph_opts go;
-	struct fd_graph_comps comps = {0};
-	struct fd_graph_cycles cycles = {0};
-	struct fd_graph_fans fans = {0};
-	struct fd_graph_stats stats = {0};
-	struct fd_graph_pattern_opts po;
-	struct fd_graph_rings rings = {0};
-	struct fd_metrics *metrics = NULL;
-	struct fd_out *out = NULL;
-	struct fd_who who;
-	const char *output = NULL, *edges_arg = NULL, *attrs[FD_GRAPH_MAX_ATTRS], *id = NULL;
-	char *attrs_buf = NULL, *exclude_buf = NULL, vis[128];
-	unsigned given = 0, edges = 0, fan_kinds = 0;
-	int c, rc = 0, format = FD_GRAPH_CSV, cmd = -1, depth = 1, max_fanout = 100, min_len = 2, max_len = 10;
-	int save = 0, keep_hubs = 0, any_amount = 0, case_given = 0;
-	long long case_id = 0;
-	long long top = 0, min_acc = 2, max_acc = 0, min_in = 0, min_out = 0, hub_min = 1000, pair_max = 3;
-	double min_pass = 0.5, t0;
-	uint32_t *hubs = NULL;
-	size_t nhubs = 0;
-	int64_t window = -1, findings = 0;
-	size_t i;
+	const char *output, *edges_arg, *attrs[FD_GRAPH_MAX_ATTRS], *id;
+	char *attrs_buf, *exclude_buf;
+	unsigned given, edges, fan_kinds;
+	int format, cmd, depth, max_fanout, min_len, max_len, save, keep_hubs, any_amount, case_given;
+	long long case_id, top, min_acc, max_acc, min_in, min_out, hub_min, pair_max;
+	double min_pass;
+	int64_t window;
+};
 
-	fd_cli_init(&cli, "fd-graph", usage);
-	fd_graph_opts_init(&go);
+/* The options into o; FD_EIO when out of memory, usage errors exit. */
+static int parse_options(struct fd_cli *cli, struct opts *o, int argc, char **argv)
+{
+	struct fd_err err = {0};
+	char vis[128];
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->format = FD_GRAPH_CSV;
+	o->cmd = -1;
+	o->depth = 1;
+	o->max_fanout = 100;
+	o->min_len = 2;
+	o->max_len = 10;
+	o->min_acc = 2;
+	o->hub_min = 1000;
+	o->pair_max = 3;
+	o->min_pass = 0.5;
+	o->window = -1;
+	fd_graph_opts_init(&o->go);
 	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS "o:", longopts, NULL)) != -1) {
 		if (c >= FD_OPT_TOOL_BASE && c < OPT_END)
-			given |= 1u << (c - FD_OPT_TOOL_BASE);
+			o->given |= 1u << (c - FD_OPT_TOOL_BASE);
 		switch (c) {
 		case FD_OPT_FORMAT:
-			if ((format = fd_graph_format_parse(optarg)) < 0)
-				fd_cli_usage_error(&cli, "--format must be csv, json, dot or graphml, not '%s'",
+			if ((o->format = fd_graph_format_parse(optarg)) < 0)
+				fd_cli_usage_error(cli, "--format must be csv, json, dot or graphml, not '%s'",
 						   fd_visible(vis, sizeof(vis), optarg, strlen(optarg)));
 			break;
 		case 'o':
 			if (!*optarg)
-				fd_cli_usage_error(&cli, "--output needs a file name");
-			output = optarg;
+				fd_cli_usage_error(cli, "--output needs a file name");
+			o->output = optarg;
 			break;
-		case OPT_SINCE: go.since = fd_cli_time(&cli, "--since", optarg, 0); break;
-		case OPT_UNTIL: go.until = fd_cli_time(&cli, "--until", optarg, 0); break;
+		case OPT_SINCE: o->go.since = fd_cli_time(cli, "--since", optarg, 0); break;
+		case OPT_UNTIL: o->go.until = fd_cli_time(cli, "--until", optarg, 0); break;
 		case OPT_MIN_AMOUNT: {
-			const char *why = fd_parse_amount(optarg, strlen(optarg), FD_GRAPH_AMOUNT_EXP, &go.min_amount);
+			const char *why = fd_parse_amount(optarg, strlen(optarg), FD_GRAPH_AMOUNT_EXP, &o->go.min_amount);
 
-			if (!why && go.min_amount < 0)
+			if (!why && o->go.min_amount < 0)
 				why = "negative";
 			if (why)
-				fd_cli_usage_error(&cli, "--min-amount '%s': %s", fd_visible(vis, sizeof(vis), optarg, strlen(optarg)),
+				fd_cli_usage_error(cli, "--min-amount '%s': %s", fd_visible(vis, sizeof(vis), optarg, strlen(optarg)),
 						   why);
 			break;
 		}
 		case OPT_CURRENCY:
 			if (strlen(optarg) != 3 || fd_currency_exponent(optarg) < 0)
-				fd_cli_usage_error(&cli, "--currency '%s' is not an ISO 4217 code (upper case, e.g. EUR)",
+				fd_cli_usage_error(cli, "--currency '%s' is not an ISO 4217 code (upper case, e.g. EUR)",
 						   fd_visible(vis, sizeof(vis), optarg, strlen(optarg)));
-			go.currency = optarg;
+			o->go.currency = optarg;
 			break;
 		case OPT_EDGES:
-			if (fd_graph_parse_kinds(optarg, &edges, &err))
-				fd_cli_usage_error(&cli, "--edges: %s", err.msg);
-			edges_arg = optarg;
+			if (fd_graph_parse_kinds(optarg, &o->edges, &err))
+				fd_cli_usage_error(cli, "--edges: %s", err.msg);
+			o->edges_arg = optarg;
 			break;
 		case OPT_ATTRS:
-			free(attrs_buf);
-			if (!(attrs_buf = strdup(optarg))) {
-				fd_cli_msg(&cli, "out of memory");
+			free(o->attrs_buf);
+			if (!(o->attrs_buf = strdup(optarg))) {
+				fd_cli_msg(cli, "out of memory");
 				return FD_EIO;
 			}
-			go.nattrs = split_list(&cli, "--attrs", attrs_buf, attrs, FD_GRAPH_MAX_ATTRS);
-			go.attrs = attrs;
+			o->go.nattrs = split_list(cli, "--attrs", o->attrs_buf, o->attrs, FD_GRAPH_MAX_ATTRS);
+			o->go.attrs = o->attrs;
 			break;
-		case OPT_TOP: top = fd_cli_int(&cli, "--top", optarg, 0, INT32_MAX); break;
-		case OPT_DEPTH: depth = (int)fd_cli_int(&cli, "--depth", optarg, 1, 3); break;
-		case OPT_FANOUT: max_fanout = (int)fd_cli_int(&cli, "--max-fanout", optarg, 0, INT32_MAX); break;
-		case OPT_MIN_ACC: min_acc = fd_cli_int(&cli, "--min-accounts", optarg, 1, UINT32_MAX); break;
-		case OPT_MAX_ACC: max_acc = fd_cli_int(&cli, "--max-accounts", optarg, 0, UINT32_MAX); break;
-		case OPT_MIN_LEN: min_len = (int)fd_cli_int(&cli, "--min-length", optarg, 2, 30); break;
-		case OPT_MAX_LEN: max_len = (int)fd_cli_int(&cli, "--max-length", optarg, 2, 30); break;
-		case OPT_WINDOW: window = fd_cli_duration(&cli, "--window", optarg); break;
+		case OPT_TOP: o->top = fd_cli_int(cli, "--top", optarg, 0, INT32_MAX); break;
+		case OPT_DEPTH: o->depth = (int)fd_cli_int(cli, "--depth", optarg, 1, 3); break;
+		case OPT_FANOUT: o->max_fanout = (int)fd_cli_int(cli, "--max-fanout", optarg, 0, INT32_MAX); break;
+		case OPT_MIN_ACC: o->min_acc = fd_cli_int(cli, "--min-accounts", optarg, 1, UINT32_MAX); break;
+		case OPT_MAX_ACC: o->max_acc = fd_cli_int(cli, "--max-accounts", optarg, 0, UINT32_MAX); break;
+		case OPT_MIN_LEN: o->min_len = (int)fd_cli_int(cli, "--min-length", optarg, 2, 30); break;
+		case OPT_MAX_LEN: o->max_len = (int)fd_cli_int(cli, "--max-length", optarg, 2, 30); break;
+		case OPT_WINDOW: o->window = fd_cli_duration(cli, "--window", optarg); break;
 		case OPT_KIND: {
 			char *buf = strdup(optarg), *p, *e;
 
 			if (!buf) {
-				fd_cli_msg(&cli, "out of memory");
+				fd_cli_msg(cli, "out of memory");
 				return FD_EIO;
 			}
-			fan_kinds = 0;
+			o->fan_kinds = 0;
 			for (p = buf;; p = e + 1) {
 				int k;
 
@@ -414,233 +330,310 @@ int main(int argc, char **argv)
 				for (k = 0; k < FD_FAN_NKINDS && strcmp(p, fd_graph_fan_name[k]) != 0; k++)
 					;
 				if (k == FD_FAN_NKINDS)
-					fd_cli_usage_error(&cli, "--kind: unknown pattern '%s' (fan-in, fan-out, gather-scatter, "
+					fd_cli_usage_error(cli, "--kind: unknown pattern '%s' (fan-in, fan-out, gather-scatter, "
 							   "scatter-gather, bipartite, stack)", fd_visible(vis, sizeof(vis), p, strlen(p)));
-				fan_kinds |= 1u << k;
+				o->fan_kinds |= 1u << k;
 				if (!e)
 					break;
 			}
 			free(buf);
 			break;
 		}
-		case OPT_MIN_IN: min_in = fd_cli_int(&cli, "--min-in", optarg, 1, UINT32_MAX); break;
-		case OPT_MIN_OUT: min_out = fd_cli_int(&cli, "--min-out", optarg, 1, UINT32_MAX); break;
-		case OPT_MIN_PASS: min_pass = fd_cli_double(&cli, "--min-pass", optarg, 0, 1000); break;
-		case OPT_SAVE: save = 1; break;
-		case OPT_HUB_MIN: hub_min = fd_cli_int(&cli, "--hub-min", optarg, 2, UINT32_MAX); break;
-		case OPT_KEEP_HUBS: keep_hubs = 1; break;
+		case OPT_MIN_IN: o->min_in = fd_cli_int(cli, "--min-in", optarg, 1, UINT32_MAX); break;
+		case OPT_MIN_OUT: o->min_out = fd_cli_int(cli, "--min-out", optarg, 1, UINT32_MAX); break;
+		case OPT_MIN_PASS: o->min_pass = fd_cli_double(cli, "--min-pass", optarg, 0, 1000); break;
+		case OPT_SAVE: o->save = 1; break;
+		case OPT_HUB_MIN: o->hub_min = fd_cli_int(cli, "--hub-min", optarg, 2, UINT32_MAX); break;
+		case OPT_KEEP_HUBS: o->keep_hubs = 1; break;
 		case OPT_CASE: {
 			char *end;
 
-			case_id = 0;
+			o->case_id = 0;
 			if (strcmp(optarg, "new") != 0 &&
-			    (!isdigit((unsigned char)*optarg) || (case_id = strtoll(optarg, &end, 10)) <= 0 || *end))
-				fd_cli_usage_error(&cli, "--case takes 'new' or the number of a case, not '%s'",
+			    (!isdigit((unsigned char)*optarg) || (o->case_id = strtoll(optarg, &end, 10)) <= 0 || *end))
+				fd_cli_usage_error(cli, "--case takes 'new' or the number of a case, not '%s'",
 						   fd_visible(vis, sizeof(vis), optarg, strlen(optarg)));
-			case_given = 1;
+			o->case_given = 1;
 			break;
 		}
-		case OPT_PAIR_MAX: pair_max = fd_cli_int(&cli, "--pair-max", optarg, 0, INT32_MAX); break;
-		case OPT_ANY_AMOUNT: any_amount = 1; break;
+		case OPT_PAIR_MAX: o->pair_max = fd_cli_int(cli, "--pair-max", optarg, 0, INT32_MAX); break;
+		case OPT_ANY_AMOUNT: o->any_amount = 1; break;
 		case OPT_EXCLUDE: {
-			size_t old = exclude_buf ? strlen(exclude_buf) : 0;
-			char *p = realloc(exclude_buf, old + strlen(optarg) + 2);
+			size_t old = o->exclude_buf ? strlen(o->exclude_buf) : 0;
+			char *p = realloc(o->exclude_buf, old + strlen(optarg) + 2);
 
 			if (!p) {
-				fd_cli_msg(&cli, "out of memory");
+				fd_cli_msg(cli, "out of memory");
 				return FD_EIO;
 			}
 			if (old)
 				p[old++] = ',';
 			memcpy(p + old, optarg, strlen(optarg) + 1);
-			exclude_buf = p;
+			o->exclude_buf = p;
 			break;
 		}
 		default:
-			if (!fd_cli_option(&cli, c, optarg))
-				fd_cli_usage_error(&cli, "unexpected option");
+			if (!fd_cli_option(cli, c, optarg))
+				fd_cli_usage_error(cli, "unexpected option");
 		}
 	}
-	fd_cli_finish(&cli);
-	t0 = fd_now();
+	fd_cli_finish(cli);
+	return FD_OK;
+}
+
+/* The command and its argument after the options; the options checked against it; the edges
+ * to build and the defaults that depend on the command.  Usage errors exit. */
+static void parse_command(struct fd_cli *cli, struct opts *o, int argc, char **argv)
+{
+	char vis[128];
+	size_t i;
+	int c;
 
 	if (optind >= argc)
-		fd_cli_usage_error(&cli, "missing command (neighbors, components, cycles, fan, rings, stats)");
+		fd_cli_usage_error(cli, "missing command (neighbors, components, cycles, fan, rings, stats)");
 	for (c = 0; c < NCMD; c++)
 		if (strcmp(argv[optind], cmd_name[c]) == 0)
-			cmd = c;
-	if (cmd < 0)
-		fd_cli_usage_error(&cli, "unknown command '%s' (neighbors, components, cycles, fan, rings, stats)",
+			o->cmd = c;
+	if (o->cmd < 0)
+		fd_cli_usage_error(cli, "unknown command '%s' (neighbors, components, cycles, fan, rings, stats)",
 				   fd_visible(vis, sizeof(vis), argv[optind], strlen(argv[optind])));
 	optind++;
-	if (cmd == CMD_NEIGHBORS) {
+	if (o->cmd == CMD_NEIGHBORS) {
 		if (optind >= argc)
-			fd_cli_usage_error(&cli, "neighbors needs the ID of an entity (e.g. account:C000123)");
-		id = argv[optind++];
+			fd_cli_usage_error(cli, "neighbors needs the ID of an entity (e.g. account:C000123)");
+		o->id = argv[optind++];
 	}
 	if (optind < argc)
-		fd_cli_usage_error(&cli, "unexpected argument '%s' after %s", fd_visible(vis, sizeof(vis), argv[optind],
-										 strlen(argv[optind])), cmd_name[cmd]);
+		fd_cli_usage_error(cli, "unexpected argument '%s' after %s", fd_visible(vis, sizeof(vis), argv[optind],
+										 strlen(argv[optind])), cmd_name[o->cmd]);
 	for (i = 0; i < sizeof(own_opts) / sizeof(own_opts[0]); i++)
-		if ((given & (1u << (own_opts[i].opt - FD_OPT_TOOL_BASE))) && !(own_opts[i].cmds & (1u << cmd)))
-			fd_cli_usage_error(&cli, "%s does not apply to %s", own_opts[i].name, cmd_name[cmd]);
-	if (go.since >= go.until)
-		fd_cli_usage_error(&cli, "--since must be before --until");
-	if (min_len > max_len)
-		fd_cli_usage_error(&cli, "--min-length %d is above --max-length %d", min_len, max_len);
-	if (max_acc && max_acc < min_acc)
-		fd_cli_usage_error(&cli, "--max-accounts %lld is below --min-accounts %lld", max_acc, min_acc);
+		if ((o->given & (1u << (own_opts[i].opt - FD_OPT_TOOL_BASE))) && !(own_opts[i].cmds & (1u << o->cmd)))
+			fd_cli_usage_error(cli, "%s does not apply to %s", own_opts[i].name, cmd_name[o->cmd]);
+	if (o->go.since >= o->go.until)
+		fd_cli_usage_error(cli, "--since must be before --until");
+	if (o->min_len > o->max_len)
+		fd_cli_usage_error(cli, "--min-length %d is above --max-length %d", o->min_len, o->max_len);
+	if (o->max_acc && o->max_acc < o->min_acc)
+		fd_cli_usage_error(cli, "--max-accounts %lld is below --min-accounts %lld", o->max_acc, o->min_acc);
 
 	/* which edges to build */
-	switch (cmd) {
+	switch (o->cmd) {
 	case CMD_NEIGHBORS:
 	case CMD_STATS:
-		go.kinds = edges_arg ? edges : FD_GRAPH_ALL;
+		o->go.kinds = o->edges_arg ? o->edges : FD_GRAPH_ALL;
 		break;
 	case CMD_COMPONENTS:
-		if (!edges_arg)
-			edges = FD_GRAPH_SHARED | FD_GRAPH_BIT(FD_GRAPH_LINK);
-		go.kinds = edges | FD_GRAPH_MONEY;
+		if (!o->edges_arg)
+			o->edges = FD_GRAPH_SHARED | FD_GRAPH_BIT(FD_GRAPH_LINK);
+		o->go.kinds = o->edges | FD_GRAPH_MONEY;
 		break;
 	default:
-		go.kinds = (edges_arg ? edges : FD_GRAPH_BIT(FD_GRAPH_TRANSFER)) & FD_GRAPH_MONEY;
-		if (!go.kinds)
-			fd_cli_usage_error(&cli, "--edges must name money edges (transfer, payment) for %s", cmd_name[cmd]);
-		go.keep_txns = 1;
+		o->go.kinds = (o->edges_arg ? o->edges : FD_GRAPH_BIT(FD_GRAPH_TRANSFER)) & FD_GRAPH_MONEY;
+		if (!o->go.kinds)
+			fd_cli_usage_error(cli, "--edges must name money edges (transfer, payment) for %s", cmd_name[o->cmd]);
+		o->go.keep_txns = 1;
 		break;
 	}
-	if (window < 0)
-		window = 70 * FD_DAY_MS;
-	if (case_given && !(given & (1u << (OPT_TOP - FD_OPT_TOOL_BASE))))
-		top = 1;
+	if (o->window < 0)
+		o->window = 70 * FD_DAY_MS;
+	if (o->case_given && !(o->given & (1u << (OPT_TOP - FD_OPT_TOOL_BASE))))
+		o->top = 1;
+}
+
+/* The results of the commands, released together. */
+struct results {
+	struct fd_graph_comps comps;
+	struct fd_graph_cycles cycles;
+	struct fd_graph_fans fans;
+	struct fd_graph_rings rings;
+	struct fd_graph_stats stats;
+};
+
+static void results_release(struct results *res)
+{
+	fd_graph_comps_release(&res->comps);
+	fd_graph_cycles_release(&res->cycles);
+	fd_graph_fans_release(&res->fans);
+	fd_graph_rings_release(&res->rings);
+	fd_graph_stats_release(&res->stats);
+}
+
+/* cycles, fan, rings: find and rank, write, say what was found. */
+static int run_ranked(const struct fd_cli *cli, const struct opts *o, struct fd_graph *g, struct results *res,
+		      struct fd_out *out, int64_t *findings, struct fd_err *err)
+{
+	struct fd_graph_cycle_opts co = {o->min_len, o->max_len, o->window, 0, o->any_amount ? 0 : 0.8,
+					  o->any_amount ? 0 : 1.01, o->pair_max};
+	struct fd_graph_pattern_opts po;
+	size_t nk[FD_FAN_NKINDS] = {0};
+	size_t i;
+	int rc;
+
+	/* --min-in / --min-out: the fewest legs of a fan (the larger given) and of the sides
+	 * of the other patterns (the smaller given) */
+	fd_graph_pattern_opts_init(&po);
+	po.kinds = o->fan_kinds ? o->fan_kinds : o->cmd == CMD_FAN ? FD_GRAPH_BIT(FD_FAN_IN) | FD_GRAPH_BIT(FD_FAN_OUT) : 0;
+	po.window = o->window;
+	po.min_pass = o->min_pass;
+	if (o->min_in || o->min_out) {
+		long long hi = o->min_in > o->min_out ? o->min_in : o->min_out, lo = o->min_in && o->min_out ? (o->min_in < o->min_out ? o->min_in : o->min_out) : hi;
+
+		po.min_legs = (uint32_t)hi;
+		po.gs_min = po.sg_min = po.bp_min = (uint32_t)(lo < 2 ? 2 : lo);
+	}
+	if (o->cmd != CMD_FAN && ((rc = fd_graph_cycles_find(g, &co, &res->cycles, err)) ||
+			       (rc = fd_graph_cycles_rank(g, &res->cycles, o->window, err))))
+		return rc;
+	if (o->cmd != CMD_CYCLES && (rc = fd_graph_patterns(g, &po, &res->fans, err)))
+		return rc;
+	if (o->cmd == CMD_RINGS && (rc = fd_graph_rings(g, &res->cycles, &res->fans, &res->rings, err)))
+		return rc;
+	if (o->cmd == CMD_CYCLES)
+		rc = fd_graph_cycles_write(g, &res->cycles, (size_t)o->top, o->format, out, err);
+	else if (o->cmd == CMD_FAN)
+		rc = fd_graph_fans_write(g, &res->fans, (size_t)o->top, o->format, out, err);
+	else
+		rc = fd_graph_rings_write(g, &res->rings, (size_t)o->top, o->format, out, err);
+	if (rc)
+		return rc;
+	*findings = (int64_t)(o->cmd == CMD_CYCLES ? res->cycles.n : o->cmd == CMD_FAN ? res->fans.n : res->rings.n);
+	for (i = 0; i < res->fans.n; i++)
+		nk[res->fans.f[i].kind]++;
+	if (!cli->quiet && o->cmd != CMD_FAN) {
+		fd_cli_msg(cli, "%u transfers between %u nodes; %zu time-ordered cycles of %d-%d transfers within %.4g days%s",
+			   fd_graph_move_count(g), fd_graph_node_count(g), res->cycles.n, o->min_len, o->max_len,
+			   (double)o->window / (double)FD_DAY_MS, o->any_amount ? "" : ", each hop 80-101% of the one before");
+		if (res->cycles.truncated)
+			fd_cli_msg(cli, "warning: the search stopped after %llu steps; narrow it with --since/--until, "
+				   "--window or --max-length", (unsigned long long)res->cycles.steps);
+	}
+	if (!cli->quiet && o->cmd != CMD_CYCLES)
+		fd_cli_msg(cli, "%zu patterns within %.4g days: %zu fan-in, %zu fan-out, %zu gather-scatter, "
+			   "%zu scatter-gather, %zu bipartite, %zu stack", res->fans.n, (double)o->window / (double)FD_DAY_MS, nk[0], nk[1],
+			   nk[2], nk[3], nk[4], nk[5]);
+	if (!cli->quiet && o->cmd == CMD_RINGS)
+		fd_cli_msg(cli, "%zu rings (findings merged where they share a transfer, or two accounts and half of the smaller), ranked by suspicion", res->rings.n);
+	return FD_OK;
+}
+
+/* Run the command on the loaded graph: write its output, say what was found; *findings
+ * receives the count for the metrics. */
+static int run(const struct fd_cli *cli, const struct opts *o, struct fd_store *st, struct fd_graph *g,
+	       struct results *res, struct fd_out *out, int64_t *findings, struct fd_err *err)
+{
+	int rc;
+
+	switch (o->cmd) {
+	case CMD_NEIGHBORS:
+		if ((rc = fd_graph_write(g, o->format, out, err)))
+			return rc;
+		*findings = fd_graph_node_count(g);
+		if (!cli->quiet)
+			fd_cli_msg(cli, "%s: %u nodes, %u edges within %d hop%s%s%s", o->id, fd_graph_node_count(g),
+				   fd_graph_edge_count(g), o->depth, o->depth > 1 ? "s" : "", *fd_graph_currency(g) ? "; money in " : "",
+				   fd_graph_currency(g));
+		return FD_OK;
+	case CMD_COMPONENTS:
+		if ((rc = fd_graph_components(g, o->edges, (uint32_t)o->min_acc, (uint32_t)o->max_acc, &res->comps, err)) ||
+		    (rc = fd_graph_comps_write(g, &res->comps, (size_t)o->top, o->format, out, err)))
+			return rc;
+		*findings = (int64_t)res->comps.n;
+		if (!cli->quiet)
+			fd_cli_msg(cli, "%u nodes, %u edges; %zu candidate rings of %lld%s accounts (of %zu connected groups)",
+				   fd_graph_node_count(g), fd_graph_edge_count(g), res->comps.n, o->min_acc, o->max_acc ? "" : " or more",
+				   res->comps.ngroups);
+		return FD_OK;
+	case CMD_CYCLES:
+	case CMD_FAN:
+	case CMD_RINGS:
+		if ((rc = run_ranked(cli, o, g, res, out, findings, err)))
+			return rc;
+		if (o->case_given)
+			return rings_to_case(cli, st, g, &res->rings, (size_t)o->top, o->case_id, err);
+		return FD_OK;
+	case CMD_STATS:
+		if ((rc = fd_graph_stats(g, &res->stats, err)) || (rc = fd_graph_stats_write(g, &res->stats, (size_t)o->top, o->format, out, err)))
+			return rc;
+		*findings = fd_graph_node_count(g);
+		if (!cli->quiet)
+			fd_cli_msg(cli, "%u nodes, %u edges; PageRank after %d rounds", fd_graph_node_count(g),
+				   fd_graph_edge_count(g), res->stats.iterations);
+		if (o->save) {
+			int64_t written;
+
+			if ((rc = fd_graph_stats_save(st, g, &res->stats, &written, err)))
+				return rc;
+			if (!cli->quiet)
+				fd_cli_msg(cli, "--save: graph statistics written to the attrs of %lld entities",
+					   (long long)written);
+		}
+		return FD_OK;
+	}
+	return FD_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct fd_cli cli;
+	struct opts o;
+	struct results res;
+	struct fd_err err = {0};
+	struct fd_store *st = NULL;
+	struct fd_graph *g = NULL;
+	struct fd_metrics *metrics = NULL;
+	struct fd_out *out = NULL;
+	struct fd_who who;
+	uint32_t *hubs = NULL;
+	size_t nhubs = 0;
+	int64_t findings = 0;
+	double t0;
+	int rc;
+
+	memset(&res, 0, sizeof(res));
+	fd_cli_init(&cli, "fd-graph", usage);
+	if (parse_options(&cli, &o, argc, argv)) {
+		free(o.attrs_buf);
+		free(o.exclude_buf);
+		return FD_EIO;
+	}
+	t0 = fd_now();
+	parse_command(&cli, &o, argc, argv);
 
 	if (cli.metrics && !(metrics = fd_metrics_create("fd-graph"))) {
 		rc = fd_err_set(&err, FD_EIO, "out of memory");
 		goto fail;
 	}
-	go.excel_safe = cli.excel_safe;
-	if ((rc = fd_graph_create(&g, &go, &err)))
+	o.go.excel_safe = cli.excel_safe;
+	if ((rc = fd_graph_create(&g, &o.go, &err)))
 		goto fail;
 	who.actor = cli.actor;
 	who.tool = "fd-graph";
 	who.version = FD_VERSION;
-	if ((rc = fd_store_open(&st, cli.store, save || case_given ? 0 : FD_STORE_READONLY, &who, &err)) ||
-	    (save && (rc = fd_role_authorize(st, FD_ACT_GRAPH, "attrs", &err))))
+	if ((rc = fd_store_open(&st, cli.store, o.save || o.case_given ? 0 : FD_STORE_READONLY, &who, &err)) ||
+	    (o.save && (rc = fd_role_authorize(st, FD_ACT_GRAPH, "attrs", &err))))
 		goto fail;
 	/* the neighbourhood reads rows scattered over the file: map it rather than pread each page
 	 * (the other commands read it in order, where pread is as fast and the RSS stays honest) */
-	if (cmd == CMD_NEIGHBORS && (rc = fd_store_exec(st, "PRAGMA mmap_size = 17179869184", &err)))
+	if (o.cmd == CMD_NEIGHBORS && (rc = fd_store_exec(st, "PRAGMA mmap_size = 17179869184", &err)))
 		goto fail;
-	if (output) {
+	if (o.output) {
 		const char *avoid[] = {cli.store, NULL};
 
-		if ((rc = fd_out_open(&out, output, avoid, &err)))
+		if ((rc = fd_out_open(&out, o.output, avoid, &err)))
 			goto fail;
 	} else if ((rc = fd_out_open(&out, NULL, NULL, &err)))
 		goto fail;
 
-	if (cmd == CMD_NEIGHBORS)
-		rc = fd_graph_load_ego(g, st, id, depth, max_fanout, &err);
+	if (o.cmd == CMD_NEIGHBORS)
+		rc = fd_graph_load_ego(g, st, o.id, o.depth, o.max_fanout, &err);
 	else
 		rc = fd_graph_load(g, st, &err);
 	if (rc || (rc = fd_graph_finish(g, &err)))
 		goto fail;
-	if ((CMDS_RANKED & (1u << cmd)) && (rc = set_aside(&cli, g, exclude_buf, keep_hubs ? 0 : (uint32_t)hub_min, &hubs,
-							      &nhubs, &err)))
+	if ((CMDS_RANKED & (1u << o.cmd)) && (rc = set_aside(&cli, g, o.exclude_buf, o.keep_hubs ? 0 : (uint32_t)o.hub_min,
+							      &hubs, &nhubs, &err)))
 		goto fail;
-
-	switch (cmd) {
-	case CMD_NEIGHBORS:
-		if ((rc = fd_graph_write(g, format, out, &err)))
-			goto fail;
-		findings = fd_graph_node_count(g);
-		if (!cli.quiet)
-			fd_cli_msg(&cli, "%s: %u nodes, %u edges within %d hop%s%s%s", id, fd_graph_node_count(g),
-				   fd_graph_edge_count(g), depth, depth > 1 ? "s" : "", *fd_graph_currency(g) ? "; money in " : "",
-				   fd_graph_currency(g));
-		break;
-	case CMD_COMPONENTS:
-		if ((rc = fd_graph_components(g, edges, (uint32_t)min_acc, (uint32_t)max_acc, &comps, &err)) ||
-		    (rc = fd_graph_comps_write(g, &comps, (size_t)top, format, out, &err)))
-			goto fail;
-		findings = (int64_t)comps.n;
-		if (!cli.quiet)
-			fd_cli_msg(&cli, "%u nodes, %u edges; %zu candidate rings of %lld%s accounts (of %zu connected groups)",
-				   fd_graph_node_count(g), fd_graph_edge_count(g), comps.n, min_acc, max_acc ? "" : " or more",
-				   comps.ngroups);
-		break;
-	case CMD_CYCLES:
-	case CMD_FAN:
-	case CMD_RINGS: {
-		struct fd_graph_cycle_opts co = {min_len, max_len, window, 0, any_amount ? 0 : 0.8, any_amount ? 0 : 1.01,
-						  pair_max};
-		size_t nk[FD_FAN_NKINDS] = {0};
-
-		/* --min-in / --min-out: the fewest legs of a fan (the larger given) and of the sides
-		 * of the other patterns (the smaller given) */
-		fd_graph_pattern_opts_init(&po);
-		po.kinds = fan_kinds ? fan_kinds : cmd == CMD_FAN ? FD_GRAPH_BIT(FD_FAN_IN) | FD_GRAPH_BIT(FD_FAN_OUT) : 0;
-		po.window = window;
-		po.min_pass = min_pass;
-		if (min_in || min_out) {
-			long long hi = min_in > min_out ? min_in : min_out, lo = min_in && min_out ? (min_in < min_out ? min_in : min_out) : hi;
-
-			po.min_legs = (uint32_t)hi;
-			po.gs_min = po.sg_min = po.bp_min = (uint32_t)(lo < 2 ? 2 : lo);
-		}
-		if (cmd != CMD_FAN && ((rc = fd_graph_cycles_find(g, &co, &cycles, &err)) ||
-				       (rc = fd_graph_cycles_rank(g, &cycles, window, &err))))
-			goto fail;
-		if (cmd != CMD_CYCLES && (rc = fd_graph_patterns(g, &po, &fans, &err)))
-			goto fail;
-		if (cmd == CMD_RINGS && (rc = fd_graph_rings(g, &cycles, &fans, &rings, &err)))
-			goto fail;
-		if (cmd == CMD_CYCLES)
-			rc = fd_graph_cycles_write(g, &cycles, (size_t)top, format, out, &err);
-		else if (cmd == CMD_FAN)
-			rc = fd_graph_fans_write(g, &fans, (size_t)top, format, out, &err);
-		else
-			rc = fd_graph_rings_write(g, &rings, (size_t)top, format, out, &err);
-		if (rc)
-			goto fail;
-		findings = (int64_t)(cmd == CMD_CYCLES ? cycles.n : cmd == CMD_FAN ? fans.n : rings.n);
-		for (i = 0; i < fans.n; i++)
-			nk[fans.f[i].kind]++;
-		if (!cli.quiet && cmd != CMD_FAN) {
-			fd_cli_msg(&cli, "%u transfers between %u nodes; %zu time-ordered cycles of %d-%d transfers within %.4g days%s",
-				   fd_graph_move_count(g), fd_graph_node_count(g), cycles.n, min_len, max_len,
-				   (double)window / (double)FD_DAY_MS, any_amount ? "" : ", each hop 80-101% of the one before");
-			if (cycles.truncated)
-				fd_cli_msg(&cli, "warning: the search stopped after %llu steps; narrow it with --since/--until, "
-					   "--window or --max-length", (unsigned long long)cycles.steps);
-		}
-		if (!cli.quiet && cmd != CMD_CYCLES)
-			fd_cli_msg(&cli, "%zu patterns within %.4g days: %zu fan-in, %zu fan-out, %zu gather-scatter, "
-				   "%zu scatter-gather, %zu bipartite, %zu stack", fans.n, (double)window / (double)FD_DAY_MS, nk[0], nk[1],
-				   nk[2], nk[3], nk[4], nk[5]);
-		if (!cli.quiet && cmd == CMD_RINGS)
-			fd_cli_msg(&cli, "%zu rings (findings merged where they share a transfer, or two accounts and half of the smaller), ranked by suspicion", rings.n);
-		break;
-	}
-	case CMD_STATS:
-		if ((rc = fd_graph_stats(g, &stats, &err)) || (rc = fd_graph_stats_write(g, &stats, (size_t)top, format, out, &err)))
-			goto fail;
-		findings = fd_graph_node_count(g);
-		if (!cli.quiet)
-			fd_cli_msg(&cli, "%u nodes, %u edges; PageRank after %d rounds", fd_graph_node_count(g),
-				   fd_graph_edge_count(g), stats.iterations);
-		if (save) {
-			int64_t written;
-
-			if ((rc = fd_graph_stats_save(st, g, &stats, &written, &err)))
-				goto fail;
-			if (!cli.quiet)
-				fd_cli_msg(&cli, "--save: graph statistics written to the attrs of %lld entities",
-					   (long long)written);
-		}
-		break;
-	}
-	if (case_given && (rc = rings_to_case(&cli, st, g, &rings, (size_t)top, case_id, &err)))
+	if ((rc = run(&cli, &o, st, g, &res, out, &findings, &err)))
 		goto fail;
 	if (!cli.quiet && fd_graph_money_dropped(g))
 		fd_cli_msg(&cli, "note: %lld money transactions in other currencies than %s left out (see --currency)",
@@ -652,7 +645,7 @@ int main(int argc, char **argv)
 	if (metrics) {
 		char lab[64];
 
-		snprintf(lab, sizeof(lab), "command=\"%s\"", cmd_name[cmd]);
+		snprintf(lab, sizeof(lab), "command=\"%s\"", cmd_name[o.cmd]);
 		fd_metrics_add(metrics, "fd_graph_nodes", "gauge", "Nodes of the graph built.", lab, fd_graph_node_count(g));
 		fd_metrics_add(metrics, "fd_graph_edges", "gauge", "Edges of the graph built.", lab, fd_graph_edge_count(g));
 		fd_metrics_add(metrics, "fd_graph_findings", "gauge", "Findings (neighbors: nodes; stats: entities).", lab,
@@ -667,17 +660,13 @@ fail:
 		fd_metrics_write(metrics, cli.metrics, 0, fd_now() - t0, &err);
 out:
 	fd_out_abort(out);
-	fd_graph_comps_release(&comps);
-	fd_graph_cycles_release(&cycles);
-	fd_graph_fans_release(&fans);
-	fd_graph_rings_release(&rings);
-	fd_graph_stats_release(&stats);
+	results_release(&res);
 	free(hubs);
-	free(exclude_buf);
+	free(o.exclude_buf);
 	fd_graph_free(g);
 	fd_store_close(st);
 	fd_metrics_free(metrics);
-	free(attrs_buf);
+	free(o.attrs_buf);
 	{
 		int r2 = fd_cli_close_stdout(&cli);
 

@@ -1,8 +1,10 @@
 /* fd_audit.c — see fd_audit.h. */
 #include "fd_audit.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -313,4 +315,125 @@ int fd_audit_digest_rows(struct fd_store *st, const char *table, const char *key
 	if (rows)
 		*rows = d.rows;
 	return FD_OK;
+}
+
+/* ---- hex and combined digests -------------------------------------------------------- */
+
+int fd_audit_is_hex(const char *s, size_t n)
+{
+	size_t i;
+
+	if (!s || strlen(s) != n)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+int fd_audit_unhex(const char *s, unsigned char *out, size_t n)
+{
+	return fd_audit_is_hex(s, 2 * n) &&
+	       sodium_hex2bin(out, n, s, 2 * n, NULL, NULL, NULL) == 0;
+}
+
+void fd_audit_combine_digests(char (*parts)[65], size_t n, char hex[65])
+{
+	crypto_hash_sha256_state s;
+	unsigned char h[crypto_hash_sha256_BYTES];
+	size_t i;
+
+	crypto_hash_sha256_init(&s);
+	for (i = 0; i < n; i++) {
+		crypto_hash_sha256_update(&s, (const unsigned char *)parts[i], 64);
+		crypto_hash_sha256_update(&s, (const unsigned char *)"\n", 1);
+	}
+	crypto_hash_sha256_final(&s, h);
+	fd_hex(h, sizeof(h), hex);
+	hex[64] = '\0';
+}
+
+/* ---- recording a change -------------------------------------------------------------- */
+
+static const char *const reserved[] = {"table", "key", "rows", "tables"};
+
+int fd_verify_record(struct fd_store *st, const char *action, const char *object_type, int64_t key,
+		     const struct fd_verify_part *parts, size_t nparts, const char *extra_json,
+		     int64_t *seq, struct fd_err *err)
+{
+	struct fd_buf det = FD_BUF_INIT;
+	struct fd_audit_entry e;
+	char (*dg)[65] = NULL, data[65], id[24];
+	int64_t *rows = NULL;
+	size_t i, n;
+	int rc = FD_OK, members = 0;
+
+	if (nparts == 0 || !parts)
+		return fd_err_set(err, FD_EUSAGE, "internal: an audit record needs at least one table");
+	if (extra_json) {
+		json_error_t je;
+		json_t *x = json_loads(extra_json, 0, &je);
+
+		if (!json_is_object(x)) {
+			json_decref(x);
+			return fd_err_set(err, FD_EUSAGE, "internal: audit details are not a JSON object");
+		}
+		for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+			if (json_object_get(x, reserved[i])) {
+				json_decref(x);
+				return fd_err_set(err, FD_EUSAGE, "internal: audit details use the reserved member '%s'",
+						  reserved[i]);
+			}
+		members = json_object_size(x) > 0;
+		json_decref(x);
+	}
+	dg = calloc(nparts, sizeof(*dg));
+	rows = calloc(nparts, sizeof(*rows));
+	if (!dg || !rows) {
+		rc = fd_err_set(err, FD_EIO, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < nparts; i++)
+		if ((rc = fd_audit_digest_rows(st, parts[i].table, parts[i].key_col, key, dg[i], &rows[i], err)))
+			goto out;
+	/* details: the caller's members as written, then ours */
+	if (members) {
+		n = strlen(extra_json);
+		while (n && extra_json[n - 1] != '}')
+			n--;
+		fd_buf_add(&det, extra_json, n - 1);  /* up to, not including, the closing brace */
+		while (det.len && (det.s[det.len - 1] == ' ' || det.s[det.len - 1] == '\n' ||
+				   det.s[det.len - 1] == '\t' || det.s[det.len - 1] == '\r'))
+			det.s[--det.len] = '\0';
+		fd_buf_addc(&det, ',');
+	} else
+		fd_buf_addc(&det, '{');
+	if (nparts == 1) {
+		fd_buf_addf(&det, "\"table\":\"%s\",\"key\":\"%s\",\"rows\":%lld}", parts[0].table,
+			    parts[0].key_col, (long long)rows[0]);
+		memcpy(data, dg[0], sizeof(data));
+	} else {
+		fd_buf_adds(&det, "\"tables\":[");
+		for (i = 0; i < nparts; i++)
+			fd_buf_addf(&det, "%s{\"table\":\"%s\",\"key\":\"%s\",\"rows\":%lld,\"digest\":\"%s\"}",
+				    i ? "," : "", parts[i].table, parts[i].key_col, (long long)rows[i], dg[i]);
+		fd_buf_adds(&det, "]}");
+		fd_audit_combine_digests(dg, nparts, data);
+	}
+	if (!det.s || det.s[det.len - 1] != '}') {
+		rc = fd_err_set(err, FD_EIO, "out of memory");
+		goto out;
+	}
+	snprintf(id, sizeof(id), "%lld", (long long)key);
+	e.action = action;
+	e.object_type = object_type;
+	e.object_id = id;
+	e.details = det.s;
+	e.data_digest = data;
+	rc = fd_audit_append(st, &e, seq, err);
+out:
+	free(dg);
+	free(rows);
+	fd_buf_release(&det);
+	return rc;
 }

@@ -93,4 +93,34 @@ void fd_digest_final(struct fd_digest *d, char hex[65]);
 int fd_audit_digest_rows(struct fd_store *st, const char *table, const char *key_col,
 			 int64_t key, char hex[65], int64_t *rows, struct fd_err *err);
 
+/* ---- hex and combined digests -------------------------------------------------------- */
+
+/* 1 when s is exactly n lowercase hex digits (NULL: 0). */
+int fd_audit_is_hex(const char *s, size_t n);
+/* Parse exactly 2n lowercase hex digits into out[0..n); 1 done, 0 not such hex. */
+int fd_audit_unhex(const char *s, unsigned char *out, size_t n);
+/* The combined digest of several parts (an entry with "tables", fd_verify.h): SHA-256 over
+ * each part's 64 hex digits and a line feed, in order; lowercase hex into hex[65]. */
+void fd_audit_combine_digests(char (*parts)[65], size_t n, char hex[65]);
+
+/* ---- recording changes by the convention of fd_verify.h ------------------------------ */
+
+struct fd_verify_part {
+	const char *table;    /* plain identifier: [a-z_]+ */
+	const char *key_col;  /* plain identifier */
+};
+
+/*
+ * Append the audit entry for a change that wrote the rows of parts[0..nparts-1] whose key
+ * column equals key: digests those rows as they stand (inside the caller's transaction),
+ * and appends {action, object_type, object_id = key in decimal} through fd_audit_append()
+ * with details = the members of extra_json (a JSON object's text, or NULL) followed by
+ * "table", "key", "rows" (one part) or "tables" (several), and the data digest.
+ * extra_json must not use the member names "table", "key", "rows" or "tables".
+ * Errors: FD_EUSAGE for a bad identifier or bad extra_json, else those of fd_audit_append.
+ */
+int fd_verify_record(struct fd_store *st, const char *action, const char *object_type,
+		     int64_t key, const struct fd_verify_part *parts, size_t nparts,
+		     const char *extra_json, int64_t *seq, struct fd_err *err);
+
 #endif

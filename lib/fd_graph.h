@@ -489,6 +489,18 @@ struct fd_graph_rings {
 int fd_graph_rings(const struct fd_graph *g, const struct fd_graph_cycles *cy,
 		   const struct fd_graph_fans *pa, struct fd_graph_rings *res, struct fd_err *err);
 void fd_graph_rings_release(struct fd_graph_rings *res);
+
+/*
+ * fd-graph rings --case: the top rings of r (top 0 = all) into a case: their transfers (each
+ * with its ring, kinds and score as the reason) and their accounts as suspects (their roles
+ * in the ring as the note); a new case when id is 0 (titled after the first ring, HIGH
+ * priority from a score of 75, else MEDIUM), else linked to case id.  One store transaction
+ * of fd_case (audited, role-checked: its errors).  *made receives the case's id, *ntxns and
+ * *naccounts how many transfers and accounts were given to it; no ring: nothing done.
+ */
+int fd_graph_rings_to_case(struct fd_store *st, const struct fd_graph *g, const struct fd_graph_rings *r,
+			   size_t top, int64_t id, int64_t *made, size_t *ntxns, size_t *naccounts,
+			   struct fd_err *err);
 /* CSV one row per account (ring, rank data, account, role); JSON {"currency", "rings",
  * "nodes", "edges"}; DOT and GraphML the rings' subgraph. */
 int fd_graph_rings_write(const struct fd_graph *g, const struct fd_graph_rings *res, size_t top,

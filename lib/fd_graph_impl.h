@@ -1,10 +1,15 @@
 /*
  * fd_graph_impl.h — the inside of struct fd_graph, shared by the modules of the graph
- * (fd_graph.c: building, reading, components, cycles, statistics, writers; fd_graph_rank.c:
- * hubs, typologies, suspicion scores and rings).  Not part of the library's interface.
+ * (fd_graph.c: building and reading; fd_graph_load.c: loading from the store and writing the
+ * statistics back; fd_graph_algo.c: components, cycles, fans, statistics; fd_graph_write.c:
+ * the writers; fd_graph_rank.c: hubs, typologies, suspicion scores and rings).  Not part of
+ * the library's interface.
  */
 #ifndef FD_GRAPH_IMPL_H
 #define FD_GRAPH_IMPL_H
+
+#include <math.h>
+#include <stdint.h>
 
 #include "fd_buf.h"
 #include "fd_graph.h"
@@ -89,5 +94,57 @@ struct fd_graph {
 	char aval[FD_GRAPH_MAX_ATTRS][FD_TEXT_MAX + 1];
 	struct fd_buf tmp;
 };
+
+/* ---- shared by the graph's files (fd_graph.c, fd_graph_load.c, fd_graph_algo.c,
+ * fd_graph_write.c, fd_graph_rank.c); not part of the library's interface ---- */
+
+/* One edge a transaction makes, before it is looked up in the graph (fd_graph.c). */
+struct tedge {
+	int ekind;                 /* enum fd_graph_kind */
+	int nkind;                 /* node kind of the other end (the source is the sender) */
+	const char *key;
+	size_t len;
+	int other_cur;             /* money in another currency than the one asked for: not an edge */
+};
+
+/* risk in hundredths, -1 none scored */
+static inline int32_t risk_in(double r)
+{
+	return r < 0 ? -1 : (int32_t)lround(r * 100.0);
+}
+
+static inline double risk_out(int32_t c)
+{
+	return c < 0 ? -1 : c / 100.0;
+}
+
+static inline const char *node_key(const struct fd_graph *g, uint32_t id)
+{
+	return fd_intern_str(g->names, id, NULL) + 1;
+}
+
+static inline const char *node_kind(const struct fd_graph *g, uint32_t id)
+{
+	return g->kind_name[g->nodes[id].kind];
+}
+
+static inline int is_money(int kind)
+{
+	return kind == FD_GRAPH_TRANSFER || kind == FD_GRAPH_PAYMENT;
+}
+
+static inline uint32_t move_src(const struct fd_graph *g, uint32_t m) { return g->edges[g->moves[m].edge].src; }
+static inline uint32_t move_dst(const struct fd_graph *g, uint32_t m) { return g->edges[g->moves[m].edge].dst; }
+
+/* fd_graph.c: building */
+int64_t node_get(struct fd_graph *g, int kind, const char *key, size_t n);
+int64_t node_find(const struct fd_graph *g, int kind, const char *key, size_t n);
+size_t attr_normalise(const char *name, const char *s, size_t n, char *dst, size_t cap);
+int txn_money(struct fd_graph *g, const struct fd_graph_txn *t, int *anycur);
+int txn_edges(struct fd_graph *g, const struct fd_graph_txn *t, struct tedge *out, int *money, int *anycur);
+int kind_index(const struct fd_graph *g, const char *kind, size_t n);
+int move_cmp(const void *a, const void *b);
+/* fd_graph_algo.c: the order of node names, kind (accounts first) then key; ctx is the graph */
+int node_cmp_r(const void *a, const void *b, void *ctx);
 
 #endif

@@ -1,7 +1,7 @@
 /*
- * fd_verify.h — checking the audit chain and the data it vouches for; recording changes so
- * that they can be checked; seals (Ed25519 signatures over the head of the chain); reading
- * the log back.  fd-audit(1) is the tool over this module; fd_bundle.h reuses it on the
+ * fd_verify.h — checking the audit chain and the data it vouches for; reading the log back.
+ * Recording changes so that they can be checked (fd_verify_record) is in fd_audit.h; making
+ * seals (Ed25519 signatures over the head of the chain) in fd_seal.h.  fd-audit(1) is the tool over this module; fd_bundle.h reuses it on the
  * snapshot inside an evidence bundle.
  *
  * WHAT fd_verify_store() CHECKS, in one read-only pass over the store:
@@ -59,7 +59,7 @@
  *   run (an upsert sets run_id), and the earlier run's entry is superseded only if a later
  *   entry covers that run again: simplest is never to update a scored row, only to add.
  *
- *   fd_verify_record() below builds such an entry: call it inside the change's store
+ *   fd_verify_record() (fd_audit.h) builds such an entry: call it inside the change's store
  *   transaction, after the rows are written.
  *
  * Not covered (documented in fd-audit.1; declared in fd_table_covers): entities and
@@ -78,7 +78,9 @@
 
 #include <sodium.h>
 
+#include "fd_audit.h"   /* fd_verify_record, the writer of the convention below */
 #include "fd_err.h"
+#include "fd_seal.h"    /* seals, which the verifier checks */
 #include "fd_store.h"
 
 /* ---- verification ---------------------------------------------------------------------- */
@@ -127,92 +129,6 @@ struct fd_verify_result {
  */
 int fd_verify_store(struct fd_store *st, const struct fd_verify_opts *opts,
 		    struct fd_verify_result *res, struct fd_err *err);
-
-/* ---- recording changes by the convention ----------------------------------------------- */
-
-struct fd_verify_part {
-	const char *table;    /* plain identifier: [a-z_]+ */
-	const char *key_col;  /* plain identifier */
-};
-
-/*
- * Append the audit entry for a change that wrote the rows of parts[0..nparts-1] whose key
- * column equals key: digests those rows as they stand (inside the caller's transaction),
- * and appends {action, object_type, object_id = key in decimal} through fd_audit_append()
- * with details = the members of extra_json (a JSON object's text, or NULL) followed by
- * "table", "key", "rows" (one part) or "tables" (several), and the data digest.
- * extra_json must not use the member names "table", "key", "rows" or "tables".
- * Errors: FD_EUSAGE for a bad identifier or bad extra_json, else those of fd_audit_append.
- */
-int fd_verify_record(struct fd_store *st, const char *action, const char *object_type,
-		     int64_t key, const struct fd_verify_part *parts, size_t nparts,
-		     const char *extra_json, int64_t *seq, struct fd_err *err);
-
-/* ---- seals ------------------------------------------------------------------------------ */
-
-/*
- * A seal is an Ed25519 signature (libsodium crypto_sign_detached) over this text, every line
- * ending in a line feed:
- *
- *	fd-audit seal v1
- *	store <the hash of audit entry 1: 64 hex>
- *	seq <the sealed entry's sequence number, decimal>
- *	head <the sealed entry's hash: 64 hex>
- *
- * The store line names the store (entry 1 is unique to it: its time and host), so a seal
- * cannot be moved to another store.  It is kept in audit_seals, with its own audit.seal
- * entry, and is shown as a short text to write down or send:
- *
- *	fd-seal:v1:<seq>:<first 16 hex of the head hash>:<signature, base64 without padding>
- *
- * Key files are text: a header line, then the key in lowercase hex on the second line.
- *	fd-audit secret key v1        (the 32-byte Ed25519 seed; file mode 0600)
- *	fd-audit public key v1        (the 32-byte public key)
- * A key's id is the first 16 hex digits of its public key.
- */
-#define FD_SEAL_TEXT_MAX 160
-
-struct fd_seal {
-	int64_t id;              /* audit_seals.id */
-	int64_t seq;             /* the sealed entry */
-	char head[65];           /* its hash */
-	char store_id[65];
-	char public_key[65];     /* hex */
-	char signature[129];     /* hex */
-	int64_t audit_seq;       /* the audit.seal entry recording it */
-	char text[FD_SEAL_TEXT_MAX];  /* the short text */
-};
-
-/* Write a new key pair: the secret key to path (mode 0600) and the public key to path.pub.
- * Refuses (FD_EUSAGE) when either file exists; FD_EIO on write errors.  key_id[17] may be
- * NULL. */
-int fd_seal_keygen(const char *path, char key_id[17], struct fd_err *err);
-
-/* Read a public key from a file, or from 64 hex digits given directly.  FD_EINPUT for a file
- * that is not a public key (a secret key is refused with a message saying so), FD_EIO when it
- * cannot be read. */
-int fd_seal_load_public(const char *spec, unsigned char pk[crypto_sign_PUBLICKEYBYTES],
-			struct fd_err *err);
-/* Read a secret key file; sk receives libsodium's 64-byte secret key. */
-int fd_seal_load_secret(const char *path, unsigned char sk[crypto_sign_SECRETKEYBYTES],
-			struct fd_err *err);
-/* The id of a public key: 16 hex digits and a NUL. */
-void fd_seal_key_id(const unsigned char pk[crypto_sign_PUBLICKEYBYTES], char id[17]);
-
-/*
- * Seal the head of the chain with sk: in one store transaction, verify the store (a broken
- * chain is not sealed: FD_EFINDINGS with the first finding), sign, insert the audit_seals row
- * and its audit.seal entry (fd_verify_record).  *seal receives what was made.
- */
-int fd_seal_create(struct fd_store *st, const unsigned char sk[crypto_sign_SECRETKEYBYTES],
-		   struct fd_seal *seal, struct fd_err *err);
-
-/* The short text of a seal (signature_hex: 128 hex digits); FD_EINPUT if it is not hex. */
-int fd_seal_text(int64_t seq, const char *head, const char *signature_hex,
-		 char text[FD_SEAL_TEXT_MAX]);
-
-/* The canonical text signed for (store_id, seq, head); returns its length (< 256). */
-size_t fd_seal_message(const char *store_id, int64_t seq, const char *head, char buf[256]);
 
 /* ---- reading the log back --------------------------------------------------------------- */
 

@@ -205,7 +205,7 @@ static void test_combine_digests_independent(void **state)
 	memset(parts[0], 'a', 64);
 	memset(parts[1], 'b', 64);
 	parts[0][64] = parts[1][64] = '\0';
-	combine_digests(parts, 2, hex);
+	fd_audit_combine_digests(parts, 2, hex);
 	/* hashlib.sha256(b'a'*64 + b'\n' + b'b'*64 + b'\n') */
 	assert_string_equal(hex, "913f9338fb6c17253f3a14816fc08d52522454bfc19a8c99538a197cfb23fb41");
 }
