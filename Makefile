@@ -100,7 +100,7 @@ unit: setup
 	+@$(SUBMAKE) $(UNIT_BIN)
 
 test: setup
-	+@$(SUBMAKE) check-headers $(TOOL_BIN) $(UNIT_BIN)
+	+@$(SUBMAKE) check-headers check-layers $(TOOL_BIN) $(UNIT_BIN)
 	@FD_BIN=$(abspath $(BIN)) tests/run.sh $(UNIT_BIN)
 
 demo: setup
