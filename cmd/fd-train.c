@@ -92,7 +92,7 @@ enum {
 	OPT_TREES, OPT_SUBSAMPLE, OPT_SEED, OPT_ALERTS, OPT_RULES, OPT_NO_RULES, OPT_SINCE, OPT_UNTIL,
 	OPT_MODEL, OPT_TOP, OPT_MAP, OPT_DELIM, OPT_TZ, OPT_CURRENCY, OPT_SORT, OPT_STRICT,
 	OPT_LABEL_DELAY, OPT_INSPECT, OPT_AS_OF, OPT_PROMOTE, OPT_NO_GBDT, OPT_GB_ROUNDS, OPT_GB_POS_WEIGHT,
-	OPT_GB_ROWS, OPT_GB_EVAL_EVERY, OPT_AE_ROWS,
+	OPT_GB_ROWS, OPT_GB_EVAL_EVERY, OPT_AE_ROWS, OPT_GB_ETA, OPT_GB_REFIT, OPT_NO_GB_REFIT,
 };
 
 static const struct option longopts[] = {
@@ -130,6 +130,9 @@ static const struct option longopts[] = {
 	{"gb-rows", required_argument, NULL, OPT_GB_ROWS},
 	{"gb-eval-every", required_argument, NULL, OPT_GB_EVAL_EVERY},
 	{"ae-rows", required_argument, NULL, OPT_AE_ROWS},
+	{"gb-eta", required_argument, NULL, OPT_GB_ETA},
+	{"gb-refit", no_argument, NULL, OPT_GB_REFIT},
+	{"no-gb-refit", no_argument, NULL, OPT_NO_GB_REFIT},
 	{NULL, 0, NULL, 0},
 };
 
@@ -414,7 +417,7 @@ static int train(struct opts *o, char **paths, size_t npaths, struct fd_err *err
 		goto out;
 	if ((rc = fd_out_open(&out, path.s, NULL, err)))
 		goto out;
-	fd_out_write(out, file.s, file.len);
+	fd_out_write_buf(out, &file);
 	rc = fd_out_commit(out, err);
 	out = NULL;
 	if (rc)
@@ -713,6 +716,9 @@ int main(int argc, char **argv)
 		case OPT_GB_EVAL_EVERY:
 			o.t.gb_eval_every = (unsigned)fd_cli_int(&cli, "--gb-eval-every", optarg, 1, 1000);
 			break;
+		case OPT_GB_ETA: o.t.gb_eta = fd_cli_double(&cli, "--gb-eta", optarg, 1e-4, 1); break;
+		case OPT_GB_REFIT: o.t.gb_refit = 1; break;
+		case OPT_NO_GB_REFIT: o.t.gb_refit = 0; break;
 		case OPT_AE_ROWS: o.t.ae_rows = sample_size("--ae-rows", optarg); break;
 		case FD_OPT_FORMAT: o.fmt_arg = optarg; break;
 		default:

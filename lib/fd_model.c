@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <zstd.h>
+#include "banned.h"
 
 #define MAGIC "FDMODEL\0"
 #define HEADER_SIZE 64
@@ -1376,7 +1377,7 @@ int fd_model_save(const struct fd_model *m, const char *path, struct fd_err *err
 	if ((rc = fd_model_encode(m, &b, err)))
 		return rc;
 	if ((rc = fd_out_open(&out, path, NULL, err)) == FD_OK) {
-		fd_out_write(out, b.s, b.len);
+		fd_out_write_buf(out, &b);
 		rc = fd_out_commit(out, err);
 	}
 	fd_buf_release(&b);
@@ -1664,5 +1665,5 @@ int fd_model_describe(const struct fd_model *m, struct fd_buf *o)
 		} else
 			bad = 1;
 	}
-	return bad ? -1 : 0;
+	return bad || fd_buf_failed(o) ? -1 : 0;
 }
