@@ -948,6 +948,34 @@ static int gb_part_make(struct gb_part *p, const float *Xl, size_t nl, size_t nf
 	return FD_OK;
 }
 
+/* Both parts' rows in one (their weights kept): the refit's rows. */
+static int gb_part_join(struct gb_part *p, const struct gb_part *a, const struct gb_part *b, size_t nf,
+			struct fd_err *err)
+{
+	size_t i;
+
+	memset(p, 0, sizeof(*p));
+	p->n = a->n + b->n;
+	p->fraud = a->fraud + b->fraud;
+	p->legit = a->legit + b->legit;
+	p->legit_all = a->legit_all + b->legit_all;
+	p->own_X = 1;
+	p->X = malloc((p->n ? p->n : 1) * nf * sizeof(*p->X));
+	p->y = malloc((p->n ? p->n : 1) * sizeof(*p->y));
+	p->w = malloc((p->n ? p->n : 1) * sizeof(*p->w));
+	if (!p->X || !p->y || !p->w)
+		return oom(err);
+	memcpy(p->X, a->X, a->n * nf * sizeof(*p->X));
+	memcpy(p->X + a->n * nf, b->X, b->n * nf * sizeof(*p->X));
+	memcpy(p->y, a->y, a->n * sizeof(*p->y));
+	memcpy(p->y + a->n, b->y, b->n * sizeof(*p->y));
+	for (i = 0; i < a->n; i++)
+		p->w[i] = a->w ? a->w[i] : 1.0f;
+	for (i = 0; i < b->n; i++)
+		p->w[a->n + i] = b->w ? b->w[i] : 1.0f;
+	return FD_OK;
+}
+
 /* Rows for the autoencoder: n rows of X, or a sample of cap of them (copied to *own). */
 static int ae_sample(const float *X, size_t n, size_t nf, size_t cap, uint64_t seed, const float **Xa, size_t *na,
 		     float **own, struct fd_err *err)
@@ -1000,6 +1028,7 @@ void fd_train_opts_init(struct fd_train_opts *o)
 	o->seed = 1;
 	o->gb_rounds = 400;
 	o->gb_pos_weight = 1;
+	o->gb_eta = 0.1;
 	o->gb_rows = 100000;
 	o->gb_eval_every = 2;
 	o->ae_rows = 100000;
@@ -1088,7 +1117,9 @@ static int metrics_json(const struct fd_train_opts *o, const struct data *d, con
 			    res->gb.n_val, res->gb.pos_val, res->gb.scale_pos_weight, go->max_depth, go->eta, go->patience,
 			    go->eval_every, gbt->legit, gbt->legit_all, gbt->legit_weight, gbv->legit, gbv->legit_all,
 			    gbv->legit_weight);
-	else {
+	if (m->gb && res->gb_refit_n)
+		fd_buf_addf(mj, ",\"gbdt_refit\":{\"rounds\":%u,\"n_train\":%zu}", res->gb.best_rounds, res->gb_refit_n);
+	if (!m->gb) {
 		fd_buf_adds(mj, ",\"gbdt_skipped\":");
 		fd_buf_add_json_str(mj, gb_skip->s ? gb_skip->s : "", gb_skip->len);
 	}
@@ -1125,7 +1156,7 @@ int fd_train_run(const struct fd_train_opts *o, struct fd_train_result *res, str
 	float *verr = NULL, *ifs = NULL, *gbp = NULL, *ae_own = NULL;
 	const float *Xa;
 	size_t n_ae = 0;
-	struct gb_part gbt, gbv;
+	struct gb_part gbt, gbv, gba;
 	double *cpu = res->cpu, c_mark = fd_train_cpu_seconds();
 	int *vpoints = NULL, *slab = NULL;
 	unsigned char *vblock = NULL;
@@ -1136,6 +1167,7 @@ int fd_train_run(const struct fd_train_opts *o, struct fd_train_result *res, str
 	memset(&d, 0, sizeof(d));
 	memset(&gbt, 0, sizeof(gbt));
 	memset(&gbv, 0, sizeof(gbv));
+	memset(&gba, 0, sizeof(gba));
 	fd_gbdt_opts_init(&go);
 #define PHASE(p) do { double c_ = fd_train_cpu_seconds(); cpu[p] += c_ - c_mark; c_mark = c_; } while (0)
 	d.keep_ids = o->store != NULL;
@@ -1224,6 +1256,7 @@ int fd_train_run(const struct fd_train_opts *o, struct fd_train_result *res, str
 		go.max_rounds = o->gb_rounds;
 		go.scale_pos_weight = o->gb_pos_weight;
 		go.eval_every = o->gb_eval_every;
+		go.eta = o->gb_eta;
 		note(o, FD_TRAIN_NOTE_PROGRESS, "boosting on %zu labelled rows (%zu fraud, %zu of %zu legitimate), validating "
 		     "on %zu (%zu fraud, %zu of %zu legitimate)", gbt.n, gbt.fraud, gbt.legit, gbt.legit_all, gbv.n,
 		     gbv.fraud, gbv.legit, gbv.legit_all);
@@ -1248,6 +1281,26 @@ int fd_train_run(const struct fd_train_opts *o, struct fd_train_result *res, str
 		}
 		if ((rc = fd_gbdt_predict(m->gb, d.X + v0 * d.nf, n_val, gbp, err)))
 			goto out;
+		if (o->gb_refit) {
+			/* the same rounds again on every labelled row: the stackers keep the first trees'
+			 * validation scores, the model the refit trees */
+			struct fd_gbdt_opts ro = go;
+			struct fd_gbdt_result rr;
+			double t = mono_now();
+
+			if ((rc = gb_part_join(&gba, &gbt, &gbv, d.nf, err)))
+				goto out;
+			ro.max_rounds = res->gb.best_rounds;
+			note(o, FD_TRAIN_NOTE_PROGRESS, "boosting again for %u rounds on the %zu rows of both parts",
+			     ro.max_rounds, gba.n);
+			if ((rc = fd_gbdt_train_weighted(&gb, gba.X, gba.y, gba.w, gba.n, NULL, NULL, NULL, 0, d.nf, &ro, &rr,
+							 err)) ||
+			    (rc = fd_model_set_gbdt(m, gb, err)))
+				goto out;
+			gb = NULL;
+			res->gb_refit_n = gba.n;
+			res->gb_seconds += mono_now() - t;
+		}
 	} else if (!o->no_gbdt)
 		note(o, FD_TRAIN_NOTE_INFO, "no boosted trees: %s; the autoencoder and the forest carry on", gb_skip.s);
 	PHASE(FD_TRAIN_P_TREES);
@@ -1376,6 +1429,7 @@ out:
 	free(ae_own);
 	gb_part_release(&gbt);
 	gb_part_release(&gbv);
+	gb_part_release(&gba);
 	free(sl);
 	free(slab);
 	free(vpoints);

@@ -81,6 +81,11 @@ struct fd_train_opts {
 	unsigned gb_rounds, gb_eval_every;  /* 400, 2 */
 	size_t gb_rows, ae_rows;        /* 100000 each; 0 = every row */
 	double gb_pos_weight;           /* 1 */
+	double gb_eta;                  /* learning rate: 0.1 */
+	int gb_refit;                   /* 1: after early stopping, boost again for the rounds
+					   kept on the training and validation rows together
+					   (the stackers still learn from the first trees'
+					   validation scores) */
 	double alerts_per_day;          /* > 0: thresholds from this budget, not quantiles */
 	int has_created;
 	int64_t created_ms;             /* the model's time; without: the data's latest */
@@ -108,6 +113,7 @@ struct fd_train_result {
 	int has_gbdt;
 	struct fd_gbdt_result gb;
 	size_t gb_n, gb_fraud, gb_legit, gb_legit_all, gb_val_n;
+	size_t gb_refit_n;              /* rows of the refit (0: none) */
 	double gb_seconds;
 	double qm, qh;                  /* the MEDIUM and HIGH quantiles */
 	double cpu[FD_TRAIN_P_N];
