@@ -1029,6 +1029,7 @@ void fd_train_opts_init(struct fd_train_opts *o)
 	o->gb_rounds = 400;
 	o->gb_pos_weight = 1;
 	o->gb_eta = 0.1;
+	o->gb_refit = 1;
 	o->gb_rows = 100000;
 	o->gb_eval_every = 2;
 	o->ae_rows = 100000;
