@@ -1509,6 +1509,14 @@ static int describe_gbdt(const struct fd_model *m, struct fd_buf *o)
 					bad |= fd_buf_addf(o, ", all %lld legitimate)\n", all);
 			}
 		}
+		if (json_is_object(mj) && json_is_object(json_object_get(mj, "gbdt_refit"))) {
+			/* fd-train --gb-refit: the trees kept were grown again on both parts */
+			json_t *rf = json_object_get(mj, "gbdt_refit");
+
+			bad |= fd_buf_addf(o, "  refit: grown again for %lld rounds on %lld rows (training and validation)\n",
+					   (long long)json_integer_value(json_object_get(rf, "rounds")),
+					   (long long)json_integer_value(json_object_get(rf, "n_train")));
+		}
 		if (r && gain && !fd_gbdt_importance(m->gb, gain, &e2)) {
 			for (j = 0; j < m->n_features; j++) {
 				r[j].g = gain[j];
