@@ -60,6 +60,7 @@ static const char usage[] =
 	"                      for the validation rows that stop the boosting early\n"
 	"  --gb-eval-every K   measure the validation AP every K rounds (default 2)\n"
 	"  --gb-eta E          learning rate of the boosted trees (default 0.1)\n"
+	"  --gb-depth N        depth of the boosted trees (default 3)\n"
 	"  --gb-refit, --no-gb-refit  after early stopping, grow the trees again on the\n"
 	"                      training and validation rows for the rounds kept (default on)\n"
 	"  --ae-rows N         train the autoencoder on a sample of N rows (default 100000;\n"
@@ -95,7 +96,7 @@ enum {
 	OPT_TREES, OPT_SUBSAMPLE, OPT_SEED, OPT_ALERTS, OPT_RULES, OPT_NO_RULES, OPT_SINCE, OPT_UNTIL,
 	OPT_MODEL, OPT_TOP, OPT_MAP, OPT_DELIM, OPT_TZ, OPT_CURRENCY, OPT_SORT, OPT_STRICT,
 	OPT_LABEL_DELAY, OPT_INSPECT, OPT_AS_OF, OPT_PROMOTE, OPT_NO_GBDT, OPT_GB_ROUNDS, OPT_GB_POS_WEIGHT,
-	OPT_GB_ROWS, OPT_GB_EVAL_EVERY, OPT_AE_ROWS, OPT_GB_ETA, OPT_GB_REFIT, OPT_NO_GB_REFIT,
+	OPT_GB_ROWS, OPT_GB_EVAL_EVERY, OPT_AE_ROWS, OPT_GB_ETA, OPT_GB_DEPTH, OPT_GB_REFIT, OPT_NO_GB_REFIT,
 };
 
 static const struct option longopts[] = {
@@ -134,6 +135,7 @@ static const struct option longopts[] = {
 	{"gb-eval-every", required_argument, NULL, OPT_GB_EVAL_EVERY},
 	{"ae-rows", required_argument, NULL, OPT_AE_ROWS},
 	{"gb-eta", required_argument, NULL, OPT_GB_ETA},
+	{"gb-depth", required_argument, NULL, OPT_GB_DEPTH},
 	{"gb-refit", no_argument, NULL, OPT_GB_REFIT},
 	{"no-gb-refit", no_argument, NULL, OPT_NO_GB_REFIT},
 	{NULL, 0, NULL, 0},
@@ -720,6 +722,7 @@ int main(int argc, char **argv)
 			o.t.gb_eval_every = (unsigned)fd_cli_int(&cli, "--gb-eval-every", optarg, 1, 1000);
 			break;
 		case OPT_GB_ETA: o.t.gb_eta = fd_cli_double(&cli, "--gb-eta", optarg, 1e-4, 1); break;
+		case OPT_GB_DEPTH: o.t.gb_depth = (unsigned)fd_cli_int(&cli, "--gb-depth", optarg, 1, 20); break;
 		case OPT_GB_REFIT: o.t.gb_refit = 1; break;
 		case OPT_NO_GB_REFIT: o.t.gb_refit = 0; break;
 		case OPT_AE_ROWS: o.t.ae_rows = sample_size("--ae-rows", optarg); break;

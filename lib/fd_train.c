@@ -1029,6 +1029,7 @@ void fd_train_opts_init(struct fd_train_opts *o)
 	o->gb_rounds = 400;
 	o->gb_pos_weight = 1;
 	o->gb_eta = 0.1;
+	o->gb_depth = 3;
 	o->gb_refit = 1;
 	o->gb_rows = 100000;
 	o->gb_eval_every = 2;
@@ -1258,6 +1259,7 @@ int fd_train_run(const struct fd_train_opts *o, struct fd_train_result *res, str
 		go.scale_pos_weight = o->gb_pos_weight;
 		go.eval_every = o->gb_eval_every;
 		go.eta = o->gb_eta;
+		go.max_depth = o->gb_depth;
 		note(o, FD_TRAIN_NOTE_PROGRESS, "boosting on %zu labelled rows (%zu fraud, %zu of %zu legitimate), validating "
 		     "on %zu (%zu fraud, %zu of %zu legitimate)", gbt.n, gbt.fraud, gbt.legit, gbt.legit_all, gbv.n,
 		     gbv.fraud, gbv.legit, gbv.legit_all);

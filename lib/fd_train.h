@@ -82,6 +82,7 @@ struct fd_train_opts {
 	size_t gb_rows, ae_rows;        /* 100000 each; 0 = every row */
 	double gb_pos_weight;           /* 1 */
 	double gb_eta;                  /* learning rate: 0.1 */
+	unsigned gb_depth;              /* tree depth: 3 */
 	int gb_refit;                   /* 1 (the default): after early stopping, boost again for the rounds
 					   kept on the training and validation rows together
 					   (the stackers still learn from the first trees'

@@ -148,7 +148,7 @@ arch() {  # the default architecture for n features
 	[ -z "$stderr" ]
 }
 
-@test "--gb-refit (the default), --no-gb-refit, --gb-eta: what --inspect reports" {
+@test "--gb-refit (the default), --no-gb-refit, --gb-eta, --gb-depth: what --inspect reports" {
 	fd-train -q -o r.fdm "$T"
 	fd-train -q --no-gb-refit -o n.fdm "$T"
 	! cmp -s r.fdm n.fdm
@@ -166,10 +166,18 @@ arch() {  # the default architecture for n features
 	assert_line --regexp "^boosted trees: $kept trees \(one per round.*, best iteration $kept of "
 	refute_line --partial "refit"
 	# the learning rate, recorded
-	fd-train --inspect n.fdm | grep -q '"eta":0.1,'
+	fd-train --inspect n.fdm | grep -q '"max_depth":3,"eta":0.1,'
 	fd-train -q --gb-eta 0.05 -o e.fdm "$T"
 	fd-train --inspect e.fdm | grep -q '"eta":0.05,'
 	! cmp -s r.fdm e.fdm
+	fd-train -q --gb-depth 5 -o d.fdm "$T"
+	fd-train --inspect d.fdm | grep -q '"max_depth":5,'
+	! cmp -s r.fdm d.fdm
+	for bad in 0 21 x; do
+		run --separate-stderr fd-train --gb-depth "$bad" "$T"
+		[ "$status" -eq 2 ]
+		[[ $stderr == "fd-train: --gb-depth needs a whole number from 1 to 20, not '$bad'"* ]] || { echo "$stderr"; false; }
+	done
 	for bad in 0 1.5 abc; do
 		run --separate-stderr fd-train --gb-eta "$bad" "$T"
 		[ "$status" -eq 2 ]

@@ -307,6 +307,7 @@ static void test_defaults(void **state)
 	assert_int_equal(o.gb_rows, 100000);
 	assert_float_equal(o.gb_eta, 0.1, 0);
 	assert_int_equal(o.gb_refit, 1);
+	assert_int_equal(o.gb_depth, 3);
 	assert_float_equal(o.label_delay, 7, 0);
 	assert_string_equal(fd_train_phase_name(FD_TRAIN_P_STACK), "stackers");
 	assert_string_equal(fd_train_phase_name(FD_TRAIN_P_N), "?");
