@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <zstd.h>
+#include "banned.h"
 
 #define MAGIC "FDMODEL\0"
 #define HEADER_SIZE 64
@@ -1376,7 +1377,7 @@ int fd_model_save(const struct fd_model *m, const char *path, struct fd_err *err
 	if ((rc = fd_model_encode(m, &b, err)))
 		return rc;
 	if ((rc = fd_out_open(&out, path, NULL, err)) == FD_OK) {
-		fd_out_write(out, b.s, b.len);
+		fd_out_write_buf(out, &b);
 		rc = fd_out_commit(out, err);
 	}
 	fd_buf_release(&b);
@@ -1507,6 +1508,14 @@ static int describe_gbdt(const struct fd_model *m, struct fd_buf *o)
 				else
 					bad |= fd_buf_addf(o, ", all %lld legitimate)\n", all);
 			}
+		}
+		if (json_is_object(mj) && json_is_object(json_object_get(mj, "gbdt_refit"))) {
+			/* fd-train --gb-refit: the trees kept were grown again on both parts */
+			json_t *rf = json_object_get(mj, "gbdt_refit");
+
+			bad |= fd_buf_addf(o, "  refit: grown again for %lld rounds on %lld rows (training and validation)\n",
+					   (long long)json_integer_value(json_object_get(rf, "rounds")),
+					   (long long)json_integer_value(json_object_get(rf, "n_train")));
 		}
 		if (r && gain && !fd_gbdt_importance(m->gb, gain, &e2)) {
 			for (j = 0; j < m->n_features; j++) {
@@ -1664,5 +1673,5 @@ int fd_model_describe(const struct fd_model *m, struct fd_buf *o)
 		} else
 			bad = 1;
 	}
-	return bad ? -1 : 0;
+	return bad || fd_buf_failed(o) ? -1 : 0;
 }

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "banned.h"
 
 #define BN_EPS 1e-5f
 #define BN_MOMENTUM 0.1f

@@ -113,7 +113,10 @@ mean and standard deviation (kept in the model; a missing value becomes the mean
   rows, chosen by the seed, each weighing $(printf '%.4g' "$(mj '.gbdt.legit_train_weight')") so that the probabilities are those of the
   whole part; early stopping on $(num "$(mj '.gbdt.n_val')") validation rows ($(num "$(mj '.gbdt.pos_val')") fraud, $(num "$(mj '.gbdt.legit_val')") of
   $(num "$(mj '.gbdt.legit_val_all')") legitimate, weighing $(printf '%.4g' "$(mj '.gbdt.legit_val_weight')")), while the stackers and thresholds see every
-  validation row. fd-score's \`gb_score\` and the SHAP reasons.
+  validation row. Then (\`--gb-refit\`, the default) the trees are grown again for the
+  $(mj '.gbdt_refit.rounds') rounds kept on the $(num "$(mj '.gbdt_refit.n_train')") rows of both parts together, so that the model has seen
+  the latest labelled weeks; the stackers and thresholds keep the first trees' validation
+  scores. fd-score's \`gb_score\` and the SHAP reasons.
 - **Stackers**: the combined risk is a logistic regression over the layers' surprises, the
   trees' log-odds and (with rules) the points of the default rules (\`rules/default.rules\`),
   fitted on the labelled validation rows; one with rules and one without, so the risk is a

@@ -106,11 +106,12 @@ OUT
 amount 9,500.00 USD is 132.1 times the sender's 30-day average (limit 3)
 amount 9,600.00 USD is 53.2 times the sender's 30-day average (limit 3)
 OUT
-	# P2's BLOCK: the blocking rule first.  Its features are all weak: 20:00 UTC is about
-	# noon solar time in San Francisco (-122.4 / 15 = -8 h), its sender was first seen 31 days
-	# earlier, the merchant's known history is a denominator: no feature reason at all
+	# P2's BLOCK: the blocking rule first.  Then the country, true by the data: its sender
+	# C000030's 100 earlier transactions are all in the US, P2 is in IR.  Its other features are
+	# weak: 20:00 UTC is about noon solar time in San Francisco (-122.4 / 15 = -8 h), its sender
+	# was first seen 31 days earlier, the merchant's known history is a denominator
 	run jq -c 'select(.txn_id == "P2") | .reasons' p.ndjson
-	assert_output '["country IR is sanctioned"]'
+	assert_output '["country IR is sanctioned","outside this sender'"'"'s home country (raises risk)","a country new to this sender (raises risk)"]'
 	# LOW without rules: none
 	run jq -c 'select(.txn_id == "P3") | .reasons' p.ndjson
 	assert_output '[]'
@@ -164,9 +165,11 @@ OUT
 
 @test "--all-reasons: feature sentences for LOW transactions too, when they are worth saying" {
 	probes --all-reasons > p.ndjson
-	# P4a is MEDIUM or above anyway; P3 is the sender's usual payment: nothing unusual to say
-	run jq -r 'select(.txn_id == "P3") | .reasons | length' p.ndjson
-	assert_output 0
+	# P4a is MEDIUM or above anyway; P3 is the sender's usual payment, its only fact worth
+	# saying its sender's count: C000016's 98 transactions from 2026-06-01T20:34 on, all within
+	# the 30 days before P3, and P3 itself
+	run jq -r 'select(.txn_id == "P3") | .reasons[]' p.ndjson
+	assert_output "99 transactions from the sender in 30 days (typically 29.0 over all senders) (raises risk)"
 	# without it LOW rows have no feature reason; with it some do (and many still none)
 	fd-score -q --format ndjson "$S/history.csv" "$S/probe.csv" > d.ndjson
 	fd-score -q --all-reasons --format ndjson "$S/history.csv" "$S/probe.csv" > a.ndjson

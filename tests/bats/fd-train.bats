@@ -148,6 +148,44 @@ arch() {  # the default architecture for n features
 	[ -z "$stderr" ]
 }
 
+@test "--gb-refit (the default), --no-gb-refit, --gb-eta, --gb-depth: what --inspect reports" {
+	fd-train -q -o r.fdm "$T"
+	fd-train -q --no-gb-refit -o n.fdm "$T"
+	! cmp -s r.fdm n.fdm
+	run --separate-stderr fd-train --inspect r.fdm
+	assert_success
+	[[ $output =~ best\ iteration\ ([0-9]+)\ of\ [0-9]+\ rounds\ run ]] || { echo "$output"; false; }
+	kept=${BASH_REMATCH[1]}
+	# the rounds kept, grown again on the labelled rows of both parts: every row of the sample
+	# (fewer than --gb-rows), so its training and validation rows by the split worked by hand
+	assert_line --regexp "^boosted trees: $kept trees \(one per round"
+	assert_line "  refit: grown again for $kept rounds on $((TR + VA)) rows (training and validation)"
+	fd-train --inspect r.fdm | grep -q '"gbdt_refit":{"rounds":'"$kept"',"n_train":'"$((TR + VA))"'}'
+	# without: the same early stopping, its trees kept, no refit
+	run --separate-stderr fd-train --inspect n.fdm
+	assert_line --regexp "^boosted trees: $kept trees \(one per round.*, best iteration $kept of "
+	refute_line --partial "refit"
+	# the learning rate, recorded
+	fd-train --inspect n.fdm | grep -q '"max_depth":3,"eta":0.1,'
+	fd-train -q --gb-eta 0.05 -o e.fdm "$T"
+	fd-train --inspect e.fdm | grep -q '"eta":0.05,'
+	! cmp -s r.fdm e.fdm
+	fd-train -q --gb-depth 5 -o d.fdm "$T"
+	fd-train --inspect d.fdm | grep -q '"max_depth":5,'
+	! cmp -s r.fdm d.fdm
+	for bad in 0 21 x; do
+		run --separate-stderr fd-train --gb-depth "$bad" "$T"
+		[ "$status" -eq 2 ]
+		[[ $stderr == "fd-train: --gb-depth needs a whole number from 1 to 20, not '$bad'"* ]] || { echo "$stderr"; false; }
+	done
+	for bad in 0 1.5 abc; do
+		run --separate-stderr fd-train --gb-eta "$bad" "$T"
+		[ "$status" -eq 2 ]
+		[[ $stderr == "fd-train: --gb-eta needs a number from 0.0001 to 1, not '$bad'"* ]] || { echo "$stderr"; false; }
+	done
+	[ ! -e models ]
+}
+
 @test "--gb-rows, --ae-rows, --gb-eval-every: bad values exit 2 naming the option" {
 	run --separate-stderr fd-train --gb-rows 50 "$T"
 	[ "$status" -eq 2 ]
