@@ -17,7 +17,7 @@ layer_of() {
 	fd_rng | fd_tz | fd_txn | fd_txnstream | fd_writer) echo 0 ;;
 	fd_store | fd_schema | fd_schema_* | fd_audit | fd_verify | fd_seal | fd_role | fd_bundle | \
 	fd_txnsrc | fd_ingest) echo 1 ;;
-	fd_features | fd_rules | fd_rules_* | fd_rule_lists | fd_backtest | fd_model | fd_nn | fd_iforest | fd_gbdt | \
+	fd_features | fd_rules | fd_rules_* | fd_rule_lists | fd_backtest | fd_model | fd_nn | fd_iforest | fd_gbdt | fd_train | \
 	fd_score | fd_eval | fd_gen | fd_forensic) echo 2 ;;
 	fd_case | fd_case_* | fd_graph | fd_graph_* | fd_report) echo 3 ;;
 	*) echo -1 ;;
