@@ -19,7 +19,7 @@
 #include "fd_txn.h"
 #include "banned.h"
 
-static const char usage[] =
+static const char synopsis[] =
 	"usage: fd-graph COMMAND [options]\n"
 	"The entity network of the evidence store: who pays whom, who shares a device, an IP, a\n"
 	"phone, an e-mail or an address, and the patterns in it.\n"
@@ -32,46 +32,7 @@ static const char usage[] =
 	"  fan                 fan-in and fan-out (and with --kind the other typologies), ranked\n"
 	"  rings               every typology, overlapping findings merged into rings with roles\n"
 	"  stats               degree, money flow, clustering coefficient and PageRank per entity\n"
-	"\n"
-	"Filters (every command):\n"
-	"  --since TIME        only transactions at or after TIME (RFC 3339, a date, or epoch)\n"
-	"  --until TIME        only transactions before TIME\n"
-	"  --min-amount AMOUNT leave out money (transfers, payments) below AMOUNT\n"
-	"  --currency CODE     money in this currency (default: the most common)\n"
-	"  --edges KINDS       edge kinds, comma-separated: transfer, payment, device, ip, attr,\n"
-	"                      link, or money, shared, links, all (defaults: see each command)\n"
-	"  --attrs KEYS        metadata columns that identify a person (default phone,email,address)\n"
-	"\n"
-	"Output:\n"
-	"  --format FMT        csv (default), json, dot or graphml\n"
-	"  -o, --output FILE   write there (complete or not at all) instead of standard output\n"
-	"  --excel-safe        CSV: quote text a spreadsheet would run as a formula\n"
-	"  --top N             only the N highest-ranked findings (default: all)\n"
-	"\n"
-	"neighbors:  --depth N (1-3, default 1)  --max-fanout N (default 100; 0 = no limit)\n"
-	"            (default edges: all)\n"
-	"components: --min-accounts N (default 2)  --max-accounts N (default 0 = no limit)\n"
-	"            (default edges: shared,links; money is always read for the flows)\n"
-	"cycles, fan, rings (ranked by a suspicion score 0-100 with its reasons):\n"
-	"            --window DUR (default 70d)  --hub-min N (default 1000 counterparties: hubs are\n"
-	"            set aside and listed)  --keep-hubs  --exclude ID[,ID...]\n"
-	"            (default edges: transfer)\n"
-	"cycles:     --min-length N (default 2)  --max-length K (default 10)  --pair-max N (default 3\n"
-	"            transfers per pair; 0 = any)  --any-amount (else each hop 80-101% of the one before)\n"
-	"fan:        --kind LIST (fan-in, fan-out, gather-scatter, scatter-gather, bipartite, stack;\n"
-	"            default fan-in,fan-out; rings: all)  --min-in N  --min-out N (fans: 5 legs, the\n"
-	"            others 3 a side, bipartite 2)  --min-pass R (default 0.5)\n"
-	"rings:      the options of cycles and fan\n"
-	"stats:      --save  write degree, pagerank, clustering, flow_in, flow_out into\n"
-	"            entities.attrs (one store transaction, with an audit entry)\n"
-	"            (default edges: all)\n"
-	"\n"
-	"  --store PATH        evidence store (default $FD_STORE, else ./fd.db)\n"
-	"  --actor NAME        who is acting, for --save (default $FD_ACTOR, else the login name)\n"
-	"  --metrics FILE      write Prometheus textfile metrics there\n"
-	"  -q, --quiet         no summary on stderr\n"
-	"  -h, --help          show this help\n"
-	"  --version           show the version\n";
+	"\n";
 
 enum {
 	OPT_SINCE = FD_OPT_TOOL_BASE, OPT_UNTIL, OPT_MIN_AMOUNT, OPT_CURRENCY, OPT_EDGES, OPT_ATTRS, OPT_TOP,
@@ -80,36 +41,70 @@ enum {
 	OPT_PAIR_MAX, OPT_CASE, OPT_END
 };
 
-static const struct option longopts[] = {
-	FD_CLI_LONGOPTS,
-	FD_CLI_EXCEL_SAFE,
-	{"output", required_argument, NULL, 'o'},
-	{"since", required_argument, NULL, OPT_SINCE},
-	{"until", required_argument, NULL, OPT_UNTIL},
-	{"min-amount", required_argument, NULL, OPT_MIN_AMOUNT},
-	{"currency", required_argument, NULL, OPT_CURRENCY},
-	{"edges", required_argument, NULL, OPT_EDGES},
-	{"attrs", required_argument, NULL, OPT_ATTRS},
-	{"top", required_argument, NULL, OPT_TOP},
-	{"depth", required_argument, NULL, OPT_DEPTH},
-	{"max-fanout", required_argument, NULL, OPT_FANOUT},
-	{"min-accounts", required_argument, NULL, OPT_MIN_ACC},
-	{"max-accounts", required_argument, NULL, OPT_MAX_ACC},
-	{"min-length", required_argument, NULL, OPT_MIN_LEN},
-	{"max-length", required_argument, NULL, OPT_MAX_LEN},
-	{"window", required_argument, NULL, OPT_WINDOW},
-	{"kind", required_argument, NULL, OPT_KIND},
-	{"min-in", required_argument, NULL, OPT_MIN_IN},
-	{"min-out", required_argument, NULL, OPT_MIN_OUT},
-	{"min-pass", required_argument, NULL, OPT_MIN_PASS},
-	{"save", no_argument, NULL, OPT_SAVE},
-	{"hub-min", required_argument, NULL, OPT_HUB_MIN},
-	{"keep-hubs", no_argument, NULL, OPT_KEEP_HUBS},
-	{"exclude", required_argument, NULL, OPT_EXCLUDE},
-	{"any-amount", no_argument, NULL, OPT_ANY_AMOUNT},
-	{"pair-max", required_argument, NULL, OPT_PAIR_MAX},
-	{"case", required_argument, NULL, OPT_CASE},
-	{NULL, 0, NULL, 0},
+static const struct fd_cli_opt opts[] = {
+	{"since", required_argument, OPT_SINCE,
+		"Filters (every command):\n"
+		"  --since TIME        only transactions at or after TIME (RFC 3339, a date, or epoch)\n"},
+	{"until", required_argument, OPT_UNTIL, "  --until TIME        only transactions before TIME\n"},
+	{"min-amount", required_argument, OPT_MIN_AMOUNT,
+		"  --min-amount AMOUNT leave out money (transfers, payments) below AMOUNT\n"},
+	{"currency", required_argument, OPT_CURRENCY,
+		"  --currency CODE     money in this currency (default: the most common)\n"},
+	{"edges", required_argument, OPT_EDGES,
+		"  --edges KINDS       edge kinds, comma-separated: transfer, payment, device, ip, attr,\n"
+		"                      link, or money, shared, links, all (defaults: see each command)\n"},
+	{"attrs", required_argument, OPT_ATTRS,
+		"  --attrs KEYS        metadata columns that identify a person (default phone,email,address)\n"
+		"\n"
+		"Output:\n"},
+	{"format", required_argument, FD_OPT_FORMAT, "  --format FMT        csv (default), json, dot or graphml\n"},
+	{"output", required_argument, 0,
+		"  -o, --output FILE   write there (complete or not at all) instead of standard output\n"},
+	{"excel-safe", no_argument, 0, "  --excel-safe        CSV: quote text a spreadsheet would run as a formula\n"},
+	{"top", required_argument, OPT_TOP,
+		"  --top N             only the N highest-ranked findings (default: all)\n"
+		"\n"
+		"neighbors:  --depth N (1-3, default 1)  --max-fanout N (default 100; 0 = no limit)\n"
+		"            (default edges: all)\n"
+		"components: --min-accounts N (default 2)  --max-accounts N (default 0 = no limit)\n"
+		"            (default edges: shared,links; money is always read for the flows)\n"
+		"cycles, fan, rings (ranked by a suspicion score 0-100 with its reasons):\n"
+		"            --window DUR (default 70d)  --hub-min N (default 1000 counterparties: hubs are\n"
+		"            set aside and listed)  --keep-hubs  --exclude ID[,ID...]\n"
+		"            (default edges: transfer)\n"
+		"cycles:     --min-length N (default 2)  --max-length K (default 10)  --pair-max N (default 3\n"
+		"            transfers per pair; 0 = any)  --any-amount (else each hop 80-101% of the one before)\n"
+		"fan:        --kind LIST (fan-in, fan-out, gather-scatter, scatter-gather, bipartite, stack;\n"
+		"            default fan-in,fan-out; rings: all)  --min-in N  --min-out N (fans: 5 legs, the\n"
+		"            others 3 a side, bipartite 2)  --min-pass R (default 0.5)\n"
+		"rings:      the options of cycles and fan\n"
+		"stats:      --save  write degree, pagerank, clustering, flow_in, flow_out into\n"
+		"            entities.attrs (one store transaction, with an audit entry)\n"
+		"            (default edges: all)\n"
+		"\n"},
+	{"depth", required_argument, OPT_DEPTH, NULL},
+	{"max-fanout", required_argument, OPT_FANOUT, NULL},
+	{"min-accounts", required_argument, OPT_MIN_ACC, NULL},
+	{"max-accounts", required_argument, OPT_MAX_ACC, NULL},
+	{"min-length", required_argument, OPT_MIN_LEN, NULL},
+	{"max-length", required_argument, OPT_MAX_LEN, NULL},
+	{"window", required_argument, OPT_WINDOW, NULL},
+	{"kind", required_argument, OPT_KIND, NULL},
+	{"min-in", required_argument, OPT_MIN_IN, NULL},
+	{"min-out", required_argument, OPT_MIN_OUT, NULL},
+	{"min-pass", required_argument, OPT_MIN_PASS, NULL},
+	{"save", no_argument, OPT_SAVE, NULL},
+	{"hub-min", required_argument, OPT_HUB_MIN, NULL},
+	{"keep-hubs", no_argument, OPT_KEEP_HUBS, NULL},
+	{"exclude", required_argument, OPT_EXCLUDE, NULL},
+	{"any-amount", no_argument, OPT_ANY_AMOUNT, NULL},
+	{"pair-max", required_argument, OPT_PAIR_MAX, NULL},
+	{"case", required_argument, OPT_CASE, NULL},
+	{"store", required_argument, 0, NULL},
+	{"actor", required_argument, 0,
+		"  --actor NAME        who is acting, for --save (default $FD_ACTOR, else the login name)\n"},
+	{"metrics", required_argument, 0, NULL},
+	{NULL, 0, 0, NULL},
 };
 
 enum { CMD_NEIGHBORS, CMD_COMPONENTS, CMD_CYCLES, CMD_FAN, CMD_RINGS, CMD_STATS, NCMD };
@@ -260,7 +255,7 @@ static int parse_options(struct fd_cli *cli, struct opts *o, int argc, char **ar
 	o->min_pass = 0.5;
 	o->window = -1;
 	fd_graph_opts_init(&o->go);
-	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS "o:", longopts, NULL)) != -1) {
+	while ((c = fd_cli_getopt(cli, argc, argv)) != -1) {
 		if (c >= FD_OPT_TOOL_BASE && c < OPT_END)
 			o->given |= 1u << (c - FD_OPT_TOOL_BASE);
 		switch (c) {
@@ -268,11 +263,6 @@ static int parse_options(struct fd_cli *cli, struct opts *o, int argc, char **ar
 			if ((o->format = fd_graph_format_parse(optarg)) < 0)
 				fd_cli_usage_error(cli, "--format must be csv, json, dot or graphml, not '%s'",
 						   fd_visible(vis, sizeof(vis), optarg, strlen(optarg)));
-			break;
-		case 'o':
-			if (!*optarg)
-				fd_cli_usage_error(cli, "--output needs a file name");
-			o->output = optarg;
 			break;
 		case OPT_SINCE: o->go.since = fd_cli_time(cli, "--since", optarg, 0); break;
 		case OPT_UNTIL: o->go.until = fd_cli_time(cli, "--until", optarg, 0); break;
@@ -372,11 +362,9 @@ static int parse_options(struct fd_cli *cli, struct opts *o, int argc, char **ar
 			o->exclude_buf = p;
 			break;
 		}
-		default:
-			if (!fd_cli_option(cli, c, optarg))
-				fd_cli_usage_error(cli, "unexpected option");
 		}
 	}
+	o->output = cli->output;
 	fd_cli_finish(cli);
 	return FD_OK;
 }
@@ -590,7 +578,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	memset(&res, 0, sizeof(res));
-	fd_cli_init(&cli, "fd-graph", usage);
+	fd_cli_setup(&cli, "fd-graph", synopsis,
+		     FD_CLI_G_STORE | FD_CLI_G_ACTOR | FD_CLI_G_OUTPUT | FD_CLI_G_EXCEL | FD_CLI_G_METRICS, opts);
 	if (parse_options(&cli, &o, argc, argv)) {
 		free(o.attrs_buf);
 		free(o.exclude_buf);

@@ -43,9 +43,9 @@ tools() { for t in "$FD_BIN"/fd-*; do [ -x "$t" ] && basename "$t"; done; }
 	assert_output ""
 }
 
-# ---- the option groups (cmd/cli.c): fd-gen, fd-features, fd-score, fd-ingest, fd-audit ----------
+# ---- the option groups (cmd/cli.c): fd-gen, fd-features, fd-score, fd-ingest, fd-audit, fd-graph --
 
-grouped() { echo fd-gen fd-features fd-score fd-ingest fd-audit; }
+grouped() { echo fd-gen fd-features fd-score fd-ingest fd-audit fd-graph; }
 
 @test "a usage error names the tool, not the path it ran as, with the short usage" {
 	for t in $(grouped); do
@@ -82,6 +82,9 @@ grouped() { echo fd-gen fd-features fd-score fd-ingest fd-audit; }
 		"$FD_BIN/fd-features" --delimiter ';;'
 	err "fd-score: --map needs a file name or a preset" "$FD_BIN/fd-score" --map ''
 	err "fd-features: --output needs a file name" "$FD_BIN/fd-features" -o ''
+	err "fd-graph: --output needs a file name" "$FD_BIN/fd-graph" stats -o ''
+	err "fd-graph: option '--save' doesn't allow an argument" "$FD_BIN/fd-graph" stats --save=yes
+	err "fd-graph: option '--depth' requires an argument" "$FD_BIN/fd-graph" neighbors C1 --depth
 }
 
 @test "a tool refuses the options of the groups it does not take" {
@@ -101,6 +104,9 @@ grouped() { echo fd-gen fd-features fd-score fd-ingest fd-audit; }
 	refused --strict "$FD_BIN/fd-audit" verify
 	refused --map "$FD_BIN/fd-audit" log
 	refused --actor "$FD_BIN/fd-audit" benford
+	refused --progress "$FD_BIN/fd-graph" stats  # reads the store, no meter
+	refused --map "$FD_BIN/fd-graph" stats
+	refused --strict "$FD_BIN/fd-graph" stats
 	[ ! -e x ] && [ ! -e fd.db ]
 }
 
