@@ -35,7 +35,7 @@
 #include "fd_txn.h"
 #include "banned.h"
 
-static const char usage[] =
+static const char synopsis[] =
 	"usage: fd-rules [options] [FILE...]\n"
 	"       fd-rules backtest [options] [--compare OTHER.rules] [FILE...]\n"
 	"       fd-rules list add|remove|show [NAME [VALUE...]]   (see fd-rules list --help)\n"
@@ -43,52 +43,52 @@ static const char usage[] =
 	"'-' or none = stdin) and write the hits: txn_id, rule_id, points, action, reason.\n"
 	"backtest: per rule and for the whole set, hits, alerts per day, TP, FP, precision, recall\n"
 	"and fraud amount caught, on labelled transactions.\n"
-	"\n"
-	"  --rules FILE        rules (default $FD_RULES, else default.rules of the tools' tree)\n"
-	"  --store PATH        record the hits in the store's rule_hits (not with backtest)\n"
-	"  --since T           read the store's transactions with ts >= T instead of FILEs\n"
-	"  --until T           ... and ts < T (RFC 3339, a date, or epoch; zone of --tz)\n"
-	"  --format FMT        hits: csv or ndjson (default: the input's); backtest: table, csv, ndjson\n"
-	"  -o, --output FILE   write there (atomically) instead of stdout\n"
-	"  --compare FILE      backtest: the alerts that appear and disappear with these rules\n"
-	"  --map SPEC          column mapping file, or a preset: fd, sparkov\n"
-	"  --delimiter C       CSV input field delimiter: ',' ';' 'tab' '|' (default ',')\n"
-	"  --currency CODE     currency of rows without one (default USD)\n"
-	FD_CLI_INPUT_USAGE
-	"  --sort              accept input out of time order (read into memory and sorted)\n"
-	"  --strict            stop at the first bad record (exit 3) instead of skipping it\n"
-	"  --label-delay DAYS  labels reach the features this long after a transaction (default 7)\n"
-	"  --actor NAME        who is acting (default $FD_ACTOR, else the login name)\n"
-	"  --excel-safe        quote CSV text that a spreadsheet would run as a formula\n"
-	"  --metrics FILE      write Prometheus textfile metrics there\n"
-	"  -q, --quiet         no summary on stderr\n"
-	"  --progress, --no-progress   force the progress meter on or off\n"
-	"  -h, --help          show this help\n"
-	"  --version           show the version\n";
+	"\n";
 
 enum {
-	OPT_RULES = FD_OPT_TOOL_BASE, OPT_SINCE, OPT_UNTIL, OPT_COMPARE, OPT_MAP, OPT_DELIM, OPT_TZ,
-	OPT_CURRENCY, OPT_SORT, OPT_STRICT, OPT_LABEL_DELAY,
+	OPT_RULES = FD_OPT_TOOL_BASE, OPT_SINCE, OPT_UNTIL, OPT_COMPARE, OPT_SORT, OPT_LABEL_DELAY,
 };
 
-static const struct option longopts[] = {
-	FD_CLI_LONGOPTS,
-	FD_CLI_EXCEL_SAFE,
-	{"rules", required_argument, NULL, OPT_RULES},
-	{"since", required_argument, NULL, OPT_SINCE},
-	{"until", required_argument, NULL, OPT_UNTIL},
-	{"compare", required_argument, NULL, OPT_COMPARE},
-	{"output", required_argument, NULL, 'o'},
-	{"map", required_argument, NULL, OPT_MAP},
-	{"delimiter", required_argument, NULL, OPT_DELIM},
-	{"tz", required_argument, NULL, OPT_TZ},
-	FD_CLI_INPUT_LONGOPTS,
-	{"currency", required_argument, NULL, OPT_CURRENCY},
-	{"sort", no_argument, NULL, OPT_SORT},
-	{"strict", no_argument, NULL, OPT_STRICT},
-	{"label-delay", required_argument, NULL, OPT_LABEL_DELAY},
-	{NULL, 0, NULL, 0},
+/* The options in the order of the usage; the groups' lines where a NULL help stands. */
+static const struct fd_cli_opt opts[] = {
+	{"rules", required_argument, OPT_RULES,
+		"  --rules FILE        rules (default $FD_RULES, else default.rules of the tools' tree)\n"},
+	{"store", required_argument, 0,
+		"  --store PATH        record the hits in the store's rule_hits (not with backtest)\n"},
+	{"since", required_argument, OPT_SINCE,
+		"  --since T           read the store's transactions with ts >= T instead of FILEs\n"},
+	{"until", required_argument, OPT_UNTIL,
+		"  --until T           ... and ts < T (RFC 3339, a date, or epoch; zone of --tz)\n"},
+	{"format", required_argument, FD_OPT_FORMAT,
+		"  --format FMT        hits: csv or ndjson (default: the input's); backtest: table, csv, ndjson\n"},
+	{"output", required_argument, 0, "  -o, --output FILE   write there (atomically) instead of stdout\n"},
+	{"compare", required_argument, OPT_COMPARE,
+		"  --compare FILE      backtest: the alerts that appear and disappear with these rules\n"},
+	{"map", required_argument, 0, NULL},
+	{"delimiter", required_argument, 0, NULL},
+	{"currency", required_argument, 0, NULL},
+	{"tz", required_argument, 0, NULL},
+	{"dst", required_argument, 0, NULL},
+	{"date-format", required_argument, 0, NULL},
+	{"decimal-comma", no_argument, 0, NULL},
+	{"round-amounts", no_argument, 0, NULL},
+	{"amount-sign", required_argument, 0, NULL},
+	{"encoding", required_argument, 0, NULL},
+	{"sort", no_argument, OPT_SORT,
+		"  --sort              accept input out of time order (read into memory and sorted)\n"},
+	{"strict", no_argument, 0, NULL},
+	{"label-delay", required_argument, OPT_LABEL_DELAY,
+		"  --label-delay DAYS  labels reach the features this long after a transaction (default 7)\n"},
+	{"actor", required_argument, 0, NULL},
+	{"excel-safe", no_argument, 0, NULL},
+	{"metrics", required_argument, 0, NULL},
+	{"quiet", no_argument, 0, NULL},
+	{"progress", no_argument, 0, NULL},
+	{"no-progress", no_argument, 0, NULL},
+	{NULL, 0, 0, NULL},
 };
+#define GROUPS (FD_CLI_G_STORE | FD_CLI_G_ACTOR | FD_CLI_G_OUTPUT | FD_CLI_G_EXCEL | FD_CLI_G_INPUT | \
+		FD_CLI_G_STRICT | FD_CLI_G_METRICS | FD_CLI_G_PROGRESS)
 
 #define FMT_TABLE 100           /* backtest --format table (beside FD_FMT_CSV/NDJSON) */
 #define PROGRESS_EVERY 65536
@@ -682,29 +682,24 @@ static void add_metrics(struct run *run, struct fd_metrics *m, double dur)
 
 /* ---- fd-rules list: named lists in the store ------------------------------------------- */
 
-static const char list_usage[] =
+static const char list_synopsis[] =
 	"usage: fd-rules list add NAME [VALUE...] [--from FILE]\n"
 	"       fd-rules list remove NAME [VALUE...]\n"
 	"       fd-rules list show [NAME] [-o FILE]\n"
 	"Named lists in the store, for rules that say 'x in list NAME': add values (creating the\n"
 	"list), remove values (or, with none, the whole list), show the lists or one list's values.\n"
-	"\n"
-	"  --from FILE         add: the values of a list file too (one a line, '#' comments)\n"
-	"  --store PATH        the store (default $FD_STORE, else ./fd.db)\n"
-	"  --actor NAME        who is acting (default $FD_ACTOR, else the login name)\n"
-	"  --format FMT        show: csv or ndjson (default csv)\n"
-	"  -o, --output FILE   show: write there (atomically) instead of stdout\n"
-	"  -q, --quiet         no summary on stderr\n"
-	"  -h, --help          show this help\n"
-	"  --version           show the version\n";
+	"\n";
 
 enum { OPT_FROM = FD_OPT_TOOL_BASE + 100 };
 
-static const struct option list_longopts[] = {
-	FD_CLI_LONGOPTS,
-	{"from", required_argument, NULL, OPT_FROM},
-	{"output", required_argument, NULL, 'o'},
-	{NULL, 0, NULL, 0},
+static const struct fd_cli_opt list_opts[] = {
+	{"from", required_argument, OPT_FROM,
+		"  --from FILE         add: the values of a list file too (one a line, '#' comments)\n"},
+	{"store", required_argument, 0, "  --store PATH        the store (default $FD_STORE, else ./fd.db)\n"},
+	{"actor", required_argument, 0, NULL},
+	{"format", required_argument, 0, "  --format FMT        show: csv or ndjson (default csv)\n"},
+	{"output", required_argument, 0, "  -o, --output FILE   show: write there (atomically) instead of stdout\n"},
+	{NULL, 0, 0, NULL},
 };
 
 static const char *const list_cols[] = {"name", "values", "created_by", "created_at"};
@@ -742,15 +737,12 @@ static int list_main(int argc, char **argv)
 	int c, rc = FD_OK, i, nargs;
 	int64_t count = 0, seq = 0;
 
-	fd_cli_init(&cli, "fd-rules", list_usage);
-	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS "o:", list_longopts, NULL)) != -1) {
+	fd_cli_setup(&cli, "fd-rules", list_synopsis, FD_CLI_G_STORE | FD_CLI_G_ACTOR | FD_CLI_G_FORMAT | FD_CLI_G_OUTPUT,
+		     list_opts);
+	while ((c = fd_cli_getopt(&cli, argc, argv)) != -1)
 		if (c == OPT_FROM)
 			from = optarg;
-		else if (c == 'o')
-			output = optarg;
-		else if (!fd_cli_option(&cli, c, optarg))
-			fd_cli_usage_error(&cli, "unexpected option");
-	}
+	output = cli.output;
 	fd_cli_finish(&cli);
 	nargs = argc - optind;
 	if (nargs < 1)
@@ -883,28 +875,25 @@ static void parse_args(struct run *run, struct args *a, int argc, char **argv)
 	const char *since_arg = NULL, *until_arg = NULL, *fmt_arg = NULL;
 	int c, i;
 
-	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS "o:", longopts, NULL)) != -1) {
+	while ((c = fd_cli_getopt(&run->cli, argc, argv)) != -1) {
 		switch (c) {
-		case 'o': a->output = optarg; break;
 		case OPT_RULES: a->rules = optarg; break;
 		case OPT_SINCE: since_arg = optarg; break;
 		case OPT_UNTIL: until_arg = optarg; break;
 		case OPT_COMPARE: a->compare = optarg; break;
-		case OPT_MAP: a->map = optarg; break;
-		case OPT_DELIM: a->delim = fd_cli_delimiter(&run->cli, optarg); break;
-		case OPT_TZ: a->tz = optarg; break;
-		case OPT_CURRENCY: a->currency = optarg; break;
 		case OPT_SORT: a->sort = 1; break;
-		case OPT_STRICT: a->strict = 1; break;
 		case OPT_LABEL_DELAY:
 			a->label_delay = fd_cli_double(&run->cli, "--label-delay", optarg, 0, 3650);
 			break;
 		case FD_OPT_FORMAT: fmt_arg = optarg; break;
-		default:
-			if (!fd_cli_input_option(&run->cli, c, optarg) && !fd_cli_option(&run->cli, c, optarg))
-				fd_cli_usage_error(&run->cli, "unexpected option");
 		}
 	}
+	a->output = run->cli.output;
+	a->map = run->cli.map_spec;
+	a->delim = run->cli.delimiter;
+	a->tz = run->cli.tz;
+	a->currency = run->cli.currency;  /* checked by the input group */
+	a->strict = run->cli.strict;
 	a->store_opt = run->cli.store != NULL;
 	fd_cli_finish(&run->cli);
 	fd_cli_inputs(&run->cli, argc - optind, argv + optind);
@@ -921,8 +910,6 @@ static void parse_args(struct run *run, struct args *a, int argc, char **argv)
 	} else
 		run->out_format = run->backtest ? FMT_TABLE : FD_FMT_AUTO;
 	fd_cli_input_tz(&run->cli, a->tz, &a->tz_min);
-	if (a->currency && (strlen(a->currency) != 3 || fd_currency_exponent(a->currency) < 0))
-		fd_cli_usage_error(&run->cli, "--currency '%s' is not an ISO 4217 code (upper case, e.g. EUR)", a->currency);
 	if (since_arg)
 		a->since = fd_cli_time(&run->cli, "--since", since_arg, a->tz_min);
 	if (until_arg)
@@ -1224,7 +1211,7 @@ int main(int argc, char **argv)
 		argv[1] = argv[0];
 		return list_main(argc - 1, argv + 1);
 	}
-	fd_cli_init(&run.cli, "fd-rules", usage);
+	fd_cli_setup(&run.cli, "fd-rules", synopsis, GROUPS, opts);
 	if (argc > 1 && strcmp(argv[1], "backtest") == 0) {
 		run.backtest = 1;
 		argv[1] = argv[0];

@@ -43,9 +43,10 @@ tools() { for t in "$FD_BIN"/fd-*; do [ -x "$t" ] && basename "$t"; done; }
 	assert_output ""
 }
 
-# ---- the option groups (cmd/cli.c): fd-gen, fd-features, fd-score, fd-ingest, fd-audit, fd-graph --
+# ---- the option groups (cmd/cli.c): fd-gen, fd-features, fd-score, fd-ingest, fd-audit, fd-graph,
+# fd-rules -----------------------------------------------------------------------------------------
 
-grouped() { echo fd-gen fd-features fd-score fd-ingest fd-audit fd-graph; }
+grouped() { echo fd-gen fd-features fd-score fd-ingest fd-audit fd-graph fd-rules; }
 
 @test "a usage error names the tool, not the path it ran as, with the short usage" {
 	for t in $(grouped); do
@@ -85,6 +86,9 @@ grouped() { echo fd-gen fd-features fd-score fd-ingest fd-audit fd-graph; }
 	err "fd-graph: --output needs a file name" "$FD_BIN/fd-graph" stats -o ''
 	err "fd-graph: option '--save' doesn't allow an argument" "$FD_BIN/fd-graph" stats --save=yes
 	err "fd-graph: option '--depth' requires an argument" "$FD_BIN/fd-graph" neighbors C1 --depth
+	err "fd-rules: --currency 'eur' is not an ISO 4217 code (upper case, e.g. EUR)" "$FD_BIN/fd-rules" --currency eur
+	err "fd-rules: option '--sort' doesn't allow an argument" "$FD_BIN/fd-rules" backtest --sort=1
+	err "fd-rules: option '--from' requires an argument" "$FD_BIN/fd-rules" list add L --from
 }
 
 @test "a tool refuses the options of the groups it does not take" {
@@ -107,6 +111,9 @@ grouped() { echo fd-gen fd-features fd-score fd-ingest fd-audit fd-graph; }
 	refused --progress "$FD_BIN/fd-graph" stats  # reads the store, no meter
 	refused --map "$FD_BIN/fd-graph" stats
 	refused --strict "$FD_BIN/fd-graph" stats
+	refused --metrics "$FD_BIN/fd-rules" list show  # the lists have their own, smaller set
+	refused --excel-safe "$FD_BIN/fd-rules" list show
+	refused --map "$FD_BIN/fd-rules" list show
 	[ ! -e x ] && [ ! -e fd.db ]
 }
 
@@ -114,6 +121,7 @@ grouped() { echo fd-gen fd-features fd-score fd-ingest fd-audit fd-graph; }
 	for t in $(grouped); do
 		help=$("$FD_BIN/$t" --help)
 		[ "$t" = fd-audit ] && help+=$'\n'$("$FD_BIN/$t" benford --help)
+		[ "$t" = fd-rules ] && help+=$'\n'$("$FD_BIN/$t" list --help)
 		for o in $(grep -oE '^  (-[a-z], )?--[a-z][a-z0-9-]*' <<<"$help" | grep -oE -- '--[a-z0-9-]+$' | sort -u); do
 			grep -qF -- "${o//-/\\-}" "$FD_ROOT/man/$t.1" || { echo "$t: $o not in man/$t.1"; false; }
 		done
