@@ -716,6 +716,33 @@ int fd_cli_getopt(struct fd_cli *cli, int argc, char **argv)
 	}
 }
 
+int fd_cli_getopt_head(struct fd_cli *cli, int argc, char **argv)
+{
+	size_t n = strlen(built_short);
+	int c;
+
+	memmove(built_short + 1, built_short, n + 1);
+	built_short[0] = '+';  /* stop at the first operand */
+	c = fd_cli_getopt(cli, argc, argv);
+	memmove(built_short, built_short + 1, n + 1);
+	return c;
+}
+
+void fd_cli_setup_command(struct fd_cli *cli, const char *synopsis, unsigned groups, const struct fd_cli_opt *opts)
+{
+	struct fd_cli keep = *cli;
+	const char *usage, *short_usage;
+
+	fd_cli_setup(cli, keep.tool, synopsis, groups, opts);
+	usage = cli->usage;
+	short_usage = cli->short_usage;
+	*cli = keep;
+	cli->usage = usage;
+	cli->short_usage = short_usage;
+	cli->groups = groups;
+	cli->opts = opts;
+}
+
 int fd_cli_input_open(struct fd_cli *cli, struct fd_txnstream_opts *so, struct fd_err *err)
 {
 	fd_cli_input_tz(cli, cli->tz, &so->tz_offset_min);

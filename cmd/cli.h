@@ -184,6 +184,11 @@ void fd_cli_setup(struct fd_cli *cli, const char *tool, const char *synopsis, un
  * on stderr, exit 2.
  */
 int fd_cli_getopt(struct fd_cli *cli, int argc, char **argv);
+/* fd_cli_getopt that stops at the first operand (options before a COMMAND). */
+int fd_cli_getopt_head(struct fd_cli *cli, int argc, char **argv);
+/* fd_cli_setup for a COMMAND's options, after fd_cli_setup and the options before it: the
+ * tables and the usage become the command's; what was parsed so far is kept. */
+void fd_cli_setup_command(struct fd_cli *cli, const char *synopsis, unsigned groups, const struct fd_cli_opt *opts);
 /* For a command line scanned before parsing (fd-audit's forensic tests): 1 when the long
  * option name[0..n) of the tool's table or groups takes an argument, 0 when it takes none,
  * -1 when it is none of them. */

@@ -28,18 +28,6 @@
 #include "fd_writer.h"
 #include "banned.h"
 
-#define COMMON_HELP \
-	"Common options (before or after the command):\n" \
-	"  --store PATH        evidence store (default $FD_STORE, else ./fd.db)\n" \
-	"  --actor NAME        who is acting (default $FD_ACTOR, else the login name)\n" \
-	"  --format FMT        list output as csv or ndjson instead of a table\n" \
-	"  --excel-safe        CSV list output: quote text a spreadsheet would run as a formula\n" \
-	"  --now TS            take TS as the current time (ages, report dates)\n" \
-	"  --metrics FILE      write Prometheus textfile metrics there\n" \
-	"  -q, --quiet         no confirmation messages on stderr\n" \
-	"  -h, --help          show this help (COMMAND --help: the command's)\n" \
-	"  --version           show the version\n"
-
 static const char usage[] =
 	"usage: fd-case [options] COMMAND [ARGS]\n"
 	"Case management over the evidence store.\n"
@@ -64,7 +52,7 @@ static const char usage[] =
 	"  user add NAME --role ROLE | user list | user disable NAME | user enable NAME\n"
 	"  report ID [--format md|html] [-o FILE]\n"
 	"  dashboard --html FILE\n"
-	"\n" COMMON_HELP;
+	"\n";
 
 enum {
 	OPT_NOW = FD_OPT_TOOL_BASE,
@@ -74,7 +62,21 @@ enum {
 	OPT_ASSIGN, OPT_RFORMAT, OPT_OUTPUT, OPT_HTML, OPT_LEVEL, OPT_UNASSIGNED, OPT_OLDER, OPT_SLA, OPT_ALL, OPT_TO, OPT_PICK,
 };
 
-#define TAIL_OPTS FD_CLI_LONGOPTS, FD_CLI_EXCEL_SAFE, {"now", required_argument, NULL, OPT_NOW}, {NULL, 0, NULL, 0}
+/* The common options (before or after the command), at the end of every command's table. */
+#define TAIL_OPTS \
+	{"store", required_argument, 0, "Common options (before or after the command):\n" \
+		"  --store PATH        evidence store (default $FD_STORE, else ./fd.db)\n"}, \
+	{"actor", required_argument, 0, NULL}, \
+	{"format", required_argument, 0, "  --format FMT        list output as csv or ndjson instead of a table\n"}, \
+	{"excel-safe", no_argument, 0, \
+		"  --excel-safe        CSV list output: quote text a spreadsheet would run as a formula\n"}, \
+	{"now", required_argument, OPT_NOW, "  --now TS            take TS as the current time (ages, report dates)\n"}, \
+	{"metrics", required_argument, 0, NULL}, \
+	{"quiet", no_argument, 0, "  -q, --quiet         no confirmation messages on stderr\n"}, \
+	{"help", no_argument, 0, "  -h, --help          show this help (COMMAND --help: the command's)\n"}, \
+	{"version", no_argument, 0, NULL}, \
+	{NULL, 0, 0, NULL}
+#define GROUPS (FD_CLI_G_STORE | FD_CLI_G_ACTOR | FD_CLI_G_FORMAT | FD_CLI_G_EXCEL | FD_CLI_G_METRICS)
 
 struct app {
 	struct fd_cli cli;
@@ -275,9 +277,9 @@ static int refs_option(struct app *a, struct refs *r, int c, const char *arg)
 }
 
 #define REF_OPTS \
-	{"txn", required_argument, NULL, OPT_TXN}, {"entity", required_argument, NULL, OPT_ENTITY}, \
-	{"reason", required_argument, NULL, OPT_REASON}, {"role", required_argument, NULL, OPT_ROLE}, \
-	{"note", required_argument, NULL, OPT_NOTE}
+	{"txn", required_argument, OPT_TXN, NULL}, {"entity", required_argument, OPT_ENTITY, NULL}, \
+	{"reason", required_argument, OPT_REASON, NULL}, {"role", required_argument, OPT_ROLE, NULL}, \
+	{"note", required_argument, OPT_NOTE, NULL}
 
 #define REF_HELP \
 	"  --txn ID            a transaction of the case (repeatable)\n" \
@@ -296,13 +298,13 @@ static const char u_create[] =
 	"  --title TEXT        the title (instead of the TITLE argument)\n"
 	"  --description TEXT  what the case is about\n"
 	"  --priority P        LOW, MEDIUM (default), HIGH or CRITICAL\n"
-	REF_HELP "\n" COMMON_HELP;
+	REF_HELP "\n";
 
 static int cmd_create(struct app *a, int argc, char **argv)
 {
-	static const struct option o[] = {
-		{"title", required_argument, NULL, OPT_TITLE}, {"description", required_argument, NULL, OPT_DESC},
-		{"priority", required_argument, NULL, OPT_PRIO}, REF_OPTS, TAIL_OPTS,
+	static const struct fd_cli_opt o[] = {
+		{"title", required_argument, OPT_TITLE, NULL}, {"description", required_argument, OPT_DESC, NULL},
+		{"priority", required_argument, OPT_PRIO, NULL}, REF_OPTS, TAIL_OPTS,
 	};
 	struct fd_case_new c;
 	struct refs r = {0};
@@ -311,8 +313,8 @@ static int cmd_create(struct app *a, int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	c.priority = FD_PRIO_MEDIUM;
-	a->cli.usage = u_create;
-	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1) {
+	fd_cli_setup_command(&a->cli, u_create, GROUPS, o);
+	while ((ch = fd_cli_getopt(&a->cli, argc, argv)) != -1) {
 		if (refs_option(a, &r, ch, optarg))
 			continue;
 		switch (ch) {
@@ -360,7 +362,7 @@ static const char u_list[] =
 	"  --sort KEY          id (default), created, updated, priority, status, risk, amount\n"
 	"  --desc              sort in descending order\n"
 	"  --limit N           at most N cases\n"
-	"\n" COMMON_HELP;
+	"\n";
 
 /* The amounts at stake: plain for CSV / NDJSON, with separators (human) for the table. */
 static void amounts_text(const struct fd_case_summary *s, int human, char *buf, size_t n)
@@ -374,12 +376,12 @@ static void amounts_text(const struct fd_case_summary *s, int human, char *buf, 
 
 static int cmd_list(struct app *a, int argc, char **argv)
 {
-	static const struct option o[] = {
-		{"status", required_argument, NULL, OPT_STATUS}, {"assignee", required_argument, NULL, OPT_ASSIGNEE},
-		{"priority", required_argument, NULL, OPT_PRIO}, {"entity", required_argument, NULL, OPT_ENTITY},
-		{"origin", required_argument, NULL, OPT_ORIGIN}, {"since", required_argument, NULL, OPT_SINCE},
-		{"until", required_argument, NULL, OPT_UNTIL}, {"sort", required_argument, NULL, OPT_SORT},
-		{"desc", no_argument, NULL, OPT_DESCENDING}, {"limit", required_argument, NULL, OPT_LIMIT}, TAIL_OPTS,
+	static const struct fd_cli_opt o[] = {
+		{"status", required_argument, OPT_STATUS, NULL}, {"assignee", required_argument, OPT_ASSIGNEE, NULL},
+		{"priority", required_argument, OPT_PRIO, NULL}, {"entity", required_argument, OPT_ENTITY, NULL},
+		{"origin", required_argument, OPT_ORIGIN, NULL}, {"since", required_argument, OPT_SINCE, NULL},
+		{"until", required_argument, OPT_UNTIL, NULL}, {"sort", required_argument, OPT_SORT, NULL},
+		{"desc", no_argument, OPT_DESCENDING, NULL}, {"limit", required_argument, OPT_LIMIT, NULL}, TAIL_OPTS,
 	};
 	static const char *const cols[] = {"case_id", "title", "status", "priority", "assignee", "origin", "suspect",
 					   "created_at", "updated_at", "txns", "entities", "max_risk", "at_stake"};
@@ -389,8 +391,8 @@ static int cmd_list(struct app *a, int argc, char **argv)
 	int ch, rc;
 
 	fd_case_filter_init(&f);
-	a->cli.usage = u_list;
-	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1) {
+	fd_cli_setup_command(&a->cli, u_list, GROUPS, o);
+	while ((ch = fd_cli_getopt(&a->cli, argc, argv)) != -1) {
 		switch (ch) {
 		case OPT_STATUS:
 			f.status_mask = parse_mask(a, "--status", optarg, fd_case_status_parse, fd_case_status_name, FD_CASE_NSTATUS);
@@ -476,7 +478,7 @@ static const char u_show[] =
 	"usage: fd-case show ID\n"
 	"Show a case: summary, timeline, transactions with their scores and rule hits, entities with\n"
 	"their roles, notes and attachments.\n"
-	"\n" COMMON_HELP;
+	"\n";
 
 static int write_buf(struct app *a, const char *path, const struct fd_buf *b)
 {
@@ -491,13 +493,13 @@ static int write_buf(struct app *a, const char *path, const struct fd_buf *b)
 
 static int cmd_show(struct app *a, int argc, char **argv)
 {
-	static const struct option o[] = {TAIL_OPTS};
+	static const struct fd_cli_opt o[] = {TAIL_OPTS};
 	struct fd_buf b = FD_BUF_INIT;
 	int64_t id;
 	int ch, rc;
 
-	a->cli.usage = u_show;
-	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1)
+	fd_cli_setup_command(&a->cli, u_show, GROUPS, o);
+	while ((ch = fd_cli_getopt(&a->cli, argc, argv)) != -1)
 		common_option(a, ch, optarg);
 	if (argc - optind != 1)
 		fd_cli_usage_error(&a->cli, argc - optind ? "show: one case ID, please" : "show: missing ID");
@@ -517,18 +519,18 @@ static const char u_status[] =
 	"reopening withdraws those labels.\n"
 	"\n"
 	"  --note TEXT         why (recorded with the change)\n"
-	"\n" COMMON_HELP;
+	"\n";
 
 static int cmd_status(struct app *a, int argc, char **argv)
 {
-	static const struct option o[] = {{"note", required_argument, NULL, OPT_NOTE}, TAIL_OPTS};
+	static const struct fd_cli_opt o[] = {{"note", required_argument, OPT_NOTE, NULL}, TAIL_OPTS};
 	struct fd_case_status_result res;
 	const char *note = NULL;
 	int64_t id;
 	int ch, rc, to;
 
-	a->cli.usage = u_status;
-	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1) {
+	fd_cli_setup_command(&a->cli, u_status, GROUPS, o);
+	while ((ch = fd_cli_getopt(&a->cli, argc, argv)) != -1) {
 		if (ch == OPT_NOTE)
 			note = optarg;
 		else
@@ -561,19 +563,19 @@ static const char u_note[] =
 	"\n"
 	"  --file F            attach the file F (at most 64 MiB)\n"
 	"  --name NAME         the attachment's name (default: F's last component)\n"
-	"\n" COMMON_HELP;
+	"\n";
 
 static int cmd_note(struct app *a, int argc, char **argv)
 {
-	static const struct option o[] = {{"file", required_argument, NULL, OPT_FILE},
-					  {"name", required_argument, NULL, OPT_NAME}, TAIL_OPTS};
+	static const struct fd_cli_opt o[] = {{"file", required_argument, OPT_FILE, NULL},
+					  {"name", required_argument, OPT_NAME, NULL}, TAIL_OPTS};
 	const char *file = NULL, *name = NULL, *text;
 	char sha[65];
 	int64_t id, att;
 	int ch, rc;
 
-	a->cli.usage = u_note;
-	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1) {
+	fd_cli_setup_command(&a->cli, u_note, GROUPS, o);
+	while ((ch = fd_cli_getopt(&a->cli, argc, argv)) != -1) {
 		if (ch == OPT_FILE)
 			file = optarg;
 		else if (ch == OPT_NAME)
@@ -609,18 +611,18 @@ static const char u_link[] =
 	"usage: fd-case link ID [--txn ID [--reason R]]... [--entity REF [--role R]]...\n"
 	"Link transactions and entities to a case.  A transaction already in the case is left as\n"
 	"it is; an entity already in the case takes the new role.\n"
-	"\n" REF_HELP "\n" COMMON_HELP;
+	"\n" REF_HELP "\n";
 
 static int cmd_link(struct app *a, int argc, char **argv)
 {
-	static const struct option o[] = {REF_OPTS, TAIL_OPTS};
+	static const struct fd_cli_opt o[] = {REF_OPTS, TAIL_OPTS};
 	struct fd_case_link_result res;
 	struct refs r = {0};
 	int64_t id;
 	int ch, rc;
 
-	a->cli.usage = u_link;
-	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1)
+	fd_cli_setup_command(&a->cli, u_link, GROUPS, o);
+	while ((ch = fd_cli_getopt(&a->cli, argc, argv)) != -1)
 		if (!refs_option(a, &r, ch, optarg))
 			common_option(a, ch, optarg);
 	if (argc - optind != 1)
@@ -648,14 +650,14 @@ static const char u_related[] =
 	"  --near DUR              close in time: within DUR of a case transaction (default 1h)\n"
 	"  --amount-tolerance PCT  similar amount: within PCT percent (default 5)\n"
 	"  --amount-window DUR     ... of a case transaction at most DUR apart (default 7d)\n"
-	"\n" COMMON_HELP;
+	"\n";
 
 static int cmd_related(struct app *a, int argc, char **argv)
 {
-	static const struct option o[] = {
-		{"limit", required_argument, NULL, OPT_LIMIT}, {"near", required_argument, NULL, OPT_NEAR},
-		{"amount-tolerance", required_argument, NULL, OPT_TOL},
-		{"amount-window", required_argument, NULL, OPT_AMT_WINDOW}, TAIL_OPTS,
+	static const struct fd_cli_opt o[] = {
+		{"limit", required_argument, OPT_LIMIT, NULL}, {"near", required_argument, OPT_NEAR, NULL},
+		{"amount-tolerance", required_argument, OPT_TOL, NULL},
+		{"amount-window", required_argument, OPT_AMT_WINDOW, NULL}, TAIL_OPTS,
 	};
 	static const char *const cols[] = {"rank", "txn_id", "ts", "amount", "currency", "sender_id", "recipient_id",
 					   "risk", "weight", "why"};
@@ -666,8 +668,8 @@ static int cmd_related(struct app *a, int argc, char **argv)
 	int ch, rc;
 
 	memset(&ro, 0, sizeof(ro));
-	a->cli.usage = u_related;
-	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1) {
+	fd_cli_setup_command(&a->cli, u_related, GROUPS, o);
+	while ((ch = fd_cli_getopt(&a->cli, argc, argv)) != -1) {
 		switch (ch) {
 		case OPT_LIMIT: ro.limit = (size_t)fd_cli_int(&a->cli, "--limit", optarg, 1, 1000000); break;
 		case OPT_NEAR: ro.near_ms = fd_cli_duration(&a->cli, "--near", optarg); break;
@@ -725,19 +727,19 @@ static const char u_prioritize[] =
 	"the amount at stake, 20 for the riskiest entity, 15 for the age; each with its reasons.\n"
 	"\n"
 	"  --limit N           at most N cases\n"
-	"\n" COMMON_HELP;
+	"\n";
 
 static int cmd_prioritize(struct app *a, int argc, char **argv)
 {
-	static const struct option o[] = {{"limit", required_argument, NULL, OPT_LIMIT}, TAIL_OPTS};
+	static const struct fd_cli_opt o[] = {{"limit", required_argument, OPT_LIMIT, NULL}, TAIL_OPTS};
 	static const char *const cols[] = {"rank", "case_id", "score", "risk_part", "amount_part", "entity_part",
 					   "age_part", "status", "priority", "assignee", "title", "why"};
 	struct fd_case_rank *r = NULL;
 	size_t n = 0, i, limit = SIZE_MAX;
 	int ch, rc;
 
-	a->cli.usage = u_prioritize;
-	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1) {
+	fd_cli_setup_command(&a->cli, u_prioritize, GROUPS, o);
+	while ((ch = fd_cli_getopt(&a->cli, argc, argv)) != -1) {
 		if (ch == OPT_LIMIT)
 			limit = (size_t)fd_cli_int(&a->cli, "--limit", optarg, 1, 1000000);
 		else
@@ -798,7 +800,7 @@ static const char u_auto[] =
 	"                      from this risk on (default 80)\n"
 	"  --assign            assign new cases to an active investigator\n"
 	"  --pick P            with --assign: least-loaded (default) or round-robin (as assign --auto)\n"
-	"\n" COMMON_HELP;
+	"\n";
 
 struct flags {
 	struct fd_case_flag *f;
@@ -943,11 +945,11 @@ out:
 
 static int cmd_auto(struct app *a, int argc, char **argv)
 {
-	static const struct option o[] = {
-		{"window", required_argument, NULL, OPT_WINDOW}, {"since", required_argument, NULL, OPT_SINCE},
-		{"until", required_argument, NULL, OPT_UNTIL}, {"min-risk", required_argument, NULL, OPT_MIN_RISK},
-		{"assign", no_argument, NULL, OPT_ASSIGN}, {"level", required_argument, NULL, OPT_LEVEL},
-		{"pick", required_argument, NULL, OPT_PICK}, TAIL_OPTS,
+	static const struct fd_cli_opt o[] = {
+		{"window", required_argument, OPT_WINDOW, NULL}, {"since", required_argument, OPT_SINCE, NULL},
+		{"until", required_argument, OPT_UNTIL, NULL}, {"min-risk", required_argument, OPT_MIN_RISK, NULL},
+		{"assign", no_argument, OPT_ASSIGN, NULL}, {"level", required_argument, OPT_LEVEL, NULL},
+		{"pick", required_argument, OPT_PICK, NULL}, TAIL_OPTS,
 	};
 	struct fd_case_auto_opts ao;
 	struct fd_case_auto_result res;
@@ -957,8 +959,8 @@ static int cmd_auto(struct app *a, int argc, char **argv)
 
 	memset(&ao, 0, sizeof(ao));
 	ao.min_risk = 80;
-	a->cli.usage = u_auto;
-	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1) {
+	fd_cli_setup_command(&a->cli, u_auto, GROUPS, o);
+	while ((ch = fd_cli_getopt(&a->cli, argc, argv)) != -1) {
 		switch (ch) {
 		case OPT_WINDOW: ao.window_ms = fd_cli_duration(&a->cli, "--window", optarg); break;
 		case OPT_SINCE: since = fd_cli_time(&a->cli, "--since", optarg, 0); range = 1; break;
@@ -1020,10 +1022,10 @@ static int cmd_auto(struct app *a, int argc, char **argv)
 /* ---- case selections (sla, bulk assign) ------------------------------------------------------------ */
 
 #define SELECT_OPTS \
-	{"status", required_argument, NULL, OPT_STATUS}, {"priority", required_argument, NULL, OPT_PRIO}, \
-	{"assignee", required_argument, NULL, OPT_ASSIGNEE}, {"unassigned", no_argument, NULL, OPT_UNASSIGNED}, \
-	{"origin", required_argument, NULL, OPT_ORIGIN}, {"entity", required_argument, NULL, OPT_ENTITY}, \
-	{"older-than", required_argument, NULL, OPT_OLDER}
+	{"status", required_argument, OPT_STATUS, NULL}, {"priority", required_argument, OPT_PRIO, NULL}, \
+	{"assignee", required_argument, OPT_ASSIGNEE, NULL}, {"unassigned", no_argument, OPT_UNASSIGNED, NULL}, \
+	{"origin", required_argument, OPT_ORIGIN, NULL}, {"entity", required_argument, OPT_ENTITY, NULL}, \
+	{"older-than", required_argument, OPT_OLDER, NULL}
 
 #define SELECT_HELP \
 	"  --status S[,S]      OPEN, IN_PROGRESS, CLOSED, FALSE_POSITIVE, DUPLICATE\n" \
@@ -1127,13 +1129,13 @@ static const char u_assign[] =
 	"  --pick P            with --auto: least-loaded (default; fewest open cases) or round-robin\n"
 	"                      (in turn by name, after whoever was picked last)\n"
 	"  --all               every OPEN or IN_PROGRESS case (or --status)\n"
-	SELECT_HELP "\n" COMMON_HELP;
+	SELECT_HELP "\n";
 
 static int cmd_assign(struct app *a, int argc, char **argv)
 {
-	static const struct option o[] = {
-		{"auto", no_argument, NULL, OPT_AUTO}, {"to", required_argument, NULL, OPT_TO},
-		{"pick", required_argument, NULL, OPT_PICK}, {"all", no_argument, NULL, OPT_ALL}, SELECT_OPTS, TAIL_OPTS,
+	static const struct fd_cli_opt o[] = {
+		{"auto", no_argument, OPT_AUTO, NULL}, {"to", required_argument, OPT_TO, NULL},
+		{"pick", required_argument, OPT_PICK, NULL}, {"all", no_argument, OPT_ALL, NULL}, SELECT_OPTS, TAIL_OPTS,
 	};
 	static const char *const cols[] = {"case_id", "from", "to", "changed"};
 	char who[FD_CASE_NAME_MAX + 1];
@@ -1145,8 +1147,8 @@ static int cmd_assign(struct app *a, int argc, char **argv)
 	int ch, rc, automatic = 0, pick = -1, all = 0;
 
 	selection_init(&sel);
-	a->cli.usage = u_assign;
-	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1) {
+	fd_cli_setup_command(&a->cli, u_assign, GROUPS, o);
+	while ((ch = fd_cli_getopt(&a->cli, argc, argv)) != -1) {
 		if (selection_option(a, &sel, ch, optarg))
 			continue;
 		switch (ch) {
@@ -1243,13 +1245,13 @@ static const char u_sla[] =
 	"  --near PCT          NEAR from PCT percent of the time allowed (default 80)\n"
 	"  --all               list every open case, OK ones too\n"
 	"  --limit N           at most N cases\n"
-	SELECT_HELP "\n" COMMON_HELP;
+	SELECT_HELP "\n";
 
 static int cmd_sla(struct app *a, int argc, char **argv)
 {
-	static const struct option o[] = {
-		{"sla", required_argument, NULL, OPT_SLA}, {"near", required_argument, NULL, OPT_NEAR},
-		{"all", no_argument, NULL, OPT_ALL}, {"limit", required_argument, NULL, OPT_LIMIT}, SELECT_OPTS, TAIL_OPTS,
+	static const struct fd_cli_opt o[] = {
+		{"sla", required_argument, OPT_SLA, NULL}, {"near", required_argument, OPT_NEAR, NULL},
+		{"all", no_argument, OPT_ALL, NULL}, {"limit", required_argument, OPT_LIMIT, NULL}, SELECT_OPTS, TAIL_OPTS,
 	};
 	static const char *const cols[] = {"case_id", "state", "priority", "status", "assignee", "created_at",
 					   "last_action_at", "age_s", "idle_s", "sla_s", "due_at", "overdue_s", "title"};
@@ -1262,8 +1264,8 @@ static int cmd_sla(struct app *a, int argc, char **argv)
 
 	fd_case_sla_defaults(&pol);
 	selection_init(&sel);
-	a->cli.usage = u_sla;
-	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1) {
+	fd_cli_setup_command(&a->cli, u_sla, GROUPS, o);
+	while ((ch = fd_cli_getopt(&a->cli, argc, argv)) != -1) {
 		if (selection_option(a, &sel, ch, optarg))
 			continue;
 		switch (ch) {
@@ -1351,19 +1353,19 @@ static const char u_duplicates[] =
 	"usage: fd-case duplicates\n"
 	"List pairs of open cases (OPEN, IN_PROGRESS) about the same suspect or the same\n"
 	"transactions, the older one first as the one to keep (fd-case merge KEEP DUP).\n"
-	"\n" COMMON_HELP;
+	"\n";
 
 static int cmd_duplicates(struct app *a, int argc, char **argv)
 {
-	static const struct option o[] = {TAIL_OPTS};
+	static const struct fd_cli_opt o[] = {TAIL_OPTS};
 	static const char *const cols[] = {"keep", "duplicate", "shared_txns", "shared_suspects", "keep_txns",
 					   "duplicate_txns"};
 	struct fd_case_dup *d = NULL;
 	size_t n = 0, i;
 	int ch, rc;
 
-	a->cli.usage = u_duplicates;
-	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1)
+	fd_cli_setup_command(&a->cli, u_duplicates, GROUPS, o);
+	while ((ch = fd_cli_getopt(&a->cli, argc, argv)) != -1)
 		common_option(a, ch, optarg);
 	if (optind < argc)
 		fd_cli_usage_error(&a->cli, "duplicates: unexpected argument '%s'", argv[optind]);
@@ -1407,18 +1409,18 @@ static const char u_merge[] =
 	"that KEEP lacks move to KEEP; DUP becomes DUPLICATE, a final status without labels.\n"
 	"\n"
 	"  --note TEXT         why (recorded on both cases)\n"
-	"\n" COMMON_HELP;
+	"\n";
 
 static int cmd_merge(struct app *a, int argc, char **argv)
 {
-	static const struct option o[] = {{"note", required_argument, NULL, OPT_NOTE}, TAIL_OPTS};
+	static const struct fd_cli_opt o[] = {{"note", required_argument, OPT_NOTE, NULL}, TAIL_OPTS};
 	struct fd_case_merge_result res;
 	const char *note = NULL;
 	int64_t keep, dup;
 	int ch, rc;
 
-	a->cli.usage = u_merge;
-	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1) {
+	fd_cli_setup_command(&a->cli, u_merge, GROUPS, o);
+	while ((ch = fd_cli_getopt(&a->cli, argc, argv)) != -1) {
 		if (ch == OPT_NOTE)
 			note = optarg;
 		else
@@ -1447,7 +1449,7 @@ static const char u_user[] =
 	"must be an ADMIN.\n"
 	"\n"
 	"  --role ROLE         ADMIN, INVESTIGATOR, ANALYST or VIEWER\n"
-	"\n" COMMON_HELP;
+	"\n";
 
 static int print_user(void *ctx, const struct fd_case_user *u)
 {
@@ -1476,13 +1478,13 @@ static int print_user(void *ctx, const struct fd_case_user *u)
 
 static int cmd_user(struct app *a, int argc, char **argv)
 {
-	static const struct option o[] = {{"role", required_argument, NULL, OPT_ROLE}, TAIL_OPTS};
+	static const struct fd_cli_opt o[] = {{"role", required_argument, OPT_ROLE, NULL}, TAIL_OPTS};
 	static const char *const cols[] = {"name", "role", "active", "open_cases", "created_at", "created_by"};
 	const char *sub;
 	int ch, rc, role = -1;
 
-	a->cli.usage = u_user;
-	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1) {
+	fd_cli_setup_command(&a->cli, u_user, GROUPS, o);
+	while ((ch = fd_cli_getopt(&a->cli, argc, argv)) != -1) {
 		if (ch == OPT_ROLE) {
 			if ((role = fd_user_role_parse(optarg)) < 0)
 				fd_cli_usage_error(&a->cli, "--role must be ADMIN, INVESTIGATOR, ANALYST or VIEWER, not '%s'", optarg);
@@ -1543,19 +1545,19 @@ static const char u_report[] =
 	"\n"
 	"  --format md|html    Markdown (default) or HTML\n"
 	"  -o, --output FILE   write there (atomically) instead of standard output\n"
-	"\n" COMMON_HELP;
+	"\n";
 
 static int cmd_report(struct app *a, int argc, char **argv)
 {
-	static const struct option o[] = {{"format", required_argument, NULL, OPT_RFORMAT},
-					  {"output", required_argument, NULL, 'o'}, TAIL_OPTS};
+	static const struct fd_cli_opt o[] = {{"format", required_argument, OPT_RFORMAT, NULL},
+					  {"output", required_argument, 'o', NULL}, TAIL_OPTS};
 	struct fd_buf b = FD_BUF_INIT;
 	const char *path = NULL;
 	int64_t id;
 	int ch, rc, fmt = FD_REPORT_MD;
 
-	a->cli.usage = u_report;
-	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS "o:", o, NULL)) != -1) {
+	fd_cli_setup_command(&a->cli, u_report, GROUPS, o);
+	while ((ch = fd_cli_getopt(&a->cli, argc, argv)) != -1) {
 		if (ch == OPT_RFORMAT) {
 			if (strcmp(optarg, "md") == 0 || strcmp(optarg, "markdown") == 0)
 				fmt = FD_REPORT_MD;
@@ -1590,17 +1592,17 @@ static const char u_dashboard[] =
 	"transactions with their deciding reason.\n"
 	"\n"
 	"  --html FILE         write the page there ('-' = standard output)\n"
-	"\n" COMMON_HELP;
+	"\n";
 
 static int cmd_dashboard(struct app *a, int argc, char **argv)
 {
-	static const struct option o[] = {{"html", required_argument, NULL, OPT_HTML}, TAIL_OPTS};
+	static const struct fd_cli_opt o[] = {{"html", required_argument, OPT_HTML, NULL}, TAIL_OPTS};
 	struct fd_buf b = FD_BUF_INIT;
 	const char *path = NULL;
 	int ch, rc;
 
-	a->cli.usage = u_dashboard;
-	while ((ch = getopt_long(argc, argv, FD_CLI_SHORTOPTS, o, NULL)) != -1) {
+	fd_cli_setup_command(&a->cli, u_dashboard, GROUPS, o);
+	while ((ch = fd_cli_getopt(&a->cli, argc, argv)) != -1) {
 		if (ch == OPT_HTML) {
 			if (!*optarg)
 				fd_cli_usage_error(&a->cli, "--html needs a file name");
@@ -1634,16 +1636,16 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	static const struct option o[] = {TAIL_OPTS};
+	static const struct fd_cli_opt o[] = {TAIL_OPTS};
 	struct app a;
 	size_t i;
 	int ch, rc = FD_OK, r2;
 
 	memset(&a, 0, sizeof(a));
 	a.now = INT64_MIN;
-	fd_cli_init(&a.cli, "fd-case", usage);
+	fd_cli_setup(&a.cli, "fd-case", usage, GROUPS, o);
 	a.t0 = fd_now();
-	while ((ch = getopt_long(argc, argv, "+" FD_CLI_SHORTOPTS, o, NULL)) != -1)
+	while ((ch = fd_cli_getopt_head(&a.cli, argc, argv)) != -1)
 		common_option(&a, ch, optarg);
 	if (optind >= argc)
 		fd_cli_usage_error(&a.cli, "missing COMMAND");

@@ -44,9 +44,9 @@ tools() { for t in "$FD_BIN"/fd-*; do [ -x "$t" ] && basename "$t"; done; }
 }
 
 # ---- the option groups (cmd/cli.c): fd-gen, fd-features, fd-score, fd-ingest, fd-audit, fd-graph,
-# fd-rules -----------------------------------------------------------------------------------------
+# fd-rules, fd-case -------------------------------------------------------------------------------
 
-grouped() { echo fd-gen fd-features fd-score fd-ingest fd-audit fd-graph fd-rules; }
+grouped() { echo fd-gen fd-features fd-score fd-ingest fd-audit fd-graph fd-rules fd-case; }
 
 @test "a usage error names the tool, not the path it ran as, with the short usage" {
 	for t in $(grouped); do
@@ -89,6 +89,9 @@ grouped() { echo fd-gen fd-features fd-score fd-ingest fd-audit fd-graph fd-rule
 	err "fd-rules: --currency 'eur' is not an ISO 4217 code (upper case, e.g. EUR)" "$FD_BIN/fd-rules" --currency eur
 	err "fd-rules: option '--sort' doesn't allow an argument" "$FD_BIN/fd-rules" backtest --sort=1
 	err "fd-rules: option '--from' requires an argument" "$FD_BIN/fd-rules" list add L --from
+	err "fd-case: option '--store' requires an argument" "$FD_BIN/fd-case" --store
+	err "fd-case: option '--desc' doesn't allow an argument" "$FD_BIN/fd-case" list --desc=yes
+	err "fd-case: option requires an argument -- 'o'" "$FD_BIN/fd-case" report 1 -o
 }
 
 @test "a tool refuses the options of the groups it does not take" {
@@ -114,6 +117,9 @@ grouped() { echo fd-gen fd-features fd-score fd-ingest fd-audit fd-graph fd-rule
 	refused --metrics "$FD_BIN/fd-rules" list show  # the lists have their own, smaller set
 	refused --excel-safe "$FD_BIN/fd-rules" list show
 	refused --map "$FD_BIN/fd-rules" list show
+	refused --progress "$FD_BIN/fd-case"       # before the command
+	refused --output "$FD_BIN/fd-case" list    # after it: only report writes a file (-o)
+	refused --strict "$FD_BIN/fd-case" auto
 	[ ! -e x ] && [ ! -e fd.db ]
 }
 
@@ -122,8 +128,27 @@ grouped() { echo fd-gen fd-features fd-score fd-ingest fd-audit fd-graph fd-rule
 		help=$("$FD_BIN/$t" --help)
 		[ "$t" = fd-audit ] && help+=$'\n'$("$FD_BIN/$t" benford --help)
 		[ "$t" = fd-rules ] && help+=$'\n'$("$FD_BIN/$t" list --help)
+		if [ "$t" = fd-case ]; then
+			for c in create list show status assign note link related prioritize auto sla duplicates merge \
+				user report dashboard; do
+				help+=$'\n'$("$FD_BIN/$t" $c --help)
+			done
+		fi
 		for o in $(grep -oE '^  (-[a-z], )?--[a-z][a-z0-9-]*' <<<"$help" | grep -oE -- '--[a-z0-9-]+$' | sort -u); do
 			grep -qF -- "${o//-/\\-}" "$FD_ROOT/man/$t.1" || { echo "$t: $o not in man/$t.1"; false; }
 		done
 	done
+}
+
+@test "fd-case: a command's usage error shows the command's synopsis; the options before it still count" {
+	run --separate-stderr "$FD_BIN/fd-case" merge 1 --bogus
+	[ "$status" -eq 2 ]
+	assert_equal "${stderr_lines[0]}" "fd-case: unrecognized option '--bogus'"
+	assert_equal "${stderr_lines[1]}" "usage: fd-case merge KEEP DUP [--note TEXT]"
+	# --store before the command is the store the command opens (it does not exist: exit 4 or so,
+	# naming it), not ./fd.db
+	run --separate-stderr "$FD_BIN/fd-case" --store "$BATS_TEST_TMPDIR/none/x.db" show 1
+	[ "$status" -ne 0 ] && [ "$status" -ne 2 ]
+	[[ $stderr == *"$BATS_TEST_TMPDIR/none/x.db"* ]] || { echo "$stderr"; false; }
+	[ ! -e fd.db ]
 }
