@@ -30,7 +30,7 @@
 #include "fd_txn.h"
 #include "banned.h"
 
-static const char usage[] =
+static const char synopsis[] =
 	"usage: fd-train [options] [FILE...]\n"
 	"       fd-train eval [options] [FILE...]\n"
 	"       fd-train --inspect MODEL\n"
@@ -40,105 +40,110 @@ static const char usage[] =
 	"write the model file.  eval: AUC-ROC, average precision, recall at 1% and 5%\n"
 	"false-positive rate, precision of the top k and the confusion matrices of each layer on\n"
 	"labelled transactions.  --inspect: what a model file holds.\n"
-	"\n"
-	"  -o, --output FILE   model file (default models/model-VERSION.fdm)\n"
-	"  --input KIND        features or transactions (default: a FILE without a sender_id\n"
-	"                      column holds feature rows; stdin holds transactions)\n"
-	"  --features LIST     comma-separated features (default: all of the catalog, or every\n"
-	"                      feature column of feature rows)\n"
-	"  --layers LIST       hidden layers, e.g. 12,6,12 (default 2n/3, n/3, 2n/3 of n features)\n"
-	"  --epochs N          at most N epochs (default 100)\n"
-	"  --patience N        stop after N epochs without a better validation loss (default 5)\n"
-	"  --batch N           mini-batch rows (default 64)\n"
-	"  --trees N           isolation trees (default 100)\n"
-	"  --subsample N       rows per tree (default 256)\n"
-	"  --seed N            random seed (default 1)\n"
-	"  --gb-rounds N       at most N boosting rounds (default 400)\n"
-	"  --gb-pos-weight W   weight of a fraud row in boosting (default 1; 0 = legitimate/fraud)\n"
-	"  --gb-rows N         boost on every fraud row and a weighted sample of legitimate ones,\n"
-	"                      N rows in all (default 100000; 0 = every labelled row); the same\n"
-	"                      for the validation rows that stop the boosting early\n"
-	"  --gb-eval-every K   measure the validation AP every K rounds (default 2)\n"
-	"  --gb-eta E          learning rate of the boosted trees (default 0.1)\n"
-	"  --gb-depth N        depth of the boosted trees (default 3)\n"
-	"  --gb-refit, --no-gb-refit  after early stopping, grow the trees again on the\n"
-	"                      training and validation rows for the rounds kept (default on)\n"
-	"  --ae-rows N         train the autoencoder on a sample of N rows (default 100000;\n"
-	"                      0 = every row)\n"
-	"  --no-gbdt           no boosted trees, even with labels\n"
-	"  --as-of T           train as at T: labels later than T minus the label delay unused\n"
-	"  --promote           with --store: make the model the store's promoted model\n"
-	"  --alerts-per-day N  thresholds from an alert budget instead of the 95th/99th percentiles\n"
-	"  --rules FILE        rules whose points enter the risk calibration (default $FD_RULES,\n"
-	"                      else default.rules of the tools' tree)\n"
-	"  --no-rules          calibrate without rules\n"
-	"  --store PATH        register the model in this store's models table\n"
-	"  --since T, --until T  train on (eval: evaluate) the store's transactions in [T, T')\n"
-	"  --model FILE        eval: the model (default $FD_MODEL, else models/default.fdm)\n"
-	"  --top K             eval: precision of the K highest scores (default 100)\n"
-	"  --format FMT        eval: table, csv or ndjson (default table)\n"
-	"  --map SPEC          column mapping file, or a preset: fd, sparkov\n"
-	"  --delimiter C       CSV input field delimiter (default ',')\n"
-	"  --tz TZ             zone of timestamps without one (default UTC)\n"
-	"  --currency CODE     currency of rows without one (default USD)\n"
-	"  --sort              accept input out of time order (read into memory and sorted)\n"
-	"  --strict            stop at the first bad record (exit 3) instead of skipping it\n"
-	"  --label-delay DAYS  labels reach the features this long after a transaction (default 7)\n"
-	"  --actor NAME        who is acting (default $FD_ACTOR, else the login name)\n"
-	"  --metrics FILE      write Prometheus textfile metrics there\n"
-	"  -q, --quiet         no summary on stderr\n"
-	"  --progress, --no-progress   force the per-epoch progress lines on or off\n"
-	"  -h, --help          show this help\n"
-	"  --version           show the version\n";
+	"\n";
 
 enum {
 	OPT_INPUT = FD_OPT_TOOL_BASE, OPT_FEATURES, OPT_LAYERS, OPT_EPOCHS, OPT_PATIENCE, OPT_BATCH,
 	OPT_TREES, OPT_SUBSAMPLE, OPT_SEED, OPT_ALERTS, OPT_RULES, OPT_NO_RULES, OPT_SINCE, OPT_UNTIL,
-	OPT_MODEL, OPT_TOP, OPT_MAP, OPT_DELIM, OPT_TZ, OPT_CURRENCY, OPT_SORT, OPT_STRICT,
+	OPT_MODEL, OPT_TOP, OPT_MAP, OPT_DELIM, OPT_TZ, OPT_CURRENCY, OPT_SORT,
 	OPT_LABEL_DELAY, OPT_INSPECT, OPT_AS_OF, OPT_PROMOTE, OPT_NO_GBDT, OPT_GB_ROUNDS, OPT_GB_POS_WEIGHT,
 	OPT_GB_ROWS, OPT_GB_EVAL_EVERY, OPT_AE_ROWS, OPT_GB_ETA, OPT_GB_DEPTH, OPT_GB_REFIT, OPT_NO_GB_REFIT,
 };
 
-static const struct option longopts[] = {
-	FD_CLI_LONGOPTS,
-	{"output", required_argument, NULL, 'o'},
-	{"input", required_argument, NULL, OPT_INPUT},
-	{"features", required_argument, NULL, OPT_FEATURES},
-	{"layers", required_argument, NULL, OPT_LAYERS},
-	{"epochs", required_argument, NULL, OPT_EPOCHS},
-	{"patience", required_argument, NULL, OPT_PATIENCE},
-	{"batch", required_argument, NULL, OPT_BATCH},
-	{"trees", required_argument, NULL, OPT_TREES},
-	{"subsample", required_argument, NULL, OPT_SUBSAMPLE},
-	{"seed", required_argument, NULL, OPT_SEED},
-	{"alerts-per-day", required_argument, NULL, OPT_ALERTS},
-	{"rules", required_argument, NULL, OPT_RULES},
-	{"no-rules", no_argument, NULL, OPT_NO_RULES},
-	{"since", required_argument, NULL, OPT_SINCE},
-	{"until", required_argument, NULL, OPT_UNTIL},
-	{"model", required_argument, NULL, OPT_MODEL},
-	{"top", required_argument, NULL, OPT_TOP},
-	{"map", required_argument, NULL, OPT_MAP},
-	{"delimiter", required_argument, NULL, OPT_DELIM},
-	{"tz", required_argument, NULL, OPT_TZ},
-	{"currency", required_argument, NULL, OPT_CURRENCY},
-	{"sort", no_argument, NULL, OPT_SORT},
-	{"strict", no_argument, NULL, OPT_STRICT},
-	{"label-delay", required_argument, NULL, OPT_LABEL_DELAY},
-	{"inspect", required_argument, NULL, OPT_INSPECT},
-	{"as-of", required_argument, NULL, OPT_AS_OF},
-	{"promote", no_argument, NULL, OPT_PROMOTE},
-	{"no-gbdt", no_argument, NULL, OPT_NO_GBDT},
-	{"gb-rounds", required_argument, NULL, OPT_GB_ROUNDS},
-	{"gb-pos-weight", required_argument, NULL, OPT_GB_POS_WEIGHT},
-	{"gb-rows", required_argument, NULL, OPT_GB_ROWS},
-	{"gb-eval-every", required_argument, NULL, OPT_GB_EVAL_EVERY},
-	{"ae-rows", required_argument, NULL, OPT_AE_ROWS},
-	{"gb-eta", required_argument, NULL, OPT_GB_ETA},
-	{"gb-depth", required_argument, NULL, OPT_GB_DEPTH},
-	{"gb-refit", no_argument, NULL, OPT_GB_REFIT},
-	{"no-gb-refit", no_argument, NULL, OPT_NO_GB_REFIT},
-	{NULL, 0, NULL, 0},
+/* The options in the order of the usage (--help and --version come last). */
+static const struct fd_cli_opt opts[] = {
+	{"output", required_argument, 0,
+		"  -o, --output FILE   model file (default models/model-VERSION.fdm)\n"},
+	{"input", required_argument, OPT_INPUT,
+		"  --input KIND        features or transactions (default: a FILE without a sender_id\n"
+		"                      column holds feature rows; stdin holds transactions)\n"},
+	{"features", required_argument, OPT_FEATURES,
+		"  --features LIST     comma-separated features (default: all of the catalog, or every\n"
+		"                      feature column of feature rows)\n"},
+	{"layers", required_argument, OPT_LAYERS,
+		"  --layers LIST       hidden layers, e.g. 12,6,12 (default 2n/3, n/3, 2n/3 of n features)\n"},
+	{"epochs", required_argument, OPT_EPOCHS,
+		"  --epochs N          at most N epochs (default 100)\n"},
+	{"patience", required_argument, OPT_PATIENCE,
+		"  --patience N        stop after N epochs without a better validation loss (default 5)\n"},
+	{"batch", required_argument, OPT_BATCH,
+		"  --batch N           mini-batch rows (default 64)\n"},
+	{"trees", required_argument, OPT_TREES,
+		"  --trees N           isolation trees (default 100)\n"},
+	{"subsample", required_argument, OPT_SUBSAMPLE,
+		"  --subsample N       rows per tree (default 256)\n"},
+	{"seed", required_argument, OPT_SEED,
+		"  --seed N            random seed (default 1)\n"},
+	{"gb-rounds", required_argument, OPT_GB_ROUNDS,
+		"  --gb-rounds N       at most N boosting rounds (default 400)\n"},
+	{"gb-pos-weight", required_argument, OPT_GB_POS_WEIGHT,
+		"  --gb-pos-weight W   weight of a fraud row in boosting (default 1; 0 = legitimate/fraud)\n"},
+	{"gb-rows", required_argument, OPT_GB_ROWS,
+		"  --gb-rows N         boost on every fraud row and a weighted sample of legitimate ones,\n"
+		"                      N rows in all (default 100000; 0 = every labelled row); the same\n"
+		"                      for the validation rows that stop the boosting early\n"},
+	{"gb-eval-every", required_argument, OPT_GB_EVAL_EVERY,
+		"  --gb-eval-every K   measure the validation AP every K rounds (default 2)\n"},
+	{"gb-eta", required_argument, OPT_GB_ETA,
+		"  --gb-eta E          learning rate of the boosted trees (default 0.1)\n"},
+	{"gb-depth", required_argument, OPT_GB_DEPTH,
+		"  --gb-depth N        depth of the boosted trees (default 3)\n"},
+	{"gb-refit", no_argument, OPT_GB_REFIT,
+		"  --gb-refit, --no-gb-refit  after early stopping, grow the trees again on the\n"
+		"                      training and validation rows for the rounds kept (default on)\n"},
+	{"no-gb-refit", no_argument, OPT_NO_GB_REFIT, NULL},
+	{"ae-rows", required_argument, OPT_AE_ROWS,
+		"  --ae-rows N         train the autoencoder on a sample of N rows (default 100000;\n"
+		"                      0 = every row)\n"},
+	{"no-gbdt", no_argument, OPT_NO_GBDT,
+		"  --no-gbdt           no boosted trees, even with labels\n"},
+	{"as-of", required_argument, OPT_AS_OF,
+		"  --as-of T           train as at T: labels later than T minus the label delay unused\n"},
+	{"promote", no_argument, OPT_PROMOTE,
+		"  --promote           with --store: make the model the store's promoted model\n"},
+	{"alerts-per-day", required_argument, OPT_ALERTS,
+		"  --alerts-per-day N  thresholds from an alert budget instead of the 95th/99th percentiles\n"},
+	{"rules", required_argument, OPT_RULES,
+		"  --rules FILE        rules whose points enter the risk calibration (default $FD_RULES,\n"
+		"                      else default.rules of the tools' tree)\n"},
+	{"no-rules", no_argument, OPT_NO_RULES,
+		"  --no-rules          calibrate without rules\n"},
+	{"store", required_argument, 0,
+		"  --store PATH        register the model in this store's models table\n"},
+	{"since", required_argument, OPT_SINCE,
+		"  --since T, --until T  train on (eval: evaluate) the store's transactions in [T, T')\n"},
+	{"until", required_argument, OPT_UNTIL, NULL},
+	{"model", required_argument, OPT_MODEL,
+		"  --model FILE        eval: the model (default $FD_MODEL, else models/default.fdm)\n"},
+	{"top", required_argument, OPT_TOP,
+		"  --top K             eval: precision of the K highest scores (default 100)\n"},
+	{"format", required_argument, FD_OPT_FORMAT,
+		"  --format FMT        eval: table, csv or ndjson (default table)\n"},
+	{"map", required_argument, OPT_MAP,
+		"  --map SPEC          column mapping file, or a preset: fd, sparkov\n"},
+	{"delimiter", required_argument, OPT_DELIM,
+		"  --delimiter C       CSV input field delimiter (default ',')\n"},
+	{"tz", required_argument, OPT_TZ,
+		"  --tz TZ             zone of timestamps without one (default UTC)\n"},
+	{"currency", required_argument, OPT_CURRENCY,
+		"  --currency CODE     currency of rows without one (default USD)\n"},
+	{"sort", no_argument, OPT_SORT,
+		"  --sort              accept input out of time order (read into memory and sorted)\n"},
+	{"strict", no_argument, 0,
+		"  --strict            stop at the first bad record (exit 3) instead of skipping it\n"},
+	{"label-delay", required_argument, OPT_LABEL_DELAY,
+		"  --label-delay DAYS  labels reach the features this long after a transaction (default 7)\n"},
+	{"actor", required_argument, 0,
+		"  --actor NAME        who is acting (default $FD_ACTOR, else the login name)\n"},
+	{"metrics", required_argument, 0,
+		"  --metrics FILE      write Prometheus textfile metrics there\n"},
+	{"quiet", no_argument, 0,
+		"  -q, --quiet         no summary on stderr\n"},
+	{"progress", no_argument, 0,
+		"  --progress, --no-progress   force the per-epoch progress lines on or off\n"},
+	{"no-progress", no_argument, 0, NULL},
+	{"inspect", required_argument, OPT_INSPECT, NULL},
+	{NULL, 0, 0, NULL},
 };
 
 #define DAY_MS 86400000LL
@@ -159,15 +164,6 @@ static const char *argv0;
 static int oom(struct fd_err *err)
 {
 	return fd_err_set(err, FD_EIO, "out of memory");
-}
-
-static char parse_delim(const char *s)
-{
-	if (strcmp(s, "tab") == 0 || strcmp(s, "\\t") == 0 || strcmp(s, "\t") == 0)
-		return '\t';
-	if (strlen(s) != 1 || s[0] == '"' || s[0] == '\n' || s[0] == '\r')
-		fd_cli_usage_error(&cli, "--delimiter needs one character other than a quote or newline, or 'tab', not '%s'", s);
-	return s[0];
 }
 
 #define MIN_SAMPLE 100   /* the smallest sample --gb-rows and --ae-rows take */
@@ -668,7 +664,8 @@ int main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	fd_train_opts_init(&o.t);
 	o.top = 100;
-	fd_cli_init(&cli, "fd-train", usage);
+	fd_cli_setup(&cli, "fd-train", synopsis,
+		     FD_CLI_G_STORE | FD_CLI_G_ACTOR | FD_CLI_G_OUTPUT | FD_CLI_G_STRICT | FD_CLI_G_METRICS | FD_CLI_G_PROGRESS, opts);
 	argv0 = argv[0];
 	if (argc > 1 && strcmp(argv[1], "eval") == 0) {
 		o.eval = 1;
@@ -676,9 +673,8 @@ int main(int argc, char **argv)
 		argc--;
 		argv++;
 	}
-	while ((c = getopt_long(argc, argv, FD_CLI_SHORTOPTS "o:", longopts, NULL)) != -1) {
+	while ((c = fd_cli_getopt(&cli, argc, argv)) != -1) {
 		switch (c) {
-		case 'o': o.output = optarg; break;
 		case OPT_INPUT:
 			if (strcmp(optarg, "features") == 0)
 				o.input = IN_FEATURES;
@@ -705,11 +701,10 @@ int main(int argc, char **argv)
 		case OPT_MODEL: o.model = optarg; break;
 		case OPT_TOP: o.top = (size_t)fd_cli_int(&cli, "--top", optarg, 1, 1000000000); break;
 		case OPT_MAP: o.map_spec = optarg; break;
-		case OPT_DELIM: o.t.delimiter = parse_delim(optarg); break;
+		case OPT_DELIM: o.t.delimiter = fd_cli_delimiter(&cli, optarg); break;
 		case OPT_TZ: o.t.tz = optarg; break;
 		case OPT_CURRENCY: o.t.currency = optarg; break;
 		case OPT_SORT: o.t.sort = 1; break;
-		case OPT_STRICT: o.t.strict = 1; break;
 		case OPT_LABEL_DELAY: o.t.label_delay = fd_cli_double(&cli, "--label-delay", optarg, 0, 3650); break;
 		case OPT_INSPECT: o.inspect = optarg; break;
 		case OPT_AS_OF: o.as_of_arg = optarg; break;
@@ -727,11 +722,10 @@ int main(int argc, char **argv)
 		case OPT_NO_GB_REFIT: o.t.gb_refit = 0; break;
 		case OPT_AE_ROWS: o.t.ae_rows = sample_size("--ae-rows", optarg); break;
 		case FD_OPT_FORMAT: o.fmt_arg = optarg; break;
-		default:
-			if (!fd_cli_option(&cli, c, optarg))
-				fd_cli_usage_error(&cli, "unexpected option");
 		}
 	}
+	o.output = cli.output;
+	o.t.strict = cli.strict;
 	fd_cli_finish(&cli);
 	fd_cli_inputs(&cli, argc - optind, argv + optind);
 	fd_cli_inputs(&cli, 3, (char *const[]){(char *)o.rules, (char *)o.model, (char *)o.map_spec});

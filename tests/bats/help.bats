@@ -44,9 +44,9 @@ tools() { for t in "$FD_BIN"/fd-*; do [ -x "$t" ] && basename "$t"; done; }
 }
 
 # ---- the option groups (cmd/cli.c): fd-gen, fd-features, fd-score, fd-ingest, fd-audit, fd-graph,
-# fd-rules, fd-case -------------------------------------------------------------------------------
+# fd-rules, fd-case, fd-train ---------------------------------------------------------------------
 
-grouped() { echo fd-gen fd-features fd-score fd-ingest fd-audit fd-graph fd-rules fd-case; }
+grouped() { echo fd-gen fd-features fd-score fd-ingest fd-audit fd-graph fd-rules fd-case fd-train; }
 
 @test "a usage error names the tool, not the path it ran as, with the short usage" {
 	for t in $(grouped); do
@@ -92,6 +92,10 @@ grouped() { echo fd-gen fd-features fd-score fd-ingest fd-audit fd-graph fd-rule
 	err "fd-case: option '--store' requires an argument" "$FD_BIN/fd-case" --store
 	err "fd-case: option '--desc' doesn't allow an argument" "$FD_BIN/fd-case" list --desc=yes
 	err "fd-case: option requires an argument -- 'o'" "$FD_BIN/fd-case" report 1 -o
+	err "fd-train: --delimiter needs one character other than a quote or newline, or 'tab', not ';;'" \
+		"$FD_BIN/fd-train" --delimiter ';;'
+	err "fd-train: option '--promote' doesn't allow an argument" "$FD_BIN/fd-train" --promote=yes
+	err "fd-train: --output needs a file name" "$FD_BIN/fd-train" -o ''
 }
 
 @test "a tool refuses the options of the groups it does not take" {
@@ -120,6 +124,8 @@ grouped() { echo fd-gen fd-features fd-score fd-ingest fd-audit fd-graph fd-rule
 	refused --progress "$FD_BIN/fd-case"       # before the command
 	refused --output "$FD_BIN/fd-case" list    # after it: only report writes a file (-o)
 	refused --strict "$FD_BIN/fd-case" auto
+	refused --dst "$FD_BIN/fd-train"          # it reads --map, --delimiter, --tz, --currency only
+	refused --excel-safe "$FD_BIN/fd-train" eval
 	[ ! -e x ] && [ ! -e fd.db ]
 }
 
