@@ -2,11 +2,11 @@
 # The case stage of make demo: given the demo store (scripts/demo.sh builds it), set up users,
 # open cases automatically from the HIGH scores (when fd-score has written any) and by hand
 # for the accounts with the most labelled fraud, work them through the workflow, and write a
-# case report and the dashboard.  Usage: scripts/demo_case.sh [STORE]  (default out/demo/fd.db)
+# case report and the dashboard.  Usage: scripts/demo_case.sh [STORE [OUT]]  (default out/demo/fd.db, out/demo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/bin:$PATH" LC_ALL=C TZ=UTC
-out=out/demo
+out=${2:-out/demo}
 export FD_STORE=${1:-${FD_STORE:-$out/fd.db}} FD_ACTOR=${FD_ACTOR:-demo}
 mkdir -p "$out"
 [ -f "$FD_STORE" ] || { echo "demo_case: no store '$FD_STORE' (run scripts/demo.sh first)" >&2; exit 4; }
