@@ -18,7 +18,8 @@ layer_of() {
 	fd_store | fd_schema | fd_schema_* | fd_audit | fd_verify | fd_seal | fd_role | fd_bundle | \
 	fd_txnsrc | fd_ingest) echo 1 ;;
 	fd_features | fd_rules | fd_rules_* | fd_rule_lists | fd_backtest | fd_model | fd_nn | fd_iforest | fd_gbdt | fd_train | \
-	fd_score | fd_eval | fd_gen | fd_forensic) echo 2 ;;
+	fd_score | fd_score_impl | fd_score_reasons | fd_scorer | fd_score_eval | fd_score_store | \
+	fd_eval | fd_gen | fd_forensic) echo 2 ;;
 	fd_case | fd_case_* | fd_graph | fd_graph_* | fd_report) echo 3 ;;
 	*) echo -1 ;;
 	esac

@@ -1,6 +1,7 @@
 /*
  * test_score.c — combining the layers (lib/fd_score.c): surprises, risk, level, decision,
- * confidence, the risk thresholds, and reasons in words.  The model here is built by hand:
+ * confidence, the risk thresholds, and reasons in words (lib/fd_score_reasons.c); the scorer's
+ * drift bins (lib/fd_scorer.c).  The model here is built by hand:
  * an ECDF of two points (0 and 10, so p_ae = e / 10), autoencoder thresholds 9.5 and 9.9 (so
  * q_m = 0.95 and q_h = 0.99 exactly), forest thresholds 0.5 and 0.6, risk thresholds 30 and
  * 50.  Expected values worked out with python3 from the formulas of fd_score.h:
@@ -23,6 +24,7 @@
 #include <string.h>
 
 #include "fd_score.c"
+#include "fd_scorer.c"
 
 static struct fd_model *hand_model(void)
 {
