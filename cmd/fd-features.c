@@ -127,8 +127,6 @@ static struct fd_writer *make_writer(const struct fd_cli *cli, struct fd_out *ou
 
 static void write_row(struct fd_writer *w, const struct fd_txn *t, const double *vals, size_t nf)
 {
-	size_t i;
-
 	fd_writer_begin(w);
 	fd_writer_cstr(w, t->txn_id);
 	fd_writer_ts(w, t->ts);
@@ -136,8 +134,7 @@ static void write_row(struct fd_writer *w, const struct fd_txn *t, const double 
 		fd_writer_i64(w, t->label);
 	else
 		fd_writer_null(w);
-	for (i = 0; i < nf; i++)
-		fd_writer_f64_sig(w, vals[i], 9);
+	fd_writer_f64_sig_n(w, vals, nf, 9);
 	fd_writer_end(w);
 }
 

@@ -464,17 +464,23 @@ static int oom(struct fd_reader *r, struct fd_err *err)
 
 /* ---- CSV ----------------------------------------------------------------------------- */
 
-static int push_field(struct fd_reader *r, const char *s, size_t n)
+static int grow_fields(struct fd_reader *r)
 {
-	if (r->nf == r->fcap) {
-		size_t cap = r->fcap ? 2 * r->fcap : 32;
-		struct slice *f = realloc(r->f, cap * sizeof(*f));
+	size_t cap = r->fcap ? 2 * r->fcap : 32;
+	struct slice *f = realloc(r->f, cap * sizeof(*f));
 
-		if (!f)
-			return -1;
-		r->f = f;
-		r->fcap = cap;
-	}
+	if (!f)
+		return -1;
+	r->f = f;
+	r->fcap = cap;
+	return 0;
+}
+
+/* inline: called once a field, and the array grows only in the first records */
+static inline int push_field(struct fd_reader *r, const char *s, size_t n)
+{
+	if (r->nf == r->fcap && grow_fields(r))
+		return -1;
 	r->f[r->nf].s = s;
 	r->f[r->nf].n = n;
 	r->nf++;

@@ -1162,7 +1162,8 @@ const char *fd_parse_coord(const char *s, size_t n, double limit, double *deg)
 	char tmp[64], *end;
 	double v;
 	size_t i = 0;
-	int digits = 0;
+	int digits = 0, k = -1, points = 0;
+	uint64_t m = 0;
 
 	if (n == 0)
 		return R_CO_EMPTY;
@@ -1170,11 +1171,22 @@ const char *fd_parse_coord(const char *s, size_t n, double limit, double *deg)
 		return R_CO_LONG;
 	if (s[0] == '+' || s[0] == '-')
 		i++;
+	/* one pass: the digits (the first 19 of them into m), the digits after the point (k) */
 	for (; i < n; i++) {
-		if (is_digit(s[i]))
+		unsigned d = (unsigned)(unsigned char)s[i] - '0';
+
+		if (d < 10) {
+			if (digits < 19)
+				m = m * 10 + d;
 			digits++;
-		else if (s[i] != '.')
+			if (k >= 0)
+				k++;
+		} else if (s[i] == '.') {
+			points++;
+			k = 0;
+		} else {
 			break;
+		}
 	}
 	if (!digits)
 		return R_CO_NOT;
@@ -1183,32 +1195,17 @@ const char *fd_parse_coord(const char *s, size_t n, double limit, double *deg)
 	/* The common case, a plain decimal of at most 15 significant digits and one point, is
 	 * m / 10^k with m < 2^53 and 10^k exact: one correctly rounded division gives exactly
 	 * what strtod would (Clinger's fast path).  Anything else goes to strtod. */
-	if (i == n && digits <= 15) {
+	if (i == n && digits <= 15 && points <= 1) {
 		static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 					     1e11, 1e12, 1e13, 1e14, 1e15};
-		uint64_t m = 0;
-		int k = -1, neg = s[0] == '-', bad = 0;
-		size_t j;
 
-		for (j = (s[0] == '+' || s[0] == '-'); j < n; j++) {
-			if (s[j] == '.') {
-				bad |= k >= 0;
-				k = 0;
-			} else {
-				m = m * 10 + (uint64_t)(s[j] - '0');
-				if (k >= 0)
-					k++;
-			}
-		}
-		if (!bad) {
-			v = (double)m / p10[k < 0 ? 0 : k];
-			if (neg)
-				v = -v;
-			if (fabs(v) > limit)
-				return R_CO_RANGE;
-			*deg = v;
-			return NULL;
-		}
+		v = (double)m / p10[k < 0 ? 0 : k];
+		if (s[0] == '-')
+			v = -v;
+		if (fabs(v) > limit)
+			return R_CO_RANGE;
+		*deg = v;
+		return NULL;
 	}
 	memcpy(tmp, s, n);
 	tmp[n] = '\0';

@@ -272,6 +272,11 @@ struct fd_txnstream {
 	int dir_slot;            /* the debit/credit column's slot, or -1 */
 	int64_t rounded;
 	int enc_given;           /* an encoding other than plain UTF-8 was asked for */
+	/* the last valid currency and country: an export mostly repeats them, and a match
+	 * saves the table searches (zeroed: no code yet) */
+	char last_cur[4];
+	int last_exp;
+	char last_cty[3];
 };
 
 /* ---- validation ---------------------------------------------------------------------- */
@@ -354,11 +359,17 @@ static int text_field(struct fd_txnstream *g, int f, int required, size_t maxlen
 	}
 	if (n > maxlen)
 		return set_bad(b, f, "value too long", s, n > 40 ? 40 : n, "over the limit in bytes");
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return set_bad(b, f, "control character in", s, n, NULL);
-	if (!utf8_valid((const unsigned char *)s, n))
-		return set_bad(b, f, "not valid UTF-8:", s, n, NULL);
+	/* printable ASCII, the common case, needs neither check below: one pass finds the first
+	 * byte that is not, and only from there are control bytes and UTF-8 looked at */
+	for (i = 0; i < n && (unsigned char)s[i] - 0x20u < 0x5fu; i++)
+		;
+	if (i < n) {
+		for (; i < n; i++)
+			if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+				return set_bad(b, f, "control character in", s, n, NULL);
+		if (!utf8_valid((const unsigned char *)s, n))
+			return set_bad(b, f, "not valid UTF-8:", s, n, NULL);
+	}
 	/* an id of spaces names nobody: it would merge unrelated rows into one entity */
 	if (f == FD_F_TXN_ID || f == FD_F_SENDER_ID || f == FD_F_RECIPIENT_ID ||
 	    f == FD_F_MERCHANT_ID || f == FD_F_DEVICE_ID) {
@@ -367,9 +378,14 @@ static int text_field(struct fd_txnstream *g, int f, int required, size_t maxlen
 		if (i == n)
 			return set_bad(b, f, "blank id", s, n, NULL);
 	}
-	*off = g->scratch.len;
-	if (fd_buf_add(&g->scratch, s, n) || fd_buf_addc(&g->scratch, '\0'))
+	/* the value and its NUL in one copy (fd_buf_grow keeps room for a NUL past the len) */
+	if (fd_buf_grow(&g->scratch, n + 1))
 		return set_bad(b, -1, "out of memory", NULL, 0, NULL);
+	*off = g->scratch.len;
+	memcpy(g->scratch.s + g->scratch.len, s, n);
+	g->scratch.len += n + 1;
+	g->scratch.s[g->scratch.len - 1] = '\0';
+	g->scratch.s[g->scratch.len] = '\0';
 	return 0;
 }
 
@@ -438,9 +454,15 @@ static int build_txn(struct fd_txnstream *g, struct fd_txn *t, struct fd_txn_bad
 		for (i = 0; i < 3; i++)
 			cc[i] = (char)toupper((unsigned char)s[i]);
 		cc[3] = '\0';
-		t->exponent = fd_currency_exponent(cc);
-		if (t->exponent < 0)
-			return set_bad(b, FD_F_CURRENCY, "bad currency", s, n, "not an ISO 4217 code");
+		if (memcmp(cc, g->last_cur, 4) == 0) {
+			t->exponent = g->last_exp;
+		} else {
+			t->exponent = fd_currency_exponent(cc);
+			if (t->exponent < 0)
+				return set_bad(b, FD_F_CURRENCY, "bad currency", s, n, "not an ISO 4217 code");
+			memcpy(g->last_cur, cc, 4);
+			g->last_exp = t->exponent;
+		}
 		memcpy(t->currency, cc, 4);
 	} else {
 		memcpy(t->currency, g->default_cur, 4);
@@ -501,8 +523,11 @@ static int build_txn(struct fd_txnstream *g, struct fd_txn *t, struct fd_txn_bad
 		cc[0] = (char)toupper((unsigned char)s[0]);
 		cc[1] = (char)toupper((unsigned char)s[1]);
 		cc[2] = '\0';
-		if (!fd_country_valid(cc))
-			return set_bad(b, FD_F_COUNTRY, "bad country", s, n, "not an ISO 3166-1 alpha-2 code");
+		if (memcmp(cc, g->last_cty, 3) != 0) {
+			if (!fd_country_valid(cc))
+				return set_bad(b, FD_F_COUNTRY, "bad country", s, n, "not an ISO 3166-1 alpha-2 code");
+			memcpy(g->last_cty, cc, 3);
+		}
 		memcpy(t->country, cc, 3);
 	}
 	if (get(g, FD_F_LABEL, &s, &n)) {

@@ -249,6 +249,18 @@ static void put_dec(uint64_t u, int width, char *dst)
 {
 	char *p = dst + width;
 
+	if (u <= UINT32_MAX) {  /* 9 significant digits and most counts: 32-bit divisions */
+		uint32_t x = (uint32_t)u;
+
+		while (p - dst >= 2) {
+			p -= 2;
+			memcpy(p, dig2 + 2 * (x % 100), 2);
+			x /= 100;
+		}
+		if (p > dst)
+			*--p = (char)('0' + x % 10);
+		return;
+	}
 	while (p - dst >= 2) {
 		p -= 2;
 		memcpy(p, dig2 + 2 * (u % 100), 2);
@@ -261,10 +273,15 @@ static void put_dec(uint64_t u, int width, char *dst)
 /* Decimal digits of an integer below 2^63 into buf (room for 21 bytes); returns the length. */
 static int int_dec(uint64_t u, int neg, char *buf)
 {
-	int len = dec_len(u);
+	int len;
 
 	if (neg)
 		*buf = '-';
+	if (u < 10) {  /* flags and small counts, most of fd-features' whole numbers */
+		buf[neg] = (char)('0' + u);
+		return neg + 1;
+	}
+	len = dec_len(u);
 	put_dec(u, len, buf + neg);
 	return neg + len;
 }
@@ -298,7 +315,9 @@ static int sig_g(double v, int sig, char *buf, size_t sz)
 	uint64_t m;
 	int e, k, nd, n = 0, i, point;
 
-	if (v == floor(v) && a < 1e15)
+	/* a whole number below 1e15 (the conversion truncates exactly there; floor() would
+	 * be a library call) */
+	if (a < 1e15 && (double)(int64_t)a == a)
 		return int_dec((uint64_t)a, v < 0, buf);
 	if (a < 1e-5 || a >= 1e15 || sig < 1 || sig > 15)
 		return snprintf(buf, sz, "%.*g", sig < 1 ? 1 : sig > 17 ? 17 : sig, v);
@@ -392,6 +411,39 @@ void fd_writer_f64_sig(struct fd_writer *w, double v, int sig)
 	if (p) {
 		p += sig_g(v, sig, p, NUM_ROOM);
 		fd_out_advance(w->out, (size_t)(p - start));
+	}
+}
+
+/* Values per fd_out_room() in fd_writer_f64_sig_n: each with its separator. */
+#define NUM_CHUNK (FD_OUT_ROOM_MAX / (NUM_ROOM + 1))
+
+void fd_writer_f64_sig_n(struct fd_writer *w, const double *v, size_t n, int sig)
+{
+	size_t i, k;
+	char *p, *start;
+
+	if (w->ndjson) {
+		for (i = 0; i < n; i++)
+			fd_writer_f64_sig(w, v[i], sig);
+		return;
+	}
+	/* CSV: a chunk of values at a time straight into the buffer, an absent one being only
+	 * its separator; the column count as one value at a time would keep it */
+	if (n > w->ncols - w->col)
+		n = w->ncols - w->col;
+	while (n) {
+		k = n < NUM_CHUNK ? n : NUM_CHUNK;
+		if (!(start = p = fd_out_room(w->out, k * (NUM_ROOM + 1))))
+			return;
+		for (i = 0; i < k; i++) {
+			if (w->col++)
+				*p++ = ',';
+			if (isfinite(v[i]))
+				p += sig_g(v[i], sig, p, NUM_ROOM);
+		}
+		fd_out_advance(w->out, (size_t)(p - start));
+		v += k;
+		n -= k;
 	}
 }
 

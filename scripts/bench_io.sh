@@ -3,7 +3,8 @@
 # fd-features (whole catalog), fd-rules (default rules), fd-score (bundled model), the same
 # eleven per-sender window features in fd-features and in pandas (scripts/bench_io.py, Debian's
 # /usr/bin/python3 with python3-pandas; skipped without it), and fd-features in 4 shards by
-# sender (--shard I/4, one after the other: the CPU of each shard is what a core would spend).
+# sender (--shard I/4, one after the other: the CPU of each shard is what a core would spend);
+# fd-features with one feature (hour) shows what reading and checking the CSV costs.
 # Best of BENCH_REPEAT (default 3) by CPU seconds (user + sys), which a busy machine inflates
 # less than wall time; the load is printed with the figures.
 set -euo pipefail
@@ -31,6 +32,8 @@ best() {
 
 echo "load $(cut -d' ' -f1-3 /proc/loadavg); $n rows; best of $repeat by CPU"
 best "fd-features (whole catalog, CSV out)" bin/fd-features -q "$csv"
+# the reader's share: every field read and checked, one feature computed, four columns out
+best "fd-features --features hour (mostly reading)" bin/fd-features -q --features hour "$csv"
 best "fd-rules (default rules)" bin/fd-rules -q --rules rules/default.rules "$csv"
 best "fd-score (bundled model and rules)" bin/fd-score -q "$csv"
 py=/usr/bin/python3

@@ -326,3 +326,34 @@ PY
 	assert_output "fd-shard.sh: N '0' is not a number of shards from 1 to 65536"
 	[ -z "$(ls -A | grep fd-shard)" ]
 }
+
+@test "validation of text fields, currencies and countries does not depend on the rows before" {
+	# a currency or country right after a valid one is still checked (the reader remembers the
+	# last valid code); a control byte or bad UTF-8 after printable bytes is still found; a
+	# valid multi-byte city passes
+	printf '%s\n' 'txn_id,ts,amount,currency,sender_id,country,city' \
+		'A1,2026-03-02T10:00:00Z,10.00,USD,S1,US,Paris' \
+		'A2,2026-03-02T10:01:00Z,10.00,USX,S1,US,Paris' \
+		'A3,2026-03-02T10:02:00Z,10.00,usd,S1,ZZ,Paris' \
+		'A4,2026-03-02T10:03:00Z,10,JPY,S1,us,Paris' \
+		'A5,2026-03-02T10:04:00Z,10.00,USD,S1,US,Zürich' \
+		'A6,2026-03-02T10:05:00Z,10.00,USD,S1,US,Montréal' \
+		'A7,2026-03-02T10:06:00Z,10.00,USD,S1,FR,Par'$'\x01''is' \
+		'A8,2026-03-02T10:07:00Z,10.00,USD,S1,fr,Lyon' > v.csv
+	printf 'A9,2026-03-02T10:08:00Z,10.00,USD,S1,FR,Ly\xffon\n' >> v.csv
+	run --separate-stderr fd-features --features amount v.csv
+	assert_success
+	assert_output - <<'OUT'
+txn_id,ts,label,amount
+A1,2026-03-02T10:00:00.000Z,,10
+A4,2026-03-02T10:03:00.000Z,,10
+A5,2026-03-02T10:04:00.000Z,,10
+A6,2026-03-02T10:05:00.000Z,,10
+A8,2026-03-02T10:07:00.000Z,,10
+OUT
+	assert_equal "$(echo "$stderr" | sed -n 1p)" "fd-features: v.csv:3: field 'currency': bad currency 'USX' (not an ISO 4217 code) (skipped)"
+	assert_equal "$(echo "$stderr" | sed -n 2p)" "fd-features: v.csv:4: field 'country': bad country 'ZZ' (not an ISO 3166-1 alpha-2 code) (skipped)"
+	assert_equal "$(echo "$stderr" | sed -n 3p)" "fd-features: v.csv:8: field 'city': control character in 'Par\\x01is' (skipped)"
+	assert_equal "$(echo "$stderr" | sed -n 4p)" "fd-features: v.csv:10: field 'city': not valid UTF-8: 'Ly"$'\xff'"on' (skipped)"
+	assert_equal "$(echo "$stderr" | sed -n 5p)" "fd-features: 5 transactions, 1 features each, 4 skipped (bad records)"
+}

@@ -841,6 +841,19 @@ static void test_coord(void **state)
 	NEAR(v, 0.5, 0);
 	assert_null(fd_parse_coord("12.5xyz", 4, 90, &v));    /* n bytes only */
 	NEAR(v, 12.5, 0);
+	assert_null(fd_parse_coord("-.5", 3, 90, &v));
+	NEAR(v, -0.5, 0);
+	/* more than 15 significant digits (the slow path) and leading zeros beyond 19 digits:
+	 * the nearest double, which the compiler's reading of the same literal gives */
+	assert_null(fd_parse_coord("12.345678901234567890", 21, 90, &v));
+	NEAR(v, 12.345678901234567890, 0);
+	assert_null(fd_parse_coord("00000000000000000000012.5", 25, 90, &v));
+	NEAR(v, 12.5, 0);
+	assert_null(fd_parse_coord("-33.773100000000001", 19, 90, &v));
+	NEAR(v, -33.773100000000001, 0);
+	/* 15 digits: still the fast path, exact */
+	assert_null(fd_parse_coord("-12.3456789012345", 17, 90, &v));
+	NEAR(v, -12.3456789012345, 0);
 
 	v = 7;
 	assert_string_equal(fd_parse_coord("", 0, 90, &v), "empty coordinate");
@@ -861,6 +874,8 @@ static void test_coord(void **state)
 	assert_string_equal(fd_parse_coord("0x10", 4, 90, &v), "trailing characters");
 	assert_string_equal(fd_parse_coord("4,5", 3, 90, &v), "trailing characters");
 	assert_string_equal(fd_parse_coord("1.2.3", 5, 90, &v), "trailing characters");
+	assert_string_equal(fd_parse_coord("1..2", 4, 90, &v), "trailing characters");
+	assert_string_equal(fd_parse_coord("..", 2, 90, &v), "not a number");
 	assert_string_equal(fd_parse_coord("1e", 2, 90, &v), "trailing characters");
 	assert_string_equal(fd_parse_coord("1\0", 2, 90, &v), "trailing characters");
 	{

@@ -223,6 +223,67 @@ static void test_f64_sig(void **state)
 	free(s);
 }
 
+/* fd_writer_f64_sig_n: the same text as one value at a time, in CSV (after a first column,
+ * across several buffer chunks, extra values dropped) and in NDJSON. */
+static void test_f64_sig_n(void **state)
+{
+	static const char *const names[] = { "id", "a", "b", "c", "d", "e", "f", "g", "h", "i",
+					     "j", "k", "l", "m" };
+	static const char *const nd_names[] = { "a", "b", "c" };
+	const double v[13] = { 0.1 + 0.2, 1234.5678, -0.000123456, 9.9999996, 0.99999999,
+			       123456789.0, -42.0, 0.000012345, 1e-6, 2.5e15, NAN, -0.0, INFINITY };
+	const double nd[3] = { 1.5, NAN, 2 };
+	enum { NBIG = 300 };
+	const char *bnames[NBIG];
+	double big[NBIG + 2];
+	struct fd_out *out = open_out();
+	struct fd_writer *w = fd_writer_create(out, FD_FMT_CSV, names, 14);
+	char *s, *want, *p;
+	int i;
+
+	(void)state;
+	fd_writer_begin(w);
+	fd_writer_i64(w, 7);
+	fd_writer_f64_sig_n(w, v, 13, 6);
+	fd_writer_end(w);
+	s = finish(out, w);
+	assert_string_equal(s, "id,a,b,c,d,e,f,g,h,i,j,k,l,m\n"
+			       "7,0.3,1234.57,-0.000123456,10,1,123456789,-42,0.000012345,1e-06,2.5e+15,,0,\n");
+	free(s);
+
+	/* 300 columns, many more than one chunk: i / 2 is "k" or "k.5"; two values too many */
+	for (i = 0; i < NBIG; i++)
+		bnames[i] = "x";
+	for (i = 0; i < NBIG + 2; i++)
+		big[i] = i / 2.0;
+	out = open_out();
+	w = fd_writer_create(out, FD_FMT_CSV, bnames, NBIG);
+	fd_writer_begin(w);
+	fd_writer_f64_sig_n(w, big, 10, 9);
+	fd_writer_f64_sig_n(w, big + 10, NBIG + 2 - 10, 9);
+	fd_writer_end(w);
+	s = finish(out, w);
+	want = malloc(NBIG * 2 + NBIG * 8 + 2);
+	assert_non_null(want);
+	p = want;
+	for (i = 0; i < NBIG; i++)
+		p += snprintf(p, 3, "x%s", i + 1 < NBIG ? "," : "\n");
+	for (i = 0; i < NBIG; i++)
+		p += snprintf(p, 9, i % 2 ? "%d.5%s" : "%d%s", i / 2, i + 1 < NBIG ? "," : "\n");
+	assert_string_equal(s, want);
+	free(want);
+	free(s);
+
+	out = open_out();
+	w = fd_writer_create(out, FD_FMT_NDJSON, nd_names, 3);
+	fd_writer_begin(w);
+	fd_writer_f64_sig_n(w, nd, 3, 6);
+	fd_writer_end(w);
+	s = finish(out, w);
+	assert_string_equal(s, "{\"a\":1.5,\"b\":null,\"c\":2}\n");
+	free(s);
+}
+
 /* fd_writer_f64_sig against printf's %.*g on many values: the same number at sig digits,
  * and the same text where %g writes no exponent. */
 static void test_f64_sig_vs_printf(void **state)
@@ -402,6 +463,7 @@ int main(void)
 		cmocka_unit_test(test_doubles),
 		cmocka_unit_test(test_f64_sig),
 		cmocka_unit_test(test_f64_sig_vs_printf),
+		cmocka_unit_test(test_f64_sig_n),
 		cmocka_unit_test(test_ts_amount_json),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_out_of_columns),
